@@ -1,0 +1,149 @@
+namespace LstmSimd;
+
+/// <summary>
+/// The parameters of one layer in one direction, in PyTorch's layout (row-major, gate order i, f, g, o).
+/// </summary>
+public sealed class LstmLayerWeights
+{
+    /// <summary><c>weight_ih</c>: [4H, I_l].</summary>
+    public required float[] WeightIh { get; init; }
+
+    /// <summary><c>weight_hh</c>: [4H, H_out].</summary>
+    public required float[] WeightHh { get; init; }
+
+    /// <summary><c>bias_ih</c>: [4H], or empty when the spec has no bias.</summary>
+    public float[] BiasIh { get; init; } = [];
+
+    /// <summary><c>bias_hh</c>: [4H], or empty when the spec has no bias.</summary>
+    public float[] BiasHh { get; init; } = [];
+
+    /// <summary><c>weight_hr</c>: [P, H] with a projection, else empty.</summary>
+    public float[] WeightHr { get; init; } = [];
+
+    /// <summary>Peephole weights [3H] in gate order i, f, o when <see cref="CellVariant.Peepholes"/>, else empty.</summary>
+    public float[] Peephole { get; init; } = [];
+}
+
+/// <summary>
+/// All parameters of an LSTM: one <see cref="LstmLayerWeights"/> per layer and direction, shaped by a
+/// <see cref="LstmSpec"/>. This is the exchange format between importers, training and the packed model.
+/// </summary>
+public sealed class LstmWeights
+{
+    private readonly LstmLayerWeights[] _layers;
+
+    /// <summary>Wraps per-layer weights, ordered layer-major (layer 0 forward, layer 0 reverse, layer 1 forward, …), and checks every shape.</summary>
+    public LstmWeights(LstmSpec spec, IReadOnlyList<LstmLayerWeights> layers)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(layers);
+        spec.Validate();
+        int expected = spec.NumLayers * spec.Directions;
+        if (layers.Count != expected)
+            throw new ArgumentException($"Expected {expected} layer-direction weight sets (layers {spec.NumLayers} × directions {spec.Directions}), got {layers.Count}.", nameof(layers));
+        Spec = spec;
+        _layers = [.. layers];
+        for (int l = 0; l < spec.NumLayers; l++)
+            for (int d = 0; d < spec.Directions; d++)
+                CheckShapes(l, d, this[l, d]);
+    }
+
+    /// <summary>The shape these weights belong to.</summary>
+    public LstmSpec Spec { get; }
+
+    /// <summary>The weights of layer <paramref name="layer"/>, direction <paramref name="direction"/> (0 forward, 1 reverse).</summary>
+    public LstmLayerWeights this[int layer, int direction] => _layers[layer * Spec.Directions + direction];
+
+    /// <summary>
+    /// Random weights as PyTorch initialises them: every parameter uniform in [-1/√H, 1/√H]
+    /// (peepholes too), drawn from a generator seeded with <paramref name="seed"/>.
+    /// The values are LstmSimd's own: the same seed gives the same weights here, not in PyTorch.
+    /// </summary>
+    public static LstmWeights CreateRandom(LstmSpec spec, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        spec.Validate();
+        var random = new Random(seed);
+        float bound = 1f / MathF.Sqrt(spec.HiddenSize);
+        float[] Draw(int length)
+        {
+            var values = new float[length];
+            for (int i = 0; i < values.Length; i++)
+                values[i] = (float)((random.NextDouble() * 2.0 - 1.0) * bound);
+            return values;
+        }
+
+        return Create(spec, Draw);
+    }
+
+    /// <summary>All-zero weights of the right shapes (a starting point for importers and tests).</summary>
+    public static LstmWeights CreateZero(LstmSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        spec.Validate();
+        return Create(spec, static length => new float[length]);
+    }
+
+    /// <summary>A deep copy: training and importers may change the arrays of one without touching the other.</summary>
+    public LstmWeights Clone()
+    {
+        var layers = new LstmLayerWeights[_layers.Length];
+        for (int i = 0; i < layers.Length; i++)
+        {
+            LstmLayerWeights w = _layers[i];
+            layers[i] = new LstmLayerWeights
+            {
+                WeightIh = (float[])w.WeightIh.Clone(),
+                WeightHh = (float[])w.WeightHh.Clone(),
+                BiasIh = (float[])w.BiasIh.Clone(),
+                BiasHh = (float[])w.BiasHh.Clone(),
+                WeightHr = (float[])w.WeightHr.Clone(),
+                Peephole = (float[])w.Peephole.Clone(),
+            };
+        }
+
+        return new LstmWeights(Spec, layers);
+    }
+
+    private static LstmWeights Create(LstmSpec spec, Func<int, float[]> make)
+    {
+        int h = spec.HiddenSize, gates = 4 * h;
+        var layers = new List<LstmLayerWeights>(spec.NumLayers * spec.Directions);
+        for (int l = 0; l < spec.NumLayers; l++)
+        {
+            for (int d = 0; d < spec.Directions; d++)
+            {
+                layers.Add(new LstmLayerWeights
+                {
+                    WeightIh = make(gates * spec.LayerInputSize(l)),
+                    WeightHh = make(gates * spec.OutputHiddenSize),
+                    BiasIh = spec.Bias ? make(gates) : [],
+                    BiasHh = spec.Bias ? make(gates) : [],
+                    WeightHr = spec.ProjectionSize > 0 ? make(spec.ProjectionSize * h) : [],
+                    Peephole = spec.Cell.Peepholes ? make(3 * h) : [],
+                });
+            }
+        }
+
+        return new LstmWeights(spec, layers);
+    }
+
+    private void CheckShapes(int layer, int direction, LstmLayerWeights w)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        int h = Spec.HiddenSize, gates = 4 * h;
+        string where = $"layer {layer}{(direction == 1 ? " reverse" : "")}";
+        static void Check(float[] array, int expected, string name, string where)
+        {
+            if (array is null || array.Length != expected)
+                throw new ArgumentException($"{name} of {where} must hold {expected} values, got {array?.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "null"}.", name);
+        }
+
+        Check(w.WeightIh, gates * Spec.LayerInputSize(layer), nameof(w.WeightIh), where);
+        Check(w.WeightHh, gates * Spec.OutputHiddenSize, nameof(w.WeightHh), where);
+        Check(w.BiasIh, Spec.Bias ? gates : 0, nameof(w.BiasIh), where);
+        Check(w.BiasHh, Spec.Bias ? gates : 0, nameof(w.BiasHh), where);
+        Check(w.WeightHr, Spec.ProjectionSize * h, nameof(w.WeightHr), where);
+        Check(w.Peephole, Spec.Cell.Peepholes ? 3 * h : 0, nameof(w.Peephole), where);
+    }
+}
