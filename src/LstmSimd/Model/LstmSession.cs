@@ -76,6 +76,7 @@ public sealed class LstmSession : IDisposable
     /// <param name="layout">The layout of <paramref name="input"/> and <paramref name="output"/>.</param>
     /// <exception cref="ArgumentException">A span's length does not match the shapes, or a size is out of range; nothing is written.</exception>
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Forward(ReadOnlySpan<float> input, int steps, int batch, Span<float> output,
         Span<float> hN = default, Span<float> cN = default,
         ReadOnlySpan<float> h0 = default, ReadOnlySpan<float> c0 = default,
@@ -120,6 +121,7 @@ public sealed class LstmSession : IDisposable
     /// <param name="output">Receives h_t of the top layer: [B, H_out].</param>
     /// <exception cref="InvalidOperationException">The model is bidirectional: its reverse direction needs the whole sequence.</exception>
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Step(ReadOnlySpan<float> input, int batch, Span<float> output)
     {
         if (_spec.Bidirectional) throw new InvalidOperationException("Step streams forward in time; a bidirectional model needs the whole sequence: call Forward.");
@@ -206,6 +208,7 @@ public sealed class LstmSession : IDisposable
     }
 
     /// <summary>One direction of one layer over all steps: the recurrent product, fused cell, output rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunDirection(PackedLayer weights, int steps, int batch, bool reverse, ReadOnlySpan<int> lengths,
         bool inputBatchFirst, Span<float> output, bool outputBatchFirst, int outputColumn)
     {
