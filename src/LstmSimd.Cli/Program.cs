@@ -6,5 +6,9 @@ using LstmSimd.Cli.Commands;
 var root = new RootCommand("lstmsimd: fast, allocation-free LSTM inference and training on SIMD kernels, checked against a double-precision reference.")
 {
     InfoCommand.Create(),
+    RunCommand.Create(),
+    InspectCommand.Create(),
 };
-return root.Parse(args).Invoke();
+ParseResult parsed = root.Parse(args);
+int exitCode = parsed.Invoke();
+return parsed.Errors.Count > 0 ? 2 : exitCode;
