@@ -127,8 +127,8 @@ public sealed class LstmSession : IDisposable
         if (_spec.Bidirectional) throw new InvalidOperationException("Step streams forward in time; a bidirectional model needs the whole sequence: call Forward.");
         ShapeChecks.Positive(batch, nameof(batch));
         CheckCapacity(1, batch);
-        ShapeChecks.Length(input.Length, (long)batch * _spec.InputSize, nameof(input), $"[B={batch}, I={_spec.InputSize}]");
-        ShapeChecks.Length(output.Length, (long)batch * _spec.OutputHiddenSize, nameof(output), $"[B={batch}, H_out={_spec.OutputHiddenSize}]");
+        ShapeChecks.Length(input.Length, (long)batch * _spec.InputSize, nameof(input), "[B={0}, I={1}]", batch, _spec.InputSize);
+        ShapeChecks.Length(output.Length, (long)batch * _spec.OutputHiddenSize, nameof(output), "[B={0}, H_out={1}]", batch, _spec.OutputHiddenSize);
 
         ref float x = ref MemoryMarshal.GetReference(input);
         int xStride = _spec.InputSize;
@@ -294,8 +294,8 @@ public sealed class LstmSession : IDisposable
 
     private void CheckState(int hLength, int cLength, int batch)
     {
-        ShapeChecks.Length(hLength, (long)_spec.NumLayers * batch * _spec.OutputHiddenSize, "h", $"[L={_spec.NumLayers}, B={batch}, H_out={_spec.OutputHiddenSize}]");
-        ShapeChecks.Length(cLength, (long)_spec.NumLayers * batch * _spec.HiddenSize, "c", $"[L={_spec.NumLayers}, B={batch}, H={_spec.HiddenSize}]");
+        ShapeChecks.Length(hLength, (long)_spec.NumLayers * batch * _spec.OutputHiddenSize, "h", "[L={0}, B={1}, H_out={2}]", _spec.NumLayers, batch, _spec.OutputHiddenSize);
+        ShapeChecks.Length(cLength, (long)_spec.NumLayers * batch * _spec.HiddenSize, "c", "[L={0}, B={1}, H={2}]", _spec.NumLayers, batch, _spec.HiddenSize);
     }
 
     /// <summary>Copies slot <paramref name="slot"/> of a [slots, B, size] tensor into padded rows (zeros when the tensor is empty).</summary>
