@@ -68,7 +68,7 @@ public sealed class LinearHead
     public void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, int rows, Span<float> inputGradient)
     {
         CheckRows(input.Length, outputGradient.Length, rows);
-        if (!inputGradient.IsEmpty) ShapeChecks.Length(inputGradient.Length, (long)rows * Inputs, nameof(inputGradient), $"[rows={rows}, inputs={Inputs}]");
+        if (!inputGradient.IsEmpty) TrainingChecks.Length(inputGradient.Length, (long)rows * Inputs, nameof(inputGradient), $"[rows={rows}, inputs={Inputs}]");
         for (int r = 0; r < rows; r++)
         {
             ReadOnlySpan<float> x = input.Slice(r * Inputs, Inputs), dy = outputGradient.Slice(r * Outputs, Outputs);
@@ -87,7 +87,7 @@ public sealed class LinearHead
     private void CheckRows(int inputLength, int outputLength, int rows)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
-        ShapeChecks.Length(inputLength, (long)rows * Inputs, "input", $"[rows={rows}, inputs={Inputs}]");
-        ShapeChecks.Length(outputLength, (long)rows * Outputs, "output", $"[rows={rows}, outputs={Outputs}]");
+        TrainingChecks.Length(inputLength, (long)rows * Inputs, "input", $"[rows={rows}, inputs={Inputs}]");
+        TrainingChecks.Length(outputLength, (long)rows * Outputs, "output", $"[rows={rows}, outputs={Outputs}]");
     }
 }

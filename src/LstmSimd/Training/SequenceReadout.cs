@@ -58,10 +58,10 @@ public static class SequenceReadout
         ArgumentOutOfRangeException.ThrowIfNegative(steps);
         ShapeChecks.Positive(batch, nameof(batch));
         ShapeChecks.Positive(features, nameof(features));
-        ShapeChecks.Length(sequenceLength, (long)steps * batch * features, "output", $"[T={steps}, B={batch}, F={features}]");
+        TrainingChecks.Length(sequenceLength, (long)steps * batch * features, "output", $"[T={steps}, B={batch}, F={features}]");
         if (!lengths.IsEmpty)
         {
-            ShapeChecks.Length(lengths.Length, batch, nameof(lengths), $"[B={batch}]");
+            TrainingChecks.Length(lengths.Length, batch, nameof(lengths), $"[B={batch}]");
             for (int b = 0; b < batch; b++)
                 if ((uint)lengths[b] > (uint)steps || (readout == Readout.LastStep && lengths[b] == 0))
                     throw new ArgumentOutOfRangeException(nameof(lengths), lengths[b], $"lengths[{b}] = {lengths[b]} must be in [{(readout == Readout.LastStep ? 1 : 0)}, T={steps}].");
@@ -72,7 +72,7 @@ public static class SequenceReadout
         }
 
         int count = RowCount(readout, steps, batch, lengths);
-        ShapeChecks.Length(rowsLength, (long)count * features, "rows", $"[rows={count}, F={features}]");
+        TrainingChecks.Length(rowsLength, (long)count * features, "rows", $"[rows={count}, F={features}]");
         return count;
     }
 

@@ -90,7 +90,7 @@ public sealed class TanhRnn
     {
         CheckSizes(steps, batch);
         int n = InputSize, h = HiddenSize;
-        ShapeChecks.Length(input.Length, (long)steps * batch * n, nameof(input), $"[T={steps}, B={batch}, I={n}]");
+        TrainingChecks.Length(input.Length, (long)steps * batch * n, nameof(input), $"[T={steps}, B={batch}, I={n}]");
         input.CopyTo(_input);
         _steps = steps;
         _batch = batch;
@@ -125,9 +125,9 @@ public sealed class TanhRnn
     {
         if (_steps < 0) throw new InvalidOperationException("Backward needs a forward pass first.");
         int steps = _steps, batch = _batch, n = InputSize, h = HiddenSize;
-        ShapeChecks.OptionalLength(outputGradient.Length, (long)steps * batch * h, nameof(outputGradient), $"[T={steps}, B={batch}, H={h}]");
-        ShapeChecks.OptionalLength(finalStateGradient.Length, (long)batch * h, nameof(finalStateGradient), $"[B={batch}, H={h}]");
-        ShapeChecks.OptionalLength(inputGradient.Length, (long)steps * batch * n, nameof(inputGradient), $"[T={steps}, B={batch}, I={n}]");
+        TrainingChecks.OptionalLength(outputGradient.Length, (long)steps * batch * h, nameof(outputGradient), $"[T={steps}, B={batch}, H={h}]");
+        TrainingChecks.OptionalLength(finalStateGradient.Length, (long)batch * h, nameof(finalStateGradient), $"[B={batch}, H={h}]");
+        TrainingChecks.OptionalLength(inputGradient.Length, (long)steps * batch * n, nameof(inputGradient), $"[T={steps}, B={batch}, I={n}]");
         Span<float> dh = _gradH.AsSpan(0, batch * h), da = _gradA;
         if (finalStateGradient.IsEmpty) dh.Clear();
         else finalStateGradient.CopyTo(dh);

@@ -58,4 +58,12 @@ public sealed class LossTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => Losses.SoftmaxCrossEntropy(new float[2], 1, 2, [2], new float[2]));
     }
+
+    [Fact]
+    public void A_target_of_the_wrong_length_is_rejected_with_its_name_and_expected_shape()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Losses.MeanSquaredError(new float[3], new float[2], new float[3]));
+        Assert.Equal("target", e.ParamName);
+        Assert.Contains("[3] like the prediction", e.Message, StringComparison.Ordinal);
+    }
 }
