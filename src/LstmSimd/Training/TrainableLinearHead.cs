@@ -2,12 +2,13 @@ namespace LstmSimd.Training;
 
 /// <summary>
 /// A fully connected layer y = W·x + b applied to each row of a batch, as PyTorch's <c>nn.Linear</c>
-/// (W: [outputs, inputs], row-major), with its gradient buffers. Forward and backward allocate nothing.
+/// (W: [outputs, inputs], row-major; b may be empty for <c>bias=False</c>), with its gradient buffers.
+/// Forward and backward allocate nothing.
 /// </summary>
-public sealed class LinearHead
+public sealed class TrainableLinearHead
 {
     /// <summary>A head initialised as PyTorch's <c>nn.Linear</c>: W and b uniform in [−1/√inputs, 1/√inputs].</summary>
-    public LinearHead(int inputs, int outputs, SeededRandom random)
+    public TrainableLinearHead(int inputs, int outputs, SeededRandom random)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputs);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outputs);
@@ -23,6 +24,26 @@ public sealed class LinearHead
         random.Fill(Bias, -bound, bound);
     }
 
+    /// <summary>
+    /// Trains existing parameters in place (an imported head's, for fine-tuning): <paramref name="weight"/> [outputs, inputs]
+    /// and <paramref name="bias"/> [outputs] or empty. The arrays are used, not copied.
+    /// </summary>
+    public TrainableLinearHead(int inputs, int outputs, float[] weight, float[] bias)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputs);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outputs);
+        ArgumentNullException.ThrowIfNull(weight);
+        ArgumentNullException.ThrowIfNull(bias);
+        ShapeChecks.Length(weight.Length, (long)outputs * inputs, nameof(weight), $"[outputs={outputs}, inputs={inputs}]");
+        ShapeChecks.OptionalLength(bias.Length, outputs, nameof(bias), $"[outputs={outputs}]");
+        Inputs = inputs;
+        Outputs = outputs;
+        Weight = weight;
+        Bias = bias;
+        WeightGradient = new float[weight.Length];
+        BiasGradient = new float[bias.Length];
+    }
+
     /// <summary>Features per input row.</summary>
     public int Inputs { get; }
 
@@ -32,7 +53,7 @@ public sealed class LinearHead
     /// <summary>W: [outputs, inputs].</summary>
     public float[] Weight { get; }
 
-    /// <summary>b: [outputs].</summary>
+    /// <summary>b: [outputs], or empty for a head without bias.</summary>
     public float[] Bias { get; }
 
     /// <summary>∂loss/∂W, accumulated by <see cref="Backward"/>.</summary>
@@ -57,7 +78,7 @@ public sealed class LinearHead
         {
             ReadOnlySpan<float> x = input.Slice(r * Inputs, Inputs);
             Span<float> y = output.Slice(r * Outputs, Outputs);
-            for (int o = 0; o < Outputs; o++) y[o] = Bias[o] + DenseMath.Dot(Weight.AsSpan(o * Inputs, Inputs), x);
+            for (int o = 0; o < Outputs; o++) y[o] = (Bias.Length == 0 ? 0f : Bias[o]) + DenseMath.Dot(Weight.AsSpan(o * Inputs, Inputs), x);
         }
     }
 
@@ -77,7 +98,7 @@ public sealed class LinearHead
             for (int o = 0; o < Outputs; o++)
             {
                 float g = dy[o];
-                BiasGradient[o] += g;
+                if (BiasGradient.Length != 0) BiasGradient[o] += g;
                 DenseMath.MultiplyAdd(g, x, WeightGradient.AsSpan(o * Inputs, Inputs));
                 if (!dx.IsEmpty) DenseMath.MultiplyAdd(g, Weight.AsSpan(o * Inputs, Inputs), dx);
             }

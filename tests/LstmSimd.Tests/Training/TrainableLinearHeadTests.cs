@@ -3,11 +3,11 @@ using Xunit;
 
 namespace LstmSimd.Tests.Training;
 
-public sealed class LinearHeadTests
+public sealed class TrainableLinearHeadTests
 {
-    private static LinearHead Head()
+    private static TrainableLinearHead Head()
     {
-        var head = new LinearHead(3, 2, new SeededRandom(1));
+        var head = new TrainableLinearHead(3, 2, new SeededRandom(1));
         float[] w = [1f, 2f, 3f, -1f, 0f, 0.5f];
         w.CopyTo(head.Weight, 0);
         head.Bias[0] = 0.25f;
@@ -26,7 +26,7 @@ public sealed class LinearHeadTests
     [Fact]
     public void The_head_backward_accumulates_outer_products_and_returns_w_transposed_times_dy()
     {
-        LinearHead head = Head();
+        TrainableLinearHead head = Head();
         float[] x = [1f, 1f, 1f, 2f, 0f, -2f], dy = [1f, 0f, 0.5f, 2f], dx = new float[6];
         head.Backward(x, dy, 2, dx);
         head.Backward(x, dy, 2, default);
@@ -39,7 +39,7 @@ public sealed class LinearHeadTests
     [Fact]
     public void The_head_initialises_within_one_over_root_fan_in_and_allocates_nothing_per_call()
     {
-        var head = new LinearHead(16, 5, new SeededRandom(7));
+        var head = new TrainableLinearHead(16, 5, new SeededRandom(7));
         Assert.All(head.Weight, w => Assert.InRange(w, -0.25f, 0.25f));
         Assert.All(head.Bias, b => Assert.InRange(b, -0.25f, 0.25f));
         float[] x = new float[3 * 16], y = new float[3 * 5], dx = new float[3 * 16];
@@ -49,5 +49,21 @@ public sealed class LinearHeadTests
         head.Forward(x, 3, y);
         head.Backward(x, y, 3, dx);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void A_head_without_bias_trains_the_arrays_it_was_given()
+    {
+        float[] weight = [1f, -1f];
+        var head = new TrainableLinearHead(2, 1, weight, []);
+        float[] y = new float[1];
+        head.Forward([3f, 1f], 1, y);
+        Assert.Equal(2f, y[0]);
+        head.Backward([3f, 1f], [1f], 1, default);
+        var set = new ParameterSet();
+        head.AddTo(set);
+        new SgdOptimizer(set, 0.5).Step();
+        Assert.Equal([-0.5f, -1.5f], weight);
+        Assert.Single(set.Parameters);
     }
 }
