@@ -1,0 +1,88 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace LstmSimd.Kernels;
+
+/// <summary>
+/// The one place that decides which kernel width runs. Order: widest hardware-accelerated first
+/// (Vector512 → Vector256 → Vector128 → scalar), because batch-1 steps are bound by how fast weights stream
+/// and wider loads move more of them per instruction; an explicit request or the <c>LSTMSIMD_KERNEL</c>
+/// environment variable (scalar, vector128, vector256, vector512) overrides it, so a whole test suite can run once per width.
+/// </summary>
+public static class KernelSelector
+{
+    /// <summary>The environment variable that forces a width when a model asks for <see cref="KernelPath.Auto"/>.</summary>
+    public const string EnvironmentVariable = "LSTMSIMD_KERNEL";
+
+    /// <summary>The widest width this process runs in hardware.</summary>
+    public static KernelPath Best { get; } =
+        Vector512.IsHardwareAccelerated ? KernelPath.Vector512
+        : Vector256.IsHardwareAccelerated ? KernelPath.Vector256
+        : Vector128.IsHardwareAccelerated ? KernelPath.Vector128
+        : KernelPath.Scalar;
+
+    /// <summary>Every width, widest first. All of them run anywhere; those not accelerated run in software, slowly.</summary>
+    public static IReadOnlyList<KernelPath> All { get; } = [KernelPath.Vector512, KernelPath.Vector256, KernelPath.Vector128, KernelPath.Scalar];
+
+    /// <summary>Whether <paramref name="path"/> runs on vector hardware in this process (scalar always does).</summary>
+    public static bool IsAccelerated(KernelPath path) => path switch
+    {
+        KernelPath.Vector512 => Vector512.IsHardwareAccelerated,
+        KernelPath.Vector256 => Vector256.IsHardwareAccelerated,
+        KernelPath.Vector128 => Vector128.IsHardwareAccelerated,
+        KernelPath.Scalar => true,
+        _ => throw new ArgumentOutOfRangeException(nameof(path), path, "Auto is not a concrete width."),
+    };
+
+    /// <summary>Turns <see cref="KernelPath.Auto"/> into a concrete width: the environment variable if set, else <see cref="Best"/>.</summary>
+    public static KernelPath Resolve(KernelPath requested)
+    {
+        if (requested != KernelPath.Auto)
+        {
+            if (!Enum.IsDefined(requested)) throw new ArgumentOutOfRangeException(nameof(requested), requested, "Unknown kernel path.");
+            return requested;
+        }
+
+        string? forced = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        if (string.IsNullOrWhiteSpace(forced)) return Best;
+        if (Enum.TryParse(forced.Trim(), ignoreCase: true, out KernelPath path) && path != KernelPath.Auto && Enum.IsDefined(path)) return path;
+        throw new InvalidOperationException($"{EnvironmentVariable}='{forced}' is not one of scalar, vector128, vector256, vector512.");
+    }
+
+    internal static KernelSet Create(KernelPath path) => Resolve(path) switch
+    {
+        KernelPath.Vector512 => new KernelSet<Vec512>(KernelPath.Vector512),
+        KernelPath.Vector256 => new KernelSet<Vec256>(KernelPath.Vector256),
+        KernelPath.Vector128 => new KernelSet<Vec128>(KernelPath.Vector128),
+        _ => new KernelSet<VecScalar>(KernelPath.Scalar),
+    };
+}
+
+/// <summary>The kernels of one width behind one virtual call per layer step, so callers never branch on the ISA.</summary>
+internal abstract class KernelSet(KernelPath path, int width)
+{
+    public KernelPath Path { get; } = path;
+
+    /// <summary>Floats per vector: the hidden-unit block of the packed panels.</summary>
+    public int Width { get; } = width;
+
+    public abstract void Step(scoped in CellStepArgs args);
+
+    public abstract void InputProjection(PackedPanel panel, ReadOnlySpan<float> packedBias, ReadOnlySpan<float> x, int rows, Span<float> gx);
+
+    public abstract void Project(PackedPanel panel, ref float h, int hRowStride, ref float y, int yRowStride, int rows, ReadOnlySpan<byte> active);
+}
+
+internal sealed class KernelSet<TVec>(KernelPath path) : KernelSet(path, TVec.Count) where TVec : struct, ISimdVector<TVec>
+{
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void Step(scoped in CellStepArgs args) => CellKernels<TVec>.Step(args);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void InputProjection(PackedPanel panel, ReadOnlySpan<float> packedBias, ReadOnlySpan<float> x, int rows, Span<float> gx) =>
+        CellKernels<TVec>.InputProjection(panel, packedBias, x, rows, gx);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void Project(PackedPanel panel, ref float h, int hRowStride, ref float y, int yRowStride, int rows, ReadOnlySpan<byte> active) =>
+        CellKernels<TVec>.Project(panel, ref h, hRowStride, ref y, yRowStride, rows, active);
+}

@@ -1,0 +1,75 @@
+namespace LstmSimd.Kernels;
+
+/// <summary>
+/// A weight matrix repacked once so that a kernel streams it front to back: PyTorch's
+/// <c>[gates·units, depth]</c> (gate-major rows, as <c>weight_ih</c> and <c>weight_hh</c> are) becomes blocks of
+/// <c>Width</c> units; inside a block, for each k, the <c>Width</c> weights of gate 0, then of gate 1, and so on.
+/// One pass over a block leaves every gate of those units in registers, which is what lets the cell
+/// epilogue run without a round trip through memory. Units past the end of the last block are zero.
+/// </summary>
+internal sealed class PackedPanel
+{
+    private PackedPanel(float[] data, int gates, int units, int depth, int width)
+    {
+        Data = data;
+        Gates = gates;
+        Units = units;
+        Depth = depth;
+        Width = width;
+    }
+
+    /// <summary>The packed weights: <see cref="Blocks"/> × <see cref="Depth"/> × <see cref="Gates"/> × <see cref="Width"/>.</summary>
+    public float[] Data { get; }
+
+    public int Gates { get; }
+
+    public int Units { get; }
+
+    public int Depth { get; }
+
+    public int Width { get; }
+
+    public int Blocks => (Units + Width - 1) / Width;
+
+    /// <summary>Units rounded up to whole blocks: the row length of the buffers this panel's kernels write.</summary>
+    public int PaddedUnits => Blocks * Width;
+
+    public int BlockStride => Depth * Gates * Width;
+
+    public static PackedPanel Pack(ReadOnlySpan<float> weight, int gates, int units, int depth, int width)
+    {
+        int blocks = (units + width - 1) / width;
+        var data = new float[(long)blocks * depth * gates * width];
+        for (int block = 0; block < blocks; block++)
+        {
+            for (int k = 0; k < depth; k++)
+            {
+                for (int gate = 0; gate < gates; gate++)
+                {
+                    int packed = ((block * depth + k) * gates + gate) * width;
+                    for (int lane = 0; lane < width; lane++)
+                    {
+                        int unit = block * width + lane;
+                        if (unit < units) data[packed + lane] = weight[(gate * units + unit) * depth + k];
+                    }
+                }
+            }
+        }
+
+        return new PackedPanel(data, gates, units, depth, width);
+    }
+
+    /// <summary>Packs per-gate vectors (<c>[gates·units]</c>, gate-major, e.g. b_ih + b_hh) into the panel's row order: block, gate, lane.</summary>
+    public static float[] PackRow(ReadOnlySpan<float> values, int gates, int units, int width)
+    {
+        int blocks = (units + width - 1) / width;
+        var row = new float[blocks * gates * width];
+        for (int gate = 0; gate < gates; gate++)
+        {
+            for (int unit = 0; unit < units && !values.IsEmpty; unit++)
+                row[((unit / width) * gates + gate) * width + unit % width] = values[gate * units + unit];
+        }
+
+        return row;
+    }
+}

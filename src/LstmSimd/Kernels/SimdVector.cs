@@ -1,0 +1,161 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace LstmSimd.Kernels;
+
+/// <summary>
+/// The operations the kernels need from a float vector, as static abstract members so that one generic
+/// kernel (<c>Kernel&lt;TVec&gt;</c>) is compiled once per width and specialised by the JIT, with no call or
+/// box left in the loop. <see cref="Vec128"/>, <see cref="Vec256"/> and <see cref="Vec512"/> wrap the
+/// cross-platform vectors (AVX-512, AVX2+FMA, SSE/NEON); <see cref="VecScalar"/> is one float lane, the
+/// fallback when no vector hardware is enabled.
+/// </summary>
+internal interface ISimdVector<TSelf> where TSelf : struct, ISimdVector<TSelf>
+{
+    static abstract int Count { get; }
+    static abstract TSelf Zero { get; }
+    static abstract TSelf Create(float value);
+    static abstract TSelf Load(ref readonly float source);
+    static abstract void Store(TSelf value, ref float destination);
+    static abstract TSelf operator +(TSelf left, TSelf right);
+    static abstract TSelf operator -(TSelf left, TSelf right);
+    static abstract TSelf operator *(TSelf left, TSelf right);
+    static abstract TSelf operator /(TSelf left, TSelf right);
+
+    /// <summary>a·b + c: fused where the hardware has FMA, a multiply then an add where it does not.</summary>
+    static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
+
+    /// <summary>The hardware min/max: fast, with no promise about NaN (callers restore NaN themselves).</summary>
+    static abstract TSelf MinNative(TSelf left, TSelf right);
+    static abstract TSelf MaxNative(TSelf left, TSelf right);
+    static abstract TSelf Abs(TSelf value);
+
+    /// <summary>Lanes of <paramref name="value"/> whose sign bit is set, as an all-ones mask.</summary>
+    static abstract TSelf IsNegative(TSelf value);
+
+    /// <summary>Lanes where left &gt; right, as an all-ones mask.</summary>
+    static abstract TSelf GreaterThan(TSelf left, TSelf right);
+
+    /// <summary>Lanes that are NaN, as an all-ones mask.</summary>
+    static abstract TSelf IsNaN(TSelf value);
+
+    /// <summary>Per lane: mask ? ifTrue : ifFalse (mask lanes all-ones or all-zeros).</summary>
+    static abstract TSelf Select(TSelf mask, TSelf ifTrue, TSelf ifFalse);
+
+    /// <summary>2^n for lanes holding whole numbers n in [-126, 127].</summary>
+    static abstract TSelf Pow2(TSelf wholeNumbers);
+
+    /// <summary>Rounds each lane to the nearest whole number (ties to even).</summary>
+    static abstract TSelf Round(TSelf value);
+
+    static abstract float Sum(TSelf value);
+}
+
+internal readonly struct Vec128(Vector128<float> value) : ISimdVector<Vec128>
+{
+    private readonly Vector128<float> _value = value;
+
+    public static int Count => Vector128<float>.Count;
+    public static Vec128 Zero => default;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 Create(float value) => new(Vector128.Create(value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 Load(ref readonly float source) => new(Vector128.LoadUnsafe(in source));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vec128 value, ref float destination) => value._value.StoreUnsafe(ref destination);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 operator +(Vec128 left, Vec128 right) => new(left._value + right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 operator -(Vec128 left, Vec128 right) => new(left._value - right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 operator *(Vec128 left, Vec128 right) => new(left._value * right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 operator /(Vec128 left, Vec128 right) => new(left._value / right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 MultiplyAdd(Vec128 a, Vec128 b, Vec128 c) => new(Vector128.MultiplyAddEstimate(a._value, b._value, c._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 MinNative(Vec128 left, Vec128 right) => new(Vector128.MinNative(left._value, right._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 MaxNative(Vec128 left, Vec128 right) => new(Vector128.MaxNative(left._value, right._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 Abs(Vec128 value) => new(Vector128.Abs(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 IsNegative(Vec128 value) => new(Vector128.IsNegative(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 GreaterThan(Vec128 left, Vec128 right) => new(Vector128.GreaterThan(left._value, right._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 IsNaN(Vec128 value) => new(Vector128.IsNaN(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 Select(Vec128 mask, Vec128 ifTrue, Vec128 ifFalse) => new(Vector128.ConditionalSelect(mask._value, ifTrue._value, ifFalse._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 Pow2(Vec128 wholeNumbers) => new((Vector128.ConvertToInt32Native(wholeNumbers._value) + Vector128.Create(127) << 23).AsSingle());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 Round(Vec128 value) => new(Vector128.Round(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vec128 value) => Vector128.Sum(value._value);
+}
+
+internal readonly struct Vec256(Vector256<float> value) : ISimdVector<Vec256>
+{
+    private readonly Vector256<float> _value = value;
+
+    public static int Count => Vector256<float>.Count;
+    public static Vec256 Zero => default;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 Create(float value) => new(Vector256.Create(value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 Load(ref readonly float source) => new(Vector256.LoadUnsafe(in source));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vec256 value, ref float destination) => value._value.StoreUnsafe(ref destination);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 operator +(Vec256 left, Vec256 right) => new(left._value + right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 operator -(Vec256 left, Vec256 right) => new(left._value - right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 operator *(Vec256 left, Vec256 right) => new(left._value * right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 operator /(Vec256 left, Vec256 right) => new(left._value / right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 MultiplyAdd(Vec256 a, Vec256 b, Vec256 c) => new(Vector256.MultiplyAddEstimate(a._value, b._value, c._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 MinNative(Vec256 left, Vec256 right) => new(Vector256.MinNative(left._value, right._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 MaxNative(Vec256 left, Vec256 right) => new(Vector256.MaxNative(left._value, right._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 Abs(Vec256 value) => new(Vector256.Abs(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 IsNegative(Vec256 value) => new(Vector256.IsNegative(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 GreaterThan(Vec256 left, Vec256 right) => new(Vector256.GreaterThan(left._value, right._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 IsNaN(Vec256 value) => new(Vector256.IsNaN(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 Select(Vec256 mask, Vec256 ifTrue, Vec256 ifFalse) => new(Vector256.ConditionalSelect(mask._value, ifTrue._value, ifFalse._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 Pow2(Vec256 wholeNumbers) => new((Vector256.ConvertToInt32Native(wholeNumbers._value) + Vector256.Create(127) << 23).AsSingle());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 Round(Vec256 value) => new(Vector256.Round(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vec256 value) => Vector256.Sum(value._value);
+}
+
+internal readonly struct Vec512(Vector512<float> value) : ISimdVector<Vec512>
+{
+    private readonly Vector512<float> _value = value;
+
+    public static int Count => Vector512<float>.Count;
+    public static Vec512 Zero => default;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Create(float value) => new(Vector512.Create(value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Load(ref readonly float source) => new(Vector512.LoadUnsafe(in source));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vec512 value, ref float destination) => value._value.StoreUnsafe(ref destination);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 operator +(Vec512 left, Vec512 right) => new(left._value + right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 operator -(Vec512 left, Vec512 right) => new(left._value - right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 operator *(Vec512 left, Vec512 right) => new(left._value * right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 operator /(Vec512 left, Vec512 right) => new(left._value / right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 MultiplyAdd(Vec512 a, Vec512 b, Vec512 c) => new(Vector512.MultiplyAddEstimate(a._value, b._value, c._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 MinNative(Vec512 left, Vec512 right) => new(Vector512.MinNative(left._value, right._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 MaxNative(Vec512 left, Vec512 right) => new(Vector512.MaxNative(left._value, right._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Abs(Vec512 value) => new(Vector512.Abs(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 IsNegative(Vec512 value) => new(Vector512.IsNegative(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 GreaterThan(Vec512 left, Vec512 right) => new(Vector512.GreaterThan(left._value, right._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 IsNaN(Vec512 value) => new(Vector512.IsNaN(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Select(Vec512 mask, Vec512 ifTrue, Vec512 ifFalse) => new(Vector512.ConditionalSelect(mask._value, ifTrue._value, ifFalse._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Pow2(Vec512 wholeNumbers) => new((Vector512.ConvertToInt32Native(wholeNumbers._value) + Vector512.Create(127) << 23).AsSingle());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Round(Vec512 value) => new(Vector512.Round(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vec512 value) => Vector512.Sum(value._value);
+}
+
+/// <summary>One float lane: the same generic kernels, compiled to plain scalar code.</summary>
+internal readonly struct VecScalar(float value) : ISimdVector<VecScalar>
+{
+    private readonly float _value = value;
+
+    public static int Count => 1;
+    public static VecScalar Zero => default;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar Create(float value) => new(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar Load(ref readonly float source) => new(source);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(VecScalar value, ref float destination) => destination = value._value;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar operator +(VecScalar left, VecScalar right) => new(left._value + right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar operator -(VecScalar left, VecScalar right) => new(left._value - right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar operator *(VecScalar left, VecScalar right) => new(left._value * right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar operator /(VecScalar left, VecScalar right) => new(left._value / right._value);
+
+    // No hardware FMA is assumed on this path: MathF.FusedMultiplyAdd would fall back to a slow software routine.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar MultiplyAdd(VecScalar a, VecScalar b, VecScalar c) => new(a._value * b._value + c._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar MinNative(VecScalar left, VecScalar right) => new(left._value < right._value ? left._value : right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar MaxNative(VecScalar left, VecScalar right) => new(left._value > right._value ? left._value : right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar Abs(VecScalar value) => new(MathF.Abs(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar IsNegative(VecScalar value) => Mask(float.IsNegative(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar GreaterThan(VecScalar left, VecScalar right) => Mask(left._value > right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar IsNaN(VecScalar value) => Mask(float.IsNaN(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar Select(VecScalar mask, VecScalar ifTrue, VecScalar ifFalse) => BitConverter.SingleToInt32Bits(mask._value) != 0 ? ifTrue : ifFalse;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar Pow2(VecScalar wholeNumbers) => new(BitConverter.Int32BitsToSingle(((int)wholeNumbers._value + 127) << 23));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar Round(VecScalar value) => new(MathF.Round(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(VecScalar value) => value._value;
+
+    private static VecScalar Mask(bool set) => new(set ? BitConverter.Int32BitsToSingle(-1) : 0f);
+}

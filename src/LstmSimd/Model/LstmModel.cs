@@ -1,0 +1,94 @@
+using LstmSimd.Kernels;
+
+namespace LstmSimd;
+
+/// <summary>Options fixed when a model is built.</summary>
+public sealed record LstmModelOptions
+{
+    /// <summary>The kernel width; <see cref="KernelPath.Auto"/> picks the widest the CPU accelerates (see <see cref="KernelSelector"/>).</summary>
+    public KernelPath Kernel { get; init; } = KernelPath.Auto;
+}
+
+/// <summary>
+/// An immutable LSTM ready to run: the spec and its weights packed once into gate-interleaved panels for
+/// one kernel width. Safe to share across threads; each thread runs it through its own <see cref="LstmSession"/>.
+/// </summary>
+public sealed class LstmModel
+{
+    private LstmModel(LstmSpec spec, KernelSet kernels, PackedLayer[] layers)
+    {
+        Spec = spec;
+        Kernels = kernels;
+        Layers = layers;
+    }
+
+    /// <summary>The model's shape.</summary>
+    public LstmSpec Spec { get; }
+
+    /// <summary>The kernel width this model was packed for.</summary>
+    public KernelPath KernelPath => Kernels.Path;
+
+    internal KernelSet Kernels { get; }
+
+    /// <summary>Packed weights per layer and direction, layer-major.</summary>
+    internal PackedLayer[] Layers { get; }
+
+    /// <summary>Packs <paramref name="weights"/> (copied: later changes to the arrays do not reach the model).</summary>
+    /// <exception cref="NotSupportedException">The spec uses an ONNX cell variant, which only <see cref="Reference.ReferenceLstm"/> runs today.</exception>
+    public static LstmModel Create(LstmWeights weights, LstmModelOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        LstmSpec spec = weights.Spec;
+        if (!spec.Cell.IsStandard)
+            throw new NotSupportedException("The fast path runs PyTorch's standard cell; ONNX peepholes, clip, input_forget and other activations run on ReferenceLstm for now.");
+        KernelSet kernels = KernelSelector.Create(options?.Kernel ?? KernelPath.Auto);
+        var layers = new PackedLayer[spec.NumLayers * spec.Directions];
+        for (int layer = 0; layer < spec.NumLayers; layer++)
+            for (int d = 0; d < spec.Directions; d++)
+                layers[layer * spec.Directions + d] = PackedLayer.Pack(spec, layer, weights[layer, d], kernels.Width);
+        return new LstmModel(spec, kernels, layers);
+    }
+
+    /// <summary>Creates a session that runs up to <paramref name="maxBatch"/> sequences of up to <paramref name="maxSteps"/> steps without allocating.</summary>
+    public LstmSession CreateSession(int maxBatch = 1, int maxSteps = 1) => new(this, maxBatch, maxSteps);
+}
+
+/// <summary>One layer-direction's weights, packed for the kernels.</summary>
+internal sealed class PackedLayer
+{
+    private PackedLayer(PackedPanel input, PackedPanel recurrent, float[] bias, PackedPanel? projection)
+    {
+        Input = input;
+        Recurrent = recurrent;
+        Bias = bias;
+        Projection = projection;
+    }
+
+    /// <summary>W_ih as a 4-gate panel over the layer's input features.</summary>
+    public PackedPanel Input { get; }
+
+    /// <summary>W_hh as a 4-gate panel over H_out.</summary>
+    public PackedPanel Recurrent { get; }
+
+    /// <summary>b_ih + b_hh in panel row order (zeros without bias).</summary>
+    public float[] Bias { get; }
+
+    /// <summary>W_hr as a 1-gate panel over H, or null without a projection.</summary>
+    public PackedPanel? Projection { get; }
+
+    public static PackedLayer Pack(LstmSpec spec, int layer, LstmLayerWeights w, int width)
+    {
+        int h = spec.HiddenSize;
+        float[] bias = new float[4 * h];
+        if (spec.Bias)
+        {
+            for (int i = 0; i < bias.Length; i++) bias[i] = w.BiasIh[i] + w.BiasHh[i];
+        }
+
+        return new PackedLayer(
+            PackedPanel.Pack(w.WeightIh, 4, h, spec.LayerInputSize(layer), width),
+            PackedPanel.Pack(w.WeightHh, 4, h, spec.OutputHiddenSize, width),
+            PackedPanel.PackRow(bias, 4, h, width),
+            spec.ProjectionSize > 0 ? PackedPanel.Pack(w.WeightHr, 1, spec.ProjectionSize, h, width) : null);
+    }
+}

@@ -1,0 +1,28 @@
+using Xunit.Sdk;
+
+namespace LstmSimd.Tests.Support;
+
+/// <summary>The numerics contract: |Δ| ≤ 1e-5 + 1e-4·|ref| per element.</summary>
+public static class Tolerance
+{
+    public const double Absolute = 1e-5, Relative = 1e-4;
+
+    public static void AssertClose(ReadOnlySpan<double> expected, ReadOnlySpan<float> actual, string what)
+    {
+        if (expected.Length != actual.Length)
+            throw new XunitException($"{what}: length {actual.Length}, expected {expected.Length}");
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double e = expected[i], a = actual[i];
+            if (!(Math.Abs(a - e) <= Absolute + Relative * Math.Abs(e)))
+                throw new XunitException($"{what}[{i}] = {a:R}, reference {e:R}, |Δ| = {Math.Abs(a - e):E3}");
+        }
+    }
+
+    public static double MaxError(ReadOnlySpan<double> expected, ReadOnlySpan<float> actual)
+    {
+        double max = 0;
+        for (int i = 0; i < expected.Length; i++) max = Math.Max(max, Math.Abs(actual[i] - expected[i]));
+        return max;
+    }
+}
