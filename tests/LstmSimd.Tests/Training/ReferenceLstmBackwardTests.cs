@@ -13,7 +13,7 @@ public sealed class ReferenceLstmBackwardTests
     public void Every_gradient_matches_central_finite_differences_of_the_reference_forward()
     {
         // 300 cases: each of the eight feature switches is on in about half of them.
-        Check.One(Config.QuickThrowOnFailure.WithMaxTest(300), Prop.ForAll(LstmCase.Small(), c =>
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(300), Prop.ForAll(GradientCase.Small(), c =>
         {
             CheckAgainstFiniteDifferences(c);
             return true;
@@ -24,13 +24,13 @@ public sealed class ReferenceLstmBackwardTests
     public void Gradients_match_finite_differences_on_a_three_layer_bidirectional_projected_model_with_lengths()
     {
         // flags: bidirectional, h0, c0, lengths, projection.
-        CheckAgainstFiniteDifferences(LstmCase.Create(inputSize: 2, hidden: 4, layers: 3, flags: 1 | 4 | 8 | 16 | 64, steps: 5, batch: 3, seed: 7));
+        CheckAgainstFiniteDifferences(GradientCase.Create(inputSize: 2, hidden: 4, layers: 3, flags: 1 | 4 | 8 | 16 | 64, steps: 5, batch: 3, seed: 7));
     }
 
     [Fact]
     public void The_forward_pass_inside_the_backward_reproduces_the_reference_forward()
     {
-        Prop.ForAll(LstmCase.Small(maxHidden: 5, maxSteps: 6), c =>
+        Prop.ForAll(GradientCase.Small(maxHidden: 5, maxSteps: 6), c =>
         {
             ReferenceResult expected = ReferenceLstm.Forward(c.Weights, c.Input, c.Steps, c.Batch, c.H0, c.C0, c.Lengths, c.Layout);
             ReferenceResult actual = Backward(c).Forward;
@@ -44,7 +44,7 @@ public sealed class ReferenceLstmBackwardTests
     [Fact]
     public void A_zero_length_sequence_passes_the_final_state_gradients_straight_to_the_initial_state()
     {
-        LstmCase c = LstmCase.Create(inputSize: 2, hidden: 3, layers: 1, flags: 4 | 8 | 16, steps: 3, batch: 2, seed: 11)
+        GradientCase c = GradientCase.Create(inputSize: 2, hidden: 3, layers: 1, flags: 4 | 8 | 16, steps: 3, batch: 2, seed: 11)
             with { Lengths = [0, 3], GradHN = Enumerable.Range(0, 6).Select(i => i + 1.0).ToArray(), GradCN = Enumerable.Range(0, 6).Select(i => -i - 1.0).ToArray() };
         ReferenceGradients g = Backward(c);
         Assert.Equal([1.0, 2.0, 3.0], g.H0.AsSpan(0, 3).ToArray());
@@ -57,7 +57,7 @@ public sealed class ReferenceLstmBackwardTests
     [Fact]
     public void Inputs_past_a_sequences_length_receive_no_gradient()
     {
-        LstmCase c = LstmCase.Create(inputSize: 3, hidden: 2, layers: 2, flags: 1, steps: 6, batch: 3, seed: 5) with { Lengths = [6, 2, 4] };
+        GradientCase c = GradientCase.Create(inputSize: 3, hidden: 2, layers: 2, flags: 1, steps: 6, batch: 3, seed: 5) with { Lengths = [6, 2, 4] };
         ReferenceGradients g = Backward(c);
         for (int b = 0; b < 3; b++)
             for (int t = 0; t < 6; t++)
@@ -72,7 +72,7 @@ public sealed class ReferenceLstmBackwardTests
     [Fact]
     public void The_two_bias_gradients_are_equal_because_the_biases_enter_only_through_their_sum()
     {
-        ReferenceGradients g = Backward(LstmCase.Create(inputSize: 2, hidden: 3, layers: 2, flags: 1, steps: 4, batch: 2, seed: 3));
+        ReferenceGradients g = Backward(GradientCase.Create(inputSize: 2, hidden: 3, layers: 2, flags: 1, steps: 4, batch: 2, seed: 3));
         for (int l = 0; l < 2; l++)
             for (int d = 0; d < 2; d++)
                 Assert.Equal(g[l, d].BiasIh, g[l, d].BiasHh);
@@ -94,11 +94,11 @@ public sealed class ReferenceLstmBackwardTests
         Assert.Equal("gradOutput", e.ParamName);
     }
 
-    internal static ReferenceGradients Backward(LstmCase c) =>
+    internal static ReferenceGradients Backward(GradientCase c) =>
         ReferenceLstmBackward.Backward(c.Weights, c.Input, c.Steps, c.Batch, c.GradOutput, c.GradHN, c.GradCN, c.H0, c.C0, c.Lengths, c.Layout);
 
     /// <summary>loss = Σ output·gradOutput + Σ h_n·gradHN + Σ c_n·gradCN, through the public reference forward.</summary>
-    private static double Loss(LstmCase c, LstmWeights weights, float[] input, float[] h0, float[] c0)
+    private static double Loss(GradientCase c, LstmWeights weights, float[] input, float[] h0, float[] c0)
     {
         ReferenceResult r = ReferenceLstm.Forward(weights, input, c.Steps, c.Batch, h0, c0, c.Lengths, c.Layout);
         return Dot(r.Output, c.GradOutput) + Dot(r.HiddenState, c.GradHN) + Dot(r.CellState, c.GradCN);
@@ -112,7 +112,7 @@ public sealed class ReferenceLstmBackwardTests
         return sum;
     }
 
-    private static void CheckAgainstFiniteDifferences(LstmCase c)
+    private static void CheckAgainstFiniteDifferences(GradientCase c)
     {
         ReferenceGradients g = Backward(c);
         LstmSpec spec = c.Spec;
@@ -146,7 +146,7 @@ public sealed class ReferenceLstmBackwardTests
     /// Central differences in double. The parameters are floats, so each side's step is the float nearest to
     /// value ± 1e-6 and the quotient divides by the step actually taken.
     /// </summary>
-    private static void CheckArray(float[] values, double[] analytic, Func<double> loss, string name, LstmCase c)
+    private static void CheckArray(float[] values, double[] analytic, Func<double> loss, string name, GradientCase c)
     {
         Assert.Equal(values.Length, analytic.Length);
         for (int k = 0; k < values.Length; k++)

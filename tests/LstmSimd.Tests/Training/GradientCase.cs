@@ -4,7 +4,7 @@ using FsCheck.Fluent;
 namespace LstmSimd.Tests.Training;
 
 /// <summary>A small random LSTM problem: a spec, weights, inputs, optional states and lengths, and upstream gradients.</summary>
-public sealed record LstmCase(
+public sealed record GradientCase(
     LstmSpec Spec, LstmWeights Weights, float[] Input, int Steps, int Batch, float[] H0, float[] C0, int[] Lengths,
     SequenceLayout Layout, double[] GradOutput, double[] GradHN, double[] GradCN)
 {
@@ -14,7 +14,7 @@ public sealed record LstmCase(
         $"gradOut={GradOutput.Length > 0} gradHN={GradHN.Length > 0} gradCN={GradCN.Length > 0}";
 
     /// <summary>Every feature the forward supports, in small sizes so that finite differences over all parameters stay cheap.</summary>
-    public static Arbitrary<LstmCase> Small(int maxHidden = 3, int maxSteps = 4, int maxBatch = 3, int maxLayers = 2) =>
+    public static Arbitrary<GradientCase> Small(int maxHidden = 3, int maxSteps = 4, int maxBatch = 3, int maxLayers = 2) =>
         (from input in Gen.Choose(1, 3)
          from hidden in Gen.Choose(1, maxHidden)
          from layers in Gen.Choose(1, maxLayers)
@@ -25,7 +25,7 @@ public sealed record LstmCase(
          select Create(input, hidden, layers, flags, steps, batch, seed)).ToArbitrary();
 
     /// <summary>Builds a case; the bits of <paramref name="flags"/> switch the optional features on.</summary>
-    public static LstmCase Create(int inputSize, int hidden, int layers, int flags, int steps, int batch, int seed)
+    public static GradientCase Create(int inputSize, int hidden, int layers, int flags, int steps, int batch, int seed)
     {
         var random = new Random(seed);
         bool bidirectional = (flags & 1) != 0, bias = (flags & 2) == 0, hasH0 = (flags & 4) != 0, hasC0 = (flags & 8) != 0;
@@ -53,7 +53,7 @@ public sealed record LstmCase(
         double[] gradOutput = (upstream & 1) != 0 ? Doubles(steps * batch * spec.OutputSize) : [];
         double[] gradHN = (upstream & 2) != 0 ? Doubles(slots * batch * spec.OutputHiddenSize) : [];
         double[] gradCN = (upstream & 4) != 0 ? Doubles(slots * batch * hidden) : [];
-        return new LstmCase(spec, weights, input, steps, batch, h0, c0, lengths,
+        return new GradientCase(spec, weights, input, steps, batch, h0, c0, lengths,
             batchFirst ? SequenceLayout.BatchFirst : SequenceLayout.TimeMajor, gradOutput, gradHN, gradCN);
     }
 }
