@@ -51,3 +51,56 @@ public class DeterminismTests
 
     private static int[] Bits(float[] values) => [.. values.Select(BitConverter.SingleToInt32Bits)];
 }
+
+public class ThreadingTests
+{
+    public static TheoryData<int, bool> Configurations() => new() { { 2, false }, { 2, true }, { 3, false }, { 3, true } };
+
+    [Theory]
+    [MemberData(nameof(Configurations))]
+    public void Any_thread_count_gives_the_single_thread_answer_bitwise(int threads, bool bidirectional)
+    {
+        var testCase = new LstmCase(new LstmSpec(40, 100, 2, bidirectional, projectionSize: bidirectional ? 0 : 30), Steps: 9, Batch: 7,
+            WithInitialState: true, WithLengths: true, SequenceLayout.TimeMajor, Seed: threads);
+        float[] expected = testCase.RunFast(LstmModel.Create(testCase.Weights)).Output;
+        LstmModel threaded = LstmModel.Create(testCase.Weights, new LstmModelOptions { Threads = threads });
+        for (int repeat = 0; repeat < 3; repeat++)
+            Assert.Equal(expected, testCase.RunFast(threaded).Output);
+    }
+
+    [Fact]
+    public void Streaming_steps_on_several_threads_match_one_thread_bitwise()
+    {
+        var spec = new LstmSpec(24, 96, 2, projectionSize: 40);
+        LstmWeights weights = LstmWeights.CreateRandom(spec, 8);
+        using LstmSession single = LstmModel.Create(weights).CreateSession(3);
+        using LstmSession threaded = LstmModel.Create(weights, new LstmModelOptions { Threads = 2 }).CreateSession(3);
+        float[] x = LstmCase.Uniform(3 * 24, 1, 1), a = new float[3 * 40], b = new float[3 * 40];
+        for (int t = 0; t < 10; t++)
+        {
+            single.Step(x, 3, a);
+            threaded.Step(x, 3, b);
+            Assert.Equal(a, b);
+        }
+    }
+
+    [Fact]
+    public void A_warm_threaded_forward_allocates_zero_bytes_on_the_calling_thread()
+    {
+        var testCase = new LstmCase(new LstmSpec(32, 64, 2, bidirectional: true), Steps: 10, Batch: 4, WithInitialState: false, WithLengths: false, SequenceLayout.TimeMajor, Seed: 1);
+        using LstmSession session = LstmModel.Create(testCase.Weights, new LstmModelOptions { Threads = 2 }).CreateSession(4, 10);
+        float[] output = new float[testCase.OutputLength], input = testCase.Input;
+        session.Forward(input, 10, 4, output);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++) session.Forward(input, 10, 4, output);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void Thread_counts_outside_1_to_64_are_rejected()
+    {
+        LstmWeights weights = LstmWeights.CreateRandom(new LstmSpec(2, 3), 1);
+        Assert.ThrowsAny<ArgumentException>(() => LstmModel.Create(weights, new LstmModelOptions { Threads = 0 }));
+        Assert.ThrowsAny<ArgumentException>(() => LstmModel.Create(weights, new LstmModelOptions { Threads = 65 }));
+    }
+}
