@@ -80,16 +80,16 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
         }
     }
 
-    /// <summary>gx[m] = bias + x[m]·W for every row m: the input projection of all steps at once.</summary>
+    /// <summary>gx[m] = bias + x[m]·W for every row m and the block range given: the input projection of all steps at once.</summary>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void InputProjection(PackedPanel panel, ReadOnlySpan<float> packedBias, ReadOnlySpan<float> x, int rows, Span<float> gx)
+    public static void InputProjection(PackedPanel panel, ReadOnlySpan<float> packedBias, ReadOnlySpan<float> x, int rows, Span<float> gx, int blockStart, int blockEnd)
     {
         int width = TVec.Count, gateStride = Gates * width, depth = panel.Depth, gxStride = panel.Blocks * gateStride;
         ref float bias = ref MemoryMarshal.GetReference(packedBias);
         ref float source = ref MemoryMarshal.GetReference(x);
         ref float destination = ref MemoryMarshal.GetReference(gx);
-        for (int block = 0; block < panel.Blocks; block++)
+        for (int block = blockStart; block < blockEnd; block++)
         {
             ref float weights = ref panel.Data[(nint)block * panel.BlockStride];
             int gateOffset = block * gateStride;
@@ -120,14 +120,14 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
     /// </summary>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Project(PackedPanel panel, ref float h, int hRowStride, ref float y, int yRowStride, int rows, ReadOnlySpan<byte> active)
+    public static void Project(PackedPanel panel, ref float h, int hRowStride, ref float y, int yRowStride, int rows, ReadOnlySpan<byte> active, int blockStart, int blockEnd)
     {
         int width = TVec.Count, depth = panel.Depth;
         for (int row = 0; row < rows; row++)
         {
             if (!active.IsEmpty && active[row] == 0) continue;
             ref float source = ref Unsafe.Add(ref h, (nint)row * hRowStride);
-            for (int block = 0; block < panel.Blocks; block++)
+            for (int block = blockStart; block < blockEnd; block++)
             {
                 ref float weights = ref panel.Data[(nint)block * panel.BlockStride];
                 TVec even = TVec.Zero, odd = TVec.Zero;
