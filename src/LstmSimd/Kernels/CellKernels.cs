@@ -13,11 +13,11 @@ internal ref struct CellStepArgs
 {
     public ref float Init;
     public int InitRowStride;
-    public ref float PanelX;
+    public ref byte PanelX;
     public int DepthX;
     public ref float X;
     public int XRowStride;
-    public ref float PanelH;
+    public ref byte PanelH;
     public int DepthH;
     public ref float H;
     public int HRowStride;
@@ -36,14 +36,15 @@ internal ref struct CellStepArgs
 /// <summary>
 /// The LSTM micro-kernels for one vector width: the recurrent (and, for streaming steps, input) products
 /// over gate-interleaved panels with the cell update fused in registers, the hoisted input projection
-/// GEMM and the projection GEMM. Written once, generic over <see cref="ISimdVector{TSelf}"/>.
+/// GEMM and the projection GEMM. Written once, generic over <see cref="ISimdVector{TSelf}"/> and over the
+/// <see cref="IWeightFormat"/> the panels are stored in (panels are addressed in elements from a <c>ref byte</c>).
 /// </summary>
 /// <remarks>
 /// Register blocking: three batch rows × four gates (12 accumulators, plus one weight and three broadcasts
 /// = 16 registers on AVX2) when there are rows to share each weight load; a single row (batch 1, bound by
 /// how fast weights stream) splits k over two accumulator sets instead, so eight FMA chains hide the latency.
 /// </remarks>
-internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
+internal static class CellKernels<TVec, TFormat> where TVec : struct, ISimdVector<TVec> where TFormat : struct, IWeightFormat
 {
     private const int Gates = 4;
 
@@ -55,8 +56,8 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
         int width = TVec.Count, gateStride = Gates * width;
         for (int block = a.BlockStart; block < a.BlockEnd; block++)
         {
-            ref float panelX = ref Unsafe.Add(ref a.PanelX, (nint)block * a.DepthX * gateStride);
-            ref float panelH = ref Unsafe.Add(ref a.PanelH, (nint)block * a.DepthH * gateStride);
+            ref byte panelX = ref Unsafe.Add(ref a.PanelX, (nint)block * a.DepthX * gateStride * TFormat.ElementSize);
+            ref byte panelH = ref Unsafe.Add(ref a.PanelH, (nint)block * a.DepthH * gateStride * TFormat.ElementSize);
             int gateOffset = block * gateStride, unitOffset = block * width;
             int row = 0;
             for (; row + 3 <= a.Rows; row += 3)
@@ -91,7 +92,7 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
         ref float destination = ref MemoryMarshal.GetReference(gx);
         for (int block = blockStart; block < blockEnd; block++)
         {
-            ref float weights = ref panel.Data[(nint)block * panel.BlockStride];
+            ref byte weights = ref Unsafe.Add(ref panel.Start, (nint)block * panel.BlockStride * TFormat.ElementSize);
             int gateOffset = block * gateStride;
             ref float blockBias = ref Unsafe.Add(ref bias, gateOffset);
             int row = 0;
@@ -129,23 +130,23 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
             ref float source = ref Unsafe.Add(ref h, (nint)row * hRowStride);
             for (int block = blockStart; block < blockEnd; block++)
             {
-                ref float weights = ref panel.Data[(nint)block * panel.BlockStride];
+                ref byte weights = ref Unsafe.Add(ref panel.Start, (nint)block * panel.BlockStride * TFormat.ElementSize);
                 TVec even = TVec.Zero, odd = TVec.Zero;
                 int k = 0;
                 for (; k + 2 <= depth; k += 2)
                 {
-                    even = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref weights, (nint)k * width)), TVec.Create(Unsafe.Add(ref source, k)), even);
-                    odd = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref weights, (nint)(k + 1) * width)), TVec.Create(Unsafe.Add(ref source, k + 1)), odd);
+                    even = TVec.MultiplyAdd(TFormat.Load<TVec>(ref weights, (nint)k * width), TVec.Create(Unsafe.Add(ref source, k)), even);
+                    odd = TVec.MultiplyAdd(TFormat.Load<TVec>(ref weights, (nint)(k + 1) * width), TVec.Create(Unsafe.Add(ref source, k + 1)), odd);
                 }
 
-                if (k < depth) even = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref weights, (nint)k * width)), TVec.Create(Unsafe.Add(ref source, k)), even);
+                if (k < depth) even = TVec.MultiplyAdd(TFormat.Load<TVec>(ref weights, (nint)k * width), TVec.Create(Unsafe.Add(ref source, k)), even);
                 TVec.Store(even + odd, ref Unsafe.Add(ref y, (nint)row * yRowStride + block * width));
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StepOneRow(scoped in CellStepArgs a, int row, int gateOffset, int unitOffset, ref float panelX, ref float panelH)
+    private static void StepOneRow(scoped in CellStepArgs a, int row, int gateOffset, int unitOffset, ref byte panelX, ref byte panelH)
     {
         AccumulateOneRow(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset),
             ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.DepthX,
@@ -155,7 +156,7 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StepThreeRows(scoped in CellStepArgs a, int row, int gateOffset, int unitOffset, ref float panelX, ref float panelH)
+    private static void StepThreeRows(scoped in CellStepArgs a, int row, int gateOffset, int unitOffset, ref byte panelX, ref byte panelH)
     {
         AccumulateThreeRows(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset), a.InitRowStride,
             ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.XRowStride, a.DepthX,
@@ -174,7 +175,7 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
     /// stack), and even and odd k go to separate sets so that eight FMA chains are in flight.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AccumulateOneRow(ref float init, ref float panelX, ref float x, int depthX, ref float panelH, ref float h, int depthH,
+    private static void AccumulateOneRow(ref float init, ref byte panelX, ref float x, int depthX, ref byte panelH, ref float h, int depthH,
         out TVec i, out TVec f, out TVec g, out TVec o)
     {
         int width = TVec.Count, gateStride = Gates * width;
@@ -182,32 +183,32 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
         TVec i1 = TVec.Zero, f1 = TVec.Zero, g1 = TVec.Zero, o1 = TVec.Zero;
         for (int part = 0; part < 2; part++)
         {
-            ref float panel = ref part == 0 ? ref panelX : ref panelH;
+            ref byte panel = ref part == 0 ? ref panelX : ref panelH;
             ref float source = ref part == 0 ? ref x : ref h;
             int depth = part == 0 ? depthX : depthH;
             int k = 0;
             for (; k + 2 <= depth; k += 2)
             {
-                ref float w = ref Unsafe.Add(ref panel, (nint)k * gateStride);
+                ref byte w = ref Unsafe.Add(ref panel, (nint)k * gateStride * TFormat.ElementSize);
                 TVec s0 = TVec.Create(Unsafe.Add(ref source, k)), s1 = TVec.Create(Unsafe.Add(ref source, k + 1));
-                i0 = TVec.MultiplyAdd(TVec.Load(in w), s0, i0);
-                f0 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, width)), s0, f0);
-                g0 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, 2 * width)), s0, g0);
-                o0 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, 3 * width)), s0, o0);
-                i1 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, 4 * width)), s1, i1);
-                f1 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, 5 * width)), s1, f1);
-                g1 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, 6 * width)), s1, g1);
-                o1 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, 7 * width)), s1, o1);
+                i0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 0), s0, i0);
+                f0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, width), s0, f0);
+                g0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 2 * width), s0, g0);
+                o0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 3 * width), s0, o0);
+                i1 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 4 * width), s1, i1);
+                f1 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 5 * width), s1, f1);
+                g1 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 6 * width), s1, g1);
+                o1 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 7 * width), s1, o1);
             }
 
             if (k < depth)
             {
-                ref float w = ref Unsafe.Add(ref panel, (nint)k * gateStride);
+                ref byte w = ref Unsafe.Add(ref panel, (nint)k * gateStride * TFormat.ElementSize);
                 TVec s0 = TVec.Create(Unsafe.Add(ref source, k));
-                i0 = TVec.MultiplyAdd(TVec.Load(in w), s0, i0);
-                f0 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, width)), s0, f0);
-                g0 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, 2 * width)), s0, g0);
-                o0 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, 3 * width)), s0, o0);
+                i0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 0), s0, i0);
+                f0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, width), s0, f0);
+                g0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 2 * width), s0, g0);
+                o0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 3 * width), s0, o0);
             }
         }
 
@@ -220,7 +221,7 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
     /// <summary>Three rows' gate pre-activations for one block: each weight vector is loaded once and used three times.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void AccumulateThreeRows(ref float init, int initStride,
-        ref float panelX, ref float x, int xStride, int depthX, ref float panelH, ref float h, int hStride, int depthH,
+        ref byte panelX, ref float x, int xStride, int depthX, ref byte panelH, ref float h, int hStride, int depthH,
         out TVec i0, out TVec f0, out TVec g0, out TVec o0, out TVec i1, out TVec f1, out TVec g1, out TVec o1,
         out TVec i2, out TVec f2, out TVec g2, out TVec o2)
     {
@@ -232,7 +233,7 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
         TVec ai2 = TVec.Load(in init2), af2 = TVec.Load(in Unsafe.Add(ref init2, width)), ag2 = TVec.Load(in Unsafe.Add(ref init2, 2 * width)), ao2 = TVec.Load(in Unsafe.Add(ref init2, 3 * width));
         for (int part = 0; part < 2; part++)
         {
-            ref float panel = ref part == 0 ? ref panelX : ref panelH;
+            ref byte panel = ref part == 0 ? ref panelX : ref panelH;
             ref float source0 = ref part == 0 ? ref x : ref h;
             int stride = part == 0 ? xStride : hStride;
             int depth = part == 0 ? depthX : depthH;
@@ -240,21 +241,21 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
             ref float source2 = ref Unsafe.Add(ref source1, stride);
             for (int k = 0; k < depth; k++)
             {
-                ref float w = ref Unsafe.Add(ref panel, (nint)k * gateStride);
+                ref byte w = ref Unsafe.Add(ref panel, (nint)k * gateStride * TFormat.ElementSize);
                 TVec s0 = TVec.Create(Unsafe.Add(ref source0, k)), s1 = TVec.Create(Unsafe.Add(ref source1, k)), s2 = TVec.Create(Unsafe.Add(ref source2, k));
-                TVec wv = TVec.Load(in w);
+                TVec wv = TFormat.Load<TVec>(ref w, 0);
                 ai0 = TVec.MultiplyAdd(wv, s0, ai0);
                 ai1 = TVec.MultiplyAdd(wv, s1, ai1);
                 ai2 = TVec.MultiplyAdd(wv, s2, ai2);
-                wv = TVec.Load(in Unsafe.Add(ref w, width));
+                wv = TFormat.Load<TVec>(ref w, width);
                 af0 = TVec.MultiplyAdd(wv, s0, af0);
                 af1 = TVec.MultiplyAdd(wv, s1, af1);
                 af2 = TVec.MultiplyAdd(wv, s2, af2);
-                wv = TVec.Load(in Unsafe.Add(ref w, 2 * width));
+                wv = TFormat.Load<TVec>(ref w, 2 * width);
                 ag0 = TVec.MultiplyAdd(wv, s0, ag0);
                 ag1 = TVec.MultiplyAdd(wv, s1, ag1);
                 ag2 = TVec.MultiplyAdd(wv, s2, ag2);
-                wv = TVec.Load(in Unsafe.Add(ref w, 3 * width));
+                wv = TFormat.Load<TVec>(ref w, 3 * width);
                 ao0 = TVec.MultiplyAdd(wv, s0, ao0);
                 ao1 = TVec.MultiplyAdd(wv, s1, ao1);
                 ao2 = TVec.MultiplyAdd(wv, s2, ao2);

@@ -49,19 +49,30 @@ public static class KernelSelector
         throw new InvalidOperationException($"{EnvironmentVariable}='{forced}' is not one of scalar, vector128, vector256, vector512.");
     }
 
-    internal static KernelSet Create(KernelPath path) => Resolve(path) switch
+    internal static KernelSet Create(KernelPath path, WeightFormat format = WeightFormat.Float32) => Resolve(path) switch
     {
-        KernelPath.Vector512 => new KernelSet<Vec512>(KernelPath.Vector512),
-        KernelPath.Vector256 => new KernelSet<Vec256>(KernelPath.Vector256),
-        KernelPath.Vector128 => new KernelSet<Vec128>(KernelPath.Vector128),
-        _ => new KernelSet<VecScalar>(KernelPath.Scalar),
+        KernelPath.Vector512 => Create<Vec512>(KernelPath.Vector512, format),
+        KernelPath.Vector256 => Create<Vec256>(KernelPath.Vector256, format),
+        KernelPath.Vector128 => Create<Vec128>(KernelPath.Vector128, format),
+        _ => Create<VecScalar>(KernelPath.Scalar, format),
+    };
+
+    private static KernelSet Create<TVec>(KernelPath path, WeightFormat format) where TVec : struct, ISimdVector<TVec> => format switch
+    {
+        WeightFormat.Float32 => new KernelSet<TVec, Float32Weights>(path),
+        WeightFormat.Float16 => new KernelSet<TVec, Float16Weights>(path),
+        WeightFormat.BFloat16 => new KernelSet<TVec, BFloat16Weights>(path),
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown weight format."),
     };
 }
 
-/// <summary>The kernels of one width behind one virtual call per layer step, so callers never branch on the ISA.</summary>
-internal abstract class KernelSet(KernelPath path, int width)
+/// <summary>The kernels of one width and weight format behind one virtual call per layer step, so callers never branch on the ISA.</summary>
+internal abstract class KernelSet(KernelPath path, int width, WeightFormat format)
 {
     public KernelPath Path { get; } = path;
+
+    /// <summary>How the panels these kernels read are stored.</summary>
+    public WeightFormat Format { get; } = format;
 
     /// <summary>Floats per vector: the hidden-unit block of the packed panels.</summary>
     public int Width { get; } = width;
@@ -73,16 +84,18 @@ internal abstract class KernelSet(KernelPath path, int width)
     public abstract void Project(PackedPanel panel, ref float h, int hRowStride, ref float y, int yRowStride, int rows, ReadOnlySpan<byte> active, int blockStart, int blockEnd);
 }
 
-internal sealed class KernelSet<TVec>(KernelPath path) : KernelSet(path, TVec.Count) where TVec : struct, ISimdVector<TVec>
+internal sealed class KernelSet<TVec, TFormat>(KernelPath path) : KernelSet(path, TVec.Count, TFormat.Format)
+    where TVec : struct, ISimdVector<TVec>
+    where TFormat : struct, IWeightFormat
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override void Step(scoped in CellStepArgs args) => CellKernels<TVec>.Step(args);
+    public override void Step(scoped in CellStepArgs args) => CellKernels<TVec, TFormat>.Step(args);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void InputProjection(PackedPanel panel, ReadOnlySpan<float> packedBias, ReadOnlySpan<float> x, int rows, Span<float> gx, int blockStart, int blockEnd) =>
-        CellKernels<TVec>.InputProjection(panel, packedBias, x, rows, gx, blockStart, blockEnd);
+        CellKernels<TVec, TFormat>.InputProjection(panel, packedBias, x, rows, gx, blockStart, blockEnd);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Project(PackedPanel panel, ref float h, int hRowStride, ref float y, int yRowStride, int rows, ReadOnlySpan<byte> active, int blockStart, int blockEnd) =>
-        CellKernels<TVec>.Project(panel, ref h, hRowStride, ref y, yRowStride, rows, active, blockStart, blockEnd);
+        CellKernels<TVec, TFormat>.Project(panel, ref h, hRowStride, ref y, yRowStride, rows, active, blockStart, blockEnd);
 }

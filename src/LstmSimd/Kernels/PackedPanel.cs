@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace LstmSimd.Kernels;
 
 /// <summary>
@@ -6,20 +8,27 @@ namespace LstmSimd.Kernels;
 /// <c>Width</c> units; inside a block, for each k, the <c>Width</c> weights of gate 0, then of gate 1, and so on.
 /// One pass over a block leaves every gate of those units in registers, which is what lets the cell
 /// epilogue run without a round trip through memory. Units past the end of the last block are zero.
+/// The elements are stored in a <see cref="WeightFormat"/> (fp32, or 16-bit to halve the bytes a step streams).
 /// </summary>
 internal sealed class PackedPanel
 {
-    private PackedPanel(float[] data, int gates, int units, int depth, int width)
+    private PackedPanel(byte[] data, WeightFormat format, int gates, int units, int depth, int width)
     {
         Data = data;
+        Format = format;
         Gates = gates;
         Units = units;
         Depth = depth;
         Width = width;
     }
 
-    /// <summary>The packed weights: <see cref="Blocks"/> × <see cref="Depth"/> × <see cref="Gates"/> × <see cref="Width"/>.</summary>
-    public float[] Data { get; }
+    /// <summary>The packed weights, <see cref="Blocks"/> × <see cref="Depth"/> × <see cref="Gates"/> × <see cref="Width"/> elements of <see cref="Format"/>.</summary>
+    public byte[] Data { get; }
+
+    public WeightFormat Format { get; }
+
+    /// <summary>The first element, for kernels that address the panel in elements of their format.</summary>
+    public ref byte Start => ref MemoryMarshal.GetArrayDataReference(Data);
 
     public int Gates { get; }
 
@@ -36,10 +45,16 @@ internal sealed class PackedPanel
 
     public int BlockStride => Depth * Gates * Width;
 
-    public static PackedPanel Pack(ReadOnlySpan<float> weight, int gates, int units, int depth, int width)
+    /// <summary>Bytes per element of <paramref name="format"/>.</summary>
+    public static int ElementSize(WeightFormat format) => format == WeightFormat.Float32 ? sizeof(float) : sizeof(ushort);
+
+    public static PackedPanel Pack(ReadOnlySpan<float> weight, int gates, int units, int depth, int width, WeightFormat format = WeightFormat.Float32)
     {
         int blocks = (units + width - 1) / width;
-        var data = new float[(long)blocks * depth * gates * width];
+        long elements = (long)blocks * depth * gates * width;
+        var bytes = new byte[elements * ElementSize(format)];
+        Span<float> data = format == WeightFormat.Float32 ? MemoryMarshal.Cast<byte, float>(bytes.AsSpan()) : default;
+        Span<ushort> halves = format == WeightFormat.Float32 ? default : MemoryMarshal.Cast<byte, ushort>(bytes.AsSpan());
         for (int block = 0; block < blocks; block++)
         {
             for (int k = 0; k < depth; k++)
@@ -50,13 +65,28 @@ internal sealed class PackedPanel
                     for (int lane = 0; lane < width; lane++)
                     {
                         int unit = block * width + lane;
-                        if (unit < units) data[packed + lane] = weight[(gate * units + unit) * depth + k];
+                        if (unit >= units) continue;
+                        float value = weight[(gate * units + unit) * depth + k];
+                        switch (format)
+                        {
+                            case WeightFormat.Float32: data[packed + lane] = value; break;
+                            case WeightFormat.BFloat16: halves[packed + lane] = WeightConversion.ToBFloat16(value); break;
+                            default: halves[packed + lane] = ToFiniteFloat16(value); break;
+                        }
                     }
                 }
             }
         }
 
-        return new PackedPanel(data, gates, units, depth, width);
+        return new PackedPanel(bytes, format, gates, units, depth, width);
+    }
+
+    private static ushort ToFiniteFloat16(float value)
+    {
+        ushort bits = WeightConversion.ToFloat16(value);
+        if ((bits & 0x7C00) == 0x7C00)
+            throw new ArgumentException($"Weight {value:R} has no finite fp16 value (|w| must be at most 65504 and finite); use BFloat16 or Float32 for this model.");
+        return bits;
     }
 
     /// <summary>Packs per-gate vectors (<c>[gates·units]</c>, gate-major, e.g. b_ih + b_hh) into the panel's row order: block, gate, lane.</summary>

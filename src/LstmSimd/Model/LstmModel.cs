@@ -14,6 +14,12 @@ public sealed record LstmModelOptions
     /// or batches; a small layer's step is too short to share.
     /// </summary>
     public int Threads { get; init; } = 1;
+
+    /// <summary>
+    /// How the weight matrices are stored (default <see cref="WeightFormat.Float32"/>). The 16-bit formats halve the
+    /// bytes each step streams, for a bounded error (see the README's accuracy table); biases, states and sums stay fp32.
+    /// </summary>
+    public WeightFormat Weights { get; init; } = WeightFormat.Float32;
 }
 
 /// <summary>
@@ -39,6 +45,9 @@ public sealed class LstmModel
     /// <summary>Threads each session computes with (see <see cref="LstmModelOptions.Threads"/>).</summary>
     public int Threads { get; }
 
+    /// <summary>How this model stores its weight matrices (see <see cref="LstmModelOptions.Weights"/>).</summary>
+    public WeightFormat WeightFormat => Kernels.Format;
+
     internal KernelSet Kernels { get; }
 
     /// <summary>Packed weights per layer and direction, layer-major.</summary>
@@ -54,11 +63,13 @@ public sealed class LstmModel
             throw new NotSupportedException("The fast path runs PyTorch's standard cell; ONNX peepholes, clip, input_forget and other activations run on ReferenceLstm for now.");
         int threads = options?.Threads ?? 1;
         if (threads is < 1 or > 64) throw new ArgumentOutOfRangeException(nameof(options), threads, "Threads must be in [1, 64].");
-        KernelSet kernels = KernelSelector.Create(options?.Kernel ?? KernelPath.Auto);
+        WeightFormat format = options?.Weights ?? WeightFormat.Float32;
+        if (!Enum.IsDefined(format)) throw new ArgumentOutOfRangeException(nameof(options), format, "Unknown weight format.");
+        KernelSet kernels = KernelSelector.Create(options?.Kernel ?? KernelPath.Auto, format);
         var layers = new PackedLayer[spec.NumLayers * spec.Directions];
         for (int layer = 0; layer < spec.NumLayers; layer++)
             for (int d = 0; d < spec.Directions; d++)
-                layers[layer * spec.Directions + d] = PackedLayer.Pack(spec, layer, weights[layer, d], kernels.Width);
+                layers[layer * spec.Directions + d] = PackedLayer.Pack(spec, layer, weights[layer, d], kernels.Width, format);
         return new LstmModel(spec, kernels, layers, threads);
     }
 
@@ -92,7 +103,7 @@ internal sealed class PackedLayer
     /// <summary>W_hr as a 1-gate panel over H, or null without a projection.</summary>
     public PackedPanel? Projection { get; }
 
-    public static PackedLayer Pack(LstmSpec spec, int layer, LstmLayerWeights w, int width)
+    public static PackedLayer Pack(LstmSpec spec, int layer, LstmLayerWeights w, int width, WeightFormat format)
     {
         int h = spec.HiddenSize;
         float[] bias = new float[4 * h];
@@ -102,9 +113,9 @@ internal sealed class PackedLayer
         }
 
         return new PackedLayer(
-            PackedPanel.Pack(w.WeightIh, 4, h, spec.LayerInputSize(layer), width),
-            PackedPanel.Pack(w.WeightHh, 4, h, spec.OutputHiddenSize, width),
+            PackedPanel.Pack(w.WeightIh, 4, h, spec.LayerInputSize(layer), width, format),
+            PackedPanel.Pack(w.WeightHh, 4, h, spec.OutputHiddenSize, width, format),
             PackedPanel.PackRow(bias, 4, h, width),
-            spec.ProjectionSize > 0 ? PackedPanel.Pack(w.WeightHr, 1, spec.ProjectionSize, h, width) : null);
+            spec.ProjectionSize > 0 ? PackedPanel.Pack(w.WeightHr, 1, spec.ProjectionSize, h, width, format) : null);
     }
 }

@@ -451,11 +451,11 @@ public sealed unsafe class LstmSession : IDisposable
             {
                 Init = ref fusedInput ? ref Layer.Bias[0] : ref *Init,
                 InitRowStride = InitRowStride,
-                PanelX = ref Layer.Input.Data[0],
+                PanelX = ref Layer.Input.Start,
                 DepthX = fusedInput ? Layer.Input.Depth : 0,
-                X = ref fusedInput ? ref *X : ref Layer.Input.Data[0],
+                X = ref fusedInput ? ref *X : ref Layer.Bias[0], // unread when DepthX is 0
                 XRowStride = XRowStride,
-                PanelH = ref Layer.Recurrent.Data[0],
+                PanelH = ref Layer.Recurrent.Start,
                 DepthH = Layer.Recurrent.Depth,
                 H = ref *H,
                 HRowStride = session._outputStride,

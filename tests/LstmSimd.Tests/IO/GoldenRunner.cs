@@ -23,7 +23,7 @@ public static class GoldenRunner
         model.Weights.Spec.Cell.IsStandard ? [EnginePath.Reference, EnginePath.Fast] : [EnginePath.Reference];
 
     public static (double[] Output, double[] H, double[] C) Run(EnginePath engine, ImportedLstm model, float[] input, int steps, int batch,
-        float[] h0, float[] c0, int[] lengths, SequenceLayout layout)
+        float[] h0, float[] c0, int[] lengths, SequenceLayout layout, WeightFormat weights = WeightFormat.Float32)
     {
         LstmSpec spec = model.Weights.Spec;
         if (h0.Length == 0) h0 = model.InitialHidden;
@@ -44,7 +44,7 @@ public static class GoldenRunner
         }
         else
         {
-            LstmModel fast = LstmModel.Create(model.Weights);
+            LstmModel fast = LstmModel.Create(model.Weights, new LstmModelOptions { Weights = weights });
             using LstmSession session = fast.CreateSession(batch, Math.Max(1, steps));
             float[] o = new float[steps * batch * spec.OutputSize];
             float[] hn = new float[spec.NumLayers * spec.Directions * batch * spec.OutputHiddenSize];

@@ -1,0 +1,79 @@
+using System.Runtime.CompilerServices;
+
+namespace LstmSimd.Kernels;
+
+/// <summary>
+/// The weight-format dimension of the generic kernels: how a panel element is stored and how a vector of them is
+/// loaded as fp32. The kernels address panels in elements from a <c>ref byte</c> base, so one kernel body serves
+/// every format and the JIT specialises it per (width, format) with no branch left in the loop.
+/// </summary>
+internal interface IWeightFormat
+{
+    static abstract WeightFormat Format { get; }
+
+    /// <summary>Bytes per stored weight.</summary>
+    static abstract int ElementSize { get; }
+
+    /// <summary><c>TVec.Count</c> weights starting at element <paramref name="index"/> of <paramref name="panel"/>, as fp32.</summary>
+    static abstract TVec Load<TVec>(ref byte panel, nint index) where TVec : struct, ISimdVector<TVec>;
+}
+
+internal readonly struct Float32Weights : IWeightFormat
+{
+    public static WeightFormat Format => WeightFormat.Float32;
+
+    public static int ElementSize => sizeof(float);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TVec Load<TVec>(ref byte panel, nint index) where TVec : struct, ISimdVector<TVec> =>
+        TVec.Load(in Unsafe.Add(ref Unsafe.As<byte, float>(ref panel), index));
+}
+
+internal readonly struct Float16Weights : IWeightFormat
+{
+    public static WeightFormat Format => WeightFormat.Float16;
+
+    public static int ElementSize => sizeof(ushort);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TVec Load<TVec>(ref byte panel, nint index) where TVec : struct, ISimdVector<TVec> =>
+        TVec.LoadFloat16(in Unsafe.Add(ref Unsafe.As<byte, ushort>(ref panel), index));
+}
+
+internal readonly struct BFloat16Weights : IWeightFormat
+{
+    public static WeightFormat Format => WeightFormat.BFloat16;
+
+    public static int ElementSize => sizeof(ushort);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TVec Load<TVec>(ref byte panel, nint index) where TVec : struct, ISimdVector<TVec> =>
+        TVec.LoadBFloat16(in Unsafe.Add(ref Unsafe.As<byte, ushort>(ref panel), index));
+}
+
+/// <summary>Scalar conversions from fp32 into the stored formats (done once, when a model is packed).</summary>
+internal static class WeightConversion
+{
+    /// <summary>fp32 → bfloat16 bits, rounded to nearest even; NaN stays a (quiet) NaN.</summary>
+    public static ushort ToBFloat16(float value)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(value);
+        if (float.IsNaN(value)) return (ushort)((bits >> 16) | 0x0040);
+        return (ushort)((bits + 0x7FFFu + ((bits >> 16) & 1)) >> 16);
+    }
+
+    public static float FromBFloat16(ushort bits) => BitConverter.Int32BitsToSingle(bits << 16);
+
+    /// <summary>fp32 → IEEE half bits, rounded to nearest even.</summary>
+    public static ushort ToFloat16(float value) => BitConverter.HalfToUInt16Bits((Half)value);
+
+    public static float FromFloat16(ushort bits) => (float)BitConverter.UInt16BitsToHalf(bits);
+
+    /// <summary>What <paramref name="value"/> becomes once stored in <paramref name="format"/> and widened back.</summary>
+    public static float RoundTrip(float value, WeightFormat format) => format switch
+    {
+        WeightFormat.Float16 => FromFloat16(ToFloat16(value)),
+        WeightFormat.BFloat16 => FromBFloat16(ToBFloat16(value)),
+        _ => value,
+    };
+}

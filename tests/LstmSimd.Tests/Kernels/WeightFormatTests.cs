@@ -1,0 +1,71 @@
+using LstmSimd.Kernels;
+using Xunit;
+
+namespace LstmSimd.Tests.Kernels;
+
+/// <summary>The in-register widening of 16-bit weights, on every width (those the CPU lacks run in software).</summary>
+public class WeightFormatTests
+{
+    public static TheoryData<string> Widths() => ["scalar", "vector128", "vector256", "vector512"];
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Every_finite_half_widens_to_the_exact_fp32_value(string width)
+    {
+        ushort[] bits = [.. Enumerable.Range(0, 65536).Select(i => (ushort)i).Where(b => (b & 0x7C00) != 0x7C00)];
+        float[] widened = Widen(width, bits, float16: true);
+        for (int i = 0; i < bits.Length; i++)
+        {
+            float expected = (float)BitConverter.UInt16BitsToHalf(bits[i]);
+            Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(widened[i]), $"half 0x{bits[i]:X4}: {widened[i]:R}, expected {expected:R}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Every_bfloat16_widens_to_the_fp32_with_those_upper_bits(string width)
+    {
+        ushort[] bits = [.. Enumerable.Range(0, 65536).Select(i => (ushort)i)];
+        float[] widened = Widen(width, bits, float16: false);
+        for (int i = 0; i < bits.Length; i++)
+            Assert.Equal(bits[i] << 16, BitConverter.SingleToInt32Bits(widened[i]));
+    }
+
+    [Fact]
+    public void Packing_rounds_to_the_nearest_16_bit_value_ties_to_even()
+    {
+        var random = new Random(5);
+        for (int i = 0; i < 100_000; i++)
+        {
+            float x = (float)((random.NextDouble() * 2 - 1) * Math.Pow(2, random.Next(-20, 15)));
+            float half = WeightConversion.RoundTrip(x, WeightFormat.Float16);
+            Assert.Equal((float)(Half)x, half);
+            float bf = WeightConversion.RoundTrip(x, WeightFormat.BFloat16);
+            int bits = BitConverter.SingleToInt32Bits(x), low = bits & 0xFFFF;
+            int down = bits & ~0xFFFF, expected = low > 0x8000 || (low == 0x8000 && (bits & 0x10000) != 0) ? down + 0x10000 : down;
+            Assert.Equal(expected, BitConverter.SingleToInt32Bits(bf));
+        }
+
+        Assert.True(float.IsNaN(WeightConversion.RoundTrip(float.NaN, WeightFormat.BFloat16)));
+        Assert.Equal(float.PositiveInfinity, WeightConversion.RoundTrip(float.PositiveInfinity, WeightFormat.BFloat16));
+    }
+
+    private static float[] Widen(string width, ushort[] bits, bool float16) => width switch
+    {
+        "scalar" => Widen<VecScalar>(bits, float16),
+        "vector128" => Widen<Vec128>(bits, float16),
+        "vector256" => Widen<Vec256>(bits, float16),
+        _ => Widen<Vec512>(bits, float16),
+    };
+
+    private static float[] Widen<TVec>(ushort[] bits, bool float16) where TVec : struct, ISimdVector<TVec>
+    {
+        int n = TVec.Count, blocks = (bits.Length + n - 1) / n;
+        ushort[] padded = new ushort[blocks * n];
+        bits.CopyTo(padded, 0);
+        float[] result = new float[padded.Length];
+        for (int i = 0; i < padded.Length; i += n)
+            TVec.Store(float16 ? TVec.LoadFloat16(in padded[i]) : TVec.LoadBFloat16(in padded[i]), ref result[i]);
+        return result[..bits.Length];
+    }
+}

@@ -1,0 +1,189 @@
+using FsCheck;
+using FsCheck.Fluent;
+using LstmSimd.IO;
+using LstmSimd.Kernels;
+using LstmSimd.Reference;
+using LstmSimd.Tests.IO;
+using LstmSimd.Tests.Support;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace LstmSimd.Tests.Model;
+
+/// <summary>
+/// Models stored in 16-bit weight formats. Two claims: the kernels compute exactly the fp32 math on the rounded
+/// weights (so they meet the usual contract against the reference run on those weights), and the rounding itself
+/// moves h by at most the bound the README documents per format.
+/// </summary>
+public class CompressedWeightsTests(ITestOutputHelper log)
+{
+    /// <summary>Documented max |Δh| (and Δoutput, Δc relative to magnitude) against the fp32 model, for PyTorch-initialised weights.</summary>
+    public static double Bound(WeightFormat format) => format switch
+    {
+        WeightFormat.Float16 => 5e-4,
+        WeightFormat.BFloat16 => 4e-3,
+        _ => 0,
+    };
+
+    public static TheoryData<KernelPath, WeightFormat> PathsAndFormats()
+    {
+        var data = new TheoryData<KernelPath, WeightFormat>();
+        foreach (KernelPath path in KernelSelector.All)
+            foreach (WeightFormat format in new[] { WeightFormat.Float16, WeightFormat.BFloat16 }) data.Add(path, format);
+        return data;
+    }
+
+    public static TheoryData<WeightFormat> Formats() => [WeightFormat.Float16, WeightFormat.BFloat16];
+
+    [Theory]
+    [MemberData(nameof(PathsAndFormats))]
+    public void Forward_matches_the_reference_run_on_the_rounded_weights(KernelPath path, WeightFormat format)
+    {
+        bool software = !KernelSelector.IsAccelerated(path);
+        Prop.ForAll(FastMatchesReferenceTests.Cases(software).ToArbitrary(), testCase =>
+        {
+            ReferenceResult expected = ReferenceLstm.Forward(Rounded(testCase.Weights, format), testCase.Input, testCase.Steps, testCase.Batch,
+                testCase.H0, testCase.C0, testCase.Lengths, testCase.Layout);
+            (float[] output, float[] h, float[] c) = testCase.RunFast(LstmModel.Create(testCase.Weights, new LstmModelOptions { Kernel = path, Weights = format }));
+            Tolerance.AssertClose(expected.Output, output, $"output ({testCase})");
+            Tolerance.AssertClose(expected.HiddenState, h, $"h_n ({testCase})");
+            Tolerance.AssertClose(expected.CellState, c, $"c_n ({testCase})");
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(software ? 15 : 40));
+    }
+
+    [Theory]
+    [MemberData(nameof(PathsAndFormats))]
+    public void Streaming_steps_match_the_reference_run_on_the_rounded_weights(KernelPath path, WeightFormat format)
+    {
+        Prop.ForAll(FastMatchesReferenceTests.Cases(software: true).Where(c => !c.Spec.Bidirectional).ToArbitrary(), testCase =>
+        {
+            testCase = testCase with { WithLengths = false, Layout = SequenceLayout.TimeMajor, WithInitialState = false };
+            ReferenceResult expected = ReferenceLstm.Forward(Rounded(testCase.Weights, format), testCase.Input, testCase.Steps, testCase.Batch);
+            using LstmSession session = LstmModel.Create(testCase.Weights, new LstmModelOptions { Kernel = path, Weights = format }).CreateSession(testCase.Batch);
+            int stepInput = testCase.Batch * testCase.Spec.InputSize, stepOutput = testCase.Batch * testCase.Spec.OutputHiddenSize;
+            float[] output = new float[stepOutput];
+            for (int t = 0; t < testCase.Steps; t++)
+            {
+                session.Step(testCase.Input.AsSpan(t * stepInput, stepInput), testCase.Batch, output);
+                Tolerance.AssertClose(expected.Output.AsSpan(t * stepOutput, stepOutput), output, $"step {t} ({testCase})");
+            }
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(15));
+    }
+
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void Random_models_stay_within_the_documented_bound_of_the_fp32_model(WeightFormat format)
+    {
+        double worst = 0;
+        foreach (int hidden in new[] { 8, 33, 64, 128, 256 })
+        {
+            for (int seed = 0; seed < 3; seed++)
+            {
+                var testCase = new LstmCase(new LstmSpec(hidden, hidden, 2), Steps: 50, Batch: 2, WithInitialState: true, WithLengths: false, SequenceLayout.TimeMajor, Seed: seed);
+                (float[] expected, float[] h, float[] c) = testCase.RunFast(LstmModel.Create(testCase.Weights));
+                (float[] actual, float[] h2, float[] c2) = testCase.RunFast(LstmModel.Create(testCase.Weights, new LstmModelOptions { Weights = format }));
+                worst = Math.Max(worst, Math.Max(MaxDelta(expected, actual), MaxDelta(h, h2)));
+            }
+        }
+
+        log.WriteLine($"{format}: max |Δh| vs fp32 over random models (H 8…256, 2 layers, 50 steps): {worst:E2}");
+        Assert.InRange(worst, 0, Bound(format));
+    }
+
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void The_PyTorch_golden_cases_stay_within_the_documented_bound_of_their_float64_results(WeightFormat format)
+    {
+        double worst = 0;
+        foreach (string name in new[] { "single_layer", "two_layer", "bidirectional_two_layer", "projection", "batch_first_no_bias", "variable_lengths", "long_sequence" })
+        {
+            using SafetensorsFile file = SafetensorsFile.Open(GoldenRunner.GoldenPath("pytorch", name + ".safetensors"));
+            ImportedLstm model = PyTorchStateDict.Import(file);
+            var config = GoldenRunner.Config(file);
+            bool batchFirst = config.GetProperty("batch_first").GetBoolean();
+            int batch = config.GetProperty("batch").GetInt32(), steps = config.GetProperty("seq_len").GetInt32();
+            int[] lengths = file.Contains("lengths") ? GoldenRunner.ToInt32(file.ReadInt64s("lengths")) : [];
+            var (output, h, _) = GoldenRunner.Run(EnginePath.Fast, model, file.ReadSingles("input"), steps, batch, file.ReadSingles("h0"), file.ReadSingles("c0"),
+                lengths, batchFirst ? SequenceLayout.BatchFirst : SequenceLayout.TimeMajor, format);
+            double delta = Math.Max(MaxDelta(file.ReadDoubles("output"), output), MaxDelta(file.ReadDoubles("h_n"), h));
+            log.WriteLine($"{format} {name}: max |Δh| vs PyTorch float64 {delta:E2}");
+            worst = Math.Max(worst, delta);
+        }
+
+        Assert.InRange(worst, 0, Bound(format));
+    }
+
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void Threads_split_compressed_panels_and_give_the_single_thread_answer_bitwise(WeightFormat format)
+    {
+        var testCase = new LstmCase(new LstmSpec(40, 130, 2, bidirectional: true, projectionSize: 30), Steps: 9, Batch: 4,
+            WithInitialState: true, WithLengths: true, SequenceLayout.TimeMajor, Seed: 8);
+        float[] single = testCase.RunFast(LstmModel.Create(testCase.Weights, new LstmModelOptions { Weights = format })).Output;
+        float[] threaded = testCase.RunFast(LstmModel.Create(testCase.Weights, new LstmModelOptions { Weights = format, Threads = 2 })).Output;
+        Assert.Equal(single.Select(BitConverter.SingleToInt32Bits), threaded.Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Theory]
+    [MemberData(nameof(PathsAndFormats))]
+    public void Warm_compressed_forward_and_step_allocate_zero_bytes(KernelPath path, WeightFormat format)
+    {
+        var testCase = new LstmCase(new LstmSpec(17, 33, 2, projectionSize: 9), Steps: 6, Batch: 4, WithInitialState: true, WithLengths: true, SequenceLayout.TimeMajor, Seed: 3);
+        LstmModel model = LstmModel.Create(testCase.Weights, new LstmModelOptions { Kernel = path, Weights = format });
+        Assert.Equal(format, model.WeightFormat);
+        using LstmSession session = model.CreateSession(testCase.Batch, testCase.Steps);
+        float[] output = new float[testCase.OutputLength], y = new float[testCase.Batch * 9];
+        float[] input = testCase.Input;
+        int[] lengths = testCase.Lengths;
+        void Run()
+        {
+            session.Forward(input, testCase.Steps, testCase.Batch, output, lengths: lengths);
+            session.Step(input.AsSpan(0, testCase.Batch * 17), testCase.Batch, y);
+        }
+
+        Run();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++) Run();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void Float16_refuses_weights_it_cannot_hold_and_bfloat16_keeps_them()
+    {
+        LstmWeights weights = LstmWeights.CreateRandom(new LstmSpec(3, 4), 1);
+        weights[0, 0].WeightHh[5] = 70000f;
+        Assert.Throws<ArgumentException>(() => LstmModel.Create(weights, new LstmModelOptions { Weights = WeightFormat.Float16 }));
+        Assert.Equal(WeightFormat.BFloat16, LstmModel.Create(weights, new LstmModelOptions { Weights = WeightFormat.BFloat16 }).WeightFormat);
+        Assert.ThrowsAny<ArgumentException>(() => LstmModel.Create(weights, new LstmModelOptions { Weights = (WeightFormat)99 }));
+    }
+
+    /// <summary>The weights a model stored in <paramref name="format"/> holds, widened back to fp32 (biases stay fp32).</summary>
+    internal static LstmWeights Rounded(LstmWeights weights, WeightFormat format)
+    {
+        LstmWeights copy = weights.Clone();
+        for (int l = 0; l < copy.Spec.NumLayers; l++)
+        {
+            for (int d = 0; d < copy.Spec.Directions; d++)
+            {
+                foreach (float[] matrix in new[] { copy[l, d].WeightIh, copy[l, d].WeightHh, copy[l, d].WeightHr })
+                    for (int i = 0; i < matrix.Length; i++) matrix[i] = WeightConversion.RoundTrip(matrix[i], format);
+            }
+        }
+
+        return copy;
+    }
+
+    private static double MaxDelta(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual)
+    {
+        double max = 0;
+        for (int i = 0; i < expected.Length; i++) max = Math.Max(max, Math.Abs(actual[i] - expected[i]));
+        return max;
+    }
+
+    private static double MaxDelta(ReadOnlySpan<double> expected, ReadOnlySpan<double> actual)
+    {
+        double max = 0;
+        for (int i = 0; i < expected.Length; i++) max = Math.Max(max, Math.Abs(actual[i] - expected[i]));
+        return max;
+    }
+}
