@@ -135,12 +135,12 @@ internal static class CellKernels<TVec, TFormat> where TVec : struct, ISimdVecto
                 int k = 0;
                 for (; k + 2 <= depth; k += 2)
                 {
-                    even = TVec.MultiplyAdd(TFormat.Load<TVec>(ref weights, (nint)k * width), TVec.Create(Unsafe.Add(ref source, k)), even);
-                    odd = TVec.MultiplyAdd(TFormat.Load<TVec>(ref weights, (nint)(k + 1) * width), TVec.Create(Unsafe.Add(ref source, k + 1)), odd);
+                    even = TVec.MultiplyAdd(TFormat.Load<TVec>(ref weights, (nint)k * width), Broadcast(Unsafe.Add(ref source, k)), even);
+                    odd = TVec.MultiplyAdd(TFormat.Load<TVec>(ref weights, (nint)(k + 1) * width), Broadcast(Unsafe.Add(ref source, k + 1)), odd);
                 }
 
-                if (k < depth) even = TVec.MultiplyAdd(TFormat.Load<TVec>(ref weights, (nint)k * width), TVec.Create(Unsafe.Add(ref source, k)), even);
-                TVec.Store(even + odd, ref Unsafe.Add(ref y, (nint)row * yRowStride + block * width));
+                if (k < depth) even = TVec.MultiplyAdd(TFormat.Load<TVec>(ref weights, (nint)k * width), Broadcast(Unsafe.Add(ref source, k)), even);
+                TVec.Store(Unscaled(even + odd), ref Unsafe.Add(ref y, (nint)row * yRowStride + block * width));
             }
         }
     }
@@ -179,7 +179,7 @@ internal static class CellKernels<TVec, TFormat> where TVec : struct, ISimdVecto
         out TVec i, out TVec f, out TVec g, out TVec o)
     {
         int width = TVec.Count, gateStride = Gates * width;
-        TVec i0 = TVec.Load(in init), f0 = TVec.Load(in Unsafe.Add(ref init, width)), g0 = TVec.Load(in Unsafe.Add(ref init, 2 * width)), o0 = TVec.Load(in Unsafe.Add(ref init, 3 * width));
+        TVec i0 = Scaled(TVec.Load(in init)), f0 = Scaled(TVec.Load(in Unsafe.Add(ref init, width))), g0 = Scaled(TVec.Load(in Unsafe.Add(ref init, 2 * width))), o0 = Scaled(TVec.Load(in Unsafe.Add(ref init, 3 * width)));
         TVec i1 = TVec.Zero, f1 = TVec.Zero, g1 = TVec.Zero, o1 = TVec.Zero;
         for (int part = 0; part < 2; part++)
         {
@@ -190,7 +190,7 @@ internal static class CellKernels<TVec, TFormat> where TVec : struct, ISimdVecto
             for (; k + 2 <= depth; k += 2)
             {
                 ref byte w = ref Unsafe.Add(ref panel, (nint)k * gateStride * TFormat.ElementSize);
-                TVec s0 = TVec.Create(Unsafe.Add(ref source, k)), s1 = TVec.Create(Unsafe.Add(ref source, k + 1));
+                TVec s0 = Broadcast(Unsafe.Add(ref source, k)), s1 = Broadcast(Unsafe.Add(ref source, k + 1));
                 i0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 0), s0, i0);
                 f0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, width), s0, f0);
                 g0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 2 * width), s0, g0);
@@ -204,7 +204,7 @@ internal static class CellKernels<TVec, TFormat> where TVec : struct, ISimdVecto
             if (k < depth)
             {
                 ref byte w = ref Unsafe.Add(ref panel, (nint)k * gateStride * TFormat.ElementSize);
-                TVec s0 = TVec.Create(Unsafe.Add(ref source, k));
+                TVec s0 = Broadcast(Unsafe.Add(ref source, k));
                 i0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 0), s0, i0);
                 f0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, width), s0, f0);
                 g0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 2 * width), s0, g0);
@@ -212,10 +212,10 @@ internal static class CellKernels<TVec, TFormat> where TVec : struct, ISimdVecto
             }
         }
 
-        i = i0 + i1;
-        f = f0 + f1;
-        g = g0 + g1;
-        o = o0 + o1;
+        i = Unscaled(i0 + i1);
+        f = Unscaled(f0 + f1);
+        g = Unscaled(g0 + g1);
+        o = Unscaled(o0 + o1);
     }
 
     /// <summary>Three rows' gate pre-activations for one block: each weight vector is loaded once and used three times.</summary>
@@ -228,9 +228,9 @@ internal static class CellKernels<TVec, TFormat> where TVec : struct, ISimdVecto
         int width = TVec.Count, gateStride = Gates * width;
         ref float init1 = ref Unsafe.Add(ref init, initStride);
         ref float init2 = ref Unsafe.Add(ref init1, initStride);
-        TVec ai0 = TVec.Load(in init), af0 = TVec.Load(in Unsafe.Add(ref init, width)), ag0 = TVec.Load(in Unsafe.Add(ref init, 2 * width)), ao0 = TVec.Load(in Unsafe.Add(ref init, 3 * width));
-        TVec ai1 = TVec.Load(in init1), af1 = TVec.Load(in Unsafe.Add(ref init1, width)), ag1 = TVec.Load(in Unsafe.Add(ref init1, 2 * width)), ao1 = TVec.Load(in Unsafe.Add(ref init1, 3 * width));
-        TVec ai2 = TVec.Load(in init2), af2 = TVec.Load(in Unsafe.Add(ref init2, width)), ag2 = TVec.Load(in Unsafe.Add(ref init2, 2 * width)), ao2 = TVec.Load(in Unsafe.Add(ref init2, 3 * width));
+        TVec ai0 = Scaled(TVec.Load(in init)), af0 = Scaled(TVec.Load(in Unsafe.Add(ref init, width))), ag0 = Scaled(TVec.Load(in Unsafe.Add(ref init, 2 * width))), ao0 = Scaled(TVec.Load(in Unsafe.Add(ref init, 3 * width)));
+        TVec ai1 = Scaled(TVec.Load(in init1)), af1 = Scaled(TVec.Load(in Unsafe.Add(ref init1, width))), ag1 = Scaled(TVec.Load(in Unsafe.Add(ref init1, 2 * width))), ao1 = Scaled(TVec.Load(in Unsafe.Add(ref init1, 3 * width)));
+        TVec ai2 = Scaled(TVec.Load(in init2)), af2 = Scaled(TVec.Load(in Unsafe.Add(ref init2, width))), ag2 = Scaled(TVec.Load(in Unsafe.Add(ref init2, 2 * width))), ao2 = Scaled(TVec.Load(in Unsafe.Add(ref init2, 3 * width)));
         for (int part = 0; part < 2; part++)
         {
             ref byte panel = ref part == 0 ? ref panelX : ref panelH;
@@ -242,7 +242,7 @@ internal static class CellKernels<TVec, TFormat> where TVec : struct, ISimdVecto
             for (int k = 0; k < depth; k++)
             {
                 ref byte w = ref Unsafe.Add(ref panel, (nint)k * gateStride * TFormat.ElementSize);
-                TVec s0 = TVec.Create(Unsafe.Add(ref source0, k)), s1 = TVec.Create(Unsafe.Add(ref source1, k)), s2 = TVec.Create(Unsafe.Add(ref source2, k));
+                TVec s0 = Broadcast(Unsafe.Add(ref source0, k)), s1 = Broadcast(Unsafe.Add(ref source1, k)), s2 = Broadcast(Unsafe.Add(ref source2, k));
                 TVec wv = TFormat.Load<TVec>(ref w, 0);
                 ai0 = TVec.MultiplyAdd(wv, s0, ai0);
                 ai1 = TVec.MultiplyAdd(wv, s1, ai1);
@@ -262,10 +262,22 @@ internal static class CellKernels<TVec, TFormat> where TVec : struct, ISimdVecto
             }
         }
 
-        (i0, f0, g0, o0) = (ai0, af0, ag0, ao0);
-        (i1, f1, g1, o1) = (ai1, af1, ag1, ao1);
-        (i2, f2, g2, o2) = (ai2, af2, ag2, ao2);
+        (i0, f0, g0, o0) = (Unscaled(ai0), Unscaled(af0), Unscaled(ag0), Unscaled(ao0));
+        (i1, f1, g1, o1) = (Unscaled(ai1), Unscaled(af1), Unscaled(ag1), Unscaled(ao1));
+        (i2, f2, g2, o2) = (Unscaled(ai2), Unscaled(af2), Unscaled(ag2), Unscaled(ao2));
     }
+
+    /// <summary>An activation broadcast, times the format's <see cref="IWeightFormat.ActivationScale"/> (a no-op the JIT removes for exact formats).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec Broadcast(float value) => TFormat.ActivationScale == 1f ? TVec.Create(value) : TVec.Create(value * TFormat.ActivationScale);
+
+    /// <summary>A starting value moved into the scaled domain the accumulators run in.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec Scaled(TVec value) => TFormat.ActivationScale == 1f ? value : value * TVec.Create(1f / TFormat.ActivationScale);
+
+    /// <summary>An accumulator moved back out of the scaled domain.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec Unscaled(TVec value) => TFormat.ActivationScale == 1f ? value : value * TVec.Create(TFormat.ActivationScale);
 
     /// <summary>The fused epilogue: i, f, o = σ(·), g = tanh(·), c = f·c + i·g, h = o·tanh(c), all in registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -2,9 +2,10 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 // Widening a half in registers (no half conversion is exposed for vectors in .NET 10): sign-extend the 16 bits to 32,
-// shift left 13 so exponent and mantissa land in fp32's fields, clear the three sign copies between them
-// (bits 28-30), and rescale by 2^(127-15). Exact for every finite half, subnormals included (as fp32 subnormals,
-// scaled up to normals); Inf and NaN are not handled, which is why Float16 packing refuses them.
+// shift left 13 so exponent and mantissa land in fp32's fields and clear the three sign copies between them
+// (bits 28-30). That is the half's value times 2^-112 (fp32's exponent bias is 127, the half's 15), exactly, for every
+// finite half, subnormals included; the kernels fold the 2^112 into the activations (Float16Weights.ActivationScale)
+// rather than spend a multiply per weight vector. Inf and NaN are not handled, which is why Float16 packing refuses them.
 
 namespace LstmSimd.Kernels;
 
@@ -22,7 +23,10 @@ internal interface ISimdVector<TSelf> where TSelf : struct, ISimdVector<TSelf>
     static abstract TSelf Create(float value);
     static abstract TSelf Load(ref readonly float source);
 
-    /// <summary><see cref="Count"/> IEEE half-precision values (bits), widened to fp32. Finite values only: the kernels never store Inf or NaN halves.</summary>
+    /// <summary>
+    /// <see cref="Count"/> IEEE half-precision values (bits), widened to fp32 and scaled by 2^-112 (exactly: see the note at the
+    /// top of this file). Finite values only: the kernels never store Inf or NaN halves.
+    /// </summary>
     static abstract TSelf LoadFloat16(ref readonly ushort source);
 
     /// <summary><see cref="Count"/> bfloat16 values (bits), widened to fp32 exactly (a shift into the upper half).</summary>
@@ -70,7 +74,7 @@ internal readonly struct Vec128(Vector128<float> value) : ISimdVector<Vec128>
     public static Vec128 Zero => default;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 Create(float value) => new(Vector128.Create(value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 Load(ref readonly float source) => new(Vector128.LoadUnsafe(in source));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 LoadFloat16(ref readonly ushort source) => new(((Vector128.WidenLower(Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(in Unsafe.As<ushort, byte>(ref Unsafe.AsRef(in source)))).AsInt16()) << 13) & Vector128.Create(Float16Bits.SignExponentMantissa)).AsSingle() * Vector128.Create(Float16Bits.Rebias));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 LoadFloat16(ref readonly ushort source) => new(((Vector128.WidenLower(Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(in Unsafe.As<ushort, byte>(ref Unsafe.AsRef(in source)))).AsInt16()) << 13) & Vector128.Create(Float16Bits.SignExponentMantissa)).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 LoadBFloat16(ref readonly ushort source) => new((Vector128.WidenLower(Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(in Unsafe.As<ushort, byte>(ref Unsafe.AsRef(in source)))).AsUInt16()) << 16).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vec128 value, ref float destination) => value._value.StoreUnsafe(ref destination);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 operator +(Vec128 left, Vec128 right) => new(left._value + right._value);
@@ -98,7 +102,7 @@ internal readonly struct Vec256(Vector256<float> value) : ISimdVector<Vec256>
     public static Vec256 Zero => default;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 Create(float value) => new(Vector256.Create(value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 Load(ref readonly float source) => new(Vector256.LoadUnsafe(in source));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 LoadFloat16(ref readonly ushort source) => new(((Vector256.WidenLower(Vector128.LoadUnsafe(in Unsafe.As<ushort, short>(ref Unsafe.AsRef(in source))).ToVector256Unsafe()) << 13) & Vector256.Create(Float16Bits.SignExponentMantissa)).AsSingle() * Vector256.Create(Float16Bits.Rebias));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 LoadFloat16(ref readonly ushort source) => new(((Vector256.WidenLower(Vector128.LoadUnsafe(in Unsafe.As<ushort, short>(ref Unsafe.AsRef(in source))).ToVector256Unsafe()) << 13) & Vector256.Create(Float16Bits.SignExponentMantissa)).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 LoadBFloat16(ref readonly ushort source) => new((Vector256.WidenLower(Vector128.LoadUnsafe(in source).ToVector256Unsafe()) << 16).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vec256 value, ref float destination) => value._value.StoreUnsafe(ref destination);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 operator +(Vec256 left, Vec256 right) => new(left._value + right._value);
@@ -126,7 +130,7 @@ internal readonly struct Vec512(Vector512<float> value) : ISimdVector<Vec512>
     public static Vec512 Zero => default;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Create(float value) => new(Vector512.Create(value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Load(ref readonly float source) => new(Vector512.LoadUnsafe(in source));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 LoadFloat16(ref readonly ushort source) => new(((Vector512.WidenLower(Vector256.LoadUnsafe(in Unsafe.As<ushort, short>(ref Unsafe.AsRef(in source))).ToVector512Unsafe()) << 13) & Vector512.Create(Float16Bits.SignExponentMantissa)).AsSingle() * Vector512.Create(Float16Bits.Rebias));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 LoadFloat16(ref readonly ushort source) => new(((Vector512.WidenLower(Vector256.LoadUnsafe(in Unsafe.As<ushort, short>(ref Unsafe.AsRef(in source))).ToVector512Unsafe()) << 13) & Vector512.Create(Float16Bits.SignExponentMantissa)).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 LoadBFloat16(ref readonly ushort source) => new((Vector512.WidenLower(Vector256.LoadUnsafe(in source).ToVector512Unsafe()) << 16).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vec512 value, ref float destination) => value._value.StoreUnsafe(ref destination);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 operator +(Vec512 left, Vec512 right) => new(left._value + right._value);
@@ -155,7 +159,7 @@ internal readonly struct VecScalar(float value) : ISimdVector<VecScalar>
     public static VecScalar Zero => default;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar Create(float value) => new(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar Load(ref readonly float source) => new(source);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar LoadFloat16(ref readonly ushort source) => new(BitConverter.Int32BitsToSingle(((short)source << 13) & Float16Bits.SignExponentMantissa) * Float16Bits.Rebias);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar LoadFloat16(ref readonly ushort source) => new(BitConverter.Int32BitsToSingle(((short)source << 13) & Float16Bits.SignExponentMantissa));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar LoadBFloat16(ref readonly ushort source) => new(BitConverter.Int32BitsToSingle(source << 16));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(VecScalar value, ref float destination) => destination = value._value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar operator +(VecScalar left, VecScalar right) => new(left._value + right._value);
@@ -185,6 +189,9 @@ internal static class Float16Bits
     /// <summary>Keeps the sign (bit 31) and the 15 shifted exponent and mantissa bits (27-13).</summary>
     public const int SignExponentMantissa = unchecked((int)0x8FFFE000);
 
-    /// <summary>2^112: moves the half's exponent bias (15) to fp32's (127).</summary>
+    /// <summary>2^112: what a widened half must be multiplied by (the half's exponent bias is 15, fp32's 127).</summary>
     public const float Rebias = 5.192296858534828e33f;
+
+    /// <summary>2^56, the square root of <see cref="Rebias"/>: the kernels scale activations up and accumulators down by it.</summary>
+    public const float RebiasRoot = 72057594037927936f;
 }

@@ -14,7 +14,14 @@ internal interface IWeightFormat
     /// <summary>Bytes per stored weight.</summary>
     static abstract int ElementSize { get; }
 
-    /// <summary><c>TVec.Count</c> weights starting at element <paramref name="index"/> of <paramref name="panel"/>, as fp32.</summary>
+    /// <summary>
+    /// What the kernels multiply each activation by, and each accumulator by the inverse of, because <see cref="Load"/>
+    /// returns weights times 1/<see cref="ActivationScale"/>². 1 for formats that load exact values (the kernels then
+    /// skip the scaling at compile time). Powers of two, so the products are the unscaled ones, bit for bit.
+    /// </summary>
+    static abstract float ActivationScale { get; }
+
+    /// <summary><c>TVec.Count</c> weights starting at element <paramref name="index"/> of <paramref name="panel"/>, as fp32 times 1/<see cref="ActivationScale"/>².</summary>
     static abstract TVec Load<TVec>(ref byte panel, nint index) where TVec : struct, ISimdVector<TVec>;
 }
 
@@ -23,6 +30,8 @@ internal readonly struct Float32Weights : IWeightFormat
     public static WeightFormat Format => WeightFormat.Float32;
 
     public static int ElementSize => sizeof(float);
+
+    public static float ActivationScale => 1f;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Load<TVec>(ref byte panel, nint index) where TVec : struct, ISimdVector<TVec> =>
@@ -35,6 +44,9 @@ internal readonly struct Float16Weights : IWeightFormat
 
     public static int ElementSize => sizeof(ushort);
 
+    /// <summary>2^56: activations up to 2^72 in magnitude stay finite, and accumulators down to 2^-70 stay normal.</summary>
+    public static float ActivationScale => Float16Bits.RebiasRoot;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Load<TVec>(ref byte panel, nint index) where TVec : struct, ISimdVector<TVec> =>
         TVec.LoadFloat16(in Unsafe.Add(ref Unsafe.As<byte, ushort>(ref panel), index));
@@ -45,6 +57,8 @@ internal readonly struct BFloat16Weights : IWeightFormat
     public static WeightFormat Format => WeightFormat.BFloat16;
 
     public static int ElementSize => sizeof(ushort);
+
+    public static float ActivationScale => 1f;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Load<TVec>(ref byte panel, nint index) where TVec : struct, ISimdVector<TVec> =>
