@@ -24,6 +24,13 @@ public sealed class ImportedLstm
     /// <summary>The weights, in PyTorch's layout and gate order (i, f, g, o).</summary>
     public required LstmWeights Weights { get; init; }
 
+    /// <summary>
+    /// How the file stores the weight matrices: <see cref="WeightFormat.Float16"/> or <see cref="WeightFormat.BFloat16"/> when
+    /// every one is F16 or BF16, else <see cref="WeightFormat.Float32"/>. <see cref="Weights"/> holds their exact values as fp32,
+    /// so a model built with <c>LstmModelOptions.Weights</c> set to this keeps the file's values and size, with no rounding.
+    /// </summary>
+    public WeightFormat StoredWeightFormat { get; init; }
+
     /// <summary>The <c>nn.Linear</c> head, when the file names one.</summary>
     public LinearHead? Head { get; init; }
 

@@ -20,12 +20,14 @@ public static class LstmModelFile
 
     private const string HeadPrefix = "head.";
 
-    /// <summary>Writes a model file.</summary>
-    public static void Save(string path, LstmWeights weights, LinearHead? head = null) => CreateWriter(weights, head).Save(path);
+    /// <summary>Writes a model file; <paramref name="matrices"/> F16 or BF16 stores the weight matrices rounded to that format (half the bytes).</summary>
+    public static void Save(string path, LstmWeights weights, LinearHead? head = null, WeightFormat matrices = WeightFormat.Float32) =>
+        CreateWriter(weights, head, matrices).Save(path);
 
     /// <summary>A writer holding the model file's contents (for streams and tests).</summary>
-    public static SafetensorsWriter CreateWriter(LstmWeights weights, LinearHead? head = null)
+    public static SafetensorsWriter CreateWriter(LstmWeights weights, LinearHead? head = null, WeightFormat matrices = WeightFormat.Float32)
     {
+        if (!Enum.IsDefined(matrices)) throw new ArgumentOutOfRangeException(nameof(matrices), matrices, "Unknown weight format.");
         ArgumentNullException.ThrowIfNull(weights);
         LstmSpec spec = weights.Spec;
         if (head is not null && head.InputSize != spec.OutputSize)
@@ -34,7 +36,7 @@ public static class LstmModelFile
             .AddMetadata("format", FormatName)
             .AddMetadata("format_version", FormatVersion)
             .AddMetadata("spec", SpecToJson(spec));
-        PyTorchStateDict.AddParameters(writer, weights, "", asCell: false);
+        PyTorchStateDict.AddParameters(writer, weights, "", asCell: false, matrices);
         if (spec.Cell.Peepholes)
         {
             for (int l = 0; l < spec.NumLayers; l++)
@@ -99,6 +101,7 @@ public static class LstmModelFile
         return new ImportedLstm
         {
             Weights = TensorLookup.Build(spec, layers),
+            StoredWeightFormat = lookup.StoredWeightFormat,
             Head = head,
             Description = $"LstmSimd model file: {PyTorchStateDict.Describe(spec)}{(spec.Cell.IsStandard ? "" : ", ONNX cell variant " + DescribeCell(spec.Cell))}{(head is null ? "" : $", linear head {head.InputSize} → {head.OutputSize}")}",
             UsedTensors = lookup.Used,

@@ -47,6 +47,7 @@ public static partial class PyTorchStateDict
         return new ImportedLstm
         {
             Weights = core.Weights,
+            StoredWeightFormat = lookup.StoredWeightFormat,
             Head = head,
             IsCell = cell,
             Description = core.Description + (head is null ? "" : $" with nn.Linear head '{headPrefix}' ({head.InputSize} → {head.OutputSize})"),
@@ -103,8 +104,26 @@ public static partial class PyTorchStateDict
     public static string ParameterName(string kind, int layer, int direction) =>
         string.Create(CultureInfo.InvariantCulture, $"{kind}_l{layer}{(direction == 1 ? "_reverse" : "")}");
 
-    internal static void AddParameters(SafetensorsWriter writer, LstmWeights weights, string p, bool asCell)
+    internal static void AddParameters(SafetensorsWriter writer, LstmWeights weights, string p, bool asCell, WeightFormat matrices = WeightFormat.Float32)
     {
+        void AddMatrix(string name, float[] values, int rows, int columns)
+        {
+            switch (matrices)
+            {
+                case WeightFormat.Float16:
+                    writer.Add(name, [.. values.Select(v => BitConverter.UInt16BitsToHalf(WeightConversion.ToFloat16(v)))], rows, columns);
+                    break;
+                case WeightFormat.BFloat16:
+                    var bytes = new byte[2 * values.Length];
+                    for (int i = 0; i < values.Length; i++) System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(2 * i), WeightConversion.ToBFloat16(values[i]));
+                    writer.AddRaw(name, SafetensorsDtype.BF16, bytes, rows, columns);
+                    break;
+                default:
+                    writer.Add(name, values, rows, columns);
+                    break;
+            }
+        }
+
         LstmSpec spec = weights.Spec;
         int gates = 4 * spec.HiddenSize;
         for (int l = 0; l < spec.NumLayers; l++)
@@ -113,15 +132,15 @@ public static partial class PyTorchStateDict
             {
                 LstmLayerWeights w = weights[l, d];
                 string Name(string kind) => p + (asCell ? kind : ParameterName(kind, l, d));
-                writer.Add(Name("weight_ih"), w.WeightIh, gates, spec.LayerInputSize(l));
-                writer.Add(Name("weight_hh"), w.WeightHh, gates, spec.OutputHiddenSize);
+                AddMatrix(Name("weight_ih"), w.WeightIh, gates, spec.LayerInputSize(l));
+                AddMatrix(Name("weight_hh"), w.WeightHh, gates, spec.OutputHiddenSize);
                 if (spec.Bias)
                 {
                     writer.Add(Name("bias_ih"), w.BiasIh, gates);
                     writer.Add(Name("bias_hh"), w.BiasHh, gates);
                 }
 
-                if (spec.ProjectionSize > 0) writer.Add(Name("weight_hr"), w.WeightHr, spec.ProjectionSize, spec.HiddenSize);
+                if (spec.ProjectionSize > 0) AddMatrix(Name("weight_hr"), w.WeightHr, spec.ProjectionSize, spec.HiddenSize);
             }
         }
     }

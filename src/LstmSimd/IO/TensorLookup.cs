@@ -39,6 +39,23 @@ internal sealed class TensorLookup(SafetensorsFile file)
         return file.ReadSingles(info);
     }
 
+    /// <summary>
+    /// The format every weight matrix read so far (names holding <c>weight_ih</c>, <c>weight_hh</c> or <c>weight_hr</c>) is
+    /// stored in: F16 → <see cref="WeightFormat.Float16"/>, BF16 → <see cref="WeightFormat.BFloat16"/>, anything else or a
+    /// mix → <see cref="WeightFormat.Float32"/>.
+    /// </summary>
+    public WeightFormat StoredWeightFormat
+    {
+        get
+        {
+            SafetensorsDtype[] dtypes = [.. file.Tensors.Where(t => _used.Contains(t.Name) && IsMatrix(t.Name)).Select(t => t.Dtype).Distinct()];
+            return dtypes is [SafetensorsDtype.F16] ? WeightFormat.Float16 : dtypes is [SafetensorsDtype.BF16] ? WeightFormat.BFloat16 : WeightFormat.Float32;
+
+            static bool IsMatrix(string name) =>
+                name.Contains("weight_ih", StringComparison.Ordinal) || name.Contains("weight_hh", StringComparison.Ordinal) || name.Contains("weight_hr", StringComparison.Ordinal);
+        }
+    }
+
     public IReadOnlyList<string> Used => [.. file.Tensors.Select(t => t.Name).Where(_used.Contains)];
 
     public IReadOnlyList<string> Ignored => [.. file.Tensors.Select(t => t.Name).Where(n => !_used.Contains(n))];

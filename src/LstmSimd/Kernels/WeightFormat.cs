@@ -16,3 +16,30 @@ public enum WeightFormat
     /// <summary>bfloat16 (fp32's exponent, 7-bit mantissa): 2 bytes a weight, rounded to nearest even.</summary>
     BFloat16,
 }
+
+/// <summary>Scalar conversions between fp32 and the stored formats (done once: when a model is packed or a file is written).</summary>
+internal static class WeightConversion
+{
+    /// <summary>fp32 → bfloat16 bits, rounded to nearest even; NaN stays a (quiet) NaN.</summary>
+    public static ushort ToBFloat16(float value)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(value);
+        if (float.IsNaN(value)) return (ushort)((bits >> 16) | 0x0040);
+        return (ushort)((bits + 0x7FFFu + ((bits >> 16) & 1)) >> 16);
+    }
+
+    public static float FromBFloat16(ushort bits) => BitConverter.Int32BitsToSingle(bits << 16);
+
+    /// <summary>fp32 → IEEE half bits, rounded to nearest even.</summary>
+    public static ushort ToFloat16(float value) => BitConverter.HalfToUInt16Bits((Half)value);
+
+    public static float FromFloat16(ushort bits) => (float)BitConverter.UInt16BitsToHalf(bits);
+
+    /// <summary>What <paramref name="value"/> becomes once stored in <paramref name="format"/> and widened back.</summary>
+    public static float RoundTrip(float value, WeightFormat format) => format switch
+    {
+        WeightFormat.Float16 => FromFloat16(ToFloat16(value)),
+        WeightFormat.BFloat16 => FromBFloat16(ToBFloat16(value)),
+        _ => value,
+    };
+}

@@ -64,30 +64,3 @@ internal readonly struct BFloat16Weights : IWeightFormat
     public static TVec Load<TVec>(ref byte panel, nint index) where TVec : struct, ISimdVector<TVec> =>
         TVec.LoadBFloat16(in Unsafe.Add(ref Unsafe.As<byte, ushort>(ref panel), index));
 }
-
-/// <summary>Scalar conversions from fp32 into the stored formats (done once, when a model is packed).</summary>
-internal static class WeightConversion
-{
-    /// <summary>fp32 → bfloat16 bits, rounded to nearest even; NaN stays a (quiet) NaN.</summary>
-    public static ushort ToBFloat16(float value)
-    {
-        uint bits = BitConverter.SingleToUInt32Bits(value);
-        if (float.IsNaN(value)) return (ushort)((bits >> 16) | 0x0040);
-        return (ushort)((bits + 0x7FFFu + ((bits >> 16) & 1)) >> 16);
-    }
-
-    public static float FromBFloat16(ushort bits) => BitConverter.Int32BitsToSingle(bits << 16);
-
-    /// <summary>fp32 → IEEE half bits, rounded to nearest even.</summary>
-    public static ushort ToFloat16(float value) => BitConverter.HalfToUInt16Bits((Half)value);
-
-    public static float FromFloat16(ushort bits) => (float)BitConverter.UInt16BitsToHalf(bits);
-
-    /// <summary>What <paramref name="value"/> becomes once stored in <paramref name="format"/> and widened back.</summary>
-    public static float RoundTrip(float value, WeightFormat format) => format switch
-    {
-        WeightFormat.Float16 => FromFloat16(ToFloat16(value)),
-        WeightFormat.BFloat16 => FromBFloat16(ToBFloat16(value)),
-        _ => value,
-    };
-}

@@ -187,3 +187,33 @@ public class CompressedWeightsTests(ITestOutputHelper log)
         return max;
     }
 }
+
+/// <summary>Model files whose weight matrices are stored as F16 or BF16: written rounded, read back exactly, built without a second rounding.</summary>
+public class CompressedModelFileTests
+{
+    [Theory]
+    [InlineData(WeightFormat.Float16)]
+    [InlineData(WeightFormat.BFloat16)]
+    public void A_16_bit_model_file_loads_its_exact_values_and_builds_the_same_model_as_converting_fp32_on_load(WeightFormat format)
+    {
+        var testCase = new LstmCase(new LstmSpec(7, 20, 2, projectionSize: 5), Steps: 6, Batch: 2, WithInitialState: false, WithLengths: false, SequenceLayout.TimeMajor, Seed: 4);
+        byte[] fp32File = LstmModelFile.CreateWriter(testCase.Weights).ToArray();
+        byte[] file = LstmModelFile.CreateWriter(testCase.Weights, matrices: format).ToArray();
+        Assert.True(file.Length < 0.65 * fp32File.Length, $"{file.Length} bytes vs {fp32File.Length} for fp32");
+
+        using SafetensorsFile opened = SafetensorsFile.Parse(file);
+        ImportedLstm loaded = LstmModelFile.Load(opened);
+        Assert.Equal(format, loaded.StoredWeightFormat);
+        LstmWeights rounded = CompressedWeightsTests.Rounded(testCase.Weights, format);
+        Assert.Equal(rounded[1, 0].WeightHh, loaded.Weights[1, 0].WeightHh);
+        Assert.Equal(rounded[0, 0].WeightHr, loaded.Weights[0, 0].WeightHr);
+        Assert.Equal(testCase.Weights[0, 0].BiasIh, loaded.Weights[0, 0].BiasIh); // biases stay fp32
+
+        float[] fromFile = testCase.RunFast(LstmModel.Create(loaded.Weights, new LstmModelOptions { Weights = loaded.StoredWeightFormat })).Output;
+        float[] converted = testCase.RunFast(LstmModel.Create(testCase.Weights, new LstmModelOptions { Weights = format })).Output;
+        Assert.Equal(converted, fromFile);
+
+        using SafetensorsFile plain = SafetensorsFile.Parse(fp32File);
+        Assert.Equal(WeightFormat.Float32, LstmModelFile.Load(plain).StoredWeightFormat);
+    }
+}
