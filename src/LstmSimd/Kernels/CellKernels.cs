@@ -110,9 +110,9 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
 
             for (; row < rows; row++)
             {
-                AccumulateOneRow(ref blockBias, ref weights, ref Unsafe.Add(ref source, (nint)row * depth), depth, ref weights, ref source, 0,
-                    out TVec i, out TVec f, out TVec g, out TVec o);
-                StoreGates(i, f, g, o, ref Unsafe.Add(ref destination, (nint)row * gxStride + gateOffset));
+                ref float out0 = ref Unsafe.Add(ref destination, (nint)row * gxStride + gateOffset);
+                RunRow(ref blockBias, ref weights, ref Unsafe.Add(ref source, (nint)row * depth), depth, ref weights, ref source, 0,
+                    fuseCell: false, ref out0, ref out0);
             }
         }
     }
@@ -148,23 +148,23 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StepOneRow(scoped in CellStepArgs a, int row, int gateOffset, int unitOffset, ref float panelX, ref float panelH)
-    {
-        AccumulateOneRow(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset),
+    private static void StepOneRow(scoped in CellStepArgs a, int row, int gateOffset, int unitOffset, ref float panelX, ref float panelH) =>
+        RunRow(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset),
             ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.DepthX,
             ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.DepthH,
-            out TVec i, out TVec f, out TVec g, out TVec o);
-        UpdateCell(i, f, g, o, ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset), ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset));
-    }
+            fuseCell: true, ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset), ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset));
 
     /// <summary>
-    /// One row's four gate pre-activations for one block: init + x·panelX + h·panelH (either depth may be 0).
-    /// The accumulators are this method's own locals (never passed by reference, which would pin them to the
-    /// stack), and even and odd k go to separate sets so that eight FMA chains are in flight.
+    /// One row for one block: init + x·panelX + h·panelH (either depth may be 0), then the fused cell update
+    /// (into c and hOut) or a plain store of the pre-activations (into <paramref name="c"/>). The accumulators are
+    /// this method's own locals (never passed by reference, which would pin them to the stack), and even and odd k
+    /// go to separate sets so that eight FMA chains are in flight. Not inlined (the JIT's inline budget runs out on
+    /// kernels this size and would leave callees as tier-0 code); compiled fully optimised from the first call.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AccumulateOneRow(ref float init, ref float panelX, ref float x, int depthX, ref float panelH, ref float h, int depthH,
-        out TVec i, out TVec f, out TVec g, out TVec o)
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void RunRow(ref float init, ref float panelX, ref float x, int depthX, ref float panelH, ref float h, int depthH,
+        bool fuseCell, ref float c, ref float hOut)
     {
         int width = TVec.Count, gateStride = Gates * width;
         TVec i0 = TVec.Load(in init), f0 = TVec.Load(in Unsafe.Add(ref init, width)), g0 = TVec.Load(in Unsafe.Add(ref init, 2 * width)), o0 = TVec.Load(in Unsafe.Add(ref init, 3 * width));
@@ -200,10 +200,7 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
             }
         }
 
-        i = i0 + i1;
-        f = f0 + f1;
-        g = g0 + g1;
-        o = o0 + o1;
+        Finish(fuseCell, i0 + i1, f0 + f1, g0 + g1, o0 + o1, 1, ref c, 0, ref hOut, 0);
     }
 
     /// <summary>
@@ -219,7 +216,10 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
     /// then either the fused cell update (c and h rows) or a plain store of the pre-activations (gx rows, in
     /// <paramref name="c"/> with <paramref name="cStride"/>). The accumulators stay this method's own locals.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // Too large for the JIT to inline into its callers; compiled fully optimised from the first call instead
+    // (otherwise it would start as tier-0 code). One call per tile and block is noise beside its k loop.
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void RunTile(ref float init, int initStride,
         ref float panelX, ref float x, int xStride, int depthX, ref float panelH, ref float h, int hStride, int depthH,
         bool fuseCell, ref float c, int cStride, ref float hOut, int hOutStride)
@@ -278,17 +278,54 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
             }
         }
 
-        Finish(fuseCell, ai0, af0, ag0, ao0, ref c, ref hOut);
-        Finish(fuseCell, ai1, af1, ag1, ao1, ref Unsafe.Add(ref c, cStride), ref Unsafe.Add(ref hOut, hOutStride));
-        Finish(fuseCell, ai2, af2, ag2, ao2, ref Unsafe.Add(ref c, 2 * cStride), ref Unsafe.Add(ref hOut, 2 * hOutStride));
-        if (four) Finish(fuseCell, ai3, af3, ag3, ao3, ref Unsafe.Add(ref c, 3 * cStride), ref Unsafe.Add(ref hOut, 3 * hOutStride));
+        if (!fuseCell)
+        {
+            StoreGates(ai0, af0, ag0, ao0, ref c);
+            StoreGates(ai1, af1, ag1, ao1, ref Unsafe.Add(ref c, cStride));
+            StoreGates(ai2, af2, ag2, ao2, ref Unsafe.Add(ref c, 2 * cStride));
+            if (four) StoreGates(ai3, af3, ag3, ao3, ref Unsafe.Add(ref c, 3 * cStride));
+            return;
+        }
+
+        // The pre-activations go through a small stack tile (L1) to the epilogue, which is its own method: inlining
+        // four copies of σ and tanh here would exhaust the JIT's inline budget for the whole kernel.
+        Span<float> tile = stackalloc float[4 * Gates * TVec.Count];
+        ref float pre = ref MemoryMarshal.GetReference(tile);
+        StoreGates(ai0, af0, ag0, ao0, ref pre);
+        StoreGates(ai1, af1, ag1, ao1, ref Unsafe.Add(ref pre, gateStride));
+        StoreGates(ai2, af2, ag2, ao2, ref Unsafe.Add(ref pre, 2 * gateStride));
+        if (four) StoreGates(ai3, af3, ag3, ao3, ref Unsafe.Add(ref pre, 3 * gateStride));
+        CellEpilogue(ref pre, TileRows, ref c, cStride, ref hOut, hOutStride);
     }
 
+    /// <summary>The one-row version of <see cref="RunTile"/>'s ending: store the pre-activations, or run the cell epilogue.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Finish(bool fuseCell, TVec i, TVec f, TVec g, TVec o, ref float c, ref float hOut)
+    private static void Finish(bool fuseCell, TVec i, TVec f, TVec g, TVec o, int rows, ref float c, int cStride, ref float hOut, int hOutStride)
     {
-        if (fuseCell) UpdateCell(i, f, g, o, ref c, ref hOut);
-        else StoreGates(i, f, g, o, ref c);
+        if (!fuseCell)
+        {
+            StoreGates(i, f, g, o, ref c);
+            return;
+        }
+
+        Span<float> tile = stackalloc float[Gates * TVec.Count];
+        ref float pre = ref MemoryMarshal.GetReference(tile);
+        StoreGates(i, f, g, o, ref pre);
+        CellEpilogue(ref pre, rows, ref c, cStride, ref hOut, hOutStride);
+    }
+
+    /// <summary>The cell update for <paramref name="rows"/> rows of one block, from their pre-activations (rows × 4 gates × width).</summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void CellEpilogue(ref float pre, int rows, ref float c, int cStride, ref float hOut, int hOutStride)
+    {
+        int width = TVec.Count;
+        for (int r = 0; r < rows; r++)
+        {
+            ref float gates = ref Unsafe.Add(ref pre, r * Gates * width);
+            UpdateCell(TVec.Load(in gates), TVec.Load(in Unsafe.Add(ref gates, width)), TVec.Load(in Unsafe.Add(ref gates, 2 * width)), TVec.Load(in Unsafe.Add(ref gates, 3 * width)),
+                ref Unsafe.Add(ref c, r * cStride), ref Unsafe.Add(ref hOut, r * hOutStride));
+        }
     }
 
     private static bool AllActive(ReadOnlySpan<byte> rows)
