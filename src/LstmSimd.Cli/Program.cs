@@ -7,5 +7,6 @@ var root = new RootCommand("lstmsimd: fast, allocation-free LSTM inference and t
 {
     InfoCommand.Create(),
     VerifyCommand.Create(),
+    ExperimentCommand.Create(),
 };
 return root.Parse(args).Invoke();
