@@ -29,7 +29,7 @@ internal static class ExperimentCommand
         var clip = new Option<double>("--clip") { Description = "Gradient clipping by global norm (0: off).", DefaultValueFactory = _ => 1.0 };
         var test = new Option<int>("--test-size") { Description = "Held-out sequences for the test MSE.", DefaultValueFactory = _ => 1000 };
         var seed = new Option<int>("--seed") { Description = "Seed for data and initialisation.", DefaultValueFactory = _ => 1 };
-        var quick = new Option<bool>("--quick") { Description = "A smoke test for CI: T = 20, 300 steps, 256 test sequences (seconds, not minutes)." };
+        var quick = new Option<bool>("--quick") { Description = "A smoke test for CI: T = 20, 1000 steps, 256 test sequences (seconds, not minutes)." };
         var adding = new Command("adding", "Train an LSTM and a tanh RNN on the adding problem and print their MSE; exit code 0 only when the LSTM's test MSE is below 0.01.")
         {
             length, hidden, steps, batch, learningRate, clip, test, seed, quick,
@@ -38,7 +38,7 @@ internal static class ExperimentCommand
         {
             var settings = new Settings(parse.GetValue(length), parse.GetValue(hidden), parse.GetValue(steps), parse.GetValue(batch),
                 parse.GetValue(learningRate), parse.GetValue(clip), parse.GetValue(test), parse.GetValue(seed), Checkpoints: 10);
-            if (parse.GetValue(quick)) settings = settings with { Length = 20, Steps = 300, TestSize = 256, Checkpoints = 5 };
+            if (parse.GetValue(quick)) settings = settings with { Length = 20, Steps = 1000, TestSize = 256, Checkpoints = 5 };
             if (settings.Length < 2 || settings.Hidden < 1 || settings.Steps < 1 || settings.Batch < 1 || settings.TestSize < 1 || !(settings.LearningRate > 0) || !(settings.Clip >= 0))
             {
                 Console.Error.WriteLine("experiment adding: --length must be at least 2, --hidden, --steps, --batch, --test-size and --lr positive, --clip non-negative.");
