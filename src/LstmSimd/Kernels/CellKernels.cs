@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 
 namespace LstmSimd.Kernels;
 
@@ -39,9 +41,9 @@ internal ref struct CellStepArgs
 /// GEMM and the projection GEMM. Written once, generic over <see cref="ISimdVector{TSelf}"/>.
 /// </summary>
 /// <remarks>
-/// Register blocking: three batch rows × four gates (12 accumulators, plus one weight and three broadcasts
-/// = 16 registers on AVX2) when there are rows to share each weight load; a single row (batch 1, bound by
-/// how fast weights stream) splits k over two accumulator sets instead, so eight FMA chains hide the latency.
+/// Register blocking: a tile of batch rows × four gates (see <c>TileRows</c>: 4 rows where there are 32 vector
+/// registers, 3 where there are 16) shares each weight load; a single row (batch 1, bound by how fast weights
+/// stream) splits k over two accumulator sets instead, so eight FMA chains hide the latency.
 /// </remarks>
 internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
 {
@@ -59,15 +61,19 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
             ref float panelH = ref Unsafe.Add(ref a.PanelH, (nint)block * a.DepthH * gateStride);
             int gateOffset = block * gateStride, unitOffset = block * width;
             int row = 0;
-            for (; row + 3 <= a.Rows; row += 3)
+            for (; row + TileRows <= a.Rows; row += TileRows)
             {
-                if (a.Active.IsEmpty || (a.Active[row] & a.Active[row + 1] & a.Active[row + 2]) != 0)
+                if (a.Active.IsEmpty || AllActive(a.Active.Slice(row, TileRows)))
                 {
-                    StepThreeRows(a, row, gateOffset, unitOffset, ref panelX, ref panelH);
+                    RunTile(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset), a.InitRowStride,
+                        ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.XRowStride, a.DepthX,
+                        ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.HRowStride, a.DepthH,
+                        fuseCell: true, ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset), a.CRowStride,
+                        ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset), a.HOutRowStride);
                     continue;
                 }
 
-                for (int r = row; r < row + 3; r++)
+                for (int r = row; r < row + TileRows; r++)
                 {
                     if (a.Active[r] != 0) StepOneRow(a, r, gateOffset, unitOffset, ref panelX, ref panelH);
                 }
@@ -95,14 +101,11 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
             int gateOffset = block * gateStride;
             ref float blockBias = ref Unsafe.Add(ref bias, gateOffset);
             int row = 0;
-            for (; row + 3 <= rows; row += 3)
+            for (; row + TileRows <= rows; row += TileRows)
             {
                 ref float out0 = ref Unsafe.Add(ref destination, (nint)row * gxStride + gateOffset);
-                AccumulateThreeRows(ref blockBias, 0, ref weights, ref Unsafe.Add(ref source, (nint)row * depth), depth, depth, ref weights, ref source, 0, 0,
-                    out TVec i0, out TVec f0, out TVec g0, out TVec o0, out TVec i1, out TVec f1, out TVec g1, out TVec o1, out TVec i2, out TVec f2, out TVec g2, out TVec o2);
-                StoreGates(i0, f0, g0, o0, ref out0);
-                StoreGates(i1, f1, g1, o1, ref Unsafe.Add(ref out0, gxStride));
-                StoreGates(i2, f2, g2, o2, ref Unsafe.Add(ref out0, 2 * gxStride));
+                RunTile(ref blockBias, 0, ref weights, ref Unsafe.Add(ref source, (nint)row * depth), depth, depth, ref weights, ref source, 0, 0,
+                    fuseCell: false, ref out0, gxStride, ref out0, 0);
             }
 
             for (; row < rows; row++)
@@ -154,20 +157,6 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
         UpdateCell(i, f, g, o, ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset), ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StepThreeRows(scoped in CellStepArgs a, int row, int gateOffset, int unitOffset, ref float panelX, ref float panelH)
-    {
-        AccumulateThreeRows(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset), a.InitRowStride,
-            ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.XRowStride, a.DepthX,
-            ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.HRowStride, a.DepthH,
-            out TVec i0, out TVec f0, out TVec g0, out TVec o0, out TVec i1, out TVec f1, out TVec g1, out TVec o1, out TVec i2, out TVec f2, out TVec g2, out TVec o2);
-        ref float c = ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset);
-        ref float hOut = ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset);
-        UpdateCell(i0, f0, g0, o0, ref c, ref hOut);
-        UpdateCell(i1, f1, g1, o1, ref Unsafe.Add(ref c, a.CRowStride), ref Unsafe.Add(ref hOut, a.HOutRowStride));
-        UpdateCell(i2, f2, g2, o2, ref Unsafe.Add(ref c, 2 * a.CRowStride), ref Unsafe.Add(ref hOut, 2 * a.HOutRowStride));
-    }
-
     /// <summary>
     /// One row's four gate pre-activations for one block: init + x·panelX + h·panelH (either depth may be 0).
     /// The accumulators are this method's own locals (never passed by reference, which would pin them to the
@@ -217,19 +206,42 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
         o = o0 + o1;
     }
 
-    /// <summary>Three rows' gate pre-activations for one block: each weight vector is loaded once and used three times.</summary>
+    /// <summary>
+    /// Rows per register tile: each weight vector loaded is used by this many rows. 4 rows × 4 gates need
+    /// 16 accumulators + 4 broadcasts + 1 weight = 21 vector registers, which AVX-512 (32 registers at every
+    /// width) and Arm64 (32) have; x64 without AVX-512 has 16, so it takes 3 rows (16 registers exactly).
+    /// A JIT-time constant: the code for the unused fourth row is removed.
+    /// </summary>
+    internal static int TileRows => Avx512F.IsSupported || AdvSimd.Arm64.IsSupported ? 4 : 3;
+
+    /// <summary>
+    /// One tile of <see cref="TileRows"/> rows for one block: init + x·panelX + h·panelH (either depth may be 0),
+    /// then either the fused cell update (c and h rows) or a plain store of the pre-activations (gx rows, in
+    /// <paramref name="c"/> with <paramref name="cStride"/>). The accumulators stay this method's own locals.
+    /// With <paramref name="keepGates"/> (training) the cell update also stores the activated gates over the init rows.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void AccumulateThreeRows(ref float init, int initStride,
+    internal static void RunTile(ref float init, int initStride,
         ref float panelX, ref float x, int xStride, int depthX, ref float panelH, ref float h, int hStride, int depthH,
-        out TVec i0, out TVec f0, out TVec g0, out TVec o0, out TVec i1, out TVec f1, out TVec g1, out TVec o1,
-        out TVec i2, out TVec f2, out TVec g2, out TVec o2)
+        bool fuseCell, ref float c, int cStride, ref float hOut, int hOutStride, bool keepGates = false)
     {
         int width = TVec.Count, gateStride = Gates * width;
+        bool four = TileRows == 4;
         ref float init1 = ref Unsafe.Add(ref init, initStride);
         ref float init2 = ref Unsafe.Add(ref init1, initStride);
+        ref float init3 = ref Unsafe.Add(ref init2, four ? initStride : 0);
         TVec ai0 = TVec.Load(in init), af0 = TVec.Load(in Unsafe.Add(ref init, width)), ag0 = TVec.Load(in Unsafe.Add(ref init, 2 * width)), ao0 = TVec.Load(in Unsafe.Add(ref init, 3 * width));
         TVec ai1 = TVec.Load(in init1), af1 = TVec.Load(in Unsafe.Add(ref init1, width)), ag1 = TVec.Load(in Unsafe.Add(ref init1, 2 * width)), ao1 = TVec.Load(in Unsafe.Add(ref init1, 3 * width));
         TVec ai2 = TVec.Load(in init2), af2 = TVec.Load(in Unsafe.Add(ref init2, width)), ag2 = TVec.Load(in Unsafe.Add(ref init2, 2 * width)), ao2 = TVec.Load(in Unsafe.Add(ref init2, 3 * width));
+        TVec ai3 = TVec.Zero, af3 = TVec.Zero, ag3 = TVec.Zero, ao3 = TVec.Zero;
+        if (four)
+        {
+            ai3 = TVec.Load(in init3);
+            af3 = TVec.Load(in Unsafe.Add(ref init3, width));
+            ag3 = TVec.Load(in Unsafe.Add(ref init3, 2 * width));
+            ao3 = TVec.Load(in Unsafe.Add(ref init3, 3 * width));
+        }
+
         for (int part = 0; part < 2; part++)
         {
             ref float panel = ref part == 0 ? ref panelX : ref panelH;
@@ -238,41 +250,82 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
             int depth = part == 0 ? depthX : depthH;
             ref float source1 = ref Unsafe.Add(ref source0, stride);
             ref float source2 = ref Unsafe.Add(ref source1, stride);
+            ref float source3 = ref Unsafe.Add(ref source2, four ? stride : 0);
             for (int k = 0; k < depth; k++)
             {
                 ref float w = ref Unsafe.Add(ref panel, (nint)k * gateStride);
                 TVec s0 = TVec.Create(Unsafe.Add(ref source0, k)), s1 = TVec.Create(Unsafe.Add(ref source1, k)), s2 = TVec.Create(Unsafe.Add(ref source2, k));
+                TVec s3 = four ? TVec.Create(Unsafe.Add(ref source3, k)) : TVec.Zero;
                 TVec wv = TVec.Load(in w);
                 ai0 = TVec.MultiplyAdd(wv, s0, ai0);
                 ai1 = TVec.MultiplyAdd(wv, s1, ai1);
                 ai2 = TVec.MultiplyAdd(wv, s2, ai2);
+                if (four) ai3 = TVec.MultiplyAdd(wv, s3, ai3);
                 wv = TVec.Load(in Unsafe.Add(ref w, width));
                 af0 = TVec.MultiplyAdd(wv, s0, af0);
                 af1 = TVec.MultiplyAdd(wv, s1, af1);
                 af2 = TVec.MultiplyAdd(wv, s2, af2);
+                if (four) af3 = TVec.MultiplyAdd(wv, s3, af3);
                 wv = TVec.Load(in Unsafe.Add(ref w, 2 * width));
                 ag0 = TVec.MultiplyAdd(wv, s0, ag0);
                 ag1 = TVec.MultiplyAdd(wv, s1, ag1);
                 ag2 = TVec.MultiplyAdd(wv, s2, ag2);
+                if (four) ag3 = TVec.MultiplyAdd(wv, s3, ag3);
                 wv = TVec.Load(in Unsafe.Add(ref w, 3 * width));
                 ao0 = TVec.MultiplyAdd(wv, s0, ao0);
                 ao1 = TVec.MultiplyAdd(wv, s1, ao1);
                 ao2 = TVec.MultiplyAdd(wv, s2, ao2);
+                if (four) ao3 = TVec.MultiplyAdd(wv, s3, ao3);
             }
         }
 
-        (i0, f0, g0, o0) = (ai0, af0, ag0, ao0);
-        (i1, f1, g1, o1) = (ai1, af1, ag1, ao1);
-        (i2, f2, g2, o2) = (ai2, af2, ag2, ao2);
+        Finish(fuseCell, keepGates, ai0, af0, ag0, ao0, ref c, ref hOut, ref init);
+        Finish(fuseCell, keepGates, ai1, af1, ag1, ao1, ref Unsafe.Add(ref c, cStride), ref Unsafe.Add(ref hOut, hOutStride), ref init1);
+        Finish(fuseCell, keepGates, ai2, af2, ag2, ao2, ref Unsafe.Add(ref c, 2 * cStride), ref Unsafe.Add(ref hOut, 2 * hOutStride), ref init2);
+        if (four) Finish(fuseCell, keepGates, ai3, af3, ag3, ao3, ref Unsafe.Add(ref c, 3 * cStride), ref Unsafe.Add(ref hOut, 3 * hOutStride), ref init3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Finish(bool fuseCell, bool keepGates, TVec i, TVec f, TVec g, TVec o, ref float c, ref float hOut, ref float gates)
+    {
+        if (!fuseCell) StoreGates(i, f, g, o, ref c);
+        else if (keepGates) UpdateCellKeepingGates(i, f, g, o, ref c, ref hOut, ref gates);
+        else UpdateCell(i, f, g, o, ref c, ref hOut);
+    }
+
+    internal static bool AllActive(ReadOnlySpan<byte> rows)
+    {
+        foreach (byte row in rows)
+        {
+            if (row == 0) return false;
+        }
+
+        return true;
     }
 
     /// <summary>The fused epilogue: i, f, o = σ(·), g = tanh(·), c = f·c + i·g, h = o·tanh(c), all in registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void UpdateCell(TVec i, TVec f, TVec g, TVec o, ref float c, ref float h)
+    private static void UpdateCell(TVec i, TVec f, TVec g, TVec o, ref float c, ref float h) =>
+        UpdateActivatedCell(Activations.Sigmoid(i), Activations.Sigmoid(f), Activations.Tanh(g), Activations.Sigmoid(o), ref c, ref h);
+
+    /// <summary><see cref="UpdateCell"/> that also stores the activated gates i, f, g, o at <paramref name="gates"/>, for the backward pass.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void UpdateCellKeepingGates(TVec i, TVec f, TVec g, TVec o, ref float c, ref float h, ref float gates)
     {
-        TVec cNew = TVec.MultiplyAdd(Activations.Sigmoid(f), TVec.Load(in c), Activations.Sigmoid(i) * Activations.Tanh(g));
+        i = Activations.Sigmoid(i);
+        f = Activations.Sigmoid(f);
+        g = Activations.Tanh(g);
+        o = Activations.Sigmoid(o);
+        StoreGates(i, f, g, o, ref gates);
+        UpdateActivatedCell(i, f, g, o, ref c, ref h);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void UpdateActivatedCell(TVec i, TVec f, TVec g, TVec o, ref float c, ref float h)
+    {
+        TVec cNew = TVec.MultiplyAdd(f, TVec.Load(in c), i * g);
         TVec.Store(cNew, ref c);
-        TVec.Store(Activations.Sigmoid(o) * Activations.Tanh(cNew), ref h);
+        TVec.Store(o * Activations.Tanh(cNew), ref h);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
