@@ -33,6 +33,12 @@ internal ref struct CellStepArgs
 
     /// <summary>Per row: 1 to compute, 0 to leave its c and h untouched (a finished sequence). Empty: all rows.</summary>
     public ReadOnlySpan<byte> Active;
+
+    /// <summary>
+    /// Training: also overwrite each row's pre-activations at <see cref="Init"/> (which must then be per-row, not a
+    /// shared bias) with the activated gates i, f, g, o that the backward pass needs.
+    /// </summary>
+    public bool KeepGates;
 }
 
 /// <summary>
@@ -69,7 +75,7 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
                         ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.XRowStride, a.DepthX,
                         ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.HRowStride, a.DepthH,
                         fuseCell: true, ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset), a.CRowStride,
-                        ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset), a.HOutRowStride);
+                        ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset), a.HOutRowStride, a.KeepGates);
                     continue;
                 }
 
@@ -105,14 +111,14 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
             {
                 ref float out0 = ref Unsafe.Add(ref destination, (nint)row * gxStride + gateOffset);
                 RunTile(ref blockBias, 0, ref weights, ref Unsafe.Add(ref source, (nint)row * depth), depth, depth, ref weights, ref source, 0, 0,
-                    fuseCell: false, ref out0, gxStride, ref out0, 0);
+                    fuseCell: false, ref out0, gxStride, ref out0, 0, keepGates: false);
             }
 
             for (; row < rows; row++)
             {
                 ref float out0 = ref Unsafe.Add(ref destination, (nint)row * gxStride + gateOffset);
                 RunRow(ref blockBias, ref weights, ref Unsafe.Add(ref source, (nint)row * depth), depth, ref weights, ref source, 0,
-                    fuseCell: false, ref out0, ref out0);
+                    fuseCell: false, ref out0, ref out0, keepGates: false);
             }
         }
     }
@@ -152,7 +158,7 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
         RunRow(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset),
             ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.DepthX,
             ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.DepthH,
-            fuseCell: true, ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset), ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset));
+            fuseCell: true, ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset), ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset), a.KeepGates);
 
     /// <summary>
     /// One row for one block: init + x·panelX + h·panelH (either depth may be 0), then the fused cell update
@@ -164,7 +170,7 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void RunRow(ref float init, ref float panelX, ref float x, int depthX, ref float panelH, ref float h, int depthH,
-        bool fuseCell, ref float c, ref float hOut)
+        bool fuseCell, ref float c, ref float hOut, bool keepGates)
     {
         int width = TVec.Count, gateStride = Gates * width;
         TVec i0 = TVec.Load(in init), f0 = TVec.Load(in Unsafe.Add(ref init, width)), g0 = TVec.Load(in Unsafe.Add(ref init, 2 * width)), o0 = TVec.Load(in Unsafe.Add(ref init, 3 * width));
@@ -200,7 +206,7 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
             }
         }
 
-        Finish(fuseCell, i0 + i1, f0 + f1, g0 + g1, o0 + o1, 1, ref c, 0, ref hOut, 0);
+        Finish(fuseCell, i0 + i1, f0 + f1, g0 + g1, o0 + o1, ref c, ref hOut, keepGates, ref init);
     }
 
     /// <summary>
@@ -209,7 +215,7 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
     /// width) and Arm64 (32) have; x64 without AVX-512 has 16, so it takes 3 rows (16 registers exactly).
     /// A JIT-time constant: the code for the unused fourth row is removed.
     /// </summary>
-    private static int TileRows => Avx512F.IsSupported || AdvSimd.Arm64.IsSupported ? 4 : 3;
+    internal static int TileRows => Avx512F.IsSupported || AdvSimd.Arm64.IsSupported ? 4 : 3;
 
     /// <summary>
     /// One tile of <see cref="TileRows"/> rows for one block: init + x·panelX + h·panelH (either depth may be 0),
@@ -222,7 +228,7 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void RunTile(ref float init, int initStride,
         ref float panelX, ref float x, int xStride, int depthX, ref float panelH, ref float h, int hStride, int depthH,
-        bool fuseCell, ref float c, int cStride, ref float hOut, int hOutStride)
+        bool fuseCell, ref float c, int cStride, ref float hOut, int hOutStride, bool keepGates)
     {
         int width = TVec.Count, gateStride = Gates * width;
         bool four = TileRows == 4;
@@ -295,12 +301,12 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
         StoreGates(ai1, af1, ag1, ao1, ref Unsafe.Add(ref pre, gateStride));
         StoreGates(ai2, af2, ag2, ao2, ref Unsafe.Add(ref pre, 2 * gateStride));
         if (four) StoreGates(ai3, af3, ag3, ao3, ref Unsafe.Add(ref pre, 3 * gateStride));
-        CellEpilogue(ref pre, TileRows, ref c, cStride, ref hOut, hOutStride);
+        CellEpilogue(ref pre, TileRows, ref c, cStride, ref hOut, hOutStride, keepGates, ref init, initStride);
     }
 
     /// <summary>The one-row version of <see cref="RunTile"/>'s ending: store the pre-activations, or run the cell epilogue.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Finish(bool fuseCell, TVec i, TVec f, TVec g, TVec o, int rows, ref float c, int cStride, ref float hOut, int hOutStride)
+    private static void Finish(bool fuseCell, TVec i, TVec f, TVec g, TVec o, ref float c, ref float hOut, bool keepGates, ref float init)
     {
         if (!fuseCell)
         {
@@ -311,20 +317,26 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
         Span<float> tile = stackalloc float[Gates * TVec.Count];
         ref float pre = ref MemoryMarshal.GetReference(tile);
         StoreGates(i, f, g, o, ref pre);
-        CellEpilogue(ref pre, rows, ref c, cStride, ref hOut, hOutStride);
+        CellEpilogue(ref pre, 1, ref c, 0, ref hOut, 0, keepGates, ref init, 0);
     }
 
-    /// <summary>The cell update for <paramref name="rows"/> rows of one block, from their pre-activations (rows × 4 gates × width).</summary>
+    /// <summary>
+    /// The cell update for <paramref name="rows"/> rows of one block, from their pre-activations (rows × 4 gates × width);
+    /// with <paramref name="keepGates"/>, the activated gates are also stored at <paramref name="gatesOut"/> (training).
+    /// </summary>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void CellEpilogue(ref float pre, int rows, ref float c, int cStride, ref float hOut, int hOutStride)
+    private static void CellEpilogue(ref float pre, int rows, ref float c, int cStride, ref float hOut, int hOutStride,
+        bool keepGates, ref float gatesOut, int gatesOutStride)
     {
         int width = TVec.Count;
         for (int r = 0; r < rows; r++)
         {
             ref float gates = ref Unsafe.Add(ref pre, r * Gates * width);
-            UpdateCell(TVec.Load(in gates), TVec.Load(in Unsafe.Add(ref gates, width)), TVec.Load(in Unsafe.Add(ref gates, 2 * width)), TVec.Load(in Unsafe.Add(ref gates, 3 * width)),
-                ref Unsafe.Add(ref c, r * cStride), ref Unsafe.Add(ref hOut, r * hOutStride));
+            TVec i = Activations.Sigmoid(TVec.Load(in gates)), f = Activations.Sigmoid(TVec.Load(in Unsafe.Add(ref gates, width)));
+            TVec g = Activations.Tanh(TVec.Load(in Unsafe.Add(ref gates, 2 * width))), o = Activations.Sigmoid(TVec.Load(in Unsafe.Add(ref gates, 3 * width)));
+            if (keepGates) StoreGates(i, f, g, o, ref Unsafe.Add(ref gatesOut, r * gatesOutStride));
+            UpdateActivatedCell(i, f, g, o, ref Unsafe.Add(ref c, r * cStride), ref Unsafe.Add(ref hOut, r * hOutStride));
         }
     }
 
@@ -338,13 +350,13 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
         return true;
     }
 
-    /// <summary>The fused epilogue: i, f, o = σ(·), g = tanh(·), c = f·c + i·g, h = o·tanh(c), all in registers.</summary>
+    /// <summary>The cell update from activated gates: c = f·c + i·g, h = o·tanh(c), in registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void UpdateCell(TVec i, TVec f, TVec g, TVec o, ref float c, ref float h)
+    private static void UpdateActivatedCell(TVec i, TVec f, TVec g, TVec o, ref float c, ref float h)
     {
-        TVec cNew = TVec.MultiplyAdd(Activations.Sigmoid(f), TVec.Load(in c), Activations.Sigmoid(i) * Activations.Tanh(g));
+        TVec cNew = TVec.MultiplyAdd(f, TVec.Load(in c), i * g);
         TVec.Store(cNew, ref c);
-        TVec.Store(Activations.Sigmoid(o) * Activations.Tanh(cNew), ref h);
+        TVec.Store(o * Activations.Tanh(cNew), ref h);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
