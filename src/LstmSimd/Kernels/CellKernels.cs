@@ -33,6 +33,12 @@ internal ref struct CellStepArgs
 
     /// <summary>Per row: 1 to compute, 0 to leave its c and h untouched (a finished sequence). Empty: all rows.</summary>
     public ReadOnlySpan<byte> Active;
+
+    /// <summary>
+    /// Training: also overwrite each row's pre-activations at <see cref="Init"/> (which must then be per-row, not a
+    /// shared bias) with the activated gates i, f, g, o that the backward pass needs.
+    /// </summary>
+    public bool KeepGates;
 }
 
 /// <summary>
@@ -69,7 +75,7 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
                         ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.XRowStride, a.DepthX,
                         ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.HRowStride, a.DepthH,
                         fuseCell: true, ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset), a.CRowStride,
-                        ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset), a.HOutRowStride);
+                        ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset), a.HOutRowStride, a.KeepGates);
                     continue;
                 }
 
@@ -105,14 +111,14 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
             {
                 ref float out0 = ref Unsafe.Add(ref destination, (nint)row * gxStride + gateOffset);
                 RunTile(ref blockBias, 0, ref weights, ref Unsafe.Add(ref source, (nint)row * depth), depth, depth, ref weights, ref source, 0, 0,
-                    fuseCell: false, ref out0, gxStride, ref out0, 0);
+                    fuseCell: false, ref out0, gxStride, ref out0, 0, keepGates: false);
             }
 
             for (; row < rows; row++)
             {
-                AccumulateOneRow(ref blockBias, ref weights, ref Unsafe.Add(ref source, (nint)row * depth), depth, ref weights, ref source, 0,
-                    out TVec i, out TVec f, out TVec g, out TVec o);
-                StoreGates(i, f, g, o, ref Unsafe.Add(ref destination, (nint)row * gxStride + gateOffset));
+                ref float out0 = ref Unsafe.Add(ref destination, (nint)row * gxStride + gateOffset);
+                RunRow(ref blockBias, ref weights, ref Unsafe.Add(ref source, (nint)row * depth), depth, ref weights, ref source, 0,
+                    fuseCell: false, ref out0, ref out0, keepGates: false);
             }
         }
     }
@@ -148,23 +154,23 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StepOneRow(scoped in CellStepArgs a, int row, int gateOffset, int unitOffset, ref float panelX, ref float panelH)
-    {
-        AccumulateOneRow(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset),
+    private static void StepOneRow(scoped in CellStepArgs a, int row, int gateOffset, int unitOffset, ref float panelX, ref float panelH) =>
+        RunRow(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset),
             ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.DepthX,
             ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.DepthH,
-            out TVec i, out TVec f, out TVec g, out TVec o);
-        UpdateCell(i, f, g, o, ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset), ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset));
-    }
+            fuseCell: true, ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset), ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset), a.KeepGates);
 
     /// <summary>
-    /// One row's four gate pre-activations for one block: init + x·panelX + h·panelH (either depth may be 0).
-    /// The accumulators are this method's own locals (never passed by reference, which would pin them to the
-    /// stack), and even and odd k go to separate sets so that eight FMA chains are in flight.
+    /// One row for one block: init + x·panelX + h·panelH (either depth may be 0), then the fused cell update
+    /// (into c and hOut) or a plain store of the pre-activations (into <paramref name="c"/>). The accumulators are
+    /// this method's own locals (never passed by reference, which would pin them to the stack), and even and odd k
+    /// go to separate sets so that eight FMA chains are in flight. Not inlined (the JIT's inline budget runs out on
+    /// kernels this size and would leave callees as tier-0 code); compiled fully optimised from the first call.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void AccumulateOneRow(ref float init, ref float panelX, ref float x, int depthX, ref float panelH, ref float h, int depthH,
-        out TVec i, out TVec f, out TVec g, out TVec o)
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void RunRow(ref float init, ref float panelX, ref float x, int depthX, ref float panelH, ref float h, int depthH,
+        bool fuseCell, ref float c, ref float hOut, bool keepGates)
     {
         int width = TVec.Count, gateStride = Gates * width;
         TVec i0 = TVec.Load(in init), f0 = TVec.Load(in Unsafe.Add(ref init, width)), g0 = TVec.Load(in Unsafe.Add(ref init, 2 * width)), o0 = TVec.Load(in Unsafe.Add(ref init, 3 * width));
@@ -200,10 +206,7 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
             }
         }
 
-        i = i0 + i1;
-        f = f0 + f1;
-        g = g0 + g1;
-        o = o0 + o1;
+        Finish(fuseCell, i0 + i1, f0 + f1, g0 + g1, o0 + o1, ref c, ref hOut, keepGates, ref init);
     }
 
     /// <summary>
@@ -218,12 +221,14 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
     /// One tile of <see cref="TileRows"/> rows for one block: init + x·panelX + h·panelH (either depth may be 0),
     /// then either the fused cell update (c and h rows) or a plain store of the pre-activations (gx rows, in
     /// <paramref name="c"/> with <paramref name="cStride"/>). The accumulators stay this method's own locals.
-    /// With <paramref name="keepGates"/> (training) the cell update also stores the activated gates over the init rows.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void RunTile(ref float init, int initStride,
+    // Too large for the JIT to inline into its callers; compiled fully optimised from the first call instead
+    // (otherwise it would start as tier-0 code). One call per tile and block is noise beside its k loop.
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void RunTile(ref float init, int initStride,
         ref float panelX, ref float x, int xStride, int depthX, ref float panelH, ref float h, int hStride, int depthH,
-        bool fuseCell, ref float c, int cStride, ref float hOut, int hOutStride, bool keepGates = false)
+        bool fuseCell, ref float c, int cStride, ref float hOut, int hOutStride, bool keepGates)
     {
         int width = TVec.Count, gateStride = Gates * width;
         bool four = TileRows == 4;
@@ -279,21 +284,63 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
             }
         }
 
-        Finish(fuseCell, keepGates, ai0, af0, ag0, ao0, ref c, ref hOut, ref init);
-        Finish(fuseCell, keepGates, ai1, af1, ag1, ao1, ref Unsafe.Add(ref c, cStride), ref Unsafe.Add(ref hOut, hOutStride), ref init1);
-        Finish(fuseCell, keepGates, ai2, af2, ag2, ao2, ref Unsafe.Add(ref c, 2 * cStride), ref Unsafe.Add(ref hOut, 2 * hOutStride), ref init2);
-        if (four) Finish(fuseCell, keepGates, ai3, af3, ag3, ao3, ref Unsafe.Add(ref c, 3 * cStride), ref Unsafe.Add(ref hOut, 3 * hOutStride), ref init3);
+        if (!fuseCell)
+        {
+            StoreGates(ai0, af0, ag0, ao0, ref c);
+            StoreGates(ai1, af1, ag1, ao1, ref Unsafe.Add(ref c, cStride));
+            StoreGates(ai2, af2, ag2, ao2, ref Unsafe.Add(ref c, 2 * cStride));
+            if (four) StoreGates(ai3, af3, ag3, ao3, ref Unsafe.Add(ref c, 3 * cStride));
+            return;
+        }
+
+        // The pre-activations go through a small stack tile (L1) to the epilogue, which is its own method: inlining
+        // four copies of σ and tanh here would exhaust the JIT's inline budget for the whole kernel.
+        Span<float> tile = stackalloc float[4 * Gates * TVec.Count];
+        ref float pre = ref MemoryMarshal.GetReference(tile);
+        StoreGates(ai0, af0, ag0, ao0, ref pre);
+        StoreGates(ai1, af1, ag1, ao1, ref Unsafe.Add(ref pre, gateStride));
+        StoreGates(ai2, af2, ag2, ao2, ref Unsafe.Add(ref pre, 2 * gateStride));
+        if (four) StoreGates(ai3, af3, ag3, ao3, ref Unsafe.Add(ref pre, 3 * gateStride));
+        CellEpilogue(ref pre, TileRows, ref c, cStride, ref hOut, hOutStride, keepGates, ref init, initStride);
     }
 
+    /// <summary>The one-row version of <see cref="RunTile"/>'s ending: store the pre-activations, or run the cell epilogue.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Finish(bool fuseCell, bool keepGates, TVec i, TVec f, TVec g, TVec o, ref float c, ref float hOut, ref float gates)
+    private static void Finish(bool fuseCell, TVec i, TVec f, TVec g, TVec o, ref float c, ref float hOut, bool keepGates, ref float init)
     {
-        if (!fuseCell) StoreGates(i, f, g, o, ref c);
-        else if (keepGates) UpdateCellKeepingGates(i, f, g, o, ref c, ref hOut, ref gates);
-        else UpdateCell(i, f, g, o, ref c, ref hOut);
+        if (!fuseCell)
+        {
+            StoreGates(i, f, g, o, ref c);
+            return;
+        }
+
+        Span<float> tile = stackalloc float[Gates * TVec.Count];
+        ref float pre = ref MemoryMarshal.GetReference(tile);
+        StoreGates(i, f, g, o, ref pre);
+        CellEpilogue(ref pre, 1, ref c, 0, ref hOut, 0, keepGates, ref init, 0);
     }
 
-    internal static bool AllActive(ReadOnlySpan<byte> rows)
+    /// <summary>
+    /// The cell update for <paramref name="rows"/> rows of one block, from their pre-activations (rows × 4 gates × width);
+    /// with <paramref name="keepGates"/>, the activated gates are also stored at <paramref name="gatesOut"/> (training).
+    /// </summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void CellEpilogue(ref float pre, int rows, ref float c, int cStride, ref float hOut, int hOutStride,
+        bool keepGates, ref float gatesOut, int gatesOutStride)
+    {
+        int width = TVec.Count;
+        for (int r = 0; r < rows; r++)
+        {
+            ref float gates = ref Unsafe.Add(ref pre, r * Gates * width);
+            TVec i = Activations.Sigmoid(TVec.Load(in gates)), f = Activations.Sigmoid(TVec.Load(in Unsafe.Add(ref gates, width)));
+            TVec g = Activations.Tanh(TVec.Load(in Unsafe.Add(ref gates, 2 * width))), o = Activations.Sigmoid(TVec.Load(in Unsafe.Add(ref gates, 3 * width)));
+            if (keepGates) StoreGates(i, f, g, o, ref Unsafe.Add(ref gatesOut, r * gatesOutStride));
+            UpdateActivatedCell(i, f, g, o, ref Unsafe.Add(ref c, r * cStride), ref Unsafe.Add(ref hOut, r * hOutStride));
+        }
+    }
+
+    private static bool AllActive(ReadOnlySpan<byte> rows)
     {
         foreach (byte row in rows)
         {
@@ -303,23 +350,7 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
         return true;
     }
 
-    /// <summary>The fused epilogue: i, f, o = σ(·), g = tanh(·), c = f·c + i·g, h = o·tanh(c), all in registers.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void UpdateCell(TVec i, TVec f, TVec g, TVec o, ref float c, ref float h) =>
-        UpdateActivatedCell(Activations.Sigmoid(i), Activations.Sigmoid(f), Activations.Tanh(g), Activations.Sigmoid(o), ref c, ref h);
-
-    /// <summary><see cref="UpdateCell"/> that also stores the activated gates i, f, g, o at <paramref name="gates"/>, for the backward pass.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void UpdateCellKeepingGates(TVec i, TVec f, TVec g, TVec o, ref float c, ref float h, ref float gates)
-    {
-        i = Activations.Sigmoid(i);
-        f = Activations.Sigmoid(f);
-        g = Activations.Tanh(g);
-        o = Activations.Sigmoid(o);
-        StoreGates(i, f, g, o, ref gates);
-        UpdateActivatedCell(i, f, g, o, ref c, ref h);
-    }
-
+    /// <summary>The cell update from activated gates: c = f·c + i·g, h = o·tanh(c), in registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void UpdateActivatedCell(TVec i, TVec f, TVec g, TVec o, ref float c, ref float h)
     {

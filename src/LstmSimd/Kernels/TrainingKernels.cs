@@ -7,12 +7,6 @@ namespace LstmSimd.Kernels;
 internal abstract class TrainingKernelSet
 {
     /// <summary>
-    /// A cell step as <see cref="CellKernels{TVec}.Step"/> computes it, which also overwrites each row's pre-activation
-    /// block (<see cref="CellStepArgs.Init"/>) with the activated gates i, f, g, o that the backward pass needs.
-    /// </summary>
-    public abstract void ForwardStep(scoped in CellStepArgs args);
-
-    /// <summary>
     /// The gate derivatives of one step, fused in one pass: from the activated gates (overwritten with
     /// ∂loss/∂pre-activations), c_t, c_{t−1}, ∂loss/∂m_t and ∂loss/∂c_t (overwritten with ∂loss/∂c_{t−1}).
     /// Inactive rows get zero gate derivatives and keep their dc.
@@ -30,9 +24,6 @@ internal abstract class TrainingKernelSet
 
 internal sealed class TrainingKernelSet<TVec> : TrainingKernelSet where TVec : struct, ISimdVector<TVec>
 {
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override void ForwardStep(scoped in CellStepArgs args) => TrainingKernels<TVec>.ForwardStep(args);
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void BackwardCell(ref float gates, int gateRowStride, ref float c, ref float cPrevious, int cRowStride,
         ref float dm, int dmRowStride, ref float dc, int rows, int blocks, ReadOnlySpan<byte> active) =>
@@ -56,43 +47,6 @@ internal sealed class TrainingKernelSet<TVec> : TrainingKernelSet where TVec : s
 internal static class TrainingKernels<TVec> where TVec : struct, ISimdVector<TVec>
 {
     private const int Gates = 4;
-
-    /// <summary><see cref="CellKernels{TVec}.Step"/>'s loop, with the tile epilogue that keeps the activated gates.</summary>
-    [SkipLocalsInit]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ForwardStep(scoped in CellStepArgs a)
-    {
-        int width = TVec.Count, gateStride = Gates * width, tile = CellKernels<TVec>.TileRows;
-        for (int block = a.BlockStart; block < a.BlockEnd; block++)
-        {
-            ref float panelX = ref Unsafe.Add(ref a.PanelX, (nint)block * a.DepthX * gateStride);
-            ref float panelH = ref Unsafe.Add(ref a.PanelH, (nint)block * a.DepthH * gateStride);
-            int gateOffset = block * gateStride, unitOffset = block * width;
-            int row = 0;
-            for (; row + tile <= a.Rows; row += tile)
-            {
-                if (a.Active.IsEmpty || CellKernels<TVec>.AllActive(a.Active.Slice(row, tile)))
-                {
-                    CellKernels<TVec>.RunTile(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset), a.InitRowStride,
-                        ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.XRowStride, a.DepthX,
-                        ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.HRowStride, a.DepthH,
-                        fuseCell: true, ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset), a.CRowStride,
-                        ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset), a.HOutRowStride, keepGates: true);
-                    continue;
-                }
-
-                for (int r = row; r < row + tile; r++)
-                {
-                    if (a.Active[r] != 0) OneRow(a, r, gateOffset, unitOffset, ref panelX, ref panelH);
-                }
-            }
-
-            for (; row < a.Rows; row++)
-            {
-                if (a.Active.IsEmpty || a.Active[row] != 0) OneRow(a, row, gateOffset, unitOffset, ref panelX, ref panelH);
-            }
-        }
-    }
 
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -154,15 +108,5 @@ internal static class TrainingKernels<TVec> where TVec : struct, ISimdVector<TVe
             ref float sum = ref Unsafe.Add(ref destination, column);
             TVec.Store(TVec.Load(in sum) + even + odd, ref sum);
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void OneRow(scoped in CellStepArgs a, int row, int gateOffset, int unitOffset, ref float panelX, ref float panelH)
-    {
-        ref float init = ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset);
-        CellKernels<TVec>.AccumulateOneRow(ref init, ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.DepthX,
-            ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.DepthH, out TVec i, out TVec f, out TVec g, out TVec o);
-        CellKernels<TVec>.UpdateCellKeepingGates(i, f, g, o, ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset),
-            ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset), ref init);
     }
 }
