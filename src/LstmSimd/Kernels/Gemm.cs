@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 
 namespace LstmSimd.Kernels;
 
@@ -101,6 +103,21 @@ internal static class Gemm<TVec> where TVec : struct, ISimdVector<TVec>
     private static void Chunk(ref float a, nint rs, nint cs, nint blockStride, ref float b, nint ldb, ref float c, nint ldc, int m, int n, int k, bool accumulate)
     {
         int width = TVec.Count, col = 0;
+        if (WideTiles)
+        {
+            for (; col + 4 * width <= n; col += 4 * width)
+            {
+                int row = 0;
+                for (; row + RowBlock <= m; row += RowBlock)
+                    FourByFour(ref Unsafe.Add(ref a, row / RowBlock * blockStride), rs, cs, ref Unsafe.Add(ref b, col), ldb, ref Unsafe.Add(ref c, row * ldc + col), ldc, k, accumulate);
+                for (; row < m; row++)
+                {
+                    OneByTwo(ref Row(ref a, row, rs, blockStride), cs, ref Unsafe.Add(ref b, col), ldb, ref Unsafe.Add(ref c, row * ldc + col), k, accumulate);
+                    OneByTwo(ref Row(ref a, row, rs, blockStride), cs, ref Unsafe.Add(ref b, col + 2 * width), ldb, ref Unsafe.Add(ref c, row * ldc + col + 2 * width), k, accumulate);
+                }
+            }
+        }
+
         for (; col + 2 * width <= n; col += 2 * width)
         {
             int row = 0;
@@ -126,6 +143,62 @@ internal static class Gemm<TVec> where TVec : struct, ISimdVector<TVec>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ref float Row(ref float a, int row, nint rs, nint blockStride) =>
         ref Unsafe.Add(ref a, row / RowBlock * blockStride + row % RowBlock * rs);
+
+    /// <summary>
+    /// Four vectors of columns per tile where there are 32 vector registers (AVX-512 at every width, Arm64):
+    /// 16 accumulators + 4 B vectors + a broadcast; x64 without AVX-512 has 16 and keeps the 4 × 2 tile.
+    /// </summary>
+    private static bool WideTiles => Avx512F.IsSupported || AdvSimd.Arm64.IsSupported;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FourByFour(ref float a, nint rs, nint cs, ref float b, nint ldb, ref float c, nint ldc, int k, bool accumulate)
+    {
+        int width = TVec.Count;
+        nint rs2 = 2 * rs, rs3 = 3 * rs;
+        TVec c00 = TVec.Zero, c01 = TVec.Zero, c02 = TVec.Zero, c03 = TVec.Zero, c10 = TVec.Zero, c11 = TVec.Zero, c12 = TVec.Zero, c13 = TVec.Zero;
+        TVec c20 = TVec.Zero, c21 = TVec.Zero, c22 = TVec.Zero, c23 = TVec.Zero, c30 = TVec.Zero, c31 = TVec.Zero, c32 = TVec.Zero, c33 = TVec.Zero;
+        ref float ap = ref a;
+        ref float bp = ref b;
+        for (int p = 0; p < k; p++)
+        {
+            TVec b0 = TVec.Load(in bp), b1 = TVec.Load(in Unsafe.Add(ref bp, width));
+            TVec b2 = TVec.Load(in Unsafe.Add(ref bp, 2 * width)), b3 = TVec.Load(in Unsafe.Add(ref bp, 3 * width));
+            TVec s = TVec.Create(ap);
+            c00 = TVec.MultiplyAdd(b0, s, c00);
+            c01 = TVec.MultiplyAdd(b1, s, c01);
+            c02 = TVec.MultiplyAdd(b2, s, c02);
+            c03 = TVec.MultiplyAdd(b3, s, c03);
+            s = TVec.Create(Unsafe.Add(ref ap, rs));
+            c10 = TVec.MultiplyAdd(b0, s, c10);
+            c11 = TVec.MultiplyAdd(b1, s, c11);
+            c12 = TVec.MultiplyAdd(b2, s, c12);
+            c13 = TVec.MultiplyAdd(b3, s, c13);
+            s = TVec.Create(Unsafe.Add(ref ap, rs2));
+            c20 = TVec.MultiplyAdd(b0, s, c20);
+            c21 = TVec.MultiplyAdd(b1, s, c21);
+            c22 = TVec.MultiplyAdd(b2, s, c22);
+            c23 = TVec.MultiplyAdd(b3, s, c23);
+            s = TVec.Create(Unsafe.Add(ref ap, rs3));
+            c30 = TVec.MultiplyAdd(b0, s, c30);
+            c31 = TVec.MultiplyAdd(b1, s, c31);
+            c32 = TVec.MultiplyAdd(b2, s, c32);
+            c33 = TVec.MultiplyAdd(b3, s, c33);
+            ap = ref Unsafe.Add(ref ap, cs);
+            bp = ref Unsafe.Add(ref bp, ldb);
+        }
+
+        ref float c1 = ref Unsafe.Add(ref c, ldc);
+        ref float c2 = ref Unsafe.Add(ref c, 2 * ldc);
+        ref float c3 = ref Unsafe.Add(ref c, 3 * ldc);
+        StorePair(c00, c01, ref c, accumulate);
+        StorePair(c02, c03, ref Unsafe.Add(ref c, 2 * width), accumulate);
+        StorePair(c10, c11, ref c1, accumulate);
+        StorePair(c12, c13, ref Unsafe.Add(ref c1, 2 * width), accumulate);
+        StorePair(c20, c21, ref c2, accumulate);
+        StorePair(c22, c23, ref Unsafe.Add(ref c2, 2 * width), accumulate);
+        StorePair(c30, c31, ref c3, accumulate);
+        StorePair(c32, c33, ref Unsafe.Add(ref c3, 2 * width), accumulate);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void FourByTwo(ref float a, nint rs, nint cs, ref float b, nint ldb, ref float c, nint ldc, int k, bool accumulate)
