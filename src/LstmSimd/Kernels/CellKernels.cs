@@ -174,7 +174,7 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
     /// stack), and even and odd k go to separate sets so that eight FMA chains are in flight.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AccumulateOneRow(ref float init, ref float panelX, ref float x, int depthX, ref float panelH, ref float h, int depthH,
+    internal static void AccumulateOneRow(ref float init, ref float panelX, ref float x, int depthX, ref float panelH, ref float h, int depthH,
         out TVec i, out TVec f, out TVec g, out TVec o)
     {
         int width = TVec.Count, gateStride = Gates * width;
@@ -219,7 +219,7 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
 
     /// <summary>Three rows' gate pre-activations for one block: each weight vector is loaded once and used three times.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AccumulateThreeRows(ref float init, int initStride,
+    internal static void AccumulateThreeRows(ref float init, int initStride,
         ref float panelX, ref float x, int xStride, int depthX, ref float panelH, ref float h, int hStride, int depthH,
         out TVec i0, out TVec f0, out TVec g0, out TVec o0, out TVec i1, out TVec f1, out TVec g1, out TVec o1,
         out TVec i2, out TVec f2, out TVec g2, out TVec o2)
