@@ -22,6 +22,18 @@ public static class ModelCheckpoint
     /// <exception cref="ModelFormatException">The file is unreadable, not an LstmSimd model file, has no head, or has no <paramref name="metadataKey"/> entry (<paramref name="task"/> names what was expected).</exception>
     public static (ImportedLstm Model, string MetadataJson) Load(string path, string metadataKey, string task)
     {
+        try
+        {
+            return LoadUnlabelled(path, metadataKey, task);
+        }
+        catch (ModelFormatException e) when (!e.Message.Contains(path, StringComparison.Ordinal))
+        {
+            throw new ModelFormatException($"{path}: {e.Message}", e);
+        }
+    }
+
+    private static (ImportedLstm Model, string MetadataJson) LoadUnlabelled(string path, string metadataKey, string task)
+    {
         using SafetensorsFile file = SafetensorsFile.Open(path);
         if (!LstmModelFile.IsModelFile(file))
             throw new ModelFormatException($"{path} is not an LstmSimd model file (no __metadata__.format 'lstmsimd'); expected a {task}.");

@@ -95,7 +95,7 @@ public sealed class ToolCommandTests : IDisposable
     }
 
     [Fact]
-    public void Ctrl_C_stops_training_with_exit_code_130_and_keeps_a_loadable_checkpoint()
+    public async Task Ctrl_C_stops_training_with_exit_code_130_and_keeps_a_loadable_checkpoint()
     {
         using Process p = ToolCli.Start(_dir, "train", "--epochs", "100000", "--patience", "100000");
         Task<string> stdout = p.StandardOutput.ReadToEndAsync();
@@ -107,7 +107,7 @@ public sealed class ToolCommandTests : IDisposable
         using (Process kill = Process.Start("kill", ["-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!) kill.WaitForExit();
         Assert.True(p.WaitForExit(30_000), "training did not stop after SIGINT");
         Assert.Equal(130, p.ExitCode);
-        Assert.Contains("stopped by Ctrl+C", stdout.Result, StringComparison.Ordinal);
+        Assert.Contains("stopped by Ctrl+C", await stdout, StringComparison.Ordinal);
         using LstmForecaster forecaster = LstmForecaster.Load(checkpoint);
         Assert.Equal(24, forecaster.Settings.Window);
     }
