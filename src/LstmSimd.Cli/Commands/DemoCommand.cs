@@ -97,11 +97,16 @@ internal static class DemoCommand
         Console.WriteLine("Stopwatch medians on a shared machine; BenchmarkDotNet numbers: perf/LstmSimd.Benchmarks");
     }
 
-    /// <summary>Median time of one call: calls are grouped so each sample lasts at least 1 ms, and sampled until the budget is spent (at least 3 samples).</summary>
+    /// <summary>
+    /// Median time of one call after a warm-up (a quarter of the budget, so tiered compilation has promoted the code);
+    /// calls are grouped so each sample lasts at least 1 ms, and sampled until the budget is spent (at least 3 samples).
+    /// </summary>
     private static double MedianSeconds(Action action, TimeSpan budget)
     {
-        action();
         var watch = Stopwatch.StartNew();
+        do action();
+        while (watch.Elapsed < budget / 4);
+        watch.Restart();
         action();
         int group = Math.Max(1, (int)(1e-3 / Math.Max(watch.Elapsed.TotalSeconds, 1e-9)));
         var samples = new List<double>();

@@ -79,16 +79,16 @@ public static class ForecasterTraining
         LstmWeights weights = LstmInitialization.Create(spec, options.Seed);
         var head = new TrainableLinearHead(spec.OutputSize, horizon, new SeededRandom((ulong)options.Seed));
         int batchSize = Math.Min(options.BatchSize, series.Split.Train.Count);
+        int maxBatch = Math.Max(batchSize, Math.Min(series.Split.Validation.Count, 256)); // validation runs in batches up to 256
         var trainer = new LstmTrainer(weights, head, p => new AdamOptimizer(p, options.LearningRate), new LstmTrainerOptions
         {
-            MaxBatch = Math.Max(batchSize, Math.Min(series.Split.Validation.Count, 256)),
+            MaxBatch = maxBatch,
             MaxSteps = window,
             Readout = Readout.LastStep,
             Loss = LossKind.MeanSquaredError,
             ClipNorm = options.ClipNorm,
             Layout = SequenceLayout.BatchFirst,
         });
-        int maxBatch = Math.Max(batchSize, Math.Min(series.Split.Validation.Count, 256));
         float[] input = new float[maxBatch * window * features], target = new float[maxBatch * horizon];
         int[] order = [.. series.Split.Train];
         var random = new SeededRandom((ulong)options.Seed + 1);
