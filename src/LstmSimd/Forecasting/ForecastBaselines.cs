@@ -23,6 +23,21 @@ public static class ForecastBaselines
         };
     }
 
+    /// <summary>
+    /// Seasonal naive plus the last season's growth: step h is the value one season earlier plus
+    /// y[origin] − y[origin − season] for each season ahead. Strong on a seasonal series with a trend.
+    /// </summary>
+    public static ForecastMethod SeasonalNaiveWithDrift(int season)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(season, 1);
+        return (target, origin, destination) =>
+        {
+            double growth = target[origin] - target[origin - season];
+            for (int h = 1; h <= destination.Length; h++)
+                destination[h - 1] = target[origin - season + 1 + (h - 1) % season] + ((h - 1) / season + 1) * growth;
+        };
+    }
+
     /// <summary>A least-squares line through the last <paramref name="window"/> values, extrapolated.</summary>
     public static ForecastMethod LinearTrend(int window)
     {

@@ -49,6 +49,8 @@ public sealed class ForecastSeries
             throw new TimeSeriesFormatException($"{table.Source}: the series is too short: the validation rows ({testStart - validationStart}) hold no horizon of {settings.Horizon} steps.");
         if (split.Test.Count < 1)
             throw new TimeSeriesFormatException($"{table.Source}: the series is too short: the test rows ({n - testStart}{where}) hold no horizon of {settings.Horizon} steps.");
+        if (split.Test[0] < settings.SeasonLength)
+            throw new TimeSeriesFormatException($"{table.Source}: the series is too short: the seasonal baselines need a season ({settings.SeasonLength} rows) before the first test forecast.");
         return new ForecastSeries(table.Times, inputs, target, split);
     }
 }

@@ -77,6 +77,9 @@ public sealed class ForecastingTests : IDisposable
         Assert.Equal(wave[31..43], forecast, (a, b) => Math.Abs(a - b) < 1e-12);
         ForecastBaselines.LinearTrend(10)(line, 30, forecast);
         Assert.Equal(line[31..43], forecast, (a, b) => Math.Abs(a - b) < 1e-12);
+        double[] both = [.. wave.Zip(line, (a, b) => a + b)];
+        ForecastBaselines.SeasonalNaiveWithDrift(12)(both, 30, forecast);
+        Assert.Equal(both[31..43], forecast, (a, b) => Math.Abs(a - b) < 1e-12);
         ForecastBaselines.Naive()(line, 30, forecast);
         Assert.All(forecast, v => Assert.Equal(line[30], v));
         Assert.Equal(0, ForecastScore.Evaluate("s", ForecastBaselines.SeasonalNaive(12), wave, [20, 30, 40], 12).Rmse, 12);
