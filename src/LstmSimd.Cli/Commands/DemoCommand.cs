@@ -6,6 +6,7 @@ using LstmSimd.Cli.Tool;
 using LstmSimd.Forecasting;
 using LstmSimd.Kernels;
 using LstmSimd.Reference;
+using LstmSimd.Text;
 using Spectre.Console;
 
 namespace LstmSimd.Cli.Commands;
@@ -26,9 +27,9 @@ internal static class DemoCommand
 
     public static Command Create()
     {
-        var output = new Option<DirectoryInfo>("--output", "-o") { Description = "Directory for the forecaster checkpoint and the plot.", DefaultValueFactory = _ => new DirectoryInfo(".") };
+        var output = new Option<DirectoryInfo>("--output", "-o") { Description = "Directory for the checkpoints and plots (demo-forecaster.lstm, demo-forecast.svg, demo-anomalies.svg, demo-chars.lstm).", DefaultValueFactory = _ => new DirectoryInfo(".") };
         var seed = new Option<int>("--seed") { Description = "Seed for the random models and the forecaster.", DefaultValueFactory = _ => 1 };
-        var command = new Command("demo", "A one-minute tour: the kernel path this CPU gets, fast path checked against the double reference, speed against the reference, and an LSTM forecaster trained on Mauna Loa CO2 compared with naive baselines and plotted. Exit code 1 if verification fails.")
+        var command = new Command("demo", "A one-minute tour: the kernel path this CPU gets, fast path checked against the double reference, speed against the reference, an LSTM forecaster trained on Mauna Loa CO2 beside naive baselines and plotted, anomalies in that series, and a character-level language model trained for 25 seconds. Exit code 1 if verification fails.")
         {
             output, seed,
         };
@@ -58,8 +59,20 @@ internal static class DemoCommand
             ForecastSeries series = ForecastSeries.From(table, settings);
             ForecastReport.PrintScores(forecaster, series, ForecastReport.Scores(forecaster, series));
             ForecastReport.Plot(forecaster, series, plot, "Mauna Loa CO2 (ppm): LSTM forecasts 12 months ahead");
-            Console.WriteLine($"wrote {plot} (open it in a browser); next: lstmsimd forecast --model {Path.GetRelativePath(Environment.CurrentDirectory, checkpoint)}");
-            Console.WriteLine($"demo took {clock.Elapsed.TotalSeconds:F0} s");
+            Console.WriteLine($"wrote {plot} (open it in a browser)");
+
+            Heading("5. anomalies: months far from the forecaster's one-step prediction");
+            DetectCommand.Report(forecaster, series, 4, csv: null, Path.Combine(directory, "demo-anomalies.svg"));
+
+            Heading("6. text: a character-level language model on the bundled quotations, 25 seconds of training");
+            string text = File.ReadAllText(BundledData.Quotes);
+            int split = text.Length - text.Length / 20;
+            using var ctrlC = new CtrlC();
+            var textOptions = new CharTrainingOptions { TimeBudget = TimeSpan.FromSeconds(25), EvaluationInterval = TimeSpan.FromMinutes(10), Seed = parse.GetValue(seed) };
+            CharLanguageModel lm = GenerateCommand.Train(BundledData.Quotes, text, split, textOptions, Path.Combine(directory, "demo-chars.lstm"), ctrlC);
+            GenerateCommand.Report(lm, text, split);
+            GenerateCommand.PrintSample(lm, "The ", 200, 0.7, parse.GetValue(seed));
+            Console.WriteLine($"demo took {clock.Elapsed.TotalSeconds:F0} s; next: lstmsimd train --help, lstmsimd generate --help");
             return violations == 0 ? ToolExit.Ok : ToolExit.CheckFailed;
         }));
         return command;

@@ -28,35 +28,40 @@ internal static class DetectCommand
             if (!(limit > 0)) throw new ArgumentException($"--threshold must be positive; got {limit}.");
             using LstmForecaster forecaster = LstmForecaster.Load(parse.GetValue(model)!.FullName);
             ForecastSeries series = ForecastCommand.LoadSeries(forecaster, parse.GetValue(data), testFrom: null);
-            ResidualScores scores = Score(forecaster, series);
-            string csv = parse.GetValue(output)!.FullName, svg = parse.GetValue(plot)!.FullName;
-            int[] flagged = [.. Enumerable.Range(0, series.Length).Where(r => Math.Abs(scores.Score[r]) > limit)];
-            Console.WriteLine($"one-step residuals of '{forecaster.Settings.TargetColumn}' on {series.Length - forecaster.Settings.Window} steps; training residuals: median {scores.Median:F3}, robust σ {scores.Sigma:F3}; threshold {limit} σ");
-            var table = new Table().Border(TableBorder.Rounded).AddColumn(forecaster.Settings.TimeColumn).AddColumn(new TableColumn("actual").RightAligned())
-                .AddColumn(new TableColumn("expected").RightAligned()).AddColumn(new TableColumn("residual").RightAligned()).AddColumn(new TableColumn("score (σ)").RightAligned());
-            foreach (int r in flagged)
-                table.AddRow(Markup.Escape(series.Times[r]), F(series.Target[r]), F(scores.Expected[r]), F(series.Target[r] - scores.Expected[r]), scores.Score[r].ToString("F1", CultureInfo.InvariantCulture));
-            if (flagged.Length > 0) AnsiConsole.Write(table);
-            Console.WriteLine($"{flagged.Length} anomal{(flagged.Length == 1 ? "y" : "ies")} flagged");
-
-            var text = new StringBuilder($"{forecaster.Settings.TimeColumn},actual,expected,residual,score,anomaly\n");
-            for (int r = 0; r < series.Length; r++)
-            {
-                bool known = double.IsFinite(scores.Expected[r]);
-                text.Append(CultureInfo.InvariantCulture, $"{series.Times[r]},{series.Target[r].ToString("R", CultureInfo.InvariantCulture)},{(known ? F(scores.Expected[r]) : "")},{(known ? F(series.Target[r] - scores.Expected[r]) : "")},{(known ? scores.Score[r].ToString("F2", CultureInfo.InvariantCulture) : "")},{(Math.Abs(scores.Score[r]) > limit ? 1 : 0)}\n");
-            }
-
-            File.WriteAllText(csv, text.ToString());
-            (double[] x, string xLabel) = TimeAxis.From(series.Times, forecaster.Settings.TimeColumn);
-            new SvgPlot($"{forecaster.Settings.TargetColumn}: anomalies beyond {limit.ToString(CultureInfo.InvariantCulture)} σ of the one-step residuals", xLabel, forecaster.Settings.TargetColumn)
-                .Line("actual", x, series.Target, "#222222")
-                .Line("LSTM one step ahead", x, scores.Expected, "#1f77b4", dashed: true)
-                .Points($"anomaly ({flagged.Length})", flagged.Select(r => x[r]), flagged.Select(r => series.Target[r]), "#d62728")
-                .Save(svg);
-            Console.WriteLine($"wrote {csv} and {svg}");
+            Report(forecaster, series, limit, parse.GetValue(output)!.FullName, parse.GetValue(plot)!.FullName);
             return ToolExit.Ok;
         }));
         return command;
+    }
+
+    /// <summary>Prints the flagged steps and writes the CSV (when given) and the plot.</summary>
+    internal static void Report(LstmForecaster forecaster, ForecastSeries series, double limit, string? csv, string svg)
+    {
+        ResidualScores scores = Score(forecaster, series);
+        int[] flagged = [.. Enumerable.Range(0, series.Length).Where(r => Math.Abs(scores.Score[r]) > limit)];
+        Console.WriteLine($"one-step residuals of '{forecaster.Settings.TargetColumn}' on {series.Length - forecaster.Settings.Window} steps; training residuals: median {scores.Median:F3}, robust σ {scores.Sigma:F3}; threshold {limit} σ");
+        var table = new Table().Border(TableBorder.Rounded).AddColumn(forecaster.Settings.TimeColumn).AddColumn(new TableColumn("actual").RightAligned())
+            .AddColumn(new TableColumn("expected").RightAligned()).AddColumn(new TableColumn("residual").RightAligned()).AddColumn(new TableColumn("score (σ)").RightAligned());
+        foreach (int r in flagged)
+            table.AddRow(Markup.Escape(series.Times[r]), F(series.Target[r]), F(scores.Expected[r]), F(series.Target[r] - scores.Expected[r]), scores.Score[r].ToString("F1", CultureInfo.InvariantCulture));
+        if (flagged.Length > 0) AnsiConsole.Write(table);
+        Console.WriteLine($"{flagged.Length} anomal{(flagged.Length == 1 ? "y" : "ies")} flagged");
+
+        var text = new StringBuilder($"{forecaster.Settings.TimeColumn},actual,expected,residual,score,anomaly\n");
+        for (int r = 0; r < series.Length; r++)
+        {
+            bool known = double.IsFinite(scores.Expected[r]);
+            text.Append(CultureInfo.InvariantCulture, $"{series.Times[r]},{series.Target[r].ToString("R", CultureInfo.InvariantCulture)},{(known ? F(scores.Expected[r]) : "")},{(known ? F(series.Target[r] - scores.Expected[r]) : "")},{(known ? scores.Score[r].ToString("F2", CultureInfo.InvariantCulture) : "")},{(Math.Abs(scores.Score[r]) > limit ? 1 : 0)}\n");
+        }
+
+        if (csv is not null) File.WriteAllText(csv, text.ToString());
+        (double[] x, string xLabel) = TimeAxis.From(series.Times, forecaster.Settings.TimeColumn);
+        new SvgPlot($"{forecaster.Settings.TargetColumn}: anomalies beyond {limit.ToString(CultureInfo.InvariantCulture)} σ of the one-step residuals", xLabel, forecaster.Settings.TargetColumn)
+            .Line("actual", x, series.Target, "#222222")
+            .Line("LSTM one step ahead", x, scores.Expected, "#1f77b4", dashed: true)
+            .Points($"anomaly ({flagged.Length})", flagged.Select(r => x[r]), flagged.Select(r => series.Target[r]), "#d62728")
+            .Save(svg);
+        Console.WriteLine(csv is null ? $"wrote {svg}" : $"wrote {csv} and {svg}");
     }
 
     internal sealed record ResidualScores(double[] Expected, double[] Score, double Median, double Sigma);

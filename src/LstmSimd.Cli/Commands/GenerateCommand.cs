@@ -37,11 +37,11 @@ internal static class GenerateCommand
             double share = parse.GetValue(validation);
             if (!(share is > 0 and < 0.5)) throw new ArgumentException($"--validation must be between 0 and 0.5; got {share}.");
             if (!(parse.GetValue(temperature) > 0)) throw new ArgumentException("--temperature must be positive.");
-            int split = content.Length - (int)(content.Length * share);
             if (content.Length < 2000) throw new ArgumentException($"{path} holds {content.Length} characters; a language model needs at least 2000.");
-            CharLanguageModel lm;
+            int split = content.Length - (int)(content.Length * share);
             using var ctrlC = new CtrlC();
             string? modelPath = parse.GetValue(model)?.FullName;
+            CharLanguageModel lm;
             if (modelPath is not null)
             {
                 lm = CharLanguageModel.Load(modelPath);
@@ -49,7 +49,6 @@ internal static class GenerateCommand
             }
             else
             {
-                var vocabulary = CharVocabulary.FromText(content);
                 var options = new CharTrainingOptions
                 {
                     HiddenSize = parse.GetValue(hidden), Layers = parse.GetValue(layers), Steps = parse.GetValue(steps), Streams = parse.GetValue(batch),
@@ -57,35 +56,54 @@ internal static class GenerateCommand
                 };
                 if (options.HiddenSize < 1 || options.Layers < 1 || options.Steps < 1 || options.Streams < 1 || options.TimeBudget <= TimeSpan.Zero)
                     throw new ArgumentException("--hidden, --layers, --steps, --batch and --minutes must be positive.");
-                string checkpoint = parse.GetValue(output)!.FullName;
-                int[] train = vocabulary.Encode(content[..split]), held = vocabulary.Encode(content[split..]);
-                Console.WriteLine($"text: {path}, {content.Length:N0} characters, {vocabulary.Count} distinct; training on the first {train.Length:N0}, validating on the last {held.Length:N0}");
-                Console.WriteLine($"model: LSTM {vocabulary.Count}→{options.HiddenSize}{(options.Layers > 1 ? $" ×{options.Layers}" : "")} → {vocabulary.Count} logits; {options.Streams} streams × {options.Steps} steps, Adam lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}; budget {TrainingDisplay.Clock(options.TimeBudget)}");
-                (lm, _, long seen) = TrainingDisplay.Run("generate", update => CharModelTraining.Train(vocabulary, train, held, options,
-                    report => update(report.Elapsed / report.Budget,
-                        $"epoch {report.Epoch} chars {report.Characters / 1000:N0}k train {report.TrainBitsPerChar:F3} bpc val {(double.IsNaN(report.ValidationBitsPerChar) ? "…" : report.ValidationBitsPerChar.ToString("F3", CultureInfo.InvariantCulture))} bpc elapsed {TrainingDisplay.Clock(report.Elapsed)} left {TrainingDisplay.Clock(report.Budget - report.Elapsed > TimeSpan.Zero ? report.Budget - report.Elapsed : TimeSpan.Zero)}"),
-                    (snapshot, _) => snapshot.Save(checkpoint), ctrlC.Token));
-                Console.WriteLine($"{(ctrlC.Pressed ? "stopped by Ctrl+C" : "trained")} on {seen:N0} characters ({seen / (double)train.Length:F1} passes); saved {checkpoint}");
+                lm = Train(path, content, split, options, parse.GetValue(output)!.FullName, ctrlC);
             }
 
-            int[] trainIds = lm.Vocabulary.Encode(content[..split]), validationIds = lm.Vocabulary.Encode(content[split..]);
-            double lstm = lm.BitsPerChar(validationIds);
-            double unigram = NGramBaselines.UnigramBitsPerChar(trainIds, validationIds, lm.Vocabulary.Count);
-            double bigram = NGramBaselines.BigramBitsPerChar(trainIds, validationIds, lm.Vocabulary.Count);
-            var table = new Table().Border(TableBorder.Rounded).AddColumn("model").AddColumn(new TableColumn("validation bits/char").RightAligned());
-            table.AddRow("uniform", Math.Log2(lm.Vocabulary.Count).ToString("F3", CultureInfo.InvariantCulture));
-            table.AddRow("unigram (add-one)", unigram.ToString("F3", CultureInfo.InvariantCulture));
-            table.AddRow("bigram (add-k, best k)", bigram.ToString("F3", CultureInfo.InvariantCulture));
-            table.AddRow("[bold]LSTM[/]", lstm.ToString("F3", CultureInfo.InvariantCulture));
-            AnsiConsole.Write(table);
-            Console.WriteLine(lstm < bigram ? $"the LSTM beats the bigram by {bigram - lstm:F2} bits per character" : "the LSTM does NOT beat the bigram");
-            string sampled = lm.Sample(parse.GetValue(prime)!, parse.GetValue(length), parse.GetValue(temperature), (ulong)parse.GetValue(seed));
-            Console.WriteLine($"--- sample (temperature {parse.GetValue(temperature).ToString(CultureInfo.InvariantCulture)}, seed {parse.GetValue(seed)}) ---");
-            Console.WriteLine(sampled);
-            Console.WriteLine("---");
+            bool beats = Report(lm, content, split);
+            PrintSample(lm, parse.GetValue(prime)!, parse.GetValue(length), parse.GetValue(temperature), parse.GetValue(seed));
             if (ctrlC.Pressed) return ToolExit.Interrupted;
-            return parse.GetValue(check) && !(lstm < bigram) ? ToolExit.CheckFailed : ToolExit.Ok;
+            return parse.GetValue(check) && !beats ? ToolExit.CheckFailed : ToolExit.Ok;
         }));
         return command;
+    }
+
+    /// <summary>Trains on the text before <paramref name="split"/>, validating on the rest, with a progress display; saves at each validation.</summary>
+    internal static CharLanguageModel Train(string path, string content, int split, CharTrainingOptions options, string checkpoint, CtrlC ctrlC)
+    {
+        var vocabulary = CharVocabulary.FromText(content);
+        int[] train = vocabulary.Encode(content[..split]), held = vocabulary.Encode(content[split..]);
+        Console.WriteLine($"text: {path}, {content.Length:N0} characters, {vocabulary.Count} distinct; training on the first {train.Length:N0}, validating on the last {held.Length:N0}");
+        Console.WriteLine($"model: LSTM {vocabulary.Count}→{options.HiddenSize}{(options.Layers > 1 ? $" ×{options.Layers}" : "")} → {vocabulary.Count} logits; {options.Streams} streams × {options.Steps} steps, Adam lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}; budget {TrainingDisplay.Clock(options.TimeBudget)}");
+        (CharLanguageModel lm, _, long seen) = TrainingDisplay.Run("generate", update => CharModelTraining.Train(vocabulary, train, held, options,
+            report => update(report.Elapsed / report.Budget,
+                $"epoch {report.Epoch} chars {report.Characters / 1000:N0}k train {report.TrainBitsPerChar:F3} bpc val {(double.IsNaN(report.ValidationBitsPerChar) ? "…" : report.ValidationBitsPerChar.ToString("F3", CultureInfo.InvariantCulture))} bpc elapsed {TrainingDisplay.Clock(report.Elapsed)} left {TrainingDisplay.Clock(report.Budget - report.Elapsed > TimeSpan.Zero ? report.Budget - report.Elapsed : TimeSpan.Zero)}"),
+            (snapshot, _) => snapshot.Save(checkpoint), ctrlC.Token));
+        Console.WriteLine($"{(ctrlC.Pressed ? "stopped by Ctrl+C" : "trained")} on {seen:N0} characters ({seen / (double)train.Length:F1} passes); saved {checkpoint}");
+        return lm;
+    }
+
+    /// <summary>Prints validation bits per character beside the baselines; returns whether the LSTM beats the bigram.</summary>
+    internal static bool Report(CharLanguageModel lm, string content, int split)
+    {
+        int[] trainIds = lm.Vocabulary.Encode(content[..split]), validationIds = lm.Vocabulary.Encode(content[split..]);
+        double lstm = lm.BitsPerChar(validationIds);
+        double unigram = NGramBaselines.UnigramBitsPerChar(trainIds, validationIds, lm.Vocabulary.Count);
+        double bigram = NGramBaselines.BigramBitsPerChar(trainIds, validationIds, lm.Vocabulary.Count);
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("model").AddColumn(new TableColumn("validation bits/char").RightAligned());
+        table.AddRow("uniform", Math.Log2(lm.Vocabulary.Count).ToString("F3", CultureInfo.InvariantCulture));
+        table.AddRow("unigram (add-one)", unigram.ToString("F3", CultureInfo.InvariantCulture));
+        table.AddRow("bigram (add-k, best k)", bigram.ToString("F3", CultureInfo.InvariantCulture));
+        table.AddRow("[bold]LSTM[/]", lstm.ToString("F3", CultureInfo.InvariantCulture));
+        AnsiConsole.Write(table);
+        Console.WriteLine(lstm < bigram ? $"the LSTM beats the bigram by {bigram - lstm:F2} bits per character" : "the LSTM does NOT beat the bigram");
+        return lstm < bigram;
+    }
+
+    internal static void PrintSample(CharLanguageModel lm, string prime, int length, double temperature, int seed)
+    {
+        string sampled = lm.Sample(prime, length, temperature, (ulong)seed);
+        Console.WriteLine($"--- sample (temperature {temperature.ToString(CultureInfo.InvariantCulture)}, seed {seed}) ---");
+        Console.WriteLine(sampled);
+        Console.WriteLine("---");
     }
 }
