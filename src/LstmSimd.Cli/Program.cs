@@ -9,6 +9,7 @@ var root = new RootCommand("lstmsimd: fast, allocation-free LSTM inference and t
     VerifyCommand.Create(),
     RunCommand.Create(),
     InspectCommand.Create(),
+    ExperimentCommand.Create(),
     DemoCommand.Create(),
     TrainCommand.Create(),
     ForecastCommand.Create(),

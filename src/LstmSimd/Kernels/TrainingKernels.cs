@@ -7,12 +7,6 @@ namespace LstmSimd.Kernels;
 internal abstract class TrainingKernelSet
 {
     /// <summary>
-    /// A cell step as <see cref="CellKernels{TVec}.Step"/> computes it, which also overwrites each row's pre-activation
-    /// block (<see cref="CellStepArgs.Init"/>) with the activated gates i, f, g, o that the backward pass needs.
-    /// </summary>
-    public abstract void ForwardStep(scoped in CellStepArgs args);
-
-    /// <summary>
     /// The gate derivatives of one step, fused in one pass: from the activated gates (overwritten with
     /// ∂loss/∂pre-activations), c_t, c_{t−1}, ∂loss/∂m_t and ∂loss/∂c_t (overwritten with ∂loss/∂c_{t−1}).
     /// Inactive rows get zero gate derivatives and keep their dc.
@@ -30,9 +24,6 @@ internal abstract class TrainingKernelSet
 
 internal sealed class TrainingKernelSet<TVec> : TrainingKernelSet where TVec : struct, ISimdVector<TVec>
 {
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override void ForwardStep(scoped in CellStepArgs args) => TrainingKernels<TVec>.ForwardStep(args);
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void BackwardCell(ref float gates, int gateRowStride, ref float c, ref float cPrevious, int cRowStride,
         ref float dm, int dmRowStride, ref float dc, int rows, int blocks, ReadOnlySpan<byte> active) =>
@@ -56,48 +47,6 @@ internal sealed class TrainingKernelSet<TVec> : TrainingKernelSet where TVec : s
 internal static class TrainingKernels<TVec> where TVec : struct, ISimdVector<TVec>
 {
     private const int Gates = 4;
-
-    [SkipLocalsInit]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ForwardStep(scoped in CellStepArgs a)
-    {
-        int width = TVec.Count, gateStride = Gates * width;
-        for (int block = a.BlockStart; block < a.BlockEnd; block++)
-        {
-            ref float panelX = ref Unsafe.Add(ref a.PanelX, (nint)block * a.DepthX * gateStride);
-            ref float panelH = ref Unsafe.Add(ref a.PanelH, (nint)block * a.DepthH * gateStride);
-            int gateOffset = block * gateStride, unitOffset = block * width;
-            int row = 0;
-            for (; row + 3 <= a.Rows; row += 3)
-            {
-                if (a.Active.IsEmpty || (a.Active[row] & a.Active[row + 1] & a.Active[row + 2]) != 0)
-                {
-                    ref float init = ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset);
-                    CellKernels<TVec>.AccumulateThreeRows(ref init, a.InitRowStride,
-                        ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.XRowStride, a.DepthX,
-                        ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.HRowStride, a.DepthH,
-                        out TVec i0, out TVec f0, out TVec g0, out TVec o0, out TVec i1, out TVec f1, out TVec g1, out TVec o1,
-                        out TVec i2, out TVec f2, out TVec g2, out TVec o2);
-                    ref float c = ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset);
-                    ref float h = ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset);
-                    UpdateCell(i0, f0, g0, o0, ref c, ref h, ref init);
-                    UpdateCell(i1, f1, g1, o1, ref Unsafe.Add(ref c, a.CRowStride), ref Unsafe.Add(ref h, a.HOutRowStride), ref Unsafe.Add(ref init, a.InitRowStride));
-                    UpdateCell(i2, f2, g2, o2, ref Unsafe.Add(ref c, 2 * a.CRowStride), ref Unsafe.Add(ref h, 2 * a.HOutRowStride), ref Unsafe.Add(ref init, 2 * a.InitRowStride));
-                    continue;
-                }
-
-                for (int r = row; r < row + 3; r++)
-                {
-                    if (a.Active[r] != 0) OneRow(a, r, gateOffset, unitOffset, ref panelX, ref panelH);
-                }
-            }
-
-            for (; row < a.Rows; row++)
-            {
-                if (a.Active.IsEmpty || a.Active[row] != 0) OneRow(a, row, gateOffset, unitOffset, ref panelX, ref panelH);
-            }
-        }
-    }
 
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -159,32 +108,5 @@ internal static class TrainingKernels<TVec> where TVec : struct, ISimdVector<TVe
             ref float sum = ref Unsafe.Add(ref destination, column);
             TVec.Store(TVec.Load(in sum) + even + odd, ref sum);
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void OneRow(scoped in CellStepArgs a, int row, int gateOffset, int unitOffset, ref float panelX, ref float panelH)
-    {
-        ref float init = ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset);
-        CellKernels<TVec>.AccumulateOneRow(ref init, ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.DepthX,
-            ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.DepthH, out TVec i, out TVec f, out TVec g, out TVec o);
-        UpdateCell(i, f, g, o, ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset), ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset), ref init);
-    }
-
-    /// <summary>The inference epilogue (same operations, so the same c and h), which also stores the activated gates.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void UpdateCell(TVec i, TVec f, TVec g, TVec o, ref float c, ref float h, ref float gates)
-    {
-        int width = TVec.Count;
-        i = Activations.Sigmoid(i);
-        f = Activations.Sigmoid(f);
-        g = Activations.Tanh(g);
-        o = Activations.Sigmoid(o);
-        TVec cNew = TVec.MultiplyAdd(f, TVec.Load(in c), i * g);
-        TVec.Store(cNew, ref c);
-        TVec.Store(o * Activations.Tanh(cNew), ref h);
-        TVec.Store(i, ref gates);
-        TVec.Store(f, ref Unsafe.Add(ref gates, width));
-        TVec.Store(g, ref Unsafe.Add(ref gates, 2 * width));
-        TVec.Store(o, ref Unsafe.Add(ref gates, 3 * width));
     }
 }

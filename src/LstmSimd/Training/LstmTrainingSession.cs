@@ -347,8 +347,9 @@ public sealed class LstmTrainingSession
                 BlockStart = 0,
                 BlockEnd = weights.Recurrent.Blocks,
                 Active = active,
+                KeepGates = true,
             };
-            _train.ForwardStep(args);
+            _kernels.Step(args);
             if (weights.Projection is { } panel)
                 _kernels.Project(panel, ref ms[t * batch * _hp], _hp, ref hs[next * batch * _hOutP], _hOutP, batch, active, 0, panel.Blocks);
 
