@@ -74,9 +74,9 @@ internal static class GenerateCommand
         int[] train = vocabulary.Encode(content[..split]), held = vocabulary.Encode(content[split..]);
         Console.WriteLine($"text: {path}, {content.Length:N0} characters, {vocabulary.Count} distinct; training on the first {train.Length:N0}, validating on the last {held.Length:N0}");
         Console.WriteLine($"model: LSTM {vocabulary.Count}→{options.HiddenSize}{(options.Layers > 1 ? $" ×{options.Layers}" : "")} → {vocabulary.Count} logits; {options.Streams} streams × {options.Steps} steps, Adam lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}; budget {TrainingDisplay.Clock(options.TimeBudget)}");
-        (CharLanguageModel lm, _, long seen) = TrainingDisplay.Run("generate", update => CharModelTraining.Train(vocabulary, train, held, options,
+        (CharLanguageModel lm, _, long seen) = TrainingDisplay.Run("generate", mayStopEarly: false, update => CharModelTraining.Train(vocabulary, train, held, options,
             report => update(report.Elapsed / report.Budget,
-                $"epoch {report.Epoch} chars {report.Characters / 1000:N0}k train {report.TrainBitsPerChar:F3} bpc val {(double.IsNaN(report.ValidationBitsPerChar) ? "…" : report.ValidationBitsPerChar.ToString("F3", CultureInfo.InvariantCulture))} bpc elapsed {TrainingDisplay.Clock(report.Elapsed)} left {TrainingDisplay.Clock(report.Budget - report.Elapsed > TimeSpan.Zero ? report.Budget - report.Elapsed : TimeSpan.Zero)}"),
+                $"{report.Characters / 1000:N0}k chars train {report.TrainBitsPerChar:F2} val {(double.IsNaN(report.ValidationBitsPerChar) ? "…" : report.ValidationBitsPerChar.ToString("F2", CultureInfo.InvariantCulture))} bpc"),
             (snapshot, _) => snapshot.Save(checkpoint), ctrlC.Token));
         Console.WriteLine($"{(ctrlC.Pressed ? "stopped by Ctrl+C" : "trained")} on {seen:N0} characters ({seen / (double)train.Length:F1} passes); saved {checkpoint}");
         return lm;

@@ -78,10 +78,10 @@ internal static class TrainCommand
         Console.WriteLine($"model: LSTM {settings.InputColumns.Count}→{options.HiddenSize}{(options.Layers > 1 ? $" ×{options.Layers} layers" : "")}, head → {settings.Horizon} steps; window {settings.Window}, {settings.Normalization.ToString().ToLowerInvariant()} scaling; Adam lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}, batch {options.BatchSize}");
         using var ctrlC = new CtrlC();
         int saved = 0;
-        ForecastTrainingResult result = TrainingDisplay.Run("train", update =>
+        ForecastTrainingResult result = TrainingDisplay.Run("train", mayStopEarly: true, update =>
             ForecasterTraining.Train(series, settings, options,
                 report => update((double)report.Epoch / report.MaxEpochs,
-                    $"epoch {report.Epoch}/{report.MaxEpochs} loss {report.TrainLoss:F4} val RMSE {report.ValidationRmse:F3}{(report.Improved ? " *" : "")} elapsed {TrainingDisplay.Clock(report.Elapsed)} left ≤{TrainingDisplay.Clock(report.Elapsed / report.Epoch * (report.MaxEpochs - report.Epoch))}"),
+                    $"epoch {report.Epoch}/{report.MaxEpochs} loss {report.TrainLoss:F4} val RMSE {report.ValidationRmse:F3}{(report.Improved ? " *" : "")}"),
                 best =>
                 {
                     best.Save(checkpoint);
