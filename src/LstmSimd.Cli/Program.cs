@@ -10,6 +10,11 @@ var root = new RootCommand("lstmsimd: fast, allocation-free LSTM inference and t
     RunCommand.Create(),
     InspectCommand.Create(),
     ExperimentCommand.Create(),
+    DemoCommand.Create(),
+    TrainCommand.Create(),
+    ForecastCommand.Create(),
+    DetectCommand.Create(),
+    GenerateCommand.Create(),
 };
 ParseResult parsed = root.Parse(args);
 int exitCode = parsed.Invoke();
