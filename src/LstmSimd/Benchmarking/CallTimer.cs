@@ -1,0 +1,96 @@
+using System.Diagnostics;
+
+namespace LstmSimd.Benchmarking;
+
+/// <summary>What <see cref="CallTimer.Measure"/> saw.</summary>
+/// <param name="MedianMicroseconds">The median over samples of the mean time per call in a sample.</param>
+/// <param name="MinMicroseconds">The fastest sample's time per call.</param>
+/// <param name="Samples">Timed samples.</param>
+/// <param name="CallsPerSample">Calls per sample, chosen so that one sample is long against the clock's resolution.</param>
+/// <param name="AllocatedBytesPerCall">Managed bytes the calling thread allocated per timed call, rounded up (any allocation shows as at least 1).</param>
+public readonly record struct CallTiming(double MedianMicroseconds, double MinMicroseconds, int Samples, long CallsPerSample, long AllocatedBytesPerCall);
+
+/// <summary>
+/// A small steady-state timing harness, shared by <c>lstmsimd bench</c> and the tests: warm up (long enough for
+/// tiered compilation to promote the callers to optimised code), pick a number of calls per sample, time samples
+/// with <see cref="Stopwatch.GetTimestamp"/> until the budget is spent, and take the median. Nothing is allocated
+/// between the first and the last timestamp, so the allocation count is the call's own.
+/// </summary>
+public static class CallTimer
+{
+    /// <summary>The most samples one measurement takes.</summary>
+    public const int MaxSamples = 200;
+
+    // A sample should be long against the timer's resolution and the scheduler's noise, short against the budget.
+    private const double MinSampleSeconds = 0.002;
+
+    /// <summary>Warms <paramref name="call"/> up, then times it for about <paramref name="budget"/> in total.</summary>
+    /// <param name="call">One call of the code under test.</param>
+    /// <param name="budget">Wall time for warm-up and samples together (a quarter warms up, at least 0.3 s when the budget allows).</param>
+    public static CallTiming Measure(Action call, TimeSpan budget)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        if (budget <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(budget), budget, "The budget must be positive.");
+
+        // Tier-1 code replaces tier-0 after 30 calls and a 100 ms quiet period, so warm up by time, not by count.
+        double warmupSeconds = Math.Min(budget.TotalSeconds / 2, Math.Max(0.3, budget.TotalSeconds / 4));
+        long warmupCalls = RunFor(call, warmupSeconds, minCalls: 2);
+        double secondsPerCall = TimeCalls(call, Math.Max(1, warmupCalls / 8));
+
+        double measureSeconds = Math.Max(budget.TotalSeconds - warmupSeconds, MinSampleSeconds);
+        double sampleSeconds = Math.Max(MinSampleSeconds, measureSeconds / MaxSamples);
+        long callsPerSample = Math.Max(1, (long)(sampleSeconds / Math.Max(secondsPerCall, 1e-9)));
+        int samples = (int)Math.Clamp(measureSeconds / (callsPerSample * secondsPerCall), 3, MaxSamples);
+
+        Span<double> perCall = stackalloc double[MaxSamples];
+        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        long deadline = Stopwatch.GetTimestamp() + (long)(measureSeconds * Stopwatch.Frequency);
+        int taken = 0;
+        while (taken < samples)
+        {
+            long start = Stopwatch.GetTimestamp();
+            for (long i = 0; i < callsPerSample; i++) call();
+            long end = Stopwatch.GetTimestamp();
+            perCall[taken++] = (end - start) * 1e6 / Stopwatch.Frequency / callsPerSample;
+            if (taken >= 3 && end > deadline) break;
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        long calls = taken * callsPerSample;
+        Span<double> timed = perCall[..taken];
+        timed.Sort();
+        double median = taken % 2 == 1 ? timed[taken / 2] : (timed[taken / 2 - 1] + timed[taken / 2]) / 2;
+        return new CallTiming(median, timed[0], taken, callsPerSample, (allocated + calls - 1) / calls);
+    }
+
+    /// <summary>Managed bytes the calling thread allocates per call over <paramref name="calls"/> calls (call it warm), rounded up.</summary>
+    public static long AllocatedBytesPerCall(Action call, int calls)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(calls);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < calls; i++) call();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        return (allocated + calls - 1) / calls;
+    }
+
+    private static long RunFor(Action call, double seconds, long minCalls)
+    {
+        long deadline = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
+        long calls = 0;
+        while (calls < minCalls || Stopwatch.GetTimestamp() < deadline)
+        {
+            call();
+            calls++;
+        }
+
+        return calls;
+    }
+
+    private static double TimeCalls(Action call, long calls)
+    {
+        long start = Stopwatch.GetTimestamp();
+        for (long i = 0; i < calls; i++) call();
+        return (double)(Stopwatch.GetTimestamp() - start) / Stopwatch.Frequency / calls;
+    }
+}

@@ -1,0 +1,42 @@
+using LstmSimd.Benchmarking;
+using Xunit;
+
+namespace LstmSimd.Tests.Benchmarking;
+
+/// <summary>The timing harness counts what it should; how fast anything runs is the benchmarks' business, not a test's.</summary>
+public class CallTimerTests
+{
+    private static readonly object?[] Sink = new object?[1];
+
+    [Fact]
+    public void A_call_that_allocates_nothing_measures_zero_bytes_and_takes_at_least_three_samples()
+    {
+        int counter = 0;
+        CallTiming timing = CallTimer.Measure(() => counter++, TimeSpan.FromMilliseconds(30));
+        Assert.Equal(0, timing.AllocatedBytesPerCall);
+        Assert.InRange(timing.Samples, 3, CallTimer.MaxSamples);
+        Assert.True(timing.CallsPerSample >= 1);
+        Assert.True(timing.MinMicroseconds <= timing.MedianMicroseconds);
+    }
+
+    [Fact]
+    public void A_call_that_allocates_is_seen_allocating()
+    {
+        CallTiming timing = CallTimer.Measure(() => Sink[0] = new byte[100], TimeSpan.FromMilliseconds(30));
+        Assert.InRange(timing.AllocatedBytesPerCall, 100, 200);
+        Assert.InRange(CallTimer.AllocatedBytesPerCall(() => Sink[0] = new byte[100], 10), 100, 200);
+    }
+
+    // Skipped until the lead applies the ShapeChecks patch from the perf report: LstmSession.Forward and Step format their
+    // shape strings eagerly on every call (272 B per Forward, 104 B per Step); with it this test passes.
+    [Theory(Skip = "ShapeChecks allocates its shape strings on every call: 272 B per Forward, 104 B per Step (fix proposed in the perf report)")]
+    [InlineData("step-h64")]
+    [InlineData("seq-h32")]
+    [InlineData("seq-h64")]
+    public void A_warm_workload_call_allocates_nothing(string name)
+    {
+        using var runner = new WorkloadRunner(StandardWorkload.Get(name));
+        runner.Invoke();
+        Assert.Equal(0, CallTimer.AllocatedBytesPerCall(runner.Invoke, 20));
+    }
+}
