@@ -6,5 +6,6 @@ using LstmSimd.Cli.Commands;
 var root = new RootCommand("lstmsimd: fast, allocation-free LSTM inference and training on SIMD kernels, checked against a double-precision reference.")
 {
     InfoCommand.Create(),
+    BenchCommand.Create(),
 };
 return root.Parse(args).Invoke();
