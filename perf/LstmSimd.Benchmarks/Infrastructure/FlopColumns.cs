@@ -14,7 +14,7 @@ public interface IFlopCounted
     static abstract double FlopPerOperation(BenchmarkCase benchmarkCase);
 }
 
-/// <summary>GFLOP/s at the mean time, and the same as a percentage of <see cref="FmaPeak.Gflops"/>.</summary>
+/// <summary>GFLOP/s at the mean time, and the same as a percentage of one core's FMA peak (<see cref="FmaPeak.For"/>).</summary>
 public sealed class FlopColumn(bool percentOfPeak) : IColumn
 {
     public static readonly IColumn Gflops = new FlopColumn(percentOfPeak: false);
@@ -28,7 +28,7 @@ public sealed class FlopColumn(bool percentOfPeak) : IColumn
     public bool IsNumeric => true;
     public UnitType UnitType => UnitType.Dimensionless;
     public string Legend => percentOfPeak
-        ? $"GFLOP/s as a percentage of one core's FMA peak, {FmaPeak.Gflops.ToString(CultureInfo.InvariantCulture)} GFLOP/s ({FmaPeak.EnvironmentVariable} overrides)"
+        ? $"GFLOP/s as a percentage of one core's FMA peak at the case's width (Path parameter, else the job's ISA), measured by the host ({FmaPeak.EnvironmentVariable} sets it)"
         : "Floating-point operations per second at the mean time, an FMA counting as two";
 
     public bool IsAvailable(Summary summary) => true;
@@ -41,7 +41,15 @@ public sealed class FlopColumn(bool percentOfPeak) : IColumn
         double flop = Flop(benchmarkCase);
         if (meanNs is not > 0 || flop <= 0) return "-";
         double gflops = flop / meanNs.Value;
-        return (percentOfPeak ? 100 * gflops / FmaPeak.Gflops : gflops).ToString("F1", CultureInfo.InvariantCulture);
+        return (percentOfPeak ? 100 * gflops / FmaPeak.For(PathOf(benchmarkCase)) : gflops).ToString("F1", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The kernel width a case runs: its Path parameter, else what its ISA job expects, else the host's widest.</summary>
+    private static KernelPath PathOf(BenchmarkCase benchmarkCase)
+    {
+        if (benchmarkCase.Parameters.Items.FirstOrDefault(p => p.Name == "Path")?.Value is KernelPath path) return path;
+        string? expected = BenchConfigs.IsaSettings.FirstOrDefault(s => s.Id == benchmarkCase.Job.Id).Expected;
+        return Enum.TryParse(expected, ignoreCase: true, out KernelPath fromJob) ? fromJob : KernelPath.Auto;
     }
 
     public override string ToString() => ColumnName;

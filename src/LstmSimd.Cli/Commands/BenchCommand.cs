@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using LstmSimd.Benchmarking;
+using LstmSimd.Kernels;
 
 namespace LstmSimd.Cli.Commands;
 
@@ -56,8 +57,9 @@ internal static class BenchCommand
             bool asJson = parse.GetValue(json);
             if (!asJson)
             {
-                Console.WriteLine($"LstmSimd bench · {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription} · "
-                    + $"{Environment.ProcessorCount} logical cores · peak {FmaPeak.Gflops.ToString(CultureInfo.InvariantCulture)} GFLOP/s per core ({FmaPeak.EnvironmentVariable} overrides)");
+                KernelPath path = KernelSelector.Resolve(options.Kernel);
+                Console.WriteLine($"LstmSimd bench · {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription} · {Environment.ProcessorCount} logical cores · "
+                    + $"{path.ToString().ToLowerInvariant()} FMA peak {FmaPeak.For(path).ToString("F0", CultureInfo.InvariantCulture)} GFLOP/s per core (measured; {FmaPeak.EnvironmentVariable} sets it)");
             }
 
             var results = new List<WorkloadResult>(selected.Count);

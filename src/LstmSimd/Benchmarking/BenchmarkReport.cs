@@ -44,7 +44,7 @@ public static class BenchmarkReport
 
     /// <summary>
     /// A JSON array with one object per result: <c>workload</c>, <c>threads</c>, <c>isa</c>, <c>median_us</c>,
-    /// <c>min_us</c>, <c>us_per_step</c>, <c>gflops</c>, <c>percent_of_peak</c>, <c>allocated_bytes</c>, the shape
+    /// <c>min_us</c>, <c>us_per_step</c>, <c>gflops</c>, <c>percent_of_peak</c> (of <c>peak_gflops</c>, one core's FMA peak at that width, times threads), <c>allocated_bytes</c>, the shape
     /// (<c>steps</c>, <c>batch</c>, <c>input_size</c>, <c>hidden_size</c>) and the sampling (<c>samples</c>, <c>calls_per_sample</c>).
     /// </summary>
     public static void WriteJson(Stream stream, IReadOnlyList<WorkloadResult> results)
@@ -65,6 +65,7 @@ public static class BenchmarkReport
             json.WriteNumber("us_per_step", Round(r.MicrosecondsPerStep));
             json.WriteNumber("gflops", Round(r.Gflops));
             json.WriteNumber("percent_of_peak", Round(r.PercentOfPeak));
+            json.WriteNumber("peak_gflops", Round(r.PeakGflops));
             json.WriteNumber("allocated_bytes", r.AllocatedBytes);
             json.WriteNumber("steps", w.Steps);
             json.WriteNumber("batch", w.Batch);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime;
 
 namespace LstmSimd.Benchmarking;
 
@@ -24,18 +25,25 @@ public static class CallTimer
     // A sample should be long against the timer's resolution and the scheduler's noise, short against the budget.
     private const double MinSampleSeconds = 0.002;
 
+    // Longer than the runtime's 100 ms tiering delay, so a quiet JIT means promotion has finished, not that it has not started.
+    private const double JitQuietSeconds = 0.2;
+
+    // On a busy two-core machine tier-up has been seen to take 0.45 s; a small budget still waits up to this long for it.
+    private const double MinMaxWarmupSeconds = 1.0;
+
     /// <summary>Warms <paramref name="call"/> up, then times it for about <paramref name="budget"/> in total.</summary>
     /// <param name="call">One call of the code under test.</param>
-    /// <param name="budget">Wall time for warm-up and samples together (a quarter warms up, at least 0.3 s when the budget allows).</param>
+    /// <param name="budget">Wall time for warm-up and samples together: warm-up takes at least a quarter (0.3 s at most), then
+    /// runs on until the JIT has been quiet for 0.2 s, up to half the budget or 1 s, whichever is longer.</param>
     public static CallTiming Measure(Action call, TimeSpan budget)
     {
         ArgumentNullException.ThrowIfNull(call);
         if (budget <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(budget), budget, "The budget must be positive.");
 
-        // Tier-1 code replaces tier-0 after 30 calls and a 100 ms quiet period, so warm up by time, not by count.
-        double warmupSeconds = Math.Min(budget.TotalSeconds / 2, Math.Max(0.3, budget.TotalSeconds / 4));
-        long warmupCalls = RunFor(call, warmupSeconds, minCalls: 2);
-        double secondsPerCall = TimeCalls(call, Math.Max(1, warmupCalls / 8));
+        // Tier-1 code replaces tier-0 after 30 calls, a 100 ms quiet period and a background compile, which a busy
+        // machine delays: warm up by time, and on until the JIT has compiled nothing for a while.
+        double minWarmupSeconds = Math.Min(budget.TotalSeconds / 4, 0.3), maxWarmupSeconds = Math.Max(budget.TotalSeconds / 2, MinMaxWarmupSeconds);
+        double secondsPerCall = Warm(call, minWarmupSeconds, maxWarmupSeconds, out double warmupSeconds);
 
         double measureSeconds = Math.Max(budget.TotalSeconds - warmupSeconds, MinSampleSeconds);
         double sampleSeconds = Math.Max(MinSampleSeconds, measureSeconds / MaxSamples);
@@ -74,17 +82,30 @@ public static class CallTimer
         return (allocated + calls - 1) / calls;
     }
 
-    private static long RunFor(Action call, double seconds, long minCalls)
+    /// <summary>
+    /// Runs chunks of about 10 ms for at least <paramref name="minSeconds"/>, then until no method has been compiled for
+    /// <see cref="JitQuietSeconds"/> (tier-up done), at most <paramref name="maxSeconds"/>; returns the last chunk's seconds per call.
+    /// </summary>
+    private static double Warm(Action call, double minSeconds, double maxSeconds, out double spentSeconds)
     {
-        long deadline = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
-        long calls = 0;
-        while (calls < minCalls || Stopwatch.GetTimestamp() < deadline)
+        long start = Stopwatch.GetTimestamp();
+        long compiled = JitInfo.GetCompiledMethodCount(), quietSince = start;
+        double last = TimeCalls(call, 1);
+        while (true)
         {
-            call();
-            calls++;
-        }
+            long now = Stopwatch.GetTimestamp();
+            long count = JitInfo.GetCompiledMethodCount();
+            if (count != compiled)
+            {
+                compiled = count;
+                quietSince = now;
+            }
 
-        return calls;
+            spentSeconds = Stopwatch.GetElapsedTime(start, now).TotalSeconds;
+            bool quiet = Stopwatch.GetElapsedTime(quietSince, now).TotalSeconds >= JitQuietSeconds;
+            if (spentSeconds >= maxSeconds || (spentSeconds >= minSeconds && quiet)) return last;
+            last = TimeCalls(call, Math.Max(1, (long)(0.01 / Math.Max(last, 1e-9))));
+        }
     }
 
     private static double TimeCalls(Action call, long calls)

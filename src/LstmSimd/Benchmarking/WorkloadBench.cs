@@ -10,6 +10,6 @@ public static class WorkloadBench
         ArgumentNullException.ThrowIfNull(options);
         using var runner = new WorkloadRunner(workload, options);
         CallTiming timing = CallTimer.Measure(runner.Invoke, budget);
-        return new WorkloadResult(workload, Threads: 1, runner.KernelPath, timing);
+        return new WorkloadResult(workload, Threads: 1, runner.KernelPath, timing, FmaPeak.For(runner.KernelPath));
     }
 }

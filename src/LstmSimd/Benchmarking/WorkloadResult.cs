@@ -5,7 +5,8 @@ namespace LstmSimd.Benchmarking;
 /// <param name="Threads">Threads the model ran on.</param>
 /// <param name="Path">The kernel width the model ran at.</param>
 /// <param name="Timing">The measurement.</param>
-public sealed record WorkloadResult(StandardWorkload Workload, int Threads, KernelPath Path, CallTiming Timing)
+/// <param name="PeakGflops">One core's FMA peak at this width (<see cref="FmaPeak.For"/>), for <see cref="PercentOfPeak"/>.</param>
+public sealed record WorkloadResult(StandardWorkload Workload, int Threads, KernelPath Path, CallTiming Timing, double PeakGflops)
 {
     /// <summary>The ISA name as <c>LSTMSIMD_KERNEL</c> spells it: scalar, vector128, vector256, vector512.</summary>
     public string Isa => Path.ToString().ToLowerInvariant();
@@ -19,8 +20,8 @@ public sealed record WorkloadResult(StandardWorkload Workload, int Threads, Kern
     /// <summary>GFLOP/s at the median time, counting <see cref="StandardWorkload.FlopPerCall"/>.</summary>
     public double Gflops => Workload.FlopPerCall / (Timing.MedianMicroseconds * 1e3);
 
-    /// <summary><see cref="Gflops"/> as a percentage of <see cref="FmaPeak.Gflops"/> times <see cref="Threads"/>.</summary>
-    public double PercentOfPeak => 100 * Gflops / (FmaPeak.Gflops * Threads);
+    /// <summary><see cref="Gflops"/> as a percentage of <see cref="PeakGflops"/> times <see cref="Threads"/>.</summary>
+    public double PercentOfPeak => 100 * Gflops / (PeakGflops * Threads);
 
     /// <summary>Managed bytes allocated per call (the target is 0).</summary>
     public long AllocatedBytes => Timing.AllocatedBytesPerCall;

@@ -9,8 +9,8 @@ public class BenchmarkReportTests
 {
     private static readonly WorkloadResult[] Results =
     [
-        new(StandardWorkload.Get("seq-h256"), 1, KernelPath.Vector256, new CallTiming(1600.123, 1500, 40, 3, 0)),
-        new(StandardWorkload.Get("step-h64"), 2, KernelPath.Scalar, new CallTiming(1.25, 1.2, 200, 4000, 8)),
+        new(StandardWorkload.Get("seq-h256"), 1, KernelPath.Vector256, new CallTiming(1600.123, 1500, 40, 3, 0), PeakGflops: 100),
+        new(StandardWorkload.Get("step-h64"), 2, KernelPath.Scalar, new CallTiming(1.25, 1.2, 200, 4000, 8), PeakGflops: 10),
     ];
 
     [Fact]
@@ -31,12 +31,13 @@ public class BenchmarkReportTests
         double gflops = first.GetProperty("gflops").GetDouble();
         Assert.InRange(gflops, 65.5, 65.6); // 2·4·256·512·100 FLOP in 1600.123 µs
         Assert.Equal(16, first.GetProperty("us_per_step").GetDouble());
+        Assert.InRange(first.GetProperty("percent_of_peak").GetDouble(), 65.5, 65.6);
 
         JsonElement second = json.RootElement[1];
         Assert.Equal("scalar", second.GetProperty("isa").GetString());
         Assert.Equal(2, second.GetProperty("threads").GetInt32());
         Assert.Equal(8, second.GetProperty("allocated_bytes").GetInt64());
-        foreach (string field in new[] { "min_us", "percent_of_peak", "steps", "batch", "input_size", "hidden_size", "samples", "calls_per_sample" })
+        foreach (string field in new[] { "min_us", "percent_of_peak", "peak_gflops", "steps", "batch", "input_size", "hidden_size", "samples", "calls_per_sample" })
             Assert.Equal(JsonValueKind.Number, second.GetProperty(field).ValueKind);
     }
 
@@ -58,9 +59,16 @@ public class BenchmarkReportTests
     [Fact]
     public void The_peak_override_accepts_only_a_positive_number()
     {
-        Assert.Equal(120.5, FmaPeak.Read("120.5"));
-        Assert.Equal(FmaPeak.DefaultGflops, FmaPeak.Read(null));
-        Assert.Equal(FmaPeak.DefaultGflops, FmaPeak.Read("-3"));
-        Assert.Equal(FmaPeak.DefaultGflops, FmaPeak.Read("fast"));
+        Assert.Equal(120.5, FmaPeak.Parse("120.5"));
+        Assert.Null(FmaPeak.Parse(null));
+        Assert.Null(FmaPeak.Parse("-3"));
+        Assert.Null(FmaPeak.Parse("fast"));
+    }
+
+    [Fact]
+    public void The_measured_peak_is_positive_and_wider_paths_are_not_measured_as_scalar()
+    {
+        Assert.True(FmaPeak.Measure(KernelPath.Scalar) > 0);
+        Assert.True(FmaPeak.Measure(KernelPath.Vector128) > 0);
     }
 }
