@@ -33,10 +33,11 @@ for round in $(seq 1 "$rounds"); do
     set -- $w; name=$1; shift
     [[ -n ${WORKLOADS:-} && " $WORKLOADS " != *" $name "* ]] && continue
     reps=50; (( $2 * $3 * $4 > 1000000 )) && reps=10
-    ours=$("$cli" bench --workload "$name" --threads "$threads" --seconds "$seconds" --json | tr -d ' \n')
-    us=$(sed -E 's/.*"median_us":([0-9.eE+-]+).*/\1/' <<< "$ours"); isa=$(sed -E 's/.*"isa":"([a-z0-9]+)".*/\1/' <<< "$ours")
-    alloc=$(sed -E 's/.*"allocated_bytes":([0-9]+).*/\1/' <<< "$ours")
-    echo "$round $name lstmsimd median_us=$us isa=$isa allocated_bytes=$alloc"
+    if ours=$("$cli" bench --workload "$name" --threads "$threads" --seconds "$seconds" --json | tr -d ' \n'); then
+      us=$(sed -E 's/.*"median_us":([0-9.eE+-]+).*/\1/' <<< "$ours"); isa=$(sed -E 's/.*"isa":"([a-z0-9]+)".*/\1/' <<< "$ours")
+      alloc=$(sed -E 's/.*"allocated_bytes":([0-9]+).*/\1/' <<< "$ours")
+      echo "$round $name lstmsimd median_us=$us isa=$isa allocated_bytes=$alloc"
+    fi
     /usr/bin/python3 "$peers/make_onnx_lstm.py" "$3" "$4" "$work/m_$3_$4.onnx"
     echo "$round $name $(node "$peers/ort_lstm.js" "$work/m_$3_$4.onnx" "$@" $reps "$threads")"
     echo "$round $name $("$work/onednn_lstm" "$@" $reps)"

@@ -46,6 +46,10 @@ def main():
         if workload not in runs:
             continue
         impls = runs[workload]
+        if "lstmsimd" not in impls:
+            cells = [fmt(min(impls[p].values())) if p in impls else "—" for p, _ in PEERS]
+            print(f"| {workload} | — | — | {' | '.join(cells)} | — | {'≤ ' + format(targets[workload], '.2f') if workload in targets else '—'} | not run |")
+            continue
         best = {impl: min(rounds.values()) for impl, rounds in impls.items()}
         peer_best = min(best[p] for p, _ in PEERS if p in best)
         per_round = []
