@@ -6,6 +6,7 @@ using LstmSimd.Cli.Commands;
 var root = new RootCommand("lstmsimd: fast, allocation-free LSTM inference and training on SIMD kernels, checked against a double-precision reference.")
 {
     InfoCommand.Create(),
+    VerifyCommand.Create(),
     BenchCommand.Create(),
 };
 return root.Parse(args).Invoke();

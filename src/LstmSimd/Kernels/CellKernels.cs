@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace LstmSimd.Kernels;
 
@@ -79,16 +80,16 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
         }
     }
 
-    /// <summary>gx[m] = bias + x[m]·W for every row m: the input projection of all steps at once.</summary>
+    /// <summary>gx[m] = bias + x[m]·W for every row m and the block range given: the input projection of all steps at once.</summary>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void InputProjection(PackedPanel panel, ReadOnlySpan<float> packedBias, ReadOnlySpan<float> x, int rows, Span<float> gx)
+    public static void InputProjection(PackedPanel panel, ReadOnlySpan<float> packedBias, ReadOnlySpan<float> x, int rows, Span<float> gx, int blockStart, int blockEnd)
     {
         int width = TVec.Count, gateStride = Gates * width, depth = panel.Depth, gxStride = panel.Blocks * gateStride;
-        ref float bias = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(packedBias);
-        ref float x0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
-        ref float g0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(gx);
-        for (int block = 0; block < panel.Blocks; block++)
+        ref float bias = ref MemoryMarshal.GetReference(packedBias);
+        ref float source = ref MemoryMarshal.GetReference(x);
+        ref float destination = ref MemoryMarshal.GetReference(gx);
+        for (int block = blockStart; block < blockEnd; block++)
         {
             ref float weights = ref panel.Data[(nint)block * panel.BlockStride];
             int gateOffset = block * gateStride;
@@ -96,21 +97,19 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
             int row = 0;
             for (; row + 3 <= rows; row += 3)
             {
-                TVec i0 = TVec.Load(in blockBias), f0 = TVec.Load(in Unsafe.Add(ref blockBias, width)), g0v = TVec.Load(in Unsafe.Add(ref blockBias, 2 * width)), o0 = TVec.Load(in Unsafe.Add(ref blockBias, 3 * width));
-                TVec i1 = i0, f1 = f0, g1 = g0v, o1 = o0, i2 = i0, f2 = f0, g2 = g0v, o2 = o0;
-                Accumulate3(ref i0, ref f0, ref g0v, ref o0, ref i1, ref f1, ref g1, ref o1, ref i2, ref f2, ref g2, ref o2,
-                    ref weights, ref Unsafe.Add(ref x0, (nint)row * depth), ref Unsafe.Add(ref x0, (nint)(row + 1) * depth), ref Unsafe.Add(ref x0, (nint)(row + 2) * depth), depth);
-                StoreGates(i0, f0, g0v, o0, ref Unsafe.Add(ref g0, (nint)row * gxStride + gateOffset));
-                StoreGates(i1, f1, g1, o1, ref Unsafe.Add(ref g0, (nint)(row + 1) * gxStride + gateOffset));
-                StoreGates(i2, f2, g2, o2, ref Unsafe.Add(ref g0, (nint)(row + 2) * gxStride + gateOffset));
+                ref float out0 = ref Unsafe.Add(ref destination, (nint)row * gxStride + gateOffset);
+                AccumulateThreeRows(ref blockBias, 0, ref weights, ref Unsafe.Add(ref source, (nint)row * depth), depth, depth, ref weights, ref source, 0, 0,
+                    out TVec i0, out TVec f0, out TVec g0, out TVec o0, out TVec i1, out TVec f1, out TVec g1, out TVec o1, out TVec i2, out TVec f2, out TVec g2, out TVec o2);
+                StoreGates(i0, f0, g0, o0, ref out0);
+                StoreGates(i1, f1, g1, o1, ref Unsafe.Add(ref out0, gxStride));
+                StoreGates(i2, f2, g2, o2, ref Unsafe.Add(ref out0, 2 * gxStride));
             }
 
             for (; row < rows; row++)
             {
-                TVec i0 = TVec.Load(in blockBias), f0 = TVec.Load(in Unsafe.Add(ref blockBias, width)), g0v = TVec.Load(in Unsafe.Add(ref blockBias, 2 * width)), o0 = TVec.Load(in Unsafe.Add(ref blockBias, 3 * width));
-                TVec i1 = TVec.Zero, f1 = TVec.Zero, g1 = TVec.Zero, o1 = TVec.Zero;
-                AccumulateOneRow(ref i0, ref f0, ref g0v, ref o0, ref i1, ref f1, ref g1, ref o1, ref weights, ref Unsafe.Add(ref x0, (nint)row * depth), depth);
-                StoreGates(i0 + i1, f0 + f1, g0v + g1, o0 + o1, ref Unsafe.Add(ref g0, (nint)row * gxStride + gateOffset));
+                AccumulateOneRow(ref blockBias, ref weights, ref Unsafe.Add(ref source, (nint)row * depth), depth, ref weights, ref source, 0,
+                    out TVec i, out TVec f, out TVec g, out TVec o);
+                StoreGates(i, f, g, o, ref Unsafe.Add(ref destination, (nint)row * gxStride + gateOffset));
             }
         }
     }
@@ -121,14 +120,14 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
     /// </summary>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Project(PackedPanel panel, ref float h, int hRowStride, ref float y, int yRowStride, int rows, ReadOnlySpan<byte> active)
+    public static void Project(PackedPanel panel, ref float h, int hRowStride, ref float y, int yRowStride, int rows, ReadOnlySpan<byte> active, int blockStart, int blockEnd)
     {
         int width = TVec.Count, depth = panel.Depth;
         for (int row = 0; row < rows; row++)
         {
             if (!active.IsEmpty && active[row] == 0) continue;
             ref float source = ref Unsafe.Add(ref h, (nint)row * hRowStride);
-            for (int block = 0; block < panel.Blocks; block++)
+            for (int block = blockStart; block < blockEnd; block++)
             {
                 ref float weights = ref panel.Data[(nint)block * panel.BlockStride];
                 TVec even = TVec.Zero, odd = TVec.Zero;
@@ -148,37 +147,20 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StepOneRow(scoped in CellStepArgs a, int row, int gateOffset, int unitOffset, ref float panelX, ref float panelH)
     {
-        int width = TVec.Count;
-        ref float init = ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset);
-        TVec i0 = TVec.Load(in init), f0 = TVec.Load(in Unsafe.Add(ref init, width)), g0 = TVec.Load(in Unsafe.Add(ref init, 2 * width)), o0 = TVec.Load(in Unsafe.Add(ref init, 3 * width));
-        TVec i1 = TVec.Zero, f1 = TVec.Zero, g1 = TVec.Zero, o1 = TVec.Zero;
-        if (a.DepthX > 0)
-            AccumulateOneRow(ref i0, ref f0, ref g0, ref o0, ref i1, ref f1, ref g1, ref o1, ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.DepthX);
-        AccumulateOneRow(ref i0, ref f0, ref g0, ref o0, ref i1, ref f1, ref g1, ref o1, ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.DepthH);
-        UpdateCell(i0 + i1, f0 + f1, g0 + g1, o0 + o1,
-            ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset), ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset));
+        AccumulateOneRow(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset),
+            ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.DepthX,
+            ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.DepthH,
+            out TVec i, out TVec f, out TVec g, out TVec o);
+        UpdateCell(i, f, g, o, ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset), ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StepThreeRows(scoped in CellStepArgs a, int row, int gateOffset, int unitOffset, ref float panelX, ref float panelH)
     {
-        int width = TVec.Count;
-        ref float init0 = ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset);
-        ref float init1 = ref Unsafe.Add(ref init0, a.InitRowStride);
-        ref float init2 = ref Unsafe.Add(ref init1, a.InitRowStride);
-        TVec i0 = TVec.Load(in init0), f0 = TVec.Load(in Unsafe.Add(ref init0, width)), g0 = TVec.Load(in Unsafe.Add(ref init0, 2 * width)), o0 = TVec.Load(in Unsafe.Add(ref init0, 3 * width));
-        TVec i1 = TVec.Load(in init1), f1 = TVec.Load(in Unsafe.Add(ref init1, width)), g1 = TVec.Load(in Unsafe.Add(ref init1, 2 * width)), o1 = TVec.Load(in Unsafe.Add(ref init1, 3 * width));
-        TVec i2 = TVec.Load(in init2), f2 = TVec.Load(in Unsafe.Add(ref init2, width)), g2 = TVec.Load(in Unsafe.Add(ref init2, 2 * width)), o2 = TVec.Load(in Unsafe.Add(ref init2, 3 * width));
-        if (a.DepthX > 0)
-        {
-            ref float x = ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride);
-            Accumulate3(ref i0, ref f0, ref g0, ref o0, ref i1, ref f1, ref g1, ref o1, ref i2, ref f2, ref g2, ref o2,
-                ref panelX, ref x, ref Unsafe.Add(ref x, a.XRowStride), ref Unsafe.Add(ref x, 2 * a.XRowStride), a.DepthX);
-        }
-
-        ref float h = ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride);
-        Accumulate3(ref i0, ref f0, ref g0, ref o0, ref i1, ref f1, ref g1, ref o1, ref i2, ref f2, ref g2, ref o2,
-            ref panelH, ref h, ref Unsafe.Add(ref h, a.HRowStride), ref Unsafe.Add(ref h, 2 * a.HRowStride), a.DepthH);
+        AccumulateThreeRows(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset), a.InitRowStride,
+            ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.XRowStride, a.DepthX,
+            ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.HRowStride, a.DepthH,
+            out TVec i0, out TVec f0, out TVec g0, out TVec o0, out TVec i1, out TVec f1, out TVec g1, out TVec o1, out TVec i2, out TVec f2, out TVec g2, out TVec o2);
         ref float c = ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset);
         ref float hOut = ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset);
         UpdateCell(i0, f0, g0, o0, ref c, ref hOut);
@@ -186,65 +168,102 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
         UpdateCell(i2, f2, g2, o2, ref Unsafe.Add(ref c, 2 * a.CRowStride), ref Unsafe.Add(ref hOut, 2 * a.HOutRowStride));
     }
 
-    /// <summary>Adds source[k]·panel[k] for k in [0, depth) to one row's gates, even k into set 0 and odd k into set 1.</summary>
+    /// <summary>
+    /// One row's four gate pre-activations for one block: init + x·panelX + h·panelH (either depth may be 0).
+    /// The accumulators are this method's own locals (never passed by reference, which would pin them to the
+    /// stack), and even and odd k go to separate sets so that eight FMA chains are in flight.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AccumulateOneRow(ref TVec i0, ref TVec f0, ref TVec g0, ref TVec o0, ref TVec i1, ref TVec f1, ref TVec g1, ref TVec o1,
-        ref float panel, ref float source, int depth)
+    private static void AccumulateOneRow(ref float init, ref float panelX, ref float x, int depthX, ref float panelH, ref float h, int depthH,
+        out TVec i, out TVec f, out TVec g, out TVec o)
     {
         int width = TVec.Count, gateStride = Gates * width;
-        int k = 0;
-        for (; k + 2 <= depth; k += 2)
+        TVec i0 = TVec.Load(in init), f0 = TVec.Load(in Unsafe.Add(ref init, width)), g0 = TVec.Load(in Unsafe.Add(ref init, 2 * width)), o0 = TVec.Load(in Unsafe.Add(ref init, 3 * width));
+        TVec i1 = TVec.Zero, f1 = TVec.Zero, g1 = TVec.Zero, o1 = TVec.Zero;
+        for (int part = 0; part < 2; part++)
         {
-            ref float w = ref Unsafe.Add(ref panel, (nint)k * gateStride);
-            TVec s0 = TVec.Create(Unsafe.Add(ref source, k)), s1 = TVec.Create(Unsafe.Add(ref source, k + 1));
-            i0 = TVec.MultiplyAdd(TVec.Load(in w), s0, i0);
-            f0 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, width)), s0, f0);
-            g0 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, 2 * width)), s0, g0);
-            o0 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, 3 * width)), s0, o0);
-            i1 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, 4 * width)), s1, i1);
-            f1 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, 5 * width)), s1, f1);
-            g1 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, 6 * width)), s1, g1);
-            o1 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, 7 * width)), s1, o1);
+            ref float panel = ref part == 0 ? ref panelX : ref panelH;
+            ref float source = ref part == 0 ? ref x : ref h;
+            int depth = part == 0 ? depthX : depthH;
+            int k = 0;
+            for (; k + 2 <= depth; k += 2)
+            {
+                ref float w = ref Unsafe.Add(ref panel, (nint)k * gateStride);
+                TVec s0 = TVec.Create(Unsafe.Add(ref source, k)), s1 = TVec.Create(Unsafe.Add(ref source, k + 1));
+                i0 = TVec.MultiplyAdd(TVec.Load(in w), s0, i0);
+                f0 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, width)), s0, f0);
+                g0 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, 2 * width)), s0, g0);
+                o0 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, 3 * width)), s0, o0);
+                i1 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, 4 * width)), s1, i1);
+                f1 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, 5 * width)), s1, f1);
+                g1 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, 6 * width)), s1, g1);
+                o1 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, 7 * width)), s1, o1);
+            }
+
+            if (k < depth)
+            {
+                ref float w = ref Unsafe.Add(ref panel, (nint)k * gateStride);
+                TVec s0 = TVec.Create(Unsafe.Add(ref source, k));
+                i0 = TVec.MultiplyAdd(TVec.Load(in w), s0, i0);
+                f0 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, width)), s0, f0);
+                g0 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, 2 * width)), s0, g0);
+                o0 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, 3 * width)), s0, o0);
+            }
         }
 
-        if (k < depth)
-        {
-            ref float w = ref Unsafe.Add(ref panel, (nint)k * gateStride);
-            TVec s0 = TVec.Create(Unsafe.Add(ref source, k));
-            i0 = TVec.MultiplyAdd(TVec.Load(in w), s0, i0);
-            f0 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, width)), s0, f0);
-            g0 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, 2 * width)), s0, g0);
-            o0 = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref w, 3 * width)), s0, o0);
-        }
+        i = i0 + i1;
+        f = f0 + f1;
+        g = g0 + g1;
+        o = o0 + o1;
     }
 
-    /// <summary>Adds source_r[k]·panel[k] to three rows' gates: each weight vector is loaded once and used three times.</summary>
+    /// <summary>Three rows' gate pre-activations for one block: each weight vector is loaded once and used three times.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Accumulate3(ref TVec i0, ref TVec f0, ref TVec g0, ref TVec o0, ref TVec i1, ref TVec f1, ref TVec g1, ref TVec o1,
-        ref TVec i2, ref TVec f2, ref TVec g2, ref TVec o2, ref float panel, ref float source0, ref float source1, ref float source2, int depth)
+    private static void AccumulateThreeRows(ref float init, int initStride,
+        ref float panelX, ref float x, int xStride, int depthX, ref float panelH, ref float h, int hStride, int depthH,
+        out TVec i0, out TVec f0, out TVec g0, out TVec o0, out TVec i1, out TVec f1, out TVec g1, out TVec o1,
+        out TVec i2, out TVec f2, out TVec g2, out TVec o2)
     {
         int width = TVec.Count, gateStride = Gates * width;
-        for (int k = 0; k < depth; k++)
+        ref float init1 = ref Unsafe.Add(ref init, initStride);
+        ref float init2 = ref Unsafe.Add(ref init1, initStride);
+        TVec ai0 = TVec.Load(in init), af0 = TVec.Load(in Unsafe.Add(ref init, width)), ag0 = TVec.Load(in Unsafe.Add(ref init, 2 * width)), ao0 = TVec.Load(in Unsafe.Add(ref init, 3 * width));
+        TVec ai1 = TVec.Load(in init1), af1 = TVec.Load(in Unsafe.Add(ref init1, width)), ag1 = TVec.Load(in Unsafe.Add(ref init1, 2 * width)), ao1 = TVec.Load(in Unsafe.Add(ref init1, 3 * width));
+        TVec ai2 = TVec.Load(in init2), af2 = TVec.Load(in Unsafe.Add(ref init2, width)), ag2 = TVec.Load(in Unsafe.Add(ref init2, 2 * width)), ao2 = TVec.Load(in Unsafe.Add(ref init2, 3 * width));
+        for (int part = 0; part < 2; part++)
         {
-            ref float w = ref Unsafe.Add(ref panel, (nint)k * gateStride);
-            TVec s0 = TVec.Create(Unsafe.Add(ref source0, k)), s1 = TVec.Create(Unsafe.Add(ref source1, k)), s2 = TVec.Create(Unsafe.Add(ref source2, k));
-            TVec wv = TVec.Load(in w);
-            i0 = TVec.MultiplyAdd(wv, s0, i0);
-            i1 = TVec.MultiplyAdd(wv, s1, i1);
-            i2 = TVec.MultiplyAdd(wv, s2, i2);
-            wv = TVec.Load(in Unsafe.Add(ref w, width));
-            f0 = TVec.MultiplyAdd(wv, s0, f0);
-            f1 = TVec.MultiplyAdd(wv, s1, f1);
-            f2 = TVec.MultiplyAdd(wv, s2, f2);
-            wv = TVec.Load(in Unsafe.Add(ref w, 2 * width));
-            g0 = TVec.MultiplyAdd(wv, s0, g0);
-            g1 = TVec.MultiplyAdd(wv, s1, g1);
-            g2 = TVec.MultiplyAdd(wv, s2, g2);
-            wv = TVec.Load(in Unsafe.Add(ref w, 3 * width));
-            o0 = TVec.MultiplyAdd(wv, s0, o0);
-            o1 = TVec.MultiplyAdd(wv, s1, o1);
-            o2 = TVec.MultiplyAdd(wv, s2, o2);
+            ref float panel = ref part == 0 ? ref panelX : ref panelH;
+            ref float source0 = ref part == 0 ? ref x : ref h;
+            int stride = part == 0 ? xStride : hStride;
+            int depth = part == 0 ? depthX : depthH;
+            ref float source1 = ref Unsafe.Add(ref source0, stride);
+            ref float source2 = ref Unsafe.Add(ref source1, stride);
+            for (int k = 0; k < depth; k++)
+            {
+                ref float w = ref Unsafe.Add(ref panel, (nint)k * gateStride);
+                TVec s0 = TVec.Create(Unsafe.Add(ref source0, k)), s1 = TVec.Create(Unsafe.Add(ref source1, k)), s2 = TVec.Create(Unsafe.Add(ref source2, k));
+                TVec wv = TVec.Load(in w);
+                ai0 = TVec.MultiplyAdd(wv, s0, ai0);
+                ai1 = TVec.MultiplyAdd(wv, s1, ai1);
+                ai2 = TVec.MultiplyAdd(wv, s2, ai2);
+                wv = TVec.Load(in Unsafe.Add(ref w, width));
+                af0 = TVec.MultiplyAdd(wv, s0, af0);
+                af1 = TVec.MultiplyAdd(wv, s1, af1);
+                af2 = TVec.MultiplyAdd(wv, s2, af2);
+                wv = TVec.Load(in Unsafe.Add(ref w, 2 * width));
+                ag0 = TVec.MultiplyAdd(wv, s0, ag0);
+                ag1 = TVec.MultiplyAdd(wv, s1, ag1);
+                ag2 = TVec.MultiplyAdd(wv, s2, ag2);
+                wv = TVec.Load(in Unsafe.Add(ref w, 3 * width));
+                ao0 = TVec.MultiplyAdd(wv, s0, ao0);
+                ao1 = TVec.MultiplyAdd(wv, s1, ao1);
+                ao2 = TVec.MultiplyAdd(wv, s2, ao2);
+            }
         }
+
+        (i0, f0, g0, o0) = (ai0, af0, ag0, ao0);
+        (i1, f1, g1, o1) = (ai1, af1, ag1, ao1);
+        (i2, f2, g2, o2) = (ai2, af2, ag2, ao2);
     }
 
     /// <summary>The fused epilogue: i, f, o = σ(·), g = tanh(·), c = f·c + i·g, h = o·tanh(c), all in registers.</summary>

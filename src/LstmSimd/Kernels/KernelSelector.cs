@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace LstmSimd.Kernels;
@@ -67,18 +68,21 @@ internal abstract class KernelSet(KernelPath path, int width)
 
     public abstract void Step(scoped in CellStepArgs args);
 
-    public abstract void InputProjection(PackedPanel panel, ReadOnlySpan<float> packedBias, ReadOnlySpan<float> x, int rows, Span<float> gx);
+    public abstract void InputProjection(PackedPanel panel, ReadOnlySpan<float> packedBias, ReadOnlySpan<float> x, int rows, Span<float> gx, int blockStart, int blockEnd);
 
-    public abstract void Project(PackedPanel panel, ref float h, int hRowStride, ref float y, int yRowStride, int rows, ReadOnlySpan<byte> active);
+    public abstract void Project(PackedPanel panel, ref float h, int hRowStride, ref float y, int yRowStride, int rows, ReadOnlySpan<byte> active, int blockStart, int blockEnd);
 }
 
 internal sealed class KernelSet<TVec>(KernelPath path) : KernelSet(path, TVec.Count) where TVec : struct, ISimdVector<TVec>
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Step(scoped in CellStepArgs args) => CellKernels<TVec>.Step(args);
 
-    public override void InputProjection(PackedPanel panel, ReadOnlySpan<float> packedBias, ReadOnlySpan<float> x, int rows, Span<float> gx) =>
-        CellKernels<TVec>.InputProjection(panel, packedBias, x, rows, gx);
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void InputProjection(PackedPanel panel, ReadOnlySpan<float> packedBias, ReadOnlySpan<float> x, int rows, Span<float> gx, int blockStart, int blockEnd) =>
+        CellKernels<TVec>.InputProjection(panel, packedBias, x, rows, gx, blockStart, blockEnd);
 
-    public override void Project(PackedPanel panel, ref float h, int hRowStride, ref float y, int yRowStride, int rows, ReadOnlySpan<byte> active) =>
-        CellKernels<TVec>.Project(panel, ref h, hRowStride, ref y, yRowStride, rows, active);
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void Project(PackedPanel panel, ref float h, int hRowStride, ref float y, int yRowStride, int rows, ReadOnlySpan<byte> active, int blockStart, int blockEnd) =>
+        CellKernels<TVec>.Project(panel, ref h, hRowStride, ref y, yRowStride, rows, active, blockStart, blockEnd);
 }

@@ -7,6 +7,13 @@ public sealed record LstmModelOptions
 {
     /// <summary>The kernel width; <see cref="KernelPath.Auto"/> picks the widest the CPU accelerates (see <see cref="KernelSelector"/>).</summary>
     public KernelPath Kernel { get; init; } = KernelPath.Auto;
+
+    /// <summary>
+    /// Threads each session computes with (1 to 64; default 1): the calling thread plus persistent workers that split
+    /// hidden-unit blocks, or run the two directions of a bidirectional layer side by side. Pays off for large layers
+    /// or batches; a small layer's step is too short to share.
+    /// </summary>
+    public int Threads { get; init; } = 1;
 }
 
 /// <summary>
@@ -15,9 +22,10 @@ public sealed record LstmModelOptions
 /// </summary>
 public sealed class LstmModel
 {
-    private LstmModel(LstmSpec spec, KernelSet kernels, PackedLayer[] layers)
+    private LstmModel(LstmSpec spec, KernelSet kernels, PackedLayer[] layers, int threads)
     {
         Spec = spec;
+        Threads = threads;
         Kernels = kernels;
         Layers = layers;
     }
@@ -27,6 +35,9 @@ public sealed class LstmModel
 
     /// <summary>The kernel width this model was packed for.</summary>
     public KernelPath KernelPath => Kernels.Path;
+
+    /// <summary>Threads each session computes with (see <see cref="LstmModelOptions.Threads"/>).</summary>
+    public int Threads { get; }
 
     internal KernelSet Kernels { get; }
 
@@ -41,15 +52,20 @@ public sealed class LstmModel
         LstmSpec spec = weights.Spec;
         if (!spec.Cell.IsStandard)
             throw new NotSupportedException("The fast path runs PyTorch's standard cell; ONNX peepholes, clip, input_forget and other activations run on ReferenceLstm for now.");
+        int threads = options?.Threads ?? 1;
+        if (threads is < 1 or > 64) throw new ArgumentOutOfRangeException(nameof(options), threads, "Threads must be in [1, 64].");
         KernelSet kernels = KernelSelector.Create(options?.Kernel ?? KernelPath.Auto);
         var layers = new PackedLayer[spec.NumLayers * spec.Directions];
         for (int layer = 0; layer < spec.NumLayers; layer++)
             for (int d = 0; d < spec.Directions; d++)
                 layers[layer * spec.Directions + d] = PackedLayer.Pack(spec, layer, weights[layer, d], kernels.Width);
-        return new LstmModel(spec, kernels, layers);
+        return new LstmModel(spec, kernels, layers, threads);
     }
 
-    /// <summary>Creates a session that runs up to <paramref name="maxBatch"/> sequences of up to <paramref name="maxSteps"/> steps without allocating.</summary>
+    /// <summary>
+    /// Creates a session that runs up to <paramref name="maxBatch"/> sequences of up to <paramref name="maxSteps"/> steps
+    /// without allocating. Dispose it to stop its worker threads (when <see cref="Threads"/> &gt; 1).
+    /// </summary>
     public LstmSession CreateSession(int maxBatch = 1, int maxSteps = 1) => new(this, maxBatch, maxSteps);
 }
 

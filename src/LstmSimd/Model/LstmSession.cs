@@ -7,24 +7,27 @@ namespace LstmSimd;
 /// <summary>
 /// Runs an <see cref="LstmModel"/> on one thread: owns the streaming state (h and c of every layer) and every
 /// scratch buffer, all sized at creation, so that <see cref="Forward"/> and <see cref="Step"/> allocate nothing.
-/// Not thread-safe: create one session per thread (they can share the model).
+/// Not thread-safe: create one session per thread (they can share the model). With <see cref="LstmModel.Threads"/>
+/// above 1 the session also owns persistent worker threads; dispose it to stop them.
 /// </summary>
-public sealed class LstmSession : IDisposable
+public sealed unsafe class LstmSession : IDisposable
 {
     private readonly LstmModel _model;
     private readonly LstmSpec _spec;
     private readonly KernelSet _kernels;
+    private readonly WorkerTeam _team;
+    private readonly TeamWork _teamWork;
 
     // Row strides, padded to whole vectors so the kernels store full blocks.
     private readonly int _hiddenStride;   // c and the unprojected h: H rounded up
     private readonly int _outputStride;   // h as layers see it: H_out rounded up
     private readonly int _gateStride;     // a row of pre-activations: 4 × padded H
 
-    private readonly float[] _gates;          // [maxSteps·maxBatch, gateStride]: the hoisted input projection of one direction
-    private readonly float[][] _layerOutputs; // two [maxSteps, maxBatch, D·H_out] buffers, for the layers below the top one
-    private readonly float[] _hPrevious, _hNext, _hRaw, _cell; // per-direction working state, [maxBatch, stride]
-    private readonly byte[] _active;          // per row: still inside its sequence at this step
-    private readonly float[] _stateH, _stateC; // streaming state, [L, maxBatch, stride]
+    private readonly DirectionScratch[] _scratch; // one, or one per direction when directions run concurrently
+    private readonly float[][] _layerOutputs;     // two [maxSteps, maxBatch, D·H_out] buffers, for the layers below the top one
+    private readonly float[] _stateH, _stateC;    // streaming state, [L, maxBatch, stride]
+
+    private ForwardCall _call; // the current Forward's arguments, pinned, for whichever thread runs a direction
 
     internal LstmSession(LstmModel model, int maxBatch, int maxSteps)
     {
@@ -39,16 +42,16 @@ public sealed class LstmSession : IDisposable
         _hiddenStride = RoundUp(_spec.HiddenSize, width);
         _outputStride = RoundUp(_spec.OutputHiddenSize, width);
         _gateStride = 4 * _hiddenStride;
-        _gates = new float[(long)maxSteps * maxBatch * _gateStride];
+        ConcurrentDirections = _spec.Bidirectional && model.Threads >= 2;
+        _scratch = new DirectionScratch[ConcurrentDirections ? 2 : 1];
+        for (int i = 0; i < _scratch.Length; i++)
+            _scratch[i] = new DirectionScratch(maxSteps, maxBatch, _gateStride, _outputStride, _hiddenStride, _spec.ProjectionSize > 0);
         long layerOutput = (long)maxSteps * maxBatch * _spec.OutputSize;
         _layerOutputs = _spec.NumLayers > 1 ? [new float[layerOutput], new float[_spec.NumLayers > 2 ? layerOutput : 0]] : [[], []];
-        _hPrevious = new float[maxBatch * _outputStride];
-        _hNext = new float[maxBatch * _outputStride];
-        _hRaw = new float[_spec.ProjectionSize > 0 ? maxBatch * _hiddenStride : 0];
-        _cell = new float[maxBatch * _hiddenStride];
-        _active = new byte[maxBatch];
         _stateH = new float[_spec.NumLayers * maxBatch * _outputStride];
         _stateC = new float[_spec.NumLayers * maxBatch * _hiddenStride];
+        _teamWork = new TeamWork(this);
+        _team = new WorkerTeam(model.Threads);
     }
 
     /// <summary>The model this session runs.</summary>
@@ -59,6 +62,9 @@ public sealed class LstmSession : IDisposable
 
     /// <summary>The longest sequence <see cref="Forward"/> may pass.</summary>
     public int MaxSteps { get; }
+
+    /// <summary>Whether the two directions of a bidirectional layer run on two threads at once.</summary>
+    internal bool ConcurrentDirections { get; }
 
     /// <summary>
     /// Runs the whole model over a batch of sequences, as PyTorch's <c>nn.LSTM</c> forward does. The streaming
@@ -76,6 +82,7 @@ public sealed class LstmSession : IDisposable
     /// <param name="layout">The layout of <paramref name="input"/> and <paramref name="output"/>.</param>
     /// <exception cref="ArgumentException">A span's length does not match the shapes, or a size is out of range; nothing is written.</exception>
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Forward(ReadOnlySpan<float> input, int steps, int batch, Span<float> output,
         Span<float> hN = default, Span<float> cN = default,
         ReadOnlySpan<float> h0 = default, ReadOnlySpan<float> c0 = default,
@@ -86,29 +93,45 @@ public sealed class LstmSession : IDisposable
         if (layout is not (SequenceLayout.TimeMajor or SequenceLayout.BatchFirst))
             throw new ArgumentOutOfRangeException(nameof(layout), layout, "Unknown sequence layout.");
 
-        int dirs = _spec.Directions, hOut = _spec.OutputHiddenSize, hidden = _spec.HiddenSize;
-        bool batchFirst = layout == SequenceLayout.BatchFirst;
-        ReadOnlySpan<float> layerInput = input;
-        for (int layer = 0; layer < _spec.NumLayers; layer++)
+        fixed (float* pInput = input, pOutput = output, pHn = hN, pCn = cN, pH0 = h0, pC0 = c0)
+        fixed (int* pLengths = lengths)
         {
-            bool top = layer == _spec.NumLayers - 1;
-            Span<float> layerOutput = top ? output : _layerOutputs[layer % 2].AsSpan(0, steps * batch * _spec.OutputSize);
-
-            // Only the caller's tensors can be batch-first; the buffers between layers are time-major.
-            bool inputBatchFirst = batchFirst && layer == 0, outputBatchFirst = batchFirst && top;
-            for (int d = 0; d < dirs; d++)
+            _call = new ForwardCall
             {
-                int slot = layer * dirs + d;
-                PackedLayer weights = _model.Layers[slot];
-                _kernels.InputProjection(weights.Input, weights.Bias, layerInput, steps * batch, _gates);
-                LoadRows(h0, slot, batch, hOut, _hPrevious, _outputStride);
-                LoadRows(c0, slot, batch, hidden, _cell, _hiddenStride);
-                RunDirection(weights, steps, batch, reverse: d == 1, lengths, inputBatchFirst, layerOutput, outputBatchFirst, d * hOut);
-                if (!hN.IsEmpty) StoreRows(_hPrevious, _outputStride, hN, slot, batch, hOut);
-                if (!cN.IsEmpty) StoreRows(_cell, _hiddenStride, cN, slot, batch, hidden);
+                Steps = steps,
+                Batch = batch,
+                Output = pOutput,
+                HN = pHn,
+                CN = pCn,
+                H0 = pH0,
+                C0 = pC0,
+                Lengths = lengths.IsEmpty ? null : pLengths,
+                BatchFirst = layout == SequenceLayout.BatchFirst,
+                LayerInput = pInput,
+            };
+            int dirs = _spec.Directions;
+            for (int layer = 0; layer < _spec.NumLayers; layer++)
+            {
+                bool top = layer == _spec.NumLayers - 1;
+                fixed (float* pBuffer = _layerOutputs[layer % 2])
+                {
+                    _call.Layer = layer;
+                    _call.LayerOutput = top ? pOutput : pBuffer;
+                    if (ConcurrentDirections)
+                    {
+                        _teamWork.Begin(Phase.Directions, 2);
+                        _team.Run(_teamWork);
+                    }
+                    else
+                    {
+                        for (int d = 0; d < dirs; d++) RunDirection(d, _scratch[0], split: true);
+                    }
+
+                    _call.LayerInput = _call.LayerOutput;
+                }
             }
 
-            layerInput = layerOutput;
+            _call = default;
         }
     }
 
@@ -120,45 +143,43 @@ public sealed class LstmSession : IDisposable
     /// <param name="output">Receives h_t of the top layer: [B, H_out].</param>
     /// <exception cref="InvalidOperationException">The model is bidirectional: its reverse direction needs the whole sequence.</exception>
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Step(ReadOnlySpan<float> input, int batch, Span<float> output)
     {
         if (_spec.Bidirectional) throw new InvalidOperationException("Step streams forward in time; a bidirectional model needs the whole sequence: call Forward.");
         ShapeChecks.Positive(batch, nameof(batch));
         CheckCapacity(1, batch);
-        ShapeChecks.Length(input.Length, (long)batch * _spec.InputSize, nameof(input), $"[B={batch}, I={_spec.InputSize}]");
-        ShapeChecks.Length(output.Length, (long)batch * _spec.OutputHiddenSize, nameof(output), $"[B={batch}, H_out={_spec.OutputHiddenSize}]");
+        ShapeChecks.Length(input.Length, (long)batch * _spec.InputSize, nameof(input), "[B={0}, I={1}]", batch, _spec.InputSize);
+        ShapeChecks.Length(output.Length, (long)batch * _spec.OutputHiddenSize, nameof(output), "[B={0}, H_out={1}]", batch, _spec.OutputHiddenSize);
 
-        ref float x = ref MemoryMarshal.GetReference(input);
-        int xStride = _spec.InputSize;
-        for (int layer = 0; layer < _spec.NumLayers; layer++)
+        DirectionScratch scratch = _scratch[0];
+        fixed (float* pInput = input, pStateH = _stateH, pStateC = _stateC)
         {
-            PackedLayer weights = _model.Layers[layer];
-            Span<float> h = _stateH.AsSpan(layer * MaxBatch * _outputStride, MaxBatch * _outputStride);
-            Span<float> c = _stateC.AsSpan(layer * MaxBatch * _hiddenStride, MaxBatch * _hiddenStride);
-            var args = new CellStepArgs
+            float* x = pInput;
+            int xStride = _spec.InputSize;
+            for (int layer = 0; layer < _spec.NumLayers; layer++)
             {
-                Init = ref weights.Bias[0],
-                InitRowStride = 0,
-                PanelX = ref weights.Input.Data[0],
-                DepthX = weights.Input.Depth,
-                X = ref x,
-                XRowStride = xStride,
-                PanelH = ref weights.Recurrent.Data[0],
-                DepthH = weights.Recurrent.Depth,
-                H = ref MemoryMarshal.GetReference(h),
-                HRowStride = _outputStride,
-                C = ref MemoryMarshal.GetReference(c),
-                CRowStride = _hiddenStride,
-                Rows = batch,
-                BlockStart = 0,
-                BlockEnd = weights.Recurrent.Blocks,
-            };
-            FinishCell(ref args, weights, batch, ReadOnlySpan<byte>.Empty);
-            _hNext.AsSpan(0, batch * _outputStride).CopyTo(h);
+                float* h = pStateH + layer * MaxBatch * _outputStride;
+                _teamWork.Cell = new CellPlan
+                {
+                    Layer = _model.Layers[layer],
+                    Init = null, // the bias
+                    InitRowStride = 0,
+                    X = x,
+                    XRowStride = xStride,
+                    H = h,
+                    C = pStateC + layer * MaxBatch * _hiddenStride,
+                    Rows = batch,
+                    Scratch = scratch,
+                    Active = null,
+                };
+                RunCell(split: true);
+                scratch.HNext.AsSpan(0, batch * _outputStride).CopyTo(new Span<float>(h, batch * _outputStride));
 
-            // The next layer reads this layer's new h straight from the state.
-            x = ref MemoryMarshal.GetReference(h);
-            xStride = _outputStride;
+                // The next layer reads this layer's new h straight from the state.
+                x = h;
+                xStride = _outputStride;
+            }
         }
 
         int hOut = _spec.OutputHiddenSize;
@@ -200,85 +221,124 @@ public sealed class LstmSession : IDisposable
         }
     }
 
-    /// <summary>Releases nothing today (every buffer is managed); present so that sessions can later rent pooled or pinned memory without breaking callers.</summary>
-    public void Dispose()
-    {
-    }
+    /// <summary>Stops the session's worker threads, if it has any.</summary>
+    public void Dispose() => _team.Dispose();
 
-    /// <summary>One direction of one layer over all steps: the recurrent product, fused cell, output rows.</summary>
-    private void RunDirection(PackedLayer weights, int steps, int batch, bool reverse, ReadOnlySpan<int> lengths,
-        bool inputBatchFirst, Span<float> output, bool outputBatchFirst, int outputColumn)
+    /// <summary>
+    /// One direction of one layer over all steps: the hoisted input projection, then per step the recurrent
+    /// product with the fused cell, and the output rows. <paramref name="split"/> shares each kernel call
+    /// across the team; it is false when this direction already runs on a team member of its own.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunDirection(int direction, DirectionScratch scratch, bool split)
     {
-        int hOut = _spec.OutputHiddenSize, features = _spec.OutputSize;
+        ref readonly ForwardCall call = ref _call;
+        int steps = call.Steps, batch = call.Batch, layer = call.Layer;
+        int slot = layer * _spec.Directions + direction, hOut = _spec.OutputHiddenSize, hidden = _spec.HiddenSize;
+        PackedLayer weights = _model.Layers[slot];
+        bool top = layer == _spec.NumLayers - 1;
+
+        // Only the caller's tensors can be batch-first; the buffers between layers are time-major.
+        bool inputBatchFirst = call.BatchFirst && layer == 0, outputBatchFirst = call.BatchFirst && top;
+        int features = _spec.LayerInputSize(layer), rows = steps * batch;
+        var projection = new ProjectionPlan { Panel = weights.Input, Bias = weights.Bias, X = call.LayerInput, Rows = rows, Gates = scratch.Gates };
+        if (split)
+        {
+            _teamWork.Projection = projection;
+            _teamWork.Begin(Phase.InputProjection, weights.Input.Blocks);
+            _team.Run(_teamWork);
+        }
+        else
+        {
+            projection.Run(_kernels, features, 0, weights.Input.Blocks);
+        }
+
+        LoadRows(Tensor(call.H0, call.H0 == null ? 0 : _spec.NumLayers * _spec.Directions * batch * hOut), slot, batch, hOut, scratch.HPrevious, _outputStride);
+        LoadRows(Tensor(call.C0, call.C0 == null ? 0 : _spec.NumLayers * _spec.Directions * batch * hidden), slot, batch, hidden, scratch.Cell, _hiddenStride);
 
         // Rows of the hoisted projection follow the input's memory order.
         int gatesPerStep = inputBatchFirst ? _gateStride : batch * _gateStride;
         int gatesPerRow = inputBatchFirst ? steps * _gateStride : _gateStride;
-        Span<byte> active = _active.AsSpan(0, batch);
-        if (lengths.IsEmpty) active.Fill(1);
-        for (int s = 0; s < steps; s++)
+        int outputFeatures = _spec.OutputSize, outputColumn = direction * hOut;
+        Span<byte> active = scratch.Active.AsSpan(0, batch);
+        active.Fill(1);
+        bool reverse = direction == 1;
+        fixed (float* pGates = scratch.Gates, pH = scratch.HPrevious, pC = scratch.Cell)
+        fixed (byte* pActive = scratch.Active)
         {
-            int t = reverse ? steps - 1 - s : s;
-            if (!lengths.IsEmpty)
+            for (int s = 0; s < steps; s++)
             {
-                for (int b = 0; b < batch; b++) active[b] = t < lengths[b] ? (byte)1 : (byte)0;
-            }
-
-            var args = new CellStepArgs
-            {
-                Init = ref _gates[t * gatesPerStep],
-                InitRowStride = gatesPerRow,
-                PanelX = ref weights.Input.Data[0],
-                DepthX = 0,
-                X = ref _gates[0],
-                XRowStride = 0,
-                PanelH = ref weights.Recurrent.Data[0],
-                DepthH = weights.Recurrent.Depth,
-                H = ref _hPrevious[0],
-                HRowStride = _outputStride,
-                C = ref _cell[0],
-                CRowStride = _hiddenStride,
-                Rows = batch,
-                BlockStart = 0,
-                BlockEnd = weights.Recurrent.Blocks,
-            };
-            FinishCell(ref args, weights, batch, lengths.IsEmpty ? ReadOnlySpan<byte>.Empty : active);
-
-            for (int b = 0; b < batch; b++)
-            {
-                Span<float> destination = output.Slice((outputBatchFirst ? b * steps + t : t * batch + b) * features + outputColumn, hOut);
-                if (active[b] != 0)
+                int t = reverse ? steps - 1 - s : s;
+                if (call.Lengths != null)
                 {
-                    _hNext.AsSpan(b * _outputStride, hOut).CopyTo(destination);
+                    for (int b = 0; b < batch; b++) active[b] = t < call.Lengths[b] ? (byte)1 : (byte)0;
+                }
+
+                var plan = new CellPlan
+                {
+                    Layer = weights,
+                    Init = pGates + t * gatesPerStep,
+                    InitRowStride = gatesPerRow,
+                    X = null,
+                    XRowStride = 0,
+                    H = pH,
+                    C = pC,
+                    Rows = batch,
+                    Scratch = scratch,
+                    Active = call.Lengths == null ? null : pActive,
+                };
+                if (split)
+                {
+                    _teamWork.Cell = plan;
+                    RunCell(split: true);
                 }
                 else
                 {
-                    // A finished (or not yet started, in reverse) sequence keeps its state and outputs zeros.
-                    _hPrevious.AsSpan(b * _outputStride, _outputStride).CopyTo(_hNext.AsSpan(b * _outputStride));
-                    destination.Clear();
+                    plan.Run(this, 0, 1, Phase.Cell);
+                    plan.Run(this, 0, 1, Phase.OutputProjection);
                 }
-            }
 
-            _hNext.AsSpan(0, batch * _outputStride).CopyTo(_hPrevious);
+                for (int b = 0; b < batch; b++)
+                {
+                    var destination = new Span<float>(call.LayerOutput + (long)(outputBatchFirst ? b * steps + t : t * batch + b) * outputFeatures + outputColumn, hOut);
+                    if (active[b] != 0)
+                    {
+                        scratch.HNext.AsSpan(b * _outputStride, hOut).CopyTo(destination);
+                    }
+                    else
+                    {
+                        // A finished (or, in reverse, not yet started) sequence keeps its state and outputs zeros.
+                        scratch.HPrevious.AsSpan(b * _outputStride, _outputStride).CopyTo(scratch.HNext.AsSpan(b * _outputStride));
+                        destination.Clear();
+                    }
+                }
+
+                scratch.HNext.AsSpan(0, batch * _outputStride).CopyTo(scratch.HPrevious);
+            }
         }
+
+        if (call.HN != null) StoreRows(scratch.HPrevious, _outputStride, new Span<float>(call.HN, _spec.NumLayers * _spec.Directions * batch * hOut), slot, batch, hOut);
+        if (call.CN != null) StoreRows(scratch.Cell, _hiddenStride, new Span<float>(call.CN, _spec.NumLayers * _spec.Directions * batch * hidden), slot, batch, hidden);
     }
 
-    /// <summary>Runs the cell kernel into <see cref="_hNext"/>, through W_hr when the model has a projection.</summary>
-    private void FinishCell(ref CellStepArgs args, PackedLayer weights, int batch, ReadOnlySpan<byte> active)
+    /// <summary>Runs the planned cell step (<see cref="TeamWork.Cell"/>) into the scratch's HNext, through W_hr with a projection.</summary>
+    private void RunCell(bool split)
     {
-        args.Active = active;
-        if (weights.Projection is null)
+        CellPlan plan = _teamWork.Cell;
+        if (!split || _team.Size == 1)
         {
-            args.HOut = ref _hNext[0];
-            args.HOutRowStride = _outputStride;
-            _kernels.Step(args);
+            plan.Run(this, 0, 1, Phase.Cell);
+            plan.Run(this, 0, 1, Phase.OutputProjection);
             return;
         }
 
-        args.HOut = ref _hRaw[0];
-        args.HOutRowStride = _hiddenStride;
-        _kernels.Step(args);
-        _kernels.Project(weights.Projection, ref _hRaw[0], _hiddenStride, ref _hNext[0], _outputStride, batch, active);
+        _teamWork.Begin(Phase.Cell, plan.Layer.Recurrent.Blocks);
+        _team.Run(_teamWork);
+        if (plan.Layer.Projection is { } panel)
+        {
+            _teamWork.Begin(Phase.OutputProjection, panel.Blocks);
+            _team.Run(_teamWork);
+        }
     }
 
     private void CheckCapacity(int steps, int batch)
@@ -291,9 +351,11 @@ public sealed class LstmSession : IDisposable
 
     private void CheckState(int hLength, int cLength, int batch)
     {
-        ShapeChecks.Length(hLength, (long)_spec.NumLayers * batch * _spec.OutputHiddenSize, "h", $"[L={_spec.NumLayers}, B={batch}, H_out={_spec.OutputHiddenSize}]");
-        ShapeChecks.Length(cLength, (long)_spec.NumLayers * batch * _spec.HiddenSize, "c", $"[L={_spec.NumLayers}, B={batch}, H={_spec.HiddenSize}]");
+        ShapeChecks.Length(hLength, (long)_spec.NumLayers * batch * _spec.OutputHiddenSize, "h", "[L={0}, B={1}, H_out={2}]", _spec.NumLayers, batch, _spec.OutputHiddenSize);
+        ShapeChecks.Length(cLength, (long)_spec.NumLayers * batch * _spec.HiddenSize, "c", "[L={0}, B={1}, H={2}]", _spec.NumLayers, batch, _spec.HiddenSize);
     }
+
+    private static ReadOnlySpan<float> Tensor(float* pointer, int length) => pointer == null ? default : new ReadOnlySpan<float>(pointer, length);
 
     /// <summary>Copies slot <paramref name="slot"/> of a [slots, B, size] tensor into padded rows (zeros when the tensor is empty).</summary>
     private static void LoadRows(ReadOnlySpan<float> source, int slot, int batch, int size, Span<float> rows, int stride)
@@ -311,4 +373,135 @@ public sealed class LstmSession : IDisposable
     }
 
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+
+    /// <summary>A contiguous share of <paramref name="count"/> blocks for one team member.</summary>
+    private static (int Start, int End) Share(int count, int member, int members) =>
+        ((int)((long)count * member / members), (int)((long)count * (member + 1) / members));
+
+    private enum Phase
+    {
+        InputProjection,
+        Cell,
+        OutputProjection,
+        Directions,
+    }
+
+    /// <summary>The working buffers of one direction: pre-activations of every step, h (double-buffered), c, row activity.</summary>
+    private sealed class DirectionScratch(int maxSteps, int maxBatch, int gateStride, int outputStride, int hiddenStride, bool projection)
+    {
+        public float[] Gates { get; } = new float[(long)maxSteps * maxBatch * gateStride];
+
+        public float[] HPrevious { get; } = new float[maxBatch * outputStride];
+
+        public float[] HNext { get; } = new float[maxBatch * outputStride];
+
+        public float[] HRaw { get; } = new float[projection ? maxBatch * hiddenStride : 0];
+
+        public float[] Cell { get; } = new float[maxBatch * hiddenStride];
+
+        public byte[] Active { get; } = new byte[maxBatch];
+    }
+
+    /// <summary>A Forward call's tensors, pinned for its duration, so that team members can reach them.</summary>
+    private struct ForwardCall
+    {
+        public int Steps, Batch, Layer;
+        public bool BatchFirst;
+        public float* LayerInput, LayerOutput, Output, HN, CN, H0, C0;
+        public int* Lengths;
+    }
+
+    /// <summary>The hoisted input projection of one layer-direction, shareable by blocks.</summary>
+    private struct ProjectionPlan
+    {
+        public PackedPanel Panel;
+        public float[] Bias, Gates;
+        public float* X;
+        public int Rows;
+
+        public readonly void Run(KernelSet kernels, int features, int blockStart, int blockEnd) =>
+            kernels.InputProjection(Panel, Bias, new ReadOnlySpan<float>(X, Rows * features), Rows, Gates, blockStart, blockEnd);
+    }
+
+    /// <summary>One cell step of one layer-direction, shareable by blocks.</summary>
+    private struct CellPlan
+    {
+        public PackedLayer Layer;
+        public float* Init, X, H, C;
+        public int InitRowStride, XRowStride, Rows;
+        public byte* Active;
+        public DirectionScratch Scratch;
+
+        public readonly void Run(LstmSession session, int member, int members, Phase phase)
+        {
+            ReadOnlySpan<byte> active = Active == null ? default : new ReadOnlySpan<byte>(Active, Rows);
+            bool projected = Layer.Projection is not null;
+            float[] hOut = projected ? Scratch.HRaw : Scratch.HNext;
+            if (phase == Phase.OutputProjection)
+            {
+                if (Layer.Projection is not { } panel) return;
+                (int start, int end) = Share(panel.Blocks, member, members);
+                session._kernels.Project(panel, ref Scratch.HRaw[0], session._hiddenStride, ref Scratch.HNext[0], session._outputStride, Rows, active, start, end);
+                return;
+            }
+
+            (int blockStart, int blockEnd) = Share(Layer.Recurrent.Blocks, member, members);
+            bool fusedInput = Init == null; // a streaming step: bias + x·W_ih + h·W_hh in one pass
+            var args = new CellStepArgs
+            {
+                Init = ref fusedInput ? ref Layer.Bias[0] : ref *Init,
+                InitRowStride = InitRowStride,
+                PanelX = ref Layer.Input.Data[0],
+                DepthX = fusedInput ? Layer.Input.Depth : 0,
+                X = ref fusedInput ? ref *X : ref Layer.Input.Data[0],
+                XRowStride = XRowStride,
+                PanelH = ref Layer.Recurrent.Data[0],
+                DepthH = Layer.Recurrent.Depth,
+                H = ref *H,
+                HRowStride = session._outputStride,
+                C = ref *C,
+                CRowStride = session._hiddenStride,
+                HOut = ref hOut[0],
+                HOutRowStride = projected ? session._hiddenStride : session._outputStride,
+                Rows = Rows,
+                BlockStart = blockStart,
+                BlockEnd = blockEnd,
+                Active = active,
+            };
+            session._kernels.Step(args);
+        }
+    }
+
+    /// <summary>What the team runs: the current phase, split by blocks (or, for Directions, one direction per member).</summary>
+    private sealed class TeamWork(LstmSession session) : ITeamWork
+    {
+        private Phase _phase;
+        private int _blocks;
+
+        public ProjectionPlan Projection;
+        public CellPlan Cell;
+
+        public void Begin(Phase phase, int blocks)
+        {
+            _phase = phase;
+            _blocks = blocks;
+        }
+
+        public void Execute(int member, int members)
+        {
+            switch (_phase)
+            {
+                case Phase.InputProjection:
+                    (int start, int end) = Share(_blocks, member, members);
+                    Projection.Run(session._kernels, session._spec.LayerInputSize(session._call.Layer), start, end);
+                    break;
+                case Phase.Directions:
+                    if (member < 2) session.RunDirection(member, session._scratch[member], split: false);
+                    break;
+                default:
+                    Cell.Run(session, member, members, _phase);
+                    break;
+            }
+        }
+    }
 }

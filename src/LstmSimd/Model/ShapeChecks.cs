@@ -15,15 +15,19 @@ internal static class ShapeChecks
         if (value <= 0) ThrowNotPositive(value, name);
     }
 
-    public static void Length(int actual, long expected, string name, string shape)
+    /// <summary>
+    /// Checks a span's length. The shape is a composite format over the three sizes (e.g. "[T={0}, B={1}, I={2}]"),
+    /// formatted only when the check fails, so that a passing check allocates nothing.
+    /// </summary>
+    public static void Length(int actual, long expected, string name, string shape, int size0 = 0, int size1 = 0, int size2 = 0)
     {
-        if (actual != expected) ThrowLength(actual, expected, name, shape);
+        if (actual != expected) ThrowLength(actual, expected, name, string.Format(CultureInfo.InvariantCulture, shape, size0, size1, size2));
     }
 
     /// <summary>Optional tensors are passed as empty spans; a non-empty one must be exactly the right size.</summary>
-    public static void OptionalLength(int actual, long expected, string name, string shape)
+    public static void OptionalLength(int actual, long expected, string name, string shape, int size0 = 0, int size1 = 0, int size2 = 0)
     {
-        if (actual != 0 && actual != expected) ThrowLength(actual, expected, name, shape + " (or empty)");
+        if (actual != 0 && actual != expected) ThrowLength(actual, expected, name, string.Format(CultureInfo.InvariantCulture, shape, size0, size1, size2) + " (or empty)");
     }
 
     public static void Sequence(LstmSpec spec, int steps, int batch, int inputLength, int outputLength,
@@ -32,24 +36,28 @@ internal static class ShapeChecks
         if (steps < 0) throw new ArgumentOutOfRangeException(nameof(steps), steps, "steps must be zero or positive.");
         Positive(batch, nameof(batch));
         int ld = spec.NumLayers * spec.Directions;
-        Length(inputLength, (long)steps * batch * spec.InputSize, "input", $"[T={steps}, B={batch}, I={spec.InputSize}]");
+        Length(inputLength, (long)steps * batch * spec.InputSize, "input", "[T={0}, B={1}, I={2}]", steps, batch, spec.InputSize);
         if (outputRequired || outputLength != 0)
-            Length(outputLength, (long)steps * batch * spec.OutputSize, "output", $"[T={steps}, B={batch}, D·H_out={spec.OutputSize}]");
-        string hShape = $"[L·D={ld}, B={batch}, H_out={spec.OutputHiddenSize}]", cShape = $"[L·D={ld}, B={batch}, H={spec.HiddenSize}]";
-        OptionalLength(h0Length, (long)ld * batch * spec.OutputHiddenSize, "h0", hShape);
-        OptionalLength(c0Length, (long)ld * batch * spec.HiddenSize, "c0", cShape);
-        OptionalLength(hnLength, (long)ld * batch * spec.OutputHiddenSize, "hN", hShape);
-        OptionalLength(cnLength, (long)ld * batch * spec.HiddenSize, "cN", cShape);
+            Length(outputLength, (long)steps * batch * spec.OutputSize, "output", "[T={0}, B={1}, D·H_out={2}]", steps, batch, spec.OutputSize);
+        const string hShape = "[L·D={0}, B={1}, H_out={2}]", cShape = "[L·D={0}, B={1}, H={2}]";
+        OptionalLength(h0Length, (long)ld * batch * spec.OutputHiddenSize, "h0", hShape, ld, batch, spec.OutputHiddenSize);
+        OptionalLength(c0Length, (long)ld * batch * spec.HiddenSize, "c0", cShape, ld, batch, spec.HiddenSize);
+        OptionalLength(hnLength, (long)ld * batch * spec.OutputHiddenSize, "hN", hShape, ld, batch, spec.OutputHiddenSize);
+        OptionalLength(cnLength, (long)ld * batch * spec.HiddenSize, "cN", cShape, ld, batch, spec.HiddenSize);
         if (lengths.Length != 0)
         {
-            Length(lengths.Length, batch, nameof(lengths), $"[B={batch}]");
+            Length(lengths.Length, batch, nameof(lengths), "[B={0}]", batch);
             for (int b = 0; b < lengths.Length; b++)
             {
                 if ((uint)lengths[b] > (uint)steps)
-                    throw new ArgumentOutOfRangeException(nameof(lengths), lengths[b], $"lengths[{b}] = {lengths[b]} is outside [0, T={steps}].");
+                    ThrowLengthOutOfRange(b, lengths[b], steps);
             }
         }
     }
+
+    [DoesNotReturn]
+    private static void ThrowLengthOutOfRange(int index, int length, int steps) =>
+        throw new ArgumentOutOfRangeException("lengths", length, $"lengths[{index}] = {length} is outside [0, T={steps}].");
 
     [DoesNotReturn]
     private static void ThrowNotPositive(int value, string name) =>

@@ -1,0 +1,139 @@
+using System.IO.MemoryMappedFiles;
+
+namespace LstmSimd.IO;
+
+/// <summary>
+/// Random-access bytes behind a tensor file: a memory-mapped file, a seekable stream or memory.
+/// Readers check every range against <see cref="Length"/> before calling <see cref="Read"/>, so large
+/// files are read piecewise, on demand, and never copied whole.
+/// </summary>
+internal abstract class ByteSource : IDisposable
+{
+    public abstract long Length { get; }
+
+    /// <summary>Copies <paramref name="destination"/>.Length bytes starting at <paramref name="offset"/>; the range is in bounds.</summary>
+    public abstract void Read(long offset, Span<byte> destination);
+
+    /// <summary>A view of the bytes without copying when the source allows it (memory, mapped files), else false.</summary>
+    public virtual bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span)
+    {
+        span = default;
+        return false;
+    }
+
+    public virtual void Dispose() { }
+
+    public static ByteSource FromMemory(ReadOnlyMemory<byte> memory) => new MemorySource(memory);
+
+    public static ByteSource FromStream(Stream stream, bool leaveOpen) => new StreamSource(stream, leaveOpen);
+
+    /// <summary>Maps <paramref name="path"/> read-only; an empty file gets an empty source (mapping one is an error).</summary>
+    public static ByteSource MapFile(string path)
+    {
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.RandomAccess);
+        try
+        {
+            if (file.Length == 0)
+            {
+                file.Dispose();
+                return new MemorySource(ReadOnlyMemory<byte>.Empty);
+            }
+
+            return new MappedSource(file);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    private sealed class MemorySource(ReadOnlyMemory<byte> memory) : ByteSource
+    {
+        public override long Length => memory.Length;
+
+        public override void Read(long offset, Span<byte> destination) => memory.Span.Slice((int)offset, destination.Length).CopyTo(destination);
+
+        public override bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span)
+        {
+            span = memory.Span.Slice((int)offset, length);
+            return true;
+        }
+    }
+
+    private sealed class StreamSource : ByteSource
+    {
+        private readonly Stream _stream;
+        private readonly bool _leaveOpen;
+        private readonly Lock _gate = new();
+
+        public StreamSource(Stream stream, bool leaveOpen)
+        {
+            ArgumentNullException.ThrowIfNull(stream);
+            if (!stream.CanSeek || !stream.CanRead) throw new ArgumentException("The stream must be readable and seekable.", nameof(stream));
+            _stream = stream;
+            _leaveOpen = leaveOpen;
+            Length = stream.Length;
+        }
+
+        public override long Length { get; }
+
+        public override void Read(long offset, Span<byte> destination)
+        {
+            lock (_gate)
+            {
+                _stream.Position = offset;
+                _stream.ReadExactly(destination);
+            }
+        }
+
+        public override void Dispose()
+        {
+            if (!_leaveOpen) _stream.Dispose();
+        }
+    }
+
+    private sealed unsafe class MappedSource : ByteSource
+    {
+        private readonly MemoryMappedFile _map;
+        private readonly MemoryMappedViewAccessor _view;
+        private readonly byte* _pointer;
+
+        public MappedSource(FileStream file)
+        {
+            Length = file.Length;
+            _map = MemoryMappedFile.CreateFromFile(file, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+            try
+            {
+                _view = _map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+                byte* pointer = null;
+                _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+                _pointer = pointer + _view.PointerOffset;
+            }
+            catch
+            {
+                _view?.Dispose();
+                _map.Dispose();
+                throw;
+            }
+        }
+
+        public override long Length { get; }
+
+        public override void Read(long offset, Span<byte> destination) =>
+            new ReadOnlySpan<byte>(_pointer + offset, destination.Length).CopyTo(destination);
+
+        public override bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span)
+        {
+            span = new ReadOnlySpan<byte>(_pointer + offset, length);
+            return true;
+        }
+
+        public override void Dispose()
+        {
+            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            _view.Dispose();
+            _map.Dispose();
+        }
+    }
+}

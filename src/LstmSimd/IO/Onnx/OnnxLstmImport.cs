@@ -1,0 +1,240 @@
+using System.Globalization;
+
+namespace LstmSimd.IO;
+
+/// <summary>Turns one ONNX <c>LSTM</c> node into LstmSimd weights with ONNX's semantics.</summary>
+internal static class OnnxLstmImport
+{
+    /// <summary>Our gate g (i, f, g, o) comes from ONNX gate block OnnxGate[g] (ONNX order i, o, f, c).</summary>
+    private static ReadOnlySpan<int> OnnxGate => [0, 2, 3, 1];
+
+    /// <summary>Our peephole p (i, f, o) comes from ONNX block OnnxPeephole[p] (ONNX order i, o, f).</summary>
+    private static ReadOnlySpan<int> OnnxPeephole => [0, 2, 1];
+
+    public static OnnxLstmNode Import(OnnxModel.Node node, OnnxModel.GraphParts graph, ReadOnlySpan<byte> file, string? directory, HashSet<string> used, int index)
+    {
+        string name = node.Name.Length > 0 ? node.Name : "LSTM #" + index.ToString(CultureInfo.InvariantCulture);
+        string where = $"LSTM node '{SafetensorsFile.Printable(name)}'";
+        var attributes = new Dictionary<string, OnnxModel.Attribute>(StringComparer.Ordinal);
+        foreach (OnnxModel.Attribute a in node.Attributes)
+        {
+            if (a.IsReference) throw new OnnxFormatException($"{where}: attribute '{SafetensorsFile.Printable(a.Name)}' refers to a function attribute, which is not supported.");
+            if (a.Name is not ("hidden_size" or "direction" or "layout" or "clip" or "input_forget" or "activations" or "activation_alpha" or "activation_beta" or "output_sequence"))
+                throw new OnnxFormatException($"{where}: unknown attribute '{SafetensorsFile.Printable(a.Name)}'.");
+            if (!attributes.TryAdd(a.Name, a)) throw new OnnxFormatException($"{where}: attribute '{a.Name}' appears twice.");
+        }
+
+        string direction = attributes.TryGetValue("direction", out OnnxModel.Attribute? dir) ? dir.S ?? throw Bad(where, "direction is not a string") : "forward";
+        int dirs = direction switch
+        {
+            "forward" or "reverse" => 1,
+            "bidirectional" => 2,
+            _ => throw Bad(where, $"direction '{SafetensorsFile.Printable(direction)}' is not forward, reverse or bidirectional"),
+        };
+        long layout = Int(attributes, "layout", 0, where);
+        if (layout is not (0 or 1)) throw Bad(where, $"layout {layout} is not 0 or 1");
+        long inputForget = Int(attributes, "input_forget", 0, where);
+        if (inputForget is not (0 or 1)) throw Bad(where, $"input_forget {inputForget} is not 0 or 1");
+        float clip = 0f;
+        if (attributes.TryGetValue("clip", out OnnxModel.Attribute? clipAttribute))
+        {
+            clip = clipAttribute.F ?? throw Bad(where, "clip is not a float");
+            if (!(clip > 0f) || float.IsInfinity(clip)) throw Bad(where, $"clip {clip.ToString(CultureInfo.InvariantCulture)} is not a positive finite number");
+        }
+
+        if (node.Inputs.Count < 3 || node.Inputs.Count > 8) throw Bad(where, $"it has {node.Inputs.Count} inputs; LSTM takes 3 to 8");
+        string Input(int i) => i < node.Inputs.Count ? node.Inputs[i] : "";
+
+        OnnxTensorProto w = Constant(graph, Input(1), "W", where, used);
+        OnnxTensorProto r = Constant(graph, Input(2), "R", where, used);
+        OnnxTensorProto? b = Input(3).Length > 0 ? Constant(graph, Input(3), "B", where, used) : null;
+        OnnxTensorProto? p = Input(7).Length > 0 ? Constant(graph, Input(7), "P", where, used) : null;
+
+        int inputSize = Dim(w, 3, 2, "W", where);
+        int hidden = Dim(r, 3, 2, "R", where);
+        if (attributes.ContainsKey("hidden_size") && Int(attributes, "hidden_size", 0, where) != hidden)
+            throw Bad(where, $"hidden_size {Int(attributes, "hidden_size", 0, where)} disagrees with R {r.Shape}");
+        long gates = 4L * hidden;
+        ExpectShape(w, where, "W", dirs, gates, inputSize);
+        ExpectShape(r, where, "R", dirs, gates, hidden);
+        if (b is not null) ExpectShape(b, where, "B", dirs, 2 * gates);
+        if (p is not null) ExpectShape(p, where, "P", dirs, 3L * hidden);
+
+        (Activation gate, Activation candidate, Activation output) = Activations(attributes, dirs, where);
+        var cell = new CellVariant(p is not null, clip, inputForget == 1, gate, candidate, output);
+        LstmSpec spec = Wrap(where, () => new LstmSpec(inputSize, hidden, 1, dirs == 2, 0, b is not null) { Cell = cell });
+
+        float[] wData = w.ToSingles(file, directory), rData = r.ToSingles(file, directory);
+        float[] bData = b?.ToSingles(file, directory) ?? [], pData = p?.ToSingles(file, directory) ?? [];
+        var layers = new List<LstmLayerWeights>();
+        for (int d = 0; d < dirs; d++)
+        {
+            layers.Add(new LstmLayerWeights
+            {
+                WeightIh = Reorder(wData.AsSpan(d * (int)gates * inputSize, (int)gates * inputSize), hidden, inputSize),
+                WeightHh = Reorder(rData.AsSpan(d * (int)gates * hidden, (int)gates * hidden), hidden, hidden),
+                BiasIh = b is null ? [] : Reorder(bData.AsSpan(d * 2 * (int)gates, (int)gates), hidden, 1),
+                BiasHh = b is null ? [] : Reorder(bData.AsSpan(d * 2 * (int)gates + (int)gates, (int)gates), hidden, 1),
+                Peephole = p is null ? [] : ReorderPeephole(pData.AsSpan(d * 3 * hidden, 3 * hidden), hidden),
+            });
+        }
+
+        LstmWeights weights = Wrap(where, () => new LstmWeights(spec, layers));
+        SequenceLayout seqLayout = layout == 1 ? SequenceLayout.BatchFirst : SequenceLayout.TimeMajor;
+        (int[] lengths, string? lengthsInput) = Lengths(graph, Input(4), file, directory, where, used);
+        (float[] h0, string? hInput) = State(graph, Input(5), "initial_h", file, directory, where, used, dirs, hidden, layout == 1, lengths.Length);
+        (float[] c0, string? cInput) = State(graph, Input(6), "initial_c", file, directory, where, used, dirs, hidden, layout == 1, lengths.Length);
+        if (h0.Length != 0 && c0.Length != 0 && h0.Length != c0.Length) throw Bad(where, "initial_h and initial_c have different batch sizes");
+
+        string description = $"ONNX LSTM node '{SafetensorsFile.Printable(name)}': {direction}, layout {layout}, input {inputSize}, hidden {hidden}{(b is null ? ", no bias" : "")}"
+            + (cell.IsStandard ? "" : ", " + LstmModelFile.DescribeCell(cell));
+        var usedHere = new[] { Input(1), Input(2), Input(3), Input(4), Input(5), Input(6), Input(7) }.Where(n => n.Length > 0 && graph.Initializers.ContainsKey(n)).ToArray();
+        return new OnnxLstmNode
+        {
+            Name = name,
+            Input = Input(0),
+            SequenceLengthsInput = lengthsInput,
+            InitialHiddenInput = hInput,
+            InitialCellInput = cInput,
+            Model = new ImportedLstm
+            {
+                Weights = weights,
+                Description = description,
+                Direction = direction == "reverse" ? ImportedDirection.Reverse : ImportedDirection.Forward,
+                Layout = seqLayout,
+                InitialHidden = h0,
+                InitialCell = c0,
+                SequenceLengths = lengths,
+                UsedTensors = usedHere,
+                IgnoredTensors = [.. graph.InitializerOrder.Select(t => t.Name).Where(n => !usedHere.Contains(n))],
+            },
+        };
+    }
+
+    private static (Activation Gate, Activation Candidate, Activation Output) Activations(Dictionary<string, OnnxModel.Attribute> attributes, int dirs, string where)
+    {
+        if (!attributes.TryGetValue("activations", out OnnxModel.Attribute? list))
+            return (Activation.Sigmoid, Activation.Tanh, Activation.Tanh);
+        if (list.Strings.Count != 3 * dirs)
+            throw Bad(where, $"activations lists {list.Strings.Count} functions; this direction needs {3 * dirs} (f, g, h per direction)");
+        List<float> alphas = attributes.TryGetValue("activation_alpha", out OnnxModel.Attribute? a) ? a.Floats : [];
+        List<float> betas = attributes.TryGetValue("activation_beta", out OnnxModel.Attribute? bb) ? bb.Floats : [];
+
+        // As ONNX Runtime does: alpha and beta values are consumed in order by the functions that take them.
+        int ai = 0, bi = 0;
+        var parsed = new Activation[list.Strings.Count];
+        for (int i = 0; i < parsed.Length; i++)
+        {
+            string fn = list.Strings[i];
+            parsed[i] = fn.ToUpperInvariant() switch
+            {
+                "SIGMOID" => Activation.Sigmoid,
+                "TANH" => Activation.Tanh,
+                "RELU" => new Activation(ActivationKind.Relu),
+                "HARDSIGMOID" => new Activation(ActivationKind.HardSigmoid, ai < alphas.Count ? alphas[ai++] : 0.2f, bi < betas.Count ? betas[bi++] : 0.5f),
+                _ => throw Bad(where, $"activation '{SafetensorsFile.Printable(fn)}' is not supported (supported: Sigmoid, Tanh, Relu, HardSigmoid)"),
+            };
+        }
+
+        if (dirs == 2 && (parsed[0] != parsed[3] || parsed[1] != parsed[4] || parsed[2] != parsed[5]))
+            throw Bad(where, "the two directions use different activations, which LstmSimd does not support");
+        return (parsed[0], parsed[1], parsed[2]);
+    }
+
+    private static (int[] Lengths, string? RuntimeInput) Lengths(OnnxModel.GraphParts graph, string name, ReadOnlySpan<byte> file, string? directory, string where, HashSet<string> used)
+    {
+        if (name.Length == 0) return ([], null);
+        OnnxTensorProto? t = Find(graph, name);
+        if (t is null) return ([], name);
+        used.Add(name);
+        if (t.Dims.Count != 1) throw Bad(where, $"sequence_lens has shape {t.Shape}; expected [batch]");
+        long[] values = t.ToInt64s(file, directory);
+        var lengths = new int[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (values[i] < 0 || values[i] > int.MaxValue) throw Bad(where, $"sequence_lens[{i}] = {values[i]} is out of range");
+            lengths[i] = (int)values[i];
+        }
+
+        return (lengths, null);
+    }
+
+    /// <summary>A constant initial state, transposed from ONNX's layout-1 shape [B, D, H] to PyTorch's [D, B, H].</summary>
+    private static (float[] State, string? RuntimeInput) State(OnnxModel.GraphParts graph, string name, string what, ReadOnlySpan<byte> file, string? directory,
+        string where, HashSet<string> used, int dirs, int hidden, bool batchFirst, int batchFromLengths)
+    {
+        if (name.Length == 0) return ([], null);
+        OnnxTensorProto? t = Find(graph, name);
+        if (t is null) return ([], name);
+        used.Add(name);
+        if (t.Dims.Count != 3 || t.Dims[batchFirst ? 1 : 0] != dirs || t.Dims[2] != hidden || t.Dims[batchFirst ? 0 : 1] <= 0)
+            throw Bad(where, $"{what} has shape {t.Shape}; expected {(batchFirst ? $"[batch, {dirs}, {hidden}]" : $"[{dirs}, batch, {hidden}]")}");
+        int batch = (int)Math.Min(t.Dims[batchFirst ? 0 : 1], int.MaxValue);
+        if (batchFromLengths != 0 && batch != batchFromLengths) throw Bad(where, $"{what} has batch {batch}; sequence_lens has {batchFromLengths}");
+        float[] data = t.ToSingles(file, directory);
+        if (!batchFirst) return (data, null);
+        var transposed = new float[data.Length];
+        for (int b = 0; b < batch; b++)
+            for (int d = 0; d < dirs; d++)
+                data.AsSpan((b * dirs + d) * hidden, hidden).CopyTo(transposed.AsSpan((d * batch + b) * hidden));
+        return (transposed, null);
+    }
+
+    private static float[] Reorder(ReadOnlySpan<float> onnx, int hidden, int columns)
+    {
+        var result = new float[onnx.Length];
+        int block = hidden * columns;
+        for (int g = 0; g < 4; g++)
+            onnx.Slice(OnnxGate[g] * block, block).CopyTo(result.AsSpan(g * block));
+        return result;
+    }
+
+    private static float[] ReorderPeephole(ReadOnlySpan<float> onnx, int hidden)
+    {
+        var result = new float[onnx.Length];
+        for (int g = 0; g < 3; g++)
+            onnx.Slice(OnnxPeephole[g] * hidden, hidden).CopyTo(result.AsSpan(g * hidden));
+        return result;
+    }
+
+    private static OnnxTensorProto? Find(OnnxModel.GraphParts graph, string name) =>
+        graph.Initializers.TryGetValue(name, out OnnxTensorProto? t) ? t : graph.Constants.GetValueOrDefault(name);
+
+    private static OnnxTensorProto Constant(OnnxModel.GraphParts graph, string name, string what, string where, HashSet<string> used)
+    {
+        if (name.Length == 0) throw Bad(where, $"input {what} is missing");
+        OnnxTensorProto t = Find(graph, name) ?? throw Bad(where, $"{what} ('{SafetensorsFile.Printable(name)}') is not an initializer or Constant; LstmSimd needs constant weights");
+        used.Add(name);
+        return t;
+    }
+
+    private static int Dim(OnnxTensorProto t, int rank, int axis, string what, string where)
+    {
+        if (t.Dims.Count != rank) throw Bad(where, $"{what} has shape {t.Shape}; expected {rank} dimensions");
+        long d = t.Dims[axis];
+        if (d <= 0 || d > 1 << 24) throw Bad(where, $"{what} has shape {t.Shape}; dimension {axis} must be in [1, 2^24]");
+        return (int)d;
+    }
+
+    private static void ExpectShape(OnnxTensorProto t, string where, string what, params long[] dims)
+    {
+        if (!t.Dims.SequenceEqual(dims)) throw Bad(where, $"{what} has shape {t.Shape}; expected [{string.Join(", ", dims)}]");
+    }
+
+    private static long Int(Dictionary<string, OnnxModel.Attribute> attributes, string name, long fallback, string where) =>
+        attributes.TryGetValue(name, out OnnxModel.Attribute? a) ? a.I ?? throw Bad(where, $"{name} is not an integer") : fallback;
+
+    private static T Wrap<T>(string where, Func<T> create)
+    {
+        try
+        {
+            return create();
+        }
+        catch (ArgumentException e)
+        {
+            throw new OnnxFormatException($"{where}: {e.Message}", e);
+        }
+    }
+
+    private static OnnxFormatException Bad(string where, string what) => new($"{where}: {what}.");
+}

@@ -1,0 +1,342 @@
+using System.Globalization;
+
+namespace LstmSimd.IO;
+
+/// <summary>A node of an ONNX graph, as <see cref="OnnxModel"/> lists it.</summary>
+/// <param name="Name">The node's name (may be empty).</param>
+/// <param name="OpType">The operator, e.g. <c>LSTM</c>.</param>
+/// <param name="Inputs">Input value names; empty strings mark omitted optional inputs.</param>
+/// <param name="Outputs">Output value names.</param>
+public sealed record OnnxNodeInfo(string Name, string OpType, IReadOnlyList<string> Inputs, IReadOnlyList<string> Outputs);
+
+/// <summary>An initializer of an ONNX graph: name, element type, dims, and whether its data is external.</summary>
+public sealed record OnnxInitializerInfo(string Name, string DataType, IReadOnlyList<long> Dims, bool External);
+
+/// <summary>One imported ONNX <c>LSTM</c> node.</summary>
+public sealed class OnnxLstmNode
+{
+    /// <summary>The node's name (or <c>LSTM #k</c> when unnamed).</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The weights and run-time settings (direction, layout, constant initial state and lengths).</summary>
+    public required ImportedLstm Model { get; init; }
+
+    /// <summary>The graph value feeding X.</summary>
+    public required string Input { get; init; }
+
+    /// <summary>The graph values the node reads at run time for sequence_lens, initial_h, initial_c (null when omitted or constant).</summary>
+    public string? SequenceLengthsInput { get; init; }
+
+    /// <inheritdoc cref="SequenceLengthsInput"/>
+    public string? InitialHiddenInput { get; init; }
+
+    /// <inheritdoc cref="SequenceLengthsInput"/>
+    public string? InitialCellInput { get; init; }
+}
+
+/// <summary>
+/// An ONNX model read for its <c>LSTM</c> nodes: the graph's inputs, outputs, nodes and initializers
+/// are listed, and every LSTM node is imported with ONNX's semantics (gate order i, o, f, c reordered
+/// to i, f, g, o; B split into W_b and R_b; P reordered from i, o, f to i, f, o; direction, layout,
+/// clip, input_forget, activations). Weights must be initializers or <c>Constant</c> nodes.
+/// </summary>
+public sealed class OnnxModel
+{
+    private OnnxModel() { }
+
+    /// <summary>ModelProto.ir_version.</summary>
+    public long IrVersion { get; private init; }
+
+    /// <summary>Opset versions by domain (<c>""</c> is the default ONNX domain).</summary>
+    public IReadOnlyDictionary<string, long> Opsets { get; private init; } = new Dictionary<string, long>();
+
+    /// <summary>Graph input names (initializers listed as inputs excluded).</summary>
+    public IReadOnlyList<string> Inputs { get; private init; } = [];
+
+    /// <summary>Graph output names.</summary>
+    public IReadOnlyList<string> Outputs { get; private init; } = [];
+
+    /// <summary>Every node, in graph order.</summary>
+    public IReadOnlyList<OnnxNodeInfo> Nodes { get; private init; } = [];
+
+    /// <summary>Every initializer.</summary>
+    public IReadOnlyList<OnnxInitializerInfo> Initializers { get; private init; } = [];
+
+    /// <summary>The imported LSTM nodes, in graph order.</summary>
+    public IReadOnlyList<OnnxLstmNode> LstmNodes { get; private init; } = [];
+
+    /// <summary>Initializers no LSTM node uses.</summary>
+    public IReadOnlyList<string> IgnoredInitializers { get; private init; } = [];
+
+    /// <summary>Largest ONNX file read: protobuf messages cannot exceed 2 GiB (bigger models keep weights as external data).</summary>
+    public const long MaxFileLength = int.MaxValue;
+
+    /// <summary>Reads an <c>.onnx</c> file (memory-mapped); external data is looked up in its folder.</summary>
+    /// <exception cref="OnnxFormatException">The file is malformed or an LSTM node cannot be imported.</exception>
+    public static OnnxModel Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using ByteSource source = ByteSource.MapFile(path);
+        if (source.Length > MaxFileLength) throw new OnnxFormatException($"the file is {source.Length} bytes; protobuf messages end at 2 GiB.");
+        source.TryGetSpan(0, (int)source.Length, out ReadOnlySpan<byte> bytes);
+        return Parse(bytes, Path.GetDirectoryName(Path.GetFullPath(path)));
+    }
+
+    /// <summary>Parses a model held in memory; <paramref name="directory"/> is where external data may be read (null: refused).</summary>
+    /// <exception cref="OnnxFormatException">The bytes are malformed or an LSTM node cannot be imported.</exception>
+    public static OnnxModel Parse(ReadOnlySpan<byte> bytes, string? directory = null)
+    {
+        var graph = new GraphParts();
+        long irVersion = 0;
+        var opsets = new Dictionary<string, long>(StringComparer.Ordinal);
+        bool sawGraph = false;
+        var reader = new ProtoReader(bytes);
+        while (reader.TryReadTag(out int field, out int wire))
+        {
+            switch (field)
+            {
+                case 1:
+                    ProtoReader.Expect(field, wire, ProtoReader.Varint, "ModelProto.ir_version");
+                    irVersion = (long)reader.ReadVarint();
+                    break;
+                case 7:
+                    ProtoReader.Expect(field, wire, ProtoReader.LengthDelimited, "ModelProto.graph");
+                    if (sawGraph) throw new OnnxFormatException("ModelProto holds two graphs.");
+                    sawGraph = true;
+                    ParseGraph(reader.ReadMessage(), graph);
+                    break;
+                case 8:
+                {
+                    ProtoReader.Expect(field, wire, ProtoReader.LengthDelimited, "ModelProto.opset_import");
+                    ProtoReader opset = reader.ReadMessage();
+                    string domain = "";
+                    long version = 0;
+                    while (opset.TryReadTag(out int f, out int w))
+                    {
+                        if (f == 1 && w == ProtoReader.LengthDelimited) domain = opset.ReadString();
+                        else if (f == 2 && w == ProtoReader.Varint) version = (long)opset.ReadVarint();
+                        else opset.Skip(w);
+                    }
+
+                    opsets[domain] = version;
+                    break;
+                }
+
+                default:
+                    reader.Skip(wire);
+                    break;
+            }
+        }
+
+        if (!sawGraph) throw new OnnxFormatException("the file holds no graph (ModelProto.graph is missing).");
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        var lstms = new List<OnnxLstmNode>();
+        int k = 0;
+        foreach (Node node in graph.Nodes)
+        {
+            if (node.OpType != "LSTM" || node.Domain is not ("" or "ai.onnx")) continue;
+            lstms.Add(OnnxLstmImport.Import(node, graph, bytes, directory, used, k++));
+        }
+
+        var initializerNames = new HashSet<string>(graph.Initializers.Keys, StringComparer.Ordinal);
+        return new OnnxModel
+        {
+            IrVersion = irVersion,
+            Opsets = opsets,
+            Inputs = [.. graph.Inputs.Where(i => !initializerNames.Contains(i))],
+            Outputs = graph.Outputs,
+            Nodes = [.. graph.Nodes.Select(n => new OnnxNodeInfo(n.Name, n.OpType, n.Inputs, n.Outputs))],
+            Initializers = [.. graph.InitializerOrder.Select(t => new OnnxInitializerInfo(t.Name, OnnxTensorProto.TypeName(t.DataType), t.Dims, t.IsExternal))],
+            LstmNodes = lstms,
+            IgnoredInitializers = [.. graph.InitializerOrder.Select(t => t.Name).Where(n => !used.Contains(n))],
+        };
+    }
+
+    internal sealed class GraphParts
+    {
+        public List<Node> Nodes { get; } = [];
+        public Dictionary<string, OnnxTensorProto> Initializers { get; } = new(StringComparer.Ordinal);
+        public List<OnnxTensorProto> InitializerOrder { get; } = [];
+        public Dictionary<string, OnnxTensorProto> Constants { get; } = new(StringComparer.Ordinal);
+        public List<string> Inputs { get; } = [];
+        public List<string> Outputs { get; } = [];
+    }
+
+    internal sealed class Node
+    {
+        public string Name { get; set; } = "";
+        public string OpType { get; set; } = "";
+        public string Domain { get; set; } = "";
+        public List<string> Inputs { get; } = [];
+        public List<string> Outputs { get; } = [];
+        public List<Attribute> Attributes { get; } = [];
+    }
+
+    internal sealed class Attribute
+    {
+        public string Name { get; set; } = "";
+        public int Type { get; set; }
+        public float? F { get; set; }
+        public long? I { get; set; }
+        public string? S { get; set; }
+        public OnnxTensorProto? T { get; set; }
+        public List<float> Floats { get; } = [];
+        public List<long> Ints { get; } = [];
+        public List<string> Strings { get; } = [];
+        public bool IsReference { get; set; }
+    }
+
+    private static void ParseGraph(ProtoReader r, GraphParts graph)
+    {
+        while (r.TryReadTag(out int field, out int wire))
+        {
+            switch (field)
+            {
+                case 1:
+                    ProtoReader.Expect(field, wire, ProtoReader.LengthDelimited, "GraphProto.node");
+                    Node node = ParseNode(r.ReadMessage());
+                    graph.Nodes.Add(node);
+                    if (node.OpType == "Constant" && node.Outputs.Count == 1)
+                    {
+                        Attribute? value = node.Attributes.Find(a => a.Name == "value");
+                        if (value?.T is not null) graph.Constants[node.Outputs[0]] = value.T;
+                    }
+
+                    break;
+                case 5:
+                {
+                    ProtoReader.Expect(field, wire, ProtoReader.LengthDelimited, "GraphProto.initializer");
+                    OnnxTensorProto t = OnnxTensorProto.Parse(r.ReadMessage());
+                    if (!graph.Initializers.TryAdd(t.Name, t))
+                        throw new OnnxFormatException($"two initializers are named '{SafetensorsFile.Printable(t.Name)}'.");
+                    graph.InitializerOrder.Add(t);
+                    break;
+                }
+
+                case 11 or 12:
+                {
+                    ProtoReader.Expect(field, wire, ProtoReader.LengthDelimited, "GraphProto.input/output");
+                    ProtoReader info = r.ReadMessage();
+                    string name = "";
+                    while (info.TryReadTag(out int f, out int w))
+                    {
+                        if (f == 1 && w == ProtoReader.LengthDelimited) name = info.ReadString();
+                        else info.Skip(w);
+                    }
+
+                    (field == 11 ? graph.Inputs : graph.Outputs).Add(name);
+                    break;
+                }
+
+                default:
+                    r.Skip(wire);
+                    break;
+            }
+        }
+    }
+
+    private static Node ParseNode(ProtoReader r)
+    {
+        var node = new Node();
+        while (r.TryReadTag(out int field, out int wire))
+        {
+            switch (field)
+            {
+                case 1 or 2 or 3 or 4 or 7:
+                    ProtoReader.Expect(field, wire, ProtoReader.LengthDelimited, "NodeProto string field");
+                    string text = r.ReadString();
+                    if (field == 1) node.Inputs.Add(text);
+                    else if (field == 2) node.Outputs.Add(text);
+                    else if (field == 3) node.Name = text;
+                    else if (field == 4) node.OpType = text;
+                    else node.Domain = text;
+                    break;
+                case 5:
+                    ProtoReader.Expect(field, wire, ProtoReader.LengthDelimited, "NodeProto.attribute");
+                    node.Attributes.Add(ParseAttribute(r.ReadMessage()));
+                    break;
+                default:
+                    r.Skip(wire);
+                    break;
+            }
+        }
+
+        return node;
+    }
+
+    private static Attribute ParseAttribute(ProtoReader r)
+    {
+        var a = new Attribute();
+        while (r.TryReadTag(out int field, out int wire))
+        {
+            switch (field)
+            {
+                case 1:
+                    ProtoReader.Expect(field, wire, ProtoReader.LengthDelimited, "AttributeProto.name");
+                    a.Name = r.ReadString();
+                    break;
+                case 20:
+                    ProtoReader.Expect(field, wire, ProtoReader.Varint, "AttributeProto.type");
+                    a.Type = (int)r.ReadVarint();
+                    break;
+                case 2:
+                    ProtoReader.Expect(field, wire, ProtoReader.Fixed32, "AttributeProto.f");
+                    a.F = BitConverter.UInt32BitsToSingle(r.ReadFixed32());
+                    break;
+                case 3:
+                    ProtoReader.Expect(field, wire, ProtoReader.Varint, "AttributeProto.i");
+                    a.I = (long)r.ReadVarint();
+                    break;
+                case 4:
+                    ProtoReader.Expect(field, wire, ProtoReader.LengthDelimited, "AttributeProto.s");
+                    a.S = r.ReadString();
+                    break;
+                case 5:
+                    ProtoReader.Expect(field, wire, ProtoReader.LengthDelimited, "AttributeProto.t");
+                    a.T = OnnxTensorProto.Parse(r.ReadMessage());
+                    break;
+                case 7:
+                    if (wire == ProtoReader.LengthDelimited)
+                    {
+                        ProtoReader packed = r.ReadMessage();
+                        while (!packed.End) a.Floats.Add(BitConverter.UInt32BitsToSingle(packed.ReadFixed32()));
+                    }
+                    else
+                    {
+                        ProtoReader.Expect(field, wire, ProtoReader.Fixed32, "AttributeProto.floats");
+                        a.Floats.Add(BitConverter.UInt32BitsToSingle(r.ReadFixed32()));
+                    }
+
+                    break;
+                case 8:
+                    if (wire == ProtoReader.LengthDelimited)
+                    {
+                        ProtoReader packed = r.ReadMessage();
+                        while (!packed.End) a.Ints.Add((long)packed.ReadVarint());
+                    }
+                    else
+                    {
+                        ProtoReader.Expect(field, wire, ProtoReader.Varint, "AttributeProto.ints");
+                        a.Ints.Add((long)r.ReadVarint());
+                    }
+
+                    break;
+                case 9:
+                    ProtoReader.Expect(field, wire, ProtoReader.LengthDelimited, "AttributeProto.strings");
+                    a.Strings.Add(r.ReadString());
+                    break;
+                case 21:
+                    a.IsReference = true;
+                    r.Skip(wire);
+                    break;
+                default:
+                    r.Skip(wire);
+                    break;
+            }
+        }
+
+        return a;
+    }
+
+    internal static string Count(long n) => n.ToString(CultureInfo.InvariantCulture);
+}

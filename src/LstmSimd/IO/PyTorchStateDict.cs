@@ -1,0 +1,243 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace LstmSimd.IO;
+
+/// <summary>
+/// PyTorch <c>nn.LSTM</c> and <c>nn.LSTMCell</c> state_dicts in safetensors files, by PyTorch's own
+/// parameter names (<c>weight_ih_l0</c>, <c>weight_hh_l0</c>, <c>bias_ih_l0</c>, <c>bias_hh_l0</c>,
+/// <c>weight_hr_l0</c>, <c>…_reverse</c>; <c>weight_ih</c>… for a cell) under an optional prefix such
+/// as <c>lstm.</c>, plus an optional <c>nn.Linear</c> head (<c>weight</c>, <c>bias</c>) under its own prefix.
+/// </summary>
+/// <remarks>
+/// The layout is PyTorch's own (rows grouped by gate i, f, g, o), so weights are copied as they are.
+/// Any other tensor in the file is left alone and listed in <see cref="ImportedLstm.IgnoredTensors"/>.
+/// </remarks>
+public static partial class PyTorchStateDict
+{
+    /// <summary>
+    /// Imports the LSTM (or LSTMCell) whose parameters sit under <paramref name="prefix"/>. With a null
+    /// prefix the file is searched: exactly one <c>*weight_ih_l0</c> or <c>*weight_ih</c> must exist.
+    /// <paramref name="headPrefix"/> names an <c>nn.Linear</c> head (<c>fc</c> reads <c>fc.weight</c>, <c>fc.bias</c>).
+    /// </summary>
+    /// <exception cref="WeightMappingException">Parameters are missing, inconsistent, mis-shaped or not floating point.</exception>
+    public static ImportedLstm Import(SafetensorsFile file, string? prefix = null, string? headPrefix = null)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        var lookup = new TensorLookup(file);
+        string p;
+        bool cell;
+        if (prefix is null)
+        {
+            IReadOnlyList<(string Prefix, bool IsCell)> found = FindModules(file);
+            if (found.Count == 0)
+                throw new WeightMappingException("No nn.LSTM or nn.LSTMCell parameters found: no tensor name ends in 'weight_ih_l0' or 'weight_ih'.");
+            if (found.Count > 1)
+                throw new WeightMappingException($"Several LSTM modules found ({string.Join(", ", found.Select(f => $"'{f.Prefix}'"))}); choose one with a prefix.");
+            (p, cell) = found[0];
+        }
+        else
+        {
+            p = TensorLookup.NormalizePrefix(prefix);
+            cell = !file.Contains(p + "weight_ih_l0") && file.Contains(p + "weight_ih");
+        }
+
+        ImportedLstm core = cell ? ImportCell(lookup, p) : ImportLstm(lookup, p);
+        LinearHead? head = headPrefix is null ? null : ImportHead(lookup, TensorLookup.NormalizePrefix(headPrefix), core.Weights.Spec.OutputSize);
+        return new ImportedLstm
+        {
+            Weights = core.Weights,
+            Head = head,
+            IsCell = cell,
+            Description = core.Description + (head is null ? "" : $" with nn.Linear head '{headPrefix}' ({head.InputSize} → {head.OutputSize})"),
+            UsedTensors = lookup.Used,
+            IgnoredTensors = lookup.Ignored,
+        };
+    }
+
+    /// <summary>The prefixes under which the file holds an <c>nn.LSTM</c> (<c>*weight_ih_l0</c>) or <c>nn.LSTMCell</c> (<c>*weight_ih</c>).</summary>
+    public static IReadOnlyList<(string Prefix, bool IsCell)> FindModules(SafetensorsFile file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        var found = new List<(string, bool)>();
+        foreach (SafetensorsTensorInfo t in file.Tensors)
+        {
+            foreach ((string suffix, bool isCell) in new[] { ("weight_ih_l0", false), ("weight_ih", true) })
+            {
+                if (!t.Name.EndsWith(suffix, StringComparison.Ordinal)) continue;
+                string p = t.Name[..^suffix.Length];
+                if (p.Length == 0 || p.EndsWith('.')) found.Add((p, isCell));
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>
+    /// The model's parameters under PyTorch's names, ready for <c>load_state_dict</c> after
+    /// <c>safetensors.torch.load_file</c>: an <c>nn.LSTM</c>'s, or with <paramref name="asCell"/> an
+    /// <c>nn.LSTMCell</c>'s (one layer, one direction, no projection), plus the head under <paramref name="headPrefix"/>.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The cell uses ONNX variants PyTorch does not have, or a cell export was asked of a model that is not one.</exception>
+    public static SafetensorsWriter Export(LstmWeights weights, string prefix = "", LinearHead? head = null, string headPrefix = "head.", bool asCell = false)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        LstmSpec spec = weights.Spec;
+        if (!spec.Cell.IsStandard)
+            throw new NotSupportedException("PyTorch's LSTM has no peepholes, clip, input_forget or other activations; this model uses them.");
+        if (asCell && (spec.NumLayers != 1 || spec.Bidirectional || spec.ProjectionSize != 0))
+            throw new NotSupportedException("nn.LSTMCell has one layer, one direction and no projection.");
+        var writer = new SafetensorsWriter();
+        AddParameters(writer, weights, TensorLookup.NormalizePrefix(prefix), asCell);
+        if (head is not null)
+        {
+            string h = TensorLookup.NormalizePrefix(headPrefix);
+            writer.Add(h + "weight", head.Weight, head.OutputSize, head.InputSize);
+            if (head.Bias.Length != 0) writer.Add(h + "bias", head.Bias, head.OutputSize);
+        }
+
+        return writer;
+    }
+
+    /// <summary>The parameter name of layer <paramref name="layer"/>, direction <paramref name="direction"/>, e.g. <c>weight_ih_l1_reverse</c>.</summary>
+    public static string ParameterName(string kind, int layer, int direction) =>
+        string.Create(CultureInfo.InvariantCulture, $"{kind}_l{layer}{(direction == 1 ? "_reverse" : "")}");
+
+    internal static void AddParameters(SafetensorsWriter writer, LstmWeights weights, string p, bool asCell)
+    {
+        LstmSpec spec = weights.Spec;
+        int gates = 4 * spec.HiddenSize;
+        for (int l = 0; l < spec.NumLayers; l++)
+        {
+            for (int d = 0; d < spec.Directions; d++)
+            {
+                LstmLayerWeights w = weights[l, d];
+                string Name(string kind) => p + (asCell ? kind : ParameterName(kind, l, d));
+                writer.Add(Name("weight_ih"), w.WeightIh, gates, spec.LayerInputSize(l));
+                writer.Add(Name("weight_hh"), w.WeightHh, gates, spec.OutputHiddenSize);
+                if (spec.Bias)
+                {
+                    writer.Add(Name("bias_ih"), w.BiasIh, gates);
+                    writer.Add(Name("bias_hh"), w.BiasHh, gates);
+                }
+
+                if (spec.ProjectionSize > 0) writer.Add(Name("weight_hr"), w.WeightHr, spec.ProjectionSize, spec.HiddenSize);
+            }
+        }
+    }
+
+    [GeneratedRegex(@"^(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l([0-9]{1,6})(_reverse)?$", RegexOptions.CultureInvariant)]
+    private static partial Regex LstmParameter();
+
+    private static ImportedLstm ImportLstm(TensorLookup lookup, string p)
+    {
+        string first = p + "weight_ih_l0";
+        lookup.Info(first);
+        int gates = lookup.Dim(p + "weight_hh_l0", 2, 0), hOut = lookup.Dim(p + "weight_hh_l0", 2, 1), input = lookup.Dim(first, 2, 1);
+        if (gates % 4 != 0)
+            throw new WeightMappingException($"'{p}weight_hh_l0' has {gates} rows; an LSTM has 4·hidden_size.");
+        int hidden = gates / 4;
+        int proj = lookup.Has(p + "weight_hr_l0") ? lookup.Dim(p + "weight_hr_l0", 2, 0) : 0;
+        bool bias = lookup.Has(p + "bias_ih_l0") || lookup.Has(p + "bias_hh_l0");
+        bool bidirectional = lookup.Has(p + "weight_ih_l0_reverse");
+
+        // Every LSTM-shaped name under the prefix must belong to the architecture the first layer implies.
+        int layers = 0;
+        var present = new List<string>();
+        foreach (SafetensorsTensorInfo t in lookup.File.Tensors)
+        {
+            if (!t.Name.StartsWith(p, StringComparison.Ordinal)) continue;
+            Match m = LstmParameter().Match(t.Name[p.Length..]);
+            if (!m.Success) continue;
+            present.Add(t.Name);
+            layers = Math.Max(layers, int.Parse(m.Groups[2].ValueSpan, CultureInfo.InvariantCulture) + 1);
+        }
+
+        LstmSpec spec = TensorLookup.Spec(() => new LstmSpec(input, hidden, layers, bidirectional, proj, bias));
+        var expected = new HashSet<string>(StringComparer.Ordinal);
+        for (int l = 0; l < layers; l++)
+        {
+            for (int d = 0; d < spec.Directions; d++)
+            {
+                foreach (string kind in Kinds(spec))
+                {
+                    string name = p + ParameterName(kind, l, d);
+                    expected.Add(name);
+                    if (!lookup.Has(name)) throw new WeightMappingException($"Missing '{name}' for a {Describe(spec)}.");
+                }
+            }
+        }
+
+        foreach (string name in present)
+        {
+            if (!expected.Contains(name))
+                throw new WeightMappingException($"'{SafetensorsFile.Printable(name)}' does not fit the {Describe(spec)} that '{first}' and its neighbours describe.");
+        }
+
+        var weights = new List<LstmLayerWeights>();
+        for (int l = 0; l < layers; l++)
+        {
+            for (int d = 0; d < spec.Directions; d++)
+            {
+                string Name(string kind) => p + ParameterName(kind, l, d);
+                weights.Add(new LstmLayerWeights
+                {
+                    WeightIh = lookup.Read(Name("weight_ih"), gates, spec.LayerInputSize(l)),
+                    WeightHh = lookup.Read(Name("weight_hh"), gates, spec.OutputHiddenSize),
+                    BiasIh = bias ? lookup.Read(Name("bias_ih"), gates) : [],
+                    BiasHh = bias ? lookup.Read(Name("bias_hh"), gates) : [],
+                    WeightHr = proj > 0 ? lookup.Read(Name("weight_hr"), proj, hidden) : [],
+                });
+            }
+        }
+
+        return new ImportedLstm { Weights = TensorLookup.Build(spec, weights), Description = $"PyTorch nn.LSTM at prefix '{p}': {Describe(spec)}" };
+    }
+
+    private static ImportedLstm ImportCell(TensorLookup lookup, string p)
+    {
+        int gates = lookup.Dim(p + "weight_ih", 2, 0), input = lookup.Dim(p + "weight_ih", 2, 1);
+        if (gates % 4 != 0)
+            throw new WeightMappingException($"'{p}weight_ih' has {gates} rows; an LSTMCell has 4·hidden_size.");
+        int hidden = gates / 4;
+        bool bias = lookup.Has(p + "bias_ih") || lookup.Has(p + "bias_hh");
+        LstmSpec spec = TensorLookup.Spec(() => new LstmSpec(input, hidden, bias: bias));
+        var w = new LstmLayerWeights
+        {
+            WeightIh = lookup.Read(p + "weight_ih", gates, input),
+            WeightHh = lookup.Read(p + "weight_hh", gates, hidden),
+            BiasIh = bias ? lookup.Read(p + "bias_ih", gates) : [],
+            BiasHh = bias ? lookup.Read(p + "bias_hh", gates) : [],
+        };
+        return new ImportedLstm
+        {
+            Weights = TensorLookup.Build(spec, [w]),
+            IsCell = true,
+            Description = $"PyTorch nn.LSTMCell at prefix '{p}': input {input}, hidden {hidden}{(bias ? "" : ", no bias")}",
+        };
+    }
+
+    internal static LinearHead ImportHead(TensorLookup lookup, string h, int inputSize)
+    {
+        int outputs = lookup.Dim(h + "weight", 2, 0);
+        float[] weight = lookup.Read(h + "weight", outputs, inputSize);
+        float[]? bias = lookup.Has(h + "bias") ? lookup.Read(h + "bias", outputs) : null;
+        return new LinearHead(inputSize, outputs, weight, bias);
+    }
+
+    private static IEnumerable<string> Kinds(LstmSpec spec)
+    {
+        yield return "weight_ih";
+        yield return "weight_hh";
+        if (spec.Bias)
+        {
+            yield return "bias_ih";
+            yield return "bias_hh";
+        }
+
+        if (spec.ProjectionSize > 0) yield return "weight_hr";
+    }
+
+    internal static string Describe(LstmSpec spec) => string.Create(CultureInfo.InvariantCulture,
+        $"{spec.NumLayers}-layer {(spec.Bidirectional ? "bidirectional " : "")}LSTM, input {spec.InputSize}, hidden {spec.HiddenSize}{(spec.ProjectionSize > 0 ? $", projection {spec.ProjectionSize}" : "")}{(spec.Bias ? "" : ", no bias")}");
+}

@@ -1,0 +1,113 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace LstmSimd.Training;
+
+/// <summary>One trainable tensor: its values and the gradient buffer of the same length that backward passes accumulate into.</summary>
+/// <param name="Name">A name for messages and files (PyTorch's, where one exists: <c>weight_ih_l0</c>).</param>
+/// <param name="Values">The parameter, updated in place by optimisers.</param>
+/// <param name="Gradients">∂loss/∂values, accumulated by backward passes and cleared by <see cref="ParameterSet.ZeroGradients"/>.</param>
+/// <param name="WeightDecay">Whether weight decay applies (by convention off for biases).</param>
+public sealed record Parameter(string Name, float[] Values, float[] Gradients, bool WeightDecay);
+
+/// <summary>
+/// The tensors one optimiser updates, registered once before training. Every per-step operation
+/// (<see cref="ZeroGradients"/>, <see cref="GradientNorm"/>, <see cref="ClipGradientNorm"/>) loops over
+/// the registered arrays and allocates nothing.
+/// </summary>
+public sealed class ParameterSet
+{
+    private readonly List<Parameter> _parameters = [];
+
+    /// <summary>The registered tensors, in registration order.</summary>
+    public IReadOnlyList<Parameter> Parameters => _parameters;
+
+    /// <summary>The number of scalar parameters.</summary>
+    public long Count { get; private set; }
+
+    /// <summary>Registers a tensor and its gradient buffer (same length). Empty tensors (a no-bias model's biases) are skipped.</summary>
+    public void Add(string name, float[] values, float[] gradients, bool weightDecay = true)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(values);
+        ArgumentNullException.ThrowIfNull(gradients);
+        if (values.Length != gradients.Length)
+            ThrowLengthMismatch(name, values.Length, gradients.Length);
+        if (values.Length == 0) return;
+        foreach (Parameter p in _parameters)
+        {
+            if (ReferenceEquals(p.Values, values))
+                throw new ArgumentException($"{name}: these values are already registered as {p.Name}.", nameof(values));
+        }
+
+        _parameters.Add(new Parameter(name, values, gradients, weightDecay));
+        Count += values.Length;
+    }
+
+    /// <summary>Registers every tensor of an LSTM with its gradients, under PyTorch's names; biases get no weight decay.</summary>
+    public void Add(LstmWeights weights, LstmWeights gradients, string prefix = "")
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(gradients);
+        if (weights.Spec != gradients.Spec)
+            throw new ArgumentException("The gradients must have the weights' spec.", nameof(gradients));
+        LstmSpec spec = weights.Spec;
+        for (int l = 0; l < spec.NumLayers; l++)
+        {
+            for (int d = 0; d < spec.Directions; d++)
+            {
+                string suffix = $"_l{l}{(d == 1 ? "_reverse" : "")}";
+                LstmLayerWeights w = weights[l, d], g = gradients[l, d];
+                Add(prefix + "weight_ih" + suffix, w.WeightIh, g.WeightIh);
+                Add(prefix + "weight_hh" + suffix, w.WeightHh, g.WeightHh);
+                Add(prefix + "bias_ih" + suffix, w.BiasIh, g.BiasIh, weightDecay: false);
+                Add(prefix + "bias_hh" + suffix, w.BiasHh, g.BiasHh, weightDecay: false);
+                Add(prefix + "weight_hr" + suffix, w.WeightHr, g.WeightHr);
+            }
+        }
+    }
+
+    /// <summary>Sets every gradient to zero (before accumulating the next step's).</summary>
+    public void ZeroGradients()
+    {
+        foreach (Parameter p in _parameters) p.Gradients.AsSpan().Clear();
+    }
+
+    /// <summary>The global L2 norm of all gradients, √(Σ g²), accumulated in double.</summary>
+    public double GradientNorm()
+    {
+        double sum = 0;
+        foreach (Parameter p in _parameters)
+        {
+            foreach (float g in p.Gradients) sum += (double)g * g;
+        }
+
+        return Math.Sqrt(sum);
+    }
+
+    /// <summary>
+    /// Clipping by global norm, as PyTorch's <c>clip_grad_norm_</c>: when the norm exceeds
+    /// <paramref name="maxNorm"/>, every gradient is scaled by maxNorm / (norm + 1e-6).
+    /// </summary>
+    /// <returns>The norm before clipping (NaN or ∞ when a gradient is; the gradients are then left unchanged).</returns>
+    public double ClipGradientNorm(double maxNorm)
+    {
+        if (!(maxNorm > 0)) throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "maxNorm must be positive.");
+        double norm = GradientNorm();
+        double scale = maxNorm / (norm + 1e-6);
+        if (scale < 1)
+        {
+            float s = (float)scale;
+            foreach (Parameter p in _parameters)
+            {
+                Span<float> g = p.Gradients;
+                for (int i = 0; i < g.Length; i++) g[i] *= s;
+            }
+        }
+
+        return norm;
+    }
+
+    [DoesNotReturn]
+    private static void ThrowLengthMismatch(string name, int values, int gradients) =>
+        throw new ArgumentException($"{name}: the gradient buffer has length {gradients}, the values {values}.", nameof(gradients));
+}

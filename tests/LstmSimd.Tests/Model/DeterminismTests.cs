@@ -1,0 +1,106 @@
+using LstmSimd.Tests.Support;
+using Xunit;
+
+namespace LstmSimd.Tests.Model;
+
+public class DeterminismTests
+{
+    private static readonly LstmCase Case = new(new LstmSpec(33, 65, 2, bidirectional: true, projectionSize: 17), Steps: 23, Batch: 5,
+        WithInitialState: true, WithLengths: true, SequenceLayout.BatchFirst, Seed: 11);
+
+    [Fact]
+    public void Rerunning_a_forward_gives_bitwise_identical_output()
+    {
+        LstmModel model = LstmModel.Create(Case.Weights);
+        (float[] first, float[] h1, float[] c1) = Case.RunFast(model);
+        (float[] second, float[] h2, float[] c2) = Case.RunFast(model);
+        Assert.Equal(Bits(first), Bits(second));
+        Assert.Equal(Bits(h1), Bits(h2));
+        Assert.Equal(Bits(c1), Bits(c2));
+    }
+
+    [Fact]
+    public void Two_threads_sharing_one_model_each_get_the_single_thread_answer_bitwise()
+    {
+        LstmModel model = LstmModel.Create(Case.Weights);
+        int[] expected = Bits(Case.RunFast(model).Output);
+        var results = new int[2][];
+        using var start = new Barrier(2);
+        Thread[] threads = [.. Enumerable.Range(0, 2).Select(i => new Thread(() =>
+        {
+            start.SignalAndWait();
+            float[] output = [];
+            for (int repeat = 0; repeat < 20; repeat++) output = Case.RunFast(model).Output;
+            results[i] = Bits(output);
+        }))];
+        foreach (Thread thread in threads) thread.Start();
+        foreach (Thread thread in threads) thread.Join();
+        Assert.Equal(expected, results[0]);
+        Assert.Equal(expected, results[1]);
+    }
+
+    [Fact]
+    public void A_model_does_not_see_later_changes_to_the_weight_arrays_it_was_built_from()
+    {
+        LstmWeights weights = Case.Weights.Clone();
+        LstmModel model = LstmModel.Create(weights);
+        float[] before = (Case with { }).RunFast(model).Output;
+        Array.Fill(weights[0, 0].WeightHh, 5f);
+        Assert.Equal(Bits(before), Bits(Case.RunFast(model).Output));
+    }
+
+    private static int[] Bits(float[] values) => [.. values.Select(BitConverter.SingleToInt32Bits)];
+}
+
+public class ThreadingTests
+{
+    public static TheoryData<int, bool> Configurations() => new() { { 2, false }, { 2, true }, { 3, false }, { 3, true } };
+
+    [Theory]
+    [MemberData(nameof(Configurations))]
+    public void Any_thread_count_gives_the_single_thread_answer_bitwise(int threads, bool bidirectional)
+    {
+        var testCase = new LstmCase(new LstmSpec(40, 100, 2, bidirectional, projectionSize: bidirectional ? 0 : 30), Steps: 9, Batch: 7,
+            WithInitialState: true, WithLengths: true, SequenceLayout.TimeMajor, Seed: threads);
+        float[] expected = testCase.RunFast(LstmModel.Create(testCase.Weights)).Output;
+        LstmModel threaded = LstmModel.Create(testCase.Weights, new LstmModelOptions { Threads = threads });
+        for (int repeat = 0; repeat < 3; repeat++)
+            Assert.Equal(expected, testCase.RunFast(threaded).Output);
+    }
+
+    [Fact]
+    public void Streaming_steps_on_several_threads_match_one_thread_bitwise()
+    {
+        var spec = new LstmSpec(24, 96, 2, projectionSize: 40);
+        LstmWeights weights = LstmWeights.CreateRandom(spec, 8);
+        using LstmSession single = LstmModel.Create(weights).CreateSession(3);
+        using LstmSession threaded = LstmModel.Create(weights, new LstmModelOptions { Threads = 2 }).CreateSession(3);
+        float[] x = LstmCase.Uniform(3 * 24, 1, 1), a = new float[3 * 40], b = new float[3 * 40];
+        for (int t = 0; t < 10; t++)
+        {
+            single.Step(x, 3, a);
+            threaded.Step(x, 3, b);
+            Assert.Equal(a, b);
+        }
+    }
+
+    [Fact]
+    public void A_warm_threaded_forward_allocates_zero_bytes_on_the_calling_thread()
+    {
+        var testCase = new LstmCase(new LstmSpec(32, 64, 2, bidirectional: true), Steps: 10, Batch: 4, WithInitialState: false, WithLengths: false, SequenceLayout.TimeMajor, Seed: 1);
+        using LstmSession session = LstmModel.Create(testCase.Weights, new LstmModelOptions { Threads = 2 }).CreateSession(4, 10);
+        float[] output = new float[testCase.OutputLength], input = testCase.Input;
+        session.Forward(input, 10, 4, output);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++) session.Forward(input, 10, 4, output);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void Thread_counts_outside_1_to_64_are_rejected()
+    {
+        LstmWeights weights = LstmWeights.CreateRandom(new LstmSpec(2, 3), 1);
+        Assert.ThrowsAny<ArgumentException>(() => LstmModel.Create(weights, new LstmModelOptions { Threads = 0 }));
+        Assert.ThrowsAny<ArgumentException>(() => LstmModel.Create(weights, new LstmModelOptions { Threads = 65 }));
+    }
+}

@@ -1,0 +1,55 @@
+using LstmSimd.Training;
+using Xunit;
+
+namespace LstmSimd.Tests.Training;
+
+public sealed class ParameterSetTests
+{
+    [Fact]
+    public void Clipping_scales_all_gradients_together_to_the_maximum_global_norm_and_reports_the_norm_before()
+    {
+        var set = new ParameterSet();
+        float[] a = [3f], b = [0f, 4f];
+        set.Add("a", [0f], a);
+        set.Add("b", [0f, 0f], b);
+        double norm = set.ClipGradientNorm(1.0);
+        Assert.Equal(5.0, norm, 6);
+        Assert.Equal(0.6, a[0], 5);
+        Assert.Equal(0.8, b[1], 5);
+        Assert.Equal(1.0, set.GradientNorm(), 5);
+    }
+
+    [Fact]
+    public void Clipping_leaves_gradients_below_the_maximum_norm_alone()
+    {
+        var set = new ParameterSet();
+        float[] g = [0.3f, -0.4f];
+        set.Add("g", new float[2], g);
+        Assert.Equal(0.5, set.ClipGradientNorm(1.0), 6);
+        Assert.Equal([0.3f, -0.4f], g);
+    }
+
+    [Fact]
+    public void An_lstm_registers_every_tensor_under_its_pytorch_name_and_biases_without_decay()
+    {
+        var spec = new LstmSpec(3, 4, numLayers: 2, bidirectional: true, projectionSize: 2);
+        var weights = LstmWeights.CreateRandom(spec, 1);
+        var set = new ParameterSet();
+        set.Add(weights, LstmWeights.CreateZero(spec));
+        Assert.Equal(20, set.Parameters.Count);
+        Assert.Contains(set.Parameters, p => p.Name == "weight_hr_l1_reverse" && p.WeightDecay);
+        Assert.Contains(set.Parameters, p => p.Name == "bias_ih_l0" && !p.WeightDecay);
+        long expected = 0;
+        for (int l = 0; l < 2; l++)
+            for (int d = 0; d < 2; d++)
+                expected += weights[l, d].WeightIh.Length + weights[l, d].WeightHh.Length + weights[l, d].BiasIh.Length + weights[l, d].BiasHh.Length + weights[l, d].WeightHr.Length;
+        Assert.Equal(expected, set.Count);
+    }
+
+    [Fact]
+    public void A_gradient_buffer_of_another_length_is_rejected()
+    {
+        var set = new ParameterSet();
+        Assert.Throws<ArgumentException>(() => set.Add("w", new float[3], new float[2]));
+    }
+}
