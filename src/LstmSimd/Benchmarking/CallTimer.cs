@@ -8,7 +8,7 @@ namespace LstmSimd.Benchmarking;
 /// <param name="MinMicroseconds">The fastest sample's time per call.</param>
 /// <param name="Samples">Timed samples.</param>
 /// <param name="CallsPerSample">Calls per sample, chosen so that one sample is long against the clock's resolution.</param>
-/// <param name="AllocatedBytesPerCall">Managed bytes the calling thread allocated per timed call, rounded up (any allocation shows as at least 1).</param>
+/// <param name="AllocatedBytesPerCall">Managed bytes allocated per timed call, rounded up (any allocation shows as at least 1): by the calling thread, or by every thread when measured so.</param>
 public readonly record struct CallTiming(double MedianMicroseconds, double MinMicroseconds, int Samples, long CallsPerSample, long AllocatedBytesPerCall);
 
 /// <summary>
@@ -33,9 +33,10 @@ public static class CallTimer
 
     /// <summary>Warms <paramref name="call"/> up, then times it for about <paramref name="budget"/> in total.</summary>
     /// <param name="call">One call of the code under test.</param>
+    /// <param name="allThreads">Count bytes allocated by every thread (a call that hands work to worker threads), not only by the calling one.</param>
     /// <param name="budget">Wall time for warm-up and samples together: warm-up takes at least a quarter (0.3 s at most), then
     /// runs on until the JIT has been quiet for 0.2 s, up to half the budget or 1 s, whichever is longer.</param>
-    public static CallTiming Measure(Action call, TimeSpan budget)
+    public static CallTiming Measure(Action call, TimeSpan budget, bool allThreads = false)
     {
         ArgumentNullException.ThrowIfNull(call);
         if (budget <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(budget), budget, "The budget must be positive.");
@@ -51,7 +52,7 @@ public static class CallTimer
         int samples = (int)Math.Clamp(measureSeconds / (callsPerSample * secondsPerCall), 3, MaxSamples);
 
         Span<double> perCall = stackalloc double[MaxSamples];
-        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        long allocatedBefore = AllocatedBytes(allThreads);
         long deadline = Stopwatch.GetTimestamp() + (long)(measureSeconds * Stopwatch.Frequency);
         int taken = 0;
         while (taken < samples)
@@ -63,7 +64,7 @@ public static class CallTimer
             if (taken >= 3 && end > deadline) break;
         }
 
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        long allocated = AllocatedBytes(allThreads) - allocatedBefore;
         long calls = taken * callsPerSample;
         Span<double> timed = perCall[..taken];
         timed.Sort();
@@ -71,16 +72,19 @@ public static class CallTimer
         return new CallTiming(median, timed[0], taken, callsPerSample, (allocated + calls - 1) / calls);
     }
 
-    /// <summary>Managed bytes the calling thread allocates per call over <paramref name="calls"/> calls (call it warm), rounded up.</summary>
-    public static long AllocatedBytesPerCall(Action call, int calls)
+    /// <summary>Managed bytes allocated per call over <paramref name="calls"/> calls (call it warm), rounded up: by the calling thread, or by every thread.</summary>
+    public static long AllocatedBytesPerCall(Action call, int calls, bool allThreads = false)
     {
         ArgumentNullException.ThrowIfNull(call);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(calls);
-        long before = GC.GetAllocatedBytesForCurrentThread();
+        long before = AllocatedBytes(allThreads);
         for (int i = 0; i < calls; i++) call();
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        long allocated = AllocatedBytes(allThreads) - before;
         return (allocated + calls - 1) / calls;
     }
+
+    // Every thread's count includes the runtime's own background threads, so it is only used when workers take part.
+    private static long AllocatedBytes(bool allThreads) => allThreads ? GC.GetTotalAllocatedBytes(precise: true) : GC.GetAllocatedBytesForCurrentThread();
 
     /// <summary>
     /// Runs chunks of about 10 ms for at least <paramref name="minSeconds"/>, then until no method has been compiled for

@@ -9,7 +9,8 @@ public static class WorkloadBench
         ArgumentNullException.ThrowIfNull(workload);
         ArgumentNullException.ThrowIfNull(options);
         using var runner = new WorkloadRunner(workload, options);
-        CallTiming timing = CallTimer.Measure(runner.Invoke, budget);
-        return new WorkloadResult(workload, Threads: 1, runner.KernelPath, timing, FmaPeak.For(runner.KernelPath));
+        int threads = runner.Model.Threads;
+        CallTiming timing = CallTimer.Measure(runner.Invoke, budget, allThreads: threads > 1);
+        return new WorkloadResult(workload, threads, runner.KernelPath, timing, FmaPeak.For(runner.KernelPath));
     }
 }

@@ -59,6 +59,6 @@ public sealed class WorkloadRunner : IDisposable
     /// </summary>
     public ReferenceResult InvokeReference() => ReferenceLstm.Forward(Weights, _input, Workload.Steps, Workload.Batch);
 
-    /// <inheritdoc/>
+    /// <summary>Stops the session's worker threads, if it has any.</summary>
     public void Dispose() => _session.Dispose();
 }

@@ -27,9 +27,7 @@ public class CallTimerTests
         Assert.InRange(CallTimer.AllocatedBytesPerCall(() => Sink[0] = new byte[100], 10), 100, 200);
     }
 
-    // Skipped until the lead applies the ShapeChecks patch from the perf report: LstmSession.Forward and Step format their
-    // shape strings eagerly on every call (272 B per Forward, 104 B per Step); with it this test passes.
-    [Theory(Skip = "ShapeChecks allocates its shape strings on every call: 272 B per Forward, 104 B per Step (fix proposed in the perf report)")]
+    [Theory]
     [InlineData("step-h64")]
     [InlineData("seq-h32")]
     [InlineData("seq-h64")]
@@ -38,5 +36,14 @@ public class CallTimerTests
         using var runner = new WorkloadRunner(StandardWorkload.Get(name));
         runner.Invoke();
         Assert.Equal(0, CallTimer.AllocatedBytesPerCall(runner.Invoke, 20));
+    }
+
+    [Fact]
+    public void A_warm_two_thread_workload_call_allocates_nothing_on_any_thread()
+    {
+        using var runner = new WorkloadRunner(StandardWorkload.Get("seq-h64"), new LstmModelOptions { Threads = 2 });
+        runner.Invoke();
+        Assert.Equal(2, runner.Model.Threads);
+        Assert.Equal(0, CallTimer.AllocatedBytesPerCall(runner.Invoke, 20, allThreads: true));
     }
 }
