@@ -37,13 +37,27 @@ public class CallTimerTests
         runner.Invoke();
         Assert.Equal(0, CallTimer.AllocatedBytesPerCall(runner.Invoke, 20));
     }
+}
 
+/// <summary>
+/// Counts every thread's allocations, so it runs alone, and takes the least of several tries: the test runner's and the
+/// runtime's own threads allocate now and then, while code that allocates per call would show in every try.
+/// </summary>
+[CollectionDefinition(nameof(WholeProcessAllocations), DisableParallelization = true)]
+public sealed class WholeProcessAllocations;
+
+[Collection(nameof(WholeProcessAllocations))]
+public class ThreadedCallTimerTests
+{
     [Fact]
     public void A_warm_two_thread_workload_call_allocates_nothing_on_any_thread()
     {
         using var runner = new WorkloadRunner(StandardWorkload.Get("seq-h64"), new LstmModelOptions { Threads = 2 });
         runner.Invoke();
         Assert.Equal(2, runner.Model.Threads);
-        Assert.Equal(0, CallTimer.AllocatedBytesPerCall(runner.Invoke, 20, allThreads: true));
+        long least = long.MaxValue;
+        for (int attempt = 0; attempt < 5 && least > 0; attempt++)
+            least = Math.Min(least, CallTimer.AllocatedBytesPerCall(runner.Invoke, 20, allThreads: true));
+        Assert.Equal(0, least);
     }
 }
