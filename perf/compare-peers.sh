@@ -38,6 +38,11 @@ for round in $(seq 1 "$rounds"); do
       alloc=$(sed -E 's/.*"allocated_bytes":([0-9]+).*/\1/' <<< "$ours")
       echo "$round $name lstmsimd median_us=$us isa=$isa allocated_bytes=$alloc"
     fi
+    # With more threads, our own one-thread time in the same round gives the scaling.
+    if (( threads > 1 )); then
+      one=$("$cli" bench --workload "$name" --threads 1 --seconds "$seconds" --json | tr -d ' \n')
+      echo "$round $name lstmsimd-1t median_us=$(sed -E 's/.*"median_us":([0-9.eE+-]+).*/\1/' <<< "$one")"
+    fi
     /usr/bin/python3 "$peers/make_onnx_lstm.py" "$3" "$4" "$work/m_$3_$4.onnx"
     echo "$round $name $(node "$peers/ort_lstm.js" "$work/m_$3_$4.onnx" "$@" $reps "$threads")"
     echo "$round $name $("$work/onednn_lstm" "$@" $reps)"

@@ -66,6 +66,12 @@ def main():
         spread = f" ({min(per_round):.2f}–{max(per_round):.2f})" if len(per_round) > 1 else ""
         print(f"| {workload} | {fmt(best['lstmsimd'])} | {gflops:.1f} | {' | '.join(cells)} | **{ratio:.2f}**{spread} | "
               f"{'≤ ' + format(target, '.2f') if target else '—'} | {verdict} |")
+    scaling = [(w, min(runs[w]["lstmsimd-1t"].values()) / min(runs[w]["lstmsimd"].values()))
+               for w in FLOP if w in runs and "lstmsimd-1t" in runs[w] and "lstmsimd" in runs[w]]
+    if scaling:
+        print()
+        print(f"LstmSimd speed-up over its own one-thread time in the same run (target ≥ 1.8×): "
+              + ", ".join(f"{w} {s:.2f}×" for w, s in scaling))
     print()
     print(f"LstmSimd ISA path: {', '.join(sorted(set(isa.values())))}; bytes allocated per call: "
           + ", ".join(f"{w} {a}" for w, a in alloc.items()))
