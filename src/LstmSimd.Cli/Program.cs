@@ -7,6 +7,11 @@ var root = new RootCommand("lstmsimd: fast, allocation-free LSTM inference and t
 {
     InfoCommand.Create(),
     VerifyCommand.Create(),
+    RunCommand.Create(),
+    InspectCommand.Create(),
+    ExperimentCommand.Create(),
     BenchCommand.Create(),
 };
-return root.Parse(args).Invoke();
+ParseResult parsed = root.Parse(args);
+int exitCode = parsed.Invoke();
+return parsed.Errors.Count > 0 ? 2 : exitCode;

@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 
 namespace LstmSimd.Kernels;
 
@@ -31,6 +33,12 @@ internal ref struct CellStepArgs
 
     /// <summary>Per row: 1 to compute, 0 to leave its c and h untouched (a finished sequence). Empty: all rows.</summary>
     public ReadOnlySpan<byte> Active;
+
+    /// <summary>
+    /// Training: also overwrite each row's pre-activations at <see cref="Init"/> (which must then be per-row, not a
+    /// shared bias) with the activated gates i, f, g, o that the backward pass needs.
+    /// </summary>
+    public bool KeepGates;
 }
 
 /// <summary>
@@ -39,9 +47,9 @@ internal ref struct CellStepArgs
 /// GEMM and the projection GEMM. Written once, generic over <see cref="ISimdVector{TSelf}"/>.
 /// </summary>
 /// <remarks>
-/// Register blocking: three batch rows × four gates (12 accumulators, plus one weight and three broadcasts
-/// = 16 registers on AVX2) when there are rows to share each weight load; a single row (batch 1, bound by
-/// how fast weights stream) splits k over two accumulator sets instead, so eight FMA chains hide the latency.
+/// Register blocking: a tile of batch rows × four gates (see <c>TileRows</c>: 4 rows where there are 32 vector
+/// registers, 3 where there are 16) shares each weight load; a single row (batch 1, bound by how fast weights
+/// stream) splits k over two accumulator sets instead, so eight FMA chains hide the latency.
 /// </remarks>
 internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
 {
@@ -59,15 +67,19 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
             ref float panelH = ref Unsafe.Add(ref a.PanelH, (nint)block * a.DepthH * gateStride);
             int gateOffset = block * gateStride, unitOffset = block * width;
             int row = 0;
-            for (; row + 3 <= a.Rows; row += 3)
+            for (; row + TileRows <= a.Rows; row += TileRows)
             {
-                if (a.Active.IsEmpty || (a.Active[row] & a.Active[row + 1] & a.Active[row + 2]) != 0)
+                if (a.Active.IsEmpty || AllActive(a.Active.Slice(row, TileRows)))
                 {
-                    StepThreeRows(a, row, gateOffset, unitOffset, ref panelX, ref panelH);
+                    RunTile(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset), a.InitRowStride,
+                        ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.XRowStride, a.DepthX,
+                        ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.HRowStride, a.DepthH,
+                        fuseCell: true, ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset), a.CRowStride,
+                        ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset), a.HOutRowStride, a.KeepGates);
                     continue;
                 }
 
-                for (int r = row; r < row + 3; r++)
+                for (int r = row; r < row + TileRows; r++)
                 {
                     if (a.Active[r] != 0) StepOneRow(a, r, gateOffset, unitOffset, ref panelX, ref panelH);
                 }
@@ -95,21 +107,18 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
             int gateOffset = block * gateStride;
             ref float blockBias = ref Unsafe.Add(ref bias, gateOffset);
             int row = 0;
-            for (; row + 3 <= rows; row += 3)
+            for (; row + TileRows <= rows; row += TileRows)
             {
                 ref float out0 = ref Unsafe.Add(ref destination, (nint)row * gxStride + gateOffset);
-                AccumulateThreeRows(ref blockBias, 0, ref weights, ref Unsafe.Add(ref source, (nint)row * depth), depth, depth, ref weights, ref source, 0, 0,
-                    out TVec i0, out TVec f0, out TVec g0, out TVec o0, out TVec i1, out TVec f1, out TVec g1, out TVec o1, out TVec i2, out TVec f2, out TVec g2, out TVec o2);
-                StoreGates(i0, f0, g0, o0, ref out0);
-                StoreGates(i1, f1, g1, o1, ref Unsafe.Add(ref out0, gxStride));
-                StoreGates(i2, f2, g2, o2, ref Unsafe.Add(ref out0, 2 * gxStride));
+                RunTile(ref blockBias, 0, ref weights, ref Unsafe.Add(ref source, (nint)row * depth), depth, depth, ref weights, ref source, 0, 0,
+                    fuseCell: false, ref out0, gxStride, ref out0, 0, keepGates: false);
             }
 
             for (; row < rows; row++)
             {
-                AccumulateOneRow(ref blockBias, ref weights, ref Unsafe.Add(ref source, (nint)row * depth), depth, ref weights, ref source, 0,
-                    out TVec i, out TVec f, out TVec g, out TVec o);
-                StoreGates(i, f, g, o, ref Unsafe.Add(ref destination, (nint)row * gxStride + gateOffset));
+                ref float out0 = ref Unsafe.Add(ref destination, (nint)row * gxStride + gateOffset);
+                RunRow(ref blockBias, ref weights, ref Unsafe.Add(ref source, (nint)row * depth), depth, ref weights, ref source, 0,
+                    fuseCell: false, ref out0, ref out0, keepGates: false);
             }
         }
     }
@@ -145,37 +154,23 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StepOneRow(scoped in CellStepArgs a, int row, int gateOffset, int unitOffset, ref float panelX, ref float panelH)
-    {
-        AccumulateOneRow(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset),
+    private static void StepOneRow(scoped in CellStepArgs a, int row, int gateOffset, int unitOffset, ref float panelX, ref float panelH) =>
+        RunRow(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset),
             ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.DepthX,
             ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.DepthH,
-            out TVec i, out TVec f, out TVec g, out TVec o);
-        UpdateCell(i, f, g, o, ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset), ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StepThreeRows(scoped in CellStepArgs a, int row, int gateOffset, int unitOffset, ref float panelX, ref float panelH)
-    {
-        AccumulateThreeRows(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset), a.InitRowStride,
-            ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.XRowStride, a.DepthX,
-            ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.HRowStride, a.DepthH,
-            out TVec i0, out TVec f0, out TVec g0, out TVec o0, out TVec i1, out TVec f1, out TVec g1, out TVec o1, out TVec i2, out TVec f2, out TVec g2, out TVec o2);
-        ref float c = ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset);
-        ref float hOut = ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset);
-        UpdateCell(i0, f0, g0, o0, ref c, ref hOut);
-        UpdateCell(i1, f1, g1, o1, ref Unsafe.Add(ref c, a.CRowStride), ref Unsafe.Add(ref hOut, a.HOutRowStride));
-        UpdateCell(i2, f2, g2, o2, ref Unsafe.Add(ref c, 2 * a.CRowStride), ref Unsafe.Add(ref hOut, 2 * a.HOutRowStride));
-    }
+            fuseCell: true, ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset), ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset), a.KeepGates);
 
     /// <summary>
-    /// One row's four gate pre-activations for one block: init + x·panelX + h·panelH (either depth may be 0).
-    /// The accumulators are this method's own locals (never passed by reference, which would pin them to the
-    /// stack), and even and odd k go to separate sets so that eight FMA chains are in flight.
+    /// One row for one block: init + x·panelX + h·panelH (either depth may be 0), then the fused cell update
+    /// (into c and hOut) or a plain store of the pre-activations (into <paramref name="c"/>). The accumulators are
+    /// this method's own locals (never passed by reference, which would pin them to the stack), and even and odd k
+    /// go to separate sets so that eight FMA chains are in flight. Not inlined (the JIT's inline budget runs out on
+    /// kernels this size and would leave callees as tier-0 code); compiled fully optimised from the first call.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AccumulateOneRow(ref float init, ref float panelX, ref float x, int depthX, ref float panelH, ref float h, int depthH,
-        out TVec i, out TVec f, out TVec g, out TVec o)
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void RunRow(ref float init, ref float panelX, ref float x, int depthX, ref float panelH, ref float h, int depthH,
+        bool fuseCell, ref float c, ref float hOut, bool keepGates)
     {
         int width = TVec.Count, gateStride = Gates * width;
         TVec i0 = TVec.Load(in init), f0 = TVec.Load(in Unsafe.Add(ref init, width)), g0 = TVec.Load(in Unsafe.Add(ref init, 2 * width)), o0 = TVec.Load(in Unsafe.Add(ref init, 3 * width));
@@ -211,25 +206,47 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
             }
         }
 
-        i = i0 + i1;
-        f = f0 + f1;
-        g = g0 + g1;
-        o = o0 + o1;
+        Finish(fuseCell, i0 + i1, f0 + f1, g0 + g1, o0 + o1, ref c, ref hOut, keepGates, ref init);
     }
 
-    /// <summary>Three rows' gate pre-activations for one block: each weight vector is loaded once and used three times.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AccumulateThreeRows(ref float init, int initStride,
+    /// <summary>
+    /// Rows per register tile: each weight vector loaded is used by this many rows. 4 rows × 4 gates need
+    /// 16 accumulators + 4 broadcasts + 1 weight = 21 vector registers, which AVX-512 (32 registers at every
+    /// width) and Arm64 (32) have; x64 without AVX-512 has 16, so it takes 3 rows (16 registers exactly).
+    /// A JIT-time constant: the code for the unused fourth row is removed.
+    /// </summary>
+    internal static int TileRows => Avx512F.IsSupported || AdvSimd.Arm64.IsSupported ? 4 : 3;
+
+    /// <summary>
+    /// One tile of <see cref="TileRows"/> rows for one block: init + x·panelX + h·panelH (either depth may be 0),
+    /// then either the fused cell update (c and h rows) or a plain store of the pre-activations (gx rows, in
+    /// <paramref name="c"/> with <paramref name="cStride"/>). The accumulators stay this method's own locals.
+    /// </summary>
+    // Too large for the JIT to inline into its callers; compiled fully optimised from the first call instead
+    // (otherwise it would start as tier-0 code). One call per tile and block is noise beside its k loop.
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void RunTile(ref float init, int initStride,
         ref float panelX, ref float x, int xStride, int depthX, ref float panelH, ref float h, int hStride, int depthH,
-        out TVec i0, out TVec f0, out TVec g0, out TVec o0, out TVec i1, out TVec f1, out TVec g1, out TVec o1,
-        out TVec i2, out TVec f2, out TVec g2, out TVec o2)
+        bool fuseCell, ref float c, int cStride, ref float hOut, int hOutStride, bool keepGates)
     {
         int width = TVec.Count, gateStride = Gates * width;
+        bool four = TileRows == 4;
         ref float init1 = ref Unsafe.Add(ref init, initStride);
         ref float init2 = ref Unsafe.Add(ref init1, initStride);
+        ref float init3 = ref Unsafe.Add(ref init2, four ? initStride : 0);
         TVec ai0 = TVec.Load(in init), af0 = TVec.Load(in Unsafe.Add(ref init, width)), ag0 = TVec.Load(in Unsafe.Add(ref init, 2 * width)), ao0 = TVec.Load(in Unsafe.Add(ref init, 3 * width));
         TVec ai1 = TVec.Load(in init1), af1 = TVec.Load(in Unsafe.Add(ref init1, width)), ag1 = TVec.Load(in Unsafe.Add(ref init1, 2 * width)), ao1 = TVec.Load(in Unsafe.Add(ref init1, 3 * width));
         TVec ai2 = TVec.Load(in init2), af2 = TVec.Load(in Unsafe.Add(ref init2, width)), ag2 = TVec.Load(in Unsafe.Add(ref init2, 2 * width)), ao2 = TVec.Load(in Unsafe.Add(ref init2, 3 * width));
+        TVec ai3 = TVec.Zero, af3 = TVec.Zero, ag3 = TVec.Zero, ao3 = TVec.Zero;
+        if (four)
+        {
+            ai3 = TVec.Load(in init3);
+            af3 = TVec.Load(in Unsafe.Add(ref init3, width));
+            ag3 = TVec.Load(in Unsafe.Add(ref init3, 2 * width));
+            ao3 = TVec.Load(in Unsafe.Add(ref init3, 3 * width));
+        }
+
         for (int part = 0; part < 2; part++)
         {
             ref float panel = ref part == 0 ? ref panelX : ref panelH;
@@ -238,41 +255,108 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
             int depth = part == 0 ? depthX : depthH;
             ref float source1 = ref Unsafe.Add(ref source0, stride);
             ref float source2 = ref Unsafe.Add(ref source1, stride);
+            ref float source3 = ref Unsafe.Add(ref source2, four ? stride : 0);
             for (int k = 0; k < depth; k++)
             {
                 ref float w = ref Unsafe.Add(ref panel, (nint)k * gateStride);
                 TVec s0 = TVec.Create(Unsafe.Add(ref source0, k)), s1 = TVec.Create(Unsafe.Add(ref source1, k)), s2 = TVec.Create(Unsafe.Add(ref source2, k));
+                TVec s3 = four ? TVec.Create(Unsafe.Add(ref source3, k)) : TVec.Zero;
                 TVec wv = TVec.Load(in w);
                 ai0 = TVec.MultiplyAdd(wv, s0, ai0);
                 ai1 = TVec.MultiplyAdd(wv, s1, ai1);
                 ai2 = TVec.MultiplyAdd(wv, s2, ai2);
+                if (four) ai3 = TVec.MultiplyAdd(wv, s3, ai3);
                 wv = TVec.Load(in Unsafe.Add(ref w, width));
                 af0 = TVec.MultiplyAdd(wv, s0, af0);
                 af1 = TVec.MultiplyAdd(wv, s1, af1);
                 af2 = TVec.MultiplyAdd(wv, s2, af2);
+                if (four) af3 = TVec.MultiplyAdd(wv, s3, af3);
                 wv = TVec.Load(in Unsafe.Add(ref w, 2 * width));
                 ag0 = TVec.MultiplyAdd(wv, s0, ag0);
                 ag1 = TVec.MultiplyAdd(wv, s1, ag1);
                 ag2 = TVec.MultiplyAdd(wv, s2, ag2);
+                if (four) ag3 = TVec.MultiplyAdd(wv, s3, ag3);
                 wv = TVec.Load(in Unsafe.Add(ref w, 3 * width));
                 ao0 = TVec.MultiplyAdd(wv, s0, ao0);
                 ao1 = TVec.MultiplyAdd(wv, s1, ao1);
                 ao2 = TVec.MultiplyAdd(wv, s2, ao2);
+                if (four) ao3 = TVec.MultiplyAdd(wv, s3, ao3);
             }
         }
 
-        (i0, f0, g0, o0) = (ai0, af0, ag0, ao0);
-        (i1, f1, g1, o1) = (ai1, af1, ag1, ao1);
-        (i2, f2, g2, o2) = (ai2, af2, ag2, ao2);
+        if (!fuseCell)
+        {
+            StoreGates(ai0, af0, ag0, ao0, ref c);
+            StoreGates(ai1, af1, ag1, ao1, ref Unsafe.Add(ref c, cStride));
+            StoreGates(ai2, af2, ag2, ao2, ref Unsafe.Add(ref c, 2 * cStride));
+            if (four) StoreGates(ai3, af3, ag3, ao3, ref Unsafe.Add(ref c, 3 * cStride));
+            return;
+        }
+
+        // The pre-activations go through a small stack tile (L1) to the epilogue, which is its own method: inlining
+        // four copies of σ and tanh here would exhaust the JIT's inline budget for the whole kernel.
+        Span<float> tile = stackalloc float[4 * Gates * TVec.Count];
+        ref float pre = ref MemoryMarshal.GetReference(tile);
+        StoreGates(ai0, af0, ag0, ao0, ref pre);
+        StoreGates(ai1, af1, ag1, ao1, ref Unsafe.Add(ref pre, gateStride));
+        StoreGates(ai2, af2, ag2, ao2, ref Unsafe.Add(ref pre, 2 * gateStride));
+        if (four) StoreGates(ai3, af3, ag3, ao3, ref Unsafe.Add(ref pre, 3 * gateStride));
+        CellEpilogue(ref pre, TileRows, ref c, cStride, ref hOut, hOutStride, keepGates, ref init, initStride);
     }
 
-    /// <summary>The fused epilogue: i, f, o = σ(·), g = tanh(·), c = f·c + i·g, h = o·tanh(c), all in registers.</summary>
+    /// <summary>The one-row version of <see cref="RunTile"/>'s ending: store the pre-activations, or run the cell epilogue.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void UpdateCell(TVec i, TVec f, TVec g, TVec o, ref float c, ref float h)
+    private static void Finish(bool fuseCell, TVec i, TVec f, TVec g, TVec o, ref float c, ref float hOut, bool keepGates, ref float init)
     {
-        TVec cNew = TVec.MultiplyAdd(Activations.Sigmoid(f), TVec.Load(in c), Activations.Sigmoid(i) * Activations.Tanh(g));
+        if (!fuseCell)
+        {
+            StoreGates(i, f, g, o, ref c);
+            return;
+        }
+
+        Span<float> tile = stackalloc float[Gates * TVec.Count];
+        ref float pre = ref MemoryMarshal.GetReference(tile);
+        StoreGates(i, f, g, o, ref pre);
+        CellEpilogue(ref pre, 1, ref c, 0, ref hOut, 0, keepGates, ref init, 0);
+    }
+
+    /// <summary>
+    /// The cell update for <paramref name="rows"/> rows of one block, from their pre-activations (rows × 4 gates × width);
+    /// with <paramref name="keepGates"/>, the activated gates are also stored at <paramref name="gatesOut"/> (training).
+    /// </summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void CellEpilogue(ref float pre, int rows, ref float c, int cStride, ref float hOut, int hOutStride,
+        bool keepGates, ref float gatesOut, int gatesOutStride)
+    {
+        int width = TVec.Count;
+        for (int r = 0; r < rows; r++)
+        {
+            ref float gates = ref Unsafe.Add(ref pre, r * Gates * width);
+            TVec i = Activations.Sigmoid(TVec.Load(in gates)), f = Activations.Sigmoid(TVec.Load(in Unsafe.Add(ref gates, width)));
+            TVec g = Activations.Tanh(TVec.Load(in Unsafe.Add(ref gates, 2 * width))), o = Activations.Sigmoid(TVec.Load(in Unsafe.Add(ref gates, 3 * width)));
+            if (keepGates) StoreGates(i, f, g, o, ref Unsafe.Add(ref gatesOut, r * gatesOutStride));
+            UpdateActivatedCell(i, f, g, o, ref Unsafe.Add(ref c, r * cStride), ref Unsafe.Add(ref hOut, r * hOutStride));
+        }
+    }
+
+    private static bool AllActive(ReadOnlySpan<byte> rows)
+    {
+        foreach (byte row in rows)
+        {
+            if (row == 0) return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>The cell update from activated gates: c = f·c + i·g, h = o·tanh(c), in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void UpdateActivatedCell(TVec i, TVec f, TVec g, TVec o, ref float c, ref float h)
+    {
+        TVec cNew = TVec.MultiplyAdd(f, TVec.Load(in c), i * g);
         TVec.Store(cNew, ref c);
-        TVec.Store(Activations.Sigmoid(o) * Activations.Tanh(cNew), ref h);
+        TVec.Store(o * Activations.Tanh(cNew), ref h);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

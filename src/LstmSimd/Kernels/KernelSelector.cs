@@ -71,10 +71,15 @@ internal abstract class KernelSet(KernelPath path, int width)
     public abstract void InputProjection(PackedPanel panel, ReadOnlySpan<float> packedBias, ReadOnlySpan<float> x, int rows, Span<float> gx, int blockStart, int blockEnd);
 
     public abstract void Project(PackedPanel panel, ref float h, int hRowStride, ref float y, int yRowStride, int rows, ReadOnlySpan<byte> active, int blockStart, int blockEnd);
+
+    /// <summary>The training kernels (forward step keeping gates, backward cell, GEMM) of the same width.</summary>
+    public abstract TrainingKernelSet Training { get; }
 }
 
 internal sealed class KernelSet<TVec>(KernelPath path) : KernelSet(path, TVec.Count) where TVec : struct, ISimdVector<TVec>
 {
+    public override TrainingKernelSet Training { get; } = new TrainingKernelSet<TVec>();
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Step(scoped in CellStepArgs args) => CellKernels<TVec>.Step(args);
 

@@ -39,8 +39,17 @@ internal sealed class PackedPanel
     public static PackedPanel Pack(ReadOnlySpan<float> weight, int gates, int units, int depth, int width)
     {
         int blocks = (units + width - 1) / width;
-        var data = new float[(long)blocks * depth * gates * width];
-        for (int block = 0; block < blocks; block++)
+        var panel = new PackedPanel(new float[(long)blocks * depth * gates * width], gates, units, depth, width);
+        panel.Repack(weight);
+        return panel;
+    }
+
+    /// <summary>Overwrites the panel with <paramref name="weight"/> (same shape as packed): training updates weights in place, without allocating.</summary>
+    public void Repack(ReadOnlySpan<float> weight)
+    {
+        float[] data = Data;
+        int gates = Gates, units = Units, depth = Depth, width = Width;
+        for (int block = 0; block < Blocks; block++)
         {
             for (int k = 0; k < depth; k++)
             {
@@ -50,26 +59,29 @@ internal sealed class PackedPanel
                     for (int lane = 0; lane < width; lane++)
                     {
                         int unit = block * width + lane;
-                        if (unit < units) data[packed + lane] = weight[(gate * units + unit) * depth + k];
+                        data[packed + lane] = unit < units ? weight[(gate * units + unit) * depth + k] : 0f;
                     }
                 }
             }
         }
-
-        return new PackedPanel(data, gates, units, depth, width);
     }
 
     /// <summary>Packs per-gate vectors (<c>[gates·units]</c>, gate-major, e.g. b_ih + b_hh) into the panel's row order: block, gate, lane.</summary>
     public static float[] PackRow(ReadOnlySpan<float> values, int gates, int units, int width)
     {
-        int blocks = (units + width - 1) / width;
-        var row = new float[blocks * gates * width];
+        var row = new float[(units + width - 1) / width * gates * width];
+        PackRow(values, gates, units, width, row);
+        return row;
+    }
+
+    /// <summary><see cref="PackRow(ReadOnlySpan{float}, int, int, int)"/> into an existing row (padding lanes become 0); empty values give zeros.</summary>
+    public static void PackRow(ReadOnlySpan<float> values, int gates, int units, int width, Span<float> row)
+    {
+        row.Clear();
         for (int gate = 0; gate < gates; gate++)
         {
             for (int unit = 0; unit < units && !values.IsEmpty; unit++)
                 row[((unit / width) * gates + gate) * width + unit % width] = values[gate * units + unit];
         }
-
-        return row;
     }
 }

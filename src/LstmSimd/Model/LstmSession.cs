@@ -93,7 +93,9 @@ public sealed unsafe class LstmSession : IDisposable
         if (layout is not (SequenceLayout.TimeMajor or SequenceLayout.BatchFirst))
             throw new ArgumentOutOfRangeException(nameof(layout), layout, "Unknown sequence layout.");
 
+        // Everything a layer reads or writes stays pinned for the whole call: a layer's output buffer is the next layer's input.
         fixed (float* pInput = input, pOutput = output, pHn = hN, pCn = cN, pH0 = h0, pC0 = c0)
+        fixed (float* pBuffer0 = _layerOutputs[0], pBuffer1 = _layerOutputs[1])
         fixed (int* pLengths = lengths)
         {
             _call = new ForwardCall
@@ -113,22 +115,19 @@ public sealed unsafe class LstmSession : IDisposable
             for (int layer = 0; layer < _spec.NumLayers; layer++)
             {
                 bool top = layer == _spec.NumLayers - 1;
-                fixed (float* pBuffer = _layerOutputs[layer % 2])
+                _call.Layer = layer;
+                _call.LayerOutput = top ? pOutput : layer % 2 == 0 ? pBuffer0 : pBuffer1;
+                if (ConcurrentDirections)
                 {
-                    _call.Layer = layer;
-                    _call.LayerOutput = top ? pOutput : pBuffer;
-                    if (ConcurrentDirections)
-                    {
-                        _teamWork.Begin(Phase.Directions, 2);
-                        _team.Run(_teamWork);
-                    }
-                    else
-                    {
-                        for (int d = 0; d < dirs; d++) RunDirection(d, _scratch[0], split: true);
-                    }
-
-                    _call.LayerInput = _call.LayerOutput;
+                    _teamWork.Begin(Phase.Directions, 2);
+                    _team.Run(_teamWork);
                 }
+                else
+                {
+                    for (int d = 0; d < dirs; d++) RunDirection(d, _scratch[0], split: true);
+                }
+
+                _call.LayerInput = _call.LayerOutput;
             }
 
             _call = default;

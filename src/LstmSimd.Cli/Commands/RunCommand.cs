@@ -1,0 +1,153 @@
+using System.CommandLine;
+using LstmSimd.IO;
+using LstmSimd.Reference;
+
+namespace LstmSimd.Cli.Commands;
+
+/// <summary>
+/// <c>lstmsimd run</c>: runs a model file (LstmSimd, PyTorch state_dict or ONNX) over the tensors of a
+/// safetensors input file and writes output, h_n and c_n in PyTorch's shapes. The fast path runs
+/// PyTorch's standard cell; ONNX cell variants run on the double-precision reference.
+/// </summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<FileInfo>("--model") { Description = "Model: an LstmSimd or PyTorch .safetensors file, or an .onnx file with one LSTM node.", Required = true };
+        var prefix = new Option<string?>("--prefix") { Description = "PyTorch parameter prefix, e.g. 'lstm.' (default: found automatically)." };
+        var head = new Option<string?>("--head") { Description = "Prefix of an nn.Linear head to apply after the LSTM, e.g. 'fc.'; its result is written as 'head_output'." };
+        var input = new Option<FileInfo>("--input") { Description = "Input .safetensors: 'input' [T,B,I] (or [B,T,I] with --batch-first; [B,I] for an LSTMCell), optional 'h0', 'c0', 'lengths' (I64 or I32).", Required = true };
+        var batchFirst = new Option<bool>("--batch-first") { Description = "'input' is [B,T,I] and 'output' will be [B,T,D·H_out]." };
+        var output = new Option<FileInfo>("--output") { Description = "Output .safetensors to write: 'output', 'h_n', 'c_n' (F32).", Required = true };
+        var command = new Command("run", "Run a model file over the sequences in a safetensors file.") { model, prefix, head, input, batchFirst, output };
+        command.SetAction(result =>
+        {
+            try
+            {
+                string message = Run(result.GetValue(model)!.FullName, result.GetValue(prefix), result.GetValue(head), result.GetValue(input)!.FullName,
+                    result.GetValue(batchFirst), result.GetValue(output)!.FullName);
+                Console.WriteLine(message);
+                return 0;
+            }
+            catch (Exception e) when (IsBadInput(e))
+            {
+                Console.Error.WriteLine($"lstmsimd run: {e.Message}");
+                return 2;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>Exceptions that mean "bad input", reported as one line and exit code 2; anything else is a bug and propagates.</summary>
+    internal static bool IsBadInput(Exception e) =>
+        e is ModelFormatException or IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException;
+
+    internal static ImportedLstm LoadModel(string path, string? prefix, string? head)
+    {
+        if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+        {
+            if (prefix is not null || head is not null) throw new ArgumentException("--prefix and --head apply to safetensors models, not ONNX.");
+            OnnxModel onnx = OnnxModel.Load(path);
+            if (onnx.LstmNodes.Count != 1)
+                throw new NotSupportedException($"The ONNX model holds {onnx.LstmNodes.Count} LSTM nodes; 'run' takes a model with exactly one.");
+            return onnx.LstmNodes[0].Model;
+        }
+
+        using SafetensorsFile file = SafetensorsFile.Open(path);
+        if (LstmModelFile.IsModelFile(file))
+        {
+            if (prefix is not null || head is not null) throw new ArgumentException("--prefix and --head apply to PyTorch state_dicts; this is an LstmSimd model file.");
+            return LstmModelFile.Load(file);
+        }
+
+        return PyTorchStateDict.Import(file, prefix, head);
+    }
+
+    private static string Run(string modelPath, string? prefix, string? headPrefix, string inputPath, bool batchFirst, string outputPath)
+    {
+        ImportedLstm model = LoadModel(modelPath, prefix, headPrefix);
+        LstmSpec spec = model.Weights.Spec;
+        SequenceLayout layout = batchFirst || model.Layout == SequenceLayout.BatchFirst ? SequenceLayout.BatchFirst : SequenceLayout.TimeMajor;
+        using SafetensorsFile data = SafetensorsFile.Open(inputPath);
+        SafetensorsTensorInfo x = data.TryGetTensor("input", out SafetensorsTensorInfo? xi) ? xi : throw new ArgumentException($"'{inputPath}' holds no tensor named 'input'.");
+        int steps, batch;
+        if (model.IsCell)
+        {
+            if (x.Shape.Count != 2) throw new ArgumentException($"An LSTMCell takes 'input' [B, I]; got {x.ShapeText}.");
+            (steps, batch) = (1, Dim(x, 0));
+        }
+        else
+        {
+            if (x.Shape.Count != 3) throw new ArgumentException($"'input' must be [T, B, I] (or [B, T, I] batch-first); got {x.ShapeText}.");
+            (steps, batch) = layout == SequenceLayout.TimeMajor ? (Dim(x, 0), Dim(x, 1)) : (Dim(x, 1), Dim(x, 0));
+        }
+
+        if (x.Shape[^1] != spec.InputSize) throw new ArgumentException($"'input' has {x.Shape[^1]} features; the model takes {spec.InputSize}.");
+        if (batch == 0) throw new ArgumentException("'input' holds an empty batch.");
+        int ld = spec.NumLayers * spec.Directions;
+        long[] hShape = model.IsCell ? [batch, spec.OutputHiddenSize] : [ld, batch, spec.OutputHiddenSize];
+        long[] cShape = model.IsCell ? [batch, spec.HiddenSize] : [ld, batch, spec.HiddenSize];
+        float[] h0 = Optional(data, "h0", hShape) ?? model.InitialHidden;
+        float[] c0 = Optional(data, "c0", cShape) ?? model.InitialCell;
+        int[] lengths = model.SequenceLengths;
+        if (data.TryGetTensor("lengths", out SafetensorsTensorInfo? li))
+        {
+            if (!li.HasShape(batch)) throw new ArgumentException($"'lengths' has shape {li.ShapeText}; expected [{batch}].");
+            lengths = [.. data.ReadInt64s("lengths").Select(v => v is >= 0 and <= int.MaxValue ? (int)v : throw new ArgumentException($"A length {v} is out of range."))];
+        }
+
+        float[] input = data.ReadSingles(x);
+        bool reverse = model.Direction == ImportedDirection.Reverse;
+        if (reverse) SequenceReversal.ReverseInPlace(input, steps, batch, spec.InputSize, lengths, layout);
+        float[] output = new float[(long)steps * batch * spec.OutputSize <= Array.MaxLength ? steps * batch * spec.OutputSize : throw new ArgumentException("The output would be too large.")];
+        float[] hN = new float[ld * batch * spec.OutputHiddenSize], cN = new float[ld * batch * spec.HiddenSize];
+        string engine;
+        if (spec.Cell.IsStandard)
+        {
+            LstmModel fast = LstmModel.Create(model.Weights);
+            using LstmSession session = fast.CreateSession(batch, Math.Max(1, steps));
+            session.Forward(input, steps, batch, output, hN, cN, h0, c0, lengths, layout);
+            engine = $"fast path ({fast.KernelPath})";
+        }
+        else
+        {
+            ReferenceResult r = ReferenceLstm.Forward(model.Weights, input, steps, batch, h0, c0, lengths, layout);
+            Narrow(r.Output, output);
+            Narrow(r.HiddenState, hN);
+            Narrow(r.CellState, cN);
+            engine = "reference (ONNX cell variants run only there)";
+        }
+
+        if (reverse) SequenceReversal.ReverseInPlace(output, steps, batch, spec.OutputSize, lengths, layout);
+        var writer = new SafetensorsWriter().AddMetadata("model", model.Description).AddMetadata("engine", engine);
+        if (!model.IsCell)
+            writer.Add("output", output, layout == SequenceLayout.TimeMajor ? [steps, batch, spec.OutputSize] : [batch, steps, spec.OutputSize]);
+        writer.Add("h_n", hN, hShape).Add("c_n", cN, cShape);
+        if (model.Head is LinearHead head)
+        {
+            float[] y = model.IsCell ? hN : output;
+            int rows = model.IsCell ? batch : steps * batch;
+            var projected = new float[rows * head.OutputSize];
+            head.Apply(y, rows, projected);
+            writer.Add("head_output", projected, model.IsCell ? [batch, head.OutputSize] : layout == SequenceLayout.TimeMajor ? [steps, batch, head.OutputSize] : [batch, steps, head.OutputSize]);
+        }
+
+        writer.Save(outputPath);
+        return $"{model.Description}\nran T={steps} B={batch} on the {engine}\nwrote {string.Join(", ", writer.Names)} to {outputPath}";
+    }
+
+    private static float[]? Optional(SafetensorsFile data, string name, long[] shape)
+    {
+        if (!data.TryGetTensor(name, out SafetensorsTensorInfo? t)) return null;
+        if (!t.HasShape(shape)) throw new ArgumentException($"'{name}' has shape {t.ShapeText}; expected [{string.Join(", ", shape)}].");
+        return data.ReadSingles(t);
+    }
+
+    private static int Dim(SafetensorsTensorInfo t, int axis) =>
+        t.Shape[axis] <= int.MaxValue ? (int)t.Shape[axis] : throw new ArgumentException($"'{t.Name}' dimension {axis} is too large.");
+
+    private static void Narrow(double[] source, float[] destination)
+    {
+        for (int i = 0; i < source.Length; i++) destination[i] = (float)source[i];
+    }
+}

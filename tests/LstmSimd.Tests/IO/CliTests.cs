@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using LstmSimd.IO;
+using LstmSimd.Tests.Support;
+using Xunit;
+
+namespace LstmSimd.Tests.IO;
+
+/// <summary>The <c>lstmsimd</c> tool run as a child process, as users run it: exit codes, stdout, stderr and files.</summary>
+public sealed class CliTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("lstmsimd-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static (int Code, string Out, string Err) Cli(params string[] args)
+    {
+        // tests/LstmSimd.Tests/bin/<Configuration>/net10.0 → src/LstmSimd.Cli/bin/<Configuration>/net10.0
+        var bin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        string configuration = bin.Parent!.Name, root = bin.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
+        string dll = Path.Combine(root, "src", "LstmSimd.Cli", "bin", configuration, bin.Name, "LstmSimd.Cli.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(dll);
+        foreach (string a in args) start.ArgumentList.Add(a);
+        using Process p = Process.Start(start)!;
+        Task<string> stdout = p.StandardOutput.ReadToEndAsync(), stderr = p.StandardError.ReadToEndAsync();
+        Assert.True(p.WaitForExit(60_000), "the CLI did not finish within a minute");
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    [Fact]
+    public void Run_on_a_PyTorch_state_dict_with_lengths_writes_PyTorchs_output_h_n_and_c_n()
+    {
+        string golden = GoldenRunner.GoldenPath("pytorch", "variable_lengths.safetensors"), y = Path.Combine(_dir, "y.safetensors");
+        var (code, stdout, stderr) = Cli("run", "--model", golden, "--input", golden, "--output", y);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("fast path", stdout, StringComparison.Ordinal);
+        using SafetensorsFile expected = SafetensorsFile.Open(golden), actual = SafetensorsFile.Open(y);
+        foreach (string name in new[] { "output", "h_n", "c_n" })
+        {
+            Assert.Equal(SafetensorsDtype.F32, actual.GetTensor(name).Dtype);
+            Assert.Equal(expected.GetTensor(name).Shape, actual.GetTensor(name).Shape);
+            Tolerance.AssertClose(expected.ReadDoubles(name), actual.ReadSingles(name), "cli " + name);
+        }
+    }
+
+    [Fact]
+    public void Run_on_an_ONNX_model_with_clip_uses_the_reference_and_matches_ONNX_Runtime()
+    {
+        string y = Path.Combine(_dir, "y.safetensors");
+        var (code, stdout, stderr) = Cli("run", "--model", GoldenRunner.GoldenPath("onnx", "clip.onnx"), "--input", GoldenRunner.GoldenPath("onnx", "clip.safetensors"), "--output", y);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("reference", stdout, StringComparison.Ordinal);
+        using SafetensorsFile expected = SafetensorsFile.Open(GoldenRunner.GoldenPath("onnx", "clip.safetensors")), actual = SafetensorsFile.Open(y);
+        Tolerance.AssertClose(expected.ReadDoubles("output"), actual.ReadSingles("output"), "cli clip output");
+    }
+
+    [Fact]
+    public void Inspect_names_the_architecture_every_tensor_and_what_is_ignored()
+    {
+        var (code, stdout, _) = Cli("inspect", GoldenRunner.GoldenPath("pytorch", "projection.safetensors"));
+        Assert.Equal(0, code);
+        Assert.Contains("found: PyTorch nn.LSTM at prefix '': 2-layer LSTM, input 6, hidden 20, projection 8", stdout, StringComparison.Ordinal);
+        Assert.Contains("weight_hr_l1", stdout, StringComparison.Ordinal);
+        Assert.Contains("ignored: c0, c_n, h0, h_n, input, output", stdout, StringComparison.Ordinal);
+
+        var (onnxCode, onnx, _) = Cli("inspect", GoldenRunner.GoldenPath("onnx", "sequence_lens_bidirectional.onnx"));
+        Assert.Equal(0, onnxCode);
+        Assert.Contains("bidirectional, layout 0, input 3, hidden 5", onnx, StringComparison.Ordinal);
+        Assert.Contains("sequence_lens 'sequence_lens'", onnx, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bad_input_gives_one_clear_line_on_stderr_exit_code_2_and_no_stack_trace()
+    {
+        string garbage = Path.Combine(_dir, "bad.safetensors"), input = Path.Combine(_dir, "x.safetensors");
+        File.WriteAllBytes(garbage, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+        new SafetensorsWriter().Add("input", new float[2 * 3 * 4], 2, 3, 4).Save(input);
+        string model = GoldenRunner.GoldenPath("pytorch", "single_layer.safetensors");
+        foreach ((string[] args, string expected) in new (string[], string)[]
+        {
+            (["inspect", garbage], "header length"),
+            (["run", "--model", garbage, "--input", input, "--output", Path.Combine(_dir, "y")], "header length"),
+            (["run", "--model", model, "--input", input, "--output", Path.Combine(_dir, "y")], "'input' has 4 features; the model takes 5"),
+            (["run", "--model", Path.Combine(_dir, "missing.onnx"), "--input", input, "--output", Path.Combine(_dir, "y")], "missing.onnx"),
+            (["run", "--model", model, "--input", input], "--output"),
+        })
+        {
+            var (code, _, stderr) = Cli(args);
+            Assert.Equal(2, code);
+            Assert.Contains(expected, stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+        }
+    }
+}
