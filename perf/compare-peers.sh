@@ -48,4 +48,11 @@ for round in $(seq 1 "$rounds"); do
     echo "$round $name $("$work/onednn_lstm" "$@" $reps)"
     echo "$round $name $(/usr/bin/python3 "$peers/torch_lstm.py" "$@" $reps "$threads")"
   done
+  for w in "train-b32-h256 50 32 256 256" "train-b1-h64 100 1 64 64"; do
+    set -- $w; name=$1; shift
+    [[ -n ${WORKLOADS:-} && " $WORKLOADS " != *" $name "* ]] && continue
+    ours=$("$cli" bench --workload "$name" --seconds "$seconds" --json | tr -d ' \n')
+    echo "$round $name lstmsimd median_us=$(sed -E 's/.*"median_us":([0-9.eE+-]+).*/\1/' <<< "$ours") isa=$(sed -E 's/.*"isa":"([a-z0-9]+)".*/\1/' <<< "$ours") allocated_bytes=$(sed -E 's/.*"allocated_bytes":([0-9]+).*/\1/' <<< "$ours")"
+    echo "$round $name $(/usr/bin/python3 "$peers/torch_lstm_train.py" "$@" 10 "$threads")"
+  done
 done

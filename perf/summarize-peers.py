@@ -11,8 +11,8 @@ TARGETS_1T = {"seq-h32": 0.25, "step-h64": 0.25, "seq-h64": 0.35, "seq-h128": 0.
 TARGETS_2T = {"seq-b64-h512": 0.9, "seq-b4-h1024": 0.9}
 FLOP = {"seq-h32": (100, 1, 32), "seq-h64": (100, 1, 64), "seq-h128": (100, 1, 128), "seq-h256": (100, 1, 256),
         "seq-h512": (25, 1, 512), "seq-b4-h1024": (25, 4, 1024), "seq-b64-h512": (50, 64, 512),
-        "step-h64": (1, 1, 64), "step-h256": (1, 1, 256)}
-PEERS = [("onednn", "oneDNN"), ("ort", "ONNX Runtime"), ("torch-seq", "PyTorch")]
+        "step-h64": (1, 1, 64), "step-h256": (1, 1, 256), "train-b32-h256": (50, 32, 256), "train-b1-h64": (100, 1, 64)}
+PEERS = [("onednn", "oneDNN"), ("ort", "ONNX Runtime"), ("torch-seq", "PyTorch"), ("torch-train", "PyTorch")]
 
 
 def fmt(us):
@@ -47,7 +47,7 @@ def main():
             continue
         impls = runs[workload]
         if "lstmsimd" not in impls:
-            cells = [fmt(min(impls[p].values())) if p in impls else "—" for p, _ in PEERS]
+            cells = [fmt(min(impls[p].values())) if p in impls else "—" for p, _ in PEERS[:3]]
             print(f"| {workload} | — | — | {' | '.join(cells)} | — | {'≤ ' + format(targets[workload], '.2f') if workload in targets else '—'} | not run |")
             continue
         best = {impl: min(rounds.values()) for impl, rounds in impls.items()}
@@ -59,10 +59,12 @@ def main():
                 per_round.append(ours / min(peers))
         ratio = best["lstmsimd"] / peer_best
         t, b, h = FLOP[workload]
-        gflops = 2 * t * b * 4 * h * 2 * h / best["lstmsimd"] / 1e3
+        gflops = (3 if workload.startswith("train-") else 1) * 2 * t * b * 4 * h * 2 * h / best["lstmsimd"] / 1e3
         target = targets.get(workload)
         verdict = "" if target is None else ("met" if ratio <= target else f"missed ×{ratio / target:.2f}")
-        cells = [fmt(best[p]) if p in best else "—" for p, _ in PEERS]
+        cells = [fmt(best[p]) if p in best else "—" for p, _ in PEERS[:2]]
+        torch = best.get("torch-seq", best.get("torch-train"))
+        cells.append(fmt(torch) if torch else "—")
         spread = f" ({min(per_round):.2f}–{max(per_round):.2f})" if len(per_round) > 1 else ""
         print(f"| {workload} | {fmt(best['lstmsimd'])} | {gflops:.1f} | {' | '.join(cells)} | **{ratio:.2f}**{spread} | "
               f"{'≤ ' + format(target, '.2f') if target else '—'} | {verdict} |")

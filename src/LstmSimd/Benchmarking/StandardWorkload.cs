@@ -8,6 +8,12 @@ public enum WorkloadKind
 
     /// <summary>One streaming <see cref="LstmSession.Step"/>.</summary>
     Step,
+
+    /// <summary>
+    /// One training step as the peers' PyTorch script takes it: forward over the batch, a linear head H→1 on every
+    /// step's output, mean squared error, backward through time and an SGD update (learning rate 1e-3).
+    /// </summary>
+    Train,
 }
 
 /// <summary>
@@ -24,10 +30,7 @@ public enum WorkloadKind
 /// <param name="Description">What the workload stands for.</param>
 public sealed record StandardWorkload(string Name, WorkloadKind Kind, int Steps, int Batch, int InputSize, int HiddenSize, string Description)
 {
-    /// <summary>
-    /// The inference workloads, in the order of the design document's table. The training workloads
-    /// (train-b32-h256, train-b1-h64) join once the library trains.
-    /// </summary>
+    /// <summary>The workloads, in the order of the design document's table: inference first, then training.</summary>
     public static IReadOnlyList<StandardWorkload> All { get; } =
     [
         Sequence("seq-h32", 100, 1, 32, "a short sequence, batch 1"),
@@ -39,13 +42,19 @@ public sealed record StandardWorkload(string Name, WorkloadKind Kind, int Steps,
         Sequence("seq-b64-h512", 50, 64, 512, "batch throughput"),
         new("step-h64", WorkloadKind.Step, 1, 1, 64, 64, "one streaming step per call"),
         new("step-h256", WorkloadKind.Step, 1, 1, 256, 256, "one streaming step per call"),
+        new("train-b32-h256", WorkloadKind.Train, 50, 32, 256, 256, "one training step (forward, backward, update)"),
+        new("train-b1-h64", WorkloadKind.Train, 100, 1, 64, 64, "small-model training step"),
     ];
 
     /// <summary>The model's shape: one layer, unidirectional, with bias.</summary>
     public LstmSpec Spec => new(InputSize, HiddenSize);
 
-    /// <summary>Floating-point operations per call, counting a fused multiply-add as two: 2·B·4H·(I+H)·T (the gate products; activations are not counted).</summary>
-    public double FlopPerCall => 2.0 * Batch * 4 * HiddenSize * (double)(InputSize + HiddenSize) * Steps;
+    /// <summary>
+    /// Floating-point operations per call, counting a fused multiply-add as two: 2·B·4H·(I+H)·T for the gate products of
+    /// a forward pass (activations are not counted), three times that for a training step (the backward pass costs two
+    /// forwards), as the peers' scripts count.
+    /// </summary>
+    public double FlopPerCall => (Kind == WorkloadKind.Train ? 3 : 1) * 2.0 * Batch * 4 * HiddenSize * (double)(InputSize + HiddenSize) * Steps;
 
     /// <summary>Bytes of fp32 weights one step reads when nothing is hoisted: 16·H·(I+H) (four gates of W_ih and W_hh).</summary>
     public long WeightBytesPerStep => 16L * HiddenSize * (InputSize + HiddenSize);

@@ -9,7 +9,7 @@ public static class WorkloadBench
         ArgumentNullException.ThrowIfNull(workload);
         ArgumentNullException.ThrowIfNull(options);
         using var runner = new WorkloadRunner(workload, options);
-        int threads = runner.Model.Threads;
+        int threads = runner.Threads;
         CallTiming timing = CallTimer.Measure(runner.Invoke, budget, allThreads: threads > 1);
         return new WorkloadResult(workload, threads, runner.KernelPath, timing, FmaPeak.For(runner.KernelPath));
     }

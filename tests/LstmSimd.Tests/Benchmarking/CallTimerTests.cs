@@ -31,6 +31,7 @@ public class CallTimerTests
     [InlineData("step-h64")]
     [InlineData("seq-h32")]
     [InlineData("seq-h64")]
+    [InlineData("train-b1-h64")]
     public void A_warm_workload_call_allocates_nothing(string name)
     {
         using var runner = new WorkloadRunner(StandardWorkload.Get(name));
