@@ -10,7 +10,7 @@ namespace LstmSimd.Benchmarks.Infrastructure;
 public static class IsaCheck
 {
     /// <summary>Set by a job to the path (scalar, vector128, vector256, vector512) its runtime switches must give.</summary>
-    public const string ExpectedPathVariable = "LSTMSIMD_EXPECT_KERNEL";
+    public const string ExpectedPathVariable = "LSTMSIMD_EXPECT_PATH";
 
     public static void Verify(KernelPath actual)
     {
