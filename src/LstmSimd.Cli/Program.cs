@@ -10,6 +10,7 @@ var root = new RootCommand("lstmsimd: fast, allocation-free LSTM inference and t
     RunCommand.Create(),
     InspectCommand.Create(),
     ExperimentCommand.Create(),
+    BenchCommand.Create(),
     DemoCommand.Create(),
     TrainCommand.Create(),
     ForecastCommand.Create(),
