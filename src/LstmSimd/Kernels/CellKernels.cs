@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 
 namespace LstmSimd.Kernels;
 
@@ -31,53 +33,67 @@ internal ref struct CellStepArgs
 
     /// <summary>Per row: 1 to compute, 0 to leave its c and h untouched (a finished sequence). Empty: all rows.</summary>
     public ReadOnlySpan<byte> Active;
+
+    /// <summary>
+    /// Training: also overwrite each row's pre-activations at <see cref="Init"/> (which must then be per-row, not a
+    /// shared bias) with the activated gates i, f, g, o that the backward pass needs.
+    /// </summary>
+    public bool KeepGates;
 }
 
 /// <summary>
 /// The LSTM micro-kernels for one vector width: the recurrent (and, for streaming steps, input) products
 /// over gate-interleaved panels with the cell update fused in registers, the hoisted input projection
 /// GEMM and the projection GEMM. Written once, generic over <see cref="ISimdVector{TSelf}"/> and over the
-/// <see cref="IWeightFormat"/> the panels are stored in (panels are addressed in elements from a <c>ref byte</c>).
+/// <see cref="IWeightFormat"/> the panels are stored in (panels are addressed in elements from a <c>ref byte</c>;
+/// every weight vector is loaded through <typeparamref name="TFormat"/>, so fp32 compiles to plain loads).
 /// </summary>
 /// <remarks>
-/// Register blocking: three batch rows × four gates (12 accumulators, plus one weight and three broadcasts
-/// = 16 registers on AVX2) when there are rows to share each weight load; a single row (batch 1, bound by
-/// how fast weights stream) splits k over two accumulator sets instead, so eight FMA chains hide the latency.
+/// Register blocking: a tile of batch rows × four gates (see <c>TileRows</c>: 4 rows where there are 32 vector
+/// registers, 3 where there are 16) shares each weight load; a single row (batch 1, bound by how fast weights
+/// stream) splits k over two accumulator sets instead, so eight FMA chains hide the latency.
 /// </remarks>
 internal static class CellKernels<TVec, TFormat> where TVec : struct, ISimdVector<TVec> where TFormat : struct, IWeightFormat
 {
     private const int Gates = 4;
 
-    /// <summary>One cell step over <see cref="CellStepArgs.Rows"/> rows and the block range given.</summary>
+    /// <summary>
+    /// One cell step over <see cref="CellStepArgs.Rows"/> rows and the block range given. Whole tiles of active rows
+    /// run block by block (each panel block stays in cache across the tiles); the remaining rows (batch 1, a
+    /// batch's tail, tiles with a finished sequence) run one row at a time over all blocks in a single call.
+    /// </summary>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Step(scoped in CellStepArgs a)
     {
-        int width = TVec.Count, gateStride = Gates * width;
-        for (int block = a.BlockStart; block < a.BlockEnd; block++)
+        int width = TVec.Count, gateStride = Gates * width, tiled = a.Rows / TileRows * TileRows;
+        for (int block = a.BlockStart; block < a.BlockEnd && tiled > 0; block++)
         {
             ref byte panelX = ref Unsafe.Add(ref a.PanelX, (nint)block * a.DepthX * gateStride * TFormat.ElementSize);
             ref byte panelH = ref Unsafe.Add(ref a.PanelH, (nint)block * a.DepthH * gateStride * TFormat.ElementSize);
             int gateOffset = block * gateStride, unitOffset = block * width;
-            int row = 0;
-            for (; row + 3 <= a.Rows; row += 3)
+            for (int row = 0; row < tiled; row += TileRows)
             {
-                if (a.Active.IsEmpty || (a.Active[row] & a.Active[row + 1] & a.Active[row + 2]) != 0)
-                {
-                    StepThreeRows(a, row, gateOffset, unitOffset, ref panelX, ref panelH);
-                    continue;
-                }
-
-                for (int r = row; r < row + 3; r++)
-                {
-                    if (a.Active[r] != 0) StepOneRow(a, r, gateOffset, unitOffset, ref panelX, ref panelH);
-                }
+                if (!a.Active.IsEmpty && !AllActive(a.Active.Slice(row, TileRows))) continue;
+                RunTile(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset), a.InitRowStride,
+                    ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.XRowStride, a.DepthX,
+                    ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.HRowStride, a.DepthH,
+                    fuseCell: true, ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset), a.CRowStride,
+                    ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset), a.HOutRowStride, a.KeepGates);
             }
+        }
 
-            for (; row < a.Rows; row++)
-            {
-                if (a.Active.IsEmpty || a.Active[row] != 0) StepOneRow(a, row, gateOffset, unitOffset, ref panelX, ref panelH);
-            }
+        for (int row = 0; row < a.Rows; row++)
+        {
+            bool active = a.Active.IsEmpty || a.Active[row] != 0;
+            int tileStart = row - row % TileRows;
+            bool doneByTile = row < tiled && (a.Active.IsEmpty || AllActive(a.Active.Slice(tileStart, TileRows)));
+            if (!active || doneByTile) continue;
+            RunRow(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride),
+                ref a.PanelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.DepthX,
+                ref a.PanelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.DepthH,
+                fuseCell: true, ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride), ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride),
+                a.KeepGates, a.BlockStart, a.BlockEnd);
         }
     }
 
@@ -90,28 +106,24 @@ internal static class CellKernels<TVec, TFormat> where TVec : struct, ISimdVecto
         ref float bias = ref MemoryMarshal.GetReference(packedBias);
         ref float source = ref MemoryMarshal.GetReference(x);
         ref float destination = ref MemoryMarshal.GetReference(gx);
-        for (int block = blockStart; block < blockEnd; block++)
+        int tiled = rows / TileRows * TileRows;
+        for (int block = blockStart; block < blockEnd && tiled > 0; block++)
         {
             ref byte weights = ref Unsafe.Add(ref panel.Start, (nint)block * panel.BlockStride * TFormat.ElementSize);
             int gateOffset = block * gateStride;
-            ref float blockBias = ref Unsafe.Add(ref bias, gateOffset);
-            int row = 0;
-            for (; row + 3 <= rows; row += 3)
+            for (int row = 0; row < tiled; row += TileRows)
             {
                 ref float out0 = ref Unsafe.Add(ref destination, (nint)row * gxStride + gateOffset);
-                AccumulateThreeRows(ref blockBias, 0, ref weights, ref Unsafe.Add(ref source, (nint)row * depth), depth, depth, ref weights, ref source, 0, 0,
-                    out TVec i0, out TVec f0, out TVec g0, out TVec o0, out TVec i1, out TVec f1, out TVec g1, out TVec o1, out TVec i2, out TVec f2, out TVec g2, out TVec o2);
-                StoreGates(i0, f0, g0, o0, ref out0);
-                StoreGates(i1, f1, g1, o1, ref Unsafe.Add(ref out0, gxStride));
-                StoreGates(i2, f2, g2, o2, ref Unsafe.Add(ref out0, 2 * gxStride));
+                RunTile(ref Unsafe.Add(ref bias, gateOffset), 0, ref weights, ref Unsafe.Add(ref source, (nint)row * depth), depth, depth, ref weights, ref source, 0, 0,
+                    fuseCell: false, ref out0, gxStride, ref out0, 0, keepGates: false);
             }
+        }
 
-            for (; row < rows; row++)
-            {
-                AccumulateOneRow(ref blockBias, ref weights, ref Unsafe.Add(ref source, (nint)row * depth), depth, ref weights, ref source, 0,
-                    out TVec i, out TVec f, out TVec g, out TVec o);
-                StoreGates(i, f, g, o, ref Unsafe.Add(ref destination, (nint)row * gxStride + gateOffset));
-            }
+        for (int row = tiled; row < rows; row++)
+        {
+            ref float out0 = ref Unsafe.Add(ref destination, (nint)row * gxStride);
+            RunRow(ref bias, ref panel.Start, ref Unsafe.Add(ref source, (nint)row * depth), depth, ref panel.Start, ref source, 0,
+                fuseCell: false, ref out0, ref out0, keepGates: false, blockStart, blockEnd);
         }
     }
 
@@ -135,47 +147,50 @@ internal static class CellKernels<TVec, TFormat> where TVec : struct, ISimdVecto
                 int k = 0;
                 for (; k + 2 <= depth; k += 2)
                 {
-                    even = TVec.MultiplyAdd(TFormat.Load<TVec>(ref weights, (nint)k * width), Broadcast(Unsafe.Add(ref source, k)), even);
-                    odd = TVec.MultiplyAdd(TFormat.Load<TVec>(ref weights, (nint)(k + 1) * width), Broadcast(Unsafe.Add(ref source, k + 1)), odd);
+                    even = TVec.MultiplyAdd(TFormat.Load<TVec>(ref weights, (nint)k * width), Broadcast(ref source, k), even);
+                    odd = TVec.MultiplyAdd(TFormat.Load<TVec>(ref weights, (nint)(k + 1) * width), Broadcast(ref source, k + 1), odd);
                 }
 
-                if (k < depth) even = TVec.MultiplyAdd(TFormat.Load<TVec>(ref weights, (nint)k * width), Broadcast(Unsafe.Add(ref source, k)), even);
+                if (k < depth) even = TVec.MultiplyAdd(TFormat.Load<TVec>(ref weights, (nint)k * width), Broadcast(ref source, k), even);
                 TVec.Store(Unscaled(even + odd), ref Unsafe.Add(ref y, (nint)row * yRowStride + block * width));
             }
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StepOneRow(scoped in CellStepArgs a, int row, int gateOffset, int unitOffset, ref byte panelX, ref byte panelH)
-    {
-        AccumulateOneRow(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset),
-            ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.DepthX,
-            ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.DepthH,
-            out TVec i, out TVec f, out TVec g, out TVec o);
-        UpdateCell(i, f, g, o, ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset), ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StepThreeRows(scoped in CellStepArgs a, int row, int gateOffset, int unitOffset, ref byte panelX, ref byte panelH)
-    {
-        AccumulateThreeRows(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset), a.InitRowStride,
-            ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.XRowStride, a.DepthX,
-            ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.HRowStride, a.DepthH,
-            out TVec i0, out TVec f0, out TVec g0, out TVec o0, out TVec i1, out TVec f1, out TVec g1, out TVec o1, out TVec i2, out TVec f2, out TVec g2, out TVec o2);
-        ref float c = ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset);
-        ref float hOut = ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset);
-        UpdateCell(i0, f0, g0, o0, ref c, ref hOut);
-        UpdateCell(i1, f1, g1, o1, ref Unsafe.Add(ref c, a.CRowStride), ref Unsafe.Add(ref hOut, a.HOutRowStride));
-        UpdateCell(i2, f2, g2, o2, ref Unsafe.Add(ref c, 2 * a.CRowStride), ref Unsafe.Add(ref hOut, 2 * a.HOutRowStride));
-    }
-
     /// <summary>
-    /// One row's four gate pre-activations for one block: init + x·panelX + h·panelH (either depth may be 0).
-    /// The accumulators are this method's own locals (never passed by reference, which would pin them to the
-    /// stack), and even and odd k go to separate sets so that eight FMA chains are in flight.
+    /// One row over the blocks [<paramref name="blockStart"/>, <paramref name="blockEnd"/>): init + x·panelX + h·panelH
+    /// (either depth may be 0; <paramref name="init"/>, the panels, c and hOut point at block 0), then the fused cell
+    /// update (into c and hOut) or a plain store of the pre-activations (into <paramref name="c"/>). The accumulators are
+    /// this method's own locals (never passed by reference, which would pin them to the stack), and even and odd k go
+    /// to separate sets so that eight FMA chains are in flight. Not inlined: the JIT's inline budget would run out on
+    /// kernels this size and leave callees as tier-0 code; compiled fully optimised from the first call instead.
     /// </summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void RunRow(ref float init, ref byte panelX, ref float x, int depthX, ref byte panelH, ref float h, int depthH,
+        bool fuseCell, ref float c, ref float hOut, bool keepGates, int blockStart, int blockEnd)
+    {
+        int width = TVec.Count, gateStride = Gates * width;
+        for (int block = blockStart; block < blockEnd; block++)
+        {
+            ref float blockInit = ref Unsafe.Add(ref init, block * gateStride);
+            RowBlock(ref blockInit, ref Unsafe.Add(ref panelX, (nint)block * depthX * gateStride * TFormat.ElementSize), ref x, depthX,
+                ref Unsafe.Add(ref panelH, (nint)block * depthH * gateStride * TFormat.ElementSize), ref h, depthH, out TVec i, out TVec f, out TVec g, out TVec o);
+            if (!fuseCell)
+            {
+                StoreGates(i, f, g, o, ref Unsafe.Add(ref c, block * gateStride));
+                continue;
+            }
+
+            TVec ia = Activations.Sigmoid(i), fa = Activations.Sigmoid(f), ga = Activations.Tanh(g), oa = Activations.Sigmoid(o);
+            if (keepGates) StoreGates(ia, fa, ga, oa, ref blockInit);
+            UpdateActivatedCell(ia, fa, ga, oa, ref Unsafe.Add(ref c, block * width), ref Unsafe.Add(ref hOut, block * width));
+        }
+    }
+
+    /// <summary>One row's four gate pre-activations for one block (the loop of <see cref="RunRow"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AccumulateOneRow(ref float init, ref byte panelX, ref float x, int depthX, ref byte panelH, ref float h, int depthH,
+    private static void RowBlock(ref float init, ref byte panelX, ref float x, int depthX, ref byte panelH, ref float h, int depthH,
         out TVec i, out TVec f, out TVec g, out TVec o)
     {
         int width = TVec.Count, gateStride = Gates * width;
@@ -190,7 +205,7 @@ internal static class CellKernels<TVec, TFormat> where TVec : struct, ISimdVecto
             for (; k + 2 <= depth; k += 2)
             {
                 ref byte w = ref Unsafe.Add(ref panel, (nint)k * gateStride * TFormat.ElementSize);
-                TVec s0 = Broadcast(Unsafe.Add(ref source, k)), s1 = Broadcast(Unsafe.Add(ref source, k + 1));
+                TVec s0 = Broadcast(ref source, k), s1 = Broadcast(ref source, k + 1);
                 i0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 0), s0, i0);
                 f0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, width), s0, f0);
                 g0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 2 * width), s0, g0);
@@ -204,7 +219,7 @@ internal static class CellKernels<TVec, TFormat> where TVec : struct, ISimdVecto
             if (k < depth)
             {
                 ref byte w = ref Unsafe.Add(ref panel, (nint)k * gateStride * TFormat.ElementSize);
-                TVec s0 = Broadcast(Unsafe.Add(ref source, k));
+                TVec s0 = Broadcast(ref source, k);
                 i0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 0), s0, i0);
                 f0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, width), s0, f0);
                 g0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 2 * width), s0, g0);
@@ -218,19 +233,54 @@ internal static class CellKernels<TVec, TFormat> where TVec : struct, ISimdVecto
         o = Unscaled(o0 + o1);
     }
 
-    /// <summary>Three rows' gate pre-activations for one block: each weight vector is loaded once and used three times.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AccumulateThreeRows(ref float init, int initStride,
+    /// <summary>
+    /// Rows per register tile: each weight vector loaded is used by this many rows. 4 rows × 4 gates need
+    /// 16 accumulators + 4 broadcasts + 1 weight = 21 vector registers, which AVX-512 (32 registers at every
+    /// width) and Arm64 (32) have; x64 without AVX-512 has 16, so it takes 3 rows (16 registers exactly).
+    /// A JIT-time constant: the code for the unused fourth row is removed.
+    /// </summary>
+    internal static int TileRows => Avx512F.IsSupported || AdvSimd.Arm64.IsSupported ? 4 : 3;
+
+    /// <summary>
+    /// One tile of <see cref="TileRows"/> rows for one block: init + x·panelX + h·panelH (either depth may be 0),
+    /// then either the fused cell update (c and h rows) or a plain store of the pre-activations (gx rows, in
+    /// <paramref name="c"/> with <paramref name="cStride"/>). The accumulators stay this method's own locals.
+    /// </summary>
+    // Too large for the JIT to inline into its callers; compiled fully optimised from the first call instead
+    // (otherwise it would start as tier-0 code). One call per tile and block is noise beside its k loop.
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void RunTile(ref float init, int initStride,
         ref byte panelX, ref float x, int xStride, int depthX, ref byte panelH, ref float h, int hStride, int depthH,
-        out TVec i0, out TVec f0, out TVec g0, out TVec o0, out TVec i1, out TVec f1, out TVec g1, out TVec o1,
-        out TVec i2, out TVec f2, out TVec g2, out TVec o2)
+        bool fuseCell, ref float c, int cStride, ref float hOut, int hOutStride, bool keepGates)
     {
-        int width = TVec.Count, gateStride = Gates * width;
+        int width = TVec.Count, gateStride = Gates * width, tileRows = TileRows;
+        bool four = tileRows == 4;
         ref float init1 = ref Unsafe.Add(ref init, initStride);
         ref float init2 = ref Unsafe.Add(ref init1, initStride);
-        TVec ai0 = Scaled(TVec.Load(in init)), af0 = Scaled(TVec.Load(in Unsafe.Add(ref init, width))), ag0 = Scaled(TVec.Load(in Unsafe.Add(ref init, 2 * width))), ao0 = Scaled(TVec.Load(in Unsafe.Add(ref init, 3 * width)));
-        TVec ai1 = Scaled(TVec.Load(in init1)), af1 = Scaled(TVec.Load(in Unsafe.Add(ref init1, width))), ag1 = Scaled(TVec.Load(in Unsafe.Add(ref init1, 2 * width))), ao1 = Scaled(TVec.Load(in Unsafe.Add(ref init1, 3 * width)));
-        TVec ai2 = Scaled(TVec.Load(in init2)), af2 = Scaled(TVec.Load(in Unsafe.Add(ref init2, width))), ag2 = Scaled(TVec.Load(in Unsafe.Add(ref init2, 2 * width))), ao2 = Scaled(TVec.Load(in Unsafe.Add(ref init2, 3 * width)));
+        ref float init3 = ref Unsafe.Add(ref init2, four ? initStride : 0);
+        TVec ai0 = TVec.Load(in init), af0 = TVec.Load(in Unsafe.Add(ref init, width)), ag0 = TVec.Load(in Unsafe.Add(ref init, 2 * width)), ao0 = TVec.Load(in Unsafe.Add(ref init, 3 * width));
+        TVec ai1 = TVec.Load(in init1), af1 = TVec.Load(in Unsafe.Add(ref init1, width)), ag1 = TVec.Load(in Unsafe.Add(ref init1, 2 * width)), ao1 = TVec.Load(in Unsafe.Add(ref init1, 3 * width));
+        TVec ai2 = TVec.Load(in init2), af2 = TVec.Load(in Unsafe.Add(ref init2, width)), ag2 = TVec.Load(in Unsafe.Add(ref init2, 2 * width)), ao2 = TVec.Load(in Unsafe.Add(ref init2, 3 * width));
+        TVec ai3 = TVec.Zero, af3 = TVec.Zero, ag3 = TVec.Zero, ao3 = TVec.Zero;
+        if (four)
+        {
+            ai3 = TVec.Load(in init3);
+            af3 = TVec.Load(in Unsafe.Add(ref init3, width));
+            ag3 = TVec.Load(in Unsafe.Add(ref init3, 2 * width));
+            ao3 = TVec.Load(in Unsafe.Add(ref init3, 3 * width));
+        }
+
+        // Scaled formats only (a constant condition: the JIT drops the block, and its inlinees, for exact formats,
+        // which keeps this kernel inside the JIT's inline budget).
+        if (TFormat.ActivationScale != 1f)
+        {
+            (ai0, af0, ag0, ao0) = (Scaled(ai0), Scaled(af0), Scaled(ag0), Scaled(ao0));
+            (ai1, af1, ag1, ao1) = (Scaled(ai1), Scaled(af1), Scaled(ag1), Scaled(ao1));
+            (ai2, af2, ag2, ao2) = (Scaled(ai2), Scaled(af2), Scaled(ag2), Scaled(ao2));
+            if (four) (ai3, af3, ag3, ao3) = (Scaled(ai3), Scaled(af3), Scaled(ag3), Scaled(ao3));
+        }
+
         for (int part = 0; part < 2; part++)
         {
             ref byte panel = ref part == 0 ? ref panelX : ref panelH;
@@ -239,37 +289,92 @@ internal static class CellKernels<TVec, TFormat> where TVec : struct, ISimdVecto
             int depth = part == 0 ? depthX : depthH;
             ref float source1 = ref Unsafe.Add(ref source0, stride);
             ref float source2 = ref Unsafe.Add(ref source1, stride);
+            ref float source3 = ref Unsafe.Add(ref source2, four ? stride : 0);
             for (int k = 0; k < depth; k++)
             {
                 ref byte w = ref Unsafe.Add(ref panel, (nint)k * gateStride * TFormat.ElementSize);
-                TVec s0 = Broadcast(Unsafe.Add(ref source0, k)), s1 = Broadcast(Unsafe.Add(ref source1, k)), s2 = Broadcast(Unsafe.Add(ref source2, k));
+                TVec s0 = Broadcast(ref source0, k), s1 = Broadcast(ref source1, k), s2 = Broadcast(ref source2, k);
+                TVec s3 = four ? Broadcast(ref source3, k) : TVec.Zero;
                 TVec wv = TFormat.Load<TVec>(ref w, 0);
                 ai0 = TVec.MultiplyAdd(wv, s0, ai0);
                 ai1 = TVec.MultiplyAdd(wv, s1, ai1);
                 ai2 = TVec.MultiplyAdd(wv, s2, ai2);
+                if (four) ai3 = TVec.MultiplyAdd(wv, s3, ai3);
                 wv = TFormat.Load<TVec>(ref w, width);
                 af0 = TVec.MultiplyAdd(wv, s0, af0);
                 af1 = TVec.MultiplyAdd(wv, s1, af1);
                 af2 = TVec.MultiplyAdd(wv, s2, af2);
+                if (four) af3 = TVec.MultiplyAdd(wv, s3, af3);
                 wv = TFormat.Load<TVec>(ref w, 2 * width);
                 ag0 = TVec.MultiplyAdd(wv, s0, ag0);
                 ag1 = TVec.MultiplyAdd(wv, s1, ag1);
                 ag2 = TVec.MultiplyAdd(wv, s2, ag2);
+                if (four) ag3 = TVec.MultiplyAdd(wv, s3, ag3);
                 wv = TFormat.Load<TVec>(ref w, 3 * width);
                 ao0 = TVec.MultiplyAdd(wv, s0, ao0);
                 ao1 = TVec.MultiplyAdd(wv, s1, ao1);
                 ao2 = TVec.MultiplyAdd(wv, s2, ao2);
+                if (four) ao3 = TVec.MultiplyAdd(wv, s3, ao3);
             }
         }
 
-        (i0, f0, g0, o0) = (Unscaled(ai0), Unscaled(af0), Unscaled(ag0), Unscaled(ao0));
-        (i1, f1, g1, o1) = (Unscaled(ai1), Unscaled(af1), Unscaled(ag1), Unscaled(ao1));
-        (i2, f2, g2, o2) = (Unscaled(ai2), Unscaled(af2), Unscaled(ag2), Unscaled(ao2));
+        if (TFormat.ActivationScale != 1f)
+        {
+            (ai0, af0, ag0, ao0) = (Unscaled(ai0), Unscaled(af0), Unscaled(ag0), Unscaled(ao0));
+            (ai1, af1, ag1, ao1) = (Unscaled(ai1), Unscaled(af1), Unscaled(ag1), Unscaled(ao1));
+            (ai2, af2, ag2, ao2) = (Unscaled(ai2), Unscaled(af2), Unscaled(ag2), Unscaled(ao2));
+            if (four) (ai3, af3, ag3, ao3) = (Unscaled(ai3), Unscaled(af3), Unscaled(ag3), Unscaled(ao3));
+        }
+
+        if (!fuseCell)
+        {
+            StoreGates(ai0, af0, ag0, ao0, ref c);
+            StoreGates(ai1, af1, ag1, ao1, ref Unsafe.Add(ref c, cStride));
+            StoreGates(ai2, af2, ag2, ao2, ref Unsafe.Add(ref c, 2 * cStride));
+            if (four) StoreGates(ai3, af3, ag3, ao3, ref Unsafe.Add(ref c, 3 * cStride));
+            return;
+        }
+
+        // The pre-activations go through a small stack tile (L1) to the epilogue, which is its own method: inlining
+        // four copies of σ and tanh here would exhaust the JIT's inline budget for the whole kernel.
+        Span<float> tile = stackalloc float[4 * Gates * TVec.Count];
+        ref float pre = ref MemoryMarshal.GetReference(tile);
+        StoreGates(ai0, af0, ag0, ao0, ref pre);
+        StoreGates(ai1, af1, ag1, ao1, ref Unsafe.Add(ref pre, gateStride));
+        StoreGates(ai2, af2, ag2, ao2, ref Unsafe.Add(ref pre, 2 * gateStride));
+        if (four) StoreGates(ai3, af3, ag3, ao3, ref Unsafe.Add(ref pre, 3 * gateStride));
+        CellEpilogue(ref pre, tileRows, ref c, cStride, ref hOut, hOutStride, keepGates, ref init, initStride);
     }
 
-    /// <summary>An activation broadcast, times the format's <see cref="IWeightFormat.ActivationScale"/> (a no-op the JIT removes for exact formats).</summary>
+    /// <summary>
+    /// The cell update for <paramref name="rows"/> rows of one block, from their pre-activations (rows × 4 gates × width);
+    /// with <paramref name="keepGates"/>, the activated gates are also stored at <paramref name="gatesOut"/> (training).
+    /// </summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void CellEpilogue(ref float pre, int rows, ref float c, int cStride, ref float hOut, int hOutStride,
+        bool keepGates, ref float gatesOut, int gatesOutStride)
+    {
+        int width = TVec.Count;
+        for (int r = 0; r < rows; r++)
+        {
+            ref float gates = ref Unsafe.Add(ref pre, r * Gates * width);
+            TVec i = Activations.Sigmoid(TVec.Load(in gates)), f = Activations.Sigmoid(TVec.Load(in Unsafe.Add(ref gates, width)));
+            TVec g = Activations.Tanh(TVec.Load(in Unsafe.Add(ref gates, 2 * width))), o = Activations.Sigmoid(TVec.Load(in Unsafe.Add(ref gates, 3 * width)));
+            if (keepGates) StoreGates(i, f, g, o, ref Unsafe.Add(ref gatesOut, r * gatesOutStride));
+            UpdateActivatedCell(i, f, g, o, ref Unsafe.Add(ref c, r * cStride), ref Unsafe.Add(ref hOut, r * hOutStride));
+        }
+    }
+
+    /// <summary>
+    /// An activation broadcast, times the format's <see cref="IWeightFormat.ActivationScale"/> (a no-op the JIT removes for exact
+    /// formats): <paramref name="source"/>[<paramref name="index"/>]. Taken as base and index, both plain locals at every call
+    /// site, so that once inlined the broadcast still reads straight from memory (a float argument would go through a
+    /// temporary and cost a load and a register broadcast per activation).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TVec Broadcast(float value) => TFormat.ActivationScale == 1f ? TVec.Create(value) : TVec.Create(value * TFormat.ActivationScale);
+    private static TVec Broadcast(ref float source, int index) =>
+        TFormat.ActivationScale == 1f ? TVec.Create(Unsafe.Add(ref source, index)) : TVec.Create(Unsafe.Add(ref source, index) * TFormat.ActivationScale);
 
     /// <summary>A starting value moved into the scaled domain the accumulators run in.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -279,13 +384,23 @@ internal static class CellKernels<TVec, TFormat> where TVec : struct, ISimdVecto
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TVec Unscaled(TVec value) => TFormat.ActivationScale == 1f ? value : value * TVec.Create(TFormat.ActivationScale);
 
-    /// <summary>The fused epilogue: i, f, o = σ(·), g = tanh(·), c = f·c + i·g, h = o·tanh(c), all in registers.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void UpdateCell(TVec i, TVec f, TVec g, TVec o, ref float c, ref float h)
+    private static bool AllActive(ReadOnlySpan<byte> rows)
     {
-        TVec cNew = TVec.MultiplyAdd(Activations.Sigmoid(f), TVec.Load(in c), Activations.Sigmoid(i) * Activations.Tanh(g));
+        foreach (byte row in rows)
+        {
+            if (row == 0) return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>The cell update from activated gates: c = f·c + i·g, h = o·tanh(c), in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void UpdateActivatedCell(TVec i, TVec f, TVec g, TVec o, ref float c, ref float h)
+    {
+        TVec cNew = TVec.MultiplyAdd(f, TVec.Load(in c), i * g);
         TVec.Store(cNew, ref c);
-        TVec.Store(Activations.Sigmoid(o) * Activations.Tanh(cNew), ref h);
+        TVec.Store(o * Activations.Tanh(cNew), ref h);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -82,12 +82,17 @@ internal abstract class KernelSet(KernelPath path, int width, WeightFormat forma
     public abstract void InputProjection(PackedPanel panel, ReadOnlySpan<float> packedBias, ReadOnlySpan<float> x, int rows, Span<float> gx, int blockStart, int blockEnd);
 
     public abstract void Project(PackedPanel panel, ref float h, int hRowStride, ref float y, int yRowStride, int rows, ReadOnlySpan<byte> active, int blockStart, int blockEnd);
+
+    /// <summary>The training kernels (forward step keeping gates, backward cell, GEMM) of the same width.</summary>
+    public abstract TrainingKernelSet Training { get; }
 }
 
 internal sealed class KernelSet<TVec, TFormat>(KernelPath path) : KernelSet(path, TVec.Count, TFormat.Format)
     where TVec : struct, ISimdVector<TVec>
     where TFormat : struct, IWeightFormat
 {
+    public override TrainingKernelSet Training { get; } = new TrainingKernelSet<TVec>();
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Step(scoped in CellStepArgs args) => CellKernels<TVec, TFormat>.Step(args);
 

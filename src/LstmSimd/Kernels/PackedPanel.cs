@@ -51,11 +51,22 @@ internal sealed class PackedPanel
     public static PackedPanel Pack(ReadOnlySpan<float> weight, int gates, int units, int depth, int width, WeightFormat format = WeightFormat.Float32)
     {
         int blocks = (units + width - 1) / width;
-        long elements = (long)blocks * depth * gates * width;
-        var bytes = new byte[elements * ElementSize(format)];
-        Span<float> data = format == WeightFormat.Float32 ? MemoryMarshal.Cast<byte, float>(bytes.AsSpan()) : default;
-        Span<ushort> halves = format == WeightFormat.Float32 ? default : MemoryMarshal.Cast<byte, ushort>(bytes.AsSpan());
-        for (int block = 0; block < blocks; block++)
+        var panel = new PackedPanel(new byte[(long)blocks * depth * gates * width * ElementSize(format)], format, gates, units, depth, width);
+        panel.Repack(weight);
+        return panel;
+    }
+
+    /// <summary>
+    /// Overwrites the panel with <paramref name="weight"/> (same shape as packed), rounded to the panel's <see cref="Format"/>:
+    /// training updates its (fp32) weights in place, without allocating.
+    /// </summary>
+    public void Repack(ReadOnlySpan<float> weight)
+    {
+        WeightFormat format = Format;
+        Span<float> data = format == WeightFormat.Float32 ? MemoryMarshal.Cast<byte, float>(Data.AsSpan()) : default;
+        Span<ushort> halves = format == WeightFormat.Float32 ? default : MemoryMarshal.Cast<byte, ushort>(Data.AsSpan());
+        int gates = Gates, units = Units, depth = Depth, width = Width;
+        for (int block = 0; block < Blocks; block++)
         {
             for (int k = 0; k < depth; k++)
             {
@@ -65,8 +76,7 @@ internal sealed class PackedPanel
                     for (int lane = 0; lane < width; lane++)
                     {
                         int unit = block * width + lane;
-                        if (unit >= units) continue;
-                        float value = weight[(gate * units + unit) * depth + k];
+                        float value = unit < units ? weight[(gate * units + unit) * depth + k] : 0f;
                         switch (format)
                         {
                             case WeightFormat.Float32: data[packed + lane] = value; break;
@@ -77,8 +87,6 @@ internal sealed class PackedPanel
                 }
             }
         }
-
-        return new PackedPanel(bytes, format, gates, units, depth, width);
     }
 
     private static ushort ToFiniteFloat16(float value)
@@ -92,14 +100,19 @@ internal sealed class PackedPanel
     /// <summary>Packs per-gate vectors (<c>[gates·units]</c>, gate-major, e.g. b_ih + b_hh) into the panel's row order: block, gate, lane.</summary>
     public static float[] PackRow(ReadOnlySpan<float> values, int gates, int units, int width)
     {
-        int blocks = (units + width - 1) / width;
-        var row = new float[blocks * gates * width];
+        var row = new float[(units + width - 1) / width * gates * width];
+        PackRow(values, gates, units, width, row);
+        return row;
+    }
+
+    /// <summary><see cref="PackRow(ReadOnlySpan{float}, int, int, int)"/> into an existing row (padding lanes become 0); empty values give zeros.</summary>
+    public static void PackRow(ReadOnlySpan<float> values, int gates, int units, int width, Span<float> row)
+    {
+        row.Clear();
         for (int gate = 0; gate < gates; gate++)
         {
             for (int unit = 0; unit < units && !values.IsEmpty; unit++)
                 row[((unit / width) * gates + gate) * width + unit % width] = values[gate * units + unit];
         }
-
-        return row;
     }
 }

@@ -27,7 +27,12 @@ public static class ReferenceLstm
     /// <summary>Runs the whole model over a sequence. Empty <paramref name="h0"/>/<paramref name="c0"/> mean zeros; empty <paramref name="lengths"/> means every sequence has <paramref name="steps"/> steps.</summary>
     public static ReferenceResult Forward(LstmWeights weights, ReadOnlySpan<float> input, int steps, int batch,
         ReadOnlySpan<float> h0 = default, ReadOnlySpan<float> c0 = default, ReadOnlySpan<int> lengths = default,
-        SequenceLayout layout = SequenceLayout.TimeMajor)
+        SequenceLayout layout = SequenceLayout.TimeMajor) =>
+        Run(weights, input, steps, batch, h0, c0, lengths, layout, trace: null);
+
+    /// <summary><see cref="Forward"/>, recording in <paramref name="trace"/> (when given) what backpropagation needs.</summary>
+    internal static ReferenceResult Run(LstmWeights weights, ReadOnlySpan<float> input, int steps, int batch,
+        ReadOnlySpan<float> h0, ReadOnlySpan<float> c0, ReadOnlySpan<int> lengths, SequenceLayout layout, ReferenceTrace? trace)
     {
         ArgumentNullException.ThrowIfNull(weights);
         LstmSpec spec = weights.Spec;
@@ -48,9 +53,11 @@ public static class ReferenceLstm
         var hN = new double[spec.NumLayers * dirs * batch * hOut];
         var cN = new double[spec.NumLayers * dirs * batch * hidden];
         double[] layerOutput = [];
+        trace?.Start(spec, steps, batch, x);
         for (int layer = 0; layer < spec.NumLayers; layer++)
         {
             layerOutput = new double[(long)steps * batch * dirs * hOut];
+            trace?.LayerValues[layer + 1] = layerOutput;
             for (int d = 0; d < dirs; d++)
             {
                 int slot = layer * dirs + d;
@@ -63,8 +70,11 @@ public static class ReferenceLstm
                     for (int s = 0; s < length[b]; s++)
                     {
                         int t = d == 0 ? s : length[b] - 1 - s;
-                        Cell(spec, weights[layer, d], x.AsSpan((int)(((long)t * batch + b) * features), features),
-                            h.AsSpan(b * hOut, hOut), c.AsSpan(b * hidden, hidden));
+                        int row = t * batch + b;
+                        Cell(spec, weights[layer, d], x.AsSpan(row * features, features), h.AsSpan(b * hOut, hOut), c.AsSpan(b * hidden, hidden),
+                            trace is null ? default : trace.Gates[slot].AsSpan(row * 4 * hidden, 4 * hidden),
+                            trace is null ? default : trace.Hidden[slot].AsSpan(row * hidden, hidden));
+                        trace?.Record(slot, row, c.AsSpan(b * hidden, hidden));
                         h.AsSpan(b * hOut, hOut).CopyTo(layerOutput.AsSpan((int)(((long)t * batch + b) * dirs * hOut + d * hOut), hOut));
                     }
                 }
@@ -86,7 +96,11 @@ public static class ReferenceLstm
     }
 
     /// <summary>One step of one cell for one sequence: updates <paramref name="h"/> [H_out] and <paramref name="c"/> [H] in place.</summary>
-    public static void Cell(LstmSpec spec, LstmLayerWeights w, ReadOnlySpan<double> x, Span<double> h, Span<double> c)
+    public static void Cell(LstmSpec spec, LstmLayerWeights w, ReadOnlySpan<double> x, Span<double> h, Span<double> c) =>
+        Cell(spec, w, x, h, c, default, default);
+
+    /// <summary><see cref="Cell(LstmSpec, LstmLayerWeights, ReadOnlySpan{double}, Span{double}, Span{double})"/>, also writing the activated gates i, f, g, o [4H] and m = o⊙tanh(c) [H] unless empty.</summary>
+    internal static void Cell(LstmSpec spec, LstmLayerWeights w, ReadOnlySpan<double> x, Span<double> h, Span<double> c, Span<double> gates, Span<double> m)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(w);
@@ -120,7 +134,16 @@ public static class ReferenceLstm
             double o = cell.Gate.Apply(Clip(po, cell.Clip));
             c[u] = cNew;
             hidden1[u] = o * cell.Output.Apply(cNew);
+            if (!gates.IsEmpty)
+            {
+                gates[u] = i;
+                gates[hidden + u] = f;
+                gates[2 * hidden + u] = g;
+                gates[3 * hidden + u] = o;
+            }
         }
+
+        if (!m.IsEmpty) hidden1.CopyTo(m);
 
         if (spec.ProjectionSize == 0)
         {
@@ -138,6 +161,43 @@ public static class ReferenceLstm
 
     private static double Clip(double x, float clip) => clip > 0 ? Math.Clamp(x, -clip, clip) : x;
 
-    private static int Index(SequenceLayout layout, int t, int b, int steps, int batch, int features) =>
+    internal static int Index(SequenceLayout layout, int t, int b, int steps, int batch, int features) =>
         (int)((layout == SequenceLayout.TimeMajor ? (long)t * batch + b : (long)b * steps + t) * features);
+}
+
+/// <summary>
+/// What <see cref="ReferenceLstmBackward"/> needs from a reference forward pass, per layer-direction (slot) and
+/// time-major row t·B + b: the activated gates, c_t and m_t = o⊙tanh(c_t); and every layer's input and output.
+/// </summary>
+internal sealed class ReferenceTrace
+{
+    /// <summary>Time-major [T, B, features]: [0] the input, [l + 1] the output of layer l.</summary>
+    public double[][] LayerValues { get; private set; } = [];
+
+    /// <summary>[slot][T, B, 4H]: i, f, g, o after their activations.</summary>
+    public double[][] Gates { get; private set; } = [];
+
+    /// <summary>[slot][T, B, H]: c_t.</summary>
+    public double[][] Cells { get; private set; } = [];
+
+    /// <summary>[slot][T, B, H]: m_t, the hidden state before the projection.</summary>
+    public double[][] Hidden { get; private set; } = [];
+
+    internal void Start(LstmSpec spec, int steps, int batch, double[] input)
+    {
+        int slots = spec.NumLayers * spec.Directions, rows = steps * batch;
+        LayerValues = new double[spec.NumLayers + 1][];
+        LayerValues[0] = input;
+        Gates = new double[slots][];
+        Cells = new double[slots][];
+        Hidden = new double[slots][];
+        for (int slot = 0; slot < slots; slot++)
+        {
+            Gates[slot] = new double[rows * 4 * spec.HiddenSize];
+            Cells[slot] = new double[rows * spec.HiddenSize];
+            Hidden[slot] = new double[rows * spec.HiddenSize];
+        }
+    }
+
+    internal void Record(int slot, int row, ReadOnlySpan<double> c) => c.CopyTo(Cells[slot].AsSpan(row * c.Length));
 }

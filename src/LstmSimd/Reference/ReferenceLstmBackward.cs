@@ -104,85 +104,17 @@ public static class ReferenceLstmBackward
             throw new NotSupportedException("The reference backward supports the standard (PyTorch) cell only; ONNX's cell variants have no backward.");
         int hOut = spec.OutputHiddenSize, hidden = spec.HiddenSize, dirs = spec.Directions, layers = spec.NumLayers;
         int outFeatures = dirs * hOut;
-        ShapeChecks.OptionalLength(gradOutput.Length, (long)steps * batch * outFeatures, nameof(gradOutput), $"[T={steps}, B={batch}, D·H_out={outFeatures}]");
+        ShapeChecks.OptionalLength(gradOutput.Length, (long)steps * batch * outFeatures, nameof(gradOutput), "[T={0}, B={1}, D·H_out={2}]", steps, batch, outFeatures);
 
         int[] length = new int[batch];
         for (int b = 0; b < batch; b++) length[b] = lengths.IsEmpty ? steps : lengths[b];
 
-        // Layer inputs, time-major [T, B, features], in double: xs[l] feeds layer l; xs[layers] is the model output.
-        var xs = new double[layers + 1][];
-        xs[0] = new double[(long)steps * batch * spec.InputSize];
-        for (int t = 0; t < steps; t++)
-            for (int b = 0; b < batch; b++)
-                for (int k = 0; k < spec.InputSize; k++)
-                    xs[0][Row(t, b, batch, spec.InputSize) + k] = input[Index(layout, t, b, steps, batch, spec.InputSize) + k];
-
-        // Per layer-direction caches, indexed by time step t (not processing order): gates after activation,
-        // the cell state after the step and the pre-projection hidden m.
+        // The forward pass, keeping per layer-direction and time step the activated gates, c_t and the
+        // pre-projection hidden m_t, and every layer's input (xs[l]) and output (xs[l + 1]), time-major.
+        var trace = new ReferenceTrace();
+        ReferenceResult forward = ReferenceLstm.Run(weights, input, steps, batch, h0, c0, lengths, layout, trace);
+        double[][] xs = trace.LayerValues, gates = trace.Gates, cells = trace.Cells, ms = trace.Hidden;
         int slots = layers * dirs;
-        var gates = new double[slots][];
-        var cells = new double[slots][];
-        var ms = new double[slots][];
-        var hN = new double[slots * batch * hOut];
-        var cN = new double[slots * batch * hidden];
-        var pre = new double[4 * hidden];
-        for (int l = 0; l < layers; l++)
-        {
-            int features = spec.LayerInputSize(l);
-            xs[l + 1] = new double[(long)steps * batch * outFeatures];
-            for (int d = 0; d < dirs; d++)
-            {
-                int slot = l * dirs + d;
-                LstmLayerWeights w = weights[l, d];
-                gates[slot] = new double[(long)steps * batch * 4 * hidden];
-                cells[slot] = new double[(long)steps * batch * hidden];
-                ms[slot] = new double[(long)steps * batch * hidden];
-                for (int b = 0; b < batch; b++)
-                {
-                    var h = new double[hOut];
-                    var c = new double[hidden];
-                    for (int k = 0; k < hOut; k++) h[k] = h0.IsEmpty ? 0 : h0[(slot * batch + b) * hOut + k];
-                    for (int k = 0; k < hidden; k++) c[k] = c0.IsEmpty ? 0 : c0[(slot * batch + b) * hidden + k];
-                    for (int s = 0; s < length[b]; s++)
-                    {
-                        int t = d == 0 ? s : length[b] - 1 - s;
-                        ReadOnlySpan<double> x = xs[l].AsSpan(Row(t, b, batch, features), features);
-                        for (int r = 0; r < 4 * hidden; r++)
-                        {
-                            double sum = spec.Bias ? (double)w.BiasIh[r] + w.BiasHh[r] : 0.0;
-                            for (int k = 0; k < features; k++) sum += w.WeightIh[r * features + k] * x[k];
-                            for (int k = 0; k < hOut; k++) sum += w.WeightHh[r * hOut + k] * h[k];
-                            pre[r] = sum;
-                        }
-
-                        Span<double> gate = gates[slot].AsSpan(Row(t, b, batch, 4 * hidden), 4 * hidden);
-                        Span<double> m = ms[slot].AsSpan(Row(t, b, batch, hidden), hidden);
-                        for (int u = 0; u < hidden; u++)
-                        {
-                            double i = Sigmoid(pre[u]), f = Sigmoid(pre[hidden + u]), g = Math.Tanh(pre[2 * hidden + u]), o = Sigmoid(pre[3 * hidden + u]);
-                            gate[u] = i;
-                            gate[hidden + u] = f;
-                            gate[2 * hidden + u] = g;
-                            gate[3 * hidden + u] = o;
-                            c[u] = f * c[u] + i * g;
-                            m[u] = o * Math.Tanh(c[u]);
-                        }
-
-                        c.CopyTo(cells[slot].AsSpan(Row(t, b, batch, hidden), hidden));
-                        Project(spec, w, m, h);
-                        h.CopyTo(xs[l + 1].AsSpan(Row(t, b, batch, outFeatures) + d * hOut, hOut));
-                    }
-
-                    h.CopyTo(hN.AsSpan((slot * batch + b) * hOut, hOut));
-                    c.CopyTo(cN.AsSpan((slot * batch + b) * hidden, hidden));
-                }
-            }
-        }
-
-        var output = new double[(long)steps * batch * outFeatures];
-        for (int t = 0; t < steps; t++)
-            for (int b = 0; b < batch; b++)
-                xs[layers].AsSpan(Row(t, b, batch, outFeatures), outFeatures).CopyTo(output.AsSpan(Index(layout, t, b, steps, batch, outFeatures)));
 
         // Backward, top layer first. dy holds ∂loss/∂(layer output), time-major.
         var dy = new double[(long)steps * batch * outFeatures];
@@ -191,7 +123,7 @@ public static class ReferenceLstmBackward
             for (int t = 0; t < steps; t++)
                 for (int b = 0; b < batch; b++)
                     for (int k = 0; k < outFeatures; k++)
-                        dy[Row(t, b, batch, outFeatures) + k] = gradOutput[Index(layout, t, b, steps, batch, outFeatures) + k];
+                        dy[Row(t, b, batch, outFeatures) + k] = gradOutput[ReferenceLstm.Index(layout, t, b, steps, batch, outFeatures) + k];
         }
 
         var grads = new ReferenceLayerGradients[slots];
@@ -305,31 +237,9 @@ public static class ReferenceLstmBackward
         var gradInput = new double[dx.Length];
         for (int t = 0; t < steps; t++)
             for (int b = 0; b < batch; b++)
-                dx.AsSpan(Row(t, b, batch, spec.InputSize), spec.InputSize).CopyTo(gradInput.AsSpan(Index(layout, t, b, steps, batch, spec.InputSize)));
-        return new ReferenceGradients(spec, grads, gradInput, gradH0, gradC0, new ReferenceResult(output, hN, cN));
+                dx.AsSpan(Row(t, b, batch, spec.InputSize), spec.InputSize).CopyTo(gradInput.AsSpan(ReferenceLstm.Index(layout, t, b, steps, batch, spec.InputSize)));
+        return new ReferenceGradients(spec, grads, gradInput, gradH0, gradC0, forward);
     }
-
-    private static void Project(LstmSpec spec, LstmLayerWeights w, ReadOnlySpan<double> m, Span<double> h)
-    {
-        if (spec.ProjectionSize == 0)
-        {
-            m.CopyTo(h);
-            return;
-        }
-
-        int hidden = spec.HiddenSize;
-        for (int p = 0; p < h.Length; p++)
-        {
-            double sum = 0;
-            for (int u = 0; u < hidden; u++) sum += w.WeightHr[p * hidden + u] * m[u];
-            h[p] = sum;
-        }
-    }
-
-    private static double Sigmoid(double x) => 1.0 / (1.0 + Math.Exp(-x));
 
     private static int Row(int t, int b, int batch, int features) => (int)(((long)t * batch + b) * features);
-
-    private static int Index(SequenceLayout layout, int t, int b, int steps, int batch, int features) =>
-        (int)((layout == SequenceLayout.TimeMajor ? (long)t * batch + b : (long)b * steps + t) * features);
 }

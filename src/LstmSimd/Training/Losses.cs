@@ -9,8 +9,8 @@ public static class Losses
     /// </summary>
     public static double MeanSquaredError(ReadOnlySpan<float> prediction, ReadOnlySpan<float> target, Span<float> gradient)
     {
-        TrainingChecks.Length(target.Length, prediction.Length, nameof(target), $"[{prediction.Length}] like the prediction");
-        TrainingChecks.Length(gradient.Length, prediction.Length, nameof(gradient), $"[{prediction.Length}] like the prediction");
+        ShapeChecks.Length(target.Length, prediction.Length, nameof(target), "[{0}] like the prediction", prediction.Length);
+        ShapeChecks.Length(gradient.Length, prediction.Length, nameof(gradient), "[{0}] like the prediction", prediction.Length);
         int n = prediction.Length;
         if (n == 0) return 0;
         double sum = 0;
@@ -39,9 +39,9 @@ public static class Losses
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         ShapeChecks.Positive(classes, nameof(classes));
-        TrainingChecks.Length(logits.Length, (long)rows * classes, nameof(logits), $"[rows={rows}, classes={classes}]");
-        TrainingChecks.Length(labels.Length, rows, nameof(labels), $"[rows={rows}]");
-        TrainingChecks.Length(gradient.Length, (long)rows * classes, nameof(gradient), $"[rows={rows}, classes={classes}]");
+        ShapeChecks.Length(logits.Length, (long)rows * classes, nameof(logits), "[rows={0}, classes={1}]", rows, classes);
+        ShapeChecks.Length(labels.Length, rows, nameof(labels), "[rows={0}]", rows);
+        ShapeChecks.Length(gradient.Length, (long)rows * classes, nameof(gradient), "[rows={0}, classes={1}]", rows, classes);
         if (rows == 0) return 0;
         double total = 0;
         for (int r = 0; r < rows; r++)

@@ -58,10 +58,10 @@ public static class SequenceReadout
         ArgumentOutOfRangeException.ThrowIfNegative(steps);
         ShapeChecks.Positive(batch, nameof(batch));
         ShapeChecks.Positive(features, nameof(features));
-        TrainingChecks.Length(sequenceLength, (long)steps * batch * features, "output", $"[T={steps}, B={batch}, F={features}]");
+        ShapeChecks.Length(sequenceLength, (long)steps * batch * features, "output", "[T={0}, B={1}, F={2}]", steps, batch, features);
         if (!lengths.IsEmpty)
         {
-            TrainingChecks.Length(lengths.Length, batch, nameof(lengths), $"[B={batch}]");
+            ShapeChecks.Length(lengths.Length, batch, nameof(lengths), "[B={0}]", batch);
             for (int b = 0; b < batch; b++)
                 if ((uint)lengths[b] > (uint)steps || (readout == Readout.LastStep && lengths[b] == 0))
                     throw new ArgumentOutOfRangeException(nameof(lengths), lengths[b], $"lengths[{b}] = {lengths[b]} must be in [{(readout == Readout.LastStep ? 1 : 0)}, T={steps}].");
@@ -72,7 +72,7 @@ public static class SequenceReadout
         }
 
         int count = RowCount(readout, steps, batch, lengths);
-        TrainingChecks.Length(rowsLength, (long)count * features, "rows", $"[rows={count}, F={features}]");
+        ShapeChecks.Length(rowsLength, (long)count * features, "rows", "[rows={0}, F={1}]", count, features);
         return count;
     }
 

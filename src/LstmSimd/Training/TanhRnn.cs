@@ -90,7 +90,7 @@ public sealed class TanhRnn
     {
         CheckSizes(steps, batch);
         int n = InputSize, h = HiddenSize;
-        TrainingChecks.Length(input.Length, (long)steps * batch * n, nameof(input), $"[T={steps}, B={batch}, I={n}]");
+        ShapeChecks.Length(input.Length, (long)steps * batch * n, nameof(input), "[T={0}, B={1}, I={2}]", steps, batch, n);
         input.CopyTo(_input);
         _steps = steps;
         _batch = batch;
@@ -125,9 +125,9 @@ public sealed class TanhRnn
     {
         if (_steps < 0) throw new InvalidOperationException("Backward needs a forward pass first.");
         int steps = _steps, batch = _batch, n = InputSize, h = HiddenSize;
-        TrainingChecks.OptionalLength(outputGradient.Length, (long)steps * batch * h, nameof(outputGradient), $"[T={steps}, B={batch}, H={h}]");
-        TrainingChecks.OptionalLength(finalStateGradient.Length, (long)batch * h, nameof(finalStateGradient), $"[B={batch}, H={h}]");
-        TrainingChecks.OptionalLength(inputGradient.Length, (long)steps * batch * n, nameof(inputGradient), $"[T={steps}, B={batch}, I={n}]");
+        ShapeChecks.OptionalLength(outputGradient.Length, (long)steps * batch * h, nameof(outputGradient), "[T={0}, B={1}, H={2}]", steps, batch, h);
+        ShapeChecks.OptionalLength(finalStateGradient.Length, (long)batch * h, nameof(finalStateGradient), "[B={0}, H={1}]", batch, h);
+        ShapeChecks.OptionalLength(inputGradient.Length, (long)steps * batch * n, nameof(inputGradient), "[T={0}, B={1}, I={2}]", steps, batch, n);
         Span<float> dh = _gradH.AsSpan(0, batch * h), da = _gradA;
         if (finalStateGradient.IsEmpty) dh.Clear();
         else finalStateGradient.CopyTo(dh);

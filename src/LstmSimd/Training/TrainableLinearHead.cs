@@ -34,8 +34,8 @@ public sealed class TrainableLinearHead
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outputs);
         ArgumentNullException.ThrowIfNull(weight);
         ArgumentNullException.ThrowIfNull(bias);
-        ShapeChecks.Length(weight.Length, (long)outputs * inputs, nameof(weight), $"[outputs={outputs}, inputs={inputs}]");
-        ShapeChecks.OptionalLength(bias.Length, outputs, nameof(bias), $"[outputs={outputs}]");
+        ShapeChecks.Length(weight.Length, (long)outputs * inputs, nameof(weight), "[outputs={0}, inputs={1}]", outputs, inputs);
+        ShapeChecks.OptionalLength(bias.Length, outputs, nameof(bias), "[outputs={0}]", outputs);
         Inputs = inputs;
         Outputs = outputs;
         Weight = weight;
@@ -89,7 +89,7 @@ public sealed class TrainableLinearHead
     public void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, int rows, Span<float> inputGradient)
     {
         CheckRows(input.Length, outputGradient.Length, rows);
-        if (!inputGradient.IsEmpty) TrainingChecks.Length(inputGradient.Length, (long)rows * Inputs, nameof(inputGradient), $"[rows={rows}, inputs={Inputs}]");
+        if (!inputGradient.IsEmpty) ShapeChecks.Length(inputGradient.Length, (long)rows * Inputs, nameof(inputGradient), "[rows={0}, inputs={1}]", rows, Inputs);
         for (int r = 0; r < rows; r++)
         {
             ReadOnlySpan<float> x = input.Slice(r * Inputs, Inputs), dy = outputGradient.Slice(r * Outputs, Outputs);
@@ -108,7 +108,7 @@ public sealed class TrainableLinearHead
     private void CheckRows(int inputLength, int outputLength, int rows)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
-        TrainingChecks.Length(inputLength, (long)rows * Inputs, "input", $"[rows={rows}, inputs={Inputs}]");
-        TrainingChecks.Length(outputLength, (long)rows * Outputs, "output", $"[rows={rows}, outputs={Outputs}]");
+        ShapeChecks.Length(inputLength, (long)rows * Inputs, "input", "[rows={0}, inputs={1}]", rows, Inputs);
+        ShapeChecks.Length(outputLength, (long)rows * Outputs, "output", "[rows={0}, outputs={1}]", rows, Outputs);
     }
 }

@@ -91,4 +91,21 @@ public sealed class CliTests : IDisposable
             Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public void Bench_runs_with_16_bit_weights_and_refuses_an_unknown_format()
+    {
+        foreach (string format in new[] { "fp16", "bf16" })
+        {
+            var (code, stdout, stderr) = Cli("bench", "--workload", "step-h64", "--seconds", "0.2", "--weights", format);
+            Assert.True(code == 0, stderr);
+            Assert.Contains("weights " + format, stdout, StringComparison.Ordinal);
+            Assert.Contains("step-h64", stdout, StringComparison.Ordinal);
+        }
+
+        var (badCode, _, badErr) = Cli("bench", "--workload", "step-h64", "--seconds", "0.2", "--weights", "int8");
+        Assert.Equal(2, badCode);
+        Assert.Contains("--weights int8", badErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", badErr, StringComparison.Ordinal);
+    }
 }

@@ -104,3 +104,37 @@ public class ThreadingTests
         Assert.ThrowsAny<ArgumentException>(() => LstmModel.Create(weights, new LstmModelOptions { Threads = 65 }));
     }
 }
+
+public class MemorySafetyTests
+{
+    /// <summary>The session hands raw pointers to its kernels; a compacting collection mid-call must not move what they point at.</summary>
+    [Fact]
+    public void Stacked_layers_give_the_same_answer_while_collections_compact_the_heap()
+    {
+        var testCase = new LstmCase(new LstmSpec(12, 40, 3, bidirectional: true), Steps: 20, Batch: 3, WithInitialState: true, WithLengths: true, SequenceLayout.BatchFirst, Seed: 9);
+        LstmModel model = LstmModel.Create(testCase.Weights);
+        float[] expected = testCase.RunFast(model).Output;
+        using var stop = new CancellationTokenSource();
+        var churn = new Thread(() =>
+        {
+            var keep = new List<byte[]>();
+            while (!stop.IsCancellationRequested)
+            {
+                keep.Add(new byte[1000 + keep.Count % 5000]);
+                if (keep.Count > 2000) keep.RemoveRange(0, 1000);
+                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+            }
+        });
+        churn.Start();
+        try
+        {
+            for (int repeat = 0; repeat < 30; repeat++)
+                Assert.Equal(expected, testCase.RunFast(model).Output);
+        }
+        finally
+        {
+            stop.Cancel();
+            churn.Join();
+        }
+    }
+}

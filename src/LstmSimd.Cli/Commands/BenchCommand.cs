@@ -1,0 +1,109 @@
+using System.CommandLine;
+using System.Globalization;
+using LstmSimd.Benchmarking;
+using LstmSimd.Kernels;
+
+namespace LstmSimd.Cli.Commands;
+
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var workloads = new Option<string[]>("--workload", "-w")
+        {
+            Description = $"A standard workload to run (repeatable; default: all). One of: {string.Join(", ", StandardWorkload.All.Select(w => w.Name))}.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var threads = new Option<int>("--threads", "-t")
+        {
+            Description = "Threads each session computes with (LstmModelOptions.Threads, 1 to 64).",
+            DefaultValueFactory = _ => 1,
+        };
+        var seconds = new Option<double>("--seconds")
+        {
+            Description = "Wall time per workload, warm-up included.",
+            DefaultValueFactory = _ => 2.0,
+        };
+        var kernel = new Option<KernelPath>("--kernel")
+        {
+            Description = "Kernel width (default: auto, the widest the CPU accelerates, or LSTMSIMD_KERNEL).",
+            DefaultValueFactory = _ => KernelPath.Auto,
+        };
+        var weights = new Option<string>("--weights")
+        {
+            Description = "How the inference models store their weight matrices: fp32, fp16 or bf16 (LstmModelOptions.Weights). Training workloads always train in fp32.",
+            DefaultValueFactory = _ => "fp32",
+        };
+        var json = new Option<bool>("--json") { Description = "Print a JSON array instead of the table." };
+
+        var command = new Command("bench", "Time the standard workloads on the fast path: µs per call and per step, GFLOP/s, bytes allocated per call. Training workloads (train-*) join once the library trains.")
+        {
+            workloads, threads, seconds, kernel, weights, json,
+        };
+        command.SetAction(parse =>
+        {
+            string[] names = parse.GetValue(workloads) ?? [];
+            var selected = new List<StandardWorkload>();
+            foreach (string name in names)
+            {
+                if (!StandardWorkload.TryGet(name, out StandardWorkload? workload))
+                    return Fail($"unknown workload '{name}'; the standard workloads are {string.Join(", ", StandardWorkload.All.Select(w => w.Name))}.");
+                selected.Add(workload);
+            }
+
+            if (selected.Count == 0) selected.AddRange(StandardWorkload.All);
+            int threadCount = parse.GetValue(threads);
+            if (threadCount is < 1 or > 64) return Fail($"--threads {threadCount}: must be in [1, 64].");
+            double budget = parse.GetValue(seconds);
+            if (!(budget > 0) || double.IsInfinity(budget)) return Fail("--seconds must be a positive number.");
+
+            string weightName = (parse.GetValue(weights) ?? "fp32").Trim().ToLowerInvariant();
+            if (!TryParseWeights(weightName, out WeightFormat format)) return Fail($"--weights {weightName}: must be fp32, fp16 or bf16.");
+
+            var options = new LstmModelOptions { Kernel = parse.GetValue(kernel), Threads = threadCount, Weights = format };
+            bool asJson = parse.GetValue(json);
+            if (!asJson)
+            {
+                KernelPath path = KernelSelector.Resolve(options.Kernel);
+                Console.WriteLine($"LstmSimd bench · {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription} · {Environment.ProcessorCount} logical cores · "
+                    + $"{path.ToString().ToLowerInvariant()} FMA peak {FmaPeak.For(path).ToString("F0", CultureInfo.InvariantCulture)} GFLOP/s per core (measured; {FmaPeak.EnvironmentVariable} sets it) · weights {weightName}");
+            }
+
+            var results = new List<WorkloadResult>(selected.Count);
+            foreach (StandardWorkload workload in selected)
+                results.Add(WorkloadBench.Run(workload, options, TimeSpan.FromSeconds(budget)));
+
+            if (asJson)
+            {
+                using Stream stdout = Console.OpenStandardOutput();
+                BenchmarkReport.WriteJson(stdout, results);
+                stdout.Write("\n"u8);
+            }
+            else
+            {
+                BenchmarkReport.WriteTable(Console.Out, results);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static bool TryParseWeights(string name, out WeightFormat format)
+    {
+        format = name switch
+        {
+            "fp32" or "float32" => WeightFormat.Float32,
+            "fp16" or "float16" => WeightFormat.Float16,
+            "bf16" or "bfloat16" => WeightFormat.BFloat16,
+            _ => (WeightFormat)(-1),
+        };
+        return Enum.IsDefined(format);
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"lstmsimd bench: {message}");
+        return 2;
+    }
+}

@@ -1,0 +1,89 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace LstmSimd.Benchmarking;
+
+/// <summary>Writes <see cref="WorkloadResult"/>s as a text table for people or as JSON for scripts.</summary>
+public static class BenchmarkReport
+{
+    private static readonly string[] Headers = ["workload", "T", "B", "I", "H", "µs/call", "µs/step", "GFLOP/s", "% peak", "alloc B/call", "isa", "threads"];
+
+    /// <summary>An aligned text table, one row per result, numbers right-aligned.</summary>
+    public static void WriteTable(TextWriter writer, IReadOnlyList<WorkloadResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(results);
+        var rows = new List<string[]>(results.Count + 1) { Headers };
+        foreach (WorkloadResult r in results)
+        {
+            StandardWorkload w = r.Workload;
+            rows.Add([w.Name, Integer(w.Steps), Integer(w.Batch), Integer(w.InputSize), Integer(w.HiddenSize),
+                Number(r.MedianMicroseconds), Number(r.MicrosecondsPerStep), Number(r.Gflops), Number(r.PercentOfPeak),
+                Integer(r.AllocatedBytes), r.Isa, Integer(r.Threads)]);
+        }
+
+        var widths = new int[Headers.Length];
+        foreach (string[] row in rows)
+        {
+            for (int c = 0; c < row.Length; c++) widths[c] = Math.Max(widths[c], row[c].Length);
+        }
+
+        foreach (string[] row in rows)
+        {
+            for (int c = 0; c < row.Length; c++)
+            {
+                // Text columns (name, isa) align left, numbers right.
+                bool text = c == 0 || c == 10;
+                string cell = text ? row[c].PadRight(widths[c]) : row[c].PadLeft(widths[c]);
+                writer.Write(c == 0 ? cell : "  " + cell);
+            }
+
+            writer.WriteLine();
+        }
+    }
+
+    /// <summary>
+    /// A JSON array with one object per result: <c>workload</c>, <c>threads</c>, <c>isa</c>, <c>median_us</c>,
+    /// <c>min_us</c>, <c>us_per_step</c>, <c>gflops</c>, <c>percent_of_peak</c> (of <c>peak_gflops</c>, one core's FMA peak at that width, times threads), <c>allocated_bytes</c>, the shape
+    /// (<c>steps</c>, <c>batch</c>, <c>input_size</c>, <c>hidden_size</c>) and the sampling (<c>samples</c>, <c>calls_per_sample</c>).
+    /// </summary>
+    public static void WriteJson(Stream stream, IReadOnlyList<WorkloadResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(results);
+        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        json.WriteStartArray();
+        foreach (WorkloadResult r in results)
+        {
+            StandardWorkload w = r.Workload;
+            json.WriteStartObject();
+            json.WriteString("workload", w.Name);
+            json.WriteNumber("threads", r.Threads);
+            json.WriteString("isa", r.Isa);
+            json.WriteNumber("median_us", Round(r.MedianMicroseconds));
+            json.WriteNumber("min_us", Round(r.Timing.MinMicroseconds));
+            json.WriteNumber("us_per_step", Round(r.MicrosecondsPerStep));
+            json.WriteNumber("gflops", Round(r.Gflops));
+            json.WriteNumber("percent_of_peak", Round(r.PercentOfPeak));
+            json.WriteNumber("peak_gflops", Round(r.PeakGflops));
+            json.WriteNumber("allocated_bytes", r.AllocatedBytes);
+            json.WriteNumber("steps", w.Steps);
+            json.WriteNumber("batch", w.Batch);
+            json.WriteNumber("input_size", w.InputSize);
+            json.WriteNumber("hidden_size", w.HiddenSize);
+            json.WriteNumber("samples", r.Timing.Samples);
+            json.WriteNumber("calls_per_sample", r.Timing.CallsPerSample);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+    }
+
+    // Four significant digits: more than the run-to-run noise of a shared machine.
+    private static double Round(double value) =>
+        value == 0 || !double.IsFinite(value) ? value : Math.Round(value, Math.Max(0, 3 - (int)Math.Floor(Math.Log10(Math.Abs(value)))));
+
+    private static string Number(double value) => Round(value).ToString(value >= 1000 ? "N0" : "G4", CultureInfo.InvariantCulture);
+
+    private static string Integer(long value) => value.ToString(CultureInfo.InvariantCulture);
+}

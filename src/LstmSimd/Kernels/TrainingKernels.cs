@@ -1,0 +1,112 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace LstmSimd.Kernels;
+
+/// <summary>The training kernels of one width behind virtual calls, created with the width's <see cref="KernelSet"/>.</summary>
+internal abstract class TrainingKernelSet
+{
+    /// <summary>
+    /// The gate derivatives of one step, fused in one pass: from the activated gates (overwritten with
+    /// ∂loss/∂pre-activations), c_t, c_{t−1}, ∂loss/∂m_t and ∂loss/∂c_t (overwritten with ∂loss/∂c_{t−1}).
+    /// Inactive rows get zero gate derivatives and keep their dc.
+    /// </summary>
+    public abstract void BackwardCell(ref float gates, int gateRowStride, ref float c, ref float cPrevious, int cRowStride,
+        ref float dm, int dmRowStride, ref float dc, int rows, int blocks, ReadOnlySpan<byte> active);
+
+    /// <summary>C (+)= A·B with A addressed by two strides; see <see cref="Gemm{TVec}"/>.</summary>
+    public abstract void Multiply(ref float a, nint aRowStride, nint aColumnStride, ref float b, nint bRowStride,
+        ref float c, nint cRowStride, int m, int n, int k, bool accumulate);
+
+    /// <summary>sums[j] += Σ_r values[r·stride + j] for j &lt; columns (columns a whole number of vectors).</summary>
+    public abstract void AddColumnSums(ReadOnlySpan<float> values, int rows, int stride, int columns, Span<float> sums);
+}
+
+internal sealed class TrainingKernelSet<TVec> : TrainingKernelSet where TVec : struct, ISimdVector<TVec>
+{
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void BackwardCell(ref float gates, int gateRowStride, ref float c, ref float cPrevious, int cRowStride,
+        ref float dm, int dmRowStride, ref float dc, int rows, int blocks, ReadOnlySpan<byte> active) =>
+        TrainingKernels<TVec>.BackwardCell(ref gates, gateRowStride, ref c, ref cPrevious, cRowStride, ref dm, dmRowStride, ref dc, rows, blocks, active);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void Multiply(ref float a, nint aRowStride, nint aColumnStride, ref float b, nint bRowStride,
+        ref float c, nint cRowStride, int m, int n, int k, bool accumulate) =>
+        Gemm<TVec>.Multiply(ref a, aRowStride, aColumnStride, ref b, bRowStride, ref c, cRowStride, m, n, k, accumulate);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void AddColumnSums(ReadOnlySpan<float> values, int rows, int stride, int columns, Span<float> sums) =>
+        TrainingKernels<TVec>.AddColumnSums(values, rows, stride, columns, sums);
+}
+
+/// <summary>
+/// The cell's part of training for one vector width: the forward step that keeps its activated gates, and the
+/// fused backward through the gates. Rows and blocks follow <see cref="CellKernels{TVec, TFormat}"/>: a gate row is
+/// blocks × (i, f, g, o) × width, a state row is blocks × width.
+/// </summary>
+internal static class TrainingKernels<TVec> where TVec : struct, ISimdVector<TVec>
+{
+    private const int Gates = 4;
+
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void BackwardCell(ref float gates, int gateRowStride, ref float c, ref float cPrevious, int cRowStride,
+        ref float dm, int dmRowStride, ref float dc, int rows, int blocks, ReadOnlySpan<byte> active)
+    {
+        int width = TVec.Count;
+        TVec one = TVec.Create(1f);
+        for (int row = 0; row < rows; row++)
+        {
+            ref float gateRow = ref Unsafe.Add(ref gates, (nint)row * gateRowStride);
+            if (!active.IsEmpty && active[row] == 0)
+            {
+                MemoryMarshal.CreateSpan(ref gateRow, blocks * Gates * width).Clear();
+                continue;
+            }
+
+            ref float cRow = ref Unsafe.Add(ref c, (nint)row * cRowStride);
+            ref float cPreviousRow = ref Unsafe.Add(ref cPrevious, (nint)row * cRowStride);
+            ref float dcRow = ref Unsafe.Add(ref dc, (nint)row * cRowStride);
+            ref float dmRow = ref Unsafe.Add(ref dm, (nint)row * dmRowStride);
+            for (int block = 0; block < blocks; block++)
+            {
+                ref float g4 = ref Unsafe.Add(ref gateRow, block * Gates * width);
+                int unit = block * width;
+                TVec i = TVec.Load(in g4), f = TVec.Load(in Unsafe.Add(ref g4, width));
+                TVec g = TVec.Load(in Unsafe.Add(ref g4, 2 * width)), o = TVec.Load(in Unsafe.Add(ref g4, 3 * width));
+                TVec tc = Activations.Tanh(TVec.Load(in Unsafe.Add(ref cRow, unit)));
+                TVec dmv = TVec.Load(in Unsafe.Add(ref dmRow, unit));
+                TVec dcv = TVec.MultiplyAdd(dmv * o, one - tc * tc, TVec.Load(in Unsafe.Add(ref dcRow, unit)));
+                TVec cp = TVec.Load(in Unsafe.Add(ref cPreviousRow, unit));
+                TVec.Store(dcv * g * i * (one - i), ref g4);
+                TVec.Store(dcv * cp * f * (one - f), ref Unsafe.Add(ref g4, width));
+                TVec.Store(dcv * i * (one - g * g), ref Unsafe.Add(ref g4, 2 * width));
+                TVec.Store(dmv * tc * o * (one - o), ref Unsafe.Add(ref g4, 3 * width));
+                TVec.Store(dcv * f, ref Unsafe.Add(ref dcRow, unit));
+            }
+        }
+    }
+
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AddColumnSums(ReadOnlySpan<float> values, int rows, int stride, int columns, Span<float> sums)
+    {
+        int width = TVec.Count;
+        ref float source = ref MemoryMarshal.GetReference(values);
+        ref float destination = ref MemoryMarshal.GetReference(sums);
+        for (int column = 0; column + width <= columns; column += width)
+        {
+            TVec even = TVec.Zero, odd = TVec.Zero;
+            int row = 0;
+            for (; row + 2 <= rows; row += 2)
+            {
+                even += TVec.Load(in Unsafe.Add(ref source, (nint)row * stride + column));
+                odd += TVec.Load(in Unsafe.Add(ref source, (nint)(row + 1) * stride + column));
+            }
+
+            if (row < rows) even += TVec.Load(in Unsafe.Add(ref source, (nint)row * stride + column));
+            ref float sum = ref Unsafe.Add(ref destination, column);
+            TVec.Store(TVec.Load(in sum) + even + odd, ref sum);
+        }
+    }
+}

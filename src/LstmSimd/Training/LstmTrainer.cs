@@ -1,0 +1,204 @@
+namespace LstmSimd.Training;
+
+/// <summary>The loss an <see cref="LstmTrainer"/> minimises on its head's outputs.</summary>
+public enum LossKind
+{
+    /// <summary><see cref="Losses.MeanSquaredError"/> against float targets [rows, outputs].</summary>
+    MeanSquaredError,
+
+    /// <summary><see cref="Losses.SoftmaxCrossEntropy"/> against class labels [rows].</summary>
+    CrossEntropy,
+}
+
+/// <summary>How an <see cref="LstmTrainer"/> is set up; fixed when it is built.</summary>
+public sealed record LstmTrainerOptions
+{
+    /// <summary>The largest batch a step may pass.</summary>
+    public required int MaxBatch { get; init; }
+
+    /// <summary>The longest sequence (or chunk, with truncated BPTT) a step may pass.</summary>
+    public required int MaxSteps { get; init; }
+
+    /// <summary>Which outputs of the LSTM the head and the loss see.</summary>
+    public Readout Readout { get; init; } = Readout.LastStep;
+
+    /// <summary>The loss.</summary>
+    public LossKind Loss { get; init; } = LossKind.MeanSquaredError;
+
+    /// <summary>Clips the global gradient norm to this value before each update (PyTorch's <c>clip_grad_norm_</c>); 0 turns clipping off.</summary>
+    public double ClipNorm { get; init; }
+
+    /// <summary>The kernel width.</summary>
+    public KernelPath Kernel { get; init; } = KernelPath.Auto;
+
+    /// <summary>Dropout probability between stacked layers during training steps.</summary>
+    public double Dropout { get; init; }
+
+    /// <summary>Seeds the dropout masks.</summary>
+    public ulong Seed { get; init; }
+
+    /// <summary>The layout of inputs (and of targets with <see cref="Readout.EveryStep"/>, whose rows follow it).</summary>
+    public SequenceLayout Layout { get; init; } = SequenceLayout.TimeMajor;
+}
+
+/// <summary>
+/// One training step at a time for an LSTM with a linear head: forward, readout, head, loss, backward,
+/// gradient clipping, optimiser update and repacking of the kernels' weights, allocating nothing once warm.
+/// Deterministic: the same weights, seed and data give bitwise the same run.
+/// </summary>
+/// <remarks>
+/// Truncated backpropagation through time: with <see cref="CarryState"/> each step starts from the state the
+/// previous step ended in (as h0/c0) and backpropagates through its own chunk only, so a long stream is trained
+/// chunk by chunk with no gradient across chunk boundaries. <see cref="ResetState"/> starts a new stream.
+/// A step whose gradient norm is not finite (NaN or ∞) updates nothing; <see cref="LastGradientNorm"/> shows it.
+/// </remarks>
+public sealed class LstmTrainer
+{
+    private readonly LstmTrainerOptions _options;
+    private readonly LstmSpec _spec;
+    private readonly float[] _output, _gradOutput, _rows, _gradRows, _prediction, _gradPrediction;
+    private readonly float[] _h0, _c0, _hN, _cN;
+    private bool _hasState;
+    private int _lastRows;
+
+    /// <summary>Builds a trainer for <paramref name="weights"/> (trained in place) and <paramref name="head"/>, whose inputs must be the LSTM's D·H_out.</summary>
+    /// <param name="weights">The LSTM's parameters.</param>
+    /// <param name="head">The linear head on the LSTM's outputs.</param>
+    /// <param name="createOptimizer">Builds the optimiser over the registered parameters (LSTM first, then the head as <c>head.weight</c>, <c>head.bias</c>).</param>
+    /// <param name="options">Sizes, readout, loss, clipping.</param>
+    public LstmTrainer(LstmWeights weights, TrainableLinearHead head, Func<ParameterSet, Optimizer> createOptimizer, LstmTrainerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(head);
+        ArgumentNullException.ThrowIfNull(createOptimizer);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!(options.ClipNorm >= 0)) throw new ArgumentOutOfRangeException(nameof(options), options.ClipNorm, "ClipNorm must be 0 (off) or positive.");
+        _spec = weights.Spec;
+        if (head.Inputs != _spec.OutputSize)
+            throw new ArgumentException($"The head takes {head.Inputs} inputs; the LSTM gives D·H_out = {_spec.OutputSize}.", nameof(head));
+        _options = options;
+        Head = head;
+        Session = new LstmTrainingSession(weights, options.MaxBatch, options.MaxSteps, options.Kernel, options.Dropout, options.Seed);
+        Parameters = new ParameterSet();
+        Session.AddTo(Parameters);
+        head.AddTo(Parameters);
+        Optimizer = createOptimizer(Parameters) ?? throw new ArgumentException("The optimiser factory returned null.", nameof(createOptimizer));
+
+        long sequence = (long)options.MaxSteps * options.MaxBatch * _spec.OutputSize;
+        int maxRows = options.Readout == Readout.LastStep ? options.MaxBatch : options.MaxSteps * options.MaxBatch;
+        _output = new float[sequence];
+        _gradOutput = new float[sequence];
+        _rows = new float[maxRows * _spec.OutputSize];
+        _gradRows = new float[_rows.Length];
+        _prediction = new float[maxRows * head.Outputs];
+        _gradPrediction = new float[_prediction.Length];
+        int ld = _spec.NumLayers * _spec.Directions;
+        _h0 = new float[ld * options.MaxBatch * _spec.OutputHiddenSize];
+        _hN = new float[_h0.Length];
+        _c0 = new float[ld * options.MaxBatch * _spec.HiddenSize];
+        _cN = new float[_c0.Length];
+    }
+
+    /// <summary>The forward/backward engine (its <see cref="LstmTrainingSession.Weights"/> are the LSTM being trained).</summary>
+    public LstmTrainingSession Session { get; }
+
+    /// <summary>The head.</summary>
+    public TrainableLinearHead Head { get; }
+
+    /// <summary>Every trained tensor, LSTM first.</summary>
+    public ParameterSet Parameters { get; }
+
+    /// <summary>The optimiser; change its learning rate between steps for a schedule.</summary>
+    public Optimizer Optimizer { get; }
+
+    /// <summary>Truncated BPTT: each call starts from the previous call's final state (same batch size), without backpropagating into it.</summary>
+    public bool CarryState { get; set; }
+
+    /// <summary>The global gradient norm of the last training step, before clipping.</summary>
+    public double LastGradientNorm { get; private set; }
+
+    /// <summary>Forgets the carried state: the next step starts from zeros.</summary>
+    public void ResetState() => _hasState = false;
+
+    /// <summary>One training step against float targets ([rows, outputs], rows as <see cref="SequenceReadout"/> orders them); returns the loss before the update.</summary>
+    public double Step(ReadOnlySpan<float> input, int steps, int batch, ReadOnlySpan<float> targets, ReadOnlySpan<int> lengths = default)
+    {
+        RequireLoss(LossKind.MeanSquaredError);
+        return Run(input, steps, batch, targets, default, lengths, train: true);
+    }
+
+    /// <summary>One training step against class labels ([rows]); returns the loss before the update.</summary>
+    public double Step(ReadOnlySpan<float> input, int steps, int batch, ReadOnlySpan<int> labels, ReadOnlySpan<int> lengths = default)
+    {
+        RequireLoss(LossKind.CrossEntropy);
+        return Run(input, steps, batch, default, labels, lengths, train: true);
+    }
+
+    /// <summary>The loss on float targets without training (no dropout, no update; the carried state does advance).</summary>
+    public double Evaluate(ReadOnlySpan<float> input, int steps, int batch, ReadOnlySpan<float> targets, ReadOnlySpan<int> lengths = default)
+    {
+        RequireLoss(LossKind.MeanSquaredError);
+        return Run(input, steps, batch, targets, default, lengths, train: false);
+    }
+
+    /// <summary>The loss on class labels without training.</summary>
+    public double Evaluate(ReadOnlySpan<float> input, int steps, int batch, ReadOnlySpan<int> labels, ReadOnlySpan<int> lengths = default)
+    {
+        RequireLoss(LossKind.CrossEntropy);
+        return Run(input, steps, batch, default, labels, lengths, train: false);
+    }
+
+    /// <summary>The head's outputs of the last step or evaluation: [rows, outputs].</summary>
+    public ReadOnlySpan<float> LastPrediction => _prediction.AsSpan(0, _lastRows * Head.Outputs);
+
+    private double Run(ReadOnlySpan<float> input, int steps, int batch, ReadOnlySpan<float> targets, ReadOnlySpan<int> labels, ReadOnlySpan<int> lengths, bool train)
+    {
+        int features = _spec.OutputSize, outputs = Head.Outputs, ld = _spec.NumLayers * _spec.Directions;
+        ShapeChecks.Positive(batch, nameof(batch));
+        if (batch > _options.MaxBatch) throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch is above MaxBatch {_options.MaxBatch}.");
+        if ((uint)steps > (uint)_options.MaxSteps) throw new ArgumentOutOfRangeException(nameof(steps), steps, $"steps must be in [0, MaxSteps {_options.MaxSteps}].");
+        int hLength = ld * batch * _spec.OutputHiddenSize, cLength = ld * batch * _spec.HiddenSize;
+        bool carry = CarryState && _hasState;
+        Span<float> output = _output.AsSpan(0, steps * batch * features);
+
+        Session.Training = train;
+        Session.Forward(input, steps, batch, output, _hN.AsSpan(0, hLength), _cN.AsSpan(0, cLength),
+            carry ? _h0.AsSpan(0, hLength) : default, carry ? _c0.AsSpan(0, cLength) : default, lengths, _options.Layout);
+        if (CarryState)
+        {
+            _hN.AsSpan(0, hLength).CopyTo(_h0);
+            _cN.AsSpan(0, cLength).CopyTo(_c0);
+            _hasState = true;
+        }
+
+        int rows = SequenceReadout.RowCount(_options.Readout, steps, batch, lengths);
+        Span<float> rowValues = _rows.AsSpan(0, rows * features), prediction = _prediction.AsSpan(0, rows * outputs), gradPrediction = _gradPrediction.AsSpan(0, rows * outputs);
+        SequenceReadout.Gather(_options.Readout, output, steps, batch, features, lengths, _options.Layout, rowValues);
+        Head.Forward(rowValues, rows, prediction);
+        _lastRows = rows;
+        double loss = _options.Loss == LossKind.MeanSquaredError
+            ? Losses.MeanSquaredError(prediction, targets, gradPrediction)
+            : Losses.SoftmaxCrossEntropy(prediction, rows, outputs, labels, gradPrediction);
+        if (!train) return loss;
+
+        Parameters.ZeroGradients();
+        Span<float> gradRows = _gradRows.AsSpan(0, rows * features), gradOutput = _gradOutput.AsSpan(0, steps * batch * features);
+        Head.Backward(rowValues, gradPrediction, rows, gradRows);
+        SequenceReadout.Scatter(_options.Readout, gradRows, steps, batch, features, lengths, _options.Layout, gradOutput);
+        Session.Backward(gradOutput);
+        LastGradientNorm = _options.ClipNorm > 0 ? Parameters.ClipGradientNorm(_options.ClipNorm) : Parameters.GradientNorm();
+        if (double.IsFinite(LastGradientNorm))
+        {
+            Optimizer.Step();
+            Session.RefreshWeights();
+        }
+
+        return loss;
+    }
+
+    private void RequireLoss(LossKind loss)
+    {
+        if (_options.Loss != loss)
+            throw new InvalidOperationException($"This trainer minimises {_options.Loss}; {(loss == LossKind.CrossEntropy ? "labels" : "float targets")} do not fit it.");
+    }
+}

@@ -1,0 +1,525 @@
+using System.Runtime.CompilerServices;
+using LstmSimd.Kernels;
+
+namespace LstmSimd.Training;
+
+/// <summary>
+/// Forward and backward passes through time on the SIMD kernels, for training. <see cref="Forward"/> runs the
+/// model as <see cref="LstmSession.Forward"/> does and keeps what the backward pass needs (the activated gates,
+/// c and h of every step); <see cref="Backward"/> then accumulates ∂loss/∂parameters into <see cref="Gradients"/>
+/// and writes ∂loss/∂input, ∂loss/∂h0 and ∂loss/∂c0. The session trains <see cref="Weights"/> in place: after an
+/// optimiser changes them, <see cref="RefreshWeights"/> repacks the kernels' copies. Every buffer is sized at
+/// creation for <c>maxBatch × maxSteps</c>, so warm calls allocate nothing; one thread, bitwise deterministic.
+/// </summary>
+/// <remarks>
+/// Per layer and direction, going back in time: the fused gate pass turns (dh, dc) into the gate derivatives dG_t
+/// (stored over the gates) and dc_{t−1}; dh_{t−1} = dG_t·W_hh is a GEMM per step. After the last step the weight
+/// gradients are GEMMs over all steps at once: dW_hh = Σ_t dG_tᵀ·h_{t−1}, dW_ih = dGᵀ·X, db = Σ dG, and the
+/// layer below receives dX = dG·W_ih. With a projection h = W_hr·m: dm = W_hrᵀ·dh and dW_hr = Σ_t dh_tᵀ·m_t.
+/// The standard (PyTorch) cell only.
+/// </remarks>
+public sealed class LstmTrainingSession
+{
+    private readonly LstmSpec _spec;
+    private readonly KernelSet _kernels;
+    private readonly TrainingKernelSet _train;
+    private readonly PackedLayer[] _packed;       // W_ih, W_hh, bias, W_hr panels for the forward kernels
+    private readonly float[][] _inputRows;        // W_ih with rows in panel order: [4·Hp, I_l], for dX = dG·W_ih
+    private readonly float[][] _recurrentRows;    // W_hh likewise: [4·Hp, H_out], for dh_{t−1} = dG_t·W_hh
+    private readonly float[] _biasSum;            // [4H] scratch for repacking b_ih + b_hh
+    private readonly int _width, _hp, _hOutP, _gateStride;
+
+    // Caches of the last forward, per layer-direction (slot), indexed by time step.
+    private readonly float[][] _gates;   // [T, B, 4·Hp]: the input projection, then the activated gates, then dG
+    private readonly float[][] _cells;   // [T+1, B, Hp]: c_t at slot t+1 (forward) or t (reverse); c0 at slot 0 or T
+    private readonly float[][] _hidden;  // [T+1, B, H_outP]: h_t, laid out as the cells
+    private readonly float[][] _mRaw;    // [T, B, Hp]: m_t = o⊙tanh(c_t) before the projection (projection only)
+    private readonly float[][] _layerIO; // [L+1][T, B, D·H_out]: [0] the input (time-major), [l+1] layer l's output
+    private readonly byte[] _active;     // [T, B]: 1 where step t lies inside sequence b
+
+    // Backward scratch.
+    private readonly float[] _dh, _dhNext, _dc, _dm, _dHidden, _weightGrad;
+    private readonly float[][] _dLayer;  // two [T, B, max features] buffers: ∂loss/∂(layer output), layer by layer
+    private readonly Dropout?[] _dropouts;
+
+    private int _steps = -1, _batch;
+    private bool _hasLengths;
+    private SequenceLayout _layout;
+
+    /// <summary>Creates a session that trains <paramref name="weights"/> in place (the arrays are used, not copied).</summary>
+    /// <param name="weights">The model; its cell must be <see cref="CellVariant.Standard"/>.</param>
+    /// <param name="maxBatch">The largest batch a call may pass.</param>
+    /// <param name="maxSteps">The longest sequence a call may pass.</param>
+    /// <param name="kernel">The kernel width (see <see cref="KernelSelector"/>).</param>
+    /// <param name="dropout">Dropout probability on the outputs of every layer but the top one, in training forwards (PyTorch's <c>dropout</c>).</param>
+    /// <param name="seed">Seeds the dropout masks.</param>
+    public LstmTrainingSession(LstmWeights weights, int maxBatch, int maxSteps, KernelPath kernel = KernelPath.Auto, double dropout = 0, ulong seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ShapeChecks.Positive(maxBatch, nameof(maxBatch));
+        ShapeChecks.Positive(maxSteps, nameof(maxSteps));
+        LstmSpec spec = weights.Spec;
+        if (!spec.Cell.IsStandard)
+            throw new NotSupportedException("Training runs PyTorch's standard cell; ONNX's cell variants have no backward.");
+        _spec = spec;
+        Weights = weights;
+        Gradients = LstmWeights.CreateZero(spec);
+        MaxBatch = maxBatch;
+        MaxSteps = maxSteps;
+        _kernels = KernelSelector.Create(kernel, WeightFormat.Float32);
+        _train = _kernels.Training;
+        _width = _kernels.Width;
+        _hp = RoundUp(spec.HiddenSize, _width);
+        _hOutP = RoundUp(spec.OutputHiddenSize, _width);
+        _gateStride = 4 * _hp;
+
+        int slots = spec.NumLayers * spec.Directions, hOut = spec.OutputHiddenSize;
+        _packed = new PackedLayer[slots];
+        _inputRows = new float[slots][];
+        _recurrentRows = new float[slots][];
+        _biasSum = new float[4 * spec.HiddenSize];
+        _gates = new float[slots][];
+        _cells = new float[slots][];
+        _hidden = new float[slots][];
+        _mRaw = new float[slots][];
+        long rows = (long)maxSteps * maxBatch;
+        for (int layer = 0; layer < spec.NumLayers; layer++)
+        {
+            for (int d = 0; d < spec.Directions; d++)
+            {
+                int slot = layer * spec.Directions + d;
+                _packed[slot] = PackedLayer.Pack(spec, layer, weights[layer, d], _width, WeightFormat.Float32); // training: fp32 panels, repacked in place
+                _inputRows[slot] = new float[_gateStride * spec.LayerInputSize(layer)];
+                _recurrentRows[slot] = new float[_gateStride * hOut];
+                _gates[slot] = new float[rows * _gateStride];
+                _cells[slot] = new float[(rows + maxBatch) * _hp];
+                _hidden[slot] = new float[(rows + maxBatch) * _hOutP];
+                _mRaw[slot] = spec.ProjectionSize > 0 ? new float[rows * _hp] : [];
+            }
+        }
+
+        _layerIO = new float[spec.NumLayers + 1][];
+        _layerIO[0] = new float[rows * spec.InputSize];
+        for (int layer = 1; layer <= spec.NumLayers; layer++) _layerIO[layer] = new float[rows * spec.OutputSize];
+        _active = new byte[rows];
+        _dh = new float[maxBatch * _hOutP];
+        _dhNext = new float[maxBatch * _hOutP];
+        _dc = new float[maxBatch * _hp];
+        _dm = new float[maxBatch * _hp];
+        _dHidden = spec.ProjectionSize > 0 ? new float[rows * _hOutP] : [];
+        int maxFeatures = Math.Max(spec.InputSize, spec.OutputSize);
+        _weightGrad = new float[_gateStride * Math.Max(maxFeatures, hOut)];
+        _dLayer = [new float[rows * maxFeatures], new float[rows * maxFeatures]];
+
+        if (!(dropout >= 0 && dropout < 1)) throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "dropout must be in [0, 1).");
+        _dropouts = new Dropout?[spec.NumLayers];
+        for (int layer = 0; layer + 1 < spec.NumLayers && dropout > 0; layer++)
+            _dropouts[layer] = new Dropout(dropout, seed + (ulong)layer, (int)(rows * spec.OutputSize));
+        RefreshWeights();
+    }
+
+    /// <summary>The model being trained (its arrays are the trained parameters).</summary>
+    public LstmWeights Weights { get; }
+
+    /// <summary>∂loss/∂parameters, shaped like <see cref="Weights"/>; <see cref="Backward"/> adds to it, <see cref="ZeroGradients"/> clears it.</summary>
+    public LstmWeights Gradients { get; }
+
+    /// <summary>The largest batch a call may pass.</summary>
+    public int MaxBatch { get; }
+
+    /// <summary>The longest sequence a call may pass.</summary>
+    public int MaxSteps { get; }
+
+    /// <summary>The kernel width this session runs.</summary>
+    public KernelPath KernelPath => _kernels.Path;
+
+    /// <summary>Whether forwards apply dropout between layers (set false to evaluate).</summary>
+    public bool Training { get; set; } = true;
+
+    /// <summary>Registers every parameter with its gradient under PyTorch's names (see <see cref="ParameterSet.Add(LstmWeights, LstmWeights, string)"/>).</summary>
+    public void AddTo(ParameterSet parameters, string prefix = "")
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        parameters.Add(Weights, Gradients, prefix);
+    }
+
+    /// <summary>Sets every gradient in <see cref="Gradients"/> to zero.</summary>
+    public void ZeroGradients()
+    {
+        for (int l = 0; l < _spec.NumLayers; l++)
+        {
+            for (int d = 0; d < _spec.Directions; d++)
+            {
+                LstmLayerWeights g = Gradients[l, d];
+                Array.Clear(g.WeightIh);
+                Array.Clear(g.WeightHh);
+                Array.Clear(g.BiasIh);
+                Array.Clear(g.BiasHh);
+                Array.Clear(g.WeightHr);
+            }
+        }
+    }
+
+    /// <summary>Repacks the kernels' copies of <see cref="Weights"/> after they changed (an optimiser step). Allocates nothing.</summary>
+    public void RefreshWeights()
+    {
+        int hidden = _spec.HiddenSize;
+        for (int layer = 0; layer < _spec.NumLayers; layer++)
+        {
+            for (int d = 0; d < _spec.Directions; d++)
+            {
+                int slot = layer * _spec.Directions + d;
+                LstmLayerWeights w = Weights[layer, d];
+                PackedLayer packed = _packed[slot];
+                packed.Input.Repack(w.WeightIh);
+                packed.Recurrent.Repack(w.WeightHh);
+                packed.Projection?.Repack(w.WeightHr);
+                if (_spec.Bias)
+                {
+                    for (int i = 0; i < _biasSum.Length; i++) _biasSum[i] = w.BiasIh[i] + w.BiasHh[i];
+                }
+
+                PackedPanel.PackRow(_spec.Bias ? _biasSum : default, 4, hidden, _width, packed.Bias);
+                ToPanelRows(w.WeightIh, _spec.LayerInputSize(layer), _inputRows[slot]);
+                ToPanelRows(w.WeightHh, _spec.OutputHiddenSize, _recurrentRows[slot]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs the model as <see cref="LstmSession.Forward"/> does (same arguments, same results) and keeps the
+    /// intermediate values for <see cref="Backward"/>. With <see cref="Training"/> and a dropout probability, the
+    /// outputs of the lower layers are dropped out on their way up.
+    /// </summary>
+    [SkipLocalsInit]
+    public void Forward(ReadOnlySpan<float> input, int steps, int batch, Span<float> output,
+        Span<float> hN = default, Span<float> cN = default,
+        ReadOnlySpan<float> h0 = default, ReadOnlySpan<float> c0 = default,
+        ReadOnlySpan<int> lengths = default, SequenceLayout layout = SequenceLayout.TimeMajor)
+    {
+        ShapeChecks.Sequence(_spec, steps, batch, input.Length, output.Length, h0.Length, c0.Length, lengths, hN.Length, cN.Length, outputRequired: false);
+        CheckCapacity(steps, batch);
+        if (layout is not (SequenceLayout.TimeMajor or SequenceLayout.BatchFirst))
+            throw new ArgumentOutOfRangeException(nameof(layout), layout, "Unknown sequence layout.");
+        _steps = steps;
+        _batch = batch;
+        _hasLengths = !lengths.IsEmpty;
+        _layout = layout;
+
+        ToTimeMajor(input, steps, batch, _spec.InputSize, layout, _layerIO[0]);
+        for (int t = 0; t < steps; t++)
+            for (int b = 0; b < batch; b++)
+                _active[t * batch + b] = lengths.IsEmpty || t < lengths[b] ? (byte)1 : (byte)0;
+
+        for (int layer = 0; layer < _spec.NumLayers; layer++)
+        {
+            for (int d = 0; d < _spec.Directions; d++)
+            {
+                int slot = layer * _spec.Directions + d;
+                ForwardDirection(layer, d, h0.IsEmpty ? default : h0.Slice(slot * batch * _spec.OutputHiddenSize, batch * _spec.OutputHiddenSize),
+                    c0.IsEmpty ? default : c0.Slice(slot * batch * _spec.HiddenSize, batch * _spec.HiddenSize));
+                int final = d == 0 ? steps : 0;
+                if (!hN.IsEmpty) CopyRows(_hidden[slot].AsSpan(final * batch * _hOutP), _hOutP, hN.Slice(slot * batch * _spec.OutputHiddenSize), _spec.OutputHiddenSize, batch);
+                if (!cN.IsEmpty) CopyRows(_cells[slot].AsSpan(final * batch * _hp), _hp, cN.Slice(slot * batch * _spec.HiddenSize), _spec.HiddenSize, batch);
+            }
+
+            if (Training && _dropouts[layer] is { } dropout)
+                dropout.Forward(_layerIO[layer + 1].AsSpan(0, steps * batch * _spec.OutputSize));
+        }
+
+        if (!output.IsEmpty) FromTimeMajor(_layerIO[_spec.NumLayers], steps, batch, _spec.OutputSize, layout, output);
+    }
+
+    /// <summary>
+    /// Backpropagates through the last <see cref="Forward"/>: for loss = Σ output·gradOutput + Σ h_n·gradHN + Σ c_n·gradCN
+    /// (each gradient may be empty for zero), adds ∂loss/∂parameters to <see cref="Gradients"/> and writes ∂loss/∂input
+    /// (in the forward's layout, zero past each length), ∂loss/∂h0 and ∂loss/∂c0 into the spans given (empty to skip:
+    /// without <paramref name="gradInput"/> the bottom layer's dX GEMM is not run).
+    /// </summary>
+    [SkipLocalsInit]
+    public void Backward(ReadOnlySpan<float> gradOutput = default, ReadOnlySpan<float> gradHN = default, ReadOnlySpan<float> gradCN = default,
+        Span<float> gradInput = default, Span<float> gradH0 = default, Span<float> gradC0 = default)
+    {
+        if (_steps < 0) throw new InvalidOperationException("Backward needs a Forward first.");
+        int steps = _steps, batch = _batch, hOut = _spec.OutputHiddenSize, hidden = _spec.HiddenSize, ld = _spec.NumLayers * _spec.Directions;
+        const string hShape = "[L·D={0}, B={1}, H_out={2}]", cShape = "[L·D={0}, B={1}, H={2}]";
+        ShapeChecks.OptionalLength(gradOutput.Length, (long)steps * batch * _spec.OutputSize, nameof(gradOutput), "[T={0}, B={1}, D·H_out={2}]", steps, batch, _spec.OutputSize);
+        ShapeChecks.OptionalLength(gradHN.Length, (long)ld * batch * hOut, nameof(gradHN), hShape, ld, batch, hOut);
+        ShapeChecks.OptionalLength(gradCN.Length, (long)ld * batch * hidden, nameof(gradCN), cShape, ld, batch, hidden);
+        ShapeChecks.OptionalLength(gradInput.Length, (long)steps * batch * _spec.InputSize, nameof(gradInput), "[T={0}, B={1}, I={2}]", steps, batch, _spec.InputSize);
+        ShapeChecks.OptionalLength(gradH0.Length, (long)ld * batch * hOut, nameof(gradH0), hShape, ld, batch, hOut);
+        ShapeChecks.OptionalLength(gradC0.Length, (long)ld * batch * hidden, nameof(gradC0), cShape, ld, batch, hidden);
+
+        int rows = steps * batch, current = 0;
+        Span<float> dy = _dLayer[0].AsSpan(0, rows * _spec.OutputSize);
+        if (gradOutput.IsEmpty) dy.Clear();
+        else ToTimeMajor(gradOutput, steps, batch, _spec.OutputSize, _layout, dy);
+
+        for (int layer = _spec.NumLayers - 1; layer >= 0; layer--)
+        {
+            int features = _spec.LayerInputSize(layer);
+            bool wantInput = layer > 0 || !gradInput.IsEmpty;
+            Span<float> dx = _dLayer[1 - current].AsSpan(0, rows * features);
+            if (wantInput) dx.Clear();
+            for (int d = 0; d < _spec.Directions; d++)
+            {
+                int slot = layer * _spec.Directions + d;
+                BackwardDirection(layer, d, _dLayer[current],
+                    gradHN.IsEmpty ? default : gradHN.Slice(slot * batch * hOut, batch * hOut),
+                    gradCN.IsEmpty ? default : gradCN.Slice(slot * batch * hidden, batch * hidden),
+                    wantInput ? _dLayer[1 - current] : null);
+                if (!gradH0.IsEmpty) CopyRows(_dh, _hOutP, gradH0.Slice(slot * batch * hOut), hOut, batch);
+                if (!gradC0.IsEmpty) CopyRows(_dc, _hp, gradC0.Slice(slot * batch * hidden), hidden, batch);
+            }
+
+            current = 1 - current;
+            if (layer > 0 && Training && _dropouts[layer - 1] is { } dropout) dropout.Backward(dx);
+        }
+
+        if (!gradInput.IsEmpty) FromTimeMajor(_dLayer[current].AsSpan(0, rows * _spec.InputSize), steps, batch, _spec.InputSize, _layout, gradInput);
+    }
+
+    /// <summary>
+    /// One forward and backward pass on the fast path, for checking gradients against another framework (the
+    /// <c>lstmsimd run</c> gradient output): returns the forward results and every gradient of
+    /// loss = Σ output·gradOutput + Σ h_n·gradHN + Σ c_n·gradCN. Arguments as in <see cref="Forward"/>; empty
+    /// upstream gradients mean zeros. Allocates its session and results; for repeated steps keep a session.
+    /// </summary>
+    public static LstmGradients ComputeGradients(LstmWeights weights, ReadOnlySpan<float> input, int steps, int batch,
+        ReadOnlySpan<float> gradOutput = default, ReadOnlySpan<float> gradHN = default, ReadOnlySpan<float> gradCN = default,
+        ReadOnlySpan<float> h0 = default, ReadOnlySpan<float> c0 = default, ReadOnlySpan<int> lengths = default,
+        SequenceLayout layout = SequenceLayout.TimeMajor, KernelPath kernel = KernelPath.Auto)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        LstmSpec spec = weights.Spec;
+        var session = new LstmTrainingSession(weights, batch, Math.Max(1, steps), kernel);
+        int ld = spec.NumLayers * spec.Directions;
+        var result = new LstmGradients(
+            new float[steps * batch * spec.OutputSize], new float[ld * batch * spec.OutputHiddenSize], new float[ld * batch * spec.HiddenSize],
+            session.Gradients,
+            new float[steps * batch * spec.InputSize], new float[ld * batch * spec.OutputHiddenSize], new float[ld * batch * spec.HiddenSize]);
+        session.Forward(input, steps, batch, result.Output, result.HiddenState, result.CellState, h0, c0, lengths, layout);
+        session.Backward(gradOutput, gradHN, gradCN, result.Input, result.H0, result.C0);
+        return result;
+    }
+
+    /// <summary>An <see cref="LstmModel"/> for inference with the current weights.</summary>
+    public LstmModel CreateModel(LstmModelOptions? options = null) => LstmModel.Create(Weights, options ?? new LstmModelOptions { Kernel = KernelPath });
+
+    [SkipLocalsInit]
+    private void ForwardDirection(int layer, int d, ReadOnlySpan<float> h0, ReadOnlySpan<float> c0)
+    {
+        int steps = _steps, batch = _batch, slot = layer * _spec.Directions + d, rows = steps * batch;
+        int features = _spec.LayerInputSize(layer), hOut = _spec.OutputHiddenSize, hidden = _spec.HiddenSize;
+        PackedLayer weights = _packed[slot];
+        float[] gates = _gates[slot], cells = _cells[slot], hs = _hidden[slot], ms = _mRaw[slot];
+        float[] x = _layerIO[layer], y = _layerIO[layer + 1];
+        _kernels.InputProjection(weights.Input, weights.Bias, x.AsSpan(0, rows * features), rows, gates, 0, weights.Input.Blocks);
+
+        int initial = d == 0 ? 0 : steps;
+        LoadRows(h0, hOut, batch, hs.AsSpan(initial * batch * _hOutP), _hOutP);
+        LoadRows(c0, hidden, batch, cells.AsSpan(initial * batch * _hp), _hp);
+        int outputFeatures = _spec.OutputSize, column = d * hOut;
+        bool projected = weights.Projection is not null;
+        for (int s = 0; s < steps; s++)
+        {
+            int t = d == 0 ? s : steps - 1 - s;
+            int previous = d == 0 ? t : t + 1, next = d == 0 ? t + 1 : t;
+            ReadOnlySpan<byte> active = _hasLengths ? _active.AsSpan(t * batch, batch) : default;
+            cells.AsSpan(previous * batch * _hp, batch * _hp).CopyTo(cells.AsSpan(next * batch * _hp));
+            var args = new CellStepArgs
+            {
+                Init = ref gates[t * batch * _gateStride],
+                InitRowStride = _gateStride,
+                PanelX = ref weights.Input.Start,
+                DepthX = 0,
+                X = ref weights.Bias[0], // unread when DepthX is 0
+                XRowStride = 0,
+                PanelH = ref weights.Recurrent.Start,
+                DepthH = hOut,
+                H = ref hs[previous * batch * _hOutP],
+                HRowStride = _hOutP,
+                C = ref cells[next * batch * _hp],
+                CRowStride = _hp,
+                HOut = ref projected ? ref ms[t * batch * _hp] : ref hs[next * batch * _hOutP],
+                HOutRowStride = projected ? _hp : _hOutP,
+                Rows = batch,
+                BlockStart = 0,
+                BlockEnd = weights.Recurrent.Blocks,
+                Active = active,
+                KeepGates = true,
+            };
+            _kernels.Step(args);
+            if (weights.Projection is { } panel)
+                _kernels.Project(panel, ref ms[t * batch * _hp], _hp, ref hs[next * batch * _hOutP], _hOutP, batch, active, 0, panel.Blocks);
+
+            for (int b = 0; b < batch; b++)
+            {
+                Span<float> destination = y.AsSpan((t * batch + b) * outputFeatures + column, hOut);
+                if (active.IsEmpty || active[b] != 0)
+                {
+                    hs.AsSpan((next * batch + b) * _hOutP, hOut).CopyTo(destination);
+                }
+                else
+                {
+                    // Outside its length a sequence keeps its state and outputs zeros.
+                    hs.AsSpan((previous * batch + b) * _hOutP, _hOutP).CopyTo(hs.AsSpan((next * batch + b) * _hOutP));
+                    destination.Clear();
+                }
+            }
+        }
+    }
+
+    [SkipLocalsInit]
+    private void BackwardDirection(int layer, int d, float[] dLayerOutput, ReadOnlySpan<float> gradHN, ReadOnlySpan<float> gradCN, float[]? dx)
+    {
+        int steps = _steps, batch = _batch, slot = layer * _spec.Directions + d, rows = steps * batch;
+        int features = _spec.LayerInputSize(layer), hOut = _spec.OutputHiddenSize, hidden = _spec.HiddenSize, p = _spec.ProjectionSize;
+        int outputFeatures = _spec.OutputSize, column = d * hOut, blocks = _hp / _width;
+        float[] gates = _gates[slot], cells = _cells[slot], hs = _hidden[slot], ms = _mRaw[slot], recurrent = _recurrentRows[slot];
+        LstmLayerWeights w = Weights[layer, d];
+        LstmLayerWeights grad = Gradients[layer, d];
+
+        Array.Clear(_dh);
+        Array.Clear(_dc);
+        LoadRows(gradHN, hOut, batch, _dh, _hOutP);
+        LoadRows(gradCN, hidden, batch, _dc, _hp);
+        float[] dh = _dh, dhNext = _dhNext;
+        for (int s = steps - 1; s >= 0; s--)
+        {
+            int t = d == 0 ? s : steps - 1 - s;
+            int previous = d == 0 ? t : t + 1, next = d == 0 ? t + 1 : t;
+            ReadOnlySpan<byte> active = _hasLengths ? _active.AsSpan(t * batch, batch) : default;
+            for (int b = 0; b < batch; b++)
+            {
+                if (!active.IsEmpty && active[b] == 0) continue;
+                Span<float> row = dh.AsSpan(b * _hOutP, hOut);
+                ReadOnlySpan<float> upstream = dLayerOutput.AsSpan((t * batch + b) * outputFeatures + column, hOut);
+                for (int k = 0; k < hOut; k++) row[k] += upstream[k];
+            }
+
+            ref float dm = ref dh[0];
+            int dmStride = _hOutP;
+            if (p > 0)
+            {
+                // dh_t is kept for dW_hr (zero rows where inactive); dm = dh·W_hr.
+                Span<float> kept = _dHidden.AsSpan(t * batch * _hOutP, batch * _hOutP);
+                dh.AsSpan(0, batch * _hOutP).CopyTo(kept);
+                for (int b = 0; b < batch; b++)
+                    if (!active.IsEmpty && active[b] == 0) kept.Slice(b * _hOutP, _hOutP).Clear();
+                _train.Multiply(ref dh[0], _hOutP, 1, ref w.WeightHr[0], hidden, ref _dm[0], _hp, batch, hidden, p, accumulate: false);
+                dm = ref _dm[0];
+                dmStride = _hp;
+            }
+
+            ref float stepGates = ref gates[t * batch * _gateStride];
+            _train.BackwardCell(ref stepGates, _gateStride, ref cells[next * batch * _hp], ref cells[previous * batch * _hp], _hp,
+                ref dm, dmStride, ref _dc[0], batch, blocks, active);
+            _train.Multiply(ref stepGates, _gateStride, 1, ref recurrent[0], hOut, ref dhNext[0], _hOutP, batch, hOut, _gateStride, accumulate: false);
+            for (int b = 0; b < batch; b++)
+                if (!active.IsEmpty && active[b] == 0) dh.AsSpan(b * _hOutP, hOut).CopyTo(dhNext.AsSpan(b * _hOutP));
+            (dh, dhNext) = (dhNext, dh);
+        }
+
+        if (!ReferenceEquals(dh, _dh)) dh.AsSpan(0, batch * _hOutP).CopyTo(_dh);
+
+        // The weight gradients, over all steps at once: C[4·Hp, N] = dGᵀ·B with dG [T·B, 4·Hp].
+        if (rows > 0)
+        {
+            int hStart = d == 0 ? 0 : batch; // h_{t−1} of step t sits one slot before (forward) or after (reverse) h_t
+            _train.Multiply(ref gates[0], 1, _gateStride, ref hs[hStart * _hOutP], _hOutP, ref _weightGrad[0], hOut, _gateStride, hOut, rows, accumulate: false);
+            AddFromPanelRows(_weightGrad, hOut, grad.WeightHh);
+            _train.Multiply(ref gates[0], 1, _gateStride, ref _layerIO[layer][0], features, ref _weightGrad[0], features, _gateStride, features, rows, accumulate: false);
+            AddFromPanelRows(_weightGrad, features, grad.WeightIh);
+            if (_spec.Bias)
+            {
+                Span<float> sums = _weightGrad.AsSpan(0, _gateStride);
+                sums.Clear();
+                _train.AddColumnSums(gates.AsSpan(0, rows * _gateStride), rows, _gateStride, _gateStride, sums);
+                AddFromPanelRows(_weightGrad, 1, grad.BiasIh);
+                AddFromPanelRows(_weightGrad, 1, grad.BiasHh);
+            }
+
+            if (p > 0)
+                _train.Multiply(ref _dHidden[0], 1, _hOutP, ref ms[0], _hp, ref grad.WeightHr[0], hidden, p, hidden, rows, accumulate: true);
+            if (dx is not null)
+                _train.Multiply(ref gates[0], _gateStride, 1, ref _inputRows[slot][0], features, ref dx[0], features, rows, features, _gateStride, accumulate: true);
+        }
+    }
+
+    /// <summary>Rows of a [4H, depth] gate-major matrix reordered to the panels' gate order ([4·Hp, depth]; padding rows zero).</summary>
+    private void ToPanelRows(ReadOnlySpan<float> weight, int depth, Span<float> rows)
+    {
+        int hidden = _spec.HiddenSize;
+        for (int r = 0; r < _gateStride; r++)
+        {
+            int unit = r / (4 * _width) * _width + r % _width, gate = r / _width % 4;
+            Span<float> destination = rows.Slice(r * depth, depth);
+            if (unit < hidden) weight.Slice((gate * hidden + unit) * depth, depth).CopyTo(destination);
+            else destination.Clear();
+        }
+    }
+
+    /// <summary>Adds a [4·Hp, depth] matrix in panel gate order to a [4H, depth] gate-major one.</summary>
+    private void AddFromPanelRows(ReadOnlySpan<float> rows, int depth, Span<float> weight)
+    {
+        int hidden = _spec.HiddenSize;
+        for (int r = 0; r < _gateStride; r++)
+        {
+            int unit = r / (4 * _width) * _width + r % _width, gate = r / _width % 4;
+            if (unit >= hidden) continue;
+            ReadOnlySpan<float> source = rows.Slice(r * depth, depth);
+            Span<float> destination = weight.Slice((gate * hidden + unit) * depth, depth);
+            for (int k = 0; k < depth; k++) destination[k] += source[k];
+        }
+    }
+
+    private void CheckCapacity(int steps, int batch)
+    {
+        if (batch > MaxBatch)
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch {batch} is above this session's MaxBatch {MaxBatch}.");
+        if (steps > MaxSteps)
+            throw new ArgumentOutOfRangeException(nameof(steps), steps, $"steps {steps} is above this session's MaxSteps {MaxSteps}.");
+    }
+
+    private static void ToTimeMajor(ReadOnlySpan<float> source, int steps, int batch, int features, SequenceLayout layout, Span<float> destination)
+    {
+        if (layout == SequenceLayout.TimeMajor)
+        {
+            source.Slice(0, steps * batch * features).CopyTo(destination);
+            return;
+        }
+
+        for (int b = 0; b < batch; b++)
+            for (int t = 0; t < steps; t++)
+                source.Slice((b * steps + t) * features, features).CopyTo(destination.Slice((t * batch + b) * features));
+    }
+
+    private static void FromTimeMajor(ReadOnlySpan<float> source, int steps, int batch, int features, SequenceLayout layout, Span<float> destination)
+    {
+        if (layout == SequenceLayout.TimeMajor)
+        {
+            source.Slice(0, steps * batch * features).CopyTo(destination);
+            return;
+        }
+
+        for (int b = 0; b < batch; b++)
+            for (int t = 0; t < steps; t++)
+                source.Slice((t * batch + b) * features, features).CopyTo(destination.Slice((b * steps + t) * features));
+    }
+
+    /// <summary>[B, size] (or empty for zeros) into rows of <paramref name="stride"/>, padding lanes zero.</summary>
+    private static void LoadRows(ReadOnlySpan<float> source, int size, int batch, Span<float> rows, int stride)
+    {
+        rows.Slice(0, batch * stride).Clear();
+        if (source.IsEmpty) return;
+        for (int b = 0; b < batch; b++) source.Slice(b * size, size).CopyTo(rows.Slice(b * stride));
+    }
+
+    private static void CopyRows(ReadOnlySpan<float> rows, int stride, Span<float> destination, int size, int batch)
+    {
+        for (int b = 0; b < batch; b++) rows.Slice(b * stride, size).CopyTo(destination.Slice(b * size));
+    }
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+}

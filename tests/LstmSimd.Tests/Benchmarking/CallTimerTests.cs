@@ -1,0 +1,64 @@
+using LstmSimd.Benchmarking;
+using Xunit;
+
+namespace LstmSimd.Tests.Benchmarking;
+
+/// <summary>The timing harness counts what it should; how fast anything runs is the benchmarks' business, not a test's.</summary>
+public class CallTimerTests
+{
+    private static readonly object?[] Sink = new object?[1];
+
+    [Fact]
+    public void A_call_that_allocates_nothing_measures_zero_bytes_and_takes_at_least_three_samples()
+    {
+        int counter = 0;
+        CallTiming timing = CallTimer.Measure(() => counter++, TimeSpan.FromMilliseconds(30));
+        Assert.Equal(0, timing.AllocatedBytesPerCall);
+        Assert.InRange(timing.Samples, 3, CallTimer.MaxSamples);
+        Assert.True(timing.CallsPerSample >= 1);
+        Assert.True(timing.MinMicroseconds <= timing.MedianMicroseconds);
+    }
+
+    [Fact]
+    public void A_call_that_allocates_is_seen_allocating()
+    {
+        CallTiming timing = CallTimer.Measure(() => Sink[0] = new byte[100], TimeSpan.FromMilliseconds(30));
+        Assert.InRange(timing.AllocatedBytesPerCall, 100, 200);
+        Assert.InRange(CallTimer.AllocatedBytesPerCall(() => Sink[0] = new byte[100], 10), 100, 200);
+    }
+
+    [Theory]
+    [InlineData("step-h64")]
+    [InlineData("seq-h32")]
+    [InlineData("seq-h64")]
+    [InlineData("train-b1-h64")]
+    public void A_warm_workload_call_allocates_nothing(string name)
+    {
+        using var runner = new WorkloadRunner(StandardWorkload.Get(name));
+        runner.Invoke();
+        Assert.Equal(0, CallTimer.AllocatedBytesPerCall(runner.Invoke, 20));
+    }
+}
+
+/// <summary>
+/// Counts every thread's allocations, so it runs alone, and takes the least of several tries: the test runner's and the
+/// runtime's own threads allocate now and then, while code that allocates per call would show in every try.
+/// </summary>
+[CollectionDefinition(nameof(WholeProcessAllocations), DisableParallelization = true)]
+public sealed class WholeProcessAllocations;
+
+[Collection(nameof(WholeProcessAllocations))]
+public class ThreadedCallTimerTests
+{
+    [Fact]
+    public void A_warm_two_thread_workload_call_allocates_nothing_on_any_thread()
+    {
+        using var runner = new WorkloadRunner(StandardWorkload.Get("seq-h64"), new LstmModelOptions { Threads = 2 });
+        runner.Invoke();
+        Assert.Equal(2, runner.Model.Threads);
+        long least = long.MaxValue;
+        for (int attempt = 0; attempt < 5 && least > 0; attempt++)
+            least = Math.Min(least, CallTimer.AllocatedBytesPerCall(runner.Invoke, 20, allThreads: true));
+        Assert.Equal(0, least);
+    }
+}
