@@ -328,6 +328,7 @@ public sealed unsafe class LstmSession : IDisposable
     }
 
     /// <summary>Runs the planned cell step (<see cref="TeamWork.Cell"/>) into its HNext, through W_hr with a projection.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunCell(bool split)
     {
         CellPlan plan = _teamWork.Cell;
@@ -381,6 +382,7 @@ public sealed unsafe class LstmSession : IDisposable
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
     /// <summary>A contiguous share of <paramref name="count"/> blocks for one team member.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (int Start, int End) Share(int count, int member, int members) =>
         members == 1 ? (0, count) : ((int)((long)count * member / members), (int)((long)count * (member + 1) / members));
 
@@ -425,6 +427,7 @@ public sealed unsafe class LstmSession : IDisposable
         public float* X;
         public int Rows;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Run(KernelSet kernels, int features, int blockStart, int blockEnd) =>
             kernels.InputProjection(Panel, Bias, new ReadOnlySpan<float>(X, Rows * features), Rows, Gates, blockStart, blockEnd);
     }
@@ -437,6 +440,7 @@ public sealed unsafe class LstmSession : IDisposable
         public int InitRowStride, XRowStride, Rows;
         public byte* Active;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Run(LstmSession session, int member, int members, Phase phase)
         {
             ReadOnlySpan<byte> active = Active == null ? default : new ReadOnlySpan<byte>(Active, Rows);
@@ -491,6 +495,7 @@ public sealed unsafe class LstmSession : IDisposable
             _blocks = blocks;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Execute(int member, int members)
         {
             switch (_phase)
