@@ -11,6 +11,11 @@ var root = new RootCommand("lstmsimd: fast, allocation-free LSTM inference and t
     InspectCommand.Create(),
     ExperimentCommand.Create(),
     BenchCommand.Create(),
+    DemoCommand.Create(),
+    TrainCommand.Create(),
+    ForecastCommand.Create(),
+    DetectCommand.Create(),
+    GenerateCommand.Create(),
 };
 ParseResult parsed = root.Parse(args);
 int exitCode = parsed.Invoke();

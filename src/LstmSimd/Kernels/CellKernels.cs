@@ -55,40 +55,43 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
 {
     private const int Gates = 4;
 
-    /// <summary>One cell step over <see cref="CellStepArgs.Rows"/> rows and the block range given.</summary>
+    /// <summary>
+    /// One cell step over <see cref="CellStepArgs.Rows"/> rows and the block range given. Whole tiles of active rows
+    /// run block by block (each panel block stays in cache across the tiles); the remaining rows (batch 1, a
+    /// batch's tail, tiles with a finished sequence) run one row at a time over all blocks in a single call.
+    /// </summary>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Step(scoped in CellStepArgs a)
     {
-        int width = TVec.Count, gateStride = Gates * width;
-        for (int block = a.BlockStart; block < a.BlockEnd; block++)
+        int width = TVec.Count, gateStride = Gates * width, tiled = a.Rows / TileRows * TileRows;
+        for (int block = a.BlockStart; block < a.BlockEnd && tiled > 0; block++)
         {
             ref float panelX = ref Unsafe.Add(ref a.PanelX, (nint)block * a.DepthX * gateStride);
             ref float panelH = ref Unsafe.Add(ref a.PanelH, (nint)block * a.DepthH * gateStride);
             int gateOffset = block * gateStride, unitOffset = block * width;
-            int row = 0;
-            for (; row + TileRows <= a.Rows; row += TileRows)
+            for (int row = 0; row < tiled; row += TileRows)
             {
-                if (a.Active.IsEmpty || AllActive(a.Active.Slice(row, TileRows)))
-                {
-                    RunTile(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset), a.InitRowStride,
-                        ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.XRowStride, a.DepthX,
-                        ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.HRowStride, a.DepthH,
-                        fuseCell: true, ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset), a.CRowStride,
-                        ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset), a.HOutRowStride, a.KeepGates);
-                    continue;
-                }
-
-                for (int r = row; r < row + TileRows; r++)
-                {
-                    if (a.Active[r] != 0) StepOneRow(a, r, gateOffset, unitOffset, ref panelX, ref panelH);
-                }
+                if (!a.Active.IsEmpty && !AllActive(a.Active.Slice(row, TileRows))) continue;
+                RunTile(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset), a.InitRowStride,
+                    ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.XRowStride, a.DepthX,
+                    ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.HRowStride, a.DepthH,
+                    fuseCell: true, ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset), a.CRowStride,
+                    ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset), a.HOutRowStride, a.KeepGates);
             }
+        }
 
-            for (; row < a.Rows; row++)
-            {
-                if (a.Active.IsEmpty || a.Active[row] != 0) StepOneRow(a, row, gateOffset, unitOffset, ref panelX, ref panelH);
-            }
+        for (int row = 0; row < a.Rows; row++)
+        {
+            bool active = a.Active.IsEmpty || a.Active[row] != 0;
+            int tileStart = row - row % TileRows;
+            bool doneByTile = row < tiled && (a.Active.IsEmpty || AllActive(a.Active.Slice(tileStart, TileRows)));
+            if (!active || doneByTile) continue;
+            RunRow(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride),
+                ref a.PanelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.DepthX,
+                ref a.PanelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.DepthH,
+                fuseCell: true, ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride), ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride),
+                a.KeepGates, a.BlockStart, a.BlockEnd);
         }
     }
 
@@ -101,25 +104,24 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
         ref float bias = ref MemoryMarshal.GetReference(packedBias);
         ref float source = ref MemoryMarshal.GetReference(x);
         ref float destination = ref MemoryMarshal.GetReference(gx);
-        for (int block = blockStart; block < blockEnd; block++)
+        int tiled = rows / TileRows * TileRows;
+        for (int block = blockStart; block < blockEnd && tiled > 0; block++)
         {
             ref float weights = ref panel.Data[(nint)block * panel.BlockStride];
             int gateOffset = block * gateStride;
-            ref float blockBias = ref Unsafe.Add(ref bias, gateOffset);
-            int row = 0;
-            for (; row + TileRows <= rows; row += TileRows)
+            for (int row = 0; row < tiled; row += TileRows)
             {
                 ref float out0 = ref Unsafe.Add(ref destination, (nint)row * gxStride + gateOffset);
-                RunTile(ref blockBias, 0, ref weights, ref Unsafe.Add(ref source, (nint)row * depth), depth, depth, ref weights, ref source, 0, 0,
+                RunTile(ref Unsafe.Add(ref bias, gateOffset), 0, ref weights, ref Unsafe.Add(ref source, (nint)row * depth), depth, depth, ref weights, ref source, 0, 0,
                     fuseCell: false, ref out0, gxStride, ref out0, 0, keepGates: false);
             }
+        }
 
-            for (; row < rows; row++)
-            {
-                ref float out0 = ref Unsafe.Add(ref destination, (nint)row * gxStride + gateOffset);
-                RunRow(ref blockBias, ref weights, ref Unsafe.Add(ref source, (nint)row * depth), depth, ref weights, ref source, 0,
-                    fuseCell: false, ref out0, ref out0, keepGates: false);
-            }
+        for (int row = tiled; row < rows; row++)
+        {
+            ref float out0 = ref Unsafe.Add(ref destination, (nint)row * gxStride);
+            RunRow(ref bias, ref panel.Data[0], ref Unsafe.Add(ref source, (nint)row * depth), depth, ref panel.Data[0], ref source, 0,
+                fuseCell: false, ref out0, ref out0, keepGates: false, blockStart, blockEnd);
         }
     }
 
@@ -153,24 +155,41 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StepOneRow(scoped in CellStepArgs a, int row, int gateOffset, int unitOffset, ref float panelX, ref float panelH) =>
-        RunRow(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset),
-            ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.DepthX,
-            ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.DepthH,
-            fuseCell: true, ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset), ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset), a.KeepGates);
-
     /// <summary>
-    /// One row for one block: init + x·panelX + h·panelH (either depth may be 0), then the fused cell update
-    /// (into c and hOut) or a plain store of the pre-activations (into <paramref name="c"/>). The accumulators are
-    /// this method's own locals (never passed by reference, which would pin them to the stack), and even and odd k
-    /// go to separate sets so that eight FMA chains are in flight. Not inlined (the JIT's inline budget runs out on
-    /// kernels this size and would leave callees as tier-0 code); compiled fully optimised from the first call.
+    /// One row over the blocks [<paramref name="blockStart"/>, <paramref name="blockEnd"/>): init + x·panelX + h·panelH
+    /// (either depth may be 0; <paramref name="init"/>, the panels, c and hOut point at block 0), then the fused cell
+    /// update (into c and hOut) or a plain store of the pre-activations (into <paramref name="c"/>). The accumulators are
+    /// this method's own locals (never passed by reference, which would pin them to the stack), and even and odd k go
+    /// to separate sets so that eight FMA chains are in flight. Not inlined: the JIT's inline budget would run out on
+    /// kernels this size and leave callees as tier-0 code; compiled fully optimised from the first call instead.
     /// </summary>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void RunRow(ref float init, ref float panelX, ref float x, int depthX, ref float panelH, ref float h, int depthH,
-        bool fuseCell, ref float c, ref float hOut, bool keepGates)
+        bool fuseCell, ref float c, ref float hOut, bool keepGates, int blockStart, int blockEnd)
+    {
+        int width = TVec.Count, gateStride = Gates * width;
+        for (int block = blockStart; block < blockEnd; block++)
+        {
+            ref float blockInit = ref Unsafe.Add(ref init, block * gateStride);
+            RowBlock(ref blockInit, ref Unsafe.Add(ref panelX, (nint)block * depthX * gateStride), ref x, depthX,
+                ref Unsafe.Add(ref panelH, (nint)block * depthH * gateStride), ref h, depthH, out TVec i, out TVec f, out TVec g, out TVec o);
+            if (!fuseCell)
+            {
+                StoreGates(i, f, g, o, ref Unsafe.Add(ref c, block * gateStride));
+                continue;
+            }
+
+            TVec ia = Activations.Sigmoid(i), fa = Activations.Sigmoid(f), ga = Activations.Tanh(g), oa = Activations.Sigmoid(o);
+            if (keepGates) StoreGates(ia, fa, ga, oa, ref blockInit);
+            UpdateActivatedCell(ia, fa, ga, oa, ref Unsafe.Add(ref c, block * width), ref Unsafe.Add(ref hOut, block * width));
+        }
+    }
+
+    /// <summary>One row's four gate pre-activations for one block (the loop of <see cref="RunRow"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowBlock(ref float init, ref float panelX, ref float x, int depthX, ref float panelH, ref float h, int depthH,
+        out TVec i, out TVec f, out TVec g, out TVec o)
     {
         int width = TVec.Count, gateStride = Gates * width;
         TVec i0 = TVec.Load(in init), f0 = TVec.Load(in Unsafe.Add(ref init, width)), g0 = TVec.Load(in Unsafe.Add(ref init, 2 * width)), o0 = TVec.Load(in Unsafe.Add(ref init, 3 * width));
@@ -206,7 +225,10 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
             }
         }
 
-        Finish(fuseCell, i0 + i1, f0 + f1, g0 + g1, o0 + o1, ref c, ref hOut, keepGates, ref init);
+        i = i0 + i1;
+        f = f0 + f1;
+        g = g0 + g1;
+        o = o0 + o1;
     }
 
     /// <summary>
@@ -302,22 +324,6 @@ internal static class CellKernels<TVec> where TVec : struct, ISimdVector<TVec>
         StoreGates(ai2, af2, ag2, ao2, ref Unsafe.Add(ref pre, 2 * gateStride));
         if (four) StoreGates(ai3, af3, ag3, ao3, ref Unsafe.Add(ref pre, 3 * gateStride));
         CellEpilogue(ref pre, TileRows, ref c, cStride, ref hOut, hOutStride, keepGates, ref init, initStride);
-    }
-
-    /// <summary>The one-row version of <see cref="RunTile"/>'s ending: store the pre-activations, or run the cell epilogue.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Finish(bool fuseCell, TVec i, TVec f, TVec g, TVec o, ref float c, ref float hOut, bool keepGates, ref float init)
-    {
-        if (!fuseCell)
-        {
-            StoreGates(i, f, g, o, ref c);
-            return;
-        }
-
-        Span<float> tile = stackalloc float[Gates * TVec.Count];
-        ref float pre = ref MemoryMarshal.GetReference(tile);
-        StoreGates(i, f, g, o, ref pre);
-        CellEpilogue(ref pre, 1, ref c, 0, ref hOut, 0, keepGates, ref init, 0);
     }
 
     /// <summary>

@@ -1,4 +1,7 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 
 namespace LstmSimd.Kernels;
 
@@ -12,11 +15,16 @@ namespace LstmSimd.Kernels;
 /// Register blocking: four rows of C × two vectors of columns (8 accumulators, 8 FMA chains in flight; each
 /// B load feeds four FMAs), then one-row and one-vector edges, and the columns left over after whole vectors
 /// run through the scalar instantiation of the same code. K is split into chunks so that the chunk of B a
-/// column strip reads stays in L2 while every row block of A passes over it.
+/// column strip reads stays in L2 while every row block of A passes over it. For Aᵀ·B, where the four values a
+/// row block needs at each k sit in a different row of the stored A (a page apart for wide matrices), each chunk
+/// of A is first packed so that a row block reads it front to back ([block][k][4 rows]).
 /// </remarks>
 internal static class Gemm<TVec> where TVec : struct, ISimdVector<TVec>
 {
-    private const int KChunk = 256;
+    private const int KChunk = 256, RowBlock = 4;
+
+    [ThreadStatic]
+    private static float[]? t_packed; // grown once per thread, so warm calls allocate nothing
 
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -30,11 +38,56 @@ internal static class Gemm<TVec> where TVec : struct, ISimdVector<TVec>
             return;
         }
 
+        bool pack = aRowStride == 1 && aColumnStride > RowBlock && m >= RowBlock && n > TVec.Count;
+        float[] packed = pack ? PackBuffer((m + RowBlock - 1) / RowBlock * RowBlock * KChunk) : []; // a whole chunk, so a longer K later needs no larger buffer
         for (int k0 = 0; k0 < k; k0 += KChunk)
         {
             int kc = Math.Min(KChunk, k - k0);
-            Chunk(ref Unsafe.Add(ref a, k0 * aColumnStride), aRowStride, aColumnStride, ref Unsafe.Add(ref b, k0 * bRowStride), bRowStride,
-                ref c, cRowStride, m, n, kc, accumulate || k0 > 0);
+            ref float chunk = ref Unsafe.Add(ref a, k0 * aColumnStride);
+            if (pack)
+            {
+                Pack(ref chunk, aColumnStride, m, kc, packed);
+                Chunk(ref packed[0], 1, RowBlock, RowBlock * kc, ref Unsafe.Add(ref b, k0 * bRowStride), bRowStride,
+                    ref c, cRowStride, m, n, kc, accumulate || k0 > 0);
+            }
+            else
+            {
+                Chunk(ref chunk, aRowStride, aColumnStride, RowBlock * aRowStride, ref Unsafe.Add(ref b, k0 * bRowStride), bRowStride,
+                    ref c, cRowStride, m, n, kc, accumulate || k0 > 0);
+            }
+        }
+    }
+
+    private static float[] PackBuffer(int length)
+    {
+        float[]? buffer = t_packed;
+        if (buffer is null || buffer.Length < length) t_packed = buffer = new float[length];
+        return buffer;
+    }
+
+    /// <summary>A(m, k) = a[m + k·stride] for k &lt; kc into [m / 4][kc][4] (the last block padded).</summary>
+    private static void Pack(ref float a, nint stride, int m, int kc, float[] packed)
+    {
+        // Sixteen blocks (64 values of each stored row) at a time: reads stay within a few cache lines per row and
+        // writes within sixteen pages.
+        const int Group = 16;
+        int blocks = m / RowBlock;
+        for (int first = 0; first < blocks; first += Group)
+        {
+            int last = Math.Min(blocks, first + Group);
+            for (int k = 0; k < kc; k++)
+            {
+                ref float row = ref Unsafe.Add(ref a, k * stride);
+                for (int block = first; block < last; block++)
+                    Vector128.LoadUnsafe(ref Unsafe.Add(ref row, block * RowBlock)).StoreUnsafe(ref packed[(block * kc + k) * RowBlock]);
+            }
+        }
+
+        for (int k = 0; k < kc; k++)
+        {
+            ref float row = ref Unsafe.Add(ref a, k * stride);
+            for (int r = blocks * RowBlock; r < m; r++)
+                packed[(blocks * kc + k) * RowBlock + r - blocks * RowBlock] = Unsafe.Add(ref row, r);
         }
     }
 
@@ -44,31 +97,107 @@ internal static class Gemm<TVec> where TVec : struct, ISimdVector<TVec>
             System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref Unsafe.Add(ref c, row * cRowStride), n).Clear();
     }
 
+    /// <summary>One K chunk; row r of A starts at a + (r / 4)·blockStride + (r % 4)·rs (blockStride = 4·rs unless packed).</summary>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Chunk(ref float a, nint rs, nint cs, ref float b, nint ldb, ref float c, nint ldc, int m, int n, int k, bool accumulate)
+    private static void Chunk(ref float a, nint rs, nint cs, nint blockStride, ref float b, nint ldb, ref float c, nint ldc, int m, int n, int k, bool accumulate)
     {
         int width = TVec.Count, col = 0;
+        if (WideTiles)
+        {
+            for (; col + 4 * width <= n; col += 4 * width)
+            {
+                int row = 0;
+                for (; row + RowBlock <= m; row += RowBlock)
+                    FourByFour(ref Unsafe.Add(ref a, row / RowBlock * blockStride), rs, cs, ref Unsafe.Add(ref b, col), ldb, ref Unsafe.Add(ref c, row * ldc + col), ldc, k, accumulate);
+                for (; row < m; row++)
+                {
+                    OneByTwo(ref Row(ref a, row, rs, blockStride), cs, ref Unsafe.Add(ref b, col), ldb, ref Unsafe.Add(ref c, row * ldc + col), k, accumulate);
+                    OneByTwo(ref Row(ref a, row, rs, blockStride), cs, ref Unsafe.Add(ref b, col + 2 * width), ldb, ref Unsafe.Add(ref c, row * ldc + col + 2 * width), k, accumulate);
+                }
+            }
+        }
+
         for (; col + 2 * width <= n; col += 2 * width)
         {
             int row = 0;
-            for (; row + 4 <= m; row += 4)
-                FourByTwo(ref Unsafe.Add(ref a, row * rs), rs, cs, ref Unsafe.Add(ref b, col), ldb, ref Unsafe.Add(ref c, row * ldc + col), ldc, k, accumulate);
+            for (; row + RowBlock <= m; row += RowBlock)
+                FourByTwo(ref Unsafe.Add(ref a, row / RowBlock * blockStride), rs, cs, ref Unsafe.Add(ref b, col), ldb, ref Unsafe.Add(ref c, row * ldc + col), ldc, k, accumulate);
             for (; row < m; row++)
-                OneByTwo(ref Unsafe.Add(ref a, row * rs), cs, ref Unsafe.Add(ref b, col), ldb, ref Unsafe.Add(ref c, row * ldc + col), k, accumulate);
+                OneByTwo(ref Row(ref a, row, rs, blockStride), cs, ref Unsafe.Add(ref b, col), ldb, ref Unsafe.Add(ref c, row * ldc + col), k, accumulate);
         }
 
         for (; col + width <= n; col += width)
         {
             int row = 0;
-            for (; row + 4 <= m; row += 4)
-                FourByOne(ref Unsafe.Add(ref a, row * rs), rs, cs, ref Unsafe.Add(ref b, col), ldb, ref Unsafe.Add(ref c, row * ldc + col), ldc, k, accumulate);
+            for (; row + RowBlock <= m; row += RowBlock)
+                FourByOne(ref Unsafe.Add(ref a, row / RowBlock * blockStride), rs, cs, ref Unsafe.Add(ref b, col), ldb, ref Unsafe.Add(ref c, row * ldc + col), ldc, k, accumulate);
             for (; row < m; row++)
-                OneByOne(ref Unsafe.Add(ref a, row * rs), cs, ref Unsafe.Add(ref b, col), ldb, ref Unsafe.Add(ref c, row * ldc + col), k, accumulate);
+                OneByOne(ref Row(ref a, row, rs, blockStride), cs, ref Unsafe.Add(ref b, col), ldb, ref Unsafe.Add(ref c, row * ldc + col), k, accumulate);
         }
 
         if (col < n && width > 1)
-            Gemm<VecScalar>.Chunk(ref a, rs, cs, ref Unsafe.Add(ref b, col), ldb, ref Unsafe.Add(ref c, col), ldc, m, n - col, k, accumulate);
+            Gemm<VecScalar>.Chunk(ref a, rs, cs, blockStride, ref Unsafe.Add(ref b, col), ldb, ref Unsafe.Add(ref c, col), ldc, m, n - col, k, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref float Row(ref float a, int row, nint rs, nint blockStride) =>
+        ref Unsafe.Add(ref a, row / RowBlock * blockStride + row % RowBlock * rs);
+
+    /// <summary>
+    /// Four vectors of columns per tile where there are 32 vector registers (AVX-512 at every width, Arm64):
+    /// 16 accumulators + 4 B vectors + a broadcast; x64 without AVX-512 has 16 and keeps the 4 × 2 tile.
+    /// </summary>
+    private static bool WideTiles => Avx512F.IsSupported || AdvSimd.Arm64.IsSupported;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FourByFour(ref float a, nint rs, nint cs, ref float b, nint ldb, ref float c, nint ldc, int k, bool accumulate)
+    {
+        int width = TVec.Count;
+        nint rs2 = 2 * rs, rs3 = 3 * rs;
+        TVec c00 = TVec.Zero, c01 = TVec.Zero, c02 = TVec.Zero, c03 = TVec.Zero, c10 = TVec.Zero, c11 = TVec.Zero, c12 = TVec.Zero, c13 = TVec.Zero;
+        TVec c20 = TVec.Zero, c21 = TVec.Zero, c22 = TVec.Zero, c23 = TVec.Zero, c30 = TVec.Zero, c31 = TVec.Zero, c32 = TVec.Zero, c33 = TVec.Zero;
+        ref float ap = ref a;
+        ref float bp = ref b;
+        for (int p = 0; p < k; p++)
+        {
+            TVec b0 = TVec.Load(in bp), b1 = TVec.Load(in Unsafe.Add(ref bp, width));
+            TVec b2 = TVec.Load(in Unsafe.Add(ref bp, 2 * width)), b3 = TVec.Load(in Unsafe.Add(ref bp, 3 * width));
+            TVec s = TVec.Create(ap);
+            c00 = TVec.MultiplyAdd(b0, s, c00);
+            c01 = TVec.MultiplyAdd(b1, s, c01);
+            c02 = TVec.MultiplyAdd(b2, s, c02);
+            c03 = TVec.MultiplyAdd(b3, s, c03);
+            s = TVec.Create(Unsafe.Add(ref ap, rs));
+            c10 = TVec.MultiplyAdd(b0, s, c10);
+            c11 = TVec.MultiplyAdd(b1, s, c11);
+            c12 = TVec.MultiplyAdd(b2, s, c12);
+            c13 = TVec.MultiplyAdd(b3, s, c13);
+            s = TVec.Create(Unsafe.Add(ref ap, rs2));
+            c20 = TVec.MultiplyAdd(b0, s, c20);
+            c21 = TVec.MultiplyAdd(b1, s, c21);
+            c22 = TVec.MultiplyAdd(b2, s, c22);
+            c23 = TVec.MultiplyAdd(b3, s, c23);
+            s = TVec.Create(Unsafe.Add(ref ap, rs3));
+            c30 = TVec.MultiplyAdd(b0, s, c30);
+            c31 = TVec.MultiplyAdd(b1, s, c31);
+            c32 = TVec.MultiplyAdd(b2, s, c32);
+            c33 = TVec.MultiplyAdd(b3, s, c33);
+            ap = ref Unsafe.Add(ref ap, cs);
+            bp = ref Unsafe.Add(ref bp, ldb);
+        }
+
+        ref float c1 = ref Unsafe.Add(ref c, ldc);
+        ref float c2 = ref Unsafe.Add(ref c, 2 * ldc);
+        ref float c3 = ref Unsafe.Add(ref c, 3 * ldc);
+        StorePair(c00, c01, ref c, accumulate);
+        StorePair(c02, c03, ref Unsafe.Add(ref c, 2 * width), accumulate);
+        StorePair(c10, c11, ref c1, accumulate);
+        StorePair(c12, c13, ref Unsafe.Add(ref c1, 2 * width), accumulate);
+        StorePair(c20, c21, ref c2, accumulate);
+        StorePair(c22, c23, ref Unsafe.Add(ref c2, 2 * width), accumulate);
+        StorePair(c30, c31, ref c3, accumulate);
+        StorePair(c32, c33, ref Unsafe.Add(ref c3, 2 * width), accumulate);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -152,7 +152,7 @@ public sealed unsafe class LstmSession : IDisposable
         ShapeChecks.Length(output.Length, (long)batch * _spec.OutputHiddenSize, nameof(output), "[B={0}, H_out={1}]", batch, _spec.OutputHiddenSize);
 
         DirectionScratch scratch = _scratch[0];
-        fixed (float* pInput = input, pStateH = _stateH, pStateC = _stateC)
+        fixed (float* pInput = input, pStateH = _stateH, pStateC = _stateC, pNext = scratch.HNext, pRaw = scratch.HRaw)
         {
             float* x = pInput;
             int xStride = _spec.InputSize;
@@ -168,12 +168,13 @@ public sealed unsafe class LstmSession : IDisposable
                     XRowStride = xStride,
                     H = h,
                     C = pStateC + layer * MaxBatch * _hiddenStride,
+                    HNext = pNext,
+                    HRaw = pRaw,
                     Rows = batch,
-                    Scratch = scratch,
                     Active = null,
                 };
                 RunCell(split: true);
-                scratch.HNext.AsSpan(0, batch * _outputStride).CopyTo(new Span<float>(h, batch * _outputStride));
+                new ReadOnlySpan<float>(pNext, batch * _outputStride).CopyTo(new Span<float>(h, batch * _outputStride));
 
                 // The next layer reads this layer's new h straight from the state.
                 x = h;
@@ -262,9 +263,11 @@ public sealed unsafe class LstmSession : IDisposable
         Span<byte> active = scratch.Active.AsSpan(0, batch);
         active.Fill(1);
         bool reverse = direction == 1;
-        fixed (float* pGates = scratch.Gates, pH = scratch.HPrevious, pC = scratch.Cell)
+        fixed (float* pGates = scratch.Gates, pFirst = scratch.HPrevious, pSecond = scratch.HNext, pRaw = scratch.HRaw, pC = scratch.Cell)
         fixed (byte* pActive = scratch.Active)
         {
+            // h ping-pongs between two buffers: each step reads one and writes the other.
+            float* hPrevious = pFirst, hNext = pSecond;
             for (int s = 0; s < steps; s++)
             {
                 int t = reverse ? steps - 1 - s : s;
@@ -280,10 +283,11 @@ public sealed unsafe class LstmSession : IDisposable
                     InitRowStride = gatesPerRow,
                     X = null,
                     XRowStride = 0,
-                    H = pH,
+                    H = hPrevious,
                     C = pC,
+                    HNext = hNext,
+                    HRaw = pRaw,
                     Rows = batch,
-                    Scratch = scratch,
                     Active = call.Lengths == null ? null : pActive,
                 };
                 if (split)
@@ -294,7 +298,7 @@ public sealed unsafe class LstmSession : IDisposable
                 else
                 {
                     plan.Run(this, 0, 1, Phase.Cell);
-                    plan.Run(this, 0, 1, Phase.OutputProjection);
+                    if (weights.Projection is not null) plan.Run(this, 0, 1, Phase.OutputProjection);
                 }
 
                 for (int b = 0; b < batch; b++)
@@ -302,25 +306,28 @@ public sealed unsafe class LstmSession : IDisposable
                     var destination = new Span<float>(call.LayerOutput + (long)(outputBatchFirst ? b * steps + t : t * batch + b) * outputFeatures + outputColumn, hOut);
                     if (active[b] != 0)
                     {
-                        scratch.HNext.AsSpan(b * _outputStride, hOut).CopyTo(destination);
+                        new ReadOnlySpan<float>(hNext + b * _outputStride, hOut).CopyTo(destination);
                     }
                     else
                     {
                         // A finished (or, in reverse, not yet started) sequence keeps its state and outputs zeros.
-                        scratch.HPrevious.AsSpan(b * _outputStride, _outputStride).CopyTo(scratch.HNext.AsSpan(b * _outputStride));
+                        new ReadOnlySpan<float>(hPrevious + b * _outputStride, _outputStride).CopyTo(new Span<float>(hNext + b * _outputStride, _outputStride));
                         destination.Clear();
                     }
                 }
 
-                scratch.HNext.AsSpan(0, batch * _outputStride).CopyTo(scratch.HPrevious);
+                float* written = hNext;
+                hNext = hPrevious;
+                hPrevious = written;
             }
+
+            if (call.HN != null) StoreRows(new ReadOnlySpan<float>(hPrevious, batch * _outputStride), _outputStride, new Span<float>(call.HN, _spec.NumLayers * _spec.Directions * batch * hOut), slot, batch, hOut);
         }
 
-        if (call.HN != null) StoreRows(scratch.HPrevious, _outputStride, new Span<float>(call.HN, _spec.NumLayers * _spec.Directions * batch * hOut), slot, batch, hOut);
         if (call.CN != null) StoreRows(scratch.Cell, _hiddenStride, new Span<float>(call.CN, _spec.NumLayers * _spec.Directions * batch * hidden), slot, batch, hidden);
     }
 
-    /// <summary>Runs the planned cell step (<see cref="TeamWork.Cell"/>) into the scratch's HNext, through W_hr with a projection.</summary>
+    /// <summary>Runs the planned cell step (<see cref="TeamWork.Cell"/>) into its HNext, through W_hr with a projection.</summary>
     private void RunCell(bool split)
     {
         CellPlan plan = _teamWork.Cell;
@@ -375,7 +382,7 @@ public sealed unsafe class LstmSession : IDisposable
 
     /// <summary>A contiguous share of <paramref name="count"/> blocks for one team member.</summary>
     private static (int Start, int End) Share(int count, int member, int members) =>
-        ((int)((long)count * member / members), (int)((long)count * (member + 1) / members));
+        members == 1 ? (0, count) : ((int)((long)count * member / members), (int)((long)count * (member + 1) / members));
 
     private enum Phase
     {
@@ -426,21 +433,19 @@ public sealed unsafe class LstmSession : IDisposable
     private struct CellPlan
     {
         public PackedLayer Layer;
-        public float* Init, X, H, C;
+        public float* Init, X, H, C, HNext, HRaw;
         public int InitRowStride, XRowStride, Rows;
         public byte* Active;
-        public DirectionScratch Scratch;
 
         public readonly void Run(LstmSession session, int member, int members, Phase phase)
         {
             ReadOnlySpan<byte> active = Active == null ? default : new ReadOnlySpan<byte>(Active, Rows);
             bool projected = Layer.Projection is not null;
-            float[] hOut = projected ? Scratch.HRaw : Scratch.HNext;
             if (phase == Phase.OutputProjection)
             {
                 if (Layer.Projection is not { } panel) return;
                 (int start, int end) = Share(panel.Blocks, member, members);
-                session._kernels.Project(panel, ref Scratch.HRaw[0], session._hiddenStride, ref Scratch.HNext[0], session._outputStride, Rows, active, start, end);
+                session._kernels.Project(panel, ref *HRaw, session._hiddenStride, ref *HNext, session._outputStride, Rows, active, start, end);
                 return;
             }
 
@@ -460,7 +465,7 @@ public sealed unsafe class LstmSession : IDisposable
                 HRowStride = session._outputStride,
                 C = ref *C,
                 CRowStride = session._hiddenStride,
-                HOut = ref hOut[0],
+                HOut = ref projected ? ref *HRaw : ref *HNext,
                 HOutRowStride = projected ? session._hiddenStride : session._outputStride,
                 Rows = Rows,
                 BlockStart = blockStart,

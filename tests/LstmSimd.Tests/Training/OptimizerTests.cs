@@ -150,4 +150,40 @@ public sealed class OptimizerTests
         set.Add("late", [1f], [1f]);
         Assert.Throws<InvalidOperationException>(sgd.Step);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Adams_vector_loop_gives_bitwise_what_one_element_at_a_time_gives(bool decoupled)
+    {
+        // One tensor of 37 values runs the vector loop and its tail; 37 one-value tensors run the scalar loop only.
+        var random = new SeededRandom(4);
+        float[] values = new float[37], gradients = new float[37];
+        random.Fill(values, -1, 1);
+        var whole = new ParameterSet();
+        float[] wholeValues = (float[])values.Clone(), wholeGradients = new float[37];
+        whole.Add("w", wholeValues, wholeGradients);
+        var single = new ParameterSet();
+        var singles = new float[37][];
+        var singleGradients = new float[37][];
+        for (int i = 0; i < 37; i++)
+        {
+            singles[i] = [values[i]];
+            singleGradients[i] = [0f];
+            single.Add($"w{i}", singles[i], singleGradients[i]);
+        }
+
+        var a = new AdamOptimizer(whole, 0.01, weightDecay: 0.1, decoupledWeightDecay: decoupled);
+        var b = new AdamOptimizer(single, 0.01, weightDecay: 0.1, decoupledWeightDecay: decoupled);
+        for (int step = 0; step < 4; step++)
+        {
+            random.Fill(gradients, -2, 2);
+            gradients.CopyTo(wholeGradients, 0);
+            for (int i = 0; i < 37; i++) singleGradients[i][0] = gradients[i];
+            a.Step();
+            b.Step();
+        }
+
+        for (int i = 0; i < 37; i++) Assert.Equal(singles[i][0], wholeValues[i]);
+    }
 }

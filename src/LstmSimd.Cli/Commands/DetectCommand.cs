@@ -1,0 +1,100 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using LstmSimd.Cli.Plotting;
+using LstmSimd.Cli.Tool;
+using LstmSimd.Forecasting;
+using Spectre.Console;
+
+namespace LstmSimd.Cli.Commands;
+
+/// <summary><c>lstmsimd detect</c>: anomalies where a value is far from the forecaster's one-step-ahead prediction.</summary>
+internal static class DetectCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<FileInfo>("--model", "-m") { Description = "A forecaster checkpoint written by 'lstmsimd train'.", DefaultValueFactory = _ => new FileInfo("forecaster.lstm") };
+        var data = new Option<FileInfo?>("--data") { Description = "CSV with the forecaster's columns (default: the bundled CO2 series)." };
+        var threshold = new Option<double>("--threshold") { Description = "Flag a step whose residual is this many robust standard deviations (1.4826·MAD of the training residuals) from their median.", DefaultValueFactory = _ => 4 };
+        var output = new Option<FileInfo>("--output", "-o") { Description = "CSV of every step: time, actual, one-step forecast, residual, score, flag.", DefaultValueFactory = _ => new FileInfo("anomalies.csv") };
+        var plot = new Option<FileInfo>("--plot") { Description = "SVG plot of the series with the anomalies marked.", DefaultValueFactory = _ => new FileInfo("anomalies.svg") };
+        var command = new Command("detect", "Flag anomalies: steps whose value is far from the forecaster's one-step-ahead prediction, judged against the spread of its residuals on the training rows; marks them on a plot.")
+        {
+            model, data, threshold, output, plot,
+        };
+        command.SetAction(parse => ToolExit.Run("detect", () =>
+        {
+            double limit = parse.GetValue(threshold);
+            if (!(limit > 0)) throw new ArgumentException($"--threshold must be positive; got {limit}.");
+            using LstmForecaster forecaster = LstmForecaster.Load(parse.GetValue(model)!.FullName);
+            ForecastSeries series = ForecastCommand.LoadSeries(forecaster, parse.GetValue(data), testFrom: null);
+            Report(forecaster, series, limit, parse.GetValue(output)!.FullName, parse.GetValue(plot)!.FullName);
+            return ToolExit.Ok;
+        }));
+        return command;
+    }
+
+    /// <summary>Prints the flagged steps and writes the CSV (when given) and the plot.</summary>
+    internal static void Report(LstmForecaster forecaster, ForecastSeries series, double limit, string? csv, string svg)
+    {
+        ResidualScores scores = Score(forecaster, series);
+        int[] flagged = [.. Enumerable.Range(0, series.Length).Where(r => Math.Abs(scores.Score[r]) > limit)];
+        Console.WriteLine($"one-step residuals of '{forecaster.Settings.TargetColumn}' on {series.Length - forecaster.Settings.Window} steps; training residuals: median {scores.Median:F3}, robust σ {scores.Sigma:F3}; threshold {limit} σ");
+        var table = new Table().Border(TableBorder.Rounded).AddColumn(forecaster.Settings.TimeColumn).AddColumn(new TableColumn("actual").RightAligned())
+            .AddColumn(new TableColumn("expected").RightAligned()).AddColumn(new TableColumn("residual").RightAligned()).AddColumn(new TableColumn("score (σ)").RightAligned());
+        foreach (int r in flagged)
+            table.AddRow(Markup.Escape(series.Times[r]), F(series.Target[r]), F(scores.Expected[r]), F(series.Target[r] - scores.Expected[r]), scores.Score[r].ToString("F1", CultureInfo.InvariantCulture));
+        if (flagged.Length > 0) AnsiConsole.Write(table);
+        Console.WriteLine($"{flagged.Length} anomal{(flagged.Length == 1 ? "y" : "ies")} flagged");
+
+        var text = new StringBuilder($"{forecaster.Settings.TimeColumn},actual,expected,residual,score,anomaly\n");
+        for (int r = 0; r < series.Length; r++)
+        {
+            bool known = double.IsFinite(scores.Expected[r]);
+            text.Append(CultureInfo.InvariantCulture, $"{series.Times[r]},{series.Target[r].ToString("R", CultureInfo.InvariantCulture)},{(known ? F(scores.Expected[r]) : "")},{(known ? F(series.Target[r] - scores.Expected[r]) : "")},{(known ? scores.Score[r].ToString("F2", CultureInfo.InvariantCulture) : "")},{(Math.Abs(scores.Score[r]) > limit ? 1 : 0)}\n");
+        }
+
+        if (csv is not null) File.WriteAllText(csv, text.ToString());
+        (double[] x, string xLabel) = TimeAxis.From(series.Times, forecaster.Settings.TimeColumn);
+        new SvgPlot($"{forecaster.Settings.TargetColumn}: anomalies beyond {limit.ToString(CultureInfo.InvariantCulture)} σ of the one-step residuals", xLabel, forecaster.Settings.TargetColumn)
+            .Line("actual", x, series.Target, "#222222")
+            .Line("LSTM one step ahead", x, scores.Expected, "#1f77b4", dashed: true)
+            .Points($"anomaly ({flagged.Length})", flagged.Select(r => x[r]), flagged.Select(r => series.Target[r]), "#d62728")
+            .Save(svg);
+        Console.WriteLine(csv is null ? $"wrote {svg}" : $"wrote {csv} and {svg}");
+    }
+
+    internal sealed record ResidualScores(double[] Expected, double[] Score, double Median, double Sigma);
+
+    /// <summary>One-step forecasts for every row that has a full window before it; robust z-scores of the residuals against the training rows'.</summary>
+    internal static ResidualScores Score(LstmForecaster forecaster, ForecastSeries series)
+    {
+        int n = series.Length, window = forecaster.Settings.Window;
+        var expected = new double[n];
+        var score = new double[n];
+        Array.Fill(expected, double.NaN);
+        var forecast = new double[forecaster.Settings.Horizon];
+        for (int origin = window - 1; origin < n - 1; origin++)
+        {
+            forecaster.Predict(series, origin, forecast);
+            expected[origin + 1] = forecast[0];
+        }
+
+        double[] training = [.. Enumerable.Range(window, Math.Max(0, series.Split.ValidationStart - window)).Select(r => series.Target[r] - expected[r])];
+        double median = Median(training);
+        double sigma = 1.4826 * Median([.. training.Select(r => Math.Abs(r - median))]);
+        if (!(sigma > 0)) sigma = 1e-12;
+        for (int r = 0; r < n; r++) score[r] = double.IsFinite(expected[r]) ? (series.Target[r] - expected[r] - median) / sigma : 0;
+        return new ResidualScores(expected, score, median, sigma);
+    }
+
+    private static double Median(double[] values)
+    {
+        if (values.Length == 0) return 0;
+        double[] sorted = [.. values.Order()];
+        int mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    private static string F(double v) => v.ToString("F3", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,47 @@
+using System.CommandLine;
+using LstmSimd.Cli.Tool;
+using LstmSimd.Forecasting;
+
+namespace LstmSimd.Cli.Commands;
+
+/// <summary><c>lstmsimd forecast</c>: a trained forecaster's test error beside the baselines, its forecasts as CSV and a plot.</summary>
+internal static class ForecastCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<FileInfo>("--model", "-m") { Description = "A forecaster checkpoint written by 'lstmsimd train'.", DefaultValueFactory = _ => new FileInfo("forecaster.lstm") };
+        var data = new Option<FileInfo?>("--data") { Description = "CSV with the columns the forecaster was trained on (default: the bundled CO2 series)." };
+        var testFrom = new Option<string?>("--test-from") { Description = "Override the test period's first time (default: the one used in training)." };
+        var output = new Option<FileInfo>("--output", "-o") { Description = "CSV of every test forecast and the forecast past the data's end.", DefaultValueFactory = _ => new FileInfo("forecast.csv") };
+        var plot = new Option<FileInfo>("--plot") { Description = "SVG plot of history, forecasts and actual values.", DefaultValueFactory = _ => new FileInfo("forecast.svg") };
+        var check = new Option<bool>("--check") { Description = "Exit with code 1 unless the LSTM has a lower test RMSE than every baseline." };
+        var command = new Command("forecast", "Forecast with a trained model: test RMSE/MAE beside seasonal-naive, linear-trend and naive baselines, a CSV of forecasts and an SVG plot.")
+        {
+            model, data, testFrom, output, plot, check,
+        };
+        command.SetAction(parse => ToolExit.Run("forecast", () =>
+        {
+            using LstmForecaster forecaster = LstmForecaster.Load(parse.GetValue(model)!.FullName);
+            ForecastSeries series = LoadSeries(forecaster, parse.GetValue(data), parse.GetValue(testFrom));
+            ForecastSettings s = forecaster.Settings;
+            Console.WriteLine($"model: {parse.GetValue(model)!.Name}, window {s.Window}, horizon {s.Horizon}, predicts '{s.TargetColumn}' from [{string.Join(", ", s.InputColumns)}] ({forecaster.Model.KernelPath} kernels)");
+            bool wins = ForecastReport.PrintScores(forecaster, series, ForecastReport.Scores(forecaster, series));
+            string csv = parse.GetValue(output)!.FullName, svg = parse.GetValue(plot)!.FullName;
+            ForecastReport.WriteCsv(forecaster, series, csv);
+            ForecastReport.Plot(forecaster, series, svg, $"{s.TargetColumn}: LSTM forecasts {s.Horizon} steps ahead");
+            var next = new double[s.Horizon];
+            forecaster.Predict(series, series.Length - 1, next);
+            Console.WriteLine($"next {s.Horizon} after {series.Times[^1]}: {string.Join(" ", next.Select(v => v.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)))}");
+            Console.WriteLine($"wrote {csv} and {svg}");
+            return parse.GetValue(check) && !wins ? ToolExit.CheckFailed : ToolExit.Ok;
+        }));
+        return command;
+    }
+
+    internal static ForecastSeries LoadSeries(LstmForecaster forecaster, FileInfo? data, string? testFrom)
+    {
+        TimeSeriesTable table = TimeSeriesTable.Load(data?.FullName ?? BundledData.Co2, forecaster.Settings.TimeColumn);
+        ForecastSettings settings = testFrom is null ? forecaster.Settings : forecaster.Settings with { TestFrom = testFrom };
+        return ForecastSeries.From(table, settings);
+    }
+}

@@ -1,0 +1,109 @@
+using System.CommandLine;
+using System.Globalization;
+using LstmSimd.Cli.Tool;
+using LstmSimd.Text;
+using Spectre.Console;
+
+namespace LstmSimd.Cli.Commands;
+
+/// <summary><c>lstmsimd generate</c>: trains a character-level language model on a text file and samples from it.</summary>
+internal static class GenerateCommand
+{
+    public static Command Create()
+    {
+        var text = new Option<FileInfo?>("--text") { Description = "Training text, UTF-8 (default: the bundled quotations, quotes.txt); its last part is held out for validation." };
+        var model = new Option<FileInfo?>("--model", "-m") { Description = "Sample from this checkpoint instead of training." };
+        var output = new Option<FileInfo>("--output", "-o") { Description = "Checkpoint to write while training (rewritten at each validation).", DefaultValueFactory = _ => new FileInfo("chars.lstm") };
+        var minutes = new Option<double>("--minutes") { Description = "Training time budget in minutes.", DefaultValueFactory = _ => 3 };
+        var hidden = new Option<int>("--hidden") { Description = "LSTM hidden units.", DefaultValueFactory = _ => 128 };
+        var layers = new Option<int>("--layers") { Description = "Stacked LSTM layers.", DefaultValueFactory = _ => 1 };
+        var steps = new Option<int>("--steps") { Description = "Characters per truncated-BPTT chunk.", DefaultValueFactory = _ => 64 };
+        var batch = new Option<int>("--batch") { Description = "Parallel streams through the text.", DefaultValueFactory = _ => 32 };
+        var rate = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 4e-3 };
+        var validation = new Option<double>("--validation") { Description = "Share of the text (its end) held out for validation.", DefaultValueFactory = _ => 0.05 };
+        var seed = new Option<int>("--seed") { Description = "Seed for the weights and the sampling.", DefaultValueFactory = _ => 1 };
+        var length = new Option<int>("--length") { Description = "Characters to sample.", DefaultValueFactory = _ => 400 };
+        var temperature = new Option<double>("--temperature") { Description = "Sampling temperature: below 1 safer, above 1 wilder.", DefaultValueFactory = _ => 0.7 };
+        var prime = new Option<string>("--prime") { Description = "Text to start the sample with.", DefaultValueFactory = _ => "" };
+        var check = new Option<bool>("--check") { Description = "Exit with code 1 unless the LSTM's validation bits per character are below the bigram's." };
+        var command = new Command("generate", "Train a character-level LSTM language model on a text file (or load one) and sample from it; reports validation bits per character beside unigram and bigram baselines. Ctrl+C stops training early and keeps the checkpoint.")
+        {
+            text, model, output, minutes, hidden, layers, steps, batch, rate, validation, seed, length, temperature, prime, check,
+        };
+        command.SetAction(parse => ToolExit.Run("generate", () =>
+        {
+            string path = parse.GetValue(text)?.FullName ?? BundledData.Quotes;
+            string content = File.ReadAllText(path);
+            double share = parse.GetValue(validation);
+            if (!(share is > 0 and < 0.5)) throw new ArgumentException($"--validation must be between 0 and 0.5; got {share}.");
+            if (!(parse.GetValue(temperature) > 0)) throw new ArgumentException("--temperature must be positive.");
+            if (content.Length < 2000) throw new ArgumentException($"{path} holds {content.Length} characters; a language model needs at least 2000.");
+            int split = content.Length - (int)(content.Length * share);
+            using var ctrlC = new CtrlC();
+            string? modelPath = parse.GetValue(model)?.FullName;
+            CharLanguageModel lm;
+            if (modelPath is not null)
+            {
+                lm = CharLanguageModel.Load(modelPath);
+                Console.WriteLine($"model: {modelPath}, LSTM {lm.Vocabulary.Count}→{lm.Weights.Spec.HiddenSize}, {lm.Vocabulary.Count} characters");
+            }
+            else
+            {
+                var options = new CharTrainingOptions
+                {
+                    HiddenSize = parse.GetValue(hidden), Layers = parse.GetValue(layers), Steps = parse.GetValue(steps), Streams = parse.GetValue(batch),
+                    LearningRate = parse.GetValue(rate), Seed = parse.GetValue(seed), TimeBudget = TimeSpan.FromMinutes(parse.GetValue(minutes)),
+                };
+                if (options.HiddenSize < 1 || options.Layers < 1 || options.Steps < 1 || options.Streams < 1 || options.TimeBudget <= TimeSpan.Zero)
+                    throw new ArgumentException("--hidden, --layers, --steps, --batch and --minutes must be positive.");
+                lm = Train(path, content, split, options, parse.GetValue(output)!.FullName, ctrlC);
+            }
+
+            bool beats = Report(lm, content, split);
+            PrintSample(lm, parse.GetValue(prime)!, parse.GetValue(length), parse.GetValue(temperature), parse.GetValue(seed));
+            if (ctrlC.Pressed) return ToolExit.Interrupted;
+            return parse.GetValue(check) && !beats ? ToolExit.CheckFailed : ToolExit.Ok;
+        }));
+        return command;
+    }
+
+    /// <summary>Trains on the text before <paramref name="split"/>, validating on the rest, with a progress display; saves at each validation.</summary>
+    internal static CharLanguageModel Train(string path, string content, int split, CharTrainingOptions options, string checkpoint, CtrlC ctrlC)
+    {
+        var vocabulary = CharVocabulary.FromText(content);
+        int[] train = vocabulary.Encode(content[..split]), held = vocabulary.Encode(content[split..]);
+        Console.WriteLine($"text: {path}, {content.Length:N0} characters, {vocabulary.Count} distinct; training on the first {train.Length:N0}, validating on the last {held.Length:N0}");
+        Console.WriteLine($"model: LSTM {vocabulary.Count}→{options.HiddenSize}{(options.Layers > 1 ? $" ×{options.Layers}" : "")} → {vocabulary.Count} logits; {options.Streams} streams × {options.Steps} steps, Adam lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}; budget {TrainingDisplay.Clock(options.TimeBudget)}");
+        (CharLanguageModel lm, _, long seen) = TrainingDisplay.Run("generate", mayStopEarly: false, update => CharModelTraining.Train(vocabulary, train, held, options,
+            report => update(report.Elapsed / report.Budget,
+                $"{report.Characters / 1000:N0}k chars train {report.TrainBitsPerChar:F2} val {(double.IsNaN(report.ValidationBitsPerChar) ? "…" : report.ValidationBitsPerChar.ToString("F2", CultureInfo.InvariantCulture))} bpc"),
+            (snapshot, _) => snapshot.Save(checkpoint), ctrlC.Token));
+        Console.WriteLine($"{(ctrlC.Pressed ? "stopped by Ctrl+C" : "trained")} on {seen:N0} characters ({seen / (double)train.Length:F1} passes); saved {checkpoint}");
+        return lm;
+    }
+
+    /// <summary>Prints validation bits per character beside the baselines; returns whether the LSTM beats the bigram.</summary>
+    internal static bool Report(CharLanguageModel lm, string content, int split)
+    {
+        int[] trainIds = lm.Vocabulary.Encode(content[..split]), validationIds = lm.Vocabulary.Encode(content[split..]);
+        double lstm = lm.BitsPerChar(validationIds);
+        double unigram = NGramBaselines.UnigramBitsPerChar(trainIds, validationIds, lm.Vocabulary.Count);
+        double bigram = NGramBaselines.BigramBitsPerChar(trainIds, validationIds, lm.Vocabulary.Count);
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("model").AddColumn(new TableColumn("validation bits/char").RightAligned());
+        table.AddRow("uniform", Math.Log2(lm.Vocabulary.Count).ToString("F3", CultureInfo.InvariantCulture));
+        table.AddRow("unigram (add-one)", unigram.ToString("F3", CultureInfo.InvariantCulture));
+        table.AddRow("bigram (add-k, best k)", bigram.ToString("F3", CultureInfo.InvariantCulture));
+        table.AddRow("[bold]LSTM[/]", lstm.ToString("F3", CultureInfo.InvariantCulture));
+        AnsiConsole.Write(table);
+        Console.WriteLine(lstm < bigram ? $"the LSTM beats the bigram by {bigram - lstm:F2} bits per character" : "the LSTM does NOT beat the bigram");
+        return lstm < bigram;
+    }
+
+    internal static void PrintSample(CharLanguageModel lm, string prime, int length, double temperature, int seed)
+    {
+        string sampled = lm.Sample(prime, length, temperature, (ulong)seed);
+        Console.WriteLine($"--- sample (temperature {temperature.ToString(CultureInfo.InvariantCulture)}, seed {seed}) ---");
+        Console.WriteLine(sampled);
+        Console.WriteLine("---");
+    }
+}

@@ -1,0 +1,90 @@
+namespace LstmSimd.Forecasting;
+
+/// <summary>The columns a forecaster uses, read from a table, with the split of its rows into training, validation and test by time.</summary>
+public sealed class ForecastSeries
+{
+    private ForecastSeries(IReadOnlyList<string> times, double[][] inputs, double[] target, ForecastSplit split)
+    {
+        Times = times;
+        Inputs = inputs;
+        Target = target;
+        Split = split;
+    }
+
+    /// <summary>The time of each row.</summary>
+    public IReadOnlyList<string> Times { get; }
+
+    /// <summary>One array per input column, in <see cref="ForecastSettings.InputColumns"/> order.</summary>
+    public IReadOnlyList<double[]> Inputs { get; }
+
+    /// <summary>The target column.</summary>
+    public double[] Target { get; }
+
+    /// <summary>The rows' split.</summary>
+    public ForecastSplit Split { get; }
+
+    /// <summary>The number of rows.</summary>
+    public int Length => Target.Length;
+
+    /// <summary>Reads the settings' columns from <paramref name="table"/> and splits it.</summary>
+    /// <exception cref="TimeSeriesFormatException">A column is missing or not numeric, or the series is too short for the window, horizon and split.</exception>
+    public static ForecastSeries From(TimeSeriesTable table, ForecastSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        if (table.TimeColumn != settings.TimeColumn)
+            throw new TimeSeriesFormatException($"{table.Source}: the time column is '{table.TimeColumn}'; the forecaster expects '{settings.TimeColumn}'.");
+        double[][] inputs = [.. settings.InputColumns.Select(table.GetColumn)];
+        double[] target = table.GetColumn(settings.TargetColumn);
+        int n = table.RowCount;
+        int testStart = settings.TestFrom is null ? n - (int)Math.Round(n * settings.TestFraction) : table.FirstRowAtOrAfter(settings.TestFrom);
+        int validationStart = testStart - (int)Math.Round(testStart * settings.ValidationFraction);
+        var split = new ForecastSplit(settings.Window, settings.Horizon, validationStart, testStart, n);
+        string where = settings.TestFrom is null ? "" : $" (test from {settings.TestFrom})";
+        int needed = settings.Window + settings.Horizon;
+        if (split.Train.Count < 8)
+            throw new TimeSeriesFormatException($"{table.Source}: the series is too short: {n} rows{where} leave {Math.Max(validationStart, 0)} rows for training, {split.Train.Count} window(s) of {needed} rows (window {settings.Window} + horizon {settings.Horizon}); at least 8 are needed.");
+        if (split.Validation.Count < 1)
+            throw new TimeSeriesFormatException($"{table.Source}: the series is too short: the validation rows ({testStart - validationStart}) hold no horizon of {settings.Horizon} steps.");
+        if (split.Test.Count < 1)
+            throw new TimeSeriesFormatException($"{table.Source}: the series is too short: the test rows ({n - testStart}{where}) hold no horizon of {settings.Horizon} steps.");
+        if (split.Test[0] < settings.SeasonLength)
+            throw new TimeSeriesFormatException($"{table.Source}: the series is too short: the seasonal baselines need a season ({settings.SeasonLength} rows) before the first test forecast.");
+        return new ForecastSeries(table.Times, inputs, target, split);
+    }
+}
+
+/// <summary>
+/// Forecast origins (the index of the last row a forecast sees) of each part of a series split by time:
+/// training windows end and predict before the validation rows, validation windows predict only validation rows,
+/// test windows predict only test rows; scalers are fitted on rows before <see cref="ValidationStart"/>.
+/// </summary>
+public sealed class ForecastSplit
+{
+    internal ForecastSplit(int window, int horizon, int validationStart, int testStart, int length)
+    {
+        ValidationStart = validationStart;
+        TestStart = testStart;
+        Train = Origins(window - 1, validationStart - 1 - horizon);
+        Validation = Origins(Math.Max(window - 1, validationStart - 1), testStart - 1 - horizon);
+        Test = Origins(Math.Max(window - 1, testStart - 1), length - 1 - horizon);
+    }
+
+    /// <summary>The first validation row.</summary>
+    public int ValidationStart { get; }
+
+    /// <summary>The first test row.</summary>
+    public int TestStart { get; }
+
+    /// <summary>Training origins.</summary>
+    public IReadOnlyList<int> Train { get; }
+
+    /// <summary>Validation origins.</summary>
+    public IReadOnlyList<int> Validation { get; }
+
+    /// <summary>Test origins: every forecast of the whole horizon from the last training row on.</summary>
+    public IReadOnlyList<int> Test { get; }
+
+    private static int[] Origins(int first, int last) => last < first ? [] : [.. Enumerable.Range(first, last - first + 1)];
+}

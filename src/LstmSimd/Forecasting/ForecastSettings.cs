@@ -1,0 +1,62 @@
+namespace LstmSimd.Forecasting;
+
+/// <summary>How the values of a window are scaled before the LSTM sees them; targets are scaled the same way and unscaled after.</summary>
+public enum SeriesNormalization
+{
+    /// <summary>Relative to the window's last value, divided by the typical change over the horizon: follows trends beyond the training range (the default).</summary>
+    Relative,
+
+    /// <summary>Minus the training mean, divided by the training standard deviation.</summary>
+    ZScore,
+
+    /// <summary>Minus the training minimum, divided by the training range.</summary>
+    MinMax,
+
+    /// <summary>Raw values.</summary>
+    None,
+}
+
+/// <summary>What a forecaster reads and predicts: columns, window, horizon, scaling and the split by time.</summary>
+public sealed record ForecastSettings
+{
+    /// <summary>The column holding the time (text; ISO dates sort correctly).</summary>
+    public required string TimeColumn { get; init; }
+
+    /// <summary>The columns the LSTM reads at each step of a window.</summary>
+    public required IReadOnlyList<string> InputColumns { get; init; }
+
+    /// <summary>The column predicted.</summary>
+    public required string TargetColumn { get; init; }
+
+    /// <summary>Steps of history the LSTM reads.</summary>
+    public int Window { get; init; } = 24;
+
+    /// <summary>Steps ahead predicted at once (one head output per step).</summary>
+    public int Horizon { get; init; } = 12;
+
+    /// <summary>The scaling of inputs and targets.</summary>
+    public SeriesNormalization Normalization { get; init; } = SeriesNormalization.Relative;
+
+    /// <summary>The season length the seasonal-naive baseline uses (12 for monthly data).</summary>
+    public int SeasonLength { get; init; } = 12;
+
+    /// <summary>The first time of the test period (rows at or after it); null tests on the last <see cref="TestFraction"/> of the rows.</summary>
+    public string? TestFrom { get; init; }
+
+    /// <summary>The share of rows held out for testing when <see cref="TestFrom"/> is null.</summary>
+    public double TestFraction { get; init; } = 0.15;
+
+    /// <summary>The share of the rows before the test period held out (the latest ones) for validation and early stopping.</summary>
+    public double ValidationFraction { get; init; } = 0.15;
+
+    /// <summary>Checks the numbers; throws <see cref="ArgumentException"/> with the option's name.</summary>
+    public void Validate()
+    {
+        if (Window < 1) throw new ArgumentException($"The window must be at least 1 step; got {Window}.");
+        if (Horizon < 1) throw new ArgumentException($"The horizon must be at least 1 step; got {Horizon}.");
+        if (SeasonLength < 1) throw new ArgumentException($"The season length must be at least 1 step; got {SeasonLength}.");
+        if (InputColumns.Count == 0) throw new ArgumentException("Name at least one input column.");
+        if (!(TestFraction is > 0 and < 1)) throw new ArgumentException($"The test fraction must be between 0 and 1; got {TestFraction}.");
+        if (!(ValidationFraction is > 0 and < 1)) throw new ArgumentException($"The validation fraction must be between 0 and 1; got {ValidationFraction}.");
+    }
+}

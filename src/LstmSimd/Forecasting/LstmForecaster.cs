@@ -1,0 +1,152 @@
+using System.Text;
+using System.Text.Json;
+using LstmSimd.IO;
+
+namespace LstmSimd.Forecasting;
+
+/// <summary>
+/// An LSTM that reads a window of scaled inputs and predicts the scaled target for each step of the horizon
+/// through a linear head (direct multi-step forecasting), running on the fast path. Not thread-safe: it owns one session.
+/// </summary>
+public sealed class LstmForecaster : IDisposable
+{
+    /// <summary>The <c>__metadata__</c> key of a forecaster checkpoint.</summary>
+    public const string MetadataKey = "forecaster";
+
+    private readonly LstmSession _session;
+    private readonly float[] _input, _output, _prediction;
+
+    /// <summary>Builds a forecaster; the weights and head are used as they are (not copied).</summary>
+    public LstmForecaster(ForecastSettings settings, SeriesScaler scaler, LstmWeights weights, LinearHead head)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(scaler);
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(head);
+        if (weights.Spec.InputSize != settings.InputColumns.Count)
+            throw new ArgumentException($"The LSTM takes {weights.Spec.InputSize} inputs; the settings name {settings.InputColumns.Count} columns.");
+        if (head.OutputSize != settings.Horizon || head.InputSize != weights.Spec.OutputSize)
+            throw new ArgumentException($"The head maps {head.InputSize} → {head.OutputSize}; expected {weights.Spec.OutputSize} → horizon {settings.Horizon}.");
+        if (scaler.Scales.Count != settings.InputColumns.Count + 1)
+            throw new ArgumentException("The scaler needs one column per input and one for the target.");
+        Settings = settings;
+        Scaler = scaler;
+        Weights = weights;
+        Head = head;
+        Model = LstmModel.Create(weights);
+        _session = Model.CreateSession(1, settings.Window);
+        _input = new float[settings.Window * settings.InputColumns.Count];
+        _output = new float[settings.Window * weights.Spec.OutputSize];
+        _prediction = new float[settings.Horizon];
+    }
+
+    /// <summary>Columns, window, horizon, scaling and split.</summary>
+    public ForecastSettings Settings { get; }
+
+    /// <summary>The scaling fitted on the training rows.</summary>
+    public SeriesScaler Scaler { get; }
+
+    /// <summary>The LSTM's parameters.</summary>
+    public LstmWeights Weights { get; }
+
+    /// <summary>The head: LSTM output at the window's last step → one scaled value per step ahead.</summary>
+    public LinearHead Head { get; }
+
+    /// <summary>The packed fast-path model.</summary>
+    public LstmModel Model { get; }
+
+    /// <summary>Forecasts rows origin + 1 … origin + horizon of the target from the window ending at row <paramref name="origin"/>.</summary>
+    public void Predict(ForecastSeries series, int origin, Span<double> destination)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        if (origin < Settings.Window - 1 || origin >= series.Length)
+            throw new ArgumentOutOfRangeException(nameof(origin), origin, $"A forecast needs {Settings.Window} rows up to its origin.");
+        if (destination.Length != Settings.Horizon) throw new ArgumentException($"The destination must hold the horizon, {Settings.Horizon} values.", nameof(destination));
+        Scaler.FillInput(series.Inputs, origin, Settings.Window, _input);
+        _session.Forward(_input, Settings.Window, 1, _output);
+        int features = Weights.Spec.OutputSize;
+        Head.Apply(_output.AsSpan((Settings.Window - 1) * features, features), 1, _prediction);
+        Scaler.Unscale(_prediction, series.Target, origin, destination);
+    }
+
+    /// <summary>This forecaster as a <see cref="ForecastMethod"/> over <paramref name="series"/>.</summary>
+    public ForecastMethod AsMethod(ForecastSeries series) => (_, origin, destination) => Predict(series, origin, destination);
+
+    /// <summary>Writes a checkpoint: the model file with the settings and scaler under <c>__metadata__.forecaster</c>.</summary>
+    public void Save(string path) => ModelCheckpoint.Save(path, Weights, Head, MetadataKey, SettingsToJson(Settings, Scaler));
+
+    /// <summary>Loads a checkpoint written by <see cref="Save"/>.</summary>
+    /// <exception cref="ModelFormatException">The file is unreadable or not a forecaster.</exception>
+    public static LstmForecaster Load(string path)
+    {
+        (ImportedLstm model, string json) = ModelCheckpoint.Load(path, MetadataKey, "forecaster");
+        try
+        {
+            (ForecastSettings settings, SeriesScaler scaler) = SettingsFromJson(json);
+            return new LstmForecaster(settings, scaler, model.Weights, model.Head!);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException or FormatException)
+        {
+            throw new ModelFormatException($"{path}: __metadata__.forecaster is malformed: {e.Message}", e);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _session.Dispose();
+
+    internal static string SettingsToJson(ForecastSettings s, SeriesScaler scaler)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream))
+        {
+            w.WriteStartObject();
+            w.WriteString("time", s.TimeColumn);
+            w.WriteStartArray("inputs");
+            foreach (string c in s.InputColumns) w.WriteStringValue(c);
+            w.WriteEndArray();
+            w.WriteString("target", s.TargetColumn);
+            w.WriteNumber("window", s.Window);
+            w.WriteNumber("horizon", s.Horizon);
+            w.WriteString("normalization", s.Normalization.ToString());
+            w.WriteNumber("season", s.SeasonLength);
+            if (s.TestFrom is null) w.WriteNull("test_from");
+            else w.WriteString("test_from", s.TestFrom);
+            w.WriteNumber("test_fraction", s.TestFraction);
+            w.WriteNumber("validation_fraction", s.ValidationFraction);
+            w.WriteStartArray("offsets");
+            foreach (double v in scaler.Offsets) w.WriteNumberValue(v);
+            w.WriteEndArray();
+            w.WriteStartArray("scales");
+            foreach (double v in scaler.Scales) w.WriteNumberValue(v);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    internal static (ForecastSettings Settings, SeriesScaler Scaler) SettingsFromJson(string json)
+    {
+        using JsonDocument document = JsonDocument.Parse(json);
+        JsonElement root = document.RootElement;
+        JsonElement testFrom = root.GetProperty("test_from");
+        var settings = new ForecastSettings
+        {
+            TimeColumn = root.GetProperty("time").GetString()!,
+            InputColumns = [.. root.GetProperty("inputs").EnumerateArray().Select(e => e.GetString()!)],
+            TargetColumn = root.GetProperty("target").GetString()!,
+            Window = root.GetProperty("window").GetInt32(),
+            Horizon = root.GetProperty("horizon").GetInt32(),
+            Normalization = Enum.Parse<SeriesNormalization>(root.GetProperty("normalization").GetString()!),
+            SeasonLength = root.GetProperty("season").GetInt32(),
+            TestFrom = testFrom.ValueKind == JsonValueKind.Null ? null : testFrom.GetString(),
+            TestFraction = root.GetProperty("test_fraction").GetDouble(),
+            ValidationFraction = root.GetProperty("validation_fraction").GetDouble(),
+        };
+        settings.Validate();
+        var scaler = new SeriesScaler(settings.Normalization,
+            [.. root.GetProperty("offsets").EnumerateArray().Select(e => e.GetDouble())],
+            [.. root.GetProperty("scales").EnumerateArray().Select(e => e.GetDouble())]);
+        return (settings, scaler);
+    }
+}

@@ -1,0 +1,155 @@
+using LstmSimd.Forecasting;
+using LstmSimd.IO;
+using Xunit;
+
+namespace LstmSimd.Tests.Tool;
+
+public sealed class ForecastingTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("lstmsimd-forecasting-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static TimeSeriesTable Csv(string text) => TimeSeriesTable.Parse(new StringReader(text), "test.csv");
+
+    /// <summary>Monthly rows from 2000-01: a rising line plus a 12-month wave.</summary>
+    internal static string SeasonalCsv(int months, Func<int, double>? value = null)
+    {
+        value ??= m => 100 + 0.2 * m + 3 * Math.Sin(2 * Math.PI * m / 12);
+        var lines = new List<string> { "Date,Value,Other" };
+        for (int m = 0; m < months; m++)
+            lines.Add($"{2000 + m / 12:D4}-{m % 12 + 1:D2}-01,{value(m).ToString("R", System.Globalization.CultureInfo.InvariantCulture)},{m}");
+        return string.Join('\n', lines);
+    }
+
+    private static ForecastSettings Settings(int window = 24, int horizon = 12, string? testFrom = null) => new()
+    {
+        TimeColumn = "Date", InputColumns = ["Value"], TargetColumn = "Value", Window = window, Horizon = horizon, TestFrom = testFrom,
+    };
+
+    [Fact]
+    public void A_non_numeric_cell_is_reported_with_its_line_and_column()
+    {
+        TimeSeriesTable table = Csv("Date,Value\n2000-01-01,1\n2000-02-01,2.5\n2000-03-01,n/a\n");
+        var e = Assert.Throws<TimeSeriesFormatException>(() => table.GetColumn("Value"));
+        Assert.Equal("test.csv, line 4, column 'Value': 'n/a' is not a number.", e.Message);
+    }
+
+    [Fact]
+    public void A_missing_column_names_the_columns_there_are()
+    {
+        var e = Assert.Throws<TimeSeriesFormatException>(() => Csv("Date,CO2\n2000-01-01,1\n").GetColumn("co2"));
+        Assert.Equal("test.csv: no column 'co2'; the columns are 'Date', 'CO2'.", e.Message);
+    }
+
+    [Fact]
+    public void Ragged_rows_empty_files_and_quoted_cells_are_handled()
+    {
+        Assert.Contains("line 3: 3 cells", Assert.Throws<TimeSeriesFormatException>(() => Csv("a,b\n1,2\n1,2,3\n")).Message, StringComparison.Ordinal);
+        Assert.Contains("empty", Assert.Throws<TimeSeriesFormatException>(() => Csv("")).Message, StringComparison.Ordinal);
+        Assert.Contains("no data rows", Assert.Throws<TimeSeriesFormatException>(() => Csv("a,b\n")).Message, StringComparison.Ordinal);
+        Assert.Equal([1.5, 2], Csv("t,\"x, y\"\n\"2000\",1.5\r\n2001,\"2\"\n").GetColumn("x, y"));
+    }
+
+    [Fact]
+    public void The_split_is_by_time_and_a_too_short_series_is_refused_with_the_numbers()
+    {
+        ForecastSeries series = ForecastSeries.From(Csv(SeasonalCsv(240)), Settings(testFrom: "2016"));
+        ForecastSplit split = series.Split;
+        Assert.Equal("2016-01-01", series.Times[split.TestStart]);
+        Assert.Equal(split.TestStart - 1, split.Test[0]);
+        Assert.True(split.Train[^1] + 12 < split.ValidationStart);
+        Assert.True(split.Validation[^1] + 12 < split.TestStart);
+        Assert.Equal(series.Length - 1 - 12, split.Test[^1]);
+
+        var e = Assert.Throws<TimeSeriesFormatException>(() => ForecastSeries.From(Csv(SeasonalCsv(50)), Settings()));
+        Assert.Contains("too short", e.Message, StringComparison.Ordinal);
+        Assert.Contains("window 24 + horizon 12", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Baselines_are_exact_where_they_should_be()
+    {
+        double[] wave = [.. Enumerable.Range(0, 60).Select(m => Math.Sin(2 * Math.PI * m / 12))];
+        double[] line = [.. Enumerable.Range(0, 60).Select(m => 5 + 0.5 * m)];
+        var forecast = new double[12];
+        ForecastBaselines.SeasonalNaive(12)(wave, 30, forecast);
+        Assert.Equal(wave[31..43], forecast, (a, b) => Math.Abs(a - b) < 1e-12);
+        ForecastBaselines.LinearTrend(10)(line, 30, forecast);
+        Assert.Equal(line[31..43], forecast, (a, b) => Math.Abs(a - b) < 1e-12);
+        double[] both = [.. wave.Zip(line, (a, b) => a + b)];
+        ForecastBaselines.SeasonalNaiveWithDrift(12)(both, 30, forecast);
+        Assert.Equal(both[31..43], forecast, (a, b) => Math.Abs(a - b) < 1e-12);
+        ForecastBaselines.Naive()(line, 30, forecast);
+        Assert.All(forecast, v => Assert.Equal(line[30], v));
+        Assert.Equal(0, ForecastScore.Evaluate("s", ForecastBaselines.SeasonalNaive(12), wave, [20, 30, 40], 12).Rmse, 12);
+    }
+
+    [Theory]
+    [InlineData(SeriesNormalization.Relative)]
+    [InlineData(SeriesNormalization.ZScore)]
+    [InlineData(SeriesNormalization.MinMax)]
+    [InlineData(SeriesNormalization.None)]
+    public void Scaling_a_target_and_unscaling_it_gives_it_back(SeriesNormalization normalization)
+    {
+        double[] x = [.. Enumerable.Range(0, 100).Select(m => 300 + m + 4 * Math.Cos(m))];
+        var scaler = SeriesScaler.Fit(normalization, [x, x], 80, 6);
+        var scaled = new float[6];
+        var back = new double[6];
+        scaler.FillTarget(x, 50, 6, scaled);
+        scaler.Unscale(scaled, x, 50, back);
+        for (int h = 0; h < 6; h++) Assert.Equal(x[51 + h], back[h], 1e-3 * Math.Abs(x[51 + h]));
+    }
+
+    [Fact]
+    public void A_trained_forecaster_beats_the_baselines_and_its_checkpoint_predicts_the_same()
+    {
+        // A trend, a season and noise: seasonal naive misses the trend, a line misses the season.
+        var noise = new Random(3);
+        ForecastSeries series = ForecastSeries.From(Csv(SeasonalCsv(300, m => 100 + 0.2 * m + 3 * Math.Sin(2 * Math.PI * m / 12) + 0.1 * noise.NextDouble())), Settings(testFrom: "2020"));
+        int epochs = 0;
+        ForecastTrainingResult result = ForecasterTraining.Train(series, Settings(testFrom: "2020"), new ForecastTrainingOptions { HiddenSize = 16, MaxEpochs = 60, Patience = 60 },
+            onEpoch: r => epochs = r.Epoch);
+        using LstmForecaster forecaster = result.Forecaster;
+        Assert.Equal(60, epochs);
+        double lstm = ForecastScore.Evaluate("lstm", forecaster.AsMethod(series), series.Target, series.Split.Test, 12).Rmse;
+        double seasonal = ForecastScore.Evaluate("s", ForecastBaselines.SeasonalNaive(12), series.Target, series.Split.Test, 12).Rmse;
+        double trend = ForecastScore.Evaluate("t", ForecastBaselines.LinearTrend(24), series.Target, series.Split.Test, 12).Rmse;
+        Assert.True(lstm < seasonal && lstm < trend, $"LSTM {lstm}, seasonal naive {seasonal}, linear trend {trend}");
+
+        string path = Path.Combine(_dir, "f.lstm");
+        forecaster.Save(path);
+        using LstmForecaster loaded = LstmForecaster.Load(path);
+        double[] a = new double[12], b = new double[12];
+        forecaster.Predict(series, series.Length - 1, a);
+        loaded.Predict(series, series.Length - 1, b);
+        Assert.Equal(a, b);
+        Assert.Equal("2020", loaded.Settings.TestFrom);
+        Assert.Equal(forecaster.Scaler.Scales, loaded.Scaler.Scales);
+    }
+
+    [Fact]
+    public void Cancelling_stops_training_and_keeps_the_best_epoch_so_far()
+    {
+        ForecastSeries series = ForecastSeries.From(Csv(SeasonalCsv(200)), Settings());
+        using var cancel = new CancellationTokenSource();
+        int saved = 0;
+        ForecastTrainingResult result = ForecasterTraining.Train(series, Settings(), new ForecastTrainingOptions { HiddenSize = 8, MaxEpochs = 1000, Patience = 1000 },
+            onEpoch: r => { if (r.Epoch == 3) cancel.Cancel(); }, onImproved: _ => saved++, cancellation: cancel.Token);
+        using LstmForecaster forecaster = result.Forecaster;
+        Assert.Equal(3, result.Epochs);
+        Assert.Equal("stopped by the user", result.StopReason);
+        Assert.InRange(result.BestEpoch, 1, 3);
+        Assert.InRange(saved, 1, 3);
+    }
+
+    [Fact]
+    public void A_model_file_that_is_not_a_forecaster_is_refused_with_a_clear_message()
+    {
+        string path = Path.Combine(_dir, "plain.lstm");
+        LstmModelFile.Save(path, LstmWeights.CreateRandom(new LstmSpec(1, 4), 1));
+        Assert.Contains("not a forecaster", Assert.Throws<ModelFormatException>(() => LstmForecaster.Load(path)).Message, StringComparison.Ordinal);
+        File.WriteAllBytes(path, [1, 2, 3]);
+        Assert.ThrowsAny<ModelFormatException>(() => LstmForecaster.Load(path));
+    }
+}

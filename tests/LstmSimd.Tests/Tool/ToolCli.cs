@@ -1,0 +1,35 @@
+using System.Diagnostics;
+using Xunit;
+
+namespace LstmSimd.Tests.Tool;
+
+/// <summary>Runs the built <c>lstmsimd</c> as a child process in a working directory.</summary>
+internal static class ToolCli
+{
+    public static string Dll
+    {
+        get
+        {
+            // tests/LstmSimd.Tests/bin/<Configuration>/net10.0 → src/LstmSimd.Cli/bin/<Configuration>/net10.0
+            var bin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+            string configuration = bin.Parent!.Name, root = bin.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
+            return Path.Combine(root, "src", "LstmSimd.Cli", "bin", configuration, bin.Name, "LstmSimd.Cli.dll");
+        }
+    }
+
+    public static Process Start(string workingDirectory, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory };
+        start.ArgumentList.Add(Dll);
+        foreach (string a in args) start.ArgumentList.Add(a);
+        return Process.Start(start)!;
+    }
+
+    public static (int Code, string Out, string Err) Run(string workingDirectory, params string[] args)
+    {
+        using Process p = Start(workingDirectory, args);
+        Task<string> stdout = p.StandardOutput.ReadToEndAsync(), stderr = p.StandardError.ReadToEndAsync();
+        Assert.True(p.WaitForExit(120_000), "the CLI did not finish within two minutes");
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+}

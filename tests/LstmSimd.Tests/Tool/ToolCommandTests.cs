@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using LstmSimd.Forecasting;
+using Xunit;
+
+namespace LstmSimd.Tests.Tool;
+
+/// <summary>train, forecast, detect, generate and demo as users run them: exit codes, messages, files.</summary>
+public sealed class ToolCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("lstmsimd-tool-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private (int Code, string Out, string Err) Cli(params string[] args) => ToolCli.Run(_dir, args);
+
+    private string Write(string name, string text)
+    {
+        string path = Path.Combine(_dir, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private static void AssertOneLineOfBadInput((int Code, string Out, string Err) result, string expected)
+    {
+        Assert.Equal(2, result.Code);
+        Assert.Contains(expected, result.Err, StringComparison.Ordinal);
+        Assert.Single(result.Err.TrimEnd().Split('\n'));
+        Assert.DoesNotContain("   at ", result.Err, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("demo")]
+    [InlineData("train")]
+    [InlineData("forecast")]
+    [InlineData("detect")]
+    [InlineData("generate")]
+    public void Every_command_has_help(string command)
+    {
+        var (code, stdout, _) = Cli(command, "--help");
+        Assert.Equal(0, code);
+        Assert.Contains("Usage:", stdout, StringComparison.Ordinal);
+        Assert.Contains("Options:", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bad_input_gives_one_clear_line_exit_code_2_and_no_stack_trace()
+    {
+        string bad = Write("bad.csv", "Date,Value\n2000-01-01,1\n2000-02-01,x1\n");
+        string shortSeries = Write("short.csv", ForecastingTests.SeasonalCsv(40));
+        string garbage = Write("garbage.lstm", "not a model at all, just text");
+        AssertOneLineOfBadInput(Cli("train", "--target", "co2"), "no column 'co2'; the columns are 'Date', 'CO2', 'adjusted CO2'");
+        AssertOneLineOfBadInput(Cli("train", "--data", bad), "bad.csv, line 3, column 'Value': 'x1' is not a number.");
+        AssertOneLineOfBadInput(Cli("train", "--data", shortSeries), "the series is too short");
+        AssertOneLineOfBadInput(Cli("forecast", "--model", garbage), "garbage.lstm");
+        AssertOneLineOfBadInput(Cli("detect", "--model", Path.Combine(_dir, "missing.lstm")), "missing.lstm");
+        AssertOneLineOfBadInput(Cli("train", "--data", Path.Combine(_dir, "nowhere.csv")), "nowhere.csv");
+        AssertOneLineOfBadInput(Cli("generate", "--model", garbage), "garbage.lstm");
+        AssertOneLineOfBadInput(Cli("train", "--window", "0"), "window");
+        Assert.Equal(2, Cli("train", "--window", "many").Code);
+    }
+
+    [Fact]
+    public void Train_then_forecast_on_the_bundled_CO2_beats_the_baselines_then_detect_marks_an_injected_spike()
+    {
+        var (code, stdout, stderr) = Cli("train", "--test-from", "2011", "--epochs", "60", "--patience", "60");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("test 2011-01-01", stdout, StringComparison.Ordinal);
+        // The bar: the LSTM beats seasonal naive and the linear trend on the 2011–2020 test decade.
+        string verdict = stdout.Split('\n').Single(l => l.StartsWith("the LSTM ", StringComparison.Ordinal));
+        Assert.True(verdict.StartsWith("the LSTM has the lowest RMSE", StringComparison.Ordinal) || verdict.Contains("beats seasonal naive (12), linear trend (last 24)", StringComparison.Ordinal), verdict);
+        Assert.True(File.Exists(Path.Combine(_dir, "forecaster.lstm")));
+
+        (code, stdout, stderr) = Cli("forecast", "--check");
+        Assert.True(code == (stdout.Contains("but NOT", StringComparison.Ordinal) ? 1 : 0), stdout + stderr);
+        Assert.Contains("seasonal naive (12)", stdout, StringComparison.Ordinal);
+        Assert.Contains("linear trend (last 24)", stdout, StringComparison.Ordinal);
+        string[] csv = File.ReadAllLines(Path.Combine(_dir, "forecast.csv"));
+        Assert.Equal("origin,step,Date,actual,LSTM,seasonal naive (12),seasonal naive + drift (12),linear trend (last 24),naive (last value)", csv[0]);
+        Assert.StartsWith("2010-12-01,1,2011-01-01,391.3,", csv[1], StringComparison.Ordinal);
+        Assert.StartsWith("2020-04-01,12,2021-04-01,,", csv[^1], StringComparison.Ordinal);
+        string svg = File.ReadAllText(Path.Combine(_dir, "forecast.svg"));
+        Assert.StartsWith("<svg", svg, StringComparison.Ordinal);
+        Assert.Contains("LSTM forecast", svg, StringComparison.Ordinal);
+        Assert.Contains("Date (year)", svg, StringComparison.Ordinal);
+
+        // A copy of the series with one month 6 ppm too high.
+        string[] lines = File.ReadAllLines(Path.Combine(Path.GetDirectoryName(ToolCli.Dll)!, "data", "co2-concentration.csv"));
+        int row = Array.FindIndex(lines, l => l.StartsWith("1995-06-01,", StringComparison.Ordinal));
+        string[] cells = lines[row].Split(',');
+        lines[row] = $"{cells[0]},{double.Parse(cells[1], System.Globalization.CultureInfo.InvariantCulture) + 6},{cells[2]}";
+        File.WriteAllLines(Path.Combine(_dir, "spiked.csv"), lines);
+        (code, stdout, stderr) = Cli("detect", "--data", "spiked.csv");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("│ 1995-06-01 │", stdout, StringComparison.Ordinal);
+        Assert.Contains("1995-06-01,", File.ReadAllLines(Path.Combine(_dir, "anomalies.csv")).Single(l => l.EndsWith(",1", StringComparison.Ordinal) && l.StartsWith("1995-06", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.Contains("anomaly (", File.ReadAllText(Path.Combine(_dir, "anomalies.svg")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ctrl_C_stops_training_with_exit_code_130_and_keeps_a_loadable_checkpoint()
+    {
+        using Process p = ToolCli.Start(_dir, "train", "--epochs", "100000", "--patience", "100000");
+        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
+        string checkpoint = Path.Combine(_dir, "forecaster.lstm");
+        var wait = Stopwatch.StartNew();
+        while (!File.Exists(checkpoint) && wait.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(100);
+        Assert.True(File.Exists(checkpoint), "no checkpoint within a minute");
+        Thread.Sleep(500);
+        using (Process kill = Process.Start("kill", ["-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!) kill.WaitForExit();
+        Assert.True(p.WaitForExit(30_000), "training did not stop after SIGINT");
+        Assert.Equal(130, p.ExitCode);
+        Assert.Contains("stopped by Ctrl+C", await stdout, StringComparison.Ordinal);
+        using LstmForecaster forecaster = LstmForecaster.Load(checkpoint);
+        Assert.Equal(24, forecaster.Settings.Window);
+    }
+
+    [Fact]
+    public void Generate_trains_briefly_samples_and_reports_the_baselines()
+    {
+        string text = Write("t.txt", string.Concat(Enumerable.Repeat("to be or not to be, that is the question.\n", 120)));
+        var (code, stdout, stderr) = Cli("generate", "--text", text, "--minutes", "0.15", "--hidden", "32", "--batch", "8", "--steps", "16", "--lr", "0.01", "--length", "60", "--prime", "to ");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("bigram (add-k, best k)", stdout, StringComparison.Ordinal);
+        Assert.Contains("--- sample (temperature 0.7, seed 1) ---\nto ", stdout, StringComparison.Ordinal);
+        (code, stdout, stderr) = Cli("generate", "--model", "chars.lstm", "--text", text, "--length", "30", "--seed", "4");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("seed 4", stdout, StringComparison.Ordinal);
+    }
+}
