@@ -1,13 +1,18 @@
 using System.CommandLine;
 using LstmSimd.IO;
+using LstmSimd.Kernels;
 using LstmSimd.Reference;
+using LstmSimd.Training;
 
 namespace LstmSimd.Cli.Commands;
 
 /// <summary>
 /// <c>lstmsimd run</c>: runs a model file (LstmSimd, PyTorch state_dict or ONNX) over the tensors of a
 /// safetensors input file and writes output, h_n and c_n in PyTorch's shapes. The fast path runs
-/// PyTorch's standard cell; ONNX cell variants run on the double-precision reference.
+/// PyTorch's standard cell; ONNX cell variants run on the double-precision reference. When the input file
+/// also holds upstream gradients (grad_output, grad_h_n, grad_c_n), the output file also receives the gradients of
+/// loss = Σ output·grad_output + Σ h_n·grad_h_n + Σ c_n·grad_c_n under PyTorch's names (grad.weight_ih_l0, …,
+/// grad.input, grad.h0, grad.c0), from the SIMD backward.
 /// </summary>
 internal static class RunCommand
 {
@@ -16,9 +21,9 @@ internal static class RunCommand
         var model = new Option<FileInfo>("--model") { Description = "Model: an LstmSimd or PyTorch .safetensors file, or an .onnx file with one LSTM node.", Required = true };
         var prefix = new Option<string?>("--prefix") { Description = "PyTorch parameter prefix, e.g. 'lstm.' (default: found automatically)." };
         var head = new Option<string?>("--head") { Description = "Prefix of an nn.Linear head to apply after the LSTM, e.g. 'fc.'; its result is written as 'head_output'." };
-        var input = new Option<FileInfo>("--input") { Description = "Input .safetensors: 'input' [T,B,I] (or [B,T,I] with --batch-first; [B,I] for an LSTMCell), optional 'h0', 'c0', 'lengths' (I64 or I32).", Required = true };
+        var input = new Option<FileInfo>("--input") { Description = "Input .safetensors: 'input' [T,B,I] (or [B,T,I] with --batch-first; [B,I] for an LSTMCell), optional 'h0', 'c0', 'lengths' (I64 or I32), and optional upstream gradients 'grad_output', 'grad_h_n', 'grad_c_n' (shaped as output, h_n, c_n) to get grad.* tensors back.", Required = true };
         var batchFirst = new Option<bool>("--batch-first") { Description = "'input' is [B,T,I] and 'output' will be [B,T,D·H_out]." };
-        var output = new Option<FileInfo>("--output") { Description = "Output .safetensors to write: 'output', 'h_n', 'c_n' (F32).", Required = true };
+        var output = new Option<FileInfo>("--output") { Description = "Output .safetensors to write: 'output', 'h_n', 'c_n' (F32), and with upstream gradients 'grad.<parameter>' (PyTorch names), 'grad.input', 'grad.h0', 'grad.c0'.", Required = true };
         var command = new Command("run", "Run a model file over the sequences in a safetensors file.") { model, prefix, head, input, batchFirst, output };
         command.SetAction(result =>
         {
@@ -101,8 +106,20 @@ internal static class RunCommand
         if (reverse) SequenceReversal.ReverseInPlace(input, steps, batch, spec.InputSize, lengths, layout);
         float[] output = new float[(long)steps * batch * spec.OutputSize <= Array.MaxLength ? steps * batch * spec.OutputSize : throw new ArgumentException("The output would be too large.")];
         float[] hN = new float[ld * batch * spec.OutputHiddenSize], cN = new float[ld * batch * spec.HiddenSize];
+        long[] outputShape = layout == SequenceLayout.TimeMajor ? [steps, batch, spec.OutputSize] : [batch, steps, spec.OutputSize];
+        LstmGradients? gradients = null;
         string engine;
-        if (spec.Cell.IsStandard)
+        if (data.Contains("grad_output") || data.Contains("grad_h_n") || data.Contains("grad_c_n"))
+        {
+            if (!spec.Cell.IsStandard) throw new NotSupportedException("Gradients need PyTorch's standard cell; this model uses ONNX cell variants.");
+            if (reverse) throw new NotSupportedException("Gradients of a reverse-only ONNX LSTM node are not supported.");
+            float[] gradOutput = model.IsCell ? [] : Optional(data, "grad_output", outputShape) ?? [];
+            gradients = LstmTrainingSession.ComputeGradients(model.Weights, input, steps, batch,
+                gradOutput, Optional(data, "grad_h_n", hShape) ?? [], Optional(data, "grad_c_n", cShape) ?? [], h0, c0, lengths, layout);
+            (output, hN, cN) = (gradients.Output, gradients.HiddenState, gradients.CellState);
+            engine = $"SIMD backward ({KernelSelector.Resolve(KernelPath.Auto)})";
+        }
+        else if (spec.Cell.IsStandard)
         {
             LstmModel fast = LstmModel.Create(model.Weights);
             using LstmSession session = fast.CreateSession(batch, Math.Max(1, steps));
@@ -121,8 +138,13 @@ internal static class RunCommand
         if (reverse) SequenceReversal.ReverseInPlace(output, steps, batch, spec.OutputSize, lengths, layout);
         var writer = new SafetensorsWriter().AddMetadata("model", model.Description).AddMetadata("engine", engine);
         if (!model.IsCell)
-            writer.Add("output", output, layout == SequenceLayout.TimeMajor ? [steps, batch, spec.OutputSize] : [batch, steps, spec.OutputSize]);
+            writer.Add("output", output, outputShape);
         writer.Add("h_n", hN, hShape).Add("c_n", cN, cShape);
+        if (gradients is not null)
+        {
+            PyTorchStateDict.AddParameters(writer, gradients.Parameters, "grad.", model.IsCell);
+            writer.Add("grad.input", gradients.Input, [.. x.Shape]).Add("grad.h0", gradients.H0, hShape).Add("grad.c0", gradients.C0, cShape);
+        }
         if (model.Head is LinearHead head)
         {
             float[] y = model.IsCell ? hN : output;

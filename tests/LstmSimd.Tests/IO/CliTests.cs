@@ -44,6 +44,27 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Run_with_upstream_gradients_writes_pytorchs_gradients_under_pytorch_names()
+    {
+        string golden = GoldenRunner.GoldenPath("pytorch", "grad_two_layer_bidirectional.safetensors"), y = Path.Combine(_dir, "g.safetensors");
+        var (code, stdout, stderr) = Cli("run", "--model", golden, "--prefix", "", "--input", golden, "--output", y);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("SIMD backward", stdout, StringComparison.Ordinal);
+        using SafetensorsFile expected = SafetensorsFile.Open(golden), actual = SafetensorsFile.Open(y);
+        string[] gradients = [.. expected.Tensors.Select(t => t.Name).Where(n => n.StartsWith("grad.", StringComparison.Ordinal))];
+        Assert.Contains("grad.weight_hh_l1_reverse", gradients);
+        Assert.Contains("grad.input", gradients);
+        foreach (string name in gradients.Append("output").Append("h_n"))
+        {
+            Assert.Equal(expected.GetTensor(name).Shape, actual.GetTensor(name).Shape);
+            double[] reference = expected.ReadDoubles(name);
+            float[] value = actual.ReadSingles(name);
+            for (int i = 0; i < reference.Length; i++)
+                Assert.True(Math.Abs(value[i] - reference[i]) <= 1e-4 + 1e-3 * Math.Abs(reference[i]), $"{name}[{i}] = {value[i]}, PyTorch {reference[i]}");
+        }
+    }
+
+    [Fact]
     public void Run_on_an_ONNX_model_with_clip_uses_the_reference_and_matches_ONNX_Runtime()
     {
         string y = Path.Combine(_dir, "y.safetensors");
