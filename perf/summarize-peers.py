@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Turns compare-peers.sh output into a markdown table: each implementation's best median over the rounds,
 LstmSimd's time as a ratio to the best peer, the per-round ratio range, and issue 3's target.
-usage: summarize-peers.py raw.txt [--threads N]"""
+usage: summarize-peers.py raw.txt [raw2.txt ...] [--threads N]   (several files: their rounds are pooled)"""
 import re
 import sys
 from collections import defaultdict
@@ -21,19 +21,24 @@ def fmt(us):
 
 
 def main():
-    path = sys.argv[1]
-    threads = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else 1
+    args = sys.argv[1:]
+    threads = 1
+    if "--threads" in args:
+        at = args.index("--threads")
+        threads = int(args[at + 1])
+        del args[at:at + 2]
     targets = TARGETS_2T if threads == 2 else TARGETS_1T
     runs = defaultdict(lambda: defaultdict(dict))  # workload -> impl -> round -> us
     isa, alloc, header = {}, {}, []
-    for line in open(path, encoding="utf-8"):
+    lines = [(index, line) for index, path in enumerate(args) for line in open(path, encoding="utf-8")]
+    for index, line in lines:
         if line.startswith("#"):
             header.append(line[1:].strip())
             continue
         m = re.match(r"(\d+) (\S+) (\S+) .*median_us=([0-9.eE+-]+)", line)
         if not m:
             continue
-        rnd, workload, impl, us = int(m[1]), m[2], m[3], float(m[4])
+        rnd, workload, impl, us = (index, int(m[1])), m[2], m[3], float(m[4])
         runs[workload][impl][rnd] = us
         if impl == "lstmsimd":
             isa[workload] = re.search(r"isa=(\S+)", line)[1]

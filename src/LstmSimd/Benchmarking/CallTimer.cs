@@ -33,9 +33,9 @@ public static class CallTimer
 
     /// <summary>Warms <paramref name="call"/> up, then times it for about <paramref name="budget"/> in total.</summary>
     /// <param name="call">One call of the code under test.</param>
-    /// <param name="allThreads">Count bytes allocated by every thread (a call that hands work to worker threads), not only by the calling one.</param>
     /// <param name="budget">Wall time for warm-up and samples together: warm-up takes at least a quarter (0.3 s at most), then
     /// runs on until the JIT has been quiet for 0.2 s, up to half the budget or 1 s, whichever is longer.</param>
+    /// <param name="allThreads">Count bytes allocated by every thread (a call that hands work to worker threads), not only by the calling one.</param>
     public static CallTiming Measure(Action call, TimeSpan budget, bool allThreads = false)
     {
         ArgumentNullException.ThrowIfNull(call);
