@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using LstmSimd.IO;
 using LstmSimd.Tests.Support;
 using Xunit;
@@ -12,20 +11,7 @@ public sealed class CliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        // tests/LstmSimd.Tests/bin/<Configuration>/net10.0 → src/LstmSimd.Cli/bin/<Configuration>/net10.0
-        var bin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        string configuration = bin.Parent!.Name, root = bin.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
-        string dll = Path.Combine(root, "src", "LstmSimd.Cli", "bin", configuration, bin.Name, "LstmSimd.Cli.dll");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(dll);
-        foreach (string a in args) start.ArgumentList.Add(a);
-        using Process p = Process.Start(start)!;
-        Task<string> stdout = p.StandardOutput.ReadToEndAsync(), stderr = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(60_000), "the CLI did not finish within a minute");
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    private (int Code, string Out, string Err) Cli(params string[] args) => LstmSimd.Tests.Tool.ToolCli.Run(_dir, args);
 
     [Fact]
     public void Run_on_a_PyTorch_state_dict_with_lengths_writes_PyTorchs_output_h_n_and_c_n()
