@@ -12,27 +12,16 @@ namespace LstmSimd.Benchmarks;
 /// The "1st call µs" column is the very first call, JIT included; Mean covers the first 20 calls of each launch.
 /// </summary>
 [Config(typeof(BenchConfigs.FirstCallConfig))]
-public class FirstCallBenchmarks : IFlopCounted
+public class FirstCallBenchmarks : StandardWorkloadBenchmark, IFlopCounted
 {
-    private WorkloadRunner _runner = null!;
-
     [Params("step-h64", "seq-h32", "seq-h256")]
     public string Workload { get; set; } = "";
 
-    [GlobalSetup]
-    public void Setup()
-    {
-        // Builds the model and session only: the first Invoke below is the process's first kernel call.
-        _runner = new WorkloadRunner(StandardWorkload.Get(Workload));
-        IsaCheck.Verify(_runner.KernelPath);
-    }
-
-    [GlobalCleanup]
-    public void Cleanup() => _runner.Dispose();
+    // Setup builds the model and session only: the first Invoke below is the process's first kernel call.
+    protected override string WorkloadName => Workload;
 
     [Benchmark]
-    public void FirstCalls() => _runner.Invoke();
+    public void FirstCalls() => Runner.Invoke();
 
-    public static double FlopPerOperation(BenchmarkCase benchmarkCase) =>
-        StandardWorkload.Get((string)benchmarkCase.Parameters[nameof(Workload)]).FlopPerCall;
+    public static double FlopPerOperation(BenchmarkCase benchmarkCase) => WorkloadFlop(benchmarkCase);
 }
