@@ -111,24 +111,7 @@ public sealed class SafetensorsFile : IDisposable
         SafetensorsDtype dtype = tensor.Dtype;
         if (!dtype.IsFloatingPoint() && !dtype.IsInteger())
             throw new SafetensorsFormatException($"tensor '{tensor.Name}' has dtype {dtype}, which does not convert to float.");
-        byte[]? rented = null;
-        try
-        {
-            for (int start = 0; start < destination.Length; start += ChunkElements)
-            {
-                int n = Math.Min(ChunkElements, destination.Length - start);
-                ReadOnlySpan<byte> chunk = Chunk(tensor, start, n, ref rented);
-                Span<float> d = destination.Slice(start, n);
-                if (dtype == SafetensorsDtype.F32 && BitConverter.IsLittleEndian)
-                    MemoryMarshal.Cast<byte, float>(chunk).CopyTo(d);
-                else
-                    for (int i = 0; i < d.Length; i++) d[i] = (float)ToDouble(dtype, chunk, i);
-            }
-        }
-        finally
-        {
-            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
-        }
+        ReadConverted<float, ToSingle>(tensor, destination);
     }
 
     /// <summary>Reads a floating-point or integer tensor as <see cref="double"/> values (exact for F16, BF16, F32, F64 and integers up to 2^53).</summary>
@@ -136,22 +119,7 @@ public sealed class SafetensorsFile : IDisposable
     {
         SafetensorsTensorInfo tensor = GetTensor(name);
         var values = new double[CheckedCount(tensor, tensor.Dtype.IsFloatingPoint() || tensor.Dtype.IsInteger(), "double")];
-        SafetensorsDtype dtype = tensor.Dtype;
-        byte[]? rented = null;
-        try
-        {
-            for (int start = 0; start < values.Length; start += ChunkElements)
-            {
-                int n = Math.Min(ChunkElements, values.Length - start);
-                ReadOnlySpan<byte> chunk = Chunk(tensor, start, n, ref rented);
-                for (int i = 0; i < n; i++) values[start + i] = ToDouble(dtype, chunk, i);
-            }
-        }
-        finally
-        {
-            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
-        }
-
+        ReadConverted<double, ToDoubleValue>(tensor, values);
         return values;
     }
 
@@ -160,17 +128,59 @@ public sealed class SafetensorsFile : IDisposable
     {
         SafetensorsTensorInfo tensor = GetTensor(name);
         var values = new long[CheckedCount(tensor, tensor.Dtype.IsInteger(), "an integer")];
-        SafetensorsDtype dtype = tensor.Dtype;
+        ReadConverted<long, ToInt64>(tensor, values);
+        return values;
+    }
+
+    /// <summary>Reads a tensor chunk by chunk (a bounded, pooled buffer: never a second full copy) and converts each chunk.</summary>
+    private void ReadConverted<T, TConverter>(SafetensorsTensorInfo tensor, Span<T> destination) where TConverter : IChunkConverter<T>
+    {
         byte[]? rented = null;
         try
         {
-            for (int start = 0; start < values.Length; start += ChunkElements)
+            for (int start = 0; start < destination.Length; start += ChunkElements)
             {
-                int count = Math.Min(ChunkElements, values.Length - start);
-                ReadOnlySpan<byte> chunk = Chunk(tensor, start, count, ref rented);
-                for (int i = 0; i < count; i++)
-                {
-                values[start + i] = dtype switch
+                int n = Math.Min(ChunkElements, destination.Length - start);
+                TConverter.Convert(tensor, Chunk(tensor, start, n, ref rented), destination.Slice(start, n));
+            }
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private interface IChunkConverter<T>
+    {
+        static abstract void Convert(SafetensorsTensorInfo tensor, ReadOnlySpan<byte> chunk, Span<T> destination);
+    }
+
+    private readonly struct ToSingle : IChunkConverter<float>
+    {
+        public static void Convert(SafetensorsTensorInfo tensor, ReadOnlySpan<byte> chunk, Span<float> destination)
+        {
+            if (tensor.Dtype == SafetensorsDtype.F32 && BitConverter.IsLittleEndian)
+                MemoryMarshal.Cast<byte, float>(chunk).CopyTo(destination);
+            else
+                for (int i = 0; i < destination.Length; i++) destination[i] = (float)ToDouble(tensor.Dtype, chunk, i);
+        }
+    }
+
+    private readonly struct ToDoubleValue : IChunkConverter<double>
+    {
+        public static void Convert(SafetensorsTensorInfo tensor, ReadOnlySpan<byte> chunk, Span<double> destination)
+        {
+            for (int i = 0; i < destination.Length; i++) destination[i] = ToDouble(tensor.Dtype, chunk, i);
+        }
+    }
+
+    private readonly struct ToInt64 : IChunkConverter<long>
+    {
+        public static void Convert(SafetensorsTensorInfo tensor, ReadOnlySpan<byte> chunk, Span<long> destination)
+        {
+            for (int i = 0; i < destination.Length; i++)
+            {
+                destination[i] = tensor.Dtype switch
                 {
                     SafetensorsDtype.U8 => chunk[i],
                     SafetensorsDtype.I8 => (sbyte)chunk[i],
@@ -182,16 +192,9 @@ public sealed class SafetensorsFile : IDisposable
                     _ => BinaryPrimitives.ReadUInt64LittleEndian(chunk[(8 * i)..]) is var u && u <= long.MaxValue
                         ? (long)u
                         : throw new SafetensorsFormatException($"tensor '{tensor.Name}' holds a U64 value above 2^63 - 1."),
-                    };
-                }
+                };
             }
         }
-        finally
-        {
-            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
-        }
-
-        return values;
     }
 
     /// <summary>Releases the file mapping or stream.</summary>
