@@ -90,8 +90,7 @@ public sealed unsafe class LstmSession : IDisposable
     {
         ShapeChecks.Sequence(_spec, steps, batch, input.Length, output.Length, h0.Length, c0.Length, lengths, hN.Length, cN.Length, outputRequired: true);
         CheckCapacity(steps, batch);
-        if (layout is not (SequenceLayout.TimeMajor or SequenceLayout.BatchFirst))
-            throw new ArgumentOutOfRangeException(nameof(layout), layout, "Unknown sequence layout.");
+        ShapeChecks.Layout(layout);
 
         // Everything a layer reads or writes stays pinned for the whole call: a layer's output buffer is the next layer's input.
         fixed (float* pInput = input, pOutput = output, pHn = hN, pCn = cN, pH0 = h0, pC0 = c0)
@@ -348,13 +347,7 @@ public sealed unsafe class LstmSession : IDisposable
         }
     }
 
-    private void CheckCapacity(int steps, int batch)
-    {
-        if (batch > MaxBatch)
-            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch {batch} is above this session's MaxBatch {MaxBatch}; create the session with a larger maxBatch.");
-        if (steps > MaxSteps)
-            throw new ArgumentOutOfRangeException(nameof(steps), steps, $"steps {steps} is above this session's MaxSteps {MaxSteps}; create the session with a larger maxSteps.");
-    }
+    private void CheckCapacity(int steps, int batch) => ShapeChecks.Capacity(steps, batch, MaxSteps, MaxBatch);
 
     private void CheckState(int hLength, int cLength, int batch)
     {

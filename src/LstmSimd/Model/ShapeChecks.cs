@@ -55,6 +55,21 @@ internal static class ShapeChecks
         }
     }
 
+    /// <summary>A call's batch and steps against what a session was sized for (it allocates nothing later, so it cannot grow).</summary>
+    public static void Capacity(int steps, int batch, int maxSteps, int maxBatch)
+    {
+        if (batch > maxBatch)
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch {batch} is above this session's MaxBatch {maxBatch}; create the session with a larger maxBatch.");
+        if (steps > maxSteps)
+            throw new ArgumentOutOfRangeException(nameof(steps), steps, $"steps {steps} is above this session's MaxSteps {maxSteps}; create the session with a larger maxSteps.");
+    }
+
+    public static void Layout(SequenceLayout layout)
+    {
+        if (layout is not (SequenceLayout.TimeMajor or SequenceLayout.BatchFirst))
+            throw new ArgumentOutOfRangeException(nameof(layout), layout, "Unknown sequence layout.");
+    }
+
     [DoesNotReturn]
     private static void ThrowLengthOutOfRange(int index, int length, int steps) =>
         throw new ArgumentOutOfRangeException("lengths", length, $"lengths[{index}] = {length} is outside [0, T={steps}].");

@@ -199,8 +199,7 @@ public sealed class LstmTrainingSession
     {
         ShapeChecks.Sequence(_spec, steps, batch, input.Length, output.Length, h0.Length, c0.Length, lengths, hN.Length, cN.Length, outputRequired: false);
         CheckCapacity(steps, batch);
-        if (layout is not (SequenceLayout.TimeMajor or SequenceLayout.BatchFirst))
-            throw new ArgumentOutOfRangeException(nameof(layout), layout, "Unknown sequence layout.");
+        ShapeChecks.Layout(layout);
         _steps = steps;
         _batch = batch;
         _hasLengths = !lengths.IsEmpty;
@@ -474,13 +473,7 @@ public sealed class LstmTrainingSession
         }
     }
 
-    private void CheckCapacity(int steps, int batch)
-    {
-        if (batch > MaxBatch)
-            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch {batch} is above this session's MaxBatch {MaxBatch}.");
-        if (steps > MaxSteps)
-            throw new ArgumentOutOfRangeException(nameof(steps), steps, $"steps {steps} is above this session's MaxSteps {MaxSteps}.");
-    }
+    private void CheckCapacity(int steps, int batch) => ShapeChecks.Capacity(steps, batch, MaxSteps, MaxBatch);
 
     private static void ToTimeMajor(ReadOnlySpan<float> source, int steps, int batch, int features, SequenceLayout layout, Span<float> destination)
     {
