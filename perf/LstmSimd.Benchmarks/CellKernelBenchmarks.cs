@@ -122,7 +122,7 @@ public class InputProjectionBenchmarks : IFlopCounted
     }
 
     [Benchmark]
-    public void InputProjection() => _kernels.InputProjection(_panel, _bias, _x, Rows, _gx, 0, _panel.Blocks);
+    public void InputProjection() => _kernels.InputProjection(_panel, _bias, _x, Hidden, Rows, _gx, 0, _panel.Blocks);
 
     public static double FlopPerOperation(BenchmarkCase benchmarkCase)
     {

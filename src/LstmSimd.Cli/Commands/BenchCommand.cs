@@ -96,6 +96,7 @@ internal static class BenchCommand
             "fp32" or "float32" => WeightFormat.Float32,
             "fp16" or "float16" => WeightFormat.Float16,
             "bf16" or "bfloat16" => WeightFormat.BFloat16,
+            "int8" => WeightFormat.Int8,
             _ => (WeightFormat)(-1),
         };
         return Enum.IsDefined(format);

@@ -53,7 +53,7 @@ internal ref struct CellStepArgs
 /// registers, 3 where there are 16) shares each weight load; a single row (batch 1, bound by how fast weights
 /// stream) splits k over two accumulator sets instead, so eight FMA chains hide the latency.
 /// </remarks>
-internal static class CellKernels<TVec, TFormat> where TVec : struct, ISimdVector<TVec> where TFormat : struct, IWeightFormat
+internal static partial class CellKernels<TVec, TFormat> where TVec : struct, ISimdVector<TVec> where TFormat : struct, IWeightFormat
 {
     private const int Gates = 4;
 
@@ -69,8 +69,8 @@ internal static class CellKernels<TVec, TFormat> where TVec : struct, ISimdVecto
         int width = TVec.Count, gateStride = Gates * width, tiled = a.Rows / TileRows * TileRows;
         for (int block = a.BlockStart; block < a.BlockEnd && tiled > 0; block++)
         {
-            ref byte panelX = ref Unsafe.Add(ref a.PanelX, (nint)block * a.DepthX * gateStride * TFormat.ElementSize);
-            ref byte panelH = ref Unsafe.Add(ref a.PanelH, (nint)block * a.DepthH * gateStride * TFormat.ElementSize);
+            ref byte panelX = ref Unsafe.Add(ref a.PanelX, block * TFormat.BlockBytes(a.DepthX, gateStride));
+            ref byte panelH = ref Unsafe.Add(ref a.PanelH, block * TFormat.BlockBytes(a.DepthH, gateStride));
             int gateOffset = block * gateStride, unitOffset = block * width;
             for (int row = 0; row < tiled; row += TileRows)
             {
@@ -97,10 +97,13 @@ internal static class CellKernels<TVec, TFormat> where TVec : struct, ISimdVecto
         }
     }
 
-    /// <summary>gx[m] = bias + x[m]·W for every row m and the block range given: the input projection of all steps at once.</summary>
+    /// <summary>
+    /// gx[m] = bias + x[m]·W for every row m and the block range given: the input projection of all steps at once. Rows of
+    /// x are <paramref name="xRowStride"/> floats apart (quantised rows for Int8 panels, see <see cref="QuantizedRows"/>).
+    /// </summary>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void InputProjection(PackedPanel panel, ReadOnlySpan<float> packedBias, ReadOnlySpan<float> x, int rows, Span<float> gx, int blockStart, int blockEnd)
+    public static void InputProjection(PackedPanel panel, ReadOnlySpan<float> packedBias, ReadOnlySpan<float> x, int xRowStride, int rows, Span<float> gx, int blockStart, int blockEnd)
     {
         int width = TVec.Count, gateStride = Gates * width, depth = panel.Depth, gxStride = panel.Blocks * gateStride;
         ref float bias = ref MemoryMarshal.GetReference(packedBias);
@@ -109,12 +112,12 @@ internal static class CellKernels<TVec, TFormat> where TVec : struct, ISimdVecto
         int tiled = rows / TileRows * TileRows;
         for (int block = blockStart; block < blockEnd && tiled > 0; block++)
         {
-            ref byte weights = ref Unsafe.Add(ref panel.Start, (nint)block * panel.BlockStride * TFormat.ElementSize);
+            ref byte weights = ref Unsafe.Add(ref panel.Start, block * panel.BlockBytes);
             int gateOffset = block * gateStride;
             for (int row = 0; row < tiled; row += TileRows)
             {
                 ref float out0 = ref Unsafe.Add(ref destination, (nint)row * gxStride + gateOffset);
-                RunTile(ref Unsafe.Add(ref bias, gateOffset), 0, ref weights, ref Unsafe.Add(ref source, (nint)row * depth), depth, depth, ref weights, ref source, 0, 0,
+                RunTile(ref Unsafe.Add(ref bias, gateOffset), 0, ref weights, ref Unsafe.Add(ref source, (nint)row * xRowStride), xRowStride, depth, ref weights, ref source, 0, 0,
                     fuseCell: false, ref out0, gxStride, ref out0, 0, keepGates: false);
             }
         }
@@ -122,7 +125,7 @@ internal static class CellKernels<TVec, TFormat> where TVec : struct, ISimdVecto
         for (int row = tiled; row < rows; row++)
         {
             ref float out0 = ref Unsafe.Add(ref destination, (nint)row * gxStride);
-            RunRow(ref bias, ref panel.Start, ref Unsafe.Add(ref source, (nint)row * depth), depth, ref panel.Start, ref source, 0,
+            RunRow(ref bias, ref panel.Start, ref Unsafe.Add(ref source, (nint)row * xRowStride), depth, ref panel.Start, ref source, 0,
                 fuseCell: false, ref out0, ref out0, keepGates: false, blockStart, blockEnd);
         }
     }
@@ -135,6 +138,12 @@ internal static class CellKernels<TVec, TFormat> where TVec : struct, ISimdVecto
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Project(PackedPanel panel, ref float h, int hRowStride, ref float y, int yRowStride, int rows, ReadOnlySpan<byte> active, int blockStart, int blockEnd)
     {
+        if (TFormat.Quantized)
+        {
+            QuantizedProject(panel, ref h, hRowStride, ref y, yRowStride, rows, active, blockStart, blockEnd);
+            return;
+        }
+
         int width = TVec.Count, depth = panel.Depth;
         for (int row = 0; row < rows; row++)
         {
@@ -142,7 +151,7 @@ internal static class CellKernels<TVec, TFormat> where TVec : struct, ISimdVecto
             ref float source = ref Unsafe.Add(ref h, (nint)row * hRowStride);
             for (int block = blockStart; block < blockEnd; block++)
             {
-                ref byte weights = ref Unsafe.Add(ref panel.Start, (nint)block * panel.BlockStride * TFormat.ElementSize);
+                ref byte weights = ref Unsafe.Add(ref panel.Start, block * panel.BlockBytes);
                 TVec even = TVec.Zero, odd = TVec.Zero;
                 int k = 0;
                 for (; k + 2 <= depth; k += 2)
@@ -174,8 +183,11 @@ internal static class CellKernels<TVec, TFormat> where TVec : struct, ISimdVecto
         for (int block = blockStart; block < blockEnd; block++)
         {
             ref float blockInit = ref Unsafe.Add(ref init, block * gateStride);
-            RowBlock(ref blockInit, ref Unsafe.Add(ref panelX, (nint)block * depthX * gateStride * TFormat.ElementSize), ref x, depthX,
-                ref Unsafe.Add(ref panelH, (nint)block * depthH * gateStride * TFormat.ElementSize), ref h, depthH, out TVec i, out TVec f, out TVec g, out TVec o);
+            ref byte blockX = ref Unsafe.Add(ref panelX, block * TFormat.BlockBytes(depthX, gateStride));
+            ref byte blockH = ref Unsafe.Add(ref panelH, block * TFormat.BlockBytes(depthH, gateStride));
+            TVec i, f, g, o;
+            if (TFormat.Quantized) QuantizedRowBlock(ref blockInit, ref blockX, ref x, depthX, ref blockH, ref h, depthH, out i, out f, out g, out o);
+            else RowBlock(ref blockInit, ref blockX, ref x, depthX, ref blockH, ref h, depthH, out i, out f, out g, out o);
             if (!fuseCell)
             {
                 StoreGates(i, f, g, o, ref Unsafe.Add(ref c, block * gateStride));
@@ -237,9 +249,10 @@ internal static class CellKernels<TVec, TFormat> where TVec : struct, ISimdVecto
     /// Rows per register tile: each weight vector loaded is used by this many rows. 4 rows × 4 gates need
     /// 16 accumulators + 4 broadcasts + 1 weight = 21 vector registers, which AVX-512 (32 registers at every
     /// width) and Arm64 (32) have; x64 without AVX-512 has 16, so it takes 3 rows (16 registers exactly).
-    /// A JIT-time constant: the code for the unused fourth row is removed.
+    /// A JIT-time constant: the code for the unused fourth row is removed. Int8 tiles need a spare register for the
+    /// 16-bit products, so with 16 registers they take 2 rows.
     /// </summary>
-    internal static int TileRows => Avx512F.IsSupported || AdvSimd.Arm64.IsSupported ? 4 : 3;
+    internal static int TileRows => Avx512F.IsSupported || AdvSimd.Arm64.IsSupported ? 4 : TFormat.Quantized ? 2 : 3;
 
     /// <summary>
     /// One tile of <see cref="TileRows"/> rows for one block: init + x·panelX + h·panelH (either depth may be 0),
@@ -254,6 +267,12 @@ internal static class CellKernels<TVec, TFormat> where TVec : struct, ISimdVecto
         ref byte panelX, ref float x, int xStride, int depthX, ref byte panelH, ref float h, int hStride, int depthH,
         bool fuseCell, ref float c, int cStride, ref float hOut, int hOutStride, bool keepGates)
     {
+        if (TFormat.Quantized)
+        {
+            RunQuantizedTile(ref init, initStride, ref panelX, ref x, xStride, depthX, ref panelH, ref h, hStride, depthH, fuseCell, ref c, cStride, ref hOut, hOutStride, keepGates);
+            return;
+        }
+
         int width = TVec.Count, gateStride = Gates * width, tileRows = TileRows;
         bool four = tileRows == 4;
         ref float init1 = ref Unsafe.Add(ref init, initStride);

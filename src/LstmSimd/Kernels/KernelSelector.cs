@@ -62,6 +62,7 @@ public static class KernelSelector
         WeightFormat.Float32 => new KernelSet<TVec, Float32Weights>(path),
         WeightFormat.Float16 => new KernelSet<TVec, Float16Weights>(path),
         WeightFormat.BFloat16 => new KernelSet<TVec, BFloat16Weights>(path),
+        WeightFormat.Int8 => new KernelSet<TVec, Int8Weights>(path),
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown weight format."),
     };
 }
@@ -79,7 +80,10 @@ internal abstract class KernelSet(KernelPath path, int width, WeightFormat forma
 
     public abstract void Step(scoped in CellStepArgs args);
 
-    public abstract void InputProjection(PackedPanel panel, ReadOnlySpan<float> packedBias, ReadOnlySpan<float> x, int rows, Span<float> gx, int blockStart, int blockEnd);
+    /// <summary>Whether the kernels read activations as <see cref="QuantizedRows"/> (Int8 panels) rather than as floats.</summary>
+    public bool QuantizesActivations => Format == WeightFormat.Int8;
+
+    public abstract void InputProjection(PackedPanel panel, ReadOnlySpan<float> packedBias, ReadOnlySpan<float> x, int xRowStride, int rows, Span<float> gx, int blockStart, int blockEnd);
 
     public abstract void Project(PackedPanel panel, ref float h, int hRowStride, ref float y, int yRowStride, int rows, ReadOnlySpan<byte> active, int blockStart, int blockEnd);
 
@@ -97,8 +101,8 @@ internal sealed class KernelSet<TVec, TFormat>(KernelPath path) : KernelSet(path
     public override void Step(scoped in CellStepArgs args) => CellKernels<TVec, TFormat>.Step(args);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override void InputProjection(PackedPanel panel, ReadOnlySpan<float> packedBias, ReadOnlySpan<float> x, int rows, Span<float> gx, int blockStart, int blockEnd) =>
-        CellKernels<TVec, TFormat>.InputProjection(panel, packedBias, x, rows, gx, blockStart, blockEnd);
+    public override void InputProjection(PackedPanel panel, ReadOnlySpan<float> packedBias, ReadOnlySpan<float> x, int xRowStride, int rows, Span<float> gx, int blockStart, int blockEnd) =>
+        CellKernels<TVec, TFormat>.InputProjection(panel, packedBias, x, xRowStride, rows, gx, blockStart, blockEnd);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Project(PackedPanel panel, ref float h, int hRowStride, ref float y, int yRowStride, int rows, ReadOnlySpan<byte> active, int blockStart, int blockEnd) =>

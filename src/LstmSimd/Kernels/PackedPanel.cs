@@ -8,7 +8,8 @@ namespace LstmSimd.Kernels;
 /// <c>Width</c> units; inside a block, for each k, the <c>Width</c> weights of gate 0, then of gate 1, and so on.
 /// One pass over a block leaves every gate of those units in registers, which is what lets the cell
 /// epilogue run without a round trip through memory. Units past the end of the last block are zero.
-/// The elements are stored in a <see cref="WeightFormat"/> (fp32, or 16-bit to halve the bytes a step streams).
+/// The elements are stored in a <see cref="WeightFormat"/> (fp32, or 16-bit to halve the bytes a step streams);
+/// Int8 blocks group four k per lane and end with per-row scales (see <see cref="Int8Weights"/>).
 /// </summary>
 internal sealed class PackedPanel
 {
@@ -22,7 +23,7 @@ internal sealed class PackedPanel
         Width = width;
     }
 
-    /// <summary>The packed weights, <see cref="Blocks"/> × <see cref="Depth"/> × <see cref="Gates"/> × <see cref="Width"/> elements of <see cref="Format"/>.</summary>
+    /// <summary>The packed weights: <see cref="Blocks"/> blocks of <see cref="BlockBytes"/> (<see cref="Depth"/> × <see cref="Gates"/> × <see cref="Width"/> elements of <see cref="Format"/>).</summary>
     public byte[] Data { get; }
 
     public WeightFormat Format { get; }
@@ -43,15 +44,23 @@ internal sealed class PackedPanel
     /// <summary>Units rounded up to whole blocks: the row length of the buffers this panel's kernels write.</summary>
     public int PaddedUnits => Blocks * Width;
 
-    public int BlockStride => Depth * Gates * Width;
+    /// <summary>Bytes from one block to the next.</summary>
+    public nint BlockBytes => BlockBytesOf(Format, Depth, Gates * Width);
 
-    /// <summary>Bytes per element of <paramref name="format"/>.</summary>
-    public static int ElementSize(WeightFormat format) => format == WeightFormat.Float32 ? sizeof(float) : sizeof(ushort);
+    /// <summary>The kernels' block size (each format's <see cref="IWeightFormat.BlockBytes"/>), for a format known only at run time.</summary>
+    public static nint BlockBytesOf(WeightFormat format, int depth, int rows) => format switch
+    {
+        WeightFormat.Float32 => Float32Weights.BlockBytes(depth, rows),
+        WeightFormat.Float16 => Float16Weights.BlockBytes(depth, rows),
+        WeightFormat.BFloat16 => BFloat16Weights.BlockBytes(depth, rows),
+        WeightFormat.Int8 => Int8Weights.BlockBytes(depth, rows),
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown weight format."),
+    };
 
     public static PackedPanel Pack(ReadOnlySpan<float> weight, int gates, int units, int depth, int width, WeightFormat format = WeightFormat.Float32)
     {
         int blocks = (units + width - 1) / width;
-        var panel = new PackedPanel(new byte[(long)blocks * depth * gates * width * ElementSize(format)], format, gates, units, depth, width);
+        var panel = new PackedPanel(new byte[blocks * BlockBytesOf(format, depth, gates * width)], format, gates, units, depth, width);
         panel.Repack(weight);
         return panel;
     }
@@ -63,6 +72,12 @@ internal sealed class PackedPanel
     public void Repack(ReadOnlySpan<float> weight)
     {
         WeightFormat format = Format;
+        if (format == WeightFormat.Int8)
+        {
+            RepackInt8(weight);
+            return;
+        }
+
         Span<float> data = format == WeightFormat.Float32 ? MemoryMarshal.Cast<byte, float>(Data.AsSpan()) : default;
         Span<ushort> halves = format == WeightFormat.Float32 ? default : MemoryMarshal.Cast<byte, ushort>(Data.AsSpan());
         int gates = Gates, units = Units, depth = Depth, width = Width;
@@ -84,6 +99,50 @@ internal sealed class PackedPanel
                             default: halves[packed + lane] = ToFiniteFloat16(value); break;
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Int8: each output row (gate, unit) gets the scale max|w|/127 and its weights round(w/scale), so every row uses the
+    /// full ±127; the block ends with the rows' scales and integer sums (see <see cref="Int8Weights"/>).
+    /// </summary>
+    private void RepackInt8(ReadOnlySpan<float> weight)
+    {
+        int gates = Gates, units = Units, depth = Depth, width = Width, rows = gates * width, groups = Int8Weights.Groups(depth);
+        nint blockBytes = BlockBytes;
+        Span<sbyte> quantized = MemoryMarshal.Cast<byte, sbyte>(Data.AsSpan());
+        Data.AsSpan().Clear();
+        for (int block = 0; block < Blocks; block++)
+        {
+            int blockStart = (int)(block * blockBytes);
+            Span<float> scales = MemoryMarshal.Cast<byte, float>(Data.AsSpan(blockStart + groups * 4 * rows, 2 * rows * sizeof(float)));
+            for (int gate = 0; gate < gates; gate++)
+            {
+                for (int lane = 0; lane < width; lane++)
+                {
+                    int unit = block * width + lane;
+                    if (unit >= units) continue; // padding rows stay zero
+                    ReadOnlySpan<float> row = weight.Slice((gate * units + unit) * depth, depth);
+                    float largest = 0f;
+                    foreach (float w in row)
+                    {
+                        if (!float.IsFinite(w)) throw new ArgumentException($"Weight {w:R} is not finite; Int8 needs finite weights.");
+                        largest = MathF.Max(largest, MathF.Abs(w));
+                    }
+
+                    float scale = largest / 127f, inverse = largest == 0f ? 0f : 127f / largest;
+                    int sum = 0;
+                    for (int k = 0; k < depth; k++)
+                    {
+                        int q = (int)Math.Clamp(MathF.Round(row[k] * inverse), -127f, 127f);
+                        quantized[blockStart + ((k / 4 * gates + gate) * width + lane) * 4 + k % 4] = (sbyte)q;
+                        sum += q;
+                    }
+
+                    scales[gate * width + lane] = scale;
+                    scales[rows + gate * width + lane] = sum;
                 }
             }
         }

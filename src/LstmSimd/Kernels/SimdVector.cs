@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 
 // Widening a half in registers (no half conversion is exposed for vectors in .NET 10): sign-extend the 16 bits to 32,
 // shift left 13 so exponent and mantissa land in fp32's fields and clear the three sign copies between them
@@ -64,6 +66,24 @@ internal interface ISimdVector<TSelf> where TSelf : struct, ISimdVector<TSelf>
     static abstract TSelf Round(TSelf value);
 
     static abstract float Sum(TSelf value);
+
+    // Integer dot products for Int8 panels. The vector's bits then hold Count int32 lanes (zero is the same bits).
+
+    /// <summary>The four bytes at <paramref name="source"/> (a group of four quantised activations) repeated in every 32-bit lane.</summary>
+    static abstract TSelf BroadcastGroup(ref readonly byte source);
+
+    /// <summary>4 × <see cref="Count"/> bytes at <paramref name="source"/>, as they are: each 32-bit lane's group of four weights.</summary>
+    static abstract TSelf LoadGroups(ref readonly byte source);
+
+    /// <summary>
+    /// Integer lanes: <paramref name="accumulator"/> plus, per 32-bit lane, the dot product of its four bytes of
+    /// <paramref name="activations"/> (unsigned, 0 to 127) with its four bytes of <paramref name="weights"/> (signed).
+    /// Exact: 7-bit activations keep even the pairwise 16-bit sums of the non-VNNI sequences from saturating.
+    /// </summary>
+    static abstract TSelf DotAccumulate(TSelf accumulator, TSelf activations, TSelf weights);
+
+    /// <summary>Integer lanes to fp32.</summary>
+    static abstract TSelf ConvertInt32(TSelf integers);
 }
 
 internal readonly struct Vec128(Vector128<float> value) : ISimdVector<Vec128>
@@ -92,6 +112,22 @@ internal readonly struct Vec128(Vector128<float> value) : ISimdVector<Vec128>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 Pow2(Vec128 wholeNumbers) => new((Vector128.ConvertToInt32Native(wholeNumbers._value) + Vector128.Create(127) << 23).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 Round(Vec128 value) => new(Vector128.Round(value._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vec128 value) => Vector128.Sum(value._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 BroadcastGroup(ref readonly byte source) => new(Vector128.Create(Unsafe.ReadUnaligned<int>(in source)).AsSingle());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 LoadGroups(ref readonly byte source) => new(Vector128.LoadUnsafe(in source).AsSingle());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 ConvertInt32(Vec128 integers) => new(Vector128.ConvertToSingle(integers._value.AsInt32()));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec128 DotAccumulate(Vec128 accumulator, Vec128 activations, Vec128 weights)
+    {
+        Vector128<int> sum = accumulator._value.AsInt32();
+        Vector128<sbyte> w = weights._value.AsSByte();
+        if (AvxVnni.IsSupported) return new(AvxVnni.MultiplyWideningAndAdd(sum, activations._value.AsByte(), w).AsSingle());
+        if (Ssse3.IsSupported) return new((sum + Sse2.MultiplyAddAdjacent(Ssse3.MultiplyAddAdjacent(activations._value.AsByte(), w), Vector128<short>.One)).AsSingle());
+        if (Dp.IsSupported) return new(Dp.DotProduct(sum, activations._value.AsSByte(), w).AsSingle());
+        Vector128<int> a = activations._value.AsInt32(), wi = w.AsInt32();
+        return new((sum + ((wi << 24) >> 24) * ((a << 24) >> 24) + ((wi << 16) >> 24) * ((a << 16) >> 24)
+            + ((wi << 8) >> 24) * ((a << 8) >> 24) + (wi >> 24) * (a >> 24)).AsSingle());
+    }
 }
 
 internal readonly struct Vec256(Vector256<float> value) : ISimdVector<Vec256>
@@ -120,6 +156,21 @@ internal readonly struct Vec256(Vector256<float> value) : ISimdVector<Vec256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 Pow2(Vec256 wholeNumbers) => new((Vector256.ConvertToInt32Native(wholeNumbers._value) + Vector256.Create(127) << 23).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 Round(Vec256 value) => new(Vector256.Round(value._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vec256 value) => Vector256.Sum(value._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 BroadcastGroup(ref readonly byte source) => new(Vector256.Create(Unsafe.ReadUnaligned<int>(in source)).AsSingle());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 LoadGroups(ref readonly byte source) => new(Vector256.LoadUnsafe(in source).AsSingle());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 ConvertInt32(Vec256 integers) => new(Vector256.ConvertToSingle(integers._value.AsInt32()));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec256 DotAccumulate(Vec256 accumulator, Vec256 activations, Vec256 weights)
+    {
+        Vector256<int> sum = accumulator._value.AsInt32();
+        Vector256<sbyte> w = weights._value.AsSByte();
+        if (AvxVnni.IsSupported) return new(AvxVnni.MultiplyWideningAndAdd(sum, activations._value.AsByte(), w).AsSingle());
+        if (Avx2.IsSupported) return new((sum + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(activations._value.AsByte(), w), Vector256<short>.One)).AsSingle());
+        Vector256<int> a = activations._value.AsInt32(), wi = w.AsInt32();
+        return new((sum + ((wi << 24) >> 24) * ((a << 24) >> 24) + ((wi << 16) >> 24) * ((a << 16) >> 24)
+            + ((wi << 8) >> 24) * ((a << 8) >> 24) + (wi >> 24) * (a >> 24)).AsSingle());
+    }
 }
 
 internal readonly struct Vec512(Vector512<float> value) : ISimdVector<Vec512>
@@ -148,6 +199,22 @@ internal readonly struct Vec512(Vector512<float> value) : ISimdVector<Vec512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Pow2(Vec512 wholeNumbers) => new((Vector512.ConvertToInt32Native(wholeNumbers._value) + Vector512.Create(127) << 23).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Round(Vec512 value) => new(Vector512.Round(value._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vec512 value) => Vector512.Sum(value._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 BroadcastGroup(ref readonly byte source) => new(Vector512.Create(Unsafe.ReadUnaligned<int>(in source)).AsSingle());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 LoadGroups(ref readonly byte source) => new(Vector512.LoadUnsafe(in source).AsSingle());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 ConvertInt32(Vec512 integers) => new(Vector512.ConvertToSingle(integers._value.AsInt32()));
+
+    // .NET 10 exposes VNNI at 128 and 256 bits only (AvxVnni), so 512 bits take the AVX512BW pair: u8×s8 → pairwise
+    // 16-bit sums (exact for 7-bit activations), then × 1 → 32-bit sums.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec512 DotAccumulate(Vec512 accumulator, Vec512 activations, Vec512 weights)
+    {
+        Vector512<int> sum = accumulator._value.AsInt32();
+        Vector512<sbyte> w = weights._value.AsSByte();
+        if (Avx512BW.IsSupported) return new((sum + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(activations._value.AsByte(), w), Vector512<short>.One)).AsSingle());
+        Vector512<int> a = activations._value.AsInt32(), wi = w.AsInt32();
+        return new((sum + ((wi << 24) >> 24) * ((a << 24) >> 24) + ((wi << 16) >> 24) * ((a << 16) >> 24)
+            + ((wi << 8) >> 24) * ((a << 8) >> 24) + (wi >> 24) * (a >> 24)).AsSingle());
+    }
 }
 
 /// <summary>One float lane: the same generic kernels, compiled to plain scalar code.</summary>
@@ -179,6 +246,18 @@ internal readonly struct VecScalar(float value) : ISimdVector<VecScalar>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar Pow2(VecScalar wholeNumbers) => new(BitConverter.Int32BitsToSingle(((int)wholeNumbers._value + 127) << 23));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar Round(VecScalar value) => new(MathF.Round(value._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(VecScalar value) => value._value;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar BroadcastGroup(ref readonly byte source) => new(BitConverter.Int32BitsToSingle(Unsafe.ReadUnaligned<int>(in source)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar LoadGroups(ref readonly byte source) => BroadcastGroup(in source);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar ConvertInt32(VecScalar integers) => new(BitConverter.SingleToInt32Bits(integers._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static VecScalar DotAccumulate(VecScalar accumulator, VecScalar activations, VecScalar weights)
+    {
+        int a = BitConverter.SingleToInt32Bits(activations._value), w = BitConverter.SingleToInt32Bits(weights._value);
+        int sum = BitConverter.SingleToInt32Bits(accumulator._value)
+            + (a & 0xFF) * (sbyte)w + ((a >> 8) & 0xFF) * (sbyte)(w >> 8) + ((a >> 16) & 0xFF) * (sbyte)(w >> 16) + ((a >> 24) & 0xFF) * (sbyte)(w >> 24);
+        return new(BitConverter.Int32BitsToSingle(sum));
+    }
 
     private static VecScalar Mask(bool set) => new(set ? BitConverter.Int32BitsToSingle(-1) : 0f);
 }

@@ -15,6 +15,14 @@ public enum WeightFormat
 
     /// <summary>bfloat16 (fp32's exponent, 7-bit mantissa): 2 bytes a weight, rounded to nearest even.</summary>
     BFloat16,
+
+    /// <summary>
+    /// Signed 8-bit integers with one fp32 scale per output row (symmetric: max|w|/127): 1 byte a weight. The activations
+    /// each product reads (x and h) are quantised per step and row to 7-bit unsigned integers with their own scale and zero
+    /// point, the products are exact integer dot products, and the epilogue (scales, bias, gates, state) runs in fp32.
+    /// A packing choice only: model files keep F32, F16 or BF16.
+    /// </summary>
+    Int8,
 }
 
 /// <summary>Scalar conversions between fp32 and the stored formats (done once: when a model is packed or a file is written).</summary>
@@ -35,9 +43,10 @@ internal static class WeightConversion
 
     public static float FromFloat16(ushort bits) => (float)BitConverter.UInt16BitsToHalf(bits);
 
-    /// <summary>What <paramref name="value"/> becomes once stored in <paramref name="format"/> and widened back.</summary>
+    /// <summary>What <paramref name="value"/> becomes once stored in <paramref name="format"/> and widened back (a 16-bit or 32-bit format).</summary>
     public static float RoundTrip(float value, WeightFormat format) => format switch
     {
+        WeightFormat.Int8 => throw new ArgumentOutOfRangeException(nameof(format), format, "Int8 rounds whole rows (see QuantizedWeights), not single values."),
         WeightFormat.Float16 => FromFloat16(ToFloat16(value)),
         WeightFormat.BFloat16 => FromBFloat16(ToBFloat16(value)),
         _ => value,

@@ -23,10 +23,23 @@ internal interface IWeightFormat
 
     /// <summary><c>TVec.Count</c> weights starting at element <paramref name="index"/> of <paramref name="panel"/>, as fp32 times 1/<see cref="ActivationScale"/>².</summary>
     static abstract TVec Load<TVec>(ref byte panel, nint index) where TVec : struct, ISimdVector<TVec>;
+
+    /// <summary>
+    /// Whether panels hold integers with per-row scales (<see cref="Int8Weights"/>): the kernels then take the integer path,
+    /// which reads activations as <see cref="QuantizedRows"/>, instead of <see cref="Load"/>. A JIT-time constant.
+    /// </summary>
+    static abstract bool Quantized { get; }
+
+    /// <summary>Bytes of one block of a panel over <paramref name="depth"/> inputs with <paramref name="rows"/> (gates × width) outputs.</summary>
+    static abstract nint BlockBytes(int depth, int rows);
 }
 
 internal readonly struct Float32Weights : IWeightFormat
 {
+    public static bool Quantized => false;
+
+    public static nint BlockBytes(int depth, int rows) => (nint)depth * rows * sizeof(float);
+
     public static WeightFormat Format => WeightFormat.Float32;
 
     public static int ElementSize => sizeof(float);
@@ -40,6 +53,10 @@ internal readonly struct Float32Weights : IWeightFormat
 
 internal readonly struct Float16Weights : IWeightFormat
 {
+    public static bool Quantized => false;
+
+    public static nint BlockBytes(int depth, int rows) => (nint)depth * rows * sizeof(ushort);
+
     public static WeightFormat Format => WeightFormat.Float16;
 
     public static int ElementSize => sizeof(ushort);
@@ -54,6 +71,10 @@ internal readonly struct Float16Weights : IWeightFormat
 
 internal readonly struct BFloat16Weights : IWeightFormat
 {
+    public static bool Quantized => false;
+
+    public static nint BlockBytes(int depth, int rows) => (nint)depth * rows * sizeof(ushort);
+
     public static WeightFormat Format => WeightFormat.BFloat16;
 
     public static int ElementSize => sizeof(ushort);
@@ -63,4 +84,29 @@ internal readonly struct BFloat16Weights : IWeightFormat
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Load<TVec>(ref byte panel, nint index) where TVec : struct, ISimdVector<TVec> =>
         TVec.LoadBFloat16(in Unsafe.Add(ref Unsafe.As<byte, ushort>(ref panel), index));
+}
+
+/// <summary>
+/// Signed 8-bit weights with one fp32 scale per output row. A block of a panel is laid out for 4-wide integer dot
+/// products: for each group of four inputs k..k+3 (depth rounded up to 4, padding zero), for each gate, for each lane,
+/// the lane's four weights; after the groups, the block's per-row scales and per-row sums of the integer weights (fp32,
+/// gate-major like a packed bias row), which the epilogue needs to undo the activations' zero point.
+/// </summary>
+internal readonly struct Int8Weights : IWeightFormat
+{
+    public static WeightFormat Format => WeightFormat.Int8;
+
+    public static int ElementSize => sizeof(sbyte);
+
+    public static float ActivationScale => 1f;
+
+    public static bool Quantized => true;
+
+    public static nint BlockBytes(int depth, int rows) => (nint)Groups(depth) * 4 * rows + 2 * rows * sizeof(float);
+
+    /// <summary>Groups of four inputs over <paramref name="depth"/> (the last one zero-padded).</summary>
+    public static int Groups(int depth) => (depth + 3) / 4;
+
+    public static TVec Load<TVec>(ref byte panel, nint index) where TVec : struct, ISimdVector<TVec> =>
+        throw new NotSupportedException("Int8 panels are read by the integer kernels, four inputs at a time.");
 }

@@ -45,7 +45,12 @@ public sealed unsafe class LstmSession : IDisposable
         ConcurrentDirections = _spec.Bidirectional && model.Threads >= 2;
         _scratch = new DirectionScratch[ConcurrentDirections ? 2 : 1];
         for (int i = 0; i < _scratch.Length; i++)
-            _scratch[i] = new DirectionScratch(maxSteps, maxBatch, _gateStride, _outputStride, _hiddenStride, _spec.ProjectionSize > 0);
+        {
+            _scratch[i] = new DirectionScratch(maxSteps, maxBatch, _gateStride, _outputStride, _hiddenStride, _spec.ProjectionSize > 0,
+                _kernels.QuantizesActivations ? QuantizedRows.Stride(Math.Max(_spec.InputSize, _spec.OutputSize)) : 0,
+                _kernels.QuantizesActivations ? QuantizedRows.Stride(Math.Max(_spec.HiddenSize, _spec.OutputHiddenSize)) : 0);
+        }
+
         long layerOutput = (long)maxSteps * maxBatch * _spec.OutputSize;
         _layerOutputs = _spec.NumLayers > 1 ? [new float[layerOutput], new float[_spec.NumLayers > 2 ? layerOutput : 0]] : [[], []];
         _stateH = new float[_spec.NumLayers * maxBatch * _outputStride];
@@ -152,27 +157,30 @@ public sealed unsafe class LstmSession : IDisposable
 
         DirectionScratch scratch = _scratch[0];
         fixed (float* pInput = input, pStateH = _stateH, pStateC = _stateC, pNext = scratch.HNext, pRaw = scratch.HRaw)
+        fixed (float* pQuantizedInput = scratch.QuantizedInput, pQuantizedState = scratch.QuantizedState)
         {
             float* x = pInput;
             int xStride = _spec.InputSize;
             for (int layer = 0; layer < _spec.NumLayers; layer++)
             {
                 float* h = pStateH + layer * MaxBatch * _outputStride;
-                _teamWork.Cell = new CellPlan
+                var plan = new CellPlan
                 {
                     Layer = _model.Layers[layer],
                     Init = null, // the bias
                     InitRowStride = 0,
-                    X = x,
-                    XRowStride = xStride,
-                    H = h,
+                    X = KernelRows(x, batch, xStride, _spec.LayerInputSize(layer), pQuantizedInput, out int kernelXStride),
+                    XRowStride = kernelXStride,
+                    H = KernelRows(h, batch, _outputStride, _spec.OutputHiddenSize, pQuantizedState, out int kernelHStride),
+                    HRowStride = kernelHStride,
                     C = pStateC + layer * MaxBatch * _hiddenStride,
                     HNext = pNext,
                     HRaw = pRaw,
+                    QuantizedState = pQuantizedState,
                     Rows = batch,
                     Active = null,
                 };
-                RunCell(split: true);
+                RunCell(plan, split: true);
                 new ReadOnlySpan<float>(pNext, batch * _outputStride).CopyTo(new Span<float>(h, batch * _outputStride));
 
                 // The next layer reads this layer's new h straight from the state.
@@ -240,16 +248,20 @@ public sealed unsafe class LstmSession : IDisposable
         // Only the caller's tensors can be batch-first; the buffers between layers are time-major.
         bool inputBatchFirst = call.BatchFirst && layer == 0, outputBatchFirst = call.BatchFirst && top;
         int features = _spec.LayerInputSize(layer), rows = steps * batch;
-        var projection = new ProjectionPlan { Panel = weights.Input, Bias = weights.Bias, X = call.LayerInput, Rows = rows, Gates = scratch.Gates };
-        if (split)
+        fixed (float* pQuantizedInput = scratch.QuantizedInput)
         {
-            _teamWork.Projection = projection;
-            _teamWork.Begin(Phase.InputProjection, weights.Input.Blocks);
-            _team.Run(_teamWork);
-        }
-        else
-        {
-            projection.Run(_kernels, features, 0, weights.Input.Blocks);
+            var projection = new ProjectionPlan { Panel = weights.Input, Bias = weights.Bias, Rows = rows, Gates = scratch.Gates };
+            projection.X = KernelRows(call.LayerInput, rows, features, features, pQuantizedInput, out projection.XRowStride);
+            if (split)
+            {
+                _teamWork.Projection = projection;
+                _teamWork.Begin(Phase.InputProjection, weights.Input.Blocks);
+                _team.Run(_teamWork);
+            }
+            else
+            {
+                projection.Run(_kernels, 0, weights.Input.Blocks);
+            }
         }
 
         LoadRows(Tensor(call.H0, call.H0 == null ? 0 : _spec.NumLayers * _spec.Directions * batch * hOut), slot, batch, hOut, scratch.HPrevious, _outputStride);
@@ -263,6 +275,7 @@ public sealed unsafe class LstmSession : IDisposable
         active.Fill(1);
         bool reverse = direction == 1;
         fixed (float* pGates = scratch.Gates, pFirst = scratch.HPrevious, pSecond = scratch.HNext, pRaw = scratch.HRaw, pC = scratch.Cell)
+        fixed (float* pQuantizedState = scratch.QuantizedState)
         fixed (byte* pActive = scratch.Active)
         {
             // h ping-pongs between two buffers: each step reads one and writes the other.
@@ -282,23 +295,16 @@ public sealed unsafe class LstmSession : IDisposable
                     InitRowStride = gatesPerRow,
                     X = null,
                     XRowStride = 0,
-                    H = hPrevious,
+                    H = KernelRows(hPrevious, batch, _outputStride, hOut, pQuantizedState, out int kernelHStride),
+                    HRowStride = kernelHStride,
                     C = pC,
                     HNext = hNext,
                     HRaw = pRaw,
+                    QuantizedState = pQuantizedState,
                     Rows = batch,
                     Active = call.Lengths == null ? null : pActive,
                 };
-                if (split)
-                {
-                    _teamWork.Cell = plan;
-                    RunCell(split: true);
-                }
-                else
-                {
-                    plan.Run(this, 0, 1, Phase.Cell);
-                    if (weights.Projection is not null) plan.Run(this, 0, 1, Phase.OutputProjection);
-                }
+                RunCell(plan, split);
 
                 for (int b = 0; b < batch; b++)
                 {
@@ -326,25 +332,55 @@ public sealed unsafe class LstmSession : IDisposable
         if (call.CN != null) StoreRows(scratch.Cell, _hiddenStride, new Span<float>(call.CN, _spec.NumLayers * _spec.Directions * batch * hidden), slot, batch, hidden);
     }
 
-    /// <summary>Runs the planned cell step (<see cref="TeamWork.Cell"/>) into its HNext, through W_hr with a projection.</summary>
+    /// <summary>
+    /// Runs a planned cell step into its HNext, through W_hr with a projection. <paramref name="split"/> shares each phase
+    /// across the team; it is false when the caller already runs on a team member of its own.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void RunCell(bool split)
+    private void RunCell(CellPlan plan, bool split)
     {
-        CellPlan plan = _teamWork.Cell;
-        if (!split || _team.Size == 1)
+        bool shared = split && _team.Size > 1;
+        if (shared)
+        {
+            _teamWork.Cell = plan;
+            _teamWork.Begin(Phase.Cell, plan.Layer.Recurrent.Blocks);
+            _team.Run(_teamWork);
+        }
+        else
         {
             plan.Run(this, 0, 1, Phase.Cell);
-            plan.Run(this, 0, 1, Phase.OutputProjection);
-            return;
         }
 
-        _teamWork.Begin(Phase.Cell, plan.Layer.Recurrent.Blocks);
-        _team.Run(_teamWork);
-        if (plan.Layer.Projection is { } panel)
+        if (plan.Layer.Projection is not { } panel) return;
+        plan.ProjectionInput = KernelRows(plan.HRaw, plan.Rows, _hiddenStride, _spec.HiddenSize, plan.QuantizedState, out plan.ProjectionInputStride);
+        if (shared)
         {
+            _teamWork.Cell = plan;
             _teamWork.Begin(Phase.OutputProjection, panel.Blocks);
             _team.Run(_teamWork);
         }
+        else
+        {
+            plan.Run(this, 0, 1, Phase.OutputProjection);
+        }
+    }
+
+    /// <summary>
+    /// The rows a kernel reads: <paramref name="rows"/> as they are, or, for Int8 models, quantised into
+    /// <paramref name="quantized"/> (see <see cref="QuantizedRows"/>); <paramref name="kernelStride"/> receives their row stride.
+    /// </summary>
+    private float* KernelRows(float* rows, int count, int stride, int depth, float* quantized, out int kernelStride)
+    {
+        if (!_kernels.QuantizesActivations)
+        {
+            kernelStride = stride;
+            return rows;
+        }
+
+        kernelStride = QuantizedRows.Stride(depth);
+        if (count > 0)
+            QuantizedRows.Quantize(new ReadOnlySpan<float>(rows, (count - 1) * stride + depth), stride, count, depth, new Span<float>(quantized, count * kernelStride));
+        return quantized;
     }
 
     private void CheckCapacity(int steps, int batch) => ShapeChecks.Capacity(steps, batch, MaxSteps, MaxBatch);
@@ -387,9 +423,17 @@ public sealed unsafe class LstmSession : IDisposable
         Directions,
     }
 
-    /// <summary>The working buffers of one direction: pre-activations of every step, h (double-buffered), c, row activity.</summary>
-    private sealed class DirectionScratch(int maxSteps, int maxBatch, int gateStride, int outputStride, int hiddenStride, bool projection)
+    /// <summary>
+    /// The working buffers of one direction: pre-activations of every step, h (double-buffered), c, row activity; for Int8
+    /// models also the quantised layer input and the quantised h (or unprojected h) of the current step.
+    /// </summary>
+    private sealed class DirectionScratch(int maxSteps, int maxBatch, int gateStride, int outputStride, int hiddenStride, bool projection,
+        int quantizedInputStride, int quantizedStateStride)
     {
+        public float[] QuantizedInput { get; } = new float[(long)maxSteps * maxBatch * quantizedInputStride];
+
+        public float[] QuantizedState { get; } = new float[maxBatch * quantizedStateStride];
+
         public float[] Gates { get; } = new float[(long)maxSteps * maxBatch * gateStride];
 
         public float[] HPrevious { get; } = new float[maxBatch * outputStride];
@@ -418,11 +462,11 @@ public sealed unsafe class LstmSession : IDisposable
         public PackedPanel Panel;
         public float[] Bias, Gates;
         public float* X;
-        public int Rows;
+        public int XRowStride, Rows;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public readonly void Run(KernelSet kernels, int features, int blockStart, int blockEnd) =>
-            kernels.InputProjection(Panel, Bias, new ReadOnlySpan<float>(X, Rows * features), Rows, Gates, blockStart, blockEnd);
+        public readonly void Run(KernelSet kernels, int blockStart, int blockEnd) =>
+            kernels.InputProjection(Panel, Bias, new ReadOnlySpan<float>(X, Rows * XRowStride), XRowStride, Rows, Gates, blockStart, blockEnd);
     }
 
     /// <summary>One cell step of one layer-direction, shareable by blocks.</summary>
@@ -430,8 +474,12 @@ public sealed unsafe class LstmSession : IDisposable
     {
         public PackedLayer Layer;
         public float* Init, X, H, C, HNext, HRaw;
-        public int InitRowStride, XRowStride, Rows;
+        public int InitRowStride, XRowStride, HRowStride, Rows;
         public byte* Active;
+
+        // Int8 models: where the step's h (and the unprojected h before W_hr) is quantised; what W_hr reads.
+        public float* QuantizedState, ProjectionInput;
+        public int ProjectionInputStride;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Run(LstmSession session, int member, int members, Phase phase)
@@ -442,7 +490,7 @@ public sealed unsafe class LstmSession : IDisposable
             {
                 if (Layer.Projection is not { } panel) return;
                 (int start, int end) = Share(panel.Blocks, member, members);
-                session._kernels.Project(panel, ref *HRaw, session._hiddenStride, ref *HNext, session._outputStride, Rows, active, start, end);
+                session._kernels.Project(panel, ref *ProjectionInput, ProjectionInputStride, ref *HNext, session._outputStride, Rows, active, start, end);
                 return;
             }
 
@@ -459,7 +507,7 @@ public sealed unsafe class LstmSession : IDisposable
                 PanelH = ref Layer.Recurrent.Start,
                 DepthH = Layer.Recurrent.Depth,
                 H = ref *H,
-                HRowStride = session._outputStride,
+                HRowStride = HRowStride,
                 C = ref *C,
                 CRowStride = session._hiddenStride,
                 HOut = ref projected ? ref *HRaw : ref *HNext,
@@ -495,7 +543,7 @@ public sealed unsafe class LstmSession : IDisposable
             {
                 case Phase.InputProjection:
                     (int start, int end) = Share(_blocks, member, members);
-                    Projection.Run(session._kernels, session._spec.LayerInputSize(session._call.Layer), start, end);
+                    Projection.Run(session._kernels, start, end);
                     break;
                 case Phase.Directions:
                     if (member < 2) session.RunDirection(member, session._scratch[member], split: false);

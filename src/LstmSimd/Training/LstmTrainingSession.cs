@@ -313,7 +313,7 @@ public sealed class LstmTrainingSession
         PackedLayer weights = _packed[slot];
         float[] gates = _gates[slot], cells = _cells[slot], hs = _hidden[slot], ms = _mRaw[slot];
         float[] x = _layerIO[layer], y = _layerIO[layer + 1];
-        _kernels.InputProjection(weights.Input, weights.Bias, x.AsSpan(0, rows * features), rows, gates, 0, weights.Input.Blocks);
+        _kernels.InputProjection(weights.Input, weights.Bias, x.AsSpan(0, rows * features), features, rows, gates, 0, weights.Input.Blocks);
 
         int initial = d == 0 ? 0 : steps;
         LoadRows(h0, hOut, batch, hs.AsSpan(initial * batch * _hOutP), _hOutP);

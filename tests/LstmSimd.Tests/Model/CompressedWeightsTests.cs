@@ -22,21 +22,27 @@ public class CompressedWeightsTests(ITestOutputHelper log)
     {
         WeightFormat.Float16 => 5e-4,
         WeightFormat.BFloat16 => 4e-3,
+        WeightFormat.Int8 => 2e-2,
         _ => 0,
     };
 
-    public static TheoryData<KernelPath, WeightFormat> PathsAndFormats()
+    /// <summary>The formats that round each weight on its own (16-bit), on every path: the kernels then do exact fp32 math on them.</summary>
+    public static TheoryData<KernelPath, WeightFormat> PathsAndRoundingFormats() => PathsAnd(WeightFormat.Float16, WeightFormat.BFloat16);
+
+    public static TheoryData<KernelPath, WeightFormat> PathsAndFormats() => PathsAnd(WeightFormat.Float16, WeightFormat.BFloat16, WeightFormat.Int8);
+
+    public static TheoryData<WeightFormat> Formats() => [WeightFormat.Float16, WeightFormat.BFloat16, WeightFormat.Int8];
+
+    private static TheoryData<KernelPath, WeightFormat> PathsAnd(params WeightFormat[] formats)
     {
         var data = new TheoryData<KernelPath, WeightFormat>();
         foreach (KernelPath path in KernelSelector.All)
-            foreach (WeightFormat format in new[] { WeightFormat.Float16, WeightFormat.BFloat16 }) data.Add(path, format);
+            foreach (WeightFormat format in formats) data.Add(path, format);
         return data;
     }
 
-    public static TheoryData<WeightFormat> Formats() => [WeightFormat.Float16, WeightFormat.BFloat16];
-
     [Theory]
-    [MemberData(nameof(PathsAndFormats))]
+    [MemberData(nameof(PathsAndRoundingFormats))]
     public void Forward_matches_the_reference_run_on_the_rounded_weights(KernelPath path, WeightFormat format)
     {
         bool software = !KernelSelector.IsAccelerated(path);
@@ -52,7 +58,7 @@ public class CompressedWeightsTests(ITestOutputHelper log)
     }
 
     [Theory]
-    [MemberData(nameof(PathsAndFormats))]
+    [MemberData(nameof(PathsAndRoundingFormats))]
     public void Streaming_steps_match_the_reference_run_on_the_rounded_weights(KernelPath path, WeightFormat format)
     {
         Prop.ForAll(FastMatchesReferenceTests.Cases(software: true).Where(c => !c.Spec.Bidirectional).ToArbitrary(), testCase =>

@@ -1,0 +1,100 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace LstmSimd.Kernels;
+
+/// <summary>
+/// Activations (rows of x or h) quantised for <see cref="Int8Weights"/> panels, one scale and zero point per row, redone
+/// every step: a row of <see cref="Stride"/> floats holds [scale, zero point, then the row's bytes, four per float], and
+/// each value v is stored as q = clamp(round(v · 127 / range) + zeroPoint, 0, 127), with range = max(v, 0) − min(v, 0)
+/// and zeroPoint = round(−min(v, 0) · 127 / range), so that v ≈ scale · (q − zeroPoint) with scale = range / 127.
+/// Seven bits, not eight: the integer products are then exact on every ISA (see <see cref="ISimdVector{TSelf}.DotAccumulate"/>).
+/// A row with a NaN or infinite value gets a NaN scale, so its products are NaN, not a silently clamped number.
+/// </summary>
+internal static class QuantizedRows
+{
+    /// <summary>Floats before a row's bytes: its scale and its zero point.</summary>
+    public const int Header = 2;
+
+    /// <summary>Floats per quantised row of <paramref name="depth"/> values (bytes padded to a whole group of four).</summary>
+    public static int Stride(int depth) => Header + Int8Weights.Groups(depth);
+
+    /// <summary>Quantises <paramref name="rows"/> rows of <paramref name="depth"/> values into rows of <see cref="Stride"/> floats.</summary>
+    public static void Quantize(ReadOnlySpan<float> source, int sourceStride, int rows, int depth, Span<float> destination)
+    {
+        int stride = Stride(depth);
+        for (int r = 0; r < rows; r++)
+            Quantize(source.Slice(r * sourceStride, depth), destination.Slice(r * stride, stride));
+    }
+
+    /// <summary>Quantises one row of values into <paramref name="row"/> (<see cref="Stride"/> floats).</summary>
+    [SkipLocalsInit]
+    public static void Quantize(ReadOnlySpan<float> values, Span<float> row)
+    {
+        ref float source = ref MemoryMarshal.GetReference(values);
+        int depth = values.Length, vectorEnd = Vector256.IsHardwareAccelerated ? depth - depth % Vector256<float>.Count : 0;
+
+        // Range: hardware min/max (NaN is caught by the poison sum instead: v·0 is NaN for NaN and ±Inf).
+        float low = 0f, high = 0f, poison = 0f;
+        if (vectorEnd > 0)
+        {
+            Vector256<float> lows = Vector256<float>.Zero, highs = Vector256<float>.Zero, poisons = Vector256<float>.Zero;
+            for (int k = 0; k < vectorEnd; k += Vector256<float>.Count)
+            {
+                Vector256<float> v = Vector256.LoadUnsafe(ref source, (nuint)k);
+                lows = Vector256.MinNative(lows, v);
+                highs = Vector256.MaxNative(highs, v);
+                poisons += v * Vector256<float>.Zero;
+            }
+
+            for (int lane = 0; lane < Vector256<float>.Count; lane++)
+            {
+                low = MathF.Min(low, lows[lane]);
+                high = MathF.Max(high, highs[lane]);
+                poison += poisons[lane];
+            }
+        }
+
+        for (int k = vectorEnd; k < depth; k++)
+        {
+            float v = Unsafe.Add(ref source, k);
+            low = v < low ? v : low;
+            high = v > high ? v : high;
+            poison += v * 0f;
+        }
+
+        float range = high - low;
+        float inverse = range > 0f ? 127f / range : 0f;
+        float zeroPoint = MathF.Round(-low * inverse);
+        row[0] = range / 127f + poison;
+        row[1] = zeroPoint;
+
+        Span<byte> bytes = MemoryMarshal.AsBytes(row.Slice(Header));
+        ref byte destination = ref MemoryMarshal.GetReference(bytes);
+        int k2 = 0;
+        if (vectorEnd > 0)
+        {
+            Vector256<float> scale = Vector256.Create(inverse), zero = Vector256.Create(zeroPoint), top = Vector256.Create(127f);
+            for (; k2 + 4 * Vector256<float>.Count <= depth; k2 += 4 * Vector256<float>.Count)
+            {
+                Vector256<int> q0 = Level(Vector256.LoadUnsafe(ref source, (nuint)k2), scale, zero, top);
+                Vector256<int> q1 = Level(Vector256.LoadUnsafe(ref source, (nuint)(k2 + 8)), scale, zero, top);
+                Vector256<int> q2 = Level(Vector256.LoadUnsafe(ref source, (nuint)(k2 + 16)), scale, zero, top);
+                Vector256<int> q3 = Level(Vector256.LoadUnsafe(ref source, (nuint)(k2 + 24)), scale, zero, top);
+                Vector256.Narrow(Vector256.Narrow(q0, q1), Vector256.Narrow(q2, q3)).AsByte().StoreUnsafe(ref destination, (nuint)k2);
+            }
+        }
+
+        for (; k2 < depth; k2++)
+            Unsafe.Add(ref destination, k2) = (byte)Math.Clamp(MathF.Round(Unsafe.Add(ref source, k2) * inverse) + zeroPoint, 0f, 127f);
+
+        // Padding: the zero point, i.e. the value 0 (the padded weights are 0 too).
+        for (; k2 < bytes.Length; k2++) Unsafe.Add(ref destination, k2) = (byte)zeroPoint;
+    }
+
+    /// <summary>clamp(round(v · scale) + zero, 0, 127) as integers; the same arithmetic as the scalar tail, so the two agree exactly.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Level(Vector256<float> v, Vector256<float> scale, Vector256<float> zero, Vector256<float> top) =>
+        Vector256.ConvertToInt32(Vector256.MinNative(Vector256.MaxNative(Vector256.Round(v * scale) + zero, Vector256<float>.Zero), top));
+}
