@@ -17,7 +17,7 @@ public class CompressedWeightsBenchmarks
     [Params("step-h256", "seq-h256", "seq-h512", "seq-b4-h1024")]
     public string Workload { get; set; } = "step-h256";
 
-    [Params(WeightFormat.Float32, WeightFormat.Float16, WeightFormat.BFloat16)]
+    [Params(WeightFormat.Float32, WeightFormat.Float16, WeightFormat.BFloat16, WeightFormat.Int8)]
     public WeightFormat Weights { get; set; }
 
     [GlobalSetup]

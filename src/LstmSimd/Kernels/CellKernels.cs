@@ -179,15 +179,18 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     private static void RunRow(ref float init, ref byte panelX, ref float x, int depthX, ref byte panelH, ref float h, int depthH,
         bool fuseCell, ref float c, ref float hOut, bool keepGates, int blockStart, int blockEnd)
     {
+        if (TFormat.Quantized)
+        {
+            RunQuantizedRow(ref init, ref panelX, ref x, depthX, ref panelH, ref h, depthH, fuseCell, ref c, ref hOut, keepGates, blockStart, blockEnd);
+            return;
+        }
+
         int width = TVec.Count, gateStride = Gates * width;
         for (int block = blockStart; block < blockEnd; block++)
         {
             ref float blockInit = ref Unsafe.Add(ref init, block * gateStride);
-            ref byte blockX = ref Unsafe.Add(ref panelX, block * TFormat.BlockBytes(depthX, gateStride));
-            ref byte blockH = ref Unsafe.Add(ref panelH, block * TFormat.BlockBytes(depthH, gateStride));
-            TVec i, f, g, o;
-            if (TFormat.Quantized) QuantizedRowBlock(ref blockInit, ref blockX, ref x, depthX, ref blockH, ref h, depthH, out i, out f, out g, out o);
-            else RowBlock(ref blockInit, ref blockX, ref x, depthX, ref blockH, ref h, depthH, out i, out f, out g, out o);
+            RowBlock(ref blockInit, ref Unsafe.Add(ref panelX, block * TFormat.BlockBytes(depthX, gateStride)), ref x, depthX,
+                ref Unsafe.Add(ref panelH, block * TFormat.BlockBytes(depthH, gateStride)), ref h, depthH, out TVec i, out TVec f, out TVec g, out TVec o);
             if (!fuseCell)
             {
                 StoreGates(i, f, g, o, ref Unsafe.Add(ref c, block * gateStride));

@@ -21,6 +21,7 @@ internal static class QuantizedRows
     public static int Stride(int depth) => Header + Int8Weights.Groups(depth);
 
     /// <summary>Quantises <paramref name="rows"/> rows of <paramref name="depth"/> values into rows of <see cref="Stride"/> floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Quantize(ReadOnlySpan<float> source, int sourceStride, int rows, int depth, Span<float> destination)
     {
         int stride = Stride(depth);
@@ -30,6 +31,7 @@ internal static class QuantizedRows
 
     /// <summary>Quantises one row of values into <paramref name="row"/> (<see cref="Stride"/> floats).</summary>
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Quantize(ReadOnlySpan<float> values, Span<float> row)
     {
         ref float source = ref MemoryMarshal.GetReference(values);
