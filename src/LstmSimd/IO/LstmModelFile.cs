@@ -20,7 +20,7 @@ public static class LstmModelFile
 
     private const string HeadPrefix = "head.";
 
-    /// <summary>Writes a model file; <paramref name="matrices"/> F16 or BF16 stores the weight matrices rounded to that format (half the bytes).</summary>
+    /// <summary>Writes a model file; <paramref name="matrices"/> F16 or BF16 stores the weight matrices rounded to that format (half the bytes); Int8 is refused (a build-time choice).</summary>
     public static void Save(string path, LstmWeights weights, LinearHead? head = null, WeightFormat matrices = WeightFormat.Float32) =>
         CreateWriter(weights, head, matrices).Save(path);
 
@@ -28,6 +28,8 @@ public static class LstmModelFile
     public static SafetensorsWriter CreateWriter(LstmWeights weights, LinearHead? head = null, WeightFormat matrices = WeightFormat.Float32)
     {
         if (!Enum.IsDefined(matrices)) throw new ArgumentOutOfRangeException(nameof(matrices), matrices, "Unknown weight format.");
+        if (matrices == WeightFormat.Int8)
+            throw new ArgumentException("Model files store weight matrices as F32, F16 or BF16; Int8 is chosen when a model is built (LstmModelOptions.Weights).", nameof(matrices));
         ArgumentNullException.ThrowIfNull(weights);
         LstmSpec spec = weights.Spec;
         if (head is not null && head.InputSize != spec.OutputSize)
