@@ -31,7 +31,7 @@ internal static class BenchCommand
         };
         var weights = new Option<string>("--weights")
         {
-            Description = "How the inference models store their weight matrices: fp32, fp16 or bf16 (LstmModelOptions.Weights). Training workloads always train in fp32.",
+            Description = "How the inference models store their weight matrices: fp32, fp16, bf16 or int8 (LstmModelOptions.Weights). Training workloads always train in fp32.",
             DefaultValueFactory = _ => "fp32",
         };
         var json = new Option<bool>("--json") { Description = "Print a JSON array instead of the table." };
@@ -58,7 +58,7 @@ internal static class BenchCommand
             if (!(budget > 0) || double.IsInfinity(budget)) return Fail("--seconds must be a positive number.");
 
             string weightName = (parse.GetValue(weights) ?? "fp32").Trim().ToLowerInvariant();
-            if (!TryParseWeights(weightName, out WeightFormat format)) return Fail($"--weights {weightName}: must be fp32, fp16 or bf16.");
+            if (!TryParseWeights(weightName, out WeightFormat format)) return Fail($"--weights {weightName}: must be fp32, fp16, bf16 or int8.");
 
             var options = new LstmModelOptions { Kernel = parse.GetValue(kernel), Threads = threadCount, Weights = format };
             bool asJson = parse.GetValue(json);

@@ -9,35 +9,6 @@ namespace LstmSimd.Kernels;
 // which is the product of the dequantised weights and activations.
 internal static partial class CellKernels<TVec, TFormat>
 {
-    /// <summary>
-    /// One row over a block range of Int8 panels (the quantised twin of <see cref="RunRow"/>). The pre-activations go
-    /// through a one-row stack tile to the shared, out-of-line <see cref="CellEpilogue"/>: inlining σ and tanh here as well
-    /// would exhaust the JIT's inline budget and leave them as calls.
-    /// </summary>
-    [SkipLocalsInit]
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void RunQuantizedRow(ref float init, ref byte panelX, ref float x, int depthX, ref byte panelH, ref float h, int depthH,
-        bool fuseCell, ref float c, ref float hOut, bool keepGates, int blockStart, int blockEnd)
-    {
-        int width = TVec.Count, gateStride = Gates * width;
-        Span<float> tile = stackalloc float[Gates * TVec.Count];
-        ref float pre = ref MemoryMarshal.GetReference(tile);
-        for (int block = blockStart; block < blockEnd; block++)
-        {
-            ref float blockInit = ref Unsafe.Add(ref init, block * gateStride);
-            QuantizedRowBlock(ref blockInit, ref Unsafe.Add(ref panelX, block * TFormat.BlockBytes(depthX, gateStride)), ref x, depthX,
-                ref Unsafe.Add(ref panelH, block * TFormat.BlockBytes(depthH, gateStride)), ref h, depthH, out TVec i, out TVec f, out TVec g, out TVec o);
-            if (!fuseCell)
-            {
-                StoreGates(i, f, g, o, ref Unsafe.Add(ref c, block * gateStride));
-                continue;
-            }
-
-            StoreGates(i, f, g, o, ref pre);
-            CellEpilogue(ref pre, 1, ref Unsafe.Add(ref c, block * width), 0, ref Unsafe.Add(ref hOut, block * width), 0, keepGates, ref blockInit, 0);
-        }
-    }
-
     /// <summary>One row's four gate pre-activations for one block of Int8 panels (the quantised twin of <see cref="RowBlock"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void QuantizedRowBlock(ref float init, ref byte panelX, ref float x, int depthX, ref byte panelH, ref float h, int depthH,

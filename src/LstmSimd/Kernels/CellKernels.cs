@@ -174,34 +174,48 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     /// to separate sets so that eight FMA chains are in flight. Not inlined: the JIT's inline budget would run out on
     /// kernels this size and leave callees as tier-0 code; compiled fully optimised from the first call instead.
     /// </summary>
+    /// <remarks>
+    /// The cell update waits until up to <see cref="EpilogueBlocks"/> blocks have their pre-activations (in a stack tile,
+    /// L1), then runs for all of them in one <see cref="CellEpilogue"/> call: the blocks' σ/tanh chains are independent,
+    /// so the core overlaps them, where one block at a time would expose each block's epilogue latency (at H = 32 that
+    /// latency, not the products, is most of a step).
+    /// </remarks>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void RunRow(ref float init, ref byte panelX, ref float x, int depthX, ref byte panelH, ref float h, int depthH,
         bool fuseCell, ref float c, ref float hOut, bool keepGates, int blockStart, int blockEnd)
     {
-        if (TFormat.Quantized)
-        {
-            RunQuantizedRow(ref init, ref panelX, ref x, depthX, ref panelH, ref h, depthH, fuseCell, ref c, ref hOut, keepGates, blockStart, blockEnd);
-            return;
-        }
-
         int width = TVec.Count, gateStride = Gates * width;
+        Span<float> tile = stackalloc float[EpilogueBlocks * Gates * TVec.Count];
+        ref float pre = ref MemoryMarshal.GetReference(tile);
+        int pending = 0;
         for (int block = blockStart; block < blockEnd; block++)
         {
             ref float blockInit = ref Unsafe.Add(ref init, block * gateStride);
-            RowBlock(ref blockInit, ref Unsafe.Add(ref panelX, block * TFormat.BlockBytes(depthX, gateStride)), ref x, depthX,
-                ref Unsafe.Add(ref panelH, block * TFormat.BlockBytes(depthH, gateStride)), ref h, depthH, out TVec i, out TVec f, out TVec g, out TVec o);
+            ref byte blockX = ref Unsafe.Add(ref panelX, block * TFormat.BlockBytes(depthX, gateStride));
+            ref byte blockH = ref Unsafe.Add(ref panelH, block * TFormat.BlockBytes(depthH, gateStride));
+            TVec i, f, g, o;
+            if (TFormat.Quantized) QuantizedRowBlock(ref blockInit, ref blockX, ref x, depthX, ref blockH, ref h, depthH, out i, out f, out g, out o);
+            else RowBlock(ref blockInit, ref blockX, ref x, depthX, ref blockH, ref h, depthH, out i, out f, out g, out o);
             if (!fuseCell)
             {
                 StoreGates(i, f, g, o, ref Unsafe.Add(ref c, block * gateStride));
                 continue;
             }
 
-            TVec ia = Activations.Sigmoid(i), fa = Activations.Sigmoid(f), ga = Activations.Tanh(g), oa = Activations.Sigmoid(o);
-            if (keepGates) StoreGates(ia, fa, ga, oa, ref blockInit);
-            UpdateActivatedCell(ia, fa, ga, oa, ref Unsafe.Add(ref c, block * width), ref Unsafe.Add(ref hOut, block * width));
+            StoreGates(i, f, g, o, ref Unsafe.Add(ref pre, pending * gateStride));
+            if (++pending < EpilogueBlocks && block + 1 < blockEnd) continue;
+
+            // One row's blocks are laid out like a tile's rows: pre-activations gateStride apart, c and h width apart.
+            int first = block + 1 - pending;
+            CellEpilogue(ref pre, pending, ref Unsafe.Add(ref c, first * width), width, ref Unsafe.Add(ref hOut, first * width), width,
+                keepGates, ref Unsafe.Add(ref init, first * gateStride), gateStride);
+            pending = 0;
         }
     }
+
+    /// <summary>Blocks of one row whose cell updates <see cref="RunRow"/> runs together (a 2 KiB stack tile at 512 bits).</summary>
+    private const int EpilogueBlocks = 8;
 
     /// <summary>One row's four gate pre-activations for one block (the loop of <see cref="RunRow"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -100,9 +100,9 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
-    public void Bench_runs_with_16_bit_weights_and_refuses_an_unknown_format()
+    public void Bench_runs_with_compressed_weights_and_refuses_an_unknown_format()
     {
-        foreach (string format in new[] { "fp16", "bf16" })
+        foreach (string format in new[] { "fp16", "bf16", "int8" })
         {
             var (code, stdout, stderr) = Cli("bench", "--workload", "step-h64", "--seconds", "0.2", "--weights", format);
             Assert.True(code == 0, stderr);
@@ -110,9 +110,9 @@ public sealed class CliTests : IDisposable
             Assert.Contains("step-h64", stdout, StringComparison.Ordinal);
         }
 
-        var (badCode, _, badErr) = Cli("bench", "--workload", "step-h64", "--seconds", "0.2", "--weights", "int8");
+        var (badCode, _, badErr) = Cli("bench", "--workload", "step-h64", "--seconds", "0.2", "--weights", "int4");
         Assert.Equal(2, badCode);
-        Assert.Contains("--weights int8", badErr, StringComparison.Ordinal);
+        Assert.Contains("--weights int4", badErr, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", badErr, StringComparison.Ordinal);
     }
 }
