@@ -5,7 +5,8 @@
 # The peers must be installed first: bash ../shared/peers/run-peers.sh install (as root; the nodejs/npm packages
 # conflict with a NodeSource node, in which case install the other packages and onnxruntime-node by hand).
 # usage: perf/compare-peers.sh [rounds] > raw.txt     env: THREADS (default 1), SECONDS_PER_RUN (ours, default 1.5),
-#        WORKLOADS (space-separated names, default all), PEERS_DIR (default /tmp/lstm-peers), SHARED (default ../shared)
+#        WORKLOADS (space-separated names, default all), PEERS_DIR (default /tmp/lstm-peers), SHARED (default ../shared),
+#        WEIGHTS (LstmSimd's weight format for the inference workloads: fp32 (default), fp16, bf16 or int8; peers stay fp32)
 set -u
 repo=$(cd "$(dirname "$0")/.." && pwd)
 shared=${SHARED:-$repo/../shared}
@@ -15,6 +16,7 @@ work=${PEERS_DIR:-/tmp/lstm-peers}
 threads=${THREADS:-1}
 rounds=${1:-3}
 seconds=${SECONDS_PER_RUN:-1.5}
+weights=${WEIGHTS:-fp32}
 mkdir -p "$work"
 [[ -x $work/onednn_lstm ]] || g++ -O2 -std=c++17 -o "$work/onednn_lstm" "$peers/onednn_lstm.cpp" -ldnnl || exit 1
 export OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads ORT_NODE=$work/node_modules/onnxruntime-node
@@ -26,14 +28,14 @@ cli=$repo/src/LstmSimd.Cli/bin/Release/net10.0/LstmSimd.Cli
 all=("seq-h32 100 1 32 32" "seq-h64 100 1 64 64" "seq-h128 100 1 128 128" "seq-h256 100 1 256 256"
   "seq-h512 25 1 512 512" "seq-b4-h1024 25 4 1024 1024" "seq-b64-h512 50 64 512 512"
   "step-h64 1 1 64 64" "step-h256 1 1 256 256")
-echo "# date=$(date -u +%FT%TZ) threads=$threads rounds=$rounds cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "# date=$(date -u +%FT%TZ) threads=$threads rounds=$rounds weights=$weights cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "# dotnet=$(dotnet --version) onednn=$(dpkg-query -W -f '${Version}' libdnnl-dev 2>/dev/null) torch=$(/usr/bin/python3 -c 'import torch; print(torch.__version__)' 2>/dev/null) onnxruntime-node=$(node -p "require('$ORT_NODE/package.json').version" 2>/dev/null) openblas=$(dpkg-query -W -f '${Version}' libopenblas0-pthread 2>/dev/null)"
 for round in $(seq 1 "$rounds"); do
   for w in "${all[@]}"; do
     set -- $w; name=$1; shift
     [[ -n ${WORKLOADS:-} && " $WORKLOADS " != *" $name "* ]] && continue
     reps=50; (( $2 * $3 * $4 > 1000000 )) && reps=10
-    if ours=$("$cli" bench --workload "$name" --threads "$threads" --seconds "$seconds" --json | tr -d ' \n'); then
+    if ours=$("$cli" bench --workload "$name" --threads "$threads" --weights "$weights" --seconds "$seconds" --json | tr -d ' \n'); then
       us=$(sed -E 's/.*"median_us":([0-9.eE+-]+).*/\1/' <<< "$ours"); isa=$(sed -E 's/.*"isa":"([a-z0-9]+)".*/\1/' <<< "$ours")
       alloc=$(sed -E 's/.*"allocated_bytes":([0-9]+).*/\1/' <<< "$ours")
       echo "$round $name lstmsimd median_us=$us isa=$isa allocated_bytes=$alloc"
