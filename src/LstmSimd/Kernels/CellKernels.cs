@@ -156,11 +156,12 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
                 int k = 0;
                 for (; k + 2 <= depth; k += 2)
                 {
-                    even = TVec.MultiplyAdd(TFormat.Load<TVec>(ref weights, (nint)k * width), Broadcast(ref source, k), even);
-                    odd = TVec.MultiplyAdd(TFormat.Load<TVec>(ref weights, (nint)(k + 1) * width), Broadcast(ref source, k + 1), odd);
+                    ref byte pair = ref Unsafe.Add(ref weights, (k >> 1) * TFormat.PairBytes(width));
+                    even = TVec.MultiplyAdd(TFormat.Load<TVec>(ref pair, 0, width, 0), Broadcast(ref source, k), even);
+                    odd = TVec.MultiplyAdd(TFormat.Load<TVec>(ref pair, 0, width, 1), Broadcast(ref source, k + 1), odd);
                 }
 
-                if (k < depth) even = TVec.MultiplyAdd(TFormat.Load<TVec>(ref weights, (nint)k * width), Broadcast(ref source, k), even);
+                if (k < depth) even = TVec.MultiplyAdd(TFormat.Load<TVec>(ref Unsafe.Add(ref weights, (k >> 1) * TFormat.PairBytes(width)), 0, width, 0), Broadcast(ref source, k), even);
                 TVec.Store(Unscaled(even + odd), ref Unsafe.Add(ref y, (nint)row * yRowStride + block * width));
             }
         }
@@ -233,26 +234,26 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
             int k = 0;
             for (; k + 2 <= depth; k += 2)
             {
-                ref byte w = ref Unsafe.Add(ref panel, (nint)k * gateStride * TFormat.ElementSize);
+                ref byte w = ref Unsafe.Add(ref panel, (k >> 1) * TFormat.PairBytes(gateStride));
                 TVec s0 = Broadcast(ref source, k), s1 = Broadcast(ref source, k + 1);
-                i0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 0), s0, i0);
-                f0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, width), s0, f0);
-                g0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 2 * width), s0, g0);
-                o0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 3 * width), s0, o0);
-                i1 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 4 * width), s1, i1);
-                f1 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 5 * width), s1, f1);
-                g1 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 6 * width), s1, g1);
-                o1 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 7 * width), s1, o1);
+                i0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 0, gateStride, 0), s0, i0);
+                f0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, width, gateStride, 0), s0, f0);
+                g0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 2 * width, gateStride, 0), s0, g0);
+                o0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 3 * width, gateStride, 0), s0, o0);
+                i1 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 0, gateStride, 1), s1, i1);
+                f1 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, width, gateStride, 1), s1, f1);
+                g1 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 2 * width, gateStride, 1), s1, g1);
+                o1 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 3 * width, gateStride, 1), s1, o1);
             }
 
             if (k < depth)
             {
-                ref byte w = ref Unsafe.Add(ref panel, (nint)k * gateStride * TFormat.ElementSize);
+                ref byte w = ref Unsafe.Add(ref panel, (k >> 1) * TFormat.PairBytes(gateStride));
                 TVec s0 = Broadcast(ref source, k);
-                i0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 0), s0, i0);
-                f0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, width), s0, f0);
-                g0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 2 * width), s0, g0);
-                o0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 3 * width), s0, o0);
+                i0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 0, gateStride, 0), s0, i0);
+                f0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, width, gateStride, 0), s0, f0);
+                g0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 2 * width, gateStride, 0), s0, g0);
+                o0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 3 * width, gateStride, 0), s0, o0);
             }
         }
 
@@ -326,27 +327,30 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
             ref float source1 = ref Unsafe.Add(ref source0, stride);
             ref float source2 = ref Unsafe.Add(ref source1, stride);
             ref float source3 = ref Unsafe.Add(ref source2, four ? stride : 0);
+            nint pairBytes = TFormat.PairBytes(gateStride);
             for (int k = 0; k < depth; k++)
             {
-                ref byte w = ref Unsafe.Add(ref panel, (nint)k * gateStride * TFormat.ElementSize);
+                // One k per iteration (a 4-row tile has no registers for a second set of broadcasts): k's half of its pair.
+                ref byte w = ref Unsafe.Add(ref panel, (k >> 1) * pairBytes);
+                int half = k & 1;
                 TVec s0 = Broadcast(ref source0, k), s1 = Broadcast(ref source1, k), s2 = Broadcast(ref source2, k);
                 TVec s3 = four ? Broadcast(ref source3, k) : TVec.Zero;
-                TVec wv = TFormat.Load<TVec>(ref w, 0);
+                TVec wv = TFormat.Load<TVec>(ref w, 0, gateStride, half);
                 ai0 = TVec.MultiplyAdd(wv, s0, ai0);
                 ai1 = TVec.MultiplyAdd(wv, s1, ai1);
                 ai2 = TVec.MultiplyAdd(wv, s2, ai2);
                 if (four) ai3 = TVec.MultiplyAdd(wv, s3, ai3);
-                wv = TFormat.Load<TVec>(ref w, width);
+                wv = TFormat.Load<TVec>(ref w, width, gateStride, half);
                 af0 = TVec.MultiplyAdd(wv, s0, af0);
                 af1 = TVec.MultiplyAdd(wv, s1, af1);
                 af2 = TVec.MultiplyAdd(wv, s2, af2);
                 if (four) af3 = TVec.MultiplyAdd(wv, s3, af3);
-                wv = TFormat.Load<TVec>(ref w, 2 * width);
+                wv = TFormat.Load<TVec>(ref w, 2 * width, gateStride, half);
                 ag0 = TVec.MultiplyAdd(wv, s0, ag0);
                 ag1 = TVec.MultiplyAdd(wv, s1, ag1);
                 ag2 = TVec.MultiplyAdd(wv, s2, ag2);
                 if (four) ag3 = TVec.MultiplyAdd(wv, s3, ag3);
-                wv = TFormat.Load<TVec>(ref w, 3 * width);
+                wv = TFormat.Load<TVec>(ref w, 3 * width, gateStride, half);
                 ao0 = TVec.MultiplyAdd(wv, s0, ao0);
                 ao1 = TVec.MultiplyAdd(wv, s1, ao1);
                 ao2 = TVec.MultiplyAdd(wv, s2, ao2);

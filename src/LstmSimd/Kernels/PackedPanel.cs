@@ -8,8 +8,9 @@ namespace LstmSimd.Kernels;
 /// <c>Width</c> units; inside a block, for each k, the <c>Width</c> weights of gate 0, then of gate 1, and so on.
 /// One pass over a block leaves every gate of those units in registers, which is what lets the cell
 /// epilogue run without a round trip through memory. Units past the end of the last block are zero.
-/// The elements are stored in a <see cref="WeightFormat"/> (fp32, or 16-bit to halve the bytes a step streams);
-/// Int8 blocks group four k per lane and end with per-row scales (see <see cref="Int8Weights"/>).
+/// The elements are stored in a <see cref="WeightFormat"/> (fp32, or 16-bit to halve the bytes a step streams); 16-bit
+/// blocks interleave k and k + 1 in one word per row (see <see cref="IWeightFormat.PairBytes"/>), and Int8 blocks group
+/// four k per lane and end with per-row scales (see <see cref="Int8Weights"/>).
 /// </summary>
 internal sealed class PackedPanel
 {
@@ -80,28 +81,31 @@ internal sealed class PackedPanel
 
         Span<float> data = format == WeightFormat.Float32 ? MemoryMarshal.Cast<byte, float>(Data.AsSpan()) : default;
         Span<ushort> halves = format == WeightFormat.Float32 ? default : MemoryMarshal.Cast<byte, ushort>(Data.AsSpan());
-        int gates = Gates, units = Units, depth = Depth, width = Width;
+        int gates = Gates, units = Units, depth = Depth, width = Width, rows = gates * width;
+        halves.Clear(); // an odd depth leaves the last pair's upper halves as padding
         for (int block = 0; block < Blocks; block++)
         {
             for (int k = 0; k < depth; k++)
             {
                 for (int gate = 0; gate < gates; gate++)
                 {
-                    int packed = ((block * depth + k) * gates + gate) * width;
                     for (int lane = 0; lane < width; lane++)
                     {
                         int unit = block * width + lane;
                         float value = unit < units ? weight[(gate * units + unit) * depth + k] : 0f;
                         switch (format)
                         {
-                            case WeightFormat.Float32: data[packed + lane] = value; break;
-                            case WeightFormat.BFloat16: halves[packed + lane] = WeightConversion.ToBFloat16(value); break;
-                            default: halves[packed + lane] = ToFiniteFloat16(value); break;
+                            // fp32: k's rows, then k + 1's; 16-bit: one word per row holding k (low half) and k + 1 (high), see IWeightFormat.PairBytes.
+                            case WeightFormat.Float32: data[(block * depth + k) * rows + gate * width + lane] = value; break;
+                            case WeightFormat.BFloat16: halves[PairedIndex(block, k, gate * width + lane)] = WeightConversion.ToBFloat16(value); break;
+                            default: halves[PairedIndex(block, k, gate * width + lane)] = ToFiniteFloat16(value); break;
                         }
                     }
                 }
             }
         }
+
+        int PairedIndex(int block, int k, int row) => (int)(block * BlockBytes / sizeof(ushort)) + ((k >> 1) * rows + row) * 2 + (k & 1);
     }
 
     /// <summary>

@@ -3,10 +3,11 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
-// Widening a half in registers (no half conversion is exposed for vectors in .NET 10): sign-extend the 16 bits to 32,
-// shift left 13 so exponent and mantissa land in fp32's fields and clear the three sign copies between them
-// (bits 28-30). That is the half's value times 2^-112 (fp32's exponent bias is 127, the half's 15), exactly, for every
-// finite half, subnormals included; the kernels fold the 2^112 into the activations (Float16Weights.ActivationScale)
+// Widening a half in registers (no half conversion is exposed for vectors in .NET 10): with the half in the upper 16 bits
+// of a lane (the high half of a pair as it is, the low one shifted up by 16), an arithmetic shift right by 3 puts exponent
+// and mantissa in fp32's fields with copies of the sign above them; clearing the three copies (bits 28-30) and whatever
+// the other half left in bits 0-12 leaves the half's value times 2^-112 (fp32's exponent bias is 127, the half's 15),
+// exactly, for every finite half, subnormals included; the kernels fold the 2^112 into the activations (Float16Weights.ActivationScale)
 // rather than spend a multiply per weight vector. Inf and NaN are not handled, which is why Float16 packing refuses them.
 
 namespace LstmSimd.Kernels;
@@ -26,13 +27,15 @@ internal interface ISimdVector<TSelf> where TSelf : struct, ISimdVector<TSelf>
     static abstract TSelf Load(ref readonly float source);
 
     /// <summary>
-    /// <see cref="Count"/> IEEE half-precision values (bits), widened to fp32 and scaled by 2^-112 (exactly: see the note at the
-    /// top of this file). Finite values only: the kernels never store Inf or NaN halves.
+    /// <see cref="Count"/> IEEE half-precision values from <see cref="Count"/> 32-bit words that each hold two halves (a
+    /// k-pair: the low half is k, the high half k + 1), the low halves for <paramref name="half"/> 0 and the high ones
+    /// for 1; widened to fp32 and scaled by 2^-112 (exactly: see the note at the top of this file). Finite values only:
+    /// the kernels never store Inf or NaN halves.
     /// </summary>
-    static abstract TSelf LoadFloat16(ref readonly ushort source);
+    static abstract TSelf LoadFloat16(ref readonly uint pairs, int half);
 
-    /// <summary><see cref="Count"/> bfloat16 values (bits), widened to fp32 exactly (a shift into the upper half).</summary>
-    static abstract TSelf LoadBFloat16(ref readonly ushort source);
+    /// <summary><see cref="Count"/> bfloat16 values, the low (<paramref name="half"/> 0) or high (1) halves of 32-bit words, widened to fp32 exactly.</summary>
+    static abstract TSelf LoadBFloat16(ref readonly uint pairs, int half);
     static abstract void Store(TSelf value, ref float destination);
     static abstract TSelf operator +(TSelf left, TSelf right);
     static abstract TSelf operator -(TSelf left, TSelf right);
@@ -94,8 +97,8 @@ internal readonly struct Vec128(Vector128<float> value) : ISimdVector<Vec128>
     public static Vec128 Zero => default;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 Create(float value) => new(Vector128.Create(value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 Load(ref readonly float source) => new(Vector128.LoadUnsafe(in source));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 LoadFloat16(ref readonly ushort source) => new(((Vector128.WidenLower(Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(in Unsafe.As<ushort, byte>(ref Unsafe.AsRef(in source)))).AsInt16()) << 13) & Vector128.Create(Float16Bits.SignExponentMantissa)).AsSingle());
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 LoadBFloat16(ref readonly ushort source) => new((Vector128.WidenLower(Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(in Unsafe.As<ushort, byte>(ref Unsafe.AsRef(in source)))).AsUInt16()) << 16).AsSingle());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 LoadFloat16(ref readonly uint pairs, int half) => new((((Vector128.LoadUnsafe(in pairs).AsInt32() << (16 - 16 * half)) >> 3) & Vector128.Create(Float16Bits.SignExponentMantissa)).AsSingle());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 LoadBFloat16(ref readonly uint pairs, int half) => new(((Vector128.LoadUnsafe(in pairs) << (16 - 16 * half)) & Vector128.Create(0xFFFF0000u)).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vec128 value, ref float destination) => value._value.StoreUnsafe(ref destination);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 operator +(Vec128 left, Vec128 right) => new(left._value + right._value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 operator -(Vec128 left, Vec128 right) => new(left._value - right._value);
@@ -138,8 +141,8 @@ internal readonly struct Vec256(Vector256<float> value) : ISimdVector<Vec256>
     public static Vec256 Zero => default;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 Create(float value) => new(Vector256.Create(value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 Load(ref readonly float source) => new(Vector256.LoadUnsafe(in source));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 LoadFloat16(ref readonly ushort source) => new(((Vector256.WidenLower(Vector128.LoadUnsafe(in Unsafe.As<ushort, short>(ref Unsafe.AsRef(in source))).ToVector256Unsafe()) << 13) & Vector256.Create(Float16Bits.SignExponentMantissa)).AsSingle());
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 LoadBFloat16(ref readonly ushort source) => new((Vector256.WidenLower(Vector128.LoadUnsafe(in source).ToVector256Unsafe()) << 16).AsSingle());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 LoadFloat16(ref readonly uint pairs, int half) => new((((Vector256.LoadUnsafe(in pairs).AsInt32() << (16 - 16 * half)) >> 3) & Vector256.Create(Float16Bits.SignExponentMantissa)).AsSingle());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 LoadBFloat16(ref readonly uint pairs, int half) => new(((Vector256.LoadUnsafe(in pairs) << (16 - 16 * half)) & Vector256.Create(0xFFFF0000u)).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vec256 value, ref float destination) => value._value.StoreUnsafe(ref destination);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 operator +(Vec256 left, Vec256 right) => new(left._value + right._value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 operator -(Vec256 left, Vec256 right) => new(left._value - right._value);
@@ -181,8 +184,8 @@ internal readonly struct Vec512(Vector512<float> value) : ISimdVector<Vec512>
     public static Vec512 Zero => default;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Create(float value) => new(Vector512.Create(value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Load(ref readonly float source) => new(Vector512.LoadUnsafe(in source));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 LoadFloat16(ref readonly ushort source) => new(((Vector512.WidenLower(Vector256.LoadUnsafe(in Unsafe.As<ushort, short>(ref Unsafe.AsRef(in source))).ToVector512Unsafe()) << 13) & Vector512.Create(Float16Bits.SignExponentMantissa)).AsSingle());
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 LoadBFloat16(ref readonly ushort source) => new((Vector512.WidenLower(Vector256.LoadUnsafe(in source).ToVector512Unsafe()) << 16).AsSingle());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 LoadFloat16(ref readonly uint pairs, int half) => new((((Vector512.LoadUnsafe(in pairs).AsInt32() << (16 - 16 * half)) >> 3) & Vector512.Create(Float16Bits.SignExponentMantissa)).AsSingle());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 LoadBFloat16(ref readonly uint pairs, int half) => new(((Vector512.LoadUnsafe(in pairs) << (16 - 16 * half)) & Vector512.Create(0xFFFF0000u)).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vec512 value, ref float destination) => value._value.StoreUnsafe(ref destination);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 operator +(Vec512 left, Vec512 right) => new(left._value + right._value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 operator -(Vec512 left, Vec512 right) => new(left._value - right._value);
@@ -226,8 +229,8 @@ internal readonly struct VecScalar(float value) : ISimdVector<VecScalar>
     public static VecScalar Zero => default;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar Create(float value) => new(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar Load(ref readonly float source) => new(source);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar LoadFloat16(ref readonly ushort source) => new(BitConverter.Int32BitsToSingle(((short)source << 13) & Float16Bits.SignExponentMantissa));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar LoadBFloat16(ref readonly ushort source) => new(BitConverter.Int32BitsToSingle(source << 16));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar LoadFloat16(ref readonly uint pairs, int half) => new(BitConverter.Int32BitsToSingle((((int)pairs << (16 - 16 * half)) >> 3) & Float16Bits.SignExponentMantissa));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar LoadBFloat16(ref readonly uint pairs, int half) => new(BitConverter.UInt32BitsToSingle((pairs << (16 - 16 * half)) & 0xFFFF0000u));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(VecScalar value, ref float destination) => destination = value._value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar operator +(VecScalar left, VecScalar right) => new(left._value + right._value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar operator -(VecScalar left, VecScalar right) => new(left._value - right._value);

@@ -11,9 +11,6 @@ internal interface IWeightFormat
 {
     static abstract WeightFormat Format { get; }
 
-    /// <summary>Bytes per stored weight.</summary>
-    static abstract int ElementSize { get; }
-
     /// <summary>
     /// What the kernels multiply each activation by, and each accumulator by the inverse of, because <see cref="Load"/>
     /// returns weights times 1/<see cref="ActivationScale"/>². 1 for formats that load exact values (the kernels then
@@ -21,8 +18,19 @@ internal interface IWeightFormat
     /// </summary>
     static abstract float ActivationScale { get; }
 
-    /// <summary><c>TVec.Count</c> weights starting at element <paramref name="index"/> of <paramref name="panel"/>, as fp32 times 1/<see cref="ActivationScale"/>².</summary>
-    static abstract TVec Load<TVec>(ref byte panel, nint index) where TVec : struct, ISimdVector<TVec>;
+    /// <summary>
+    /// <c>TVec.Count</c> weights as fp32 times 1/<see cref="ActivationScale"/>²: those at element <paramref name="offset"/>
+    /// (a gate times the width) of input k = 2p + <paramref name="half"/>, where <paramref name="pair"/> is where k-pair p
+    /// of a block with <paramref name="rows"/> (gates × width) rows starts (see <see cref="PairBytes"/>).
+    /// </summary>
+    static abstract TVec Load<TVec>(ref byte pair, int offset, int rows, int half) where TVec : struct, ISimdVector<TVec>;
+
+    /// <summary>
+    /// Bytes per pair of inputs (k, k + 1) in a block of <paramref name="rows"/> rows. fp32 stores k's rows, then k + 1's;
+    /// the 16-bit formats interleave them, one 32-bit word per row holding k (low half) and k + 1 (high half), so one load
+    /// serves two weight vectors and each widens with a shift or a mask on the ALUs instead of a shuffle.
+    /// </summary>
+    static abstract nint PairBytes(int rows);
 
     /// <summary>
     /// Whether panels hold integers with per-row scales (<see cref="Int8Weights"/>): the kernels then take the integer path,
@@ -40,50 +48,50 @@ internal readonly struct Float32Weights : IWeightFormat
 
     public static nint BlockBytes(int depth, int rows) => (nint)depth * rows * sizeof(float);
 
-    public static WeightFormat Format => WeightFormat.Float32;
+    public static nint PairBytes(int rows) => 2 * rows * sizeof(float);
 
-    public static int ElementSize => sizeof(float);
+    public static WeightFormat Format => WeightFormat.Float32;
 
     public static float ActivationScale => 1f;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TVec Load<TVec>(ref byte panel, nint index) where TVec : struct, ISimdVector<TVec> =>
-        TVec.Load(in Unsafe.Add(ref Unsafe.As<byte, float>(ref panel), index));
+    public static TVec Load<TVec>(ref byte pair, int offset, int rows, int half) where TVec : struct, ISimdVector<TVec> =>
+        TVec.Load(in Unsafe.Add(ref Unsafe.As<byte, float>(ref pair), half * rows + offset));
 }
 
 internal readonly struct Float16Weights : IWeightFormat
 {
     public static bool Quantized => false;
 
-    public static nint BlockBytes(int depth, int rows) => (nint)depth * rows * sizeof(ushort);
+    public static nint BlockBytes(int depth, int rows) => (nint)(depth + 1) / 2 * PairBytes(rows);
+
+    public static nint PairBytes(int rows) => rows * sizeof(uint);
 
     public static WeightFormat Format => WeightFormat.Float16;
-
-    public static int ElementSize => sizeof(ushort);
 
     /// <summary>2^56: activations up to 2^72 in magnitude stay finite, and accumulators down to 2^-70 stay normal.</summary>
     public static float ActivationScale => Float16Bits.RebiasRoot;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TVec Load<TVec>(ref byte panel, nint index) where TVec : struct, ISimdVector<TVec> =>
-        TVec.LoadFloat16(in Unsafe.Add(ref Unsafe.As<byte, ushort>(ref panel), index));
+    public static TVec Load<TVec>(ref byte pair, int offset, int rows, int half) where TVec : struct, ISimdVector<TVec> =>
+        TVec.LoadFloat16(in Unsafe.Add(ref Unsafe.As<byte, uint>(ref pair), offset), half);
 }
 
 internal readonly struct BFloat16Weights : IWeightFormat
 {
     public static bool Quantized => false;
 
-    public static nint BlockBytes(int depth, int rows) => (nint)depth * rows * sizeof(ushort);
+    public static nint BlockBytes(int depth, int rows) => (nint)(depth + 1) / 2 * PairBytes(rows);
+
+    public static nint PairBytes(int rows) => rows * sizeof(uint);
 
     public static WeightFormat Format => WeightFormat.BFloat16;
-
-    public static int ElementSize => sizeof(ushort);
 
     public static float ActivationScale => 1f;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TVec Load<TVec>(ref byte panel, nint index) where TVec : struct, ISimdVector<TVec> =>
-        TVec.LoadBFloat16(in Unsafe.Add(ref Unsafe.As<byte, ushort>(ref panel), index));
+    public static TVec Load<TVec>(ref byte pair, int offset, int rows, int half) where TVec : struct, ISimdVector<TVec> =>
+        TVec.LoadBFloat16(in Unsafe.Add(ref Unsafe.As<byte, uint>(ref pair), offset), half);
 }
 
 /// <summary>
@@ -96,17 +104,17 @@ internal readonly struct Int8Weights : IWeightFormat
 {
     public static WeightFormat Format => WeightFormat.Int8;
 
-    public static int ElementSize => sizeof(sbyte);
-
     public static float ActivationScale => 1f;
 
     public static bool Quantized => true;
 
     public static nint BlockBytes(int depth, int rows) => (nint)Groups(depth) * 4 * rows + 2 * rows * sizeof(float);
 
+    public static nint PairBytes(int rows) => throw new NotSupportedException("Int8 panels group four inputs, not two.");
+
     /// <summary>Groups of four inputs over <paramref name="depth"/> (the last one zero-padded).</summary>
     public static int Groups(int depth) => (depth + 3) / 4;
 
-    public static TVec Load<TVec>(ref byte panel, nint index) where TVec : struct, ISimdVector<TVec> =>
+    public static TVec Load<TVec>(ref byte pair, int offset, int rows, int half) where TVec : struct, ISimdVector<TVec> =>
         throw new NotSupportedException("Int8 panels are read by the integer kernels, four inputs at a time.");
 }

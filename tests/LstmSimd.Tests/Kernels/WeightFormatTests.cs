@@ -13,11 +13,14 @@ public class WeightFormatTests
     public void Every_finite_half_widens_to_its_exact_fp32_value_times_2_to_the_minus_112(string width)
     {
         ushort[] bits = [.. Enumerable.Range(0, 65536).Select(i => (ushort)i).Where(b => (b & 0x7C00) != 0x7C00)];
-        float[] widened = [.. Widen(width, bits, float16: true).Select(v => v * Float16Bits.Rebias)];
-        for (int i = 0; i < bits.Length; i++)
+        for (int half = 0; half < 2; half++)
         {
-            float expected = (float)BitConverter.UInt16BitsToHalf(bits[i]);
-            Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(widened[i]), $"half 0x{bits[i]:X4}: {widened[i]:R}, expected {expected:R}");
+            float[] widened = [.. Widen(width, bits, float16: true, half).Select(v => v * Float16Bits.Rebias)];
+            for (int i = 0; i < bits.Length; i++)
+            {
+                float expected = (float)BitConverter.UInt16BitsToHalf(bits[i]);
+                Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(widened[i]), $"half 0x{bits[i]:X4} in the {(half == 0 ? "low" : "high")} half: {widened[i]:R}, expected {expected:R}");
+            }
         }
     }
 
@@ -26,9 +29,12 @@ public class WeightFormatTests
     public void Every_bfloat16_widens_to_the_fp32_with_those_upper_bits(string width)
     {
         ushort[] bits = [.. Enumerable.Range(0, 65536).Select(i => (ushort)i)];
-        float[] widened = Widen(width, bits, float16: false);
-        for (int i = 0; i < bits.Length; i++)
-            Assert.Equal(bits[i] << 16, BitConverter.SingleToInt32Bits(widened[i]));
+        for (int half = 0; half < 2; half++)
+        {
+            float[] widened = Widen(width, bits, float16: false, half);
+            for (int i = 0; i < bits.Length; i++)
+                Assert.Equal(bits[i] << 16, BitConverter.SingleToInt32Bits(widened[i]));
+        }
     }
 
     [Fact]
@@ -50,22 +56,28 @@ public class WeightFormatTests
         Assert.Equal(float.PositiveInfinity, WeightConversion.RoundTrip(float.PositiveInfinity, WeightFormat.BFloat16));
     }
 
-    private static float[] Widen(string width, ushort[] bits, bool float16) => width switch
+    /// <summary>Widens each value from the given half of a pair word whose other half holds a different value (bits reversed).</summary>
+    private static float[] Widen(string width, ushort[] bits, bool float16, int half) => width switch
     {
-        "scalar" => Widen<VecScalar>(bits, float16),
-        "vector128" => Widen<Vec128>(bits, float16),
-        "vector256" => Widen<Vec256>(bits, float16),
-        _ => Widen<Vec512>(bits, float16),
+        "scalar" => Widen<VecScalar>(bits, float16, half),
+        "vector128" => Widen<Vec128>(bits, float16, half),
+        "vector256" => Widen<Vec256>(bits, float16, half),
+        _ => Widen<Vec512>(bits, float16, half),
     };
 
-    private static float[] Widen<TVec>(ushort[] bits, bool float16) where TVec : struct, ISimdVector<TVec>
+    private static float[] Widen<TVec>(ushort[] bits, bool float16, int half) where TVec : struct, ISimdVector<TVec>
     {
         int n = TVec.Count, blocks = (bits.Length + n - 1) / n;
-        ushort[] padded = new ushort[blocks * n];
-        bits.CopyTo(padded, 0);
-        float[] result = new float[padded.Length];
-        for (int i = 0; i < padded.Length; i += n)
-            TVec.Store(float16 ? TVec.LoadFloat16(in padded[i]) : TVec.LoadBFloat16(in padded[i]), ref result[i]);
+        uint[] pairs = new uint[blocks * n];
+        for (int i = 0; i < bits.Length; i++)
+        {
+            uint other = (ushort)~bits[i];
+            pairs[i] = half == 0 ? bits[i] | other << 16 : other | (uint)bits[i] << 16;
+        }
+
+        float[] result = new float[pairs.Length];
+        for (int i = 0; i < pairs.Length; i += n)
+            TVec.Store(float16 ? TVec.LoadFloat16(in pairs[i], half) : TVec.LoadBFloat16(in pairs[i], half), ref result[i]);
         return result[..bits.Length];
     }
 }
