@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using LstmSimd.Benchmarking;
+using LstmSimd.Cli.Tool;
 using LstmSimd.Kernels;
 
 namespace LstmSimd.Cli.Commands;
@@ -29,36 +30,31 @@ internal static class BenchCommand
             Description = "Kernel width (default: auto, the widest the CPU accelerates, or LSTMSIMD_KERNEL).",
             DefaultValueFactory = _ => KernelPath.Auto,
         };
-        var weights = new Option<string>("--weights")
-        {
-            Description = "How the inference models store their weight matrices: fp32, fp16, bf16 or int8 (LstmModelOptions.Weights). Training workloads always train in fp32.",
-            DefaultValueFactory = _ => "fp32",
-        };
+        Option<string> weights = WeightsOption.Create("How the inference models store their weight matrices (training workloads always train in fp32)");
         var json = new Option<bool>("--json") { Description = "Print a JSON array instead of the table." };
 
         var command = new Command("bench", "Time the standard workloads on the fast path: µs per call and per step, GFLOP/s, bytes allocated per call. Training workloads (train-*) join once the library trains.")
         {
             workloads, threads, seconds, kernel, weights, json,
         };
-        command.SetAction(parse =>
+        command.SetAction(parse => ToolExit.Run("bench", () =>
         {
             string[] names = parse.GetValue(workloads) ?? [];
             var selected = new List<StandardWorkload>();
             foreach (string name in names)
             {
                 if (!StandardWorkload.TryGet(name, out StandardWorkload? workload))
-                    return Fail($"unknown workload '{name}'; the standard workloads are {string.Join(", ", StandardWorkload.All.Select(w => w.Name))}.");
+                    throw new ArgumentException($"unknown workload '{name}'; the standard workloads are {string.Join(", ", StandardWorkload.All.Select(w => w.Name))}.");
                 selected.Add(workload);
             }
 
             if (selected.Count == 0) selected.AddRange(StandardWorkload.All);
             int threadCount = parse.GetValue(threads);
-            if (threadCount is < 1 or > 64) return Fail($"--threads {threadCount}: must be in [1, 64].");
+            if (threadCount is < 1 or > 64) throw new ArgumentException($"--threads {threadCount}: must be in [1, 64].");
             double budget = parse.GetValue(seconds);
-            if (!(budget > 0) || double.IsInfinity(budget)) return Fail("--seconds must be a positive number.");
+            if (!(budget > 0) || double.IsInfinity(budget)) throw new ArgumentException("--seconds must be a positive number.");
 
-            string weightName = (parse.GetValue(weights) ?? "fp32").Trim().ToLowerInvariant();
-            if (!TryParseWeights(weightName, out WeightFormat format)) return Fail($"--weights {weightName}: must be fp32, fp16, bf16 or int8.");
+            WeightFormat format = WeightsOption.Parse(parse.GetValue(weights));
 
             var options = new LstmModelOptions { Kernel = parse.GetValue(kernel), Threads = threadCount, Weights = format };
             bool asJson = parse.GetValue(json);
@@ -66,7 +62,7 @@ internal static class BenchCommand
             {
                 KernelPath path = KernelSelector.Resolve(options.Kernel);
                 Console.WriteLine($"LstmSimd bench · {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription} · {Environment.ProcessorCount} logical cores · "
-                    + $"{path.ToString().ToLowerInvariant()} FMA peak {FmaPeak.For(path).ToString("F0", CultureInfo.InvariantCulture)} GFLOP/s per core (measured; {FmaPeak.EnvironmentVariable} sets it) · weights {weightName}");
+                    + $"{path.ToString().ToLowerInvariant()} FMA peak {FmaPeak.For(path).ToString("F0", CultureInfo.InvariantCulture)} GFLOP/s per core (measured; {FmaPeak.EnvironmentVariable} sets it) · weights {WeightsOption.NameOf(format)}");
             }
 
             var results = new List<WorkloadResult>(selected.Count);
@@ -85,26 +81,7 @@ internal static class BenchCommand
             }
 
             return 0;
-        });
+        }));
         return command;
-    }
-
-    private static bool TryParseWeights(string name, out WeightFormat format)
-    {
-        format = name switch
-        {
-            "fp32" or "float32" => WeightFormat.Float32,
-            "fp16" or "float16" => WeightFormat.Float16,
-            "bf16" or "bfloat16" => WeightFormat.BFloat16,
-            "int8" => WeightFormat.Int8,
-            _ => (WeightFormat)(-1),
-        };
-        return Enum.IsDefined(format);
-    }
-
-    private static int Fail(string message)
-    {
-        Console.Error.WriteLine($"lstmsimd bench: {message}");
-        return 2;
     }
 }

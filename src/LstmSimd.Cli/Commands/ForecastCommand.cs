@@ -15,16 +15,18 @@ internal static class ForecastCommand
         var output = new Option<FileInfo>("--output", "-o") { Description = "CSV of every test forecast and the forecast past the data's end.", DefaultValueFactory = _ => new FileInfo("forecast.csv") };
         var plot = new Option<FileInfo>("--plot") { Description = "SVG plot of history, forecasts and actual values.", DefaultValueFactory = _ => new FileInfo("forecast.svg") };
         var check = new Option<bool>("--check") { Description = "Exit with code 1 unless the LSTM has a lower test RMSE than every baseline." };
+        Option<string> weights = WeightsOption.Create("How the model stores its weight matrices for inference (the checkpoint's fp32 weights are rounded when it is packed)");
         var command = new Command("forecast", "Forecast with a trained model: test RMSE/MAE beside seasonal-naive, linear-trend and naive baselines, a CSV of forecasts and an SVG plot.")
         {
-            model, data, testFrom, output, plot, check,
+            model, data, testFrom, output, plot, check, weights,
         };
         command.SetAction(parse => ToolExit.Run("forecast", () =>
         {
-            using LstmForecaster forecaster = LstmForecaster.Load(parse.GetValue(model)!.FullName);
+            WeightFormat format = WeightsOption.Parse(parse.GetValue(weights));
+            using LstmForecaster forecaster = LstmForecaster.Load(parse.GetValue(model)!.FullName, new LstmModelOptions { Weights = format });
             ForecastSeries series = LoadSeries(forecaster, parse.GetValue(data), parse.GetValue(testFrom));
             ForecastSettings s = forecaster.Settings;
-            Console.WriteLine($"model: {parse.GetValue(model)!.Name}, window {s.Window}, horizon {s.Horizon}, predicts '{s.TargetColumn}' from [{string.Join(", ", s.InputColumns)}] ({forecaster.Model.KernelPath} kernels)");
+            Console.WriteLine($"model: {parse.GetValue(model)!.Name}, window {s.Window}, horizon {s.Horizon}, predicts '{s.TargetColumn}' from [{string.Join(", ", s.InputColumns)}] ({forecaster.Model.KernelPath} kernels, {WeightsOption.NameOf(format)} weights)");
             bool wins = ForecastReport.PrintScores(forecaster, series, ForecastReport.Scores(forecaster, series));
             string csv = parse.GetValue(output)!.FullName, svg = parse.GetValue(plot)!.FullName;
             ForecastReport.WriteCsv(forecaster, series, csv);

@@ -16,24 +16,19 @@ public sealed class LstmForecaster : IDisposable
     private readonly LstmSession _session;
     private readonly float[] _input, _output, _prediction;
 
-    /// <summary>Builds a forecaster; the weights and head are used as they are (not copied).</summary>
-    public LstmForecaster(ForecastSettings settings, SeriesScaler scaler, LstmWeights weights, LinearHead head)
+    /// <summary>
+    /// Builds a forecaster; the weights and head are used as they are (not copied). <paramref name="options"/> sets how
+    /// the packed model runs them: kernel, threads and <see cref="LstmModelOptions.Weights"/> (default: fp32).
+    /// </summary>
+    public LstmForecaster(ForecastSettings settings, SeriesScaler scaler, LstmWeights weights, LinearHead head, LstmModelOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(settings);
-        ArgumentNullException.ThrowIfNull(scaler);
-        ArgumentNullException.ThrowIfNull(weights);
-        ArgumentNullException.ThrowIfNull(head);
-        if (weights.Spec.InputSize != settings.InputColumns.Count)
-            throw new ArgumentException($"The LSTM takes {weights.Spec.InputSize} inputs; the settings name {settings.InputColumns.Count} columns.");
-        if (head.OutputSize != settings.Horizon || head.InputSize != weights.Spec.OutputSize)
-            throw new ArgumentException($"The head maps {head.InputSize} → {head.OutputSize}; expected {weights.Spec.OutputSize} → horizon {settings.Horizon}.");
-        if (scaler.Scales.Count != settings.InputColumns.Count + 1)
-            throw new ArgumentException("The scaler needs one column per input and one for the target.");
+        CheckParts(settings, scaler, weights, head);
         Settings = settings;
         Scaler = scaler;
         Weights = weights;
         Head = head;
-        Model = LstmModel.Create(weights);
+        ModelOptions = options ?? new LstmModelOptions();
+        Model = LstmModel.Create(weights, ModelOptions);
         _session = Model.CreateSession(1, settings.Window);
         _input = new float[settings.Window * settings.InputColumns.Count];
         _output = new float[settings.Window * weights.Spec.OutputSize];
@@ -52,8 +47,18 @@ public sealed class LstmForecaster : IDisposable
     /// <summary>The head: LSTM output at the window's last step → one scaled value per step ahead.</summary>
     public LinearHead Head { get; }
 
+    /// <summary>How <see cref="Model"/> was packed: kernel, threads and weight format.</summary>
+    public LstmModelOptions ModelOptions { get; }
+
     /// <summary>The packed fast-path model.</summary>
     public LstmModel Model { get; }
+
+    /// <summary>
+    /// A forecaster with the same settings, scaler, weights and head (shared, not copied) whose model stores its weight
+    /// matrices in <paramref name="format"/>: the trained fp32 weights are rounded when it is packed. It owns its own
+    /// session; dispose it separately.
+    /// </summary>
+    public LstmForecaster WithWeightFormat(WeightFormat format) => new(Settings, Scaler, Weights, Head, ModelOptions with { Weights = format });
 
     /// <summary>Forecasts rows origin + 1 … origin + horizon of the target from the window ending at row <paramref name="origin"/>.</summary>
     public void Predict(ForecastSeries series, int origin, Span<double> destination)
@@ -75,20 +80,38 @@ public sealed class LstmForecaster : IDisposable
     /// <summary>Writes a checkpoint: the model file with the settings and scaler under <c>__metadata__.forecaster</c>.</summary>
     public void Save(string path) => ModelCheckpoint.Save(path, Weights, Head, MetadataKey, SettingsToJson(Settings, Scaler));
 
-    /// <summary>Loads a checkpoint written by <see cref="Save"/>.</summary>
+    /// <summary>Loads a checkpoint written by <see cref="Save"/>; <paramref name="options"/> as in the constructor.</summary>
     /// <exception cref="ModelFormatException">The file is unreadable or not a forecaster.</exception>
-    public static LstmForecaster Load(string path)
+    public static LstmForecaster Load(string path, LstmModelOptions? options = null)
     {
         (ImportedLstm model, string json) = ModelCheckpoint.Load(path, MetadataKey, "forecaster");
+        (ForecastSettings Settings, SeriesScaler Scaler) parts;
         try
         {
-            (ForecastSettings settings, SeriesScaler scaler) = SettingsFromJson(json);
-            return new LstmForecaster(settings, scaler, model.Weights, model.Head!);
+            parts = SettingsFromJson(json);
+            CheckParts(parts.Settings, parts.Scaler, model.Weights, model.Head!);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException or FormatException)
         {
             throw new ModelFormatException($"{path}: __metadata__.forecaster is malformed: {e.Message}", e);
         }
+
+        // Outside the try: a weight the chosen format cannot hold is the options' fault, not the file's.
+        return new LstmForecaster(parts.Settings, parts.Scaler, model.Weights, model.Head!, options);
+    }
+
+    private static void CheckParts(ForecastSettings settings, SeriesScaler scaler, LstmWeights weights, LinearHead head)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(scaler);
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(head);
+        if (weights.Spec.InputSize != settings.InputColumns.Count)
+            throw new ArgumentException($"The LSTM takes {weights.Spec.InputSize} inputs; the settings name {settings.InputColumns.Count} columns.");
+        if (head.OutputSize != settings.Horizon || head.InputSize != weights.Spec.OutputSize)
+            throw new ArgumentException($"The head maps {head.InputSize} → {head.OutputSize}; expected {weights.Spec.OutputSize} → horizon {settings.Horizon}.");
+        if (scaler.Scales.Count != settings.InputColumns.Count + 1)
+            throw new ArgumentException("The scaler needs one column per input and one for the target.");
     }
 
     /// <inheritdoc/>

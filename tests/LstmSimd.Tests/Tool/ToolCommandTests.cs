@@ -52,6 +52,7 @@ public sealed class ToolCommandTests : IDisposable
         AssertOneLineOfBadInput(Cli("train", "--data", bad), "bad.csv, line 3, column 'Value': 'x1' is not a number.");
         AssertOneLineOfBadInput(Cli("train", "--data", shortSeries), "the series is too short");
         AssertOneLineOfBadInput(Cli("forecast", "--model", garbage), "garbage.lstm");
+        AssertOneLineOfBadInput(Cli("forecast", "--weights", "int4"), "--weights int4: must be fp32, fp16, bf16 or int8.");
         AssertOneLineOfBadInput(Cli("detect", "--model", Path.Combine(_dir, "missing.lstm")), "missing.lstm");
         AssertOneLineOfBadInput(Cli("train", "--data", Path.Combine(_dir, "nowhere.csv")), "nowhere.csv");
         AssertOneLineOfBadInput(Cli("generate", "--model", garbage), "garbage.lstm");
@@ -74,6 +75,7 @@ public sealed class ToolCommandTests : IDisposable
         Assert.True(code == (stdout.Contains("but NOT", StringComparison.Ordinal) ? 1 : 0), stdout + stderr);
         Assert.Contains("seasonal naive (12)", stdout, StringComparison.Ordinal);
         Assert.Contains("linear trend (last 24)", stdout, StringComparison.Ordinal);
+        Assert.Contains("kernels, fp32 weights)", stdout, StringComparison.Ordinal);
         string[] csv = File.ReadAllLines(Path.Combine(_dir, "forecast.csv"));
         Assert.Equal("origin,step,Date,actual,LSTM,seasonal naive (12),seasonal naive + drift (12),linear trend (last 24),naive (last value)", csv[0]);
         Assert.StartsWith("2010-12-01,1,2011-01-01,391.3,", csv[1], StringComparison.Ordinal);
@@ -82,6 +84,11 @@ public sealed class ToolCommandTests : IDisposable
         Assert.StartsWith("<svg", svg, StringComparison.Ordinal);
         Assert.Contains("LSTM forecast", svg, StringComparison.Ordinal);
         Assert.Contains("Date (year)", svg, StringComparison.Ordinal);
+
+        (code, stdout, stderr) = Cli("forecast", "--weights", "bf16", "--output", "bf16.csv", "--plot", "bf16.svg");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("kernels, bf16 weights)", stdout, StringComparison.Ordinal);
+        Assert.Contains("│ LSTM ", stdout, StringComparison.Ordinal);
 
         // A copy of the series with one month 6 ppm too high.
         string[] lines = File.ReadAllLines(Path.Combine(Path.GetDirectoryName(ToolCli.Dll)!, "data", "co2-concentration.csv"));
