@@ -33,7 +33,7 @@ internal static class BenchCommand
         Option<string> weights = WeightsOption.Create("How the inference models store their weight matrices (training workloads always train in fp32)");
         var json = new Option<bool>("--json") { Description = "Print a JSON array instead of the table." };
 
-        var command = new Command("bench", "Time the standard workloads on the fast path: µs per call and per step, GFLOP/s, bytes allocated per call. Training workloads (train-*) join once the library trains.")
+        var command = new Command("bench", "Time the standard workloads on the fast path: µs per call and per step, GFLOP/s, bytes allocated per call. Training workloads (train-*) time one whole training step: forward, backward and update.")
         {
             workloads, threads, seconds, kernel, weights, json,
         };

@@ -34,12 +34,27 @@ public sealed class ToolCommandTests : IDisposable
     [InlineData("forecast")]
     [InlineData("detect")]
     [InlineData("generate")]
-    public void Every_command_has_help(string command)
+    [InlineData("bench")]
+    public void Every_command_has_help_under_the_tool_name(string command)
     {
         var (code, stdout, _) = Cli(command, "--help");
         Assert.Equal(0, code);
         Assert.Contains("Usage:", stdout, StringComparison.Ordinal);
+        Assert.Contains($"lstmsimd {command}", stdout, StringComparison.Ordinal);
         Assert.Contains("Options:", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_top_level_help_names_the_tool_and_lists_the_commands_and_version_works()
+    {
+        var (code, stdout, _) = Cli("--help");
+        Assert.Equal(0, code);
+        Assert.Contains("lstmsimd [command] [options]", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("LstmSimd.Cli", stdout, StringComparison.Ordinal);
+        Assert.Contains("bench", stdout, StringComparison.Ordinal);
+        var (versionCode, version, _) = Cli("--version");
+        Assert.Equal(0, versionCode);
+        Assert.Matches(@"^\d+\.\d+\.\d+", version.Trim());
     }
 
     [Fact]
