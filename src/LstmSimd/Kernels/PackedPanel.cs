@@ -129,19 +129,12 @@ internal sealed class PackedPanel
                     int unit = block * width + lane;
                     if (unit >= units) continue; // padding rows stay zero
                     ReadOnlySpan<float> row = weight.Slice((gate * units + unit) * depth, depth);
-                    float largest = 0f;
-                    foreach (float w in row)
-                    {
-                        if (!float.IsFinite(w)) throw new ArgumentException($"Weight {w:R} is not finite; Int8 needs finite weights.");
-                        largest = MathF.Max(largest, MathF.Abs(w));
-                    }
-
-                    float scale = largest / 127f, inverse = largest == 0f ? 0f : 127f / largest;
+                    float scale = WeightConversion.Int8RowScale(row, out float inverse);
                     int sum = 0;
                     for (int k = 0; k < depth; k++)
                     {
-                        int q = (int)Math.Clamp(MathF.Round(row[k] * inverse), -127f, 127f);
-                        quantized[blockStart + ((k / 4 * gates + gate) * width + lane) * 4 + k % 4] = (sbyte)q;
+                        sbyte q = WeightConversion.ToInt8(row[k], inverse);
+                        quantized[blockStart + ((k / 4 * gates + gate) * width + lane) * 4 + k % 4] = q;
                         sum += q;
                     }
 

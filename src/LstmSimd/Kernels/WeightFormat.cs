@@ -43,6 +43,27 @@ internal static class WeightConversion
 
     public static float FromFloat16(ushort bits) => (float)BitConverter.UInt16BitsToHalf(bits);
 
+    /// <summary>
+    /// Int8's scale for one output row: max|w|/127, so that the row uses the whole ±127 (0 for an all-zero row);
+    /// <paramref name="inverse"/> receives what weights are multiplied by before rounding (127/max|w|, or 0).
+    /// </summary>
+    /// <exception cref="ArgumentException">A weight is NaN or infinite.</exception>
+    public static float Int8RowScale(ReadOnlySpan<float> row, out float inverse)
+    {
+        float largest = 0f;
+        foreach (float w in row)
+        {
+            if (!float.IsFinite(w)) throw new ArgumentException($"Weight {w:R} is not finite; Int8 needs finite weights.");
+            largest = MathF.Max(largest, MathF.Abs(w));
+        }
+
+        inverse = largest == 0f ? 0f : 127f / largest;
+        return largest / 127f;
+    }
+
+    /// <summary>One weight of a row as Int8: round(w · inverse) (ties to even), within ±127.</summary>
+    public static sbyte ToInt8(float value, float inverse) => (sbyte)Math.Clamp(MathF.Round(value * inverse), -127f, 127f);
+
     /// <summary>What <paramref name="value"/> becomes once stored in <paramref name="format"/> and widened back (a 16-bit or 32-bit format).</summary>
     public static float RoundTrip(float value, WeightFormat format) => format switch
     {

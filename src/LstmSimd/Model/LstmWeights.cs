@@ -84,6 +84,52 @@ public sealed class LstmWeights
         return Create(spec, static length => new float[length]);
     }
 
+    /// <summary>
+    /// A copy whose weight matrices (W_ih, W_hh, W_hr) hold what a model built with <paramref name="format"/> computes
+    /// with: rounded to fp16 or bf16, or each row quantised to Int8 and scaled back. Biases stay as they are. Running
+    /// <see cref="Reference.ReferenceLstm"/> on it separates a format's weight rounding from everything else (Int8 also
+    /// quantises activations every step, which this cannot show).
+    /// </summary>
+    /// <exception cref="ArgumentException">A weight has no value in <paramref name="format"/> (not finite, or beyond fp16's range).</exception>
+    public LstmWeights StoredAs(WeightFormat format)
+    {
+        if (!Enum.IsDefined(format)) throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown weight format.");
+        LstmWeights copy = Clone();
+        foreach (LstmLayerWeights layer in copy._layers)
+        {
+            int rows = 4 * Spec.HiddenSize;
+            foreach ((float[] matrix, int rowCount) in new[] { (layer.WeightIh, rows), (layer.WeightHh, rows), (layer.WeightHr, Spec.ProjectionSize) })
+                RoundInPlace(matrix, rowCount, format);
+        }
+
+        return copy;
+    }
+
+    private static void RoundInPlace(float[] matrix, int rows, WeightFormat format)
+    {
+        if (matrix.Length == 0 || format == WeightFormat.Float32) return;
+        if (format != WeightFormat.Int8)
+        {
+            for (int i = 0; i < matrix.Length; i++)
+            {
+                float rounded = WeightConversion.RoundTrip(matrix[i], format);
+                if (!float.IsFinite(rounded) && float.IsFinite(matrix[i]))
+                    throw new ArgumentException($"Weight {matrix[i]:R} has no finite {format} value.");
+                matrix[i] = rounded;
+            }
+
+            return;
+        }
+
+        int columns = matrix.Length / rows;
+        for (int r = 0; r < rows; r++)
+        {
+            Span<float> row = matrix.AsSpan(r * columns, columns);
+            float scale = WeightConversion.Int8RowScale(row, out float inverse);
+            for (int k = 0; k < columns; k++) row[k] = scale * WeightConversion.ToInt8(row[k], inverse);
+        }
+    }
+
     /// <summary>A deep copy: training and importers may change the arrays of one without touching the other.</summary>
     public LstmWeights Clone()
     {

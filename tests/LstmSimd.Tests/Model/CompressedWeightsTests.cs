@@ -48,7 +48,7 @@ public class CompressedWeightsTests(ITestOutputHelper log)
         bool software = !KernelSelector.IsAccelerated(path);
         Prop.ForAll(FastMatchesReferenceTests.Cases(software).ToArbitrary(), testCase =>
         {
-            ReferenceResult expected = ReferenceLstm.Forward(Rounded(testCase.Weights, format), testCase.Input, testCase.Steps, testCase.Batch,
+            ReferenceResult expected = ReferenceLstm.Forward(testCase.Weights.StoredAs(format), testCase.Input, testCase.Steps, testCase.Batch,
                 testCase.H0, testCase.C0, testCase.Lengths, testCase.Layout);
             (float[] output, float[] h, float[] c) = testCase.RunFast(LstmModel.Create(testCase.Weights, new LstmModelOptions { Kernel = path, Weights = format }));
             Tolerance.AssertClose(expected.Output, output, $"output ({testCase})");
@@ -64,7 +64,7 @@ public class CompressedWeightsTests(ITestOutputHelper log)
         Prop.ForAll(FastMatchesReferenceTests.Cases(software: true).Where(c => !c.Spec.Bidirectional).ToArbitrary(), testCase =>
         {
             testCase = testCase with { WithLengths = false, Layout = SequenceLayout.TimeMajor, WithInitialState = false };
-            ReferenceResult expected = ReferenceLstm.Forward(Rounded(testCase.Weights, format), testCase.Input, testCase.Steps, testCase.Batch);
+            ReferenceResult expected = ReferenceLstm.Forward(testCase.Weights.StoredAs(format), testCase.Input, testCase.Steps, testCase.Batch);
             using LstmSession session = LstmModel.Create(testCase.Weights, new LstmModelOptions { Kernel = path, Weights = format }).CreateSession(testCase.Batch);
             int stepInput = testCase.Batch * testCase.Spec.InputSize, stepOutput = testCase.Batch * testCase.Spec.OutputHiddenSize;
             float[] output = new float[stepOutput];
@@ -161,22 +161,6 @@ public class CompressedWeightsTests(ITestOutputHelper log)
         Assert.ThrowsAny<ArgumentException>(() => LstmModel.Create(weights, new LstmModelOptions { Weights = (WeightFormat)99 }));
     }
 
-    /// <summary>The weights a model stored in <paramref name="format"/> holds, widened back to fp32 (biases stay fp32).</summary>
-    internal static LstmWeights Rounded(LstmWeights weights, WeightFormat format)
-    {
-        LstmWeights copy = weights.Clone();
-        for (int l = 0; l < copy.Spec.NumLayers; l++)
-        {
-            for (int d = 0; d < copy.Spec.Directions; d++)
-            {
-                foreach (float[] matrix in new[] { copy[l, d].WeightIh, copy[l, d].WeightHh, copy[l, d].WeightHr })
-                    for (int i = 0; i < matrix.Length; i++) matrix[i] = WeightConversion.RoundTrip(matrix[i], format);
-            }
-        }
-
-        return copy;
-    }
-
     private static double MaxDelta(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual)
     {
         double max = 0;
@@ -208,7 +192,7 @@ public class CompressedModelFileTests
         using SafetensorsFile opened = SafetensorsFile.Parse(file);
         ImportedLstm loaded = LstmModelFile.Load(opened);
         Assert.Equal(format, loaded.StoredWeightFormat);
-        LstmWeights rounded = CompressedWeightsTests.Rounded(testCase.Weights, format);
+        LstmWeights rounded = testCase.Weights.StoredAs(format);
         Assert.Equal(rounded[1, 0].WeightHh, loaded.Weights[1, 0].WeightHh);
         Assert.Equal(rounded[0, 0].WeightHr, loaded.Weights[0, 0].WeightHr);
         Assert.Equal(testCase.Weights[0, 0].BiasIh, loaded.Weights[0, 0].BiasIh); // biases stay fp32

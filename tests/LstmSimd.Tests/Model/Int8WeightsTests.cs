@@ -85,6 +85,33 @@ public class Int8WeightsTests
         Assert.Contains("LstmModelOptions.Weights", refused.Message);
     }
 
+    [Fact]
+    public void StoredAs_Int8_gives_each_rows_quantised_and_rescaled_weights_and_keeps_the_biases()
+    {
+        LstmWeights weights = LstmWeights.CreateRandom(new LstmSpec(7, 9, 2, bidirectional: true, projectionSize: 5), 4);
+        LstmWeights stored = weights.StoredAs(WeightFormat.Int8);
+        LstmSpec spec = weights.Spec;
+        for (int l = 0; l < spec.NumLayers; l++)
+        {
+            for (int d = 0; d < spec.Directions; d++)
+            {
+                LstmLayerWeights original = weights[l, d], rounded = stored[l, d];
+                foreach ((float[] from, float[] to, int rows) in new[] { (original.WeightIh, rounded.WeightIh, 36), (original.WeightHh, rounded.WeightHh, 36), (original.WeightHr, rounded.WeightHr, 5) })
+                {
+                    double[,] expected = Dequantize(from, rows, from.Length / rows);
+                    for (int r = 0; r < rows; r++)
+                        for (int k = 0; k < from.Length / rows; k++)
+                            Assert.InRange(Math.Abs(to[r * (from.Length / rows) + k] - expected[r, k]), 0, 1e-7); // the product's float rounding
+                }
+
+                Assert.Equal(original.BiasIh, rounded.BiasIh);
+                Assert.Equal(original.BiasHh, rounded.BiasHh);
+            }
+        }
+
+        Assert.NotSame(weights[0, 0].WeightIh, stored[0, 0].WeightIh);
+    }
+
     private static (LstmWeights Weights, float[] X, float[] H0, float[] C0) Inputs(int input, int hidden, int batch, int seed)
     {
         var random = new Random(seed);
