@@ -1,4 +1,5 @@
 using System.CommandLine;
+using LstmSimd.Cli.Tool;
 using LstmSimd.Kernels;
 using LstmSimd.Reference;
 using Spectre.Console;
@@ -25,17 +26,24 @@ internal static class VerifyCommand
     public static Command Create()
     {
         var seed = new Option<int>("--seed") { Description = "Seed for weights and inputs.", DefaultValueFactory = _ => 1 };
+        var weights = WeightsOption.Create("How the checked models store their weights; fp16/bf16 are held to the usual bound against the reference on their rounded weights, int8 to its documented accuracy");
         var command = new Command("verify", "Check the fast path against the double-precision reference on random models, on every kernel path this machine can run; exit code 1 on any violation.")
         {
             seed,
+            weights,
         };
-        command.SetAction(parse => Run(parse.GetValue(seed)));
+        command.SetAction(parse => ToolExit.Run("verify", () => Run(parse.GetValue(seed), WeightsOption.Parse(parse.GetValue(weights)))));
         return command;
     }
 
-    /// <summary>Runs every shape on every path and prints a table; returns the number of violations.</summary>
-    internal static int Check(int seed, bool print)
+    /// <summary>
+    /// Runs every shape on every path and prints a table; returns the number of violations. Models store their weights
+    /// in <paramref name="format"/>; the reference runs on the weights as stored (<see cref="LstmWeights.StoredAs"/>).
+    /// </summary>
+    internal static int Check(int seed, bool print, WeightFormat format = WeightFormat.Float32)
     {
+        // Int8 also quantises activations every step, which the reference does not: its documented accuracy is the bound.
+        double absolute = format == WeightFormat.Int8 ? WeightFormatAccuracy.MaxAbsoluteChange(format) : 1e-5, relative = format == WeightFormat.Int8 ? 0 : 1e-4;
         var table = new Table().Border(TableBorder.Rounded).AddColumn("shape");
         foreach (KernelPath path in KernelSelector.All)
             table.AddColumn(new TableColumn(KernelSelector.IsAccelerated(path) ? path.ToString() : $"{path} (sw)").RightAligned());
@@ -46,17 +54,17 @@ internal static class VerifyCommand
             LstmWeights weights = LstmWeights.CreateRandom(shape.Spec, seed);
             float[] input = Uniform(shape.Steps * shape.Batch * shape.Spec.InputSize, seed + 1);
             int[] lengths = shape.Lengths ? [.. Enumerable.Range(0, shape.Batch).Select(b => shape.Steps - b * shape.Steps / (shape.Batch + 1))] : [];
-            ReferenceResult expected = ReferenceLstm.Forward(weights, input, shape.Steps, shape.Batch, lengths: lengths, layout: shape.Layout);
+            ReferenceResult expected = ReferenceLstm.Forward(weights.StoredAs(format), input, shape.Steps, shape.Batch, lengths: lengths, layout: shape.Layout);
             var cells = new List<string> { shape.Name };
             foreach (KernelPath path in KernelSelector.All)
             {
-                using LstmSession session = LstmModel.Create(weights, new LstmModelOptions { Kernel = path }).CreateSession(shape.Batch, shape.Steps);
+                using LstmSession session = LstmModel.Create(weights, new LstmModelOptions { Kernel = path, Weights = format }).CreateSession(shape.Batch, shape.Steps);
                 float[] output = new float[expected.Output.Length];
                 float[] h = new float[expected.HiddenState.Length], c = new float[expected.CellState.Length];
                 session.Forward(input, shape.Steps, shape.Batch, output, h, c, lengths: lengths, layout: shape.Layout);
-                (double maxError, bool ok) = Compare(expected.Output, output);
-                (double hError, bool hOk) = Compare(expected.HiddenState, h);
-                (double cError, bool cOk) = Compare(expected.CellState, c);
+                (double maxError, bool ok) = Compare(expected.Output, output, absolute, relative);
+                (double hError, bool hOk) = Compare(expected.HiddenState, h, absolute, relative);
+                (double cError, bool cOk) = Compare(expected.CellState, c, absolute, relative);
                 maxError = Math.Max(maxError, Math.Max(hError, cError));
                 bool pass = ok && hOk && cOk;
                 if (!pass) violations++;
@@ -69,20 +77,21 @@ internal static class VerifyCommand
         if (print)
         {
             AnsiConsole.Write(table);
-            Console.WriteLine("max |fast − reference| over output, h_n and c_n; bound per element: 1e-5 + 1e-4·|reference|");
+            string weightsNote = format == WeightFormat.Float32 ? "" : $", {WeightsOption.NameOf(format)} weights (the reference runs on the weights as stored)";
+            Console.WriteLine($"max |fast − reference| over output, h_n and c_n{weightsNote}; bound per element: {absolute:G3} + {relative:G3}·|reference|");
         }
 
         return violations;
     }
 
-    private static int Run(int seed)
+    private static int Run(int seed, WeightFormat format)
     {
-        int violations = Check(seed, print: true);
+        int violations = Check(seed, print: true, format);
         Console.WriteLine(violations == 0 ? "verify: all paths match the reference" : $"verify: {violations} violation(s)");
         return violations == 0 ? 0 : 1;
     }
 
-    private static (double MaxError, bool WithinBound) Compare(double[] expected, float[] actual)
+    private static (double MaxError, bool WithinBound) Compare(double[] expected, float[] actual, double absolute, double relative)
     {
         double max = 0;
         bool ok = true;
@@ -90,7 +99,7 @@ internal static class VerifyCommand
         {
             double error = Math.Abs(actual[i] - expected[i]);
             max = Math.Max(max, error);
-            ok &= error <= 1e-5 + 1e-4 * Math.Abs(expected[i]);
+            ok &= error <= absolute + relative * Math.Abs(expected[i]);
         }
 
         return (max, ok);

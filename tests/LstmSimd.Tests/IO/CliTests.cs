@@ -100,6 +100,16 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Verify_checks_int8_models_against_the_reference_on_their_stored_weights_and_its_documented_bound()
+    {
+        var (code, stdout, stderr) = Cli("verify", "--weights", "int8");
+        Assert.True(code == 0, stderr + stdout);
+        Assert.Contains("int8 weights", stdout, StringComparison.Ordinal);
+        Assert.Contains("bound per element: 0.02", stdout, StringComparison.Ordinal);
+        Assert.Contains("all paths match", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Bench_runs_with_compressed_weights_and_refuses_an_unknown_format()
     {
         foreach (string format in new[] { "fp16", "bf16", "int8" })

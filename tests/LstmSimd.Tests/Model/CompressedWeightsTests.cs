@@ -17,14 +17,8 @@ namespace LstmSimd.Tests.Model;
 /// </summary>
 public class CompressedWeightsTests(ITestOutputHelper log)
 {
-    /// <summary>Documented max |Δh| (and Δoutput, Δc relative to magnitude) against the fp32 model, for PyTorch-initialised weights.</summary>
-    public static double Bound(WeightFormat format) => format switch
-    {
-        WeightFormat.Float16 => 5e-4,
-        WeightFormat.BFloat16 => 4e-3,
-        WeightFormat.Int8 => 2e-2,
-        _ => 0,
-    };
+    /// <summary>Documented max |Δh| (and Δoutput) against the fp32 model, for PyTorch-initialised weights (the README's table).</summary>
+    public static double Bound(WeightFormat format) => WeightFormatAccuracy.MaxAbsoluteChange(format);
 
     /// <summary>The formats that round each weight on its own (16-bit), on every path: the kernels then do exact fp32 math on them.</summary>
     public static TheoryData<KernelPath, WeightFormat> PathsAndRoundingFormats() => PathsAnd(WeightFormat.Float16, WeightFormat.BFloat16);
