@@ -18,7 +18,7 @@ internal static class RunCommand
 {
     public static Command Create()
     {
-        var model = new Option<FileInfo>("--model") { Description = "Model: an LstmSimd or PyTorch .safetensors file, or an .onnx file with one LSTM node.", Required = true };
+        var model = new Option<FileInfo>("--model") { Description = "Model: an LstmSimd or PyTorch .safetensors file, or an .onnx file with one LSTM node or a stack of them as PyTorch exports a multi-layer nn.LSTM.", Required = true };
         var prefix = new Option<string?>("--prefix") { Description = "PyTorch parameter prefix, e.g. 'lstm.' (default: found automatically)." };
         var head = new Option<string?>("--head") { Description = "Prefix of an nn.Linear head to apply after the LSTM, e.g. 'fc.'; its result is written as 'head_output'." };
         var input = new Option<FileInfo>("--input") { Description = "Input .safetensors: 'input' [T,B,I] (or [B,T,I] with --batch-first; [B,I] for an LSTMCell), optional 'h0', 'c0', 'lengths' (I64 or I32), and optional upstream gradients 'grad_output', 'grad_h_n', 'grad_c_n' (shaped as output, h_n, c_n) to get grad.* tensors back.", Required = true };
@@ -52,10 +52,7 @@ internal static class RunCommand
         if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
         {
             if (prefix is not null || head is not null) throw new ArgumentException("--prefix and --head apply to safetensors models, not ONNX.");
-            OnnxModel onnx = OnnxModel.Load(path);
-            if (onnx.LstmNodes.Count != 1)
-                throw new NotSupportedException($"The ONNX model holds {onnx.LstmNodes.Count} LSTM nodes; 'run' takes a model with exactly one.");
-            return onnx.LstmNodes[0].Model;
+            return OnnxModel.Load(path).Stacked();
         }
 
         using SafetensorsFile file = SafetensorsFile.Open(path);

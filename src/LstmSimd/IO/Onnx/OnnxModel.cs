@@ -65,6 +65,17 @@ public sealed class OnnxModel
     /// <summary>The imported LSTM nodes, in graph order.</summary>
     public IReadOnlyList<OnnxLstmNode> LstmNodes { get; private init; } = [];
 
+    /// <summary>
+    /// The model's LSTM as one stack: its only LSTM node, or its nodes joined into layers when they are chained as PyTorch
+    /// exports a multi-layer <c>nn.LSTM</c> (see <c>OnnxLstmStack</c>); initial states computed at run time from zeros count as zeros.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The nodes do not form one stack; the message says why.</exception>
+    public ImportedLstm Stacked() => StackedLstm ?? throw new NotSupportedException($"The ONNX model's LSTM nodes cannot run as one model: {StackProblem}.");
+
+    private ImportedLstm? StackedLstm { get; init; }
+
+    private string? StackProblem { get; init; }
+
     /// <summary>Initializers no LSTM node uses.</summary>
     public IReadOnlyList<string> IgnoredInitializers { get; private init; } = [];
 
@@ -130,13 +141,14 @@ public sealed class OnnxModel
 
         if (!sawGraph) throw new OnnxFormatException("the file holds no graph (ModelProto.graph is missing).");
         var used = new HashSet<string>(StringComparer.Ordinal);
-        var lstms = new List<OnnxLstmNode>();
-        int k = 0;
+        var lstms = new List<(Node Node, OnnxLstmNode Imported)>();
         foreach (Node node in graph.Nodes)
         {
             if (node.OpType != "LSTM" || node.Domain is not ("" or "ai.onnx")) continue;
-            lstms.Add(OnnxLstmImport.Import(node, graph, bytes, directory, used, k++));
+            lstms.Add((node, OnnxLstmImport.Import(node, graph, bytes, directory, used, lstms.Count)));
         }
+
+        (ImportedLstm? stacked, string? stackProblem) = OnnxLstmStack.Stack(graph, lstms, bytes, directory);
 
         var initializerNames = new HashSet<string>(graph.Initializers.Keys, StringComparer.Ordinal);
         return new OnnxModel
@@ -147,7 +159,9 @@ public sealed class OnnxModel
             Outputs = graph.Outputs,
             Nodes = [.. graph.Nodes.Select(n => new OnnxNodeInfo(n.Name, n.OpType, n.Inputs, n.Outputs))],
             Initializers = [.. graph.InitializerOrder.Select(t => new OnnxInitializerInfo(t.Name, OnnxTensorProto.TypeName(t.DataType), t.Dims, t.IsExternal))],
-            LstmNodes = lstms,
+            LstmNodes = [.. lstms.Select(l => l.Imported)],
+            StackedLstm = stacked,
+            StackProblem = stackProblem,
             IgnoredInitializers = [.. graph.InitializerOrder.Select(t => t.Name).Where(n => !used.Contains(n))],
         };
     }
