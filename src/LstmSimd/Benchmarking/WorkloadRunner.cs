@@ -19,7 +19,7 @@ public sealed class WorkloadRunner : IDisposable
 
     /// <summary>Builds the model and its session for <paramref name="workload"/>.</summary>
     /// <param name="workload">The shapes to run.</param>
-    /// <param name="options">Model options (kernel path, threads; a trainer takes the kernel path only); null for the defaults.</param>
+    /// <param name="options">Model options (kernel path, threads; a trainer takes those two, and trains in fp32); null for the defaults.</param>
     /// <param name="seed">Seeds the weights and the input, so every run times the same numbers.</param>
     public WorkloadRunner(StandardWorkload workload, LstmModelOptions? options = null, int seed = 1)
     {
@@ -46,6 +46,7 @@ public sealed class WorkloadRunner : IDisposable
                     Readout = Readout.EveryStep,
                     Loss = LossKind.MeanSquaredError,
                     Kernel = options?.Kernel ?? KernelPath.Auto,
+                    Threads = options?.Threads ?? 1,
                 });
         }
     }
@@ -62,8 +63,8 @@ public sealed class WorkloadRunner : IDisposable
     /// <summary>The kernel width the model runs at.</summary>
     public KernelPath KernelPath => Model.KernelPath;
 
-    /// <summary>Threads a call computes with: the model's for inference; training runs on the calling thread.</summary>
-    public int Threads => Workload.Kind == WorkloadKind.Train ? 1 : Model.Threads;
+    /// <summary>Threads a call computes with (the model's, which the trainer shares).</summary>
+    public int Threads => Model.Threads;
 
     /// <summary>The last inference call's output: [T, B, H].</summary>
     public ReadOnlySpan<float> Output => _output;
@@ -100,5 +101,9 @@ public sealed class WorkloadRunner : IDisposable
     public ReferenceResult InvokeReference() => ReferenceLstm.Forward(Weights, _input, Workload.Steps, Workload.Batch);
 
     /// <summary>Stops the session's worker threads, if it has any.</summary>
-    public void Dispose() => _session.Dispose();
+    public void Dispose()
+    {
+        _session.Dispose();
+        _trainer?.Dispose();
+    }
 }

@@ -31,6 +31,9 @@ public sealed record LstmTrainerOptions
     /// <summary>The kernel width.</summary>
     public KernelPath Kernel { get; init; } = KernelPath.Auto;
 
+    /// <summary>Threads each forward and backward pass computes with (1 to 64; see <see cref="LstmTrainingSession"/>); results are bitwise those of one thread.</summary>
+    public int Threads { get; init; } = 1;
+
     /// <summary>Dropout probability between stacked layers during training steps.</summary>
     public double Dropout { get; init; }
 
@@ -44,7 +47,8 @@ public sealed record LstmTrainerOptions
 /// <summary>
 /// One training step at a time for an LSTM with a linear head: forward, readout, head, loss, backward,
 /// gradient clipping, optimiser update and repacking of the kernels' weights, allocating nothing once warm.
-/// Deterministic: the same weights, seed and data give bitwise the same run.
+/// Deterministic: the same weights, seed and data give bitwise the same run, on any number of threads. Dispose it to
+/// stop its worker threads (when <see cref="LstmTrainerOptions.Threads"/> is above 1).
 /// </summary>
 /// <remarks>
 /// Truncated backpropagation through time: with <see cref="CarryState"/> each step starts from the state the
@@ -52,7 +56,7 @@ public sealed record LstmTrainerOptions
 /// chunk by chunk with no gradient across chunk boundaries. <see cref="ResetState"/> starts a new stream.
 /// A step whose gradient norm is not finite (NaN or ∞) updates nothing; <see cref="LastGradientNorm"/> shows it.
 /// </remarks>
-public sealed class LstmTrainer
+public sealed class LstmTrainer : IDisposable
 {
     private readonly LstmTrainerOptions _options;
     private readonly LstmSpec _spec;
@@ -78,7 +82,7 @@ public sealed class LstmTrainer
             throw new ArgumentException($"The head takes {head.Inputs} inputs; the LSTM gives D·H_out = {_spec.OutputSize}.", nameof(head));
         _options = options;
         Head = head;
-        Session = new LstmTrainingSession(weights, options.MaxBatch, options.MaxSteps, options.Kernel, options.Dropout, options.Seed);
+        Session = new LstmTrainingSession(weights, options.MaxBatch, options.MaxSteps, options.Kernel, options.Dropout, options.Seed, options.Threads);
         Parameters = new ParameterSet();
         Session.AddTo(Parameters);
         head.AddTo(Parameters);
@@ -101,6 +105,9 @@ public sealed class LstmTrainer
 
     /// <summary>The forward/backward engine (its <see cref="LstmTrainingSession.Weights"/> are the LSTM being trained).</summary>
     public LstmTrainingSession Session { get; }
+
+    /// <summary>Stops the session's worker threads, if it has any.</summary>
+    public void Dispose() => Session.Dispose();
 
     /// <summary>The head.</summary>
     public TrainableLinearHead Head { get; }

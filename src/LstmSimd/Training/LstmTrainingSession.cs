@@ -9,7 +9,8 @@ namespace LstmSimd.Training;
 /// c and h of every step); <see cref="Backward"/> then accumulates ∂loss/∂parameters into <see cref="Gradients"/>
 /// and writes ∂loss/∂input, ∂loss/∂h0 and ∂loss/∂c0. The session trains <see cref="Weights"/> in place: after an
 /// optimiser changes them, <see cref="RefreshWeights"/> repacks the kernels' copies. Every buffer is sized at
-/// creation for <c>maxBatch × maxSteps</c>, so warm calls allocate nothing; one thread, bitwise deterministic.
+/// creation for <c>maxBatch × maxSteps</c>, so warm calls allocate nothing; bitwise deterministic, and with several
+/// threads bitwise the same as with one. Dispose it to stop its worker threads (when created with more than one).
 /// </summary>
 /// <remarks>
 /// Per layer and direction, going back in time: the fused gate pass turns (dh, dc) into the gate derivatives dG_t
@@ -18,11 +19,11 @@ namespace LstmSimd.Training;
 /// layer below receives dX = dG·W_ih. With a projection h = W_hr·m: dm = W_hrᵀ·dh and dW_hr = Σ_t dh_tᵀ·m_t.
 /// The standard (PyTorch) cell only.
 /// </remarks>
-public sealed class LstmTrainingSession
+public sealed class LstmTrainingSession : IDisposable
 {
     private readonly LstmSpec _spec;
     private readonly KernelSet _kernels;
-    private readonly TrainingKernelSet _train;
+    private readonly TrainingTeam _team;          // every kernel call goes through it, shared by its threads
     private readonly PackedLayer[] _packed;       // W_ih, W_hh, bias, W_hr panels for the forward kernels
     private readonly float[][] _inputRows;        // W_ih with rows in panel order: [4·Hp, I_l], for dX = dG·W_ih
     private readonly float[][] _recurrentRows;    // W_hh likewise: [4·Hp, H_out], for dh_{t−1} = dG_t·W_hh
@@ -53,7 +54,12 @@ public sealed class LstmTrainingSession
     /// <param name="kernel">The kernel width (see <see cref="KernelSelector"/>).</param>
     /// <param name="dropout">Dropout probability on the outputs of every layer but the top one, in training forwards (PyTorch's <c>dropout</c>).</param>
     /// <param name="seed">Seeds the dropout masks.</param>
-    public LstmTrainingSession(LstmWeights weights, int maxBatch, int maxSteps, KernelPath kernel = KernelPath.Auto, double dropout = 0, ulong seed = 0)
+    /// <param name="threads">
+    /// Threads each pass computes with (1 to 64): the calling thread plus persistent workers that split hidden-unit blocks
+    /// and the rows or columns of the gradient GEMMs. Results are bitwise those of one thread. Pays off for large layers
+    /// or batches; small ones are dominated by the per-step hand-offs.
+    /// </param>
+    public LstmTrainingSession(LstmWeights weights, int maxBatch, int maxSteps, KernelPath kernel = KernelPath.Auto, double dropout = 0, ulong seed = 0, int threads = 1)
     {
         ArgumentNullException.ThrowIfNull(weights);
         ShapeChecks.Positive(maxBatch, nameof(maxBatch));
@@ -66,8 +72,9 @@ public sealed class LstmTrainingSession
         Gradients = LstmWeights.CreateZero(spec);
         MaxBatch = maxBatch;
         MaxSteps = maxSteps;
+        if (threads is < 1 or > 64) throw new ArgumentOutOfRangeException(nameof(threads), threads, "Threads must be in [1, 64].");
+        if (!(dropout >= 0 && dropout < 1)) throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "dropout must be in [0, 1).");
         _kernels = KernelSelector.Create(kernel, WeightFormat.Float32);
-        _train = _kernels.Training;
         _width = _kernels.Width;
         _hp = RoundUp(spec.HiddenSize, _width);
         _hOutP = RoundUp(spec.OutputHiddenSize, _width);
@@ -111,11 +118,11 @@ public sealed class LstmTrainingSession
         _weightGrad = new float[_gateStride * Math.Max(maxFeatures, hOut)];
         _dLayer = [new float[rows * maxFeatures], new float[rows * maxFeatures]];
 
-        if (!(dropout >= 0 && dropout < 1)) throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "dropout must be in [0, 1).");
         _dropouts = new Dropout?[spec.NumLayers];
         for (int layer = 0; layer + 1 < spec.NumLayers && dropout > 0; layer++)
             _dropouts[layer] = new Dropout(dropout, seed + (ulong)layer, (int)(rows * spec.OutputSize));
         RefreshWeights();
+        _team = new TrainingTeam(threads, _kernels); // last: nothing above may throw and leave its threads running
     }
 
     /// <summary>The model being trained (its arrays are the trained parameters).</summary>
@@ -132,6 +139,15 @@ public sealed class LstmTrainingSession
 
     /// <summary>The kernel width this session runs.</summary>
     public KernelPath KernelPath => _kernels.Path;
+
+    /// <summary>Threads each pass computes with.</summary>
+    public int Threads => _team.Size;
+
+    /// <summary>Stops the session's worker threads, if it has any.</summary>
+    public void Dispose() => _team.Dispose();
+
+    /// <summary>Shares every kernel call among the threads, however small (tests: every split path must give one thread's bits).</summary>
+    internal void ShareEveryCall() => _team.MinSharedWork = 0;
 
     /// <summary>Whether forwards apply dropout between layers (set false to evaluate).</summary>
     public bool Training { get; set; } = true;
@@ -287,11 +303,11 @@ public sealed class LstmTrainingSession
     public static LstmGradients ComputeGradients(LstmWeights weights, ReadOnlySpan<float> input, int steps, int batch,
         ReadOnlySpan<float> gradOutput = default, ReadOnlySpan<float> gradHN = default, ReadOnlySpan<float> gradCN = default,
         ReadOnlySpan<float> h0 = default, ReadOnlySpan<float> c0 = default, ReadOnlySpan<int> lengths = default,
-        SequenceLayout layout = SequenceLayout.TimeMajor, KernelPath kernel = KernelPath.Auto)
+        SequenceLayout layout = SequenceLayout.TimeMajor, KernelPath kernel = KernelPath.Auto, int threads = 1)
     {
         ArgumentNullException.ThrowIfNull(weights);
         LstmSpec spec = weights.Spec;
-        var session = new LstmTrainingSession(weights, batch, Math.Max(1, steps), kernel);
+        using var session = new LstmTrainingSession(weights, batch, Math.Max(1, steps), kernel, threads: threads);
         int ld = spec.NumLayers * spec.Directions;
         var result = new LstmGradients(
             new float[steps * batch * spec.OutputSize], new float[ld * batch * spec.OutputHiddenSize], new float[ld * batch * spec.HiddenSize],
@@ -313,7 +329,7 @@ public sealed class LstmTrainingSession
         PackedLayer weights = _packed[slot];
         float[] gates = _gates[slot], cells = _cells[slot], hs = _hidden[slot], ms = _mRaw[slot];
         float[] x = _layerIO[layer], y = _layerIO[layer + 1];
-        _kernels.InputProjection(weights.Input, weights.Bias, x.AsSpan(0, rows * features), features, rows, gates, 0, weights.Input.Blocks);
+        _team.InputProjection(weights.Input, weights.Bias, x, features, rows, gates);
 
         int initial = d == 0 ? 0 : steps;
         LoadRows(h0, hOut, batch, hs.AsSpan(initial * batch * _hOutP), _hOutP);
@@ -326,31 +342,10 @@ public sealed class LstmTrainingSession
             int previous = d == 0 ? t : t + 1, next = d == 0 ? t + 1 : t;
             ReadOnlySpan<byte> active = _hasLengths ? _active.AsSpan(t * batch, batch) : default;
             cells.AsSpan(previous * batch * _hp, batch * _hp).CopyTo(cells.AsSpan(next * batch * _hp));
-            var args = new CellStepArgs
-            {
-                Init = ref gates[t * batch * _gateStride],
-                InitRowStride = _gateStride,
-                PanelX = ref weights.Input.Start,
-                DepthX = 0,
-                X = ref weights.Bias[0], // unread when DepthX is 0
-                XRowStride = 0,
-                PanelH = ref weights.Recurrent.Start,
-                DepthH = hOut,
-                H = ref hs[previous * batch * _hOutP],
-                HRowStride = _hOutP,
-                C = ref cells[next * batch * _hp],
-                CRowStride = _hp,
-                HOut = ref projected ? ref ms[t * batch * _hp] : ref hs[next * batch * _hOutP],
-                HOutRowStride = projected ? _hp : _hOutP,
-                Rows = batch,
-                BlockStart = 0,
-                BlockEnd = weights.Recurrent.Blocks,
-                Active = active,
-                KeepGates = true,
-            };
-            _kernels.Step(args);
+            _team.Step(new StepJob(weights, gates, t * batch * _gateStride, _gateStride, hs, previous * batch * _hOutP, _hOutP, cells, next * batch * _hp, _hp,
+                projected ? ms : hs, projected ? t * batch * _hp : next * batch * _hOutP, projected ? _hp : _hOutP, batch, _active, t * batch, _hasLengths));
             if (weights.Projection is { } panel)
-                _kernels.Project(panel, ref ms[t * batch * _hp], _hp, ref hs[next * batch * _hOutP], _hOutP, batch, active, 0, panel.Blocks);
+                _team.Project(panel, ms, t * batch * _hp, _hp, hs, next * batch * _hOutP, _hOutP, batch, _active, t * batch, _hasLengths);
 
             for (int b = 0; b < batch; b++)
             {
@@ -397,7 +392,7 @@ public sealed class LstmTrainingSession
                 for (int k = 0; k < hOut; k++) row[k] += upstream[k];
             }
 
-            ref float dm = ref dh[0];
+            float[] dm = dh;
             int dmStride = _hOutP;
             if (p > 0)
             {
@@ -406,15 +401,15 @@ public sealed class LstmTrainingSession
                 dh.AsSpan(0, batch * _hOutP).CopyTo(kept);
                 for (int b = 0; b < batch; b++)
                     if (!active.IsEmpty && active[b] == 0) kept.Slice(b * _hOutP, _hOutP).Clear();
-                _train.Multiply(ref dh[0], _hOutP, 1, ref w.WeightHr[0], hidden, ref _dm[0], _hp, batch, hidden, p, accumulate: false);
-                dm = ref _dm[0];
+                _team.Multiply(dh, 0, _hOutP, 1, w.WeightHr, 0, hidden, _dm, 0, _hp, batch, hidden, p, accumulate: false);
+                dm = _dm;
                 dmStride = _hp;
             }
 
-            ref float stepGates = ref gates[t * batch * _gateStride];
-            _train.BackwardCell(ref stepGates, _gateStride, ref cells[next * batch * _hp], ref cells[previous * batch * _hp], _hp,
-                ref dm, dmStride, ref _dc[0], batch, blocks, active);
-            _train.Multiply(ref stepGates, _gateStride, 1, ref recurrent[0], hOut, ref dhNext[0], _hOutP, batch, hOut, _gateStride, accumulate: false);
+            int stepGates = t * batch * _gateStride;
+            _team.BackwardCell(new CellJob(gates, stepGates, _gateStride, cells, next * batch * _hp, previous * batch * _hp, _hp,
+                dm, 0, dmStride, _dc, batch, blocks, _active, t * batch, _hasLengths));
+            _team.Multiply(gates, stepGates, _gateStride, 1, recurrent, 0, hOut, dhNext, 0, _hOutP, batch, hOut, _gateStride, accumulate: false);
             for (int b = 0; b < batch; b++)
                 if (!active.IsEmpty && active[b] == 0) dh.AsSpan(b * _hOutP, hOut).CopyTo(dhNext.AsSpan(b * _hOutP));
             (dh, dhNext) = (dhNext, dh);
@@ -426,23 +421,23 @@ public sealed class LstmTrainingSession
         if (rows > 0)
         {
             int hStart = d == 0 ? 0 : batch; // h_{t−1} of step t sits one slot before (forward) or after (reverse) h_t
-            _train.Multiply(ref gates[0], 1, _gateStride, ref hs[hStart * _hOutP], _hOutP, ref _weightGrad[0], hOut, _gateStride, hOut, rows, accumulate: false);
+            _team.Multiply(gates, 0, 1, _gateStride, hs, hStart * _hOutP, _hOutP, _weightGrad, 0, hOut, _gateStride, hOut, rows, accumulate: false);
             AddFromPanelRows(_weightGrad, hOut, grad.WeightHh);
-            _train.Multiply(ref gates[0], 1, _gateStride, ref _layerIO[layer][0], features, ref _weightGrad[0], features, _gateStride, features, rows, accumulate: false);
+            _team.Multiply(gates, 0, 1, _gateStride, _layerIO[layer], 0, features, _weightGrad, 0, features, _gateStride, features, rows, accumulate: false);
             AddFromPanelRows(_weightGrad, features, grad.WeightIh);
             if (_spec.Bias)
             {
                 Span<float> sums = _weightGrad.AsSpan(0, _gateStride);
                 sums.Clear();
-                _train.AddColumnSums(gates.AsSpan(0, rows * _gateStride), rows, _gateStride, _gateStride, sums);
+                _kernels.Training.AddColumnSums(gates.AsSpan(0, rows * _gateStride), rows, _gateStride, _gateStride, sums);
                 AddFromPanelRows(_weightGrad, 1, grad.BiasIh);
                 AddFromPanelRows(_weightGrad, 1, grad.BiasHh);
             }
 
             if (p > 0)
-                _train.Multiply(ref _dHidden[0], 1, _hOutP, ref ms[0], _hp, ref grad.WeightHr[0], hidden, p, hidden, rows, accumulate: true);
+                _team.Multiply(_dHidden, 0, 1, _hOutP, ms, 0, _hp, grad.WeightHr, 0, hidden, p, hidden, rows, accumulate: true);
             if (dx is not null)
-                _train.Multiply(ref gates[0], _gateStride, 1, ref _inputRows[slot][0], features, ref dx[0], features, rows, features, _gateStride, accumulate: true);
+                _team.Multiply(gates, 0, _gateStride, 1, _inputRows[slot], 0, features, dx, 0, features, rows, features, _gateStride, accumulate: true);
         }
     }
 
