@@ -1,7 +1,6 @@
 using System.CommandLine;
 using LstmSimd.IO;
 using LstmSimd.Kernels;
-using LstmSimd.Reference;
 using LstmSimd.Training;
 
 namespace LstmSimd.Cli.Commands;
@@ -116,20 +115,12 @@ internal static class RunCommand
             (output, hN, cN) = (gradients.Output, gradients.HiddenState, gradients.CellState);
             engine = $"SIMD backward ({KernelSelector.Resolve(KernelPath.Auto)})";
         }
-        else if (spec.Cell.IsStandard)
+        else
         {
             LstmModel fast = LstmModel.Create(model.Weights);
             using LstmSession session = fast.CreateSession(batch, Math.Max(1, steps));
             session.Forward(input, steps, batch, output, hN, cN, h0, c0, lengths, layout);
             engine = $"fast path ({fast.KernelPath})";
-        }
-        else
-        {
-            ReferenceResult r = ReferenceLstm.Forward(model.Weights, input, steps, batch, h0, c0, lengths, layout);
-            Narrow(r.Output, output);
-            Narrow(r.HiddenState, hN);
-            Narrow(r.CellState, cN);
-            engine = "reference (ONNX cell variants run only there)";
         }
 
         if (reverse) SequenceReversal.ReverseInPlace(output, steps, batch, spec.OutputSize, lengths, layout);
@@ -164,9 +155,4 @@ internal static class RunCommand
 
     private static int Dim(SafetensorsTensorInfo t, int axis) =>
         t.Shape[axis] <= int.MaxValue ? (int)t.Shape[axis] : throw new ArgumentException($"'{t.Name}' dimension {axis} is too large.");
-
-    private static void Narrow(double[] source, float[] destination)
-    {
-        for (int i = 0; i < source.Length; i++) destination[i] = (float)source[i];
-    }
 }

@@ -39,6 +39,15 @@ internal ref struct CellStepArgs
     /// shared bias) with the activated gates i, f, g, o that the backward pass needs.
     /// </summary>
     public bool KeepGates;
+
+    /// <summary>
+    /// Stop at the pre-activations: write them to <see cref="PreActivations"/> (rows <see cref="PreActivationsRowStride"/>
+    /// apart; may be <see cref="Init"/> itself) and leave c and h alone, for a cell variant's own epilogue (ONNX cells).
+    /// </summary>
+    public bool PreActivationsOnly;
+
+    public ref float PreActivations;
+    public int PreActivationsRowStride;
 }
 
 /// <summary>
@@ -75,10 +84,12 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
             for (int row = 0; row < tiled; row += TileRows)
             {
                 if (!a.Active.IsEmpty && !AllActive(a.Active.Slice(row, TileRows))) continue;
+                bool fuse = !a.PreActivationsOnly;
                 RunTile(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset), a.InitRowStride,
                     ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.XRowStride, a.DepthX,
                     ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.HRowStride, a.DepthH,
-                    fuseCell: true, ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset), a.CRowStride,
+                    fuse, ref fuse ? ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset) : ref Unsafe.Add(ref a.PreActivations, (nint)row * a.PreActivationsRowStride + gateOffset),
+                    fuse ? a.CRowStride : a.PreActivationsRowStride,
                     ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset), a.HOutRowStride, a.KeepGates);
             }
         }
@@ -89,11 +100,12 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
             int tileStart = row - row % TileRows;
             bool doneByTile = row < tiled && (a.Active.IsEmpty || AllActive(a.Active.Slice(tileStart, TileRows)));
             if (!active || doneByTile) continue;
+            bool fuseRow = !a.PreActivationsOnly;
             RunRow(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride),
                 ref a.PanelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.DepthX,
                 ref a.PanelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.DepthH,
-                fuseCell: true, ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride), ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride),
-                a.KeepGates, a.BlockStart, a.BlockEnd);
+                fuseRow, ref fuseRow ? ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride) : ref Unsafe.Add(ref a.PreActivations, (nint)row * a.PreActivationsRowStride),
+                ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride), a.KeepGates, a.BlockStart, a.BlockEnd);
         }
     }
 

@@ -87,6 +87,10 @@ internal abstract class KernelSet(KernelPath path, int width, WeightFormat forma
 
     public abstract void Project(PackedPanel panel, ref float h, int hRowStride, ref float y, int yRowStride, int rows, ReadOnlySpan<byte> active, int blockStart, int blockEnd);
 
+    /// <summary>An ONNX cell variant's update from pre-activations (see <see cref="VariantCellKernels{TVec}.Update"/>).</summary>
+    public abstract void VariantCell(CellVariant cell, ReadOnlySpan<float> peepholes, ref float pre, int preRowStride, ref float c, int cRowStride,
+        ref float hOut, int hOutRowStride, int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active);
+
     /// <summary>The training kernels (forward step keeping gates, backward cell, GEMM) of the same width.</summary>
     public abstract TrainingKernelSet Training { get; }
 }
@@ -107,4 +111,8 @@ internal sealed class KernelSet<TVec, TFormat>(KernelPath path) : KernelSet(path
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Project(PackedPanel panel, ref float h, int hRowStride, ref float y, int yRowStride, int rows, ReadOnlySpan<byte> active, int blockStart, int blockEnd) =>
         CellKernels<TVec, TFormat>.Project(panel, ref h, hRowStride, ref y, yRowStride, rows, active, blockStart, blockEnd);
+
+    public override void VariantCell(CellVariant cell, ReadOnlySpan<float> peepholes, ref float pre, int preRowStride, ref float c, int cRowStride,
+        ref float hOut, int hOutRowStride, int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active) =>
+        VariantCellKernels<TVec>.Update(cell, peepholes, ref pre, preRowStride, ref c, cRowStride, ref hOut, hOutRowStride, rows, blockStart, blockEnd, active);
 }

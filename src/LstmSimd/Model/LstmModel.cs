@@ -53,14 +53,14 @@ public sealed class LstmModel
     /// <summary>Packed weights per layer and direction, layer-major.</summary>
     internal PackedLayer[] Layers { get; }
 
-    /// <summary>Packs <paramref name="weights"/> (copied: later changes to the arrays do not reach the model).</summary>
-    /// <exception cref="NotSupportedException">The spec uses an ONNX cell variant, which only <see cref="Reference.ReferenceLstm"/> runs today.</exception>
+    /// <summary>
+    /// Packs <paramref name="weights"/> (copied: later changes to the arrays do not reach the model). Every cell runs here:
+    /// PyTorch's with its fused epilogue, ONNX's variants (peepholes, clip, input_forget, other activations) with their own.
+    /// </summary>
     public static LstmModel Create(LstmWeights weights, LstmModelOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(weights);
         LstmSpec spec = weights.Spec;
-        if (!spec.Cell.IsStandard)
-            throw new NotSupportedException("The fast path runs PyTorch's standard cell; ONNX peepholes, clip, input_forget and other activations run on ReferenceLstm for now.");
         int threads = options?.Threads ?? 1;
         if (threads is < 1 or > 64) throw new ArgumentOutOfRangeException(nameof(options), threads, "Threads must be in [1, 64].");
         WeightFormat format = options?.Weights ?? WeightFormat.Float32;
@@ -83,12 +83,14 @@ public sealed class LstmModel
 /// <summary>One layer-direction's weights, packed for the kernels.</summary>
 internal sealed class PackedLayer
 {
-    private PackedLayer(PackedPanel input, PackedPanel recurrent, float[] bias, PackedPanel? projection)
+    private PackedLayer(PackedPanel input, PackedPanel recurrent, float[] bias, PackedPanel? projection, CellVariant cell, float[] peepholes)
     {
         Input = input;
         Recurrent = recurrent;
         Bias = bias;
         Projection = projection;
+        Cell = cell;
+        Peepholes = peepholes;
     }
 
     /// <summary>W_ih as a 4-gate panel over the layer's input features.</summary>
@@ -103,6 +105,12 @@ internal sealed class PackedLayer
     /// <summary>W_hr as a 1-gate panel over H, or null without a projection.</summary>
     public PackedPanel? Projection { get; }
 
+    /// <summary>The cell: PyTorch's (the kernels' fused epilogue) or an ONNX variant (its own epilogue, <see cref="VariantCellKernels{TVec}"/>).</summary>
+    public CellVariant Cell { get; }
+
+    /// <summary>p_i, p_f, p_o in panel row order (3 gates), or empty without peepholes.</summary>
+    public float[] Peepholes { get; }
+
     public static PackedLayer Pack(LstmSpec spec, int layer, LstmLayerWeights w, int width, WeightFormat format)
     {
         int h = spec.HiddenSize;
@@ -116,6 +124,7 @@ internal sealed class PackedLayer
             PackedPanel.Pack(w.WeightIh, 4, h, spec.LayerInputSize(layer), width, format),
             PackedPanel.Pack(w.WeightHh, 4, h, spec.OutputHiddenSize, width, format),
             PackedPanel.PackRow(bias, 4, h, width),
-            spec.ProjectionSize > 0 ? PackedPanel.Pack(w.WeightHr, 1, spec.ProjectionSize, h, width, format) : null);
+            spec.ProjectionSize > 0 ? PackedPanel.Pack(w.WeightHr, 1, spec.ProjectionSize, h, width, format) : null,
+            spec.Cell, spec.Cell.Peepholes ? PackedPanel.PackRow(w.Peephole, 3, h, width) : []);
     }
 }

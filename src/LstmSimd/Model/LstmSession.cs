@@ -157,7 +157,7 @@ public sealed unsafe class LstmSession : IDisposable
 
         DirectionScratch scratch = _scratch[0];
         fixed (float* pInput = input, pStateH = _stateH, pStateC = _stateC, pNext = scratch.HNext, pRaw = scratch.HRaw)
-        fixed (float* pQuantizedInput = scratch.QuantizedInput, pQuantizedState = scratch.QuantizedState)
+        fixed (float* pQuantizedInput = scratch.QuantizedInput, pQuantizedState = scratch.QuantizedState, pGates = scratch.Gates)
         {
             float* x = pInput;
             int xStride = _spec.InputSize;
@@ -177,6 +177,7 @@ public sealed unsafe class LstmSession : IDisposable
                     HNext = pNext,
                     HRaw = pRaw,
                     QuantizedState = pQuantizedState,
+                    PreActivations = pGates, // the bias is shared: a cell variant's pre-activations need rows of their own
                     Rows = batch,
                     Active = null,
                 };
@@ -481,6 +482,9 @@ public sealed unsafe class LstmSession : IDisposable
         public float* QuantizedState, ProjectionInput;
         public int ProjectionInputStride;
 
+        // ONNX cell variants: where the kernels leave the pre-activations for the variant's epilogue (null: over Init, in place).
+        public float* PreActivations;
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Run(LstmSession session, int member, int members, Phase phase)
         {
@@ -496,6 +500,9 @@ public sealed unsafe class LstmSession : IDisposable
 
             (int blockStart, int blockEnd) = Share(Layer.Recurrent.Blocks, member, members);
             bool fusedInput = Init == null; // a streaming step: bias + x·W_ih + h·W_hh in one pass
+            bool variant = !Layer.Cell.IsStandard;
+            float* pre = PreActivations != null ? PreActivations : Init;
+            int preRowStride = PreActivations != null ? session._gateStride : InitRowStride;
             var args = new CellStepArgs
             {
                 Init = ref fusedInput ? ref Layer.Bias[0] : ref *Init,
@@ -516,8 +523,16 @@ public sealed unsafe class LstmSession : IDisposable
                 BlockStart = blockStart,
                 BlockEnd = blockEnd,
                 Active = active,
+                PreActivationsOnly = variant,
+                PreActivations = ref variant ? ref *pre : ref Layer.Bias[0], // unread for the standard cell
+                PreActivationsRowStride = preRowStride,
             };
             session._kernels.Step(args);
+            if (variant)
+            {
+                session._kernels.VariantCell(Layer.Cell, Layer.Peepholes, ref *pre, preRowStride, ref *C, session._hiddenStride,
+                    ref projected ? ref *HRaw : ref *HNext, projected ? session._hiddenStride : session._outputStride, Rows, blockStart, blockEnd, active);
+            }
         }
     }
 

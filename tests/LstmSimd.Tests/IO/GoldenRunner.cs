@@ -18,9 +18,8 @@ public static class GoldenRunner
 
     public static JsonElement Config(SafetensorsFile file) => JsonDocument.Parse(file.Metadata["config"]).RootElement;
 
-    /// <summary>The engines that can run this model: the reference always, the fast path for PyTorch's standard cell.</summary>
-    public static IEnumerable<EnginePath> Engines(ImportedLstm model) =>
-        model.Weights.Spec.Cell.IsStandard ? [EnginePath.Reference, EnginePath.Fast] : [EnginePath.Reference];
+    /// <summary>The engines that run every model, ONNX cell variants included: the reference and the fast path.</summary>
+    public static IEnumerable<EnginePath> Engines(ImportedLstm model) => [EnginePath.Reference, EnginePath.Fast];
 
     public static (double[] Output, double[] H, double[] C) Run(EnginePath engine, ImportedLstm model, float[] input, int steps, int batch,
         float[] h0, float[] c0, int[] lengths, SequenceLayout layout, WeightFormat weights = WeightFormat.Float32)
