@@ -44,10 +44,7 @@ public class CompressedWeightsTests(ITestOutputHelper log)
         {
             ReferenceResult expected = ReferenceLstm.Forward(testCase.Weights.StoredAs(format), testCase.Input, testCase.Steps, testCase.Batch,
                 testCase.H0, testCase.C0, testCase.Lengths, testCase.Layout);
-            (float[] output, float[] h, float[] c) = testCase.RunFast(LstmModel.Create(testCase.Weights, new LstmModelOptions { Kernel = path, Weights = format }));
-            Tolerance.AssertClose(expected.Output, output, $"output ({testCase})");
-            Tolerance.AssertClose(expected.HiddenState, h, $"h_n ({testCase})");
-            Tolerance.AssertClose(expected.CellState, c, $"c_n ({testCase})");
+            Tolerance.AssertMatches(expected, testCase.RunFast(LstmModel.Create(testCase.Weights, new LstmModelOptions { Kernel = path, Weights = format })), testCase.ToString());
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(software ? 15 : 40));
     }
 
@@ -59,14 +56,7 @@ public class CompressedWeightsTests(ITestOutputHelper log)
         {
             testCase = testCase with { WithLengths = false, Layout = SequenceLayout.TimeMajor, WithInitialState = false };
             ReferenceResult expected = ReferenceLstm.Forward(testCase.Weights.StoredAs(format), testCase.Input, testCase.Steps, testCase.Batch);
-            using LstmSession session = LstmModel.Create(testCase.Weights, new LstmModelOptions { Kernel = path, Weights = format }).CreateSession(testCase.Batch);
-            int stepInput = testCase.Batch * testCase.Spec.InputSize, stepOutput = testCase.Batch * testCase.Spec.OutputHiddenSize;
-            float[] output = new float[stepOutput];
-            for (int t = 0; t < testCase.Steps; t++)
-            {
-                session.Step(testCase.Input.AsSpan(t * stepInput, stepInput), testCase.Batch, output);
-                Tolerance.AssertClose(expected.Output.AsSpan(t * stepOutput, stepOutput), output, $"step {t} ({testCase})");
-            }
+            Tolerance.AssertMatches(expected, testCase.RunStreaming(LstmModel.Create(testCase.Weights, new LstmModelOptions { Kernel = path, Weights = format })), "streaming " + testCase);
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(15));
     }
 

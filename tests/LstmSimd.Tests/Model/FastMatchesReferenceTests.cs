@@ -42,11 +42,7 @@ public class FastMatchesReferenceTests
         bool software = !LstmSimd.Kernels.KernelSelector.IsAccelerated(path);
         Prop.ForAll(Cases(software).ToArbitrary(), testCase =>
         {
-            ReferenceResult expected = testCase.RunReference();
-            (float[] output, float[] h, float[] c) = testCase.RunFast(LstmModel.Create(testCase.Weights, new LstmModelOptions { Kernel = path }));
-            Tolerance.AssertClose(expected.Output, output, $"output ({testCase})");
-            Tolerance.AssertClose(expected.HiddenState, h, $"h_n ({testCase})");
-            Tolerance.AssertClose(expected.CellState, c, $"c_n ({testCase})");
+            Tolerance.AssertMatches(testCase.RunReference(), testCase.RunFast(LstmModel.Create(testCase.Weights, new LstmModelOptions { Kernel = path })), testCase.ToString());
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(software ? 40 : 100));
     }
 
@@ -71,21 +67,7 @@ public class FastMatchesReferenceTests
         Prop.ForAll(Cases(software: true).Where(c => !c.Spec.Bidirectional).ToArbitrary(), testCase =>
         {
             testCase = testCase with { WithLengths = false, Layout = SequenceLayout.TimeMajor, WithInitialState = false };
-            ReferenceResult expected = testCase.RunReference();
-            LstmModel model = LstmModel.Create(testCase.Weights, new LstmModelOptions { Kernel = path });
-            using LstmSession session = model.CreateSession(testCase.Batch);
-            int stepInput = testCase.Batch * testCase.Spec.InputSize, stepOutput = testCase.Batch * testCase.Spec.OutputHiddenSize;
-            float[] output = new float[stepOutput];
-            for (int t = 0; t < testCase.Steps; t++)
-            {
-                session.Step(testCase.Input.AsSpan(t * stepInput, stepInput), testCase.Batch, output);
-                Tolerance.AssertClose(expected.Output.AsSpan(t * stepOutput, stepOutput), output, $"step {t} ({testCase})");
-            }
-
-            float[] h = new float[testCase.HLength], c = new float[testCase.CLength];
-            session.GetState(h, c, testCase.Batch);
-            Tolerance.AssertClose(expected.HiddenState, h, $"h state ({testCase})");
-            Tolerance.AssertClose(expected.CellState, c, $"c state ({testCase})");
+            Tolerance.AssertMatches(testCase.RunReference(), testCase.RunStreaming(LstmModel.Create(testCase.Weights, new LstmModelOptions { Kernel = path })), "streaming " + testCase);
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(30));
     }
 }

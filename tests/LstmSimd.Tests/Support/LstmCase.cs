@@ -35,6 +35,21 @@ public sealed record LstmCase(LstmSpec Spec, int Steps, int Batch, bool WithInit
         return (output, h, c);
     }
 
+    /// <summary>
+    /// Runs <paramref name="model"/> one <see cref="LstmSession.Step"/> at a time over the input (time-major, from the zero
+    /// state; the case must be unidirectional): every step's output [T, B, H_out], and the final state h [L, B, H_out], c [L, B, H].
+    /// </summary>
+    public (float[] Output, float[] H, float[] C) RunStreaming(LstmModel model)
+    {
+        using LstmSession session = model.CreateSession(Batch);
+        int stepInput = Batch * Spec.InputSize, stepOutput = Batch * Spec.OutputHiddenSize;
+        float[] output = new float[Steps * stepOutput], h = new float[HLength], c = new float[CLength];
+        for (int t = 0; t < Steps; t++)
+            session.Step(Input.AsSpan(t * stepInput, stepInput), Batch, output.AsSpan(t * stepOutput, stepOutput));
+        session.GetState(h, c, Batch);
+        return (output, h, c);
+    }
+
     public override string ToString() =>
         $"I={Spec.InputSize} H={Spec.HiddenSize} P={Spec.ProjectionSize} L={Spec.NumLayers} bidir={Spec.Bidirectional} bias={Spec.Bias} T={Steps} B={Batch} h0c0={WithInitialState} lengths=[{string.Join(',', Lengths)}] layout={Layout} seed={Seed}";
 

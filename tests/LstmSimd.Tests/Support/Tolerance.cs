@@ -19,6 +19,14 @@ public static class Tolerance
         }
     }
 
+    /// <summary>Output, h_n and c_n of a fast run against the reference's, each to the contract.</summary>
+    public static void AssertMatches(LstmSimd.Reference.ReferenceResult expected, (float[] Output, float[] H, float[] C) actual, string where)
+    {
+        AssertClose(expected.Output, actual.Output, $"output ({where})");
+        AssertClose(expected.HiddenState, actual.H, $"h_n ({where})");
+        AssertClose(expected.CellState, actual.C, $"c_n ({where})");
+    }
+
     public static double MaxError(ReadOnlySpan<double> expected, ReadOnlySpan<float> actual)
     {
         double max = 0;
