@@ -86,9 +86,10 @@ internal static class DemoCommand
 
     private static void Benchmark(int seed)
     {
-        var table = new Table().Border(TableBorder.Rounded).AddColumn("workload").AddColumn("T×B, I→H")
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("workload (T×B)")
             .AddColumn(new TableColumn("fast").RightAligned()).AddColumn(new TableColumn("reference").RightAligned())
-            .AddColumn(new TableColumn("speedup").RightAligned()).AddColumn(new TableColumn("fast GFLOP/s").RightAligned());
+            .AddColumn(new TableColumn("speedup").RightAligned()).AddColumn(new TableColumn("GFLOP/s").RightAligned())
+            .AddColumn(new TableColumn("int8 weights").RightAligned());
         foreach (Workload w in Workloads)
         {
             LstmWeights weights = LstmWeights.CreateRandom(new LstmSpec(w.Input, w.Hidden), seed);
@@ -96,18 +97,23 @@ internal static class DemoCommand
             float[] input = [.. Enumerable.Range(0, w.Steps * w.Batch * w.Input).Select(_ => (float)(random.NextDouble() * 2 - 1))];
             float[] output = new float[w.Steps * w.Batch * w.Hidden];
             using LstmSession session = LstmModel.Create(weights).CreateSession(w.Batch, w.Steps);
+            using LstmSession int8 = LstmModel.Create(weights, new LstmModelOptions { Weights = WeightFormat.Int8 }).CreateSession(w.Batch, w.Steps);
+
             // A single step is what streaming callers run, through Step; sequences go through Forward.
-            double fast = w.Steps == 1
-                ? MedianSeconds(() => session.Step(input, w.Batch, output), TimeSpan.FromMilliseconds(400))
-                : MedianSeconds(() => session.Forward(input, w.Steps, w.Batch, output), TimeSpan.FromMilliseconds(400));
+            double Time(LstmSession s) => w.Steps == 1
+                ? MedianSeconds(() => s.Step(input, w.Batch, output), TimeSpan.FromMilliseconds(400))
+                : MedianSeconds(() => s.Forward(input, w.Steps, w.Batch, output), TimeSpan.FromMilliseconds(400));
+            double fast = Time(session), quantized = Time(int8);
             double reference = MedianSeconds(() => ReferenceLstm.Forward(weights, input, w.Steps, w.Batch), TimeSpan.FromMilliseconds(600));
             double flops = 2.0 * w.Batch * 4 * w.Hidden * (w.Input + w.Hidden) * w.Steps;
-            table.AddRow(w.Name, $"{w.Steps}×{w.Batch}, {w.Input}→{w.Hidden}", Time(fast), Time(reference),
-                $"[bold]{reference / fast:F0}×[/]", (flops / fast / 1e9).ToString("F1", CultureInfo.InvariantCulture));
+            table.AddRow($"{w.Name} ({w.Steps}×{w.Batch})", Format(fast), Format(reference),
+                $"[bold]{reference / fast:F0}×[/]", (flops / fast / 1e9).ToString("F1", CultureInfo.InvariantCulture),
+                $"{Format(quantized)} {(fast / quantized).ToString("F1", CultureInfo.InvariantCulture)}×");
         }
 
         AnsiConsole.Write(table);
-        Console.WriteLine("Stopwatch medians on a shared machine; BenchmarkDotNet numbers: perf/LstmSimd.Benchmarks");
+        Console.WriteLine("Stopwatch medians on a shared machine; BenchmarkDotNet numbers: perf/LstmSimd.Benchmarks.");
+        Console.WriteLine("inputs I = H; int8 weights: LstmModelOptions.Weights = Int8, time and speed-up over fp32 (accuracy: README).");
     }
 
     /// <summary>
@@ -135,7 +141,7 @@ internal static class DemoCommand
         return samples[samples.Count / 2];
     }
 
-    private static string Time(double seconds) => seconds switch
+    private static string Format(double seconds) => seconds switch
     {
         < 1e-3 => $"{seconds * 1e6:F1} µs",
         < 1 => $"{seconds * 1e3:F2} ms",
