@@ -1,4 +1,5 @@
 using System.CommandLine;
+using LstmSimd.Cli.Tool;
 using LstmSimd.IO;
 using LstmSimd.Kernels;
 using LstmSimd.Training;
@@ -7,8 +8,8 @@ namespace LstmSimd.Cli.Commands;
 
 /// <summary>
 /// <c>lstmsimd run</c>: runs a model file (LstmSimd, PyTorch state_dict or ONNX) over the tensors of a
-/// safetensors input file and writes output, h_n and c_n in PyTorch's shapes. The fast path runs
-/// PyTorch's standard cell; ONNX cell variants run on the double-precision reference. When the input file
+/// safetensors input file and writes output, h_n and c_n in PyTorch's shapes, on the fast path (any cell, any weight
+/// format: <c>--weights</c>; a file stored in F16/BF16 runs in that format unless told otherwise). When the input file
 /// also holds upstream gradients (grad_output, grad_h_n, grad_c_n), the output file also receives the gradients of
 /// loss = Σ output·grad_output + Σ h_n·grad_h_n + Σ c_n·grad_c_n under PyTorch's names (grad.weight_ih_l0, …,
 /// grad.input, grad.h0, grad.c0), from the SIMD backward.
@@ -23,13 +24,18 @@ internal static class RunCommand
         var input = new Option<FileInfo>("--input") { Description = "Input .safetensors: 'input' [T,B,I] (or [B,T,I] with --batch-first; [B,I] for an LSTMCell), optional 'h0', 'c0', 'lengths' (I64 or I32), and optional upstream gradients 'grad_output', 'grad_h_n', 'grad_c_n' (shaped as output, h_n, c_n) to get grad.* tensors back.", Required = true };
         var batchFirst = new Option<bool>("--batch-first") { Description = "'input' is [B,T,I] and 'output' will be [B,T,D·H_out]." };
         var output = new Option<FileInfo>("--output") { Description = "Output .safetensors to write: 'output', 'h_n', 'c_n' (F32), and with upstream gradients 'grad.<parameter>' (PyTorch names), 'grad.input', 'grad.h0', 'grad.c0'.", Required = true };
-        var command = new Command("run", "Run a model file over the sequences in a safetensors file.") { model, prefix, head, input, batchFirst, output };
+        var weights = new Option<string?>("--weights")
+        {
+            Description = $"How the fast path stores the weight matrices: {WeightsOption.Names} (LstmModelOptions.Weights); default: the file's own precision (F16/BF16 files stay 16-bit, others fp32). Gradients always run in fp32.",
+        };
+        var command = new Command("run", "Run a model file over the sequences in a safetensors file.") { model, prefix, head, input, batchFirst, output, weights };
         command.SetAction(result =>
         {
             try
             {
+                string? weightsName = result.GetValue(weights);
                 string message = Run(result.GetValue(model)!.FullName, result.GetValue(prefix), result.GetValue(head), result.GetValue(input)!.FullName,
-                    result.GetValue(batchFirst), result.GetValue(output)!.FullName);
+                    result.GetValue(batchFirst), result.GetValue(output)!.FullName, weightsName is null ? null : WeightsOption.Parse(weightsName));
                 Console.WriteLine(message);
                 return 0;
             }
@@ -64,7 +70,7 @@ internal static class RunCommand
         return PyTorchStateDict.Import(file, prefix, head);
     }
 
-    private static string Run(string modelPath, string? prefix, string? headPrefix, string inputPath, bool batchFirst, string outputPath)
+    private static string Run(string modelPath, string? prefix, string? headPrefix, string inputPath, bool batchFirst, string outputPath, WeightFormat? weights)
     {
         ImportedLstm model = LoadModel(modelPath, prefix, headPrefix);
         LstmSpec spec = model.Weights.Spec;
@@ -117,10 +123,10 @@ internal static class RunCommand
         }
         else
         {
-            LstmModel fast = LstmModel.Create(model.Weights);
+            LstmModel fast = LstmModel.Create(model.Weights, new LstmModelOptions { Weights = weights ?? model.StoredWeightFormat });
             using LstmSession session = fast.CreateSession(batch, Math.Max(1, steps));
             session.Forward(input, steps, batch, output, hN, cN, h0, c0, lengths, layout);
-            engine = $"fast path ({fast.KernelPath})";
+            engine = $"fast path ({fast.KernelPath}, {WeightsOption.NameOf(fast.WeightFormat)} weights)";
         }
 
         if (reverse) SequenceReversal.ReverseInPlace(output, steps, batch, spec.OutputSize, lengths, layout);

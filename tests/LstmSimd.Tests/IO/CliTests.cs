@@ -51,6 +51,21 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Run_with_int8_weights_stays_within_int8s_documented_accuracy_of_PyTorch()
+    {
+        string y = Path.Combine(_dir, "y-int8.safetensors");
+        string golden = GoldenRunner.GoldenPath("pytorch", "two_layer.safetensors");
+        var (code, stdout, stderr) = Cli("run", "--model", golden, "--input", golden, "--output", y, "--weights", "int8");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("int8 weights", stdout, StringComparison.Ordinal);
+        using SafetensorsFile expected = SafetensorsFile.Open(golden), actual = SafetensorsFile.Open(y);
+        double[] reference = expected.ReadDoubles("output");
+        float[] output = actual.ReadSingles("output");
+        double worst = reference.Select((v, i) => Math.Abs(output[i] - v)).Max();
+        Assert.InRange(worst, 1e-6, WeightFormatAccuracy.MaxAbsoluteChange(WeightFormat.Int8)); // above 1e-6: it did run quantised
+    }
+
+    [Fact]
     public void Run_on_an_ONNX_model_with_clip_uses_the_fast_path_and_matches_ONNX_Runtime()
     {
         string y = Path.Combine(_dir, "y.safetensors");
