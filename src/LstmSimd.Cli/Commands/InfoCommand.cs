@@ -21,6 +21,7 @@ internal static class InfoCommand
             string? forced = Environment.GetEnvironmentVariable(KernelSelector.EnvironmentVariable);
             Console.WriteLine($"kernel path    {KernelSelector.Resolve(KernelPath.Auto)}{(string.IsNullOrEmpty(forced) ? " (widest accelerated)" : $" (forced by {KernelSelector.EnvironmentVariable}={forced})")}");
             Console.WriteLine($"runnable       {string.Join(", ", KernelSelector.All.Select(p => KernelSelector.IsAccelerated(p) ? p.ToString() : $"{p} (software)"))}");
+            Console.WriteLine($"int8 products  {KernelSelector.IntegerDotInstructions(KernelPath.Auto)}");
             return 0;
         });
         return command;
@@ -49,6 +50,9 @@ internal static class InfoCommand
         if (System.Runtime.Intrinsics.X86.Avx2.IsSupported) yield return "AVX2";
         if (System.Runtime.Intrinsics.X86.Fma.IsSupported) yield return "FMA";
         if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported) yield return "AVX-512F";
+        if (System.Runtime.Intrinsics.X86.Avx512BW.IsSupported) yield return "AVX-512BW";
+        if (System.Runtime.Intrinsics.X86.AvxVnni.IsSupported) yield return "AVX-VNNI";
+        if (System.Runtime.Intrinsics.Arm.Dp.IsSupported) yield return "DotProd";
         if (System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported) yield return "NEON";
         if (!Vector128.IsHardwareAccelerated) yield return "(hardware intrinsics off)";
     }

@@ -21,6 +21,9 @@ public static class KernelSelector
         : Vector128.IsHardwareAccelerated ? KernelPath.Vector128
         : KernelPath.Scalar;
 
+    /// <summary>The instructions Int8 weights' integer products use on <paramref name="path"/> in this process.</summary>
+    public static string IntegerDotInstructions(KernelPath path) => Create(path, WeightFormat.Int8).IntegerDotInstructions;
+
     /// <summary>Every width, widest first. All of them run anywhere; those not accelerated run in software, slowly.</summary>
     public static IReadOnlyList<KernelPath> All { get; } = [KernelPath.Vector512, KernelPath.Vector256, KernelPath.Vector128, KernelPath.Scalar];
 
@@ -80,6 +83,9 @@ internal abstract class KernelSet(KernelPath path, int width, WeightFormat forma
 
     public abstract void Step(scoped in CellStepArgs args);
 
+    /// <summary>The instructions this width's Int8 products use in this process.</summary>
+    public abstract string IntegerDotInstructions { get; }
+
     /// <summary>Whether the kernels read activations as <see cref="QuantizedRows"/> (Int8 panels) rather than as floats.</summary>
     public bool QuantizesActivations => Format == WeightFormat.Int8;
 
@@ -100,6 +106,8 @@ internal sealed class KernelSet<TVec, TFormat>(KernelPath path) : KernelSet(path
     where TFormat : struct, IWeightFormat
 {
     public override TrainingKernelSet Training { get; } = new TrainingKernelSet<TVec>();
+
+    public override string IntegerDotInstructions => TVec.DotInstructions;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Step(scoped in CellStepArgs args) => CellKernels<TVec, TFormat>.Step(args);

@@ -85,6 +85,9 @@ internal interface ISimdVector<TSelf> where TSelf : struct, ISimdVector<TSelf>
     /// </summary>
     static abstract TSelf DotAccumulate(TSelf accumulator, TSelf activations, TSelf weights);
 
+    /// <summary>The instructions <see cref="DotAccumulate"/> compiles to in this process (for <c>lstmsimd info</c>).</summary>
+    static abstract string DotInstructions { get; }
+
     /// <summary>Integer lanes to fp32.</summary>
     static abstract TSelf ConvertInt32(TSelf integers);
 }
@@ -118,6 +121,9 @@ internal readonly struct Vec128(Vector128<float> value) : ISimdVector<Vec128>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 BroadcastGroup(ref readonly byte source) => new(Vector128.Create(Unsafe.ReadUnaligned<int>(in source)).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 LoadGroups(ref readonly byte source) => new(Vector128.LoadUnsafe(in source).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 ConvertInt32(Vec128 integers) => new(Vector128.ConvertToSingle(integers._value.AsInt32()));
+
+    public static string DotInstructions =>
+        AvxVnni.IsSupported ? "vpdpbusd (AVX-VNNI)" : Ssse3.IsSupported ? "pmaddubsw + pmaddwd (SSSE3)" : Dp.IsSupported ? "sdot (NEON dot product)" : "shifts and multiplies (no dot-product instruction)";
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vec128 DotAccumulate(Vec128 accumulator, Vec128 activations, Vec128 weights)
@@ -163,6 +169,9 @@ internal readonly struct Vec256(Vector256<float> value) : ISimdVector<Vec256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 LoadGroups(ref readonly byte source) => new(Vector256.LoadUnsafe(in source).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 ConvertInt32(Vec256 integers) => new(Vector256.ConvertToSingle(integers._value.AsInt32()));
 
+    public static string DotInstructions =>
+        AvxVnni.IsSupported ? "vpdpbusd (AVX-VNNI)" : Avx2.IsSupported ? "vpmaddubsw + vpmaddwd (AVX2)" : "shifts and multiplies (software)";
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vec256 DotAccumulate(Vec256 accumulator, Vec256 activations, Vec256 weights)
     {
@@ -205,6 +214,8 @@ internal readonly struct Vec512(Vector512<float> value) : ISimdVector<Vec512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 BroadcastGroup(ref readonly byte source) => new(Vector512.Create(Unsafe.ReadUnaligned<int>(in source)).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 LoadGroups(ref readonly byte source) => new(Vector512.LoadUnsafe(in source).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 ConvertInt32(Vec512 integers) => new(Vector512.ConvertToSingle(integers._value.AsInt32()));
+
+    public static string DotInstructions => Avx512BW.IsSupported ? "vpmaddubsw + vpmaddwd (AVX-512BW)" : "shifts and multiplies (software)";
 
     // .NET 10 exposes VNNI at 128 and 256 bits only (AvxVnni), so 512 bits take the AVX512BW pair: u8×s8 → pairwise
     // 16-bit sums (exact for 7-bit activations), then × 1 → 32-bit sums.
@@ -252,6 +263,8 @@ internal readonly struct VecScalar(float value) : ISimdVector<VecScalar>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar BroadcastGroup(ref readonly byte source) => new(BitConverter.Int32BitsToSingle(Unsafe.ReadUnaligned<int>(in source)));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar LoadGroups(ref readonly byte source) => BroadcastGroup(in source);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar ConvertInt32(VecScalar integers) => new(BitConverter.SingleToInt32Bits(integers._value));
+
+    public static string DotInstructions => "scalar integer multiplies";
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static VecScalar DotAccumulate(VecScalar accumulator, VecScalar activations, VecScalar weights)

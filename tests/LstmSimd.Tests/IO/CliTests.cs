@@ -1,4 +1,5 @@
 using LstmSimd.IO;
+using LstmSimd.Kernels;
 using LstmSimd.Tests.Support;
 using Xunit;
 
@@ -48,6 +49,15 @@ public sealed class CliTests : IDisposable
             for (int i = 0; i < reference.Length; i++)
                 Assert.True(Math.Abs(value[i] - reference[i]) <= 1e-4 + 1e-3 * Math.Abs(reference[i]), $"{name}[{i}] = {value[i]}, PyTorch {reference[i]}");
         }
+    }
+
+    [Fact]
+    public void Info_names_the_kernel_path_and_the_int8_instructions_this_process_uses()
+    {
+        var (code, stdout, _) = Cli("info");
+        Assert.Equal(0, code);
+        Assert.Contains($"kernel path    {KernelSelector.Resolve(KernelPath.Auto)}", stdout, StringComparison.Ordinal);
+        Assert.Contains($"int8 products  {KernelSelector.IntegerDotInstructions(KernelPath.Auto)}", stdout, StringComparison.Ordinal);
     }
 
     [Fact]
