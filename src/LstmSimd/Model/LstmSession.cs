@@ -411,11 +411,6 @@ public sealed unsafe class LstmSession : IDisposable
 
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
-    /// <summary>A contiguous share of <paramref name="count"/> blocks for one team member.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static (int Start, int End) Share(int count, int member, int members) =>
-        members == 1 ? (0, count) : ((int)((long)count * member / members), (int)((long)count * (member + 1) / members));
-
     private enum Phase
     {
         InputProjection,
@@ -493,12 +488,12 @@ public sealed unsafe class LstmSession : IDisposable
             if (phase == Phase.OutputProjection)
             {
                 if (Layer.Projection is not { } panel) return;
-                (int start, int end) = Share(panel.Blocks, member, members);
+                (int start, int end) = WorkerTeam.Share(panel.Blocks, member, members);
                 session._kernels.Project(panel, ref *ProjectionInput, ProjectionInputStride, ref *HNext, session._outputStride, Rows, active, start, end);
                 return;
             }
 
-            (int blockStart, int blockEnd) = Share(Layer.Recurrent.Blocks, member, members);
+            (int blockStart, int blockEnd) = WorkerTeam.Share(Layer.Recurrent.Blocks, member, members);
             bool fusedInput = Init == null; // a streaming step: bias + x·W_ih + h·W_hh in one pass
             bool variant = !Layer.Cell.IsStandard;
             float* pre = PreActivations != null ? PreActivations : Init;
@@ -557,7 +552,7 @@ public sealed unsafe class LstmSession : IDisposable
             switch (_phase)
             {
                 case Phase.InputProjection:
-                    (int start, int end) = Share(_blocks, member, members);
+                    (int start, int end) = WorkerTeam.Share(_blocks, member, members);
                     Projection.Run(session._kernels, start, end);
                     break;
                 case Phase.Directions:

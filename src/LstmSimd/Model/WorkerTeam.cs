@@ -39,6 +39,18 @@ internal sealed class WorkerTeam : IDisposable
     /// <summary>Members including the calling thread.</summary>
     public int Size { get; }
 
+    /// <summary>
+    /// Member <paramref name="member"/>'s contiguous share of <paramref name="count"/> items, cut at multiples of
+    /// <paramref name="grain"/> (the last share takes the rest): every item goes to exactly one member.
+    /// </summary>
+    public static (int Start, int End) Share(int count, int member, int members, int grain = 1)
+    {
+        if (members == 1) return (0, count);
+        int units = (count + grain - 1) / grain;
+        int start = (int)((long)units * member / members) * grain, end = member == members - 1 ? count : (int)((long)units * (member + 1) / members) * grain;
+        return (Math.Min(start, count), Math.Min(end, count));
+    }
+
     /// <summary>Runs <paramref name="work"/> on every member and waits for all of them.</summary>
     public void Run(ITeamWork work)
     {

@@ -103,7 +103,7 @@ internal sealed class TrainingTeam : ITeamWork, IDisposable
             case Job.InputProjection:
             {
                 ref readonly ProjectionJob p = ref _projection;
-                (int start, int end) = Share(p.Panel.Blocks, 1, member, members);
+                (int start, int end) = WorkerTeam.Share(p.Panel.Blocks, member, members);
                 _kernels.InputProjection(p.Panel, p.Bias, p.X.AsSpan(0, p.Rows * p.XRowStride), p.XRowStride, p.Rows, p.Gates, start, end);
                 break;
             }
@@ -111,7 +111,7 @@ internal sealed class TrainingTeam : ITeamWork, IDisposable
             case Job.Step:
             {
                 ref readonly StepJob s = ref _step;
-                (int start, int end) = Share(s.Layer.Recurrent.Blocks, 1, member, members);
+                (int start, int end) = WorkerTeam.Share(s.Layer.Recurrent.Blocks, member, members);
                 var args = new CellStepArgs
                 {
                     Init = ref s.Gates[s.GatesOffset],
@@ -141,7 +141,7 @@ internal sealed class TrainingTeam : ITeamWork, IDisposable
             case Job.OutputProjection:
             {
                 ref readonly OutputProjectionJob o = ref _output;
-                (int start, int end) = Share(o.Panel.Blocks, 1, member, members);
+                (int start, int end) = WorkerTeam.Share(o.Panel.Blocks, member, members);
                 _kernels.Project(o.Panel, ref o.M[o.MOffset], o.MRowStride, ref o.Y[o.YOffset], o.YRowStride, o.Rows,
                     o.HasActive ? o.Active.AsSpan(o.ActiveOffset, o.Rows) : default, start, end);
                 break;
@@ -150,7 +150,7 @@ internal sealed class TrainingTeam : ITeamWork, IDisposable
             case Job.BackwardCell:
             {
                 ref readonly CellJob j = ref _cell;
-                (int start, int end) = Share(j.Blocks, 1, member, members);
+                (int start, int end) = WorkerTeam.Share(j.Blocks, member, members);
                 if (start == end) break;
                 int width = _kernels.Width, gates = 4 * width;
                 _train.BackwardCell(ref j.Gates[j.GatesOffset + start * gates], j.GatesRowStride, ref j.C[j.COffset + start * width], ref j.C[j.CPreviousOffset + start * width],
@@ -166,14 +166,14 @@ internal sealed class TrainingTeam : ITeamWork, IDisposable
                 // Split at whole register tiles (4 rows, or two vectors of columns) so that every element is computed as on one thread.
                 if (g.M >= g.N)
                 {
-                    (int start, int end) = Share(g.M, 4, member, members);
+                    (int start, int end) = WorkerTeam.Share(g.M, member, members, grain: 4);
                     if (start == end) break;
                     _train.Multiply(ref g.A[g.AOffset + start * g.ARowStride], g.ARowStride, g.AColumnStride, ref g.B[g.BOffset], g.BRowStride,
                         ref g.C[g.COffset + start * g.CRowStride], g.CRowStride, end - start, g.N, g.K, g.Accumulate);
                 }
                 else
                 {
-                    (int start, int end) = Share(g.N, 2 * _kernels.Width, member, members);
+                    (int start, int end) = WorkerTeam.Share(g.N, member, members, grain: 2 * _kernels.Width);
                     if (start == end) break;
                     _train.Multiply(ref g.A[g.AOffset], g.ARowStride, g.AColumnStride, ref g.B[g.BOffset + start], g.BRowStride,
                         ref g.C[g.COffset + start], g.CRowStride, g.M, end - start, g.K, g.Accumulate);
@@ -182,15 +182,6 @@ internal sealed class TrainingTeam : ITeamWork, IDisposable
                 break;
             }
         }
-    }
-
-    /// <summary>A member's contiguous share of <paramref name="count"/> items, cut at multiples of <paramref name="grain"/> (the last share takes the rest).</summary>
-    private static (int Start, int End) Share(int count, int grain, int member, int members)
-    {
-        if (members == 1) return (0, count);
-        int units = (count + grain - 1) / grain;
-        int start = (int)((long)units * member / members) * grain, end = member == members - 1 ? count : (int)((long)units * (member + 1) / members) * grain;
-        return (Math.Min(start, count), Math.Min(end, count));
     }
 
     private readonly record struct ProjectionJob(PackedPanel Panel, float[] Bias, float[] X, int XRowStride, int Rows, float[] Gates);

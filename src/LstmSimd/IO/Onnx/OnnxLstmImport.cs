@@ -144,7 +144,7 @@ internal static class OnnxLstmImport
     private static (int[] Lengths, string? RuntimeInput) Lengths(OnnxModel.GraphParts graph, string name, ReadOnlySpan<byte> file, string? directory, string where, HashSet<string> used)
     {
         if (name.Length == 0) return ([], null);
-        OnnxTensorProto? t = Find(graph, name);
+        OnnxTensorProto? t = graph.Find(name);
         if (t is null) return ([], name);
         used.Add(name);
         if (t.Dims.Count != 1) throw Bad(where, $"sequence_lens has shape {t.Shape}; expected [batch]");
@@ -164,7 +164,7 @@ internal static class OnnxLstmImport
         string where, HashSet<string> used, int dirs, int hidden, bool batchFirst, int batchFromLengths)
     {
         if (name.Length == 0) return ([], null);
-        OnnxTensorProto? t = Find(graph, name);
+        OnnxTensorProto? t = graph.Find(name);
         if (t is null) return ([], name);
         used.Add(name);
         if (t.Dims.Count != 3 || t.Dims[batchFirst ? 1 : 0] != dirs || t.Dims[2] != hidden || t.Dims[batchFirst ? 0 : 1] <= 0)
@@ -197,13 +197,10 @@ internal static class OnnxLstmImport
         return result;
     }
 
-    private static OnnxTensorProto? Find(OnnxModel.GraphParts graph, string name) =>
-        graph.Initializers.TryGetValue(name, out OnnxTensorProto? t) ? t : graph.Constants.GetValueOrDefault(name);
-
     private static OnnxTensorProto Constant(OnnxModel.GraphParts graph, string name, string what, string where, HashSet<string> used)
     {
         if (name.Length == 0) throw Bad(where, $"input {what} is missing");
-        OnnxTensorProto t = Find(graph, name) ?? throw Bad(where, $"{what} ('{SafetensorsFile.Printable(name)}') is not an initializer or Constant; LstmSimd needs constant weights");
+        OnnxTensorProto t = graph.Find(name) ?? throw Bad(where, $"{what} ('{SafetensorsFile.Printable(name)}') is not an initializer or Constant; LstmSimd needs constant weights");
         used.Add(name);
         return t;
     }

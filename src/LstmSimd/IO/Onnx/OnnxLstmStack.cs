@@ -113,7 +113,7 @@ internal static class OnnxLstmStack
     {
         if (runtimeInput is null) return true;
         if (!producers.TryGetValue(runtimeInput, out OnnxModel.Node? expand) || expand.OpType != "Expand" || expand.Inputs.Count == 0) return false;
-        OnnxTensorProto? source = graph.Initializers.GetValueOrDefault(expand.Inputs[0]) ?? graph.Constants.GetValueOrDefault(expand.Inputs[0]);
+        OnnxTensorProto? source = graph.Find(expand.Inputs[0]);
         if (source is null || source.IsExternal || source.ElementCount() > 1 << 20) return false;
         try
         {
@@ -127,7 +127,7 @@ internal static class OnnxLstmStack
 
     private static long[]? Ints(OnnxModel.GraphParts graph, string name, ReadOnlySpan<byte> file, string? directory)
     {
-        OnnxTensorProto? t = graph.Initializers.GetValueOrDefault(name) ?? graph.Constants.GetValueOrDefault(name);
+        OnnxTensorProto? t = graph.Find(name);
         if (t is null || t.ElementCount() > 16) return null;
         try
         {

@@ -174,6 +174,10 @@ public sealed class OnnxModel
         public Dictionary<string, OnnxTensorProto> Constants { get; } = new(StringComparer.Ordinal);
         public List<string> Inputs { get; } = [];
         public List<string> Outputs { get; } = [];
+
+        /// <summary>The tensor an initializer or a Constant node gives <paramref name="name"/>, or null for a value computed at run time.</summary>
+        public OnnxTensorProto? Find(string name) =>
+            Initializers.TryGetValue(name, out OnnxTensorProto? t) ? t : Constants.GetValueOrDefault(name);
     }
 
     internal sealed class Node
