@@ -76,6 +76,7 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     public static void Step(scoped in CellStepArgs a)
     {
         int width = TVec.Count, gateStride = Gates * width, tiled = a.Rows / TileRows * TileRows;
+        bool fuse = !a.PreActivationsOnly;
         for (int block = a.BlockStart; block < a.BlockEnd && tiled > 0; block++)
         {
             ref byte panelX = ref Unsafe.Add(ref a.PanelX, block * TFormat.BlockBytes(a.DepthX, gateStride));
@@ -84,7 +85,6 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
             for (int row = 0; row < tiled; row += TileRows)
             {
                 if (!a.Active.IsEmpty && !AllActive(a.Active.Slice(row, TileRows))) continue;
-                bool fuse = !a.PreActivationsOnly;
                 RunTile(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset), a.InitRowStride,
                     ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.XRowStride, a.DepthX,
                     ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.HRowStride, a.DepthH,
@@ -100,11 +100,10 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
             int tileStart = row - row % TileRows;
             bool doneByTile = row < tiled && (a.Active.IsEmpty || AllActive(a.Active.Slice(tileStart, TileRows)));
             if (!active || doneByTile) continue;
-            bool fuseRow = !a.PreActivationsOnly;
             RunRow(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride),
                 ref a.PanelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.DepthX,
                 ref a.PanelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.DepthH,
-                fuseRow, ref fuseRow ? ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride) : ref Unsafe.Add(ref a.PreActivations, (nint)row * a.PreActivationsRowStride),
+                fuse, ref fuse ? ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride) : ref Unsafe.Add(ref a.PreActivations, (nint)row * a.PreActivationsRowStride),
                 ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride), a.KeepGates, a.BlockStart, a.BlockEnd);
         }
     }
@@ -189,9 +188,10 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     /// </summary>
     /// <remarks>
     /// The cell update waits until up to <see cref="EpilogueBlocks"/> blocks have their pre-activations (in a stack tile,
-    /// L1), then runs for all of them in one <see cref="CellEpilogue"/> call: the blocks' σ/tanh chains are independent,
-    /// so the core overlaps them, where one block at a time would expose each block's epilogue latency (at H = 32 that
-    /// latency, not the products, is most of a step).
+    /// L1), then runs for all of them in one out-of-line <see cref="CellEpilogue"/> call, as a tile's rows do. Out of line
+    /// so that the Int8 instantiation, whose products are larger, stays inside the JIT's inline budget (inlined σ/tanh
+    /// became calls there and halved its speed). Batching the blocks was meant to overlap their σ/tanh chains; an
+    /// interleaved A/B at H = 32–128 measured no difference either way on the shared Zen 5.
     /// </remarks>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -450,12 +450,7 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void UpdateActivatedCell(TVec i, TVec f, TVec g, TVec o, ref float c, ref float h)
     {
-        TVec cNew = TVec.MultiplyAdd(f, TVec.Load(in c), i * g);
-
-        // .NET cannot set flush-to-zero: a cell state decaying through subnormals would put every later step's FMAs
-        // on the slow path (1.3× a normal step at H=64 on Zen 5). Below the smallest normal float, c is 0 to within
-        // 1.2e-38, far inside the numerics contract; NaN compares false and passes through.
-        cNew = TVec.Select(TVec.GreaterThan(TVec.Create(1.17549435e-38f), TVec.Abs(cNew)), TVec.Zero, cNew);
+        TVec cNew = Activations.FlushBelowNormal(TVec.MultiplyAdd(f, TVec.Load(in c), i * g));
         TVec.Store(cNew, ref c);
         TVec.Store(o * Activations.Tanh(cNew), ref h);
     }

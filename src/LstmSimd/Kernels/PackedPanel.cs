@@ -82,6 +82,7 @@ internal sealed class PackedPanel
         Span<float> data = format == WeightFormat.Float32 ? MemoryMarshal.Cast<byte, float>(Data.AsSpan()) : default;
         Span<ushort> halves = format == WeightFormat.Float32 ? default : MemoryMarshal.Cast<byte, ushort>(Data.AsSpan());
         int gates = Gates, units = Units, depth = Depth, width = Width, rows = gates * width;
+        nint blockHalves = BlockBytes / sizeof(ushort);
         halves.Clear(); // an odd depth leaves the last pair's upper halves as padding
         for (int block = 0; block < Blocks; block++)
         {
@@ -98,14 +99,14 @@ internal sealed class PackedPanel
                             // fp32: k's rows, then k + 1's; 16-bit: one word per row holding k (low half) and k + 1 (high), see IWeightFormat.PairBytes.
                             case WeightFormat.Float32: data[(block * depth + k) * rows + gate * width + lane] = value; break;
                             case WeightFormat.BFloat16: halves[PairedIndex(block, k, gate * width + lane)] = WeightConversion.ToBFloat16(value); break;
-                            default: halves[PairedIndex(block, k, gate * width + lane)] = ToFiniteFloat16(value); break;
+                            default: halves[PairedIndex(block, k, gate * width + lane)] = WeightConversion.ToFiniteFloat16(value); break;
                         }
                     }
                 }
             }
         }
 
-        int PairedIndex(int block, int k, int row) => (int)(block * BlockBytes / sizeof(ushort)) + ((k >> 1) * rows + row) * 2 + (k & 1);
+        int PairedIndex(int block, int k, int row) => (int)(block * blockHalves) + ((k >> 1) * rows + row) * 2 + (k & 1);
     }
 
     /// <summary>
@@ -145,13 +146,6 @@ internal sealed class PackedPanel
         }
     }
 
-    private static ushort ToFiniteFloat16(float value)
-    {
-        ushort bits = WeightConversion.ToFloat16(value);
-        if ((bits & 0x7C00) == 0x7C00)
-            throw new ArgumentException($"Weight {value:R} has no finite fp16 value (|w| must be at most 65504 and finite); use BFloat16 or Float32 for this model.");
-        return bits;
-    }
 
     /// <summary>Packs per-gate vectors (<c>[gates·units]</c>, gate-major, e.g. b_ih + b_hh) into the panel's row order: block, gate, lane.</summary>
     public static float[] PackRow(ReadOnlySpan<float> values, int gates, int units, int width)

@@ -47,10 +47,7 @@ internal static class VariantCellKernels<TVec> where TVec : struct, ISimdVector<
                 TVec ia = Apply(cell.Gate, Clip(i, cell.Clip));
                 TVec fa = cell.InputForget ? TVec.Create(1f) - ia : Apply(cell.Gate, Clip(f, cell.Clip));
                 TVec ga = Apply(cell.Candidate, Clip(g, cell.Clip));
-                TVec cNew = TVec.MultiplyAdd(fa, cPrevious, ia * ga);
-
-                // As in the standard cell: no state decays through subnormals (see CellKernels.UpdateActivatedCell).
-                cNew = TVec.Select(TVec.GreaterThan(TVec.Create(1.17549435e-38f), TVec.Abs(cNew)), TVec.Zero, cNew);
+                TVec cNew = Activations.FlushBelowNormal(TVec.MultiplyAdd(fa, cPrevious, ia * ga));
                 if (peephole) o = TVec.MultiplyAdd(TVec.Load(in Unsafe.Add(ref blockPeepholes, 2 * width)), cNew, o);
                 TVec oa = Apply(cell.Gate, Clip(o, cell.Clip));
                 TVec.Store(cNew, ref cRef);

@@ -62,6 +62,16 @@ internal static class WeightConversion
 
     public static float FromFloat16(ushort bits) => (float)BitConverter.UInt16BitsToHalf(bits);
 
+    /// <summary>fp32 → IEEE half bits for a weight a Float16 model stores: its value must round to a finite half.</summary>
+    /// <exception cref="ArgumentException">The weight is beyond ±65504 or not finite.</exception>
+    public static ushort ToFiniteFloat16(float value)
+    {
+        ushort bits = ToFloat16(value);
+        if ((bits & 0x7C00) == 0x7C00)
+            throw new ArgumentException($"Weight {value:R} has no finite fp16 value (|w| must be at most 65504 and finite); use BFloat16 or Float32 for this model.");
+        return bits;
+    }
+
     /// <summary>
     /// Int8's scale for one output row: max|w|/127, so that the row uses the whole ±127 (0 for an all-zero row);
     /// <paramref name="inverse"/> receives what weights are multiplied by before rounding (127/max|w|, or 0).

@@ -496,6 +496,8 @@ public sealed unsafe class LstmSession : IDisposable
             (int blockStart, int blockEnd) = WorkerTeam.Share(Layer.Recurrent.Blocks, member, members);
             bool fusedInput = Init == null; // a streaming step: bias + x·W_ih + h·W_hh in one pass
             bool variant = !Layer.Cell.IsStandard;
+            float* hOut = projected ? HRaw : HNext;
+            int hOutRowStride = projected ? session._hiddenStride : session._outputStride;
             float* pre = PreActivations != null ? PreActivations : Init;
             int preRowStride = PreActivations != null ? session._gateStride : InitRowStride;
             var args = new CellStepArgs
@@ -512,8 +514,8 @@ public sealed unsafe class LstmSession : IDisposable
                 HRowStride = HRowStride,
                 C = ref *C,
                 CRowStride = session._hiddenStride,
-                HOut = ref projected ? ref *HRaw : ref *HNext,
-                HOutRowStride = projected ? session._hiddenStride : session._outputStride,
+                HOut = ref *hOut,
+                HOutRowStride = hOutRowStride,
                 Rows = Rows,
                 BlockStart = blockStart,
                 BlockEnd = blockEnd,
@@ -526,7 +528,7 @@ public sealed unsafe class LstmSession : IDisposable
             if (variant)
             {
                 session._kernels.VariantCell(Layer.Cell, Layer.Peepholes, ref *pre, preRowStride, ref *C, session._hiddenStride,
-                    ref projected ? ref *HRaw : ref *HNext, projected ? session._hiddenStride : session._outputStride, Rows, blockStart, blockEnd, active);
+                    ref *hOut, hOutRowStride, Rows, blockStart, blockEnd, active);
             }
         }
     }

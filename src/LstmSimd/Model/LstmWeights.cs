@@ -90,7 +90,7 @@ public sealed class LstmWeights
     /// <see cref="Reference.ReferenceLstm"/> on it separates a format's weight rounding from everything else (Int8 also
     /// quantises activations every step, which this cannot show).
     /// </summary>
-    /// <exception cref="ArgumentException">A weight has no value in <paramref name="format"/> (not finite, or beyond fp16's range).</exception>
+    /// <exception cref="ArgumentException">A weight the format's model would refuse too: beyond ±65504 or not finite for Float16, not finite for Int8.</exception>
     public LstmWeights StoredAs(WeightFormat format)
     {
         if (!Enum.IsDefined(format)) throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown weight format.");
@@ -110,12 +110,12 @@ public sealed class LstmWeights
         if (matrix.Length == 0 || format == WeightFormat.Float32) return;
         if (format != WeightFormat.Int8)
         {
+            // The same rounding, and the same refusals, as packing a panel of this format.
             for (int i = 0; i < matrix.Length; i++)
             {
-                float rounded = WeightConversion.RoundTrip(matrix[i], format);
-                if (!float.IsFinite(rounded) && float.IsFinite(matrix[i]))
-                    throw new ArgumentException($"Weight {matrix[i]:R} has no finite {format} value.");
-                matrix[i] = rounded;
+                matrix[i] = format == WeightFormat.Float16
+                    ? WeightConversion.FromFloat16(WeightConversion.ToFiniteFloat16(matrix[i]))
+                    : WeightConversion.RoundTrip(matrix[i], format);
             }
 
             return;
