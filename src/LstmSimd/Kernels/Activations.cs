@@ -12,25 +12,29 @@ internal static class Activations
     // ever takes the subnormal slow path, at an absolute cost far below the error budget.
     private const float SigmoidClamp = 80f;
 
-    // Eigen's rational tanh (generic_fast_tanh_float, clamp for the FMA variant): odd numerator of degree 13
-    // over even denominator of degree 6, fitted on [-7.99881172, 7.99881172], where tanh rounds to ±1 in float.
-    private const float TanhClamp = 7.99881172180175781f;
+    // Eigen's rational tanh (generic_fast_tanh_float): odd numerator of degree 13 over even denominator of degree 6, fitted
+    // on [-7.99881172, 7.99881172]. Clamped at ±9 instead: the rational stays within 2.4e-7 of tanh up to there and is exactly
+    // ±1 in float at 9, fused or not, so the clamp alone saturates ±Inf exactly (no select on |x|).
+    private const float TanhClamp = 9f;
 
-    /// <summary>σ(x) = 1 / (1 + e^-x), from e = exp(-|x|): σ(|x|) = 1/(1+e), σ(-|x|) = e/(1+e), so no lane overflows.</summary>
+    /// <summary>
+    /// σ(x) from e = exp(-|x|) and reflection: σ(|x|) = 1/(1+e), σ(-|x|) = e/(1+e), so no lane overflows; the numerator is
+    /// picked by x's sign bit rather than computed twice. NaN passes through every step (see <see cref="ISimdVector{TSelf}.MinNative"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Sigmoid<TVec>(TVec x) where TVec : struct, ISimdVector<TVec>
     {
-        TVec e = ExpOfNonPositive(TVec.Zero - TVec.MinNative(TVec.Abs(x), TVec.Create(SigmoidClamp)));
-        TVec positive = TVec.Create(1f) / (TVec.Create(1f) + e);
-        TVec result = TVec.Select(TVec.IsNegative(x), e * positive, positive);
-        return TVec.Select(TVec.IsNaN(x), x, result);
+        TVec e = ExpOfNegative(TVec.MinNative(TVec.Create(SigmoidClamp), TVec.Abs(x)));
+        return TVec.Select(TVec.IsNegative(x), e, TVec.Create(1f)) / (TVec.Create(1f) + e);
     }
 
-    /// <summary>tanh(x) as a clamped rational function; exact to a few float ulps and never outside [-1, 1].</summary>
+    /// <summary>
+    /// tanh(x) as a clamped rational function; exact to a few float ulps and never outside [-1, 1]; NaN passes through both clamps.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Tanh<TVec>(TVec x) where TVec : struct, ISimdVector<TVec>
     {
-        TVec clamped = TVec.MaxNative(TVec.MinNative(x, TVec.Create(TanhClamp)), TVec.Create(-TanhClamp));
+        TVec clamped = TVec.MaxNative(TVec.Create(-TanhClamp), TVec.MinNative(TVec.Create(TanhClamp), x));
         TVec x2 = clamped * clamped;
         TVec p = TVec.MultiplyAdd(x2, TVec.Create(-2.76076847742355e-16f), TVec.Create(2.00018790482477e-13f));
         p = TVec.MultiplyAdd(x2, p, TVec.Create(-8.60467152213735e-11f));
@@ -42,31 +46,26 @@ internal static class Activations
         TVec q = TVec.MultiplyAdd(x2, TVec.Create(1.19825839466702e-06f), TVec.Create(1.18534705686654e-04f));
         q = TVec.MultiplyAdd(x2, q, TVec.Create(2.26843463243900e-03f));
         q = TVec.MultiplyAdd(x2, q, TVec.Create(4.89352518554385e-03f));
-        TVec result = TVec.MaxNative(TVec.MinNative(p / q, TVec.Create(1f)), TVec.Create(-1f));
-
-        // Past the fit, tanh is ±1 in float: return it exactly (±Inf saturates), whatever rounding the polynomial had.
-        TVec saturated = TVec.Select(TVec.IsNegative(x), TVec.Create(-1f), TVec.Create(1f));
-        result = TVec.Select(TVec.GreaterThan(TVec.Abs(x), TVec.Create(9f)), saturated, result);
-        return TVec.Select(TVec.IsNaN(x), x, result);
+        return TVec.MaxNative(TVec.Create(-1f), TVec.MinNative(TVec.Create(1f), p / q));
     }
 
     /// <summary>
-    /// e^y for y in [-80, 0]: y = n·ln2 + r with |r| ≤ ln2/2 (ln2 split in two for an exact reduction),
-    /// e^r from Cephes' degree-5 minimax polynomial for expf (relative error ~1e-7), times 2^n.
+    /// e^-a for a in [0, 80]: a = -n·ln2 + q with |q| ≤ ln2/2 (ln2 split in two for an exact reduction), e^-q from Cephes'
+    /// degree-5 minimax polynomial for expf (relative error ~1e-7) in -q, written in q (odd coefficients negated, so no
+    /// negation is spent), times 2^n.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TVec ExpOfNonPositive<TVec>(TVec y) where TVec : struct, ISimdVector<TVec>
+    private static TVec ExpOfNegative<TVec>(TVec a) where TVec : struct, ISimdVector<TVec>
     {
-        TVec n = TVec.Round(y * TVec.Create(1.44269504088896341f));
-        TVec r = TVec.MultiplyAdd(n, TVec.Create(-0.693359375f), y);
-        r = TVec.MultiplyAdd(n, TVec.Create(2.12194440e-4f), r);
-        TVec p = TVec.MultiplyAdd(TVec.Create(1.9875691500e-4f), r, TVec.Create(1.3981999507e-3f));
-        p = TVec.MultiplyAdd(p, r, TVec.Create(8.3334519073e-3f));
-        p = TVec.MultiplyAdd(p, r, TVec.Create(4.1665795894e-2f));
-        p = TVec.MultiplyAdd(p, r, TVec.Create(1.6666665459e-1f));
-        p = TVec.MultiplyAdd(p, r, TVec.Create(5.0000001201e-1f));
-        TVec expR = TVec.MultiplyAdd(p, r * r, r + TVec.Create(1f));
-        return expR * TVec.Pow2(n);
+        TVec n = TVec.Round(a * TVec.Create(-1.44269504088896341f));
+        TVec q = TVec.MultiplyAdd(n, TVec.Create(0.693359375f), a);
+        q = TVec.MultiplyAdd(n, TVec.Create(-2.12194440e-4f), q);
+        TVec p = TVec.MultiplyAdd(TVec.Create(-1.9875691500e-4f), q, TVec.Create(1.3981999507e-3f));
+        p = TVec.MultiplyAdd(p, q, TVec.Create(-8.3334519073e-3f));
+        p = TVec.MultiplyAdd(p, q, TVec.Create(4.1665795894e-2f));
+        p = TVec.MultiplyAdd(p, q, TVec.Create(-1.6666665459e-1f));
+        p = TVec.MultiplyAdd(p, q, TVec.Create(5.0000001201e-1f));
+        return TVec.ScaleByPow2(TVec.MultiplyAdd(p, q * q, TVec.Create(1f) - q), n);
     }
 
     /// <summary>

@@ -45,12 +45,15 @@ internal interface ISimdVector<TSelf> where TSelf : struct, ISimdVector<TSelf>
     /// <summary>a·b + c: fused where the hardware has FMA, a multiply then an add where it does not.</summary>
     static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
 
-    /// <summary>The hardware min/max: fast, with no promise about NaN (callers restore NaN themselves).</summary>
+    /// <summary>
+    /// The hardware min/max. Where one operand is NaN the result is <paramref name="right"/> (x86's minps/maxps) or NaN (Arm's
+    /// fmin/fmax): with a constant on the left and the value on the right, NaN passes through on every platform.
+    /// </summary>
     static abstract TSelf MinNative(TSelf left, TSelf right);
     static abstract TSelf MaxNative(TSelf left, TSelf right);
     static abstract TSelf Abs(TSelf value);
 
-    /// <summary>Lanes of <paramref name="value"/> whose sign bit is set, as an all-ones mask.</summary>
+    /// <summary>Lanes of <paramref name="value"/> whose sign bit is set, as an all-ones mask (the sign bit shifted across the lane).</summary>
     static abstract TSelf IsNegative(TSelf value);
 
     /// <summary>Lanes where left &gt; right, as an all-ones mask.</summary>
@@ -62,8 +65,11 @@ internal interface ISimdVector<TSelf> where TSelf : struct, ISimdVector<TSelf>
     /// <summary>Per lane: mask ? ifTrue : ifFalse (mask lanes all-ones or all-zeros).</summary>
     static abstract TSelf Select(TSelf mask, TSelf ifTrue, TSelf ifFalse);
 
-    /// <summary>2^n for lanes holding whole numbers n in [-126, 127].</summary>
-    static abstract TSelf Pow2(TSelf wholeNumbers);
+    /// <summary>
+    /// value · 2^n, for lanes of <paramref name="wholeNumbers"/> holding whole numbers n and results that stay normal floats
+    /// (one vscalefps where AVX-512 has it, else n added to the exponent bits); NaN values stay NaN.
+    /// </summary>
+    static abstract TSelf ScaleByPow2(TSelf value, TSelf wholeNumbers);
 
     /// <summary>Rounds each lane to the nearest whole number (ties to even).</summary>
     static abstract TSelf Round(TSelf value);
@@ -111,11 +117,12 @@ internal readonly struct Vec128(Vector128<float> value) : ISimdVector<Vec128>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 MinNative(Vec128 left, Vec128 right) => new(Vector128.MinNative(left._value, right._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 MaxNative(Vec128 left, Vec128 right) => new(Vector128.MaxNative(left._value, right._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 Abs(Vec128 value) => new(Vector128.Abs(value._value));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 IsNegative(Vec128 value) => new(Vector128.IsNegative(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 IsNegative(Vec128 value) => new((value._value.AsInt32() >> 31).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 GreaterThan(Vec128 left, Vec128 right) => new(Vector128.GreaterThan(left._value, right._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 IsNaN(Vec128 value) => new(Vector128.IsNaN(value._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 Select(Vec128 mask, Vec128 ifTrue, Vec128 ifFalse) => new(Vector128.ConditionalSelect(mask._value, ifTrue._value, ifFalse._value));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 Pow2(Vec128 wholeNumbers) => new((Vector128.ConvertToInt32Native(wholeNumbers._value) + Vector128.Create(127) << 23).AsSingle());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 ScaleByPow2(Vec128 value, Vec128 wholeNumbers) =>
+        Avx512F.VL.IsSupported ? new(Avx512F.VL.Scale(value._value, wholeNumbers._value)) : new((value._value.AsInt32() + (Vector128.ConvertToInt32Native(wholeNumbers._value) << 23)).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 Round(Vec128 value) => new(Vector128.Round(value._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vec128 value) => Vector128.Sum(value._value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 BroadcastGroup(ref readonly byte source) => new(Vector128.Create(Unsafe.ReadUnaligned<int>(in source)).AsSingle());
@@ -158,11 +165,12 @@ internal readonly struct Vec256(Vector256<float> value) : ISimdVector<Vec256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 MinNative(Vec256 left, Vec256 right) => new(Vector256.MinNative(left._value, right._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 MaxNative(Vec256 left, Vec256 right) => new(Vector256.MaxNative(left._value, right._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 Abs(Vec256 value) => new(Vector256.Abs(value._value));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 IsNegative(Vec256 value) => new(Vector256.IsNegative(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 IsNegative(Vec256 value) => new((value._value.AsInt32() >> 31).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 GreaterThan(Vec256 left, Vec256 right) => new(Vector256.GreaterThan(left._value, right._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 IsNaN(Vec256 value) => new(Vector256.IsNaN(value._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 Select(Vec256 mask, Vec256 ifTrue, Vec256 ifFalse) => new(Vector256.ConditionalSelect(mask._value, ifTrue._value, ifFalse._value));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 Pow2(Vec256 wholeNumbers) => new((Vector256.ConvertToInt32Native(wholeNumbers._value) + Vector256.Create(127) << 23).AsSingle());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 ScaleByPow2(Vec256 value, Vec256 wholeNumbers) =>
+        Avx512F.VL.IsSupported ? new(Avx512F.VL.Scale(value._value, wholeNumbers._value)) : new((value._value.AsInt32() + (Vector256.ConvertToInt32Native(wholeNumbers._value) << 23)).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 Round(Vec256 value) => new(Vector256.Round(value._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vec256 value) => Vector256.Sum(value._value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 BroadcastGroup(ref readonly byte source) => new(Vector256.Create(Unsafe.ReadUnaligned<int>(in source)).AsSingle());
@@ -204,11 +212,12 @@ internal readonly struct Vec512(Vector512<float> value) : ISimdVector<Vec512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 MinNative(Vec512 left, Vec512 right) => new(Vector512.MinNative(left._value, right._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 MaxNative(Vec512 left, Vec512 right) => new(Vector512.MaxNative(left._value, right._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Abs(Vec512 value) => new(Vector512.Abs(value._value));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 IsNegative(Vec512 value) => new(Vector512.IsNegative(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 IsNegative(Vec512 value) => new((value._value.AsInt32() >> 31).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 GreaterThan(Vec512 left, Vec512 right) => new(Vector512.GreaterThan(left._value, right._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 IsNaN(Vec512 value) => new(Vector512.IsNaN(value._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Select(Vec512 mask, Vec512 ifTrue, Vec512 ifFalse) => new(Vector512.ConditionalSelect(mask._value, ifTrue._value, ifFalse._value));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Pow2(Vec512 wholeNumbers) => new((Vector512.ConvertToInt32Native(wholeNumbers._value) + Vector512.Create(127) << 23).AsSingle());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 ScaleByPow2(Vec512 value, Vec512 wholeNumbers) =>
+        Avx512F.IsSupported ? new(Avx512F.Scale(value._value, wholeNumbers._value)) : new((value._value.AsInt32() + (Vector512.ConvertToInt32Native(wholeNumbers._value) << 23)).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Round(Vec512 value) => new(Vector512.Round(value._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vec512 value) => Vector512.Sum(value._value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 BroadcastGroup(ref readonly byte source) => new(Vector512.Create(Unsafe.ReadUnaligned<int>(in source)).AsSingle());
@@ -257,7 +266,8 @@ internal readonly struct VecScalar(float value) : ISimdVector<VecScalar>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar GreaterThan(VecScalar left, VecScalar right) => Mask(left._value > right._value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar IsNaN(VecScalar value) => Mask(float.IsNaN(value._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar Select(VecScalar mask, VecScalar ifTrue, VecScalar ifFalse) => BitConverter.SingleToInt32Bits(mask._value) != 0 ? ifTrue : ifFalse;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar Pow2(VecScalar wholeNumbers) => new(BitConverter.Int32BitsToSingle(((int)wholeNumbers._value + 127) << 23));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar ScaleByPow2(VecScalar value, VecScalar wholeNumbers) =>
+        new(BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(value._value) + ((int)wholeNumbers._value << 23)));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar Round(VecScalar value) => new(MathF.Round(value._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(VecScalar value) => value._value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar BroadcastGroup(ref readonly byte source) => new(BitConverter.Int32BitsToSingle(Unsafe.ReadUnaligned<int>(in source)));
