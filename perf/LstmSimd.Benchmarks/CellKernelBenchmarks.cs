@@ -65,11 +65,11 @@ public class CellStepBenchmarks : IFlopCounted
         {
             Init = ref _init[0],
             InitRowStride = _gateStride,
-            PanelX = ref _panel.Data[0],
+            PanelX = ref _panel.Start,
             DepthX = depthX,
             X = ref _h[0],
             XRowStride = _stride,
-            PanelH = ref _panel.Data[0],
+            PanelH = ref _panel.Start,
             DepthH = Hidden,
             H = ref _h[0],
             HRowStride = _stride,

@@ -14,7 +14,7 @@ namespace LstmSimd.Kernels;
 /// </summary>
 internal sealed class PackedPanel
 {
-    private PackedPanel(byte[] data, WeightFormat format, int gates, int units, int depth, int width)
+    private PackedPanel(AlignedBuffer<byte> data, WeightFormat format, int gates, int units, int depth, int width)
     {
         Data = data;
         Format = format;
@@ -25,12 +25,12 @@ internal sealed class PackedPanel
     }
 
     /// <summary>The packed weights: <see cref="Blocks"/> blocks of <see cref="BlockBytes"/> (<see cref="Depth"/> × <see cref="Gates"/> × <see cref="Width"/> elements of <see cref="Format"/>).</summary>
-    public byte[] Data { get; }
+    private AlignedBuffer<byte> Data { get; }
 
     public WeightFormat Format { get; }
 
     /// <summary>The first element, for kernels that address the panel in elements of their format.</summary>
-    public ref byte Start => ref MemoryMarshal.GetArrayDataReference(Data);
+    public ref byte Start => ref Data.Start;
 
     public int Gates { get; }
 
@@ -61,7 +61,7 @@ internal sealed class PackedPanel
     public static PackedPanel Pack(ReadOnlySpan<float> weight, int gates, int units, int depth, int width, WeightFormat format = WeightFormat.Float32)
     {
         int blocks = (units + width - 1) / width;
-        var panel = new PackedPanel(new byte[blocks * BlockBytesOf(format, depth, gates * width)], format, gates, units, depth, width);
+        var panel = new PackedPanel(new AlignedBuffer<byte>((int)(blocks * BlockBytesOf(format, depth, gates * width))), format, gates, units, depth, width);
         panel.Repack(weight);
         return panel;
     }
@@ -79,8 +79,8 @@ internal sealed class PackedPanel
             return;
         }
 
-        Span<float> data = format == WeightFormat.Float32 ? MemoryMarshal.Cast<byte, float>(Data.AsSpan()) : default;
-        Span<ushort> halves = format == WeightFormat.Float32 ? default : MemoryMarshal.Cast<byte, ushort>(Data.AsSpan());
+        Span<float> data = format == WeightFormat.Float32 ? MemoryMarshal.Cast<byte, float>(Data.Span) : default;
+        Span<ushort> halves = format == WeightFormat.Float32 ? default : MemoryMarshal.Cast<byte, ushort>(Data.Span);
         int gates = Gates, units = Units, depth = Depth, width = Width, rows = gates * width;
         nint blockHalves = BlockBytes / sizeof(ushort);
         halves.Clear(); // an odd depth leaves the last pair's upper halves as padding
@@ -117,12 +117,12 @@ internal sealed class PackedPanel
     {
         int gates = Gates, units = Units, depth = Depth, width = Width, rows = gates * width, groups = Int8Weights.Groups(depth);
         nint blockBytes = BlockBytes;
-        Span<sbyte> quantized = MemoryMarshal.Cast<byte, sbyte>(Data.AsSpan());
-        Data.AsSpan().Clear();
+        Span<sbyte> quantized = MemoryMarshal.Cast<byte, sbyte>(Data.Span);
+        Data.Span.Clear();
         for (int block = 0; block < Blocks; block++)
         {
             int blockStart = (int)(block * blockBytes);
-            Span<float> scales = MemoryMarshal.Cast<byte, float>(Data.AsSpan(blockStart + groups * 4 * rows, 2 * rows * sizeof(float)));
+            Span<float> scales = MemoryMarshal.Cast<byte, float>(Data.Span.Slice(blockStart + groups * 4 * rows, 2 * rows * sizeof(float)));
             for (int gate = 0; gate < gates; gate++)
             {
                 for (int lane = 0; lane < width; lane++)

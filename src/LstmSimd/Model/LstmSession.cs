@@ -25,7 +25,7 @@ public sealed unsafe class LstmSession : IDisposable
 
     private readonly DirectionScratch[] _scratch; // one, or one per direction when directions run concurrently
     private readonly float[][] _layerOutputs;     // two [maxSteps, maxBatch, D·H_out] buffers, for the layers below the top one
-    private readonly float[] _stateH, _stateC;    // streaming state, [L, maxBatch, stride]
+    private readonly AlignedBuffer<float> _stateH, _stateC; // streaming state, [L, maxBatch, stride]
 
     private ForwardCall _call; // the current Forward's arguments, pinned, for whichever thread runs a direction
 
@@ -53,8 +53,8 @@ public sealed unsafe class LstmSession : IDisposable
 
         long layerOutput = (long)maxSteps * maxBatch * _spec.OutputSize;
         _layerOutputs = _spec.NumLayers > 1 ? [new float[layerOutput], new float[_spec.NumLayers > 2 ? layerOutput : 0]] : [[], []];
-        _stateH = new float[_spec.NumLayers * maxBatch * _outputStride];
-        _stateC = new float[_spec.NumLayers * maxBatch * _hiddenStride];
+        _stateH = new AlignedBuffer<float>(_spec.NumLayers * maxBatch * _outputStride);
+        _stateC = new AlignedBuffer<float>(_spec.NumLayers * maxBatch * _hiddenStride);
         _teamWork = new TeamWork(this);
         _team = new WorkerTeam(model.Threads);
     }
@@ -156,9 +156,10 @@ public sealed unsafe class LstmSession : IDisposable
         ShapeChecks.Length(output.Length, (long)batch * _spec.OutputHiddenSize, nameof(output), "[B={0}, H_out={1}]", batch, _spec.OutputHiddenSize);
 
         DirectionScratch scratch = _scratch[0];
-        fixed (float* pInput = input, pStateH = _stateH, pStateC = _stateC, pNext = scratch.HNext, pRaw = scratch.HRaw)
-        fixed (float* pQuantizedInput = scratch.QuantizedInput, pQuantizedState = scratch.QuantizedState, pGates = scratch.Gates)
+        fixed (float* pInput = input)
         {
+            float* pStateH = _stateH.Pointer, pStateC = _stateC.Pointer, pNext = scratch.HNext.Pointer, pRaw = scratch.HRaw.Pointer;
+            float* pQuantizedInput = scratch.QuantizedInput.Pointer, pQuantizedState = scratch.QuantizedState.Pointer, pGates = scratch.Gates.Pointer;
             float* x = pInput;
             int xStride = _spec.InputSize;
             for (int layer = 0; layer < _spec.NumLayers; layer++)
@@ -191,7 +192,7 @@ public sealed unsafe class LstmSession : IDisposable
         }
 
         int hOut = _spec.OutputHiddenSize;
-        Span<float> top = _stateH.AsSpan((_spec.NumLayers - 1) * MaxBatch * _outputStride);
+        Span<float> top = _stateH.Span.Slice((_spec.NumLayers - 1) * MaxBatch * _outputStride);
         for (int b = 0; b < batch; b++)
             top.Slice(b * _outputStride, hOut).CopyTo(output.Slice(b * hOut, hOut));
     }
@@ -199,8 +200,8 @@ public sealed unsafe class LstmSession : IDisposable
     /// <summary>Sets the streaming state of every row to zero.</summary>
     public void ResetState()
     {
-        Array.Clear(_stateH);
-        Array.Clear(_stateC);
+        _stateH.Span.Clear();
+        _stateC.Span.Clear();
     }
 
     /// <summary>Sets the streaming state of rows [0, <paramref name="batch"/>) from h [L, B, H_out] and c [L, B, H].</summary>
@@ -211,8 +212,8 @@ public sealed unsafe class LstmSession : IDisposable
         CheckState(h.Length, c.Length, batch);
         for (int layer = 0; layer < _spec.NumLayers; layer++)
         {
-            LoadRows(h, layer, batch, _spec.OutputHiddenSize, _stateH.AsSpan(layer * MaxBatch * _outputStride), _outputStride);
-            LoadRows(c, layer, batch, _spec.HiddenSize, _stateC.AsSpan(layer * MaxBatch * _hiddenStride), _hiddenStride);
+            LoadRows(h, layer, batch, _spec.OutputHiddenSize, _stateH.Span.Slice(layer * MaxBatch * _outputStride), _outputStride);
+            LoadRows(c, layer, batch, _spec.HiddenSize, _stateC.Span.Slice(layer * MaxBatch * _hiddenStride), _hiddenStride);
         }
     }
 
@@ -224,8 +225,8 @@ public sealed unsafe class LstmSession : IDisposable
         CheckState(h.Length, c.Length, batch);
         for (int layer = 0; layer < _spec.NumLayers; layer++)
         {
-            StoreRows(_stateH.AsSpan(layer * MaxBatch * _outputStride), _outputStride, h, layer, batch, _spec.OutputHiddenSize);
-            StoreRows(_stateC.AsSpan(layer * MaxBatch * _hiddenStride), _hiddenStride, c, layer, batch, _spec.HiddenSize);
+            StoreRows(_stateH.Span.Slice(layer * MaxBatch * _outputStride), _outputStride, h, layer, batch, _spec.OutputHiddenSize);
+            StoreRows(_stateC.Span.Slice(layer * MaxBatch * _hiddenStride), _hiddenStride, c, layer, batch, _spec.HiddenSize);
         }
     }
 
@@ -249,8 +250,8 @@ public sealed unsafe class LstmSession : IDisposable
         // Only the caller's tensors can be batch-first; the buffers between layers are time-major.
         bool inputBatchFirst = call.BatchFirst && layer == 0, outputBatchFirst = call.BatchFirst && top;
         int features = _spec.LayerInputSize(layer), rows = steps * batch;
-        fixed (float* pQuantizedInput = scratch.QuantizedInput)
         {
+            float* pQuantizedInput = scratch.QuantizedInput.Pointer;
             var projection = new ProjectionPlan { Panel = weights.Input, Bias = weights.Bias, Rows = rows, Gates = scratch.Gates };
             projection.X = KernelRows(call.LayerInput, rows, features, features, pQuantizedInput, out projection.XRowStride);
             if (split)
@@ -265,8 +266,8 @@ public sealed unsafe class LstmSession : IDisposable
             }
         }
 
-        LoadRows(Tensor(call.H0, call.H0 == null ? 0 : _spec.NumLayers * _spec.Directions * batch * hOut), slot, batch, hOut, scratch.HPrevious, _outputStride);
-        LoadRows(Tensor(call.C0, call.C0 == null ? 0 : _spec.NumLayers * _spec.Directions * batch * hidden), slot, batch, hidden, scratch.Cell, _hiddenStride);
+        LoadRows(Tensor(call.H0, call.H0 == null ? 0 : _spec.NumLayers * _spec.Directions * batch * hOut), slot, batch, hOut, scratch.HPrevious.Span, _outputStride);
+        LoadRows(Tensor(call.C0, call.C0 == null ? 0 : _spec.NumLayers * _spec.Directions * batch * hidden), slot, batch, hidden, scratch.Cell.Span, _hiddenStride);
 
         // Rows of the hoisted projection follow the input's memory order.
         int gatesPerStep = inputBatchFirst ? _gateStride : batch * _gateStride;
@@ -275,10 +276,10 @@ public sealed unsafe class LstmSession : IDisposable
         Span<byte> active = scratch.Active.AsSpan(0, batch);
         active.Fill(1);
         bool reverse = direction == 1;
-        fixed (float* pGates = scratch.Gates, pFirst = scratch.HPrevious, pSecond = scratch.HNext, pRaw = scratch.HRaw, pC = scratch.Cell)
-        fixed (float* pQuantizedState = scratch.QuantizedState)
         fixed (byte* pActive = scratch.Active)
         {
+            float* pGates = scratch.Gates.Pointer, pFirst = scratch.HPrevious.Pointer, pSecond = scratch.HNext.Pointer, pRaw = scratch.HRaw.Pointer, pC = scratch.Cell.Pointer;
+            float* pQuantizedState = scratch.QuantizedState.Pointer;
             // h ping-pongs between two buffers: each step reads one and writes the other.
             float* hPrevious = pFirst, hNext = pSecond;
             for (int s = 0; s < steps; s++)
@@ -330,7 +331,7 @@ public sealed unsafe class LstmSession : IDisposable
             if (call.HN != null) StoreRows(new ReadOnlySpan<float>(hPrevious, batch * _outputStride), _outputStride, new Span<float>(call.HN, _spec.NumLayers * _spec.Directions * batch * hOut), slot, batch, hOut);
         }
 
-        if (call.CN != null) StoreRows(scratch.Cell, _hiddenStride, new Span<float>(call.CN, _spec.NumLayers * _spec.Directions * batch * hidden), slot, batch, hidden);
+        if (call.CN != null) StoreRows(scratch.Cell.Span, _hiddenStride, new Span<float>(call.CN, _spec.NumLayers * _spec.Directions * batch * hidden), slot, batch, hidden);
     }
 
     /// <summary>
@@ -421,24 +422,25 @@ public sealed unsafe class LstmSession : IDisposable
 
     /// <summary>
     /// The working buffers of one direction: pre-activations of every step, h (double-buffered), c, row activity; for Int8
-    /// models also the quantised layer input and the quantised h (or unprojected h) of the current step.
+    /// models also the quantised layer input and the quantised h (or unprojected h) of the current step. Aligned, so that
+    /// the kernels' vector loads and stores of whole rows never straddle cache lines.
     /// </summary>
     private sealed class DirectionScratch(int maxSteps, int maxBatch, int gateStride, int outputStride, int hiddenStride, bool projection,
         int quantizedInputStride, int quantizedStateStride)
     {
-        public float[] QuantizedInput { get; } = new float[(long)maxSteps * maxBatch * quantizedInputStride];
+        public AlignedBuffer<float> QuantizedInput { get; } = new(checked((int)((long)maxSteps * maxBatch * quantizedInputStride)));
 
-        public float[] QuantizedState { get; } = new float[maxBatch * quantizedStateStride];
+        public AlignedBuffer<float> QuantizedState { get; } = new(maxBatch * quantizedStateStride);
 
-        public float[] Gates { get; } = new float[(long)maxSteps * maxBatch * gateStride];
+        public AlignedBuffer<float> Gates { get; } = new(checked((int)((long)maxSteps * maxBatch * gateStride)));
 
-        public float[] HPrevious { get; } = new float[maxBatch * outputStride];
+        public AlignedBuffer<float> HPrevious { get; } = new(maxBatch * outputStride);
 
-        public float[] HNext { get; } = new float[maxBatch * outputStride];
+        public AlignedBuffer<float> HNext { get; } = new(maxBatch * outputStride);
 
-        public float[] HRaw { get; } = new float[projection ? maxBatch * hiddenStride : 0];
+        public AlignedBuffer<float> HRaw { get; } = new(projection ? maxBatch * hiddenStride : 0);
 
-        public float[] Cell { get; } = new float[maxBatch * hiddenStride];
+        public AlignedBuffer<float> Cell { get; } = new(maxBatch * hiddenStride);
 
         public byte[] Active { get; } = new byte[maxBatch];
     }
@@ -456,13 +458,14 @@ public sealed unsafe class LstmSession : IDisposable
     private struct ProjectionPlan
     {
         public PackedPanel Panel;
-        public float[] Bias, Gates;
+        public float[] Bias;
+        public AlignedBuffer<float> Gates;
         public float* X;
         public int XRowStride, Rows;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Run(KernelSet kernels, int blockStart, int blockEnd) =>
-            kernels.InputProjection(Panel, Bias, new ReadOnlySpan<float>(X, Rows * XRowStride), XRowStride, Rows, Gates, blockStart, blockEnd);
+            kernels.InputProjection(Panel, Bias, new ReadOnlySpan<float>(X, Rows * XRowStride), XRowStride, Rows, Gates.Span, blockStart, blockEnd);
     }
 
     /// <summary>One cell step of one layer-direction, shareable by blocks.</summary>
