@@ -32,10 +32,15 @@ internal static class BenchCommand
         };
         Option<string> weights = WeightsOption.Create("How the inference models store their weight matrices (training workloads always train in fp32)");
         var json = new Option<bool>("--json") { Description = "Print a JSON array instead of the table." };
+        var roofline = new Option<bool>("--roofline")
+        {
+            Description = "Also measure this core's read bandwidth by buffer size (a few seconds) and show each workload's floor: "
+                + "the time at the FMA peak and the bandwidth its weights stream at (fp32 weights only).",
+        };
 
         var command = new Command("bench", "Time the standard workloads on the fast path: µs per call and per step, GFLOP/s, bytes allocated per call. Training workloads (train-*) time one whole training step: forward, backward and update.")
         {
-            workloads, threads, seconds, kernel, weights, json,
+            workloads, threads, seconds, kernel, weights, json, roofline,
         };
         command.SetAction(parse => ToolExit.Run("bench", () =>
         {
@@ -57,17 +62,30 @@ internal static class BenchCommand
             WeightFormat format = WeightsOption.Parse(parse.GetValue(weights));
 
             var options = new LstmModelOptions { Kernel = parse.GetValue(kernel), Threads = threadCount, Weights = format };
-            bool asJson = parse.GetValue(json);
+            bool asJson = parse.GetValue(json), withFloors = parse.GetValue(roofline);
+            if (withFloors && format != WeightFormat.Float32)
+                throw new ArgumentException($"--roofline models fp32 weights; drop it or --weights {WeightsOption.NameOf(format)}.");
+
+            KernelPath path = KernelSelector.Resolve(options.Kernel);
             if (!asJson)
             {
-                KernelPath path = KernelSelector.Resolve(options.Kernel);
                 Console.WriteLine($"LstmSimd bench · {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription} · {Environment.ProcessorCount} logical cores · "
                     + $"{path.ToString().ToLowerInvariant()} FMA peak {FmaPeak.For(path).ToString("F0", CultureInfo.InvariantCulture)} GFLOP/s per core (measured; {FmaPeak.EnvironmentVariable} sets it) · weights {WeightsOption.NameOf(format)}");
             }
 
+            Roofline? limits = withFloors ? Roofline.Measure(path) : null;
+            if (limits is not null && !asJson)
+            {
+                Console.WriteLine("read bandwidth, one core: " + string.Join(" · ", limits.Bandwidth.Select(b =>
+                    $"{BenchmarkReport.Size(b.Bytes)} {b.GBs.ToString("F0", CultureInfo.InvariantCulture)} GB/s")));
+            }
+
             var results = new List<WorkloadResult>(selected.Count);
             foreach (StandardWorkload workload in selected)
-                results.Add(WorkloadBench.Run(workload, options, TimeSpan.FromSeconds(budget)));
+            {
+                WorkloadResult result = WorkloadBench.Run(workload, options, TimeSpan.FromSeconds(budget));
+                results.Add(limits is null ? result : result with { Floor = limits.Floor(workload, result.Threads) });
+            }
 
             if (asJson)
             {

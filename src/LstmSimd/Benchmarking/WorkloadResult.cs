@@ -23,6 +23,12 @@ public sealed record WorkloadResult(StandardWorkload Workload, int Threads, Kern
     /// <summary><see cref="Gflops"/> as a percentage of <see cref="PeakGflops"/> times <see cref="Threads"/>.</summary>
     public double PercentOfPeak => 100 * Gflops / (PeakGflops * Threads);
 
+    /// <summary>The machine's floor for this workload (<see cref="Roofline.Floor"/>), when the run measured one.</summary>
+    public RooflineFloor? Floor { get; init; }
+
+    /// <summary>The floor as a percentage of the median time: 100 is at the machine's limit.</summary>
+    public double? PercentOfFloor => Floor is { } floor ? 100 * floor.Microseconds / Timing.MedianMicroseconds : null;
+
     /// <summary>Managed bytes allocated per call (the target is 0).</summary>
     public long AllocatedBytes => Timing.AllocatedBytesPerCall;
 }

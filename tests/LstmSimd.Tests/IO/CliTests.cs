@@ -150,4 +150,17 @@ public sealed class CliTests : IDisposable
         Assert.Contains("--weights int4", badErr, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", badErr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Bench_with_roofline_shows_the_measured_bandwidths_and_each_workloads_floor()
+    {
+        var (code, stdout, stderr) = Cli("bench", "--workload", "step-h64", "--workload", "seq-h32", "--seconds", "0.2", "--roofline");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("read bandwidth, one core: 16 KiB", stdout, StringComparison.Ordinal);
+        Assert.Contains("% of floor", stdout, StringComparison.Ordinal);
+
+        var (badCode, _, badErr) = Cli("bench", "--workload", "step-h64", "--seconds", "0.2", "--roofline", "--weights", "int8");
+        Assert.Equal(2, badCode);
+        Assert.Contains("--roofline models fp32 weights", badErr, StringComparison.Ordinal);
+    }
 }
