@@ -51,6 +51,35 @@ internal ref struct CellStepArgs
 }
 
 /// <summary>
+/// A whole batch-1 sequence of the standard cell over hoisted pre-activations (see <see cref="CellKernels{TVec, TFormat}.Sequence"/>).
+/// </summary>
+internal ref struct SequenceArgs
+{
+    /// <summary>Step 0's pre-activations (bias + x·W_ih), one padded gate row; step t's are <see cref="InitStepStride"/> floats further.</summary>
+    public ref float Init;
+    public int InitStepStride;
+    public int Steps;
+
+    /// <summary>Run the steps from the last to the first (the reverse direction of a bidirectional layer).</summary>
+    public bool Reverse;
+    public ref byte PanelH;
+    public int DepthH;
+    public int Blocks;
+
+    /// <summary>h before step 0, padded; on return it holds h after the last step. <see cref="HSpare"/> is the other buffer of the ping-pong.</summary>
+    public ref float H;
+    public ref float HSpare;
+
+    /// <summary>c, padded, updated in place.</summary>
+    public ref float C;
+
+    /// <summary>Where step 0's h goes (its first unit); step t's row is <see cref="OutputStepStride"/> floats further, <see cref="OutputCount"/> floats long.</summary>
+    public ref float Output;
+    public int OutputStepStride;
+    public int OutputCount;
+}
+
+/// <summary>
 /// The LSTM micro-kernels for one vector width: the recurrent (and, for streaming steps, input) products
 /// over gate-interleaved panels with the cell update fused in registers, the hoisted input projection
 /// GEMM and the projection GEMM. Written once, generic over <see cref="ISimdVector{TSelf}"/> and over the
@@ -106,6 +135,41 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
                 fuse, ref fuse ? ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride) : ref Unsafe.Add(ref a.PreActivations, (nint)row * a.PreActivationsRowStride),
                 ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride), a.KeepGates, a.BlockStart, a.BlockEnd);
         }
+    }
+
+    /// <summary>
+    /// Every step of one batch-1 sequence, back to back: per step the recurrent product and the fused cell update of
+    /// <see cref="RunRow"/>, then h copied to its output row. The step loop stays inside the kernel because at batch 1 a step
+    /// is short (0.2 µs at H = 32): the session's per-step bookkeeping cost a tenth of it, and its instructions sat between
+    /// one step's σ/tanh tail and the next step's first products, where the out-of-order window could otherwise overlap them.
+    /// </summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Sequence(scoped in SequenceArgs a)
+    {
+        ref float hPrevious = ref a.H, hNext = ref a.HSpare;
+        for (int s = 0; s < a.Steps; s++)
+        {
+            int t = a.Reverse ? a.Steps - 1 - s : s;
+            RunRow(ref Unsafe.Add(ref a.Init, (nint)t * a.InitStepStride), ref a.PanelH, ref hPrevious, 0, ref a.PanelH, ref hPrevious, a.DepthH,
+                fuseCell: true, ref a.C, ref hNext, keepGates: false, 0, a.Blocks);
+            CopyRow(ref hNext, ref Unsafe.Add(ref a.Output, (nint)t * a.OutputStepStride), a.OutputCount);
+            ref float written = ref hNext;
+            hNext = ref hPrevious;
+            hPrevious = ref written;
+        }
+
+        // The caller's h buffer holds the last h whichever buffer the last step wrote.
+        if (a.Steps % 2 == 1) CopyRow(ref hPrevious, ref a.H, a.Blocks * TVec.Count);
+    }
+
+    /// <summary>Copies <paramref name="count"/> floats, whole vectors then the tail.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRow(ref float source, ref float destination, int count)
+    {
+        int i = 0;
+        for (; i + TVec.Count <= count; i += TVec.Count) TVec.Store(TVec.Load(in Unsafe.Add(ref source, i)), ref Unsafe.Add(ref destination, i));
+        for (; i < count; i++) Unsafe.Add(ref destination, i) = Unsafe.Add(ref source, i);
     }
 
     /// <summary>

@@ -83,6 +83,9 @@ internal abstract class KernelSet(KernelPath path, int width, WeightFormat forma
 
     public abstract void Step(scoped in CellStepArgs args);
 
+    /// <summary>A whole batch-1 sequence of the standard cell (see <see cref="CellKernels{TVec, TFormat}.Sequence"/>).</summary>
+    public abstract void Sequence(scoped in SequenceArgs args);
+
     /// <summary>The instructions this width's Int8 products use in this process.</summary>
     public abstract string IntegerDotInstructions { get; }
 
@@ -111,6 +114,9 @@ internal sealed class KernelSet<TVec, TFormat>(KernelPath path) : KernelSet(path
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Step(scoped in CellStepArgs args) => CellKernels<TVec, TFormat>.Step(args);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void Sequence(scoped in SequenceArgs args) => CellKernels<TVec, TFormat>.Sequence(args);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void InputProjection(PackedPanel panel, ReadOnlySpan<float> packedBias, ReadOnlySpan<float> x, int xRowStride, int rows, Span<float> gx, int blockStart, int blockEnd) =>

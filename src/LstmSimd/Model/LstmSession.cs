@@ -276,60 +276,88 @@ public sealed unsafe class LstmSession : IDisposable
         Span<byte> active = scratch.Active.AsSpan(0, batch);
         active.Fill(1);
         bool reverse = direction == 1;
-        fixed (byte* pActive = scratch.Active)
+        float* hLast = scratch.HPrevious.Pointer; // where h after the last step ends up
+        if (batch == 1 && call.Lengths == null && weights.Cell.IsStandard && weights.Projection is null && !_kernels.QuantizesActivations
+            && !(split && _team.Size > 1))
         {
-            float* pGates = scratch.Gates.Pointer, pFirst = scratch.HPrevious.Pointer, pSecond = scratch.HNext.Pointer, pRaw = scratch.HRaw.Pointer, pC = scratch.Cell.Pointer;
-            float* pQuantizedState = scratch.QuantizedState.Pointer;
-            // h ping-pongs between two buffers: each step reads one and writes the other.
-            float* hPrevious = pFirst, hNext = pSecond;
-            for (int s = 0; s < steps; s++)
+            // One sequence, one thread: the kernel runs the whole step loop. Row t of the gates and of the output is step t in
+            // either layout at batch 1.
+            _kernels.Sequence(new SequenceArgs
             {
-                int t = reverse ? steps - 1 - s : s;
-                if (call.Lengths != null)
-                {
-                    for (int b = 0; b < batch; b++) active[b] = t < call.Lengths[b] ? (byte)1 : (byte)0;
-                }
-
-                var plan = new CellPlan
-                {
-                    Layer = weights,
-                    Init = pGates + t * gatesPerStep,
-                    InitRowStride = gatesPerRow,
-                    X = null,
-                    XRowStride = 0,
-                    H = KernelRows(hPrevious, batch, _outputStride, hOut, pQuantizedState, out int kernelHStride),
-                    HRowStride = kernelHStride,
-                    C = pC,
-                    HNext = hNext,
-                    HRaw = pRaw,
-                    QuantizedState = pQuantizedState,
-                    Rows = batch,
-                    Active = call.Lengths == null ? null : pActive,
-                };
-                RunCell(plan, split);
-
-                for (int b = 0; b < batch; b++)
-                {
-                    var destination = new Span<float>(call.LayerOutput + (long)(outputBatchFirst ? b * steps + t : t * batch + b) * outputFeatures + outputColumn, hOut);
-                    if (active[b] != 0)
-                    {
-                        new ReadOnlySpan<float>(hNext + b * _outputStride, hOut).CopyTo(destination);
-                    }
-                    else
-                    {
-                        // A finished (or, in reverse, not yet started) sequence keeps its state and outputs zeros.
-                        new ReadOnlySpan<float>(hPrevious + b * _outputStride, _outputStride).CopyTo(new Span<float>(hNext + b * _outputStride, _outputStride));
-                        destination.Clear();
-                    }
-                }
-
-                float* written = hNext;
-                hNext = hPrevious;
-                hPrevious = written;
-            }
-
-            if (call.HN != null) StoreRows(new ReadOnlySpan<float>(hPrevious, batch * _outputStride), _outputStride, new Span<float>(call.HN, _spec.NumLayers * _spec.Directions * batch * hOut), slot, batch, hOut);
+                Init = ref *scratch.Gates.Pointer,
+                InitStepStride = _gateStride,
+                Steps = steps,
+                Reverse = reverse,
+                PanelH = ref weights.Recurrent.Start,
+                DepthH = weights.Recurrent.Depth,
+                Blocks = weights.Recurrent.Blocks,
+                H = ref *hLast,
+                HSpare = ref *scratch.HNext.Pointer,
+                C = ref *scratch.Cell.Pointer,
+                Output = ref *(call.LayerOutput + outputColumn),
+                OutputStepStride = outputFeatures,
+                OutputCount = hOut,
+            });
         }
+        else
+        {
+            fixed (byte* pActive = scratch.Active)
+            {
+                float* pGates = scratch.Gates.Pointer, pFirst = scratch.HPrevious.Pointer, pSecond = scratch.HNext.Pointer, pRaw = scratch.HRaw.Pointer, pC = scratch.Cell.Pointer;
+                float* pQuantizedState = scratch.QuantizedState.Pointer;
+                // h ping-pongs between two buffers: each step reads one and writes the other.
+                float* hPrevious = pFirst, hNext = pSecond;
+                for (int s = 0; s < steps; s++)
+                {
+                    int t = reverse ? steps - 1 - s : s;
+                    if (call.Lengths != null)
+                    {
+                        for (int b = 0; b < batch; b++) active[b] = t < call.Lengths[b] ? (byte)1 : (byte)0;
+                    }
+
+                    var plan = new CellPlan
+                    {
+                        Layer = weights,
+                        Init = pGates + t * gatesPerStep,
+                        InitRowStride = gatesPerRow,
+                        X = null,
+                        XRowStride = 0,
+                        H = KernelRows(hPrevious, batch, _outputStride, hOut, pQuantizedState, out int kernelHStride),
+                        HRowStride = kernelHStride,
+                        C = pC,
+                        HNext = hNext,
+                        HRaw = pRaw,
+                        QuantizedState = pQuantizedState,
+                        Rows = batch,
+                        Active = call.Lengths == null ? null : pActive,
+                    };
+                    RunCell(plan, split);
+
+                    for (int b = 0; b < batch; b++)
+                    {
+                        var destination = new Span<float>(call.LayerOutput + (long)(outputBatchFirst ? b * steps + t : t * batch + b) * outputFeatures + outputColumn, hOut);
+                        if (active[b] != 0)
+                        {
+                            new ReadOnlySpan<float>(hNext + b * _outputStride, hOut).CopyTo(destination);
+                        }
+                        else
+                        {
+                            // A finished (or, in reverse, not yet started) sequence keeps its state and outputs zeros.
+                            new ReadOnlySpan<float>(hPrevious + b * _outputStride, _outputStride).CopyTo(new Span<float>(hNext + b * _outputStride, _outputStride));
+                            destination.Clear();
+                        }
+                    }
+
+                    float* written = hNext;
+                    hNext = hPrevious;
+                    hPrevious = written;
+                }
+
+                hLast = hPrevious;
+            }
+        }
+
+        if (call.HN != null) StoreRows(new ReadOnlySpan<float>(hLast, batch * _outputStride), _outputStride, new Span<float>(call.HN, _spec.NumLayers * _spec.Directions * batch * hOut), slot, batch, hOut);
 
         if (call.CN != null) StoreRows(scratch.Cell.Span, _hiddenStride, new Span<float>(call.CN, _spec.NumLayers * _spec.Directions * batch * hidden), slot, batch, hidden);
     }

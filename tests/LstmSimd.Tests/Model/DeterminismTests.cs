@@ -68,6 +68,24 @@ public class ThreadingTests
             Assert.Equal(expected, testCase.RunFast(threaded).Output);
     }
 
+    /// <summary>
+    /// One thread runs a single sequence's step loop inside the kernel; two threads step a unidirectional one from the session,
+    /// sharing each step's blocks, and run a bidirectional one's directions concurrently, each in the kernel.
+    /// </summary>
+    [Theory]
+    [InlineData(false, 7)]
+    [InlineData(true, 8)]
+    public void A_single_sequence_gives_the_same_bits_on_one_thread_and_on_two(bool bidirectional, int steps)
+    {
+        var testCase = new LstmCase(new LstmSpec(24, 100, 2, bidirectional), steps, Batch: 1, WithInitialState: true, WithLengths: false,
+            SequenceLayout.BatchFirst, Seed: steps);
+        (float[] output, float[] h, float[] c) = testCase.RunFast(LstmModel.Create(testCase.Weights));
+        (float[] output2, float[] h2, float[] c2) = testCase.RunFast(LstmModel.Create(testCase.Weights, new LstmModelOptions { Threads = 2 }));
+        Assert.Equal(output, output2);
+        Assert.Equal(h, h2);
+        Assert.Equal(c, c2);
+    }
+
     [Fact]
     public void Streaming_steps_on_several_threads_match_one_thread_bitwise()
     {

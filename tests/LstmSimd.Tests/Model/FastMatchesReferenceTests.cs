@@ -46,6 +46,22 @@ public class FastMatchesReferenceTests
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(software ? 40 : 100));
     }
 
+    /// <summary>
+    /// One sequence on one thread runs its whole step loop inside the kernel (CellKernels.Sequence): odd and even T (the last h
+    /// ends in either buffer), both directions, both layouts, h0/c0 and h_n/c_n, stacked layers, H off the vector width.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Single_sequences_match_the_reference(KernelPath path)
+    {
+        bool software = !LstmSimd.Kernels.KernelSelector.IsAccelerated(path);
+        Gen<LstmCase> single = Cases(software).Select(c => c with { Batch = 1, WithLengths = false, Spec = c.Spec with { ProjectionSize = 0 } });
+        Prop.ForAll(single.ToArbitrary(), testCase =>
+        {
+            Tolerance.AssertMatches(testCase.RunReference(), testCase.RunFast(LstmModel.Create(testCase.Weights, new LstmModelOptions { Kernel = path })), testCase.ToString());
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(software ? 30 : 60));
+    }
+
     [Theory]
     [MemberData(nameof(Paths))]
     public void Every_width_boundary_size_matches_the_reference(KernelPath path)
