@@ -48,6 +48,13 @@ internal ref struct CellStepArgs
 
     public ref float PreActivations;
     public int PreActivationsRowStride;
+
+    /// <summary>
+    /// Visit the blocks from the last to the first. Callers alternate it from one step to the next (a serpentine): the
+    /// blocks a step reads first are then the ones the step before read last, still in L1 or L2 when the panel is larger
+    /// than the cache, which an ascending sweep would have evicted (LRU). Every block's result is the same either way.
+    /// </summary>
+    public bool Descending;
 }
 
 /// <summary>
@@ -106,8 +113,9 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     {
         int width = TVec.Count, gateStride = Gates * width, tiled = a.Rows / TileRows * TileRows;
         bool fuse = !a.PreActivationsOnly;
-        for (int block = a.BlockStart; block < a.BlockEnd && tiled > 0; block++)
+        for (int n = 0; n < a.BlockEnd - a.BlockStart && tiled > 0; n++)
         {
+            int block = a.Descending ? a.BlockEnd - 1 - n : a.BlockStart + n;
             ref byte panelX = ref Unsafe.Add(ref a.PanelX, block * TFormat.BlockBytes(a.DepthX, gateStride));
             ref byte panelH = ref Unsafe.Add(ref a.PanelH, block * TFormat.BlockBytes(a.DepthH, gateStride));
             int gateOffset = block * gateStride, unitOffset = block * width;
@@ -133,7 +141,7 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
                 ref a.PanelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.DepthX,
                 ref a.PanelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.DepthH,
                 fuse, ref fuse ? ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride) : ref Unsafe.Add(ref a.PreActivations, (nint)row * a.PreActivationsRowStride),
-                ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride), a.KeepGates, a.BlockStart, a.BlockEnd);
+                ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride), a.KeepGates, a.BlockStart, a.BlockEnd, a.Descending);
         }
     }
 
@@ -152,7 +160,7 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
         {
             int t = a.Reverse ? a.Steps - 1 - s : s;
             RunRow(ref Unsafe.Add(ref a.Init, (nint)t * a.InitStepStride), ref a.PanelH, ref hPrevious, 0, ref a.PanelH, ref hPrevious, a.DepthH,
-                fuseCell: true, ref a.C, ref hNext, keepGates: false, 0, a.Blocks);
+                fuseCell: true, ref a.C, ref hNext, keepGates: false, 0, a.Blocks, descending: s % 2 == 1); // a serpentine, see CellStepArgs.Descending
             CopyRow(ref hNext, ref Unsafe.Add(ref a.Output, (nint)t * a.OutputStepStride), a.OutputCount);
             ref float written = ref hNext;
             hNext = ref hPrevious;
@@ -260,14 +268,15 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void RunRow(ref float init, ref byte panelX, ref float x, int depthX, ref byte panelH, ref float h, int depthH,
-        bool fuseCell, ref float c, ref float hOut, bool keepGates, int blockStart, int blockEnd)
+        bool fuseCell, ref float c, ref float hOut, bool keepGates, int blockStart, int blockEnd, bool descending = false)
     {
-        int width = TVec.Count, gateStride = Gates * width;
+        int width = TVec.Count, gateStride = Gates * width, order = descending ? -1 : 1;
         Span<float> tile = stackalloc float[EpilogueBlocks * Gates * TVec.Count];
         ref float pre = ref MemoryMarshal.GetReference(tile);
         int pending = 0;
-        for (int block = blockStart; block < blockEnd; block++)
+        for (int n = 0; n < blockEnd - blockStart; n++)
         {
+            int block = descending ? blockEnd - 1 - n : blockStart + n;
             ref float blockInit = ref Unsafe.Add(ref init, block * gateStride);
             ref byte blockX = ref Unsafe.Add(ref panelX, block * TFormat.BlockBytes(depthX, gateStride));
             ref byte blockH = ref Unsafe.Add(ref panelH, block * TFormat.BlockBytes(depthH, gateStride));
@@ -281,12 +290,13 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
             }
 
             StoreGates(i, f, g, o, ref Unsafe.Add(ref pre, pending * gateStride));
-            if (++pending < EpilogueBlocks && block + 1 < blockEnd) continue;
+            if (++pending < EpilogueBlocks && n + 1 < blockEnd - blockStart) continue;
 
-            // One row's blocks are laid out like a tile's rows: pre-activations gateStride apart, c and h width apart.
-            int first = block + 1 - pending;
-            CellEpilogue(ref pre, pending, ref Unsafe.Add(ref c, first * width), width, ref Unsafe.Add(ref hOut, first * width), width,
-                keepGates, ref Unsafe.Add(ref init, first * gateStride), gateStride);
+            // One row's blocks are laid out like a tile's rows: pre-activations gateStride apart, c and h width apart (going
+            // down through the blocks when descending).
+            int first = block - order * (pending - 1);
+            CellEpilogue(ref pre, pending, ref Unsafe.Add(ref c, first * width), order * width, ref Unsafe.Add(ref hOut, first * width), order * width,
+                keepGates, ref Unsafe.Add(ref init, first * gateStride), order * gateStride);
             pending = 0;
         }
     }

@@ -28,6 +28,7 @@ public sealed unsafe class LstmSession : IDisposable
     private readonly AlignedBuffer<float> _stateH, _stateC; // streaming state, [L, maxBatch, stride]
 
     private ForwardCall _call; // the current Forward's arguments, pinned, for whichever thread runs a direction
+    private bool _descendingStep; // Step's block order, alternated per call (see CellStepArgs.Descending)
 
     internal LstmSession(LstmModel model, int maxBatch, int maxSteps)
     {
@@ -181,6 +182,7 @@ public sealed unsafe class LstmSession : IDisposable
                     PreActivations = pGates, // the bias is shared: a cell variant's pre-activations need rows of their own
                     Rows = batch,
                     Active = null,
+                    Descending = _descendingStep,
                 };
                 RunCell(plan, split: true);
                 new ReadOnlySpan<float>(pNext, batch * _outputStride).CopyTo(new Span<float>(h, batch * _outputStride));
@@ -191,6 +193,7 @@ public sealed unsafe class LstmSession : IDisposable
             }
         }
 
+        _descendingStep = !_descendingStep;
         int hOut = _spec.OutputHiddenSize;
         Span<float> top = _stateH.Span.Slice((_spec.NumLayers - 1) * MaxBatch * _outputStride);
         for (int b = 0; b < batch; b++)
@@ -330,6 +333,7 @@ public sealed unsafe class LstmSession : IDisposable
                         QuantizedState = pQuantizedState,
                         Rows = batch,
                         Active = call.Lengths == null ? null : pActive,
+                        Descending = s % 2 == 1,
                     };
                     RunCell(plan, split);
 
@@ -511,6 +515,9 @@ public sealed unsafe class LstmSession : IDisposable
         // ONNX cell variants: where the kernels leave the pre-activations for the variant's epilogue (null: over Init, in place).
         public float* PreActivations;
 
+        // Alternates from step to step: see CellStepArgs.Descending.
+        public bool Descending;
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Run(LstmSession session, int member, int members, Phase phase)
         {
@@ -554,6 +561,7 @@ public sealed unsafe class LstmSession : IDisposable
                 PreActivationsOnly = variant,
                 PreActivations = ref variant ? ref *pre : ref Layer.Bias[0], // unread for the standard cell
                 PreActivationsRowStride = preRowStride,
+                Descending = Descending,
             };
             session._kernels.Step(args);
             if (variant)
