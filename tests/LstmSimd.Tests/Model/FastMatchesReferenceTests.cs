@@ -62,6 +62,18 @@ public class FastMatchesReferenceTests
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(software ? 30 : 60));
     }
 
+    /// <summary>
+    /// The input projection takes rows in chunks of 256 KiB of x (64 rows at I = 1024): 43 steps × 3 rows = 129 rows are two
+    /// chunks of whole tiles and a tail row.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void An_input_projection_longer_than_one_chunk_matches_the_reference(KernelPath path)
+    {
+        var testCase = new LstmCase(new LstmSpec(1024, 16), Steps: 43, Batch: 3, WithInitialState: false, WithLengths: false, SequenceLayout.TimeMajor, Seed: 3);
+        Tolerance.AssertMatches(testCase.RunReference(), testCase.RunFast(LstmModel.Create(testCase.Weights, new LstmModelOptions { Kernel = path })), testCase.ToString());
+    }
+
     [Theory]
     [MemberData(nameof(Paths))]
     public void Every_width_boundary_size_matches_the_reference(KernelPath path)
