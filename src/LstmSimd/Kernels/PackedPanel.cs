@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace LstmSimd.Kernels;
@@ -79,8 +80,13 @@ internal sealed class PackedPanel
             return;
         }
 
-        Span<float> data = format == WeightFormat.Float32 ? MemoryMarshal.Cast<byte, float>(Data.Span) : default;
-        Span<ushort> halves = format == WeightFormat.Float32 ? default : MemoryMarshal.Cast<byte, ushort>(Data.Span);
+        if (format == WeightFormat.Float32)
+        {
+            RepackFloat32(weight);
+            return;
+        }
+
+        Span<ushort> halves = MemoryMarshal.Cast<byte, ushort>(Data.Span);
         int gates = Gates, units = Units, depth = Depth, width = Width, rows = gates * width;
         nint blockHalves = BlockBytes / sizeof(ushort);
         halves.Clear(); // an odd depth leaves the last pair's upper halves as padding
@@ -94,19 +100,49 @@ internal sealed class PackedPanel
                     {
                         int unit = block * width + lane;
                         float value = unit < units ? weight[(gate * units + unit) * depth + k] : 0f;
-                        switch (format)
-                        {
-                            // fp32: k's rows, then k + 1's; 16-bit: one word per row holding k (low half) and k + 1 (high), see IWeightFormat.PairBytes.
-                            case WeightFormat.Float32: data[(block * depth + k) * rows + gate * width + lane] = value; break;
-                            case WeightFormat.BFloat16: halves[PairedIndex(block, k, gate * width + lane)] = WeightConversion.ToBFloat16(value); break;
-                            default: halves[PairedIndex(block, k, gate * width + lane)] = WeightConversion.ToFiniteFloat16(value); break;
-                        }
+                        // One word per row holding k (low half) and k + 1 (high), see IWeightFormat.PairBytes.
+                        halves[PairedIndex(block, k, gate * width + lane)] = format == WeightFormat.BFloat16
+                            ? WeightConversion.ToBFloat16(value)
+                            : WeightConversion.ToFiniteFloat16(value);
                     }
                 }
             }
         }
 
         int PairedIndex(int block, int k, int row) => (int)(block * blockHalves) + ((k >> 1) * rows + row) * 2 + (k & 1);
+    }
+
+    /// <summary>
+    /// fp32: for each k, the block's rows side by side. Training repacks after every update, so this walks each source row
+    /// front to back (one weight row is one panel column) in chunks of k whose panel lines stay in L1, rather than
+    /// gathering every element across rows.
+    /// </summary>
+    private void RepackFloat32(ReadOnlySpan<float> weight)
+    {
+        const int ChunkK = 64; // 64 k × (4 gates × 16 lanes) × 4 B = 16 KiB of panel per chunk at 512 bits
+        ref float panel = ref Unsafe.As<byte, float>(ref Start);
+        int gates = Gates, units = Units, depth = Depth, width = Width, rows = gates * width;
+        for (int block = 0; block < Blocks; block++)
+        {
+            ref float blockStart = ref Unsafe.Add(ref panel, (nint)block * depth * rows);
+            for (int k0 = 0; k0 < depth; k0 += ChunkK)
+            {
+                int kEnd = Math.Min(depth, k0 + ChunkK);
+                for (int row = 0; row < rows; row++)
+                {
+                    int gate = row / width, unit = block * width + row % width;
+                    ref float column = ref Unsafe.Add(ref blockStart, row);
+                    if (unit >= units)
+                    {
+                        for (int k = k0; k < kEnd; k++) Unsafe.Add(ref column, (nint)k * rows) = 0f; // padding units
+                        continue;
+                    }
+
+                    ReadOnlySpan<float> source = weight.Slice((gate * units + unit) * depth + k0, kEnd - k0);
+                    for (int k = 0; k < source.Length; k++) Unsafe.Add(ref column, (nint)(k0 + k) * rows) = source[k];
+                }
+            }
+        }
     }
 
     /// <summary>

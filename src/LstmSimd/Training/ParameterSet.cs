@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Diagnostics.CodeAnalysis;
 
 namespace LstmSimd.Training;
@@ -75,10 +76,23 @@ public sealed class ParameterSet
     /// <summary>The global L2 norm of all gradients, √(Σ g²), accumulated in double.</summary>
     public double GradientNorm()
     {
+        // Squares summed in double, several lanes and two chains at a time: one scalar chain was latency-bound (3 % of a
+        // train-b32-h256 step).
         double sum = 0;
         foreach (Parameter p in _parameters)
         {
-            foreach (float g in p.Gradients) sum += (double)g * g;
+            ReadOnlySpan<float> gradients = p.Gradients;
+            Vector<double> even = Vector<double>.Zero, odd = Vector<double>.Zero;
+            int i = 0;
+            for (; i + Vector<float>.Count <= gradients.Length; i += Vector<float>.Count)
+            {
+                Vector.Widen(new Vector<float>(gradients.Slice(i)), out Vector<double> low, out Vector<double> high);
+                even += low * low;
+                odd += high * high;
+            }
+
+            sum += Vector.Sum(even + odd);
+            for (; i < gradients.Length; i++) sum += (double)gradients[i] * gradients[i];
         }
 
         return Math.Sqrt(sum);
