@@ -23,6 +23,7 @@ internal sealed class PackedPanel
         Units = units;
         Depth = depth;
         Width = width;
+        Blocks = (units + width - 1) / width;
     }
 
     /// <summary>The packed weights: <see cref="Blocks"/> blocks of <see cref="BlockBytes"/> (<see cref="Depth"/> × <see cref="Gates"/> × <see cref="Width"/> elements of <see cref="Format"/>).</summary>
@@ -41,7 +42,7 @@ internal sealed class PackedPanel
 
     public int Width { get; }
 
-    public int Blocks => (Units + Width - 1) / Width;
+    public int Blocks { get; }
 
     /// <summary>Units rounded up to whole blocks: the row length of the buffers this panel's kernels write.</summary>
     public int PaddedUnits => Blocks * Width;

@@ -184,7 +184,7 @@ public sealed unsafe class LstmSession : IDisposable
                     Active = null,
                     Descending = _descendingStep,
                 };
-                RunCell(plan, split: true);
+                RunCell(ref plan, split: true);
                 new ReadOnlySpan<float>(pNext, batch * _outputStride).CopyTo(new Span<float>(h, batch * _outputStride));
 
                 // The next layer reads this layer's new h straight from the state.
@@ -335,7 +335,7 @@ public sealed unsafe class LstmSession : IDisposable
                         Active = call.Lengths == null ? null : pActive,
                         Descending = s % 2 == 1,
                     };
-                    RunCell(plan, split);
+                    RunCell(ref plan, split);
 
                     for (int b = 0; b < batch; b++)
                     {
@@ -371,7 +371,7 @@ public sealed unsafe class LstmSession : IDisposable
     /// across the team; it is false when the caller already runs on a team member of its own.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void RunCell(CellPlan plan, bool split)
+    private void RunCell(scoped ref CellPlan plan, bool split)
     {
         bool shared = split && _team.Size > 1;
         if (shared)
