@@ -276,8 +276,9 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     /// The cell update waits until up to <see cref="EpilogueBlocks"/> blocks have their pre-activations (in a stack tile,
     /// L1), then runs for all of them in one out-of-line <see cref="CellEpilogue"/> call, as a tile's rows do. Out of line
     /// so that the Int8 instantiation, whose products are larger, stays inside the JIT's inline budget (inlined σ/tanh
-    /// became calls there and halved its speed). Batching the blocks was meant to overlap their σ/tanh chains; an
-    /// interleaved A/B at H = 32–128 measured no difference either way on the shared Zen 5.
+    /// became calls there and halved its speed). Pairs of blocks overlap their σ/tanh chains with each other and the next
+    /// block's products; interleaved on Zen 4, pairs beat 8 blocks by 1.5 % at H = 64–128 (equal at 32) and single blocks
+    /// lose 5–10 % at H = 32. On Zen 5 the batch size measured no difference.
     /// </remarks>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -315,8 +316,8 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
         }
     }
 
-    /// <summary>Blocks of one row whose cell updates <see cref="RunRow"/> runs together (a 2 KiB stack tile at 512 bits).</summary>
-    private const int EpilogueBlocks = 8;
+    /// <summary>Blocks of one row whose cell updates <see cref="RunRow"/> runs together (a 512-byte stack tile at 512 bits).</summary>
+    private const int EpilogueBlocks = 2;
 
     /// <summary>One row's four gate pre-activations for one block (the loop of <see cref="RunRow"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
