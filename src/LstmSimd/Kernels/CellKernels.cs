@@ -222,10 +222,11 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     }
 
     /// <summary>
-    /// Bytes of x rows the input projection keeps in L2 while it sweeps the weight blocks: with a weight block beside it, within
-    /// the 512 KiB to 1 MiB L2 of the cores this ran on (seq-b64-h512's 6.4 MiB of x: 2–3 % faster than one pass per block).
+    /// Bytes of x rows the input projection keeps in L2 while it sweeps the weight blocks: within the 512 KiB to 1 MiB L2 of
+    /// the cores this ran on, beside a weight block. Each chunk streams the weights again, so x that fits one chunk is not
+    /// split (seq-b4-h1024's 400 KiB: 256 KiB chunks cost it 7–11 %); seq-b64-h512's 6.4 MiB of x runs 3 % faster in chunks.
     /// </summary>
-    private const int ProjectionChunkBytes = 256 << 10;
+    private const int ProjectionChunkBytes = 512 << 10;
 
     /// <summary>
     /// y[r] = W_hr·h[r] for the active rows (PyTorch's projection, gates = 1 panel): each output block
