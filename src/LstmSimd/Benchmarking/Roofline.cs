@@ -34,9 +34,21 @@ public sealed record Roofline(double PeakGflops, IReadOnlyList<(long Bytes, doub
     /// <summary>The buffer sizes <see cref="Measure"/> reads: L1 to DRAM on current x64 and Arm64 server cores.</summary>
     public static IReadOnlyList<long> Footprints { get; } = [16 << 10, 64 << 10, 256 << 10, 1 << 20, 2 << 20, 4 << 20, 8 << 20, 16 << 20, 64 << 20];
 
-    /// <summary>Measures the peak and the bandwidth at every one of <see cref="Footprints"/> on the current core (a few seconds).</summary>
-    public static Roofline Measure(KernelPath path = KernelPath.Auto) =>
-        new(FmaPeak.For(path), Footprints.Select(bytes => (bytes, ReadBandwidth.Measure(bytes, path))).ToArray());
+    /// <summary>
+    /// Measures the peak and the bandwidth at every one of <see cref="Footprints"/> on the current core (a few seconds). The
+    /// sizes are swept twice and each keeps its better figure: on a shared machine a busy neighbour lowers a whole sweep,
+    /// and a floor computed from a lowered bandwidth would not be a floor.
+    /// </summary>
+    public static Roofline Measure(KernelPath path = KernelPath.Auto)
+    {
+        double[] best = new double[Footprints.Count];
+        for (int sweep = 0; sweep < 2; sweep++)
+        {
+            for (int i = 0; i < best.Length; i++) best[i] = Math.Max(best[i], ReadBandwidth.Measure(Footprints[i], path));
+        }
+
+        return new(FmaPeak.For(path), Footprints.Select((bytes, i) => (bytes, best[i])).ToArray());
+    }
 
     /// <summary>
     /// The bandwidth for streaming <paramref name="bytes"/>: that of the smallest measured buffer at least that large
