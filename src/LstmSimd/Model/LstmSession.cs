@@ -281,7 +281,7 @@ public sealed unsafe class LstmSession : IDisposable
         bool reverse = direction == 1;
         float* hLast = scratch.HPrevious.Pointer; // where h after the last step ends up
         if (batch == 1 && call.Lengths == null && weights.Cell.IsStandard && weights.Projection is null && !_kernels.QuantizesActivations
-            && !(split && _team.Size > 1))
+            && !(split && SharesSteps(weights, batch, streaming: false)))
         {
             // One sequence, one thread: the kernel runs the whole step loop. Row t of the gates and of the output is step t in
             // either layout at batch 1.
@@ -367,13 +367,29 @@ public sealed unsafe class LstmSession : IDisposable
     }
 
     /// <summary>
+    /// Multiply-adds below which one cell step runs on the calling thread even with a team: handing a step to the team and
+    /// waiting for it costs about 0.25 µs here, so seq-h32 (4,096 per step) ran 2× slower on two threads than on one, while
+    /// seq-h64 (16,384) ran 1.12× faster.
+    /// </summary>
+    private const int DefaultMinSharedStepWork = 8192;
+
+    private int _minSharedStepWork = DefaultMinSharedStepWork;
+
+    /// <summary>Tests: share every step however small, so that small shapes exercise the team's split too.</summary>
+    internal void ShareEveryStep() => _minSharedStepWork = 0;
+
+    /// <summary>Whether a step of <paramref name="layer"/> over <paramref name="rows"/> rows is worth sharing across the team.</summary>
+    private bool SharesSteps(PackedLayer layer, int rows, bool streaming) =>
+        _team.Size > 1 && (long)rows * layer.Recurrent.Gates * layer.Recurrent.Units * (layer.Recurrent.Depth + (streaming ? layer.Input.Depth : 0)) >= _minSharedStepWork;
+
+    /// <summary>
     /// Runs a planned cell step into its HNext, through W_hr with a projection. <paramref name="split"/> shares each phase
     /// across the team; it is false when the caller already runs on a team member of its own.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunCell(scoped ref CellPlan plan, bool split)
     {
-        bool shared = split && _team.Size > 1;
+        bool shared = split && SharesSteps(plan.Layer, plan.Rows, streaming: plan.Init == null);
         if (shared)
         {
             _teamWork.Cell = plan;

@@ -1,3 +1,5 @@
+using FsCheck;
+using FsCheck.Fluent;
 using LstmSimd.Tests.Support;
 using Xunit;
 
@@ -84,6 +86,27 @@ public class ThreadingTests
         Assert.Equal(output, output2);
         Assert.Equal(h, h2);
         Assert.Equal(c, c2);
+    }
+
+    /// <summary>
+    /// Steps below a minimum of work run on the calling thread even with a team; sharing every step regardless must still give
+    /// one thread's bits on random small shapes (blocks fewer than threads, one unit, projections, lengths, both directions).
+    /// </summary>
+    [Fact]
+    public void Small_shapes_shared_across_two_threads_match_one_thread_bitwise()
+    {
+        Prop.ForAll(FastMatchesReferenceTests.Cases(software: false).ToArbitrary(), testCase =>
+        {
+            LstmModel two = LstmModel.Create(testCase.Weights, new LstmModelOptions { Threads = 2 });
+            (float[] output, float[] h, float[] c) = testCase.RunFast(LstmModel.Create(testCase.Weights));
+            (float[] output2, float[] h2, float[] c2) = testCase.RunFast(two, session => session.ShareEveryStep());
+            Assert.Equal(output, output2);
+            Assert.Equal(h, h2);
+            Assert.Equal(c, c2);
+            if (testCase.Spec.Bidirectional) return;
+            LstmCase streaming = testCase with { WithLengths = false, Layout = SequenceLayout.TimeMajor, WithInitialState = false };
+            Assert.Equal(streaming.RunStreaming(LstmModel.Create(testCase.Weights)).Output, streaming.RunStreaming(two, session => session.ShareEveryStep()).Output);
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(40));
     }
 
     [Fact]

@@ -27,10 +27,11 @@ public sealed record LstmCase(LstmSpec Spec, int Steps, int Batch, bool WithInit
 
     public ReferenceResult RunReference() => ReferenceLstm.Forward(Weights, Input, Steps, Batch, H0, C0, Lengths, Layout);
 
-    public (float[] Output, float[] H, float[] C) RunFast(LstmModel model)
+    public (float[] Output, float[] H, float[] C) RunFast(LstmModel model, Action<LstmSession>? configure = null)
     {
         float[] output = new float[OutputLength], h = new float[HLength], c = new float[CLength];
         using LstmSession session = model.CreateSession(Batch, Math.Max(1, Steps));
+        configure?.Invoke(session);
         session.Forward(Input, Steps, Batch, output, h, c, H0, C0, Lengths, Layout);
         return (output, h, c);
     }
@@ -39,9 +40,10 @@ public sealed record LstmCase(LstmSpec Spec, int Steps, int Batch, bool WithInit
     /// Runs <paramref name="model"/> one <see cref="LstmSession.Step"/> at a time over the input (time-major, from the zero
     /// state; the case must be unidirectional): every step's output [T, B, H_out], and the final state h [L, B, H_out], c [L, B, H].
     /// </summary>
-    public (float[] Output, float[] H, float[] C) RunStreaming(LstmModel model)
+    public (float[] Output, float[] H, float[] C) RunStreaming(LstmModel model, Action<LstmSession>? configure = null)
     {
         using LstmSession session = model.CreateSession(Batch);
+        configure?.Invoke(session);
         int stepInput = Batch * Spec.InputSize, stepOutput = Batch * Spec.OutputHiddenSize;
         float[] output = new float[Steps * stepOutput], h = new float[HLength], c = new float[CLength];
         for (int t = 0; t < Steps; t++)
