@@ -43,8 +43,8 @@ public static class BenchmarkReport
         {
             for (int c = 0; c < row.Length; c++)
             {
-                // Text columns (name, isa, bound) align left, numbers right.
-                bool text = c == 0 || c == 10 || c == 14;
+                // Text columns align left, numbers right.
+                bool text = headers[c] is "workload" or "isa" or "bound";
                 string cell = text ? row[c].PadRight(widths[c]) : row[c].PadLeft(widths[c]);
                 writer.Write(c == 0 ? cell : "  " + cell);
             }

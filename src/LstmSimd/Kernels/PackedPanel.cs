@@ -15,15 +15,15 @@ namespace LstmSimd.Kernels;
 /// </summary>
 internal sealed class PackedPanel
 {
-    private PackedPanel(AlignedBuffer<byte> data, WeightFormat format, int gates, int units, int depth, int width)
+    private PackedPanel(WeightFormat format, int gates, int units, int depth, int width)
     {
-        Data = data;
         Format = format;
         Gates = gates;
         Units = units;
         Depth = depth;
         Width = width;
         Blocks = (units + width - 1) / width;
+        Data = new AlignedBuffer<byte>(checked((int)(Blocks * BlockBytes)));
     }
 
     /// <summary>The packed weights: <see cref="Blocks"/> blocks of <see cref="BlockBytes"/> (<see cref="Depth"/> × <see cref="Gates"/> × <see cref="Width"/> elements of <see cref="Format"/>).</summary>
@@ -62,8 +62,7 @@ internal sealed class PackedPanel
 
     public static PackedPanel Pack(ReadOnlySpan<float> weight, int gates, int units, int depth, int width, WeightFormat format = WeightFormat.Float32)
     {
-        int blocks = (units + width - 1) / width;
-        var panel = new PackedPanel(new AlignedBuffer<byte>((int)(blocks * BlockBytesOf(format, depth, gates * width))), format, gates, units, depth, width);
+        var panel = new PackedPanel(format, gates, units, depth, width);
         panel.Repack(weight);
         return panel;
     }
