@@ -20,6 +20,7 @@ internal static class InfoCommand
             Console.WriteLine($"vectors        Vector128 {Accelerated(Vector128.IsHardwareAccelerated)}, Vector256 {Accelerated(Vector256.IsHardwareAccelerated)}, Vector512 {Accelerated(Vector512.IsHardwareAccelerated)}; Vector<float> holds {Vector<float>.Count}");
             string? forced = Environment.GetEnvironmentVariable(KernelSelector.EnvironmentVariable);
             Console.WriteLine($"kernel path    {KernelSelector.Resolve(KernelPath.Auto)}{(string.IsNullOrEmpty(forced) ? " (widest accelerated)" : $" (forced by {KernelSelector.EnvironmentVariable}={forced})")}");
+            if (KernelSelector.NarrowerThanCpuReason is { } narrower) Console.WriteLine($"note           {narrower}");
             Console.WriteLine($"runnable       {string.Join(", ", KernelSelector.All.Select(p => KernelSelector.IsAccelerated(p) ? p.ToString() : $"{p} (software)"))}");
             Console.WriteLine($"int8 products  {KernelSelector.IntegerDotInstructions(KernelPath.Auto)}");
             return 0;

@@ -21,6 +21,15 @@ public static class KernelSelector
         : Vector128.IsHardwareAccelerated ? KernelPath.Vector128
         : KernelPath.Scalar;
 
+    /// <summary>The widest width the CPU and operating system offer, whatever this process was compiled or configured for.</summary>
+    public static KernelPath CpuWidest => CpuVectorSupport.Widest;
+
+    /// <summary>
+    /// Why <see cref="Best"/> is narrower than <see cref="CpuWidest"/> (a NativeAOT build for a baseline instruction set,
+    /// an ISA switch in the environment), or null when this process runs the widest kernels the CPU has.
+    /// </summary>
+    public static string? NarrowerThanCpuReason => CpuVectorSupport.ShortfallReason(Best);
+
     /// <summary>The instructions Int8 weights' integer products use on <paramref name="path"/> in this process.</summary>
     public static string IntegerDotInstructions(KernelPath path) => Create(path, WeightFormat.Int8).IntegerDotInstructions;
 

@@ -38,4 +38,30 @@ public class KernelSelectionTests
         KernelPath widest = KernelSelector.All.First(KernelSelector.IsAccelerated);
         Assert.Equal(widest, KernelSelector.Best);
     }
+
+    [Fact]
+    public void The_cpu_offers_at_least_what_runs_in_hardware()
+    {
+        KernelPath[] widestFirst = [.. KernelSelector.All];
+        Assert.True(Array.IndexOf(widestFirst, KernelSelector.CpuWidest) <= Array.IndexOf(widestFirst, KernelSelector.Best),
+            $"CPU offers {KernelSelector.CpuWidest}, the process runs {KernelSelector.Best} in hardware");
+    }
+
+    /// <summary>Under CI's ISA switches the process runs narrower than the CPU, and must say which switch did it.</summary>
+    [Fact]
+    public void A_process_narrower_than_the_cpu_says_why()
+    {
+        string? reason = KernelSelector.NarrowerThanCpuReason;
+        if (KernelSelector.Best == KernelSelector.CpuWidest)
+        {
+            Assert.Null(reason);
+            return;
+        }
+
+        Assert.NotNull(reason);
+        Assert.Contains(KernelSelector.CpuWidest.ToString(), reason, StringComparison.Ordinal);
+        string[] switches = ["DOTNET_EnableHWIntrinsic", "DOTNET_EnableAVX512", "DOTNET_EnableAVX2", "DOTNET_PreferredVectorBitWidth"];
+        string? set = switches.FirstOrDefault(name => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(name)));
+        if (set is not null) Assert.Contains(set, reason, StringComparison.Ordinal);
+    }
 }
