@@ -78,6 +78,25 @@ public sealed class LstmModel
     /// without allocating. Dispose it to stop its worker threads (when <see cref="Threads"/> &gt; 1).
     /// </summary>
     public LstmSession CreateSession(int maxBatch = 1, int maxSteps = 1) => new(this, maxBatch, maxSteps);
+
+    /// <summary>
+    /// Runs the kernels this model's sessions call once, on a scratch session of zeros, so that a just-in-time compiled
+    /// process compiles them now instead of in the first real call: a latency-sensitive service calls it at start.
+    /// Batches 1 to 4 reach every row tile of the kernels; two-step sequences reach the whole-sequence path.
+    /// Under NativeAOT there is nothing to compile and it only costs the scratch runs.
+    /// </summary>
+    public void Warmup()
+    {
+        const int Steps = 2, MaxTileRows = 4;
+        using LstmSession session = CreateSession(MaxTileRows, Steps);
+        float[] input = new float[Steps * MaxTileRows * Spec.InputSize];
+        float[] output = new float[Steps * MaxTileRows * Spec.OutputSize];
+        for (int batch = 1; batch <= MaxTileRows; batch++)
+        {
+            session.Forward(input.AsSpan(0, Steps * batch * Spec.InputSize), Steps, batch, output.AsSpan(0, Steps * batch * Spec.OutputSize));
+            if (!Spec.Bidirectional) session.Step(input.AsSpan(0, batch * Spec.InputSize), batch, output.AsSpan(0, batch * Spec.OutputHiddenSize));
+        }
+    }
 }
 
 /// <summary>One layer-direction's weights, packed for the kernels.</summary>
