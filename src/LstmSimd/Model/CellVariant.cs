@@ -21,16 +21,6 @@ public readonly record struct Activation(ActivationKind Kind, float Alpha = 0.2f
 
     /// <summary>The standard cell and output activation.</summary>
     public static Activation Tanh => new(ActivationKind.Tanh);
-
-    /// <summary>Evaluates the activation in double precision (the reference's definition).</summary>
-    public double Apply(double x) => Kind switch
-    {
-        ActivationKind.Sigmoid => 1.0 / (1.0 + Math.Exp(-x)),
-        ActivationKind.Tanh => Math.Tanh(x),
-        ActivationKind.Relu => double.IsNaN(x) ? x : Math.Max(0.0, x),
-        ActivationKind.HardSigmoid => double.IsNaN(x) ? x : Math.Max(0.0, Math.Min(1.0, Alpha * x + Beta)),
-        _ => throw new InvalidOperationException($"Unknown activation {Kind}."),
-    };
 }
 
 /// <summary>

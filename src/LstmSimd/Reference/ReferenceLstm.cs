@@ -36,7 +36,8 @@ public static class ReferenceLstm
     {
         ArgumentNullException.ThrowIfNull(weights);
         LstmSpec spec = weights.Spec;
-        ShapeChecks.Sequence(spec, steps, batch, input.Length, 0, h0.Length, c0.Length, lengths, 0, 0, outputRequired: false);
+        ReferenceArguments.Check(spec, steps, batch, input.Length, h0.Length, c0.Length, lengths);
+        if (!Enum.IsDefined(layout)) throw new ArgumentOutOfRangeException(nameof(layout), layout, "Unknown sequence layout.");
 
         int hOut = spec.OutputHiddenSize, hidden = spec.HiddenSize, dirs = spec.Directions;
         int[] length = new int[batch];
@@ -126,14 +127,14 @@ public static class ReferenceLstm
                 pf += w.Peephole[hidden + u] * cPrev;
             }
 
-            double i = cell.Gate.Apply(Clip(pi, cell.Clip));
-            double f = cell.InputForget ? 1.0 - i : cell.Gate.Apply(Clip(pf, cell.Clip));
-            double g = cell.Candidate.Apply(Clip(pg, cell.Clip));
+            double i = Evaluate(cell.Gate, Clip(pi, cell.Clip));
+            double f = cell.InputForget ? 1.0 - i : Evaluate(cell.Gate, Clip(pf, cell.Clip));
+            double g = Evaluate(cell.Candidate, Clip(pg, cell.Clip));
             double cNew = f * cPrev + i * g;
             if (cell.Peepholes) po += w.Peephole[2 * hidden + u] * cNew;
-            double o = cell.Gate.Apply(Clip(po, cell.Clip));
+            double o = Evaluate(cell.Gate, Clip(po, cell.Clip));
             c[u] = cNew;
-            hidden1[u] = o * cell.Output.Apply(cNew);
+            hidden1[u] = o * Evaluate(cell.Output, cNew);
             if (!gates.IsEmpty)
             {
                 gates[u] = i;
@@ -158,6 +159,16 @@ public static class ReferenceLstm
             h[p] = sum;
         }
     }
+
+    /// <summary>An activation in double precision, from its definition.</summary>
+    private static double Evaluate(Activation activation, double x) => activation.Kind switch
+    {
+        ActivationKind.Sigmoid => 1.0 / (1.0 + Math.Exp(-x)),
+        ActivationKind.Tanh => Math.Tanh(x),
+        ActivationKind.Relu => double.IsNaN(x) ? x : Math.Max(0.0, x),
+        ActivationKind.HardSigmoid => double.IsNaN(x) ? x : Math.Max(0.0, Math.Min(1.0, activation.Alpha * x + activation.Beta)),
+        _ => throw new InvalidOperationException($"Unknown activation {activation.Kind}."),
+    };
 
     private static double Clip(double x, float clip) => clip > 0 ? Math.Clamp(x, -clip, clip) : x;
 

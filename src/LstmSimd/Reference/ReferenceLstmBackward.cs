@@ -99,12 +99,11 @@ public static class ReferenceLstmBackward
     {
         ArgumentNullException.ThrowIfNull(weights);
         LstmSpec spec = weights.Spec;
-        ShapeChecks.Sequence(spec, steps, batch, input.Length, 0, h0.Length, c0.Length, lengths, gradHN.Length, gradCN.Length, outputRequired: false);
+        ReferenceArguments.Check(spec, steps, batch, input.Length, h0.Length, c0.Length, lengths, gradOutput.Length, gradHN.Length, gradCN.Length);
         if (!spec.Cell.IsStandard)
             throw new NotSupportedException("The reference backward supports the standard (PyTorch) cell only; ONNX's cell variants have no backward.");
         int hOut = spec.OutputHiddenSize, hidden = spec.HiddenSize, dirs = spec.Directions, layers = spec.NumLayers;
         int outFeatures = dirs * hOut;
-        ShapeChecks.OptionalLength(gradOutput.Length, (long)steps * batch * outFeatures, nameof(gradOutput), "[T={0}, B={1}, D·H_out={2}]", steps, batch, outFeatures);
 
         int[] length = new int[batch];
         for (int b = 0; b < batch; b++) length[b] = lengths.IsEmpty ? steps : lengths[b];
