@@ -1,3 +1,4 @@
+using LstmSimd.Kernels;
 namespace LstmSimd.IO;
 
 /// <summary>
@@ -38,23 +39,13 @@ public sealed class LinearHead
 
     /// <summary>
     /// Applies the layer to <paramref name="rows"/> input rows of <see cref="InputSize"/> values each,
-    /// writing <paramref name="rows"/>·<see cref="OutputSize"/> values; sums are accumulated in double.
+    /// writing <paramref name="rows"/>·<see cref="OutputSize"/> values, in float with the arithmetic training's head uses.
     /// </summary>
     public void Apply(ReadOnlySpan<float> input, int rows, Span<float> output)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         if (input.Length != (long)rows * InputSize) throw new ArgumentException($"input must hold rows·{InputSize} values.", nameof(input));
         if (output.Length != (long)rows * OutputSize) throw new ArgumentException($"output must hold rows·{OutputSize} values.", nameof(output));
-        for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<float> x = input.Slice(r * InputSize, InputSize);
-            for (int o = 0; o < OutputSize; o++)
-            {
-                double sum = Bias.Length == 0 ? 0.0 : Bias[o];
-                ReadOnlySpan<float> w = Weight.AsSpan(o * InputSize, InputSize);
-                for (int k = 0; k < w.Length; k++) sum += (double)w[k] * x[k];
-                output[r * OutputSize + o] = (float)sum;
-            }
-        }
+        DenseMath.Linear(Weight, Bias, InputSize, OutputSize, input, rows, output);
     }
 }

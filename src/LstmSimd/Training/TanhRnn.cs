@@ -1,3 +1,4 @@
+using LstmSimd.Kernels;
 namespace LstmSimd.Training;
 
 /// <summary>

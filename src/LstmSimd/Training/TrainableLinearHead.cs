@@ -1,3 +1,4 @@
+using LstmSimd.Kernels;
 namespace LstmSimd.Training;
 
 /// <summary>
@@ -74,12 +75,7 @@ public sealed class TrainableLinearHead
     public void Forward(ReadOnlySpan<float> input, int rows, Span<float> output)
     {
         CheckRows(input.Length, output.Length, rows);
-        for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<float> x = input.Slice(r * Inputs, Inputs);
-            Span<float> y = output.Slice(r * Outputs, Outputs);
-            for (int o = 0; o < Outputs; o++) y[o] = (Bias.Length == 0 ? 0f : Bias[o]) + DenseMath.Dot(Weight.AsSpan(o * Inputs, Inputs), x);
-        }
+        DenseMath.Linear(Weight, Bias, Inputs, Outputs, input, rows, output);
     }
 
     /// <summary>

@@ -1,11 +1,11 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
 
-namespace LstmSimd.Training;
+namespace LstmSimd.Kernels;
 
 /// <summary>
-/// The few dense loops the training pieces need (dot products and row updates), on <see cref="Vector{T}"/>.
-/// Small and layer-agnostic; the LSTM's own products run on the kernels in <c>Kernels/</c>.
+/// The few dense loops around the LSTM (linear heads, the tanh RNN, row updates), on <see cref="Vector{T}"/>.
+/// Small and layer-agnostic; the LSTM's own products run on the cell kernels.
 /// </summary>
 internal static class DenseMath
 {
@@ -25,6 +25,27 @@ internal static class DenseMath
 
         for (; i < n; i++) sum += a[i] * b[i];
         return sum;
+    }
+
+    /// <summary>
+    /// A linear layer, y[r] = W·x[r] + b for each of <paramref name="rows"/> rows, in float: the one arithmetic of every
+    /// linear head, so a head validated during training computes at inference exactly what was measured.
+    /// </summary>
+    /// <param name="weight">[outputs, inputs], row-major.</param>
+    /// <param name="bias">[outputs], or empty.</param>
+    /// <param name="inputs">Features per input row.</param>
+    /// <param name="outputs">Values per output row.</param>
+    /// <param name="input">[rows, inputs].</param>
+    /// <param name="rows">How many rows.</param>
+    /// <param name="output">[rows, outputs].</param>
+    public static void Linear(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int inputs, int outputs, ReadOnlySpan<float> input, int rows, Span<float> output)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<float> x = input.Slice(r * inputs, inputs);
+            Span<float> y = output.Slice(r * outputs, outputs);
+            for (int o = 0; o < outputs; o++) y[o] = (bias.IsEmpty ? 0f : bias[o]) + Dot(weight.Slice(o * inputs, inputs), x);
+        }
     }
 
     /// <summary>y[i] += alpha·x[i].</summary>
