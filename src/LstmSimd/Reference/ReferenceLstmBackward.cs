@@ -117,7 +117,7 @@ public static class ReferenceLstmBackward
         int slots = layers * dirs;
 
         // Backward, top layer first. dy holds ∂loss/∂(layer output), time-major.
-        var dy = new double[(long)steps * batch * outFeatures];
+        var dy = new double[Sizes.Elements("output gradient T × B × D·H_out", steps, batch, outFeatures)];
         if (!gradOutput.IsEmpty)
         {
             for (int t = 0; t < steps; t++)
@@ -127,15 +127,15 @@ public static class ReferenceLstmBackward
         }
 
         var grads = new ReferenceLayerGradients[slots];
-        var gradH0 = new double[slots * batch * hOut];
-        var gradC0 = new double[slots * batch * hidden];
-        var dPre = new double[4 * hidden];
+        var gradH0 = new double[Sizes.Elements("h0 gradient L·D × B × H_out", slots, batch, hOut)];
+        var gradC0 = new double[Sizes.Elements("c0 gradient L·D × B × H", slots, batch, hidden)];
+        var dPre = new double[spec.GateRows];
         var dm = new double[hidden];
         double[] dx = [];
         for (int l = layers - 1; l >= 0; l--)
         {
             int features = spec.LayerInputSize(l);
-            dx = new double[(long)steps * batch * features];
+            dx = new double[Sizes.Elements("layer input gradient T × B × features", steps, batch, features)];
             for (int d = 0; d < dirs; d++)
             {
                 int slot = l * dirs + d;
