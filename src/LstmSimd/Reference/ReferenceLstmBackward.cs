@@ -104,7 +104,7 @@ public static class ReferenceLstmBackward
             throw new NotSupportedException("The reference backward supports the standard (PyTorch) cell only; ONNX's cell variants have no backward.");
         int hOut = spec.OutputHiddenSize, hidden = spec.HiddenSize, dirs = spec.Directions, layers = spec.NumLayers;
         int outFeatures = dirs * hOut;
-        ShapeChecks.OptionalLength(gradOutput.Length, (long)steps * batch * outFeatures, nameof(gradOutput), "[T={0}, B={1}, D·H_out={2}]", steps, batch, outFeatures);
+        ShapeChecks.OptionalLength(gradOutput.Length, Sizes.Product("output gradient T × B × D·H_out", steps, batch, outFeatures), nameof(gradOutput), "[T={0}, B={1}, D·H_out={2}]", steps, batch, outFeatures);
 
         int[] length = new int[batch];
         for (int b = 0; b < batch; b++) length[b] = lengths.IsEmpty ? steps : lengths[b];

@@ -1,3 +1,4 @@
+using LstmSimd.IO;
 using LstmSimd.Kernels;
 using LstmSimd.Reference;
 using LstmSimd.Training;
@@ -60,6 +61,15 @@ public class SizeLimitTests
         LstmWeights weights = LstmWeights.CreateZero(new LstmSpec(16, 1));
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => ReferenceLstm.Forward(weights, [], steps: 1 << 30, batch: 1 << 30));
         Assert.Contains("does not fit in 64 bits", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Row_counts_and_sequence_lengths_that_overflow_are_refused_not_wrapped()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => SequenceReadout.RowCount(Readout.EveryStep, 1 << 16, 1 << 16, [])); // 2^32 rows wrapped to 0
+        Assert.Throws<ArgumentOutOfRangeException>(() => SequenceReadout.RowCount(Readout.EveryStep, int.MaxValue, 2, [int.MaxValue, int.MaxValue]));
+        var reversal = Assert.Throws<ArgumentOutOfRangeException>(() => SequenceReversal.ReverseInPlace([], 1 << 30, 1 << 30, 16, [], SequenceLayout.TimeMajor));
+        Assert.Contains("does not fit in 64 bits", reversal.Message, StringComparison.Ordinal);
     }
 
     [Theory]
