@@ -173,7 +173,6 @@ public static partial class PyTorchStateDict
         }
 
         LstmSpec spec = TensorLookup.Spec(() => new LstmSpec(input, hidden, layers, bidirectional, proj, bias));
-        lookup.RequireDataFor(spec);
         var expected = new HashSet<string>(StringComparer.Ordinal);
         for (int l = 0; l < layers; l++)
         {
@@ -193,6 +192,8 @@ public static partial class PyTorchStateDict
             if (!expected.Contains(name))
                 throw new WeightMappingException($"'{SafetensorsFile.Printable(name)}' does not fit the {Describe(spec)} that '{first}' and its neighbours describe.");
         }
+
+        lookup.RequireDataFor(spec);
 
         var weights = new List<LstmLayerWeights>();
         for (int l = 0; l < layers; l++)
