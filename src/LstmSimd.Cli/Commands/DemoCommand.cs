@@ -94,8 +94,8 @@ internal static class DemoCommand
         {
             LstmWeights weights = LstmWeights.CreateRandom(new LstmSpec(w.Input, w.Hidden), seed);
             var random = new Random(seed);
-            float[] input = [.. Enumerable.Range(0, w.Steps * w.Batch * w.Input).Select(_ => (float)(random.NextDouble() * 2 - 1))];
-            float[] output = new float[w.Steps * w.Batch * w.Hidden];
+            float[] input = [.. Enumerable.Range(0, Sizes.Elements("input T × B × I", w.Steps, w.Batch, w.Input)).Select(_ => (float)(random.NextDouble() * 2 - 1))];
+            float[] output = new float[Sizes.Elements("output T × B × H", w.Steps, w.Batch, w.Hidden)];
             using LstmSession session = LstmModel.Create(weights).CreateSession(w.Batch, w.Steps);
             using LstmSession int8 = LstmModel.Create(weights, new LstmModelOptions { Weights = WeightFormat.Int8 }).CreateSession(w.Batch, w.Steps);
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using LstmSimd.Cli.Tool;
 using LstmSimd.Training;
 using Spectre.Console;
 
@@ -34,7 +35,7 @@ internal static class ExperimentCommand
         {
             length, hidden, steps, batch, learningRate, clip, test, seed, quick,
         };
-        adding.SetAction(parse =>
+        adding.SetAction(parse => ToolExit.Run("experiment adding", () =>
         {
             var settings = new Settings(parse.GetValue(length), parse.GetValue(hidden), parse.GetValue(steps), parse.GetValue(batch),
                 parse.GetValue(learningRate), parse.GetValue(clip), parse.GetValue(test), parse.GetValue(seed), Checkpoints: 10);
@@ -46,7 +47,7 @@ internal static class ExperimentCommand
             }
 
             return RunAdding(settings);
-        });
+        }));
         return new Command("experiment", "Training experiments.") { adding };
     }
 
@@ -150,7 +151,7 @@ internal static class ExperimentCommand
             _optimizer = new AdamOptimizer(_parameters, s.LearningRate);
             _prediction = new float[s.Batch];
             _gradPrediction = new float[s.Batch];
-            _gradState = new float[s.Batch * s.Hidden];
+            _gradState = new float[Sizes.Elements("state gradient batch × hidden", s.Batch, s.Hidden)];
         }
 
         public string Name => "tanh RNN";
@@ -193,7 +194,7 @@ internal static class ExperimentCommand
             _length = length;
             Batch = batch;
             _random = new SeededRandom(seed);
-            Input = new float[length * batch * Features];
+            Input = new float[Sizes.Elements("inputs length × batch × features", length, batch, Features)];
             Targets = new float[batch];
             Next();
         }
@@ -237,7 +238,7 @@ internal static class ExperimentCommand
         /// <summary>Runs <paramref name="loss"/> over slices of at most <paramref name="batch"/> sequences (repacked time-major) and averages per sequence.</summary>
         public double MeanOverBatches(int batch, BatchLoss loss)
         {
-            var input = new float[_length * batch * Features];
+            var input = new float[Sizes.Elements("inputs length × batch × features", _length, batch, Features)];
             var targets = new float[batch];
             double total = 0;
             for (int start = 0; start < Batch; start += batch)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text;
+using LstmSimd.Cli.Tool;
 using LstmSimd.IO;
 
 namespace LstmSimd.Cli.Commands;
@@ -11,20 +12,12 @@ internal static class InspectCommand
     {
         var file = new Argument<FileInfo>("file") { Description = "A .safetensors or .onnx file." };
         var command = new Command("inspect", "List a model file's tensors, the LSTM architecture found, and anything ignored.") { file };
-        command.SetAction(result =>
+        command.SetAction(result => ToolExit.Run("inspect", () =>
         {
-            try
-            {
-                string path = result.GetValue(file)!.FullName;
-                Console.Write(path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) ? DescribeOnnx(path) : DescribeSafetensors(path));
-                return 0;
-            }
-            catch (Exception e) when (RunCommand.IsBadInput(e))
-            {
-                Console.Error.WriteLine($"lstmsimd inspect: {e.Message}");
-                return 2;
-            }
-        });
+            string path = result.GetValue(file)!.FullName;
+            Console.Write(path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) ? DescribeOnnx(path) : DescribeSafetensors(path));
+            return ToolExit.Ok;
+        }));
         return command;
     }
 

@@ -29,28 +29,16 @@ internal static class RunCommand
             Description = $"How the fast path stores the weight matrices: {WeightsOption.Names} (LstmModelOptions.Weights); default: the file's own precision (F16/BF16 files stay 16-bit, others fp32). Gradients always run in fp32.",
         };
         var command = new Command("run", "Run a model file over the sequences in a safetensors file.") { model, prefix, head, input, batchFirst, output, weights };
-        command.SetAction(result =>
+        command.SetAction(result => ToolExit.Run("run", () =>
         {
-            try
-            {
-                string? weightsName = result.GetValue(weights);
-                string message = Run(result.GetValue(model)!.FullName, result.GetValue(prefix), result.GetValue(head), result.GetValue(input)!.FullName,
-                    result.GetValue(batchFirst), result.GetValue(output)!.FullName, weightsName is null ? null : WeightsOption.Parse(weightsName));
-                Console.WriteLine(message);
-                return 0;
-            }
-            catch (Exception e) when (IsBadInput(e))
-            {
-                Console.Error.WriteLine($"lstmsimd run: {e.Message}");
-                return 2;
-            }
-        });
+            string? weightsName = result.GetValue(weights);
+            string message = Run(result.GetValue(model)!.FullName, result.GetValue(prefix), result.GetValue(head), result.GetValue(input)!.FullName,
+                result.GetValue(batchFirst), result.GetValue(output)!.FullName, weightsName is null ? null : WeightsOption.Parse(weightsName));
+            Console.WriteLine(message);
+            return ToolExit.Ok;
+        }));
         return command;
     }
-
-    /// <summary>Exceptions that mean "bad input", reported as one line and exit code 2; anything else is a bug and propagates.</summary>
-    internal static bool IsBadInput(Exception e) =>
-        e is ModelFormatException or IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException;
 
     internal static ImportedLstm LoadModel(string path, string? prefix, string? head)
     {
@@ -91,7 +79,11 @@ internal static class RunCommand
 
         if (x.Shape[^1] != spec.InputSize) throw new ArgumentException($"'input' has {x.Shape[^1]} features; the model takes {spec.InputSize}.");
         if (batch == 0) throw new ArgumentException("'input' holds an empty batch.");
-        int ld = spec.NumLayers * spec.Directions;
+
+        // With a time step or more, the batch is bounded by the input's own data, which the file must hold; a zero-step
+        // input holds none, so its batch could ask for outputs and states of any size.
+        if (steps == 0) throw new ArgumentException($"'input' has shape {x.ShapeText}: no time steps to run.");
+        int ld = spec.LayerDirections;
         long[] hShape = model.IsCell ? [batch, spec.OutputHiddenSize] : [ld, batch, spec.OutputHiddenSize];
         long[] cShape = model.IsCell ? [batch, spec.HiddenSize] : [ld, batch, spec.HiddenSize];
         float[] h0 = Optional(data, "h0", hShape) ?? model.InitialHidden;
@@ -106,8 +98,8 @@ internal static class RunCommand
         float[] input = data.ReadSingles(x);
         bool reverse = model.Direction == ImportedDirection.Reverse;
         if (reverse) SequenceReversal.ReverseInPlace(input, steps, batch, spec.InputSize, lengths, layout);
-        float[] output = new float[(long)steps * batch * spec.OutputSize <= Array.MaxLength ? steps * batch * spec.OutputSize : throw new ArgumentException("The output would be too large.")];
-        float[] hN = new float[ld * batch * spec.OutputHiddenSize], cN = new float[ld * batch * spec.HiddenSize];
+        float[] output = new float[Sizes.Elements("'output' T × B × D·H_out", steps, batch, spec.OutputSize)];
+        float[] hN = new float[Sizes.Elements("'h_n' L·D × B × H_out", ld, batch, spec.OutputHiddenSize)], cN = new float[Sizes.Elements("'c_n' L·D × B × H", ld, batch, spec.HiddenSize)];
         long[] outputShape = layout == SequenceLayout.TimeMajor ? [steps, batch, spec.OutputSize] : [batch, steps, spec.OutputSize];
         LstmGradients? gradients = null;
         string engine;
@@ -143,7 +135,7 @@ internal static class RunCommand
         {
             float[] y = model.IsCell ? hN : output;
             int rows = model.IsCell ? batch : steps * batch;
-            var projected = new float[rows * head.OutputSize];
+            var projected = new float[Sizes.Elements("'head_output' rows × head outputs", rows, head.OutputSize)];
             head.Apply(y, rows, projected);
             writer.Add("head_output", projected, model.IsCell ? [batch, head.OutputSize] : layout == SequenceLayout.TimeMajor ? [steps, batch, head.OutputSize] : [batch, steps, head.OutputSize]);
         }

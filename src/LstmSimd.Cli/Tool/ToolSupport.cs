@@ -1,6 +1,6 @@
 using System.Text.Json;
-using LstmSimd.Cli.Commands;
 using LstmSimd.Forecasting;
+using LstmSimd.IO;
 
 namespace LstmSimd.Cli.Tool;
 
@@ -26,12 +26,22 @@ internal static class ToolExit
         {
             return body();
         }
-        catch (Exception e) when (RunCommand.IsBadInput(e) || e is TimeSeriesFormatException or JsonException or FormatException)
+        catch (Exception e) when (IsBadInput(e))
         {
             Console.Error.WriteLine($"lstmsimd {command}: {e.Message}");
             return BadInput;
         }
     }
+
+    /// <summary>
+    /// Exceptions that mean "bad input", reported as one line and exit code 2; anything else is a bug and propagates.
+    /// Overflow, running out of memory and of stack count too: a file or an option can ask for sizes or nesting that no
+    /// machine holds, and the answer is a refusal, not a stack trace.
+    /// </summary>
+    public static bool IsBadInput(Exception e) =>
+        e is ModelFormatException or IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException
+            or TimeSeriesFormatException or JsonException or FormatException
+            or OverflowException or OutOfMemoryException or InsufficientExecutionStackException;
 }
 
 /// <summary>Turns Ctrl+C (SIGINT) into a cancellation the training loop checks between steps, so it stops cleanly.</summary>

@@ -89,7 +89,8 @@ public static class ForecasterTraining
             ClipNorm = options.ClipNorm,
             Layout = SequenceLayout.BatchFirst,
         });
-        float[] input = new float[maxBatch * window * features], target = new float[maxBatch * horizon];
+        float[] input = new float[Sizes.Elements("inputs batch × window × features", maxBatch, window, features)];
+        float[] target = new float[Sizes.Elements("targets batch × horizon", maxBatch, horizon)];
         int[] order = [.. series.Split.Train];
         var random = new SeededRandom((ulong)options.Seed + 1);
         double targetScale = scaler.Scales[^1];

@@ -30,8 +30,8 @@ public sealed class LstmForecaster : IDisposable
         ModelOptions = options ?? new LstmModelOptions();
         Model = LstmModel.Create(weights, ModelOptions);
         _session = Model.CreateSession(1, settings.Window);
-        _input = new float[settings.Window * settings.InputColumns.Count];
-        _output = new float[settings.Window * weights.Spec.OutputSize];
+        _input = new float[Sizes.Elements("window × input columns", settings.Window, settings.InputColumns.Count)];
+        _output = new float[Sizes.Elements("window × D·H_out", settings.Window, weights.Spec.OutputSize)];
         _prediction = new float[settings.Horizon];
     }
 

@@ -82,7 +82,7 @@ public static class KerasLstm
         if (spec.ProjectionSize > 0 || spec.Cell.Peepholes || spec.Cell.Clip > 0 || spec.Cell.InputForget)
             throw new NotSupportedException("Keras's LSTM has no projection, peepholes, clip or input_forget.");
         if (layers.Count != spec.NumLayers) throw new ArgumentException($"Name {spec.NumLayers} layers.", nameof(layers));
-        int gates = 4 * spec.HiddenSize;
+        int gates = spec.GateRows;
         var writer = new SafetensorsWriter();
         for (int l = 0; l < spec.NumLayers; l++)
         {

@@ -43,7 +43,7 @@ public static class LstmModelFile
         {
             for (int l = 0; l < spec.NumLayers; l++)
                 for (int d = 0; d < spec.Directions; d++)
-                    writer.Add(PyTorchStateDict.ParameterName("peephole", l, d), weights[l, d].Peephole, 3 * spec.HiddenSize);
+                    writer.Add(PyTorchStateDict.ParameterName("peephole", l, d), weights[l, d].Peephole, weights[l, d].Peephole.Length);
         }
 
         if (head is not null)
@@ -80,7 +80,8 @@ public static class LstmModelFile
             throw new WeightMappingException("The LstmSimd model file has no __metadata__.spec.");
         LstmSpec spec = SpecFromJson(specJson);
         var lookup = new TensorLookup(file);
-        int gates = 4 * spec.HiddenSize;
+        lookup.RequireDataFor(spec);
+        int gates = spec.GateRows;
         var layers = new List<LstmLayerWeights>();
         for (int l = 0; l < spec.NumLayers; l++)
         {

@@ -114,7 +114,7 @@ public static partial class PyTorchStateDict
                     writer.Add(name, [.. values.Select(v => BitConverter.UInt16BitsToHalf(WeightConversion.ToFloat16(v)))], rows, columns);
                     break;
                 case WeightFormat.BFloat16:
-                    var bytes = new byte[2 * values.Length];
+                    var bytes = new byte[Sizes.Elements("BF16 bytes 2 × values", 2, values.Length)];
                     for (int i = 0; i < values.Length; i++) System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(2 * i), WeightConversion.ToBFloat16(values[i]));
                     writer.AddRaw(name, SafetensorsDtype.BF16, bytes, rows, columns);
                     break;
@@ -125,7 +125,7 @@ public static partial class PyTorchStateDict
         }
 
         LstmSpec spec = weights.Spec;
-        int gates = 4 * spec.HiddenSize;
+        int gates = spec.GateRows;
         for (int l = 0; l < spec.NumLayers; l++)
         {
             for (int d = 0; d < spec.Directions; d++)
@@ -193,6 +193,8 @@ public static partial class PyTorchStateDict
                 throw new WeightMappingException($"'{SafetensorsFile.Printable(name)}' does not fit the {Describe(spec)} that '{first}' and its neighbours describe.");
         }
 
+        lookup.RequireDataFor(spec);
+
         var weights = new List<LstmLayerWeights>();
         for (int l = 0; l < layers; l++)
         {
@@ -221,6 +223,7 @@ public static partial class PyTorchStateDict
         int hidden = gates / 4;
         bool bias = lookup.Has(p + "bias_ih") || lookup.Has(p + "bias_hh");
         LstmSpec spec = TensorLookup.Spec(() => new LstmSpec(input, hidden, bias: bias));
+        lookup.RequireDataFor(spec);
         var w = new LstmLayerWeights
         {
             WeightIh = lookup.Read(p + "weight_ih", gates, input),

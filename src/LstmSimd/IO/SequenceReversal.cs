@@ -13,7 +13,7 @@ public static class SequenceReversal
         ArgumentOutOfRangeException.ThrowIfNegative(steps);
         ArgumentOutOfRangeException.ThrowIfNegative(batch);
         ArgumentOutOfRangeException.ThrowIfNegative(features);
-        if (data.Length != (long)steps * batch * features) throw new ArgumentException("data must hold steps·batch·features values.", nameof(data));
+        if (data.Length != Sizes.Product("data T × B × features", steps, batch, features)) throw new ArgumentException("data must hold steps·batch·features values.", nameof(data));
         if (lengths.Length != 0 && lengths.Length != batch) throw new ArgumentException("lengths must be empty or hold batch values.", nameof(lengths));
         for (int b = 0; b < batch; b++)
         {

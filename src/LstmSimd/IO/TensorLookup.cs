@@ -60,6 +60,33 @@ internal sealed class TensorLookup(SafetensorsFile file)
 
     public IReadOnlyList<string> Ignored => [.. file.Tensors.Select(t => t.Name).Where(n => !_used.Contains(n))];
 
+    /// <summary>
+    /// Refuses a spec whose parameters the file's tensors cannot hold, before anything is read or allocated: every parameter
+    /// is stored in at least 2 bytes (F16, BF16), so a spec asking for more than half the file's tensor bytes describes
+    /// tensors that are not there (a hostile file can declare zero-sized ones of any shape).
+    /// </summary>
+    public void RequireDataFor(LstmSpec spec)
+    {
+        const int MinBytesPerParameter = 2;
+        long bytes = 0;
+        foreach (SafetensorsTensorInfo t in file.Tensors) bytes += t.ByteLength; // the tensors tile the data buffer, so this cannot overflow
+        long parameters;
+        try
+        {
+            parameters = spec.ParameterCount;
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new WeightMappingException($"The {PyTorchStateDict.Describe(spec)} has too many parameters: {e.Message}", e);
+        }
+
+        if (parameters > bytes / MinBytesPerParameter)
+        {
+            throw new WeightMappingException(SafetensorsFile.Invariant(
+                $"The {PyTorchStateDict.Describe(spec)} has {parameters} parameters, but the file's tensors hold only {bytes} bytes (at least {MinBytesPerParameter} per parameter)."));
+        }
+    }
+
     /// <summary>Builds the weights, turning the model's own argument checks into a mapping error.</summary>
     public static LstmWeights Build(LstmSpec spec, IReadOnlyList<LstmLayerWeights> layers)
     {

@@ -20,7 +20,7 @@ internal sealed class AlignedBuffer<T> where T : unmanaged
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         int slack = (Alignment + sizeof(T) - 1) / sizeof(T);
-        _storage = GC.AllocateArray<T>(length + slack, pinned: true);
+        _storage = GC.AllocateArray<T>(Sizes.Elements("aligned buffer elements (length + alignment slack)", (long)length + slack), pinned: true);
         nuint address = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_storage));
         _offset = (int)((Alignment - address % Alignment) % Alignment) / sizeof(T);
         Length = length;

@@ -22,8 +22,8 @@ internal sealed class PackedPanel
         Units = units;
         Depth = depth;
         Width = width;
-        Blocks = (units + width - 1) / width;
-        Data = new AlignedBuffer<byte>(checked((int)(Blocks * BlockBytes)));
+        Blocks = BlocksOf(units, width);
+        Data = new AlignedBuffer<byte>(Sizes.Elements("packed panel bytes (blocks × bytes per block)", Blocks, BlockBytes));
     }
 
     /// <summary>The packed weights: <see cref="Blocks"/> blocks of <see cref="BlockBytes"/> (<see cref="Depth"/> × <see cref="Gates"/> × <see cref="Width"/> elements of <see cref="Format"/>).</summary>
@@ -46,6 +46,9 @@ internal sealed class PackedPanel
 
     /// <summary>Units rounded up to whole blocks: the row length of the buffers this panel's kernels write.</summary>
     public int PaddedUnits => Blocks * Width;
+
+    /// <summary>Blocks of <paramref name="width"/> units that hold <paramref name="units"/> units.</summary>
+    public static int BlocksOf(int units, int width) => (int)(((long)units + width - 1) / width);
 
     /// <summary>Bytes from one block to the next.</summary>
     public nint BlockBytes => BlockBytesOf(Format, Depth, Gates * Width);
@@ -186,7 +189,7 @@ internal sealed class PackedPanel
     /// <summary>Packs per-gate vectors (<c>[gates·units]</c>, gate-major, e.g. b_ih + b_hh) into the panel's row order: block, gate, lane.</summary>
     public static float[] PackRow(ReadOnlySpan<float> values, int gates, int units, int width)
     {
-        var row = new float[(units + width - 1) / width * gates * width];
+        var row = new float[Sizes.Elements("packed row values (blocks × gates × width)", BlocksOf(units, width), gates, width)];
         PackRow(values, gates, units, width, row);
         return row;
     }

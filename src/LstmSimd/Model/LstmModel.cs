@@ -66,7 +66,7 @@ public sealed class LstmModel
         WeightFormat format = options?.Weights ?? WeightFormat.Float32;
         if (!Enum.IsDefined(format)) throw new ArgumentOutOfRangeException(nameof(options), format, "Unknown weight format.");
         KernelSet kernels = KernelSelector.Create(options?.Kernel ?? KernelPath.Auto, format);
-        var layers = new PackedLayer[spec.NumLayers * spec.Directions];
+        var layers = new PackedLayer[spec.LayerDirections];
         for (int layer = 0; layer < spec.NumLayers; layer++)
             for (int d = 0; d < spec.Directions; d++)
                 layers[layer * spec.Directions + d] = PackedLayer.Pack(spec, layer, weights[layer, d], kernels.Width, format);
@@ -133,7 +133,7 @@ internal sealed class PackedLayer
     public static PackedLayer Pack(LstmSpec spec, int layer, LstmLayerWeights w, int width, WeightFormat format)
     {
         int h = spec.HiddenSize;
-        float[] bias = new float[4 * h];
+        float[] bias = new float[spec.GateRows];
         if (spec.Bias)
         {
             for (int i = 0; i < bias.Length; i++) bias[i] = w.BiasIh[i] + w.BiasHh[i];

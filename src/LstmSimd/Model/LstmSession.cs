@@ -39,23 +39,31 @@ public sealed unsafe class LstmSession : IDisposable
         _kernels = model.Kernels;
         MaxBatch = maxBatch;
         MaxSteps = maxSteps;
+        // Every buffer is planned before any is allocated, in checked 64-bit arithmetic: a session too large to represent
+        // fails here, and the calls may index the buffers with int products, which then cannot wrap.
         int width = _kernels.Width;
-        _hiddenStride = RoundUp(_spec.HiddenSize, width);
-        _outputStride = RoundUp(_spec.OutputHiddenSize, width);
-        _gateStride = 4 * _hiddenStride;
+        _hiddenStride = Sizes.RoundUp("padded H", _spec.HiddenSize, width);
+        _outputStride = Sizes.RoundUp("padded H_out", _spec.OutputHiddenSize, width);
+        _gateStride = Sizes.Elements("gate row 4 × padded H", 4, _hiddenStride);
+        bool quantizes = _kernels.QuantizesActivations;
+        var scratchSizes = new ScratchSizes(
+            Gates: Sizes.Elements("pre-activations maxSteps × maxBatch × 4 × padded H", maxSteps, maxBatch, _gateStride),
+            QuantizedInput: quantizes ? Sizes.Elements("quantised inputs maxSteps × maxBatch × row stride", maxSteps, maxBatch, QuantizedRows.Stride(Math.Max(_spec.InputSize, _spec.OutputSize))) : 0,
+            QuantizedState: quantizes ? Sizes.Elements("quantised state maxBatch × row stride", maxBatch, QuantizedRows.Stride(Math.Max(_spec.HiddenSize, _spec.OutputHiddenSize))) : 0,
+            H: Sizes.Elements("h maxBatch × padded H_out", maxBatch, _outputStride),
+            HRaw: _spec.ProjectionSize > 0 ? Sizes.Elements("unprojected h maxBatch × padded H", maxBatch, _hiddenStride) : 0,
+            Cell: Sizes.Elements("c maxBatch × padded H", maxBatch, _hiddenStride),
+            Batch: maxBatch);
+        int layerOutput = _spec.NumLayers > 1 ? Sizes.Elements("layer outputs maxSteps × maxBatch × D·H_out", maxSteps, maxBatch, _spec.OutputSize) : 0;
+        int stateH = Sizes.Elements("streaming h layers × maxBatch × padded H_out", _spec.NumLayers, maxBatch, _outputStride);
+        int stateC = Sizes.Elements("streaming c layers × maxBatch × padded H", _spec.NumLayers, maxBatch, _hiddenStride);
+
         ConcurrentDirections = _spec.Bidirectional && model.Threads >= 2;
         _scratch = new DirectionScratch[ConcurrentDirections ? 2 : 1];
-        for (int i = 0; i < _scratch.Length; i++)
-        {
-            _scratch[i] = new DirectionScratch(maxSteps, maxBatch, _gateStride, _outputStride, _hiddenStride, _spec.ProjectionSize > 0,
-                _kernels.QuantizesActivations ? QuantizedRows.Stride(Math.Max(_spec.InputSize, _spec.OutputSize)) : 0,
-                _kernels.QuantizesActivations ? QuantizedRows.Stride(Math.Max(_spec.HiddenSize, _spec.OutputHiddenSize)) : 0);
-        }
-
-        long layerOutput = (long)maxSteps * maxBatch * _spec.OutputSize;
+        for (int i = 0; i < _scratch.Length; i++) _scratch[i] = new DirectionScratch(scratchSizes);
         _layerOutputs = _spec.NumLayers > 1 ? [new float[layerOutput], new float[_spec.NumLayers > 2 ? layerOutput : 0]] : [[], []];
-        _stateH = new AlignedBuffer<float>(_spec.NumLayers * maxBatch * _outputStride);
-        _stateC = new AlignedBuffer<float>(_spec.NumLayers * maxBatch * _hiddenStride);
+        _stateH = new AlignedBuffer<float>(stateH);
+        _stateC = new AlignedBuffer<float>(stateC);
         _teamWork = new TeamWork(this);
         _team = new WorkerTeam(model.Threads);
     }
@@ -458,8 +466,6 @@ public sealed unsafe class LstmSession : IDisposable
             rows.Slice(b * stride, size).CopyTo(destination.Slice((slot * batch + b) * size, size));
     }
 
-    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
-
     private enum Phase
     {
         InputProjection,
@@ -468,29 +474,31 @@ public sealed unsafe class LstmSession : IDisposable
         Directions,
     }
 
+    /// <summary>The lengths of a <see cref="DirectionScratch"/>'s buffers, planned (and checked) before any is allocated.</summary>
+    private readonly record struct ScratchSizes(int Gates, int QuantizedInput, int QuantizedState, int H, int HRaw, int Cell, int Batch);
+
     /// <summary>
     /// The working buffers of one direction: pre-activations of every step, h (double-buffered), c, row activity; for Int8
     /// models also the quantised layer input and the quantised h (or unprojected h) of the current step. Aligned, so that
     /// the kernels' vector loads and stores of whole rows never straddle cache lines.
     /// </summary>
-    private sealed class DirectionScratch(int maxSteps, int maxBatch, int gateStride, int outputStride, int hiddenStride, bool projection,
-        int quantizedInputStride, int quantizedStateStride)
+    private sealed class DirectionScratch(ScratchSizes sizes)
     {
-        public AlignedBuffer<float> QuantizedInput { get; } = new(checked((int)((long)maxSteps * maxBatch * quantizedInputStride)));
+        public AlignedBuffer<float> QuantizedInput { get; } = new(sizes.QuantizedInput);
 
-        public AlignedBuffer<float> QuantizedState { get; } = new(maxBatch * quantizedStateStride);
+        public AlignedBuffer<float> QuantizedState { get; } = new(sizes.QuantizedState);
 
-        public AlignedBuffer<float> Gates { get; } = new(checked((int)((long)maxSteps * maxBatch * gateStride)));
+        public AlignedBuffer<float> Gates { get; } = new(sizes.Gates);
 
-        public AlignedBuffer<float> HPrevious { get; } = new(maxBatch * outputStride);
+        public AlignedBuffer<float> HPrevious { get; } = new(sizes.H);
 
-        public AlignedBuffer<float> HNext { get; } = new(maxBatch * outputStride);
+        public AlignedBuffer<float> HNext { get; } = new(sizes.H);
 
-        public AlignedBuffer<float> HRaw { get; } = new(projection ? maxBatch * hiddenStride : 0);
+        public AlignedBuffer<float> HRaw { get; } = new(sizes.HRaw);
 
-        public AlignedBuffer<float> Cell { get; } = new(maxBatch * hiddenStride);
+        public AlignedBuffer<float> Cell { get; } = new(sizes.Cell);
 
-        public byte[] Active { get; } = new byte[maxBatch];
+        public byte[] Active { get; } = new byte[sizes.Batch];
     }
 
     /// <summary>A Forward call's tensors, pinned for its duration, so that team members can reach them.</summary>

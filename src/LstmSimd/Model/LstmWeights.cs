@@ -38,7 +38,7 @@ public sealed class LstmWeights
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(layers);
         spec.Validate();
-        int expected = spec.NumLayers * spec.Directions;
+        int expected = spec.LayerDirections;
         if (layers.Count != expected)
             throw new ArgumentException($"Expected {expected} layer-direction weight sets (layers {spec.NumLayers} × directions {spec.Directions}), got {layers.Count}.", nameof(layers));
         Spec = spec;
@@ -97,7 +97,7 @@ public sealed class LstmWeights
         LstmWeights copy = Clone();
         foreach (LstmLayerWeights layer in copy._layers)
         {
-            int rows = 4 * Spec.HiddenSize;
+            int rows = Spec.GateRows;
             foreach ((float[] matrix, int rowCount) in new[] { (layer.WeightIh, rows), (layer.WeightHh, rows), (layer.WeightHr, Spec.ProjectionSize) })
                 RoundInPlace(matrix, rowCount, format);
         }
@@ -153,19 +153,19 @@ public sealed class LstmWeights
 
     private static LstmWeights Create(LstmSpec spec, Func<int, float[]> make)
     {
-        int h = spec.HiddenSize, gates = 4 * h;
-        var layers = new List<LstmLayerWeights>(spec.NumLayers * spec.Directions);
+        int h = spec.HiddenSize, gates = spec.GateRows;
+        var layers = new List<LstmLayerWeights>(spec.LayerDirections);
         for (int l = 0; l < spec.NumLayers; l++)
         {
             for (int d = 0; d < spec.Directions; d++)
             {
                 layers.Add(new LstmLayerWeights
                 {
-                    WeightIh = make(gates * spec.LayerInputSize(l)),
-                    WeightHh = make(gates * spec.OutputHiddenSize),
+                    WeightIh = make(spec.InputWeightLength(l)),
+                    WeightHh = make(spec.RecurrentWeightLength),
                     BiasIh = spec.Bias ? make(gates) : [],
                     BiasHh = spec.Bias ? make(gates) : [],
-                    WeightHr = spec.ProjectionSize > 0 ? make(spec.ProjectionSize * h) : [],
+                    WeightHr = spec.ProjectionSize > 0 ? make(spec.ProjectionWeightLength) : [],
                     Peephole = spec.Cell.Peepholes ? make(3 * h) : [],
                 });
             }
@@ -177,7 +177,7 @@ public sealed class LstmWeights
     private void CheckShapes(int layer, int direction, LstmLayerWeights w)
     {
         ArgumentNullException.ThrowIfNull(w);
-        int h = Spec.HiddenSize, gates = 4 * h;
+        int h = Spec.HiddenSize, gates = Spec.GateRows;
         string where = $"layer {layer}{(direction == 1 ? " reverse" : "")}";
         static void Check(float[] array, int expected, string name, string where)
         {
@@ -185,11 +185,11 @@ public sealed class LstmWeights
                 throw new ArgumentException($"{name} of {where} must hold {expected} values, got {array?.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "null"}.", name);
         }
 
-        Check(w.WeightIh, gates * Spec.LayerInputSize(layer), nameof(w.WeightIh), where);
-        Check(w.WeightHh, gates * Spec.OutputHiddenSize, nameof(w.WeightHh), where);
+        Check(w.WeightIh, Spec.InputWeightLength(layer), nameof(w.WeightIh), where);
+        Check(w.WeightHh, Spec.RecurrentWeightLength, nameof(w.WeightHh), where);
         Check(w.BiasIh, Spec.Bias ? gates : 0, nameof(w.BiasIh), where);
         Check(w.BiasHh, Spec.Bias ? gates : 0, nameof(w.BiasHh), where);
-        Check(w.WeightHr, Spec.ProjectionSize * h, nameof(w.WeightHr), where);
+        Check(w.WeightHr, Spec.ProjectionWeightLength, nameof(w.WeightHr), where);
         Check(w.Peephole, Spec.Cell.Peepholes ? 3 * h : 0, nameof(w.Peephole), where);
     }
 }

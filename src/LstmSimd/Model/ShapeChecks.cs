@@ -35,15 +35,18 @@ internal static class ShapeChecks
     {
         if (steps < 0) throw new ArgumentOutOfRangeException(nameof(steps), steps, "steps must be zero or positive.");
         Positive(batch, nameof(batch));
-        int ld = spec.NumLayers * spec.Directions;
-        Length(inputLength, (long)steps * batch * spec.InputSize, "input", "[T={0}, B={1}, I={2}]", steps, batch, spec.InputSize);
+        int ld = spec.LayerDirections;
+        // Three int factors can overflow even 64 bits; a wrapped product could match a short span.
+        long input = Sizes.Product("input T × B × I", steps, batch, spec.InputSize), output = Sizes.Product("output T × B × D·H_out", steps, batch, spec.OutputSize);
+        long h = Sizes.Product("h L·D × B × H_out", ld, batch, spec.OutputHiddenSize), c = Sizes.Product("c L·D × B × H", ld, batch, spec.HiddenSize);
+        Length(inputLength, input, "input", "[T={0}, B={1}, I={2}]", steps, batch, spec.InputSize);
         if (outputRequired || outputLength != 0)
-            Length(outputLength, (long)steps * batch * spec.OutputSize, "output", "[T={0}, B={1}, D·H_out={2}]", steps, batch, spec.OutputSize);
+            Length(outputLength, output, "output", "[T={0}, B={1}, D·H_out={2}]", steps, batch, spec.OutputSize);
         const string hShape = "[L·D={0}, B={1}, H_out={2}]", cShape = "[L·D={0}, B={1}, H={2}]";
-        OptionalLength(h0Length, (long)ld * batch * spec.OutputHiddenSize, "h0", hShape, ld, batch, spec.OutputHiddenSize);
-        OptionalLength(c0Length, (long)ld * batch * spec.HiddenSize, "c0", cShape, ld, batch, spec.HiddenSize);
-        OptionalLength(hnLength, (long)ld * batch * spec.OutputHiddenSize, "hN", hShape, ld, batch, spec.OutputHiddenSize);
-        OptionalLength(cnLength, (long)ld * batch * spec.HiddenSize, "cN", cShape, ld, batch, spec.HiddenSize);
+        OptionalLength(h0Length, h, "h0", hShape, ld, batch, spec.OutputHiddenSize);
+        OptionalLength(c0Length, c, "c0", cShape, ld, batch, spec.HiddenSize);
+        OptionalLength(hnLength, h, "hN", hShape, ld, batch, spec.OutputHiddenSize);
+        OptionalLength(cnLength, c, "cN", cShape, ld, batch, spec.HiddenSize);
         if (lengths.Length != 0)
         {
             Length(lengths.Length, batch, nameof(lengths), "[B={0}]", batch);

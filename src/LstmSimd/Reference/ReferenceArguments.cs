@@ -13,7 +13,8 @@ internal static class ReferenceArguments
         if (steps < 0) throw new ArgumentOutOfRangeException(nameof(steps), steps, $"steps is {steps}; it must be at least 0.");
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch is {batch}; it must be at least 1.");
 
-        long rows = (long)steps * batch, slots = (long)spec.NumLayers * spec.Directions * batch;
+        // Int128: a product of four int sizes cannot overflow it, so a huge claimed shape is refused, never wrapped.
+        Int128 rows = (Int128)steps * batch, slots = (Int128)spec.NumLayers * spec.Directions * batch;
         Require("input", input, rows * spec.InputSize, optional: false, $"T·B·I = {steps}·{batch}·{spec.InputSize}");
         Require("h0", h0, slots * spec.OutputHiddenSize, optional: true, $"L·D·B·H_out = {slots / batch}·{batch}·{spec.OutputHiddenSize}");
         Require("c0", c0, slots * spec.HiddenSize, optional: true, $"L·D·B·H = {slots / batch}·{batch}·{spec.HiddenSize}");
@@ -30,7 +31,7 @@ internal static class ReferenceArguments
         }
     }
 
-    private static void Require(string name, int actual, long expected, bool optional, string product)
+    private static void Require(string name, int actual, Int128 expected, bool optional, string product)
     {
         if (actual == expected || (optional && actual == 0)) return;
         throw new ArgumentException($"{name} holds {actual} values; the reference expects {expected} ({product}){(optional ? " or none" : "")}.", name);

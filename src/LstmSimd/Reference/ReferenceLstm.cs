@@ -40,24 +40,26 @@ public static class ReferenceLstm
         if (!Enum.IsDefined(layout)) throw new ArgumentOutOfRangeException(nameof(layout), layout, "Unknown sequence layout.");
 
         int hOut = spec.OutputHiddenSize, hidden = spec.HiddenSize, dirs = spec.Directions;
+        int hLength = Sizes.Elements("h_n L·D × B × H_out", spec.LayerDirections, batch, hOut), cLength = Sizes.Elements("c_n L·D × B × H", spec.LayerDirections, batch, hidden);
+        int layerOutputLength = Sizes.Elements("layer output T × B × D·H_out", steps, batch, spec.OutputSize);
+        var hN = new double[hLength];
+        var cN = new double[cLength];
         int[] length = new int[batch];
         for (int b = 0; b < batch; b++) length[b] = lengths.IsEmpty ? steps : lengths[b];
 
         // The layer input, time-major [T, B, features], in double.
         int features = spec.InputSize;
-        double[] x = new double[(long)steps * batch * features];
+        double[] x = new double[Sizes.Elements("input T × B × I", steps, batch, features)];
         for (int t = 0; t < steps; t++)
             for (int b = 0; b < batch; b++)
                 for (int k = 0; k < features; k++)
                     x[((long)t * batch + b) * features + k] = input[Index(layout, t, b, steps, batch, features) + k];
 
-        var hN = new double[spec.NumLayers * dirs * batch * hOut];
-        var cN = new double[spec.NumLayers * dirs * batch * hidden];
         double[] layerOutput = [];
         trace?.Start(spec, steps, batch, x);
         for (int layer = 0; layer < spec.NumLayers; layer++)
         {
-            layerOutput = new double[(long)steps * batch * dirs * hOut];
+            layerOutput = new double[layerOutputLength];
             trace?.LayerValues[layer + 1] = layerOutput;
             for (int d = 0; d < dirs; d++)
             {
@@ -107,7 +109,7 @@ public static class ReferenceLstm
         ArgumentNullException.ThrowIfNull(w);
         int hidden = spec.HiddenSize, hOut = spec.OutputHiddenSize, inputs = x.Length;
         CellVariant cell = spec.Cell;
-        var pre = new double[4 * hidden];
+        var pre = new double[spec.GateRows];
         for (int row = 0; row < 4 * hidden; row++)
         {
             double sum = spec.Bias ? (double)w.BiasIh[row] + w.BiasHh[row] : 0.0;
@@ -196,7 +198,8 @@ internal sealed class ReferenceTrace
 
     internal void Start(LstmSpec spec, int steps, int batch, double[] input)
     {
-        int slots = spec.NumLayers * spec.Directions, rows = steps * batch;
+        int slots = spec.LayerDirections, rows = Sizes.Elements("rows T × B", steps, batch);
+        int gates = Sizes.Elements("gates T × B × 4H", rows, spec.GateRows), cells = Sizes.Elements("cells T × B × H", rows, spec.HiddenSize);
         LayerValues = new double[spec.NumLayers + 1][];
         LayerValues[0] = input;
         Gates = new double[slots][];
@@ -204,9 +207,9 @@ internal sealed class ReferenceTrace
         Hidden = new double[slots][];
         for (int slot = 0; slot < slots; slot++)
         {
-            Gates[slot] = new double[rows * 4 * spec.HiddenSize];
-            Cells[slot] = new double[rows * spec.HiddenSize];
-            Hidden[slot] = new double[rows * spec.HiddenSize];
+            Gates[slot] = new double[gates];
+            Cells[slot] = new double[cells];
+            Hidden[slot] = new double[cells];
         }
     }
 

@@ -48,8 +48,9 @@ public sealed class CharLanguageModel
         if (length < 1) throw new ArgumentException("The text is too short to evaluate.", nameof(ids));
         int ld = Weights.Spec.NumLayers;
         using LstmSession session = Model.CreateSession(streams, chunk);
-        float[] input = new float[chunk * streams * v], output = new float[chunk * streams * h], logits = new float[chunk * streams * v];
-        float[] hState = new float[ld * streams * h], cState = new float[ld * streams * Weights.Spec.HiddenSize];
+        int characters = Sizes.Elements("characters chunk × streams × vocabulary", chunk, streams, v);
+        float[] input = new float[characters], output = new float[Sizes.Elements("outputs chunk × streams × D·H_out", chunk, streams, h)], logits = new float[characters];
+        float[] hState = new float[Sizes.Elements("h layers × streams × H_out", ld, streams, h)], cState = new float[Sizes.Elements("c layers × streams × H", ld, streams, Weights.Spec.HiddenSize)];
         float[] hNext = new float[hState.Length], cNext = new float[cState.Length];
         double nats = 0;
         long count = 0;

@@ -72,8 +72,8 @@ public static class CharModelTraining
         {
             MaxBatch = b, MaxSteps = steps, Readout = Readout.EveryStep, Loss = LossKind.CrossEntropy, ClipNorm = options.ClipNorm,
         }) { CarryState = true };
-        float[] input = new float[steps * b * v];
-        int[] labels = new int[steps * b];
+        float[] input = new float[Sizes.Elements("characters steps × streams × vocabulary", steps, b, v)];
+        int[] labels = new int[Sizes.Elements("labels steps × streams", steps, b)];
 
         CharLanguageModel Snapshot() => new(vocabulary, weights.Clone(), new LinearHead(head.Inputs, head.Outputs, (float[])head.Weight.Clone(), (float[])head.Bias.Clone()));
 

@@ -20,7 +20,7 @@ public static class NGramBaselines
     /// <summary>−mean log₂ p(c | previous c) under the add-k bigram of <paramref name="train"/>, with the best k of {1, 0.3, 0.1, 0.03, 0.01}.</summary>
     public static double BigramBitsPerChar(ReadOnlySpan<int> train, ReadOnlySpan<int> evaluate, int vocabulary)
     {
-        var pairs = new long[vocabulary * vocabulary];
+        var pairs = new long[Sizes.Elements("bigrams vocabulary × vocabulary", vocabulary, vocabulary)];
         var contexts = new long[vocabulary];
         for (int i = 1; i < train.Length; i++)
         {

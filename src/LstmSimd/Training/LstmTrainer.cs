@@ -82,25 +82,31 @@ public sealed class LstmTrainer : IDisposable
             throw new ArgumentException($"The head takes {head.Inputs} inputs; the LSTM gives D·H_out = {_spec.OutputSize}.", nameof(head));
         _options = options;
         Head = head;
+
+        // Sized before the session starts its threads, so that a trainer too large to represent fails without leaving them running.
+        ShapeChecks.Positive(options.MaxBatch, nameof(options.MaxBatch));
+        ShapeChecks.Positive(options.MaxSteps, nameof(options.MaxSteps));
+        int sequence = Sizes.Elements("outputs MaxSteps × MaxBatch × D·H_out", options.MaxSteps, options.MaxBatch, _spec.OutputSize);
+        int maxRows = options.Readout == Readout.LastStep ? options.MaxBatch : Sizes.Elements("rows MaxSteps × MaxBatch", options.MaxSteps, options.MaxBatch);
+        int rows = Sizes.Elements("readout rows × D·H_out", maxRows, _spec.OutputSize), predictions = Sizes.Elements("predictions rows × head outputs", maxRows, head.Outputs);
+        int ld = _spec.LayerDirections;
+        int h = Sizes.Elements("h L·D × MaxBatch × H_out", ld, options.MaxBatch, _spec.OutputHiddenSize), c = Sizes.Elements("c L·D × MaxBatch × H", ld, options.MaxBatch, _spec.HiddenSize);
+        _output = new float[sequence];
+        _gradOutput = new float[sequence];
+        _rows = new float[rows];
+        _gradRows = new float[rows];
+        _prediction = new float[predictions];
+        _gradPrediction = new float[predictions];
+        _h0 = new float[h];
+        _hN = new float[h];
+        _c0 = new float[c];
+        _cN = new float[c];
+
         Session = new LstmTrainingSession(weights, options.MaxBatch, options.MaxSteps, options.Kernel, options.Dropout, options.Seed, options.Threads);
         Parameters = new ParameterSet();
         Session.AddTo(Parameters);
         head.AddTo(Parameters);
         Optimizer = createOptimizer(Parameters) ?? throw new ArgumentException("The optimiser factory returned null.", nameof(createOptimizer));
-
-        long sequence = (long)options.MaxSteps * options.MaxBatch * _spec.OutputSize;
-        int maxRows = options.Readout == Readout.LastStep ? options.MaxBatch : options.MaxSteps * options.MaxBatch;
-        _output = new float[sequence];
-        _gradOutput = new float[sequence];
-        _rows = new float[maxRows * _spec.OutputSize];
-        _gradRows = new float[_rows.Length];
-        _prediction = new float[maxRows * head.Outputs];
-        _gradPrediction = new float[_prediction.Length];
-        int ld = _spec.NumLayers * _spec.Directions;
-        _h0 = new float[ld * options.MaxBatch * _spec.OutputHiddenSize];
-        _hN = new float[_h0.Length];
-        _c0 = new float[ld * options.MaxBatch * _spec.HiddenSize];
-        _cN = new float[_c0.Length];
     }
 
     /// <summary>The forward/backward engine (its <see cref="LstmTrainingSession.Weights"/> are the LSTM being trained).</summary>

@@ -69,58 +69,74 @@ public sealed class LstmTrainingSession : IDisposable
             throw new NotSupportedException("Training runs PyTorch's standard cell; ONNX's cell variants have no backward.");
         _spec = spec;
         Weights = weights;
-        Gradients = LstmWeights.CreateZero(spec);
         MaxBatch = maxBatch;
         MaxSteps = maxSteps;
         if (threads is < 1 or > 64) throw new ArgumentOutOfRangeException(nameof(threads), threads, "Threads must be in [1, 64].");
         if (!(dropout >= 0 && dropout < 1)) throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "dropout must be in [0, 1).");
         _kernels = KernelSelector.Create(kernel, WeightFormat.Float32);
         _width = _kernels.Width;
-        _hp = RoundUp(spec.HiddenSize, _width);
-        _hOutP = RoundUp(spec.OutputHiddenSize, _width);
-        _gateStride = 4 * _hp;
+        // Every buffer is planned before any is allocated, in checked 64-bit arithmetic: a session too large to represent
+        // fails here, and the passes may index the buffers with int products, which then cannot wrap.
+        _hp = Sizes.RoundUp("padded H", spec.HiddenSize, _width);
+        _hOutP = Sizes.RoundUp("padded H_out", spec.OutputHiddenSize, _width);
+        _gateStride = Sizes.Elements("gate row 4 × padded H", 4, _hp);
+        int slots = spec.LayerDirections, hOut = spec.OutputHiddenSize;
+        int maxFeatures = Math.Max(spec.InputSize, spec.OutputSize);
+        int rows = Sizes.Elements("rows maxSteps × maxBatch", maxSteps, maxBatch);
+        int gateLength = Sizes.Elements("gates maxSteps × maxBatch × 4 × padded H", rows, _gateStride);
+        int cellLength = Sizes.Elements("c of every step (maxSteps + 1) × maxBatch × padded H", rows + (long)maxBatch, _hp);
+        int hiddenLength = Sizes.Elements("h of every step (maxSteps + 1) × maxBatch × padded H_out", rows + (long)maxBatch, _hOutP);
+        int rawLength = spec.ProjectionSize > 0 ? Sizes.Elements("unprojected h maxSteps × maxBatch × padded H", rows, _hp) : 0;
+        int inputLength = Sizes.Elements("layer input maxSteps × maxBatch × I", rows, spec.InputSize);
+        int outputLength = Sizes.Elements("layer output maxSteps × maxBatch × D·H_out", rows, spec.OutputSize);
+        int stateLength = Sizes.Elements("dh maxBatch × padded H_out", maxBatch, _hOutP), cellStateLength = Sizes.Elements("dc maxBatch × padded H", maxBatch, _hp);
+        int projectedLength = spec.ProjectionSize > 0 ? Sizes.Elements("dh of every step maxSteps × maxBatch × padded H_out", rows, _hOutP) : 0;
+        int weightGradLength = Sizes.Elements("weight gradient 4 × padded H × features", _gateStride, Math.Max(maxFeatures, hOut));
+        int layerGradLength = Sizes.Elements("layer gradient maxSteps × maxBatch × features", rows, maxFeatures);
+        int[] inputRowsLength = new int[spec.NumLayers];
+        for (int layer = 0; layer < spec.NumLayers; layer++)
+            inputRowsLength[layer] = Sizes.Elements("W_ih panel rows 4 × padded H × layer input size", _gateStride, spec.LayerInputSize(layer));
+        int recurrentRowsLength = Sizes.Elements("W_hh panel rows 4 × padded H × H_out", _gateStride, hOut);
 
-        int slots = spec.NumLayers * spec.Directions, hOut = spec.OutputHiddenSize;
+        Gradients = LstmWeights.CreateZero(spec);
         _packed = new PackedLayer[slots];
         _inputRows = new float[slots][];
         _recurrentRows = new float[slots][];
-        _biasSum = new float[4 * spec.HiddenSize];
+        _biasSum = new float[spec.GateRows];
         _gates = new float[slots][];
         _cells = new float[slots][];
         _hidden = new float[slots][];
         _mRaw = new float[slots][];
-        long rows = (long)maxSteps * maxBatch;
         for (int layer = 0; layer < spec.NumLayers; layer++)
         {
             for (int d = 0; d < spec.Directions; d++)
             {
                 int slot = layer * spec.Directions + d;
                 _packed[slot] = PackedLayer.Pack(spec, layer, weights[layer, d], _width, WeightFormat.Float32); // training: fp32 panels, repacked in place
-                _inputRows[slot] = new float[_gateStride * spec.LayerInputSize(layer)];
-                _recurrentRows[slot] = new float[_gateStride * hOut];
-                _gates[slot] = new float[rows * _gateStride];
-                _cells[slot] = new float[(rows + maxBatch) * _hp];
-                _hidden[slot] = new float[(rows + maxBatch) * _hOutP];
-                _mRaw[slot] = spec.ProjectionSize > 0 ? new float[rows * _hp] : [];
+                _inputRows[slot] = new float[inputRowsLength[layer]];
+                _recurrentRows[slot] = new float[recurrentRowsLength];
+                _gates[slot] = new float[gateLength];
+                _cells[slot] = new float[cellLength];
+                _hidden[slot] = new float[hiddenLength];
+                _mRaw[slot] = new float[rawLength];
             }
         }
 
         _layerIO = new float[spec.NumLayers + 1][];
-        _layerIO[0] = new float[rows * spec.InputSize];
-        for (int layer = 1; layer <= spec.NumLayers; layer++) _layerIO[layer] = new float[rows * spec.OutputSize];
+        _layerIO[0] = new float[inputLength];
+        for (int layer = 1; layer <= spec.NumLayers; layer++) _layerIO[layer] = new float[outputLength];
         _active = new byte[rows];
-        _dh = new float[maxBatch * _hOutP];
-        _dhNext = new float[maxBatch * _hOutP];
-        _dc = new float[maxBatch * _hp];
-        _dm = new float[maxBatch * _hp];
-        _dHidden = spec.ProjectionSize > 0 ? new float[rows * _hOutP] : [];
-        int maxFeatures = Math.Max(spec.InputSize, spec.OutputSize);
-        _weightGrad = new float[_gateStride * Math.Max(maxFeatures, hOut)];
-        _dLayer = [new float[rows * maxFeatures], new float[rows * maxFeatures]];
+        _dh = new float[stateLength];
+        _dhNext = new float[stateLength];
+        _dc = new float[cellStateLength];
+        _dm = new float[cellStateLength];
+        _dHidden = new float[projectedLength];
+        _weightGrad = new float[weightGradLength];
+        _dLayer = [new float[layerGradLength], new float[layerGradLength]];
 
         _dropouts = new Dropout?[spec.NumLayers];
         for (int layer = 0; layer + 1 < spec.NumLayers && dropout > 0; layer++)
-            _dropouts[layer] = new Dropout(dropout, seed + (ulong)layer, (int)(rows * spec.OutputSize));
+            _dropouts[layer] = new Dropout(dropout, seed + (ulong)layer, outputLength);
         RefreshWeights();
         _team = new TrainingTeam(threads, _kernels); // last: nothing above may throw and leave its threads running
     }
@@ -307,12 +323,11 @@ public sealed class LstmTrainingSession : IDisposable
     {
         ArgumentNullException.ThrowIfNull(weights);
         LstmSpec spec = weights.Spec;
+        int ld = spec.LayerDirections;
+        int outputs = Sizes.Elements("output T × B × D·H_out", steps, batch, spec.OutputSize), inputs = Sizes.Elements("input T × B × I", steps, batch, spec.InputSize);
+        int h = Sizes.Elements("h_n L·D × B × H_out", ld, batch, spec.OutputHiddenSize), c = Sizes.Elements("c_n L·D × B × H", ld, batch, spec.HiddenSize);
         using var session = new LstmTrainingSession(weights, batch, Math.Max(1, steps), kernel, threads: threads);
-        int ld = spec.NumLayers * spec.Directions;
-        var result = new LstmGradients(
-            new float[steps * batch * spec.OutputSize], new float[ld * batch * spec.OutputHiddenSize], new float[ld * batch * spec.HiddenSize],
-            session.Gradients,
-            new float[steps * batch * spec.InputSize], new float[ld * batch * spec.OutputHiddenSize], new float[ld * batch * spec.HiddenSize]);
+        var result = new LstmGradients(new float[outputs], new float[h], new float[c], session.Gradients, new float[inputs], new float[h], new float[c]);
         session.Forward(input, steps, batch, result.Output, result.HiddenState, result.CellState, h0, c0, lengths, layout);
         session.Backward(gradOutput, gradHN, gradCN, result.Input, result.H0, result.C0);
         return result;
@@ -508,6 +523,4 @@ public sealed class LstmTrainingSession : IDisposable
     {
         for (int b = 0; b < batch; b++) rows.Slice(b * stride, size).CopyTo(destination.Slice(b * size));
     }
-
-    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 }

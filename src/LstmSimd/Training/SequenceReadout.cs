@@ -22,10 +22,10 @@ public static class SequenceReadout
     public static int RowCount(Readout readout, int steps, int batch, ReadOnlySpan<int> lengths)
     {
         if (readout == Readout.LastStep) return batch;
-        if (lengths.IsEmpty) return steps * batch;
-        int rows = 0;
+        if (lengths.IsEmpty) return Sizes.Elements("rows T × B", steps, batch);
+        long rows = 0;
         foreach (int length in lengths) rows += length;
-        return rows;
+        return Sizes.Elements("rows (the sum of the lengths)", rows);
     }
 
     /// <summary>Copies the rows the loss sees into <paramref name="rows"/> ([RowCount, features]) and returns their number.</summary>
@@ -58,7 +58,7 @@ public static class SequenceReadout
         ArgumentOutOfRangeException.ThrowIfNegative(steps);
         ShapeChecks.Positive(batch, nameof(batch));
         ShapeChecks.Positive(features, nameof(features));
-        ShapeChecks.Length(sequenceLength, (long)steps * batch * features, "output", "[T={0}, B={1}, F={2}]", steps, batch, features);
+        ShapeChecks.Length(sequenceLength, Sizes.Product("output T × B × F", steps, batch, features), "output", "[T={0}, B={1}, F={2}]", steps, batch, features);
         if (!lengths.IsEmpty)
         {
             ShapeChecks.Length(lengths.Length, batch, nameof(lengths), "[B={0}]", batch);

@@ -24,8 +24,10 @@ public sealed class TanhRnn
         HiddenSize = hiddenSize;
         MaxSteps = maxSteps;
         MaxBatch = maxBatch;
-        WeightIh = new float[hiddenSize * inputSize];
-        WeightHh = new float[hiddenSize * hiddenSize];
+        int rows = Sizes.Elements("rows maxSteps × maxBatch", maxSteps, maxBatch);
+        int inputs = Sizes.Elements("inputs maxSteps × maxBatch × I", rows, inputSize), outputs = Sizes.Elements("outputs maxSteps × maxBatch × H", rows, hiddenSize);
+        WeightIh = new float[Sizes.Elements("W_ih values H × I", hiddenSize, inputSize)];
+        WeightHh = new float[Sizes.Elements("W_hh values H × H", hiddenSize, hiddenSize)];
         BiasIh = new float[hiddenSize];
         BiasHh = new float[hiddenSize];
         float bound = 1f / MathF.Sqrt(hiddenSize);
@@ -34,9 +36,9 @@ public sealed class TanhRnn
         WeightHhGradient = new float[WeightHh.Length];
         BiasIhGradient = new float[hiddenSize];
         BiasHhGradient = new float[hiddenSize];
-        _input = new float[maxSteps * maxBatch * inputSize];
-        _output = new float[maxSteps * maxBatch * hiddenSize];
-        _gradH = new float[maxBatch * hiddenSize];
+        _input = new float[inputs];
+        _output = new float[outputs];
+        _gradH = new float[Sizes.Elements("dh maxBatch × H", maxBatch, hiddenSize)];
         _gradA = new float[hiddenSize];
     }
 

@@ -16,7 +16,7 @@ public sealed class TrainableLinearHead
         ArgumentNullException.ThrowIfNull(random);
         Inputs = inputs;
         Outputs = outputs;
-        Weight = new float[outputs * inputs];
+        Weight = new float[Sizes.Elements("head weight outputs × inputs", outputs, inputs)];
         Bias = new float[outputs];
         WeightGradient = new float[Weight.Length];
         BiasGradient = new float[outputs];

@@ -66,16 +66,18 @@ internal static class OnnxLstmImport
 
         float[] wData = w.ToSingles(file, directory), rData = r.ToSingles(file, directory);
         float[] bData = b?.ToSingles(file, directory) ?? [], pData = p?.ToSingles(file, directory) ?? [];
+        // The spec checked that each direction's tensors fit an array, so these int offsets cannot wrap.
+        int wLength = spec.InputWeightLength(0), rLength = spec.RecurrentWeightLength, bLength = spec.GateRows, pLength = 3 * hidden;
         var layers = new List<LstmLayerWeights>();
         for (int d = 0; d < dirs; d++)
         {
             layers.Add(new LstmLayerWeights
             {
-                WeightIh = Reorder(wData.AsSpan(d * (int)gates * inputSize, (int)gates * inputSize), hidden, inputSize),
-                WeightHh = Reorder(rData.AsSpan(d * (int)gates * hidden, (int)gates * hidden), hidden, hidden),
-                BiasIh = b is null ? [] : Reorder(bData.AsSpan(d * 2 * (int)gates, (int)gates), hidden, 1),
-                BiasHh = b is null ? [] : Reorder(bData.AsSpan(d * 2 * (int)gates + (int)gates, (int)gates), hidden, 1),
-                Peephole = p is null ? [] : ReorderPeephole(pData.AsSpan(d * 3 * hidden, 3 * hidden), hidden),
+                WeightIh = Reorder(wData.AsSpan(d * wLength, wLength), hidden, inputSize),
+                WeightHh = Reorder(rData.AsSpan(d * rLength, rLength), hidden, hidden),
+                BiasIh = b is null ? [] : Reorder(bData.AsSpan(2 * d * bLength, bLength), hidden, 1),
+                BiasHh = b is null ? [] : Reorder(bData.AsSpan((2 * d + 1) * bLength, bLength), hidden, 1),
+                Peephole = p is null ? [] : ReorderPeephole(pData.AsSpan(d * pLength, pLength), hidden),
             });
         }
 

@@ -60,8 +60,8 @@ internal static class OnnxLstmStack
                 {
                     WeightIh = w.WeightIh,
                     WeightHh = w.WeightHh,
-                    BiasIh = bias && w.BiasIh.Length == 0 ? new float[4 * hidden] : w.BiasIh,
-                    BiasHh = bias && w.BiasHh.Length == 0 ? new float[4 * hidden] : w.BiasHh,
+                    BiasIh = bias && w.BiasIh.Length == 0 ? new float[spec.GateRows] : w.BiasIh,
+                    BiasHh = bias && w.BiasHh.Length == 0 ? new float[spec.GateRows] : w.BiasHh,
                     Peephole = w.Peephole,
                 });
             }
