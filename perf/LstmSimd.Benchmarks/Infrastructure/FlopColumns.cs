@@ -4,6 +4,7 @@ using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using LstmSimd.Benchmarking;
+using LstmSimd.Kernels;
 
 namespace LstmSimd.Benchmarks.Infrastructure;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LstmSimd.Benchmarking;
 using Xunit;
+using LstmSimd.Kernels;
 
 namespace LstmSimd.Tests.Benchmarking;
 

@@ -32,7 +32,7 @@ public sealed class WorkloadRunner : IDisposable
         var random = new Random(seed + 1);
         for (int i = 0; i < _input.Length; i++) _input[i] = (float)(random.NextDouble() * 2.0 - 1.0);
         _output = new float[workload.OutputLength];
-        _targets = new float[workload.Kind == WorkloadKind.Train ? Sizes.Elements("targets steps × batch", workload.Steps, workload.Batch) : 0];
+        _targets = new float[workload.Kind == WorkloadKind.Train ? checked(workload.Steps * workload.Batch) : 0];
         for (int i = 0; i < _targets.Length; i++) _targets[i] = (float)(random.NextDouble() * 2.0 - 1.0);
         if (workload.Kind == WorkloadKind.Train)
         {

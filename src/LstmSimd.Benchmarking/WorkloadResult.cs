@@ -1,3 +1,4 @@
+using LstmSimd.Kernels;
 namespace LstmSimd.Benchmarking;
 
 /// <summary>One workload's timing on one configuration, with the figures derived from it.</summary>

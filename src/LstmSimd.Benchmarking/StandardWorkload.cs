@@ -60,10 +60,10 @@ public sealed record StandardWorkload(string Name, WorkloadKind Kind, int Steps,
     public long WeightBytesPerStep => 16L * HiddenSize * (InputSize + HiddenSize);
 
     /// <summary>Floats in one call's input: [T, B, I].</summary>
-    public int InputLength => Sizes.Elements("input T × B × I", Steps, Batch, InputSize);
+    public int InputLength => checked(Steps * Batch * InputSize);
 
     /// <summary>Floats in one call's output: [T, B, H].</summary>
-    public int OutputLength => Sizes.Elements("output T × B × H", Steps, Batch, HiddenSize);
+    public int OutputLength => checked(Steps * Batch * HiddenSize);
 
     /// <summary>The workload called <paramref name="name"/> (case-insensitive).</summary>
     /// <exception cref="ArgumentException">No standard workload has that name; the message lists them.</exception>

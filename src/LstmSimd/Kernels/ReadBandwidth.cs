@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using LstmSimd.Kernels;
 
-namespace LstmSimd.Benchmarking;
+namespace LstmSimd.Kernels;
 
 /// <summary>
 /// One core's read bandwidth from a buffer of a given size, the way a batch-1 step reads its weights: front to back, with

@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using LstmSimd.Kernels;
 
-namespace LstmSimd.Benchmarking;
+namespace LstmSimd.Kernels;
 
 /// <summary>The single-core floating-point peak that percent-of-peak figures divide by, per kernel width.</summary>
 /// <remarks>
