@@ -33,6 +33,9 @@ internal static class GenerateCommand
         command.SetAction(parse => ToolExit.Run("generate", () =>
         {
             string path = parse.GetValue(text)?.FullName ?? BundledData.Quotes;
+            string? modelPath = parse.GetValue(model)?.FullName;
+            string checkpoint = parse.GetValue(output)!.FullName;
+            if (modelPath is null) OutputPaths.RefuseClashes([("--text", path)], [("--output", checkpoint)]);
             string content = File.ReadAllText(path);
             double share = parse.GetValue(validation);
             if (!(share is > 0 and < 0.5)) throw new ArgumentException($"--validation must be between 0 and 0.5; got {share}.");
@@ -40,7 +43,6 @@ internal static class GenerateCommand
             if (content.Length < 2000) throw new ArgumentException($"{path} holds {content.Length} characters; a language model needs at least 2000.");
             int split = content.Length - (int)(content.Length * share);
             using var ctrlC = new CtrlC();
-            string? modelPath = parse.GetValue(model)?.FullName;
             CharLanguageModel lm;
             if (modelPath is not null)
             {
@@ -56,7 +58,7 @@ internal static class GenerateCommand
                 };
                 if (options.HiddenSize < 1 || options.Layers < 1 || options.Steps < 1 || options.Streams < 1 || options.TimeBudget <= TimeSpan.Zero)
                     throw new ArgumentException("--hidden, --layers, --steps, --batch and --minutes must be positive.");
-                lm = Train(path, content, split, options, parse.GetValue(output)!.FullName, ctrlC);
+                lm = Train(path, content, split, options, checkpoint, ctrlC);
             }
 
             bool beats = Report(lm, content, split);

@@ -34,7 +34,8 @@ internal static class TrainCommand
         };
         command.SetAction(parse => ToolExit.Run("train", () =>
         {
-            string path = parse.GetValue(data)?.FullName ?? BundledData.Co2;
+            string path = ForecastCommand.DataPath(parse.GetValue(data)), checkpoint = parse.GetValue(output)!.FullName;
+            OutputPaths.RefuseClashes([("--data", path)], [("--output", checkpoint)]);
             TimeSeriesTable table = TimeSeriesTable.Load(path, parse.GetValue(time));
             string targetColumn = parse.GetValue(target) ?? (table.ColumnNames.Count > 1 ? table.ColumnNames.First(c => c != table.TimeColumn) : throw new ArgumentException($"{path} has only the time column."));
             string[] inputColumns = [.. (parse.GetValue(inputs) ?? []).SelectMany(c => c.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
@@ -60,7 +61,7 @@ internal static class TrainCommand
                 LearningRate = parse.GetValue(rate),
                 Seed = parse.GetValue(seed),
             };
-            return Train(table, settings, options, parse.GetValue(output)!.FullName, quietTable: false);
+            return Train(table, settings, options, checkpoint, quietTable: false);
         }));
         return command;
     }
