@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using LstmSimd.Cli.Tool;
+using LstmSimd.IO;
 using LstmSimd.Text;
 using Spectre.Console;
 
@@ -36,7 +37,7 @@ internal static class GenerateCommand
             string? modelPath = parse.GetValue(model)?.FullName;
             string checkpoint = parse.GetValue(output)!.FullName;
             if (modelPath is null) OutputPaths.RefuseClashes([("--text", path)], [("--output", checkpoint)]);
-            string content = File.ReadAllText(path);
+            string content = UserText.ReadUtf8File(path, problem => new FormatException($"{path}, {problem}"));
             double share = parse.GetValue(validation);
             if (!(share is > 0 and < 0.5)) throw new ArgumentException($"--validation must be between 0 and 0.5; got {share}.");
             if (!(parse.GetValue(temperature) > 0)) throw new ArgumentException("--temperature must be positive.");

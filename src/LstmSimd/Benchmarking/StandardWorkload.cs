@@ -1,3 +1,5 @@
+using LstmSimd.IO;
+
 namespace LstmSimd.Benchmarking;
 
 /// <summary>What one call of a workload runs.</summary>
@@ -70,7 +72,7 @@ public sealed record StandardWorkload(string Name, WorkloadKind Kind, int Steps,
     public static StandardWorkload Get(string name)
     {
         if (TryGet(name, out StandardWorkload? workload)) return workload;
-        throw new ArgumentException($"Unknown workload '{name}'; the standard workloads are {string.Join(", ", All.Select(w => w.Name))}.", nameof(name));
+        throw new ArgumentException($"Unknown workload {UserText.Quote(name)}; the standard workloads are {string.Join(", ", All.Select(w => w.Name))}.", nameof(name));
     }
 
     /// <summary>Looks a workload up by name (case-insensitive).</summary>

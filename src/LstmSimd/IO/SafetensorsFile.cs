@@ -476,15 +476,8 @@ public sealed class SafetensorsFile : IDisposable
         if (reader.TokenType != type) throw new SafetensorsFormatException($"{what} is not a JSON object.");
     }
 
-    /// <summary>Names in messages are shortened and stripped of control characters: they come from hostile files too.</summary>
-    internal static string Printable(string text)
-    {
-        var sb = new StringBuilder(Math.Min(text.Length, 80));
-        foreach (char c in text.Length > 80 ? text[..80] : text)
-            sb.Append(char.IsControl(c) ? '?' : c);
-        if (text.Length > 80) sb.Append('…');
-        return sb.ToString();
-    }
+    /// <summary>Names in messages are shortened and stripped of control characters (<see cref="UserText.Printable"/>): they come from hostile files too.</summary>
+    internal static string Printable(string text) => UserText.Printable(text);
 
     internal static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

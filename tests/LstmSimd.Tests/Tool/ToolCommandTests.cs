@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 using LstmSimd.Forecasting;
 using Xunit;
 
@@ -93,6 +94,17 @@ public sealed class ToolCommandTests : IDisposable
         Assert.Equal(ForecastingTests.SeasonalCsv(240), File.ReadAllText(data));
         Assert.Equal("a model, supposedly", File.ReadAllText(model));
         Assert.StartsWith("to be or not", File.ReadAllText(text), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Inputs_in_the_wrong_time_order_or_not_UTF_8_are_refused_with_their_line()
+    {
+        string[] rows = ForecastingTests.SeasonalCsv(240).Split('\n');
+        string reversed = Write("reversed.csv", string.Join('\n', [rows[0], .. rows[1..].Reverse()]));
+        AssertOneLineOfBadInput(Cli("train", "--data", reversed, "--epochs", "1"), "reversed.csv: line 3 (2019-11-01) is not after line 2 (2019-12-01)");
+        string text = Path.Combine(_dir, "latin1.txt");
+        File.WriteAllBytes(text, [.. Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("to be or not to be, that is the question.\n", 60))), .. "caf"u8, 0xE9, .. "\n"u8]);
+        AssertOneLineOfBadInput(Cli("generate", "--text", text, "--minutes", "0.02"), "latin1.txt, line 61: byte 0xE9 is not valid UTF-8");
     }
 
     [Fact]
