@@ -112,7 +112,7 @@ public sealed class TimeSeriesTable
     {
         ArgumentNullException.ThrowIfNull(from);
         for (int r = 0; r < Times.Count; r++)
-            if (_order.Compare(r, Times, from.Trim()) >= 0) return r;
+            if (_order.Compare(r, from.Trim()) >= 0) return r;
         return Times.Count;
     }
 
@@ -122,7 +122,7 @@ public sealed class TimeSeriesTable
     {
         for (int r = 1; r < Times.Count; r++)
         {
-            int order = _order.Compare(r - 1, r, Times);
+            int order = _order.Compare(r - 1, r);
             if (order < 0) continue;
             string what = order == 0 ? "repeats the time of" : "is not after";
             throw new TimeSeriesFormatException(
