@@ -1,3 +1,5 @@
+using LstmSimd.IO;
+
 namespace LstmSimd.Benchmarking;
 
 /// <summary>What one call of a workload runs.</summary>

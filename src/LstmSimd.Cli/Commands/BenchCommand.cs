@@ -3,6 +3,7 @@ using System.Globalization;
 using LstmSimd.Benchmarking;
 using LstmSimd.Cli.Tool;
 using LstmSimd.Kernels;
+using LstmSimd.IO;
 
 namespace LstmSimd.Cli.Commands;
 
@@ -49,7 +50,7 @@ internal static class BenchCommand
             foreach (string name in names)
             {
                 if (!StandardWorkload.TryGet(name, out StandardWorkload? workload))
-                    throw new ArgumentException($"unknown workload '{name}'; the standard workloads are {string.Join(", ", StandardWorkload.All.Select(w => w.Name))}.");
+                    throw new ArgumentException($"unknown workload {UserText.Quote(name)}; the standard workloads are {string.Join(", ", StandardWorkload.All.Select(w => w.Name))}.");
                 selected.Add(workload);
             }
 

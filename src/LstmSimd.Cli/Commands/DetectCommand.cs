@@ -5,6 +5,7 @@ using LstmSimd.Cli.Plotting;
 using LstmSimd.Cli.Tool;
 using LstmSimd.Forecasting;
 using Spectre.Console;
+using LstmSimd.IO;
 
 namespace LstmSimd.Cli.Commands;
 
@@ -26,9 +27,11 @@ internal static class DetectCommand
         {
             double limit = parse.GetValue(threshold);
             if (!(limit > 0)) throw new ArgumentException($"--threshold must be positive; got {limit}.");
-            using LstmForecaster forecaster = LstmForecaster.Load(parse.GetValue(model)!.FullName);
+            string modelPath = parse.GetValue(model)!.FullName, csv = parse.GetValue(output)!.FullName, svg = parse.GetValue(plot)!.FullName;
+            OutputPaths.RefuseClashes([("--model", modelPath), ("--data", ForecastCommand.DataPath(parse.GetValue(data)))], [("--output", csv), ("--plot", svg)]);
+            using LstmForecaster forecaster = LstmForecaster.Load(modelPath);
             ForecastSeries series = ForecastCommand.LoadSeries(forecaster, parse.GetValue(data), testFrom: null);
-            Report(forecaster, series, limit, parse.GetValue(output)!.FullName, parse.GetValue(plot)!.FullName);
+            Report(forecaster, series, limit, csv, svg);
             return ToolExit.Ok;
         }));
         return command;
@@ -54,7 +57,7 @@ internal static class DetectCommand
             text.Append(CultureInfo.InvariantCulture, $"{series.Times[r]},{series.Target[r].ToString("R", CultureInfo.InvariantCulture)},{(known ? F(scores.Expected[r]) : "")},{(known ? F(series.Target[r] - scores.Expected[r]) : "")},{(known ? scores.Score[r].ToString("F2", CultureInfo.InvariantCulture) : "")},{(Math.Abs(scores.Score[r]) > limit ? 1 : 0)}\n");
         }
 
-        if (csv is not null) File.WriteAllText(csv, text.ToString());
+        if (csv is not null) AtomicFile.WriteAllText(csv, text.ToString());
         (double[] x, string xLabel) = TimeAxis.From(series.Times, forecaster.Settings.TimeColumn);
         new SvgPlot($"{forecaster.Settings.TargetColumn}: anomalies beyond {limit.ToString(CultureInfo.InvariantCulture)} σ of the one-step residuals", xLabel, forecaster.Settings.TargetColumn)
             .Line("actual", x, series.Target, "#222222")

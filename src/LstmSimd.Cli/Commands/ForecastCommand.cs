@@ -23,12 +23,13 @@ internal static class ForecastCommand
         command.SetAction(parse => ToolExit.Run("forecast", () =>
         {
             WeightFormat format = WeightsOption.Parse(parse.GetValue(weights));
+            string csv = parse.GetValue(output)!.FullName, svg = parse.GetValue(plot)!.FullName;
+            OutputPaths.RefuseClashes([("--model", parse.GetValue(model)!.FullName), ("--data", DataPath(parse.GetValue(data)))], [("--output", csv), ("--plot", svg)]);
             using LstmForecaster forecaster = LstmForecaster.Load(parse.GetValue(model)!.FullName, new LstmModelOptions { Weights = format });
             ForecastSeries series = LoadSeries(forecaster, parse.GetValue(data), parse.GetValue(testFrom));
             ForecastSettings s = forecaster.Settings;
             Console.WriteLine($"model: {parse.GetValue(model)!.Name}, window {s.Window}, horizon {s.Horizon}, predicts '{s.TargetColumn}' from [{string.Join(", ", s.InputColumns)}] ({forecaster.Model.KernelPath} kernels, {WeightsOption.NameOf(format)} weights)");
             bool wins = ForecastReport.PrintScores(forecaster, series, ForecastReport.Scores(forecaster, series));
-            string csv = parse.GetValue(output)!.FullName, svg = parse.GetValue(plot)!.FullName;
             ForecastReport.WriteCsv(forecaster, series, csv);
             ForecastReport.Plot(forecaster, series, svg, $"{s.TargetColumn}: LSTM forecasts {s.Horizon} steps ahead");
             var next = new double[s.Horizon];
@@ -42,8 +43,11 @@ internal static class ForecastCommand
 
     internal static ForecastSeries LoadSeries(LstmForecaster forecaster, FileInfo? data, string? testFrom)
     {
-        TimeSeriesTable table = TimeSeriesTable.Load(data?.FullName ?? BundledData.Co2, forecaster.Settings.TimeColumn);
+        TimeSeriesTable table = TimeSeriesTable.Load(DataPath(data), forecaster.Settings.TimeColumn);
         ForecastSettings settings = testFrom is null ? forecaster.Settings : forecaster.Settings with { TestFrom = testFrom };
         return ForecastSeries.From(table, settings);
     }
+
+    /// <summary>The <c>--data</c> file, or the bundled CO2 series.</summary>
+    internal static string DataPath(FileInfo? data) => data?.FullName ?? BundledData.Co2;
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using LstmSimd.Cli.Tool;
+using LstmSimd.IO;
 using LstmSimd.Text;
 using Spectre.Console;
 
@@ -33,14 +34,16 @@ internal static class GenerateCommand
         command.SetAction(parse => ToolExit.Run("generate", () =>
         {
             string path = parse.GetValue(text)?.FullName ?? BundledData.Quotes;
-            string content = File.ReadAllText(path);
+            string? modelPath = parse.GetValue(model)?.FullName;
+            string checkpoint = parse.GetValue(output)!.FullName;
+            if (modelPath is null) OutputPaths.RefuseClashes([("--text", path)], [("--output", checkpoint)]);
+            string content = UserText.ReadUtf8File(path, problem => new FormatException($"{path}, {problem}"));
             double share = parse.GetValue(validation);
             if (!(share is > 0 and < 0.5)) throw new ArgumentException($"--validation must be between 0 and 0.5; got {share}.");
             if (!(parse.GetValue(temperature) > 0)) throw new ArgumentException("--temperature must be positive.");
             if (content.Length < 2000) throw new ArgumentException($"{path} holds {content.Length} characters; a language model needs at least 2000.");
             int split = content.Length - (int)(content.Length * share);
             using var ctrlC = new CtrlC();
-            string? modelPath = parse.GetValue(model)?.FullName;
             CharLanguageModel lm;
             if (modelPath is not null)
             {
@@ -56,7 +59,7 @@ internal static class GenerateCommand
                 };
                 if (options.HiddenSize < 1 || options.Layers < 1 || options.Steps < 1 || options.Streams < 1 || options.TimeBudget <= TimeSpan.Zero)
                     throw new ArgumentException("--hidden, --layers, --steps, --batch and --minutes must be positive.");
-                lm = Train(path, content, split, options, parse.GetValue(output)!.FullName, ctrlC);
+                lm = Train(path, content, split, options, checkpoint, ctrlC);
             }
 
             bool beats = Report(lm, content, split);

@@ -60,6 +60,7 @@ internal static class RunCommand
 
     private static string Run(string modelPath, string? prefix, string? headPrefix, string inputPath, bool batchFirst, string outputPath, WeightFormat? weights)
     {
+        OutputPaths.RefuseClashes([("--model", modelPath), ("--input", inputPath)], [("--output", outputPath)]);
         ImportedLstm model = LoadModel(modelPath, prefix, headPrefix);
         LstmSpec spec = model.Weights.Spec;
         SequenceLayout layout = batchFirst || model.Layout == SequenceLayout.BatchFirst ? SequenceLayout.BatchFirst : SequenceLayout.TimeMajor;

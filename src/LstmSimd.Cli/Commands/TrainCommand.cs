@@ -18,7 +18,7 @@ internal static class TrainCommand
         var horizon = new Option<int>("--horizon") { Description = "Steps ahead to predict.", DefaultValueFactory = _ => 12 };
         var season = new Option<int>("--season") { Description = "Season length for the seasonal-naive baseline (12 for monthly data).", DefaultValueFactory = _ => 12 };
         var normalize = new Option<SeriesNormalization>("--normalize") { Description = "Scaling: relative (to the window's last value; follows trends), zscore, minmax or none.", DefaultValueFactory = _ => SeriesNormalization.Relative };
-        var testFrom = new Option<string?>("--test-from") { Description = "First time of the test period, compared as text with the time column (e.g. 2011); default: the last 15% of rows." };
+        var testFrom = new Option<string?>("--test-from") { Description = "First time of the test period, e.g. 2011 or 2011-01-01 (compared as numbers or dates when the times are, else as text); default: the last 15% of rows." };
         var validation = new Option<double>("--validation") { Description = "Share of the pre-test rows (the latest) used for validation and early stopping.", DefaultValueFactory = _ => 0.15 };
         var hidden = new Option<int>("--hidden") { Description = "LSTM hidden units.", DefaultValueFactory = _ => 32 };
         var layers = new Option<int>("--layers") { Description = "Stacked LSTM layers.", DefaultValueFactory = _ => 1 };
@@ -34,7 +34,8 @@ internal static class TrainCommand
         };
         command.SetAction(parse => ToolExit.Run("train", () =>
         {
-            string path = parse.GetValue(data)?.FullName ?? BundledData.Co2;
+            string path = ForecastCommand.DataPath(parse.GetValue(data)), checkpoint = parse.GetValue(output)!.FullName;
+            OutputPaths.RefuseClashes([("--data", path)], [("--output", checkpoint)]);
             TimeSeriesTable table = TimeSeriesTable.Load(path, parse.GetValue(time));
             string targetColumn = parse.GetValue(target) ?? (table.ColumnNames.Count > 1 ? table.ColumnNames.First(c => c != table.TimeColumn) : throw new ArgumentException($"{path} has only the time column."));
             string[] inputColumns = [.. (parse.GetValue(inputs) ?? []).SelectMany(c => c.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
@@ -60,7 +61,7 @@ internal static class TrainCommand
                 LearningRate = parse.GetValue(rate),
                 Seed = parse.GetValue(seed),
             };
-            return Train(table, settings, options, parse.GetValue(output)!.FullName, quietTable: false);
+            return Train(table, settings, options, checkpoint, quietTable: false);
         }));
         return command;
     }

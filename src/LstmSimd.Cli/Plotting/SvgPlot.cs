@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using LstmSimd.IO;
 
 namespace LstmSimd.Cli.Plotting;
 
@@ -35,7 +36,7 @@ internal sealed class SvgPlot(string title, string xLabel, string yLabel)
         return this;
     }
 
-    public void Save(string path) => File.WriteAllText(path, Render());
+    public void Save(string path) => AtomicFile.WriteAllText(path, Render());
 
     public string Render(int width = 1000, int height = 600)
     {

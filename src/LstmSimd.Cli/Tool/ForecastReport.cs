@@ -3,6 +3,7 @@ using System.Text;
 using LstmSimd.Cli.Plotting;
 using LstmSimd.Forecasting;
 using Spectre.Console;
+using LstmSimd.IO;
 
 namespace LstmSimd.Cli.Tool;
 
@@ -95,7 +96,7 @@ internal static class ForecastReport
             }
         }
 
-        File.WriteAllText(path, csv.ToString());
+        AtomicFile.WriteAllText(path, csv.ToString());
     }
 
     private static (double[] X, double[] Y) Blocks(ForecastMethod method, ForecastSeries series, double[] x, int horizon)

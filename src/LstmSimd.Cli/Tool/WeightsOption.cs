@@ -1,4 +1,5 @@
 using System.CommandLine;
+using LstmSimd.IO;
 
 namespace LstmSimd.Cli.Tool;
 
@@ -32,7 +33,7 @@ internal static class WeightsOption
         string name = (text ?? "").Trim().ToLowerInvariant();
         foreach ((WeightFormat format, string[] names) in Table)
             if (names.Contains(name)) return format;
-        throw new ArgumentException($"--weights {text}: must be {Names}.");
+        throw new ArgumentException($"--weights {UserText.Printable(text ?? "")}: must be {Names}.");
     }
 
     /// <summary>The short name of <paramref name="format"/>: fp32, fp16, …</summary>

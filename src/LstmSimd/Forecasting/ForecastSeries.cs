@@ -1,3 +1,5 @@
+using LstmSimd.IO;
+
 namespace LstmSimd.Forecasting;
 
 /// <summary>The columns a forecaster uses, read from a table, with the split of its rows into training, validation and test by time.</summary>
@@ -34,14 +36,14 @@ public sealed class ForecastSeries
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
         if (table.TimeColumn != settings.TimeColumn)
-            throw new TimeSeriesFormatException($"{table.Source}: the time column is '{table.TimeColumn}'; the forecaster expects '{settings.TimeColumn}'.");
+            throw new TimeSeriesFormatException($"{table.Source}: the time column is {UserText.Quote(table.TimeColumn)}; the forecaster expects {UserText.Quote(settings.TimeColumn)}.");
         double[][] inputs = [.. settings.InputColumns.Select(table.GetColumn)];
         double[] target = table.GetColumn(settings.TargetColumn);
         int n = table.RowCount;
         int testStart = settings.TestFrom is null ? n - (int)Math.Round(n * settings.TestFraction) : table.FirstRowAtOrAfter(settings.TestFrom);
         int validationStart = testStart - (int)Math.Round(testStart * settings.ValidationFraction);
         var split = new ForecastSplit(settings.Window, settings.Horizon, validationStart, testStart, n);
-        string where = settings.TestFrom is null ? "" : $" (test from {settings.TestFrom})";
+        string where = settings.TestFrom is null ? "" : $" (test from {UserText.Printable(settings.TestFrom)})";
         int needed = settings.Window + settings.Horizon;
         if (split.Train.Count < 8)
             throw new TimeSeriesFormatException($"{table.Source}: the series is too short: {n} rows{where} leave {Math.Max(validationStart, 0)} rows for training, {split.Train.Count} window(s) of {needed} rows (window {settings.Window} + horizon {settings.Horizon}); at least 8 are needed.");

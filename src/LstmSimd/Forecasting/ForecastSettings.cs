@@ -19,7 +19,7 @@ public enum SeriesNormalization
 /// <summary>What a forecaster reads and predicts: columns, window, horizon, scaling and the split by time.</summary>
 public sealed record ForecastSettings
 {
-    /// <summary>The column holding the time (text; ISO dates sort correctly).</summary>
+    /// <summary>The column holding the time: numbers or dates (ISO 2001-03-01 …), increasing, each time once.</summary>
     public required string TimeColumn { get; init; }
 
     /// <summary>The columns the LSTM reads at each step of a window.</summary>
@@ -40,7 +40,7 @@ public sealed record ForecastSettings
     /// <summary>The season length the seasonal-naive baseline uses (12 for monthly data).</summary>
     public int SeasonLength { get; init; } = 12;
 
-    /// <summary>The first time of the test period (rows at or after it); null tests on the last <see cref="TestFraction"/> of the rows.</summary>
+    /// <summary>The first time of the test period (rows at or after it, compared as <see cref="TimeSeriesTable.FirstRowAtOrAfter"/> does); null tests on the last <see cref="TestFraction"/> of the rows.</summary>
     public string? TestFrom { get; init; }
 
     /// <summary>The share of rows held out for testing when <see cref="TestFrom"/> is null.</summary>

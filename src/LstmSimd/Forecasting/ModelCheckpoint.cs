@@ -5,7 +5,7 @@ namespace LstmSimd.Forecasting;
 /// <summary>
 /// An LstmSimd model file (<see cref="LstmModelFile"/>) with one extra <c>__metadata__</c> entry describing the
 /// task the model was trained for (a forecaster's columns and scaling, a language model's vocabulary).
-/// Saving writes a temporary file and renames it, so an interrupted save leaves the previous checkpoint intact.
+/// Saving is atomic (<see cref="SafetensorsWriter.Save"/>), so an interrupted save leaves the previous checkpoint intact.
 /// </summary>
 public static class ModelCheckpoint
 {
@@ -13,9 +13,7 @@ public static class ModelCheckpoint
     public static void Save(string path, LstmWeights weights, LinearHead head, string metadataKey, string metadataJson)
     {
         ArgumentNullException.ThrowIfNull(path);
-        string temporary = path + ".tmp";
-        LstmModelFile.CreateWriter(weights, head).AddMetadata(metadataKey, metadataJson).Save(temporary);
-        File.Move(temporary, path, overwrite: true);
+        LstmModelFile.CreateWriter(weights, head).AddMetadata(metadataKey, metadataJson).Save(path);
     }
 
     /// <summary>Loads a checkpoint and its task entry.</summary>

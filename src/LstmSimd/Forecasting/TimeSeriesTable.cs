@@ -1,24 +1,29 @@
 using System.Globalization;
+using LstmSimd.IO;
 
 namespace LstmSimd.Forecasting;
 
 /// <summary>
-/// A CSV time series: a header row, then one row per time step in time order. One column holds the time
-/// (kept as text), the others are read as numbers (invariant culture) when asked for by name, so a bad cell is
-/// reported with its line only if it is in a column that is used.
+/// A CSV time series: a header row, then one row per time step in increasing time order, each time once. One column
+/// holds the time (kept as text, ordered as <see cref="TimeOrder"/> says), the others are read as numbers (invariant
+/// culture) when asked for by name, so a bad cell is reported with its line only if it is in a column that is used.
 /// </summary>
 public sealed class TimeSeriesTable
 {
+    private readonly string[] _header;
     private readonly string[][] _cells;
     private readonly int _timeColumn;
+    private readonly TimeOrder _order;
 
     private TimeSeriesTable(string source, string[] header, string[][] cells, int timeColumn)
     {
         Source = source;
-        ColumnNames = header;
+        ColumnNames = _header = header;
         _cells = cells;
         _timeColumn = timeColumn;
-        Times = [.. cells.Select(row => row[timeColumn])];
+        string[] times = [.. cells.Select(row => row[timeColumn].Trim())];
+        Times = times;
+        _order = TimeOrder.Of(times);
     }
 
     /// <summary>Where the table came from, for messages.</summary>
@@ -36,20 +41,23 @@ public sealed class TimeSeriesTable
     /// <summary>The number of data rows.</summary>
     public int RowCount => _cells.Length;
 
-    /// <summary>Reads a CSV file; <paramref name="timeColumn"/> defaults to the first column.</summary>
-    /// <exception cref="TimeSeriesFormatException">The file has no header, no rows, a ragged row or no such time column.</exception>
+    /// <summary>Reads a UTF-8 CSV file; <paramref name="timeColumn"/> defaults to the first column.</summary>
+    /// <exception cref="TimeSeriesFormatException">The file is not UTF-8 text (or holds a NUL byte), has no header, no rows, a ragged row, a column named twice, no such time column, or times out of order (every message gives the line).</exception>
     public static TimeSeriesTable Load(string path, string? timeColumn = null)
     {
-        using var reader = new StreamReader(path);
-        return Parse(reader, path, timeColumn);
+        string text = UserText.ReadUtf8File(path, problem => new TimeSeriesFormatException($"{path}, {problem}"));
+        return Parse(new StringReader(text), path, timeColumn);
     }
 
     /// <summary>Reads CSV text; <paramref name="source"/> names it in messages.</summary>
+    /// <exception cref="TimeSeriesFormatException">As <see cref="Load"/>, except that the text is already decoded.</exception>
     public static TimeSeriesTable Parse(TextReader reader, string source, string? timeColumn = null)
     {
         ArgumentNullException.ThrowIfNull(reader);
         string? headerLine = reader.ReadLine() ?? throw new TimeSeriesFormatException($"{source}: the file is empty; expected a header row.");
+        RefuseNul(source, 1, headerLine);
         string[] header = [.. SplitCsvLine(headerLine).Select(h => h.Trim())];
+        RefuseDuplicateNames(source, header);
         int time = 0;
         if (timeColumn is not null)
         {
@@ -63,45 +71,81 @@ public sealed class TimeSeriesTable
         {
             lineNumber++;
             if (string.IsNullOrWhiteSpace(line)) continue;
+            RefuseNul(source, lineNumber, line);
             string[] cells = SplitCsvLine(line);
             if (cells.Length != header.Length)
                 throw new TimeSeriesFormatException($"{source}, line {lineNumber}: {cells.Length} cells; the header names {header.Length} columns.");
+            if (cells[time].Trim().Length == 0)
+                throw new TimeSeriesFormatException($"{source}, line {lineNumber}: the time ({UserText.Quote(header[time])}) is empty.");
             rows.Add([.. cells, lineNumber.ToString(CultureInfo.InvariantCulture)]);
         }
 
         if (rows.Count == 0) throw new TimeSeriesFormatException($"{source}: no data rows after the header.");
-        return new TimeSeriesTable(source, header, [.. rows], time);
+        var table = new TimeSeriesTable(source, header, [.. rows], time);
+        table.RefuseTimesOutOfOrder();
+        return table;
     }
 
     /// <summary>The values of a numeric column.</summary>
     /// <exception cref="TimeSeriesFormatException">No such column, or a cell that is not a finite number (the message gives its line).</exception>
     public double[] GetColumn(string name)
     {
-        int column = -1;
-        for (int i = 0; i < ColumnNames.Count; i++)
-            if (ColumnNames[i] == name) column = i;
+        int column = Array.IndexOf(_header, name);
         if (column < 0) throw MissingColumn(Source, ColumnNames, name);
         var values = new double[_cells.Length];
         for (int r = 0; r < values.Length; r++)
         {
             string cell = _cells[r][column].Trim();
             if (!double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out values[r]) || !double.IsFinite(values[r]))
-                throw new TimeSeriesFormatException($"{Source}, line {_cells[r][^1]}, column '{name}': '{cell}' is not a number.");
+                throw new TimeSeriesFormatException($"{Source}, line {LineOf(r)}, column {UserText.Quote(name)}: {UserText.Quote(cell)} is not a number.");
         }
 
         return values;
     }
 
-    /// <summary>The first row whose time is at or after <paramref name="from"/>, comparing text ordinally (ISO dates such as 2011 or 2011-01-01 sort correctly); <see cref="RowCount"/> if none.</summary>
+    /// <summary>
+    /// The first row whose time is at or after <paramref name="from"/>: compared as the times are (<see cref="TimeOrder"/>)
+    /// when <paramref name="from"/> reads as one of them, else as text, ordinally (so 2011 finds 2011-01-01 among ISO
+    /// dates); <see cref="RowCount"/> if none.
+    /// </summary>
     public int FirstRowAtOrAfter(string from)
     {
+        ArgumentNullException.ThrowIfNull(from);
         for (int r = 0; r < Times.Count; r++)
-            if (string.CompareOrdinal(Times[r], from) >= 0) return r;
+            if (_order.Compare(r, from.Trim()) >= 0) return r;
         return Times.Count;
     }
 
-    private static TimeSeriesFormatException MissingColumn(string source, IEnumerable<string> header, string name) =>
-        new($"{source}: no column '{name}'; the columns are {string.Join(", ", header.Select(h => $"'{h}'"))}.");
+    private string LineOf(int row) => _cells[row][^1];
+
+    private void RefuseTimesOutOfOrder()
+    {
+        for (int r = 1; r < Times.Count; r++)
+        {
+            int order = _order.Compare(r - 1, r);
+            if (order < 0) continue;
+            string what = order == 0 ? "repeats the time of" : "is not after";
+            throw new TimeSeriesFormatException(
+                $"{Source}: line {LineOf(r)} ({UserText.Printable(Times[r])}) {what} line {LineOf(r - 1)} ({UserText.Printable(Times[r - 1])}); the rows must be in increasing time order, each time once (times compared {_order.Describe()}).");
+        }
+    }
+
+    private static void RefuseNul(string source, int lineNumber, string line)
+    {
+        if (line.Contains('\0', StringComparison.Ordinal))
+            throw new TimeSeriesFormatException($"{source}, line {lineNumber}: a NUL character; this is not a text file.");
+    }
+
+    private static void RefuseDuplicateNames(string source, string[] header)
+    {
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < header.Length; i++)
+            if (!seen.TryAdd(header[i], i))
+                throw new TimeSeriesFormatException($"{source}: the header names column {UserText.Quote(header[i])} twice (columns {seen[header[i]] + 1} and {i + 1}).");
+    }
+
+    private static TimeSeriesFormatException MissingColumn(string source, IReadOnlyList<string> header, string name) =>
+        new($"{source}: no column {UserText.Quote(name)}; the columns are {UserText.QuoteList(header)}.");
 
     /// <summary>Splits one CSV line: commas separate cells, double quotes enclose cells holding commas ("" is a quote).</summary>
     internal static string[] SplitCsvLine(string line)

@@ -35,7 +35,7 @@ public static class KerasLstm
         bool bidirectional = layers[0].Backward is not null;
         string k0 = Name(lookup, layers[0].Forward, "kernel");
         int input = lookup.Dim(k0, 2, 0), gates = lookup.Dim(k0, 2, 1);
-        if (gates % 4 != 0) throw new WeightMappingException($"'{k0}' has {gates} columns; an LSTM kernel has 4·units.");
+        if (gates % 4 != 0) throw new WeightMappingException($"'{SafetensorsFile.Printable(k0)}' has {gates} columns; an LSTM kernel has 4·units.");
         int hidden = gates / 4;
         bool bias = Find(lookup, layers[0].Forward, "bias") is not null;
         LstmSpec spec = TensorLookup.Spec(() => new LstmSpec(input, hidden, layers.Count, bidirectional, 0, bias) { Cell = cell ?? CellVariant.Standard });
@@ -50,7 +50,7 @@ public static class KerasLstm
                 int layerInput = spec.LayerInputSize(l);
                 string? b = Find(lookup, p, "bias");
                 if ((b is not null) != bias)
-                    throw new WeightMappingException($"Layer '{p}' {(bias ? "lacks" : "has")} a bias, unlike layer '{layers[0].Forward}'.");
+                    throw new WeightMappingException($"Layer '{SafetensorsFile.Printable(p)}' {(bias ? "lacks" : "has")} a bias, unlike layer '{SafetensorsFile.Printable(layers[0].Forward)}'.");
                 weights.Add(new LstmLayerWeights
                 {
                     WeightIh = Transpose(lookup.Read(Name(lookup, p, "kernel"), layerInput, gates), layerInput, gates),

@@ -33,7 +33,7 @@ public static partial class PyTorchStateDict
             if (found.Count == 0)
                 throw new WeightMappingException("No nn.LSTM or nn.LSTMCell parameters found: no tensor name ends in 'weight_ih_l0' or 'weight_ih'.");
             if (found.Count > 1)
-                throw new WeightMappingException($"Several LSTM modules found ({string.Join(", ", found.Select(f => $"'{f.Prefix}'"))}); choose one with a prefix.");
+                throw new WeightMappingException($"Several LSTM modules found ({string.Join(", ", found.Select(f => $"'{SafetensorsFile.Printable(f.Prefix)}'"))}); choose one with a prefix.");
             (p, cell) = found[0];
         }
         else
@@ -154,7 +154,7 @@ public static partial class PyTorchStateDict
         lookup.Info(first);
         int gates = lookup.Dim(p + "weight_hh_l0", 2, 0), hOut = lookup.Dim(p + "weight_hh_l0", 2, 1), input = lookup.Dim(first, 2, 1);
         if (gates % 4 != 0)
-            throw new WeightMappingException($"'{p}weight_hh_l0' has {gates} rows; an LSTM has 4·hidden_size.");
+            throw new WeightMappingException($"'{SafetensorsFile.Printable(p + "weight_hh_l0")}' has {gates} rows; an LSTM has 4·hidden_size.");
         int hidden = gates / 4;
         int proj = lookup.Has(p + "weight_hr_l0") ? lookup.Dim(p + "weight_hr_l0", 2, 0) : 0;
         bool bias = lookup.Has(p + "bias_ih_l0") || lookup.Has(p + "bias_hh_l0");
@@ -182,7 +182,7 @@ public static partial class PyTorchStateDict
                 {
                     string name = p + ParameterName(kind, l, d);
                     expected.Add(name);
-                    if (!lookup.Has(name)) throw new WeightMappingException($"Missing '{name}' for a {Describe(spec)}.");
+                    if (!lookup.Has(name)) throw new WeightMappingException($"Missing '{SafetensorsFile.Printable(name)}' for a {Describe(spec)}.");
                 }
             }
         }
@@ -219,7 +219,7 @@ public static partial class PyTorchStateDict
     {
         int gates = lookup.Dim(p + "weight_ih", 2, 0), input = lookup.Dim(p + "weight_ih", 2, 1);
         if (gates % 4 != 0)
-            throw new WeightMappingException($"'{p}weight_ih' has {gates} rows; an LSTMCell has 4·hidden_size.");
+            throw new WeightMappingException($"'{SafetensorsFile.Printable(p + "weight_ih")}' has {gates} rows; an LSTMCell has 4·hidden_size.");
         int hidden = gates / 4;
         bool bias = lookup.Has(p + "bias_ih") || lookup.Has(p + "bias_hh");
         LstmSpec spec = TensorLookup.Spec(() => new LstmSpec(input, hidden, bias: bias));

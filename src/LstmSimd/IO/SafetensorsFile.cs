@@ -79,7 +79,7 @@ public sealed class SafetensorsFile : IDisposable
     /// <summary>A tensor's entry by name.</summary>
     /// <exception cref="KeyNotFoundException">No tensor has that name.</exception>
     public SafetensorsTensorInfo GetTensor(string name) =>
-        _byName.TryGetValue(name, out SafetensorsTensorInfo? info) ? info : throw new KeyNotFoundException($"The file holds no tensor named '{name}'.");
+        _byName.TryGetValue(name, out SafetensorsTensorInfo? info) ? info : throw new KeyNotFoundException($"The file holds no tensor named '{Printable(name)}'.");
 
     /// <summary>Copies a tensor's raw little-endian bytes into <paramref name="destination"/> (exactly <see cref="SafetensorsTensorInfo.ByteLength"/> long).</summary>
     public void ReadBytes(SafetensorsTensorInfo tensor, Span<byte> destination)
@@ -110,7 +110,7 @@ public sealed class SafetensorsFile : IDisposable
             throw new ArgumentException($"Destination holds {destination.Length} values; '{tensor.Name}' has {tensor.ElementCount}.", nameof(destination));
         SafetensorsDtype dtype = tensor.Dtype;
         if (!dtype.IsFloatingPoint() && !dtype.IsInteger())
-            throw new SafetensorsFormatException($"tensor '{tensor.Name}' has dtype {dtype}, which does not convert to float.");
+            throw new SafetensorsFormatException($"tensor '{Printable(tensor.Name)}' has dtype {dtype}, which does not convert to float.");
         ReadConverted<float, ToSingle>(tensor, destination);
     }
 
@@ -191,7 +191,7 @@ public sealed class SafetensorsFile : IDisposable
                     SafetensorsDtype.I64 => BinaryPrimitives.ReadInt64LittleEndian(chunk[(8 * i)..]),
                     _ => BinaryPrimitives.ReadUInt64LittleEndian(chunk[(8 * i)..]) is var u && u <= long.MaxValue
                         ? (long)u
-                        : throw new SafetensorsFormatException($"tensor '{tensor.Name}' holds a U64 value above 2^63 - 1."),
+                        : throw new SafetensorsFormatException($"tensor '{Printable(tensor.Name)}' holds a U64 value above 2^63 - 1."),
                 };
             }
         }
@@ -476,15 +476,8 @@ public sealed class SafetensorsFile : IDisposable
         if (reader.TokenType != type) throw new SafetensorsFormatException($"{what} is not a JSON object.");
     }
 
-    /// <summary>Names in messages are shortened and stripped of control characters: they come from hostile files too.</summary>
-    internal static string Printable(string text)
-    {
-        var sb = new StringBuilder(Math.Min(text.Length, 80));
-        foreach (char c in text.Length > 80 ? text[..80] : text)
-            sb.Append(char.IsControl(c) ? '?' : c);
-        if (text.Length > 80) sb.Append('…');
-        return sb.ToString();
-    }
+    /// <summary>Names in messages are shortened and stripped of control characters (<see cref="UserText.Printable"/>): they come from hostile files too.</summary>
+    internal static string Printable(string text) => UserText.Printable(text);
 
     internal static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

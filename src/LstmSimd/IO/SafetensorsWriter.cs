@@ -66,23 +66,8 @@ public sealed class SafetensorsWriter
         foreach (Entry e in _tensors.Values) WriteData(stream, e);
     }
 
-    /// <summary>Writes the file to <paramref name="path"/>, through a temporary file renamed into place.</summary>
-    public void Save(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        string full = Path.GetFullPath(path);
-        string temp = full + ".tmp-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        try
-        {
-            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-                WriteTo(file);
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
-    }
+    /// <summary>Writes the file to <paramref name="path"/> atomically (<see cref="AtomicFile"/>): a failed save leaves the previous file whole.</summary>
+    public void Save(string path) => AtomicFile.Write(path, WriteTo);
 
     /// <summary>The whole file as a byte array (for small files and tests).</summary>
     public byte[] ToArray()

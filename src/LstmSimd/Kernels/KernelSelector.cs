@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using LstmSimd.IO;
 
 namespace LstmSimd.Kernels;
 
@@ -58,7 +59,7 @@ public static class KernelSelector
         string? forced = Environment.GetEnvironmentVariable(EnvironmentVariable);
         if (string.IsNullOrWhiteSpace(forced)) return Best;
         if (Enum.TryParse(forced.Trim(), ignoreCase: true, out KernelPath path) && path != KernelPath.Auto && Enum.IsDefined(path)) return path;
-        throw new InvalidOperationException($"{EnvironmentVariable}='{forced}' is not one of scalar, vector128, vector256, vector512.");
+        throw new InvalidOperationException($"{EnvironmentVariable}={UserText.Quote(forced)} is not one of scalar, vector128, vector256, vector512.");
     }
 
     internal static KernelSet Create(KernelPath path, WeightFormat format = WeightFormat.Float32) => Resolve(path) switch

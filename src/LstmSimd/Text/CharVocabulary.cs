@@ -1,3 +1,5 @@
+using LstmSimd.IO;
+
 namespace LstmSimd.Text;
 
 /// <summary>The characters a character-level model knows, in ordinal order; a character's index is its class.</summary>
@@ -40,7 +42,7 @@ public sealed class CharVocabulary
         ArgumentNullException.ThrowIfNull(text);
         var ids = new int[text.Length];
         for (int i = 0; i < text.Length; i++)
-            ids[i] = _index.TryGetValue(text[i], out int id) ? id : throw new ArgumentException($"The character '{text[i]}' (U+{(int)text[i]:X4}) at position {i} is not in the model's vocabulary.");
+            ids[i] = _index.TryGetValue(text[i], out int id) ? id : throw new ArgumentException($"The character {UserText.Quote(text[i].ToString())} (U+{(int)text[i]:X4}) at position {i} is not in the model's vocabulary.");
         return ids;
     }
 }

@@ -127,6 +127,24 @@ public sealed class ImportExportTests
     }
 
     [Fact]
+    public void Tensor_names_in_messages_are_cut_to_sixty_characters()
+    {
+        string huge = new('p', 100_000);
+        byte[] two = PyTorchStateDict.Export(Random(new LstmSpec(3, 4)), huge + "a.").Add(huge + "b.weight_ih_l0", new float[1], 1).ToArray();
+        byte[] notFourGates = new SafetensorsWriter().Add(huge + ".weight_ih_l0", new float[15 * 3], 15, 3).Add(huge + ".weight_hh_l0", new float[15 * 3], 15, 3).ToArray();
+        foreach (byte[] bytes in new[] { two, notFourGates })
+        {
+            using SafetensorsFile file = SafetensorsFile.Parse(bytes);
+            string message = Assert.Throws<WeightMappingException>(() => PyTorchStateDict.Import(file)).Message;
+            Assert.Contains($"'{new string('p', 60)}…'", message, StringComparison.Ordinal);
+            Assert.InRange(message.Length, 1, 300);
+        }
+
+        using SafetensorsFile plain = SafetensorsFile.Parse(new SafetensorsWriter().Add("x", new float[1], 1).ToArray());
+        Assert.InRange(Assert.Throws<KeyNotFoundException>(() => plain.GetTensor(huge)).Message.Length, 1, 200);
+    }
+
+    [Fact]
     public void Half_and_double_precision_state_dicts_import_as_the_nearest_floats()
     {
         var writer = new SafetensorsWriter()

@@ -51,6 +51,68 @@ public sealed class ForecastingTests : IDisposable
         Assert.Equal([1.5, 2], Csv("t,\"x, y\"\n\"2000\",1.5\r\n2001,\"2\"\n").GetColumn("x, y"));
     }
 
+    [Theory]
+    [InlineData("Date,Value\n2001-01-01,1\n2001-04-01,2\n2001-03-01,3\n", "test.csv: line 4 (2001-03-01) is not after line 3 (2001-04-01)")]
+    [InlineData("Date,Value\n2001-03-01,1\n2001-02-01,2\n2001-01-01,3\n", "line 3 (2001-02-01) is not after line 2 (2001-03-01)")]
+    [InlineData("Date,Value\n2001-01-01,1\n2001-02-01,2\n\n2001-02-01,3\n", "line 5 (2001-02-01) repeats the time of line 3 (2001-02-01)")]
+    [InlineData("t,v\n1,1\n3,1\n2,1\n", "line 4 (2) is not after line 3 (3); the rows must be in increasing time order, each time once (times compared as numbers)")]
+    [InlineData("t,v\n9,1\n10,1\n10.0,1\n", "line 4 (10.0) repeats the time of line 3 (10)")]
+    [InlineData("t,v\nb,1\na,1\n", "line 3 (a) is not after line 2 (b)")]
+    [InlineData("Date,Value\n2001-01-01,1\n ,2\n", "test.csv, line 3: the time ('Date') is empty.")]
+    public void Times_out_of_order_repeated_or_missing_are_refused_naming_the_rows(string csv, string expected)
+    {
+        var e = Assert.Throws<TimeSeriesFormatException>(() => Csv(csv));
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Times_compare_as_numbers_or_dates_when_they_all_are_and_are_trimmed()
+    {
+        TimeSeriesTable numbers = Csv("t,v\n8,1\n9,2\n10,3\n11,4\n");
+        Assert.Equal(2, numbers.FirstRowAtOrAfter("10"));
+        Assert.Equal(4, numbers.FirstRowAtOrAfter("12"));
+        TimeSeriesTable months = Csv("Month,v\nDec 2000,1\nJan 2001,2\nFeb 2001,3\n");
+        Assert.Equal(1, months.FirstRowAtOrAfter("2001-01-01"));
+        TimeSeriesTable padded = Csv("Date,Value\n 2000-01-01 ,1\n\t2000-02-01,2\n");
+        Assert.Equal(["2000-01-01", "2000-02-01"], padded.Times);
+        Assert.Equal(1, padded.FirstRowAtOrAfter("2000-02"));
+    }
+
+    [Fact]
+    public void A_column_named_twice_is_refused_naming_it()
+    {
+        var e = Assert.Throws<TimeSeriesFormatException>(() => Csv("Date,Value, Value\n2000-01-01,1,2\n"));
+        Assert.Equal("test.csv: the header names column 'Value' twice (columns 2 and 3).", e.Message);
+    }
+
+    [Fact]
+    public void Invalid_UTF_8_and_NUL_bytes_are_refused_with_their_line()
+    {
+        string path = Path.Combine(_dir, "bad.csv");
+        File.WriteAllBytes(path, [.. "Date,Value\r\n2000-01-01,1\r\n2000-02-01,"u8, 0xFF, .. "2\n"u8]);
+        Assert.Equal($"{path}, line 3: byte 0xFF is not valid UTF-8 (save the file as UTF-8).", Assert.Throws<TimeSeriesFormatException>(() => TimeSeriesTable.Load(path)).Message);
+        File.WriteAllBytes(path, [.. "Date,Value\n2000-01-01,1"u8, 0, .. "\n2000-02-01,2\n"u8]);
+        Assert.Equal($"{path}, line 2: a NUL byte; this is not a text file.", Assert.Throws<TimeSeriesFormatException>(() => TimeSeriesTable.Load(path)).Message);
+        Assert.Contains("line 2: a NUL character", Assert.Throws<TimeSeriesFormatException>(() => Csv("Date,Value\n2000-01-01,\01\n")).Message, StringComparison.Ordinal);
+        File.WriteAllBytes(path, [0xEF, 0xBB, 0xBF, .. "Date,Value\n2000-01-01,1\n"u8]);
+        Assert.Equal("Date", TimeSeriesTable.Load(path).TimeColumn);
+    }
+
+    [Fact]
+    public void Messages_quote_at_most_sixty_characters_of_a_cell_or_name()
+    {
+        string huge = new('x', 10_000_000);
+        string cell = Assert.Throws<TimeSeriesFormatException>(() => Csv($"Date,Value\n2000-01-01,{huge}\n").GetColumn("Value")).Message;
+        Assert.Equal($"test.csv, line 2, column 'Value': '{new string('x', 60)}…' is not a number.", cell);
+        string column = Assert.Throws<TimeSeriesFormatException>(() => Csv("Date,Value\n2000-01-01,1\n").GetColumn(huge)).Message;
+        Assert.InRange(column.Length, 1, 200);
+        string[] many = [.. Enumerable.Range(0, 1000).Select(i => $"c{i}")];
+        string list = Assert.Throws<TimeSeriesFormatException>(() => Csv($"{string.Join(',', many)}\n{string.Join(',', many.Select(_ => "1"))}\n").GetColumn("z")).Message;
+        Assert.EndsWith("'c18', 'c19', … (1000 in all).", list, StringComparison.Ordinal);
+        string time = Assert.Throws<TimeSeriesFormatException>(() => Csv($"t,v\n{huge},1\na,2\n")).Message;
+        Assert.InRange(time.Length, 1, 400);
+    }
+
     [Fact]
     public void The_split_is_by_time_and_a_too_short_series_is_refused_with_the_numbers()
     {

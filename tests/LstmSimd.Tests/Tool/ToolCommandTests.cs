@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 using LstmSimd.Forecasting;
 using Xunit;
 
@@ -20,7 +21,8 @@ public sealed class ToolCommandTests : IDisposable
         return path;
     }
 
-    private static void AssertOneLineOfBadInput((int Code, string Out, string Err) result, string expected)
+    /// <summary>Exit code 2 and one line on stderr holding <paramref name="expected"/>, no stack trace.</summary>
+    internal static void AssertOneLineOfBadInput((int Code, string Out, string Err) result, string expected)
     {
         Assert.Equal(2, result.Code);
         Assert.Contains(expected, result.Err, StringComparison.Ordinal);
@@ -76,6 +78,36 @@ public sealed class ToolCommandTests : IDisposable
     }
 
     [Fact]
+    public void An_output_that_is_an_input_or_another_output_is_refused_by_every_command()
+    {
+        string data = Write("d.csv", ForecastingTests.SeasonalCsv(240)), model = Write("m.lstm", "a model, supposedly");
+        string text = Write("t.txt", string.Concat(Enumerable.Repeat("to be or not to be, that is the question.\n", 60)));
+        File.CreateSymbolicLink(Path.Combine(_dir, "d-link.csv"), "d.csv");
+        const string Refused = "refusing to overwrite an input.";
+        AssertOneLineOfBadInput(Cli("train", "--data", data, "--output", data, "--epochs", "1"), $"--output {data} is the --data file; {Refused}");
+        AssertOneLineOfBadInput(Cli("train", "--data", data, "--output", "d-link.csv", "--epochs", "1"), Refused);
+        AssertOneLineOfBadInput(Cli("forecast", "--model", model, "--output", "m.lstm"), $"is the --model file; {Refused}");
+        AssertOneLineOfBadInput(Cli("forecast", "--model", model, "--data", data, "--plot", "./d.csv"), $"is the --data file; {Refused}");
+        AssertOneLineOfBadInput(Cli("forecast", "--model", model, "--output", "same", "--plot", "same"), "--output and --plot both name");
+        AssertOneLineOfBadInput(Cli("detect", "--model", model, "--data", data, "--output", "d-link.csv"), Refused);
+        AssertOneLineOfBadInput(Cli("generate", "--text", text, "--output", "t.txt", "--minutes", "0.02"), $"is the --text file; {Refused}");
+        Assert.Equal(ForecastingTests.SeasonalCsv(240), File.ReadAllText(data));
+        Assert.Equal("a model, supposedly", File.ReadAllText(model));
+        Assert.StartsWith("to be or not", File.ReadAllText(text), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Inputs_in_the_wrong_time_order_or_not_UTF_8_are_refused_with_their_line()
+    {
+        string[] rows = ForecastingTests.SeasonalCsv(240).Split('\n');
+        string reversed = Write("reversed.csv", string.Join('\n', [rows[0], .. rows[1..].Reverse()]));
+        AssertOneLineOfBadInput(Cli("train", "--data", reversed, "--epochs", "1"), "reversed.csv: line 3 (2019-11-01) is not after line 2 (2019-12-01)");
+        string text = Path.Combine(_dir, "latin1.txt");
+        File.WriteAllBytes(text, [.. Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("to be or not to be, that is the question.\n", 60))), .. "caf"u8, 0xE9, .. "\n"u8]);
+        AssertOneLineOfBadInput(Cli("generate", "--text", text, "--minutes", "0.02"), "latin1.txt, line 61: byte 0xE9 is not valid UTF-8");
+    }
+
+    [Fact]
     public void Train_then_forecast_on_the_bundled_CO2_beats_the_baselines_then_detect_marks_an_injected_spike()
     {
         var (code, stdout, stderr) = Cli("train", "--test-from", "2011", "--epochs", "60", "--patience", "60");
@@ -100,8 +132,13 @@ public sealed class ToolCommandTests : IDisposable
         Assert.Contains("LSTM forecast", svg, StringComparison.Ordinal);
         Assert.Contains("Date (year)", svg, StringComparison.Ordinal);
 
+        // The CSV is replaced by a new file, not truncated and rewritten: a reader of the old one (or a full disk) keeps it whole.
+        File.WriteAllText(Path.Combine(_dir, "bf16.csv"), "previous");
+        using var oldCsv = new FileStream(Path.Combine(_dir, "bf16.csv"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         (code, stdout, stderr) = Cli("forecast", "--weights", "bf16", "--output", "bf16.csv", "--plot", "bf16.svg");
         Assert.True(code == 0, stderr);
+        Assert.Equal("previous", new StreamReader(oldCsv).ReadToEnd());
+        Assert.StartsWith("origin,step,", File.ReadAllText(Path.Combine(_dir, "bf16.csv")), StringComparison.Ordinal);
         Assert.Contains("kernels, bf16 weights)", stdout, StringComparison.Ordinal);
         Assert.Contains("│ LSTM ", stdout, StringComparison.Ordinal);
 

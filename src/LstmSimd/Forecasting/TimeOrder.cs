@@ -1,0 +1,61 @@
+using System.Globalization;
+
+namespace LstmSimd.Forecasting;
+
+/// <summary>
+/// How a table's times compare: as numbers when every time is one (1958.17, 42), as dates and times when every time
+/// is one (ISO 2001-03-01, 2001-03-01T12:00Z), else as text, ordinally. Each time is parsed once, here.
+/// </summary>
+internal sealed class TimeOrder
+{
+    private readonly IReadOnlyList<string> _times;
+    private readonly double[]? _numbers;
+    private readonly long[]? _ticks;
+
+    private TimeOrder(IReadOnlyList<string> times, double[]? numbers, long[]? ticks)
+    {
+        _times = times;
+        _numbers = numbers;
+        _ticks = ticks;
+    }
+
+    public static TimeOrder Of(IReadOnlyList<string> times)
+    {
+        var numbers = new double[times.Count];
+        bool allNumbers = true;
+        for (int r = 0; r < times.Count && allNumbers; r++) allNumbers = TryNumber(times[r], out numbers[r]);
+        if (allNumbers) return new TimeOrder(times, numbers, null);
+        var ticks = new long[times.Count];
+        for (int r = 0; r < times.Count; r++)
+            if (!TryTicks(times[r], out ticks[r])) return new TimeOrder(times, null, null);
+        return new TimeOrder(times, null, ticks);
+    }
+
+    /// <summary>How the times are compared, for messages.</summary>
+    public string Describe() =>
+        _numbers is not null ? "as numbers" : _ticks is not null ? "as dates" : "as text, since not all are numbers or dates such as 2001-03-01";
+
+    /// <summary>Negative, zero or positive as row <paramref name="first"/>'s time is before, equal to or after row <paramref name="second"/>'s.</summary>
+    public int Compare(int first, int second) =>
+        _numbers is not null ? _numbers[first].CompareTo(_numbers[second])
+        : _ticks is not null ? _ticks[first].CompareTo(_ticks[second])
+        : string.CompareOrdinal(_times[first], _times[second]);
+
+    /// <summary>Row <paramref name="row"/>'s time against <paramref name="other"/>: as the times compare when it reads as one of them, else as text.</summary>
+    public int Compare(int row, string other)
+    {
+        if (_numbers is not null && TryNumber(other, out double number)) return _numbers[row].CompareTo(number);
+        if (_ticks is not null && TryTicks(other, out long ticks)) return _ticks[row].CompareTo(ticks);
+        return string.CompareOrdinal(_times[row], other);
+    }
+
+    private static bool TryNumber(string text, out double value) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
+
+    private static bool TryTicks(string text, out long ticks)
+    {
+        bool parsed = DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset time);
+        ticks = parsed ? time.UtcTicks : 0;
+        return parsed;
+    }
+}
