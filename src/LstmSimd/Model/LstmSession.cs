@@ -10,7 +10,8 @@ namespace LstmSimd;
 /// One caller at a time: create one session per thread (they can share the model). A call made while another is running
 /// throws <see cref="InvalidOperationException"/> (every public method checks, with one interlocked operation) instead of
 /// sharing its buffers. With <see cref="LstmModel.Threads"/> above 1 the session also owns persistent worker threads;
-/// dispose it to stop them.
+/// dispose it to stop them. Calls check their inputs' magnitudes too (see the README's Numerics section): an input that
+/// could overflow the fp32 sums is refused with <see cref="ArgumentOutOfRangeException"/>.
 /// </summary>
 public sealed unsafe class LstmSession : IDisposable
 {
@@ -32,6 +33,7 @@ public sealed unsafe class LstmSession : IDisposable
     private ForwardCall _call; // the current Forward's arguments, pinned, for whichever thread runs a direction
     private bool _descendingStep; // Step's block order, alternated per call (see CellStepArgs.Descending)
     private readonly SingleCaller _caller;
+    private float[]? _stateMagnitudes; // per layer, the largest |h| SetState loaded since the last reset (null: none)
 
     internal LstmSession(LstmModel model, int maxBatch, int maxSteps)
     {
@@ -91,6 +93,7 @@ public sealed unsafe class LstmSession : IDisposable
     /// <param name="lengths">[B] lengths in [0, T] with packed-sequence meaning; empty when every sequence has T steps.</param>
     /// <param name="layout">The layout of <paramref name="input"/> and <paramref name="output"/>.</param>
     /// <exception cref="ArgumentException">A span's length does not match the shapes, or a size is out of range; nothing is written.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An element of <paramref name="input"/> or <paramref name="h0"/> could overflow the fp32 sums (it is named); nothing is written.</exception>
     /// <exception cref="InvalidOperationException">Another call of this session is running.</exception>
     /// <exception cref="ObjectDisposedException">The session was disposed.</exception>
     public void Forward(ReadOnlySpan<float> input, int steps, int batch, Span<float> output,
@@ -104,6 +107,7 @@ public sealed unsafe class LstmSession : IDisposable
             ShapeChecks.Sequence(_spec, steps, batch, input.Length, output.Length, h0.Length, c0.Length, lengths, hN.Length, cN.Length, outputRequired: true);
             CheckCapacity(steps, batch);
             ShapeChecks.Layout(layout);
+            _model.Bounds.CheckSequence(input, h0, batch);
             RunForward(input, steps, batch, output, hN, cN, h0, c0, lengths, layout);
         }
         finally
@@ -166,6 +170,7 @@ public sealed unsafe class LstmSession : IDisposable
     /// <param name="batch">B, at most <see cref="MaxBatch"/>; rows past it keep their state.</param>
     /// <param name="output">Receives h_t of the top layer: [B, H_out].</param>
     /// <exception cref="InvalidOperationException">The model is bidirectional: its reverse direction needs the whole sequence; or another call of this session is running.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An element of <paramref name="input"/> could overflow the fp32 sums (it is named); nothing changes.</exception>
     /// <exception cref="ObjectDisposedException">The session was disposed.</exception>
     public void Step(ReadOnlySpan<float> input, int batch, Span<float> output)
     {
@@ -177,6 +182,7 @@ public sealed unsafe class LstmSession : IDisposable
             CheckCapacity(1, batch);
             ShapeChecks.Length(input.Length, (long)batch * _spec.InputSize, nameof(input), "[B={0}, I={1}]", batch, _spec.InputSize);
             ShapeChecks.Length(output.Length, (long)batch * _spec.OutputHiddenSize, nameof(output), "[B={0}, H_out={1}]", batch, _spec.OutputHiddenSize);
+            _model.Bounds.CheckStep(input, _stateMagnitudes);
             RunStep(input, batch, output);
         }
         finally
@@ -243,6 +249,7 @@ public sealed unsafe class LstmSession : IDisposable
         {
             _stateH.Span.Clear();
             _stateC.Span.Clear();
+            _stateMagnitudes = null;
         }
         finally
         {
@@ -251,6 +258,7 @@ public sealed unsafe class LstmSession : IDisposable
     }
 
     /// <summary>Sets the streaming state of rows [0, <paramref name="batch"/>) from h [L, B, H_out] and c [L, B, H].</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An element of <paramref name="h"/> could overflow the fp32 sums of the next steps (it is named); nothing changes.</exception>
     /// <exception cref="InvalidOperationException">Another call of this session is running.</exception>
     /// <exception cref="ObjectDisposedException">The session was disposed.</exception>
     public void SetState(ReadOnlySpan<float> h, ReadOnlySpan<float> c, int batch)
@@ -261,8 +269,12 @@ public sealed unsafe class LstmSession : IDisposable
             ShapeChecks.Positive(batch, nameof(batch));
             CheckCapacity(1, batch);
             CheckState(h.Length, c.Length, batch);
+            Span<float> magnitudes = stackalloc float[_spec.NumLayers];
+            _model.Bounds.CheckState(h, batch, magnitudes);
+            _stateMagnitudes ??= new float[_spec.NumLayers];
             for (int layer = 0; layer < _spec.NumLayers; layer++)
             {
+                _stateMagnitudes[layer] = Math.Max(_stateMagnitudes[layer], magnitudes[layer]); // rows past batch keep theirs
                 LoadRows(h, layer, batch, _spec.OutputHiddenSize, _stateH.Span.Slice(layer * MaxBatch * _outputStride), _outputStride);
                 LoadRows(c, layer, batch, _spec.HiddenSize, _stateC.Span.Slice(layer * MaxBatch * _hiddenStride), _hiddenStride);
             }
