@@ -6,7 +6,8 @@ namespace LstmSimd.Forecasting;
 
 /// <summary>
 /// An LSTM that reads a window of scaled inputs and predicts the scaled target for each step of the horizon
-/// through a linear head (direct multi-step forecasting), running on the fast path. Not thread-safe: it owns one session.
+/// through a linear head (direct multi-step forecasting), running on the fast path. One caller at a time (it owns one session and its buffers): a <see cref="Predict"/> made
+/// while another is running throws <see cref="InvalidOperationException"/>; create one forecaster per thread.
 /// </summary>
 public sealed class LstmForecaster : IDisposable
 {
@@ -15,6 +16,7 @@ public sealed class LstmForecaster : IDisposable
 
     private readonly LstmSession _session;
     private readonly float[] _input, _output, _prediction;
+    private readonly SingleCaller _caller;
 
     /// <summary>
     /// Builds a forecaster; the weights and head are used as they are (not copied). <paramref name="options"/> sets how
@@ -29,6 +31,7 @@ public sealed class LstmForecaster : IDisposable
         Head = head;
         ModelOptions = options ?? new LstmModelOptions();
         Model = LstmModel.Create(weights, ModelOptions);
+        _caller = new SingleCaller(this, "forecaster");
         _session = Model.CreateSession(1, settings.Window);
         _input = new float[Sizes.Elements("window × input columns", settings.Window, settings.InputColumns.Count)];
         _output = new float[Sizes.Elements("window × D·H_out", settings.Window, weights.Spec.OutputSize)];
@@ -67,11 +70,19 @@ public sealed class LstmForecaster : IDisposable
         if (origin < Settings.Window - 1 || origin >= series.Length)
             throw new ArgumentOutOfRangeException(nameof(origin), origin, $"A forecast needs {Settings.Window} rows up to its origin.");
         if (destination.Length != Settings.Horizon) throw new ArgumentException($"The destination must hold the horizon, {Settings.Horizon} values.", nameof(destination));
-        Scaler.FillInput(series.Inputs, origin, Settings.Window, _input);
-        _session.Forward(_input, Settings.Window, 1, _output);
-        int features = Weights.Spec.OutputSize;
-        Head.Apply(_output.AsSpan((Settings.Window - 1) * features, features), 1, _prediction);
-        Scaler.Unscale(_prediction, series.Target, origin, destination);
+        _caller.Enter();
+        try
+        {
+            Scaler.FillInput(series.Inputs, origin, Settings.Window, _input);
+            _session.Forward(_input, Settings.Window, 1, _output);
+            int features = Weights.Spec.OutputSize;
+            Head.Apply(_output.AsSpan((Settings.Window - 1) * features, features), 1, _prediction);
+            Scaler.Unscale(_prediction, series.Target, origin, destination);
+        }
+        finally
+        {
+            _caller.Exit();
+        }
     }
 
     /// <summary>This forecaster as a <see cref="ForecastMethod"/> over <paramref name="series"/>.</summary>
@@ -114,8 +125,11 @@ public sealed class LstmForecaster : IDisposable
             throw new ArgumentException("The scaler needs one column per input and one for the target.");
     }
 
-    /// <inheritdoc/>
-    public void Dispose() => _session.Dispose();
+    /// <summary>Disposes the session; a <see cref="Predict"/> running on another thread is waited for, later ones throw <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        if (_caller.TryDispose()) _session.Dispose();
+    }
 
     internal static string SettingsToJson(ForecastSettings s, SeriesScaler scaler)
     {

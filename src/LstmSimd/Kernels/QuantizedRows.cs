@@ -8,7 +8,8 @@ namespace LstmSimd.Kernels;
 /// Activations (rows of x or h) quantised for <see cref="Int8Weights"/> panels, one scale and zero point per row, redone
 /// every step: a row of <see cref="Stride"/> floats holds [scale, zero point, then the row's bytes, four per float], and
 /// each value v is stored as q = clamp(round(v · 127 / range) + zeroPoint, 0, 127), with range = max(v, 0) − min(v, 0)
-/// and zeroPoint = round(−min(v, 0) · 127 / range), so that v ≈ scale · (q − zeroPoint) with scale = range / 127.
+/// and zeroPoint = round(−min(v, 0) · 127 / range), so that v ≈ scale · (q − zeroPoint) with scale = range / 127 (finite
+/// for every finite row).
 /// Seven bits, not eight: the integer products are then exact on every ISA (see <see cref="ISimdVector{TSelf}.DotAccumulate"/>).
 /// A row with a NaN or infinite value gets a NaN scale, so its products are NaN, not a silently clamped number.
 /// </summary>
@@ -66,10 +67,12 @@ internal static class QuantizedRows
             poison += v * 0f;
         }
 
-        float range = high - low;
-        float inverse = range > 0f ? 127f / range : 0f;
+        // In halves: high − low overflows for extremes near ±3.4e38, while 127 / range and range / 127 are the same
+        // numbers computed from half the range (scaling by 2 is exact above fp32's subnormals).
+        float halfRange = high * 0.5f - low * 0.5f;
+        float inverse = halfRange > 0f ? 63.5f / halfRange : 0f;
         float zeroPoint = MathF.Round(-low * inverse);
-        row[0] = range / 127f + poison;
+        row[0] = halfRange / 63.5f + poison;
         row[1] = zeroPoint;
 
         Span<byte> bytes = MemoryMarshal.AsBytes(row.Slice(Header));

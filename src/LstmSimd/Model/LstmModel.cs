@@ -28,9 +28,10 @@ public sealed record LstmModelOptions
 /// </summary>
 public sealed class LstmModel
 {
-    private LstmModel(LstmSpec spec, KernelSet kernels, PackedLayer[] layers, int threads)
+    private LstmModel(LstmSpec spec, KernelSet kernels, PackedLayer[] layers, int threads, SumBounds bounds)
     {
         Spec = spec;
+        Bounds = bounds;
         Threads = threads;
         Kernels = kernels;
         Layers = layers;
@@ -53,10 +54,17 @@ public sealed class LstmModel
     /// <summary>Packed weights per layer and direction, layer-major.</summary>
     internal PackedLayer[] Layers { get; }
 
+    /// <summary>What keeps the fp32 sums finite: sessions check every call's inputs against it.</summary>
+    internal SumBounds Bounds { get; }
+
     /// <summary>
     /// Packs <paramref name="weights"/> (copied: later changes to the arrays do not reach the model). Every cell runs here:
     /// PyTorch's with its fused epilogue, ONNX's variants (peepholes, clip, input_forget, other activations) with their own.
     /// </summary>
+    /// <exception cref="ArgumentException">
+    /// A weight the format cannot store, or weights so large that the fp32 sums b + W_ih·x + W_hh·h could overflow
+    /// whatever the input (see the README's Numerics section).
+    /// </exception>
     public static LstmModel Create(LstmWeights weights, LstmModelOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(weights);
@@ -70,7 +78,7 @@ public sealed class LstmModel
         for (int layer = 0; layer < spec.NumLayers; layer++)
             for (int d = 0; d < spec.Directions; d++)
                 layers[layer * spec.Directions + d] = PackedLayer.Pack(spec, layer, weights[layer, d], kernels.Width, format);
-        return new LstmModel(spec, kernels, layers, threads);
+        return new LstmModel(spec, kernels, layers, threads, SumBounds.Create(weights, format));
     }
 
     /// <summary>

@@ -7,8 +7,11 @@ namespace LstmSimd;
 /// <summary>
 /// Runs an <see cref="LstmModel"/> on one thread: owns the streaming state (h and c of every layer) and every
 /// scratch buffer, all sized at creation, so that <see cref="Forward"/> and <see cref="Step"/> allocate nothing.
-/// Not thread-safe: create one session per thread (they can share the model). With <see cref="LstmModel.Threads"/>
-/// above 1 the session also owns persistent worker threads; dispose it to stop them.
+/// One caller at a time: create one session per thread (they can share the model). A call made while another is running
+/// throws <see cref="InvalidOperationException"/> (every public method checks, with one interlocked operation) instead of
+/// sharing its buffers. With <see cref="LstmModel.Threads"/> above 1 the session also owns persistent worker threads;
+/// dispose it to stop them. Calls check their inputs' magnitudes too (see the README's Numerics section): an input that
+/// could overflow the fp32 sums is refused with <see cref="ArgumentOutOfRangeException"/>.
 /// </summary>
 public sealed unsafe class LstmSession : IDisposable
 {
@@ -29,6 +32,8 @@ public sealed unsafe class LstmSession : IDisposable
 
     private ForwardCall _call; // the current Forward's arguments, pinned, for whichever thread runs a direction
     private bool _descendingStep; // Step's block order, alternated per call (see CellStepArgs.Descending)
+    private readonly SingleCaller _caller;
+    private float[]? _stateMagnitudes; // per layer, the largest |h| SetState loaded since the last reset (null: none)
 
     internal LstmSession(LstmModel model, int maxBatch, int maxSteps)
     {
@@ -65,6 +70,7 @@ public sealed unsafe class LstmSession : IDisposable
         _stateH = new AlignedBuffer<float>(stateH);
         _stateC = new AlignedBuffer<float>(stateC);
         _teamWork = new TeamWork(this);
+        _caller = new SingleCaller(this, "session");
         _team = new WorkerTeam(model.Threads);
     }
 
@@ -95,16 +101,34 @@ public sealed unsafe class LstmSession : IDisposable
     /// <param name="lengths">[B] lengths in [0, T] with packed-sequence meaning; empty when every sequence has T steps.</param>
     /// <param name="layout">The layout of <paramref name="input"/> and <paramref name="output"/>.</param>
     /// <exception cref="ArgumentException">A span's length does not match the shapes, or a size is out of range; nothing is written.</exception>
-    [SkipLocalsInit]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <exception cref="ArgumentOutOfRangeException">An element of <paramref name="input"/> or <paramref name="h0"/> could overflow the fp32 sums (it is named); nothing is written.</exception>
+    /// <exception cref="InvalidOperationException">Another call of this session is running.</exception>
+    /// <exception cref="ObjectDisposedException">The session was disposed.</exception>
     public void Forward(ReadOnlySpan<float> input, int steps, int batch, Span<float> output,
         Span<float> hN = default, Span<float> cN = default,
         ReadOnlySpan<float> h0 = default, ReadOnlySpan<float> c0 = default,
         ReadOnlySpan<int> lengths = default, SequenceLayout layout = SequenceLayout.TimeMajor)
     {
-        ShapeChecks.Sequence(_spec, steps, batch, input.Length, output.Length, h0.Length, c0.Length, lengths, hN.Length, cN.Length, outputRequired: true);
-        CheckCapacity(steps, batch);
-        ShapeChecks.Layout(layout);
+        _caller.Enter();
+        try
+        {
+            ShapeChecks.Sequence(_spec, steps, batch, input.Length, output.Length, h0.Length, c0.Length, lengths, hN.Length, cN.Length, outputRequired: true);
+            CheckCapacity(steps, batch);
+            ShapeChecks.Layout(layout);
+            _model.Bounds.CheckSequence(input, h0, batch);
+            RunForward(input, steps, batch, output, hN, cN, h0, c0, lengths, layout);
+        }
+        finally
+        {
+            _caller.Exit();
+        }
+    }
+
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunForward(ReadOnlySpan<float> input, int steps, int batch, Span<float> output, Span<float> hN, Span<float> cN,
+        ReadOnlySpan<float> h0, ReadOnlySpan<float> c0, ReadOnlySpan<int> lengths, SequenceLayout layout)
+    {
 
         // Everything a layer reads or writes stays pinned for the whole call: a layer's output buffer is the next layer's input.
         fixed (float* pInput = input, pOutput = output, pHn = hN, pCn = cN, pH0 = h0, pC0 = c0)
@@ -153,17 +177,32 @@ public sealed unsafe class LstmSession : IDisposable
     /// <param name="input">x_t: [B, I].</param>
     /// <param name="batch">B, at most <see cref="MaxBatch"/>; rows past it keep their state.</param>
     /// <param name="output">Receives h_t of the top layer: [B, H_out].</param>
-    /// <exception cref="InvalidOperationException">The model is bidirectional: its reverse direction needs the whole sequence.</exception>
-    [SkipLocalsInit]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <exception cref="InvalidOperationException">The model is bidirectional: its reverse direction needs the whole sequence; or another call of this session is running.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An element of <paramref name="input"/> could overflow the fp32 sums (it is named); nothing changes.</exception>
+    /// <exception cref="ObjectDisposedException">The session was disposed.</exception>
     public void Step(ReadOnlySpan<float> input, int batch, Span<float> output)
     {
-        if (_spec.Bidirectional) throw new InvalidOperationException("Step streams forward in time; a bidirectional model needs the whole sequence: call Forward.");
-        ShapeChecks.Positive(batch, nameof(batch));
-        CheckCapacity(1, batch);
-        ShapeChecks.Length(input.Length, (long)batch * _spec.InputSize, nameof(input), "[B={0}, I={1}]", batch, _spec.InputSize);
-        ShapeChecks.Length(output.Length, (long)batch * _spec.OutputHiddenSize, nameof(output), "[B={0}, H_out={1}]", batch, _spec.OutputHiddenSize);
+        _caller.Enter();
+        try
+        {
+            if (_spec.Bidirectional) throw new InvalidOperationException("Step streams forward in time; a bidirectional model needs the whole sequence: call Forward.");
+            ShapeChecks.Positive(batch, nameof(batch));
+            CheckCapacity(1, batch);
+            ShapeChecks.Length(input.Length, (long)batch * _spec.InputSize, nameof(input), "[B={0}, I={1}]", batch, _spec.InputSize);
+            ShapeChecks.Length(output.Length, (long)batch * _spec.OutputHiddenSize, nameof(output), "[B={0}, H_out={1}]", batch, _spec.OutputHiddenSize);
+            _model.Bounds.CheckStep(input, _stateMagnitudes);
+            RunStep(input, batch, output);
+        }
+        finally
+        {
+            _caller.Exit();
+        }
+    }
 
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunStep(ReadOnlySpan<float> input, int batch, Span<float> output)
+    {
         DirectionScratch scratch = _scratch[0];
         fixed (float* pInput = input)
         {
@@ -209,40 +248,84 @@ public sealed unsafe class LstmSession : IDisposable
     }
 
     /// <summary>Sets the streaming state of every row to zero.</summary>
+    /// <exception cref="InvalidOperationException">Another call of this session is running.</exception>
+    /// <exception cref="ObjectDisposedException">The session was disposed.</exception>
     public void ResetState()
     {
-        _stateH.Span.Clear();
-        _stateC.Span.Clear();
+        _caller.Enter();
+        try
+        {
+            _stateH.Span.Clear();
+            _stateC.Span.Clear();
+            _stateMagnitudes = null;
+        }
+        finally
+        {
+            _caller.Exit();
+        }
     }
 
     /// <summary>Sets the streaming state of rows [0, <paramref name="batch"/>) from h [L, B, H_out] and c [L, B, H].</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An element of <paramref name="h"/> could overflow the fp32 sums of the next steps (it is named); nothing changes.</exception>
+    /// <exception cref="InvalidOperationException">Another call of this session is running.</exception>
+    /// <exception cref="ObjectDisposedException">The session was disposed.</exception>
     public void SetState(ReadOnlySpan<float> h, ReadOnlySpan<float> c, int batch)
     {
-        ShapeChecks.Positive(batch, nameof(batch));
-        CheckCapacity(1, batch);
-        CheckState(h.Length, c.Length, batch);
-        for (int layer = 0; layer < _spec.NumLayers; layer++)
+        _caller.Enter();
+        try
         {
-            LoadRows(h, layer, batch, _spec.OutputHiddenSize, _stateH.Span.Slice(layer * MaxBatch * _outputStride), _outputStride);
-            LoadRows(c, layer, batch, _spec.HiddenSize, _stateC.Span.Slice(layer * MaxBatch * _hiddenStride), _hiddenStride);
+            ShapeChecks.Positive(batch, nameof(batch));
+            CheckCapacity(1, batch);
+            CheckState(h.Length, c.Length, batch);
+            Span<float> magnitudes = stackalloc float[_spec.NumLayers];
+            _model.Bounds.CheckState(h, batch, magnitudes);
+            _stateMagnitudes ??= new float[_spec.NumLayers];
+            for (int layer = 0; layer < _spec.NumLayers; layer++)
+            {
+                _stateMagnitudes[layer] = Math.Max(_stateMagnitudes[layer], magnitudes[layer]); // rows past batch keep theirs
+                LoadRows(h, layer, batch, _spec.OutputHiddenSize, _stateH.Span.Slice(layer * MaxBatch * _outputStride), _outputStride);
+                LoadRows(c, layer, batch, _spec.HiddenSize, _stateC.Span.Slice(layer * MaxBatch * _hiddenStride), _hiddenStride);
+            }
+        }
+        finally
+        {
+            _caller.Exit();
         }
     }
 
     /// <summary>Copies the streaming state of rows [0, <paramref name="batch"/>) into h [L, B, H_out] and c [L, B, H].</summary>
+    /// <exception cref="InvalidOperationException">Another call of this session is running.</exception>
+    /// <exception cref="ObjectDisposedException">The session was disposed.</exception>
     public void GetState(Span<float> h, Span<float> c, int batch)
     {
-        ShapeChecks.Positive(batch, nameof(batch));
-        CheckCapacity(1, batch);
-        CheckState(h.Length, c.Length, batch);
-        for (int layer = 0; layer < _spec.NumLayers; layer++)
+        _caller.Enter();
+        try
         {
-            StoreRows(_stateH.Span.Slice(layer * MaxBatch * _outputStride), _outputStride, h, layer, batch, _spec.OutputHiddenSize);
-            StoreRows(_stateC.Span.Slice(layer * MaxBatch * _hiddenStride), _hiddenStride, c, layer, batch, _spec.HiddenSize);
+            ShapeChecks.Positive(batch, nameof(batch));
+            CheckCapacity(1, batch);
+            CheckState(h.Length, c.Length, batch);
+            for (int layer = 0; layer < _spec.NumLayers; layer++)
+            {
+                StoreRows(_stateH.Span.Slice(layer * MaxBatch * _outputStride), _outputStride, h, layer, batch, _spec.OutputHiddenSize);
+                StoreRows(_stateC.Span.Slice(layer * MaxBatch * _hiddenStride), _hiddenStride, c, layer, batch, _spec.HiddenSize);
+            }
+        }
+        finally
+        {
+            _caller.Exit();
         }
     }
 
-    /// <summary>Stops the session's worker threads, if it has any.</summary>
-    public void Dispose() => _team.Dispose();
+    /// <summary>
+    /// Stops the session's worker threads, if it has any; every later call throws <see cref="ObjectDisposedException"/>.
+    /// A call running on another thread is waited for (it finishes normally), so nothing is torn down under it; calling
+    /// Dispose again does nothing.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Called from inside one of the session's own calls.</exception>
+    public void Dispose()
+    {
+        if (_caller.TryDispose()) _team.Dispose();
+    }
 
     /// <summary>
     /// One direction of one layer over all steps: the hoisted input projection, then per step the recurrent

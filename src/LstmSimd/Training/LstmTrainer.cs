@@ -48,7 +48,9 @@ public sealed record LstmTrainerOptions
 /// One training step at a time for an LSTM with a linear head: forward, readout, head, loss, backward,
 /// gradient clipping, optimiser update and repacking of the kernels' weights, allocating nothing once warm.
 /// Deterministic: the same weights, seed and data give bitwise the same run, on any number of threads. Dispose it to
-/// stop its worker threads (when <see cref="LstmTrainerOptions.Threads"/> is above 1).
+/// stop its worker threads (when <see cref="LstmTrainerOptions.Threads"/> is above 1). One caller at a time: a call made
+/// while another is running throws <see cref="InvalidOperationException"/> (every public method checks) instead of
+/// sharing its buffers.
 /// </summary>
 /// <remarks>
 /// Truncated backpropagation through time: with <see cref="CarryState"/> each step starts from the state the
@@ -62,7 +64,8 @@ public sealed class LstmTrainer : IDisposable
     private readonly LstmSpec _spec;
     private readonly float[] _output, _gradOutput, _rows, _gradRows, _prediction, _gradPrediction;
     private readonly float[] _h0, _c0, _hN, _cN;
-    private bool _hasState;
+    private readonly SingleCaller _caller;
+    private bool _hasState, _carryState;
     private int _lastRows;
 
     /// <summary>Builds a trainer for <paramref name="weights"/> (trained in place) and <paramref name="head"/>, whose inputs must be the LSTM's D·H_out.</summary>
@@ -81,6 +84,7 @@ public sealed class LstmTrainer : IDisposable
         if (head.Inputs != _spec.OutputSize)
             throw new ArgumentException($"The head takes {head.Inputs} inputs; the LSTM gives D·H_out = {_spec.OutputSize}.", nameof(head));
         _options = options;
+        _caller = new SingleCaller(this, "trainer");
         Head = head;
 
         // Sized before the session starts its threads, so that a trainer too large to represent fails without leaving them running.
@@ -112,8 +116,15 @@ public sealed class LstmTrainer : IDisposable
     /// <summary>The forward/backward engine (its <see cref="LstmTrainingSession.Weights"/> are the LSTM being trained).</summary>
     public LstmTrainingSession Session { get; }
 
-    /// <summary>Stops the session's worker threads, if it has any.</summary>
-    public void Dispose() => Session.Dispose();
+    /// <summary>
+    /// Stops the session's worker threads, if it has any; every later call throws <see cref="ObjectDisposedException"/>.
+    /// A call running on another thread is waited for (it finishes normally); calling Dispose again does nothing.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Called from inside one of the trainer's own calls (an optimiser's step, say).</exception>
+    public void Dispose()
+    {
+        if (_caller.TryDispose()) Session.Dispose();
+    }
 
     /// <summary>The head.</summary>
     public TrainableLinearHead Head { get; }
@@ -125,13 +136,27 @@ public sealed class LstmTrainer : IDisposable
     public Optimizer Optimizer { get; }
 
     /// <summary>Truncated BPTT: each call starts from the previous call's final state (same batch size), without backpropagating into it.</summary>
-    public bool CarryState { get; set; }
+    public bool CarryState
+    {
+        get => _carryState;
+        set
+        {
+            _caller.Enter();
+            _carryState = value;
+            _caller.Exit();
+        }
+    }
 
     /// <summary>The global gradient norm of the last training step, before clipping.</summary>
     public double LastGradientNorm { get; private set; }
 
     /// <summary>Forgets the carried state: the next step starts from zeros.</summary>
-    public void ResetState() => _hasState = false;
+    public void ResetState()
+    {
+        _caller.Enter();
+        _hasState = false;
+        _caller.Exit();
+    }
 
     /// <summary>One training step against float targets ([rows, outputs], rows as <see cref="SequenceReadout"/> orders them); returns the loss before the update.</summary>
     public double Step(ReadOnlySpan<float> input, int steps, int batch, ReadOnlySpan<float> targets, ReadOnlySpan<int> lengths = default)
@@ -162,9 +187,36 @@ public sealed class LstmTrainer : IDisposable
     }
 
     /// <summary>The head's outputs of the last step or evaluation: [rows, outputs].</summary>
-    public ReadOnlySpan<float> LastPrediction => _prediction.AsSpan(0, _lastRows * Head.Outputs);
+    public ReadOnlySpan<float> LastPrediction
+    {
+        get
+        {
+            _caller.Enter();
+            try
+            {
+                return _prediction.AsSpan(0, _lastRows * Head.Outputs);
+            }
+            finally
+            {
+                _caller.Exit();
+            }
+        }
+    }
 
     private double Run(ReadOnlySpan<float> input, int steps, int batch, ReadOnlySpan<float> targets, ReadOnlySpan<int> labels, ReadOnlySpan<int> lengths, bool train)
+    {
+        _caller.Enter();
+        try
+        {
+            return RunStep(input, steps, batch, targets, labels, lengths, train);
+        }
+        finally
+        {
+            _caller.Exit();
+        }
+    }
+
+    private double RunStep(ReadOnlySpan<float> input, int steps, int batch, ReadOnlySpan<float> targets, ReadOnlySpan<int> labels, ReadOnlySpan<int> lengths, bool train)
     {
         int features = _spec.OutputSize, outputs = Head.Outputs, ld = _spec.NumLayers * _spec.Directions;
         ShapeChecks.Positive(batch, nameof(batch));

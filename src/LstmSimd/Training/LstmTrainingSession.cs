@@ -11,6 +11,8 @@ namespace LstmSimd.Training;
 /// optimiser changes them, <see cref="RefreshWeights"/> repacks the kernels' copies. Every buffer is sized at
 /// creation for <c>maxBatch × maxSteps</c>, so warm calls allocate nothing; bitwise deterministic, and with several
 /// threads bitwise the same as with one. Dispose it to stop its worker threads (when created with more than one).
+/// One caller at a time: a call made while another is running throws <see cref="InvalidOperationException"/> (every
+/// public method checks) instead of sharing its buffers; create one session per thread.
 /// </summary>
 /// <remarks>
 /// Per layer and direction, going back in time: the fused gate pass turns (dh, dc) into the gate derivatives dG_t
@@ -43,6 +45,8 @@ public sealed class LstmTrainingSession : IDisposable
     private readonly float[][] _dLayer;  // two [T, B, max features] buffers: ∂loss/∂(layer output), layer by layer
     private readonly Dropout?[] _dropouts;
 
+    private readonly SingleCaller _caller;
+    private bool _training = true;
     private int _steps = -1, _batch;
     private bool _hasLengths;
     private SequenceLayout _layout;
@@ -68,6 +72,7 @@ public sealed class LstmTrainingSession : IDisposable
         if (!spec.Cell.IsStandard)
             throw new NotSupportedException("Training runs PyTorch's standard cell; ONNX's cell variants have no backward.");
         _spec = spec;
+        _caller = new SingleCaller(this, "session");
         Weights = weights;
         MaxBatch = maxBatch;
         MaxSteps = maxSteps;
@@ -137,7 +142,7 @@ public sealed class LstmTrainingSession : IDisposable
         _dropouts = new Dropout?[spec.NumLayers];
         for (int layer = 0; layer + 1 < spec.NumLayers && dropout > 0; layer++)
             _dropouts[layer] = new Dropout(dropout, seed + (ulong)layer, outputLength);
-        RefreshWeights();
+        Repack();
         _team = new TrainingTeam(threads, _kernels); // last: nothing above may throw and leave its threads running
     }
 
@@ -159,24 +164,61 @@ public sealed class LstmTrainingSession : IDisposable
     /// <summary>Threads each pass computes with.</summary>
     public int Threads => _team.Size;
 
-    /// <summary>Stops the session's worker threads, if it has any.</summary>
-    public void Dispose() => _team.Dispose();
+    /// <summary>
+    /// Stops the session's worker threads, if it has any; every later call throws <see cref="ObjectDisposedException"/>.
+    /// A call running on another thread is waited for (it finishes normally); calling Dispose again does nothing.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Called from inside one of the session's own calls.</exception>
+    public void Dispose()
+    {
+        if (_caller.TryDispose()) _team.Dispose();
+    }
 
     /// <summary>Shares every kernel call among the threads, however small (tests: every split path must give one thread's bits).</summary>
     internal void ShareEveryCall() => _team.MinSharedWork = 0;
 
-    /// <summary>Whether forwards apply dropout between layers (set false to evaluate).</summary>
-    public bool Training { get; set; } = true;
+    /// <summary>Whether forwards apply dropout between layers (set false to evaluate); not while a call is running.</summary>
+    public bool Training
+    {
+        get => _training;
+        set
+        {
+            _caller.Enter();
+            _training = value;
+            _caller.Exit();
+        }
+    }
 
     /// <summary>Registers every parameter with its gradient under PyTorch's names (see <see cref="ParameterSet.Add(LstmWeights, LstmWeights, string)"/>).</summary>
     public void AddTo(ParameterSet parameters, string prefix = "")
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        parameters.Add(Weights, Gradients, prefix);
+        _caller.Enter();
+        try
+        {
+            parameters.Add(Weights, Gradients, prefix);
+        }
+        finally
+        {
+            _caller.Exit();
+        }
     }
 
     /// <summary>Sets every gradient in <see cref="Gradients"/> to zero.</summary>
     public void ZeroGradients()
+    {
+        _caller.Enter();
+        try
+        {
+            ClearGradients();
+        }
+        finally
+        {
+            _caller.Exit();
+        }
+    }
+
+    private void ClearGradients()
     {
         for (int l = 0; l < _spec.NumLayers; l++)
         {
@@ -194,6 +236,19 @@ public sealed class LstmTrainingSession : IDisposable
 
     /// <summary>Repacks the kernels' copies of <see cref="Weights"/> after they changed (an optimiser step). Allocates nothing.</summary>
     public void RefreshWeights()
+    {
+        _caller.Enter();
+        try
+        {
+            Repack();
+        }
+        finally
+        {
+            _caller.Exit();
+        }
+    }
+
+    private void Repack()
     {
         int hidden = _spec.HiddenSize;
         for (int layer = 0; layer < _spec.NumLayers; layer++)
@@ -223,11 +278,25 @@ public sealed class LstmTrainingSession : IDisposable
     /// intermediate values for <see cref="Backward"/>. With <see cref="Training"/> and a dropout probability, the
     /// outputs of the lower layers are dropped out on their way up.
     /// </summary>
-    [SkipLocalsInit]
     public void Forward(ReadOnlySpan<float> input, int steps, int batch, Span<float> output,
         Span<float> hN = default, Span<float> cN = default,
         ReadOnlySpan<float> h0 = default, ReadOnlySpan<float> c0 = default,
         ReadOnlySpan<int> lengths = default, SequenceLayout layout = SequenceLayout.TimeMajor)
+    {
+        _caller.Enter();
+        try
+        {
+            RunForward(input, steps, batch, output, hN, cN, h0, c0, lengths, layout);
+        }
+        finally
+        {
+            _caller.Exit();
+        }
+    }
+
+    [SkipLocalsInit]
+    private void RunForward(ReadOnlySpan<float> input, int steps, int batch, Span<float> output, Span<float> hN, Span<float> cN,
+        ReadOnlySpan<float> h0, ReadOnlySpan<float> c0, ReadOnlySpan<int> lengths, SequenceLayout layout)
     {
         ShapeChecks.Sequence(_spec, steps, batch, input.Length, output.Length, h0.Length, c0.Length, lengths, hN.Length, cN.Length, outputRequired: false);
         CheckCapacity(steps, batch);
@@ -267,9 +336,23 @@ public sealed class LstmTrainingSession : IDisposable
     /// (in the forward's layout, zero past each length), ∂loss/∂h0 and ∂loss/∂c0 into the spans given (empty to skip:
     /// without <paramref name="gradInput"/> the bottom layer's dX GEMM is not run).
     /// </summary>
-    [SkipLocalsInit]
     public void Backward(ReadOnlySpan<float> gradOutput = default, ReadOnlySpan<float> gradHN = default, ReadOnlySpan<float> gradCN = default,
         Span<float> gradInput = default, Span<float> gradH0 = default, Span<float> gradC0 = default)
+    {
+        _caller.Enter();
+        try
+        {
+            RunBackward(gradOutput, gradHN, gradCN, gradInput, gradH0, gradC0);
+        }
+        finally
+        {
+            _caller.Exit();
+        }
+    }
+
+    [SkipLocalsInit]
+    private void RunBackward(ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> gradHN, ReadOnlySpan<float> gradCN,
+        Span<float> gradInput, Span<float> gradH0, Span<float> gradC0)
     {
         if (_steps < 0) throw new InvalidOperationException("Backward needs a Forward first.");
         int steps = _steps, batch = _batch, hOut = _spec.OutputHiddenSize, hidden = _spec.HiddenSize, ld = _spec.NumLayers * _spec.Directions;
@@ -334,7 +417,18 @@ public sealed class LstmTrainingSession : IDisposable
     }
 
     /// <summary>An <see cref="LstmModel"/> for inference with the current weights.</summary>
-    public LstmModel CreateModel(LstmModelOptions? options = null) => LstmModel.Create(Weights, options ?? new LstmModelOptions { Kernel = KernelPath });
+    public LstmModel CreateModel(LstmModelOptions? options = null)
+    {
+        _caller.Enter();
+        try
+        {
+            return LstmModel.Create(Weights, options ?? new LstmModelOptions { Kernel = KernelPath });
+        }
+        finally
+        {
+            _caller.Exit();
+        }
+    }
 
     [SkipLocalsInit]
     private void ForwardDirection(int layer, int d, ReadOnlySpan<float> h0, ReadOnlySpan<float> c0)

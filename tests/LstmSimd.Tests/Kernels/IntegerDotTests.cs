@@ -93,6 +93,22 @@ public class IntegerDotTests
         Assert.Equal(0f, quantized[0]);
     }
 
+    [Fact]
+    public void A_row_spanning_fp32s_extremes_gets_a_finite_scale_and_levels_within_a_step_of_each_value()
+    {
+        float[] values = [3e38f, -3e38f, 1e38f, -2.9e38f, 0f, 3.4e38f, -3.4e38f];
+        float[] row = new float[QuantizedRows.Stride(values.Length)];
+        QuantizedRows.Quantize(values, row);
+        float scale = row[0], zeroPoint = row[1];
+        Assert.True(float.IsFinite(scale) && scale > 0, $"scale {scale}");
+        byte[] levels = MemoryMarshal.AsBytes(row.AsSpan(QuantizedRows.Header)).ToArray();
+        for (int k = 0; k < values.Length; k++)
+        {
+            double restored = (double)scale * (levels[k] - zeroPoint);
+            Assert.True(Math.Abs(restored - values[k]) <= scale, $"v[{k}] = {values[k]:R} restored as {restored:R} (scale {scale:R})");
+        }
+    }
+
     private static int[] Dot(string width, int start, byte[] activations, sbyte[] weights) => width switch
     {
         "scalar" => Dot<VecScalar>(start, activations, weights),

@@ -1,5 +1,6 @@
 using LstmSimd.Forecasting;
 using LstmSimd.IO;
+using LstmSimd.Tests.Support;
 using Xunit;
 
 namespace LstmSimd.Tests.Tool;
@@ -188,6 +189,34 @@ public sealed class ForecastingTests : IDisposable
         Assert.Equal(a, b);
         Assert.Equal("2020", loaded.Settings.TestFrom);
         Assert.Equal(forecaster.Scaler.Scales, loaded.Scaler.Scales);
+    }
+
+    [Fact]
+    public void Two_threads_predicting_with_one_forecaster_get_the_misuse_named_and_its_forecasts_stay_right()
+    {
+        ForecastSeries series = ForecastSeries.From(Csv(SeasonalCsv(200)), Settings());
+        using LstmForecaster forecaster = ForecasterTraining.Train(series, Settings(), new ForecastTrainingOptions { HiddenSize = 96, MaxEpochs = 1, Patience = 1 }).Forecaster;
+        double[] expected = new double[12];
+        forecaster.Predict(series, 100, expected);
+        void Predict()
+        {
+            try
+            {
+                forecaster.Predict(series, 100 + Environment.CurrentManagedThreadId % 50, new double[12]);
+            }
+            catch (InvalidOperationException e) when (!e.Message.StartsWith("this LstmForecaster ", StringComparison.Ordinal))
+            {
+                // The forecaster's own buffers are shared before its session is reached: it must refuse first.
+                throw new ArgumentException("refused by another object: " + e.Message, e);
+            }
+        }
+
+        (int refused, Exception[] others) = Concurrency.Hammer(Predict, iterations: 100_000);
+        Assert.Empty(others);
+        Assert.True(refused > 0, "no call was refused in 30 s of simultaneous rounds");
+        double[] again = new double[12];
+        forecaster.Predict(series, 100, again);
+        Assert.Equal(expected, again);
     }
 
     [Fact]

@@ -1,0 +1,225 @@
+using System.Globalization;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace LstmSimd;
+
+/// <summary>
+/// Keeps a model's fp32 sums finite. A gate pre-activation b + W_ih·x + W_hh·h that overflows becomes ±∞, and two
+/// overflows of opposite sign make NaN, where the float64 reference stays finite. Every partial sum of a row is at most
+/// |b| + Σ|W_ih|·max|x| + Σ|W_hh|·max|h|, so the model keeps, per layer and direction, the largest |b| and the largest
+/// row sums of |w| (of the weights as stored: rounded or quantised), and |h|'s bound (1 for bounded activations, times
+/// the largest row sum of |W_hr| with a projection). Building refuses weights whose sums could overflow for any input;
+/// each call then takes max |x| and max |h0| once (vectorised) and refuses, naming the element, values that could make
+/// them overflow. <see cref="Limit"/> leaves half of fp32's range for the rounding of long sums and for Int8's
+/// quantised activations, which may exceed max |x| by a 127th.
+/// </summary>
+internal sealed class SumBounds
+{
+    /// <summary>What every bound must stay below: half of fp32's largest value.</summary>
+    public const double Limit = float.MaxValue / 2.0;
+
+    /// <summary>Float16 kernels scale activations by 2^56 (see <c>Float16Weights.ActivationScale</c>): inputs must stay below 2^72.</summary>
+    private const float Float16ActivationLimit = 4.722366482869645e21f; // 2^72
+
+    private readonly LstmSpec _spec;
+    private readonly double[] _bias, _input, _recurrent, _hidden; // per layer-direction: max |b|, max row Σ|W_ih|, max row Σ|W_hh|, |h|'s bound (∞: none)
+    private readonly WeightFormat _format;
+
+    private SumBounds(LstmSpec spec, WeightFormat format, int slots)
+    {
+        _spec = spec;
+        _format = format;
+        _bias = new double[slots];
+        _input = new double[slots];
+        _recurrent = new double[slots];
+        _hidden = new double[slots];
+    }
+
+    /// <summary>The bounds of <paramref name="weights"/> as a <paramref name="format"/> model computes with them.</summary>
+    /// <exception cref="ArgumentException">Some sum could overflow fp32 whatever the input.</exception>
+    public static SumBounds Create(LstmWeights weights, WeightFormat format)
+    {
+        LstmSpec spec = weights.Spec;
+        LstmWeights stored = weights.StoredAs(format);
+        var bounds = new SumBounds(spec, format, spec.NumLayers * spec.Directions);
+        int rows = 4 * spec.HiddenSize;
+
+        // |h| = |o ⊙ act(c)| ≤ 1 when the gate and output activations are bounded (ReLU is not): then with a projection
+        // |W_hr·h| is at most W_hr's largest row sum of |w|.
+        bool boundedCell = Bounded(spec.Cell.Gate) && Bounded(spec.Cell.Output);
+        for (int layer = 0; layer < spec.NumLayers; layer++)
+        {
+            for (int d = 0; d < spec.Directions; d++)
+            {
+                int slot = layer * spec.Directions + d;
+                LstmLayerWeights w = stored[layer, d];
+                double bias = 0;
+                for (int r = 0; spec.Bias && r < rows; r++) bias = Math.Max(bias, Math.Abs(w.BiasIh[r] + w.BiasHh[r])); // the packed bias is summed in fp32
+                bounds._bias[slot] = bias;
+                bounds._input[slot] = LargestRowSum(w.WeightIh, rows);
+                bounds._recurrent[slot] = LargestRowSum(w.WeightHh, rows);
+                bounds._hidden[slot] = !boundedCell ? double.PositiveInfinity : spec.ProjectionSize > 0 ? LargestRowSum(w.WeightHr, spec.ProjectionSize) : 1;
+            }
+        }
+
+        for (int slot = 0; slot < bounds._bias.Length; slot++)
+        {
+            double least = bounds.FixedPart(slot) + bounds._recurrent[slot] * Known(bounds._hidden[slot]);
+            if (least > Limit || Known(bounds._hidden[slot]) > Limit)
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"Layer {slot / spec.Directions}{(spec.Bidirectional ? $" direction {slot % spec.Directions}" : "")}: its fp32 sums could overflow whatever the input " +
+                    $"(largest |b| {bounds._bias[slot]:G3}, row sums of |w|: W_ih {bounds._input[slot]:G3}, W_hh {bounds._recurrent[slot]:G3}, |h| up to {bounds._hidden[slot]:G3}; " +
+                    $"the limit is {Limit:G3}). Scale the weights down."), nameof(weights));
+            }
+        }
+
+        return bounds;
+    }
+
+    /// <summary>A Forward's check: <paramref name="input"/> [T, B, I] and <paramref name="h0"/> [L·D, B, H_out] (empty: zeros).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An element could make a sum overflow; nothing has been written yet.</exception>
+    public void CheckSequence(ReadOnlySpan<float> input, ReadOnlySpan<float> h0, int batch)
+    {
+        float largestInput = CheckedMagnitude(input, nameof(input), 0);
+        int slotLength = batch * _spec.OutputHiddenSize;
+        for (int slot = 0; slot < _bias.Length; slot++)
+        {
+            ReadOnlySpan<float> state = h0.IsEmpty ? default : h0.Slice(slot * slotLength, slotLength);
+            CheckSlot(slot, input, largestInput, state, CheckedMagnitude(state, nameof(h0), slot * slotLength), nameof(h0), slot * slotLength);
+        }
+    }
+
+    /// <summary>
+    /// A streaming step's check of <paramref name="input"/> [B, I], with <paramref name="stateMagnitudes"/> per layer the
+    /// largest |h| the state may hold beyond the cell's own bound (what <see cref="CheckState"/> let in; empty: none).
+    /// </summary>
+    public void CheckStep(ReadOnlySpan<float> input, ReadOnlySpan<float> stateMagnitudes)
+    {
+        float largestInput = CheckedMagnitude(input, nameof(input), 0);
+        CheckSlot(0, input, largestInput, default, stateMagnitudes.IsEmpty ? 0 : stateMagnitudes[0], "h", 0);
+    }
+
+    /// <summary>A state's check (h [L, B, H_out] of a streaming session); writes each layer's largest |h| to <paramref name="magnitudes"/>.</summary>
+    public void CheckState(ReadOnlySpan<float> h, int batch, Span<float> magnitudes)
+    {
+        int layerLength = batch * _spec.OutputHiddenSize;
+        for (int layer = 0; layer < _spec.NumLayers; layer++)
+        {
+            ReadOnlySpan<float> state = h.Slice(layer * layerLength, layerLength);
+            magnitudes[layer] = CheckedMagnitude(state, nameof(h), layer * layerLength);
+            CheckSlot(layer, default, 0, state, magnitudes[layer], nameof(h), layer * layerLength);
+        }
+    }
+
+    /// <summary>
+    /// The largest |v| of <paramref name="values"/>, NaN ignored (NaN in gives NaN out: it needs no refusal); vectorised,
+    /// since it reads every input of a call once.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float LargestMagnitude(ReadOnlySpan<float> values)
+    {
+        ref float start = ref MemoryMarshal.GetReference(values);
+        int k = 0;
+        float largest = 0f;
+        if (Vector.IsHardwareAccelerated && values.Length >= Vector<float>.Count)
+        {
+            Vector<float> lanes = Vector<float>.Zero;
+            for (; k + Vector<float>.Count <= values.Length; k += Vector<float>.Count)
+            {
+                Vector<float> v = Vector.Abs(Vector.LoadUnsafe(ref start, (nuint)k));
+                lanes = Vector.ConditionalSelect(Vector.GreaterThan(v, lanes), v, lanes); // false for NaN: it never enters
+            }
+
+            for (int lane = 0; lane < Vector<float>.Count; lane++) largest = Math.Max(largest, lanes[lane]);
+        }
+
+        for (; k < values.Length; k++)
+        {
+            float v = Math.Abs(Unsafe.Add(ref start, k));
+            if (v > largest) largest = v;
+        }
+
+        return largest;
+    }
+
+    private static bool Bounded(Activation activation) => activation.Kind != ActivationKind.Relu;
+
+    private static double Known(double bound) => double.IsPositiveInfinity(bound) ? 0 : bound;
+
+    private static double LargestRowSum(ReadOnlySpan<float> matrix, int rows)
+    {
+        if (matrix.IsEmpty) return 0;
+        int depth = matrix.Length / rows;
+        double largest = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            double sum = 0;
+            foreach (float w in matrix.Slice(r * depth, depth)) sum += Math.Abs(w);
+            largest = Math.Max(largest, sum); // NaN weights give NaN sums, which no check refuses: NaN stays NaN
+        }
+
+        return largest;
+    }
+
+    /// <summary>|b| plus, above layer 0, W_ih times the bound of the layer below's h: the part no call changes.</summary>
+    private double FixedPart(int slot)
+    {
+        int layer = slot / _spec.Directions;
+        if (layer == 0) return _bias[slot];
+        double below = 0;
+        for (int d = 0; d < _spec.Directions; d++) below = Math.Max(below, Known(_hidden[(layer - 1) * _spec.Directions + d]));
+        return _bias[slot] + _input[slot] * below;
+    }
+
+    /// <summary>
+    /// Refuses a layer-direction's sums that could overflow with the caller's state (largest |h| <paramref name="largestState"/>)
+    /// and, at layer 0, input (largest |x| <paramref name="largestInput"/>): the state is blamed when it overflows on its own.
+    /// </summary>
+    private void CheckSlot(int slot, ReadOnlySpan<float> input, float largestInput, ReadOnlySpan<float> state, float largestState, string stateName, int stateOffset)
+    {
+        double fixedPart = FixedPart(slot), recurrent = _recurrent[slot] * Math.Max(Known(_hidden[slot]), largestState);
+        if (fixedPart + recurrent > Limit)
+            Refuse(state, (Limit - fixedPart) / _recurrent[slot], stateName, stateOffset, slot, "W_hh", _recurrent[slot]);
+        if (slot / _spec.Directions == 0 && fixedPart + recurrent + _input[slot] * largestInput > Limit)
+            Refuse(input, (Limit - fixedPart - recurrent) / _input[slot], "input", 0, slot, "W_ih", _input[slot]);
+    }
+
+    /// <summary>The largest |v| of <paramref name="values"/>, refusing values a Float16 model cannot scale.</summary>
+    private float CheckedMagnitude(ReadOnlySpan<float> values, string name, int offset)
+    {
+        float largest = LargestMagnitude(values);
+        if (_format == WeightFormat.Float16 && largest >= Float16ActivationLimit)
+        {
+            int index = FirstAbove(values, Float16ActivationLimit, inclusive: true);
+            ThrowOutOfRange(name, offset + index, values[index],
+                "a Float16 model takes inputs and states below 2^72 (4.7E+21) in magnitude, because its kernels scale activations by 2^56; use BFloat16 or Float32 for larger ones.");
+        }
+
+        return largest;
+    }
+
+    private void Refuse(ReadOnlySpan<float> values, double allowed, string name, int offset, int slot, string matrix, double rowSum)
+    {
+        int index = FirstAbove(values, allowed, inclusive: false);
+        if (index < 0) throw new InvalidOperationException($"A state let in earlier makes layer {slot / _spec.Directions}'s sums overflow."); // CheckState refuses such states
+        ThrowOutOfRange(name, offset + index, values[index], string.Create(CultureInfo.InvariantCulture,
+            $"|value| above {allowed:G3} could overflow the fp32 sums b + W_ih·x + W_hh·h of layer {slot / _spec.Directions} to ±∞ (and ∞ − ∞ is NaN): {matrix}'s largest row sum of |w| is {rowSum:G3} ({_format} weights as stored). Scale it down."));
+    }
+
+    private static int FirstAbove(ReadOnlySpan<float> values, double allowed, bool inclusive)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            double v = Math.Abs(values[i]);
+            if (v > allowed || (inclusive && v == allowed)) return i;
+        }
+
+        return -1;
+    }
+
+    private static void ThrowOutOfRange(string name, int index, float value, string why) =>
+        throw new ArgumentOutOfRangeException(name, value, string.Create(CultureInfo.InvariantCulture, $"{name}[{index}] = {value:R}: {why}"));
+}
