@@ -10,8 +10,8 @@ namespace LstmSimd.IO;
 
 /// <summary>
 /// A safetensors file opened for reading: the header is parsed and checked against every rule of the
-/// format up front, and tensor data is read on demand (from a memory-mapped file, a seekable stream or
-/// memory), so a large file is never copied whole.
+/// format up front, and tensor data is read on demand (from memory, a memory-mapped file or a seekable
+/// stream), so a large file is never copied whole.
 /// </summary>
 /// <remarks>
 /// Layout: 8-byte little-endian header length N; N bytes of UTF-8 JSON (an object: tensor name →
@@ -51,12 +51,16 @@ public sealed class SafetensorsFile : IDisposable
     /// <summary>Absolute file offset of the data buffer: 8 + the header length.</summary>
     public long DataStart { get; }
 
-    /// <summary>Opens and memory-maps a file; nothing but the header is read until a tensor is asked for.</summary>
+    /// <summary>
+    /// Opens a file, which must be a regular file (not a FIFO, device or directory). One of up to 256 MiB is read into memory;
+    /// a longer one is memory-mapped, and nothing but its header is read until a tensor is asked for.
+    /// </summary>
+    /// <exception cref="ModelFormatException">The path is not a regular file.</exception>
     /// <exception cref="SafetensorsFormatException">The file breaks the format's rules.</exception>
     public static SafetensorsFile Open(string path, SafetensorsReadOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        return Create(ByteSource.MapFile(path), options);
+        return Create(ByteSource.OpenFile(path), options);
     }
 
     /// <summary>Opens a readable, seekable stream; tensors are read from it on demand.</summary>

@@ -82,12 +82,15 @@ public sealed class OnnxModel
     /// <summary>Largest ONNX file read: protobuf messages cannot exceed 2 GiB (bigger models keep weights as external data).</summary>
     public const long MaxFileLength = int.MaxValue;
 
-    /// <summary>Reads an <c>.onnx</c> file (memory-mapped); external data is looked up in its folder.</summary>
+    /// <summary>
+    /// Reads an <c>.onnx</c> file, which must be a regular file (read into memory up to 256 MiB, memory-mapped above); external
+    /// data is looked up in its folder.
+    /// </summary>
     /// <exception cref="OnnxFormatException">The file is malformed or an LSTM node cannot be imported.</exception>
     public static OnnxModel Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using ByteSource source = ByteSource.MapFile(path);
+        using ByteSource source = ByteSource.OpenFile(path);
         if (source.Length > MaxFileLength) throw new OnnxFormatException($"the file is {source.Length} bytes; protobuf messages end at 2 GiB.");
         source.TryGetSpan(0, (int)source.Length, out ReadOnlySpan<byte> bytes);
         return Parse(bytes, Path.GetDirectoryName(Path.GetFullPath(path)));
