@@ -26,6 +26,9 @@ namespace LstmSimd.IO;
 public sealed class SafetensorsFile : IDisposable
 {
     private const string MetadataKey = "__metadata__";
+
+    /// <summary>Most dimensions a tensor may have (as many as NumPy allows).</summary>
+    internal const int MaxRank = 64;
     private const int ChunkElements = 16384;
 
     private readonly ByteSource _source;
@@ -377,11 +380,11 @@ public sealed class SafetensorsFile : IDisposable
                     break;
                 case "shape":
                     if (shape is not null) throw Duplicate(name, field);
-                    shape = ReadIntegers(ref reader, name, field);
+                    shape = ReadIntegers(ref reader, name, field, MaxRank);
                     break;
                 case "data_offsets":
                     if (offsets is not null) throw Duplicate(name, field);
-                    offsets = ReadIntegers(ref reader, name, field);
+                    offsets = ReadIntegers(ref reader, name, field, 3); // a third is read to say how many there were
                     break;
                 default:
                     throw new SafetensorsFormatException($"tensor '{Printable(name)}' has an unknown field '{Printable(field)}'.");
@@ -411,7 +414,9 @@ public sealed class SafetensorsFile : IDisposable
         return new SafetensorsTensorInfo(name, dtype, [.. shape], begin, end, count);
     }
 
-    private static List<long> ReadIntegers(ref Utf8JsonReader reader, string name, string field)
+    /// <summary>A JSON array of non-negative integers, refused once it holds more than <paramref name="maxCount"/> (a 2-byte
+    /// <c>0,</c> would otherwise become an 8-byte list entry, for as many as the header has room for).</summary>
+    private static List<long> ReadIntegers(ref Utf8JsonReader reader, string name, string field, int maxCount)
     {
         Next(ref reader);
         if (reader.TokenType != JsonTokenType.StartArray)
@@ -423,6 +428,8 @@ public sealed class SafetensorsFile : IDisposable
             if (reader.TokenType == JsonTokenType.EndArray) return values;
             if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out long value) || value < 0)
                 throw new SafetensorsFormatException($"tensor '{Printable(name)}': {field} holds something other than a non-negative integer below 2^63.");
+            if (values.Count == maxCount)
+                throw new SafetensorsFormatException($"tensor '{Printable(name)}': {field} holds more than {maxCount} numbers.");
             values.Add(value);
         }
     }
