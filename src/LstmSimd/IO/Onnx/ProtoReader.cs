@@ -12,6 +12,9 @@ internal ref struct ProtoReader
 {
     public const int Varint = 0, Fixed64 = 1, LengthDelimited = 2, Fixed32 = 5;
 
+    /// <summary>The nesting limit, which the parse budget owns (kept here for readers of the wire format).</summary>
+    public const int MaxDepth = OnnxParseBudget.MaxDepth;
+
     private readonly ReadOnlySpan<byte> _data;
     private readonly int _base;
     private readonly int _depth;
