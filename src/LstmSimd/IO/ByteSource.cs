@@ -3,9 +3,9 @@ using System.IO.MemoryMappedFiles;
 namespace LstmSimd.IO;
 
 /// <summary>
-/// Random-access bytes behind a tensor file: a memory-mapped file, a seekable stream or memory.
-/// Readers check every range against <see cref="Length"/> before calling <see cref="Read"/>, so large
-/// files are read piecewise, on demand, and never copied whole.
+/// Random-access bytes behind a tensor file: memory (small files are read whole), a memory-mapped file or a seekable stream.
+/// Readers check every range against <see cref="Length"/> before calling <see cref="Read"/>, so mapped
+/// and streamed files are read piecewise, on demand, and never copied whole.
 /// </summary>
 internal abstract class ByteSource : IDisposable
 {
@@ -27,24 +27,39 @@ internal abstract class ByteSource : IDisposable
 
     public static ByteSource FromStream(Stream stream, bool leaveOpen) => new StreamSource(stream, leaveOpen);
 
-    /// <summary>Maps <paramref name="path"/> read-only; an empty file gets an empty source (mapping one is an error).</summary>
-    public static ByteSource MapFile(string path)
+    /// <summary>Files up to this length are read into memory; longer ones are memory-mapped.</summary>
+    public const long InMemoryLimit = 256L << 20;
+
+    /// <summary>
+    /// Opens <paramref name="path"/>, which must be a regular file (checked before opening: opening a FIFO blocks). A file of up
+    /// to <see cref="InMemoryLimit"/> bytes is read into memory, so nothing another process does to the file afterwards can
+    /// affect the reader; a longer one is mapped read-only, and if it is truncated while mapped, reading the lost pages faults.
+    /// </summary>
+    /// <exception cref="ModelFormatException">The path is not a regular file, or the file shrank while it was read.</exception>
+    public static ByteSource OpenFile(string path)
     {
+        RegularFile.Require(path);
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.RandomAccess);
+        bool mapped = false;
         try
         {
-            if (file.Length == 0)
+            long length = file.Length;
+            if (length > InMemoryLimit)
             {
-                file.Dispose();
-                return new MemorySource(ReadOnlyMemory<byte>.Empty);
+                var source = new MappedSource(file);
+                mapped = true;
+                return source;
             }
 
-            return new MappedSource(file);
+            var bytes = new byte[length];
+            int read = file.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
+            if (read != length)
+                throw new ModelFormatException($"'{SafetensorsFile.Printable(path)}' shrank from {length} to {read} bytes while it was read.");
+            return new MemorySource(bytes);
         }
-        catch
+        finally
         {
-            file.Dispose();
-            throw;
+            if (!mapped) file.Dispose();
         }
     }
 

@@ -10,8 +10,8 @@ namespace LstmSimd.IO;
 
 /// <summary>
 /// A safetensors file opened for reading: the header is parsed and checked against every rule of the
-/// format up front, and tensor data is read on demand (from a memory-mapped file, a seekable stream or
-/// memory), so a large file is never copied whole.
+/// format up front, and tensor data is read on demand (from memory, a memory-mapped file or a seekable
+/// stream), so a large file is never copied whole.
 /// </summary>
 /// <remarks>
 /// Layout: 8-byte little-endian header length N; N bytes of UTF-8 JSON (an object: tensor name →
@@ -26,6 +26,9 @@ namespace LstmSimd.IO;
 public sealed class SafetensorsFile : IDisposable
 {
     private const string MetadataKey = "__metadata__";
+
+    /// <summary>Most dimensions a tensor may have (as many as NumPy allows).</summary>
+    internal const int MaxRank = 64;
     private const int ChunkElements = 16384;
 
     private readonly ByteSource _source;
@@ -51,12 +54,16 @@ public sealed class SafetensorsFile : IDisposable
     /// <summary>Absolute file offset of the data buffer: 8 + the header length.</summary>
     public long DataStart { get; }
 
-    /// <summary>Opens and memory-maps a file; nothing but the header is read until a tensor is asked for.</summary>
+    /// <summary>
+    /// Opens a file, which must be a regular file (not a FIFO, device or directory). One of up to 256 MiB is read into memory;
+    /// a longer one is memory-mapped, and nothing but its header is read until a tensor is asked for.
+    /// </summary>
+    /// <exception cref="ModelFormatException">The path is not a regular file.</exception>
     /// <exception cref="SafetensorsFormatException">The file breaks the format's rules.</exception>
     public static SafetensorsFile Open(string path, SafetensorsReadOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        return Create(ByteSource.MapFile(path), options);
+        return Create(ByteSource.OpenFile(path), options);
     }
 
     /// <summary>Opens a readable, seekable stream; tensors are read from it on demand.</summary>
@@ -373,11 +380,11 @@ public sealed class SafetensorsFile : IDisposable
                     break;
                 case "shape":
                     if (shape is not null) throw Duplicate(name, field);
-                    shape = ReadIntegers(ref reader, name, field);
+                    shape = ReadIntegers(ref reader, name, field, MaxRank);
                     break;
                 case "data_offsets":
                     if (offsets is not null) throw Duplicate(name, field);
-                    offsets = ReadIntegers(ref reader, name, field);
+                    offsets = ReadIntegers(ref reader, name, field, 3); // a third is read to say how many there were
                     break;
                 default:
                     throw new SafetensorsFormatException($"tensor '{Printable(name)}' has an unknown field '{Printable(field)}'.");
@@ -407,7 +414,9 @@ public sealed class SafetensorsFile : IDisposable
         return new SafetensorsTensorInfo(name, dtype, [.. shape], begin, end, count);
     }
 
-    private static List<long> ReadIntegers(ref Utf8JsonReader reader, string name, string field)
+    /// <summary>A JSON array of non-negative integers, refused once it holds more than <paramref name="maxCount"/> (a 2-byte
+    /// <c>0,</c> would otherwise become an 8-byte list entry, for as many as the header has room for).</summary>
+    private static List<long> ReadIntegers(ref Utf8JsonReader reader, string name, string field, int maxCount)
     {
         Next(ref reader);
         if (reader.TokenType != JsonTokenType.StartArray)
@@ -419,6 +428,8 @@ public sealed class SafetensorsFile : IDisposable
             if (reader.TokenType == JsonTokenType.EndArray) return values;
             if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out long value) || value < 0)
                 throw new SafetensorsFormatException($"tensor '{Printable(name)}': {field} holds something other than a non-negative integer below 2^63.");
+            if (values.Count == maxCount)
+                throw new SafetensorsFormatException($"tensor '{Printable(name)}': {field} holds more than {maxCount} numbers.");
             values.Add(value);
         }
     }

@@ -124,7 +124,7 @@ public sealed class OnnxTests
     public void Messages_nested_deeper_than_the_limit_are_refused()
     {
         byte[] inner = [0x08, 0x01];
-        for (int i = 0; i < ProtoReader.MaxDepth + 2; i++) inner = new Proto().Bytes(1, inner).ToArray();
+        for (int i = 0; i < OnnxParseBudget.MaxDepth + 2; i++) inner = new Proto().Bytes(1, inner).ToArray();
         var e = Assert.Throws<OnnxFormatException>(() => Descend(inner));
         Assert.Contains("deeper than", e.Message, StringComparison.Ordinal);
 

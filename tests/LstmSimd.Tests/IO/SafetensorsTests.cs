@@ -118,6 +118,22 @@ public sealed class SafetensorsTests
         Assert.Contains("need 4503599627370496 bytes", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_shape_of_more_dimensions_than_the_cap_is_refused_before_the_list_grows()
+    {
+        // 5 million zero dimensions in a 10 MB header: 40 MB as a list of longs, for a tensor of no elements.
+        string zeros = string.Join(",", Enumerable.Repeat("0", 5_000_000));
+        byte[] bytes = SafetensorsBytes.Build($$$"""{"a":{"dtype":"F32","shape":[{{{zeros}}}],"data_offsets":[0,0]}}""", []);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<SafetensorsFormatException>(() => SafetensorsFile.Parse(bytes));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 * 1024);
+        Assert.Contains("tensor 'a': shape holds more than 64 numbers", e.Message, StringComparison.Ordinal);
+
+        string sixtyFour = string.Join(",", Enumerable.Repeat("1", 64));
+        using SafetensorsFile ok = SafetensorsFile.Parse(SafetensorsBytes.Build($$$"""{"a":{"dtype":"F32","shape":[{{{sixtyFour}}}],"data_offsets":[0,4]}}""", new byte[4]));
+        Assert.Equal(64, ok.Tensors[0].Shape.Count);
+    }
+
     public static TheoryData<string, string> MalformedHeaders => new()
     {
         { "[1,2]", "does not start with '{'" },

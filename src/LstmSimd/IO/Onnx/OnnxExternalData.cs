@@ -5,7 +5,8 @@ namespace LstmSimd.IO;
 /// <summary>
 /// ONNX external data: a tensor's bytes in another file named by a <c>location</c> relative to the
 /// model's folder. Locations that are absolute, climb with <c>..</c>, or resolve (through symbolic
-/// links too) outside the folder are refused.
+/// links too) outside the folder are refused, and so are locations that are not regular files (a FIFO
+/// would block the loader forever) or lead into a loop of links.
 /// </summary>
 internal static class OnnxExternalData
 {
@@ -27,7 +28,8 @@ internal static class OnnxExternalData
             throw new OnnxFormatException($"tensor '{name}' {tensor.Shape} needs {expected} bytes; its external data has {length}.");
         var bytes = new byte[length];
         file.Position = offset;
-        file.ReadExactly(bytes);
+        if (file.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false) != bytes.Length)
+            throw new OnnxFormatException($"tensor '{name}': external data file '{SafetensorsFile.Printable(location)}' shrank while it was read.");
         return bytes;
     }
 
@@ -41,12 +43,21 @@ internal static class OnnxExternalData
             if (part == "..") throw new OnnxFormatException(refused);
         string full = Path.GetFullPath(Path.Combine(root, location));
         if (!full.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal)) throw new OnnxFormatException(refused);
-        if (!File.Exists(full))
-            throw new OnnxFormatException($"tensor '{tensorName}': external data file '{SafetensorsFile.Printable(location)}' does not exist.");
+        if (RegularFile.Problem(full) is string problem)
+            throw new OnnxFormatException($"tensor '{tensorName}': external data file '{SafetensorsFile.Printable(location)}' {problem}; it must be a regular file.");
 
         // A link inside the folder may point outside it: compare the final targets.
-        string realRoot = Resolve(root);
-        string real = Resolve(full);
+        string realRoot, real;
+        try
+        {
+            realRoot = Resolve(root);
+            real = Resolve(full);
+        }
+        catch (IOException e)
+        {
+            throw new OnnxFormatException($"tensor '{tensorName}': the symbolic links of external data location '{SafetensorsFile.Printable(location)}' cannot be followed: {e.Message}", e);
+        }
+
         if (!real.StartsWith(realRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal)) throw new OnnxFormatException(refused);
         return real;
     }

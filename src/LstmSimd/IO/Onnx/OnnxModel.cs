@@ -82,26 +82,32 @@ public sealed class OnnxModel
     /// <summary>Largest ONNX file read: protobuf messages cannot exceed 2 GiB (bigger models keep weights as external data).</summary>
     public const long MaxFileLength = int.MaxValue;
 
-    /// <summary>Reads an <c>.onnx</c> file (memory-mapped); external data is looked up in its folder.</summary>
+    /// <summary>
+    /// Reads an <c>.onnx</c> file, which must be a regular file (read into memory up to 256 MiB, memory-mapped above); external
+    /// data is looked up in its folder.
+    /// </summary>
     /// <exception cref="OnnxFormatException">The file is malformed or an LSTM node cannot be imported.</exception>
     public static OnnxModel Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using ByteSource source = ByteSource.MapFile(path);
+        using ByteSource source = ByteSource.OpenFile(path);
         if (source.Length > MaxFileLength) throw new OnnxFormatException($"the file is {source.Length} bytes; protobuf messages end at 2 GiB.");
         source.TryGetSpan(0, (int)source.Length, out ReadOnlySpan<byte> bytes);
         return Parse(bytes, Path.GetDirectoryName(Path.GetFullPath(path)));
     }
 
-    /// <summary>Parses a model held in memory; <paramref name="directory"/> is where external data may be read (null: refused).</summary>
-    /// <exception cref="OnnxFormatException">The bytes are malformed or an LSTM node cannot be imported.</exception>
+    /// <summary>
+    /// Parses a model held in memory; <paramref name="directory"/> is where external data may be read (null: refused).
+    /// What parsing builds is bounded by the file's length (see <c>OnnxParseBudget</c>): a file that would expand beyond it is refused.
+    /// </summary>
+    /// <exception cref="OnnxFormatException">The bytes are malformed or too costly to parse, or an LSTM node cannot be imported.</exception>
     public static OnnxModel Parse(ReadOnlySpan<byte> bytes, string? directory = null)
     {
         var graph = new GraphParts();
         long irVersion = 0;
         var opsets = new Dictionary<string, long>(StringComparer.Ordinal);
         bool sawGraph = false;
-        var reader = new ProtoReader(bytes);
+        var reader = new ProtoReader(bytes, budget: new OnnxParseBudget(bytes.Length));
         while (reader.TryReadTag(out int field, out int wire))
         {
             switch (field)
@@ -129,6 +135,7 @@ public sealed class OnnxModel
                         else opset.Skip(w);
                     }
 
+                    reader.Budget.MapEntry();
                     opsets[domain] = version;
                     break;
                 }
@@ -242,7 +249,9 @@ public sealed class OnnxModel
                         else info.Skip(w);
                     }
 
-                    (field == 11 ? graph.Inputs : graph.Outputs).Add(name);
+                    List<string> names = field == 11 ? graph.Inputs : graph.Outputs;
+                    r.Budget.ListEntries(names.Count, 1, "GraphProto.input/output");
+                    names.Add(name);
                     break;
                 }
 
@@ -255,6 +264,7 @@ public sealed class OnnxModel
 
     private static Node ParseNode(ProtoReader r)
     {
+        r.Budget.Node();
         var node = new Node();
         while (r.TryReadTag(out int field, out int wire))
         {
@@ -263,6 +273,7 @@ public sealed class OnnxModel
                 case 1 or 2 or 3 or 4 or 7:
                     ProtoReader.Expect(field, wire, ProtoReader.LengthDelimited, "NodeProto string field");
                     string text = r.ReadString();
+                    if (field is 1 or 2) r.Budget.ListEntries(field == 1 ? node.Inputs.Count : node.Outputs.Count, 1, "NodeProto.input/output");
                     if (field == 1) node.Inputs.Add(text);
                     else if (field == 2) node.Outputs.Add(text);
                     else if (field == 3) node.Name = text;
@@ -271,6 +282,7 @@ public sealed class OnnxModel
                     break;
                 case 5:
                     ProtoReader.Expect(field, wire, ProtoReader.LengthDelimited, "NodeProto.attribute");
+                    r.Budget.Attribute(node.Attributes.Count);
                     node.Attributes.Add(ParseAttribute(r.ReadMessage()));
                     break;
                 default:
@@ -317,11 +329,13 @@ public sealed class OnnxModel
                     if (wire == ProtoReader.LengthDelimited)
                     {
                         ProtoReader packed = r.ReadMessage();
+                        r.Budget.ListEntries(a.Floats.Count, packed.Remaining / 4, "AttributeProto.floats");
                         while (!packed.End) a.Floats.Add(BitConverter.UInt32BitsToSingle(packed.ReadFixed32()));
                     }
                     else
                     {
                         ProtoReader.Expect(field, wire, ProtoReader.Fixed32, "AttributeProto.floats");
+                        r.Budget.ListEntries(a.Floats.Count, 1, "AttributeProto.floats");
                         a.Floats.Add(BitConverter.UInt32BitsToSingle(r.ReadFixed32()));
                     }
 
@@ -329,18 +343,22 @@ public sealed class OnnxModel
                 case 8:
                     if (wire == ProtoReader.LengthDelimited)
                     {
-                        ProtoReader packed = r.ReadMessage();
+                        ReadOnlySpan<byte> bytes = r.ReadBytes(out int offset);
+                        r.Budget.ListEntries(a.Ints.Count, ProtoReader.CountVarints(bytes, "AttributeProto.ints"), "AttributeProto.ints");
+                        var packed = new ProtoReader(bytes, offset);
                         while (!packed.End) a.Ints.Add((long)packed.ReadVarint());
                     }
                     else
                     {
                         ProtoReader.Expect(field, wire, ProtoReader.Varint, "AttributeProto.ints");
+                        r.Budget.ListEntries(a.Ints.Count, 1, "AttributeProto.ints");
                         a.Ints.Add((long)r.ReadVarint());
                     }
 
                     break;
                 case 9:
                     ProtoReader.Expect(field, wire, ProtoReader.LengthDelimited, "AttributeProto.strings");
+                    r.Budget.ListEntries(a.Strings.Count, 1, "AttributeProto.strings");
                     a.Strings.Add(r.ReadString());
                     break;
                 case 21:

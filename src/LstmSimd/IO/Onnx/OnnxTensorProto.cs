@@ -11,7 +11,11 @@ internal sealed class OnnxTensorProto
 {
     public const int Float = 1, Int32 = 6, Int64 = 7, Float16 = 10, Double = 11, BFloat16 = 16;
 
+    /// <summary>Where each data field lies in the file: raw_data once, or the typed fields, one entry per packed run or unpacked value.</summary>
     private readonly List<(int Field, int WireType, int Offset, int Length)> _data = [];
+
+    /// <summary>Estimated memory of one <see cref="_data"/> entry, list growth included.</summary>
+    private const int DataFieldBytes = 32;
 
     public string Name { get; private set; } = "";
 
@@ -32,8 +36,11 @@ internal sealed class OnnxTensorProto
         _ => $"type {dataType}",
     };
 
+    /// <summary>Parses a TensorProto; what it builds is charged to the reader's budget.</summary>
     public static OnnxTensorProto Parse(ProtoReader r)
     {
+        OnnxParseBudget budget = r.Budget;
+        budget.Tensor();
         var t = new OnnxTensorProto();
         while (r.TryReadTag(out int field, out int wire))
         {
@@ -42,12 +49,15 @@ internal sealed class OnnxTensorProto
                 case 1: // dims
                     if (wire == ProtoReader.LengthDelimited)
                     {
-                        var packed = new ProtoReader(r.ReadBytes());
+                        ReadOnlySpan<byte> bytes = r.ReadBytes();
+                        budget.Dims(t.Dims.Count, ProtoReader.CountVarints(bytes, "TensorProto.dims"), t.Name);
+                        var packed = new ProtoReader(bytes);
                         while (!packed.End) t.Dims.Add((long)packed.ReadVarint());
                     }
                     else
                     {
                         ProtoReader.Expect(field, wire, ProtoReader.Varint, "TensorProto.dims");
+                        budget.Dims(t.Dims.Count, 1, t.Name);
                         t.Dims.Add((long)r.ReadVarint());
                     }
 
@@ -63,6 +73,7 @@ internal sealed class OnnxTensorProto
                     t.Name = r.ReadString();
                     break;
                 case 4 or 5 or 7 or 9 or 10 or 11:
+                    budget.Charge(DataFieldBytes);
                     int start = r.Offset;
                     if (wire == ProtoReader.LengthDelimited)
                     {
@@ -88,6 +99,7 @@ internal sealed class OnnxTensorProto
                         else entry.Skip(w);
                     }
 
+                    budget.MapEntry();
                     if (!t.External.TryAdd(key, value)) throw new OnnxFormatException($"external_data key '{SafetensorsFile.Printable(key)}' appears twice.");
                     break;
                 }
@@ -129,36 +141,38 @@ internal sealed class OnnxTensorProto
     {
         int size = DataType switch { Float => 4, Double => 8, Float16 or BFloat16 => 2, _ => 0 };
         if (size == 0) throw new OnnxFormatException($"tensor '{SafetensorsFile.Printable(Name)}' has data type {TypeName(DataType)}; expected FLOAT, DOUBLE, FLOAT16 or BFLOAT16.");
-        int count = CheckedCount();
-        ReadOnlySpan<byte> raw = Raw(file, directory, size, count, out bool hasRaw);
-        var values = new float[count];
-        if (hasRaw)
+        long declared = ElementCount();
+        if (!HasRaw)
         {
-            for (int i = 0; i < count; i++)
+            // Typed fields: FLOAT in float_data, DOUBLE in double_data, 16-bit floats as varints in int32_data.
+            var typed = new TypedValues(this, file, DataType switch { Float => 4, Double => 10, _ => 5 }, DataType switch { Float => 4, Double => 8, _ => 0 }, declared);
+            var decoded = new float[typed.Count];
+            for (int i = 0; i < decoded.Length; i++)
             {
-                values[i] = DataType switch
+                ulong bits = typed.Next();
+                decoded[i] = DataType switch
                 {
-                    Float => BinaryPrimitives.ReadSingleLittleEndian(raw[(4 * i)..]),
-                    Double => (float)BinaryPrimitives.ReadDoubleLittleEndian(raw[(8 * i)..]),
-                    Float16 => (float)BinaryPrimitives.ReadHalfLittleEndian(raw[(2 * i)..]),
-                    _ => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(raw[(2 * i)..]) << 16),
+                    Float => BitConverter.Int32BitsToSingle((int)bits),
+                    Double => (float)BitConverter.Int64BitsToDouble((long)bits),
+                    Float16 => (float)BitConverter.UInt16BitsToHalf((ushort)bits),
+                    _ => BitConverter.Int32BitsToSingle((int)(bits & 0xFFFF) << 16),
                 };
             }
 
-            return values;
+            return decoded;
         }
 
-        // Typed fields: FLOAT in float_data, DOUBLE in double_data, 16-bit floats as varints in int32_data.
-        int expectedField = DataType switch { Float => 4, Double => 10, _ => 5 };
-        int n = 0;
-        foreach (ulong bits in Values(file, expectedField, DataType == Float ? 4 : DataType == Double ? 8 : 0, count))
+        int count = ArrayLength(declared);
+        ReadOnlySpan<byte> raw = Raw(file, directory, size, count);
+        var values = new float[count];
+        for (int i = 0; i < count; i++)
         {
-            values[n++] = DataType switch
+            values[i] = DataType switch
             {
-                Float => BitConverter.Int32BitsToSingle((int)bits),
-                Double => (float)BitConverter.Int64BitsToDouble((long)bits),
-                Float16 => (float)BitConverter.UInt16BitsToHalf((ushort)bits),
-                _ => BitConverter.Int32BitsToSingle((int)(bits & 0xFFFF) << 16),
+                Float => BinaryPrimitives.ReadSingleLittleEndian(raw[(4 * i)..]),
+                Double => (float)BinaryPrimitives.ReadDoubleLittleEndian(raw[(8 * i)..]),
+                Float16 => (float)BinaryPrimitives.ReadHalfLittleEndian(raw[(2 * i)..]),
+                _ => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(raw[(2 * i)..]) << 16),
             };
         }
 
@@ -170,80 +184,114 @@ internal sealed class OnnxTensorProto
     {
         int size = DataType switch { Int32 => 4, Int64 => 8, _ => 0 };
         if (size == 0) throw new OnnxFormatException($"tensor '{SafetensorsFile.Printable(Name)}' has data type {TypeName(DataType)}; expected INT32 or INT64.");
-        int count = CheckedCount();
-        ReadOnlySpan<byte> raw = Raw(file, directory, size, count, out bool hasRaw);
-        var values = new long[count];
-        if (hasRaw)
+        long declared = ElementCount();
+        if (!HasRaw)
         {
-            for (int i = 0; i < count; i++)
-                values[i] = size == 4 ? BinaryPrimitives.ReadInt32LittleEndian(raw[(4 * i)..]) : BinaryPrimitives.ReadInt64LittleEndian(raw[(8 * i)..]);
-            return values;
+            var typed = new TypedValues(this, file, size == 4 ? 5 : 7, 0, declared);
+            var decoded = new long[typed.Count];
+            for (int i = 0; i < decoded.Length; i++)
+            {
+                ulong v = typed.Next();
+                decoded[i] = size == 4 ? (int)v : (long)v;
+            }
+
+            return decoded;
         }
 
-        int n = 0;
-        foreach (ulong v in Values(file, size == 4 ? 5 : 7, 0, count))
-            values[n++] = size == 4 ? (int)v : (long)v;
+        int count = ArrayLength(declared);
+        ReadOnlySpan<byte> raw = Raw(file, directory, size, count);
+        var values = new long[count];
+        for (int i = 0; i < count; i++)
+            values[i] = size == 4 ? BinaryPrimitives.ReadInt32LittleEndian(raw[(4 * i)..]) : BinaryPrimitives.ReadInt64LittleEndian(raw[(8 * i)..]);
         return values;
     }
 
-    private int CheckedCount()
+    /// <summary>Whether the data is raw bytes (raw_data or an external file) rather than typed fields.</summary>
+    private bool HasRaw => IsExternal || _data.Exists(d => d.Field == 9);
+
+    private int ArrayLength(long count)
     {
-        long count = ElementCount();
         if (count > Array.MaxLength) throw new OnnxFormatException($"tensor '{SafetensorsFile.Printable(Name)}' {Shape} is too large for one array.");
         return (int)count;
     }
 
-    /// <summary>The raw bytes (raw_data or external), checked to hold exactly count·size bytes; hasRaw false when the tensor uses typed fields.</summary>
-    private ReadOnlySpan<byte> Raw(ReadOnlySpan<byte> file, string? directory, int size, int count, out bool hasRaw)
+    /// <summary>The raw bytes (raw_data or external), checked to hold exactly count·size bytes before anything is allocated.</summary>
+    private ReadOnlySpan<byte> Raw(ReadOnlySpan<byte> file, string? directory, int size, int count)
     {
         long expected = (long)count * size;
         if (IsExternal)
         {
             if (_data.Count != 0) throw new OnnxFormatException($"tensor '{SafetensorsFile.Printable(Name)}' has both external and embedded data.");
-            hasRaw = true;
             return OnnxExternalData.Read(this, directory, expected);
         }
 
-        int rawFields = _data.Count(d => d.Field == 9);
-        if (rawFields == 0)
-        {
-            hasRaw = false;
-            return default;
-        }
-
-        if (rawFields > 1 || _data.Count > 1)
+        if (_data.Count > 1)
             throw new OnnxFormatException($"tensor '{SafetensorsFile.Printable(Name)}' holds its data in more than one field.");
         (_, int wire, int offset, int length) = _data[0];
         if (wire != ProtoReader.LengthDelimited) throw new OnnxFormatException($"tensor '{SafetensorsFile.Printable(Name)}': raw_data is not length-delimited.");
         if (length != expected)
             throw new OnnxFormatException($"tensor '{SafetensorsFile.Printable(Name)}' {TypeName(DataType)} {Shape} needs {expected} bytes of raw_data; it has {length}.");
-        hasRaw = true;
         return file.Slice(offset, length);
     }
 
-    /// <summary>The values of a typed repeated field, packed or not: fixed-size (4 or 8 bytes) or varints (size 0); their number must be count.</summary>
-    private List<ulong> Values(ReadOnlySpan<byte> file, int field, int size, int count)
+    /// <summary>
+    /// The values of a typed repeated field (packed or not; fixed-size of 4 or 8 bytes, or varints for size 0). The constructor
+    /// counts them without decoding (a packed run's length bounds its count) and checks the count against the tensor's dims,
+    /// so nothing is allocated for values the file does not hold; <see cref="Next"/> then decodes them in order.
+    /// </summary>
+    private ref struct TypedValues
     {
-        var values = new List<ulong>(Math.Min(count, 1 << 16));
-        foreach ((int f, int wire, int offset, int length) in _data)
+        private readonly OnnxTensorProto _tensor;
+        private readonly ReadOnlySpan<byte> _file;
+        private readonly int _size;
+        private int _entry;
+        private ProtoReader _current;
+
+        public TypedValues(OnnxTensorProto tensor, ReadOnlySpan<byte> file, int field, int size, long declared)
         {
-            if (f != field)
-                throw new OnnxFormatException($"tensor '{SafetensorsFile.Printable(Name)}' of type {TypeName(DataType)} holds data in field {f}.");
-            var r = new ProtoReader(file.Slice(offset, length), offset);
-            bool packed = wire == ProtoReader.LengthDelimited;
+            _tensor = tensor;
+            _file = file;
+            _size = size;
+            string name = SafetensorsFile.Printable(tensor.Name);
             int expectedWire = size == 4 ? ProtoReader.Fixed32 : size == 8 ? ProtoReader.Fixed64 : ProtoReader.Varint;
-            if (!packed && wire != expectedWire)
-                throw new OnnxFormatException($"tensor '{SafetensorsFile.Printable(Name)}': field {f} has wire type {wire}.");
-            while (!r.End)
+            long present = 0;
+            foreach ((int f, int wire, int offset, int length) in tensor._data)
             {
-                if (values.Count == count)
-                    throw new OnnxFormatException($"tensor '{SafetensorsFile.Printable(Name)}' {Shape} holds more than {count} values.");
-                values.Add(size == 4 ? r.ReadFixed32() : size == 8 ? r.ReadFixed64() : r.ReadVarint());
+                if (f != field) throw new OnnxFormatException($"tensor '{name}' of type {TypeName(tensor.DataType)} holds data in field {f}.");
+                if (wire == ProtoReader.LengthDelimited)
+                {
+                    if (size > 0 && length % size != 0)
+                        throw new OnnxFormatException($"tensor '{name}': packed field {f} holds {length} bytes, not a whole number of {size}-byte values.");
+                    present += size > 0 ? length / size : ProtoReader.CountVarints(file.Slice(offset, length), $"tensor '{name}'");
+                }
+                else if (wire == expectedWire)
+                {
+                    present++;
+                }
+                else
+                {
+                    throw new OnnxFormatException($"tensor '{name}': field {f} has wire type {wire}.");
+                }
             }
+
+            if (present != declared)
+                throw new OnnxFormatException($"tensor '{name}' {TypeName(tensor.DataType)} {tensor.Shape} needs {declared} values; field {field} holds {present}.");
+            Count = tensor.ArrayLength(present);
         }
 
-        if (values.Count != count)
-            throw new OnnxFormatException($"tensor '{SafetensorsFile.Printable(Name)}' {Shape} needs {count} values; it holds {values.Count}.");
-        return values;
+        /// <summary>How many values there are (equal to the tensor's element count).</summary>
+        public int Count { get; }
+
+        /// <summary>The next value; call it <see cref="Count"/> times.</summary>
+        public ulong Next()
+        {
+            while (_current.End)
+            {
+                (_, _, int offset, int length) = _tensor._data[_entry++];
+                _current = new ProtoReader(_file.Slice(offset, length), offset);
+            }
+
+            return _size == 4 ? _current.ReadFixed32() : _size == 8 ? _current.ReadFixed64() : _current.ReadVarint();
+        }
     }
 }

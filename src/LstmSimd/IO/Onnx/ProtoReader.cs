@@ -3,33 +3,44 @@ namespace LstmSimd.IO;
 /// <summary>
 /// A bounds-checked reader of protobuf wire format over one message's bytes. Every length and varint
 /// is checked against what is left; groups (wire types 3 and 4), reserved wire types, field 0, varints
-/// longer than 10 bytes and nesting deeper than <see cref="MaxDepth"/> are refused with
+/// longer than 10 bytes and nesting deeper than <see cref="OnnxParseBudget.MaxDepth"/> are refused with
 /// <see cref="OnnxFormatException"/>. Offsets are absolute (relative to the whole file), so a parsed
-/// field can be found again later without copying it.
+/// field can be found again later without copying it. A reader made with a <see cref="OnnxParseBudget"/>
+/// hands it to the readers of its nested messages and charges every string it reads to it.
 /// </summary>
 internal ref struct ProtoReader
 {
-    public const int MaxDepth = 16;
     public const int Varint = 0, Fixed64 = 1, LengthDelimited = 2, Fixed32 = 5;
+
+    /// <summary>The nesting limit, which the parse budget owns (kept here for readers of the wire format).</summary>
+    public const int MaxDepth = OnnxParseBudget.MaxDepth;
 
     private readonly ReadOnlySpan<byte> _data;
     private readonly int _base;
     private readonly int _depth;
+    private readonly OnnxParseBudget? _budget;
     private int _position;
 
-    public ProtoReader(ReadOnlySpan<byte> data, int baseOffset = 0, int depth = 0)
+    public ProtoReader(ReadOnlySpan<byte> data, int baseOffset = 0, int depth = 0, OnnxParseBudget? budget = null)
     {
-        if (depth > MaxDepth) throw new OnnxFormatException($"messages nest deeper than {MaxDepth} levels.");
+        if (depth > OnnxParseBudget.MaxDepth) throw OnnxParseBudget.Refused($"messages nest deeper than {OnnxParseBudget.MaxDepth} levels (MaxDepth)");
         _data = data;
         _base = baseOffset;
         _depth = depth;
+        _budget = budget;
         _position = 0;
     }
+
+    /// <summary>The budget of the file being parsed (readers that only decode numbers have none).</summary>
+    public readonly OnnxParseBudget Budget => _budget ?? throw new InvalidOperationException("This reader was made without a parse budget.");
 
     /// <summary>Absolute offset of the next byte.</summary>
     public readonly int Offset => _base + _position;
 
     public readonly bool End => _position >= _data.Length;
+
+    /// <summary>Bytes left to read.</summary>
+    public readonly int Remaining => _data.Length - _position;
 
     public bool TryReadTag(out int field, out int wireType)
     {
@@ -83,14 +94,16 @@ internal ref struct ProtoReader
     public ProtoReader ReadMessage()
     {
         ReadOnlySpan<byte> bytes = ReadBytes(out int offset);
-        return new ProtoReader(bytes, offset, _depth + 1);
+        return new ProtoReader(bytes, offset, _depth + 1, _budget);
     }
 
     public string ReadString()
     {
+        ReadOnlySpan<byte> bytes = ReadBytes();
+        _budget?.String(bytes.Length);
         try
         {
-            return Strict.GetString(ReadBytes());
+            return Strict.GetString(bytes);
         }
         catch (System.Text.DecoderFallbackException e)
         {
@@ -108,6 +121,22 @@ internal ref struct ProtoReader
             case Fixed32: Take(4); break;
             default: throw new OnnxFormatException($"cannot skip wire type {wireType}.");
         }
+    }
+
+    /// <summary>
+    /// The number of varints in a packed field's bytes, counted without decoding them (each ends with a byte below 0x80);
+    /// bytes that end inside a varint are refused.
+    /// </summary>
+    public static int CountVarints(ReadOnlySpan<byte> packed, string what)
+    {
+        if (packed.Length > 0 && packed[^1] >= 0x80) throw new OnnxFormatException($"{what}: its last varint runs past the end of the field.");
+        int count = 0;
+        foreach (byte b in packed)
+        {
+            if (b < 0x80) count++;
+        }
+
+        return count;
     }
 
     /// <summary>A field that must have a given wire type.</summary>

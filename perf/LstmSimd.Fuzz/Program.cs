@@ -1,0 +1,51 @@
+using LstmSimd.IO;
+using LstmSimd.Tests.IO;
+using SharpFuzz;
+
+// One AFL++ target per file format: `dotnet LstmSimd.Fuzz.dll safetensors|modelfile|onnx` reads each input AFL++ gives it,
+// loads and runs it as `lstmsimd run` would, and lets every exception that is not a typed refusal crash the process,
+// which AFL++ records as a finding. `seed-modelfile IN OUT` turns a PyTorch state_dict into an LstmSimd model file for
+// the model-file corpus.
+if (args is ["seed-modelfile", string from, string to])
+{
+    try
+    {
+        using SafetensorsFile state = SafetensorsFile.Open(from);
+        ImportedLstm imported = PyTorchStateDict.Import(state);
+        LstmModelFile.Save(to, imported.Weights, imported.Head, imported.StoredWeightFormat);
+        return 0;
+    }
+    catch (ModelFormatException e)
+    {
+        Console.Error.WriteLine($"{from}: not a state_dict ({e.Message})");
+        return 1;
+    }
+}
+
+Action<byte[]>? target = args is [string name] ? name switch
+{
+    "safetensors" => FuzzPipeline.RunSafetensors,
+    "modelfile" => FuzzPipeline.RunModelFile,
+    "onnx" => FuzzPipeline.RunOnnx,
+    _ => null,
+} : null;
+if (target is null)
+{
+    Console.Error.WriteLine("usage: LstmSimd.Fuzz safetensors|modelfile|onnx   (under afl-fuzz)\n       LstmSimd.Fuzz seed-modelfile IN.safetensors OUT.safetensors");
+    return 2;
+}
+
+Fuzzer.OutOfProcess.Run(stream =>
+{
+    using var copy = new MemoryStream();
+    stream.CopyTo(copy);
+    try
+    {
+        target(copy.ToArray());
+    }
+    catch (Exception e) when (e is ModelFormatException || FuzzPipeline.IsRefusal(e))
+    {
+        // A typed refusal: the outcome a malformed file should have.
+    }
+});
+return 0;

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing of LstmSimd's model-file loaders with AFL++ through SharpFuzz: builds perf/LstmSimd.Fuzz,
+# instruments LstmSimd.dll, makes seed corpora from the golden files, and runs each target for a bounded time.
+#
+#   perf/fuzz/run-fuzz.sh [SECONDS_PER_TARGET=300] [TARGET...]      targets: safetensors modelfile onnx (default: all)
+#
+# Needs afl-fuzz (apt-get install afl++) and the sharpfuzz tool
+# (dotnet tool install --global SharpFuzz.CommandLine --version 2.3.0). Work files go to $FUZZ_WORK
+# (default perf/fuzz/work, git-ignored); findings/<target>/default/{crashes,hangs} keep what AFL++ found, and a
+# summary line per target (executions, crashes, hangs) is printed at the end.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+seconds=${1:-300}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors modelfile onnx)
+work=${FUZZ_WORK:-$here/work}
+bin=$work/bin
+golden=$repo/tests/LstmSimd.Tests/Golden
+export PATH="$PATH:$HOME/.dotnet/tools"
+
+command -v afl-fuzz >/dev/null || { echo "afl-fuzz not found: apt-get install afl++" >&2; exit 1; }
+command -v sharpfuzz >/dev/null || { echo "sharpfuzz not found: dotnet tool install --global SharpFuzz.CommandLine --version 2.3.0" >&2; exit 1; }
+
+rm -rf "$bin"
+dotnet build "$repo/perf/LstmSimd.Fuzz/LstmSimd.Fuzz.csproj" -c Release -o "$bin" -nologo -v quiet
+
+# Seed corpora: the golden files small enough for AFL++ to mutate quickly (under 8 KB; 32 KB for the state_dicts
+# that become model files, most of which are larger).
+small() { find "$@" -maxdepth 1 -type f -size "-${SEED_KB:-8}k"; }
+for t in safetensors modelfile onnx; do rm -rf "$work/corpus/$t"; mkdir -p "$work/corpus/$t"; done
+small "$golden/pytorch" "$golden/onnx" -name '*.safetensors' | while read -r f; do cp "$f" "$work/corpus/safetensors/"; done
+SEED_KB=32 small "$golden/pytorch" -name '*.safetensors' | while read -r f; do
+    dotnet "$bin/LstmSimd.Fuzz.dll" seed-modelfile "$f" "$work/corpus/modelfile/$(basename "$f")" || true # not every file is a state_dict
+done
+small "$golden/onnx" "$golden/onnx-pytorch-export" -name '*.onnx' | while read -r f; do cp "$f" "$work/corpus/onnx/"; done
+
+# Instrumented code reports coverage to AFL++'s shared memory, so it runs only under afl-fuzz: instrument after the seeds.
+sharpfuzz "$bin/LstmSimd.dll"
+
+# The target is a managed program (no compile-time instrumentation for afl-fuzz to find); crashes are exceptions,
+# so core dumps are not needed.
+export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1
+for t in "${targets[@]}"; do
+    rm -rf "$work/findings/$t"
+    mkdir -p "$work/findings"
+    afl-fuzz -i "$work/corpus/$t" -o "$work/findings/$t" -V "$seconds" -t 5000 -m none -- "$(command -v dotnet)" "$bin/LstmSimd.Fuzz.dll" "$t" \
+        > "$work/afl-$t.log" 2>&1 || { echo "afl-fuzz failed for $t; see $work/afl-$t.log" >&2; tail -20 "$work/afl-$t.log" >&2; exit 1; }
+done
+
+for t in "${targets[@]}"; do
+    stats=$work/findings/$t/default/fuzzer_stats
+    value() { awk -F' *: *' -v k="$1" '$1 == k { print $2 }' "$stats"; }
+    echo "$t: $(value execs_done) executions in $(value run_time) s, $(value corpus_count) corpus entries, $(value saved_crashes) crashes, $(value saved_hangs) hangs, stability $(value stability)"
+done

@@ -1,0 +1,72 @@
+using LstmSimd.IO;
+
+namespace LstmSimd.Tests.IO;
+
+/// <summary>
+/// What a user's <c>lstmsimd run</c> does with a model file, from bytes: parse, read every tensor, import, build the fast
+/// model and run one small forward pass. Shared by the mutation fuzz test and the coverage-guided fuzz targets
+/// (perf/LstmSimd.Fuzz), which treat any exception other than a <see cref="ModelFormatException"/> or an
+/// <see cref="IsRefusal"/> one as a bug.
+/// </summary>
+public static class FuzzPipeline
+{
+    /// <summary>
+    /// Refusals other than <see cref="ModelFormatException"/> that the pipeline may give for a well-formed file: the fast
+    /// path cannot build or run what it holds (<see cref="ArgumentException"/>), or an ONNX graph is not one LSTM stack
+    /// (<see cref="NotSupportedException"/>).
+    /// </summary>
+    public static bool IsRefusal(Exception e) => e is ArgumentException or NotSupportedException;
+
+    /// <summary>A safetensors file: an LstmSimd model file, a Keras export or a PyTorch state_dict, whichever it looks like.</summary>
+    public static void RunSafetensors(byte[] file)
+    {
+        using SafetensorsFile st = SafetensorsFile.Parse(file);
+        foreach (SafetensorsTensorInfo t in st.Tensors)
+        {
+            if (t.Dtype.IsFloatingPoint() || t.Dtype.IsInteger()) st.ReadSingles(t);
+        }
+
+        ImportedLstm model;
+        if (LstmModelFile.IsModelFile(st)) model = LstmModelFile.Load(st);
+        else if (st.Tensors.Any(t => t.Name.EndsWith("kernel", StringComparison.Ordinal) && !t.Name.Contains("recurrent", StringComparison.Ordinal)))
+            model = KerasLstm.Import(st, "lstm/");
+        else model = PyTorchStateDict.Import(st);
+        RunOnce(model);
+    }
+
+    /// <summary>A file read as an LstmSimd model file, whatever it holds.</summary>
+    public static void RunModelFile(byte[] file)
+    {
+        using SafetensorsFile st = SafetensorsFile.Parse(file);
+        RunOnce(LstmModelFile.Load(st));
+    }
+
+    /// <summary>An ONNX model, its LSTM nodes joined into one stack as <c>lstmsimd run</c> takes it.</summary>
+    public static void RunOnnx(byte[] file) => RunOnce(OnnxModel.Parse(file).Stacked());
+
+    /// <summary>Builds the fast model and runs it once at a small shape as <c>lstmsimd run</c> does (zero input; state and lengths from the file).</summary>
+    public static void RunOnce(ImportedLstm model)
+    {
+        LstmSpec spec = model.Weights.Spec;
+        int ld = spec.NumLayers * spec.Directions;
+        // Constant initial states or lengths in the file fix the batch; tensors that disagree must be refused by Forward.
+        int batch = model.SequenceLengths.Length > 0 ? model.SequenceLengths.Length
+            : model.InitialHidden.Length > 0 ? Math.Max(1, model.InitialHidden.Length / Math.Max(1, ld * spec.OutputHiddenSize))
+            : 2;
+        int steps = model.IsCell ? 1 : Math.Clamp(model.SequenceLengths.DefaultIfEmpty(3).Max(), 1, 8);
+        SequenceLayout layout = model.Layout;
+        var input = new float[(long)steps * batch * spec.InputSize];
+        var output = new float[(long)steps * batch * spec.OutputSize];
+        var hN = new float[ld * batch * spec.OutputHiddenSize];
+        var cN = new float[ld * batch * spec.HiddenSize];
+        if (model.Direction == ImportedDirection.Reverse) SequenceReversal.ReverseInPlace(input, steps, batch, spec.InputSize, model.SequenceLengths, layout);
+        LstmModel fast = LstmModel.Create(model.Weights, new LstmModelOptions { Weights = model.StoredWeightFormat });
+        using LstmSession session = fast.CreateSession(batch, steps);
+        session.Forward(input, steps, batch, output, hN, cN, model.InitialHidden, model.InitialCell, model.SequenceLengths, layout);
+        if (model.Head is LinearHead head)
+        {
+            int rows = model.IsCell ? batch : steps * batch;
+            head.Apply(model.IsCell ? hN : output, rows, new float[rows * head.OutputSize]);
+        }
+    }
+}
