@@ -117,25 +117,22 @@ internal static class OnnxRun
     }
 
     /// <summary>[a, b, h] → [b, a, h].</summary>
-    private static OnnxTensor SwapLeadingAxes(OnnxTensor t, string name)
-    {
-        int a = t.Shape[0], b = t.Shape[1], h = t.Shape[2];
-        var swapped = new float[t.Length];
-        for (int i = 0; i < a; i++)
-            for (int j = 0; j < b; j++)
-                t.Floats.AsSpan((i * b + j) * h, h).CopyTo(swapped.AsSpan((j * a + i) * h));
-        return OnnxTensor.FromFloats(name, swapped, b, a, h);
-    }
+    private static OnnxTensor SwapLeadingAxes(OnnxTensor t, string name) =>
+        OnnxTensor.FromFloats(name, SwapAxes(t.Floats, 1, t.Shape[0], t.Shape[1], t.Shape[2]), t.Shape[1], t.Shape[0], t.Shape[2]);
 
     /// <summary>[t, a, b, h] → [t, b, a, h].</summary>
-    private static OnnxTensor SwapMiddleAxes(OnnxTensor t)
+    private static OnnxTensor SwapMiddleAxes(OnnxTensor t) =>
+        OnnxTensor.FromFloats(t.Name, SwapAxes(t.Floats, t.Shape[0], t.Shape[1], t.Shape[2], t.Shape[3]), t.Shape[0], t.Shape[2], t.Shape[1], t.Shape[3]);
+
+    /// <summary>[outer, a, b, h] → [outer, b, a, h], into a new array.</summary>
+    private static float[] SwapAxes(float[] source, int outer, int a, int b, int h)
     {
-        int steps = t.Shape[0], a = t.Shape[1], b = t.Shape[2], h = t.Shape[3], block = a * b * h;
-        var swapped = new float[t.Length];
-        for (int s = 0; s < steps; s++)
+        int block = a * b * h;
+        var swapped = new float[source.Length];
+        for (int o = 0; o < outer; o++)
             for (int i = 0; i < a; i++)
                 for (int j = 0; j < b; j++)
-                    t.Floats.AsSpan(s * block + (i * b + j) * h, h).CopyTo(swapped.AsSpan(s * block + (j * a + i) * h));
-        return OnnxTensor.FromFloats(t.Name, swapped, steps, b, a, h);
+                    source.AsSpan(o * block + (i * b + j) * h, h).CopyTo(swapped.AsSpan(o * block + (j * a + i) * h));
+        return swapped;
     }
 }
