@@ -89,6 +89,17 @@ public sealed class OnnxGraphTests
     }
 
     [Fact]
+    public void A_plan_whose_values_would_exceed_the_element_limit_is_refused_naming_the_input_or_the_node()
+    {
+        OnnxTensor x = OnnxTensor.FromFloats("X", new float[5 * 3 * 4], 5, 3, 4); // 60 elements; Y [5, 1, 3, 6] holds 90
+        using OnnxGraph small = OnnxGraph.Load(Onnx("dynamic_axes"), new OnnxGraphOptions { MaxValueElements = 50 });
+        Assert.Contains("input 'X' [5, 3, 4] holds more than 50 elements", Assert.Throws<ArgumentException>(() => small.Run([x])).Message, StringComparison.Ordinal);
+        using OnnxGraph medium = OnnxGraph.Load(Onnx("dynamic_axes"), new OnnxGraphOptions { MaxValueElements = 70 });
+        var refused = Assert.Throws<OnnxFormatException>(() => medium.Run([x]));
+        Assert.Contains("(LSTM): output 0 would have shape [5, 1, 3, 6], 90 elements; the limit is 70", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_warm_run_at_the_planned_shapes_allocates_nothing()
     {
         foreach (string name in new[] { "embedding_tagger", "state_head_batch_first", "bidirectional_last_step_log_softmax", "given_state" })
@@ -127,13 +138,120 @@ public sealed class OnnxGraphTests
         }
     }
 
+    [Fact]
+    public void Mutated_graphs_either_run_or_are_refused_with_a_typed_exception_and_nothing_else()
+    {
+        string[] seeds = ["state_head_batch_first", "embedding_tagger", "bidirectional_last_step_log_softmax", "learned_state_one_layer"];
+        var options = new OnnxGraphOptions { MaxValueElements = 1 << 16 };
+        var random = new Random(20261203);
+        int ran = 0, refused = 0;
+        for (int i = 0; i < 1200; i++)
+        {
+            byte[] file = File.ReadAllBytes(Onnx(seeds[i % seeds.Length]));
+            for (int flips = 0; flips <= i % 4; flips++)
+            {
+                int at = random.Next(file.Length);
+                file[at] = (i & 1) == 0 ? (byte)(file[at] ^ (1 << random.Next(8))) : (byte)random.Next(256);
+            }
+
+            try
+            {
+                using OnnxGraph graph = OnnxGraph.Create(OnnxModel.Parse(file), options);
+                foreach ((int steps, int batch) in new[] { (1, 1), (3, 2) })
+                {
+                    if (graph.Inputs.Any(input => input.Shape is null || input.Shape.Any(d => d.Value > 64))) break;
+                    graph.Run([.. graph.Inputs.Select(input => Random(input, steps, batch))]);
+                }
+
+                ran++;
+            }
+            catch (Exception e) when (e is ModelFormatException or ArgumentException)
+            {
+                refused++;
+            }
+            catch (Exception e)
+            {
+                throw new InvalidOperationException($"mutation {i} of {seeds[i % seeds.Length]} let {e.GetType().Name} escape: {e.Message}", e);
+            }
+        }
+
+        Assert.True(ran > 100 && refused > 100, $"{ran} ran, {refused} refused");
+    }
+
     /// <summary>Random values for a graph input at (steps, batch): named dims T and B bound, numbered dims kept.</summary>
     private static OnnxTensor Random(OnnxValueInfo input, int steps, int batch)
     {
-        int[] shape = [.. input.Shape!.Select<OnnxDim, int>(d => d.Name == "T" ? steps : d.Name == "B" ? batch : (int)(d.Value ?? 1))];
+        int[] shape = [.. input.Shape!.Select<OnnxDim, int>(d => d.Name == "T" ? steps : d.Name == "B" ? batch : (int)(d.Value ?? 2))];
         int count = shape.Aggregate(1, (a, b) => a * b);
-        return input.ElementType == 7
+        return input.ElementType is 6 or 7
             ? OnnxTensor.FromInt64s(input.Name, [.. Enumerable.Range(0, count).Select(i => (long)(i * 7 % 11))], shape)
             : OnnxTensor.FromFloats(input.Name, LstmCase.Uniform(count, count, 1.0), shape);
+    }
+}
+
+/// <summary>
+/// ONNX's layout 1 on two directions, where the runner transposes around the session: a layout-1 node must give, on the
+/// same sequences transposed, the layout-0 twin's results transposed (layout 0 is checked against ONNX Runtime elsewhere).
+/// </summary>
+public sealed class OnnxGraphLayoutTests
+{
+    [Theory]
+    [InlineData("bidirectional")]
+    [InlineData("reverse")]
+    public void A_layout_1_node_gives_its_layout_0_twins_results_transposed(string direction)
+    {
+        const int steps = 4, batch = 3, input = 2, hidden = 5;
+        int dirs = direction == "bidirectional" ? 2 : 1;
+        float[] x = LstmCase.Uniform(steps * batch * input, 1, 1.0), h0 = LstmCase.Uniform(dirs * batch * hidden, 2, 0.5), c0 = LstmCase.Uniform(dirs * batch * hidden, 3, 0.5);
+        long[] lengths = [4, 2, 3];
+        using OnnxGraph timeMajor = OnnxGraph.Create(OnnxModel.Parse(Node(direction, dirs, layout: 0, input, hidden)));
+        using OnnxGraph batchFirst = OnnxGraph.Create(OnnxModel.Parse(Node(direction, dirs, layout: 1, input, hidden)));
+        IReadOnlyList<OnnxTensor> expected = timeMajor.Run(
+        [
+            OnnxTensor.FromFloats("X", x, steps, batch, input), OnnxTensor.FromInt64s("L", lengths, batch),
+            OnnxTensor.FromFloats("H", h0, dirs, batch, hidden), OnnxTensor.FromFloats("C", c0, dirs, batch, hidden),
+        ]);
+        IReadOnlyList<OnnxTensor> actual = batchFirst.Run(
+        [
+            OnnxTensor.FromFloats("X", Swap(x, 1, steps, batch, input), batch, steps, input), OnnxTensor.FromInt64s("L", lengths, batch),
+            OnnxTensor.FromFloats("H", Swap(h0, 1, dirs, batch, hidden), batch, dirs, hidden), OnnxTensor.FromFloats("C", Swap(c0, 1, dirs, batch, hidden), batch, dirs, hidden),
+        ]);
+
+        // Y [T, D, B, H] → [B, T, D, H]: (T·D, B) swapped, then (T, D) kept together.
+        float[] y = Swap(expected[0].Floats, 1, steps * dirs, batch, hidden);
+        Assert.Equal([batch, steps, dirs, hidden], actual[0].Shape);
+        Assert.Equal(y, actual[0].Floats);
+        Assert.Equal(Swap(expected[1].Floats, 1, dirs, batch, hidden), actual[1].Floats);
+        Assert.Equal(Swap(expected[2].Floats, 1, dirs, batch, hidden), actual[2].Floats);
+        Assert.Contains(expected[0].Floats, v => v != 0);
+    }
+
+    /// <summary>[outer, a, b, h] → [outer, b, a, h], written independently of the runner's own transposes.</summary>
+    private static float[] Swap(float[] source, int outer, int a, int b, int h)
+    {
+        var result = new float[source.Length];
+        for (int o = 0; o < outer; o++)
+            for (int i = 0; i < a; i++)
+                for (int j = 0; j < b; j++)
+                    for (int k = 0; k < h; k++)
+                        result[((o * b + j) * a + i) * h + k] = source[((o * a + i) * b + j) * h + k];
+        return result;
+    }
+
+    /// <summary>One LSTM node X, W, R, B, sequence_lens L, initial_h H, initial_c C → Y, Y_h, Y_c.</summary>
+    private static byte[] Node(string direction, int dirs, int layout, int input, int hidden)
+    {
+        var node = new Proto();
+        foreach (string i in new[] { "X", "W", "R", "B", "L", "H", "C" }) node.String(1, i);
+        node.String(2, "Y").String(2, "Y_h").String(2, "Y_c").String(3, "lstm").String(4, "LSTM");
+        node.Message(5, OnnxBuilder.Str("direction", direction)).Message(5, OnnxBuilder.Ints("layout", layout)).Message(5, OnnxBuilder.Ints("hidden_size", hidden));
+        var graph = new Proto().Message(1, node).String(2, "g");
+        graph.Message(5, OnnxBuilder.FloatTensor("W", LstmCase.Uniform(dirs * 4 * hidden * input, 4, 0.5), [dirs, 4 * hidden, input]));
+        graph.Message(5, OnnxBuilder.FloatTensor("R", LstmCase.Uniform(dirs * 4 * hidden * hidden, 5, 0.5), [dirs, 4 * hidden, hidden]));
+        graph.Message(5, OnnxBuilder.FloatTensor("B", LstmCase.Uniform(dirs * 8 * hidden, 6, 0.5), [dirs, 8 * hidden]));
+        foreach (string i in new[] { "X", "H", "C" }) graph.Message(11, new Proto().String(1, i));
+        graph.Message(11, new Proto().String(1, "L").Message(2, new Proto().Message(1, new Proto().Varint(1, 7))));
+        foreach (string o in new[] { "Y", "Y_h", "Y_c" }) graph.Message(12, new Proto().String(1, o));
+        return new Proto().Varint(1, 8).Message(7, graph).Message(8, new Proto().String(1, "").Varint(2, 14)).ToArray();
     }
 }

@@ -13,6 +13,12 @@ public sealed class OnnxGraphOptions
 
     /// <summary>How the LSTM weights are stored (<see cref="LstmModelOptions.Weights"/>); null keeps each node's file precision.</summary>
     public WeightFormat? Weights { get; init; }
+
+    /// <summary>
+    /// The most elements one planned value may hold (default 2^28, 1 GiB of fp32): a plan that would allocate more for any
+    /// value is refused, naming the node, so a hostile or mistaken shape cannot exhaust memory.
+    /// </summary>
+    public long MaxValueElements { get; init; } = 1L << 28;
 }
 
 /// <summary>
@@ -37,6 +43,7 @@ public sealed class OnnxGraph : IDisposable
     private OnnxGraph(OnnxModel model, OnnxGraphOptions options)
     {
         Model = model;
+        Options = options;
         Opset = model.Opsets.TryGetValue("", out long opset) || model.Opsets.TryGetValue("ai.onnx", out opset) ? opset : 1;
         OnnxModel.GraphParts graph = model.Graph;
         var graphInputs = model.InputInfos.ToDictionary(i => i.Name, StringComparer.Ordinal);
@@ -76,7 +83,7 @@ public sealed class OnnxGraph : IDisposable
 
             foreach (string output in source.Outputs.Where(o => o.Length > 0))
             {
-                available.Add(output);
+                if (!available.Add(output)) throw node.Fail($"output '{SafetensorsFile.Printable(output)}' is already defined (ONNX values are assigned once)");
                 if (foldable) planTime.Add(output);
             }
 
@@ -103,6 +110,9 @@ public sealed class OnnxGraph : IDisposable
 
     /// <summary>The parsed file.</summary>
     public OnnxModel Model { get; }
+
+    /// <summary>The options the graph was loaded with.</summary>
+    public OnnxGraphOptions Options { get; }
 
     /// <summary>The default domain's opset.</summary>
     public long Opset { get; }

@@ -22,6 +22,8 @@ public sealed class OnnxGraphPlan : IDisposable
         {
             if (!inputShapes.TryGetValue(info.Name, out int[]? shape)) throw Missing(graph, info.Name);
             CheckDeclared(info, shape, bound);
+            if (OnnxTensor.ElementCount(shape) > graph.Options.MaxValueElements)
+                throw new ArgumentException($"input '{SafetensorsFile.Printable(info.Name)}' {OnnxTensor.Describe(shape)} holds more than {graph.Options.MaxValueElements} elements (OnnxGraphOptions.MaxValueElements).");
             OnnxTensor buffer = OnnxTensor.Allocate(info.Name, OnnxGraph.KindOf(info), [.. shape]);
             inputs.Add(buffer);
             values[info.Name] = buffer;
@@ -115,6 +117,8 @@ public sealed class OnnxGraphPlan : IDisposable
     }
 
     internal LstmModel FastModel(OnnxOpNode node) => _graph.FastModel(node);
+
+    internal long MaxValueElements => _graph.Options.MaxValueElements;
 
     internal T Own<T>(T disposable)
         where T : IDisposable

@@ -138,6 +138,9 @@ internal sealed class OnnxPlanContext(OnnxOpNode node, long opset, OnnxGraphPlan
     {
         foreach (int d in shape)
             if (d < 0) throw Node.Fail($"output {i} would have shape {OnnxTensor.Describe(shape)}");
+        long elements = OnnxTensor.ElementCount(shape);
+        if (elements > Plan.MaxValueElements)
+            throw Node.Fail($"output {i} would have shape {OnnxTensor.Describe(shape)}, {elements} elements; the limit is {Plan.MaxValueElements} (OnnxGraphOptions.MaxValueElements)");
         OnnxTensor t = OnnxTensor.Allocate(Node.Output(i).Length > 0 ? Node.Output(i) : $"{Node.Label} output {i}", kind, shape);
         if (i < _outputs.Length) _outputs[i] = t;
         return t;

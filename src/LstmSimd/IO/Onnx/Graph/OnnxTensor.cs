@@ -102,10 +102,12 @@ public sealed class OnnxTensor
 
     internal int[] Dims => _shape;
 
+    /// <summary>The product of the dims, saturating at <see cref="long.MaxValue"/> (so a hostile shape is refused by size, not by overflow).</summary>
     internal static long ElementCount(ReadOnlySpan<int> shape)
     {
+        if (shape.Contains(0)) return 0;
         long count = 1;
-        foreach (int d in shape) count = checked(count * d);
+        foreach (int d in shape) count = count > long.MaxValue / Math.Max(d, 1) ? long.MaxValue : count * d;
         return count;
     }
 
