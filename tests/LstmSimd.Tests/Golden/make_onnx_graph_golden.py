@@ -117,7 +117,8 @@ def axes(names, batch_first=False, extra=None):
     return table
 
 
-# name, module, inputs (name -> tensor), output names, opset, dynamic axes (or None)
+# name, module, inputs (name -> tensor), output names, opset, dynamic axes (or None); seeded first, so every run writes the same files
+torch.manual_seed(11)
 x_tm, x_bf = torch.randn(T, B, I), torch.randn(B, T, I)
 CASES = [
     ("dynamic_axes", Lstm(), {"X": x_tm}, ["Y", "Y_h", "Y_c"], 11,
@@ -140,7 +141,9 @@ CASES = [
     ("linear_last_step_softmax", LastStep(), {"X": x_tm}, ["probabilities"], 13, {"X": {0: "T", 1: "B"}, "probabilities": {0: "B"}}),
     ("bidirectional_last_step_log_softmax", LastStep(log=True, bidirectional=True), {"X": x_tm}, ["log_probabilities"], 11, None),
     ("state_head_batch_first", StateHead(), {"X": x_bf}, ["gate", "last"], 15, {"X": {0: "B", 1: "T"}, "gate": {0: "B"}, "last": {0: "B"}}),
+    ("initializers_as_inputs", EveryStep(), {"X": x_tm}, ["scores"], 11, axes(["X", "scores"])),
 ]
+KEEP_INITIALIZERS_AS_INPUTS = {"initializers_as_inputs"}
 
 
 def save(path, tensors, config):
@@ -161,12 +164,11 @@ def save(path, tensors, config):
             f.write(data)
 
 
-torch.manual_seed(11)
 for name, module, inputs, outputs, opset, dynamic in CASES:
     module.eval()
     args = tuple(inputs.values())
     torch.onnx.export(module, args, f"{out}/{name}.onnx", input_names=list(inputs), output_names=outputs, opset_version=opset,
-                      dynamic_axes=dynamic)
+                      dynamic_axes=dynamic, keep_initializers_as_inputs=name in KEEP_INITIALIZERS_AS_INPUTS)
     with torch.no_grad():
         module.double()
         result = module(*[t.double() if t.is_floating_point() else t for t in args])

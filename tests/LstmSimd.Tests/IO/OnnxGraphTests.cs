@@ -19,7 +19,7 @@ public sealed class OnnxGraphTests
         "dynamic_axes", "static_one_layer", "batch_first_one_layer", "batch_first_two_layers", "three_layers_dynamic",
         "bidirectional_dynamic", "dropout_eval", "learned_state_one_layer", "learned_state_two_layers", "given_state",
         "embedding_tagger", "linear_every_step_batch_first", "linear_last_step_softmax", "bidirectional_last_step_log_softmax",
-        "state_head_batch_first",
+        "state_head_batch_first", "initializers_as_inputs",
     ];
 
     public static string Onnx(string name) => GoldenRunner.GoldenPath("onnx-graph", name + ".onnx");
@@ -47,6 +47,19 @@ public sealed class OnnxGraphTests
                 Tolerance.AssertClose(golden.ReadDoubles(output.Name), output.Floats, $"{name} {output.Name} on {path}");
             }
         }
+    }
+
+    [Fact]
+    public void LSTM_nodes_on_two_threads_give_the_same_results_and_initializers_listed_as_inputs_are_constants()
+    {
+        using SafetensorsFile golden = SafetensorsFile.Open(Data("bidirectional_dynamic"));
+        using OnnxGraph threaded = OnnxGraph.Load(Onnx("bidirectional_dynamic"), new OnnxGraphOptions { Threads = 2 });
+        IReadOnlyList<OnnxTensor> outputs = threaded.Run(Inputs(threaded, golden));
+        Tolerance.AssertClose(golden.ReadDoubles("Y"), outputs[0].Floats, "Y on two threads");
+
+        // keep_initializers_as_inputs=True lists every weight as a graph input too; their initializers are their values.
+        using OnnxGraph graph = OnnxGraph.Load(Onnx("initializers_as_inputs"));
+        Assert.Equal(["X"], graph.Inputs.Select(i => i.Name));
     }
 
     [Fact]
