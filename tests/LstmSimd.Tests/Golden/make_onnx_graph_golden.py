@@ -108,6 +108,25 @@ class StateHead(nn.Module):
         return torch.sigmoid(self.head(h[-1])), torch.tanh(y[:, -1, :]) * 0.5 - 0.25
 
 
+class Mixer(nn.Module):
+    """The operators the other cases lack, around a batch-first LSTM: Split, LeakyRelu, Div, Flatten, Range and Cast
+    from a dynamic length, broadcast Mul, and a MatMul of two run-time operands with batch dims."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(I, H, batch_first=True)
+
+    def forward(self, x):
+        y, (h, _) = self.lstm(x)
+        a, b = torch.split(y, [2, H - 2], dim=2)
+        z = torch.nn.functional.leaky_relu(b, 0.1) / 2.0
+        flat = torch.flatten(h.transpose(0, 1), 1)
+        ramp = torch.arange(x.shape[1]).float() / 4.0
+        w = a * ramp[None, :, None]
+        q = torch.matmul(a, a.transpose(1, 2))
+        return z, flat, w, q
+
+
 def axes(names, batch_first=False, extra=None):
     time, batch = (1, 0) if batch_first else (0, 1)
     table = {}
@@ -142,6 +161,9 @@ CASES = [
     ("bidirectional_last_step_log_softmax", LastStep(log=True, bidirectional=True), {"X": x_tm}, ["log_probabilities"], 11, None),
     ("state_head_batch_first", StateHead(), {"X": x_bf}, ["gate", "last"], 15, {"X": {0: "B", 1: "T"}, "gate": {0: "B"}, "last": {0: "B"}}),
     ("initializers_as_inputs", EveryStep(), {"X": x_tm}, ["scores"], 11, axes(["X", "scores"])),
+    ("mixer_ops", Mixer(), {"X": x_bf}, ["z", "flat", "w", "q"], 13,
+     {"X": {0: "B", 1: "T"}, "z": {0: "B", 1: "T"}, "flat": {0: "B"}, "w": {0: "B", 1: "T"}, "q": {0: "B", 1: "T", 2: "T"}}),
+    ("mixer_ops_opset11", Mixer(), {"X": x_bf}, ["z", "flat", "w", "q"], 11, None),
 ]
 KEEP_INITIALIZERS_AS_INPUTS = {"initializers_as_inputs"}
 
@@ -176,7 +198,7 @@ for name, module, inputs, outputs, opset, dynamic in CASES:
     tensors = dict(inputs)
     tensors.update({n: r for n, r in zip(outputs, result)})
     steps, batch = (inputs[next(iter(inputs))].shape[:2])
-    batch_first = "batch_first" in name or name == "state_head_batch_first"
+    batch_first = "batch_first" in name or name.startswith("mixer_ops")
     if batch_first:
         steps, batch = batch, steps
     save(f"{out}/{name}.safetensors", tensors, {"opset": opset, "steps": int(steps), "batch": int(batch), "dynamic": dynamic is not None,

@@ -19,7 +19,7 @@ public sealed class OnnxGraphTests
         "dynamic_axes", "static_one_layer", "batch_first_one_layer", "batch_first_two_layers", "three_layers_dynamic",
         "bidirectional_dynamic", "dropout_eval", "learned_state_one_layer", "learned_state_two_layers", "given_state",
         "embedding_tagger", "linear_every_step_batch_first", "linear_last_step_softmax", "bidirectional_last_step_log_softmax",
-        "state_head_batch_first", "initializers_as_inputs",
+        "state_head_batch_first", "initializers_as_inputs", "mixer_ops", "mixer_ops_opset11",
     ];
 
     public static string Onnx(string name) => GoldenRunner.GoldenPath("onnx-graph", name + ".onnx");
