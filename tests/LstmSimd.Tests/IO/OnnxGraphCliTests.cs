@@ -89,6 +89,28 @@ public sealed class OnnxGraphCliTests : IDisposable
         Assert.Contains("dead nodes (reach no output, not run): none", stdout, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_graph_with_an_operator_the_runner_lacks_is_refused_by_run_and_shown_as_not_runnable_by_inspect()
+    {
+        string model = Path.Combine(_dir, "erf.onnx"), x = Path.Combine(_dir, "x.safetensors");
+        File.WriteAllBytes(model, OnnxBuilder.Model(
+            [OnnxBuilder.FloatTensor("W", new float[4 * 3 * 2], [1, 12, 2]), OnnxBuilder.FloatTensor("R", new float[4 * 3 * 3], [1, 12, 3])], ["X", "W", "R"], [],
+            graph =>
+            {
+                graph.Message(1, new Proto().String(1, "Y").String(2, "Z").String(3, "activation").String(4, "Erf"));
+                graph.Message(12, new Proto().String(1, "Z"));
+            }));
+        new SafetensorsWriter().Add("X", new float[4 * 2 * 2], 4, 2, 2).Save(x);
+        var (code, _, stderr) = LstmSimd.Tests.Tool.ToolCli.Run(_dir, "run", "--model", model, "--input", x, "--output", Path.Combine(_dir, "y.safetensors"));
+        Assert.Equal(2, code);
+        Assert.Contains("node 'activation' (Erf): operator Erf is not supported", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "y.safetensors")));
+
+        var (inspectCode, stdout, _) = LstmSimd.Tests.Tool.ToolCli.Run(_dir, "inspect", model);
+        Assert.Equal(0, inspectCode);
+        Assert.Contains("not runnable: onnx: node 'activation' (Erf): operator Erf is not supported", stdout, StringComparison.Ordinal);
+    }
+
     private void RunAndCompare(string name, IReadOnlyDictionary<string, string>? environment)
     {
         string y = Path.Combine(_dir, name + ".out.safetensors");

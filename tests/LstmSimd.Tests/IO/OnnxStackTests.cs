@@ -79,6 +79,28 @@ public class OnnxStackTests
         Assert.Contains("node 'act' (Relu): attribute 'frobnicate' is not supported", refused.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Dropout_runs_as_the_identity_at_inference_with_an_all_true_mask_and_Identity_passes_its_input_on()
+    {
+        byte[] bytes = OnnxBuilder.Model(
+            [OnnxBuilder.FloatTensor("W", LstmCase.Uniform(4 * 3 * 2, 1, 0.5), [1, 12, 2]), OnnxBuilder.FloatTensor("R", LstmCase.Uniform(4 * 3 * 3, 2, 0.5), [1, 12, 3])],
+            ["X", "W", "R"], [],
+            graph =>
+            {
+                graph.Message(1, new Proto().String(1, "Y").String(2, "D").String(2, "mask").String(3, "drop").String(4, "Dropout")
+                    .Message(5, OnnxBuilder.Attribute("ratio", a => a.Fixed32(2, 0.5f).Varint(20, 1))));
+                graph.Message(1, new Proto().String(1, "D").String(2, "Z").String(3, "same").String(4, "Identity"));
+                graph.Message(12, new Proto().String(1, "Z")).Message(12, new Proto().String(1, "mask"));
+            });
+        using OnnxGraph graph = OnnxGraph.Create(OnnxModel.Parse(bytes));
+        OnnxTensor x = OnnxTensor.FromFloats("X", LstmCase.Uniform(4 * 2 * 2, 3, 1.0), 4, 2, 2);
+        IReadOnlyList<OnnxTensor> outputs = graph.Run([x]);
+        Assert.Equal(["Y", "Z", "mask"], outputs.Select(o => o.Name));
+        Assert.Equal(outputs[0].Floats, outputs[1].Floats);
+        Assert.Contains(outputs[0].Floats, v => v != 0);
+        Assert.All(outputs[2].Int64s, v => Assert.Equal(1, v));
+    }
+
     /// <summary>LSTM X→Y (input 2, hidden 3), then a second LSTM (hidden 3) reading <paramref name="secondInput"/>, its Y2 a graph output or not.</summary>
     private static byte[] TwoNodes(string secondInput, int secondInputSize, bool secondIsOutput)
     {
