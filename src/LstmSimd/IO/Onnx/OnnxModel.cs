@@ -92,9 +92,9 @@ public sealed class OnnxModel
     internal GraphParts Graph { get; private init; } = new();
 
     /// <summary>
-    /// Initializers and Constant outputs decoded for the graph runner: every one some node reads other than as an LSTM node's
-    /// W, R, B or P (those live in <see cref="LstmNodes"/>), or that is a graph output. Ones that cannot be decoded (a type
-    /// the runner has no use for) are absent here and listed in <see cref="UndecodedConstants"/> with the reason.
+    /// Initializers decoded for the graph runner: every one some node reads other than as an LSTM node's W, R, B or P (those
+    /// live in <see cref="LstmNodes"/>), or that is a graph output. Ones that cannot be decoded (a type the runner has no use
+    /// for) are absent here and listed in <see cref="UndecodedConstants"/> with the reason.
     /// </summary>
     internal Dictionary<string, OnnxTensor> ConstantValues { get; private init; } = new(StringComparer.Ordinal);
 

@@ -192,17 +192,12 @@ public sealed class OnnxGraph : IDisposable
     internal LstmModel FastModel(OnnxOpNode node) => _fastModels[node];
 
     /// <summary>How a graph input's elements are held; types the runner does not compute with are refused.</summary>
-    internal static OnnxElementKind KindOf(OnnxValueInfo input) => input.ElementType switch
-    {
-        0 or OnnxTensorProto.Float or OnnxTensorProto.Double or OnnxTensorProto.Float16 or OnnxTensorProto.BFloat16 => OnnxElementKind.Float,
-        2 or 3 or 4 or 5 or OnnxTensorProto.Int32 or OnnxTensorProto.Int64 or 12 or 13 => OnnxElementKind.Int64,
-        9 => OnnxElementKind.Bool,
-        _ => throw new OnnxFormatException($"graph input '{SafetensorsFile.Printable(input.Name)}' has type {input.ElementTypeName}, which the runner does not compute with."),
-    };
+    internal static OnnxElementKind KindOf(OnnxValueInfo input) => input.ElementType == 0 ? OnnxElementKind.Float // undeclared: taken as floats
+        : OnnxTensor.KindOf(input.ElementType) ?? throw new OnnxFormatException($"graph input '{SafetensorsFile.Printable(input.Name)}' has type {input.ElementTypeName}, which the runner does not compute with.");
 
     private static OnnxOpNode Check(OnnxModel model, OnnxModel.Node source, int index, OnnxLstmNode? lstm, HashSet<string> available)
     {
-        string label = $"node '{SafetensorsFile.Printable(source.Name.Length > 0 ? source.Name : "#" + index)}' ({SafetensorsFile.Printable(source.OpType)})";
+        string label = OnnxOpNode.LabelOf(source, index);
         if (source.Domain is not ("" or "ai.onnx"))
             throw new OnnxFormatException($"{label}: domain '{SafetensorsFile.Printable(source.Domain)}' is not supported; the runner runs the default ONNX domain.");
         OnnxOp op = OnnxOps.Find(source.OpType)

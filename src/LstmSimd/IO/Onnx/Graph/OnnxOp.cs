@@ -49,8 +49,7 @@ internal sealed class OnnxOpNode
         Source = source;
         Op = op;
         Lstm = lstm;
-        string name = source.Name.Length > 0 ? source.Name : $"#{index.ToString(CultureInfo.InvariantCulture)}";
-        Label = $"node '{SafetensorsFile.Printable(name)}' ({SafetensorsFile.Printable(source.OpType)})";
+        Label = LabelOf(source, index);
         foreach (OnnxModel.Attribute a in source.Attributes)
         {
             if (a.IsReference) throw Fail($"attribute '{SafetensorsFile.Printable(a.Name)}' refers to a function attribute, which is not supported");
@@ -67,6 +66,10 @@ internal sealed class OnnxOpNode
 
     /// <summary><c>node 'name' (OpType)</c>, for messages.</summary>
     public string Label { get; }
+
+    /// <summary>The label of the <paramref name="index"/>-th node: by name, or by position when it has none.</summary>
+    public static string LabelOf(OnnxModel.Node source, int index) =>
+        $"node '{SafetensorsFile.Printable(source.Name.Length > 0 ? source.Name : "#" + index.ToString(CultureInfo.InvariantCulture))}' ({SafetensorsFile.Printable(source.OpType)})";
 
     public Dictionary<string, OnnxModel.Attribute> AttributesByName { get; } = new(StringComparer.Ordinal);
 

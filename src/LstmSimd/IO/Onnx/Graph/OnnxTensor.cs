@@ -102,6 +102,15 @@ public sealed class OnnxTensor
 
     internal int[] Dims => _shape;
 
+    /// <summary>How the runner holds an ONNX element type (<c>TensorProto.DataType</c>), or null for one it does not compute with.</summary>
+    internal static OnnxElementKind? KindOf(long dataType) => dataType switch
+    {
+        OnnxTensorProto.Float or OnnxTensorProto.Double or OnnxTensorProto.Float16 or OnnxTensorProto.BFloat16 => OnnxElementKind.Float,
+        2 or 3 or 4 or 5 or OnnxTensorProto.Int32 or OnnxTensorProto.Int64 or 12 or 13 => OnnxElementKind.Int64,
+        9 => OnnxElementKind.Bool,
+        _ => null,
+    };
+
     /// <summary>The product of the dims, saturating at <see cref="long.MaxValue"/> (so a hostile shape is refused by size, not by overflow).</summary>
     internal static long ElementCount(ReadOnlySpan<int> shape)
     {

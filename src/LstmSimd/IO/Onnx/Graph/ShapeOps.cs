@@ -138,13 +138,11 @@ internal sealed class CastOp : OnnxOp
         };
     }
 
-    private static OnnxElementKind Target(OnnxOpNode node) => node.Int("to", 0) switch
+    private static OnnxElementKind Target(OnnxOpNode node)
     {
-        OnnxTensorProto.Float or OnnxTensorProto.Double or OnnxTensorProto.Float16 or OnnxTensorProto.BFloat16 => OnnxElementKind.Float,
-        2 or 3 or 4 or 5 or OnnxTensorProto.Int32 or OnnxTensorProto.Int64 or 12 or 13 => OnnxElementKind.Int64,
-        9 => OnnxElementKind.Bool,
-        long other => throw node.Fail($"casting to {OnnxTensorProto.TypeName((int)other)} is not supported"),
-    };
+        long to = node.Int("to", 0);
+        return OnnxTensor.KindOf(to) ?? throw node.Fail($"casting to {OnnxTensorProto.TypeName((int)to)} is not supported");
+    }
 
     private static void FloatsToInts(float[] x, long[] y, bool truthValues)
     {
