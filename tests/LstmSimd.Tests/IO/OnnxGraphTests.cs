@@ -62,6 +62,19 @@ public sealed class OnnxGraphTests
         Assert.Equal(["X"], graph.Inputs.Select(i => i.Name));
     }
 
+    [Theory]
+    [InlineData(WeightFormat.Float16)]
+    [InlineData(WeightFormat.BFloat16)]
+    [InlineData(WeightFormat.Int8)]
+    public void LSTM_nodes_run_with_compressed_weights_within_the_formats_documented_accuracy(WeightFormat format)
+    {
+        using SafetensorsFile golden = SafetensorsFile.Open(Data("bidirectional_dynamic"));
+        using OnnxGraph graph = OnnxGraph.Load(Onnx("bidirectional_dynamic"), new OnnxGraphOptions { Weights = format });
+        float[] y = graph.Run(Inputs(graph, golden))[0].Floats;
+        double worst = golden.ReadDoubles("Y").Select((v, i) => Math.Abs(y[i] - v)).Max();
+        Assert.InRange(worst, 1e-7, WeightFormatAccuracy.MaxAbsoluteChange(format)); // above 1e-7: the weights were compressed
+    }
+
     [Fact]
     public void A_dynamic_axes_export_folds_its_zero_state_chain_so_only_the_LSTM_and_its_reshape_run()
     {
