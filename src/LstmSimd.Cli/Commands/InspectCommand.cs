@@ -121,6 +121,7 @@ internal static class InspectCommand
             foreach (OnnxValueInfo o in graph.Outputs) s.AppendLine($"    {o.Name,-24} {o.ElementTypeName,-8} {o.ShapeText}");
             s.AppendLine($"  dead nodes (reach no output, not run): {(graph.DeadNodes.Count == 0 ? "none" : string.Join(", ", graph.DeadNodes.Select(Node)))}");
             if (graph.UnusedInputs.Count > 0) s.AppendLine($"  unused inputs: {string.Join(", ", graph.UnusedInputs)}");
+            if (graph.InitializerInputs.Count > 0) s.AppendLine($"  inputs with initializers (their values are used, never overridden): {string.Join(", ", graph.InitializerInputs)}");
         }
     }
 

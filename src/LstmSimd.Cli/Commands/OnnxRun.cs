@@ -21,6 +21,8 @@ internal static class OnnxRun
         if (data.Contains("grad_output") || data.Contains("grad_h_n") || data.Contains("grad_c_n"))
             throw new NotSupportedException("Gradients are computed for LstmSimd and PyTorch models; an ONNX graph runs forward only.");
 
+        if (graph.InitializerInputs.FirstOrDefault(data.Contains) is string fixedValue)
+            throw new ArgumentException($"'{inputPath}' holds '{fixedValue}', a graph input with an initializer: the graph's own value is used and is not overridden; remove it from the input file.");
         Dictionary<string, (string Alias, OnnxLstmNode Node)> aliases = graph.IsLstmStack ? PyTorchInputNames(graph) : [];
         OnnxTensor[] inputs = [.. graph.Inputs.Select(i => Read(graph, data, i, aliases, inputPath))];
         IReadOnlyList<OnnxTensor> outputs = graph.Run(inputs);

@@ -75,6 +75,17 @@ public sealed class OnnxGraphCliTests : IDisposable
     }
 
     [Fact]
+    public void Run_refuses_an_input_file_that_would_override_an_initializer_listed_as_a_graph_input()
+    {
+        string x = Path.Combine(_dir, "x.safetensors"), y = Path.Combine(_dir, "y.safetensors");
+        new SafetensorsWriter().Add("X", new float[5 * 3 * 4], 5, 3, 4).Add("head.bias", new float[3], 3).Save(x);
+        var (code, _, stderr) = LstmSimd.Tests.Tool.ToolCli.Run(_dir, "run", "--model", OnnxGraphTests.Onnx("initializers_as_inputs"), "--input", x, "--output", y);
+        Assert.Equal(2, code);
+        Assert.Contains("holds 'head.bias', a graph input with an initializer", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(y));
+    }
+
+    [Fact]
     public void Inspect_shows_the_plan_inputs_with_named_dims_folded_nodes_running_nodes_and_outputs()
     {
         var (code, stdout, stderr) = LstmSimd.Tests.Tool.ToolCli.Run(_dir, "inspect", OnnxGraphTests.Onnx("linear_last_step_softmax"));

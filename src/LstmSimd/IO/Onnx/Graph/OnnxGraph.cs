@@ -27,7 +27,8 @@ public sealed class OnnxGraphOptions
 /// planned shape — or run per call: LSTM nodes on the library's fast path, the operators around them in plain loops.
 /// <see cref="Plan"/> sizes every buffer for the inputs' shapes; <see cref="Run"/> keeps the last plan, so a warm run at the
 /// same shapes allocates nothing. What the runner does not run is refused at load, naming the node, the operator and why;
-/// nodes whose outputs reach no graph output are listed in <see cref="DeadNodes"/> and not run.
+/// nodes whose outputs reach no graph output are listed in <see cref="DeadNodes"/> and not run. Not thread-safe: one graph
+/// (or one <see cref="OnnxGraphPlan"/>) per thread.
 /// </summary>
 public sealed class OnnxGraph : IDisposable
 {
@@ -100,6 +101,7 @@ public sealed class OnnxGraph : IDisposable
             if (!available.Contains(output)) throw new OnnxFormatException($"graph output '{SafetensorsFile.Printable(output)}' is produced by no node, initializer or input.");
 
         Inputs = [.. model.InputInfos.Where(i => needed.Contains(i.Name))];
+        InitializerInputs = [.. graph.Inputs.Where(graph.Initializers.ContainsKey)];
         UnusedInputs = [.. model.InputInfos.Where(i => !needed.Contains(i.Name)).Select(i => i.Name)];
         foreach (OnnxValueInfo input in Inputs) KindOf(input);
         Outputs = model.OutputInfos;
@@ -119,6 +121,12 @@ public sealed class OnnxGraph : IDisposable
 
     /// <summary>The graph inputs a run needs, with their declared types and shapes (symbolic dims by name).</summary>
     public IReadOnlyList<OnnxValueInfo> Inputs { get; }
+
+    /// <summary>
+    /// Graph inputs that also have an initializer (as <c>keep_initializers_as_inputs</c> exports write every weight): the
+    /// runner takes the initializer's value and never overrides it.
+    /// </summary>
+    public IReadOnlyList<string> InitializerInputs { get; }
 
     /// <summary>Graph inputs no graph output depends on (not needed by a run).</summary>
     public IReadOnlyList<string> UnusedInputs { get; }
