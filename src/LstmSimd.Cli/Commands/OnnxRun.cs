@@ -25,6 +25,7 @@ internal static class OnnxRun
             throw new ArgumentException($"'{inputPath}' holds '{fixedValue}', a graph input with an initializer: the graph's own value is used and is not overridden; remove it from the input file.");
         Dictionary<string, (string Alias, OnnxLstmNode Node)> aliases = graph.IsLstmStack ? PyTorchInputNames(graph) : [];
         OnnxTensor[] inputs = [.. graph.Inputs.Select(i => Read(graph, data, i, aliases, inputPath))];
+        RefuseUnusedStateNames(graph, data, aliases, inputPath);
         IReadOnlyList<OnnxTensor> outputs = graph.Run(inputs);
 
         var writer = new SafetensorsWriter().AddMetadata("model", Path.GetFileName(modelPath)).AddMetadata("engine", "ONNX graph runner");
@@ -54,6 +55,23 @@ internal static class OnnxRun
         string needed = string.Join(", ", graph.Inputs.Select(i => $"'{i.Name}' {i.ElementTypeName} {i.ShapeText}"
             + (aliases.TryGetValue(i.Name, out var a) ? $" (or '{a.Alias}')" : "")));
         throw new ArgumentException($"'{inputPath}' holds no tensor named '{input.Name}'; the graph takes {needed}.");
+    }
+
+    /// <summary>
+    /// An input file holding PyTorch's <c>input</c>, <c>h0</c>, <c>c0</c> or <c>lengths</c> that the graph does not read is
+    /// refused: running without them (an export that builds its own zero state, say) would silently answer another question.
+    /// </summary>
+    private static void RefuseUnusedStateNames(OnnxGraph graph, SafetensorsFile data, Dictionary<string, (string Alias, OnnxLstmNode Node)> aliases, string inputPath)
+    {
+        foreach (string name in new[] { "input", "h0", "c0", "lengths" })
+        {
+            bool read = graph.Inputs.Any(i => i.Name == name) || aliases.Any(a => a.Value.Alias == name && !data.Contains(a.Key));
+            if (data.Contains(name) && !read)
+            {
+                throw new ArgumentException($"'{inputPath}' holds '{name}', which this graph does not read (it takes {string.Join(", ", graph.Inputs.Select(i => $"'{i.Name}'"))}); "
+                    + "remove it, or export the model with it as a graph input.");
+            }
+        }
     }
 
     /// <summary>PyTorch's names for graph inputs that an LSTM node reads directly: X → input, initial_h → h0, initial_c → c0, sequence_lens → lengths.</summary>

@@ -86,6 +86,18 @@ public sealed class OnnxGraphCliTests : IDisposable
     }
 
     [Fact]
+    public void Run_refuses_an_initial_state_the_graph_does_not_read_rather_than_running_from_its_own_zeros()
+    {
+        // dynamic_axes builds its zero state inside the graph: an h0 in the input file would be ignored.
+        string x = Path.Combine(_dir, "x.safetensors"), y = Path.Combine(_dir, "y.safetensors");
+        new SafetensorsWriter().Add("X", new float[5 * 3 * 4], 5, 3, 4).Add("h0", new float[3 * 6], 1, 3, 6).Save(x);
+        var (code, _, stderr) = LstmSimd.Tests.Tool.ToolCli.Run(_dir, "run", "--model", OnnxGraphTests.Onnx("dynamic_axes"), "--input", x, "--output", y);
+        Assert.Equal(2, code);
+        Assert.Contains("holds 'h0', which this graph does not read (it takes 'X')", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(y));
+    }
+
+    [Fact]
     public void Inspect_shows_the_plan_inputs_with_named_dims_folded_nodes_running_nodes_and_outputs()
     {
         var (code, stdout, stderr) = LstmSimd.Tests.Tool.ToolCli.Run(_dir, "inspect", OnnxGraphTests.Onnx("linear_last_step_softmax"));
