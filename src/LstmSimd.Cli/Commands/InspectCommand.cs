@@ -5,7 +5,7 @@ using LstmSimd.IO;
 
 namespace LstmSimd.Cli.Commands;
 
-/// <summary><c>lstmsimd inspect FILE</c>: what a safetensors or ONNX file holds, which LSTM it describes, and what an import would ignore.</summary>
+/// <summary><c>lstmsimd inspect FILE</c>: what a safetensors or ONNX file holds, which LSTM it describes, what an import would ignore, and for ONNX the graph runner's plan.</summary>
 internal static class InspectCommand
 {
     public static Command Create()
@@ -70,11 +70,8 @@ internal static class InspectCommand
         OnnxModel model = OnnxModel.Load(path);
         var s = new StringBuilder();
         s.AppendLine($"onnx: ir_version {model.IrVersion}, opsets {string.Join(", ", model.Opsets.Select(o => $"'{o.Key}' {o.Value}"))}");
-        s.AppendLine($"  inputs:  {string.Join(", ", model.Inputs)}");
-        s.AppendLine($"  outputs: {string.Join(", ", model.Outputs)}");
         s.AppendLine($"nodes ({model.Nodes.Count}):");
-        foreach (OnnxNodeInfo n in model.Nodes)
-            s.AppendLine($"  {n.OpType,-12} {n.Name} ({string.Join(", ", n.Inputs.Select(i => i.Length == 0 ? "-" : i))}) -> ({string.Join(", ", n.Outputs)})");
+        foreach (OnnxNodeInfo n in model.Nodes) s.AppendLine($"  {Node(n)}");
         s.AppendLine("initializers:");
         foreach (OnnxInitializerInfo t in model.Initializers)
             s.AppendLine($"  {t.Name,-40} {t.DataType,-8} [{string.Join(", ", t.Dims)}]{(t.External ? " (external)" : "")}");
@@ -87,11 +84,44 @@ internal static class InspectCommand
         }
 
         if (model.LstmNodes.Count == 0) s.AppendLine("found: no LSTM node");
-        s.AppendLine($"ignored initializers: {(model.IgnoredInitializers.Count == 0 ? "none" : string.Join(", ", model.IgnoredInitializers))}");
-        string others = string.Join(", ", model.Nodes.Where(n => n.OpType != "LSTM").Select(n => n.OpType).Distinct());
-        s.AppendLine($"ignored nodes: {(others.Length == 0 ? "none" : others)}");
+        AppendPlan(s, model);
         return s.ToString();
     }
+
+    /// <summary>What <c>lstmsimd run</c> would do with the graph: inputs, folded and running nodes, outputs, or why it refuses.</summary>
+    private static void AppendPlan(StringBuilder s, OnnxModel model)
+    {
+        OnnxGraph graph;
+        try
+        {
+            graph = OnnxGraph.Create(model);
+        }
+        catch (ModelFormatException e)
+        {
+            s.AppendLine($"not runnable: {e.Message}");
+            return;
+        }
+
+        using (graph)
+        {
+            s.AppendLine($"plan (opset {graph.Opset}):");
+            s.AppendLine("  inputs:");
+            foreach (OnnxValueInfo i in graph.Inputs) s.AppendLine($"    {i.Name,-24} {i.ElementTypeName,-8} {i.ShapeText}");
+            s.AppendLine($"  folded when planning ({graph.FoldedNodes.Count} nodes: initializers, constants and shapes only): {Ops(graph.FoldedNodes)}");
+            s.AppendLine($"  runs ({graph.RunNodes.Count} nodes):");
+            foreach (OnnxNodeInfo n in graph.RunNodes) s.AppendLine($"    {Node(n)}");
+            s.AppendLine("  outputs:");
+            foreach (OnnxValueInfo o in graph.Outputs) s.AppendLine($"    {o.Name,-24} {o.ElementTypeName,-8} {o.ShapeText}");
+            s.AppendLine($"  dead nodes (reach no output, not run): {(graph.DeadNodes.Count == 0 ? "none" : string.Join(", ", graph.DeadNodes.Select(Node)))}");
+            if (graph.UnusedInputs.Count > 0) s.AppendLine($"  unused inputs: {string.Join(", ", graph.UnusedInputs)}");
+            if (graph.InitializerInputs.Count > 0) s.AppendLine($"  inputs with initializers (their values are used, never overridden): {string.Join(", ", graph.InitializerInputs)}");
+        }
+    }
+
+    private static string Ops(IReadOnlyList<OnnxNodeInfo> nodes) =>
+        nodes.Count == 0 ? "none" : string.Join(", ", nodes.GroupBy(n => n.OpType).Select(g => g.Count() == 1 ? g.Key : $"{g.Key} ×{g.Count()}"));
+
+    private static string Node(OnnxNodeInfo n) => $"{n.OpType} '{n.Name}' ({string.Join(", ", n.Inputs.Select(i => i.Length == 0 ? "-" : i))}) -> ({string.Join(", ", n.Outputs)})";
 
     private static void AppendFindings(StringBuilder s, List<ImportedLstm> found, List<string> problems)
     {

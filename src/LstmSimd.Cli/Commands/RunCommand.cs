@@ -12,17 +12,17 @@ namespace LstmSimd.Cli.Commands;
 /// format: <c>--weights</c>; a file stored in F16/BF16 runs in that format unless told otherwise). When the input file
 /// also holds upstream gradients (grad_output, grad_h_n, grad_c_n), the output file also receives the gradients of
 /// loss = Σ output·grad_output + Σ h_n·grad_h_n + Σ c_n·grad_c_n under PyTorch's names (grad.weight_ih_l0, …,
-/// grad.input, grad.h0, grad.c0), from the SIMD backward.
+/// grad.input, grad.h0, grad.c0), from the SIMD backward. An ONNX file runs as a whole graph (see <see cref="OnnxRun"/>).
 /// </summary>
 internal static class RunCommand
 {
     public static Command Create()
     {
-        var model = new Option<FileInfo>("--model") { Description = "Model: an LstmSimd or PyTorch .safetensors file, or an .onnx file with one LSTM node or a stack of them as PyTorch exports a multi-layer nn.LSTM.", Required = true };
+        var model = new Option<FileInfo>("--model") { Description = "Model: an LstmSimd or PyTorch .safetensors file, or an .onnx graph (its LSTM nodes and the operators around them; see lstmsimd inspect).", Required = true };
         var prefix = new Option<string?>("--prefix") { Description = "PyTorch parameter prefix, e.g. 'lstm.' (default: found automatically)." };
         var head = new Option<string?>("--head") { Description = "Prefix of an nn.Linear head to apply after the LSTM, e.g. 'fc.'; its result is written as 'head_output'." };
         var input = new Option<FileInfo>("--input") { Description = "Input .safetensors: 'input' [T,B,I] (or [B,T,I] with --batch-first; [B,I] for an LSTMCell), optional 'h0', 'c0', 'lengths' (I64 or I32), and optional upstream gradients 'grad_output', 'grad_h_n', 'grad_c_n' (shaped as output, h_n, c_n) to get grad.* tensors back.", Required = true };
-        var batchFirst = new Option<bool>("--batch-first") { Description = "'input' is [B,T,I] and 'output' will be [B,T,D·H_out]." };
+        var batchFirst = new Option<bool>("--batch-first") { Description = "'input' is [B,T,I] and 'output' will be [B,T,D·H_out] (safetensors models; an ONNX graph carries its own layout)." };
         var output = new Option<FileInfo>("--output") { Description = "Output .safetensors to write: 'output', 'h_n', 'c_n' (F32), and with upstream gradients 'grad.<parameter>' (PyTorch names), 'grad.input', 'grad.h0', 'grad.c0'.", Required = true };
         var weights = new Option<string?>("--weights")
         {
@@ -42,12 +42,6 @@ internal static class RunCommand
 
     internal static ImportedLstm LoadModel(string path, string? prefix, string? head)
     {
-        if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
-        {
-            if (prefix is not null || head is not null) throw new ArgumentException("--prefix and --head apply to safetensors models, not ONNX.");
-            return OnnxModel.Load(path).Stacked();
-        }
-
         using SafetensorsFile file = SafetensorsFile.Open(path);
         if (LstmModelFile.IsModelFile(file))
         {
@@ -61,6 +55,12 @@ internal static class RunCommand
     private static string Run(string modelPath, string? prefix, string? headPrefix, string inputPath, bool batchFirst, string outputPath, WeightFormat? weights)
     {
         OutputPaths.RefuseClashes([("--model", modelPath), ("--input", inputPath)], [("--output", outputPath)]);
+        if (modelPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+        {
+            if (prefix is not null || headPrefix is not null) throw new ArgumentException("--prefix and --head apply to safetensors models, not ONNX.");
+            return OnnxRun.Run(modelPath, inputPath, batchFirst, outputPath, weights);
+        }
+
         ImportedLstm model = LoadModel(modelPath, prefix, headPrefix);
         LstmSpec spec = model.Weights.Spec;
         SequenceLayout layout = batchFirst || model.Layout == SequenceLayout.BatchFirst ? SequenceLayout.BatchFirst : SequenceLayout.TimeMajor;

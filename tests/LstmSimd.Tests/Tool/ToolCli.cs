@@ -17,17 +17,24 @@ internal static class ToolCli
         }
     }
 
-    public static Process Start(string workingDirectory, params string[] args)
+    public static Process Start(string workingDirectory, params string[] args) => Start(workingDirectory, null, args);
+
+    /// <summary>Starts the tool with extra environment variables (e.g. LSTMSIMD_KERNEL to force a kernel path).</summary>
+    public static Process Start(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory };
+        foreach ((string key, string value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         start.ArgumentList.Add(Dll);
         foreach (string a in args) start.ArgumentList.Add(a);
         return Process.Start(start)!;
     }
 
-    public static (int Code, string Out, string Err) Run(string workingDirectory, params string[] args)
+    public static (int Code, string Out, string Err) Run(string workingDirectory, params string[] args) => Run(workingDirectory, null, args);
+
+    /// <inheritdoc cref="Start(string, IReadOnlyDictionary{string, string}?, string[])"/>
+    public static (int Code, string Out, string Err) Run(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        using Process p = Start(workingDirectory, args);
+        using Process p = Start(workingDirectory, environment, args);
         Task<string> stdout = p.StandardOutput.ReadToEndAsync(), stderr = p.StandardError.ReadToEndAsync();
         Assert.True(p.WaitForExit(120_000), "the CLI did not finish within two minutes");
         return (p.ExitCode, stdout.Result, stderr.Result);

@@ -12,6 +12,23 @@ public sealed record OnnxNodeInfo(string Name, string OpType, IReadOnlyList<stri
 /// <summary>An initializer of an ONNX graph: name, element type, dims, and whether its data is external.</summary>
 public sealed record OnnxInitializerInfo(string Name, string DataType, IReadOnlyList<long> Dims, bool External);
 
+/// <summary>One dimension of a declared shape: a number, or a name (<c>dim_param</c>) bound when the model runs, or neither (unknown).</summary>
+public sealed record OnnxDim(long? Value, string? Name)
+{
+    /// <inheritdoc/>
+    public override string ToString() => Value?.ToString(CultureInfo.InvariantCulture) ?? Name ?? "?";
+}
+
+/// <summary>A graph input or output as the file declares it: name, element type (ONNX <c>TensorProto.DataType</c>) and shape (null when undeclared).</summary>
+public sealed record OnnxValueInfo(string Name, int ElementType, IReadOnlyList<OnnxDim>? Shape)
+{
+    /// <summary>The element type's ONNX name, e.g. <c>FLOAT</c>.</summary>
+    public string ElementTypeName => ElementType == 0 ? "undeclared type" : OnnxTensorProto.TypeName(ElementType);
+
+    /// <summary>The shape as text, symbolic dims by name, e.g. <c>[T, B, 4]</c>.</summary>
+    public string ShapeText => Shape is null ? "[undeclared shape]" : "[" + string.Join(", ", Shape) + "]";
+}
+
 /// <summary>One imported ONNX <c>LSTM</c> node.</summary>
 public sealed class OnnxLstmNode
 {
@@ -56,6 +73,12 @@ public sealed class OnnxModel
     /// <summary>Graph output names.</summary>
     public IReadOnlyList<string> Outputs { get; private init; } = [];
 
+    /// <summary>The declared type and shape of each of <see cref="Inputs"/>, in the same order.</summary>
+    public IReadOnlyList<OnnxValueInfo> InputInfos { get; private init; } = [];
+
+    /// <summary>The declared type and shape of each of <see cref="Outputs"/>, in the same order.</summary>
+    public IReadOnlyList<OnnxValueInfo> OutputInfos { get; private init; } = [];
+
     /// <summary>Every node, in graph order.</summary>
     public IReadOnlyList<OnnxNodeInfo> Nodes { get; private init; } = [];
 
@@ -65,16 +88,24 @@ public sealed class OnnxModel
     /// <summary>The imported LSTM nodes, in graph order.</summary>
     public IReadOnlyList<OnnxLstmNode> LstmNodes { get; private init; } = [];
 
+    /// <summary>The parsed graph, nodes with their attributes, for <see cref="OnnxGraph"/>.</summary>
+    internal GraphParts Graph { get; private init; } = new();
+
     /// <summary>
-    /// The model's LSTM as one stack: its only LSTM node, or its nodes joined into layers when they are chained as PyTorch
-    /// exports a multi-layer <c>nn.LSTM</c> (see <c>OnnxLstmStack</c>); initial states computed at run time from zeros count as zeros.
+    /// Initializers decoded for the graph runner: every one some node reads other than as an LSTM node's W, R, B or P (those
+    /// live in <see cref="LstmNodes"/>), or that is a graph output. Ones that cannot be decoded (a type the runner has no use
+    /// for) are absent here and listed in <see cref="UndecodedConstants"/> with the reason.
     /// </summary>
-    /// <exception cref="NotSupportedException">The nodes do not form one stack; the message says why.</exception>
-    public ImportedLstm Stacked() => StackedLstm ?? throw new NotSupportedException($"The ONNX model's LSTM nodes cannot run as one model: {StackProblem}.");
+    internal Dictionary<string, OnnxTensor> ConstantValues { get; private init; } = new(StringComparer.Ordinal);
 
-    private ImportedLstm? StackedLstm { get; init; }
+    /// <inheritdoc cref="ConstantValues"/>
+    internal Dictionary<string, string> UndecodedConstants { get; private init; } = new(StringComparer.Ordinal);
 
-    private string? StackProblem { get; init; }
+    /// <summary>Tensor-valued node attributes decoded for the graph runner (Constant's and ConstantOfShape's <c>value</c>), by attribute.</summary>
+    internal Dictionary<Attribute, OnnxTensor> AttributeValues { get; private init; } = new(ReferenceEqualityComparer.Instance);
+
+    /// <inheritdoc cref="AttributeValues"/>
+    internal Dictionary<Attribute, string> UndecodedAttributes { get; private init; } = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Initializers no LSTM node uses.</summary>
     public IReadOnlyList<string> IgnoredInitializers { get; private init; } = [];
@@ -155,20 +186,25 @@ public sealed class OnnxModel
             lstms.Add((node, OnnxLstmImport.Import(node, graph, bytes, directory, used, lstms.Count)));
         }
 
-        (ImportedLstm? stacked, string? stackProblem) = OnnxLstmStack.Stack(graph, lstms, bytes, directory);
-
         var initializerNames = new HashSet<string>(graph.Initializers.Keys, StringComparer.Ordinal);
+        var (constants, undecoded) = OnnxGraphConstants.Decode(graph, bytes, directory);
+        var (attributeValues, undecodedAttributes) = OnnxGraphConstants.DecodeAttributes(graph, bytes, directory);
         return new OnnxModel
         {
             IrVersion = irVersion,
             Opsets = opsets,
             Inputs = [.. graph.Inputs.Where(i => !initializerNames.Contains(i))],
             Outputs = graph.Outputs,
+            InputInfos = [.. graph.InputInfos.Where(i => !initializerNames.Contains(i.Name))],
+            OutputInfos = graph.OutputInfos,
+            Graph = graph,
+            ConstantValues = constants,
+            UndecodedConstants = undecoded,
+            AttributeValues = attributeValues,
+            UndecodedAttributes = undecodedAttributes,
             Nodes = [.. graph.Nodes.Select(n => new OnnxNodeInfo(n.Name, n.OpType, n.Inputs, n.Outputs))],
             Initializers = [.. graph.InitializerOrder.Select(t => new OnnxInitializerInfo(t.Name, OnnxTensorProto.TypeName(t.DataType), t.Dims, t.IsExternal))],
             LstmNodes = [.. lstms.Select(l => l.Imported)],
-            StackedLstm = stacked,
-            StackProblem = stackProblem,
             IgnoredInitializers = [.. graph.InitializerOrder.Select(t => t.Name).Where(n => !used.Contains(n))],
         };
     }
@@ -181,6 +217,8 @@ public sealed class OnnxModel
         public Dictionary<string, OnnxTensorProto> Constants { get; } = new(StringComparer.Ordinal);
         public List<string> Inputs { get; } = [];
         public List<string> Outputs { get; } = [];
+        public List<OnnxValueInfo> InputInfos { get; } = [];
+        public List<OnnxValueInfo> OutputInfos { get; } = [];
 
         /// <summary>The tensor an initializer or a Constant node gives <paramref name="name"/>, or null for a value computed at run time.</summary>
         public OnnxTensorProto? Find(string name) =>
@@ -241,17 +279,11 @@ public sealed class OnnxModel
                 case 11 or 12:
                 {
                     ProtoReader.Expect(field, wire, ProtoReader.LengthDelimited, "GraphProto.input/output");
-                    ProtoReader info = r.ReadMessage();
-                    string name = "";
-                    while (info.TryReadTag(out int f, out int w))
-                    {
-                        if (f == 1 && w == ProtoReader.LengthDelimited) name = info.ReadString();
-                        else info.Skip(w);
-                    }
-
+                    OnnxValueInfo info = ParseValueInfo(r.ReadMessage());
                     List<string> names = field == 11 ? graph.Inputs : graph.Outputs;
                     r.Budget.ListEntries(names.Count, 1, "GraphProto.input/output");
-                    names.Add(name);
+                    names.Add(info.Name);
+                    (field == 11 ? graph.InputInfos : graph.OutputInfos).Add(info);
                     break;
                 }
 
@@ -260,6 +292,66 @@ public sealed class OnnxModel
                     break;
             }
         }
+    }
+
+    /// <summary>ValueInfoProto: name (1), type (2) → TypeProto.tensor_type (1) → elem_type (1), shape (2) → dim (1) → dim_value (1) | dim_param (2).</summary>
+    private static OnnxValueInfo ParseValueInfo(ProtoReader info)
+    {
+        string name = "";
+        int elementType = 0;
+        List<OnnxDim>? shape = null;
+        while (info.TryReadTag(out int f, out int w))
+        {
+            if (f == 1 && w == ProtoReader.LengthDelimited) name = info.ReadString();
+            else if (f == 2 && w == ProtoReader.LengthDelimited)
+            {
+                ProtoReader type = info.ReadMessage();
+                while (type.TryReadTag(out int tf, out int tw))
+                {
+                    if (tf != 1 || tw != ProtoReader.LengthDelimited)
+                    {
+                        type.Skip(tw);
+                        continue;
+                    }
+
+                    ProtoReader tensor = type.ReadMessage();
+                    while (tensor.TryReadTag(out int ef, out int ew))
+                    {
+                        if (ef == 1 && ew == ProtoReader.Varint) elementType = (int)tensor.ReadVarint();
+                        else if (ef == 2 && ew == ProtoReader.LengthDelimited)
+                        {
+                            shape = [];
+                            ProtoReader dims = tensor.ReadMessage();
+                            while (dims.TryReadTag(out int df, out int dw))
+                            {
+                                if (df != 1 || dw != ProtoReader.LengthDelimited)
+                                {
+                                    dims.Skip(dw);
+                                    continue;
+                                }
+
+                                ProtoReader dim = dims.ReadMessage();
+                                long? value = null;
+                                string? param = null;
+                                while (dim.TryReadTag(out int vf, out int vw))
+                                {
+                                    if (vf == 1 && vw == ProtoReader.Varint) value = (long)dim.ReadVarint();
+                                    else if (vf == 2 && vw == ProtoReader.LengthDelimited) param = dim.ReadString();
+                                    else dim.Skip(vw);
+                                }
+
+                                dims.Budget.Dims(shape.Count, 1, name);
+                                shape.Add(new OnnxDim(value, param is { Length: > 0 } ? param : null));
+                            }
+                        }
+                        else tensor.Skip(ew);
+                    }
+                }
+            }
+            else info.Skip(w);
+        }
+
+        return new OnnxValueInfo(name, elementType, shape);
     }
 
     private static Node ParseNode(ProtoReader r)
