@@ -3,7 +3,7 @@ using BenchmarkDotNet.Attributes;
 namespace LstmSimd.Benchmarks;
 
 /// <summary>
-/// The issue-6 workloads per weight format, fp32 as the baseline of each workload (one thread, batch-1 latency and
+/// The compressed-weight workloads per weight format, fp32 as the baseline of each workload (one thread, batch-1 latency and
 /// DeepBench shapes). Until <c>lstmsimd bench --weights</c> exists, this is where the per-format rows come from.
 /// </summary>
 [MemoryDiagnoser]

@@ -24,8 +24,8 @@ public sealed record RooflineFloor(double Microseconds, RooflineBound Bound, lon
 
 /// <summary>
 /// One core's measured limits, FMA peak and read bandwidth by buffer size, and the floor they put under each standard
-/// workload. The targets of issue 3 are ratios to peers; this says how far below a machine's limit a time still is,
-/// which a ratio cannot (the project's runners have changed CPU kind twice, each with other limits).
+/// workload. Speed targets are ratios to peers; this says how far below a machine's limit a time still is, which a
+/// ratio cannot (every CPU kind has other limits).
 /// </summary>
 /// <param name="PeakGflops">One core's FMA peak at the kernel width (<see cref="FmaPeak"/>).</param>
 /// <param name="Bandwidth">Read bandwidth, GB/s, by buffer size in bytes (ascending sizes).</param>

@@ -113,7 +113,7 @@ public sealed class ToolCommandTests : IDisposable
         var (code, stdout, stderr) = Cli("train", "--test-from", "2011", "--epochs", "60", "--patience", "60");
         Assert.True(code == 0, stderr);
         Assert.Contains("test 2011-01-01", stdout, StringComparison.Ordinal);
-        // The bar: the LSTM beats seasonal naive and the linear trend on the 2011–2020 test decade.
+        // The bar: the LSTM beats seasonal naive and the linear trend on the 2011–2020 test decade.
         string verdict = stdout.Split('\n').Single(l => l.StartsWith("the LSTM ", StringComparison.Ordinal));
         Assert.True(verdict.StartsWith("the LSTM has the lowest RMSE", StringComparison.Ordinal) || verdict.Contains("beats seasonal naive (12), linear trend (last 24)", StringComparison.Ordinal), verdict);
         Assert.True(File.Exists(Path.Combine(_dir, "forecaster.lstm")));

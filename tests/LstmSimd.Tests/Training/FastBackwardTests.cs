@@ -12,7 +12,7 @@ namespace LstmSimd.Tests.Training;
 public sealed class FastBackwardTests
 {
     /// <summary>
-    /// The bound for gradients: |Δ| ≤ 1e-4 + 1e-3·|ref|. Gradients are sums over every step and row, so
+    /// The bound for gradients: |Δ| ≤ 1e-4 + 1e-3·|ref|. Gradients are sums over every step and row, so
     /// float rounding grows with T·B, and the activations carry ~5e-7 absolute error into every term.
     /// </summary>
     public const double Absolute = 1e-4, Relative = 1e-3;

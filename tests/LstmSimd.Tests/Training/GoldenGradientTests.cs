@@ -9,7 +9,7 @@ namespace LstmSimd.Tests.Training;
 /// <summary>The reference backward and the fast backward against PyTorch's float64 autograd on the golden gradient cases.</summary>
 public sealed class GoldenGradientTests
 {
-    /// <summary>The bar is a relative error of 1e-4; both sides compute in double from the same float32 values.</summary>
+    /// <summary>The bar is a relative error of 1e-4; both sides compute in double from the same float32 values.</summary>
     private const double RelativeTolerance = 1e-4, AbsoluteFloor = 1e-9;
 
     public static TheoryData<string, KernelPath> CasesOnEveryPath()
