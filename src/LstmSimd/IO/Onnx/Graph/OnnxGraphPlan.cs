@@ -1,3 +1,5 @@
+using LstmSimd.Kernels;
+
 namespace LstmSimd.IO;
 
 /// <summary>
@@ -39,7 +41,7 @@ public sealed class OnnxGraphPlan : IDisposable
                 for (int k = 0; k < arguments.Length; k++)
                 {
                     string name = node.Input(k);
-                    if (name.Length == 0 || (node.Lstm is not null && k is 1 or 2 or 3 or 7)) continue;
+                    if (name.Length == 0 || node.IsPackedWeight(k)) continue;
                     arguments[k] = values[name];
                 }
 
@@ -117,6 +119,8 @@ public sealed class OnnxGraphPlan : IDisposable
     }
 
     internal LstmModel FastModel(OnnxOpNode node) => _graph.FastModel(node);
+
+    internal LstmModelOptions FastModelOptions(WeightFormat fileFormat) => _graph.FastModelOptions(fileFormat);
 
     internal long MaxValueElements => _graph.Options.MaxValueElements;
 
