@@ -164,6 +164,28 @@ public sealed class OnnxGraphTests
     }
 
     [Fact]
+    public void A_weight_computed_from_a_graph_input_beside_a_constant_one_gives_the_results_of_both_as_initializers()
+    {
+        float[] w = LstmCase.Uniform(8 * 3, 1, 0.5), r = LstmCase.Uniform(8 * 2, 2, 0.5), x = LstmCase.Uniform(4 * 2 * 3, 3, 1.0);
+        Proto hiddenSize = OnnxBuilder.Ints("hidden_size", 2);
+
+        // Reference: W and R both initializers, packed at load.
+        byte[] constant = OnnxBuilder.Model([OnnxBuilder.FloatTensor("W", w, [1, 8, 3]), OnnxBuilder.FloatTensor("R", r, [1, 8, 2])], ["X", "W", "R"], [hiddenSize]);
+        using OnnxGraph reference = OnnxGraph.Create(OnnxModel.Parse(constant));
+        float[] expected = [.. reference.Run([OnnxTensor.FromFloats("X", x, 4, 2, 3)])[0].Floats];
+
+        // W a graph input passed through Identity, R an initializer: the node's weights are read at run time.
+        var identity = new Proto().String(1, "W").String(2, "W copy").String(3, "copy").String(4, "Identity");
+        var lstm = new Proto().String(1, "X").String(1, "W copy").String(1, "R").String(2, "Y").String(3, "lstm").String(4, "LSTM").Message(5, hiddenSize);
+        var graph = new Proto().Message(1, identity).Message(1, lstm).String(2, "g").Message(5, OnnxBuilder.FloatTensor("R", r, [1, 8, 2]))
+            .Message(11, new Proto().String(1, "X")).Message(11, new Proto().String(1, "W")).Message(12, new Proto().String(1, "Y"));
+        byte[] computed = new Proto().Varint(1, 8).Message(7, graph).Message(8, new Proto().String(1, "").Varint(2, 14)).ToArray();
+        using OnnxGraph runTime = OnnxGraph.Create(OnnxModel.Parse(computed));
+        Assert.True(Assert.Single(runTime.Model.LstmNodes).WeightsAtRunTime);
+        Assert.Equal(expected, runTime.Run([OnnxTensor.FromFloats("X", x, 4, 2, 3), OnnxTensor.FromFloats("W", w, 1, 8, 3)])[0].Floats);
+    }
+
+    [Fact]
     public void Weights_given_as_graph_inputs_are_checked_against_the_node_when_planning_naming_the_input()
     {
         byte[] bytes = OnnxBuilder.Model([], ["X", "W", "R", "B"], [OnnxBuilder.Ints("hidden_size", 2)],
