@@ -170,7 +170,8 @@ public sealed class OnnxGraph : IDisposable
 
     /// <summary>
     /// Runs the graph on <paramref name="inputs"/> (by name; one per <see cref="Inputs"/>), planning first when the shapes differ
-    /// from the last run's. Returns the graph outputs in order: buffers of the plan, overwritten by the next run.
+    /// from the last run's. Returns the graph outputs in order: buffers of the plan, overwritten by the next run. LSTM weights
+    /// given as graph inputs are packed when their values differ from the last packed ones (that run allocates).
     /// </summary>
     public IReadOnlyList<OnnxTensor> Run(IReadOnlyList<OnnxTensor> inputs)
     {
