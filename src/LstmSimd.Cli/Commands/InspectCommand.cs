@@ -77,10 +77,10 @@ internal static class InspectCommand
             s.AppendLine($"  {t.Name,-40} {t.DataType,-8} [{string.Join(", ", t.Dims)}]{(t.External ? " (external)" : "")}");
         foreach (OnnxLstmNode node in model.LstmNodes)
         {
-            s.AppendLine($"found: {node.Model.Description}");
+            s.AppendLine($"found: {node.Description}");
             s.AppendLine($"  run-time inputs: X '{node.Input}'{Named(", sequence_lens", node.SequenceLengthsInput)}{Named(", initial_h", node.InitialHiddenInput)}{Named(", initial_c", node.InitialCellInput)}");
-            if (node.Model.SequenceLengths.Length > 0) s.AppendLine($"  constant sequence_lens [{string.Join(", ", node.Model.SequenceLengths)}]");
-            if (node.Model.InitialHidden.Length > 0 || node.Model.InitialCell.Length > 0) s.AppendLine("  constant initial state in the model");
+            if (node.Model?.SequenceLengths.Length > 0) s.AppendLine($"  constant sequence_lens [{string.Join(", ", node.Model.SequenceLengths)}]");
+            if (node.Model?.InitialHidden.Length > 0 || node.Model?.InitialCell.Length > 0) s.AppendLine("  constant initial state in the model");
         }
 
         if (model.LstmNodes.Count == 0) s.AppendLine("found: no LSTM node");

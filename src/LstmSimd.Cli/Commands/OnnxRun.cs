@@ -33,7 +33,7 @@ internal static class OnnxRun
         if (graph.IsLstmStack) AddPyTorchOutputs(writer, graph, outputs);
         writer.Save(outputPath);
 
-        string lstms = string.Join("\n", graph.Model.LstmNodes.Select(n => n.Model.Description));
+        string lstms = string.Join("\n", graph.Model.LstmNodes.Select(n => n.Description));
         KernelPath kernel = KernelSelector.Resolve(KernelPath.Auto);
         return $"ONNX graph: {graph.RunNodes.Count} nodes run ({string.Join(", ", graph.RunNodes.Select(n => n.OpType).Distinct())}), {graph.FoldedNodes.Count} folded when planning"
             + (lstms.Length > 0 ? $"\n{lstms}" : "")
@@ -49,7 +49,7 @@ internal static class OnnxRun
             OnnxTensor t = OnnxTensor.FromSafetensors(data, alias.Alias, input.Name);
             // PyTorch's h0/c0 are [D, B, H]; a layout-1 node takes [B, D, H].
             bool state = alias.Alias is "h0" or "c0";
-            return state && alias.Node.Model.Layout == SequenceLayout.BatchFirst && t.Shape.Count == 3 ? SwapLeadingAxes(t, input.Name) : t;
+            return state && alias.Node.Layout == SequenceLayout.BatchFirst && t.Shape.Count == 3 ? SwapLeadingAxes(t, input.Name) : t;
         }
 
         string needed = string.Join(", ", graph.Inputs.Select(i => $"'{i.Name}' {i.ElementTypeName} {i.ShapeText}"
@@ -97,7 +97,7 @@ internal static class OnnxRun
             OnnxTensor t = outputs[k];
             if (writer.Names.Contains(names[k])) continue;
             OnnxLstmNode? producer = Producer(graph, t.Name);
-            bool batchFirst = producer?.Model.Layout == SequenceLayout.BatchFirst;
+            bool batchFirst = producer?.Layout == SequenceLayout.BatchFirst;
             int[] s = [.. t.Shape];
             if (k == 0 && s.Length == 4)
             {

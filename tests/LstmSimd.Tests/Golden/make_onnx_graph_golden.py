@@ -4,12 +4,12 @@ front, linear heads, softmax. Each case is onnx-graph/NAME.onnx + NAME.safetenso
 input under its ONNX name (float32, or int64 token ids) and PyTorch's float64 result for every graph output under the
 output's ONNX name, plus __metadata__.config (JSON: opset, steps, batch, dynamic, description).
 Run with Debian's python3-torch (1.13): /usr/bin/python3 make_onnx_graph_golden.py [out_dir]."""
-import json
-import struct
 import sys
 
 import torch
 from torch import nn
+
+from golden_safetensors import save
 
 out = sys.argv[1] if len(sys.argv) > 1 else "onnx-graph"
 T, B, I, H = 5, 3, 4, 6
@@ -168,24 +168,6 @@ CASES = [
 KEEP_INITIALIZERS_AS_INPUTS = {"initializers_as_inputs"}
 
 
-def save(path, tensors, config):
-    header, blobs, offset = {}, [], 0
-    for key, t in tensors.items():
-        dtype = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64"}[t.dtype]
-        data = t.contiguous().numpy().tobytes()
-        header[key] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-        blobs.append(data)
-    header["__metadata__"] = {"config": json.dumps(config)}
-    encoded = json.dumps(header).encode()
-    encoded += b" " * ((8 - len(encoded) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(encoded)))
-        f.write(encoded)
-        for data in blobs:
-            f.write(data)
-
-
 for name, module, inputs, outputs, opset, dynamic in CASES:
     module.eval()
     args = tuple(inputs.values())
@@ -201,6 +183,6 @@ for name, module, inputs, outputs, opset, dynamic in CASES:
     batch_first = "batch_first" in name or name.startswith("mixer_ops")
     if batch_first:
         steps, batch = batch, steps
-    save(f"{out}/{name}.safetensors", tensors, {"opset": opset, "steps": int(steps), "batch": int(batch), "dynamic": dynamic is not None,
+    save(f"{out}/{name}.safetensors", {k: t.contiguous().numpy() for k, t in tensors.items()}, {"opset": opset, "steps": int(steps), "batch": int(batch), "dynamic": dynamic is not None,
                                                  "module": type(module).__name__, "torch": torch.__version__})
     print(name, "opset", opset, "written")

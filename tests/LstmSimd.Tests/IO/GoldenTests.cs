@@ -73,7 +73,7 @@ public sealed class GoldenTests(ITestOutputHelper log)
     public void An_ONNX_LSTM_node_reproduces_ONNX_Runtimes_results(string name)
     {
         OnnxModel onnx = OnnxModel.Load(GoldenRunner.GoldenPath("onnx", name + ".onnx"));
-        ImportedLstm model = Assert.Single(onnx.LstmNodes).Model;
+        ImportedLstm model = Assert.Single(onnx.LstmNodes).Model!;
         using SafetensorsFile data = SafetensorsFile.Open(GoldenRunner.GoldenPath("onnx", name + ".safetensors"));
         var config = GoldenRunner.Config(data);
         Assert.Equal(config.GetProperty("batch_first").GetBoolean(), model.Layout == SequenceLayout.BatchFirst);

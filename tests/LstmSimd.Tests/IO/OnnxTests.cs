@@ -11,7 +11,7 @@ public sealed class OnnxTests
         foreach (bool packed in new[] { false, true })
         {
             OnnxModel model = OnnxModel.Parse(OnnxBuilder.Labelled(hidden: 2, input: 3, directions: 1, [OnnxBuilder.Ints("hidden_size", 2)], packed));
-            LstmLayerWeights w = Assert.Single(model.LstmNodes).Model.Weights[0, 0];
+            LstmLayerWeights w = Assert.Single(model.LstmNodes).Model!.Weights[0, 0];
             // ONNX blocks hold 1 (i), 2 (o), 3 (f), 4 (c); ours must read i, f, g(=c), o.
             Assert.Equal(new float[] { 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 2, 2, 2, 2, 2, 2 }, w.WeightIh);
             Assert.Equal(new float[] { 10, 10, 30, 30, 40, 40, 20, 20 }, w.BiasIh);
@@ -23,7 +23,7 @@ public sealed class OnnxTests
     public void ONNX_peepholes_in_order_i_o_f_are_stored_in_order_i_f_o()
     {
         OnnxModel golden = OnnxModel.Load(GoldenRunner.GoldenPath("onnx", "peepholes.onnx"));
-        ImportedLstm model = Assert.Single(golden.LstmNodes).Model;
+        ImportedLstm model = Assert.Single(golden.LstmNodes).Model!;
         Assert.True(model.Weights.Spec.Cell.Peepholes);
         // The raw P initializer, read with the test's own decoder: last initializer's raw_data.
         float[] p = RawInitializer(File.ReadAllBytes(GoldenRunner.GoldenPath("onnx", "peepholes.onnx")), "P");
@@ -70,11 +70,15 @@ public sealed class OnnxTests
     }
 
     [Fact]
-    public void Weights_that_are_graph_inputs_rather_than_constants_are_refused()
+    public void Weights_that_are_graph_inputs_are_imported_without_weights_and_need_hidden_size()
     {
-        byte[] bytes = OnnxBuilder.Model([], ["X", "W", "R"], []);
-        var e = Assert.Throws<OnnxFormatException>(() => OnnxModel.Parse(bytes));
-        Assert.Contains("W ('W') is not an initializer or Constant", e.Message, StringComparison.Ordinal);
+        var e = Assert.Throws<OnnxFormatException>(() => OnnxModel.Parse(OnnxBuilder.Model([], ["X", "W", "R"], [])));
+        Assert.Contains("computed at run time and it has no hidden_size attribute", e.Message, StringComparison.Ordinal);
+
+        OnnxLstmNode node = Assert.Single(OnnxModel.Parse(OnnxBuilder.Model([], ["X", "W", "R"], [OnnxBuilder.Ints("hidden_size", 2)])).LstmNodes);
+        Assert.True(node.WeightsAtRunTime);
+        Assert.Null(node.Model);
+        Assert.Contains("weights (W, R) read at run time", node.Description, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -169,7 +173,7 @@ public sealed class OnnxTests
 
             string path = Path.Combine(folder, "m.onnx");
             File.WriteAllBytes(path, Model("weights/w.bin"));
-            float[] loaded = Assert.Single(OnnxModel.Load(path).LstmNodes).Model.Weights[0, 0].WeightIh;
+            float[] loaded = Assert.Single(OnnxModel.Load(path).LstmNodes).Model!.Weights[0, 0].WeightIh;
             Assert.Equal(w[..6], loaded[..6]); // gate i is ONNX block 0
 
             foreach (string location in new[] { "../secret.bin", "weights/../../secret.bin", Path.Combine(root, "secret.bin"), "link.bin" })

@@ -45,6 +45,10 @@ internal static class OnnxLstmImport
         if (node.Inputs.Count < 3 || node.Inputs.Count > 8) throw Bad(where, $"it has {node.Inputs.Count} inputs; LSTM takes 3 to 8");
         string Input(int i) => i < node.Inputs.Count ? node.Inputs[i] : "";
 
+        if (Input(1).Length == 0) throw Bad(where, "input W is missing");
+        if (Input(2).Length == 0) throw Bad(where, "input R is missing");
+        if (!HasConstantWeights(node, graph)) return ImportRunTimeWeights(node, graph, file, directory, used, name, where, attributes, direction, dirs, layout, inputForget == 1, clip);
+
         OnnxTensorProto w = Constant(graph, Input(1), "W", where, used);
         OnnxTensorProto r = Constant(graph, Input(2), "R", where, used);
         OnnxTensorProto? b = Input(3).Length > 0 ? Constant(graph, Input(3), "B", where, used) : null;
@@ -94,6 +98,8 @@ internal static class OnnxLstmImport
         return new OnnxLstmNode
         {
             Name = name,
+            Description = description,
+            Layout = seqLayout,
             Input = Input(0),
             SequenceLengthsInput = lengthsInput,
             InitialHiddenInput = hInput,
@@ -110,6 +116,53 @@ internal static class OnnxLstmImport
                 UsedTensors = usedHere,
                 IgnoredTensors = [.. graph.InitializerOrder.Select(t => t.Name).Where(n => !usedHere.Contains(n))],
             },
+        };
+    }
+
+    /// <summary>Whether W, R, B and P all come from initializers or Constant nodes (so they are packed once, at load).</summary>
+    internal static bool HasConstantWeights(OnnxModel.Node node, OnnxModel.GraphParts graph)
+    {
+        foreach (int k in WeightInputs)
+            if (k < node.Inputs.Count && node.Inputs[k].Length > 0 && graph.Find(node.Inputs[k]) is null) return false;
+        return true;
+    }
+
+    /// <summary>The inputs holding W, R, B and P.</summary>
+    internal static ReadOnlySpan<int> WeightInputs => [1, 2, 3, 7];
+
+    /// <summary>
+    /// A node whose W, R, B or P is computed at run time (a graph input, say, as ONNX's conformance tests feed them): only its
+    /// settings are read here; the graph runner checks the weights' shapes when planning and packs their values when running.
+    /// </summary>
+    private static OnnxLstmNode ImportRunTimeWeights(OnnxModel.Node node, OnnxModel.GraphParts graph, ReadOnlySpan<byte> file, string? directory, HashSet<string> used,
+        string name, string where, Dictionary<string, OnnxModel.Attribute> attributes, string direction, int dirs, long layout, bool inputForget, float clip)
+    {
+        string Input(int i) => i < node.Inputs.Count ? node.Inputs[i] : "";
+        foreach (int k in WeightInputs)
+            if (Input(k).Length > 0 && graph.Find(Input(k)) is not null) used.Add(Input(k));
+        OnnxTensorProto? constantR = graph.Find(Input(2));
+        long hidden = attributes.ContainsKey("hidden_size") ? Int(attributes, "hidden_size", 0, where)
+            : constantR is not null ? Dim(constantR, 3, 2, "R", where)
+            : throw Bad(where, "its weights are computed at run time and it has no hidden_size attribute; add hidden_size");
+        if (hidden is <= 0 or > 1 << 24) throw Bad(where, $"hidden_size {hidden} must be in [1, 2^24]");
+        (Activation gate, Activation candidate, Activation output) = Activations(attributes, dirs, where);
+        var cell = new CellVariant(Input(7).Length > 0, clip, inputForget, gate, candidate, output);
+        (int[] lengths, string? lengthsInput) = Lengths(graph, Input(4), file, directory, where, used);
+        (_, string? hInput) = State(graph, Input(5), "initial_h", file, directory, where, used, dirs, (int)hidden, layout == 1, lengths.Length);
+        (_, string? cInput) = State(graph, Input(6), "initial_c", file, directory, where, used, dirs, (int)hidden, layout == 1, lengths.Length);
+        string weights = string.Join(", ", new[] { (1, "W"), (2, "R"), (3, "B"), (7, "P") }.Where(w => Input(w.Item1).Length > 0).Select(w => w.Item2));
+        return new OnnxLstmNode
+        {
+            Name = name,
+            Description = $"ONNX LSTM node '{SafetensorsFile.Printable(name)}': {direction}, layout {layout}, hidden {hidden}{(Input(3).Length == 0 ? ", no bias" : "")}"
+                + (cell.IsStandard ? "" : ", " + LstmModelFile.DescribeCell(cell)) + $", weights ({weights}) read at run time",
+            Layout = layout == 1 ? SequenceLayout.BatchFirst : SequenceLayout.TimeMajor,
+            Input = Input(0),
+            SequenceLengthsInput = lengthsInput,
+            InitialHiddenInput = hInput,
+            InitialCellInput = cInput,
+            Model = null,
+            RunTimeWeights = new OnnxLstmRunTimeWeights(dirs, (int)hidden, Input(3).Length > 0, cell, direction == "reverse" ? ImportedDirection.Reverse : ImportedDirection.Forward),
         };
     }
 
@@ -182,7 +235,7 @@ internal static class OnnxLstmImport
         return (transposed, null);
     }
 
-    private static float[] Reorder(ReadOnlySpan<float> onnx, int hidden, int columns)
+    internal static float[] Reorder(ReadOnlySpan<float> onnx, int hidden, int columns)
     {
         var result = new float[onnx.Length];
         int block = hidden * columns;
@@ -191,7 +244,7 @@ internal static class OnnxLstmImport
         return result;
     }
 
-    private static float[] ReorderPeephole(ReadOnlySpan<float> onnx, int hidden)
+    internal static float[] ReorderPeephole(ReadOnlySpan<float> onnx, int hidden)
     {
         var result = new float[onnx.Length];
         for (int g = 0; g < 3; g++)

@@ -35,8 +35,23 @@ public sealed class OnnxLstmNode
     /// <summary>The node's name (or <c>LSTM #k</c> when unnamed).</summary>
     public required string Name { get; init; }
 
-    /// <summary>The weights and run-time settings (direction, layout, constant initial state and lengths).</summary>
-    public required ImportedLstm Model { get; init; }
+    /// <summary>
+    /// The weights and run-time settings (direction, layout, constant initial state and lengths); null when W, R, B or P is
+    /// computed at run time (a graph input, say): <see cref="OnnxGraph"/> then builds the weights from each run's values.
+    /// </summary>
+    public required ImportedLstm? Model { get; init; }
+
+    /// <summary>What the node computes, for display (direction, layout, sizes, cell).</summary>
+    public required string Description { get; init; }
+
+    /// <summary>The node's <c>layout</c>: time-major (0) or batch-first (1).</summary>
+    public required SequenceLayout Layout { get; init; }
+
+    /// <summary>Whether W, R, B or P is computed at run time rather than given by an initializer or Constant node.</summary>
+    public bool WeightsAtRunTime => Model is null;
+
+    /// <summary>The settings of a node whose weights are computed at run time (null otherwise).</summary>
+    internal OnnxLstmRunTimeWeights? RunTimeWeights { get; init; }
 
     /// <summary>The graph value feeding X.</summary>
     public required string Input { get; init; }
@@ -51,11 +66,15 @@ public sealed class OnnxLstmNode
     public string? InitialCellInput { get; init; }
 }
 
+/// <summary>What an LSTM node whose weights are computed at run time fixes at load: the rest comes from the weights' shapes when planning.</summary>
+internal sealed record OnnxLstmRunTimeWeights(int Directions, int HiddenSize, bool HasBias, CellVariant Cell, ImportedDirection Direction);
+
 /// <summary>
 /// An ONNX model read for its <c>LSTM</c> nodes: the graph's inputs, outputs, nodes and initializers
 /// are listed, and every LSTM node is imported with ONNX's semantics (gate order i, o, f, c reordered
 /// to i, f, g, o; B split into W_b and R_b; P reordered from i, o, f to i, f, o; direction, layout,
-/// clip, input_forget, activations). Weights must be initializers or <c>Constant</c> nodes.
+/// clip, input_forget, activations). Weights given by initializers or <c>Constant</c> nodes are imported here; a node whose
+/// weights are computed at run time is imported without them (<see cref="OnnxLstmNode.WeightsAtRunTime"/>).
 /// </summary>
 public sealed class OnnxModel
 {

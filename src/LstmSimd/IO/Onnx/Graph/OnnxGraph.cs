@@ -90,11 +90,8 @@ public sealed class OnnxGraph : IDisposable
 
             Nodes.Add((node, foldable));
             (foldable ? folded : run).Add(Info(source));
-            if (lstm is not null)
-            {
-                _fastModels[node] = LstmModel.Create(lstm.Model.Weights,
-                    new LstmModelOptions { Kernel = options.Kernel, Threads = options.Threads, Weights = options.Weights ?? lstm.Model.StoredWeightFormat });
-            }
+            if (lstm?.Model is ImportedLstm imported)
+                _fastModels[node] = LstmModel.Create(imported.Weights, FastModelOptions(imported.StoredWeightFormat));
         }
 
         foreach (string output in model.Outputs)
@@ -173,7 +170,8 @@ public sealed class OnnxGraph : IDisposable
 
     /// <summary>
     /// Runs the graph on <paramref name="inputs"/> (by name; one per <see cref="Inputs"/>), planning first when the shapes differ
-    /// from the last run's. Returns the graph outputs in order: buffers of the plan, overwritten by the next run.
+    /// from the last run's. Returns the graph outputs in order: buffers of the plan, overwritten by the next run. LSTM weights
+    /// given as graph inputs are packed when their values differ from the last packed ones (that run allocates).
     /// </summary>
     public IReadOnlyList<OnnxTensor> Run(IReadOnlyList<OnnxTensor> inputs)
     {
@@ -197,7 +195,12 @@ public sealed class OnnxGraph : IDisposable
         _lastPlan = null;
     }
 
+    /// <summary>The fast model of an LSTM node packed at load.</summary>
     internal LstmModel FastModel(OnnxOpNode node) => _fastModels[node];
+
+    /// <summary>How every LSTM node's fast model is built; <paramref name="fileFormat"/> is what <see cref="OnnxGraphOptions.Weights"/> null keeps.</summary>
+    internal LstmModelOptions FastModelOptions(WeightFormat fileFormat) =>
+        new() { Kernel = Options.Kernel, Threads = Options.Threads, Weights = Options.Weights ?? fileFormat };
 
     /// <summary>How a graph input's elements are held; types the runner does not compute with are refused.</summary>
     internal static OnnxElementKind KindOf(OnnxValueInfo input) => input.ElementType == 0 ? OnnxElementKind.Float // undeclared: taken as floats
@@ -218,7 +221,7 @@ public sealed class OnnxGraph : IDisposable
         for (int k = 0; k < source.Inputs.Count; k++)
         {
             string value = source.Inputs[k];
-            if (value.Length == 0 || (lstm is not null && k is 1 or 2 or 3 or 7)) continue;
+            if (value.Length == 0 || node.IsPackedWeight(k)) continue;
             if (!available.Contains(value))
                 throw node.Fail($"input {k} reads '{SafetensorsFile.Printable(value)}', which no earlier node, initializer or graph input gives");
             if (model.UndecodedConstants.TryGetValue(value, out string? why)) throw node.Fail($"input {k}: {why}");

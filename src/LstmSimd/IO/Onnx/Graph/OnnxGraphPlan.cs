@@ -1,9 +1,13 @@
+using LstmSimd.Kernels;
+
 namespace LstmSimd.IO;
 
 /// <summary>
 /// An <see cref="OnnxGraph"/> planned for one set of input shapes: what depends only on constants and shapes is computed,
 /// every other value has its buffer, and <see cref="Run"/> copies the inputs in and runs the remaining nodes in order,
-/// allocating nothing. Dispose it to stop the worker threads of its LSTM sessions.
+/// allocating nothing — except that an LSTM node whose W, R, B or P is a graph input (or computed from one) packs those
+/// weights into a new fast model on the first run and on every run whose weight values differ from the last packed ones,
+/// which allocates. Dispose it to stop the worker threads of its LSTM sessions.
 /// </summary>
 public sealed class OnnxGraphPlan : IDisposable
 {
@@ -39,7 +43,7 @@ public sealed class OnnxGraphPlan : IDisposable
                 for (int k = 0; k < arguments.Length; k++)
                 {
                     string name = node.Input(k);
-                    if (name.Length == 0 || (node.Lstm is not null && k is 1 or 2 or 3 or 7)) continue;
+                    if (name.Length == 0 || node.IsPackedWeight(k)) continue;
                     arguments[k] = values[name];
                 }
 
@@ -77,7 +81,10 @@ public sealed class OnnxGraphPlan : IDisposable
     /// <summary>The number of nodes run per call (the rest were folded when planning).</summary>
     public int StepCount => _steps.Length;
 
-    /// <summary>Copies <paramref name="inputs"/> (matched by name) into the plan and runs it.</summary>
+    /// <summary>
+    /// Copies <paramref name="inputs"/> (matched by name) into the plan and runs it; allocates only to repack LSTM weights
+    /// given at run time whose values changed since the last run.
+    /// </summary>
     /// <exception cref="ArgumentException">An input is missing or differs from the planned shape or kind; nothing is run.</exception>
     public IReadOnlyList<OnnxTensor> Run(IReadOnlyList<OnnxTensor> inputs)
     {
@@ -117,6 +124,8 @@ public sealed class OnnxGraphPlan : IDisposable
     }
 
     internal LstmModel FastModel(OnnxOpNode node) => _graph.FastModel(node);
+
+    internal LstmModelOptions FastModelOptions(WeightFormat fileFormat) => _graph.FastModelOptions(fileFormat);
 
     internal long MaxValueElements => _graph.Options.MaxValueElements;
 

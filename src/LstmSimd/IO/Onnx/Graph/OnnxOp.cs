@@ -75,6 +75,9 @@ internal sealed class OnnxOpNode
 
     public string Input(int i) => i < Source.Inputs.Count ? Source.Inputs[i] : "";
 
+    /// <summary>Whether input <paramref name="i"/> is an LSTM weight packed at load (so not a graph value the runner reads).</summary>
+    public bool IsPackedWeight(int i) => Lstm?.Model is not null && OnnxLstmImport.WeightInputs.Contains(i);
+
     public string Output(int i) => i < Source.Outputs.Count ? Source.Outputs[i] : "";
 
     public long Int(string name, long fallback) =>
