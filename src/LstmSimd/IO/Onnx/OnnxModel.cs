@@ -313,7 +313,7 @@ public sealed class OnnxModel
         }
     }
 
-    /// <summary>ValueInfoProto: name (1), type (2) → TypeProto.tensor_type (1) → elem_type (1), shape (2) → dim (1) → dim_value (1) | dim_param (2).</summary>
+    /// <summary>ValueInfoProto: name (1), type (2) → TypeProto.tensor_type (1).</summary>
     private static OnnxValueInfo ParseValueInfo(ProtoReader info)
     {
         string name = "";
@@ -327,50 +327,56 @@ public sealed class OnnxModel
                 ProtoReader type = info.ReadMessage();
                 while (type.TryReadTag(out int tf, out int tw))
                 {
-                    if (tf != 1 || tw != ProtoReader.LengthDelimited)
-                    {
-                        type.Skip(tw);
-                        continue;
-                    }
-
-                    ProtoReader tensor = type.ReadMessage();
-                    while (tensor.TryReadTag(out int ef, out int ew))
-                    {
-                        if (ef == 1 && ew == ProtoReader.Varint) elementType = (int)tensor.ReadVarint();
-                        else if (ef == 2 && ew == ProtoReader.LengthDelimited)
-                        {
-                            shape = [];
-                            ProtoReader dims = tensor.ReadMessage();
-                            while (dims.TryReadTag(out int df, out int dw))
-                            {
-                                if (df != 1 || dw != ProtoReader.LengthDelimited)
-                                {
-                                    dims.Skip(dw);
-                                    continue;
-                                }
-
-                                ProtoReader dim = dims.ReadMessage();
-                                long? value = null;
-                                string? param = null;
-                                while (dim.TryReadTag(out int vf, out int vw))
-                                {
-                                    if (vf == 1 && vw == ProtoReader.Varint) value = (long)dim.ReadVarint();
-                                    else if (vf == 2 && vw == ProtoReader.LengthDelimited) param = dim.ReadString();
-                                    else dim.Skip(vw);
-                                }
-
-                                dims.Budget.Dims(shape.Count, 1, name);
-                                shape.Add(new OnnxDim(value, param is { Length: > 0 } ? param : null));
-                            }
-                        }
-                        else tensor.Skip(ew);
-                    }
+                    if (tf == 1 && tw == ProtoReader.LengthDelimited) ParseTensorType(type.ReadMessage(), name, ref elementType, ref shape);
+                    else type.Skip(tw);
                 }
             }
             else info.Skip(w);
         }
 
         return new OnnxValueInfo(name, elementType, shape);
+    }
+
+    /// <summary>TypeProto.Tensor: elem_type (1), shape (2) → dim (1).</summary>
+    private static void ParseTensorType(ProtoReader tensor, string name, ref int elementType, ref List<OnnxDim>? shape)
+    {
+        while (tensor.TryReadTag(out int f, out int w))
+        {
+            if (f == 1 && w == ProtoReader.Varint) elementType = (int)tensor.ReadVarint();
+            else if (f == 2 && w == ProtoReader.LengthDelimited)
+            {
+                shape = [];
+                ProtoReader dims = tensor.ReadMessage();
+                while (dims.TryReadTag(out int df, out int dw))
+                {
+                    if (df != 1 || dw != ProtoReader.LengthDelimited)
+                    {
+                        dims.Skip(dw);
+                        continue;
+                    }
+
+                    OnnxDim dim = ParseDim(dims.ReadMessage());
+                    dims.Budget.Dims(shape.Count, 1, name);
+                    shape.Add(dim);
+                }
+            }
+            else tensor.Skip(w);
+        }
+    }
+
+    /// <summary>TensorShapeProto.Dimension: dim_value (1) | dim_param (2); an empty dim_param is no name.</summary>
+    private static OnnxDim ParseDim(ProtoReader dim)
+    {
+        long? value = null;
+        string? param = null;
+        while (dim.TryReadTag(out int f, out int w))
+        {
+            if (f == 1 && w == ProtoReader.Varint) value = (long)dim.ReadVarint();
+            else if (f == 2 && w == ProtoReader.LengthDelimited) param = dim.ReadString();
+            else dim.Skip(w);
+        }
+
+        return new OnnxDim(value, param is { Length: > 0 } ? param : null);
     }
 
     private static Node ParseNode(ProtoReader r)
