@@ -27,11 +27,16 @@ Action<byte[]>? target = args is [string name] ? name switch
     "safetensors" => FuzzPipeline.RunSafetensors,
     "modelfile" => FuzzPipeline.RunModelFile,
     "onnx" => FuzzPipeline.RunOnnx,
+    // Planted faults prove the harness: AFL++ must report a crash (or a hang) within a minute, or a clean campaign
+    // of the real targets would mean nothing.
+    // Short inputs take their own path through the instrumented parser, so coverage leads AFL++ there.
+    "planted-crash" => data => { if (data.Length < 16) throw new InvalidOperationException("planted crash"); FuzzPipeline.RunSafetensors(data); },
+    "planted-hang" => data => { if (data.Length < 16) Thread.Sleep(Timeout.Infinite); FuzzPipeline.RunSafetensors(data); },
     _ => null,
 } : null;
 if (target is null)
 {
-    Console.Error.WriteLine("usage: LstmSimd.Fuzz safetensors|modelfile|onnx   (under afl-fuzz)\n       LstmSimd.Fuzz seed-modelfile IN.safetensors OUT.safetensors");
+    Console.Error.WriteLine("usage: LstmSimd.Fuzz safetensors|modelfile|onnx|planted-crash|planted-hang   (under afl-fuzz)\n       LstmSimd.Fuzz seed-modelfile IN.safetensors OUT.safetensors");
     return 2;
 }
 

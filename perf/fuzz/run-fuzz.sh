@@ -3,6 +3,8 @@
 # instruments LstmSimd.dll, makes seed corpora from the golden files, and runs each target for a bounded time.
 #
 #   perf/fuzz/run-fuzz.sh [SECONDS_PER_TARGET=300] [TARGET...]      targets: safetensors modelfile onnx (default: all)
+#   FUZZ_EXECS=10000000 perf/fuzz/run-fuzz.sh 0 onnx                  stop after that many executions instead of a time
+#   perf/fuzz/run-fuzz.sh 120 planted-crash planted-hang              check that the harness reports planted faults
 #
 # Needs afl-fuzz (apt-get install afl++) and the sharpfuzz tool
 # (dotnet tool install --global SharpFuzz.CommandLine --version 2.3.0). Work files go to $FUZZ_WORK
@@ -46,12 +48,24 @@ export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 
 for t in "${targets[@]}"; do
     rm -rf "$work/findings/$t"
     mkdir -p "$work/findings"
-    afl-fuzz -i "$work/corpus/$t" -o "$work/findings/$t" -V "$seconds" -t 5000 -m none -- "$(command -v dotnet)" "$bin/LstmSimd.Fuzz.dll" "$t" \
+    case $t in planted-*) corpus=$work/corpus/safetensors ;; *) corpus=$work/corpus/$t ;; esac
+    if [ -n "${FUZZ_EXECS:-}" ]; then bound=(-E "$FUZZ_EXECS"); else bound=(-V "$seconds"); fi
+    afl-fuzz -i "$corpus" -o "$work/findings/$t" "${bound[@]}" -t 5000 -m none -- "$(command -v dotnet)" "$bin/LstmSimd.Fuzz.dll" "$t" \
         > "$work/afl-$t.log" 2>&1 || { echo "afl-fuzz failed for $t; see $work/afl-$t.log" >&2; tail -20 "$work/afl-$t.log" >&2; exit 1; }
 done
 
+# A real target passes with no crash and no hang; a planted one passes only when AFL++ reported its fault.
+verdict=0
 for t in "${targets[@]}"; do
     stats=$work/findings/$t/default/fuzzer_stats
     value() { awk -F' *: *' -v k="$1" '$1 == k { print $2 }' "$stats"; }
-    echo "$t: $(value execs_done) executions in $(value run_time) s, $(value corpus_count) corpus entries, $(value saved_crashes) crashes, $(value saved_hangs) hangs, stability $(value stability)"
+    crashes=$(value saved_crashes) hangs=$(value saved_hangs)
+    case $t in
+        planted-crash) ok=$([ "$crashes" -gt 0 ] && echo found || echo MISSED) ;;
+        planted-hang) ok=$([ "$hangs" -gt 0 ] && echo found || echo MISSED) ;;
+        *) ok=$([ "$crashes" -eq 0 ] && [ "$hangs" -eq 0 ] && echo clean || echo FINDINGS) ;;
+    esac
+    case $ok in MISSED|FINDINGS) verdict=1 ;; esac
+    echo "$t: $(value execs_done) executions in $(value run_time) s, $(value corpus_count) corpus entries, $crashes crashes, $hangs hangs, stability $(value stability): $ok"
 done
+exit $verdict
