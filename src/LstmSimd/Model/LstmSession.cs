@@ -102,6 +102,7 @@ public sealed unsafe class LstmSession : IDisposable
     /// <param name="layout">The layout of <paramref name="input"/> and <paramref name="output"/>.</param>
     /// <exception cref="ArgumentException">A span's length does not match the shapes, or a size is out of range; nothing is written.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An element of <paramref name="input"/> or <paramref name="h0"/> could overflow the fp32 sums (it is named); nothing is written.</exception>
+    /// <exception cref="OverflowException">A cell with a ReLU activation (which has no bound to check inputs against) overflowed fp32 from finite inputs; the outputs are not valid.</exception>
     /// <exception cref="InvalidOperationException">Another call of this session is running.</exception>
     /// <exception cref="ObjectDisposedException">The session was disposed.</exception>
     public void Forward(ReadOnlySpan<float> input, int steps, int batch, Span<float> output,
@@ -116,7 +117,9 @@ public sealed unsafe class LstmSession : IDisposable
             CheckCapacity(steps, batch);
             ShapeChecks.Layout(layout);
             _model.Bounds.CheckSequence(input, h0, batch);
-            RunForward(input, steps, batch, output, hN, cN, h0, c0, lengths, layout);
+            bool watch = _model.Bounds.StateMayOverflow && !SumBounds.HasNaN(input) && !SumBounds.HasNaN(h0) && !SumBounds.HasNaN(c0);
+            RunForward(input, steps, batch, output, hN, cN, h0, c0, lengths, layout, watch);
+            if (watch) ThrowOnCellOverflow();
         }
         finally
         {
@@ -127,8 +130,9 @@ public sealed unsafe class LstmSession : IDisposable
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunForward(ReadOnlySpan<float> input, int steps, int batch, Span<float> output, Span<float> hN, Span<float> cN,
-        ReadOnlySpan<float> h0, ReadOnlySpan<float> c0, ReadOnlySpan<int> lengths, SequenceLayout layout)
+        ReadOnlySpan<float> h0, ReadOnlySpan<float> c0, ReadOnlySpan<int> lengths, SequenceLayout layout, bool watchOverflow)
     {
+        foreach (DirectionScratch scratch in _scratch) scratch.Overflow = (-1, 0, 0);
 
         // Everything a layer reads or writes stays pinned for the whole call: a layer's output buffer is the next layer's input.
         fixed (float* pInput = input, pOutput = output, pHn = hN, pCn = cN, pH0 = h0, pC0 = c0)
@@ -146,6 +150,7 @@ public sealed unsafe class LstmSession : IDisposable
                 C0 = pC0,
                 Lengths = lengths.IsEmpty ? null : pLengths,
                 BatchFirst = layout == SequenceLayout.BatchFirst,
+                WatchOverflow = watchOverflow,
                 LayerInput = pInput,
             };
             int dirs = _spec.Directions;
@@ -179,6 +184,7 @@ public sealed unsafe class LstmSession : IDisposable
     /// <param name="output">Receives h_t of the top layer: [B, H_out].</param>
     /// <exception cref="InvalidOperationException">The model is bidirectional: its reverse direction needs the whole sequence; or another call of this session is running.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An element of <paramref name="input"/> could overflow the fp32 sums (it is named); nothing changes.</exception>
+    /// <exception cref="OverflowException">A cell with a ReLU activation overflowed fp32 from a finite input and state; the state holds the overflowed values until <see cref="ResetState"/> or <see cref="SetState"/>.</exception>
     /// <exception cref="ObjectDisposedException">The session was disposed.</exception>
     public void Step(ReadOnlySpan<float> input, int batch, Span<float> output)
     {
@@ -191,7 +197,9 @@ public sealed unsafe class LstmSession : IDisposable
             ShapeChecks.Length(input.Length, (long)batch * _spec.InputSize, nameof(input), "[B={0}, I={1}]", batch, _spec.InputSize);
             ShapeChecks.Length(output.Length, (long)batch * _spec.OutputHiddenSize, nameof(output), "[B={0}, H_out={1}]", batch, _spec.OutputHiddenSize);
             _model.Bounds.CheckStep(input, _stateMagnitudes);
+            bool watch = _model.Bounds.StateMayOverflow && !SumBounds.HasNaN(input) && StateCellsFinite(batch);
             RunStep(input, batch, output);
+            if (watch) ThrowOnStateOverflow(batch);
         }
         finally
         {
@@ -245,6 +253,25 @@ public sealed unsafe class LstmSession : IDisposable
         Span<float> top = _stateH.Span.Slice((_spec.NumLayers - 1) * MaxBatch * _outputStride);
         for (int b = 0; b < batch; b++)
             top.Slice(b * _outputStride, hOut).CopyTo(output.Slice(b * hOut, hOut));
+    }
+
+    private bool StateCellsFinite(int batch)
+    {
+        for (int layer = 0; layer < _spec.NumLayers; layer++)
+        {
+            if (FirstNonFiniteCell(_stateC.Span.Slice(layer * MaxBatch * _hiddenStride), batch) is not null) return false;
+        }
+
+        return true;
+    }
+
+    private void ThrowOnStateOverflow(int batch)
+    {
+        for (int layer = 0; layer < _spec.NumLayers; layer++)
+        {
+            if (FirstNonFiniteCell(_stateC.Span.Slice(layer * MaxBatch * _hiddenStride), batch) is (int index, float value))
+                throw _model.Bounds.CellOverflow(layer, index, value);
+        }
     }
 
     /// <summary>Sets the streaming state of every row to zero.</summary>
@@ -455,6 +482,37 @@ public sealed unsafe class LstmSession : IDisposable
         if (call.HN != null) StoreRows(new ReadOnlySpan<float>(hLast, batch * _outputStride), _outputStride, new Span<float>(call.HN, _spec.NumLayers * _spec.Directions * batch * hOut), slot, batch, hOut);
 
         if (call.CN != null) StoreRows(scratch.Cell.Span, _hiddenStride, new Span<float>(call.CN, _spec.NumLayers * _spec.Directions * batch * hidden), slot, batch, hidden);
+
+        if (call.WatchOverflow && scratch.Overflow.Slot < 0 && FirstNonFiniteCell(scratch.Cell.Span, batch) is (int index, float value))
+            scratch.Overflow = (slot, index, value);
+    }
+
+    /// <summary>
+    /// The first non-finite c of rows [0, <paramref name="batch"/>) of <paramref name="cells"/> (rows <see cref="_hiddenStride"/>
+    /// apart), as its index into [B, H] and its value; null when every one is finite.
+    /// </summary>
+    private (int Index, float Value)? FirstNonFiniteCell(ReadOnlySpan<float> cells, int batch)
+    {
+        int hidden = _spec.HiddenSize;
+        for (int b = 0; b < batch; b++)
+        {
+            ReadOnlySpan<float> row = cells.Slice(b * _hiddenStride, hidden);
+            int i = SumBounds.FirstNonFinite(row);
+            if (i >= 0) return (b * hidden + i, row[i]);
+        }
+
+        return null;
+    }
+
+    private void ThrowOnCellOverflow()
+    {
+        (int Slot, int Index, float Value) first = (-1, 0, 0);
+        foreach (DirectionScratch scratch in _scratch)
+        {
+            if (scratch.Overflow.Slot >= 0 && (first.Slot < 0 || scratch.Overflow.Slot < first.Slot)) first = scratch.Overflow;
+        }
+
+        if (first.Slot >= 0) throw _model.Bounds.CellOverflow(first.Slot, first.Index, first.Value);
     }
 
     /// <summary>
@@ -582,13 +640,16 @@ public sealed unsafe class LstmSession : IDisposable
         public AlignedBuffer<float> Cell { get; } = new(sizes.Cell);
 
         public byte[] Active { get; } = new byte[sizes.Batch];
+
+        /// <summary>The first cell state a run of an unbounded cell left non-finite: layer-direction, index into [B, H] and value (slot -1: none).</summary>
+        public (int Slot, int Index, float Value) Overflow;
     }
 
     /// <summary>A Forward call's tensors, pinned for its duration, so that team members can reach them.</summary>
     private struct ForwardCall
     {
         public int Steps, Batch, Layer;
-        public bool BatchFirst;
+        public bool BatchFirst, WatchOverflow;
         public float* LayerInput, LayerOutput, Output, HN, CN, H0, C0;
         public int* Lengths;
     }

@@ -26,29 +26,53 @@ internal sealed class SumBounds
     private readonly LstmSpec _spec;
     private readonly double[] _bias, _input, _recurrent, _hidden; // per layer-direction: max |b|, max row Σ|W_ih|, max row Σ|W_hh|, |h|'s bound (∞: none)
     private readonly WeightFormat _format;
+    private readonly double _inputScale; // what the layers above the first take times h's bound: training's inverted dropout scales them up
 
-    private SumBounds(LstmSpec spec, WeightFormat format, int slots)
+    private SumBounds(LstmSpec spec, WeightFormat format, double inputScale)
     {
+        int slots = spec.NumLayers * spec.Directions;
         _spec = spec;
         _format = format;
+        _inputScale = inputScale;
         _bias = new double[slots];
         _input = new double[slots];
         _recurrent = new double[slots];
         _hidden = new double[slots];
     }
 
-    /// <summary>The bounds of <paramref name="weights"/> as a <paramref name="format"/> model computes with them.</summary>
+    /// <summary>Whether |h| has a bound (1, or W_hr's row sums): it has unless the gate or output activation is ReLU.</summary>
+    private bool BoundedCell => Bounded(_spec.Cell.Gate) && Bounded(_spec.Cell.Output);
+
+    /// <summary>
+    /// True for cells with an unbounded (ReLU) activation: their c can grow past fp32's range over the steps however the
+    /// inputs are bounded, so their runs check the cell states they end with instead (<see cref="FirstNonFinite"/>).
+    /// </summary>
+    public bool StateMayOverflow => !BoundedCell || !Bounded(_spec.Cell.Candidate);
+
+    /// <summary>
+    /// The bounds of <paramref name="weights"/> as a <paramref name="format"/> model computes with them; a training session
+    /// passes its dropout's <paramref name="inputScale"/> 1 / (1 − p).
+    /// </summary>
     /// <exception cref="ArgumentException">Some sum could overflow fp32 whatever the input.</exception>
-    public static SumBounds Create(LstmWeights weights, WeightFormat format)
+    public static SumBounds Create(LstmWeights weights, WeightFormat format, double inputScale = 1)
     {
-        LstmSpec spec = weights.Spec;
-        LstmWeights stored = weights.StoredAs(format);
-        var bounds = new SumBounds(spec, format, spec.NumLayers * spec.Directions);
+        var bounds = new SumBounds(weights.Spec, format, inputScale);
+        bounds.Measure(format == WeightFormat.Float32 ? weights : weights.StoredAs(format));
+        return bounds;
+    }
+
+    /// <summary>
+    /// Measures <paramref name="stored"/> (the weights as the kernels hold them) again, as a training step that changed them
+    /// must; allocates nothing.
+    /// </summary>
+    /// <exception cref="ArgumentException">Some sum could overflow fp32 whatever the input.</exception>
+    public void Measure(LstmWeights stored)
+    {
+        LstmSpec spec = _spec;
         int rows = 4 * spec.HiddenSize;
 
         // |h| = |o ⊙ act(c)| ≤ 1 when the gate and output activations are bounded (ReLU is not): then with a projection
         // |W_hr·h| is at most W_hr's largest row sum of |w|.
-        bool boundedCell = Bounded(spec.Cell.Gate) && Bounded(spec.Cell.Output);
         for (int layer = 0; layer < spec.NumLayers; layer++)
         {
             for (int d = 0; d < spec.Directions; d++)
@@ -57,27 +81,57 @@ internal sealed class SumBounds
                 LstmLayerWeights w = stored[layer, d];
                 double bias = 0;
                 for (int r = 0; spec.Bias && r < rows; r++) bias = Math.Max(bias, Math.Abs(w.BiasIh[r] + w.BiasHh[r])); // the packed bias is summed in fp32
-                bounds._bias[slot] = bias;
-                bounds._input[slot] = LargestRowSum(w.WeightIh, rows);
-                bounds._recurrent[slot] = LargestRowSum(w.WeightHh, rows);
-                bounds._hidden[slot] = !boundedCell ? double.PositiveInfinity : spec.ProjectionSize > 0 ? LargestRowSum(w.WeightHr, spec.ProjectionSize) : 1;
+                _bias[slot] = bias;
+                _input[slot] = LargestRowSum(w.WeightIh, rows);
+                _recurrent[slot] = LargestRowSum(w.WeightHh, rows);
+                _hidden[slot] = !BoundedCell ? double.PositiveInfinity : spec.ProjectionSize > 0 ? LargestRowSum(w.WeightHr, spec.ProjectionSize) : 1;
             }
         }
 
-        for (int slot = 0; slot < bounds._bias.Length; slot++)
+        for (int slot = 0; slot < _bias.Length; slot++)
         {
-            double least = bounds.FixedPart(slot) + bounds._recurrent[slot] * Known(bounds._hidden[slot]);
-            if (least > Limit || Known(bounds._hidden[slot]) > Limit)
+            double least = FixedPart(slot) + _recurrent[slot] * Known(_hidden[slot]);
+            if (least > Limit || Known(_hidden[slot]) > Limit)
             {
                 throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
                     $"Layer {slot / spec.Directions}{(spec.Bidirectional ? $" direction {slot % spec.Directions}" : "")}: its fp32 sums could overflow whatever the input " +
-                    $"(largest |b| {bounds._bias[slot]:G3}, row sums of |w|: W_ih {bounds._input[slot]:G3}, W_hh {bounds._recurrent[slot]:G3}, |h| up to {bounds._hidden[slot]:G3}; " +
-                    $"the limit is {Limit:G3}). Scale the weights down."), nameof(weights));
+                    $"(largest |b| {_bias[slot]:G3}, row sums of |w|: W_ih {_input[slot]:G3}, W_hh {_recurrent[slot]:G3}, |h| up to {_hidden[slot]:G3}; " +
+                    $"the limit is {Limit:G3}). Scale the weights down."), "weights");
             }
         }
-
-        return bounds;
     }
+
+    /// <summary>
+    /// The index of the first non-finite value of <paramref name="values"/> (a cell state after a run), or -1. A cell with an
+    /// unbounded activation whose inputs and states were finite can only reach ±∞ or NaN there by overflowing fp32, and a
+    /// non-finite c stays non-finite (f ⊙ c + i ⊙ g), so one look at the final c finds every overflow of the run.
+    /// </summary>
+    public static int FirstNonFinite(ReadOnlySpan<float> values)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i])) return i;
+        }
+
+        return -1;
+    }
+
+    /// <summary>True when <paramref name="values"/> hold a NaN (which a run may pass on: NaN in gives NaN out).</summary>
+    public static bool HasNaN(ReadOnlySpan<float> values)
+    {
+        foreach (float v in values)
+        {
+            if (float.IsNaN(v)) return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>The exception for a run of an unbounded cell that overflowed fp32 although its inputs were finite.</summary>
+    public OverflowException CellOverflow(int slot, int index, float value) => new(string.Create(CultureInfo.InvariantCulture,
+        $"Layer {slot / _spec.Directions}{(_spec.Bidirectional ? $" direction {slot % _spec.Directions}" : "")}: with a ReLU activation the cell state left fp32's range " +
+        $"(c[{index}] = {value:R}) although every input was finite, so the outputs would be wrong (the float64 reference does not overflow there). " +
+        $"Scale the inputs or the weights down."));
 
     /// <summary>A Forward's check: <paramref name="input"/> [T, B, I] and <paramref name="h0"/> [L·D, B, H_out] (empty: zeros).</summary>
     /// <exception cref="ArgumentOutOfRangeException">An element could make a sum overflow; nothing has been written yet.</exception>
@@ -171,7 +225,7 @@ internal sealed class SumBounds
         if (layer == 0) return _bias[slot];
         double below = 0;
         for (int d = 0; d < _spec.Directions; d++) below = Math.Max(below, Known(_hidden[(layer - 1) * _spec.Directions + d]));
-        return _bias[slot] + _input[slot] * below;
+        return _bias[slot] + _input[slot] * below * _inputScale;
     }
 
     /// <summary>

@@ -27,6 +27,7 @@ public sealed class LstmTrainingSession : IDisposable
     private readonly KernelSet _kernels;
     private readonly TrainingTeam _team;          // every kernel call goes through it, shared by its threads
     private readonly PackedLayer[] _packed;       // W_ih, W_hh, bias, W_hr panels for the forward kernels
+    private readonly SumBounds _bounds;           // keeps the fp32 sums finite, measured again whenever the weights change
     private readonly float[][] _inputRows;        // W_ih with rows in panel order: [4·Hp, I_l], for dX = dG·W_ih
     private readonly float[][] _recurrentRows;    // W_hh likewise: [4·Hp, H_out], for dh_{t−1} = dG_t·W_hh
     private readonly float[] _biasSum;            // [4H] scratch for repacking b_ih + b_hh
@@ -143,6 +144,7 @@ public sealed class LstmTrainingSession : IDisposable
         for (int layer = 0; layer + 1 < spec.NumLayers && dropout > 0; layer++)
             _dropouts[layer] = new Dropout(dropout, seed + (ulong)layer, outputLength);
         Repack();
+        _bounds = SumBounds.Create(weights, WeightFormat.Float32, 1 / (1 - dropout));
         _team = new TrainingTeam(threads, _kernels); // last: nothing above may throw and leave its threads running
     }
 
@@ -235,12 +237,14 @@ public sealed class LstmTrainingSession : IDisposable
     }
 
     /// <summary>Repacks the kernels' copies of <see cref="Weights"/> after they changed (an optimiser step). Allocates nothing.</summary>
+    /// <exception cref="ArgumentException">The weights have grown so large that the fp32 sums could overflow whatever the input: training diverged.</exception>
     public void RefreshWeights()
     {
         _caller.Enter();
         try
         {
             Repack();
+            _bounds.Measure(Weights);
         }
         finally
         {
@@ -301,6 +305,7 @@ public sealed class LstmTrainingSession : IDisposable
         ShapeChecks.Sequence(_spec, steps, batch, input.Length, output.Length, h0.Length, c0.Length, lengths, hN.Length, cN.Length, outputRequired: false);
         CheckCapacity(steps, batch);
         ShapeChecks.Layout(layout);
+        _bounds.CheckSequence(input, h0, batch);
         _steps = steps;
         _batch = batch;
         _hasLengths = !lengths.IsEmpty;
