@@ -38,8 +38,7 @@ internal abstract class ByteSource : IDisposable
     /// <exception cref="ModelFormatException">The path is not a regular file, or the file shrank while it was read.</exception>
     public static ByteSource OpenFile(string path)
     {
-        RegularFile.Require(path);
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.RandomAccess);
+        FileStream file = RegularFile.OpenRead(path, problem => new ModelFormatException($"'{SafetensorsFile.Printable(path)}' {problem}; a model is read from a regular file."));
         bool mapped = false;
         try
         {

@@ -1,13 +1,15 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace LstmSimd.IO;
 
 /// <summary>
-/// Tells whether a path names a regular file, without opening it. Loaders ask before they open anything: on Unix,
-/// opening a FIFO for reading blocks until another process writes to it (forever, for a file nobody writes), and a
-/// device, socket or directory is not a file of bytes. On Linux the file's type comes from <c>statx</c>; where that
-/// call is missing, every non-regular file reports a length of 0, so an entry of length 0 is refused unopened there.
+/// Tells whether a path names a regular file, without opening it, and opens one for reading. On Unix, opening a FIFO for
+/// reading blocks until another process writes to it (forever, for a file nobody writes), and a device, socket or
+/// directory is not a file of bytes. On Linux the file's type comes from <c>statx</c>, asked before opening and again of
+/// the opened file (opened without blocking), so a path swapped for a FIFO in between is refused too; where that call is
+/// missing, every non-regular file reports a length of 0, so an entry of length 0 is refused unopened there.
 /// </summary>
 internal static partial class RegularFile
 {
@@ -25,23 +27,54 @@ internal static partial class RegularFile
         return info.Length == 0 && !OperatingSystem.IsWindows() ? "is empty or not a regular file (a FIFO, device or socket)" : null;
     }
 
-    /// <summary>Throws <see cref="ModelFormatException"/> naming the path unless it is a regular file.</summary>
-    public static void Require(string path)
+    /// <summary>
+    /// Opens <paramref name="path"/> for reading when it is a regular file; otherwise throws what <paramref name="refuse"/>
+    /// makes of the problem (a sentence end, as <see cref="Problem"/> gives).
+    /// </summary>
+    public static FileStream OpenRead(string path, Func<string, Exception> refuse)
     {
-        if (Problem(path) is string problem) throw new ModelFormatException($"'{SafetensorsFile.Printable(path)}' {problem}; a model is read from a regular file.");
+        if (Problem(path) is string problem) throw refuse(problem); // a device is never opened: opening some has effects
+        return OperatingSystem.IsLinux()
+            ? OpenAndCheck(path, refuse)
+            : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.RandomAccess);
+    }
+
+    /// <summary>Linux: opens without blocking (a FIFO opens at once) and refuses what the opened file's type is not.</summary>
+    internal static FileStream OpenAndCheck(string path, Func<string, Exception> refuse)
+    {
+        const int ReadOnlyNonBlockingCloseOnExec = 0x0 | 0x800 | 0x80000; // O_RDONLY | O_NONBLOCK | O_CLOEXEC
+        int fd = Open(path, ReadOnlyNonBlockingCloseOnExec);
+        if (fd < 0) throw refuse(Describe(Marshal.GetLastPInvokeError()));
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        try
+        {
+            if (TryStatType(fd, out string? problem) && problem is not null) throw refuse(problem);
+            return new FileStream(handle, FileAccess.Read, bufferSize: 1);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
     }
 
     /// <returns>False when statx is not available (an old C library); <paramref name="problem"/> is then meaningless.</returns>
-    private static unsafe bool TryStatType(string path, out string? problem)
+    private static unsafe bool TryStatType(string path, out string? problem) => TryStatType(CurrentDirectory, path, 0, out problem);
+
+    /// <summary>The type of the opened file <paramref name="fd"/> (statx with an empty path).</summary>
+    private static unsafe bool TryStatType(int fd, out string? problem) => TryStatType(fd, "", EmptyPath, out problem);
+
+    private const int CurrentDirectory = -100, EmptyPath = 0x1000; // AT_FDCWD, AT_EMPTY_PATH
+
+    private static unsafe bool TryStatType(int directoryFd, string path, int flags, out string? problem)
     {
-        const int CurrentDirectory = -100, TypeMask = 0xF000;
+        const int TypeMask = 0xF000;
         const uint WantType = 0x1; // STATX_TYPE
-        const int NoEntry = 2, NotADirectory = 20, LinkLoop = 40, NameTooLong = 36;
         byte* buffer = stackalloc byte[256]; // struct statx is 256 bytes on every architecture
         int result;
         try
         {
-            result = Statx(CurrentDirectory, path, 0, WantType, buffer);
+            result = Statx(directoryFd, path, flags, WantType, buffer);
         }
         catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
         {
@@ -51,14 +84,7 @@ internal static partial class RegularFile
 
         if (result != 0)
         {
-            int error = Marshal.GetLastPInvokeError();
-            problem = error switch
-            {
-                NoEntry or NotADirectory => "does not exist",
-                LinkLoop => "is a symbolic link loop (or a chain of links too long to follow)",
-                NameTooLong => "is a path too long for the system",
-                _ => "cannot be examined (errno " + error.ToString(CultureInfo.InvariantCulture) + ")",
-            };
+            problem = Describe(Marshal.GetLastPInvokeError());
             return true;
         }
 
@@ -75,6 +101,22 @@ internal static partial class RegularFile
         };
         return true;
     }
+
+    private static string Describe(int error)
+    {
+        const int NoEntry = 2, NotADirectory = 20, LinkLoop = 40, NameTooLong = 36;
+        return error switch
+        {
+            NoEntry or NotADirectory => "does not exist",
+            LinkLoop => "is a symbolic link loop (or a chain of links too long to follow)",
+            NameTooLong => "is a path too long for the system",
+            _ => "cannot be examined (errno " + error.ToString(CultureInfo.InvariantCulture) + ")",
+        };
+    }
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static partial int Open(string path, int flags);
 
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]

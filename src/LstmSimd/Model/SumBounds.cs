@@ -47,7 +47,9 @@ internal sealed class SumBounds
     /// True for cells with an unbounded (ReLU) activation: their c can grow past fp32's range over the steps however the
     /// inputs are bounded, so their runs check the cell states they end with instead (<see cref="FirstNonFinite"/>).
     /// </summary>
-    public bool StateMayOverflow => !BoundedCell || !Bounded(_spec.Cell.Candidate);
+    public bool StateMayOverflow => (!BoundedCell || !Bounded(_spec.Cell.Candidate)) && !_weightsHaveNaN;
+
+    private bool _weightsHaveNaN; // then NaN states are the weights' doing, not an overflow
 
     /// <summary>
     /// The bounds of <paramref name="weights"/> as a <paramref name="format"/> model computes with them; a training session
@@ -73,12 +75,14 @@ internal sealed class SumBounds
 
         // |h| = |o ⊙ act(c)| ≤ 1 when the gate and output activations are bounded (ReLU is not): then with a projection
         // |W_hr·h| is at most W_hr's largest row sum of |w|.
+        _weightsHaveNaN = false;
         for (int layer = 0; layer < spec.NumLayers; layer++)
         {
             for (int d = 0; d < spec.Directions; d++)
             {
                 int slot = layer * spec.Directions + d;
                 LstmLayerWeights w = stored[layer, d];
+                _weightsHaveNaN |= HasNaN(w.BiasIh) || HasNaN(w.BiasHh) || HasNaN(w.WeightIh) || HasNaN(w.WeightHh) || HasNaN(w.WeightHr) || HasNaN(w.Peephole);
                 double bias = 0;
                 for (int r = 0; spec.Bias && r < rows; r++) bias = Math.Max(bias, Math.Abs(w.BiasIh[r] + w.BiasHh[r])); // the packed bias is summed in fp32
                 _bias[slot] = bias;

@@ -12,10 +12,10 @@ public static class FuzzPipeline
 {
     /// <summary>
     /// Refusals other than <see cref="ModelFormatException"/> that the pipeline may give for a well-formed file: the fast
-    /// path cannot build or run what it holds (<see cref="ArgumentException"/>), or a model uses what is not supported
-    /// (<see cref="NotSupportedException"/>).
+    /// path cannot build or run what it holds (<see cref="ArgumentException"/>), a model uses what is not supported
+    /// (<see cref="NotSupportedException"/>), or a ReLU cell's state outgrows fp32 (<see cref="OverflowException"/>).
     /// </summary>
-    public static bool IsRefusal(Exception e) => e is ArgumentException or NotSupportedException;
+    public static bool IsRefusal(Exception e) => e is ArgumentException or NotSupportedException or OverflowException;
 
     /// <summary>A safetensors file: an LstmSimd model file, a Keras export or a PyTorch state_dict, whichever it looks like.</summary>
     public static void RunSafetensors(byte[] file)

@@ -54,6 +54,30 @@ public sealed class ModelPathTests : IDisposable
         Assert.Contains("tensor 'W': external data file 'w.bin' is a FIFO (named pipe); it must be a regular file", refused.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A path checked as a regular file and swapped for a FIFO before it is opened: the opened file's own type is checked
+    /// too, and the open itself does not block. The swap is simulated by calling the second check alone.
+    /// </summary>
+    [Fact]
+    public void A_FIFO_that_replaces_a_checked_file_is_refused_when_opened_without_blocking()
+    {
+        string fifo = Fifo("swapped.bin");
+        Exception? e = WithoutBlockingOn(fifo, () => RegularFile.OpenAndCheck(fifo, problem => new ModelFormatException("'swapped.bin' " + problem)).Dispose());
+        var refused = Assert.IsType<ModelFormatException>(e);
+        Assert.Equal("'swapped.bin' is a FIFO (named pipe)", refused.Message);
+    }
+
+    [Fact]
+    public void A_regular_file_opened_with_its_type_checked_reads_its_bytes()
+    {
+        string path = Path.Combine(_folder, "plain.bin");
+        File.WriteAllBytes(path, [1, 2, 3]);
+        using FileStream stream = RegularFile.OpenRead(path, problem => new ModelFormatException(problem));
+        byte[] read = new byte[4];
+        Assert.Equal(3, stream.Read(read));
+        Assert.Equal(new byte[] { 1, 2, 3, 0 }, read);
+    }
+
     [Fact]
     public void A_loop_of_symbolic_links_as_external_data_is_refused_with_the_format_exception()
     {

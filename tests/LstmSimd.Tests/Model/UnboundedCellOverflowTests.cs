@@ -63,6 +63,19 @@ public class UnboundedCellOverflowTests
         Assert.All(output.AsSpan(Hidden).ToArray(), v => Assert.True(float.IsNaN(v)));
     }
 
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void NaN_weights_in_a_ReLU_cell_give_NaN_not_an_overflow(KernelPath path)
+    {
+        var spec = new LstmSpec(Input, Hidden) { Cell = CellVariant.Standard with { Candidate = new Activation(ActivationKind.Relu) } };
+        LstmWeights weights = LstmWeights.CreateRandom(spec, 5);
+        weights[0, 0].WeightHh[4] = float.NaN;
+        using LstmSession session = LstmModel.Create(weights, new LstmModelOptions { Kernel = path }).CreateSession(1, 3);
+        float[] cN = new float[Hidden];
+        session.Forward(Constant(3, 1f), 3, 1, new float[3 * Hidden], cN: cN);
+        Assert.Contains(cN, float.IsNaN);
+    }
+
     /// <summary>i and f saturated open, candidate = ReLU(x_0): c adds x_0 at every step.</summary>
     private static LstmModel AccumulatingModel(KernelPath path)
     {

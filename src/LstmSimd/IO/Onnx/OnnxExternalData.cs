@@ -20,7 +20,7 @@ internal static class OnnxExternalData
         string full = ResolveInside(directory, location, name);
         long offset = Number(tensor, "offset", 0), length = Number(tensor, "length", -1);
         if (expected > Array.MaxLength) throw new OnnxFormatException($"tensor '{name}' is too large for one array.");
-        using var file = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.RandomAccess);
+        using FileStream file = RegularFile.OpenRead(full, problem => new OnnxFormatException($"tensor '{name}': external data file '{SafetensorsFile.Printable(location)}' {problem}; it must be a regular file."));
         if (length < 0) length = file.Length - offset;
         if (offset > file.Length || length > file.Length - offset)
             throw new OnnxFormatException($"tensor '{name}': external range [{offset}, {offset}+{length}) runs past the end of '{SafetensorsFile.Printable(location)}' ({file.Length} bytes).");
