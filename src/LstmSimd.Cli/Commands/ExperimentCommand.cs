@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using LstmSimd.Cli.Experiments;
 using LstmSimd.Cli.Tool;
 using LstmSimd.Training;
 using Spectre.Console;

@@ -84,12 +84,11 @@ internal static class RunCommand
         // With a time step or more, the batch is bounded by the input's own data, which the file must hold; a zero-step
         // input holds none, so its batch could ask for outputs and states of any size.
         if (steps == 0) throw new ArgumentException($"'input' has shape {x.ShapeText}: no time steps to run.");
-        int ld = spec.LayerDirections;
-        long[] hShape = model.IsCell ? [batch, spec.OutputHiddenSize] : [ld, batch, spec.OutputHiddenSize];
-        long[] cShape = model.IsCell ? [batch, spec.HiddenSize] : [ld, batch, spec.HiddenSize];
-        float[] h0 = Optional(data, "h0", hShape) ?? model.InitialHidden;
-        float[] c0 = Optional(data, "c0", cShape) ?? model.InitialCell;
-        int[] lengths = model.SequenceLengths;
+        long[] hShape = model.IsCell ? [batch, spec.OutputHiddenSize] : [spec.LayerDirections, batch, spec.OutputHiddenSize];
+        long[] cShape = model.IsCell ? [batch, spec.HiddenSize] : [spec.LayerDirections, batch, spec.HiddenSize];
+        float[] h0 = Optional(data, "h0", hShape) ?? [];
+        float[] c0 = Optional(data, "c0", cShape) ?? [];
+        int[] lengths = [];
         if (data.TryGetTensor("lengths", out SafetensorsTensorInfo? li))
         {
             if (!li.HasShape(batch)) throw new ArgumentException($"'lengths' has shape {li.ShapeText}; expected [{batch}].");
@@ -97,49 +96,47 @@ internal static class RunCommand
         }
 
         float[] input = data.ReadSingles(x);
-        bool reverse = model.Direction == ImportedDirection.Reverse;
-        if (reverse) SequenceReversal.ReverseInPlace(input, steps, batch, spec.InputSize, lengths, layout);
-        float[] output = new float[Sizes.Elements("'output' T × B × D·H_out", steps, batch, spec.OutputSize)];
-        float[] hN = new float[Sizes.Elements("'h_n' L·D × B × H_out", ld, batch, spec.OutputHiddenSize)], cN = new float[Sizes.Elements("'c_n' L·D × B × H", ld, batch, spec.HiddenSize)];
         long[] outputShape = layout == SequenceLayout.TimeMajor ? [steps, batch, spec.OutputSize] : [batch, steps, spec.OutputSize];
-        LstmGradients? gradients = null;
+        var writer = new SafetensorsWriter().AddMetadata("model", model.Description);
         string engine;
+        float[]? headOutput = null;
         if (data.Contains("grad_output") || data.Contains("grad_h_n") || data.Contains("grad_c_n"))
         {
             if (!spec.Cell.IsStandard) throw new NotSupportedException("Gradients need PyTorch's standard cell; this model uses ONNX cell variants.");
-            if (reverse) throw new NotSupportedException("Gradients of a reverse-only ONNX LSTM node are not supported.");
+            if (model.Direction == ImportedDirection.Reverse) throw new NotSupportedException("Gradients of a reverse-only ONNX LSTM node are not supported.");
             float[] gradOutput = model.IsCell ? [] : Optional(data, "grad_output", outputShape) ?? [];
-            gradients = LstmTrainingSession.ComputeGradients(model.Weights, input, steps, batch,
-                gradOutput, Optional(data, "grad_h_n", hShape) ?? [], Optional(data, "grad_c_n", cShape) ?? [], h0, c0, lengths, layout);
-            (output, hN, cN) = (gradients.Output, gradients.HiddenState, gradients.CellState);
+            LstmGradients gradients = LstmTrainingSession.ComputeGradients(model.Weights, input, steps, batch, gradOutput,
+                Optional(data, "grad_h_n", hShape) ?? [], Optional(data, "grad_c_n", cShape) ?? [],
+                h0.Length > 0 ? h0 : model.InitialHidden, c0.Length > 0 ? c0 : model.InitialCell, lengths.Length > 0 ? lengths : model.SequenceLengths, layout);
             engine = $"SIMD backward ({KernelSelector.Resolve(KernelPath.Auto)})";
+            if (!model.IsCell) writer.Add("output", gradients.Output, outputShape);
+            writer.Add("h_n", gradients.HiddenState, hShape).Add("c_n", gradients.CellState, cShape);
+            PyTorchStateDict.AddTo(writer, gradients.Parameters, "grad.", model.IsCell);
+            writer.Add("grad.input", gradients.Input, [.. x.Shape]).Add("grad.h0", gradients.H0, hShape).Add("grad.c0", gradients.C0, cShape);
+            if (model.Head is LinearHead head)
+            {
+                int rows = model.IsCell ? batch : steps * batch;
+                headOutput = new float[Sizes.Elements("'head_output' rows × head outputs", rows, head.OutputSize)];
+                head.Apply(model.IsCell ? gradients.HiddenState : gradients.Output, rows, headOutput);
+            }
         }
         else
         {
-            LstmModel fast = LstmModel.Create(model.Weights, new LstmModelOptions { Weights = weights ?? model.StoredWeightFormat });
-            using LstmSession session = fast.CreateSession(batch, Math.Max(1, steps));
-            session.Forward(input, steps, batch, output, hN, cN, h0, c0, lengths, layout);
-            engine = $"fast path ({fast.KernelPath}, {WeightsOption.NameOf(fast.WeightFormat)} weights)";
+            ImportedRun run = model.Run(input, steps, batch, h0, c0, lengths, layout,
+                weights is null ? null : new LstmModelOptions { Weights = weights.Value });
+            engine = $"fast path ({run.KernelPath}, {WeightsOption.NameOf(run.WeightFormat)} weights)";
+            if (!model.IsCell) writer.Add("output", run.Output, outputShape);
+            writer.Add("h_n", run.HiddenState, hShape).Add("c_n", run.CellState, cShape);
+            headOutput = run.HeadOutput;
         }
 
-        if (reverse) SequenceReversal.ReverseInPlace(output, steps, batch, spec.OutputSize, lengths, layout);
-        var writer = new SafetensorsWriter().AddMetadata("model", model.Description).AddMetadata("engine", engine);
-        if (!model.IsCell)
-            writer.Add("output", output, outputShape);
-        writer.Add("h_n", hN, hShape).Add("c_n", cN, cShape);
-        if (gradients is not null)
+        if (headOutput is not null)
         {
-            PyTorchStateDict.AddParameters(writer, gradients.Parameters, "grad.", model.IsCell);
-            writer.Add("grad.input", gradients.Input, [.. x.Shape]).Add("grad.h0", gradients.H0, hShape).Add("grad.c0", gradients.C0, cShape);
+            int outputs = model.Head!.OutputSize;
+            writer.Add("head_output", headOutput, model.IsCell ? [batch, outputs] : layout == SequenceLayout.TimeMajor ? [steps, batch, outputs] : [batch, steps, outputs]);
         }
-        if (model.Head is LinearHead head)
-        {
-            float[] y = model.IsCell ? hN : output;
-            int rows = model.IsCell ? batch : steps * batch;
-            var projected = new float[Sizes.Elements("'head_output' rows × head outputs", rows, head.OutputSize)];
-            head.Apply(y, rows, projected);
-            writer.Add("head_output", projected, model.IsCell ? [batch, head.OutputSize] : layout == SequenceLayout.TimeMajor ? [steps, batch, head.OutputSize] : [batch, steps, head.OutputSize]);
-        }
+
+        writer.AddMetadata("engine", engine);
 
         writer.Save(outputPath);
         return $"{model.Description}\nran T={steps} B={batch} on the {engine}\nwrote {string.Join(", ", writer.Names)} to {outputPath}";

@@ -8,8 +8,8 @@ public enum ImportedDirection
 
     /// <summary>
     /// ONNX <c>direction="reverse"</c>: the weights' single direction runs from each sequence's last
-    /// step to its first. Run it as a forward model over <see cref="SequenceReversal"/>-reversed input
-    /// and reverse the output back.
+    /// step to its first. <see cref="ImportedLstm.Run"/> does so; a session of a model built from the weights runs
+    /// it forward, over <see cref="SequenceReversal"/>-reversed input, with the output reversed back.
     /// </summary>
     Reverse,
 }
@@ -63,4 +63,73 @@ public sealed class ImportedLstm
 
     /// <summary>Names of the tensors in the file that the import left alone.</summary>
     public IReadOnlyList<string> IgnoredTensors { get; init; } = [];
+
+    /// <summary>
+    /// Runs the model once as its source framework would, on the fast path: a reverse ONNX node reads each sequence
+    /// from its last valid step back, the initial states and lengths stored in the file apply unless others are given,
+    /// the file's <see cref="Layout"/> applies unless another is given, and the head, if any, maps every output row
+    /// (for a cell, h_n). Allocates its results and a session: to stream or call repeatedly, build an
+    /// <see cref="LstmModel"/> from <see cref="Weights"/> and keep a session.
+    /// </summary>
+    /// <param name="input">[T, B, I] (or [B, T, I] batch-first); for a cell, [B, I] with <paramref name="steps"/> 1.</param>
+    /// <param name="steps">T, at least 1 (1 for a cell).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="h0">Initial h [L·D, B, H_out] (a cell: [B, H]); empty for the file's, or zeros.</param>
+    /// <param name="c0">Initial c [L·D, B, H] (a cell: [B, H]); empty for the file's, or zeros.</param>
+    /// <param name="lengths">[B] lengths in [0, T]; empty for the file's, or T for every sequence.</param>
+    /// <param name="layout">The layout of <paramref name="input"/> and the output; null for <see cref="Layout"/>.</param>
+    /// <param name="options">How to build the fast model; null for the defaults with the file's <see cref="StoredWeightFormat"/>.</param>
+    /// <exception cref="ArgumentException">A length or shape does not match, or an element could overflow the fp32 sums (it is named).</exception>
+    public ImportedRun Run(ReadOnlySpan<float> input, int steps, int batch, ReadOnlySpan<float> h0 = default, ReadOnlySpan<float> c0 = default,
+        ReadOnlySpan<int> lengths = default, SequenceLayout? layout = null, LstmModelOptions? options = null)
+    {
+        LstmSpec spec = Weights.Spec;
+        if (IsCell && steps != 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "An nn.LSTMCell runs one step.");
+        ShapeChecks.Positive(steps, nameof(steps));
+        ShapeChecks.Positive(batch, nameof(batch));
+        SequenceLayout order = layout ?? Layout;
+        if (h0.IsEmpty) h0 = InitialHidden;
+        if (c0.IsEmpty) c0 = InitialCell;
+        if (lengths.IsEmpty) lengths = SequenceLengths;
+
+        LstmModel model = LstmModel.Create(Weights, options ?? new LstmModelOptions { Weights = StoredWeightFormat });
+        float[] output = new float[Sizes.Elements("output T × B × D·H_out", steps, batch, spec.OutputSize)];
+        float[] hN = new float[Sizes.Elements("h_n L·D × B × H_out", spec.LayerDirections, batch, spec.OutputHiddenSize)];
+        float[] cN = new float[Sizes.Elements("c_n L·D × B × H", spec.LayerDirections, batch, spec.HiddenSize)];
+        using (LstmSession session = model.CreateSession(batch, steps))
+        {
+            if (Direction == ImportedDirection.Reverse)
+            {
+                ShapeChecks.Sequence(spec, steps, batch, input.Length, output.Length, h0.Length, c0.Length, lengths, hN.Length, cN.Length, outputRequired: true);
+                float[] reversed = input.ToArray();
+                SequenceReversal.ReverseInPlace(reversed, steps, batch, spec.InputSize, lengths, order);
+                session.Forward(reversed, steps, batch, output, hN, cN, h0, c0, lengths, order);
+                SequenceReversal.ReverseInPlace(output, steps, batch, spec.OutputSize, lengths, order);
+            }
+            else
+            {
+                session.Forward(input, steps, batch, output, hN, cN, h0, c0, lengths, order);
+            }
+        }
+
+        float[]? headOutput = null;
+        if (Head is LinearHead head)
+        {
+            float[] rows = IsCell ? hN : output;
+            int count = IsCell ? batch : steps * batch;
+            headOutput = new float[Sizes.Elements("head output rows × head outputs", count, head.OutputSize)];
+            head.Apply(rows, count, headOutput);
+        }
+
+        return new ImportedRun(IsCell ? [] : output, hN, cN, headOutput, model.KernelPath, model.WeightFormat);
+    }
 }
+
+/// <summary>What <see cref="ImportedLstm.Run"/> computed, in the source framework's shapes and the run's layout.</summary>
+/// <param name="Output">[T, B, D·H_out] (or [B, T, D·H_out]); empty for a cell.</param>
+/// <param name="HiddenState">h_n [L·D, B, H_out] (a cell: [B, H]).</param>
+/// <param name="CellState">c_n [L·D, B, H] (a cell: [B, H]).</param>
+/// <param name="HeadOutput">The head applied to every output row (a cell: to h_n), or null without a head.</param>
+/// <param name="KernelPath">The kernel path that ran.</param>
+/// <param name="WeightFormat">The weight format the fast model computed with.</param>
+public sealed record ImportedRun(float[] Output, float[] HiddenState, float[] CellState, float[]? HeadOutput, KernelPath KernelPath, WeightFormat WeightFormat);

@@ -82,14 +82,7 @@ public static partial class PyTorchStateDict
     /// <exception cref="NotSupportedException">The cell uses ONNX variants PyTorch does not have, or a cell export was asked of a model that is not one.</exception>
     public static SafetensorsWriter Export(LstmWeights weights, string prefix = "", LinearHead? head = null, string headPrefix = "head.", bool asCell = false)
     {
-        ArgumentNullException.ThrowIfNull(weights);
-        LstmSpec spec = weights.Spec;
-        if (!spec.Cell.IsStandard)
-            throw new NotSupportedException("PyTorch's LSTM has no peepholes, clip, input_forget or other activations; this model uses them.");
-        if (asCell && (spec.NumLayers != 1 || spec.Bidirectional || spec.ProjectionSize != 0))
-            throw new NotSupportedException("nn.LSTMCell has one layer, one direction and no projection.");
-        var writer = new SafetensorsWriter();
-        AddParameters(writer, weights, TensorLookup.NormalizePrefix(prefix), asCell);
+        SafetensorsWriter writer = AddTo(new SafetensorsWriter(), weights, prefix, asCell);
         if (head is not null)
         {
             string h = TensorLookup.NormalizePrefix(headPrefix);
@@ -100,11 +93,29 @@ public static partial class PyTorchStateDict
         return writer;
     }
 
+    /// <summary>
+    /// Adds the parameters as <see cref="Export"/> names them, under <paramref name="prefix"/>, to <paramref name="writer"/>:
+    /// gradients beside a run's outputs, say, or a second model in one file.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The cell uses ONNX variants PyTorch does not have, or a cell export was asked of a model that is not one.</exception>
+    public static SafetensorsWriter AddTo(SafetensorsWriter writer, LstmWeights weights, string prefix = "", bool asCell = false)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(weights);
+        LstmSpec spec = weights.Spec;
+        if (!spec.Cell.IsStandard)
+            throw new NotSupportedException("PyTorch's LSTM has no peepholes, clip, input_forget or other activations; this model uses them.");
+        if (asCell && (spec.NumLayers != 1 || spec.Bidirectional || spec.ProjectionSize != 0))
+            throw new NotSupportedException("nn.LSTMCell has one layer, one direction and no projection.");
+        AddParameters(writer, weights, TensorLookup.NormalizePrefix(prefix), asCell, WeightFormat.Float32);
+        return writer;
+    }
+
     /// <summary>The parameter name of layer <paramref name="layer"/>, direction <paramref name="direction"/>, e.g. <c>weight_ih_l1_reverse</c>.</summary>
     public static string ParameterName(string kind, int layer, int direction) =>
         string.Create(CultureInfo.InvariantCulture, $"{kind}_l{layer}{(direction == 1 ? "_reverse" : "")}");
 
-    internal static void AddParameters(SafetensorsWriter writer, LstmWeights weights, string p, bool asCell, WeightFormat matrices = WeightFormat.Float32)
+    internal static void AddParameters(SafetensorsWriter writer, LstmWeights weights, string p, bool asCell, WeightFormat matrices)
     {
         void AddMatrix(string name, float[] values, int rows, int columns)
         {

@@ -91,7 +91,8 @@ public sealed record LstmSpec
     internal int ProjectionWeightLength => Sizes.Elements("W_hr values ProjectionSize × HiddenSize", ProjectionSize, HiddenSize);
 
     /// <summary>Layer-directions L·D: the weight sets, and the leading dimension of h_n and c_n.</summary>
-    internal int LayerDirections => Sizes.Elements("layer-directions NumLayers × directions", NumLayers, Directions);
+    /// <summary>L·D: how many layer-directions the model has, the leading dimension of its states h_n and c_n.</summary>
+    public int LayerDirections => Sizes.Elements("layer-directions NumLayers × directions", NumLayers, Directions);
 
     /// <summary>
     /// Every parameter value of every layer and direction (W_ih, W_hh, biases, W_hr, peepholes): what a file holding this

@@ -5,18 +5,27 @@ using Xunit;
 namespace LstmSimd.Tests.Docs;
 
 /// <summary>
-/// The engine's public surface is a promise to its users: this test holds it to the checked-in listing, so every change
-/// to it is a visible diff in review. On a difference it writes <c>LstmSimd.received.txt</c> beside the listing;
-/// after a deliberate change, run with <c>LSTMSIMD_ACCEPT_API=1</c> to rewrite the listing.
+/// Each package's public surface is a promise to its users: this test holds it to the checked-in listing, so every change
+/// to it is a visible diff in review. On a difference it writes <c>PACKAGE.received.txt</c> beside the listing;
+/// after a deliberate change, run with <c>LSTMSIMD_ACCEPT_API=1</c> to rewrite the listings.
 /// </summary>
 public class PublicApiTests
 {
-    [Fact]
-    public void The_public_api_is_the_approved_one()
+    public static TheoryData<string> Packages() => ["LstmSimd", "LstmSimd.Forecasting", "LstmSimd.Text"];
+
+    [Theory]
+    [MemberData(nameof(Packages))]
+    public void The_public_api_is_the_approved_one(string package)
     {
-        string actual = typeof(LstmModel).Assembly.GeneratePublicApi(new ApiGeneratorOptions { IncludeAssemblyAttributes = false }).ReplaceLineEndings("\n");
+        System.Reflection.Assembly assembly = package switch
+        {
+            "LstmSimd" => typeof(LstmModel).Assembly,
+            "LstmSimd.Forecasting" => typeof(LstmSimd.Forecasting.LstmForecaster).Assembly,
+            _ => typeof(LstmSimd.Text.CharLanguageModel).Assembly,
+        };
+        string actual = assembly.GeneratePublicApi(new ApiGeneratorOptions { IncludeAssemblyAttributes = false }).ReplaceLineEndings("\n");
         string folder = Path.GetDirectoryName(ThisFile())!;
-        string approvedPath = Path.Combine(folder, "LstmSimd.approved.txt"), receivedPath = Path.Combine(folder, "LstmSimd.received.txt");
+        string approvedPath = Path.Combine(folder, $"{package}.approved.txt"), receivedPath = Path.Combine(folder, $"{package}.received.txt");
         if (Environment.GetEnvironmentVariable("LSTMSIMD_ACCEPT_API") == "1") File.WriteAllText(approvedPath, actual);
 
         string approved = File.Exists(approvedPath) ? File.ReadAllText(approvedPath).ReplaceLineEndings("\n") : "";

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using LstmSimd.IO;
+using LstmSimd.Shared;
 using LstmSimd.Tests.Tool;
 using Xunit;
 

@@ -2,6 +2,7 @@ using LstmSimd.IO;
 using LstmSimd.Kernels;
 using LstmSimd.Reference;
 using LstmSimd.Training;
+using LstmSimd.Shared;
 using Xunit;
 
 namespace LstmSimd.Tests.Model;

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace LstmSimd.IO;
+namespace LstmSimd.Shared;
 
 /// <summary>What kind of thing a path names, as the writers need to know it.</summary>
 internal enum FileKind

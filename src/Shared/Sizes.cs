@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 
-namespace LstmSimd;
+namespace LstmSimd.Shared;
 
 /// <summary>
 /// Size arithmetic for buffers and shapes. Every product of dimensions that sizes an array, or that later code indexes

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Unicode;
 
-namespace LstmSimd.IO;
+namespace LstmSimd.Shared;
 
 /// <summary>
 /// Text from a user's file or command line as messages show it and as readers accept it: quoted at most

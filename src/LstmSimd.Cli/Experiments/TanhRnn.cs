@@ -1,5 +1,7 @@
-using LstmSimd.Kernels;
-namespace LstmSimd.Training;
+using System.Numerics.Tensors;
+using LstmSimd.Training;
+
+namespace LstmSimd.Cli.Experiments;
 
 /// <summary>
 /// A plain (Elman) recurrent layer, h_t = tanh(W_ih·x_t + b_ih + W_hh·h_{t−1} + b_hh) with h_{−1} = 0, as
@@ -15,10 +17,10 @@ public sealed class TanhRnn
     /// <summary>A layer initialised as PyTorch does: every parameter uniform in [−1/√H, 1/√H].</summary>
     public TanhRnn(int inputSize, int hiddenSize, int maxSteps, int maxBatch, SeededRandom random)
     {
-        ShapeChecks.Positive(inputSize, nameof(inputSize));
-        ShapeChecks.Positive(hiddenSize, nameof(hiddenSize));
-        ShapeChecks.Positive(maxSteps, nameof(maxSteps));
-        ShapeChecks.Positive(maxBatch, nameof(maxBatch));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputSize);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(hiddenSize);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxSteps);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);
         ArgumentNullException.ThrowIfNull(random);
         InputSize = inputSize;
         HiddenSize = hiddenSize;
@@ -93,7 +95,7 @@ public sealed class TanhRnn
     {
         CheckSizes(steps, batch);
         int n = InputSize, h = HiddenSize;
-        ShapeChecks.Length(input.Length, (long)steps * batch * n, nameof(input), "[T={0}, B={1}, I={2}]", steps, batch, n);
+        CheckLength(input.Length, (long)steps * batch * n, nameof(input), false);
         input.CopyTo(_input);
         _steps = steps;
         _batch = batch;
@@ -106,8 +108,8 @@ public sealed class TanhRnn
                 Span<float> hNew = _output.AsSpan((t * batch + b) * h, h);
                 for (int u = 0; u < h; u++)
                 {
-                    float a = BiasIh[u] + BiasHh[u] + DenseMath.Dot(WeightIh.AsSpan(u * n, n), x);
-                    if (t > 0) a += DenseMath.Dot(WeightHh.AsSpan(u * h, h), hPrev);
+                    float a = BiasIh[u] + BiasHh[u] + TensorPrimitives.Dot(WeightIh.AsSpan(u * n, n), x);
+                    if (t > 0) a += TensorPrimitives.Dot(WeightHh.AsSpan(u * h, h), hPrev);
                     hNew[u] = MathF.Tanh(a);
                 }
             }
@@ -128,9 +130,9 @@ public sealed class TanhRnn
     {
         if (_steps < 0) throw new InvalidOperationException("Backward needs a forward pass first.");
         int steps = _steps, batch = _batch, n = InputSize, h = HiddenSize;
-        ShapeChecks.OptionalLength(outputGradient.Length, (long)steps * batch * h, nameof(outputGradient), "[T={0}, B={1}, H={2}]", steps, batch, h);
-        ShapeChecks.OptionalLength(finalStateGradient.Length, (long)batch * h, nameof(finalStateGradient), "[B={0}, H={1}]", batch, h);
-        ShapeChecks.OptionalLength(inputGradient.Length, (long)steps * batch * n, nameof(inputGradient), "[T={0}, B={1}, I={2}]", steps, batch, n);
+        CheckLength(outputGradient.Length, (long)steps * batch * h, nameof(outputGradient), true);
+        CheckLength(finalStateGradient.Length, (long)batch * h, nameof(finalStateGradient), true);
+        CheckLength(inputGradient.Length, (long)steps * batch * n, nameof(inputGradient), true);
         Span<float> dh = _gradH.AsSpan(0, batch * h), da = _gradA;
         if (finalStateGradient.IsEmpty) dh.Clear();
         else finalStateGradient.CopyTo(dh);
@@ -153,12 +155,12 @@ public sealed class TanhRnn
                     float a = da[u];
                     BiasIhGradient[u] += a;
                     BiasHhGradient[u] += a;
-                    DenseMath.MultiplyAdd(a, x, WeightIhGradient.AsSpan(u * n, n));
-                    if (!dx.IsEmpty) DenseMath.MultiplyAdd(a, WeightIh.AsSpan(u * n, n), dx);
+                    MultiplyAdd(a, x, WeightIhGradient.AsSpan(u * n, n));
+                    if (!dx.IsEmpty) MultiplyAdd(a, WeightIh.AsSpan(u * n, n), dx);
                     if (t > 0)
                     {
-                        DenseMath.MultiplyAdd(a, hPrev, WeightHhGradient.AsSpan(u * h, h));
-                        DenseMath.MultiplyAdd(a, WeightHh.AsSpan(u * h, h), dhb);
+                        MultiplyAdd(a, hPrev, WeightHhGradient.AsSpan(u * h, h));
+                        MultiplyAdd(a, WeightHh.AsSpan(u * h, h), dhb);
                     }
                 }
             }
@@ -169,5 +171,14 @@ public sealed class TanhRnn
     {
         if ((uint)steps > (uint)MaxSteps) throw new ArgumentOutOfRangeException(nameof(steps), steps, $"steps must be in [0, MaxSteps={MaxSteps}].");
         if (batch <= 0 || batch > MaxBatch) throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch must be in [1, MaxBatch={MaxBatch}].");
+    }
+
+    /// <summary>y += alpha · x.</summary>
+    private static void MultiplyAdd(float alpha, ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.MultiplyAdd(x, alpha, y, y);
+
+    private static void CheckLength(int actual, long expected, string name, bool optional)
+    {
+        if (actual != expected && !(optional && actual == 0))
+            throw new ArgumentException($"{name} has {actual} values; expected {expected}{(optional ? " (or none)" : "")}.", name);
     }
 }

@@ -1,4 +1,4 @@
-namespace LstmSimd;
+namespace LstmSimd.Shared;
 
 /// <summary>
 /// Lets an object that owns mutable scratch (a session, a trainer) serve one call at a time and refuse use after

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace LstmSimd.IO;
+namespace LstmSimd.Shared;
 
 /// <summary>
 /// The one way LstmSimd writes a file (model files, checkpoints, the tool's outputs). A regular file is written to a

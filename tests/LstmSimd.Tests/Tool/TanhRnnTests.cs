@@ -1,8 +1,9 @@
+using LstmSimd.Cli.Experiments;
 using LstmSimd.Training;
 using LstmSimd.Tests.Support;
 using Xunit;
 
-namespace LstmSimd.Tests.Training;
+namespace LstmSimd.Tests.Tool;
 
 public sealed class TanhRnnTests
 {

@@ -1,6 +1,5 @@
-using LstmSimd.IO;
 
-namespace LstmSimd.Forecasting;
+namespace LstmSimd.IO;
 
 /// <summary>
 /// An LstmSimd model file (<see cref="LstmModelFile"/>) with one extra <c>__metadata__</c> entry describing the

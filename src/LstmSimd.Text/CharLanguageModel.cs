@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using LstmSimd.Forecasting;
 using LstmSimd.IO;
 using LstmSimd.Training;
 
