@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Text;
 using LstmSimd.Cli.Tool;
 using LstmSimd.IO;
+using LstmSimd.IO.Onnx;
+using LstmSimd.IO.Onnx.Graph;
 
 namespace LstmSimd.Cli.Commands;
 

@@ -1,6 +1,8 @@
 using LstmSimd.Cli.Tool;
 using LstmSimd.IO;
 using LstmSimd.Kernels;
+using LstmSimd.IO.Onnx;
+using LstmSimd.IO.Onnx.Graph;
 
 namespace LstmSimd.Cli.Commands;
 

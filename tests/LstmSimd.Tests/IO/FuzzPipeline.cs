@@ -1,4 +1,6 @@
 using LstmSimd.IO;
+using LstmSimd.IO.Onnx;
+using LstmSimd.IO.Onnx.Graph;
 
 namespace LstmSimd.Tests.IO;
 

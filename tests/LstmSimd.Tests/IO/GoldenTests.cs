@@ -2,6 +2,7 @@ using LstmSimd.IO;
 using LstmSimd.Tests.Support;
 using Xunit;
 using Xunit.Abstractions;
+using LstmSimd.IO.Onnx;
 
 namespace LstmSimd.Tests.IO;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using LstmSimd.IO;
 using Xunit;
+using LstmSimd.IO.Onnx;
 
 namespace LstmSimd.Tests.IO;
 

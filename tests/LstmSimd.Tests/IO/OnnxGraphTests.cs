@@ -3,6 +3,8 @@ using LstmSimd.IO;
 using LstmSimd.Kernels;
 using LstmSimd.Tests.Support;
 using Xunit;
+using LstmSimd.IO.Onnx;
+using LstmSimd.IO.Onnx.Graph;
 
 namespace LstmSimd.Tests.IO;
 

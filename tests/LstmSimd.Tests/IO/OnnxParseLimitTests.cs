@@ -1,6 +1,7 @@
 using LstmSimd.IO;
 using Xunit;
 using Xunit.Abstractions;
+using LstmSimd.IO.Onnx;
 
 namespace LstmSimd.Tests.IO;
 

@@ -1,5 +1,6 @@
 using LstmSimd.IO;
 using Xunit;
+using LstmSimd.IO.Onnx;
 
 namespace LstmSimd.Tests.IO;
 

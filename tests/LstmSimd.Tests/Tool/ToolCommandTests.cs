@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using LstmSimd.Forecasting;
+using LstmSimd.Tests.Forecasting;
 using Xunit;
 
 namespace LstmSimd.Tests.Tool;

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace LstmSimd.IO;
+namespace LstmSimd.IO.Onnx;
 
 /// <summary>
 /// ONNX external data: a tensor's bytes in another file named by a <c>location</c> relative to the

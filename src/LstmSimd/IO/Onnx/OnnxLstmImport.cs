@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace LstmSimd.IO;
+namespace LstmSimd.IO.Onnx;
 
 /// <summary>Turns one ONNX <c>LSTM</c> node into LstmSimd weights with ONNX's semantics.</summary>
 internal static class OnnxLstmImport

@@ -1,6 +1,7 @@
 using System.Globalization;
+using LstmSimd.IO.Onnx.Graph;
 
-namespace LstmSimd.IO;
+namespace LstmSimd.IO.Onnx;
 
 /// <summary>A node of an ONNX graph, as <see cref="OnnxModel"/> lists it.</summary>
 /// <param name="Name">The node's name (may be empty).</param>

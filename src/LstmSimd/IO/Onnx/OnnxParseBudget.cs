@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace LstmSimd.IO;
+namespace LstmSimd.IO.Onnx;
 
 /// <summary>
 /// What parsing one ONNX file may build. Protobuf is compact: an empty message is 2 bytes on disk but a parsed

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace LstmSimd.IO;
+namespace LstmSimd.IO.Onnx;
 
 /// <summary>
 /// An ONNX <c>TensorProto</c> as parsed: name, type, dims and where its data lies in the file (or in an

@@ -1,4 +1,4 @@
-namespace LstmSimd.IO;
+namespace LstmSimd.IO.Onnx;
 
 /// <summary>
 /// A bounds-checked reader of protobuf wire format over one message's bytes. Every length and varint

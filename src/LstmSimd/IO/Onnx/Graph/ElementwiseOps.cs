@@ -1,4 +1,4 @@
-namespace LstmSimd.IO;
+namespace LstmSimd.IO.Onnx.Graph;
 
 /// <summary><c>Add</c>, <c>Sub</c>, <c>Mul</c>, <c>Div</c>: numpy broadcasting, on floats or (for shape arithmetic) integers.</summary>
 internal sealed class ArithmeticOp<TFloat, TInt> : OnnxOp

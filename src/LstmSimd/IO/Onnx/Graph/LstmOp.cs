@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace LstmSimd.IO;
+namespace LstmSimd.IO.Onnx.Graph;
 
 /// <summary>
 /// <c>LSTM</c> on the library's fast path: the node's weights run in an <see cref="LstmSession"/> sized for the planned batch

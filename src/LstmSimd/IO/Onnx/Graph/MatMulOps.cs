@@ -1,4 +1,4 @@
-namespace LstmSimd.IO;
+namespace LstmSimd.IO.Onnx.Graph;
 
 /// <summary><c>MatMul</c> with numpy semantics: 1-D operands promoted, batch dims broadcast; a 2-D right operand multiplies every row at once.</summary>
 internal sealed class MatMulOp : OnnxOp

@@ -1,4 +1,4 @@
-namespace LstmSimd.IO;
+namespace LstmSimd.IO.Onnx.Graph;
 
 /// <summary>Operators that move elements: each plans the strides through which <see cref="StridedLoops.Copy"/> reads its input.</summary>
 internal abstract class MovementOp : OnnxOp

@@ -1,6 +1,6 @@
 using LstmSimd.Kernels;
 
-namespace LstmSimd.IO;
+namespace LstmSimd.IO.Onnx.Graph;
 
 /// <summary>How <see cref="OnnxGraph"/> builds the fast path of its LSTM nodes.</summary>
 public sealed class OnnxGraphOptions

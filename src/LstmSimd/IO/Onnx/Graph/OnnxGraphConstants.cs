@@ -1,4 +1,4 @@
-namespace LstmSimd.IO;
+namespace LstmSimd.IO.Onnx.Graph;
 
 /// <summary>Decodes, while the file is still open, the initializers and tensor attributes the graph runner may read.</summary>
 internal static class OnnxGraphConstants

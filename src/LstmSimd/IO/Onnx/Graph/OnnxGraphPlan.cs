@@ -1,6 +1,6 @@
 using LstmSimd.Kernels;
 
-namespace LstmSimd.IO;
+namespace LstmSimd.IO.Onnx.Graph;
 
 /// <summary>
 /// An <see cref="OnnxGraph"/> planned for one set of input shapes: what depends only on constants and shapes is computed,

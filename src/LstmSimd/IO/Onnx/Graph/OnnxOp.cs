@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace LstmSimd.IO;
+namespace LstmSimd.IO.Onnx.Graph;
 
 /// <summary>
 /// One ONNX operator the graph runner knows: which attributes and how many inputs and outputs it takes (checked when the

@@ -1,4 +1,4 @@
-namespace LstmSimd.IO;
+namespace LstmSimd.IO.Onnx.Graph;
 
 /// <summary>The operators the graph runner runs (default ONNX domain), by op_type.</summary>
 internal static class OnnxOps

@@ -1,4 +1,4 @@
-namespace LstmSimd.IO;
+namespace LstmSimd.IO.Onnx.Graph;
 
 /// <summary>How an <see cref="OnnxTensor"/> holds its elements: FLOAT (also DOUBLE, FLOAT16, BFLOAT16, computed in fp32), integers as int64, or BOOL as int64 0/1.</summary>
 public enum OnnxElementKind

@@ -1,4 +1,4 @@
-namespace LstmSimd.IO;
+namespace LstmSimd.IO.Onnx.Graph;
 
 /// <summary><c>Shape</c>: the input's dims as int64 (opset 15's start and end select a range). Known when planning, whatever the input.</summary>
 internal sealed class ShapeOp : OnnxOp

@@ -1,4 +1,4 @@
-namespace LstmSimd.IO;
+namespace LstmSimd.IO.Onnx.Graph;
 
 /// <summary>
 /// <c>Softmax</c> and <c>LogSoftmax</c>: from opset 13 over one axis (default -1); before, over the input flattened to 2-D at

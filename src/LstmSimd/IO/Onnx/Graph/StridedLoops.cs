@@ -1,4 +1,4 @@
-namespace LstmSimd.IO;
+namespace LstmSimd.IO.Onnx.Graph;
 
 /// <summary>A per-row body for <see cref="StridedLoops.ForEachRow"/>: the row's first output element and first element of each input.</summary>
 internal interface IRowBody

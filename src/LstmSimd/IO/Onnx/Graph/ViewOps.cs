@@ -1,4 +1,4 @@
-namespace LstmSimd.IO;
+namespace LstmSimd.IO.Onnx.Graph;
 
 /// <summary>
 /// Operators that only rename or reshape: their output is a view of the input's elements, so they cost nothing per run.

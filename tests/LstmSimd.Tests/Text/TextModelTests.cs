@@ -1,7 +1,7 @@
 using LstmSimd.Text;
 using Xunit;
 
-namespace LstmSimd.Tests.Tool;
+namespace LstmSimd.Tests.Text;
 
 public sealed class TextModelTests : IDisposable
 {

@@ -3,7 +3,7 @@ using LstmSimd.Forecasting;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace LstmSimd.Tests.Tool;
+namespace LstmSimd.Tests.Forecasting;
 
 /// <summary>What each weight format costs on a task metric: the test RMSE of trained forecasters, against fp32.</summary>
 public sealed class WeightFormatForecastTests(ITestOutputHelper output)

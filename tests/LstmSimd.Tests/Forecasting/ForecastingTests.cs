@@ -3,7 +3,7 @@ using LstmSimd.IO;
 using LstmSimd.Tests.Support;
 using Xunit;
 
-namespace LstmSimd.Tests.Tool;
+namespace LstmSimd.Tests.Forecasting;
 
 public sealed class ForecastingTests : IDisposable
 {
