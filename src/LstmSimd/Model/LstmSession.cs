@@ -428,6 +428,7 @@ public sealed unsafe class LstmSession : IDisposable
                 float* pQuantizedState = scratch.QuantizedState.Pointer;
                 // h ping-pongs between two buffers: each step reads one and writes the other.
                 float* hPrevious = pFirst, hNext = pSecond;
+                var output = new Span<float>(call.LayerOutput, rows * outputFeatures);
                 for (int s = 0; s < steps; s++)
                 {
                     int t = reverse ? steps - 1 - s : s;
@@ -455,20 +456,9 @@ public sealed unsafe class LstmSession : IDisposable
                     };
                     RunCell(ref plan, split);
 
-                    for (int b = 0; b < batch; b++)
-                    {
-                        var destination = new Span<float>(call.LayerOutput + (long)(outputBatchFirst ? b * steps + t : t * batch + b) * outputFeatures + outputColumn, hOut);
-                        if (active[b] != 0)
-                        {
-                            new ReadOnlySpan<float>(hNext + b * _outputStride, hOut).CopyTo(destination);
-                        }
-                        else
-                        {
-                            // A finished (or, in reverse, not yet started) sequence keeps its state and outputs zeros.
-                            new ReadOnlySpan<float>(hPrevious + b * _outputStride, _outputStride).CopyTo(new Span<float>(hNext + b * _outputStride, _outputStride));
-                            destination.Clear();
-                        }
-                    }
+                    StepOutputs.Write(batch, call.Lengths == null ? default : active, new Span<float>(hNext, batch * _outputStride), new ReadOnlySpan<float>(hPrevious, batch * _outputStride),
+                        _outputStride, hOut, output, outputBatchFirst ? t * outputFeatures + outputColumn : t * batch * outputFeatures + outputColumn,
+                        outputBatchFirst ? steps * outputFeatures : outputFeatures);
 
                     float* written = hNext;
                     hNext = hPrevious;
@@ -515,21 +505,12 @@ public sealed unsafe class LstmSession : IDisposable
         if (first.Slot >= 0) throw _model.Bounds.CellOverflow(first.Slot, first.Index, first.Value);
     }
 
-    /// <summary>
-    /// Multiply-adds below which one cell step runs on the calling thread even with a team: handing a step to the team and
-    /// waiting for it costs about 0.25 µs here, so seq-h32 (4,096 per step) ran 2× slower on two threads than on one, while
-    /// seq-h64 (16,384) ran 1.12× faster.
-    /// </summary>
-    private const int DefaultMinSharedStepWork = 8192;
-
-    private int _minSharedStepWork = DefaultMinSharedStepWork;
-
     /// <summary>Tests: share every step however small, so that small shapes exercise the team's split too.</summary>
-    internal void ShareEveryStep() => _minSharedStepWork = 0;
+    internal void ShareEveryStep() => _team.MinSharedWork = 0;
 
     /// <summary>Whether a step of <paramref name="layer"/> over <paramref name="rows"/> rows is worth sharing across the team.</summary>
     private bool SharesSteps(PackedLayer layer, int rows, bool streaming) =>
-        _team.Size > 1 && (long)rows * layer.Recurrent.Gates * layer.Recurrent.Units * (layer.Recurrent.Depth + (streaming ? layer.Input.Depth : 0)) >= _minSharedStepWork;
+        _team.WorthSharing((long)rows * layer.Recurrent.Gates * layer.Recurrent.Units * (layer.Recurrent.Depth + (streaming ? layer.Input.Depth : 0)));
 
     /// <summary>
     /// Runs a planned cell step into its HNext, through W_hr with a projection. <paramref name="split"/> shares each phase

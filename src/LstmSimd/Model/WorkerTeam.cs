@@ -40,6 +40,19 @@ internal sealed class WorkerTeam : IDisposable
     public int Size { get; }
 
     /// <summary>
+    /// Multiply-adds below which work is too small to share: handing it to the team and waiting for every member costs
+    /// about as much as this much work on one core (perf/results has the measurements). The one policy for inference
+    /// and training alike.
+    /// </summary>
+    public const long DefaultMinSharedWork = 8192;
+
+    /// <summary>The threshold of <see cref="WorthSharing"/>; tests set 0 so that small shapes exercise the split too.</summary>
+    public long MinSharedWork { get; set; } = DefaultMinSharedWork;
+
+    /// <summary>Whether <paramref name="multiplyAdds"/> of work repay a hand-off to the team.</summary>
+    public bool WorthSharing(long multiplyAdds) => Size > 1 && multiplyAdds >= MinSharedWork;
+
+    /// <summary>
     /// Member <paramref name="member"/>'s contiguous share of <paramref name="count"/> items, cut at multiples of
     /// <paramref name="grain"/> (the last share takes the rest): every item goes to exactly one member.
     /// </summary>

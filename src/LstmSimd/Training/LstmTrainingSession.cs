@@ -461,20 +461,8 @@ public sealed class LstmTrainingSession : IDisposable
             if (weights.Projection is { } panel)
                 _team.Project(panel, ms, t * batch * _hp, _hp, hs, next * batch * _hOutP, _hOutP, batch, _active, t * batch, _hasLengths);
 
-            for (int b = 0; b < batch; b++)
-            {
-                Span<float> destination = y.AsSpan((t * batch + b) * outputFeatures + column, hOut);
-                if (active.IsEmpty || active[b] != 0)
-                {
-                    hs.AsSpan((next * batch + b) * _hOutP, hOut).CopyTo(destination);
-                }
-                else
-                {
-                    // Outside its length a sequence keeps its state and outputs zeros.
-                    hs.AsSpan((previous * batch + b) * _hOutP, _hOutP).CopyTo(hs.AsSpan((next * batch + b) * _hOutP));
-                    destination.Clear();
-                }
-            }
+            StepOutputs.Write(batch, active, hs.AsSpan(next * batch * _hOutP, batch * _hOutP), hs.AsSpan(previous * batch * _hOutP, batch * _hOutP),
+                _hOutP, hOut, y, t * batch * outputFeatures + column, outputFeatures);
         }
     }
 

@@ -8,17 +8,11 @@ namespace LstmSimd.Training;
 /// blocks (as <see cref="LstmSession"/> does), the fused backward cell splits blocks, and a GEMM splits the rows of C (or
 /// its columns, when it has more of them) at whole register tiles. Every element is computed by one member with the same
 /// code as on one thread, so the results are bitwise those of one thread. With one thread the calls go straight to the
-/// kernels, and so do calls too small to repay a hand-off (see <see cref="DefaultMinSharedWork"/>). Arguments are arrays and
+/// kernels, and so do calls too small to repay a hand-off (see <see cref="WorkerTeam.WorthSharing"/>). Arguments are arrays and
 /// offsets, not references, because a worker runs them after the call has built them.
 /// </summary>
 internal sealed class TrainingTeam : ITeamWork, IDisposable
 {
-    /// <summary>
-    /// Multiply-adds below which a call runs on the calling thread alone: waking the team and waiting for it costs a few
-    /// microseconds, the time of about a quarter of a million multiply-adds on one core.
-    /// </summary>
-    private const long DefaultMinSharedWork = 1L << 18;
-
     private readonly WorkerTeam _team;
     private readonly KernelSet _kernels;
     private readonly TrainingKernelSet _train;
@@ -47,8 +41,12 @@ internal sealed class TrainingTeam : ITeamWork, IDisposable
 
     public int Size => _team.Size;
 
-    /// <summary>Multiply-adds below which a call runs on the calling thread alone; tests set 0 to share every call.</summary>
-    public long MinSharedWork { get; set; } = DefaultMinSharedWork;
+    /// <summary>Multiply-adds below which a call runs on the calling thread alone (<see cref="WorkerTeam.MinSharedWork"/>); tests set 0 to share every call.</summary>
+    public long MinSharedWork
+    {
+        get => _team.MinSharedWork;
+        set => _team.MinSharedWork = value;
+    }
 
     /// <summary>gates = bias + x·W_ih for every row (see <see cref="KernelSet.InputProjection"/>).</summary>
     public void InputProjection(PackedPanel panel, float[] bias, float[] x, int xRowStride, int rows, float[] gates)
@@ -91,7 +89,7 @@ internal sealed class TrainingTeam : ITeamWork, IDisposable
     private void Run(Job job, long work)
     {
         _job = job;
-        if (_team.Size == 1 || work < MinSharedWork) Execute(0, 1);
+        if (!_team.WorthSharing(work)) Execute(0, 1);
         else _team.Run(this);
     }
 
