@@ -2,7 +2,7 @@
 # Coverage-guided fuzzing of LstmSimd's model-file loaders with AFL++ through SharpFuzz: builds perf/LstmSimd.Fuzz,
 # instruments LstmSimd.dll, makes seed corpora from the golden files, and runs each target for a bounded time.
 #
-#   perf/fuzz/run-fuzz.sh [SECONDS_PER_TARGET=300] [TARGET...]      targets: safetensors modelfile onnx (default: all)
+#   perf/fuzz/run-fuzz.sh [SECONDS_PER_TARGET=300] [TARGET...]      targets: safetensors modelfile onnx torchpickle (default: all)
 #   FUZZ_EXECS=10000000 perf/fuzz/run-fuzz.sh 0 onnx                  stop after that many executions instead of a time
 #   perf/fuzz/run-fuzz.sh 120 planted-crash planted-hang              check that the harness reports planted faults
 #
@@ -17,7 +17,7 @@ repo=$(cd "$here/../.." && pwd)
 seconds=${1:-300}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors modelfile onnx)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors modelfile onnx torchpickle)
 work=${FUZZ_WORK:-$here/work}
 bin=$work/bin
 golden=$repo/tests/LstmSimd.Tests/Golden
@@ -32,12 +32,17 @@ dotnet build "$repo/perf/LstmSimd.Fuzz/LstmSimd.Fuzz.csproj" -c Release -o "$bin
 # Seed corpora: the golden files small enough for AFL++ to mutate quickly (under 8 KB; 32 KB for the state_dicts
 # that become model files, most of which are larger).
 small() { find "$@" -maxdepth 1 -type f -size "-${SEED_KB:-8}k"; }
-for t in safetensors modelfile onnx; do rm -rf "$work/corpus/$t"; mkdir -p "$work/corpus/$t"; done
+for t in safetensors modelfile onnx torchpickle; do rm -rf "$work/corpus/$t"; mkdir -p "$work/corpus/$t"; done
 small "$golden/pytorch" "$golden/onnx" -name '*.safetensors' | while read -r f; do cp "$f" "$work/corpus/safetensors/"; done
 SEED_KB=32 small "$golden/pytorch" -name '*.safetensors' | while read -r f; do
     dotnet "$bin/LstmSimd.Fuzz.dll" seed-modelfile "$f" "$work/corpus/modelfile/$(basename "$f")" || true # not every file is a state_dict
 done
 small "$golden/onnx" "$golden/onnx-pytorch-export" -name '*.onnx' | while read -r f; do cp "$f" "$work/corpus/onnx/"; done
+# The torchpickle target takes a torch.save file's data.pkl (the harness zips it with zero storages).
+for f in "$golden"/pytorch-pt/*.pt; do
+    name=$(basename "$f" .pt)
+    python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); sys.stdout.buffer.write(z.read([n for n in z.namelist() if n.endswith("/data.pkl")][0]))' "$f" > "$work/corpus/torchpickle/$name.pkl" 2>/dev/null || rm -f "$work/corpus/torchpickle/$name.pkl"
+done
 
 # Instrumented code reports coverage to AFL++'s shared memory, so it runs only under afl-fuzz: instrument after the seeds.
 sharpfuzz "$bin/LstmSimd.dll"

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text;
 using LstmSimd.Cli.Tool;
 using LstmSimd.IO;
+using LstmSimd.IO.TorchSave;
 using LstmSimd.IO.Onnx;
 using LstmSimd.IO.Onnx.Graph;
 
@@ -12,7 +13,7 @@ internal static class InspectCommand
 {
     public static Command Create()
     {
-        var file = new Argument<FileInfo>("file") { Description = "A .safetensors or .onnx file." };
+        var file = new Argument<FileInfo>("file") { Description = "A .safetensors, .pt/.pth (torch.save) or .onnx file." };
         var command = new Command("inspect", "List a model file's tensors, the LSTM architecture found, and anything ignored.") { file };
         command.SetAction(result => ToolExit.Run("inspect", () =>
         {
@@ -25,9 +26,9 @@ internal static class InspectCommand
 
     private static string DescribeSafetensors(string path)
     {
-        using SafetensorsFile file = SafetensorsFile.Open(path);
+        using SafetensorsFile file = PyTorchStateDict.Open(path);
         var s = new StringBuilder();
-        s.AppendLine($"safetensors: {file.Tensors.Count} tensors, data at byte {file.DataStart}");
+        s.AppendLine(PyTorchFile.LooksLikeTorchSave(path) ? $"PyTorch torch.save file: {file.Tensors.Count} tensors" : $"safetensors: {file.Tensors.Count} tensors, data at byte {file.DataStart}");
         foreach ((string key, string value) in file.Metadata)
             s.AppendLine($"  metadata {key} = {Shorten(value)}");
         s.AppendLine("tensors:");

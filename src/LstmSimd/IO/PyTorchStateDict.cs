@@ -16,6 +16,22 @@ namespace LstmSimd.IO;
 public static partial class PyTorchStateDict
 {
     /// <summary>
+    /// Opens a state_dict saved either way PyTorch users save one: <c>torch.save(model.state_dict(), "m.pt")</c> (the zip
+    /// format, read by <see cref="TorchSave.PyTorchFile"/>) or safetensors, told apart by the file's first bytes.
+    /// </summary>
+    /// <exception cref="ModelFormatException">The file is neither, or is malformed.</exception>
+    public static SafetensorsFile Open(string path) =>
+        TorchSave.PyTorchFile.LooksLikeTorchSave(path) ? TorchSave.PyTorchFile.Open(path) : SafetensorsFile.Open(path);
+
+    /// <summary>Opens a state_dict file (a <c>.pt</c>/<c>.pth</c> from <c>torch.save</c>, or safetensors) and imports it: <see cref="Open"/>, then <see cref="Import(SafetensorsFile, string?, string?)"/>.</summary>
+    /// <exception cref="ModelFormatException">The file is unreadable, or its parameters do not describe an LSTM (<see cref="WeightMappingException"/>).</exception>
+    public static ImportedLstm Import(string path, string? prefix = null, string? headPrefix = null)
+    {
+        using SafetensorsFile file = Open(path);
+        return Import(file, prefix, headPrefix);
+    }
+
+    /// <summary>
     /// Imports the LSTM (or LSTMCell) whose parameters sit under <paramref name="prefix"/>. With a null
     /// prefix the file is searched: exactly one <c>*weight_ih_l0</c> or <c>*weight_ih</c> must exist.
     /// <paramref name="headPrefix"/> names an <c>nn.Linear</c> head (<c>fc</c> reads <c>fc.weight</c>, <c>fc.bias</c>).

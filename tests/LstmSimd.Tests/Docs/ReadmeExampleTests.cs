@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using LstmSimd.IO;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using LstmSimd.Tests.IO;
 using Xunit;
 
 namespace LstmSimd.Tests.Docs;
@@ -13,7 +14,7 @@ namespace LstmSimd.Tests.Docs;
 /// </summary>
 public partial class ReadmeExampleTests
 {
-    private const string ExampleModelFile = "model.safetensors";
+    private const string ExampleModelFile = "model.pt";
 
     private static string Readme => File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
 
@@ -30,11 +31,10 @@ public partial class ReadmeExampleTests
         string folder = Directory.CreateTempSubdirectory("lstmsimd-readme-").FullName;
         try
         {
-            // The streaming example opens a PyTorch state_dict: give it one, named as a PyTorch module would name it.
+            // The streaming example opens a state_dict saved by torch.save: PyTorch's own file of a module holding an nn.LSTM
+            // named lstm and an nn.Linear named fc.
             string modelPath = Path.Combine(folder, ExampleModelFile);
-            var weights = LstmWeights.CreateRandom(new LstmSpec(inputSize: 1, hiddenSize: 16), seed: 3);
-            var head = new LinearHead(16, 1, [.. Enumerable.Range(0, 16).Select(i => 0.01f * i)], [0.5f]);
-            PyTorchStateDict.Export(weights, prefix: "lstm.", head: head, headPrefix: "fc.").Save(modelPath);
+            File.Copy(GoldenRunner.GoldenPath("pytorch-pt", "module_with_head.pt"), modelPath);
             Run(body.Replace($"\"{ExampleModelFile}\"", $"@\"{modelPath}\"", StringComparison.Ordinal));
         }
         finally

@@ -1,6 +1,8 @@
+using System.IO.Compression;
 using LstmSimd.IO;
 using LstmSimd.IO.Onnx;
 using LstmSimd.IO.Onnx.Graph;
+using LstmSimd.IO.TorchSave;
 
 namespace LstmSimd.Tests.IO;
 
@@ -34,6 +36,49 @@ public static class FuzzPipeline
             model = KerasLstm.Import(st, "lstm/");
         else model = PyTorchStateDict.Import(st);
         RunOnce(model);
+    }
+
+    /// <summary>
+    /// The pickle of a <c>torch.save</c> file, zipped as torch.save zips it with sixteen zero-filled storages named 0 to 15
+    /// (4 KiB each), then read and run as a PyTorch state_dict: a mutated pickle reaches the unpickler instead of failing
+    /// the zip's checksum.
+    /// </summary>
+    public static void RunTorchPickle(byte[] pickle)
+    {
+        var storages = new Dictionary<string, byte[]>();
+        for (int key = 0; key < 16; key++) storages[key.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new byte[4096];
+        using SafetensorsFile st = PyTorchFile.Read(new MemoryStream(TorchZip(pickle, storages)));
+        RunOnce(PyTorchStateDict.Import(st));
+    }
+
+    /// <summary>A zip laid out as torch.save lays it out: archive/data.pkl, archive/data/KEY, archive/version.</summary>
+    public static byte[] TorchZip(byte[] pickle, Dictionary<string, byte[]> storages)
+    {
+        var memory = new MemoryStream();
+        using (var zip = new ZipArchive(memory, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            void Add(string name, byte[] bytes)
+            {
+                using Stream s = zip.CreateEntry("archive/" + name, CompressionLevel.NoCompression).Open();
+                s.Write(bytes);
+            }
+
+            Add("data.pkl", pickle);
+            foreach ((string key, byte[] bytes) in storages) Add("data/" + key, bytes);
+            Add("version", "3\n"u8.ToArray());
+        }
+
+        return memory.ToArray();
+    }
+
+    /// <summary>The data.pkl of a torch.save file.</summary>
+    public static byte[] TorchPickleOf(string path)
+    {
+        using ZipArchive zip = ZipFile.OpenRead(path);
+        using Stream s = zip.Entries.Single(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal)).Open();
+        var copy = new MemoryStream();
+        s.CopyTo(copy);
+        return copy.ToArray();
     }
 
     /// <summary>A file read as an LstmSimd model file, whatever it holds.</summary>

@@ -39,8 +39,13 @@ public sealed class MutationFuzzTests(ITestOutputHelper log)
         };
         foreach (string name in new[] { "peepholes", "activations", "sequence_lens_bidirectional", "layout_batch_first" })
             seeds.Add(File.ReadAllBytes(GoldenRunner.GoldenPath("onnx", name + ".onnx")));
+        foreach (string name in new[] { "two_layer_bidirectional", "module_with_head" })
+            seeds.Add(FuzzPipeline.TorchPickleOf(GoldenRunner.GoldenPath("pytorch-pt", name + ".pt")));
         return [.. seeds];
     });
+
+    /// <summary>Seeds from here on are the pickles of torch.save files (before: safetensors, then ONNX).</summary>
+    private const int FirstTorchPickle = 9;
 
     private const string JsonBytes = "{}[]\":,0123456789-+.eE \\u\"F32I64__metadata__";
 
@@ -62,7 +67,8 @@ public sealed class MutationFuzzTests(ITestOutputHelper log)
             byte[] file = Mutate(Seeds.Value[m.Seed], m.Kind, m.A, m.B, m.Bytes);
             try
             {
-                if (m.Seed >= 5) FuzzPipeline.RunOnnx(file);
+                if (m.Seed >= FirstTorchPickle) FuzzPipeline.RunTorchPickle(file);
+                else if (m.Seed >= 5) FuzzPipeline.RunOnnx(file);
                 else FuzzPipeline.RunSafetensors(file);
                 outcomes[0]++;
             }

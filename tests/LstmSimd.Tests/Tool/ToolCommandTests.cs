@@ -159,8 +159,10 @@ public sealed class ToolCommandTests : IDisposable
     [Fact]
     public async Task Ctrl_C_stops_training_with_exit_code_130_and_keeps_a_loadable_checkpoint()
     {
+        // A process started in the background by a shell without job control ignores SIGINT, and so do its children.
+        Assert.False(SigIntIgnored(), "SIGINT is ignored in the test process (it was started in the background without job control), so the tool cannot receive Ctrl+C");
         using Process p = ToolCli.Start(_dir, "train", "--epochs", "100000", "--patience", "100000");
-        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
+        Task<string> stdout = p.StandardOutput.ReadToEndAsync(), stderr = p.StandardError.ReadToEndAsync(); // both drained: a full pipe would block the tool
         string checkpoint = Path.Combine(_dir, "forecaster.lstm");
         var wait = Stopwatch.StartNew();
         while (!File.Exists(checkpoint) && wait.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(100);
@@ -168,10 +170,18 @@ public sealed class ToolCommandTests : IDisposable
         Thread.Sleep(500);
         using (Process kill = Process.Start("kill", ["-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!) kill.WaitForExit();
         Assert.True(p.WaitForExit(30_000), "training did not stop after SIGINT");
+        _ = await stderr;
         Assert.Equal(130, p.ExitCode);
         Assert.Contains("stopped by Ctrl+C", await stdout, StringComparison.Ordinal);
         using LstmForecaster forecaster = LstmForecaster.Load(checkpoint);
         Assert.Equal(24, forecaster.Settings.Window);
+    }
+
+    private static bool SigIntIgnored()
+    {
+        if (!File.Exists("/proc/self/status")) return false;
+        string? mask = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal))?["SigIgn:".Length..].Trim();
+        return mask is not null && (ulong.Parse(mask, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture) & (1UL << 1)) != 0; // bit n-1 is signal n; SIGINT is 2
     }
 
     [Fact]
