@@ -31,6 +31,30 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Run_and_inspect_take_a_torch_save_file_and_refuse_a_whole_module_with_the_advice()
+    {
+        string model = GoldenRunner.GoldenPath("pytorch-pt", "module_with_head.pt"), golden = GoldenRunner.GoldenPath("pytorch-pt", "module_with_head.expected.safetensors");
+        string y = Path.Combine(_dir, "y.safetensors");
+        var (code, stdout, stderr) = Cli("run", "--model", model, "--head", "fc.", "--batch-first", "--input", golden, "--output", y);
+        Assert.True(code == 0, stderr);
+        using (SafetensorsFile expected = SafetensorsFile.Open(golden), actual = SafetensorsFile.Open(y))
+        {
+            foreach (string name in new[] { "output", "h_n", "c_n", "head_output" })
+                Tolerance.AssertClose(expected.ReadDoubles(name), actual.ReadSingles(name), "cli .pt " + name);
+        }
+
+        (code, stdout, _) = Cli("inspect", model);
+        Assert.Equal(0, code);
+        Assert.Contains("PyTorch torch.save file: 6 tensors", stdout, StringComparison.Ordinal);
+        Assert.Contains("lstm.weight_ih_l0", stdout, StringComparison.Ordinal);
+
+        (code, _, stderr) = Cli("run", "--model", GoldenRunner.GoldenPath("pytorch-pt", "whole_module.pt"), "--input", golden, "--output", y);
+        Assert.Equal(2, code);
+        Assert.Contains("save its state_dict instead: torch.save(model.state_dict(), path)", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Run_with_upstream_gradients_writes_pytorchs_gradients_under_pytorch_names()
     {
         string golden = GoldenRunner.GoldenPath("pytorch", "grad_two_layer_bidirectional.safetensors"), y = Path.Combine(_dir, "g.safetensors");
