@@ -53,7 +53,7 @@ internal static class InspectCommand
         else
         {
             foreach ((string prefix, bool _) in PyTorchStateDict.FindModules(file))
-                Try($"PyTorch at prefix '{prefix}'", () => PyTorchStateDict.Import(file, prefix));
+                Try($"PyTorch at prefix '{prefix}'", () => WithHead(file, PyTorchStateDict.Import(file, prefix), prefix));
             foreach (SafetensorsTensorInfo t in file.Tensors)
             {
                 string name = t.Name.EndsWith(":0", StringComparison.Ordinal) ? t.Name[..^2] : t.Name;
@@ -126,11 +126,33 @@ internal static class InspectCommand
 
     private static string Node(OnnxNodeInfo n) => $"{n.OpType} '{n.Name}' ({string.Join(", ", n.Inputs.Select(i => i.Length == 0 ? "-" : i))}) -> ({string.Join(", ", n.Outputs)})";
 
+    /// <summary>
+    /// The import again with its <c>nn.Linear</c> head when exactly one ignored <c>PREFIX.weight</c> [outputs, LSTM outputs]
+    /// fits it (with its <c>PREFIX.bias</c>, if any), so the head's tensors show as used; otherwise the import as it was.
+    /// </summary>
+    private static ImportedLstm WithHead(SafetensorsFile file, ImportedLstm model, string lstmPrefix)
+    {
+        string[] heads = [.. model.IgnoredTensors
+            .Where(name => name.EndsWith(".weight", StringComparison.Ordinal) || name == "weight")
+            .Where(name => file.GetTensor(name) is { Shape: [> 0, long inputs] } && inputs == model.Weights.Spec.OutputSize)
+            .Select(name => name[..^"weight".Length])];
+        if (heads is not [string head]) return model;
+        try
+        {
+            return PyTorchStateDict.Import(file, lstmPrefix, head);
+        }
+        catch (ModelFormatException)
+        {
+            return model; // not a linear head after all: its tensors stay listed as ignored
+        }
+    }
+
     private static void AppendFindings(StringBuilder s, List<ImportedLstm> found, List<string> problems)
     {
         foreach (ImportedLstm m in found)
         {
             s.AppendLine($"found: {m.Description}");
+            if (m.Head is not null) s.AppendLine("  lstmsimd run applies the head when given --head with its prefix");
             s.AppendLine($"  uses {m.UsedTensors.Count} tensors; ignored: {(m.IgnoredTensors.Count == 0 ? "none" : string.Join(", ", m.IgnoredTensors))}");
         }
 

@@ -47,6 +47,8 @@ public sealed class CliTests : IDisposable
         Assert.Equal(0, code);
         Assert.Contains("PyTorch torch.save file: 6 tensors", stdout, StringComparison.Ordinal);
         Assert.Contains("lstm.weight_ih_l0", stdout, StringComparison.Ordinal);
+        Assert.Contains("with nn.Linear head 'fc.' (6 → 2)", stdout, StringComparison.Ordinal); // the head it would use shows as used
+        Assert.Contains("uses 6 tensors; ignored: none", stdout, StringComparison.Ordinal);
 
         (code, _, stderr) = Cli("run", "--model", GoldenRunner.GoldenPath("pytorch-pt", "whole_module.pt"), "--input", golden, "--output", y);
         Assert.Equal(2, code);
