@@ -197,9 +197,9 @@ public sealed unsafe class LstmSession : IDisposable
             ShapeChecks.Length(input.Length, (long)batch * _spec.InputSize, nameof(input), "[B={0}, I={1}]", batch, _spec.InputSize);
             ShapeChecks.Length(output.Length, (long)batch * _spec.OutputHiddenSize, nameof(output), "[B={0}, H_out={1}]", batch, _spec.OutputHiddenSize);
             _model.Bounds.CheckStep(input, _stateMagnitudes);
-            bool watch = _model.Bounds.StateMayOverflow && !SumBounds.HasNaN(input) && StateCellsFinite(batch);
+            bool watch = _model.Bounds.StateMayOverflow && !SumBounds.HasNaN(input) && FirstNonFiniteState(batch) is null;
             RunStep(input, batch, output);
-            if (watch) ThrowOnStateOverflow(batch);
+            if (watch && FirstNonFiniteState(batch) is (int layer, int index, float value)) throw _model.Bounds.CellOverflow(layer, index, value);
         }
         finally
         {
@@ -255,23 +255,15 @@ public sealed unsafe class LstmSession : IDisposable
             top.Slice(b * _outputStride, hOut).CopyTo(output.Slice(b * hOut, hOut));
     }
 
-    private bool StateCellsFinite(int batch)
+    /// <summary>The first non-finite c of the streaming state's rows [0, <paramref name="batch"/>), layer by layer; null when every one is finite.</summary>
+    private (int Layer, int Index, float Value)? FirstNonFiniteState(int batch)
     {
         for (int layer = 0; layer < _spec.NumLayers; layer++)
         {
-            if (FirstNonFiniteCell(_stateC.Span.Slice(layer * MaxBatch * _hiddenStride), batch) is not null) return false;
+            if (FirstNonFiniteCell(_stateC.Span.Slice(layer * MaxBatch * _hiddenStride), batch) is (int index, float value)) return (layer, index, value);
         }
 
-        return true;
-    }
-
-    private void ThrowOnStateOverflow(int batch)
-    {
-        for (int layer = 0; layer < _spec.NumLayers; layer++)
-        {
-            if (FirstNonFiniteCell(_stateC.Span.Slice(layer * MaxBatch * _hiddenStride), batch) is (int index, float value))
-                throw _model.Bounds.CellOverflow(layer, index, value);
-        }
+        return null;
     }
 
     /// <summary>Sets the streaming state of every row to zero.</summary>

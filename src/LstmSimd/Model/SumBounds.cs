@@ -47,7 +47,9 @@ internal sealed class SumBounds
     /// True for cells with an unbounded (ReLU) activation: their c can grow past fp32's range over the steps however the
     /// inputs are bounded, so their runs check the cell states they end with instead (<see cref="FirstNonFinite"/>).
     /// </summary>
-    public bool StateMayOverflow => (!BoundedCell || !Bounded(_spec.Cell.Candidate)) && !_weightsHaveNaN;
+    public bool StateMayOverflow => UnboundedCell && !_weightsHaveNaN;
+
+    private bool UnboundedCell => !BoundedCell || !Bounded(_spec.Cell.Candidate);
 
     private bool _weightsHaveNaN; // then NaN states are the weights' doing, not an overflow
 
@@ -82,7 +84,8 @@ internal sealed class SumBounds
             {
                 int slot = layer * spec.Directions + d;
                 LstmLayerWeights w = stored[layer, d];
-                _weightsHaveNaN |= HasNaN(w.BiasIh) || HasNaN(w.BiasHh) || HasNaN(w.WeightIh) || HasNaN(w.WeightHh) || HasNaN(w.WeightHr) || HasNaN(w.Peephole);
+                if (UnboundedCell) // only StateMayOverflow asks, so bounded cells (every training session's) skip the scan
+                    _weightsHaveNaN |= HasNaN(w.BiasIh) || HasNaN(w.BiasHh) || HasNaN(w.WeightIh) || HasNaN(w.WeightHh) || HasNaN(w.WeightHr) || HasNaN(w.Peephole);
                 double bias = 0;
                 for (int r = 0; spec.Bias && r < rows; r++) bias = Math.Max(bias, Math.Abs(w.BiasIh[r] + w.BiasHh[r])); // the packed bias is summed in fp32
                 _bias[slot] = bias;
