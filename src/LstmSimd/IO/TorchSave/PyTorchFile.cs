@@ -84,10 +84,16 @@ public static class PyTorchFile
     private static SafetensorsFile ReadZip(ZipArchive zip, string source, long fileLength, SafetensorsReadOptions? options)
     {
         // Every entry sits under one folder named after the file when it was saved: <root>/data.pkl, <root>/data/<key>.
-        ZipArchiveEntry pickle = zip.Entries.SingleOrDefault(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) && e.FullName.Count(c => c == '/') == 1)
-            ?? throw new ModelFormatException($"{source} is a zip file without one <folder>/data.pkl: not a file torch.save wrote.");
+        ZipArchiveEntry[] pickles = [.. zip.Entries.Where(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) && e.FullName.Count(c => c == '/') == 1)];
+        if (pickles is not [ZipArchiveEntry pickle])
+            throw new ModelFormatException($"{source} is a zip file with {pickles.Length} <folder>/data.pkl entries, not one: not a file torch.save wrote.");
         string root = pickle.FullName[..^"data.pkl".Length];
-        var entries = zip.Entries.Where(e => e.FullName.StartsWith(root, StringComparison.Ordinal)).ToDictionary(e => e.FullName, StringComparer.Ordinal);
+        var entries = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
+        foreach (ZipArchiveEntry e in zip.Entries.Where(e => e.FullName.StartsWith(root, StringComparison.Ordinal)))
+        {
+            if (!entries.TryAdd(e.FullName, e))
+                throw new ModelFormatException($"{source}: the zip holds two entries named {UserText.Quote(e.FullName)}.");
+        }
         if (entries.TryGetValue(root + "byteorder", out ZipArchiveEntry? order) && Text(order, source).Trim() != "little")
             throw new ModelFormatException($"{source} was saved on a big-endian machine; only little-endian files are read.");
 
@@ -98,9 +104,11 @@ public static class PyTorchFile
         if (tensors.Count == 0) throw new ModelFormatException($"{source} holds no tensors.");
 
         var storages = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var names = new HashSet<string>(StringComparer.Ordinal);
         var writer = new SafetensorsWriter();
         foreach ((string name, PickledTensor tensor) in tensors)
         {
+            if (!names.Add(name)) throw new ModelFormatException($"{source}: two tensors are named {UserText.Quote(name)} (a key with dots beside a nested dictionary).");
             PickledStorage storage = tensor.Storage;
             if (!storages.TryGetValue(storage.Key, out byte[]? bytes))
             {
@@ -113,6 +121,16 @@ public static class PyTorchFile
             int size = storage.Dtype.Size();
             if (bytes.Length / size < storage.Elements)
                 throw new ModelFormatException(string.Create(CultureInfo.InvariantCulture, $"{source}: storage {UserText.Quote(storage.Key)} holds {bytes.Length} bytes, fewer than its {storage.Elements} elements of {storage.Dtype}."));
+
+            // A view may repeat its storage's elements (stride 0), so its copy is charged to the budget like an entry.
+            long copied = SafeMultiply(tensor.Shape.Aggregate(1L, (a, d) => d == 0 ? 0 : SafeMultiply(a, d)), size);
+            if (copied > budget)
+            {
+                throw new ModelFormatException(string.Create(CultureInfo.InvariantCulture,
+                    $"{source}: tensor {UserText.Quote(name)} of shape [{string.Join(", ", tensor.Shape)}] needs {copied} bytes, more than the file's size allows ({budget} bytes left)."));
+            }
+
+            budget -= copied;
             writer.AddRaw(name, storage.Dtype, Gather(tensor, bytes, size), tensor.Shape);
         }
 
@@ -131,21 +149,25 @@ public static class PyTorchFile
         }
     }
 
-    /// <summary>The tensor's elements in row-major order, copied out of its storage by its strides.</summary>
+    /// <summary>
+    /// The tensor's elements in row-major order, copied out of its storage by its strides: a row at a time when the last
+    /// dimension is contiguous (as in nearly every saved tensor), an element at a time otherwise.
+    /// </summary>
     private static byte[] Gather(PickledTensor tensor, byte[] storage, int size)
     {
         long[] shape = tensor.Shape, strides = tensor.Strides;
-        long count = 1;
-        foreach (long d in shape) count *= d; // bounded: the view was checked to lie inside its storage
-        var result = new byte[checked(count * size)];
+        long count = shape.Aggregate(1L, (a, d) => a * d); // charged to the budget before this is called, so it fits
+        var result = new byte[count * size];
         if (count == 0) return result;
         int rank = shape.Length;
-        long[] index = new long[rank];
+        bool rows = rank > 0 && strides[rank - 1] == 1;
+        int outerRank = rows ? rank - 1 : rank, chunk = (int)((rows ? shape[rank - 1] : 1) * size);
+        long[] index = new long[outerRank];
         long source = tensor.Offset;
-        for (long element = 0; element < count; element++)
+        for (int written = 0; written < result.Length; written += chunk)
         {
-            Buffer.BlockCopy(storage, checked((int)(source * size)), result, (int)(element * size), size);
-            for (int axis = rank - 1; axis >= 0; axis--)
+            Buffer.BlockCopy(storage, checked((int)(source * size)), result, written, chunk);
+            for (int axis = outerRank - 1; axis >= 0; axis--)
             {
                 source += strides[axis];
                 if (++index[axis] < shape[axis]) break;

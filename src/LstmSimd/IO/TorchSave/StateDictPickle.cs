@@ -124,9 +124,9 @@ internal sealed class StateDictPickle
             case ("torch._utils", "_rebuild_tensor_v2"):
             case ("torch._utils", "_rebuild_parameter"):
             case ("torch", "Size"):
-                return new GlobalName(module, name);
+                return Charge(new GlobalName(module, name));
             case ("torch", _) when name.EndsWith("Storage", StringComparison.Ordinal) && StorageDtype(name) is not null:
-                return new GlobalName(module, name);
+                return Charge(new GlobalName(module, name));
         }
 
         string named = UserText.Quote(module + "." + name);

@@ -141,6 +141,50 @@ public class PyTorchFileTests
         Assert.Contains("names storage '5', which the zip does not hold", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_view_that_repeats_its_storage_past_the_files_size_is_refused_before_it_is_copied()
+    {
+        // shape [2^20, 2^20] with strides [0, 0] lies inside a one-element storage but would expand to 4 TiB.
+        byte[] pickle = new PickleBuilder().Proto().EmptyDict().Unicode("w").Tensor(0, "FloatStorage", [1 << 20, 1 << 20], elements: 1, strides: [0, 0]).SetItem().Stop().ToArray();
+        var e = Assert.Throws<ModelFormatException>(() => PyTorchFile.Read(new MemoryStream(FuzzPipeline.TorchZip(pickle, new() { ["0"] = new byte[4] }))));
+        Assert.Contains("tensor 'w' of shape [1048576, 1048576] needs 4398046511104 bytes, more than the file's size allows", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Zips_torch_save_never_writes_are_refused_as_format_errors()
+    {
+        byte[] pickle = new PickleBuilder().Proto().EmptyDict().Stop().ToArray();
+        byte[] twoPickles = Zip(("a/data.pkl", pickle), ("b/data.pkl", pickle));
+        Assert.Contains("with 2 <folder>/data.pkl entries, not one", Assert.Throws<ModelFormatException>(() => PyTorchFile.Read(new MemoryStream(twoPickles))).Message, StringComparison.Ordinal);
+        byte[] twice = Zip(("a/data.pkl", pickle), ("a/data/0", new byte[4]), ("a/data/0", new byte[8]));
+        Assert.Contains("two entries named 'a/data/0'", Assert.Throws<ModelFormatException>(() => PyTorchFile.Read(new MemoryStream(twice))).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Two_tensors_flattened_to_one_name_are_refused()
+    {
+        // {"a.w": tensor, "a": {"w": tensor}}
+        byte[] pickle = new PickleBuilder().Proto().EmptyDict().Mark().Unicode("a.w").Tensor(0, "FloatStorage", [1])
+            .Unicode("a").EmptyDict().Unicode("w").Tensor(0, "FloatStorage", [1]).SetItem().SetItems().Stop().ToArray();
+        var e = Assert.Throws<ModelFormatException>(() => PyTorchFile.Read(new MemoryStream(FuzzPipeline.TorchZip(pickle, new() { ["0"] = new byte[4] }))));
+        Assert.Contains("two tensors are named 'a.w'", e.Message, StringComparison.Ordinal);
+    }
+
+    private static byte[] Zip(params (string Name, byte[] Bytes)[] entries)
+    {
+        var memory = new MemoryStream();
+        using (var zip = new System.IO.Compression.ZipArchive(memory, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach ((string name, byte[] bytes) in entries)
+            {
+                using Stream s = zip.CreateEntry(name).Open();
+                s.Write(bytes);
+            }
+        }
+
+        return memory.ToArray();
+    }
+
     private static byte[] Repeat(byte b, int count) => [0x80, 2, .. Enumerable.Repeat(b, count)];
 
     /// <summary>Writes the pickle opcodes the tests need (protocol 2, as torch.save writes).</summary>
@@ -170,8 +214,8 @@ public class PyTorchFileTests
             return Raw((byte)'X').Raw(BitConverter.GetBytes(utf8.Length)).Raw(utf8);
         }
 
-        /// <summary>_rebuild_tensor_v2(('storage', torch.TYPE, 'KEY', 'cpu', elements), 0, shape, contiguous strides, False, OrderedDict()).</summary>
-        public PickleBuilder Tensor(int key, string storage, long[] shape, long? elements = null)
+        /// <summary>_rebuild_tensor_v2(('storage', torch.TYPE, 'KEY', 'cpu', elements), 0, shape, strides (contiguous unless given), False, OrderedDict()).</summary>
+        public PickleBuilder Tensor(int key, string storage, long[] shape, long? elements = null, long[]? strides = null)
         {
             long count = shape.Aggregate(1L, (a, b) => a * b);
             Global("torch._utils", "_rebuild_tensor_v2").Mark();
@@ -180,9 +224,9 @@ public class PyTorchFileTests
             foreach (long d in shape) Int((int)d);
             Tuple().Mark();
             long stride = 1;
-            long[] strides = new long[shape.Length];
-            for (int i = shape.Length - 1; i >= 0; i--) { strides[i] = stride; stride *= shape[i]; }
-            foreach (long s in strides) Int((int)s);
+            long[] contiguous = new long[shape.Length];
+            for (int i = shape.Length - 1; i >= 0; i--) { contiguous[i] = stride; stride *= shape[i]; }
+            foreach (long s in strides ?? contiguous) Int((int)s);
             Tuple().Raw(0x89).Global("collections", "OrderedDict").Raw((byte)')').Reduce().Tuple().Reduce();
             return this;
         }
