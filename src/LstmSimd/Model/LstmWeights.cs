@@ -65,15 +65,7 @@ public sealed class LstmWeights
         spec.Validate();
         var random = new Random(seed);
         float bound = 1f / MathF.Sqrt(spec.HiddenSize);
-        float[] Draw(int length)
-        {
-            var values = new float[length];
-            for (int i = 0; i < values.Length; i++)
-                values[i] = (float)((random.NextDouble() * 2.0 - 1.0) * bound);
-            return values;
-        }
-
-        return Create(spec, Draw);
+        return Create(spec, length => WeightShapes.Uniform(random, length, bound));
     }
 
     /// <summary>All-zero weights of the right shapes (a starting point for importers and tests).</summary>
@@ -179,17 +171,11 @@ public sealed class LstmWeights
         ArgumentNullException.ThrowIfNull(w);
         int h = Spec.HiddenSize, gates = Spec.GateRows;
         string where = $"layer {layer}{(direction == 1 ? " reverse" : "")}";
-        static void Check(float[] array, int expected, string name, string where)
-        {
-            if (array is null || array.Length != expected)
-                throw new ArgumentException($"{name} of {where} must hold {expected} values, got {array?.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "null"}.", name);
-        }
-
-        Check(w.WeightIh, Spec.InputWeightLength(layer), nameof(w.WeightIh), where);
-        Check(w.WeightHh, Spec.RecurrentWeightLength, nameof(w.WeightHh), where);
-        Check(w.BiasIh, Spec.Bias ? gates : 0, nameof(w.BiasIh), where);
-        Check(w.BiasHh, Spec.Bias ? gates : 0, nameof(w.BiasHh), where);
-        Check(w.WeightHr, Spec.ProjectionWeightLength, nameof(w.WeightHr), where);
-        Check(w.Peephole, Spec.Cell.Peepholes ? 3 * h : 0, nameof(w.Peephole), where);
+        WeightShapes.Check(w.WeightIh, Spec.InputWeightLength(layer), nameof(w.WeightIh), where);
+        WeightShapes.Check(w.WeightHh, Spec.RecurrentWeightLength, nameof(w.WeightHh), where);
+        WeightShapes.Check(w.BiasIh, Spec.Bias ? gates : 0, nameof(w.BiasIh), where);
+        WeightShapes.Check(w.BiasHh, Spec.Bias ? gates : 0, nameof(w.BiasHh), where);
+        WeightShapes.Check(w.WeightHr, Spec.ProjectionWeightLength, nameof(w.WeightHr), where);
+        WeightShapes.Check(w.Peephole, Spec.Cell.Peepholes ? 3 * h : 0, nameof(w.Peephole), where);
     }
 }

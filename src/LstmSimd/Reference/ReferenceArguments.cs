@@ -6,9 +6,22 @@ namespace LstmSimd.Reference;
 /// </summary>
 internal static class ReferenceArguments
 {
-    /// <summary>Checks a reference call's sizes; optional tensors (states, lengths, gradients) may be empty.</summary>
+    /// <summary>Checks an LSTM reference call's sizes; optional tensors (states, lengths, gradients) may be empty.</summary>
     public static void Check(LstmSpec spec, int steps, int batch, int input, int h0, int c0, ReadOnlySpan<int> lengths,
-        int gradOutput = 0, int gradHN = 0, int gradCN = 0)
+        int gradOutput = 0, int gradHN = 0, int gradCN = 0) =>
+        Check(new Shape(spec.NumLayers, spec.Directions, spec.InputSize, spec.OutputHiddenSize, spec.HiddenSize), steps, batch, input, h0, c0, lengths, gradOutput, gradHN, gradCN);
+
+    /// <summary>Checks a GRU reference call's sizes (a GRU has no cell state); optional tensors may be empty.</summary>
+    public static void Check(GruSpec spec, int steps, int batch, int input, int h0, ReadOnlySpan<int> lengths, int gradOutput = 0, int gradHN = 0) =>
+        Check(new Shape(spec.NumLayers, spec.Directions, spec.InputSize, spec.HiddenSize, HiddenSize: 0), steps, batch, input, h0, 0, lengths, gradOutput, gradHN, 0);
+
+    /// <summary>The sizes a call is checked against; <paramref name="HiddenSize"/> 0 for a cell without a cell state.</summary>
+    private readonly record struct Shape(int NumLayers, int Directions, int InputSize, int OutputHiddenSize, int HiddenSize)
+    {
+        public int OutputSize => Directions * OutputHiddenSize;
+    }
+
+    private static void Check(Shape spec, int steps, int batch, int input, int h0, int c0, ReadOnlySpan<int> lengths, int gradOutput, int gradHN, int gradCN)
     {
         if (steps < 0) throw new ArgumentOutOfRangeException(nameof(steps), steps, $"steps is {steps}; it must be at least 0.");
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch is {batch}; it must be at least 1.");

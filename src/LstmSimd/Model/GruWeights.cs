@@ -1,0 +1,85 @@
+namespace LstmSimd;
+
+/// <summary>The parameters of one GRU layer in one direction, in PyTorch's layout (row-major, gate order r, z, n).</summary>
+public sealed class GruLayerWeights
+{
+    /// <summary><c>weight_ih</c>: [3H, I_l].</summary>
+    public required float[] WeightIh { get; init; }
+
+    /// <summary><c>weight_hh</c>: [3H, H].</summary>
+    public required float[] WeightHh { get; init; }
+
+    /// <summary><c>bias_ih</c>: [3H], or empty when the spec has no bias.</summary>
+    public float[] BiasIh { get; init; } = [];
+
+    /// <summary><c>bias_hh</c>: [3H], or empty when the spec has no bias.</summary>
+    public float[] BiasHh { get; init; } = [];
+}
+
+/// <summary>
+/// All parameters of a GRU: one <see cref="GruLayerWeights"/> per layer and direction, shaped by a <see cref="GruSpec"/>.
+/// </summary>
+public sealed class GruWeights
+{
+    private readonly GruLayerWeights[] _layers;
+
+    /// <summary>Wraps per-layer weights, ordered layer-major (layer 0 forward, layer 0 reverse, layer 1 forward, …), and checks every shape.</summary>
+    public GruWeights(GruSpec spec, IReadOnlyList<GruLayerWeights> layers)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(layers);
+        spec.Validate();
+        int expected = spec.LayerDirections;
+        if (layers.Count != expected)
+            throw new ArgumentException($"Expected {expected} layer-direction weight sets (layers {spec.NumLayers} × directions {spec.Directions}), got {layers.Count}.", nameof(layers));
+        Spec = spec;
+        _layers = [.. layers];
+        for (int l = 0; l < spec.NumLayers; l++)
+        {
+            for (int d = 0; d < spec.Directions; d++)
+            {
+                GruLayerWeights w = this[l, d];
+                ArgumentNullException.ThrowIfNull(w);
+                string where = $"layer {l}{(d == 1 ? " reverse" : "")}";
+                WeightShapes.Check(w.WeightIh, spec.InputWeightLength(l), nameof(w.WeightIh), where);
+                WeightShapes.Check(w.WeightHh, spec.RecurrentWeightLength, nameof(w.WeightHh), where);
+                WeightShapes.Check(w.BiasIh, spec.Bias ? spec.GateRows : 0, nameof(w.BiasIh), where);
+                WeightShapes.Check(w.BiasHh, spec.Bias ? spec.GateRows : 0, nameof(w.BiasHh), where);
+            }
+        }
+    }
+
+    /// <summary>The shape these weights belong to.</summary>
+    public GruSpec Spec { get; }
+
+    /// <summary>The weights of layer <paramref name="layer"/>, direction <paramref name="direction"/> (0 forward, 1 reverse).</summary>
+    public GruLayerWeights this[int layer, int direction] => _layers[layer * Spec.Directions + direction];
+
+    /// <summary>
+    /// Random weights as PyTorch initialises them: every parameter uniform in [-1/√H, 1/√H], drawn from a generator seeded
+    /// with <paramref name="seed"/> (LstmSimd's own values: the same seed gives the same weights here, not in PyTorch).
+    /// </summary>
+    public static GruWeights CreateRandom(GruSpec spec, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        spec.Validate();
+        var random = new Random(seed);
+        float bound = 1f / MathF.Sqrt(spec.HiddenSize);
+        var layers = new List<GruLayerWeights>(spec.LayerDirections);
+        for (int l = 0; l < spec.NumLayers; l++)
+        {
+            for (int d = 0; d < spec.Directions; d++)
+            {
+                layers.Add(new GruLayerWeights
+                {
+                    WeightIh = WeightShapes.Uniform(random, spec.InputWeightLength(l), bound),
+                    WeightHh = WeightShapes.Uniform(random, spec.RecurrentWeightLength, bound),
+                    BiasIh = spec.Bias ? WeightShapes.Uniform(random, spec.GateRows, bound) : [],
+                    BiasHh = spec.Bias ? WeightShapes.Uniform(random, spec.GateRows, bound) : [],
+                });
+            }
+        }
+
+        return new GruWeights(spec, layers);
+    }
+}
