@@ -1,0 +1,65 @@
+using System.Runtime.CompilerServices;
+using LstmSimd.IO;
+
+namespace LstmSimd.Kernels;
+
+/// <summary>The kernels of one width and weight format behind one virtual call per layer step, so callers never branch on the ISA.</summary>
+internal abstract class KernelSet(KernelPath path, int width, WeightFormat format)
+{
+    public KernelPath Path { get; } = path;
+
+    /// <summary>How the panels these kernels read are stored.</summary>
+    public WeightFormat Format { get; } = format;
+
+    /// <summary>Floats per vector: the hidden-unit block of the packed panels.</summary>
+    public int Width { get; } = width;
+
+    public abstract void Step(scoped in CellStepArgs args);
+
+    /// <summary>A whole batch-1 sequence of the standard cell (see <see cref="CellKernels{TVec, TFormat}.Sequence"/>).</summary>
+    public abstract void Sequence(scoped in SequenceArgs args);
+
+    /// <summary>The instructions this width's Int8 products use in this process.</summary>
+    public abstract string IntegerDotInstructions { get; }
+
+    /// <summary>Whether the kernels read activations as <see cref="QuantizedRows"/> (Int8 panels) rather than as floats.</summary>
+    public bool QuantizesActivations => Format == WeightFormat.Int8;
+
+    public abstract void InputProjection(PackedPanel panel, ReadOnlySpan<float> packedBias, ReadOnlySpan<float> x, int xRowStride, int rows, Span<float> gx, int blockStart, int blockEnd);
+
+    public abstract void Project(PackedPanel panel, ref float h, int hRowStride, ref float y, int yRowStride, int rows, ReadOnlySpan<byte> active, int blockStart, int blockEnd);
+
+    /// <summary>An ONNX cell variant's update from pre-activations (see <see cref="VariantCellKernels{TVec}.Update"/>).</summary>
+    public abstract void VariantCell(CellVariant cell, ReadOnlySpan<float> peepholes, ref float pre, int preRowStride, ref float c, int cRowStride,
+        ref float hOut, int hOutRowStride, int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active);
+
+    /// <summary>The training kernels (forward step keeping gates, backward cell, GEMM) of the same width.</summary>
+    public abstract TrainingKernelSet Training { get; }
+}
+
+internal sealed class KernelSet<TVec, TFormat>(KernelPath path) : KernelSet(path, TVec.Count, TFormat.Format)
+    where TVec : struct, ISimdVector<TVec>
+    where TFormat : struct, IWeightFormat
+{
+    public override TrainingKernelSet Training { get; } = new TrainingKernelSet<TVec>();
+
+    public override string IntegerDotInstructions => TVec.DotInstructions;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void Step(scoped in CellStepArgs args) => CellKernels<TVec, TFormat>.Step(args);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void Sequence(scoped in SequenceArgs args) => CellKernels<TVec, TFormat>.Sequence(args);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void InputProjection(PackedPanel panel, ReadOnlySpan<float> packedBias, ReadOnlySpan<float> x, int xRowStride, int rows, Span<float> gx, int blockStart, int blockEnd) =>
+        CellKernels<TVec, TFormat>.InputProjection(panel, packedBias, x, xRowStride, rows, gx, blockStart, blockEnd);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void Project(PackedPanel panel, ref float h, int hRowStride, ref float y, int yRowStride, int rows, ReadOnlySpan<byte> active, int blockStart, int blockEnd) =>
+        CellKernels<TVec, TFormat>.Project(panel, ref h, hRowStride, ref y, yRowStride, rows, active, blockStart, blockEnd);
+
+    public override void VariantCell(CellVariant cell, ReadOnlySpan<float> peepholes, ref float pre, int preRowStride, ref float c, int cRowStride,
+        ref float hOut, int hOutRowStride, int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active) =>
+        VariantCellKernels<TVec>.Update(cell, peepholes, ref pre, preRowStride, ref c, cRowStride, ref hOut, hOutRowStride, rows, blockStart, blockEnd, active);
+}
