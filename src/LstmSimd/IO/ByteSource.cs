@@ -39,9 +39,16 @@ internal abstract class ByteSource : IDisposable
     public static ByteSource OpenFile(string path)
     {
         FileStream file = RegularFile.OpenRead(path, problem => new ModelFormatException($"'{SafetensorsFile.Printable(path)}' {problem}; a model is read from a regular file."));
+        return FromOpenedFile(file, path);
+    }
+
+    /// <summary>As <see cref="OpenFile"/>, for a file already opened from <paramref name="path"/> (which it takes over and disposes when done).</summary>
+    internal static ByteSource FromOpenedFile(FileStream file, string path)
+    {
         bool mapped = false;
         try
         {
+            file.Position = 0;
             long length = file.Length;
             if (length > InMemoryLimit)
             {

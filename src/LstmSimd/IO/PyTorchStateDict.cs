@@ -20,8 +20,24 @@ public static partial class PyTorchStateDict
     /// format, read by <see cref="TorchSave.PyTorchFile"/>) or safetensors, told apart by the file's first bytes.
     /// </summary>
     /// <exception cref="ModelFormatException">The file is neither, or is malformed.</exception>
-    public static SafetensorsFile Open(string path) =>
-        TorchSave.PyTorchFile.LooksLikeTorchSave(path) ? TorchSave.PyTorchFile.Open(path) : SafetensorsFile.Open(path);
+    public static SafetensorsFile Open(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        // One open for both formats: the first bytes decide, then the same handle is read (a file swapped between two
+        // opens cannot be judged as one format and read as the other).
+        FileStream file = RegularFile.OpenRead(path, problem => new ModelFormatException($"{UserText.Quote(path)} {problem}; a model is read from a regular file."));
+        bool handedOver = false;
+        try
+        {
+            if (TorchSave.PyTorchFile.StartsLikeTorchSave(file)) return TorchSave.PyTorchFile.Read(file, UserText.Quote(path));
+            handedOver = true;
+            return SafetensorsFile.Open(file, path);
+        }
+        finally
+        {
+            if (!handedOver) file.Dispose();
+        }
+    }
 
     /// <summary>Opens a state_dict file (a <c>.pt</c>/<c>.pth</c> from <c>torch.save</c>, or safetensors) and imports it: <see cref="Open"/>, then <see cref="Import(SafetensorsFile, string?, string?)"/>.</summary>
     /// <exception cref="ModelFormatException">The file is unreadable, or its parameters do not describe an LSTM (<see cref="WeightMappingException"/>).</exception>

@@ -66,6 +66,10 @@ public sealed class SafetensorsFile : IDisposable
         return Create(ByteSource.OpenFile(path), options);
     }
 
+    /// <summary>As <see cref="Open(string, SafetensorsReadOptions?)"/>, for a file already opened from <paramref name="path"/> (taken over).</summary>
+    internal static SafetensorsFile Open(FileStream file, string path, SafetensorsReadOptions? options = null) =>
+        Create(ByteSource.FromOpenedFile(file, path), options);
+
     /// <summary>Opens a readable, seekable stream; tensors are read from it on demand.</summary>
     /// <exception cref="SafetensorsFormatException">The stream's contents break the format's rules.</exception>
     public static SafetensorsFile Open(Stream stream, bool leaveOpen = false, SafetensorsReadOptions? options = null) =>

@@ -38,8 +38,16 @@ public static class PyTorchFile
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (RegularFile.Problem(path) is not null) return false;
         using FileStream file = RegularFile.OpenRead(path, problem => new ModelFormatException(problem));
+        return StartsLikeTorchSave(file);
+    }
+
+    /// <summary>Whether <paramref name="stream"/> starts, from its current position, as <c>torch.save</c> files do; the position is restored.</summary>
+    internal static bool StartsLikeTorchSave(Stream stream)
+    {
         Span<byte> magic = stackalloc byte[LegacyMagic.Length];
-        int read = file.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false);
+        long start = stream.Position;
+        int read = stream.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false);
+        stream.Position = start;
         return IsZip(magic[..read]) || magic[..read].SequenceEqual(LegacyMagic);
     }
 
