@@ -1,18 +1,23 @@
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Running;
+using LstmSimd.Benchmarks.Infrastructure;
 
 namespace LstmSimd.Benchmarks;
 
 /// <summary>
 /// One tick of many live streams: a stream pool (one batched step over the streams that have data) against one batch-1
 /// session per stream (the weights stream once per stream). 1,000 streams of a one-layer model with I = H; every stream
-/// stepping, or a random 10 % of them (a different draw each tick, from a fixed set of draws).
+/// stepping, or a random 10 % of them (a different draw each tick, from a fixed set of draws). BatchedSession is the
+/// pool's batched step alone (one session stepping rows [0, k) of its own state), which bounds what the pool can reach;
+/// the difference is the pool's gather and scatter of the streams' states.
 /// </summary>
 [MemoryDiagnoser]
-public class StreamPoolBenchmarks
+public class StreamPoolBenchmarks : IFlopCounted
 {
     private const int Streams = 1000, Draws = 16;
     private LstmStreamPool<int> _pool = null!;
     private LstmSession[] _sessions = [];
+    private LstmSession _batched = null!;
     private int[][] _ticks = [];
     private float[] _input = [], _output = [];
     private int _tick;
@@ -35,6 +40,7 @@ public class StreamPoolBenchmarks
             _sessions[s] = model.CreateSession();
         }
 
+        _batched = model.CreateSession(Streams);
         var random = new Random(3);
         int active = Streams * ActivePercent / 100;
         _ticks = [.. Enumerable.Range(0, Draws).Select(_ => Enumerable.Range(0, Streams).OrderBy(_ => random.Next()).Take(active).ToArray())];
@@ -46,6 +52,7 @@ public class StreamPoolBenchmarks
     public void Cleanup()
     {
         _pool.Dispose();
+        _batched.Dispose();
         foreach (LstmSession session in _sessions) session.Dispose();
     }
 
@@ -62,6 +69,20 @@ public class StreamPoolBenchmarks
     {
         int[] keys = NextTick();
         _pool.Step(keys, _input.AsSpan(0, keys.Length * Hidden), _output.AsSpan(0, keys.Length * Hidden));
+    }
+
+    [Benchmark]
+    public void BatchedSession()
+    {
+        int k = NextTick().Length;
+        _batched.Step(_input.AsSpan(0, k * Hidden), k, _output.AsSpan(0, k * Hidden));
+    }
+
+    /// <summary>Per tick: the active streams × 4H gate rows × (I + H) products, an FMA counting as two.</summary>
+    public static double FlopPerOperation(BenchmarkCase benchmarkCase)
+    {
+        int hidden = (int)benchmarkCase.Parameters["Hidden"], percent = (int)benchmarkCase.Parameters["ActivePercent"];
+        return Streams * percent / 100 * 2.0 * 4 * hidden * (2 * hidden);
     }
 
     private int[] NextTick() => _ticks[_tick++ % Draws];
