@@ -57,6 +57,9 @@ public sealed class LstmModel
     /// <summary>What keeps the fp32 sums finite: sessions check every call's inputs against it.</summary>
     internal SumBounds Bounds { get; }
 
+    /// <summary>The hash of the spec and weights that saved streaming states carry (see <see cref="ModelIdentity"/>).</summary>
+    internal byte[] Identity { get; private init; } = [];
+
     /// <summary>
     /// Packs <paramref name="weights"/> (copied: later changes to the arrays do not reach the model). Every cell runs here:
     /// PyTorch's with its fused epilogue, ONNX's variants (peepholes, clip, input_forget, other activations) with their own.
@@ -78,7 +81,7 @@ public sealed class LstmModel
         for (int layer = 0; layer < spec.NumLayers; layer++)
             for (int d = 0; d < spec.Directions; d++)
                 layers[layer * spec.Directions + d] = PackedLayer.Pack(spec, layer, weights[layer, d], kernels.Width, format);
-        return new LstmModel(spec, kernels, layers, threads, SumBounds.Create(weights, format));
+        return new LstmModel(spec, kernels, layers, threads, SumBounds.Create(weights, format)) { Identity = ModelIdentity.Of(weights) };
     }
 
     /// <summary>

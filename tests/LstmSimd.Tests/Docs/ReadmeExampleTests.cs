@@ -86,7 +86,8 @@ public partial class ReadmeExampleTests
     /// <summary>What a .NET SDK project with ImplicitUsings (the template's default) imports for the README's reader.</summary>
     private const string ImplicitUsings = "using System; using System.Collections.Generic; using System.IO; using System.Linq; using System.Threading; using System.Threading.Tasks;";
 
-    private static void Run(string body)
+    /// <summary>Compiles <paramref name="body"/> (a markdown example: using directives, then statements) against the library and runs it.</summary>
+    internal static void Run(string body)
     {
         string[] lines = body.Split('\n');
         string[] usings = [.. lines.Where(l => UsingDirective().IsMatch(l))];
@@ -140,7 +141,7 @@ public partial class ReadmeExampleTests
     private static partial Regex UsingDirective();
 
     [GeneratedRegex("```csharp\\n(.*?)```", RegexOptions.Singleline)]
-    private static partial Regex CSharpBlock();
+    internal static partial Regex CSharpBlock();
 
     [GeneratedRegex(@"<!-- table: (\S+) -->(.*?)<!-- /table -->", RegexOptions.Singleline)]
     private static partial Regex TableMarker();

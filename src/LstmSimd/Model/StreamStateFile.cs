@@ -1,0 +1,250 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace LstmSimd;
+
+/// <summary>
+/// The saved streaming state of a session or a pool: every stream's h and c (and, for a pool, its key), tied to the
+/// model by <see cref="ModelIdentity"/> and its weight format. Little-endian:
+/// a header (magic "LSTMSTAT", version, key kind, weight format, identity, L, H, H_out, stream count, total length),
+/// then per stream the key (none, int32, int64, 16-byte Guid, or u16 length + UTF-8) and h [L, H_out], c [L, H] as
+/// fp32, then a SHA-256 of everything before it. Reading checks it whole before anything is applied.
+/// </summary>
+internal static class StreamStateFile
+{
+    public const int Version = 1;
+    private const int HeaderLength = 8 + 4 + 1 + 1 + 2 + ModelIdentity.Length + 4 * 4 + 8;
+    private const int ChecksumLength = 32;
+    private const int MaxKeyBytes = ushort.MaxValue;
+    private static ReadOnlySpan<byte> Magic => "LSTMSTAT"u8;
+
+    public enum KeyKind : byte
+    {
+        Row = 0, // a session's rows, in order: no key
+        Int32 = 1,
+        Int64 = 2,
+        String = 3,
+        Guid = 4,
+    }
+
+    /// <summary>What a file holds, checked: keys (null for a session's rows), and h [n, L, H_out], c [n, L, H], stream-major.</summary>
+    public sealed record Contents(object[]? Keys, float[] H, float[] C, int Count);
+
+    public static KeyKind KindOf<TKey>() =>
+        typeof(TKey) == typeof(string) ? KeyKind.String
+        : typeof(TKey) == typeof(int) ? KeyKind.Int32
+        : typeof(TKey) == typeof(long) ? KeyKind.Int64
+        : typeof(TKey) == typeof(Guid) ? KeyKind.Guid
+        : throw new NotSupportedException($"A saved state holds keys of type string, int, long or Guid; this pool's keys are {typeof(TKey).Name}.");
+
+    /// <summary>Writes <paramref name="count"/> streams: h and c stream-major as in <see cref="Contents"/>.</summary>
+    public static void Write(Stream destination, LstmModel model, KeyKind kind, ReadOnlySpan<object> keys, ReadOnlySpan<float> h, ReadOnlySpan<float> c, int count)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        LstmSpec spec = model.Spec;
+        using var buffer = new MemoryStream();
+        Span<byte> header = stackalloc byte[HeaderLength];
+        header.Clear();
+        buffer.Write(header); // filled in once the length is known
+        Span<byte> scratch = stackalloc byte[16];
+        for (int i = 0; i < count; i++)
+        {
+            if (kind != KeyKind.Row) WriteKey(buffer, kind, keys[i], scratch);
+            WriteFloats(buffer, h.Slice(i * spec.NumLayers * spec.OutputHiddenSize, spec.NumLayers * spec.OutputHiddenSize));
+            WriteFloats(buffer, c.Slice(i * spec.NumLayers * spec.HiddenSize, spec.NumLayers * spec.HiddenSize));
+        }
+
+        byte[] bytes = buffer.GetBuffer();
+        int length = checked((int)buffer.Length);
+        Magic.CopyTo(bytes);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(8), Version);
+        bytes[12] = (byte)kind;
+        bytes[13] = (byte)model.WeightFormat;
+        model.Identity.CopyTo(bytes.AsSpan(16));
+        int at = 16 + ModelIdentity.Length;
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(at), spec.NumLayers);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(at + 4), spec.HiddenSize);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(at + 8), spec.OutputHiddenSize);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(at + 12), count);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(at + 16), length + ChecksumLength);
+        destination.Write(bytes, 0, length);
+        destination.Write(SHA256.HashData(bytes.AsSpan(0, length)));
+        destination.Flush();
+    }
+
+    /// <summary>Reads and checks a state saved for <paramref name="model"/> with keys of <paramref name="kind"/>, at most <paramref name="maxCount"/> streams.</summary>
+    /// <exception cref="InvalidDataException">The data is not a state, is truncated or corrupted, or was saved for another model, kind of key or a larger capacity (the message says which).</exception>
+    public static Contents Read(Stream source, LstmModel model, KeyKind kind, int maxCount)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        LstmSpec spec = model.Spec;
+        byte[] header = new byte[HeaderLength];
+        int got = source.ReadAtLeast(header, HeaderLength, throwOnEndOfStream: false);
+        if (got < Magic.Length || !header.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+            throw new InvalidDataException("Not an LstmSimd streaming state: it does not start with LSTMSTAT.");
+        if (got < HeaderLength) throw new InvalidDataException($"The state is truncated: {got} bytes, shorter than its {HeaderLength}-byte header.");
+        int version = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(8));
+        if (version != Version) throw new InvalidDataException($"The state has format version {version}; this library reads version {Version}.");
+        int at = 16 + ModelIdentity.Length;
+        long total = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(at + 16));
+        int count = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(at + 12));
+        int hLength = spec.NumLayers * spec.OutputHiddenSize, cLength = spec.NumLayers * spec.HiddenSize;
+        long longestRecord = (kind == KeyKind.String ? 2 + MaxKeyBytes : 16) + 4L * (hLength + cLength);
+        if (total < HeaderLength + ChecksumLength || count < 0 || total > HeaderLength + ChecksumLength + (long)Math.Max(count, 0) * longestRecord)
+            throw new InvalidDataException($"The state is corrupted: its header gives a length of {total} bytes for {count} streams.");
+
+        byte[] bytes = new byte[total];
+        header.CopyTo(bytes, 0);
+        int rest = source.ReadAtLeast(bytes.AsSpan(HeaderLength), (int)(total - HeaderLength), throwOnEndOfStream: false);
+        if (rest < total - HeaderLength)
+            throw new InvalidDataException($"The state is truncated: {HeaderLength + rest} bytes of the {total} its header gives.");
+        int body = (int)total - ChecksumLength;
+        if (!SHA256.HashData(bytes.AsSpan(0, body)).AsSpan().SequenceEqual(bytes.AsSpan(body)))
+            throw new InvalidDataException("The state is corrupted: its SHA-256 checksum does not match its contents.");
+
+        if (!bytes.AsSpan(16, ModelIdentity.Length).SequenceEqual(model.Identity))
+            throw new InvalidDataException($"The state was saved for another model (spec and weights hash {Convert.ToHexStringLower(bytes, 16, 8)}…; this model's is {Convert.ToHexStringLower(model.Identity, 0, 8)}…).");
+        var format = (WeightFormat)bytes[13];
+        if (format != model.WeightFormat)
+            throw new InvalidDataException($"The state was saved by this model's weights stored as {format}; this model stores them as {model.WeightFormat}, whose steps round differently: load the model with {format} weights to continue it.");
+        var savedKind = (KeyKind)bytes[12];
+        if (savedKind != kind)
+            throw new InvalidDataException($"The state holds {Describe(savedKind)}; this {(kind == KeyKind.Row ? "session" : "pool")} takes {Describe(kind)}.");
+        if (count > maxCount)
+            throw new InvalidDataException($"The state holds {count} streams, more than the {maxCount} this {(kind == KeyKind.Row ? "session's MaxBatch" : "pool's capacity")} allows.");
+
+        object[]? keys = kind == KeyKind.Row ? null : new object[count];
+        float[] h = new float[(long)count * hLength], c = new float[(long)count * cLength];
+        int offset = HeaderLength;
+        var seen = new HashSet<object>();
+        for (int i = 0; i < count; i++)
+        {
+            if (keys is not null)
+            {
+                keys[i] = ReadKey(bytes, body, ref offset, kind, i);
+                if (!seen.Add(keys[i])) throw new InvalidDataException($"The state is corrupted: stream {i}'s key '{keys[i]}' appears twice.");
+            }
+
+            ReadFloats(bytes, body, ref offset, h.AsSpan(i * hLength, hLength), i);
+            ReadFloats(bytes, body, ref offset, c.AsSpan(i * cLength, cLength), i);
+        }
+
+        if (offset != body) throw new InvalidDataException($"The state is corrupted: {body - offset} bytes follow its last stream.");
+        try
+        {
+            Span<float> magnitudes = stackalloc float[spec.NumLayers];
+            for (int i = 0; i < count; i++) model.Bounds.CheckState(h.AsSpan(i * hLength, hLength), 1, magnitudes);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new InvalidDataException($"The state holds an h this model cannot step from: {e.Message}", e);
+        }
+
+        return new Contents(keys, h, c, count);
+    }
+
+    /// <summary>Reads a state file whole (see <see cref="Read(Stream, LstmModel, KeyKind, int)"/>).</summary>
+    public static Contents Read(string path, LstmModel model, KeyKind kind, int maxCount)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        return Read(file, model, kind, maxCount);
+    }
+
+    /// <summary>Converts between a session's [L, B, size] state and <see cref="Contents"/>' stream-major [B, L, size].</summary>
+    public static void Transpose(ReadOnlySpan<float> source, Span<float> destination, int outer, int inner, int size)
+    {
+        for (int a = 0; a < outer; a++)
+            for (int b = 0; b < inner; b++)
+                source.Slice((a * inner + b) * size, size).CopyTo(destination.Slice((b * outer + a) * size, size));
+    }
+
+    private static string Describe(KeyKind kind) => kind switch
+    {
+        KeyKind.Row => "a session's rows (no keys)",
+        KeyKind.Int32 => "streams keyed by int",
+        KeyKind.Int64 => "streams keyed by long",
+        KeyKind.String => "streams keyed by string",
+        KeyKind.Guid => "streams keyed by Guid",
+        _ => $"keys of an unknown kind ({(byte)kind})",
+    };
+
+    private static void WriteKey(Stream buffer, KeyKind kind, object key, Span<byte> scratch)
+    {
+        switch (kind)
+        {
+            case KeyKind.Int32:
+                BinaryPrimitives.WriteInt32LittleEndian(scratch, (int)key);
+                buffer.Write(scratch[..4]);
+                break;
+            case KeyKind.Int64:
+                BinaryPrimitives.WriteInt64LittleEndian(scratch, (long)key);
+                buffer.Write(scratch[..8]);
+                break;
+            case KeyKind.Guid:
+                ((Guid)key).TryWriteBytes(scratch);
+                buffer.Write(scratch[..16]);
+                break;
+            default:
+                byte[] text = Encoding.UTF8.GetBytes((string)key);
+                if (text.Length > MaxKeyBytes) throw new NotSupportedException($"A saved state holds string keys of at most {MaxKeyBytes} UTF-8 bytes; key '{((string)key)[..32]}…' has {text.Length}.");
+                BinaryPrimitives.WriteUInt16LittleEndian(scratch, (ushort)text.Length);
+                buffer.Write(scratch[..2]);
+                buffer.Write(text);
+                break;
+        }
+    }
+
+    private static object ReadKey(byte[] bytes, int end, ref int offset, KeyKind kind, int stream)
+    {
+        int size = kind switch { KeyKind.Int32 => 4, KeyKind.Int64 => 8, KeyKind.Guid => 16, _ => 2 };
+        Need(end, offset, size, stream);
+        ReadOnlySpan<byte> field = bytes.AsSpan(offset, size);
+        offset += size;
+        switch (kind)
+        {
+            case KeyKind.Int32: return BinaryPrimitives.ReadInt32LittleEndian(field);
+            case KeyKind.Int64: return BinaryPrimitives.ReadInt64LittleEndian(field);
+            case KeyKind.Guid: return new Guid(field);
+        }
+
+        int length = BinaryPrimitives.ReadUInt16LittleEndian(field);
+        Need(end, offset, length, stream);
+        string key;
+        try
+        {
+            key = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes, offset, length);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new InvalidDataException($"The state is corrupted: stream {stream}'s key is not valid UTF-8.", e);
+        }
+
+        offset += length;
+        return key;
+    }
+
+    private static void WriteFloats(Stream buffer, ReadOnlySpan<float> values)
+    {
+        Span<byte> chunk = stackalloc byte[1024];
+        for (int start = 0; start < values.Length; start += chunk.Length / 4)
+        {
+            int n = Math.Min(chunk.Length / 4, values.Length - start);
+            for (int i = 0; i < n; i++) BinaryPrimitives.WriteSingleLittleEndian(chunk.Slice(4 * i), values[start + i]);
+            buffer.Write(chunk[..(4 * n)]);
+        }
+    }
+
+    private static void ReadFloats(byte[] bytes, int end, ref int offset, Span<float> values, int stream)
+    {
+        Need(end, offset, 4 * values.Length, stream);
+        for (int i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(offset + 4 * i));
+        offset += 4 * values.Length;
+    }
+
+    private static void Need(int end, int offset, int size, int stream)
+    {
+        if (end - offset < size) throw new InvalidDataException($"The state is corrupted: stream {stream} runs past the end of its data.");
+    }
+}
