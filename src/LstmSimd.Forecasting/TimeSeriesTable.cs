@@ -116,6 +116,85 @@ public sealed class TimeSeriesTable
         return Times.Count;
     }
 
+    /// <summary>
+    /// The rows' spacing: integers from 1000 to 9999 a step of one apart are years; dates are a calendar month,
+    /// quarter or year apart when each keeps its day of the month (or each is its month's last day) and time of day,
+    /// else a fixed span apart (a week, a day, an hour, or any other span); other numbers are a fixed step apart.
+    /// </summary>
+    /// <exception cref="TimeSeriesFormatException">Fewer than two rows, times that are neither numbers nor dates, or rows not evenly spaced (the message names the two rows whose gap differs from the first).</exception>
+    public TimeFrequency InferFrequency()
+    {
+        if (RowCount < 2)
+            throw new TimeSeriesFormatException($"{Source}: one row; a frequency needs at least two times.");
+        if (_order.Numbers is { } numbers) return NumberFrequency(numbers);
+        if (_order.Ticks is { } ticks) return CalendarFrequency(ticks) ?? SpanFrequency(ticks);
+        throw new TimeSeriesFormatException(
+            $"{Source}: the times in {UserText.Quote(TimeColumn)} are neither numbers nor dates (first: {UserText.Quote(Times[0])}), so their frequency is unknown; write dates as 2001-03-01 or years as 2001.");
+    }
+
+    private TimeFrequency NumberFrequency(IReadOnlyList<double> numbers)
+    {
+        double step = numbers[1] - numbers[0];
+        for (int r = 2; r < numbers.Count; r++)
+            if (Math.Abs(numbers[r] - numbers[r - 1] - step) > 1e-9 * Math.Max(1, Math.Abs(step)))
+                throw Unevenly(r, Number(numbers[r] - numbers[r - 1]), Number(step));
+        bool years = step == 1 && numbers.All(n => n == Math.Floor(n) && n >= 1000 && n <= 9999);
+        return years ? TimeFrequency.Yearly : TimeFrequency.EveryFixedStep(Number(step) + " (as numbers)");
+    }
+
+    /// <summary>
+    /// When the first two dates are a whole 1, 3 or 12 calendar months apart (same day of the month or both a month's
+    /// last day, same time of day), every gap must be; else null (the spacing is a fixed span).
+    /// </summary>
+    private TimeFrequency? CalendarFrequency(IReadOnlyList<long> ticks)
+    {
+        int months = CalendarMonths(ticks[0], ticks[1]);
+        if (months is not (1 or 3 or 12)) return null;
+        for (int r = 2; r < ticks.Count; r++)
+        {
+            int gap = CalendarMonths(ticks[r - 1], ticks[r]);
+            if (gap != months)
+                throw Unevenly(r, gap > 0 ? Plural(gap, "month") : Span(TimeSpan.FromTicks(ticks[r] - ticks[r - 1])), Plural(months, "month"));
+        }
+
+        return months switch { 1 => TimeFrequency.Monthly, 3 => TimeFrequency.Quarterly, _ => TimeFrequency.Yearly };
+    }
+
+    /// <summary>Whole calendar months from one date to the other, or 0 when they are not a whole number of months apart.</summary>
+    private static int CalendarMonths(long fromTicks, long toTicks)
+    {
+        DateTime from = new(fromTicks, DateTimeKind.Utc), to = new(toTicks, DateTimeKind.Utc);
+        static bool LastDay(DateTime d) => d.Day == DateTime.DaysInMonth(d.Year, d.Month);
+        bool sameDay = from.Day == to.Day || (LastDay(from) && LastDay(to));
+        int months = (to.Year - from.Year) * 12 + to.Month - from.Month;
+        return sameDay && from.TimeOfDay == to.TimeOfDay && months > 0 ? months : 0;
+    }
+
+    private TimeFrequency SpanFrequency(IReadOnlyList<long> ticks)
+    {
+        var step = TimeSpan.FromTicks(ticks[1] - ticks[0]);
+        for (int r = 2; r < ticks.Count; r++)
+            if (ticks[r] - ticks[r - 1] != step.Ticks)
+                throw Unevenly(r, Span(TimeSpan.FromTicks(ticks[r] - ticks[r - 1])), Span(step));
+        if (step == TimeSpan.FromDays(7)) return TimeFrequency.Weekly;
+        if (step == TimeSpan.FromDays(1)) return TimeFrequency.Daily;
+        if (step == TimeSpan.FromHours(1)) return TimeFrequency.Hourly;
+        return TimeFrequency.EveryFixedStep(Span(step));
+    }
+
+    private TimeSeriesFormatException Unevenly(int row, string gap, string firstGap) =>
+        new($"{Source}: line {LineOf(row - 1)} ({UserText.Printable(Times[row - 1])}) to line {LineOf(row)} ({UserText.Printable(Times[row])}) is {gap} apart, but the first two rows are {firstGap} apart; the rows must be evenly spaced (a missing time is a missing row).");
+
+    private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    private static string Span(TimeSpan span) =>
+        span.TotalDays >= 1 && span.Ticks % TimeSpan.TicksPerDay == 0 ? Plural((long)span.TotalDays, "day")
+        : span.Ticks % TimeSpan.TicksPerHour == 0 ? Plural((long)span.TotalHours, "hour")
+        : span.Ticks % TimeSpan.TicksPerMinute == 0 ? Plural((long)span.TotalMinutes, "minute")
+        : Plural((long)span.TotalSeconds, "second") + (span.Ticks % TimeSpan.TicksPerSecond == 0 ? "" : " and a fraction");
+
+    private static string Plural(long count, string unit) => string.Create(CultureInfo.InvariantCulture, $"{count} {unit}{(count == 1 ? "" : "s")}");
+
     private string LineOf(int row) => _cells[row][^1];
 
     private void RefuseTimesOutOfOrder()
