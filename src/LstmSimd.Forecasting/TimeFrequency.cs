@@ -36,3 +36,8 @@ public sealed record TimeFrequency(string Name, int SeasonLength, int Horizon, i
     /// <summary>"monthly: season 12, horizon 12, window 24", for the tool to print what it assumed.</summary>
     public string Describe() => string.Create(CultureInfo.InvariantCulture, $"{Name}: season {SeasonLength}, horizon {Horizon}, window {Window}");
 }
+
+/// <summary>A table's frequency, and where times are missing from it (each gap a whole number of steps).</summary>
+/// <param name="Frequency">The step between rows.</param>
+/// <param name="Gaps">"2 missing before line 9 (1958-07-01)", one per gap; empty when every step is there.</param>
+public sealed record TimeSpacing(TimeFrequency Frequency, IReadOnlyList<string> Gaps);

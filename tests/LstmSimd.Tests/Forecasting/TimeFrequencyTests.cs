@@ -6,7 +6,7 @@ namespace LstmSimd.Tests.Forecasting;
 public sealed class TimeFrequencyTests
 {
     private static TimeFrequency Infer(params string[] times) =>
-        TimeSeriesTable.Parse(new StringReader("Time,Value\n" + string.Join('\n', times.Select((t, i) => $"{t},{i}"))), "test.csv").InferFrequency();
+        TimeSeriesTable.Parse(new StringReader("Time,Value\n" + string.Join('\n', times.Select((t, i) => $"{t},{i}"))), "test.csv").InferFrequency().Frequency;
 
     [Fact]
     public void Month_starts_are_monthly_with_a_season_of_twelve() =>
@@ -46,25 +46,40 @@ public sealed class TimeFrequencyTests
     public void Small_integers_are_a_numeric_step_not_years() =>
         Assert.Equal("every 1 (as numbers)", Infer("1", "2", "3").Name);
 
+    private static TimeSpacing Spacing(params string[] times) =>
+        TimeSeriesTable.Parse(new StringReader("Time,Value\n" + string.Join('\n', times.Select((t, i) => $"{t},{i}"))), "test.csv").InferFrequency();
+
     [Fact]
-    public void A_missing_month_is_refused_naming_the_rows_around_the_gap()
+    public void Missing_months_are_listed_with_the_row_after_each_gap()
     {
-        var e = Assert.Throws<TimeSeriesFormatException>(() => Infer("2000-01-01", "2000-02-01", "2000-03-01", "2000-05-01"));
-        Assert.Equal("test.csv: line 4 (2000-03-01) to line 5 (2000-05-01) is 2 months apart, but the first two rows are 1 month apart; the rows must be evenly spaced (a missing time is a missing row).", e.Message);
+        TimeSpacing spacing = Spacing("2000-01-01", "2000-02-01", "2000-04-01", "2000-05-01", "2000-09-01");
+        Assert.Equal(TimeFrequency.Monthly, spacing.Frequency);
+        Assert.Equal(["1 missing before line 4 (2000-04-01)", "3 missing before line 6 (2000-09-01)"], spacing.Gaps);
     }
 
     [Fact]
-    public void A_missing_day_is_refused_naming_the_rows_around_the_gap()
+    public void The_step_is_the_smallest_gap_even_when_the_first_gap_is_missing_days()
     {
-        var e = Assert.Throws<TimeSeriesFormatException>(() => Infer("2000-01-01", "2000-01-02", "2000-01-03", "2000-01-05", "2000-01-06"));
-        Assert.Equal("test.csv: line 4 (2000-01-03) to line 5 (2000-01-05) is 2 days apart, but the first two rows are 1 day apart; the rows must be evenly spaced (a missing time is a missing row).", e.Message);
+        TimeSpacing spacing = Spacing("2000-01-01", "2000-01-03", "2000-01-04", "2000-01-05");
+        Assert.Equal(TimeFrequency.Daily, spacing.Frequency);
+        Assert.Equal(["1 missing before line 3 (2000-01-03)"], spacing.Gaps);
     }
 
     [Fact]
-    public void A_skipped_year_is_refused_naming_the_rows()
+    public void Evenly_spaced_rows_have_no_gaps() => Assert.Empty(Spacing("1990", "1991", "1992").Gaps);
+
+    [Fact]
+    public void A_gap_that_is_not_a_whole_number_of_steps_is_refused_naming_its_rows()
     {
-        var e = Assert.Throws<TimeSeriesFormatException>(() => Infer("1990", "1991", "1993"));
-        Assert.Contains("line 3 (1991) to line 4 (1993) is 2 apart, but the first two rows are 1 apart", e.Message, StringComparison.Ordinal);
+        var e = Assert.Throws<TimeSeriesFormatException>(() => Spacing("2000-01-01T00:00Z", "2000-01-01T01:00Z", "2000-01-01T02:30Z"));
+        Assert.Equal("test.csv: line 3 (2000-01-01T01:00Z) to line 4 (2000-01-01T02:30Z) is 90 minutes apart, not a whole number of the step (1 hour); the rows must be evenly spaced.", e.Message);
+    }
+
+    [Fact]
+    public void A_month_end_among_month_starts_is_refused_as_uneven()
+    {
+        var e = Assert.Throws<TimeSeriesFormatException>(() => Spacing("2000-01-01", "2000-02-01", "2000-02-29"));
+        Assert.Contains("line 2 (2000-01-01) to line 3 (2000-02-01) is 31 days apart, not a whole number of the step (28 days)", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -88,4 +103,24 @@ public sealed class TimeFrequencyTests
     [Fact]
     public void Describe_states_the_assumed_defaults() =>
         Assert.Equal("monthly: season 12, horizon 12, window 24", TimeFrequency.Monthly.Describe());
+}
+
+public sealed class DefaultTargetTests
+{
+    private static TimeSeriesTable Csv(string text) => TimeSeriesTable.Parse(new StringReader(text), "test.csv");
+
+    [Fact]
+    public void The_default_target_skips_a_text_column_after_the_time() =>
+        Assert.Equal("temp", Csv("date,weather,temp\n2000-01-01,rain,3.5\n2000-01-02,sun,4\n").FirstNumericColumnAfterTime());
+
+    [Fact]
+    public void A_numeric_column_with_a_bad_cell_further_down_is_still_the_default_target() =>
+        Assert.Equal("b", Csv("t,b,c\n1,2,3\n2,x,4\n").FirstNumericColumnAfterTime());
+
+    [Fact]
+    public void A_table_with_no_numeric_column_besides_time_is_refused_naming_the_columns()
+    {
+        var e = Assert.Throws<TimeSeriesFormatException>(() => Csv("t,w\n1,a\n2,b\n").FirstNumericColumnAfterTime());
+        Assert.Equal("test.csv: no column besides the time column 't' starts with a number, so there is nothing to predict; the columns are 't', 'w'.", e.Message);
+    }
 }
