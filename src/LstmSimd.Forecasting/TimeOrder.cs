@@ -31,6 +31,12 @@ internal sealed class TimeOrder
         return new TimeOrder(times, null, ticks);
     }
 
+    /// <summary>The times as numbers, when every time reads as one; else null.</summary>
+    public IReadOnlyList<double>? Numbers => _numbers;
+
+    /// <summary>The times as UTC ticks, when every time reads as a date but not all as numbers; else null.</summary>
+    public IReadOnlyList<long>? Ticks => _ticks;
+
     /// <summary>How the times are compared, for messages.</summary>
     public string Describe() =>
         _numbers is not null ? "as numbers" : _ticks is not null ? "as dates" : "as text, since not all are numbers or dates such as 2001-03-01";

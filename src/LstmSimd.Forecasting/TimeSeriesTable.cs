@@ -96,12 +96,32 @@ public sealed class TimeSeriesTable
         for (int r = 0; r < values.Length; r++)
         {
             string cell = _cells[r][column].Trim();
-            if (!double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out values[r]) || !double.IsFinite(values[r]))
+            if (!TryNumber(cell, out values[r]))
                 throw new TimeSeriesFormatException($"{Source}, line {LineOf(r)}, column {UserText.Quote(name)}: {UserText.Quote(cell)} is not a number.");
         }
 
         return values;
     }
+
+    /// <summary>
+    /// The default target: the first column after the time column (in file order, then wrapping to those before it)
+    /// whose first cell is a finite number. The first cell decides, so a numeric column with a bad cell further down is
+    /// still chosen and <see cref="GetColumn"/> names that cell, rather than another column being predicted unnoticed.
+    /// </summary>
+    /// <exception cref="TimeSeriesFormatException">No column besides the time column starts with a number.</exception>
+    public string FirstNumericColumnAfterTime()
+    {
+        for (int k = 1; k < _header.Length; k++)
+        {
+            int column = (_timeColumn + k) % _header.Length;
+            if (TryNumber(_cells[0][column].Trim(), out _)) return _header[column];
+        }
+
+        throw new TimeSeriesFormatException($"{Source}: no column besides the time column {UserText.Quote(TimeColumn)} starts with a number, so there is nothing to predict; the columns are {UserText.QuoteList(ColumnNames)}.");
+    }
+
+    private static bool TryNumber(string cell, out double value) =>
+        double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
 
     /// <summary>
     /// The first row whose time is at or after <paramref name="from"/>: compared as the times are (<see cref="TimeOrder"/>)
@@ -115,6 +135,93 @@ public sealed class TimeSeriesTable
             if (_order.Compare(r, from.Trim()) >= 0) return r;
         return Times.Count;
     }
+
+    /// <summary>
+    /// The rows' spacing: integers from 1000 to 9999 a step of one apart are years; dates are a calendar month,
+    /// quarter or year apart when each keeps its day of the month (or each is its month's last day) and time of day,
+    /// else a fixed span apart (a week, a day, an hour, or any other span); other numbers are a fixed step apart. The
+    /// step is the smallest gap; a gap of a whole number of steps is missing times, listed in
+    /// <see cref="TimeSpacing.Gaps"/> (the rows stay consecutive steps: the caller says so or refuses).
+    /// </summary>
+    /// <exception cref="TimeSeriesFormatException">Fewer than two rows, times that are neither numbers nor dates, or a gap that is not a whole number of steps (the message names its two rows).</exception>
+    public TimeSpacing InferFrequency()
+    {
+        if (RowCount < 2)
+            throw new TimeSeriesFormatException($"{Source}: one row; a frequency needs at least two times.");
+        if (_order.Numbers is { } numbers) return NumberFrequency(numbers);
+        if (_order.Ticks is { } ticks) return CalendarFrequency(ticks) ?? SpanFrequency(ticks);
+        throw new TimeSeriesFormatException(
+            $"{Source}: the times in {UserText.Quote(TimeColumn)} are neither numbers nor dates (first: {UserText.Quote(Times[0])}), so their frequency is unknown; write dates as 2001-03-01 or years as 2001.");
+    }
+
+    private TimeSpacing NumberFrequency(IReadOnlyList<double> numbers)
+    {
+        double[] gaps = [.. Enumerable.Range(1, numbers.Count - 1).Select(r => numbers[r] - numbers[r - 1])];
+        double step = gaps.Min();
+        bool years = step == 1 && numbers.All(n => n == Math.Floor(n) && n >= 1000 && n <= 9999);
+        return Spacing(years ? TimeFrequency.Yearly : TimeFrequency.EveryFixedStep(Number(step) + " (as numbers)"), gaps, step, Number);
+    }
+
+    /// <summary>
+    /// When every two neighbouring dates are a whole number of calendar months apart (same day of the month or both a
+    /// month's last day, same time of day) and the smallest gap is 1, 3 or 12 months; else null (a fixed span).
+    /// </summary>
+    private TimeSpacing? CalendarFrequency(IReadOnlyList<long> ticks)
+    {
+        double[] gaps = [.. Enumerable.Range(1, ticks.Count - 1).Select(r => (double)CalendarMonths(ticks[r - 1], ticks[r]))];
+        double months = gaps.Min();
+        if (months is not (1 or 3 or 12)) return null;
+        TimeFrequency frequency = months switch { 1 => TimeFrequency.Monthly, 3 => TimeFrequency.Quarterly, _ => TimeFrequency.Yearly };
+        return Spacing(frequency, gaps, months, m => Plural((long)m, "month"));
+    }
+
+    /// <summary>Whole calendar months from one date to the other, or 0 when they are not a whole number of months apart.</summary>
+    private static int CalendarMonths(long fromTicks, long toTicks)
+    {
+        DateTime from = new(fromTicks, DateTimeKind.Utc), to = new(toTicks, DateTimeKind.Utc);
+        static bool LastDay(DateTime d) => d.Day == DateTime.DaysInMonth(d.Year, d.Month);
+        bool sameDay = from.Day == to.Day || (LastDay(from) && LastDay(to));
+        int months = (to.Year - from.Year) * 12 + to.Month - from.Month;
+        return sameDay && from.TimeOfDay == to.TimeOfDay && months > 0 ? months : 0;
+    }
+
+    private TimeSpacing SpanFrequency(IReadOnlyList<long> ticks)
+    {
+        double[] gaps = [.. Enumerable.Range(1, ticks.Count - 1).Select(r => (double)(ticks[r] - ticks[r - 1]))];
+        var step = TimeSpan.FromTicks((long)gaps.Min());
+        TimeFrequency frequency = step == TimeSpan.FromDays(7) ? TimeFrequency.Weekly
+            : step == TimeSpan.FromDays(1) ? TimeFrequency.Daily
+            : step == TimeSpan.FromHours(1) ? TimeFrequency.Hourly
+            : TimeFrequency.EveryFixedStep(Span(step));
+        return Spacing(frequency, gaps, step.Ticks, t => Span(TimeSpan.FromTicks((long)t)));
+    }
+
+    /// <summary>Checks each gap is a whole number of steps, and lists those of more than one.</summary>
+    private TimeSpacing Spacing(TimeFrequency frequency, double[] gaps, double step, Func<double, string> describe)
+    {
+        var missing = new List<string>();
+        for (int g = 0; g < gaps.Length; g++)
+        {
+            double steps = gaps[g] / step, whole = Math.Round(steps);
+            if (Math.Abs(steps - whole) > 1e-9 * Math.Max(1, whole))
+                throw new TimeSeriesFormatException(
+                    $"{Source}: line {LineOf(g)} ({UserText.Printable(Times[g])}) to line {LineOf(g + 1)} ({UserText.Printable(Times[g + 1])}) is {describe(gaps[g])} apart, not a whole number of the step ({describe(step)}); the rows must be evenly spaced.");
+            if (whole > 1)
+                missing.Add(string.Create(CultureInfo.InvariantCulture, $"{whole - 1} missing before line {LineOf(g + 1)} ({UserText.Printable(Times[g + 1])})"));
+        }
+
+        return new TimeSpacing(frequency, missing);
+    }
+
+    private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    private static string Span(TimeSpan span) =>
+        span.TotalDays >= 1 && span.Ticks % TimeSpan.TicksPerDay == 0 ? Plural((long)span.TotalDays, "day")
+        : span.Ticks % TimeSpan.TicksPerHour == 0 ? Plural((long)span.TotalHours, "hour")
+        : span.Ticks % TimeSpan.TicksPerMinute == 0 ? Plural((long)span.TotalMinutes, "minute")
+        : Plural((long)span.TotalSeconds, "second") + (span.Ticks % TimeSpan.TicksPerSecond == 0 ? "" : " and a fraction");
+
+    private static string Plural(long count, string unit) => string.Create(CultureInfo.InvariantCulture, $"{count} {unit}{(count == 1 ? "" : "s")}");
 
     private string LineOf(int row) => _cells[row][^1];
 

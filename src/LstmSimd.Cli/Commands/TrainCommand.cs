@@ -12,11 +12,11 @@ internal static class TrainCommand
     {
         var data = new Option<FileInfo?>("--data") { Description = "CSV time series, a header row then one row per step in time order (default: the bundled Mauna Loa CO2 series)." };
         var time = new Option<string?>("--time") { Description = "The time column (default: the first column)." };
-        var target = new Option<string?>("--target") { Description = "The column to predict (default: the column after the time column)." };
+        var target = new Option<string?>("--target") { Description = "The column to predict (default: the first column after the time column whose every cell is a number)." };
         var inputs = new Option<string[]>("--inputs") { Description = "Columns the LSTM reads, comma-separated (default: the target).", AllowMultipleArgumentsPerToken = true };
-        var window = new Option<int>("--window") { Description = "Steps of history per forecast.", DefaultValueFactory = _ => 24 };
-        var horizon = new Option<int>("--horizon") { Description = "Steps ahead to predict.", DefaultValueFactory = _ => 12 };
-        var season = new Option<int>("--season") { Description = "Season length for the seasonal-naive baseline (12 for monthly data).", DefaultValueFactory = _ => 12 };
+        var window = new Option<int?>("--window") { Description = "Steps of history per forecast (default: from the time column's frequency, e.g. 24 for monthly data, 56 for daily)." };
+        var horizon = new Option<int?>("--horizon") { Description = "Steps ahead to predict (default: from the frequency, e.g. 12 for monthly data, 14 for daily, 5 for yearly)." };
+        var season = new Option<int?>("--season") { Description = "Season length for the seasonal baselines (default: from the frequency: 12 monthly, 4 quarterly, 52 weekly, 7 daily, 24 hourly, 1 yearly)." };
         var normalize = new Option<SeriesNormalization>("--normalize") { Description = "Scaling: relative (to the window's last value; follows trends), zscore, minmax or none.", DefaultValueFactory = _ => SeriesNormalization.Relative };
         var testFrom = new Option<string?>("--test-from") { Description = "First time of the test period, e.g. 2011 or 2011-01-01 (compared as numbers or dates when the times are, else as text); default: the last 15% of rows." };
         var validation = new Option<double>("--validation") { Description = "Share of the pre-test rows (the latest) used for validation and early stopping.", DefaultValueFactory = _ => 0.15 };
@@ -37,16 +37,22 @@ internal static class TrainCommand
             string path = ForecastCommand.DataPath(parse.GetValue(data)), checkpoint = parse.GetValue(output)!.FullName;
             OutputPaths.RefuseClashes([("--data", path)], [("--output", checkpoint)]);
             TimeSeriesTable table = TimeSeriesTable.Load(path, parse.GetValue(time));
-            string targetColumn = parse.GetValue(target) ?? (table.ColumnNames.Count > 1 ? table.ColumnNames.First(c => c != table.TimeColumn) : throw new ArgumentException($"{path} has only the time column."));
+            string targetColumn = parse.GetValue(target) ?? table.FirstNumericColumnAfterTime();
+            (int? givenWindow, int? givenHorizon, int? givenSeason) = (parse.GetValue(window), parse.GetValue(horizon), parse.GetValue(season));
+            TimeSpacing spacing = table.InferFrequency();
+            TimeFrequency frequency = spacing.Frequency;
+            Console.WriteLine($"frequency: {frequency.Describe()} (defaults for what --season, --horizon and --window do not give)");
+            if (spacing.Gaps.Count > 0)
+                Console.WriteLine($"warning: times are missing ({string.Join("; ", spacing.Gaps)}); the rows are used as consecutive steps");
             string[] inputColumns = [.. (parse.GetValue(inputs) ?? []).SelectMany(c => c.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
             var settings = new ForecastSettings
             {
                 TimeColumn = table.TimeColumn,
                 InputColumns = inputColumns.Length == 0 ? [targetColumn] : inputColumns,
                 TargetColumn = targetColumn,
-                Window = parse.GetValue(window),
-                Horizon = parse.GetValue(horizon),
-                SeasonLength = parse.GetValue(season),
+                Window = givenWindow ?? frequency.Window,
+                Horizon = givenHorizon ?? frequency.Horizon,
+                SeasonLength = givenSeason ?? frequency.SeasonLength,
                 Normalization = parse.GetValue(normalize),
                 TestFrom = parse.GetValue(testFrom),
                 ValidationFraction = parse.GetValue(validation),

@@ -109,11 +109,31 @@ public sealed class ToolCommandTests : IDisposable
     }
 
     [Fact]
+    public void Train_takes_season_horizon_and_window_from_daily_dates_and_predicts_the_first_numeric_column()
+    {
+        var lines = new List<string> { "date,weather,temp" };
+        for (int d = 0; d < 400; d++)
+            lines.Add($"{new DateTime(2001, 1, 1).AddDays(d):yyyy-MM-dd},{(d % 3 == 0 ? "rain" : "sun")},{(10 + d % 7).ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        string daily = Write("daily.csv", string.Join('\n', lines));
+        var (code, stdout, stderr) = Cli("train", "--data", daily, "--epochs", "1", "--hidden", "4");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("frequency: daily: season 7, horizon 14, window 56", stdout, StringComparison.Ordinal);
+        Assert.Contains("predict 'temp' from [temp]", stdout, StringComparison.Ordinal);
+        Assert.Contains("seasonal naive (7)", stdout, StringComparison.Ordinal);
+
+        lines.Insert(2, "2001-01-01T10:00Z,sun,11");
+        AssertOneLineOfBadInput(Cli("train", "--data", Write("uneven.csv", string.Join('\n', lines)), "--epochs", "1"),
+            "uneven.csv: line 3 (2001-01-01T10:00Z) to line 4 (2001-01-02) is 14 hours apart, not a whole number of the step (10 hours)");
+    }
+
+    [Fact]
     public void Train_then_forecast_on_the_bundled_CO2_beats_the_baselines_then_detect_marks_an_injected_spike()
     {
         var (code, stdout, stderr) = Cli("train", "--test-from", "2011", "--epochs", "60", "--patience", "60");
         Assert.True(code == 0, stderr);
         Assert.Contains("test 2011-01-01", stdout, StringComparison.Ordinal);
+        Assert.Contains("frequency: monthly: season 12, horizon 12, window 24", stdout, StringComparison.Ordinal);
+        Assert.Contains("warning: times are missing (1 missing before line 5 (1958-07-01); 1 missing before line 8 (1958-11-01); 3 missing before line 71 (1964-05-01))", stdout, StringComparison.Ordinal);
         // The bar: the LSTM beats seasonal naive and the linear trend on the 2011–2020 test decade.
         string verdict = stdout.Split('\n').Single(l => l.StartsWith("the LSTM ", StringComparison.Ordinal));
         Assert.True(verdict.StartsWith("the LSTM has the lowest RMSE", StringComparison.Ordinal) || verdict.Contains("beats seasonal naive (12), linear trend (last 24)", StringComparison.Ordinal), verdict);
