@@ -249,7 +249,7 @@ public static class ReferenceGru
             int hidden = spec.HiddenSize, dirs = spec.Directions, slots = spec.LayerDirections;
             int rows = Sizes.Elements("rows T × B", steps, batch);
             _h0 = new double[Sizes.Elements("h_n L·D × B × H", slots, batch, hidden)];
-            for (int i = 0; i < _h0.Length && !h0.IsEmpty; i++) _h0[i] = h0[i];
+            for (int i = 0; i < h0.Length; i++) _h0[i] = h0[i]; // empty h0: zeros
             Length = new int[batch];
             for (int b = 0; b < batch; b++) Length[b] = lengths.IsEmpty ? steps : lengths[b];
 
@@ -330,7 +330,6 @@ public static class ReferenceGru
     {
         int hidden = spec.HiddenSize, inputs = x.Length;
         var inputSum = new double[3 * hidden];
-        var recurrentSum = new double[3 * hidden];
         for (int j = 0; j < 3 * hidden; j++)
         {
             double sum = spec.Bias ? w.BiasIh[j] : 0.0;
@@ -343,7 +342,6 @@ public static class ReferenceGru
         {
             double sum = spec.Bias ? w.BiasHh[j] : 0.0;
             for (int k = 0; k < hidden; k++) sum += (double)w.WeightHh[j * hidden + k] * h[k];
-            recurrentSum[j] = sum;
             gates[j] = Sigmoid(inputSum[j] + sum);
         }
 

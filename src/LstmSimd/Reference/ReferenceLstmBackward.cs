@@ -1,9 +1,12 @@
 namespace LstmSimd.Reference;
 
-/// <summary>The gradients of one layer in one direction, in double precision, with the shapes of <see cref="LstmLayerWeights"/>.</summary>
+/// <summary>
+/// The gradients of one layer in one direction, in double precision, with the shapes of its weights: <see cref="LstmLayerWeights"/>
+/// (4H gate rows), or <see cref="GruLayerWeights"/> (3H gate rows, no W_hr).
+/// </summary>
 public sealed class ReferenceLayerGradients
 {
-    /// <summary>∂loss/∂<c>weight_ih</c>: [4H, I_l].</summary>
+    /// <summary>∂loss/∂<c>weight_ih</c>: [4H, I_l] (GRU: [3H, I_l]).</summary>
     public required double[] WeightIh { get; init; }
 
     /// <summary>∂loss/∂<c>weight_hh</c>: [4H, H_out].</summary>
