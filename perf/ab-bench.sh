@@ -32,6 +32,7 @@ print("| workload | before µs | after µs | after / before | bytes per call |")
 print("|---|---:|---:|---:|---:|")
 for w in order:
     b, a = best[w].get('before'), best[w].get('after')
-    print(f"| {w} | {b:,.4g} | {a:,.4g} | {a / b:.3f} | {alloc[w]} |")
+    fmt = lambda us: f"{us:,.0f}" if us >= 1000 else f"{us:.4g}"
+    print(f"| {w} | {fmt(b)} | {fmt(a)} | {a / b:.3f} | {alloc[w]} |")
 PY
 rm -f "$raw"
