@@ -75,7 +75,7 @@ internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
 
         kernelStride = QuantizedRows.Stride(depth);
         if (count > 0)
-            QuantizedRows.Quantize(new ReadOnlySpan<float>(rows, (count - 1) * stride + depth), stride, count, depth, new Span<float>(quantized, count * kernelStride));
+            Kernels.QuantizeRows(new ReadOnlySpan<float>(rows, (count - 1) * stride + depth), stride, count, depth, new Span<float>(quantized, count * kernelStride));
         return quantized;
     }
 

@@ -148,7 +148,7 @@ public sealed unsafe class LstmTrainingSession : IDisposable
         for (int layer = 0; layer + 1 < spec.NumLayers && dropout > 0; layer++)
             _dropouts[layer] = new Dropout(dropout, seed + (ulong)layer, outputLength);
         Repack();
-        _bounds = SumBounds.Create(weights, WeightFormat.Float32, 1 / (1 - dropout));
+        _bounds = SumBounds.Create(weights, WeightFormat.Float32, _kernels, 1 / (1 - dropout));
         _team = new KernelTeam(threads, _kernels); // last: nothing above may throw and leave its threads running
     }
 
