@@ -24,6 +24,9 @@ internal unsafe struct CellStep
     public float* H;
     public int HRowStride;
 
+    /// <summary>h_{t−1} in fp32 rows <see cref="HNextRowStride"/> apart, for the GRU's update (<see cref="H"/> may be quantised).</summary>
+    public float* HPrevious;
+
     /// <summary>c, updated in place.</summary>
     public float* C;
     public int CRowStride;
@@ -104,7 +107,11 @@ internal unsafe struct CellStep
             Descending = Descending,
         };
         kernels.Step(args);
-        if (variant)
+        if (variant && Layer.Cell.IsGru)
+        {
+            kernels.GruCell(ref *pre, preRowStride, ref *HPrevious, HNextRowStride, ref *hOut, hOutRowStride, Rows, blockStart, blockEnd, active);
+        }
+        else if (variant)
         {
             kernels.VariantCell(Layer.Cell, Layer.Peepholes, ref *pre, preRowStride, ref *C, CRowStride,
                 ref *hOut, hOutRowStride, Rows, blockStart, blockEnd, active);

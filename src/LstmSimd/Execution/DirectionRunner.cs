@@ -158,6 +158,7 @@ internal static unsafe class DirectionRunner
                     InitRowStride = gatesPerRow,
                     H = team.KernelRows(hPrevious, batch, p.HStride, p.OutputUnits, p.QuantizedState, out int kernelHStride),
                     HRowStride = kernelHStride,
+                    HPrevious = hPrevious,
                     C = c,
                     CRowStride = p.CStride,
                     HNext = hNext,

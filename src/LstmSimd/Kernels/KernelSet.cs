@@ -33,6 +33,10 @@ internal abstract class KernelSet(KernelPath path, int width, WeightFormat forma
     public abstract void VariantCell(CellVariant cell, ReadOnlySpan<float> peepholes, ref float pre, int preRowStride, ref float c, int cRowStride,
         ref float hOut, int hOutRowStride, int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active);
 
+    /// <summary>The GRU's update from pre-activations in the four gate slots (see <see cref="GruCellKernels{TVec}.Update"/>).</summary>
+    public abstract void GruCell(ref float pre, int preRowStride, ref float h, int hRowStride, ref float hOut, int hOutRowStride,
+        int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active);
+
     /// <summary>The training kernels (forward step keeping gates, backward cell, GEMM) of the same width.</summary>
     public abstract TrainingKernelSet Training { get; }
 
@@ -70,6 +74,10 @@ internal sealed class KernelSet<TVec, TFormat>(KernelPath path) : KernelSet(path
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Project(PackedPanel panel, ref float h, int hRowStride, ref float y, int yRowStride, int rows, ReadOnlySpan<byte> active, int blockStart, int blockEnd) =>
         CellKernels<TVec, TFormat>.Project(panel, ref h, hRowStride, ref y, yRowStride, rows, active, blockStart, blockEnd);
+
+    public override void GruCell(ref float pre, int preRowStride, ref float h, int hRowStride, ref float hOut, int hOutRowStride,
+        int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active) =>
+        GruCellKernels<TVec>.Update(ref pre, preRowStride, ref h, hRowStride, ref hOut, hOutRowStride, rows, blockStart, blockEnd, active);
 
     public override float LargestMagnitude(ReadOnlySpan<float> values) => VectorMath<TVec>.LargestMagnitude(values);
 

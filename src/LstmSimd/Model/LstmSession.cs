@@ -229,6 +229,7 @@ public sealed unsafe class LstmSession : IDisposable
                     XRowStride = kernelXStride,
                     H = _team.KernelRows(h, batch, _outputStride, _spec.OutputHiddenSize, pQuantizedState, out int kernelHStride),
                     HRowStride = kernelHStride,
+                    HPrevious = h,
                     C = pStateC + layer * MaxBatch * _hiddenStride,
                     CRowStride = _hiddenStride,
                     HNext = pNext,
