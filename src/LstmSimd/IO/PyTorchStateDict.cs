@@ -193,53 +193,14 @@ public static partial class PyTorchStateDict
 
     private static ImportedLstm ImportLstm(TensorLookup lookup, string p)
     {
-        string first = p + "weight_ih_l0";
-        lookup.Info(first);
-        int gates = lookup.Dim(p + "weight_hh_l0", 2, 0), hOut = lookup.Dim(p + "weight_hh_l0", 2, 1), input = lookup.Dim(first, 2, 1);
-        if (gates % 4 != 0)
-            throw new WeightMappingException($"'{SafetensorsFile.Printable(p + "weight_hh_l0")}' has {gates} rows; an LSTM has 4·hidden_size.");
-        int hidden = gates / 4;
-        int proj = lookup.Has(p + "weight_hr_l0") ? lookup.Dim(p + "weight_hr_l0", 2, 0) : 0;
-        bool bias = lookup.Has(p + "bias_ih_l0") || lookup.Has(p + "bias_hh_l0");
-        bool bidirectional = lookup.Has(p + "weight_ih_l0_reverse");
-
-        // Every LSTM-shaped name under the prefix must belong to the architecture the first layer implies.
-        int layers = 0;
-        var present = new List<string>();
-        foreach (SafetensorsTensorInfo t in lookup.File.Tensors)
-        {
-            if (!t.Name.StartsWith(p, StringComparison.Ordinal)) continue;
-            Match m = LstmParameter().Match(t.Name[p.Length..]);
-            if (!m.Success) continue;
-            present.Add(t.Name);
-            layers = Math.Max(layers, int.Parse(m.Groups[2].ValueSpan, CultureInfo.InvariantCulture) + 1);
-        }
-
-        LstmSpec spec = TensorLookup.Spec(() => new LstmSpec(input, hidden, layers, bidirectional, proj, bias));
-        var expected = new HashSet<string>(StringComparer.Ordinal);
-        for (int l = 0; l < layers; l++)
-        {
-            for (int d = 0; d < spec.Directions; d++)
-            {
-                foreach (string kind in Kinds(spec))
-                {
-                    string name = p + ParameterName(kind, l, d);
-                    expected.Add(name);
-                    if (!lookup.Has(name)) throw new WeightMappingException($"Missing '{SafetensorsFile.Printable(name)}' for a {Describe(spec)}.");
-                }
-            }
-        }
-
-        foreach (string name in present)
-        {
-            if (!expected.Contains(name))
-                throw new WeightMappingException($"'{SafetensorsFile.Printable(name)}' does not fit the {Describe(spec)} that '{first}' and its neighbours describe.");
-        }
-
+        StackShape shape = Discover(lookup, p, gateCount: 4, "LSTM");
+        int gates = 4 * shape.Hidden;
+        LstmSpec spec = TensorLookup.Spec(() => new LstmSpec(shape.Input, shape.Hidden, shape.Layers, shape.Bidirectional, shape.Projection, shape.Bias));
+        RequireExactly(lookup, p, shape, Kinds(spec), Describe(spec));
         lookup.RequireDataFor(spec);
 
         var weights = new List<LstmLayerWeights>();
-        for (int l = 0; l < layers; l++)
+        for (int l = 0; l < shape.Layers; l++)
         {
             for (int d = 0; d < spec.Directions; d++)
             {
@@ -248,14 +209,137 @@ public static partial class PyTorchStateDict
                 {
                     WeightIh = lookup.Read(Name("weight_ih"), gates, spec.LayerInputSize(l)),
                     WeightHh = lookup.Read(Name("weight_hh"), gates, spec.OutputHiddenSize),
-                    BiasIh = bias ? lookup.Read(Name("bias_ih"), gates) : [],
-                    BiasHh = bias ? lookup.Read(Name("bias_hh"), gates) : [],
-                    WeightHr = proj > 0 ? lookup.Read(Name("weight_hr"), proj, hidden) : [],
+                    BiasIh = shape.Bias ? lookup.Read(Name("bias_ih"), gates) : [],
+                    BiasHh = shape.Bias ? lookup.Read(Name("bias_hh"), gates) : [],
+                    WeightHr = shape.Projection > 0 ? lookup.Read(Name("weight_hr"), shape.Projection, shape.Hidden) : [],
                 });
             }
         }
 
         return new ImportedLstm { Weights = TensorLookup.Build(spec, weights), Description = $"PyTorch nn.LSTM at prefix '{p}': {Describe(spec)}" };
+    }
+
+    /// <summary>Opens a state_dict file (a <c>.pt</c>/<c>.pth</c> from <c>torch.save</c>, or safetensors) and imports its <c>nn.GRU</c>: <see cref="Open"/>, then <see cref="ImportGru(SafetensorsFile, string?)"/>.</summary>
+    /// <exception cref="ModelFormatException">The file is unreadable, or its parameters do not describe a GRU (<see cref="WeightMappingException"/>).</exception>
+    public static GruWeights ImportGru(string path, string? prefix = null)
+    {
+        using SafetensorsFile file = Open(path);
+        return ImportGru(file, prefix);
+    }
+
+    /// <summary>
+    /// Imports the <c>nn.GRU</c> whose parameters sit under <paramref name="prefix"/> (PyTorch's names and layout: gate rows r, z, n;
+    /// PyTorch's cell, <see cref="GruSpec.LinearBeforeReset"/> true). With a null prefix the file is searched: exactly one
+    /// <c>*weight_ih_l0</c> must exist.
+    /// </summary>
+    /// <exception cref="WeightMappingException">Parameters are missing, inconsistent, mis-shaped or not floating point.</exception>
+    public static GruWeights ImportGru(SafetensorsFile file, string? prefix = null)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        var lookup = new TensorLookup(file);
+        string p = prefix is not null ? TensorLookup.NormalizePrefix(prefix) : FindModules(file).Where(m => !m.IsCell).ToList() switch
+        {
+            [] => throw new WeightMappingException("No nn.GRU parameters found: no tensor name ends in 'weight_ih_l0'."),
+            [var only] => only.Prefix,
+            var several => throw new WeightMappingException($"Several recurrent modules found ({string.Join(", ", several.Select(f => $"'{SafetensorsFile.Printable(f.Prefix)}'"))}); choose one with a prefix."),
+        };
+        StackShape shape = Discover(lookup, p, gateCount: 3, "GRU");
+        if (shape.Projection > 0) throw new WeightMappingException($"'{SafetensorsFile.Printable(p + "weight_hr_l0")}' is a projection, which an nn.GRU does not have.");
+        GruSpec spec;
+        try
+        {
+            spec = new GruSpec(shape.Input, shape.Hidden, shape.Layers, shape.Bidirectional, shape.Bias);
+        }
+        catch (ArgumentException e)
+        {
+            throw new WeightMappingException($"The parameters do not describe a valid GRU: {e.Message}", e);
+        }
+
+        string description = Describe(spec);
+        string[] kinds = spec.Bias ? ["weight_ih", "weight_hh", "bias_ih", "bias_hh"] : ["weight_ih", "weight_hh"];
+        RequireExactly(lookup, p, shape, kinds, description);
+        long parameters = 0;
+        for (int l = 0; l < spec.NumLayers; l++)
+            parameters = checked(parameters + spec.Directions * ((long)spec.InputWeightLength(l) + spec.RecurrentWeightLength + (spec.Bias ? 2L * 3 * spec.HiddenSize : 0)));
+        lookup.RequireDataFor(parameters, description);
+
+        int gates = 3 * shape.Hidden;
+        var layers = new List<GruLayerWeights>();
+        for (int l = 0; l < spec.NumLayers; l++)
+        {
+            for (int d = 0; d < spec.Directions; d++)
+            {
+                string Name(string kind) => p + ParameterName(kind, l, d);
+                layers.Add(new GruLayerWeights
+                {
+                    WeightIh = lookup.Read(Name("weight_ih"), gates, spec.LayerInputSize(l)),
+                    WeightHh = lookup.Read(Name("weight_hh"), gates, spec.HiddenSize),
+                    BiasIh = spec.Bias ? lookup.Read(Name("bias_ih"), gates) : [],
+                    BiasHh = spec.Bias ? lookup.Read(Name("bias_hh"), gates) : [],
+                });
+            }
+        }
+
+        try
+        {
+            return new GruWeights(spec, layers);
+        }
+        catch (ArgumentException e)
+        {
+            throw new WeightMappingException($"The parameters do not form a valid GRU: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The shape a stacked <c>nn.LSTM</c> or <c>nn.GRU</c>'s parameters under a prefix imply (layer 0 decides; every layer is checked later).</summary>
+    private readonly record struct StackShape(int Input, int Hidden, int Layers, bool Bidirectional, bool Bias, int Projection);
+
+    private static StackShape Discover(TensorLookup lookup, string p, int gateCount, string module)
+    {
+        string first = p + "weight_ih_l0", recurrent = p + "weight_hh_l0";
+        lookup.Info(first);
+        int gates = lookup.Dim(recurrent, 2, 0), columns = lookup.Dim(recurrent, 2, 1), input = lookup.Dim(first, 2, 1);
+        int proj = lookup.Has(p + "weight_hr_l0") ? lookup.Dim(p + "weight_hr_l0", 2, 0) : 0;
+        int otherCount = gateCount == 4 ? 3 : 4;
+        bool looksLikeOther = proj == 0 && gates == (long)otherCount * columns && gates != (long)gateCount * columns;
+        if (gates % gateCount != 0 || looksLikeOther)
+        {
+            string other = !looksLikeOther ? "" : gateCount == 4 ? " It looks like an nn.GRU: import it with ImportGru." : " It looks like an nn.LSTM: import it with Import.";
+            throw new WeightMappingException($"'{SafetensorsFile.Printable(recurrent)}' is [{gates}, {columns}]; an {module} has {gateCount}·hidden_size rows.{other}");
+        }
+
+        int layers = 0;
+        foreach (SafetensorsTensorInfo t in lookup.File.Tensors)
+        {
+            if (!t.Name.StartsWith(p, StringComparison.Ordinal)) continue;
+            Match m = LstmParameter().Match(t.Name[p.Length..]);
+            if (m.Success) layers = Math.Max(layers, int.Parse(m.Groups[2].ValueSpan, CultureInfo.InvariantCulture) + 1);
+        }
+
+        return new StackShape(input, gates / gateCount, layers, lookup.Has(p + "weight_ih_l0_reverse"), lookup.Has(p + "bias_ih_l0") || lookup.Has(p + "bias_hh_l0"), proj);
+    }
+
+    /// <summary>Every parameter the shape needs is present, and every recurrent-parameter name under the prefix belongs to it.</summary>
+    private static void RequireExactly(TensorLookup lookup, string p, StackShape shape, IEnumerable<string> kinds, string description)
+    {
+        var expected = new HashSet<string>(StringComparer.Ordinal);
+        for (int l = 0; l < shape.Layers; l++)
+        {
+            for (int d = 0; d < (shape.Bidirectional ? 2 : 1); d++)
+            {
+                foreach (string kind in kinds)
+                {
+                    string name = p + ParameterName(kind, l, d);
+                    expected.Add(name);
+                    if (!lookup.Has(name)) throw new WeightMappingException($"Missing '{SafetensorsFile.Printable(name)}' for a {description}.");
+                }
+            }
+        }
+
+        foreach (SafetensorsTensorInfo t in lookup.File.Tensors)
+        {
+            if (t.Name.StartsWith(p, StringComparison.Ordinal) && LstmParameter().IsMatch(t.Name[p.Length..]) && !expected.Contains(t.Name))
+                throw new WeightMappingException($"'{SafetensorsFile.Printable(t.Name)}' does not fit the {description} that '{p}weight_ih_l0' and its neighbours describe.");
+        }
     }
 
     private static ImportedLstm ImportCell(TensorLookup lookup, string p)
@@ -302,6 +386,9 @@ public static partial class PyTorchStateDict
 
         if (spec.ProjectionSize > 0) yield return "weight_hr";
     }
+
+    internal static string Describe(GruSpec spec) => string.Create(CultureInfo.InvariantCulture,
+        $"{spec.NumLayers}-layer {(spec.Bidirectional ? "bidirectional " : "")}GRU, input {spec.InputSize}, hidden {spec.HiddenSize}{(spec.Bias ? "" : ", no bias")}");
 
     internal static string Describe(LstmSpec spec) => string.Create(CultureInfo.InvariantCulture,
         $"{spec.NumLayers}-layer {(spec.Bidirectional ? "bidirectional " : "")}LSTM, input {spec.InputSize}, hidden {spec.HiddenSize}{(spec.ProjectionSize > 0 ? $", projection {spec.ProjectionSize}" : "")}{(spec.Bias ? "" : ", no bias")}");

@@ -67,9 +67,6 @@ internal sealed class TensorLookup(SafetensorsFile file)
     /// </summary>
     public void RequireDataFor(LstmSpec spec)
     {
-        const int MinBytesPerParameter = 2;
-        long bytes = 0;
-        foreach (SafetensorsTensorInfo t in file.Tensors) bytes += t.ByteLength; // the tensors tile the data buffer, so this cannot overflow
         long parameters;
         try
         {
@@ -80,10 +77,19 @@ internal sealed class TensorLookup(SafetensorsFile file)
             throw new WeightMappingException($"The {PyTorchStateDict.Describe(spec)} has too many parameters: {e.Message}", e);
         }
 
+        RequireDataFor(parameters, PyTorchStateDict.Describe(spec));
+    }
+
+    /// <summary>As <see cref="RequireDataFor(LstmSpec)"/>, for a <paramref name="model"/> (as messages describe it) of <paramref name="parameters"/> parameters.</summary>
+    public void RequireDataFor(long parameters, string model)
+    {
+        const int MinBytesPerParameter = 2;
+        long bytes = 0;
+        foreach (SafetensorsTensorInfo t in file.Tensors) bytes += t.ByteLength; // the tensors tile the data buffer, so this cannot overflow
         if (parameters > bytes / MinBytesPerParameter)
         {
             throw new WeightMappingException(SafetensorsFile.Invariant(
-                $"The {PyTorchStateDict.Describe(spec)} has {parameters} parameters, but the file's tensors hold only {bytes} bytes (at least {MinBytesPerParameter} per parameter)."));
+                $"The {model} has {parameters} parameters, but the file's tensors hold only {bytes} bytes (at least {MinBytesPerParameter} per parameter)."));
         }
     }
 

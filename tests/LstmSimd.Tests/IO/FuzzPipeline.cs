@@ -107,7 +107,7 @@ public static class FuzzPipeline
         return input.ElementType is 6 or 7 ? OnnxTensor.FromInt64s(input.Name, new long[count], shape) : OnnxTensor.FromFloats(input.Name, new float[count], shape);
     }
 
-    /// <summary>Builds the fast model and runs it once at a small shape as <c>lstmsimd run</c> does (zero input; state and lengths from the file).</summary>
+    /// <summary>Builds the fast model and runs it once at a small shape as <c>lstmsimd run</c> does (zero input; state, lengths and layout from the file).</summary>
     public static void RunOnce(ImportedLstm model)
     {
         LstmSpec spec = model.Weights.Spec;
@@ -117,19 +117,6 @@ public static class FuzzPipeline
             : model.InitialHidden.Length > 0 ? Math.Max(1, model.InitialHidden.Length / Math.Max(1, ld * spec.OutputHiddenSize))
             : 2;
         int steps = model.IsCell ? 1 : Math.Clamp(model.SequenceLengths.DefaultIfEmpty(3).Max(), 1, 8);
-        SequenceLayout layout = model.Layout;
-        var input = new float[(long)steps * batch * spec.InputSize];
-        var output = new float[(long)steps * batch * spec.OutputSize];
-        var hN = new float[ld * batch * spec.OutputHiddenSize];
-        var cN = new float[ld * batch * spec.HiddenSize];
-        if (model.Direction == ImportedDirection.Reverse) SequenceReversal.ReverseInPlace(input, steps, batch, spec.InputSize, model.SequenceLengths, layout);
-        LstmModel fast = LstmModel.Create(model.Weights, new LstmModelOptions { Weights = model.StoredWeightFormat });
-        using LstmSession session = fast.CreateSession(batch, steps);
-        session.Forward(input, steps, batch, output, hN, cN, model.InitialHidden, model.InitialCell, model.SequenceLengths, layout);
-        if (model.Head is LinearHead head)
-        {
-            int rows = model.IsCell ? batch : steps * batch;
-            head.Apply(model.IsCell ? hN : output, rows, new float[rows * head.OutputSize]);
-        }
+        model.Run(new float[(long)steps * batch * spec.InputSize], steps, batch);
     }
 }
