@@ -26,9 +26,10 @@ internal static class ServeCommand
         var capacity = new Option<int>("--capacity") { Description = "The most streams held at once; a request that would add more is refused (503).", DefaultValueFactory = _ => 10_000 };
         var queue = new Option<int>("--queue") { Description = "The most requests waiting for a step; more are refused (429) until the queue drains.", DefaultValueFactory = _ => 4096 };
         var maxBody = new Option<long>("--max-body") { Description = "The largest request body in bytes; larger ones are refused (413).", DefaultValueFactory = _ => 1 << 20 };
+        var batchWindow = new Option<double>("--batch-window") { Description = "Milliseconds a step waits after its first request for more to join its batch (0: steps at once with whatever has arrived).", DefaultValueFactory = _ => 0 };
         var command = new Command("serve", "Serve a model over many streams on HTTP: POST /step with a stream key and its input, answered with the step's output; requests that arrive together run as one batched step.")
         {
-            model, prefix, head, weights, address, port, state, saveEvery, capacity, queue, maxBody,
+            model, prefix, head, weights, address, port, state, saveEvery, capacity, queue, maxBody, batchWindow,
         };
         command.SetAction(parse => ToolExit.Run("serve", () =>
         {
@@ -38,7 +39,8 @@ internal static class ServeCommand
                 parse.GetValue(state)?.FullName,
                 InRange("--queue", parse.GetValue(queue), 1, 1 << 20),
                 InRange("--max-body", parse.GetValue(maxBody), 1, int.MaxValue),
-                SaveInterval(parse.GetValue(saveEvery)));
+                TimeSpan.FromSeconds(Within("--save-every", parse.GetValue(saveEvery), 86_400, "seconds")),
+                TimeSpan.FromMilliseconds(Within("--batch-window", parse.GetValue(batchWindow), 10_000, "ms")));
             string? weightsName = parse.GetValue(weights);
             (ImportedLstm imported, LstmModel lstm) = Load(parse.GetValue(model)!.FullName, parse.GetValue(prefix), parse.GetValue(head), weightsName is null ? null : WeightsOption.Parse(weightsName));
             using var pool = new LstmStreamPool<string>(lstm, InRange("--capacity", parse.GetValue(capacity), 1, 1 << 24), StringComparer.Ordinal);
@@ -54,7 +56,16 @@ internal static class ServeCommand
     {
         if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
             throw new NotSupportedException($"{path}: serve takes an LstmSimd model file or a PyTorch state_dict; an ONNX graph's operators around its LSTM cannot run one step at a time.");
-        ImportedLstm imported = RunCommand.LoadModel(path, prefix, head);
+        ImportedLstm imported;
+        try
+        {
+            imported = RunCommand.LoadModel(path, prefix, head);
+        }
+        catch (ModelFormatException e)
+        {
+            throw new ModelFormatException($"--model {path}: {e.Message}", e);
+        }
+
         if (imported.Direction == ImportedDirection.Reverse)
             throw new NotSupportedException($"{path}: a reverse-direction LSTM reads each sequence from its end and cannot stream.");
         if (imported.Weights.Spec.Bidirectional)
@@ -81,9 +92,9 @@ internal static class ServeCommand
     private static IPAddress ParseAddress(string text) =>
         IPAddress.TryParse(text, out IPAddress? address) ? address : throw new ArgumentException($"--address {UserText.Printable(text)}: not an IP address (e.g. 127.0.0.1, ::1, 0.0.0.0).");
 
-    private static TimeSpan SaveInterval(double seconds) =>
-        double.IsFinite(seconds) && seconds is >= 0 and <= 86_400 ? TimeSpan.FromSeconds(seconds) : throw new ArgumentException($"--save-every {seconds}: must be between 0 and 86400 seconds.");
+    private static double Within(string option, double value, double max, string unit) =>
+        double.IsFinite(value) && value >= 0 && value <= max ? value : throw new ArgumentException($"{option} {value}: must be between 0 and {max} {unit}.");
 
     private static T InRange<T>(string option, T value, T min, T max) where T : System.Numerics.INumber<T> =>
-        value >= min && value <= max ? value : throw new ArgumentException($"--{option.TrimStart('-')} {value}: must be between {min} and {max}.");
+        value >= min && value <= max ? value : throw new ArgumentException($"{option} {value}: must be between {min} and {max}.");
 }

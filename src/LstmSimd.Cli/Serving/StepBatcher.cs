@@ -26,10 +26,12 @@ internal sealed class StepBatcher
     private readonly List<PoolWork> _batch = [];
     private List<PoolWork> _carried = [], _spare = [];
     private int _rows, _adding;
+    private readonly TimeSpan _batchWindow;
     private readonly Task _loop;
 
-    public StepBatcher(LstmStreamPool<string> pool, LinearHead? head, ServiceMetrics metrics, int queueCapacity)
+    public StepBatcher(LstmStreamPool<string> pool, LinearHead? head, ServiceMetrics metrics, int queueCapacity, TimeSpan batchWindow)
     {
+        _batchWindow = batchWindow;
         _pool = pool;
         _head = head;
         _metrics = metrics;
@@ -73,6 +75,8 @@ internal sealed class StepBatcher
         ChannelReader<PoolWork> reader = _queue.Reader;
         while (_carried.Count > 0 || await reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            // Trades latency for larger batches: the requests that arrive within the window join this turn.
+            if (_batchWindow > TimeSpan.Zero) await Task.Delay(_batchWindow).ConfigureAwait(false);
             try
             {
                 Plan(reader);
@@ -122,7 +126,7 @@ internal sealed class StepBatcher
         if (_pool.Count + _adding + unknown > _pool.Capacity)
         {
             work.Done.TrySetResult(WorkOutcome.Refused(503,
-                $"the pool is full: it holds {_pool.Count} of its {_pool.Capacity} streams and this request adds {unknown}; remove streams (DELETE /streams/{{key}}) or start with a larger --capacity."));
+                $"the pool has no room: it holds {_pool.Count} of its {_pool.Capacity} streams and this request adds {unknown}; remove streams (DELETE /streams/{{key}}) or start with a larger --capacity."));
             return;
         }
 

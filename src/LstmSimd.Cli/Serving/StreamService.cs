@@ -15,7 +15,7 @@ using Microsoft.Extensions.Logging;
 namespace LstmSimd.Cli.Serving;
 
 /// <summary>How <c>lstmsimd serve</c> listens, queues and persists.</summary>
-internal sealed record ServeSettings(IPAddress Address, int Port, string? StatePath, int QueueCapacity, long MaxBodyBytes, TimeSpan SaveEvery)
+internal sealed record ServeSettings(IPAddress Address, int Port, string? StatePath, int QueueCapacity, long MaxBodyBytes, TimeSpan SaveEvery, TimeSpan BatchWindow)
 {
     /// <summary>The most connections Kestrel holds open at once; more wait in the listen backlog.</summary>
     public const int MaxConnections = 1024;
@@ -32,7 +32,7 @@ internal static class StreamService
     public static async Task<int> RunAsync(LstmStreamPool<string> pool, LinearHead? head, ServeSettings settings, TextWriter log)
     {
         var metrics = new ServiceMetrics(pool.Capacity);
-        var batcher = new StepBatcher(pool, head, metrics, settings.QueueCapacity);
+        var batcher = new StepBatcher(pool, head, metrics, settings.QueueCapacity, settings.BatchWindow);
         WebApplication app = Build(settings);
         int inputSize = pool.Model.Spec.InputSize;
         app.MapPost("/step", context => StepAsync(context, batcher, metrics, inputSize, pool.Capacity, settings.MaxBodyBytes));
