@@ -27,7 +27,8 @@ internal sealed class StepBatcher
     private List<PoolWork> _carried = [], _spare = [];
     private int _rows, _adding;
     private readonly TimeSpan _batchWindow;
-    private readonly Task _loop;
+    private readonly ManualResetEventSlim _arrived = new();
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public StepBatcher(LstmStreamPool<string> pool, LinearHead? head, ServiceMetrics metrics, int queueCapacity, TimeSpan batchWindow)
     {
@@ -48,7 +49,9 @@ internal sealed class StepBatcher
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails at once: the caller answers 429
         });
-        _loop = Task.Run(RunAsync);
+        // Its own thread, not the thread pool's: under a flood of requests the pool's queue is long, and a loop waiting
+        // there for a turn would leave the queue full and refuse requests it could have stepped.
+        new Thread(Run) { IsBackground = true, Name = "lstmsimd serve: step batcher" }.Start();
     }
 
     public int QueueCapacity { get; }
@@ -60,23 +63,37 @@ internal sealed class StepBatcher
     public bool IsCompleting { get; private set; }
 
     /// <summary>Queues <paramref name="work"/>; false when the queue is full or closed (nothing was queued).</summary>
-    public bool TryEnqueue(PoolWork work) => _queue.Writer.TryWrite(work);
+    public bool TryEnqueue(PoolWork work)
+    {
+        if (!_queue.Writer.TryWrite(work)) return false;
+        _arrived.Set();
+        return true;
+    }
 
     /// <summary>Stops taking work, answers everything queued, and returns when the loop has stopped.</summary>
     public Task CompleteAsync()
     {
         IsCompleting = true;
         _queue.Writer.TryComplete();
-        return _loop;
+        _arrived.Set();
+        return _stopped.Task;
     }
 
-    private async Task RunAsync()
+    private void Run()
     {
         ChannelReader<PoolWork> reader = _queue.Reader;
-        while (_carried.Count > 0 || await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (true)
         {
+            if (_carried.Count == 0 && !reader.TryPeek(out _))
+            {
+                if (reader.Completion.IsCompleted) break; // closed and drained
+                _arrived.Wait(); // a request queued after the peek has set it already
+                _arrived.Reset(); // one queued before the reset is found by the next peek
+                continue;
+            }
+
             // Trades latency for larger batches: the requests that arrive within the window join this turn.
-            if (_batchWindow > TimeSpan.Zero) await Task.Delay(_batchWindow).ConfigureAwait(false);
+            if (_batchWindow > TimeSpan.Zero) Thread.Sleep(_batchWindow);
             try
             {
                 Plan(reader);
@@ -88,6 +105,8 @@ internal sealed class StepBatcher
                 foreach (PoolWork work in _batch) work.Done.TrySetResult(WorkOutcome.Refused(500, $"the step failed: {e.Message}"));
             }
         }
+
+        _stopped.SetResult();
     }
 
     /// <summary>Chooses this turn's requests: first those carried over from the last turn, then the queue's, in order.</summary>
