@@ -42,7 +42,7 @@ load() { # streams connections seconds
 
 echo "# lstmsimd serve under load, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD)"
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) logical cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "model: 8 inputs, hidden 64, 1 layer, head 8→… 64→1, fp32; wrk -t1 (one client thread), $seconds s per run after a 3 s warm-up"
+echo "model: 8 inputs, hidden 64, 1 layer, a 64→1 head, fp32 weights; wrk -t1 (one client thread), $seconds s per run after a 3 s warm-up"
 echo
 echo "## 1. sustained rate, 64 connections"
 for streams in 1 100 10000; do
