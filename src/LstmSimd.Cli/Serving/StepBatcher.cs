@@ -26,6 +26,7 @@ internal sealed class StepBatcher
     private readonly List<PoolWork> _batch = [];
     private List<PoolWork> _carried = [], _spare = [];
     private int _rows, _adding;
+    private bool _completing;
     private readonly TimeSpan _batchWindow;
     private readonly ManualResetEventSlim _arrived = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -60,7 +61,7 @@ internal sealed class StepBatcher
     public int Queued => _queue.Reader.Count;
 
     /// <summary>Whether <see cref="CompleteAsync"/> was called: no more work is taken.</summary>
-    public bool IsCompleting { get; private set; }
+    public bool IsCompleting => Volatile.Read(ref _completing);
 
     /// <summary>Queues <paramref name="work"/>; false when the queue is full or closed (nothing was queued).</summary>
     public bool TryEnqueue(PoolWork work)
@@ -73,7 +74,7 @@ internal sealed class StepBatcher
     /// <summary>Stops taking work, answers everything queued, and returns when the loop has stopped.</summary>
     public Task CompleteAsync()
     {
-        IsCompleting = true;
+        Volatile.Write(ref _completing, true);
         _queue.Writer.TryComplete();
         _arrived.Set();
         return _stopped.Task;

@@ -91,7 +91,7 @@ internal sealed class PoolWork
         if (values.ValueKind != JsonValueKind.Array) throw new BadRequestException($"{where}: 'input' must be an array of numbers, not {Describe(values.ValueKind)}.");
         string name = CheckKey(key.GetString()!, where);
         int length = values.GetArrayLength();
-        if (length != input.Length) throw new BadRequestException($"{where}: 'input' has {length} values; the model takes {input.Length}.");
+        if (length != input.Length) throw new BadRequestException($"{where}: 'input' has {length} value{(length == 1 ? "" : "s")}; the model takes {input.Length}.");
         int i = 0;
         foreach (JsonElement value in values.EnumerateArray())
         {

@@ -88,6 +88,13 @@ internal static class StreamService
     private static async Task StepAsync(HttpContext context, StepBatcher batcher, ServiceMetrics metrics, int inputSize, int capacity, long maxBodyBytes)
     {
         long start = Stopwatch.GetTimestamp();
+        if (batcher.Queued >= batcher.QueueCapacity)
+        {
+            // Refused before its body is read: under overload, refusals must cost as little as possible.
+            await RefuseFullAsync(context, batcher, metrics).ConfigureAwait(false);
+            return;
+        }
+
         PoolWork work;
         try
         {
@@ -164,11 +171,16 @@ internal static class StreamService
         }
         else
         {
-            context.Response.Headers.RetryAfter = "1";
-            await RefuseAsync(context, metrics, 429, $"the queue is full ({batcher.QueueCapacity} requests wait for a step); retry later.").ConfigureAwait(false);
+            await RefuseFullAsync(context, batcher, metrics).ConfigureAwait(false);
         }
 
         return false;
+    }
+
+    private static Task RefuseFullAsync(HttpContext context, StepBatcher batcher, ServiceMetrics metrics)
+    {
+        context.Response.Headers.RetryAfter = "1";
+        return RefuseAsync(context, metrics, 429, $"the queue is full ({batcher.QueueCapacity} requests wait for a step); retry later.");
     }
 
     /// <summary>The status and one-line reason for a request that could not be read, or null for an exception that is a bug.</summary>

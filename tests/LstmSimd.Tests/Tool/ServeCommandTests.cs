@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using LstmSimd.IO;
 using LstmSimd.Tests.Support;
 using Xunit;
@@ -220,6 +221,30 @@ public sealed class ServeCommandTests : IDisposable
         var (code, _, err) = await ServeProcess.RefusedAsync(_dir, "--model", other, "--state", state);
         ToolCommandTests.AssertOneLineOfBadInput((code, "", err), $"lstmsimd serve: --state {state}: The state was saved for another model");
         Assert.Equal(before, File.ReadAllBytes(state));
+    }
+
+    [Fact]
+    public async Task The_requests_the_streaming_guide_shows_are_answered_as_it_says()
+    {
+        string guide = File.ReadAllText(Path.Combine(Docs.ReadmeExampleTests.RepositoryRoot(), "docs", "streaming.md"));
+        string[] bodies = [.. Regex.Matches(guide, @"/step -d '([^']*)'").Select(m => m.Groups[1].Value)];
+        Assert.Equal(2, bodies.Length);
+        string pumps = Path.Combine(_dir, "pumps.safetensors");
+        var spec = new LstmSpec(inputSize: 2, hiddenSize: 4);
+        LstmModelFile.Save(pumps, LstmWeights.CreateRandom(spec, seed: 2), new LinearHead(4, 1, [0.5f, -0.5f, 0.25f, 1f]));
+        using ServeProcess serve = await ServeProcess.StartAsync(_dir, "--model", pumps);
+        string[][] keys = [["pump-7"], ["pump-9", "fan-2"]];
+        for (int i = 0; i < bodies.Length; i++)
+        {
+            ServeProcess.Answer answer = await serve.PostAsync(bodies[i]);
+            Assert.True(answer.Status == 200, $"{bodies[i]}: {answer.Status} {answer.Body}");
+            JsonElement[] results = i == 0 ? [answer.Json] : [.. answer.Json.GetProperty("results").EnumerateArray()];
+            Assert.Equal(keys[i], results.Select(r => r.GetProperty("key").GetString()));
+            Assert.All(results, r => Assert.Equal((4, 1), (r.GetProperty("output").GetArrayLength(), r.GetProperty("head").GetArrayLength())));
+        }
+
+        Assert.Equal(204, (await serve.SendAsync(HttpMethod.Delete, "streams/fan-2")).Status);
+        Assert.Equal(2, (await serve.SendAsync(HttpMethod.Get, "health")).Json.GetProperty("streams").GetInt32());
     }
 
     [Fact]
