@@ -15,7 +15,7 @@ internal sealed class ServiceMetrics
 
     private readonly long[] _latencyTicks = new long[LatencyWindow];
     private long _latencyCount;
-    private long _answered, _rows, _batches, _queueFull, _poolFull, _badRequest, _tooLarge, _refusedByModel, _shuttingDown;
+    private long _answered, _rows, _batches, _queueFull, _poolFull, _badRequest, _tooLarge, _refusedByModel, _shuttingDown, _failed;
     private readonly long[] _batchRows; // bucket b counts batches of [2^b, 2^(b+1)) rows
 
     public ServiceMetrics(int capacity) => _batchRows = new long[BucketOf(capacity) + 1];
@@ -34,7 +34,7 @@ internal sealed class ServiceMetrics
         Interlocked.Increment(ref _batchRows[BucketOf(rows)]);
     }
 
-    /// <summary>Counts a refusal by its status: 429 queue full, 503 pool full or shutting down, 413, 422, other 4xx.</summary>
+    /// <summary>Counts a refusal by its status: 429 queue full, 503 pool full or shutting down, 413, 422, other 4xx, 5xx (a failure of the service).</summary>
     public void Refused(int status, bool shuttingDown = false) => Interlocked.Increment(ref CounterOf(status, shuttingDown));
 
     private ref long CounterOf(int status, bool shuttingDown)
@@ -46,6 +46,7 @@ internal sealed class ServiceMetrics
             case 503: return ref _poolFull;
             case 413: return ref _tooLarge;
             case 422: return ref _refusedByModel;
+            case >= 500: return ref _failed;
             default: return ref _badRequest;
         }
     }
@@ -63,6 +64,7 @@ internal sealed class ServiceMetrics
         json.WriteNumber("tooLarge", Interlocked.Read(ref _tooLarge));
         json.WriteNumber("refusedByModel", Interlocked.Read(ref _refusedByModel));
         json.WriteNumber("shuttingDown", Interlocked.Read(ref _shuttingDown));
+        json.WriteNumber("failed", Interlocked.Read(ref _failed));
         json.WriteEndObject();
         json.WriteNumber("batches", batches);
         json.WriteNumber("meanBatchRows", batches == 0 ? 0 : Math.Round((double)rows / batches, 2));
