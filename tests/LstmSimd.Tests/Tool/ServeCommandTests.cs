@@ -102,6 +102,31 @@ public sealed class ServeCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Concurrent_requests_for_one_stream_each_advance_it_once_none_lost_none_twice()
+    {
+        // Every request has the same input, so whatever order they run in, the answers must be the stream's first 24
+        // outputs, each once; Int8 makes each bit-exact against a batch-1 session.
+        using ServeProcess serve = await ServeProcess.StartAsync(_dir, "--model", _model, "--weights", "int8");
+        float[] x = [0.3f, -0.7f, 1.1f];
+        const int Requests = 24;
+        (float[] Output, float[]? Head)[][] answers = await Task.WhenAll(Enumerable.Range(0, Requests).Select(_ => serve.StepAsync(["shared"], x, asList: false)));
+        using LstmSession session = LstmModel.Create(_weights, new LstmModelOptions { Weights = WeightFormat.Int8 }).CreateSession();
+        var unmatched = answers.Select(a => a[0].Output).ToList();
+        var expected = new float[Spec.OutputHiddenSize];
+        for (int t = 0; t <= Requests; t++)
+        {
+            session.Step(x, 1, expected);
+            if (t == Requests) break;
+            int match = unmatched.FindIndex(o => o.Select(BitConverter.SingleToInt32Bits).SequenceEqual(expected.Select(BitConverter.SingleToInt32Bits)));
+            Assert.True(match >= 0, $"no answer is the stream's output of step {t}");
+            unmatched.RemoveAt(match);
+        }
+
+        float[] next = (await serve.StepAsync(["shared"], x, asList: false))[0].Output;
+        AssertBitwise(expected, next, "the step after the concurrent ones");
+    }
+
+    [Fact]
     public async Task A_full_queue_is_answered_429_with_a_reason_and_the_requests_it_took_are_answered()
     {
         // The step waits three seconds for its batch: meanwhile the queue of 2 fills and the rest are refused.
