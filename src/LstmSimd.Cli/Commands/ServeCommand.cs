@@ -41,6 +41,7 @@ internal static class ServeCommand
                 InRange("--max-body", parse.GetValue(maxBody), 1, int.MaxValue),
                 TimeSpan.FromSeconds(Within("--save-every", parse.GetValue(saveEvery), 86_400, "seconds")),
                 TimeSpan.FromMilliseconds(Within("--batch-window", parse.GetValue(batchWindow), 10_000, "ms")));
+            if (settings.StatePath is not null) OutputPaths.RefuseClashes([("--model", parse.GetValue(model)!.FullName)], [("--state", settings.StatePath)]);
             string? weightsName = parse.GetValue(weights);
             (ImportedLstm imported, LstmModel lstm) = Load(parse.GetValue(model)!.FullName, parse.GetValue(prefix), parse.GetValue(head), weightsName is null ? null : WeightsOption.Parse(weightsName));
             using var pool = new LstmStreamPool<string>(lstm, InRange("--capacity", parse.GetValue(capacity), 1, 1 << 24), StringComparer.Ordinal);

@@ -282,6 +282,9 @@ public sealed class ServeCommandTests : IDisposable
         ToolCommandTests.AssertOneLineOfBadInput(await ServeProcess.RefusedAsync(_dir, "--model", garbage), "garbage.safetensors");
         ToolCommandTests.AssertOneLineOfBadInput(await ServeProcess.RefusedAsync(_dir, "--model", bidirectional), "a bidirectional LSTM needs whole sequences and cannot stream.");
         ToolCommandTests.AssertOneLineOfBadInput(await ServeProcess.RefusedAsync(_dir, "--model", _model, "--address", "localhost"), "--address localhost: not an IP address");
+        byte[] model = File.ReadAllBytes(_model);
+        ToolCommandTests.AssertOneLineOfBadInput(await ServeProcess.RefusedAsync(_dir, "--model", _model, "--state", "model.safetensors"), "is the --model file; refusing to overwrite an input.");
+        Assert.Equal(model, File.ReadAllBytes(_model));
         ToolCommandTests.AssertOneLineOfBadInput(await ServeProcess.RefusedAsync(_dir, "--model", _model, "--capacity", "0"), "--capacity 0: must be between 1 and");
         ToolCommandTests.AssertOneLineOfBadInput(await ServeProcess.RefusedAsync(_dir, "--model", _model, "--weights", "int4"), "--weights int4: must be fp32, fp16, bf16 or int8.");
     }
