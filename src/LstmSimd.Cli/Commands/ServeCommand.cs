@@ -67,8 +67,6 @@ internal static class ServeCommand
             throw new ModelFormatException($"--model {path}: {e.Message}", e);
         }
 
-        if (imported.Direction == ImportedDirection.Reverse)
-            throw new NotSupportedException($"{path}: a reverse-direction LSTM reads each sequence from its end and cannot stream.");
         if (imported.Weights.Spec.Bidirectional)
             throw new NotSupportedException($"{path}: a bidirectional LSTM needs whole sequences and cannot stream.");
         return (imported, LstmModel.Create(imported.Weights, new LstmModelOptions { Weights = weights ?? imported.StoredWeightFormat }));
