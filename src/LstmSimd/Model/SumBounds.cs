@@ -1,7 +1,6 @@
 using System.Globalization;
-using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
+using LstmSimd.Kernels;
 
 namespace LstmSimd;
 
@@ -26,10 +25,12 @@ internal sealed class SumBounds
     private readonly LstmSpec _spec;
     private readonly double[] _bias, _input, _recurrent, _hidden; // per layer-direction: max |b|, max row Σ|W_ih|, max row Σ|W_hh|, |h|'s bound (∞: none)
     private readonly WeightFormat _format;
+    private readonly KernelSet _kernels; // the width that scans every call's inputs
     private readonly double _inputScale; // what the layers above the first take times h's bound: training's inverted dropout scales them up
 
-    private SumBounds(LstmSpec spec, WeightFormat format, double inputScale)
+    private SumBounds(LstmSpec spec, WeightFormat format, KernelSet kernels, double inputScale)
     {
+        _kernels = kernels;
         int slots = spec.NumLayers * spec.Directions;
         _spec = spec;
         _format = format;
@@ -58,9 +59,9 @@ internal sealed class SumBounds
     /// passes its dropout's <paramref name="inputScale"/> 1 / (1 − p).
     /// </summary>
     /// <exception cref="ArgumentException">Some sum could overflow fp32 whatever the input.</exception>
-    public static SumBounds Create(LstmWeights weights, WeightFormat format, double inputScale = 1)
+    public static SumBounds Create(LstmWeights weights, WeightFormat format, KernelSet kernels, double inputScale = 1)
     {
-        var bounds = new SumBounds(weights.Spec, format, inputScale);
+        var bounds = new SumBounds(weights.Spec, format, kernels, inputScale);
         bounds.Measure(format == WeightFormat.Float32 ? weights : weights.StoredAs(format));
         return bounds;
     }
@@ -175,37 +176,6 @@ internal sealed class SumBounds
         }
     }
 
-    /// <summary>
-    /// The largest |v| of <paramref name="values"/>, NaN ignored (NaN in gives NaN out: it needs no refusal); vectorised,
-    /// since it reads every input of a call once.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float LargestMagnitude(ReadOnlySpan<float> values)
-    {
-        ref float start = ref MemoryMarshal.GetReference(values);
-        int k = 0;
-        float largest = 0f;
-        if (Vector.IsHardwareAccelerated && values.Length >= Vector<float>.Count)
-        {
-            Vector<float> lanes = Vector<float>.Zero;
-            for (; k + Vector<float>.Count <= values.Length; k += Vector<float>.Count)
-            {
-                Vector<float> v = Vector.Abs(Vector.LoadUnsafe(ref start, (nuint)k));
-                lanes = Vector.ConditionalSelect(Vector.GreaterThan(v, lanes), v, lanes); // false for NaN: it never enters
-            }
-
-            for (int lane = 0; lane < Vector<float>.Count; lane++) largest = Math.Max(largest, lanes[lane]);
-        }
-
-        for (; k < values.Length; k++)
-        {
-            float v = Math.Abs(Unsafe.Add(ref start, k));
-            if (v > largest) largest = v;
-        }
-
-        return largest;
-    }
-
     private static bool Bounded(Activation activation) => activation.Kind != ActivationKind.Relu;
 
     private static double Known(double bound) => double.IsPositiveInfinity(bound) ? 0 : bound;
@@ -251,7 +221,7 @@ internal sealed class SumBounds
     /// <summary>The largest |v| of <paramref name="values"/>, refusing values a Float16 model cannot scale.</summary>
     private float CheckedMagnitude(ReadOnlySpan<float> values, string name, int offset)
     {
-        float largest = LargestMagnitude(values);
+        float largest = _kernels.LargestMagnitude(values);
         if (_format == WeightFormat.Float16 && largest >= Float16ActivationLimit)
         {
             int index = FirstAbove(values, Float16ActivationLimit, inclusive: true);
