@@ -21,6 +21,7 @@ var root = new Command("lstmsimd", "Fast, allocation-free LSTM inference and tra
     ForecastCommand.Create(),
     DetectCommand.Create(),
     GenerateCommand.Create(),
+    ServeCommand.Create(),
 };
 ParseResult parsed = root.Parse(args);
 int exitCode = parsed.Invoke();

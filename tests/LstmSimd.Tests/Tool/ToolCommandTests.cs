@@ -38,6 +38,7 @@ public sealed class ToolCommandTests : IDisposable
     [InlineData("detect")]
     [InlineData("generate")]
     [InlineData("bench")]
+    [InlineData("serve")]
     public void Every_command_has_help_under_the_tool_name(string command)
     {
         var (code, stdout, _) = Cli(command, "--help");

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Load test of `lstmsimd serve` on loopback, bounded in time (about 4×SECONDS + SOAK + 40 s in all). A model of
+# 8 inputs, hidden 64 and a 1-output head serves; wrk (Debian package 'wrk') POSTs one stream step per request for a
+# key chosen at random among 1, 100 and 10,000 streams (step.lua), over 64 connections from one wrk thread:
+#   1. sustained rate and latency (wrk's, from the client) at each stream count, with the server's batch sizes;
+#      every request must be answered 200, and the server's count of answered steps must match wrk's;
+#   2. back-pressure: 512 connections against a queue of 64 requests: beyond what the queue holds, 429 and nothing else;
+#   3. a soak of SOAK seconds at 100 streams with the state saved every second: the process's resident memory, sampled;
+#   4. kill -9 while saving every 0.1 s under load: the restarted service must restore the last completed save.
+# Usage: perf/serve-load/run.sh [SECONDS per run, default 15]   (env SOAK: soak seconds, default 120)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seconds=${1:-15}
+soak=${SOAK:-120}
+dll=src/LstmSimd.Cli/bin/Release/net10.0/LstmSimd.Cli.dll
+[[ -f $dll ]] || dotnet build src/LstmSimd.Cli -c Release -warnaserror
+command -v wrk > /dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 2; }
+work=$(mktemp -d)
+pid=
+cleanup() { [[ -n $pid ]] && kill -KILL "$pid" 2> /dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+python3 perf/serve-load/make-model.py "$work/model.safetensors" 8 64
+export INPUTS=8
+
+start_server() { # extra serve options...
+  dotnet "$dll" serve --model "$work/model.safetensors" --head fc. --port 0 "$@" > "$work/serve.out" 2> "$work/serve.err" &
+  pid=$!
+  for _ in $(seq 600); do
+    url=$(sed -nE 's/^listening on (http:\/\/[^ ]+).*/\1/p' "$work/serve.out")
+    [[ -n $url ]] && return 0
+    kill -0 "$pid" 2> /dev/null || break
+    sleep 0.1
+  done
+  echo "serve did not start: $(cat "$work/serve.out" "$work/serve.err")" >&2
+  exit 1
+}
+stop_server() { kill -TERM "$pid"; wait "$pid" || true; pid=; }
+metric() { curl -s "$url/metrics" | python3 -c "import json,sys; m=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
+load() { # streams connections seconds
+  STREAMS=$1 wrk -t1 -c"$2" -d"$3"s --timeout 10s -s perf/serve-load/step.lua "$url" | grep '^RESULT'
+}
+
+echo "# lstmsimd serve under load, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD)"
+echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) logical cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "model: 8 inputs, hidden 64, 1 layer, a 64→1 head, fp32 weights; wrk -t1 (one client thread), $seconds s per run after a 3 s warm-up"
+echo
+echo "## 1. sustained rate, 64 connections"
+for streams in 1 100 10000; do
+  start_server --capacity 10000 --queue 4096
+  load "$streams" 64 3 > /dev/null
+  before=$(metric 'm["requests"]')
+  result=$(load "$streams" 64 "$seconds")
+  sleep 0.5
+  answered=$(( $(metric 'm["requests"]') - before ))
+  echo "$result server_answered=$answered mean_batch_rows=$(metric 'm["meanBatchRows"]') server_p50_us=$(metric 'm["latencyMicroseconds"]["p50"]') server_p99_us=$(metric 'm["latencyMicroseconds"]["p99"]') server_p999_us=$(metric 'm["latencyMicroseconds"]["p999"]') streams_held=$(metric 'm["streams"]')"
+  stop_server
+done
+echo
+echo "## 2. back-pressure: 512 connections, queue of 64 requests, 100 streams"
+start_server --capacity 10000 --queue 64
+load 100 512 3 > /dev/null
+echo "$(load 100 512 "$seconds") rejected=$(metric 'm["rejected"]') health=$(curl -s -o /dev/null -w '%{http_code}' "$url/health")"
+stop_server
+echo
+echo "## 3. soak: $soak s at 100 streams, 64 connections, state saved every second"
+start_server --capacity 10000 --queue 4096 --state "$work/soak.state" --save-every 1
+load 100 64 3 > /dev/null
+STREAMS=100 wrk -t1 -c64 -d"${soak}"s --timeout 10s -s perf/serve-load/step.lua "$url" > "$work/soak.txt" &
+wrk_pid=$!
+rss=()
+for _ in $(seq $(( soak / 10 ))); do sleep 10; rss+=("$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")"); done
+wait "$wrk_pid"
+grep '^RESULT' "$work/soak.txt"
+echo "resident memory every 10 s (KiB): ${rss[*]}"
+stop_server
+tail -1 "$work/serve.out"
+echo
+echo "## 4. kill -9 under load while saving every 0.1 s (10,000 streams), then restart"
+start_server --capacity 10000 --queue 4096 --state "$work/crash.state" --save-every 0.1
+STREAMS=10000 wrk -t1 -c64 -d5s --timeout 10s -s perf/serve-load/step.lua "$url" > /dev/null &
+wrk_pid=$!
+sleep 4.$((RANDOM % 10))
+kill -KILL "$pid"; wait "$pid" 2> /dev/null || true; pid=
+wait "$wrk_pid" || true
+ls -la "$work" | grep -c 'lstmsimd-tmp' | xargs echo "temporary files left by the killed save:"
+start_server --capacity 10000 --state "$work/crash.state"
+grep '^restored' "$work/serve.out"
+stop_server
