@@ -14,9 +14,9 @@ internal static class ForecastCommand
         var testFrom = new Option<string?>("--test-from") { Description = "Override the test period's first time (default: the one used in training)." };
         var output = new Option<FileInfo>("--output", "-o") { Description = "CSV of every test forecast and the forecast past the data's end.", DefaultValueFactory = _ => new FileInfo("forecast.csv") };
         var plot = new Option<FileInfo>("--plot") { Description = "SVG plot of history, forecasts and actual values.", DefaultValueFactory = _ => new FileInfo("forecast.svg") };
-        var check = new Option<bool>("--check") { Description = "Exit with code 1 unless the LSTM has a lower test RMSE than every baseline." };
+        var check = new Option<bool>("--check") { Description = "Exit with code 1 unless the LSTM beats every baseline (a test MASE at least 2 % lower than the best baseline's)." };
         Option<string> weights = WeightsOption.Create("How the model stores its weight matrices for inference (the checkpoint's fp32 weights are rounded when it is packed)");
-        var command = new Command("forecast", "Forecast with a trained model: test RMSE/MAE beside seasonal-naive, linear-trend and naive baselines, a CSV of forecasts and an SVG plot.")
+        var command = new Command("forecast", "Forecast with a trained model: test MAE, RMSE, MASE and sMAPE beside mean, naive, seasonal naive (+ drift), linear-trend and ETS baselines, a CSV of forecasts and an SVG plot.")
         {
             model, data, testFrom, output, plot, check, weights,
         };
@@ -29,14 +29,15 @@ internal static class ForecastCommand
             ForecastSeries series = LoadSeries(forecaster, parse.GetValue(data), parse.GetValue(testFrom));
             ForecastSettings s = forecaster.Settings;
             Console.WriteLine($"model: {parse.GetValue(model)!.Name}, window {s.Window}, horizon {s.Horizon}, predicts '{s.TargetColumn}' from [{string.Join(", ", s.InputColumns)}] ({forecaster.Model.KernelPath} kernels, {WeightsOption.NameOf(format)} weights)");
-            bool wins = ForecastReport.PrintScores(forecaster, series, ForecastReport.Scores(forecaster, series));
-            ForecastReport.WriteCsv(forecaster, series, csv);
-            ForecastReport.Plot(forecaster, series, svg, $"{s.TargetColumn}: LSTM forecasts {s.Horizon} steps ahead");
+            ForecastComparisonResult comparison = ForecastReport.Compare(forecaster, series);
+            ForecastReport.PrintScores(forecaster, series, comparison);
+            ForecastReport.WriteCsv(forecaster, series, comparison, csv);
+            ForecastReport.Plot(forecaster, series, comparison, svg, $"{s.TargetColumn}: LSTM forecasts {s.Horizon} steps ahead");
             var next = new double[s.Horizon];
             forecaster.Predict(series, series.Length - 1, next);
             Console.WriteLine($"next {s.Horizon} after {series.Times[^1]}: {string.Join(" ", next.Select(v => v.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)))}");
             Console.WriteLine($"wrote {csv} and {svg}");
-            return parse.GetValue(check) && !wins ? ToolExit.CheckFailed : ToolExit.Ok;
+            return parse.GetValue(check) && !comparison.Verdict.Beats ? ToolExit.CheckFailed : ToolExit.Ok;
         }));
         return command;
     }

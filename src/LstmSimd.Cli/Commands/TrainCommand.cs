@@ -105,7 +105,7 @@ internal static class TrainCommand
         }
 
         Console.WriteLine($"{result.StopReason}; best epoch {result.BestEpoch} of {result.Epochs} (validation RMSE {result.BestValidationRmse:F3}); saved {checkpoint}");
-        if (!quietTable) ForecastReport.PrintScores(forecaster, series, ForecastReport.Scores(forecaster, series));
+        if (!quietTable) ForecastReport.PrintScores(forecaster, series, ForecastReport.Compare(forecaster, series));
         return ToolExit.Ok;
     }
 }

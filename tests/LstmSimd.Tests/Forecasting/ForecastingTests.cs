@@ -145,7 +145,7 @@ public sealed class ForecastingTests : IDisposable
         Assert.Equal(both[31..43], forecast, (a, b) => Math.Abs(a - b) < 1e-12);
         ForecastBaselines.Naive()(line, 30, forecast);
         Assert.All(forecast, v => Assert.Equal(line[30], v));
-        Assert.Equal(0, ForecastScore.Evaluate("s", ForecastBaselines.SeasonalNaive(12), wave, [20, 30, 40], 12).Rmse, 12);
+        Assert.Equal(0, ForecastScore.Evaluate("s", ForecastBaselines.SeasonalNaive(12), wave, [20, 30, 40], 12, maseScale: 1).Rmse, 12);
     }
 
     [Theory]
@@ -175,9 +175,9 @@ public sealed class ForecastingTests : IDisposable
             onEpoch: r => epochs = r.Epoch);
         using LstmForecaster forecaster = result.Forecaster;
         Assert.Equal(60, epochs);
-        double lstm = ForecastScore.Evaluate("lstm", forecaster.AsMethod(series), series.Target, series.Split.Test, 12).Rmse;
-        double seasonal = ForecastScore.Evaluate("s", ForecastBaselines.SeasonalNaive(12), series.Target, series.Split.Test, 12).Rmse;
-        double trend = ForecastScore.Evaluate("t", ForecastBaselines.LinearTrend(24), series.Target, series.Split.Test, 12).Rmse;
+        double lstm = ForecastScore.Evaluate("lstm", forecaster.AsMethod(series), series.Target, series.Split.Test, 12, maseScale: 1).Rmse;
+        double seasonal = ForecastScore.Evaluate("s", ForecastBaselines.SeasonalNaive(12), series.Target, series.Split.Test, 12, maseScale: 1).Rmse;
+        double trend = ForecastScore.Evaluate("t", ForecastBaselines.LinearTrend(24), series.Target, series.Split.Test, 12, maseScale: 1).Rmse;
         Assert.True(lstm < seasonal && lstm < trend, $"LSTM {lstm}, seasonal naive {seasonal}, linear trend {trend}");
 
         string path = Path.Combine(_dir, "f.lstm");
