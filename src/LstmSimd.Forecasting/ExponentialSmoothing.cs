@@ -144,6 +144,10 @@ public sealed class EtsModel
 
         var problem = new InitialStateProblem(values.ToArray(), trend, seasonLength);
         int dimensions = 1 + (trend == EtsTrend.None ? 0 : 1) + (seasonLength > 1 ? 1 : 0) + (trend == EtsTrend.DampedAdditive ? 1 : 0);
+        double mean = 0, spread = 0;
+        foreach (double v in values) mean += v / values.Length;
+        foreach (double v in values) spread += (v - mean) * (v - mean);
+        double tolerance = 1e-16 * spread + double.Epsilon; // a sum of squares this small against the data's own is a perfect fit
         double best = double.PositiveInfinity;
         double[] bestPoint = new double[dimensions];
         // Several starts, low to high α: the sum of squares can have more than one valley.
@@ -153,8 +157,8 @@ public sealed class EtsModel
             start[0] = Logit(alphaShare);
             for (int d = 1; d < dimensions; d++) start[d] = Logit(0.1);
             if (trend == EtsTrend.DampedAdditive) start[^1] = 0;
-            double[] point = NelderMead.Minimize(problem.SumOfSquares, start, step: 1.0);
-            point = NelderMead.Minimize(problem.SumOfSquares, point, step: 0.25); // a restart from the end settles a collapsed simplex
+            double[] point = NelderMead.Minimize(problem.SumOfSquares, start, step: 1.0, tolerance);
+            point = NelderMead.Minimize(problem.SumOfSquares, point, step: 0.25, tolerance); // a restart from the end settles a collapsed simplex
             double value = problem.SumOfSquares(point);
             if (value < best)
             {

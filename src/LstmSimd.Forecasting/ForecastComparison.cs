@@ -56,7 +56,7 @@ public static class ForecastComparison
             try
             {
                 EtsModel model = EtsModel.Fit(series.Target.AsSpan(0, fitRows), trend, seasonLength);
-                methods.Add(new(model.Name, ForecastBaselines.Ets(model), $"{model.Name} fitted on the {fitRows} rows before the test: {model.DescribeParameters()}"));
+                methods.Add(new(model.Name, ForecastBaselines.Ets(model), $"{model.Name} fitted on the {fitRows} rows before the test: {model.DescribeParameters()}; one-step RMSE {Math.Sqrt(model.SumOfSquaredErrors / fitRows).ToString("G3", CultureInfo.InvariantCulture)}, AICc {model.Aicc.ToString("F1", CultureInfo.InvariantCulture)}"));
             }
             catch (ArgumentException e)
             {
@@ -68,7 +68,7 @@ public static class ForecastComparison
         return methods;
     }
 
-    /// <summary>Scores each method on the test origins, MASE scaled by the seasonal naive error on the rows before the test.</summary>
+    /// <summary>Scores each method on the test origins, MASE scaled by the seasonal naive error on the rows before the test (NaN when that error is 0).</summary>
     public static IReadOnlyList<ForecastScore> Score(IEnumerable<NamedForecastMethod> methods, ForecastSeries series, int seasonLength, int horizon)
     {
         ArgumentNullException.ThrowIfNull(methods);
@@ -80,25 +80,29 @@ public static class ForecastComparison
     /// <summary>
     /// The verdict on <paramref name="candidate"/> against <paramref name="baselines"/> by MASE: it beats them when its
     /// MASE is at most (1 − <see cref="BeatMargin"/>) times the best baseline's, loses when the best baseline's is at
-    /// most (1 − margin) times its own, and ties otherwise.
+    /// most (1 − margin) times its own, and ties otherwise. When MASE is undefined (the in-sample rows repeat exactly
+    /// every season), the same rule is applied to the MAE, and the sentence says so.
     /// </summary>
     public static ForecastVerdict Judge(ForecastScore candidate, IReadOnlyList<ForecastScore> baselines)
     {
         ArgumentNullException.ThrowIfNull(candidate);
         ArgumentNullException.ThrowIfNull(baselines);
         if (baselines.Count == 0) throw new ArgumentException("Judging needs at least one baseline.", nameof(baselines));
-        ForecastScore best = baselines.MinBy(b => b.Mase)!;
-        double ratio = candidate.Mase / best.Mase;
+        bool byMase = double.IsFinite(candidate.Mase) && baselines.All(b => double.IsFinite(b.Mase));
+        string metric = byMase ? "MASE" : "MAE (MASE is undefined: the in-sample rows repeat exactly every season)";
+        double Error(ForecastScore s) => byMase ? s.Mase : s.Mae;
+        ForecastScore best = baselines.MinBy(Error)!;
+        double ratio = Error(candidate) / Error(best);
         string margin = Percent(BeatMargin);
-        string Mase(ForecastScore s) => s.Mase.ToString("F3", CultureInfo.InvariantCulture);
+        string Mase(ForecastScore s) => Error(s).ToString("F3", CultureInfo.InvariantCulture);
         if (ratio <= 1 - BeatMargin)
             return new ForecastVerdict(true, false, best, ratio,
-                $"the {candidate.Name} beats every baseline: MASE {Mase(candidate)} against {Mase(best)} for the best, {best.Name} ({Percent(1 - ratio)} lower; the bar is {margin})");
-        if (best.Mase <= (1 - BeatMargin) * candidate.Mase)
+                $"the {candidate.Name} beats every baseline: {metric} {Mase(candidate)} against {Mase(best)} for the best, {best.Name} ({Percent(1 - ratio)} lower; the bar is {margin})");
+        if (Error(best) <= (1 - BeatMargin) * Error(candidate))
             return new ForecastVerdict(false, false, best, ratio,
-                $"the {candidate.Name} does NOT beat the best baseline: {best.Name} has MASE {Mase(best)}, the {candidate.Name} {Mase(candidate)} ({Percent(ratio - 1)} higher)");
+                $"the {candidate.Name} does NOT beat the best baseline: {best.Name} has {metric} {Mase(best)}, the {candidate.Name} {Mase(candidate)} ({Percent(ratio - 1)} higher)");
         return new ForecastVerdict(false, true, best, ratio,
-            $"a tie: the {candidate.Name}'s MASE {Mase(candidate)} is within {margin} of the best baseline, {best.Name} ({Mase(best)}); neither wins");
+            $"a tie: the {candidate.Name}'s {metric} {Mase(candidate)} is within {margin} of the best baseline, {best.Name} ({Mase(best)}); neither wins");
     }
 
     private static string Percent(double share) => (100 * share).ToString("0.#", CultureInfo.InvariantCulture) + " %";

@@ -7,6 +7,7 @@ namespace LstmSimd.Forecasting;
 /// <param name="Mase">
 /// Mean absolute scaled error (Hyndman and Koehler, 2006): the MAE divided by the mean absolute error of the one-season-ago
 /// forecast on the in-sample rows; below 1 is better than that naive forecast was in-sample. Comparable across series.
+/// NaN when the in-sample rows repeat exactly every season (the scale is 0).
 /// </param>
 /// <param name="Smape">Symmetric mean absolute percentage error, as in the M4 competition: the mean of 200·|y − ŷ| / (|y| + |ŷ|), in percent (0 to 200; a term with y = ŷ = 0 counts 0).</param>
 /// <param name="Count">The number of errors (origins × horizon).</param>
@@ -14,7 +15,7 @@ public sealed record ForecastScore(string Name, double Mae, double Rmse, double 
 {
     /// <summary>
     /// Scores <paramref name="method"/> on <paramref name="origins"/> with a horizon of <paramref name="horizon"/> steps;
-    /// <paramref name="maseScale"/> is the in-sample error that divides the MAE (<see cref="SeasonalNaiveScale"/>).
+    /// <paramref name="maseScale"/> is the in-sample error that divides the MAE (<see cref="SeasonalNaiveScale"/>; 0 leaves MASE undefined, NaN).
     /// </summary>
     public static ForecastScore Evaluate(string name, ForecastMethod method, double[] target, IReadOnlyList<int> origins, int horizon, double maseScale)
     {
@@ -22,7 +23,7 @@ public sealed record ForecastScore(string Name, double Mae, double Rmse, double 
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(origins);
         ArgumentOutOfRangeException.ThrowIfLessThan(horizon, 1);
-        if (!(maseScale > 0) || !double.IsFinite(maseScale)) throw new ArgumentOutOfRangeException(nameof(maseScale), maseScale, "The MASE scale must be positive and finite.");
+        if (!(maseScale >= 0) || !double.IsFinite(maseScale)) throw new ArgumentOutOfRangeException(nameof(maseScale), maseScale, "The MASE scale must be 0 or positive, and finite.");
         Span<double> forecast = horizon <= 256 ? stackalloc double[horizon] : new double[horizon];
         double squared = 0, absolute = 0, percentage = 0;
         long count = 0;
@@ -42,14 +43,14 @@ public sealed record ForecastScore(string Name, double Mae, double Rmse, double 
 
         return count == 0
             ? new ForecastScore(name, double.NaN, double.NaN, double.NaN, double.NaN, 0)
-            : new ForecastScore(name, absolute / count, Math.Sqrt(squared / count), absolute / count / maseScale, percentage / count, count);
+            : new ForecastScore(name, absolute / count, Math.Sqrt(squared / count), maseScale > 0 ? absolute / count / maseScale : double.NaN, percentage / count, count);
     }
 
     /// <summary>
     /// The MASE scale: the mean of |y[t] − y[t − season]| over the rows before <paramref name="end"/> (the in-sample
-    /// seasonal naive error; with season 1, the naive one).
+    /// seasonal naive error; with season 1, the naive one). 0 when every in-sample value equals the one a season earlier.
     /// </summary>
-    /// <exception cref="ArgumentException">Fewer than season + 1 rows, or every in-sample value equals the one a season earlier (the scale would be 0).</exception>
+    /// <exception cref="ArgumentException">Fewer than season + 1 in-sample rows.</exception>
     public static double SeasonalNaiveScale(ReadOnlySpan<double> target, int end, int season)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(season, 1);
@@ -57,9 +58,6 @@ public sealed record ForecastScore(string Name, double Mae, double Rmse, double 
             throw new ArgumentException($"The MASE scale needs more than a season ({season} rows) of in-sample rows; got {end}.");
         double sum = 0;
         for (int t = season; t < end; t++) sum += Math.Abs(target[t] - target[t - season]);
-        double scale = sum / (end - season);
-        if (!(scale > 0))
-            throw new ArgumentException($"The in-sample rows repeat exactly every {season} steps, so the seasonal naive error that scales MASE is 0.");
-        return scale;
+        return sum / (end - season);
     }
 }

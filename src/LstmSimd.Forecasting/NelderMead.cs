@@ -6,8 +6,12 @@ namespace LstmSimd.Forecasting;
 /// </summary>
 internal static class NelderMead
 {
-    /// <summary>A point where <paramref name="f"/> is (locally) least, starting from a simplex of <paramref name="start"/> and one step along each axis.</summary>
-    public static double[] Minimize(Func<double[], double> f, double[] start, double step, int maxEvaluations = 4000)
+    /// <summary>
+    /// A point where <paramref name="f"/> is (locally) least, starting from a simplex of <paramref name="start"/> and one
+    /// step along each axis; stops when the simplex's values differ by at most 10⁻¹³ relative plus
+    /// <paramref name="absoluteTolerance"/>, or its points by at most 10⁻¹⁰.
+    /// </summary>
+    public static double[] Minimize(Func<double[], double> f, double[] start, double step, double absoluteTolerance, int maxEvaluations = 4000)
     {
         int n = start.Length;
         var points = new double[n + 1][];
@@ -25,7 +29,7 @@ internal static class NelderMead
         {
             Array.Sort(values, points);
             double spread = values[n] - values[0];
-            if (spread <= 1e-13 * Math.Abs(values[0]) + 1e-300 && Diameter(points) < 1e-9) break;
+            if (spread <= 1e-13 * Math.Abs(values[0]) + absoluteTolerance || Diameter(points) < 1e-10) break;
             Array.Clear(centroid);
             for (int i = 0; i < n; i++)
                 for (int d = 0; d < n; d++) centroid[d] += points[i][d] / n;

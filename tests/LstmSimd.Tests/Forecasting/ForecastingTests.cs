@@ -148,6 +148,70 @@ public sealed class ForecastingTests : IDisposable
         Assert.Equal(0, ForecastScore.Evaluate("s", ForecastBaselines.SeasonalNaive(12), wave, [20, 30, 40], 12, maseScale: 1).Rmse, 12);
     }
 
+    [Fact]
+    public void Mean_and_drift_forecasts_and_the_four_errors_match_a_hand_calculation()
+    {
+        var forecast = new double[2];
+        ForecastBaselines.Mean()([1, 2, 3, 6, 100], 3, forecast);
+        Assert.Equal([3.0, 3.0], forecast);
+        ForecastBaselines.Drift()([1, 2, 4, 7, 100], 3, forecast); // slope (7 − 1) / 3 = 2
+        Assert.Equal([9.0, 11.0], forecast);
+
+        double[] y = [2, 4, 3, 5, 6, 8];
+        double scale = ForecastScore.SeasonalNaiveScale(y, 4, 1); // (|4−2| + |3−4| + |5−3|) / 3
+        Assert.Equal(5.0 / 3, scale, 1e-15);
+        ForecastScore score = ForecastScore.Evaluate("naive", ForecastBaselines.Naive(), y, [3], 2, scale); // 5, 5 against 6, 8
+        Assert.Equal(2, score.Mae, 1e-15);
+        Assert.Equal(Math.Sqrt(5), score.Rmse, 1e-15);
+        Assert.Equal(1.2, score.Mase, 1e-15);
+        Assert.Equal((200.0 / 11 + 600.0 / 13) / 2, score.Smape, 1e-12);
+        Assert.Equal(2, score.Count);
+        Assert.Equal(5.0 / 3, ForecastScore.SeasonalNaiveScale([1, 5, 2, 7, 4, 99], 5, 2), 1e-15); // (|2−1| + |7−5| + |4−2|) / 3
+    }
+
+    [Fact]
+    public void The_verdict_needs_a_two_percent_lower_MASE_to_say_beats_and_names_the_best_baseline_otherwise()
+    {
+        static ForecastScore Mase(string name, double mase) => new(name, 1, 1, mase, 1, 1);
+        ForecastScore[] baselines = [Mase("naive", 1.3), Mase("ETS(A,A,A)", 1.0), Mase("mean", 4)];
+        ForecastVerdict beats = ForecastComparison.Judge(Mase("LSTM", 0.98), baselines);
+        Assert.True(beats.Beats);
+        Assert.Equal("the LSTM beats every baseline: MASE 0.980 against 1.000 for the best, ETS(A,A,A) (2 % lower; the bar is 2 %)", beats.Text);
+        ForecastVerdict tie = ForecastComparison.Judge(Mase("LSTM", 0.99), baselines);
+        Assert.True(tie is { Beats: false, Tie: true });
+        Assert.Equal("a tie: the LSTM's MASE 0.990 is within 2 % of the best baseline, ETS(A,A,A) (1.000); neither wins", tie.Text);
+        Assert.True(ForecastComparison.Judge(Mase("LSTM", 1.015), baselines).Tie);
+        ForecastVerdict loses = ForecastComparison.Judge(Mase("LSTM", 1.1), baselines);
+        Assert.True(loses is { Beats: false, Tie: false });
+        Assert.Equal("the LSTM does NOT beat the best baseline: ETS(A,A,A) has MASE 1.000, the LSTM 1.100 (10 % higher)", loses.Text);
+        Assert.Equal("ETS(A,A,A)", loses.BestBaseline.Name);
+    }
+
+    [Fact]
+    public void The_baselines_fit_ETS_on_the_rows_before_the_test_and_a_series_repeating_every_season_is_judged_by_MAE()
+    {
+        ForecastSeries series = ForecastSeries.From(Csv(SeasonalCsv(240)), Settings(testFrom: "2016"));
+        IReadOnlyList<NamedForecastMethod> methods = ForecastComparison.Baselines(series, 12, 24, out IReadOnlyList<string> notes);
+        Assert.Empty(notes);
+        Assert.Equal(["mean", "naive (last value)", "seasonal naive (12)", "seasonal naive + drift (12)", "linear trend (last 24)", "ETS(A,A,A)", "ETS(A,Ad,A)"], methods.Select(m => m.Name));
+        Assert.StartsWith("ETS(A,A,A) fitted on the 192 rows before the test: α ", methods[5].Fitted, StringComparison.Ordinal);
+        // The series is exactly a line plus a 12-month wave: ETS(A,A,A) and seasonal naive + drift forecast it without error.
+        IReadOnlyList<ForecastScore> scores = ForecastComparison.Score(methods, series, 12, 12);
+        Assert.True(scores[5].Mase < 1e-6, $"ETS(A,A,A) MASE {scores[5].Mase}");
+        Assert.True(scores[3].Mase < 1e-9, $"seasonal naive + drift MASE {scores[3].Mase}");
+        Assert.Equal(1, scores[2].Mase, 1e-9); // seasonal naive misses by one year's growth at every step, as in-sample
+
+        IReadOnlyList<NamedForecastMethod> yearly = ForecastComparison.Baselines(series, 1, 24, out _);
+        Assert.Contains(yearly, m => m.Name == "drift");
+        Assert.Contains(yearly, m => m.Name == "ETS(A,Ad,N)");
+        Assert.Equal(0, ForecastScore.SeasonalNaiveScale([1, 2, 1, 2, 1], 5, 2));
+        ForecastScore undefined = ForecastScore.Evaluate("naive", ForecastBaselines.Naive(), [1, 2, 1, 2, 1], [2], 2, 0);
+        Assert.True(double.IsNaN(undefined.Mase));
+        ForecastVerdict verdict = ForecastComparison.Judge(undefined with { Name = "LSTM", Mae = 0.25 }, [undefined]);
+        Assert.True(verdict.Beats);
+        Assert.StartsWith("the LSTM beats every baseline: MAE (MASE is undefined: the in-sample rows repeat exactly every season) 0.250 against 0.500", verdict.Text, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(SeriesNormalization.Relative)]
     [InlineData(SeriesNormalization.ZScore)]

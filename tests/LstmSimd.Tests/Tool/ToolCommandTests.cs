@@ -134,18 +134,21 @@ public sealed class ToolCommandTests : IDisposable
         Assert.Contains("test 2011-01-01", stdout, StringComparison.Ordinal);
         Assert.Contains("frequency: monthly: season 12, horizon 12, window 24", stdout, StringComparison.Ordinal);
         Assert.Contains("warning: times are missing (1 missing before line 5 (1958-07-01); 1 missing before line 8 (1958-11-01); 3 missing before line 71 (1964-05-01))", stdout, StringComparison.Ordinal);
-        // The bar: the LSTM beats seasonal naive and the linear trend on the 2011–2020 test decade.
-        string verdict = stdout.Split('\n').Single(l => l.StartsWith("the LSTM ", StringComparison.Ordinal));
-        Assert.True(verdict.StartsWith("the LSTM has the lowest RMSE", StringComparison.Ordinal) || verdict.Contains("beats seasonal naive (12), linear trend (last 24)", StringComparison.Ordinal), verdict);
+        // Every baseline is in the table, and the verdict is one of the three the rule allows.
+        foreach (string method in (string[])["│ mean ", "│ naive (last value) ", "│ seasonal naive (12) ", "│ seasonal naive + drift (12) ", "│ ETS(A,A,A) ", "│ ETS(A,Ad,A) "])
+            Assert.Contains(method, stdout, StringComparison.Ordinal);
+        Assert.Contains("MASE │ sMAPE % │", stdout, StringComparison.Ordinal);
+        Assert.Contains("ETS(A,Ad,A) fitted on the 629 rows before the test: α ", stdout, StringComparison.Ordinal);
+        string verdict = stdout.Split('\n').Single(l => l.StartsWith("the LSTM ", StringComparison.Ordinal) || l.StartsWith("a tie", StringComparison.Ordinal));
+        Assert.Matches(@"^(the LSTM beats every baseline: MASE [0-9.]+ against [0-9.]+ for the best, .+ \([0-9.]+ % lower; the bar is 2 %\)|the LSTM does NOT beat the best baseline: .+ has MASE [0-9.]+, the LSTM [0-9.]+ \([0-9.]+ % higher\)|a tie: the LSTM's MASE [0-9.]+ is within 2 % of the best baseline, .+ \([0-9.]+\); neither wins)$", verdict);
         Assert.True(File.Exists(Path.Combine(_dir, "forecaster.lstm")));
 
         (code, stdout, stderr) = Cli("forecast", "--check");
-        Assert.True(code == (stdout.Contains("but NOT", StringComparison.Ordinal) ? 1 : 0), stdout + stderr);
-        Assert.Contains("seasonal naive (12)", stdout, StringComparison.Ordinal);
-        Assert.Contains("linear trend (last 24)", stdout, StringComparison.Ordinal);
+        Assert.True(code == (stdout.Contains("the LSTM beats every baseline", StringComparison.Ordinal) ? 0 : 1), stdout + stderr);
+        Assert.Contains(verdict, stdout, StringComparison.Ordinal);
         Assert.Contains("kernels, fp32 weights)", stdout, StringComparison.Ordinal);
         string[] csv = File.ReadAllLines(Path.Combine(_dir, "forecast.csv"));
-        Assert.Equal("origin,step,Date,actual,LSTM,seasonal naive (12),seasonal naive + drift (12),linear trend (last 24),naive (last value)", csv[0]);
+        Assert.Equal("origin,step,Date,actual,LSTM,mean,naive (last value),seasonal naive (12),seasonal naive + drift (12),linear trend (last 24),\"ETS(A,A,A)\",\"ETS(A,Ad,A)\"", csv[0]);
         Assert.StartsWith("2010-12-01,1,2011-01-01,391.3,", csv[1], StringComparison.Ordinal);
         Assert.StartsWith("2020-04-01,12,2021-04-01,,", csv[^1], StringComparison.Ordinal);
         string svg = File.ReadAllText(Path.Combine(_dir, "forecast.svg"));
