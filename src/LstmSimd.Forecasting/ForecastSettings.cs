@@ -49,6 +49,9 @@ public sealed record ForecastSettings
     /// <summary>The share of the rows before the test period held out (the latest ones) for validation and early stopping.</summary>
     public double ValidationFraction { get; init; } = 0.15;
 
+    /// <summary>The file the rows came from, remembered in checkpoints (null: none, e.g. a table parsed from text).</summary>
+    public ForecastDataSource? Data { get; init; }
+
     /// <summary>Checks the numbers; throws <see cref="ArgumentException"/> with the option's name.</summary>
     public void Validate()
     {

@@ -45,9 +45,16 @@ public sealed class TimeSeriesTable
     /// <exception cref="TimeSeriesFormatException">The file is not UTF-8 text (or holds a NUL byte), has no header, no rows, a ragged row, a column named twice, no such time column, or times out of order (every message gives the line).</exception>
     public static TimeSeriesTable Load(string path, string? timeColumn = null)
     {
-        string text = UserText.ReadUtf8File(path, problem => new TimeSeriesFormatException($"{path}, {problem}"));
-        return Parse(new StringReader(text), path, timeColumn);
+        ArgumentNullException.ThrowIfNull(path);
+        byte[] bytes = File.ReadAllBytes(path);
+        string text = UserText.DecodeUtf8(bytes, problem => new TimeSeriesFormatException($"{path}, {problem}"));
+        TimeSeriesTable table = Parse(new StringReader(text), path, timeColumn);
+        table.ContentSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        return table;
     }
+
+    /// <summary>The SHA-256 of the file's bytes as lowercase hex, when the table was read by <see cref="Load"/>; else null.</summary>
+    public string? ContentSha256 { get; private set; }
 
     /// <summary>Reads CSV text; <paramref name="source"/> names it in messages.</summary>
     /// <exception cref="TimeSeriesFormatException">As <see cref="Load"/>, except that the text is already decoded.</exception>

@@ -10,7 +10,7 @@ internal static class ForecastCommand
     public static Command Create()
     {
         var model = new Option<FileInfo>("--model", "-m") { Description = "A forecaster checkpoint written by 'lstmsimd train'.", DefaultValueFactory = _ => new FileInfo("forecaster.lstm") };
-        var data = new Option<FileInfo?>("--data") { Description = "CSV with the columns the forecaster was trained on (default: the bundled CO2 series)." };
+        var data = new Option<FileInfo?>("--data") { Description = "CSV with the columns the forecaster was trained on (default: the file it was trained on, remembered in the checkpoint)." };
         var testFrom = new Option<string?>("--test-from") { Description = "Override the test period's first time (default: the one used in training)." };
         var output = new Option<FileInfo>("--output", "-o") { Description = "CSV of every test forecast and the forecast past the data's end.", DefaultValueFactory = _ => new FileInfo("forecast.csv") };
         var plot = new Option<FileInfo>("--plot") { Description = "SVG plot of history, forecasts and actual values.", DefaultValueFactory = _ => new FileInfo("forecast.svg") };
@@ -24,8 +24,9 @@ internal static class ForecastCommand
         {
             WeightFormat format = WeightsOption.Parse(parse.GetValue(weights));
             string csv = parse.GetValue(output)!.FullName, svg = parse.GetValue(plot)!.FullName;
-            OutputPaths.RefuseClashes([("--model", parse.GetValue(model)!.FullName), ("--data", DataPath(parse.GetValue(data)))], [("--output", csv), ("--plot", svg)]);
+            OutputPaths.RefuseClashes([("--model", parse.GetValue(model)!.FullName), .. GivenData(parse.GetValue(data))], [("--output", csv), ("--plot", svg)]);
             using LstmForecaster forecaster = LstmForecaster.Load(parse.GetValue(model)!.FullName, new LstmModelOptions { Weights = format });
+            OutputPaths.RefuseClashes([("--model", parse.GetValue(model)!.FullName), ("--data", DataPath(forecaster, parse.GetValue(data)))], [("--output", csv), ("--plot", svg)]);
             ForecastSeries series = LoadSeries(forecaster, parse.GetValue(data), parse.GetValue(testFrom));
             ForecastSettings s = forecaster.Settings;
             Console.WriteLine($"model: {parse.GetValue(model)!.Name}, window {s.Window}, horizon {s.Horizon}, predicts '{s.TargetColumn}' from [{string.Join(", ", s.InputColumns)}] ({forecaster.Model.KernelPath} kernels, {WeightsOption.NameOf(format)} weights)");
@@ -42,13 +43,36 @@ internal static class ForecastCommand
         return command;
     }
 
+    /// <summary>
+    /// The series to forecast: the <c>--data</c> file (refused when its frequency is not the one trained on), else the
+    /// file the checkpoint remembers (a note when it changed since training), else (a checkpoint that remembers none)
+    /// the bundled CO2 series.
+    /// </summary>
     internal static ForecastSeries LoadSeries(LstmForecaster forecaster, FileInfo? data, string? testFrom)
     {
-        TimeSeriesTable table = TimeSeriesTable.Load(DataPath(data), forecaster.Settings.TimeColumn);
         ForecastSettings settings = testFrom is null ? forecaster.Settings : forecaster.Settings with { TestFrom = testFrom };
+        ForecastDataSource? remembered = settings.Data;
+        TimeSeriesTable table;
+        if (data is null && remembered is not null)
+        {
+            table = remembered.Reload(settings.TimeColumn, out string? changed);
+            Console.WriteLine(changed is null ? $"data: {remembered.Path} (as in training)" : $"note: {changed}");
+        }
+        else
+        {
+            table = TimeSeriesTable.Load(data?.FullName ?? BundledData.Co2, settings.TimeColumn);
+            remembered?.RefuseOtherFrequency(table);
+        }
+
         return ForecastSeries.From(table, settings);
     }
 
-    /// <summary>The <c>--data</c> file, or the bundled CO2 series.</summary>
+    /// <summary>The <c>--data</c> file, else the one the checkpoint remembers, else the bundled CO2 series.</summary>
+    internal static string DataPath(LstmForecaster forecaster, FileInfo? data) => data?.FullName ?? forecaster.Settings.Data?.Path ?? BundledData.Co2;
+
+    /// <summary>The <c>--data</c> input when given (checked before the checkpoint is read, which may name another).</summary>
+    internal static (string Option, string? Path)[] GivenData(FileInfo? data) => data is null ? [] : [("--data", data.FullName)];
+
+    /// <summary>The <c>--data</c> file of train, or the bundled CO2 series.</summary>
     internal static string DataPath(FileInfo? data) => data?.FullName ?? BundledData.Co2;
 }

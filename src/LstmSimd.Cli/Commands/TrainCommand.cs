@@ -56,6 +56,7 @@ internal static class TrainCommand
                 Normalization = parse.GetValue(normalize),
                 TestFrom = parse.GetValue(testFrom),
                 ValidationFraction = parse.GetValue(validation),
+                Data = ForecastDataSource.Of(table, frequency),
             };
             var options = new ForecastTrainingOptions
             {

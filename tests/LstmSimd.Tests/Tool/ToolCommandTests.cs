@@ -127,6 +127,39 @@ public sealed class ToolCommandTests : IDisposable
     }
 
     [Fact]
+    public void Forecast_and_detect_reread_the_file_the_checkpoint_remembers_noting_a_change_and_refusing_a_missing_file_or_another_frequency()
+    {
+        string folder = Path.Combine(_dir, "project");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "sales.csv"), ForecastingTests.SeasonalCsv(240));
+        var (code, stdout, stderr) = Cli("train", "--data", "project/sales.csv", "--output", "project/model.lstm", "--epochs", "1", "--hidden", "4");
+        Assert.True(code == 0, stderr);
+
+        // The folder moves: the file is found beside the checkpoint, by the path relative to it.
+        Directory.Move(folder, Path.Combine(_dir, "moved"));
+        string data = Path.Combine(_dir, "moved", "sales.csv");
+        (code, stdout, stderr) = Cli("forecast", "--model", "moved/model.lstm");
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"data: {data} (as in training)", stdout, StringComparison.Ordinal);
+        (code, stdout, stderr) = Cli("detect", "--model", "moved/model.lstm");
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"data: {data} (as in training)", stdout, StringComparison.Ordinal);
+
+        // New rows appended: read again, and said so.
+        File.WriteAllText(data, ForecastingTests.SeasonalCsv(252));
+        (code, stdout, stderr) = Cli("forecast", "--model", "moved/model.lstm");
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"note: {data} changed since training (240 rows then, 252 now; its SHA-256 differs); forecasting on what it holds now", stdout, StringComparison.Ordinal);
+
+        var daily = new List<string> { "Date,Value" };
+        for (int d = 0; d < 400; d++) daily.Add($"{new DateTime(2001, 1, 1).AddDays(d):yyyy-MM-dd},{d % 7}");
+        Write("daily.csv", string.Join('\n', daily));
+        AssertOneLineOfBadInput(Cli("forecast", "--model", "moved/model.lstm", "--data", "daily.csv"), "daily.csv: its rows are daily; the forecaster was trained on monthly rows");
+        File.Delete(data);
+        AssertOneLineOfBadInput(Cli("detect", "--model", "moved/model.lstm"), "is not there (moved or deleted); pass --data with the file to use.");
+    }
+
+    [Fact]
     public void Train_then_forecast_on_the_bundled_CO2_beats_the_baselines_then_detect_marks_an_injected_spike()
     {
         var (code, stdout, stderr) = Cli("train", "--test-from", "2011", "--epochs", "60", "--patience", "60");
