@@ -9,10 +9,10 @@ namespace LstmSimd.Forecasting;
 public sealed record NamedForecastMethod(string Name, ForecastMethod Method, string? Fitted = null);
 
 /// <summary>Whether a candidate (the LSTM) beats the best baseline on the test split, and the sentence that says so.</summary>
-/// <param name="Beats">The candidate's MASE is at least <see cref="ForecastComparison.BeatMargin"/> lower than every baseline's.</param>
+/// <param name="Beats">The candidate's MASE (MAE when MASE is undefined) is at least <see cref="ForecastComparison.BeatMargin"/> lower than every baseline's.</param>
 /// <param name="Tie">Neither side wins by the margin.</param>
 /// <param name="BestBaseline">The baseline with the lowest MASE.</param>
-/// <param name="MaseRatio">The candidate's MASE over the best baseline's.</param>
+/// <param name="MaseRatio">The candidate's MASE over the best baseline's (their MAE when MASE is undefined).</param>
 /// <param name="Text">One sentence for a person.</param>
 public sealed record ForecastVerdict(bool Beats, bool Tie, ForecastScore BestBaseline, double MaseRatio, string Text);
 

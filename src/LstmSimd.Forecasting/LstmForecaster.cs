@@ -165,6 +165,7 @@ public sealed class LstmForecaster : IDisposable
             w.WriteNumber("horizon", s.Horizon);
             w.WriteString("normalization", s.Normalization.ToString());
             w.WriteNumber("season", s.SeasonLength);
+            w.WriteNumber("max_gap", s.MaxGap);
             if (s.TestFrom is null) w.WriteNull("test_from");
             else w.WriteString("test_from", s.TestFrom);
             w.WriteNumber("test_fraction", s.TestFraction);
@@ -206,6 +207,7 @@ public sealed class LstmForecaster : IDisposable
             Horizon = root.GetProperty("horizon").GetInt32(),
             Normalization = Enum.Parse<SeriesNormalization>(root.GetProperty("normalization").GetString()!),
             SeasonLength = root.GetProperty("season").GetInt32(),
+            MaxGap = root.TryGetProperty("max_gap", out JsonElement maxGap) ? maxGap.GetInt32() : 0, // earlier checkpoints filled nothing
             TestFrom = testFrom.ValueKind == JsonValueKind.Null ? null : testFrom.GetString(),
             TestFraction = root.GetProperty("test_fraction").GetDouble(),
             ValidationFraction = root.GetProperty("validation_fraction").GetDouble(),

@@ -103,11 +103,109 @@ public sealed class TimeSeriesTable
         for (int r = 0; r < values.Length; r++)
         {
             string cell = _cells[r][column].Trim();
+            if (IsMissing(cell))
+                throw new TimeSeriesFormatException($"{Source}, line {LineOf(r)}, column {UserText.Quote(name)}: the value is missing ({UserText.Quote(cell)}); fill the gaps first (FillGaps).");
             if (!TryNumber(cell, out values[r]))
                 throw new TimeSeriesFormatException($"{Source}, line {LineOf(r)}, column {UserText.Quote(name)}: {UserText.Quote(cell)} is not a number.");
         }
 
         return values;
+    }
+
+    /// <summary>Whether a cell holds no value: empty, or NA or NaN in any case.</summary>
+    public static bool IsMissing(string cell)
+    {
+        ArgumentNullException.ThrowIfNull(cell);
+        string text = cell.Trim();
+        return text.Length == 0 || text.Equals("NA", StringComparison.OrdinalIgnoreCase) || text.Equals("NaN", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>
+    /// The table with one row per time step and no missing value in <paramref name="columns"/>: a row is inserted for
+    /// each missing time (when the times are numbers or dates, spaced as <see cref="InferFrequency"/> reads them), and
+    /// each run of missing values (<see cref="IsMissing"/>, or an inserted row) is filled by linear interpolation between
+    /// the values either side of it. A run longer than <paramref name="maxGap"/> steps, or one at the start or end of a
+    /// column (nothing to interpolate from on one side), is refused naming its lines. <paramref name="report"/> says
+    /// what was filled, one line per column (empty when nothing was).
+    /// </summary>
+    /// <exception cref="TimeSeriesFormatException">A run of missing values that is too long or at an end, a cell that is not a number, or uneven times.</exception>
+    public TimeSeriesTable FillGaps(IReadOnlyCollection<string> columns, int maxGap, out IReadOnlyList<string> report)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxGap);
+        TimeSpacing? spacing = _order.Numbers is not null || _order.Ticks is not null ? (RowCount >= 2 ? InferFrequency() : null) : null;
+        var rows = new List<string[]>(RowCount);
+        int inserted = 0;
+        for (int r = 0; r < RowCount; r++)
+        {
+            int missing = spacing?.MissingBefore[r] ?? 0;
+            for (int k = 1; k <= missing; k++)
+            {
+                var row = new string[_header.Length + 1];
+                Array.Fill(row, "");
+                row[_timeColumn] = spacing!.TimeAfter(r - 1, k);
+                row[^1] = $"{LineOf(r - 1)}+{k}"; // an inserted row is named after the line it follows
+                rows.Add(row);
+                inserted++;
+            }
+
+            rows.Add(_cells[r]);
+        }
+
+        var notes = new List<string>();
+        if (inserted > 0) notes.Add($"{inserted} missing time{(inserted == 1 ? "" : "s")} inserted ({string.Join("; ", spacing!.Gaps)})");
+        foreach (string name in columns.Distinct())
+        {
+            int column = Array.IndexOf(_header, name);
+            if (column < 0) throw MissingColumn(Source, ColumnNames, name);
+            int filled = Interpolate(rows, column, maxGap);
+            if (filled > 0) notes.Add($"{UserText.Quote(name)}: {filled} missing value{(filled == 1 ? "" : "s")} filled by linear interpolation (runs of at most {maxGap})");
+        }
+
+        report = notes;
+        if (inserted == 0 && notes.Count == 0) return this;
+        return new TimeSeriesTable(Source, _header, [.. rows], _timeColumn) { ContentSha256 = ContentSha256 };
+    }
+
+    /// <summary>Fills each run of missing cells of one column in place; returns how many it filled.</summary>
+    private int Interpolate(List<string[]> rows, int column, int maxGap)
+    {
+        string name = _header[column];
+        var values = new double[rows.Count];
+        for (int r = 0; r < rows.Count; r++)
+        {
+            string cell = rows[r][column].Trim();
+            if (IsMissing(cell)) values[r] = double.NaN;
+            else if (!TryNumber(cell, out values[r]))
+                throw new TimeSeriesFormatException($"{Source}, line {rows[r][^1]}, column {UserText.Quote(name)}: {UserText.Quote(cell)} is not a number.");
+        }
+
+        int filled = 0;
+        for (int start = 0; start < rows.Count; start++)
+        {
+            if (!double.IsNaN(values[start])) continue;
+            int end = start;
+            while (end + 1 < rows.Count && double.IsNaN(values[end + 1])) end++;
+            int length = end - start + 1;
+            string where = start == end ? $"line {rows[start][^1]}" : $"lines {rows[start][^1]} to {rows[end][^1]}";
+            string times = start == end ? UserText.Printable(rows[start][_timeColumn]) : $"{UserText.Printable(rows[start][_timeColumn])} … {UserText.Printable(rows[end][_timeColumn])}";
+            if (start == 0 || end == rows.Count - 1)
+                throw new TimeSeriesFormatException($"{Source}, {where} ({times}), column {UserText.Quote(name)}: {length} missing value{(length == 1 ? "" : "s")} at the {(start == 0 ? "start" : "end")} of the series, with nothing to interpolate from on that side; remove those rows.");
+            if (length > maxGap)
+                throw new TimeSeriesFormatException($"{Source}, {where} ({times}), column {UserText.Quote(name)}: {length} missing value{(length == 1 ? "" : "s")} in a row; at most {maxGap} are filled by interpolation.");
+            double before = values[start - 1], after = values[end + 1];
+            for (int r = start; r <= end; r++)
+            {
+                values[r] = before + (after - before) * (r - start + 1) / (length + 1);
+                rows[r] = (string[])rows[r].Clone(); // the original row may be shared with this table
+                rows[r][column] = values[r].ToString("R", CultureInfo.InvariantCulture);
+                filled++;
+            }
+
+            start = end;
+        }
+
+        return filled;
     }
 
     /// <summary>
@@ -166,7 +264,8 @@ public sealed class TimeSeriesTable
         double[] gaps = [.. Enumerable.Range(1, numbers.Count - 1).Select(r => numbers[r] - numbers[r - 1])];
         double step = gaps.Min();
         bool years = step == 1 && numbers.All(n => n == Math.Floor(n) && n >= 1000 && n <= 9999);
-        return Spacing(years ? TimeFrequency.Yearly : TimeFrequency.EveryFixedStep(Number(step) + " (as numbers)"), gaps, step, Number);
+        return Spacing(years ? TimeFrequency.Yearly : TimeFrequency.EveryFixedStep(Number(step) + " (as numbers)"), gaps, step, Number,
+            (row, k) => Number(numbers[row] + k * step));
     }
 
     /// <summary>
@@ -179,7 +278,12 @@ public sealed class TimeSeriesTable
         double months = gaps.Min();
         if (months is not (1 or 3 or 12)) return null;
         TimeFrequency frequency = months switch { 1 => TimeFrequency.Monthly, 3 => TimeFrequency.Quarterly, _ => TimeFrequency.Yearly };
-        return Spacing(frequency, gaps, months, m => Plural((long)m, "month"));
+        return Spacing(frequency, gaps, months, m => Plural((long)m, "month"), (row, k) =>
+        {
+            DateTime from = new(ticks[row], DateTimeKind.Utc), to = from.AddMonths(k * (int)months);
+            if (from.Day == DateTime.DaysInMonth(from.Year, from.Month)) to = to.AddDays(DateTime.DaysInMonth(to.Year, to.Month) - to.Day); // month ends stay month ends
+            return DateText(row, to);
+        });
     }
 
     /// <summary>Whole calendar months from one date to the other, or 0 when they are not a whole number of months apart.</summary>
@@ -200,25 +304,33 @@ public sealed class TimeSeriesTable
             : step == TimeSpan.FromDays(1) ? TimeFrequency.Daily
             : step == TimeSpan.FromHours(1) ? TimeFrequency.Hourly
             : TimeFrequency.EveryFixedStep(Span(step));
-        return Spacing(frequency, gaps, step.Ticks, t => Span(TimeSpan.FromTicks((long)t)));
+        return Spacing(frequency, gaps, step.Ticks, t => Span(TimeSpan.FromTicks((long)t)), (row, k) => DateText(row, new DateTime(ticks[row] + k * step.Ticks, DateTimeKind.Utc)));
     }
 
     /// <summary>Checks each gap is a whole number of steps, and lists those of more than one.</summary>
-    private TimeSpacing Spacing(TimeFrequency frequency, double[] gaps, double step, Func<double, string> describe)
+    private TimeSpacing Spacing(TimeFrequency frequency, double[] gaps, double step, Func<double, string> describe, Func<int, int, string> timeAfter)
     {
         var missing = new List<string>();
+        var missingBefore = new int[RowCount];
         for (int g = 0; g < gaps.Length; g++)
         {
             double steps = gaps[g] / step, whole = Math.Round(steps);
             if (Math.Abs(steps - whole) > 1e-9 * Math.Max(1, whole))
                 throw new TimeSeriesFormatException(
                     $"{Source}: line {LineOf(g)} ({UserText.Printable(Times[g])}) to line {LineOf(g + 1)} ({UserText.Printable(Times[g + 1])}) is {describe(gaps[g])} apart, not a whole number of the step ({describe(step)}); the rows must be evenly spaced.");
+            missingBefore[g + 1] = (int)Math.Min(whole - 1, int.MaxValue);
             if (whole > 1)
                 missing.Add(string.Create(CultureInfo.InvariantCulture, $"{whole - 1} missing before line {LineOf(g + 1)} ({UserText.Printable(Times[g + 1])})"));
         }
 
-        return new TimeSpacing(frequency, missing);
+        return new TimeSpacing(frequency, missing) { MissingBefore = missingBefore, TimeAfter = timeAfter };
     }
+
+    /// <summary>A generated date written as row <paramref name="row"/>'s is: a date alone when it is one, else date and time in UTC.</summary>
+    private string DateText(int row, DateTime time) =>
+        Times[row].Length <= 10 && time.TimeOfDay == TimeSpan.Zero
+            ? time.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)
+            : time.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 
     private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 

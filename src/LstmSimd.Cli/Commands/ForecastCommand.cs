@@ -64,7 +64,9 @@ internal static class ForecastCommand
             remembered?.RefuseOtherFrequency(table);
         }
 
-        return ForecastSeries.From(table, settings);
+        ForecastSeries series = ForecastSeries.From(table, settings);
+        foreach (string filled in series.Filled) Console.WriteLine($"missing: {filled}");
+        return series;
     }
 
     /// <summary>The <c>--data</c> file, else the one the checkpoint remembers, else the bundled CO2 series.</summary>

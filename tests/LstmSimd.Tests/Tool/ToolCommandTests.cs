@@ -166,12 +166,12 @@ public sealed class ToolCommandTests : IDisposable
         Assert.True(code == 0, stderr);
         Assert.Contains("test 2011-01-01", stdout, StringComparison.Ordinal);
         Assert.Contains("frequency: monthly: season 12, horizon 12, window 24", stdout, StringComparison.Ordinal);
-        Assert.Contains("warning: times are missing (1 missing before line 5 (1958-07-01); 1 missing before line 8 (1958-11-01); 3 missing before line 71 (1964-05-01))", stdout, StringComparison.Ordinal);
+        Assert.Contains("missing: 5 missing times inserted (1 missing before line 5 (1958-07-01); 1 missing before line 8 (1958-11-01); 3 missing before line 71 (1964-05-01))\nmissing: 'CO2': 5 missing values filled by linear interpolation (runs of at most 3)", stdout, StringComparison.Ordinal);
         // Every baseline is in the table, and the verdict is one of the three the rule allows.
         foreach (string method in (string[])["│ mean ", "│ naive (last value) ", "│ seasonal naive (12) ", "│ seasonal naive + drift (12) ", "│ ETS(A,A,A) ", "│ ETS(A,Ad,A) "])
             Assert.Contains(method, stdout, StringComparison.Ordinal);
         Assert.Contains("MASE │ sMAPE % │", stdout, StringComparison.Ordinal);
-        Assert.Contains("ETS(A,Ad,A) fitted on the 629 rows before the test: α ", stdout, StringComparison.Ordinal);
+        Assert.Contains("ETS(A,Ad,A) fitted on the 634 rows before the test: α ", stdout, StringComparison.Ordinal);
         string verdict = stdout.Split('\n').Single(l => l.StartsWith("the LSTM ", StringComparison.Ordinal) || l.StartsWith("a tie", StringComparison.Ordinal));
         Assert.Matches(@"^(the LSTM beats every baseline: MASE [0-9.]+ against [0-9.]+ for the best, .+ \([0-9.]+ % lower; the bar is 2 %\)|the LSTM does NOT beat the best baseline: .+ has MASE [0-9.]+, the LSTM [0-9.]+ \([0-9.]+ % higher\)|a tie: the LSTM's MASE [0-9.]+ is within 2 % of the best baseline, .+ \([0-9.]+\); neither wins)$", verdict);
         Assert.True(File.Exists(Path.Combine(_dir, "forecaster.lstm")));
