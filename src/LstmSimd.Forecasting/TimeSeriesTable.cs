@@ -1,4 +1,5 @@
 using System.Globalization;
+using nietras.SeparatedValues;
 using LstmSimd.IO;
 
 namespace LstmSimd.Forecasting;
@@ -61,32 +62,42 @@ public sealed class TimeSeriesTable
     public static TimeSeriesTable Parse(TextReader reader, string source, string? timeColumn = null)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        string? headerLine = reader.ReadLine() ?? throw new TimeSeriesFormatException($"{source}: the file is empty; expected a header row.");
-        RefuseNul(source, 1, headerLine);
-        string[] header = [.. SplitCsvLine(headerLine).Select(h => h.Trim())];
-        RefuseDuplicateNames(source, header);
+        string text = reader.ReadToEnd();
+        int nul = text.IndexOf('\0', StringComparison.Ordinal);
+        if (nul >= 0) throw new TimeSeriesFormatException($"{source}, line {1 + text.AsSpan(0, nul).Count('\n')}: a NUL character; this is not a text file.");
+        // Sep reads RFC 4180 CSV (quoted cells may hold commas, quotes as "", and line breaks); the separator is always a
+        // comma, never guessed. Rows of any length are read so that a ragged one is reported here with its line.
+        using SepReader csv = Sep.New(',').Reader(o => o with { HasHeader = false, Unescape = true, DisableColCountCheck = true }).FromText(text);
+        string[]? header = null;
         int time = 0;
-        if (timeColumn is not null)
-        {
-            time = Array.IndexOf(header, timeColumn);
-            if (time < 0) throw MissingColumn(source, header, timeColumn);
-        }
-
         var rows = new List<string[]>();
-        int lineNumber = 1;
-        for (string? line = reader.ReadLine(); line is not null; line = reader.ReadLine())
+        foreach (SepReader.Row row in csv)
         {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            RefuseNul(source, lineNumber, line);
-            string[] cells = SplitCsvLine(line);
+            int lineNumber = row.LineNumberFrom;
+            if (row.ColCount == 1 && row.Span.IsWhiteSpace()) continue;
+            string[] cells = new string[row.ColCount];
+            for (int c = 0; c < cells.Length; c++) cells[c] = row[c].ToString();
+            if (header is null)
+            {
+                header = [.. cells.Select(h => h.Trim())];
+                RefuseDuplicateNames(source, header);
+                if (timeColumn is not null)
+                {
+                    time = Array.IndexOf(header, timeColumn);
+                    if (time < 0) throw MissingColumn(source, header, timeColumn);
+                }
+
+                continue;
+            }
+
             if (cells.Length != header.Length)
-                throw new TimeSeriesFormatException($"{source}, line {lineNumber}: {cells.Length} cells; the header names {header.Length} columns.");
+                throw new TimeSeriesFormatException($"{source}, line {lineNumber}: {cells.Length} cells; the header names {header.Length} columns{(cells.Any(c => c.Contains('\n', StringComparison.Ordinal)) ? " (a quoted cell runs over several lines: is a closing quote missing?)" : "")}.");
             if (cells[time].Trim().Length == 0)
                 throw new TimeSeriesFormatException($"{source}, line {lineNumber}: the time ({UserText.Quote(header[time])}) is empty.");
             rows.Add([.. cells, lineNumber.ToString(CultureInfo.InvariantCulture)]);
         }
 
+        if (header is null) throw new TimeSeriesFormatException($"{source}: the file is empty; expected a header row.");
         if (rows.Count == 0) throw new TimeSeriesFormatException($"{source}: no data rows after the header.");
         var table = new TimeSeriesTable(source, header, [.. rows], time);
         table.RefuseTimesOutOfOrder();
@@ -356,12 +367,6 @@ public sealed class TimeSeriesTable
         }
     }
 
-    private static void RefuseNul(string source, int lineNumber, string line)
-    {
-        if (line.Contains('\0', StringComparison.Ordinal))
-            throw new TimeSeriesFormatException($"{source}, line {lineNumber}: a NUL character; this is not a text file.");
-    }
-
     private static void RefuseDuplicateNames(string source, string[] header)
     {
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -372,28 +377,4 @@ public sealed class TimeSeriesTable
 
     private static TimeSeriesFormatException MissingColumn(string source, IReadOnlyList<string> header, string name) =>
         new($"{source}: no column {UserText.Quote(name)}; the columns are {UserText.QuoteList(header)}.");
-
-    /// <summary>Splits one CSV line: commas separate cells, double quotes enclose cells holding commas ("" is a quote).</summary>
-    internal static string[] SplitCsvLine(string line)
-    {
-        var cells = new List<string>();
-        var cell = new System.Text.StringBuilder();
-        bool quoted = false;
-        for (int i = 0; i < line.Length; i++)
-        {
-            char ch = line[i];
-            if (quoted)
-            {
-                if (ch == '"' && i + 1 < line.Length && line[i + 1] == '"') { cell.Append('"'); i++; }
-                else if (ch == '"') quoted = false;
-                else cell.Append(ch);
-            }
-            else if (ch == '"') quoted = true;
-            else if (ch == ',') { cells.Add(cell.ToString()); cell.Clear(); }
-            else cell.Append(ch);
-        }
-
-        cells.Add(cell.ToString().TrimEnd('\r'));
-        return [.. cells];
-    }
 }

@@ -52,6 +52,15 @@ public sealed class ForecastingTests : IDisposable
         Assert.Equal([1.5, 2], Csv("t,\"x, y\"\n\"2000\",1.5\r\n2001,\"2\"\n").GetColumn("x, y"));
     }
 
+    [Fact]
+    public void A_quoted_cell_may_hold_a_line_break_and_later_lines_keep_their_numbers()
+    {
+        TimeSeriesTable table = Csv("t,note,v\n2000,\"two\nlines\",1\n2001,\"say \"\"hi\"\"\",2\n2002,x,oops\n");
+        Assert.Equal(["2000", "2001", "2002"], table.Times);
+        Assert.Equal("test.csv, line 5, column 'v': 'oops' is not a number.", Assert.Throws<TimeSeriesFormatException>(() => table.GetColumn("v")).Message);
+        Assert.Contains("line 2: 2 cells; the header names 3 columns (a quoted cell runs over several lines: is a closing quote missing?)", Assert.Throws<TimeSeriesFormatException>(() => Csv("t,a,b\n1,\"unclosed,2\n2,3\n")).Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("Date,Value\n2001-01-01,1\n2001-04-01,2\n2001-03-01,3\n", "test.csv: line 4 (2001-03-01) is not after line 3 (2001-04-01)")]
     [InlineData("Date,Value\n2001-03-01,1\n2001-02-01,2\n2001-01-01,3\n", "line 3 (2001-02-01) is not after line 2 (2001-03-01)")]
