@@ -44,6 +44,30 @@ internal static class ForecastReport
         Console.WriteLine(comparison.Verdict.Text);
     }
 
+    /// <summary>
+    /// Calibrates the LSTM's prediction intervals at <paramref name="level"/> on the validation forecasts and prints what
+    /// they achieve on the test split; null (and a line saying why) when there are too few validation forecasts.
+    /// </summary>
+    public static ForecastIntervals? PrintIntervals(LstmForecaster forecaster, ForecastSeries series, double level)
+    {
+        if (!(level is > 0 and < 1)) throw new ArgumentException($"--level must be between 0 and 1; got {level.ToString(CultureInfo.InvariantCulture)}.");
+        ForecastMethod lstm = forecaster.AsMethod(series);
+        ForecastIntervals intervals;
+        try
+        {
+            intervals = ForecastIntervals.Calibrate(lstm, series.Target, series.Split.Validation, forecaster.Settings.Horizon, level);
+        }
+        catch (ArgumentException e)
+        {
+            Console.WriteLine($"no prediction intervals: {e.Message}");
+            return null;
+        }
+
+        IntervalCoverage coverage = intervals.Coverage(lstm, series.Target, series.Split.Test);
+        Console.WriteLine($"{F(100 * level, "0.#")} % prediction intervals (from the errors of the {intervals.CalibrationCount} validation forecasts, per step ahead): on the test split they hold {F(100 * coverage.Covered, "F1")} % of the values (nominal {F(100 * level, "0.#")} %), mean width {F(coverage.MeanWidth, "G3")}, interval score {F(coverage.IntervalScore, "G3")}");
+        return intervals;
+    }
+
     private static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 
     /// <summary>History, actual test values, forecasts made every horizon steps across the test period, and the forecast past the data's end.</summary>
@@ -77,18 +101,22 @@ internal static class ForecastReport
     }
 
     /// <summary>CSV: every test forecast (origin, step, time, actual, each method), then the forecast past the data's end.</summary>
-    public static void WriteCsv(LstmForecaster forecaster, ForecastSeries series, ForecastComparisonResult comparison, string path)
+    public static void WriteCsv(LstmForecaster forecaster, ForecastSeries series, ForecastComparisonResult comparison, ForecastIntervals? intervals, string path)
     {
         ForecastSettings s = forecaster.Settings;
         IReadOnlyList<NamedForecastMethod> methods = comparison.Methods;
         var csv = new StringBuilder();
         csv.Append(CultureInfo.InvariantCulture, $"origin,step,{s.TimeColumn},actual");
         foreach (NamedForecastMethod method in methods) csv.Append(',').Append(Quote(method.Name));
+        string levelText = intervals is null ? "" : (100 * intervals.Level).ToString("0.#", CultureInfo.InvariantCulture);
+        if (intervals is not null) csv.Append(CultureInfo.InvariantCulture, $",LSTM lower {levelText}%,LSTM upper {levelText}%");
         csv.AppendLine();
+        var (lower, upper) = (new double[s.Horizon], new double[s.Horizon]);
         var forecasts = methods.Select(_ => new double[s.Horizon]).ToArray();
         foreach (int origin in series.Split.Test.Append(series.Length - 1))
         {
             for (int m = 0; m < methods.Count; m++) methods[m].Method(series.Target, origin, forecasts[m]);
+            intervals?.Bounds(forecasts[0], lower, upper); // the LSTM is the first method
             string[] future = origin + s.Horizon < series.Length ? [] : TimeAxis.Extend(series.Times, s.Horizon);
             for (int k = 0; k < s.Horizon; k++)
             {
@@ -96,6 +124,7 @@ internal static class ForecastReport
                 bool known = row < series.Length;
                 csv.Append(CultureInfo.InvariantCulture, $"{series.Times[origin]},{k + 1},{(known ? series.Times[row] : future[row - series.Length])},{(known ? series.Target[row].ToString("R", CultureInfo.InvariantCulture) : "")}");
                 foreach (double[] f in forecasts) csv.Append(',').Append(f[k].ToString("F4", CultureInfo.InvariantCulture));
+                if (intervals is not null) csv.Append(CultureInfo.InvariantCulture, $",{lower[k].ToString("F4", CultureInfo.InvariantCulture)},{upper[k].ToString("F4", CultureInfo.InvariantCulture)}");
                 csv.AppendLine();
             }
         }

@@ -181,7 +181,8 @@ public sealed class ToolCommandTests : IDisposable
         Assert.Contains(verdict, stdout, StringComparison.Ordinal);
         Assert.Contains("kernels, fp32 weights)", stdout, StringComparison.Ordinal);
         string[] csv = File.ReadAllLines(Path.Combine(_dir, "forecast.csv"));
-        Assert.Equal("origin,step,Date,actual,LSTM,mean,naive (last value),seasonal naive (12),seasonal naive + drift (12),linear trend (last 24),\"ETS(A,A,A)\",\"ETS(A,Ad,A)\"", csv[0]);
+        Assert.Equal("origin,step,Date,actual,LSTM,mean,naive (last value),seasonal naive (12),seasonal naive + drift (12),linear trend (last 24),\"ETS(A,A,A)\",\"ETS(A,Ad,A)\",LSTM lower 80%,LSTM upper 80%", csv[0]);
+        Assert.Matches(@"^80 % prediction intervals \(from the errors of the 84 validation forecasts, per step ahead\): on the test split they hold [0-9.]+ % of the values \(nominal 80 %\)", stdout.Split('\n').Single(l => l.StartsWith("80 % prediction", StringComparison.Ordinal)));
         Assert.StartsWith("2010-12-01,1,2011-01-01,391.3,", csv[1], StringComparison.Ordinal);
         Assert.StartsWith("2020-04-01,12,2021-04-01,,", csv[^1], StringComparison.Ordinal);
         string svg = File.ReadAllText(Path.Combine(_dir, "forecast.svg"));
