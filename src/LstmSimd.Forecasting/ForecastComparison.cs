@@ -105,5 +105,6 @@ public static class ForecastComparison
             $"a tie: the {candidate.Name}'s {metric} {Mase(candidate)} is within {margin} of the best baseline, {best.Name} ({Mase(best)}); neither wins");
     }
 
-    private static string Percent(double share) => (100 * share).ToString("0.#", CultureInfo.InvariantCulture) + " %";
+    /// <summary>"2 %", "66.3 %": a share as people read it.</summary>
+    internal static string Percent(double share) => (100 * share).ToString("0.#", CultureInfo.InvariantCulture) + " %";
 }

@@ -50,7 +50,7 @@ public sealed class ForecastIntervals
         if (low < 1 || high > n)
         {
             int needed = (int)Math.Ceiling(1 / tail - 1 - 1e-9);
-            throw new ArgumentException($"{Percent(level)} intervals need at least {needed} calibration origins; there are {n}.", nameof(origins));
+            throw new ArgumentException($"{ForecastComparison.Percent(level)} intervals need at least {needed} calibration origins; there are {n}.", nameof(origins));
         }
 
         var residuals = new double[horizon][];
@@ -118,8 +118,6 @@ public sealed class ForecastIntervals
 
         return count == 0 ? new IntervalCoverage(double.NaN, double.NaN, double.NaN, 0) : new IntervalCoverage((double)inside / count, width / count, score / count, count);
     }
-
-    private static string Percent(double share) => (100 * share).ToString("0.#", CultureInfo.InvariantCulture) + " %";
 }
 
 /// <summary>How prediction intervals did on a set of forecasts.</summary>
