@@ -35,7 +35,7 @@ internal static class ForecastCommand
             ForecastReport.PrintScores(forecaster, series, comparison);
             ForecastIntervals? intervals = ForecastReport.PrintIntervals(forecaster, series, parse.GetValue(level));
             ForecastReport.WriteCsv(forecaster, series, comparison, intervals, csv);
-            ForecastReport.Plot(forecaster, series, comparison, svg, $"{s.TargetColumn}: LSTM forecasts {s.Horizon} steps ahead");
+            ForecastReport.Plot(forecaster, series, comparison, svg, $"{s.TargetColumn}: LSTM forecasts {s.Horizon} steps ahead", intervals);
             var next = new double[s.Horizon];
             forecaster.Predict(series, series.Length - 1, next);
             var (lower, upper) = (new double[s.Horizon], new double[s.Horizon]);

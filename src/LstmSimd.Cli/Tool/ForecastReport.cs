@@ -71,7 +71,7 @@ internal static class ForecastReport
     private static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 
     /// <summary>History, actual test values, forecasts made every horizon steps across the test period, and the forecast past the data's end.</summary>
-    public static void Plot(LstmForecaster forecaster, ForecastSeries series, ForecastComparisonResult comparison, string path, string title)
+    public static void Plot(LstmForecaster forecaster, ForecastSeries series, ForecastComparisonResult comparison, string path, string title, ForecastIntervals? intervals = null)
     {
         ForecastSettings s = forecaster.Settings;
         int n = series.Length, testStart = series.Split.TestStart, h = s.Horizon;
@@ -97,6 +97,15 @@ internal static class ForecastReport
         var next = new double[h];
         forecaster.Predict(series, n - 1, next);
         plot.Line($"LSTM forecast past the data ({future[0]} …)", xFuture[(n - 1)..], [series.Target[^1], .. next], "#d62728", dashed: true);
+        if (intervals is not null)
+        {
+            var (lower, upper) = (new double[h], new double[h]);
+            intervals.Bounds(next, lower, upper);
+            string band = $"{(100 * intervals.Level).ToString("0.#", CultureInfo.InvariantCulture)} % interval";
+            plot.Line($"{band}, lower", xFuture[n..], lower, "#ff9896", dashed: true);
+            plot.Line($"{band}, upper", xFuture[n..], upper, "#ff9896", dashed: true);
+        }
+
         plot.Save(path);
     }
 

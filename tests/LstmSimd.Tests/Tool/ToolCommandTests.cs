@@ -188,6 +188,7 @@ public sealed class ToolCommandTests : IDisposable
         string svg = File.ReadAllText(Path.Combine(_dir, "forecast.svg"));
         Assert.StartsWith("<svg", svg, StringComparison.Ordinal);
         Assert.Contains("LSTM forecast", svg, StringComparison.Ordinal);
+        Assert.Contains("80 % interval, lower", svg, StringComparison.Ordinal);
         Assert.Contains("Date (year)", svg, StringComparison.Ordinal);
 
         // The CSV is replaced by a new file, not truncated and rewritten: a reader of the old one (or a full disk) keeps it whole.
