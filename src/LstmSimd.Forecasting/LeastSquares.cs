@@ -13,37 +13,39 @@ internal static class LeastSquares
         double[][] a = [.. columns.Select(c => (double[])c.Clone())];
         double[] b = [.. e];
         for (int i = 0; i < n; i++) b[i] = -b[i];
+        // Column j, when not negligible, takes the next pivot row: pivotRow[j] (−1 for a skipped column).
         var diagonal = new double[p];
+        var pivotRow = new int[p];
+        int row = 0;
         double largest = 0;
+        for (int j = 0; j < p; j++) largest = Math.Max(largest, Norm(a[j], 0));
         for (int j = 0; j < p; j++)
         {
             double[] column = a[j];
-            double norm = 0;
-            for (int i = j; i < n; i++) norm += column[i] * column[i];
-            norm = Math.Sqrt(norm);
-            largest = Math.Max(largest, norm);
-            if (norm <= 1e-12 * largest || norm == 0)
+            double norm = row < n ? Norm(column, row) : 0;
+            if (norm <= 1e-12 * largest)
             {
-                diagonal[j] = 0;
+                pivotRow[j] = -1;
                 continue;
             }
 
-            // Householder reflection v = x + sign(x₀)‖x‖e₀ turns column j below row j into zeros.
-            double alpha = column[j] > 0 ? -norm : norm;
-            column[j] -= alpha;
+            // Householder reflection v = x − α·e, α = −sign(x₀)‖x‖, turns column j below the pivot row into zeros.
+            double alpha = column[row] > 0 ? -norm : norm;
+            column[row] -= alpha;
             double vv = 0;
-            for (int i = j; i < n; i++) vv += column[i] * column[i];
-            for (int k = j + 1; k < p; k++) Reflect(column, a[k], j, vv);
-            Reflect(column, b, j, vv);
+            for (int i = row; i < n; i++) vv += column[i] * column[i];
+            for (int k = j + 1; k < p; k++) Reflect(column, a[k], row, vv);
+            Reflect(column, b, row, vv);
             diagonal[j] = alpha;
+            pivotRow[j] = row++;
         }
 
         var z = new double[p];
         for (int j = p - 1; j >= 0; j--)
         {
-            if (diagonal[j] == 0) continue;
-            double sum = b[j];
-            for (int k = j + 1; k < p; k++) sum -= a[k][j] * z[k];
+            if (pivotRow[j] < 0) continue;
+            double sum = b[pivotRow[j]];
+            for (int k = j + 1; k < p; k++) sum -= a[k][pivotRow[j]] * z[k];
             z[j] = sum / diagonal[j];
         }
 
@@ -56,6 +58,13 @@ internal static class LeastSquares
         }
 
         return z;
+    }
+
+    private static double Norm(double[] x, int from)
+    {
+        double sum = 0;
+        for (int i = from; i < x.Length; i++) sum += x[i] * x[i];
+        return Math.Sqrt(sum);
     }
 
     /// <summary>y ← (I − 2vvᵀ/vᵀv) y on rows from <paramref name="from"/> on.</summary>
