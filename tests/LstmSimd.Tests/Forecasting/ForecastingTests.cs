@@ -265,6 +265,37 @@ public sealed class ForecastingTests : IDisposable
     }
 
     [Fact]
+    public void A_checkpoint_finds_its_data_beside_itself_first_then_at_the_absolute_path_it_was_trained_from()
+    {
+        string trainedIn = Directory.CreateDirectory(Path.Combine(_dir, "a")).FullName, copiedTo = Directory.CreateDirectory(Path.Combine(_dir, "b")).FullName;
+        string data = Path.Combine(trainedIn, "series.csv");
+        File.WriteAllText(data, SeasonalCsv(200));
+        TimeSeriesTable table = TimeSeriesTable.Load(data);
+        ForecastSettings settings = Settings() with { Data = ForecastDataSource.Of(table, table.InferFrequency().Frequency) };
+        Assert.Equal(new ForecastDataSource(data, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(data))), 200, "monthly"), settings.Data);
+        using (LstmForecaster forecaster = ForecasterTraining.Train(ForecastSeries.From(table, settings), settings, new ForecastTrainingOptions { HiddenSize = 4, MaxEpochs = 1, Patience = 1 }).Forecaster)
+            forecaster.Save(Path.Combine(trainedIn, "m.lstm"));
+        File.Copy(Path.Combine(trainedIn, "m.lstm"), Path.Combine(copiedTo, "m.lstm"));
+
+        string DataOf(string checkpoint)
+        {
+            using LstmForecaster loaded = LstmForecaster.Load(checkpoint);
+            return loaded.Settings.Data!.Path;
+        }
+
+        Assert.Equal(data, DataOf(Path.Combine(copiedTo, "m.lstm"))); // nothing beside the copy: the absolute path
+        File.WriteAllText(Path.Combine(copiedTo, "series.csv"), SeasonalCsv(212));
+        Assert.Equal(Path.Combine(copiedTo, "series.csv"), DataOf(Path.Combine(copiedTo, "m.lstm")));
+        using LstmForecaster copy = LstmForecaster.Load(Path.Combine(copiedTo, "m.lstm"));
+        Assert.Equal(212, copy.Settings.Data!.Reload("Date", out string? changed).RowCount);
+        Assert.Contains("changed since training (200 rows then, 212 now", changed, StringComparison.Ordinal);
+        using LstmForecaster original = LstmForecaster.Load(Path.Combine(trainedIn, "m.lstm"));
+        original.Settings.Data!.Reload("Date", out changed);
+        Assert.Null(changed);
+        Assert.Throws<ArgumentException>(() => ForecastDataSource.Of(Csv(SeasonalCsv(50)), TimeFrequency.Monthly));
+    }
+
+    [Fact]
     public void Two_threads_predicting_with_one_forecaster_get_the_misuse_named_and_its_forecasts_stay_right()
     {
         ForecastSeries series = ForecastSeries.From(Csv(SeasonalCsv(200)), Settings());
