@@ -9,6 +9,35 @@ public delegate void ForecastMethod(double[] target, int origin, Span<double> de
 /// <summary>The naive forecasts an LSTM has to beat to be worth running.</summary>
 public static class ForecastBaselines
 {
+    /// <summary>Every step ahead equals the mean of all values up to the origin (the "mean method").</summary>
+    public static ForecastMethod Mean() => (target, origin, destination) =>
+    {
+        double sum = 0;
+        for (int t = 0; t <= origin; t++) sum += target[t];
+        destination.Fill(sum / (origin + 1));
+    };
+
+    /// <summary>
+    /// The drift method: a line through the first value and the one at the origin, extrapolated
+    /// (y[origin] + h·(y[origin] − y[0]) / origin); the naive forecast plus the average change so far.
+    /// </summary>
+    public static ForecastMethod Drift() => (target, origin, destination) =>
+    {
+        double slope = origin > 0 ? (target[origin] - target[0]) / origin : 0;
+        for (int h = 1; h <= destination.Length; h++) destination[h - 1] = target[origin] + h * slope;
+    };
+
+    /// <summary>
+    /// An exponential smoothing model whose parameters and initial state were fitted once (<see cref="EtsModel.Fit"/>,
+    /// on rows before the test period); at each origin it runs over the rows up to the origin and forecasts from the
+    /// state reached, as the LSTM reads its window without being retrained.
+    /// </summary>
+    public static ForecastMethod Ets(EtsModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return (target, origin, destination) => model.Forecast(target.AsSpan(0, origin + 1), destination);
+    }
+
     /// <summary>Every step ahead equals the last value seen.</summary>
     public static ForecastMethod Naive() => (target, origin, destination) => destination.Fill(target[origin]);
 
@@ -60,33 +89,3 @@ public static class ForecastBaselines
     }
 }
 
-/// <summary>Root mean square and mean absolute error of a forecast method over origins and every step of the horizon.</summary>
-/// <param name="Name">The method's name.</param>
-/// <param name="Rmse">√(mean squared error).</param>
-/// <param name="Mae">Mean absolute error.</param>
-public sealed record ForecastScore(string Name, double Rmse, double Mae)
-{
-    /// <summary>Scores <paramref name="method"/> on <paramref name="origins"/> with a horizon of <paramref name="horizon"/> steps.</summary>
-    public static ForecastScore Evaluate(string name, ForecastMethod method, double[] target, IReadOnlyList<int> origins, int horizon)
-    {
-        ArgumentNullException.ThrowIfNull(method);
-        ArgumentNullException.ThrowIfNull(target);
-        ArgumentNullException.ThrowIfNull(origins);
-        Span<double> forecast = horizon <= 256 ? stackalloc double[horizon] : new double[horizon];
-        double squared = 0, absolute = 0;
-        long count = 0;
-        foreach (int origin in origins)
-        {
-            method(target, origin, forecast);
-            for (int h = 0; h < horizon; h++)
-            {
-                double error = forecast[h] - target[origin + 1 + h];
-                squared += error * error;
-                absolute += Math.Abs(error);
-                count++;
-            }
-        }
-
-        return count == 0 ? new ForecastScore(name, double.NaN, double.NaN) : new ForecastScore(name, Math.Sqrt(squared / count), absolute / count);
-    }
-}

@@ -5,8 +5,9 @@ namespace LstmSimd.Forecasting;
 /// <summary>The columns a forecaster uses, read from a table, with the split of its rows into training, validation and test by time.</summary>
 public sealed class ForecastSeries
 {
-    private ForecastSeries(IReadOnlyList<string> times, double[][] inputs, double[] target, ForecastSplit split)
+    private ForecastSeries(IReadOnlyList<string> times, double[][] inputs, double[] target, ForecastSplit split, IReadOnlyList<string> filled)
     {
+        Filled = filled;
         Times = times;
         Inputs = inputs;
         Target = target;
@@ -25,11 +26,17 @@ public sealed class ForecastSeries
     /// <summary>The rows' split.</summary>
     public ForecastSplit Split { get; }
 
+    /// <summary>What <see cref="TimeSeriesTable.FillGaps"/> filled (missing times inserted, values interpolated), one line each; empty when nothing.</summary>
+    public IReadOnlyList<string> Filled { get; }
+
     /// <summary>The number of rows.</summary>
     public int Length => Target.Length;
 
-    /// <summary>Reads the settings' columns from <paramref name="table"/> and splits it.</summary>
-    /// <exception cref="TimeSeriesFormatException">A column is missing or not numeric, or the series is too short for the window, horizon and split.</exception>
+    /// <summary>
+    /// Reads the settings' columns from <paramref name="table"/>, after filling missing times and values by the rule of
+    /// <see cref="ForecastSettings.MaxGap"/>, and splits it.
+    /// </summary>
+    /// <exception cref="TimeSeriesFormatException">A column is missing or not numeric, a gap is too long to fill, or the series is too short for the window, horizon and split.</exception>
     public static ForecastSeries From(TimeSeriesTable table, ForecastSettings settings)
     {
         ArgumentNullException.ThrowIfNull(table);
@@ -37,6 +44,7 @@ public sealed class ForecastSeries
         settings.Validate();
         if (table.TimeColumn != settings.TimeColumn)
             throw new TimeSeriesFormatException($"{table.Source}: the time column is {UserText.Quote(table.TimeColumn)}; the forecaster expects {UserText.Quote(settings.TimeColumn)}.");
+        table = table.FillGaps([.. settings.InputColumns, settings.TargetColumn], settings.MaxGap, out IReadOnlyList<string> filled);
         double[][] inputs = [.. settings.InputColumns.Select(table.GetColumn)];
         double[] target = table.GetColumn(settings.TargetColumn);
         int n = table.RowCount;
@@ -53,7 +61,7 @@ public sealed class ForecastSeries
             throw new TimeSeriesFormatException($"{table.Source}: the series is too short: the test rows ({n - testStart}{where}) hold no horizon of {settings.Horizon} steps.");
         if (split.Test[0] < settings.SeasonLength)
             throw new TimeSeriesFormatException($"{table.Source}: the series is too short: the seasonal baselines need a season ({settings.SeasonLength} rows) before the first test forecast.");
-        return new ForecastSeries(table.Times, inputs, target, split);
+        return new ForecastSeries(table.Times, inputs, target, split, filled);
     }
 }
 

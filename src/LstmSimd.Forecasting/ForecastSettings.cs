@@ -49,12 +49,22 @@ public sealed record ForecastSettings
     /// <summary>The share of the rows before the test period held out (the latest ones) for validation and early stopping.</summary>
     public double ValidationFraction { get; init; } = 0.15;
 
+    /// <summary>
+    /// The longest run of missing steps (missing times, or empty, NA or NaN cells in a column used) filled by linear
+    /// interpolation; a longer run is refused naming its lines (<see cref="TimeSeriesTable.FillGaps"/>). 0 refuses any.
+    /// </summary>
+    public int MaxGap { get; init; } = 3;
+
+    /// <summary>The file the rows came from, remembered in checkpoints (null: none, e.g. a table parsed from text).</summary>
+    public ForecastDataSource? Data { get; init; }
+
     /// <summary>Checks the numbers; throws <see cref="ArgumentException"/> with the option's name.</summary>
     public void Validate()
     {
         if (Window < 1) throw new ArgumentException($"The window must be at least 1 step; got {Window}.");
         if (Horizon < 1) throw new ArgumentException($"The horizon must be at least 1 step; got {Horizon}.");
         if (SeasonLength < 1) throw new ArgumentException($"The season length must be at least 1 step; got {SeasonLength}.");
+        if (MaxGap < 0) throw new ArgumentException($"The longest gap to interpolate must be 0 or more steps; got {MaxGap}.");
         if (InputColumns.Count == 0) throw new ArgumentException("Name at least one input column.");
         if (!(TestFraction is > 0 and < 1)) throw new ArgumentException($"The test fraction must be between 0 and 1; got {TestFraction}.");
         if (!(ValidationFraction is > 0 and < 1)) throw new ArgumentException($"The validation fraction must be between 0 and 1; got {ValidationFraction}.");

@@ -88,8 +88,17 @@ public sealed class LstmForecaster : IDisposable
     /// <summary>This forecaster as a <see cref="ForecastMethod"/> over <paramref name="series"/>.</summary>
     public ForecastMethod AsMethod(ForecastSeries series) => (_, origin, destination) => Predict(series, origin, destination);
 
-    /// <summary>Writes a checkpoint: the model file with the settings and scaler under <c>__metadata__.forecaster</c>.</summary>
-    public void Save(string path) => ModelCheckpoint.Save(path, Weights, Head, MetadataKey, SettingsToJson(Settings, Scaler));
+    /// <summary>
+    /// Writes a checkpoint: the model file with the settings and scaler under <c>__metadata__.forecaster</c>. The data
+    /// source (<see cref="ForecastSettings.Data"/>) is kept by its absolute path and by its path relative to the
+    /// checkpoint, so a folder holding both can move.
+    /// </summary>
+    public void Save(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string? relative = Settings.Data is null ? null : Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(path))!, Settings.Data.Path);
+        ModelCheckpoint.Save(path, Weights, Head, MetadataKey, SettingsToJson(Settings, Scaler, relative));
+    }
 
     /// <summary>Loads a checkpoint written by <see cref="Save"/>; <paramref name="options"/> as in the constructor.</summary>
     /// <exception cref="ModelFormatException">The file is unreadable or not a forecaster.</exception>
@@ -99,7 +108,7 @@ public sealed class LstmForecaster : IDisposable
         (ForecastSettings Settings, SeriesScaler Scaler) parts;
         try
         {
-            parts = SettingsFromJson(json);
+            parts = SettingsFromJson(json, Path.GetDirectoryName(Path.GetFullPath(path))!);
             CheckParts(parts.Settings, parts.Scaler, model.Weights, model.Head!);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException or FormatException)
@@ -109,6 +118,16 @@ public sealed class LstmForecaster : IDisposable
 
         // Outside the try: a weight the chosen format cannot hold is the options' fault, not the file's.
         return new LstmForecaster(parts.Settings, parts.Scaler, model.Weights, model.Head!, options);
+    }
+
+    /// <summary>The remembered file: beside the checkpoint (by its relative path) when a file is there, else at its absolute path.</summary>
+    private static ForecastDataSource DataSourceFromJson(JsonElement data, string checkpointDirectory)
+    {
+        string absolute = data.GetProperty("path").GetString()!;
+        string? relative = data.GetProperty("relative_path").GetString();
+        string besideCheckpoint = relative is null ? absolute : Path.GetFullPath(Path.Combine(checkpointDirectory, relative));
+        return new ForecastDataSource(File.Exists(besideCheckpoint) ? besideCheckpoint : absolute, data.GetProperty("sha256").GetString()!,
+            data.GetProperty("rows").GetInt32(), data.GetProperty("frequency").GetString()!);
     }
 
     private static void CheckParts(ForecastSettings settings, SeriesScaler scaler, LstmWeights weights, LinearHead head)
@@ -131,7 +150,7 @@ public sealed class LstmForecaster : IDisposable
         if (_caller.TryDispose()) _session.Dispose();
     }
 
-    internal static string SettingsToJson(ForecastSettings s, SeriesScaler scaler)
+    internal static string SettingsToJson(ForecastSettings s, SeriesScaler scaler, string? relativeDataPath)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream))
@@ -146,6 +165,7 @@ public sealed class LstmForecaster : IDisposable
             w.WriteNumber("horizon", s.Horizon);
             w.WriteString("normalization", s.Normalization.ToString());
             w.WriteNumber("season", s.SeasonLength);
+            w.WriteNumber("max_gap", s.MaxGap);
             if (s.TestFrom is null) w.WriteNull("test_from");
             else w.WriteString("test_from", s.TestFrom);
             w.WriteNumber("test_fraction", s.TestFraction);
@@ -156,13 +176,24 @@ public sealed class LstmForecaster : IDisposable
             w.WriteStartArray("scales");
             foreach (double v in scaler.Scales) w.WriteNumberValue(v);
             w.WriteEndArray();
+            if (s.Data is { } data)
+            {
+                w.WriteStartObject("data");
+                w.WriteString("path", data.Path);
+                w.WriteString("relative_path", relativeDataPath);
+                w.WriteString("sha256", data.Sha256);
+                w.WriteNumber("rows", data.Rows);
+                w.WriteString("frequency", data.Frequency);
+                w.WriteEndObject();
+            }
+
             w.WriteEndObject();
         }
 
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    internal static (ForecastSettings Settings, SeriesScaler Scaler) SettingsFromJson(string json)
+    internal static (ForecastSettings Settings, SeriesScaler Scaler) SettingsFromJson(string json, string checkpointDirectory)
     {
         using JsonDocument document = JsonDocument.Parse(json);
         JsonElement root = document.RootElement;
@@ -176,9 +207,11 @@ public sealed class LstmForecaster : IDisposable
             Horizon = root.GetProperty("horizon").GetInt32(),
             Normalization = Enum.Parse<SeriesNormalization>(root.GetProperty("normalization").GetString()!),
             SeasonLength = root.GetProperty("season").GetInt32(),
+            MaxGap = root.TryGetProperty("max_gap", out JsonElement maxGap) ? maxGap.GetInt32() : 0, // earlier checkpoints filled nothing
             TestFrom = testFrom.ValueKind == JsonValueKind.Null ? null : testFrom.GetString(),
             TestFraction = root.GetProperty("test_fraction").GetDouble(),
             ValidationFraction = root.GetProperty("validation_fraction").GetDouble(),
+            Data = root.TryGetProperty("data", out JsonElement data) ? DataSourceFromJson(data, checkpointDirectory) : null,
         };
         settings.Validate();
         var scaler = new SeriesScaler(settings.Normalization,

@@ -40,4 +40,11 @@ public sealed record TimeFrequency(string Name, int SeasonLength, int Horizon, i
 /// <summary>A table's frequency, and where times are missing from it (each gap a whole number of steps).</summary>
 /// <param name="Frequency">The step between rows.</param>
 /// <param name="Gaps">"2 missing before line 9 (1958-07-01)", one per gap; empty when every step is there.</param>
-public sealed record TimeSpacing(TimeFrequency Frequency, IReadOnlyList<string> Gaps);
+public sealed record TimeSpacing(TimeFrequency Frequency, IReadOnlyList<string> Gaps)
+{
+    /// <summary>How many times are missing before each row (0 for the first).</summary>
+    internal int[] MissingBefore { get; init; } = [];
+
+    /// <summary>The time k steps after row r, written as the table writes its times.</summary>
+    internal Func<int, int, string> TimeAfter { get; init; } = (_, _) => throw new InvalidOperationException("No time rule.");
+}

@@ -1,4 +1,5 @@
 using System.Globalization;
+using nietras.SeparatedValues;
 using LstmSimd.IO;
 
 namespace LstmSimd.Forecasting;
@@ -45,41 +46,58 @@ public sealed class TimeSeriesTable
     /// <exception cref="TimeSeriesFormatException">The file is not UTF-8 text (or holds a NUL byte), has no header, no rows, a ragged row, a column named twice, no such time column, or times out of order (every message gives the line).</exception>
     public static TimeSeriesTable Load(string path, string? timeColumn = null)
     {
-        string text = UserText.ReadUtf8File(path, problem => new TimeSeriesFormatException($"{path}, {problem}"));
-        return Parse(new StringReader(text), path, timeColumn);
+        ArgumentNullException.ThrowIfNull(path);
+        byte[] bytes = File.ReadAllBytes(path);
+        string text = UserText.DecodeUtf8(bytes, problem => new TimeSeriesFormatException($"{path}, {problem}"));
+        TimeSeriesTable table = Parse(new StringReader(text), path, timeColumn);
+        table.ContentSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        return table;
     }
+
+    /// <summary>The SHA-256 of the file's bytes as lowercase hex, when the table was read by <see cref="Load"/>; else null.</summary>
+    public string? ContentSha256 { get; private set; }
 
     /// <summary>Reads CSV text; <paramref name="source"/> names it in messages.</summary>
     /// <exception cref="TimeSeriesFormatException">As <see cref="Load"/>, except that the text is already decoded.</exception>
     public static TimeSeriesTable Parse(TextReader reader, string source, string? timeColumn = null)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        string? headerLine = reader.ReadLine() ?? throw new TimeSeriesFormatException($"{source}: the file is empty; expected a header row.");
-        RefuseNul(source, 1, headerLine);
-        string[] header = [.. SplitCsvLine(headerLine).Select(h => h.Trim())];
-        RefuseDuplicateNames(source, header);
+        string text = reader.ReadToEnd();
+        int nul = text.IndexOf('\0', StringComparison.Ordinal);
+        if (nul >= 0) throw new TimeSeriesFormatException($"{source}, line {1 + text.AsSpan(0, nul).Count('\n')}: a NUL character; this is not a text file.");
+        // Sep reads RFC 4180 CSV (quoted cells may hold commas, quotes as "", and line breaks); the separator is always a
+        // comma, never guessed. Rows of any length are read so that a ragged one is reported here with its line.
+        using SepReader csv = Sep.New(',').Reader(o => o with { HasHeader = false, Unescape = true, DisableColCountCheck = true }).FromText(text);
+        string[]? header = null;
         int time = 0;
-        if (timeColumn is not null)
-        {
-            time = Array.IndexOf(header, timeColumn);
-            if (time < 0) throw MissingColumn(source, header, timeColumn);
-        }
-
         var rows = new List<string[]>();
-        int lineNumber = 1;
-        for (string? line = reader.ReadLine(); line is not null; line = reader.ReadLine())
+        foreach (SepReader.Row row in csv)
         {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            RefuseNul(source, lineNumber, line);
-            string[] cells = SplitCsvLine(line);
+            int lineNumber = row.LineNumberFrom;
+            if (row.ColCount == 1 && row.Span.IsWhiteSpace()) continue;
+            string[] cells = new string[row.ColCount];
+            for (int c = 0; c < cells.Length; c++) cells[c] = row[c].ToString();
+            if (header is null)
+            {
+                header = [.. cells.Select(h => h.Trim())];
+                RefuseDuplicateNames(source, header);
+                if (timeColumn is not null)
+                {
+                    time = Array.IndexOf(header, timeColumn);
+                    if (time < 0) throw MissingColumn(source, header, timeColumn);
+                }
+
+                continue;
+            }
+
             if (cells.Length != header.Length)
-                throw new TimeSeriesFormatException($"{source}, line {lineNumber}: {cells.Length} cells; the header names {header.Length} columns.");
+                throw new TimeSeriesFormatException($"{source}, line {lineNumber}: {cells.Length} cells; the header names {header.Length} columns{(cells.Any(c => c.Contains('\n', StringComparison.Ordinal)) ? " (a quoted cell runs over several lines: is a closing quote missing?)" : "")}.");
             if (cells[time].Trim().Length == 0)
                 throw new TimeSeriesFormatException($"{source}, line {lineNumber}: the time ({UserText.Quote(header[time])}) is empty.");
             rows.Add([.. cells, lineNumber.ToString(CultureInfo.InvariantCulture)]);
         }
 
+        if (header is null) throw new TimeSeriesFormatException($"{source}: the file is empty; expected a header row.");
         if (rows.Count == 0) throw new TimeSeriesFormatException($"{source}: no data rows after the header.");
         var table = new TimeSeriesTable(source, header, [.. rows], time);
         table.RefuseTimesOutOfOrder();
@@ -96,11 +114,109 @@ public sealed class TimeSeriesTable
         for (int r = 0; r < values.Length; r++)
         {
             string cell = _cells[r][column].Trim();
+            if (IsMissing(cell))
+                throw new TimeSeriesFormatException($"{Source}, line {LineOf(r)}, column {UserText.Quote(name)}: the value is missing ({UserText.Quote(cell)}); fill the gaps first (FillGaps).");
             if (!TryNumber(cell, out values[r]))
                 throw new TimeSeriesFormatException($"{Source}, line {LineOf(r)}, column {UserText.Quote(name)}: {UserText.Quote(cell)} is not a number.");
         }
 
         return values;
+    }
+
+    /// <summary>Whether a cell holds no value: empty, or NA or NaN in any case.</summary>
+    public static bool IsMissing(string cell)
+    {
+        ArgumentNullException.ThrowIfNull(cell);
+        string text = cell.Trim();
+        return text.Length == 0 || text.Equals("NA", StringComparison.OrdinalIgnoreCase) || text.Equals("NaN", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>
+    /// The table with one row per time step and no missing value in <paramref name="columns"/>: a row is inserted for
+    /// each missing time (when the times are numbers or dates, spaced as <see cref="InferFrequency"/> reads them), and
+    /// each run of missing values (<see cref="IsMissing"/>, or an inserted row) is filled by linear interpolation between
+    /// the values either side of it. A run longer than <paramref name="maxGap"/> steps, or one at the start or end of a
+    /// column (nothing to interpolate from on one side), is refused naming its lines. <paramref name="report"/> says
+    /// what was filled, one line per column (empty when nothing was).
+    /// </summary>
+    /// <exception cref="TimeSeriesFormatException">A run of missing values that is too long or at an end, a cell that is not a number, or uneven times.</exception>
+    public TimeSeriesTable FillGaps(IReadOnlyCollection<string> columns, int maxGap, out IReadOnlyList<string> report)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxGap);
+        TimeSpacing? spacing = _order.Numbers is not null || _order.Ticks is not null ? (RowCount >= 2 ? InferFrequency() : null) : null;
+        var rows = new List<string[]>(RowCount);
+        int inserted = 0;
+        for (int r = 0; r < RowCount; r++)
+        {
+            int missing = spacing?.MissingBefore[r] ?? 0;
+            for (int k = 1; k <= missing; k++)
+            {
+                var row = new string[_header.Length + 1];
+                Array.Fill(row, "");
+                row[_timeColumn] = spacing!.TimeAfter(r - 1, k);
+                row[^1] = $"{LineOf(r - 1)}+{k}"; // an inserted row is named after the line it follows
+                rows.Add(row);
+                inserted++;
+            }
+
+            rows.Add(_cells[r]);
+        }
+
+        var notes = new List<string>();
+        if (inserted > 0) notes.Add($"{inserted} missing time{(inserted == 1 ? "" : "s")} inserted ({string.Join("; ", spacing!.Gaps)})");
+        foreach (string name in columns.Distinct())
+        {
+            int column = Array.IndexOf(_header, name);
+            if (column < 0) throw MissingColumn(Source, ColumnNames, name);
+            int filled = Interpolate(rows, column, maxGap);
+            if (filled > 0) notes.Add($"{UserText.Quote(name)}: {filled} missing value{(filled == 1 ? "" : "s")} filled by linear interpolation (runs of at most {maxGap})");
+        }
+
+        report = notes;
+        if (inserted == 0 && notes.Count == 0) return this;
+        return new TimeSeriesTable(Source, _header, [.. rows], _timeColumn) { ContentSha256 = ContentSha256 };
+    }
+
+    /// <summary>Fills each run of missing cells of one column in place; returns how many it filled.</summary>
+    private int Interpolate(List<string[]> rows, int column, int maxGap)
+    {
+        string name = _header[column];
+        var values = new double[rows.Count];
+        for (int r = 0; r < rows.Count; r++)
+        {
+            string cell = rows[r][column].Trim();
+            if (IsMissing(cell)) values[r] = double.NaN;
+            else if (!TryNumber(cell, out values[r]))
+                throw new TimeSeriesFormatException($"{Source}, line {rows[r][^1]}, column {UserText.Quote(name)}: {UserText.Quote(cell)} is not a number.");
+        }
+
+        int filled = 0;
+        for (int start = 0; start < rows.Count; start++)
+        {
+            if (!double.IsNaN(values[start])) continue;
+            int end = start;
+            while (end + 1 < rows.Count && double.IsNaN(values[end + 1])) end++;
+            int length = end - start + 1;
+            string where = start == end ? $"line {rows[start][^1]}" : $"lines {rows[start][^1]} to {rows[end][^1]}";
+            string times = start == end ? UserText.Printable(rows[start][_timeColumn]) : $"{UserText.Printable(rows[start][_timeColumn])} … {UserText.Printable(rows[end][_timeColumn])}";
+            if (start == 0 || end == rows.Count - 1)
+                throw new TimeSeriesFormatException($"{Source}, {where} ({times}), column {UserText.Quote(name)}: {length} missing value{(length == 1 ? "" : "s")} at the {(start == 0 ? "start" : "end")} of the series, with nothing to interpolate from on that side; remove those rows.");
+            if (length > maxGap)
+                throw new TimeSeriesFormatException($"{Source}, {where} ({times}), column {UserText.Quote(name)}: {length} missing value{(length == 1 ? "" : "s")} in a row; at most {maxGap} are filled by interpolation.");
+            double before = values[start - 1], after = values[end + 1];
+            for (int r = start; r <= end; r++)
+            {
+                values[r] = before + (after - before) * (r - start + 1) / (length + 1);
+                rows[r] = (string[])rows[r].Clone(); // the original row may be shared with this table
+                rows[r][column] = values[r].ToString("R", CultureInfo.InvariantCulture);
+                filled++;
+            }
+
+            start = end;
+        }
+
+        return filled;
     }
 
     /// <summary>
@@ -159,7 +275,8 @@ public sealed class TimeSeriesTable
         double[] gaps = [.. Enumerable.Range(1, numbers.Count - 1).Select(r => numbers[r] - numbers[r - 1])];
         double step = gaps.Min();
         bool years = step == 1 && numbers.All(n => n == Math.Floor(n) && n >= 1000 && n <= 9999);
-        return Spacing(years ? TimeFrequency.Yearly : TimeFrequency.EveryFixedStep(Number(step) + " (as numbers)"), gaps, step, Number);
+        return Spacing(years ? TimeFrequency.Yearly : TimeFrequency.EveryFixedStep(Number(step) + " (as numbers)"), gaps, step, Number,
+            (row, k) => Number(numbers[row] + k * step));
     }
 
     /// <summary>
@@ -172,7 +289,12 @@ public sealed class TimeSeriesTable
         double months = gaps.Min();
         if (months is not (1 or 3 or 12)) return null;
         TimeFrequency frequency = months switch { 1 => TimeFrequency.Monthly, 3 => TimeFrequency.Quarterly, _ => TimeFrequency.Yearly };
-        return Spacing(frequency, gaps, months, m => Plural((long)m, "month"));
+        return Spacing(frequency, gaps, months, m => Plural((long)m, "month"), (row, k) =>
+        {
+            DateTime from = new(ticks[row], DateTimeKind.Utc), to = from.AddMonths(k * (int)months);
+            if (from.Day == DateTime.DaysInMonth(from.Year, from.Month)) to = to.AddDays(DateTime.DaysInMonth(to.Year, to.Month) - to.Day); // month ends stay month ends
+            return DateText(row, to);
+        });
     }
 
     /// <summary>Whole calendar months from one date to the other, or 0 when they are not a whole number of months apart.</summary>
@@ -193,25 +315,33 @@ public sealed class TimeSeriesTable
             : step == TimeSpan.FromDays(1) ? TimeFrequency.Daily
             : step == TimeSpan.FromHours(1) ? TimeFrequency.Hourly
             : TimeFrequency.EveryFixedStep(Span(step));
-        return Spacing(frequency, gaps, step.Ticks, t => Span(TimeSpan.FromTicks((long)t)));
+        return Spacing(frequency, gaps, step.Ticks, t => Span(TimeSpan.FromTicks((long)t)), (row, k) => DateText(row, new DateTime(ticks[row] + k * step.Ticks, DateTimeKind.Utc)));
     }
 
     /// <summary>Checks each gap is a whole number of steps, and lists those of more than one.</summary>
-    private TimeSpacing Spacing(TimeFrequency frequency, double[] gaps, double step, Func<double, string> describe)
+    private TimeSpacing Spacing(TimeFrequency frequency, double[] gaps, double step, Func<double, string> describe, Func<int, int, string> timeAfter)
     {
         var missing = new List<string>();
+        var missingBefore = new int[RowCount];
         for (int g = 0; g < gaps.Length; g++)
         {
             double steps = gaps[g] / step, whole = Math.Round(steps);
             if (Math.Abs(steps - whole) > 1e-9 * Math.Max(1, whole))
                 throw new TimeSeriesFormatException(
                     $"{Source}: line {LineOf(g)} ({UserText.Printable(Times[g])}) to line {LineOf(g + 1)} ({UserText.Printable(Times[g + 1])}) is {describe(gaps[g])} apart, not a whole number of the step ({describe(step)}); the rows must be evenly spaced.");
+            missingBefore[g + 1] = (int)Math.Min(whole - 1, int.MaxValue);
             if (whole > 1)
                 missing.Add(string.Create(CultureInfo.InvariantCulture, $"{whole - 1} missing before line {LineOf(g + 1)} ({UserText.Printable(Times[g + 1])})"));
         }
 
-        return new TimeSpacing(frequency, missing);
+        return new TimeSpacing(frequency, missing) { MissingBefore = missingBefore, TimeAfter = timeAfter };
     }
+
+    /// <summary>A generated date written as row <paramref name="row"/>'s is: a date alone when it is one, else date and time in UTC.</summary>
+    private string DateText(int row, DateTime time) =>
+        Times[row].Length <= 10 && time.TimeOfDay == TimeSpan.Zero
+            ? time.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)
+            : time.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 
     private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
@@ -237,12 +367,6 @@ public sealed class TimeSeriesTable
         }
     }
 
-    private static void RefuseNul(string source, int lineNumber, string line)
-    {
-        if (line.Contains('\0', StringComparison.Ordinal))
-            throw new TimeSeriesFormatException($"{source}, line {lineNumber}: a NUL character; this is not a text file.");
-    }
-
     private static void RefuseDuplicateNames(string source, string[] header)
     {
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -253,28 +377,4 @@ public sealed class TimeSeriesTable
 
     private static TimeSeriesFormatException MissingColumn(string source, IReadOnlyList<string> header, string name) =>
         new($"{source}: no column {UserText.Quote(name)}; the columns are {UserText.QuoteList(header)}.");
-
-    /// <summary>Splits one CSV line: commas separate cells, double quotes enclose cells holding commas ("" is a quote).</summary>
-    internal static string[] SplitCsvLine(string line)
-    {
-        var cells = new List<string>();
-        var cell = new System.Text.StringBuilder();
-        bool quoted = false;
-        for (int i = 0; i < line.Length; i++)
-        {
-            char ch = line[i];
-            if (quoted)
-            {
-                if (ch == '"' && i + 1 < line.Length && line[i + 1] == '"') { cell.Append('"'); i++; }
-                else if (ch == '"') quoted = false;
-                else cell.Append(ch);
-            }
-            else if (ch == '"') quoted = true;
-            else if (ch == ',') { cells.Add(cell.ToString()); cell.Clear(); }
-            else cell.Append(ch);
-        }
-
-        cells.Add(cell.ToString().TrimEnd('\r'));
-        return [.. cells];
-    }
 }

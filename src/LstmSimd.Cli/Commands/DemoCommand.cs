@@ -57,8 +57,9 @@ internal static class DemoCommand
             if (trained != ToolExit.Ok) return trained;
             using LstmForecaster forecaster = LstmForecaster.Load(checkpoint);
             ForecastSeries series = ForecastSeries.From(table, settings);
-            ForecastReport.PrintScores(forecaster, series, ForecastReport.Scores(forecaster, series));
-            ForecastReport.Plot(forecaster, series, plot, "Mauna Loa CO2 (ppm): LSTM forecasts 12 months ahead");
+            ForecastComparisonResult comparison = ForecastReport.Compare(forecaster, series);
+            ForecastReport.PrintScores(forecaster, series, comparison);
+            ForecastReport.Plot(forecaster, series, comparison, plot, "Mauna Loa CO2 (ppm): LSTM forecasts 12 months ahead");
             Console.WriteLine($"wrote {plot} (open it in a browser)");
 
             Heading("5. anomalies: months far from the forecaster's one-step prediction");

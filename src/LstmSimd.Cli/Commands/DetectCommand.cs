@@ -15,7 +15,7 @@ internal static class DetectCommand
     public static Command Create()
     {
         var model = new Option<FileInfo>("--model", "-m") { Description = "A forecaster checkpoint written by 'lstmsimd train'.", DefaultValueFactory = _ => new FileInfo("forecaster.lstm") };
-        var data = new Option<FileInfo?>("--data") { Description = "CSV with the forecaster's columns (default: the bundled CO2 series)." };
+        var data = new Option<FileInfo?>("--data") { Description = "CSV with the forecaster's columns (default: the file it was trained on, remembered in the checkpoint)." };
         var threshold = new Option<double>("--threshold") { Description = "Flag a step whose residual is this many robust standard deviations (1.4826·MAD of the training residuals) from their median.", DefaultValueFactory = _ => 4 };
         var output = new Option<FileInfo>("--output", "-o") { Description = "CSV of every step: time, actual, one-step forecast, residual, score, flag.", DefaultValueFactory = _ => new FileInfo("anomalies.csv") };
         var plot = new Option<FileInfo>("--plot") { Description = "SVG plot of the series with the anomalies marked.", DefaultValueFactory = _ => new FileInfo("anomalies.svg") };
@@ -28,8 +28,9 @@ internal static class DetectCommand
             double limit = parse.GetValue(threshold);
             if (!(limit > 0)) throw new ArgumentException($"--threshold must be positive; got {limit}.");
             string modelPath = parse.GetValue(model)!.FullName, csv = parse.GetValue(output)!.FullName, svg = parse.GetValue(plot)!.FullName;
-            OutputPaths.RefuseClashes([("--model", modelPath), ("--data", ForecastCommand.DataPath(parse.GetValue(data)))], [("--output", csv), ("--plot", svg)]);
+            OutputPaths.RefuseClashes([("--model", modelPath), .. ForecastCommand.GivenData(parse.GetValue(data))], [("--output", csv), ("--plot", svg)]);
             using LstmForecaster forecaster = LstmForecaster.Load(modelPath);
+            OutputPaths.RefuseClashes([("--model", modelPath), ("--data", ForecastCommand.DataPath(forecaster, parse.GetValue(data)))], [("--output", csv), ("--plot", svg)]);
             ForecastSeries series = ForecastCommand.LoadSeries(forecaster, parse.GetValue(data), testFrom: null);
             Report(forecaster, series, limit, csv, svg);
             return ToolExit.Ok;

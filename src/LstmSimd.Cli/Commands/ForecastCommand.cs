@@ -10,44 +10,76 @@ internal static class ForecastCommand
     public static Command Create()
     {
         var model = new Option<FileInfo>("--model", "-m") { Description = "A forecaster checkpoint written by 'lstmsimd train'.", DefaultValueFactory = _ => new FileInfo("forecaster.lstm") };
-        var data = new Option<FileInfo?>("--data") { Description = "CSV with the columns the forecaster was trained on (default: the bundled CO2 series)." };
+        var data = new Option<FileInfo?>("--data") { Description = "CSV with the columns the forecaster was trained on (default: the file it was trained on, remembered in the checkpoint)." };
         var testFrom = new Option<string?>("--test-from") { Description = "Override the test period's first time (default: the one used in training)." };
         var output = new Option<FileInfo>("--output", "-o") { Description = "CSV of every test forecast and the forecast past the data's end.", DefaultValueFactory = _ => new FileInfo("forecast.csv") };
         var plot = new Option<FileInfo>("--plot") { Description = "SVG plot of history, forecasts and actual values.", DefaultValueFactory = _ => new FileInfo("forecast.svg") };
-        var check = new Option<bool>("--check") { Description = "Exit with code 1 unless the LSTM has a lower test RMSE than every baseline." };
+        var check = new Option<bool>("--check") { Description = "Exit with code 1 unless the LSTM beats every baseline (a test MASE at least 2 % lower than the best baseline's)." };
+        var level = new Option<double>("--level") { Description = "Nominal coverage of the LSTM's prediction intervals, calibrated on the validation forecasts' errors per step ahead and measured on the test split.", DefaultValueFactory = _ => 0.8 };
         Option<string> weights = WeightsOption.Create("How the model stores its weight matrices for inference (the checkpoint's fp32 weights are rounded when it is packed)");
-        var command = new Command("forecast", "Forecast with a trained model: test RMSE/MAE beside seasonal-naive, linear-trend and naive baselines, a CSV of forecasts and an SVG plot.")
+        var command = new Command("forecast", "Forecast with a trained model: test MAE, RMSE, MASE and sMAPE beside mean, naive, seasonal naive (+ drift), linear-trend and ETS baselines, a CSV of forecasts and an SVG plot.")
         {
-            model, data, testFrom, output, plot, check, weights,
+            model, data, testFrom, output, plot, check, level, weights,
         };
         command.SetAction(parse => ToolExit.Run("forecast", () =>
         {
             WeightFormat format = WeightsOption.Parse(parse.GetValue(weights));
             string csv = parse.GetValue(output)!.FullName, svg = parse.GetValue(plot)!.FullName;
-            OutputPaths.RefuseClashes([("--model", parse.GetValue(model)!.FullName), ("--data", DataPath(parse.GetValue(data)))], [("--output", csv), ("--plot", svg)]);
+            OutputPaths.RefuseClashes([("--model", parse.GetValue(model)!.FullName), .. GivenData(parse.GetValue(data))], [("--output", csv), ("--plot", svg)]);
             using LstmForecaster forecaster = LstmForecaster.Load(parse.GetValue(model)!.FullName, new LstmModelOptions { Weights = format });
+            OutputPaths.RefuseClashes([("--model", parse.GetValue(model)!.FullName), ("--data", DataPath(forecaster, parse.GetValue(data)))], [("--output", csv), ("--plot", svg)]);
             ForecastSeries series = LoadSeries(forecaster, parse.GetValue(data), parse.GetValue(testFrom));
             ForecastSettings s = forecaster.Settings;
             Console.WriteLine($"model: {parse.GetValue(model)!.Name}, window {s.Window}, horizon {s.Horizon}, predicts '{s.TargetColumn}' from [{string.Join(", ", s.InputColumns)}] ({forecaster.Model.KernelPath} kernels, {WeightsOption.NameOf(format)} weights)");
-            bool wins = ForecastReport.PrintScores(forecaster, series, ForecastReport.Scores(forecaster, series));
-            ForecastReport.WriteCsv(forecaster, series, csv);
-            ForecastReport.Plot(forecaster, series, svg, $"{s.TargetColumn}: LSTM forecasts {s.Horizon} steps ahead");
+            ForecastComparisonResult comparison = ForecastReport.Compare(forecaster, series);
+            ForecastReport.PrintScores(forecaster, series, comparison);
+            ForecastIntervals? intervals = ForecastReport.PrintIntervals(forecaster, series, parse.GetValue(level));
+            ForecastReport.WriteCsv(forecaster, series, comparison, intervals, csv);
+            ForecastReport.Plot(forecaster, series, comparison, svg, $"{s.TargetColumn}: LSTM forecasts {s.Horizon} steps ahead", intervals);
             var next = new double[s.Horizon];
             forecaster.Predict(series, series.Length - 1, next);
-            Console.WriteLine($"next {s.Horizon} after {series.Times[^1]}: {string.Join(" ", next.Select(v => v.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)))}");
+            var (lower, upper) = (new double[s.Horizon], new double[s.Horizon]);
+            intervals?.Bounds(next, lower, upper);
+            string F(double v) => v.ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
+            Console.WriteLine($"next {s.Horizon} after {series.Times[^1]}: {string.Join(" ", next.Select((v, h) => intervals is null ? F(v) : $"{F(v)} [{F(lower[h])}, {F(upper[h])}]"))}");
             Console.WriteLine($"wrote {csv} and {svg}");
-            return parse.GetValue(check) && !wins ? ToolExit.CheckFailed : ToolExit.Ok;
+            return parse.GetValue(check) && !comparison.Verdict.Beats ? ToolExit.CheckFailed : ToolExit.Ok;
         }));
         return command;
     }
 
+    /// <summary>
+    /// The series to forecast: the <c>--data</c> file (refused when its frequency is not the one trained on), else the
+    /// file the checkpoint remembers (a note when it changed since training), else (a checkpoint that remembers none)
+    /// the bundled CO2 series.
+    /// </summary>
     internal static ForecastSeries LoadSeries(LstmForecaster forecaster, FileInfo? data, string? testFrom)
     {
-        TimeSeriesTable table = TimeSeriesTable.Load(DataPath(data), forecaster.Settings.TimeColumn);
         ForecastSettings settings = testFrom is null ? forecaster.Settings : forecaster.Settings with { TestFrom = testFrom };
-        return ForecastSeries.From(table, settings);
+        ForecastDataSource? remembered = settings.Data;
+        TimeSeriesTable table;
+        if (data is null && remembered is not null)
+        {
+            table = remembered.Reload(settings.TimeColumn, out string? changed);
+            Console.WriteLine(changed is null ? $"data: {remembered.Path} (as in training)" : $"note: {changed}");
+        }
+        else
+        {
+            table = TimeSeriesTable.Load(data?.FullName ?? BundledData.Co2, settings.TimeColumn);
+            remembered?.RefuseOtherFrequency(table);
+        }
+
+        ForecastSeries series = ForecastSeries.From(table, settings);
+        foreach (string filled in series.Filled) Console.WriteLine($"missing: {filled}");
+        return series;
     }
 
-    /// <summary>The <c>--data</c> file, or the bundled CO2 series.</summary>
+    /// <summary>The <c>--data</c> file, else the one the checkpoint remembers, else the bundled CO2 series.</summary>
+    internal static string DataPath(LstmForecaster forecaster, FileInfo? data) => data?.FullName ?? forecaster.Settings.Data?.Path ?? BundledData.Co2;
+
+    /// <summary>The <c>--data</c> input when given (checked before the checkpoint is read, which may name another).</summary>
+    internal static (string Option, string? Path)[] GivenData(FileInfo? data) => data is null ? [] : [("--data", data.FullName)];
+
+    /// <summary>The <c>--data</c> file of train, or the bundled CO2 series.</summary>
     internal static string DataPath(FileInfo? data) => data?.FullName ?? BundledData.Co2;
 }

@@ -19,6 +19,7 @@ internal static class TrainCommand
         var season = new Option<int?>("--season") { Description = "Season length for the seasonal baselines (default: from the frequency: 12 monthly, 4 quarterly, 52 weekly, 7 daily, 24 hourly, 1 yearly)." };
         var normalize = new Option<SeriesNormalization>("--normalize") { Description = "Scaling: relative (to the window's last value; follows trends), zscore, minmax or none.", DefaultValueFactory = _ => SeriesNormalization.Relative };
         var testFrom = new Option<string?>("--test-from") { Description = "First time of the test period, e.g. 2011 or 2011-01-01 (compared as numbers or dates when the times are, else as text); default: the last 15% of rows." };
+        var maxGap = new Option<int>("--max-gap") { Description = "Fill runs of up to this many missing steps (missing times, or empty, NA or NaN cells) by linear interpolation; longer runs are refused naming their lines. 0 refuses any.", DefaultValueFactory = _ => 3 };
         var validation = new Option<double>("--validation") { Description = "Share of the pre-test rows (the latest) used for validation and early stopping.", DefaultValueFactory = _ => 0.15 };
         var hidden = new Option<int>("--hidden") { Description = "LSTM hidden units.", DefaultValueFactory = _ => 32 };
         var layers = new Option<int>("--layers") { Description = "Stacked LSTM layers.", DefaultValueFactory = _ => 1 };
@@ -30,7 +31,7 @@ internal static class TrainCommand
         var output = new Option<FileInfo>("--output", "-o") { Description = "The checkpoint to write (rewritten at each better validation loss).", DefaultValueFactory = _ => new FileInfo("forecaster.lstm") };
         var command = new Command("train", "Train an LSTM forecaster on a CSV time series; writes the best-validation checkpoint and prints its test error beside naive baselines. Ctrl+C stops and keeps the last checkpoint (exit code 130).")
         {
-            data, time, target, inputs, window, horizon, season, normalize, testFrom, validation, hidden, layers, epochs, patience, batch, rate, seed, output,
+            data, time, target, inputs, window, horizon, season, normalize, testFrom, maxGap, validation, hidden, layers, epochs, patience, batch, rate, seed, output,
         };
         command.SetAction(parse => ToolExit.Run("train", () =>
         {
@@ -42,8 +43,6 @@ internal static class TrainCommand
             TimeSpacing spacing = table.InferFrequency();
             TimeFrequency frequency = spacing.Frequency;
             Console.WriteLine($"frequency: {frequency.Describe()} (defaults for what --season, --horizon and --window do not give)");
-            if (spacing.Gaps.Count > 0)
-                Console.WriteLine($"warning: times are missing ({string.Join("; ", spacing.Gaps)}); the rows are used as consecutive steps");
             string[] inputColumns = [.. (parse.GetValue(inputs) ?? []).SelectMany(c => c.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
             var settings = new ForecastSettings
             {
@@ -56,6 +55,8 @@ internal static class TrainCommand
                 Normalization = parse.GetValue(normalize),
                 TestFrom = parse.GetValue(testFrom),
                 ValidationFraction = parse.GetValue(validation),
+                MaxGap = parse.GetValue(maxGap),
+                Data = ForecastDataSource.Of(table, frequency),
             };
             var options = new ForecastTrainingOptions
             {
@@ -80,6 +81,7 @@ internal static class TrainCommand
         string checkpointDirectory = Path.GetDirectoryName(checkpoint)!;
         if (!Directory.Exists(checkpointDirectory)) throw new DirectoryNotFoundException($"The directory of the checkpoint, {checkpointDirectory}, does not exist.");
         ForecastSplit split = series.Split;
+        foreach (string filled in series.Filled) Console.WriteLine($"missing: {filled}");
         Console.WriteLine($"data: {table.Source}, {series.Length} rows ({series.Times[0]} … {series.Times[^1]}); predict '{settings.TargetColumn}' from [{string.Join(", ", settings.InputColumns)}]");
         Console.WriteLine($"split by time: train {series.Times[0]} … {series.Times[split.ValidationStart - 1]} ({split.Train.Count} windows), validation … {series.Times[split.TestStart - 1]} ({split.Validation.Count}), test {series.Times[split.TestStart]} … ({split.Test.Count})");
         Console.WriteLine($"model: LSTM {settings.InputColumns.Count}→{options.HiddenSize}{(options.Layers > 1 ? $" ×{options.Layers} layers" : "")}, head → {settings.Horizon} steps; window {settings.Window}, {settings.Normalization.ToString().ToLowerInvariant()} scaling; Adam lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}, batch {options.BatchSize}");
@@ -105,7 +107,7 @@ internal static class TrainCommand
         }
 
         Console.WriteLine($"{result.StopReason}; best epoch {result.BestEpoch} of {result.Epochs} (validation RMSE {result.BestValidationRmse:F3}); saved {checkpoint}");
-        if (!quietTable) ForecastReport.PrintScores(forecaster, series, ForecastReport.Scores(forecaster, series));
+        if (!quietTable) ForecastReport.PrintScores(forecaster, series, ForecastReport.Compare(forecaster, series));
         return ToolExit.Ok;
     }
 }

@@ -52,6 +52,15 @@ public sealed class ForecastingTests : IDisposable
         Assert.Equal([1.5, 2], Csv("t,\"x, y\"\n\"2000\",1.5\r\n2001,\"2\"\n").GetColumn("x, y"));
     }
 
+    [Fact]
+    public void A_quoted_cell_may_hold_a_line_break_and_later_lines_keep_their_numbers()
+    {
+        TimeSeriesTable table = Csv("t,note,v\n2000,\"two\nlines\",1\n2001,\"say \"\"hi\"\"\",2\n2002,x,oops\n");
+        Assert.Equal(["2000", "2001", "2002"], table.Times);
+        Assert.Equal("test.csv, line 5, column 'v': 'oops' is not a number.", Assert.Throws<TimeSeriesFormatException>(() => table.GetColumn("v")).Message);
+        Assert.Contains("line 2: 2 cells; the header names 3 columns (a quoted cell runs over several lines: is a closing quote missing?)", Assert.Throws<TimeSeriesFormatException>(() => Csv("t,a,b\n1,\"unclosed,2\n2,3\n")).Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("Date,Value\n2001-01-01,1\n2001-04-01,2\n2001-03-01,3\n", "test.csv: line 4 (2001-03-01) is not after line 3 (2001-04-01)")]
     [InlineData("Date,Value\n2001-03-01,1\n2001-02-01,2\n2001-01-01,3\n", "line 3 (2001-02-01) is not after line 2 (2001-03-01)")]
@@ -145,7 +154,71 @@ public sealed class ForecastingTests : IDisposable
         Assert.Equal(both[31..43], forecast, (a, b) => Math.Abs(a - b) < 1e-12);
         ForecastBaselines.Naive()(line, 30, forecast);
         Assert.All(forecast, v => Assert.Equal(line[30], v));
-        Assert.Equal(0, ForecastScore.Evaluate("s", ForecastBaselines.SeasonalNaive(12), wave, [20, 30, 40], 12).Rmse, 12);
+        Assert.Equal(0, ForecastScore.Evaluate("s", ForecastBaselines.SeasonalNaive(12), wave, [20, 30, 40], 12, maseScale: 1).Rmse, 12);
+    }
+
+    [Fact]
+    public void Mean_and_drift_forecasts_and_the_four_errors_match_a_hand_calculation()
+    {
+        var forecast = new double[2];
+        ForecastBaselines.Mean()([1, 2, 3, 6, 100], 3, forecast);
+        Assert.Equal([3.0, 3.0], forecast);
+        ForecastBaselines.Drift()([1, 2, 4, 7, 100], 3, forecast); // slope (7 − 1) / 3 = 2
+        Assert.Equal([9.0, 11.0], forecast);
+
+        double[] y = [2, 4, 3, 5, 6, 8];
+        double scale = ForecastScore.SeasonalNaiveScale(y, 4, 1); // (|4−2| + |3−4| + |5−3|) / 3
+        Assert.Equal(5.0 / 3, scale, 1e-15);
+        ForecastScore score = ForecastScore.Evaluate("naive", ForecastBaselines.Naive(), y, [3], 2, scale); // 5, 5 against 6, 8
+        Assert.Equal(2, score.Mae, 1e-15);
+        Assert.Equal(Math.Sqrt(5), score.Rmse, 1e-15);
+        Assert.Equal(1.2, score.Mase, 1e-15);
+        Assert.Equal((200.0 / 11 + 600.0 / 13) / 2, score.Smape, 1e-12);
+        Assert.Equal(2, score.Count);
+        Assert.Equal(5.0 / 3, ForecastScore.SeasonalNaiveScale([1, 5, 2, 7, 4, 99], 5, 2), 1e-15); // (|2−1| + |7−5| + |4−2|) / 3
+    }
+
+    [Fact]
+    public void The_verdict_needs_a_two_percent_lower_MASE_to_say_beats_and_names_the_best_baseline_otherwise()
+    {
+        static ForecastScore Mase(string name, double mase) => new(name, 1, 1, mase, 1, 1);
+        ForecastScore[] baselines = [Mase("naive", 1.3), Mase("ETS(A,A,A)", 1.0), Mase("mean", 4)];
+        ForecastVerdict beats = ForecastComparison.Judge(Mase("LSTM", 0.98), baselines);
+        Assert.True(beats.Beats);
+        Assert.Equal("the LSTM beats every baseline: MASE 0.980 against 1.000 for the best, ETS(A,A,A) (2 % lower; the bar is 2 %)", beats.Text);
+        ForecastVerdict tie = ForecastComparison.Judge(Mase("LSTM", 0.99), baselines);
+        Assert.True(tie is { Beats: false, Tie: true });
+        Assert.Equal("a tie: the LSTM's MASE 0.990 is within 2 % of the best baseline, ETS(A,A,A) (1.000); neither wins", tie.Text);
+        Assert.True(ForecastComparison.Judge(Mase("LSTM", 1.015), baselines).Tie);
+        ForecastVerdict loses = ForecastComparison.Judge(Mase("LSTM", 1.1), baselines);
+        Assert.True(loses is { Beats: false, Tie: false });
+        Assert.Equal("the LSTM does NOT beat the best baseline: ETS(A,A,A) has MASE 1.000, the LSTM 1.100 (10 % higher)", loses.Text);
+        Assert.Equal("ETS(A,A,A)", loses.BestBaseline.Name);
+    }
+
+    [Fact]
+    public void The_baselines_fit_ETS_on_the_rows_before_the_test_and_a_series_repeating_every_season_is_judged_by_MAE()
+    {
+        ForecastSeries series = ForecastSeries.From(Csv(SeasonalCsv(240)), Settings(testFrom: "2016"));
+        IReadOnlyList<NamedForecastMethod> methods = ForecastComparison.Baselines(series, 12, 24, out IReadOnlyList<string> notes);
+        Assert.Empty(notes);
+        Assert.Equal(["mean", "naive (last value)", "seasonal naive (12)", "seasonal naive + drift (12)", "linear trend (last 24)", "ETS(A,A,A)", "ETS(A,Ad,A)"], methods.Select(m => m.Name));
+        Assert.StartsWith("ETS(A,A,A) fitted on the 192 rows before the test: α ", methods[5].Fitted, StringComparison.Ordinal);
+        // The series is exactly a line plus a 12-month wave: ETS(A,A,A) and seasonal naive + drift forecast it without error.
+        IReadOnlyList<ForecastScore> scores = ForecastComparison.Score(methods, series, 12, 12);
+        Assert.True(scores[5].Mase < 1e-6, $"ETS(A,A,A) MASE {scores[5].Mase}");
+        Assert.True(scores[3].Mase < 1e-9, $"seasonal naive + drift MASE {scores[3].Mase}");
+        Assert.Equal(1, scores[2].Mase, 1e-9); // seasonal naive misses by one year's growth at every step, as in-sample
+
+        IReadOnlyList<NamedForecastMethod> yearly = ForecastComparison.Baselines(series, 1, 24, out _);
+        Assert.Contains(yearly, m => m.Name == "drift");
+        Assert.Contains(yearly, m => m.Name == "ETS(A,Ad,N)");
+        Assert.Equal(0, ForecastScore.SeasonalNaiveScale([1, 2, 1, 2, 1], 5, 2));
+        ForecastScore undefined = ForecastScore.Evaluate("naive", ForecastBaselines.Naive(), [1, 2, 1, 2, 1], [2], 2, 0);
+        Assert.True(double.IsNaN(undefined.Mase));
+        ForecastVerdict verdict = ForecastComparison.Judge(undefined with { Name = "LSTM", Mae = 0.25 }, [undefined]);
+        Assert.True(verdict.Beats);
+        Assert.StartsWith("the LSTM beats every baseline: MAE (MASE is undefined: the in-sample rows repeat exactly every season) 0.250 against 0.500", verdict.Text, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -175,9 +248,9 @@ public sealed class ForecastingTests : IDisposable
             onEpoch: r => epochs = r.Epoch);
         using LstmForecaster forecaster = result.Forecaster;
         Assert.Equal(60, epochs);
-        double lstm = ForecastScore.Evaluate("lstm", forecaster.AsMethod(series), series.Target, series.Split.Test, 12).Rmse;
-        double seasonal = ForecastScore.Evaluate("s", ForecastBaselines.SeasonalNaive(12), series.Target, series.Split.Test, 12).Rmse;
-        double trend = ForecastScore.Evaluate("t", ForecastBaselines.LinearTrend(24), series.Target, series.Split.Test, 12).Rmse;
+        double lstm = ForecastScore.Evaluate("lstm", forecaster.AsMethod(series), series.Target, series.Split.Test, 12, maseScale: 1).Rmse;
+        double seasonal = ForecastScore.Evaluate("s", ForecastBaselines.SeasonalNaive(12), series.Target, series.Split.Test, 12, maseScale: 1).Rmse;
+        double trend = ForecastScore.Evaluate("t", ForecastBaselines.LinearTrend(24), series.Target, series.Split.Test, 12, maseScale: 1).Rmse;
         Assert.True(lstm < seasonal && lstm < trend, $"LSTM {lstm}, seasonal naive {seasonal}, linear trend {trend}");
 
         string path = Path.Combine(_dir, "f.lstm");
@@ -189,6 +262,37 @@ public sealed class ForecastingTests : IDisposable
         Assert.Equal(a, b);
         Assert.Equal("2020", loaded.Settings.TestFrom);
         Assert.Equal(forecaster.Scaler.Scales, loaded.Scaler.Scales);
+    }
+
+    [Fact]
+    public void A_checkpoint_finds_its_data_beside_itself_first_then_at_the_absolute_path_it_was_trained_from()
+    {
+        string trainedIn = Directory.CreateDirectory(Path.Combine(_dir, "a")).FullName, copiedTo = Directory.CreateDirectory(Path.Combine(_dir, "b")).FullName;
+        string data = Path.Combine(trainedIn, "series.csv");
+        File.WriteAllText(data, SeasonalCsv(200));
+        TimeSeriesTable table = TimeSeriesTable.Load(data);
+        ForecastSettings settings = Settings() with { Data = ForecastDataSource.Of(table, table.InferFrequency().Frequency) };
+        Assert.Equal(new ForecastDataSource(data, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(data))), 200, "monthly"), settings.Data);
+        using (LstmForecaster forecaster = ForecasterTraining.Train(ForecastSeries.From(table, settings), settings, new ForecastTrainingOptions { HiddenSize = 4, MaxEpochs = 1, Patience = 1 }).Forecaster)
+            forecaster.Save(Path.Combine(trainedIn, "m.lstm"));
+        File.Copy(Path.Combine(trainedIn, "m.lstm"), Path.Combine(copiedTo, "m.lstm"));
+
+        string DataOf(string checkpoint)
+        {
+            using LstmForecaster loaded = LstmForecaster.Load(checkpoint);
+            return loaded.Settings.Data!.Path;
+        }
+
+        Assert.Equal(data, DataOf(Path.Combine(copiedTo, "m.lstm"))); // nothing beside the copy: the absolute path
+        File.WriteAllText(Path.Combine(copiedTo, "series.csv"), SeasonalCsv(212));
+        Assert.Equal(Path.Combine(copiedTo, "series.csv"), DataOf(Path.Combine(copiedTo, "m.lstm")));
+        using LstmForecaster copy = LstmForecaster.Load(Path.Combine(copiedTo, "m.lstm"));
+        Assert.Equal(212, copy.Settings.Data!.Reload("Date", out string? changed).RowCount);
+        Assert.Contains("changed since training (200 rows then, 212 now", changed, StringComparison.Ordinal);
+        using LstmForecaster original = LstmForecaster.Load(Path.Combine(trainedIn, "m.lstm"));
+        original.Settings.Data!.Reload("Date", out changed);
+        Assert.Null(changed);
+        Assert.Throws<ArgumentException>(() => ForecastDataSource.Of(Csv(SeasonalCsv(50)), TimeFrequency.Monthly));
     }
 
     [Fact]

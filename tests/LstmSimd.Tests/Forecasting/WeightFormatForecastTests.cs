@@ -52,5 +52,5 @@ public sealed class WeightFormatForecastTests(ITestOutputHelper output)
     }
 
     private static double TestRmse(LstmForecaster forecaster, ForecastSeries series) =>
-        ForecastScore.Evaluate("LSTM", forecaster.AsMethod(series), series.Target, series.Split.Test, forecaster.Settings.Horizon).Rmse;
+        ForecastScore.Evaluate("LSTM", forecaster.AsMethod(series), series.Target, series.Split.Test, forecaster.Settings.Horizon, maseScale: 1).Rmse;
 }

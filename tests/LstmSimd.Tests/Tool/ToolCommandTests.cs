@@ -128,30 +128,68 @@ public sealed class ToolCommandTests : IDisposable
     }
 
     [Fact]
+    public void Forecast_and_detect_reread_the_file_the_checkpoint_remembers_noting_a_change_and_refusing_a_missing_file_or_another_frequency()
+    {
+        string folder = Path.Combine(_dir, "project");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "sales.csv"), ForecastingTests.SeasonalCsv(240));
+        var (code, stdout, stderr) = Cli("train", "--data", "project/sales.csv", "--output", "project/model.lstm", "--epochs", "1", "--hidden", "4");
+        Assert.True(code == 0, stderr);
+
+        // The folder moves: the file is found beside the checkpoint, by the path relative to it.
+        Directory.Move(folder, Path.Combine(_dir, "moved"));
+        string data = Path.Combine(_dir, "moved", "sales.csv");
+        (code, stdout, stderr) = Cli("forecast", "--model", "moved/model.lstm");
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"data: {data} (as in training)", stdout, StringComparison.Ordinal);
+        (code, stdout, stderr) = Cli("detect", "--model", "moved/model.lstm");
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"data: {data} (as in training)", stdout, StringComparison.Ordinal);
+
+        // New rows appended: read again, and said so.
+        File.WriteAllText(data, ForecastingTests.SeasonalCsv(252));
+        (code, stdout, stderr) = Cli("forecast", "--model", "moved/model.lstm");
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"note: {data} changed since training (240 rows then, 252 now; its SHA-256 differs); forecasting on what it holds now", stdout, StringComparison.Ordinal);
+
+        var daily = new List<string> { "Date,Value" };
+        for (int d = 0; d < 400; d++) daily.Add($"{new DateTime(2001, 1, 1).AddDays(d):yyyy-MM-dd},{d % 7}");
+        Write("daily.csv", string.Join('\n', daily));
+        AssertOneLineOfBadInput(Cli("forecast", "--model", "moved/model.lstm", "--data", "daily.csv"), "daily.csv: its rows are daily; the forecaster was trained on monthly rows");
+        File.Delete(data);
+        AssertOneLineOfBadInput(Cli("detect", "--model", "moved/model.lstm"), "is not there (moved or deleted); pass --data with the file to use.");
+    }
+
+    [Fact]
     public void Train_then_forecast_on_the_bundled_CO2_beats_the_baselines_then_detect_marks_an_injected_spike()
     {
         var (code, stdout, stderr) = Cli("train", "--test-from", "2011", "--epochs", "60", "--patience", "60");
         Assert.True(code == 0, stderr);
         Assert.Contains("test 2011-01-01", stdout, StringComparison.Ordinal);
         Assert.Contains("frequency: monthly: season 12, horizon 12, window 24", stdout, StringComparison.Ordinal);
-        Assert.Contains("warning: times are missing (1 missing before line 5 (1958-07-01); 1 missing before line 8 (1958-11-01); 3 missing before line 71 (1964-05-01))", stdout, StringComparison.Ordinal);
-        // The bar: the LSTM beats seasonal naive and the linear trend on the 2011–2020 test decade.
-        string verdict = stdout.Split('\n').Single(l => l.StartsWith("the LSTM ", StringComparison.Ordinal));
-        Assert.True(verdict.StartsWith("the LSTM has the lowest RMSE", StringComparison.Ordinal) || verdict.Contains("beats seasonal naive (12), linear trend (last 24)", StringComparison.Ordinal), verdict);
+        Assert.Contains("missing: 5 missing times inserted (1 missing before line 5 (1958-07-01); 1 missing before line 8 (1958-11-01); 3 missing before line 71 (1964-05-01))\nmissing: 'CO2': 5 missing values filled by linear interpolation (runs of at most 3)", stdout, StringComparison.Ordinal);
+        // Every baseline is in the table, and the verdict is one of the three the rule allows.
+        foreach (string method in (string[])["│ mean ", "│ naive (last value) ", "│ seasonal naive (12) ", "│ seasonal naive + drift (12) ", "│ ETS(A,A,A) ", "│ ETS(A,Ad,A) "])
+            Assert.Contains(method, stdout, StringComparison.Ordinal);
+        Assert.Contains("MASE │ sMAPE % │", stdout, StringComparison.Ordinal);
+        Assert.Contains("ETS(A,Ad,A) fitted on the 634 rows before the test: α ", stdout, StringComparison.Ordinal);
+        string verdict = stdout.Split('\n').Single(l => l.StartsWith("the LSTM ", StringComparison.Ordinal) || l.StartsWith("a tie", StringComparison.Ordinal));
+        Assert.Matches(@"^(the LSTM beats every baseline: MASE [0-9.]+ against [0-9.]+ for the best, .+ \([0-9.]+ % lower; the bar is 2 %\)|the LSTM does NOT beat the best baseline: .+ has MASE [0-9.]+, the LSTM [0-9.]+ \([0-9.]+ % higher\)|a tie: the LSTM's MASE [0-9.]+ is within 2 % of the best baseline, .+ \([0-9.]+\); neither wins)$", verdict);
         Assert.True(File.Exists(Path.Combine(_dir, "forecaster.lstm")));
 
         (code, stdout, stderr) = Cli("forecast", "--check");
-        Assert.True(code == (stdout.Contains("but NOT", StringComparison.Ordinal) ? 1 : 0), stdout + stderr);
-        Assert.Contains("seasonal naive (12)", stdout, StringComparison.Ordinal);
-        Assert.Contains("linear trend (last 24)", stdout, StringComparison.Ordinal);
+        Assert.True(code == (stdout.Contains("the LSTM beats every baseline", StringComparison.Ordinal) ? 0 : 1), stdout + stderr);
+        Assert.Contains(verdict, stdout, StringComparison.Ordinal);
         Assert.Contains("kernels, fp32 weights)", stdout, StringComparison.Ordinal);
         string[] csv = File.ReadAllLines(Path.Combine(_dir, "forecast.csv"));
-        Assert.Equal("origin,step,Date,actual,LSTM,seasonal naive (12),seasonal naive + drift (12),linear trend (last 24),naive (last value)", csv[0]);
+        Assert.Equal("origin,step,Date,actual,LSTM,mean,naive (last value),seasonal naive (12),seasonal naive + drift (12),linear trend (last 24),\"ETS(A,A,A)\",\"ETS(A,Ad,A)\",LSTM lower 80%,LSTM upper 80%", csv[0]);
+        Assert.Matches(@"^80 % prediction intervals \(from the errors of the 84 validation forecasts, per step ahead\): on the test split they hold [0-9.]+ % of the values \(nominal 80 %\)", stdout.Split('\n').Single(l => l.StartsWith("80 % prediction", StringComparison.Ordinal)));
         Assert.StartsWith("2010-12-01,1,2011-01-01,391.3,", csv[1], StringComparison.Ordinal);
         Assert.StartsWith("2020-04-01,12,2021-04-01,,", csv[^1], StringComparison.Ordinal);
         string svg = File.ReadAllText(Path.Combine(_dir, "forecast.svg"));
         Assert.StartsWith("<svg", svg, StringComparison.Ordinal);
         Assert.Contains("LSTM forecast", svg, StringComparison.Ordinal);
+        Assert.Contains("80 % interval, lower", svg, StringComparison.Ordinal);
         Assert.Contains("Date (year)", svg, StringComparison.Ordinal);
 
         // The CSV is replaced by a new file, not truncated and rewritten: a reader of the old one (or a full disk) keeps it whole.

@@ -1,0 +1,128 @@
+using System.Globalization;
+
+namespace LstmSimd.Forecasting;
+
+/// <summary>
+/// Prediction intervals from a method's own errors on held-out origins (split conformal prediction, one calibration
+/// per step ahead): for step h, the interval around a forecast ŷ is [ŷ + lower(h), ŷ + upper(h)], where lower and
+/// upper are order statistics of the calibration residuals y − ŷ at step h. With n residuals and level 1 − a, they
+/// are the ⌊(n + 1)·a/2⌋-th smallest and the ⌈(n + 1)(1 − a/2)⌉-th smallest, which covers a new value with
+/// probability at least 1 − a when the errors are exchangeable. Forecast errors are not quite exchangeable (they drift
+/// and are correlated across neighbouring origins), so <see cref="Coverage"/> measures what the intervals achieve.
+/// </summary>
+public sealed class ForecastIntervals
+{
+    private readonly double[] _lower, _upper;
+
+    private ForecastIntervals(double level, double[] lower, double[] upper, int calibrationCount)
+    {
+        Level = level;
+        _lower = lower;
+        _upper = upper;
+        CalibrationCount = calibrationCount;
+    }
+
+    /// <summary>The nominal coverage, e.g. 0.8.</summary>
+    public double Level { get; }
+
+    /// <summary>The number of origins the residuals came from.</summary>
+    public int CalibrationCount { get; }
+
+    /// <summary>The offset of each step's lower bound from the forecast.</summary>
+    public IReadOnlyList<double> Lower => _lower;
+
+    /// <summary>The offset of each step's upper bound from the forecast.</summary>
+    public IReadOnlyList<double> Upper => _upper;
+
+    /// <summary>Calibrates intervals at <paramref name="level"/> from <paramref name="method"/>'s residuals at <paramref name="origins"/>.</summary>
+    /// <exception cref="ArgumentException">The level is not between 0 and 1, or too few origins for it (the message says how many are needed).</exception>
+    public static ForecastIntervals Calibrate(ForecastMethod method, double[] target, IReadOnlyList<int> origins, int horizon, double level)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(origins);
+        ArgumentOutOfRangeException.ThrowIfLessThan(horizon, 1);
+        if (!(level is > 0 and < 1)) throw new ArgumentException($"The interval level must be between 0 and 1; got {level.ToString(CultureInfo.InvariantCulture)}.", nameof(level));
+        int n = origins.Count;
+        double tail = (1 - level) / 2;
+        // The small allowance keeps (n + 1)·a/2 from falling just short of a whole number by rounding (0.8 → a/2 = 0.0999…).
+        int low = (int)Math.Floor((n + 1) * tail + 1e-9), high = (int)Math.Ceiling((n + 1) * (1 - tail) - 1e-9);
+        if (low < 1 || high > n)
+        {
+            int needed = (int)Math.Ceiling(1 / tail - 1 - 1e-9);
+            throw new ArgumentException($"{ForecastComparison.Percent(level)} intervals need at least {needed} calibration origins; there are {n}.", nameof(origins));
+        }
+
+        var residuals = new double[horizon][];
+        for (int h = 0; h < horizon; h++) residuals[h] = new double[n];
+        var forecast = new double[horizon];
+        for (int i = 0; i < n; i++)
+        {
+            method(target, origins[i], forecast);
+            for (int h = 0; h < horizon; h++) residuals[h][i] = target[origins[i] + 1 + h] - forecast[h];
+        }
+
+        var lower = new double[horizon];
+        var upper = new double[horizon];
+        for (int h = 0; h < horizon; h++)
+        {
+            Array.Sort(residuals[h]);
+            lower[h] = residuals[h][low - 1];
+            upper[h] = residuals[h][high - 1];
+        }
+
+        return new ForecastIntervals(level, lower, upper, n);
+    }
+
+    /// <summary>The bounds around one forecast of the whole horizon.</summary>
+    public void Bounds(ReadOnlySpan<double> forecast, Span<double> lower, Span<double> upper)
+    {
+        if (forecast.Length != _lower.Length || lower.Length != _lower.Length || upper.Length != _lower.Length)
+            throw new ArgumentException($"Forecast and bounds must hold the horizon, {_lower.Length} values.");
+        for (int h = 0; h < forecast.Length; h++)
+        {
+            lower[h] = forecast[h] + _lower[h];
+            upper[h] = forecast[h] + _upper[h];
+        }
+    }
+
+    /// <summary>
+    /// What the intervals achieve at <paramref name="origins"/> (the test split): the share of actual values inside
+    /// their interval, the mean width, and the mean interval score (Gneiting and Raftery, 2007: the width plus
+    /// 2/a times how far a value falls outside; lower is better).
+    /// </summary>
+    public IntervalCoverage Coverage(ForecastMethod method, double[] target, IReadOnlyList<int> origins)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(origins);
+        int horizon = _lower.Length;
+        var forecast = new double[horizon];
+        var lower = new double[horizon];
+        var upper = new double[horizon];
+        double alpha = 1 - Level, width = 0, score = 0;
+        long inside = 0, count = 0;
+        foreach (int origin in origins)
+        {
+            method(target, origin, forecast);
+            Bounds(forecast, lower, upper);
+            for (int h = 0; h < horizon; h++)
+            {
+                double y = target[origin + 1 + h];
+                if (y >= lower[h] && y <= upper[h]) inside++;
+                width += upper[h] - lower[h];
+                score += upper[h] - lower[h] + 2 / alpha * (Math.Max(0, lower[h] - y) + Math.Max(0, y - upper[h]));
+                count++;
+            }
+        }
+
+        return count == 0 ? new IntervalCoverage(double.NaN, double.NaN, double.NaN, 0) : new IntervalCoverage((double)inside / count, width / count, score / count, count);
+    }
+}
+
+/// <summary>How prediction intervals did on a set of forecasts.</summary>
+/// <param name="Covered">The share of actual values inside their interval (compare with the nominal level).</param>
+/// <param name="MeanWidth">The mean width of the intervals, in the target's units.</param>
+/// <param name="IntervalScore">The mean interval score, in the target's units (lower is better).</param>
+/// <param name="Count">The number of values judged (origins × horizon).</param>
+public sealed record IntervalCoverage(double Covered, double MeanWidth, double IntervalScore, long Count);
