@@ -105,15 +105,30 @@ public sealed class KerasModel
     {
         ArgumentNullException.ThrowIfNull(path);
         using FileStream stream = File.OpenRead(path);
-        Span<byte> head = stackalloc byte[8];
-        int read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-        stream.Position = 0;
-        if (read == 8 && head.SequenceEqual(Hdf5Signature)) return LoadLegacy(stream, options);
-        if (read >= 4 && head[..4].SequenceEqual("PK\u0003\u0004"u8)) return LoadArchive(stream, options);
-        throw new KerasFormatException($"'{KerasConfig.Printable(Path.GetFileName(path))}' is neither a .keras zip nor an HDF5 file.");
+        return Load(stream, options, $"'{KerasConfig.Printable(Path.GetFileName(path))}'");
     }
 
-    private static KerasModel LoadArchive(FileStream stream, LstmModelOptions? options)
+    /// <summary>Reads a <c>.keras</c> or legacy <c>.h5</c> model from a seekable stream (an embedded resource, say); see <see cref="Load(string, LstmModelOptions?)"/>.</summary>
+    /// <exception cref="KerasFormatException">The data is malformed, or the model uses something LstmSimd cannot run (named).</exception>
+    public static KerasModel Load(Stream stream, LstmModelOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanSeek) throw new ArgumentException("The stream must be seekable.", nameof(stream));
+        return Load(stream, options, "the stream");
+    }
+
+    private static KerasModel Load(Stream stream, LstmModelOptions? options, string what)
+    {
+        Span<byte> head = stackalloc byte[8];
+        long start = stream.Position;
+        int read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        stream.Position = start;
+        if (read == 8 && head.SequenceEqual(Hdf5Signature)) return LoadLegacy(stream, options);
+        if (read >= 4 && head[..4].SequenceEqual("PK\u0003\u0004"u8)) return LoadArchive(stream, options);
+        throw new KerasFormatException($"{what} is neither a .keras zip nor an HDF5 file.");
+    }
+
+    private static KerasModel LoadArchive(Stream stream, LstmModelOptions? options)
     {
         ZipArchive zip;
         try
@@ -140,9 +155,9 @@ public sealed class KerasModel
         }
     }
 
-    private static KerasModel LoadLegacy(FileStream stream, LstmModelOptions? options)
+    private static KerasModel LoadLegacy(Stream stream, LstmModelOptions? options)
     {
-        long length = stream.Length;
+        long length = stream.Length - stream.Position;
         var copy = new MemoryStream();
         stream.CopyTo(copy);
         copy.Position = 0;
