@@ -74,16 +74,13 @@ internal sealed class KerasConfig
 
     private static KerasConfig ParseSequential(JsonElement config, string where)
     {
-        JsonElement layers = Array(config, "layers", where + " config");
-        CheckCount(layers, where);
         string input = "input";
         long?[]? shape = null;
         var result = new List<KerasLayerConfig>();
         var names = new WeightPathNames();
-        foreach (JsonElement layer in layers.EnumerateArray())
+        foreach (JsonElement layer in LayerList(config, where))
         {
-            string className = String(layer, "class_name", where + " layer");
-            JsonElement layerConfig = Object(layer, "config", $"{where} layer '{Printable(className)}'");
+            (string className, JsonElement layerConfig) = Header(layer, where);
             string name = String(layerConfig, "name", $"{where} layer '{Printable(className)}' config");
             if (className == "InputLayer")
             {
@@ -104,8 +101,6 @@ internal sealed class KerasConfig
 
     private static KerasConfig ParseFunctional(JsonElement config, string where)
     {
-        JsonElement layers = Array(config, "layers", where + " config");
-        CheckCount(layers, where);
         List<(string Layer, int Index)> inputs = TensorList(Property(config, "input_layers", where + " config"), "input_layers");
         if (inputs.Count != 1) throw new KerasFormatException($"the model has {inputs.Count} inputs; LstmSimd runs models with one.");
         List<(string Layer, int Index)> outputs = TensorList(Property(config, "output_layers", where + " config"), "output_layers");
@@ -114,10 +109,9 @@ internal sealed class KerasConfig
         long?[]? shape = null;
         var result = new List<KerasLayerConfig>();
         var names = new WeightPathNames();
-        foreach (JsonElement layer in layers.EnumerateArray())
+        foreach (JsonElement layer in LayerList(config, where))
         {
-            string className = String(layer, "class_name", where + " layer");
-            JsonElement layerConfig = Object(layer, "config", $"{where} layer '{Printable(className)}'");
+            (string className, JsonElement layerConfig) = Header(layer, where);
             string name = layer.TryGetProperty("name", out JsonElement n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : String(layerConfig, "name", where + " layer config");
             string path = names.Next(className);
             if (className == "InputLayer")
@@ -208,9 +202,19 @@ internal sealed class KerasConfig
             : d.TryGetInt64(out long v) && v >= 0 ? v : throw new KerasFormatException($"'{key}' holds {Printable(d.GetRawText())}, not a size."))];
     }
 
-    private static void CheckCount(JsonElement layers, string where)
+    /// <summary>The model config's <c>layers</c>, at most <see cref="MaxLayers"/> of them.</summary>
+    private static JsonElement.ArrayEnumerator LayerList(JsonElement config, string where)
     {
+        JsonElement layers = Array(config, "layers", where + " config");
         if (layers.GetArrayLength() > MaxLayers) throw new KerasFormatException($"{where} lists {layers.GetArrayLength()} layers (at most {MaxLayers}).");
+        return layers.EnumerateArray();
+    }
+
+    /// <summary>A layer entry's <c>class_name</c> and <c>config</c>.</summary>
+    private static (string ClassName, JsonElement Config) Header(JsonElement layer, string where)
+    {
+        string className = String(layer, "class_name", where + " layer");
+        return (className, Object(layer, "config", $"{where} layer '{Printable(className)}'"));
     }
 
     internal static JsonElement Property(JsonElement e, string name, string where)

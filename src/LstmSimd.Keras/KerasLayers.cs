@@ -202,31 +202,51 @@ public sealed class KerasLstmLayer : KerasLayer
 /// <summary>A <c>Dense</c> layer: y = activation(x·kernel + bias) over the last axis (every time step of a sequence).</summary>
 public sealed class KerasDenseLayer : KerasLayer
 {
-    internal KerasDenseLayer(KerasLayerConfig layer, LinearHead linear, KerasDenseActivation activation) : base(layer.Name, "Dense", layer.Source, layer.SourceIndex)
+    internal KerasDenseLayer(KerasLayerConfig layer, int inputSize, int units, float[] kernel, float[] bias, KerasDenseActivation activation)
+        : base(layer.Name, "Dense", layer.Source, layer.SourceIndex)
     {
-        Linear = linear;
+        InputSize = inputSize;
+        Units = units;
+        Kernel = kernel;
+        Bias = bias;
         Activation = activation;
     }
 
-    /// <summary>The kernel and bias, as <c>nn.Linear</c> stores them (weight [units, inputs]).</summary>
-    public LinearHead Linear { get; }
+    /// <summary>Features in.</summary>
+    public int InputSize { get; }
+
+    /// <summary>Features out.</summary>
+    public int Units { get; }
+
+    /// <summary>Keras's kernel [InputSize, Units], row-major.</summary>
+    public float[] Kernel { get; }
+
+    /// <summary>The bias [Units], or empty with <c>use_bias=False</c>.</summary>
+    public float[] Bias { get; }
 
     /// <summary>The activation applied after the linear map.</summary>
     public KerasDenseActivation Activation { get; }
 
     /// <inheritdoc/>
-    public override string Description => $"Dense '{Name}' ← {Input}: units {Linear.OutputSize}, input {Linear.InputSize}, activation {Activation.ToString().ToLowerInvariant()}, use_bias {Linear.Bias.Length > 0}";
+    public override string Description => $"Dense '{Name}' ← {Input}: units {Units}, input {InputSize}, activation {Activation.ToString().ToLowerInvariant()}, use_bias {Bias.Length > 0}";
 
     internal override Tensor[] Apply(Tensor input)
     {
-        if (input.Shape.Length < 2 || input.Shape[^1] != Linear.InputSize)
-            throw new ArgumentException($"Layer '{Name}' takes [..., {Linear.InputSize}]; it got [{string.Join(", ", input.Shape)}].");
-        int rows = input.Values.Length / Linear.InputSize, units = Linear.OutputSize;
-        float[] y = new float[Sizes.Elements($"layer '{Name}' output", rows, units)];
-        Linear.Apply(input.Values, rows, y);
+        if (input.Shape.Length < 2 || input.Shape[^1] != InputSize)
+            throw new ArgumentException($"Layer '{Name}' takes [..., {InputSize}]; it got [{string.Join(", ", input.Shape)}].");
+        int rows = input.Values.Length / InputSize;
+        float[] y = new float[Sizes.Elements($"layer '{Name}' output", rows, Units)];
         for (int r = 0; r < rows; r++)
         {
-            Span<float> row = y.AsSpan(r * units, units);
+            Span<float> row = y.AsSpan(r * Units, Units);
+            if (Bias.Length > 0) Bias.CopyTo(row);
+            for (int i = 0; i < InputSize; i++)
+            {
+                float x = input.Values[r * InputSize + i];
+                ReadOnlySpan<float> weights = Kernel.AsSpan(i * Units, Units);
+                for (int o = 0; o < Units; o++) row[o] += x * weights[o];
+            }
+
             switch (Activation)
             {
                 case KerasDenseActivation.Relu: foreach (ref float v in row) v = MathF.Max(v, 0f); break;
@@ -237,7 +257,7 @@ public sealed class KerasDenseLayer : KerasLayer
             }
         }
 
-        return [new Tensor(y, [.. input.Shape[..^1], units])];
+        return [new Tensor(y, [.. input.Shape[..^1], Units])];
     }
 
     private static void Softmax(Span<float> row)

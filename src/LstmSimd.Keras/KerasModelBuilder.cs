@@ -99,27 +99,26 @@ internal sealed class KerasModelBuilder(KerasConfig config, KerasWeightStore sto
         if (arrays.Count != perDirection * directions)
             throw new KerasFormatException($"layer '{KerasConfig.Printable(layer.Name)}' has {arrays.Count} weight arrays in the file; {(merge is null ? "an LSTM" : "a Bidirectional LSTM")} with use_bias={s.UseBias} has {perDirection * directions}.");
         int inputs = Features(layer, input, arrays[0].Shape.Length == 2 ? arrays[0].Shape[0] : 0);
+        // The engine's Keras mapping (kernel [I, 4H] → weight_ih [4H, I], one bias) takes the arrays by Keras's names.
         int gates = 4 * s.Units;
-        var weights = new List<LstmLayerWeights>();
+        var named = new SafetensorsWriter();
+        string[] prefixes = merge is null ? ["forward/"] : ["forward/", "backward/"];
         for (int d = 0; d < directions; d++)
         {
             int k = d * perDirection;
-            weights.Add(new LstmLayerWeights
-            {
-                WeightIh = Transpose(store.Read(layer, arrays[k], inputs, gates), inputs, gates),
-                WeightHh = Transpose(store.Read(layer, arrays[k + 1], s.Units, gates), s.Units, gates),
-                BiasIh = s.UseBias ? store.Read(layer, arrays[k + 2], gates) : [],
-                BiasHh = s.UseBias ? new float[gates] : [],
-            });
+            named.Add(prefixes[d] + "kernel", store.Read(layer, arrays[k], inputs, gates), inputs, gates);
+            named.Add(prefixes[d] + "recurrent_kernel", store.Read(layer, arrays[k + 1], s.Units, gates), s.Units, gates);
+            if (s.UseBias) named.Add(prefixes[d] + "bias", store.Read(layer, arrays[k + 2], gates), gates);
         }
 
         LstmWeights lstm;
         try
         {
-            var spec = new LstmSpec(inputs, s.Units, 1, merge is not null, 0, s.UseBias) { Cell = new CellVariant(false, 0f, false, s.RecurrentActivation, s.Activation, s.Activation) };
-            lstm = new LstmWeights(spec, weights);
+            using SafetensorsFile file = SafetensorsFile.Parse(named.ToArray());
+            var cell = new CellVariant(false, 0f, false, s.RecurrentActivation, s.Activation, s.Activation);
+            lstm = KerasLstm.Import(file, [new KerasLayerNames(prefixes[0], merge is null ? null : prefixes[1])], cell).Weights;
         }
-        catch (ArgumentException e)
+        catch (ModelFormatException e)
         {
             throw new KerasFormatException($"layer '{KerasConfig.Printable(layer.Name)}' does not form a valid LSTM: {e.Message}", e);
         }
@@ -181,8 +180,7 @@ internal sealed class KerasModelBuilder(KerasConfig config, KerasWeightStore sto
         int inputs = Features(layer, input, arrays[0].Shape.Length == 2 ? arrays[0].Shape[0] : 0);
         float[] kernel = store.Read(layer, arrays[0], inputs, units);
         float[] biasValues = bias ? store.Read(layer, arrays[1], units) : [];
-        var linear = new LinearHead(inputs, units, Transpose(kernel, inputs, units), biasValues);
-        return (new KerasDenseLayer(layer, linear, activation), [input with { Features = units }]);
+        return (new KerasDenseLayer(layer, inputs, units, kernel, biasValues, activation), [input with { Features = units }]);
     }
 
     private (KerasLayer, TensorInfo[]) Embedding(KerasLayerConfig layer)
@@ -273,16 +271,6 @@ internal sealed class KerasModelBuilder(KerasConfig config, KerasWeightStore sto
             JsonValueKind.String => v.GetString(),
             _ => throw new KerasFormatException($"layer '{KerasConfig.Printable(layer)}': {key} is not a string."),
         };
-    }
-
-    /// <summary>[rows, cols] → [cols, rows]: Keras keeps kernels as [inputs, outputs], LstmSimd as [outputs, inputs].</summary>
-    private static float[] Transpose(float[] source, int rows, int cols)
-    {
-        var result = new float[source.Length];
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++)
-                result[c * rows + r] = source[r * cols + c];
-        return result;
     }
 
     /// <summary>An LSTM's settings from its config, Keras's defaults where absent; what LstmSimd cannot run is refused.</summary>
