@@ -167,6 +167,8 @@ public sealed class KerasModel
         if (configJson is null)
             throw new KerasFormatException(".h5: no 'model_config' attribute: the file holds weights only (save_weights); save the whole model with model.save.");
         if (!hasWeights) throw new KerasFormatException(".h5: no 'model_weights' group.");
+        if (version is not null && Major(version) is int major && major < 2)
+            throw new KerasFormatException($".h5: saved by Keras {KerasConfig.Printable(version)}, whose layers are configured and stored differently; load and save it again with Keras 2 or 3.");
         KerasConfig config = KerasConfig.Parse(configJson, ".h5 model_config");
         return Build(KerasFileFormat.LegacyHdf5, version ?? "unknown", config, store, options);
     }

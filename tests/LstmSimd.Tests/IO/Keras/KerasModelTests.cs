@@ -121,6 +121,19 @@ public sealed class KerasModelTests : IDisposable
     }
 
     [Fact]
+    public void A_legacy_file_saved_by_Keras_1_is_refused_with_the_advice_to_save_it_again()
+    {
+        byte[] bytes = File.ReadAllBytes(Golden("k2_bidirectional_mul.h5"));
+        byte[] version = Encoding.ASCII.GetBytes("2.15.0"), older = Encoding.ASCII.GetBytes("1.2.2\0");
+        int patched = 0;
+        for (int at = bytes.AsSpan().IndexOf(version); at >= 0; at = bytes.AsSpan().IndexOf(version), patched++) older.CopyTo(bytes, at);
+        Assert.True(patched > 0, "the golden file names its Keras version");
+        string path = Path.Combine(_dir, "keras1.h5");
+        File.WriteAllBytes(path, bytes);
+        Assert.Contains("saved by Keras 1.2.2", Assert.Throws<KerasFormatException>(() => KerasModel.Load(path)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_archive_without_weights_or_with_broken_json_is_refused_with_the_entry_named()
     {
         string noWeights = EditArchive("k3_stacked_softmax.keras", "model.weights.h5", null);
