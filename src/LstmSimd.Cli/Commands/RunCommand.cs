@@ -105,23 +105,14 @@ internal static class RunCommand
         float[]? headOutput = null;
         if (data.Contains("grad_output") || data.Contains("grad_h_n") || data.Contains("grad_c_n"))
         {
-            if (!spec.Cell.IsStandard) throw new NotSupportedException("Gradients need PyTorch's standard cell; this model uses ONNX cell variants.");
-            if (model.Direction == ImportedDirection.Reverse) throw new NotSupportedException("Gradients of a reverse-only ONNX LSTM node are not supported.");
-            float[] gradOutput = model.IsCell ? [] : Optional(data, "grad_output", outputShape) ?? [];
-            LstmGradients gradients = LstmTrainingSession.ComputeGradients(model.Weights, input, steps, batch, gradOutput,
-                Optional(data, "grad_h_n", hShape) ?? [], Optional(data, "grad_c_n", cShape) ?? [],
-                h0.Length > 0 ? h0 : model.InitialHidden, c0.Length > 0 ? c0 : model.InitialCell, lengths.Length > 0 ? lengths : model.SequenceLengths, layout);
+            LstmGradients gradients = model.Gradients(input, steps, batch, model.IsCell ? [] : Optional(data, "grad_output", outputShape) ?? [],
+                Optional(data, "grad_h_n", hShape) ?? [], Optional(data, "grad_c_n", cShape) ?? [], h0, c0, lengths, layout);
             engine = $"SIMD backward ({KernelSelector.Resolve(KernelPath.Auto)})";
             if (!model.IsCell) writer.Add("output", gradients.Output, outputShape);
             writer.Add("h_n", gradients.HiddenState, hShape).Add("c_n", gradients.CellState, cShape);
             PyTorchStateDict.AddTo(writer, gradients.Parameters, "grad.", model.IsCell);
             writer.Add("grad.input", gradients.Input, [.. x.Shape]).Add("grad.h0", gradients.H0, hShape).Add("grad.c0", gradients.C0, cShape);
-            if (model.Head is LinearHead head)
-            {
-                int rows = model.IsCell ? batch : steps * batch;
-                headOutput = new float[Sizes.Elements("'head_output' rows × head outputs", rows, head.OutputSize)];
-                head.Apply(model.IsCell ? gradients.HiddenState : gradients.Output, rows, headOutput);
-            }
+            headOutput = model.ApplyHead(model.IsCell ? gradients.HiddenState : gradients.Output, steps, batch);
         }
         else
         {

@@ -1,7 +1,9 @@
+using LstmSimd.Training;
+
 namespace LstmSimd.IO;
 
 /// <summary>Which way an imported recurrent layer reads its sequence.</summary>
-public enum ImportedDirection
+internal enum ImportedDirection
 {
     /// <summary>Forward only, or bidirectional when <see cref="LstmSpec.Bidirectional"/> says so.</summary>
     Forward,
@@ -44,7 +46,7 @@ public sealed class ImportedLstm
     public bool IsCell { get; init; }
 
     /// <summary><see cref="ImportedDirection.Reverse"/> for an ONNX node with <c>direction="reverse"</c>.</summary>
-    public ImportedDirection Direction { get; init; }
+    internal ImportedDirection Direction { get; init; }
 
     /// <summary>The layout the source model expects its input in (ONNX <c>layout</c>; time-major otherwise).</summary>
     public SequenceLayout Layout { get; init; }
@@ -112,16 +114,38 @@ public sealed class ImportedLstm
             }
         }
 
-        float[]? headOutput = null;
-        if (Head is LinearHead head)
-        {
-            float[] rows = IsCell ? hN : output;
-            int count = IsCell ? batch : steps * batch;
-            headOutput = new float[Sizes.Elements("head output rows × head outputs", count, head.OutputSize)];
-            head.Apply(rows, count, headOutput);
-        }
+        return new ImportedRun(IsCell ? [] : output, hN, cN, ApplyHead(IsCell ? hN : output, steps, batch), model.KernelPath, model.WeightFormat);
+    }
 
-        return new ImportedRun(IsCell ? [] : output, hN, cN, headOutput, model.KernelPath, model.WeightFormat);
+    /// <summary>
+    /// One forward and backward pass on the fast path with the same semantics as <see cref="Run"/> (the file's initial
+    /// states, lengths and layout unless others are given): the forward results and every gradient of
+    /// loss = Σ output·gradOutput + Σ h_n·gradHN + Σ c_n·gradCN (empty upstream gradients are zeros), in fp32.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The model has no backward here: an ONNX cell variant, or a reverse-only ONNX node.</exception>
+    /// <exception cref="ArgumentException">A length or shape does not match, or an element could overflow the fp32 sums (it is named).</exception>
+    public LstmGradients Gradients(ReadOnlySpan<float> input, int steps, int batch, ReadOnlySpan<float> gradOutput = default,
+        ReadOnlySpan<float> gradHN = default, ReadOnlySpan<float> gradCN = default, ReadOnlySpan<float> h0 = default,
+        ReadOnlySpan<float> c0 = default, ReadOnlySpan<int> lengths = default, SequenceLayout? layout = null)
+    {
+        if (!Weights.Spec.Cell.IsStandard) throw new NotSupportedException("Gradients need PyTorch's standard cell; this model uses ONNX cell variants.");
+        if (Direction == ImportedDirection.Reverse) throw new NotSupportedException("Gradients of a reverse-only ONNX LSTM node are not supported.");
+        if (IsCell && steps != 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "An nn.LSTMCell runs one step.");
+        return LstmTrainingSession.ComputeGradients(Weights, input, steps, batch, IsCell ? default : gradOutput, gradHN, gradCN,
+            h0.IsEmpty ? InitialHidden : h0, c0.IsEmpty ? InitialCell : c0, lengths.IsEmpty ? SequenceLengths : lengths, layout ?? Layout);
+    }
+
+    /// <summary>
+    /// The head applied to every output row of a run's <paramref name="outputs"/> ([T, B, D·H_out] in either layout; for
+    /// a cell, h_n [B, H]), or null without a head.
+    /// </summary>
+    public float[]? ApplyHead(ReadOnlySpan<float> outputs, int steps, int batch)
+    {
+        if (Head is not LinearHead head) return null;
+        int count = Sizes.Elements("head output rows", IsCell ? 1 : steps, batch);
+        float[] headOutput = new float[Sizes.Elements("head output rows × head outputs", count, head.OutputSize)];
+        head.Apply(outputs, count, headOutput);
+        return headOutput;
     }
 }
 

@@ -5,7 +5,7 @@ namespace LstmSimd.IO;
 /// step length[b]-1-t, and the padding past the length stays where it is. Applying it to the input,
 /// running forward, and applying it again to the output computes ONNX's <c>direction="reverse"</c>.
 /// </summary>
-public static class SequenceReversal
+internal static class SequenceReversal
 {
     /// <summary>Reverses <paramref name="data"/> [T, B, features] (or [B, T, features]) in place; empty <paramref name="lengths"/> means all <paramref name="steps"/>.</summary>
     public static void ReverseInPlace(Span<float> data, int steps, int batch, int features, ReadOnlySpan<int> lengths, SequenceLayout layout)

@@ -42,15 +42,9 @@ public static class FmaPeak
             : null;
 
     /// <summary>Measures one core's FMA throughput at the width of <paramref name="path"/>: the best of 15 runs of about 0.2 ms to 1 ms each.</summary>
-    public static double Measure(KernelPath path) => KernelSelector.Resolve(path) switch
-    {
-        KernelPath.Vector512 => Measure<Vec512>(),
-        KernelPath.Vector256 => Measure<Vec256>(),
-        KernelPath.Vector128 => Measure<Vec128>(),
-        _ => Measure<VecScalar>(),
-    };
+    public static double Measure(KernelPath path) => KernelSelector.Create(path).MeasureFmaPeak();
 
-    private static double Measure<TVec>() where TVec : struct, ISimdVector<TVec>
+    internal static double Measure<TVec>() where TVec : struct, ISimdVector<TVec>
     {
         double best = double.MaxValue;
         float sink = 0;

@@ -33,8 +33,24 @@ internal abstract class KernelSet(KernelPath path, int width, WeightFormat forma
     public abstract void VariantCell(CellVariant cell, ReadOnlySpan<float> peepholes, ref float pre, int preRowStride, ref float c, int cRowStride,
         ref float hOut, int hOutRowStride, int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active);
 
+    /// <summary>The GRU's update from pre-activations in the four gate slots (see <see cref="GruCellKernels{TVec}.Update"/>).</summary>
+    public abstract void GruCell(ref float pre, int preRowStride, ref float h, int hRowStride, ref float hOut, int hOutRowStride,
+        int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active);
+
     /// <summary>The training kernels (forward step keeping gates, backward cell, GEMM) of the same width.</summary>
     public abstract TrainingKernelSet Training { get; }
+
+    /// <summary>The largest |v| of <paramref name="values"/>, NaN ignored (see <see cref="VectorMath{TVec}.LargestMagnitude"/>).</summary>
+    public abstract float LargestMagnitude(ReadOnlySpan<float> values);
+
+    /// <summary>Quantises rows for Int8 panels (see <see cref="QuantizedRows"/>).</summary>
+    public abstract void QuantizeRows(ReadOnlySpan<float> source, int sourceStride, int rows, int depth, Span<float> destination);
+
+    /// <summary>One core's FMA throughput at this width, GFLOP/s (see <see cref="FmaPeak"/>).</summary>
+    public abstract double MeasureFmaPeak();
+
+    /// <summary>One core's read bandwidth from a buffer of <paramref name="bytes"/> at this width, GB/s (see <see cref="ReadBandwidth"/>).</summary>
+    public abstract double MeasureReadBandwidth(long bytes);
 }
 
 internal sealed class KernelSet<TVec, TFormat>(KernelPath path) : KernelSet(path, TVec.Count, TFormat.Format)
@@ -58,6 +74,19 @@ internal sealed class KernelSet<TVec, TFormat>(KernelPath path) : KernelSet(path
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Project(PackedPanel panel, ref float h, int hRowStride, ref float y, int yRowStride, int rows, ReadOnlySpan<byte> active, int blockStart, int blockEnd) =>
         CellKernels<TVec, TFormat>.Project(panel, ref h, hRowStride, ref y, yRowStride, rows, active, blockStart, blockEnd);
+
+    public override void GruCell(ref float pre, int preRowStride, ref float h, int hRowStride, ref float hOut, int hOutRowStride,
+        int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active) =>
+        GruCellKernels<TVec>.Update(ref pre, preRowStride, ref h, hRowStride, ref hOut, hOutRowStride, rows, blockStart, blockEnd, active);
+
+    public override float LargestMagnitude(ReadOnlySpan<float> values) => VectorMath<TVec>.LargestMagnitude(values);
+
+    public override void QuantizeRows(ReadOnlySpan<float> source, int sourceStride, int rows, int depth, Span<float> destination) =>
+        QuantizedRows.Quantize<TVec>(source, sourceStride, rows, depth, destination);
+
+    public override double MeasureFmaPeak() => FmaPeak.Measure<TVec>();
+
+    public override double MeasureReadBandwidth(long bytes) => ReadBandwidth.Measure<TVec>(bytes);
 
     public override void VariantCell(CellVariant cell, ReadOnlySpan<float> peepholes, ref float pre, int preRowStride, ref float c, int cRowStride,
         ref float hOut, int hOutRowStride, int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active) =>

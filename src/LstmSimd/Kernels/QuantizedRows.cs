@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 
 namespace LstmSimd.Kernels;
 
@@ -23,39 +22,43 @@ internal static class QuantizedRows
 
     /// <summary>Quantises <paramref name="rows"/> rows of <paramref name="depth"/> values into rows of <see cref="Stride"/> floats.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Quantize(ReadOnlySpan<float> source, int sourceStride, int rows, int depth, Span<float> destination)
+    public static void Quantize<TVec>(ReadOnlySpan<float> source, int sourceStride, int rows, int depth, Span<float> destination) where TVec : struct, ISimdVector<TVec>
     {
         int stride = Stride(depth);
         for (int r = 0; r < rows; r++)
-            Quantize(source.Slice(r * sourceStride, depth), destination.Slice(r * stride, stride));
+            Quantize<TVec>(source.Slice(r * sourceStride, depth), destination.Slice(r * stride, stride));
     }
 
-    /// <summary>Quantises one row of values into <paramref name="row"/> (<see cref="Stride"/> floats).</summary>
+    /// <summary>Quantises one row of values into <paramref name="row"/> (<see cref="Stride"/> floats), on <typeparamref name="TVec"/>'s width.</summary>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Quantize(ReadOnlySpan<float> values, Span<float> row)
+    public static void Quantize<TVec>(ReadOnlySpan<float> values, Span<float> row) where TVec : struct, ISimdVector<TVec>
     {
         ref float source = ref MemoryMarshal.GetReference(values);
-        int depth = values.Length, vectorEnd = Vector256.IsHardwareAccelerated ? depth - depth % Vector256<float>.Count : 0;
+        int width = TVec.Count, depth = values.Length, vectorEnd = depth - depth % width;
 
         // Range: hardware min/max (NaN is caught by the poison sum instead: v·0 is NaN for NaN and ±Inf).
         float low = 0f, high = 0f, poison = 0f;
         if (vectorEnd > 0)
         {
-            Vector256<float> lows = Vector256<float>.Zero, highs = Vector256<float>.Zero, poisons = Vector256<float>.Zero;
-            for (int k = 0; k < vectorEnd; k += Vector256<float>.Count)
+            TVec lows = TVec.Zero, highs = TVec.Zero, poisons = TVec.Zero;
+            for (int k = 0; k < vectorEnd; k += width)
             {
-                Vector256<float> v = Vector256.LoadUnsafe(ref source, (nuint)k);
-                lows = Vector256.MinNative(lows, v);
-                highs = Vector256.MaxNative(highs, v);
-                poisons += v * Vector256<float>.Zero;
+                TVec v = TVec.Load(in Unsafe.Add(ref source, k));
+                lows = TVec.MinNative(lows, v);
+                highs = TVec.MaxNative(highs, v);
+                poisons += v * TVec.Zero;
             }
 
-            for (int lane = 0; lane < Vector256<float>.Count; lane++)
+            Span<float> lanes = stackalloc float[3 * width];
+            TVec.Store(lows, ref lanes[0]);
+            TVec.Store(highs, ref lanes[width]);
+            TVec.Store(poisons, ref lanes[2 * width]);
+            for (int lane = 0; lane < width; lane++)
             {
-                low = MathF.Min(low, lows[lane]);
-                high = MathF.Max(high, highs[lane]);
-                poison += poisons[lane];
+                low = MathF.Min(low, lanes[lane]);
+                high = MathF.Max(high, lanes[width + lane]);
+                poison += lanes[2 * width + lane];
             }
         }
 
@@ -78,17 +81,12 @@ internal static class QuantizedRows
         Span<byte> bytes = MemoryMarshal.AsBytes(row.Slice(Header));
         ref byte destination = ref MemoryMarshal.GetReference(bytes);
         int k2 = 0;
-        if (vectorEnd > 0)
+        TVec scale = TVec.Create(inverse), zero = TVec.Create(zeroPoint), top = TVec.Create(127f);
+        for (; k2 + 4 * width <= depth; k2 += 4 * width)
         {
-            Vector256<float> scale = Vector256.Create(inverse), zero = Vector256.Create(zeroPoint), top = Vector256.Create(127f);
-            for (; k2 + 4 * Vector256<float>.Count <= depth; k2 += 4 * Vector256<float>.Count)
-            {
-                Vector256<int> q0 = Level(Vector256.LoadUnsafe(ref source, (nuint)k2), scale, zero, top);
-                Vector256<int> q1 = Level(Vector256.LoadUnsafe(ref source, (nuint)(k2 + 8)), scale, zero, top);
-                Vector256<int> q2 = Level(Vector256.LoadUnsafe(ref source, (nuint)(k2 + 16)), scale, zero, top);
-                Vector256<int> q3 = Level(Vector256.LoadUnsafe(ref source, (nuint)(k2 + 24)), scale, zero, top);
-                Vector256.Narrow(Vector256.Narrow(q0, q1), Vector256.Narrow(q2, q3)).AsByte().StoreUnsafe(ref destination, (nuint)k2);
-            }
+            TVec.StoreBytes(Level(TVec.Load(in Unsafe.Add(ref source, k2)), scale, zero, top), Level(TVec.Load(in Unsafe.Add(ref source, k2 + width)), scale, zero, top),
+                Level(TVec.Load(in Unsafe.Add(ref source, k2 + 2 * width)), scale, zero, top), Level(TVec.Load(in Unsafe.Add(ref source, k2 + 3 * width)), scale, zero, top),
+                ref Unsafe.Add(ref destination, k2));
         }
 
         for (; k2 < depth; k2++)
@@ -100,6 +98,6 @@ internal static class QuantizedRows
 
     /// <summary>clamp(round(v · scale) + zero, 0, 127) as integers; the same arithmetic as the scalar tail, so the two agree exactly.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Level(Vector256<float> v, Vector256<float> scale, Vector256<float> zero, Vector256<float> top) =>
-        Vector256.ConvertToInt32(Vector256.MinNative(Vector256.MaxNative(Vector256.Round(v * scale) + zero, Vector256<float>.Zero), top));
+    private static TVec Level<TVec>(TVec v, TVec scale, TVec zero, TVec top) where TVec : struct, ISimdVector<TVec> =>
+        TVec.ConvertToInt32(TVec.MinNative(TVec.MaxNative(TVec.Round(v * scale) + zero, TVec.Zero), top));
 }

@@ -17,16 +17,10 @@ public static class ReadBandwidth
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(bytes, 64L);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(bytes, 1L << 30);
-        return KernelSelector.Resolve(path) switch
-        {
-            KernelPath.Vector512 => Measure<Vec512>(bytes),
-            KernelPath.Vector256 => Measure<Vec256>(bytes),
-            KernelPath.Vector128 => Measure<Vec128>(bytes),
-            _ => Measure<VecScalar>(bytes),
-        };
+        return KernelSelector.Create(path).MeasureReadBandwidth(bytes);
     }
 
-    private static double Measure<TVec>(long bytes) where TVec : struct, ISimdVector<TVec>
+    internal static double Measure<TVec>(long bytes) where TVec : struct, ISimdVector<TVec>
     {
         int floats = (int)((bytes + 63) / 64 * 16);
         var buffer = new AlignedBuffer<float>(floats);

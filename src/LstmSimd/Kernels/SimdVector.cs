@@ -74,6 +74,9 @@ internal interface ISimdVector<TSelf> where TSelf : struct, ISimdVector<TSelf>
     /// <summary>Rounds each lane to the nearest whole number (ties to even).</summary>
     static abstract TSelf Round(TSelf value);
 
+    /// <summary>The square root of each lane (correctly rounded, as <see cref="MathF.Sqrt"/>).</summary>
+    static abstract TSelf Sqrt(TSelf value);
+
     static abstract float Sum(TSelf value);
 
     // Integer dot products for Int8 panels. The vector's bits then hold Count int32 lanes (zero is the same bits).
@@ -96,6 +99,12 @@ internal interface ISimdVector<TSelf> where TSelf : struct, ISimdVector<TSelf>
 
     /// <summary>Integer lanes to fp32.</summary>
     static abstract TSelf ConvertInt32(TSelf integers);
+
+    /// <summary>Lanes holding whole numbers, to integer lanes (the inverse of <see cref="ConvertInt32"/>).</summary>
+    static abstract TSelf ConvertToInt32(TSelf wholeNumbers);
+
+    /// <summary>Four vectors of integer lanes in [0, 127], narrowed to 4 × <see cref="Count"/> bytes at <paramref name="destination"/>, in order.</summary>
+    static abstract void StoreBytes(TSelf q0, TSelf q1, TSelf q2, TSelf q3, ref byte destination);
 }
 
 internal readonly struct Vec128(Vector128<float> value) : ISimdVector<Vec128>
@@ -124,10 +133,14 @@ internal readonly struct Vec128(Vector128<float> value) : ISimdVector<Vec128>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 ScaleByPow2(Vec128 value, Vec128 wholeNumbers) =>
         Avx512F.VL.IsSupported ? new(Avx512F.VL.Scale(value._value, wholeNumbers._value)) : new((value._value.AsInt32() + (Vector128.ConvertToInt32Native(wholeNumbers._value) << 23)).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 Round(Vec128 value) => new(Vector128.Round(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 Sqrt(Vec128 value) => new(Vector128.Sqrt(value._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vec128 value) => Vector128.Sum(value._value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 BroadcastGroup(ref readonly byte source) => new(Vector128.Create(Unsafe.ReadUnaligned<int>(in source)).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 LoadGroups(ref readonly byte source) => new(Vector128.LoadUnsafe(in source).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 ConvertInt32(Vec128 integers) => new(Vector128.ConvertToSingle(integers._value.AsInt32()));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 ConvertToInt32(Vec128 wholeNumbers) => new(Vector128.ConvertToInt32(wholeNumbers._value).AsSingle());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void StoreBytes(Vec128 q0, Vec128 q1, Vec128 q2, Vec128 q3, ref byte destination) =>
+        Vector128.Narrow(Vector128.Narrow(q0._value.AsInt32(), q1._value.AsInt32()), Vector128.Narrow(q2._value.AsInt32(), q3._value.AsInt32())).AsByte().StoreUnsafe(ref destination);
 
     public static string DotInstructions =>
         AvxVnni.IsSupported ? "vpdpbusd (AVX-VNNI)" : Ssse3.IsSupported ? "pmaddubsw + pmaddwd (SSSE3)" : Dp.IsSupported ? "sdot (NEON dot product)" : "shifts and multiplies (no dot-product instruction)";
@@ -172,10 +185,14 @@ internal readonly struct Vec256(Vector256<float> value) : ISimdVector<Vec256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 ScaleByPow2(Vec256 value, Vec256 wholeNumbers) =>
         Avx512F.VL.IsSupported ? new(Avx512F.VL.Scale(value._value, wholeNumbers._value)) : new((value._value.AsInt32() + (Vector256.ConvertToInt32Native(wholeNumbers._value) << 23)).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 Round(Vec256 value) => new(Vector256.Round(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 Sqrt(Vec256 value) => new(Vector256.Sqrt(value._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vec256 value) => Vector256.Sum(value._value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 BroadcastGroup(ref readonly byte source) => new(Vector256.Create(Unsafe.ReadUnaligned<int>(in source)).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 LoadGroups(ref readonly byte source) => new(Vector256.LoadUnsafe(in source).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 ConvertInt32(Vec256 integers) => new(Vector256.ConvertToSingle(integers._value.AsInt32()));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 ConvertToInt32(Vec256 wholeNumbers) => new(Vector256.ConvertToInt32(wholeNumbers._value).AsSingle());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void StoreBytes(Vec256 q0, Vec256 q1, Vec256 q2, Vec256 q3, ref byte destination) =>
+        Vector256.Narrow(Vector256.Narrow(q0._value.AsInt32(), q1._value.AsInt32()), Vector256.Narrow(q2._value.AsInt32(), q3._value.AsInt32())).AsByte().StoreUnsafe(ref destination);
 
     public static string DotInstructions =>
         AvxVnni.IsSupported ? "vpdpbusd (AVX-VNNI)" : Avx2.IsSupported ? "vpmaddubsw + vpmaddwd (AVX2)" : "shifts and multiplies (software)";
@@ -219,10 +236,14 @@ internal readonly struct Vec512(Vector512<float> value) : ISimdVector<Vec512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 ScaleByPow2(Vec512 value, Vec512 wholeNumbers) =>
         Avx512F.IsSupported ? new(Avx512F.Scale(value._value, wholeNumbers._value)) : new((value._value.AsInt32() + (Vector512.ConvertToInt32Native(wholeNumbers._value) << 23)).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Round(Vec512 value) => new(Vector512.Round(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Sqrt(Vec512 value) => new(Vector512.Sqrt(value._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vec512 value) => Vector512.Sum(value._value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 BroadcastGroup(ref readonly byte source) => new(Vector512.Create(Unsafe.ReadUnaligned<int>(in source)).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 LoadGroups(ref readonly byte source) => new(Vector512.LoadUnsafe(in source).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 ConvertInt32(Vec512 integers) => new(Vector512.ConvertToSingle(integers._value.AsInt32()));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 ConvertToInt32(Vec512 wholeNumbers) => new(Vector512.ConvertToInt32(wholeNumbers._value).AsSingle());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void StoreBytes(Vec512 q0, Vec512 q1, Vec512 q2, Vec512 q3, ref byte destination) =>
+        Vector512.Narrow(Vector512.Narrow(q0._value.AsInt32(), q1._value.AsInt32()), Vector512.Narrow(q2._value.AsInt32(), q3._value.AsInt32())).AsByte().StoreUnsafe(ref destination);
 
     public static string DotInstructions => Avx512BW.IsSupported ? "vpmaddubsw + vpmaddwd (AVX-512BW)" : "shifts and multiplies (software)";
 
@@ -269,10 +290,21 @@ internal readonly struct VecScalar(float value) : ISimdVector<VecScalar>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar ScaleByPow2(VecScalar value, VecScalar wholeNumbers) =>
         new(BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(value._value) + ((int)wholeNumbers._value << 23)));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar Round(VecScalar value) => new(MathF.Round(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar Sqrt(VecScalar value) => new(MathF.Sqrt(value._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(VecScalar value) => value._value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar BroadcastGroup(ref readonly byte source) => new(BitConverter.Int32BitsToSingle(Unsafe.ReadUnaligned<int>(in source)));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar LoadGroups(ref readonly byte source) => BroadcastGroup(in source);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar ConvertInt32(VecScalar integers) => new(BitConverter.SingleToInt32Bits(integers._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static VecScalar ConvertToInt32(VecScalar wholeNumbers) => new(BitConverter.Int32BitsToSingle((int)wholeNumbers._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBytes(VecScalar q0, VecScalar q1, VecScalar q2, VecScalar q3, ref byte destination)
+    {
+        destination = (byte)BitConverter.SingleToInt32Bits(q0._value);
+        Unsafe.Add(ref destination, 1) = (byte)BitConverter.SingleToInt32Bits(q1._value);
+        Unsafe.Add(ref destination, 2) = (byte)BitConverter.SingleToInt32Bits(q2._value);
+        Unsafe.Add(ref destination, 3) = (byte)BitConverter.SingleToInt32Bits(q3._value);
+    }
 
     public static string DotInstructions => "scalar integer multiplies";
 

@@ -41,6 +41,15 @@ public sealed record CellVariant(bool Peepholes, float Clip, bool InputForget, A
     /// <summary>Whether this is exactly PyTorch's cell.</summary>
     public bool IsStandard => this == Standard;
 
+    /// <summary>
+    /// A GRU packed into the LSTM's four gate slots (see <see cref="Kernels.GruCellKernels{TVec}"/>): how <see cref="GruModel"/>
+    /// runs on the same kernels, sessions and threads. Never seen outside the engine.
+    /// </summary>
+    internal static CellVariant Gru { get; } = Standard with { IsGru = true };
+
+    /// <summary>Whether the four gate slots hold a GRU (see <see cref="Gru"/>).</summary>
+    internal bool IsGru { get; private init; }
+
     internal void Validate()
     {
         if (!(Clip >= 0f) || float.IsInfinity(Clip))

@@ -81,7 +81,7 @@ public sealed class LstmModel
         for (int layer = 0; layer < spec.NumLayers; layer++)
             for (int d = 0; d < spec.Directions; d++)
                 layers[layer * spec.Directions + d] = PackedLayer.Pack(spec, layer, weights[layer, d], kernels.Width, format);
-        return new LstmModel(spec, kernels, layers, threads, SumBounds.Create(weights, format)) { Identity = ModelIdentity.Of(weights) };
+        return new LstmModel(spec, kernels, layers, threads, SumBounds.Create(weights, format, kernels)) { Identity = ModelIdentity.Of(weights) };
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using LstmSimd.Execution;
 using LstmSimd.Kernels;
 
 namespace LstmSimd;
@@ -18,8 +19,8 @@ public sealed unsafe class LstmSession : IDisposable
     private readonly LstmModel _model;
     private readonly LstmSpec _spec;
     private readonly KernelSet _kernels;
-    private readonly WorkerTeam _team;
-    private readonly TeamWork _teamWork;
+    private readonly KernelTeam _team;
+    private readonly ConcurrentDirectionsWork _directions;
 
     // Row strides, padded to whole vectors so the kernels store full blocks.
     private readonly int _hiddenStride;   // c and the unprojected h: H rounded up
@@ -69,9 +70,9 @@ public sealed unsafe class LstmSession : IDisposable
         _layerOutputs = _spec.NumLayers > 1 ? [new float[layerOutput], new float[_spec.NumLayers > 2 ? layerOutput : 0]] : [[], []];
         _stateH = new AlignedBuffer<float>(stateH);
         _stateC = new AlignedBuffer<float>(stateC);
-        _teamWork = new TeamWork(this);
+        _directions = new ConcurrentDirectionsWork(this);
         _caller = new SingleCaller(this, "session");
-        _team = new WorkerTeam(model.Threads);
+        _team = new KernelTeam(model.Threads, _kernels);
     }
 
     /// <summary>The model this session runs.</summary>
@@ -161,12 +162,11 @@ public sealed unsafe class LstmSession : IDisposable
                 _call.LayerOutput = top ? pOutput : layer % 2 == 0 ? pBuffer0 : pBuffer1;
                 if (ConcurrentDirections)
                 {
-                    _teamWork.Begin(Phase.Directions, 2);
-                    _team.Run(_teamWork);
+                    _team.RunOnEveryMember(_directions);
                 }
                 else
                 {
-                    for (int d = 0; d < dirs; d++) RunDirection(d, _scratch[0], split: true);
+                    for (int d = 0; d < dirs; d++) RunDirection(d, _scratch[0], share: true);
                 }
 
                 _call.LayerInput = _call.LayerOutput;
@@ -221,25 +221,28 @@ public sealed unsafe class LstmSession : IDisposable
             for (int layer = 0; layer < _spec.NumLayers; layer++)
             {
                 float* h = pStateH + layer * MaxBatch * _outputStride;
-                var plan = new CellPlan
+                var step = new CellStep
                 {
                     Layer = _model.Layers[layer],
-                    Init = null, // the bias
-                    InitRowStride = 0,
-                    X = KernelRows(x, batch, xStride, _spec.LayerInputSize(layer), pQuantizedInput, out int kernelXStride),
+                    Init = null, // a streaming step: the bias, with x·W_ih fused in
+                    X = _team.KernelRows(x, batch, xStride, _spec.LayerInputSize(layer), pQuantizedInput, out int kernelXStride),
                     XRowStride = kernelXStride,
-                    H = KernelRows(h, batch, _outputStride, _spec.OutputHiddenSize, pQuantizedState, out int kernelHStride),
+                    H = _team.KernelRows(h, batch, _outputStride, _spec.OutputHiddenSize, pQuantizedState, out int kernelHStride),
                     HRowStride = kernelHStride,
+                    HPrevious = h,
                     C = pStateC + layer * MaxBatch * _hiddenStride,
+                    CRowStride = _hiddenStride,
                     HNext = pNext,
+                    HNextRowStride = _outputStride,
                     HRaw = pRaw,
+                    HRawRowStride = _hiddenStride,
                     QuantizedState = pQuantizedState,
                     PreActivations = pGates, // the bias is shared: a cell variant's pre-activations need rows of their own
+                    PreActivationsRowStride = _gateStride,
                     Rows = batch,
-                    Active = null,
                     Descending = _descendingStep,
                 };
-                RunCell(ref plan, split: true);
+                _team.Cell(ref step, share: true);
                 new ReadOnlySpan<float>(pNext, batch * _outputStride).CopyTo(new Span<float>(h, batch * _outputStride));
 
                 // The next layer reads this layer's new h straight from the state.
@@ -347,126 +350,36 @@ public sealed unsafe class LstmSession : IDisposable
     }
 
     /// <summary>
-    /// One direction of one layer over all steps: the hoisted input projection, then per step the recurrent
-    /// product with the fused cell, and the output rows. <paramref name="split"/> shares each kernel call
-    /// across the team; it is false when this direction already runs on a team member of its own.
+    /// One direction of one layer of the current <see cref="Forward"/> (see <see cref="DirectionRunner"/>). <paramref name="share"/>
+    /// shares each kernel call across the team; it is false when this direction already runs on a team member of its own.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void RunDirection(int direction, DirectionScratch scratch, bool split)
+    private void RunDirection(int direction, DirectionScratch scratch, bool share)
     {
         ref readonly ForwardCall call = ref _call;
-        int steps = call.Steps, batch = call.Batch, layer = call.Layer;
-        int slot = layer * _spec.Directions + direction, hOut = _spec.OutputHiddenSize, hidden = _spec.HiddenSize;
-        PackedLayer weights = _model.Layers[slot];
+        int batch = call.Batch, layer = call.Layer;
+        int slot = layer * _spec.Directions + direction;
         bool top = layer == _spec.NumLayers - 1;
-
-        // Only the caller's tensors can be batch-first; the buffers between layers are time-major.
-        bool inputBatchFirst = call.BatchFirst && layer == 0, outputBatchFirst = call.BatchFirst && top;
-        int features = _spec.LayerInputSize(layer), rows = steps * batch;
+        fixed (byte* pActive = scratch.Active)
         {
-            float* pQuantizedInput = scratch.QuantizedInput.Pointer;
-            var projection = new ProjectionPlan { Panel = weights.Input, Bias = weights.Bias, Rows = rows, Gates = scratch.Gates };
-            projection.X = KernelRows(call.LayerInput, rows, features, features, pQuantizedInput, out projection.XRowStride);
-            if (split)
-            {
-                _teamWork.Projection = projection;
-                _teamWork.Begin(Phase.InputProjection, weights.Input.Blocks);
-                _team.Run(_teamWork);
-            }
-            else
-            {
-                projection.Run(_kernels, 0, weights.Input.Blocks);
-            }
+            DirectionPass pass = DirectionPass.Create(_spec, _model.Layers[slot], layer, direction, call.Steps, batch, _outputStride, _hiddenStride);
+            pass.Input = call.LayerInput;
+            pass.InputBatchFirst = call.BatchFirst && layer == 0; // only the caller's tensors can be batch-first
+            pass.QuantizedInput = scratch.QuantizedInput.Pointer;
+            pass.QuantizedState = scratch.QuantizedState.Pointer;
+            pass.Gates = scratch.Gates.Pointer;
+            pass.H = scratch.HPrevious.Pointer;
+            pass.HSpare = scratch.HNext.Pointer;
+            pass.C = scratch.Cell.Pointer;
+            pass.Raw = scratch.HRaw.Pointer;
+            pass.SetStates(slot, call.H0, call.C0, call.HN, call.CN);
+            pass.Lengths = call.Lengths;
+            pass.Active = pActive;
+            pass.Output = call.LayerOutput;
+            pass.OutputBatchFirst = call.BatchFirst && top;
+            float* cells = DirectionRunner.Run(_team, share, pass);
+            if (call.WatchOverflow && scratch.Overflow.Slot < 0 && FirstNonFiniteCell(new ReadOnlySpan<float>(cells, batch * _hiddenStride), batch) is (int index, float value))
+                scratch.Overflow = (slot, index, value);
         }
-
-        LoadRows(Tensor(call.H0, call.H0 == null ? 0 : _spec.NumLayers * _spec.Directions * batch * hOut), slot, batch, hOut, scratch.HPrevious.Span, _outputStride);
-        LoadRows(Tensor(call.C0, call.C0 == null ? 0 : _spec.NumLayers * _spec.Directions * batch * hidden), slot, batch, hidden, scratch.Cell.Span, _hiddenStride);
-
-        // Rows of the hoisted projection follow the input's memory order.
-        int gatesPerStep = inputBatchFirst ? _gateStride : batch * _gateStride;
-        int gatesPerRow = inputBatchFirst ? steps * _gateStride : _gateStride;
-        int outputFeatures = _spec.OutputSize, outputColumn = direction * hOut;
-        Span<byte> active = scratch.Active.AsSpan(0, batch);
-        active.Fill(1);
-        bool reverse = direction == 1;
-        float* hLast = scratch.HPrevious.Pointer; // where h after the last step ends up
-        if (batch == 1 && call.Lengths == null && weights.Cell.IsStandard && weights.Projection is null && !_kernels.QuantizesActivations
-            && !(split && SharesSteps(weights, batch, streaming: false)))
-        {
-            // One sequence, one thread: the kernel runs the whole step loop. Row t of the gates and of the output is step t in
-            // either layout at batch 1.
-            _kernels.Sequence(new SequenceArgs
-            {
-                Init = ref *scratch.Gates.Pointer,
-                InitStepStride = _gateStride,
-                Steps = steps,
-                Reverse = reverse,
-                PanelH = ref weights.Recurrent.Start,
-                DepthH = weights.Recurrent.Depth,
-                Blocks = weights.Recurrent.Blocks,
-                H = ref *hLast,
-                HSpare = ref *scratch.HNext.Pointer,
-                C = ref *scratch.Cell.Pointer,
-                Output = ref *(call.LayerOutput + outputColumn),
-                OutputStepStride = outputFeatures,
-                OutputCount = hOut,
-            });
-        }
-        else
-        {
-            fixed (byte* pActive = scratch.Active)
-            {
-                float* pGates = scratch.Gates.Pointer, pFirst = scratch.HPrevious.Pointer, pSecond = scratch.HNext.Pointer, pRaw = scratch.HRaw.Pointer, pC = scratch.Cell.Pointer;
-                float* pQuantizedState = scratch.QuantizedState.Pointer;
-                // h ping-pongs between two buffers: each step reads one and writes the other.
-                float* hPrevious = pFirst, hNext = pSecond;
-                var output = new Span<float>(call.LayerOutput, rows * outputFeatures);
-                for (int s = 0; s < steps; s++)
-                {
-                    int t = reverse ? steps - 1 - s : s;
-                    if (call.Lengths != null)
-                    {
-                        for (int b = 0; b < batch; b++) active[b] = t < call.Lengths[b] ? (byte)1 : (byte)0;
-                    }
-
-                    var plan = new CellPlan
-                    {
-                        Layer = weights,
-                        Init = pGates + t * gatesPerStep,
-                        InitRowStride = gatesPerRow,
-                        X = null,
-                        XRowStride = 0,
-                        H = KernelRows(hPrevious, batch, _outputStride, hOut, pQuantizedState, out int kernelHStride),
-                        HRowStride = kernelHStride,
-                        C = pC,
-                        HNext = hNext,
-                        HRaw = pRaw,
-                        QuantizedState = pQuantizedState,
-                        Rows = batch,
-                        Active = call.Lengths == null ? null : pActive,
-                        Descending = s % 2 == 1,
-                    };
-                    RunCell(ref plan, split);
-
-                    StepOutputs.Write(batch, call.Lengths == null ? default : active, new Span<float>(hNext, batch * _outputStride), new ReadOnlySpan<float>(hPrevious, batch * _outputStride),
-                        _outputStride, hOut, output, outputBatchFirst ? t * outputFeatures + outputColumn : t * batch * outputFeatures + outputColumn,
-                        outputBatchFirst ? steps * outputFeatures : outputFeatures);
-
-                    float* written = hNext;
-                    hNext = hPrevious;
-                    hPrevious = written;
-                }
-
-                hLast = hPrevious;
-            }
-        }
-
-        if (call.HN != null) StoreRows(new ReadOnlySpan<float>(hLast, batch * _outputStride), _outputStride, new Span<float>(call.HN, _spec.NumLayers * _spec.Directions * batch * hOut), slot, batch, hOut);
-
-        if (call.CN != null) StoreRows(scratch.Cell.Span, _hiddenStride, new Span<float>(call.CN, _spec.NumLayers * _spec.Directions * batch * hidden), slot, batch, hidden);
-
-        if (call.WatchOverflow && scratch.Overflow.Slot < 0 && FirstNonFiniteCell(scratch.Cell.Span, batch) is (int index, float value))
-            scratch.Overflow = (slot, index, value);
     }
 
     /// <summary>
@@ -500,61 +413,6 @@ public sealed unsafe class LstmSession : IDisposable
     /// <summary>Tests: share every step however small, so that small shapes exercise the team's split too.</summary>
     internal void ShareEveryStep() => _team.MinSharedWork = 0;
 
-    /// <summary>Whether a step of <paramref name="layer"/> over <paramref name="rows"/> rows is worth sharing across the team.</summary>
-    private bool SharesSteps(PackedLayer layer, int rows, bool streaming) =>
-        _team.WorthSharing((long)rows * layer.Recurrent.Gates * layer.Recurrent.Units * (layer.Recurrent.Depth + (streaming ? layer.Input.Depth : 0)));
-
-    /// <summary>
-    /// Runs a planned cell step into its HNext, through W_hr with a projection. <paramref name="split"/> shares each phase
-    /// across the team; it is false when the caller already runs on a team member of its own.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void RunCell(scoped ref CellPlan plan, bool split)
-    {
-        bool shared = split && SharesSteps(plan.Layer, plan.Rows, streaming: plan.Init == null);
-        if (shared)
-        {
-            _teamWork.Cell = plan;
-            _teamWork.Begin(Phase.Cell, plan.Layer.Recurrent.Blocks);
-            _team.Run(_teamWork);
-        }
-        else
-        {
-            plan.Run(this, 0, 1, Phase.Cell);
-        }
-
-        if (plan.Layer.Projection is not { } panel) return;
-        plan.ProjectionInput = KernelRows(plan.HRaw, plan.Rows, _hiddenStride, _spec.HiddenSize, plan.QuantizedState, out plan.ProjectionInputStride);
-        if (shared)
-        {
-            _teamWork.Cell = plan;
-            _teamWork.Begin(Phase.OutputProjection, panel.Blocks);
-            _team.Run(_teamWork);
-        }
-        else
-        {
-            plan.Run(this, 0, 1, Phase.OutputProjection);
-        }
-    }
-
-    /// <summary>
-    /// The rows a kernel reads: <paramref name="rows"/> as they are, or, for Int8 models, quantised into
-    /// <paramref name="quantized"/> (see <see cref="QuantizedRows"/>); <paramref name="kernelStride"/> receives their row stride.
-    /// </summary>
-    private float* KernelRows(float* rows, int count, int stride, int depth, float* quantized, out int kernelStride)
-    {
-        if (!_kernels.QuantizesActivations)
-        {
-            kernelStride = stride;
-            return rows;
-        }
-
-        kernelStride = QuantizedRows.Stride(depth);
-        if (count > 0)
-            QuantizedRows.Quantize(new ReadOnlySpan<float>(rows, (count - 1) * stride + depth), stride, count, depth, new Span<float>(quantized, count * kernelStride));
-        return quantized;
-    }
-
     private void CheckCapacity(int steps, int batch) => ShapeChecks.Capacity(steps, batch, MaxSteps, MaxBatch);
 
     private void CheckState(int hLength, int cLength, int batch)
@@ -562,8 +420,6 @@ public sealed unsafe class LstmSession : IDisposable
         ShapeChecks.Length(hLength, (long)_spec.NumLayers * batch * _spec.OutputHiddenSize, "h", "[L={0}, B={1}, H_out={2}]", _spec.NumLayers, batch, _spec.OutputHiddenSize);
         ShapeChecks.Length(cLength, (long)_spec.NumLayers * batch * _spec.HiddenSize, "c", "[L={0}, B={1}, H={2}]", _spec.NumLayers, batch, _spec.HiddenSize);
     }
-
-    private static ReadOnlySpan<float> Tensor(float* pointer, int length) => pointer == null ? default : new ReadOnlySpan<float>(pointer, length);
 
     /// <summary>Copies slot <paramref name="slot"/> of a [slots, B, size] tensor into padded rows (zeros when the tensor is empty).</summary>
     private static void LoadRows(ReadOnlySpan<float> source, int slot, int batch, int size, Span<float> rows, int stride)
@@ -578,14 +434,6 @@ public sealed unsafe class LstmSession : IDisposable
     {
         for (int b = 0; b < batch; b++)
             rows.Slice(b * stride, size).CopyTo(destination.Slice((slot * batch + b) * size, size));
-    }
-
-    private enum Phase
-    {
-        InputProjection,
-        Cell,
-        OutputProjection,
-        Directions,
     }
 
     /// <summary>The lengths of a <see cref="DirectionScratch"/>'s buffers, planned (and checked) before any is allocated.</summary>
@@ -627,123 +475,12 @@ public sealed unsafe class LstmSession : IDisposable
         public int* Lengths;
     }
 
-    /// <summary>The hoisted input projection of one layer-direction, shareable by blocks.</summary>
-    private struct ProjectionPlan
+    /// <summary>The two directions of a bidirectional layer at once, one per team member, each running its kernels alone.</summary>
+    private sealed class ConcurrentDirectionsWork(LstmSession session) : ITeamWork
     {
-        public PackedPanel Panel;
-        public float[] Bias;
-        public AlignedBuffer<float> Gates;
-        public float* X;
-        public int XRowStride, Rows;
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public readonly void Run(KernelSet kernels, int blockStart, int blockEnd) =>
-            kernels.InputProjection(Panel, Bias, new ReadOnlySpan<float>(X, Rows * XRowStride), XRowStride, Rows, Gates.Span, blockStart, blockEnd);
-    }
-
-    /// <summary>One cell step of one layer-direction, shareable by blocks.</summary>
-    private struct CellPlan
-    {
-        public PackedLayer Layer;
-        public float* Init, X, H, C, HNext, HRaw;
-        public int InitRowStride, XRowStride, HRowStride, Rows;
-        public byte* Active;
-
-        // Int8 models: where the step's h (and the unprojected h before W_hr) is quantised; what W_hr reads.
-        public float* QuantizedState, ProjectionInput;
-        public int ProjectionInputStride;
-
-        // ONNX cell variants: where the kernels leave the pre-activations for the variant's epilogue (null: over Init, in place).
-        public float* PreActivations;
-
-        // Alternates from step to step: see CellStepArgs.Descending.
-        public bool Descending;
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public readonly void Run(LstmSession session, int member, int members, Phase phase)
-        {
-            ReadOnlySpan<byte> active = Active == null ? default : new ReadOnlySpan<byte>(Active, Rows);
-            bool projected = Layer.Projection is not null;
-            if (phase == Phase.OutputProjection)
-            {
-                if (Layer.Projection is not { } panel) return;
-                (int start, int end) = WorkerTeam.Share(panel.Blocks, member, members);
-                session._kernels.Project(panel, ref *ProjectionInput, ProjectionInputStride, ref *HNext, session._outputStride, Rows, active, start, end);
-                return;
-            }
-
-            (int blockStart, int blockEnd) = WorkerTeam.Share(Layer.Recurrent.Blocks, member, members);
-            bool fusedInput = Init == null; // a streaming step: bias + x·W_ih + h·W_hh in one pass
-            bool variant = !Layer.Cell.IsStandard;
-            float* hOut = projected ? HRaw : HNext;
-            int hOutRowStride = projected ? session._hiddenStride : session._outputStride;
-            float* pre = PreActivations != null ? PreActivations : Init;
-            int preRowStride = PreActivations != null ? session._gateStride : InitRowStride;
-            var args = new CellStepArgs
-            {
-                Init = ref fusedInput ? ref Layer.Bias[0] : ref *Init,
-                InitRowStride = InitRowStride,
-                PanelX = ref Layer.Input.Start,
-                DepthX = fusedInput ? Layer.Input.Depth : 0,
-                X = ref fusedInput ? ref *X : ref Layer.Bias[0], // unread when DepthX is 0
-                XRowStride = XRowStride,
-                PanelH = ref Layer.Recurrent.Start,
-                DepthH = Layer.Recurrent.Depth,
-                H = ref *H,
-                HRowStride = HRowStride,
-                C = ref *C,
-                CRowStride = session._hiddenStride,
-                HOut = ref *hOut,
-                HOutRowStride = hOutRowStride,
-                Rows = Rows,
-                BlockStart = blockStart,
-                BlockEnd = blockEnd,
-                Active = active,
-                PreActivationsOnly = variant,
-                PreActivations = ref variant ? ref *pre : ref Layer.Bias[0], // unread for the standard cell
-                PreActivationsRowStride = preRowStride,
-                Descending = Descending,
-            };
-            session._kernels.Step(args);
-            if (variant)
-            {
-                session._kernels.VariantCell(Layer.Cell, Layer.Peepholes, ref *pre, preRowStride, ref *C, session._hiddenStride,
-                    ref *hOut, hOutRowStride, Rows, blockStart, blockEnd, active);
-            }
-        }
-    }
-
-    /// <summary>What the team runs: the current phase, split by blocks (or, for Directions, one direction per member).</summary>
-    private sealed class TeamWork(LstmSession session) : ITeamWork
-    {
-        private Phase _phase;
-        private int _blocks;
-
-        public ProjectionPlan Projection;
-        public CellPlan Cell;
-
-        public void Begin(Phase phase, int blocks)
-        {
-            _phase = phase;
-            _blocks = blocks;
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Execute(int member, int members)
         {
-            switch (_phase)
-            {
-                case Phase.InputProjection:
-                    (int start, int end) = WorkerTeam.Share(_blocks, member, members);
-                    Projection.Run(session._kernels, start, end);
-                    break;
-                case Phase.Directions:
-                    if (member < 2) session.RunDirection(member, session._scratch[member], split: false);
-                    break;
-                default:
-                    Cell.Run(session, member, members, _phase);
-                    break;
-            }
+            if (member < 2) session.RunDirection(member, session._scratch[member], share: false);
         }
     }
 }

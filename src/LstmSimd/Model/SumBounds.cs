@@ -1,7 +1,6 @@
 using System.Globalization;
-using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
+using LstmSimd.Kernels;
 
 namespace LstmSimd;
 
@@ -26,10 +25,12 @@ internal sealed class SumBounds
     private readonly LstmSpec _spec;
     private readonly double[] _bias, _input, _recurrent, _hidden; // per layer-direction: max |b|, max row Σ|W_ih|, max row Σ|W_hh|, |h|'s bound (∞: none)
     private readonly WeightFormat _format;
+    private readonly KernelSet _kernels; // the width that scans every call's inputs
     private readonly double _inputScale; // what the layers above the first take times h's bound: training's inverted dropout scales them up
 
-    private SumBounds(LstmSpec spec, WeightFormat format, double inputScale)
+    private SumBounds(LstmSpec spec, WeightFormat format, KernelSet kernels, double inputScale)
     {
+        _kernels = kernels;
         int slots = spec.NumLayers * spec.Directions;
         _spec = spec;
         _format = format;
@@ -58,9 +59,9 @@ internal sealed class SumBounds
     /// passes its dropout's <paramref name="inputScale"/> 1 / (1 − p).
     /// </summary>
     /// <exception cref="ArgumentException">Some sum could overflow fp32 whatever the input.</exception>
-    public static SumBounds Create(LstmWeights weights, WeightFormat format, double inputScale = 1)
+    public static SumBounds Create(LstmWeights weights, WeightFormat format, KernelSet kernels, double inputScale = 1)
     {
-        var bounds = new SumBounds(weights.Spec, format, inputScale);
+        var bounds = new SumBounds(weights.Spec, format, kernels, inputScale);
         bounds.Measure(format == WeightFormat.Float32 ? weights : weights.StoredAs(format));
         return bounds;
     }
@@ -145,11 +146,21 @@ internal sealed class SumBounds
     public void CheckSequence(ReadOnlySpan<float> input, ReadOnlySpan<float> h0, int batch)
     {
         float largestInput = CheckedMagnitude(input, nameof(input), 0);
-        int slotLength = batch * _spec.OutputHiddenSize;
-        for (int slot = 0; slot < _bias.Length; slot++)
+        int slotLength = batch * _spec.OutputHiddenSize, directions = _spec.Directions;
+        float below = 0; // the largest |h0| of the layer below (a GRU's outputs stay within it)
+        for (int layer = 0; layer < _spec.NumLayers; layer++)
         {
-            ReadOnlySpan<float> state = h0.IsEmpty ? default : h0.Slice(slot * slotLength, slotLength);
-            CheckSlot(slot, input, largestInput, state, CheckedMagnitude(state, nameof(h0), slot * slotLength), nameof(h0), slot * slotLength);
+            float largestOfLayer = 0;
+            for (int d = 0; d < directions; d++)
+            {
+                int slot = layer * directions + d;
+                ReadOnlySpan<float> state = h0.IsEmpty ? default : h0.Slice(slot * slotLength, slotLength);
+                float largestState = CheckedMagnitude(state, nameof(h0), slot * slotLength);
+                CheckSlot(slot, input, largestInput, state, largestState, nameof(h0), slot * slotLength, below);
+                largestOfLayer = Math.Max(largestOfLayer, largestState);
+            }
+
+            below = largestOfLayer;
         }
     }
 
@@ -160,7 +171,7 @@ internal sealed class SumBounds
     public void CheckStep(ReadOnlySpan<float> input, ReadOnlySpan<float> stateMagnitudes)
     {
         float largestInput = CheckedMagnitude(input, nameof(input), 0);
-        CheckSlot(0, input, largestInput, default, stateMagnitudes.IsEmpty ? 0 : stateMagnitudes[0], "h", 0);
+        CheckSlot(0, input, largestInput, default, stateMagnitudes.IsEmpty ? 0 : stateMagnitudes[0], "h", 0, 0);
     }
 
     /// <summary>A state's check (h [L, B, H_out] of a streaming session); writes each layer's largest |h| to <paramref name="magnitudes"/>.</summary>
@@ -171,39 +182,8 @@ internal sealed class SumBounds
         {
             ReadOnlySpan<float> state = h.Slice(layer * layerLength, layerLength);
             magnitudes[layer] = CheckedMagnitude(state, nameof(h), layer * layerLength);
-            CheckSlot(layer, default, 0, state, magnitudes[layer], nameof(h), layer * layerLength);
+            CheckSlot(layer, default, 0, state, magnitudes[layer], nameof(h), layer * layerLength, layer > 0 ? magnitudes[layer - 1] : 0);
         }
-    }
-
-    /// <summary>
-    /// The largest |v| of <paramref name="values"/>, NaN ignored (NaN in gives NaN out: it needs no refusal); vectorised,
-    /// since it reads every input of a call once.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float LargestMagnitude(ReadOnlySpan<float> values)
-    {
-        ref float start = ref MemoryMarshal.GetReference(values);
-        int k = 0;
-        float largest = 0f;
-        if (Vector.IsHardwareAccelerated && values.Length >= Vector<float>.Count)
-        {
-            Vector<float> lanes = Vector<float>.Zero;
-            for (; k + Vector<float>.Count <= values.Length; k += Vector<float>.Count)
-            {
-                Vector<float> v = Vector.Abs(Vector.LoadUnsafe(ref start, (nuint)k));
-                lanes = Vector.ConditionalSelect(Vector.GreaterThan(v, lanes), v, lanes); // false for NaN: it never enters
-            }
-
-            for (int lane = 0; lane < Vector<float>.Count; lane++) largest = Math.Max(largest, lanes[lane]);
-        }
-
-        for (; k < values.Length; k++)
-        {
-            float v = Math.Abs(Unsafe.Add(ref start, k));
-            if (v > largest) largest = v;
-        }
-
-        return largest;
     }
 
     private static bool Bounded(Activation activation) => activation.Kind != ActivationKind.Relu;
@@ -225,12 +205,16 @@ internal sealed class SumBounds
         return largest;
     }
 
-    /// <summary>|b| plus, above layer 0, W_ih times the bound of the layer below's h: the part no call changes.</summary>
-    private double FixedPart(int slot)
+    /// <summary>
+    /// |b| plus, above layer 0, W_ih times the bound of the layer below's h. An LSTM's h is bounded whatever its initial state
+    /// (o ⊙ tanh(c)); a GRU's mixes its last h with a tanh, so it stays within max(1, |h0|): <paramref name="belowState"/>
+    /// is the largest |h| the caller gave the layer below.
+    /// </summary>
+    private double FixedPart(int slot, double belowState = 0)
     {
         int layer = slot / _spec.Directions;
         if (layer == 0) return _bias[slot];
-        double below = 0;
+        double below = _spec.Cell.IsGru ? belowState : 0;
         for (int d = 0; d < _spec.Directions; d++) below = Math.Max(below, Known(_hidden[(layer - 1) * _spec.Directions + d]));
         return _bias[slot] + _input[slot] * below * _inputScale;
     }
@@ -239,9 +223,9 @@ internal sealed class SumBounds
     /// Refuses a layer-direction's sums that could overflow with the caller's state (largest |h| <paramref name="largestState"/>)
     /// and, at layer 0, input (largest |x| <paramref name="largestInput"/>): the state is blamed when it overflows on its own.
     /// </summary>
-    private void CheckSlot(int slot, ReadOnlySpan<float> input, float largestInput, ReadOnlySpan<float> state, float largestState, string stateName, int stateOffset)
+    private void CheckSlot(int slot, ReadOnlySpan<float> input, float largestInput, ReadOnlySpan<float> state, float largestState, string stateName, int stateOffset, double belowState)
     {
-        double fixedPart = FixedPart(slot), recurrent = _recurrent[slot] * Math.Max(Known(_hidden[slot]), largestState);
+        double fixedPart = FixedPart(slot, belowState), recurrent = _recurrent[slot] * Math.Max(Known(_hidden[slot]), largestState);
         if (fixedPart + recurrent > Limit)
             Refuse(state, (Limit - fixedPart) / _recurrent[slot], stateName, stateOffset, slot, "W_hh", _recurrent[slot]);
         if (slot / _spec.Directions == 0 && fixedPart + recurrent + _input[slot] * largestInput > Limit)
@@ -251,7 +235,7 @@ internal sealed class SumBounds
     /// <summary>The largest |v| of <paramref name="values"/>, refusing values a Float16 model cannot scale.</summary>
     private float CheckedMagnitude(ReadOnlySpan<float> values, string name, int offset)
     {
-        float largest = LargestMagnitude(values);
+        float largest = _kernels.LargestMagnitude(values);
         if (_format == WeightFormat.Float16 && largest >= Float16ActivationLimit)
         {
             int index = FirstAbove(values, Float16ActivationLimit, inclusive: true);

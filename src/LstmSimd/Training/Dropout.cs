@@ -5,7 +5,7 @@ namespace LstmSimd.Training;
 /// probability p and the rest are scaled by 1/(1 − p), so inference needs no rescaling. Masks come from a
 /// seeded generator: the same seed gives the same masks in the same order. The mask buffer is allocated once.
 /// </summary>
-public sealed class Dropout
+internal sealed class Dropout
 {
     private readonly float[] _mask;
     private readonly SeededRandom _random;

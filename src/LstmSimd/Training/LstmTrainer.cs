@@ -107,7 +107,7 @@ public sealed class LstmTrainer : IDisposable
         _cN = new float[c];
 
         Session = new LstmTrainingSession(weights, options.MaxBatch, options.MaxSteps, options.Kernel, options.Dropout, options.Seed, options.Threads);
-        Parameters = new ParameterSet();
+        Parameters = new ParameterSet(options.Kernel);
         Session.AddTo(Parameters);
         head.AddTo(Parameters);
         Optimizer = createOptimizer(Parameters) ?? throw new ArgumentException("The optimiser factory returned null.", nameof(createOptimizer));

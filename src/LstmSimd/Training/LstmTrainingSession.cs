@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using LstmSimd.Execution;
 using LstmSimd.Kernels;
 
 namespace LstmSimd.Training;
@@ -21,29 +22,31 @@ namespace LstmSimd.Training;
 /// layer below receives dX = dG·W_ih. With a projection h = W_hr·m: dm = W_hrᵀ·dh and dW_hr = Σ_t dh_tᵀ·m_t.
 /// The standard (PyTorch) cell only.
 /// </remarks>
-public sealed class LstmTrainingSession : IDisposable
+public sealed unsafe class LstmTrainingSession : IDisposable
 {
     private readonly LstmSpec _spec;
     private readonly KernelSet _kernels;
-    private readonly TrainingTeam _team;          // every kernel call goes through it, shared by its threads
+    private readonly KernelTeam _team;            // every kernel call goes through it, shared by its threads
     private readonly PackedLayer[] _packed;       // W_ih, W_hh, bias, W_hr panels for the forward kernels
     private readonly SumBounds _bounds;           // keeps the fp32 sums finite, measured again whenever the weights change
-    private readonly float[][] _inputRows;        // W_ih with rows in panel order: [4·Hp, I_l], for dX = dG·W_ih
-    private readonly float[][] _recurrentRows;    // W_hh likewise: [4·Hp, H_out], for dh_{t−1} = dG_t·W_hh
+    private readonly AlignedBuffer<float>[] _inputRows; // W_ih with rows in panel order: [4·Hp, I_l], for dX = dG·W_ih
+    private readonly AlignedBuffer<float>[] _recurrentRows; // W_hh likewise: [4·Hp, H_out], for dh_{t−1} = dG_t·W_hh
     private readonly float[] _biasSum;            // [4H] scratch for repacking b_ih + b_hh
     private readonly int _width, _hp, _hOutP, _gateStride;
 
-    // Caches of the last forward, per layer-direction (slot), indexed by time step.
-    private readonly float[][] _gates;   // [T, B, 4·Hp]: the input projection, then the activated gates, then dG
-    private readonly float[][] _cells;   // [T+1, B, Hp]: c_t at slot t+1 (forward) or t (reverse); c0 at slot 0 or T
-    private readonly float[][] _hidden;  // [T+1, B, H_outP]: h_t, laid out as the cells
-    private readonly float[][] _mRaw;    // [T, B, Hp]: m_t = o⊙tanh(c_t) before the projection (projection only)
-    private readonly float[][] _layerIO; // [L+1][T, B, D·H_out]: [0] the input (time-major), [l+1] layer l's output
+    // Caches of the last forward, per layer-direction (slot), indexed by time step (the forward runner's history layout),
+    // pinned: the team's members reach them by pointer.
+    private readonly AlignedBuffer<float>[] _gates;   // [T, B, 4·Hp]: the input projection, then the activated gates, then dG
+    private readonly AlignedBuffer<float>[] _cells;   // [T+1, B, Hp]: c_t at slot t+1 (forward) or t (reverse); c0 at slot 0 or T
+    private readonly AlignedBuffer<float>[] _hidden;  // [T+1, B, H_outP]: h_t, laid out as the cells
+    private readonly AlignedBuffer<float>[] _mRaw;    // [T, B, Hp]: m_t = o⊙tanh(c_t) before the projection (projection only)
+    private readonly AlignedBuffer<float>[] _layerIO; // [L+1][T, B, D·H_out]: [0] the input (time-major), [l+1] layer l's output
     private readonly byte[] _active;     // [T, B]: 1 where step t lies inside sequence b
+    private readonly byte[] _stepActive; // [B]: the forward runner's room for one step's activity
 
     // Backward scratch.
-    private readonly float[] _dh, _dhNext, _dc, _dm, _dHidden, _weightGrad;
-    private readonly float[][] _dLayer;  // two [T, B, max features] buffers: ∂loss/∂(layer output), layer by layer
+    private readonly AlignedBuffer<float> _dh, _dhNext, _dc, _dm, _dHidden, _weightGrad;
+    private readonly AlignedBuffer<float>[] _dLayer;  // two [T, B, max features] buffers: ∂loss/∂(layer output), layer by layer
     private readonly Dropout?[] _dropouts;
 
     private readonly SingleCaller _caller;
@@ -106,46 +109,47 @@ public sealed class LstmTrainingSession : IDisposable
 
         Gradients = LstmWeights.CreateZero(spec);
         _packed = new PackedLayer[slots];
-        _inputRows = new float[slots][];
-        _recurrentRows = new float[slots][];
+        _inputRows = new AlignedBuffer<float>[slots];
+        _recurrentRows = new AlignedBuffer<float>[slots];
         _biasSum = new float[spec.GateRows];
-        _gates = new float[slots][];
-        _cells = new float[slots][];
-        _hidden = new float[slots][];
-        _mRaw = new float[slots][];
+        _gates = new AlignedBuffer<float>[slots];
+        _cells = new AlignedBuffer<float>[slots];
+        _hidden = new AlignedBuffer<float>[slots];
+        _mRaw = new AlignedBuffer<float>[slots];
         for (int layer = 0; layer < spec.NumLayers; layer++)
         {
             for (int d = 0; d < spec.Directions; d++)
             {
                 int slot = layer * spec.Directions + d;
                 _packed[slot] = PackedLayer.Pack(spec, layer, weights[layer, d], _width, WeightFormat.Float32); // training: fp32 panels, repacked in place
-                _inputRows[slot] = new float[inputRowsLength[layer]];
-                _recurrentRows[slot] = new float[recurrentRowsLength];
-                _gates[slot] = new float[gateLength];
-                _cells[slot] = new float[cellLength];
-                _hidden[slot] = new float[hiddenLength];
-                _mRaw[slot] = new float[rawLength];
+                _inputRows[slot] = new(inputRowsLength[layer]);
+                _recurrentRows[slot] = new(recurrentRowsLength);
+                _gates[slot] = new(gateLength);
+                _cells[slot] = new(cellLength);
+                _hidden[slot] = new(hiddenLength);
+                _mRaw[slot] = new(rawLength);
             }
         }
 
-        _layerIO = new float[spec.NumLayers + 1][];
-        _layerIO[0] = new float[inputLength];
-        for (int layer = 1; layer <= spec.NumLayers; layer++) _layerIO[layer] = new float[outputLength];
+        _layerIO = new AlignedBuffer<float>[spec.NumLayers + 1];
+        _layerIO[0] = new(inputLength);
+        for (int layer = 1; layer <= spec.NumLayers; layer++) _layerIO[layer] = new(outputLength);
         _active = new byte[rows];
-        _dh = new float[stateLength];
-        _dhNext = new float[stateLength];
-        _dc = new float[cellStateLength];
-        _dm = new float[cellStateLength];
-        _dHidden = new float[projectedLength];
-        _weightGrad = new float[weightGradLength];
-        _dLayer = [new float[layerGradLength], new float[layerGradLength]];
+        _stepActive = new byte[maxBatch];
+        _dh = new(stateLength);
+        _dhNext = new(stateLength);
+        _dc = new(cellStateLength);
+        _dm = new(cellStateLength);
+        _dHidden = new(projectedLength);
+        _weightGrad = new(weightGradLength);
+        _dLayer = [new(layerGradLength), new(layerGradLength)];
 
         _dropouts = new Dropout?[spec.NumLayers];
         for (int layer = 0; layer + 1 < spec.NumLayers && dropout > 0; layer++)
             _dropouts[layer] = new Dropout(dropout, seed + (ulong)layer, outputLength);
         Repack();
-        _bounds = SumBounds.Create(weights, WeightFormat.Float32, 1 / (1 - dropout));
-        _team = new TrainingTeam(threads, _kernels); // last: nothing above may throw and leave its threads running
+        _bounds = SumBounds.Create(weights, WeightFormat.Float32, _kernels, 1 / (1 - dropout));
+        _team = new KernelTeam(threads, _kernels); // last: nothing above may throw and leave its threads running
     }
 
     /// <summary>The model being trained (its arrays are the trained parameters).</summary>
@@ -271,8 +275,8 @@ public sealed class LstmTrainingSession : IDisposable
                 }
 
                 PackedPanel.PackRow(_spec.Bias ? _biasSum : default, 4, hidden, _width, packed.Bias);
-                ToPanelRows(w.WeightIh, _spec.LayerInputSize(layer), _inputRows[slot]);
-                ToPanelRows(w.WeightHh, _spec.OutputHiddenSize, _recurrentRows[slot]);
+                ToPanelRows(w.WeightIh, _spec.LayerInputSize(layer), _inputRows[slot].Span);
+                ToPanelRows(w.WeightHh, _spec.OutputHiddenSize, _recurrentRows[slot].Span);
             }
         }
     }
@@ -311,28 +315,29 @@ public sealed class LstmTrainingSession : IDisposable
         _hasLengths = !lengths.IsEmpty;
         _layout = layout;
 
-        ToTimeMajor(input, steps, batch, _spec.InputSize, layout, _layerIO[0]);
+        ToTimeMajor(input, steps, batch, _spec.InputSize, layout, _layerIO[0].Span);
         for (int t = 0; t < steps; t++)
-            for (int b = 0; b < batch; b++)
-                _active[t * batch + b] = lengths.IsEmpty || t < lengths[b] ? (byte)1 : (byte)0;
-
-        for (int layer = 0; layer < _spec.NumLayers; layer++)
         {
-            for (int d = 0; d < _spec.Directions; d++)
-            {
-                int slot = layer * _spec.Directions + d;
-                ForwardDirection(layer, d, h0.IsEmpty ? default : h0.Slice(slot * batch * _spec.OutputHiddenSize, batch * _spec.OutputHiddenSize),
-                    c0.IsEmpty ? default : c0.Slice(slot * batch * _spec.HiddenSize, batch * _spec.HiddenSize));
-                int final = d == 0 ? steps : 0;
-                if (!hN.IsEmpty) CopyRows(_hidden[slot].AsSpan(final * batch * _hOutP), _hOutP, hN.Slice(slot * batch * _spec.OutputHiddenSize), _spec.OutputHiddenSize, batch);
-                if (!cN.IsEmpty) CopyRows(_cells[slot].AsSpan(final * batch * _hp), _hp, cN.Slice(slot * batch * _spec.HiddenSize), _spec.HiddenSize, batch);
-            }
-
-            if (Training && _dropouts[layer] is { } dropout)
-                dropout.Forward(_layerIO[layer + 1].AsSpan(0, steps * batch * _spec.OutputSize));
+            Span<byte> active = _active.AsSpan(t * batch, batch);
+            if (lengths.IsEmpty) active.Fill(1);
+            else StepOutputs.MarkActive(lengths, t, active);
         }
 
-        if (!output.IsEmpty) FromTimeMajor(_layerIO[_spec.NumLayers], steps, batch, _spec.OutputSize, layout, output);
+        fixed (float* pHn = hN, pCn = cN, pH0 = h0, pC0 = c0)
+        fixed (int* pLengths = lengths)
+        fixed (byte* pStepActive = _stepActive)
+        {
+            for (int layer = 0; layer < _spec.NumLayers; layer++)
+            {
+                for (int d = 0; d < _spec.Directions; d++)
+                    ForwardDirection(layer, d, pH0, pC0, pHn, pCn, lengths.IsEmpty ? null : pLengths, pStepActive);
+
+                if (Training && _dropouts[layer] is { } dropout)
+                    dropout.Forward(_layerIO[layer + 1].Span.Slice(0, steps * batch * _spec.OutputSize));
+            }
+        }
+
+        if (!output.IsEmpty) FromTimeMajor(_layerIO[_spec.NumLayers].Span, steps, batch, _spec.OutputSize, layout, output);
     }
 
     /// <summary>
@@ -370,7 +375,7 @@ public sealed class LstmTrainingSession : IDisposable
         ShapeChecks.OptionalLength(gradC0.Length, (long)ld * batch * hidden, nameof(gradC0), cShape, ld, batch, hidden);
 
         int rows = steps * batch, current = 0;
-        Span<float> dy = _dLayer[0].AsSpan(0, rows * _spec.OutputSize);
+        Span<float> dy = _dLayer[0].Span.Slice(0, rows * _spec.OutputSize);
         if (gradOutput.IsEmpty) dy.Clear();
         else ToTimeMajor(gradOutput, steps, batch, _spec.OutputSize, _layout, dy);
 
@@ -378,7 +383,7 @@ public sealed class LstmTrainingSession : IDisposable
         {
             int features = _spec.LayerInputSize(layer);
             bool wantInput = layer > 0 || !gradInput.IsEmpty;
-            Span<float> dx = _dLayer[1 - current].AsSpan(0, rows * features);
+            Span<float> dx = _dLayer[1 - current].Span.Slice(0, rows * features);
             if (wantInput) dx.Clear();
             for (int d = 0; d < _spec.Directions; d++)
             {
@@ -387,15 +392,15 @@ public sealed class LstmTrainingSession : IDisposable
                     gradHN.IsEmpty ? default : gradHN.Slice(slot * batch * hOut, batch * hOut),
                     gradCN.IsEmpty ? default : gradCN.Slice(slot * batch * hidden, batch * hidden),
                     wantInput ? _dLayer[1 - current] : null);
-                if (!gradH0.IsEmpty) CopyRows(_dh, _hOutP, gradH0.Slice(slot * batch * hOut), hOut, batch);
-                if (!gradC0.IsEmpty) CopyRows(_dc, _hp, gradC0.Slice(slot * batch * hidden), hidden, batch);
+                if (!gradH0.IsEmpty) CopyRows(_dh.Span, _hOutP, gradH0.Slice(slot * batch * hOut), hOut, batch);
+                if (!gradC0.IsEmpty) CopyRows(_dc.Span, _hp, gradC0.Slice(slot * batch * hidden), hidden, batch);
             }
 
             current = 1 - current;
             if (layer > 0 && Training && _dropouts[layer - 1] is { } dropout) dropout.Backward(dx);
         }
 
-        if (!gradInput.IsEmpty) FromTimeMajor(_dLayer[current].AsSpan(0, rows * _spec.InputSize), steps, batch, _spec.InputSize, _layout, gradInput);
+        if (!gradInput.IsEmpty) FromTimeMajor(_dLayer[current].Span.Slice(0, rows * _spec.InputSize), steps, batch, _spec.InputSize, _layout, gradInput);
     }
 
     /// <summary>
@@ -435,111 +440,105 @@ public sealed class LstmTrainingSession : IDisposable
         }
     }
 
-    [SkipLocalsInit]
-    private void ForwardDirection(int layer, int d, ReadOnlySpan<float> h0, ReadOnlySpan<float> c0)
+    /// <summary>One layer-direction of the forward (see <see cref="DirectionRunner"/>), keeping every step's gates, c, h and m.</summary>
+    private void ForwardDirection(int layer, int d, float* h0, float* c0, float* hN, float* cN, int* lengths, byte* stepActive)
     {
-        int steps = _steps, batch = _batch, slot = layer * _spec.Directions + d, rows = steps * batch;
-        int features = _spec.LayerInputSize(layer), hOut = _spec.OutputHiddenSize, hidden = _spec.HiddenSize;
-        PackedLayer weights = _packed[slot];
-        float[] gates = _gates[slot], cells = _cells[slot], hs = _hidden[slot], ms = _mRaw[slot];
-        float[] x = _layerIO[layer], y = _layerIO[layer + 1];
-        _team.InputProjection(weights.Input, weights.Bias, x, features, rows, gates);
-
-        int initial = d == 0 ? 0 : steps;
-        LoadRows(h0, hOut, batch, hs.AsSpan(initial * batch * _hOutP), _hOutP);
-        LoadRows(c0, hidden, batch, cells.AsSpan(initial * batch * _hp), _hp);
-        int outputFeatures = _spec.OutputSize, column = d * hOut;
-        bool projected = weights.Projection is not null;
-        for (int s = 0; s < steps; s++)
-        {
-            int t = d == 0 ? s : steps - 1 - s;
-            int previous = d == 0 ? t : t + 1, next = d == 0 ? t + 1 : t;
-            ReadOnlySpan<byte> active = _hasLengths ? _active.AsSpan(t * batch, batch) : default;
-            cells.AsSpan(previous * batch * _hp, batch * _hp).CopyTo(cells.AsSpan(next * batch * _hp));
-            _team.Step(new StepJob(weights, gates, t * batch * _gateStride, _gateStride, hs, previous * batch * _hOutP, _hOutP, cells, next * batch * _hp, _hp,
-                projected ? ms : hs, projected ? t * batch * _hp : next * batch * _hOutP, projected ? _hp : _hOutP, batch, _active, t * batch, _hasLengths));
-            if (weights.Projection is { } panel)
-                _team.Project(panel, ms, t * batch * _hp, _hp, hs, next * batch * _hOutP, _hOutP, batch, _active, t * batch, _hasLengths);
-
-            StepOutputs.Write(batch, active, hs.AsSpan(next * batch * _hOutP, batch * _hOutP), hs.AsSpan(previous * batch * _hOutP, batch * _hOutP),
-                _hOutP, hOut, y, t * batch * outputFeatures + column, outputFeatures);
-        }
+        int slot = layer * _spec.Directions + d;
+        DirectionPass pass = DirectionPass.Create(_spec, _packed[slot], layer, d, _steps, _batch, _hOutP, _hp);
+        pass.Input = _layerIO[layer].Pointer;
+        pass.Gates = _gates[slot].Pointer;
+        pass.KeepGates = true;
+        pass.History = true;
+        pass.H = _hidden[slot].Pointer;
+        pass.C = _cells[slot].Pointer;
+        pass.Raw = _mRaw[slot].Pointer;
+        pass.SetStates(slot, h0, c0, hN, cN);
+        pass.Lengths = lengths;
+        pass.Active = stepActive;
+        pass.Output = _layerIO[layer + 1].Pointer;
+        DirectionRunner.Run(_team, share: true, pass);
     }
 
     [SkipLocalsInit]
-    private void BackwardDirection(int layer, int d, float[] dLayerOutput, ReadOnlySpan<float> gradHN, ReadOnlySpan<float> gradCN, float[]? dx)
+    private void BackwardDirection(int layer, int d, AlignedBuffer<float> dLayerOutput, ReadOnlySpan<float> gradHN, ReadOnlySpan<float> gradCN, AlignedBuffer<float>? dx)
     {
         int steps = _steps, batch = _batch, slot = layer * _spec.Directions + d, rows = steps * batch;
         int features = _spec.LayerInputSize(layer), hOut = _spec.OutputHiddenSize, hidden = _spec.HiddenSize, p = _spec.ProjectionSize;
         int outputFeatures = _spec.OutputSize, column = d * hOut, blocks = _hp / _width;
-        float[] gates = _gates[slot], cells = _cells[slot], hs = _hidden[slot], ms = _mRaw[slot], recurrent = _recurrentRows[slot];
+        float* gates = _gates[slot].Pointer, cells = _cells[slot].Pointer, hs = _hidden[slot].Pointer, ms = _mRaw[slot].Pointer;
+        float* recurrent = _recurrentRows[slot].Pointer, upstream = dLayerOutput.Pointer, weightGrad = _weightGrad.Pointer;
         LstmLayerWeights w = Weights[layer, d];
         LstmLayerWeights grad = Gradients[layer, d];
 
-        Array.Clear(_dh);
-        Array.Clear(_dc);
-        LoadRows(gradHN, hOut, batch, _dh, _hOutP);
-        LoadRows(gradCN, hidden, batch, _dc, _hp);
-        float[] dh = _dh, dhNext = _dhNext;
-        for (int s = steps - 1; s >= 0; s--)
+        _dh.Span.Clear();
+        _dc.Span.Clear();
+        LoadRows(gradHN, hOut, batch, _dh.Span, _hOutP);
+        LoadRows(gradCN, hidden, batch, _dc.Span, _hp);
+        float* dh = _dh.Pointer, dhNext = _dhNext.Pointer;
+        fixed (float* weightHr = w.WeightHr, gradWeightHr = grad.WeightHr)
+        fixed (byte* pActive = _active)
         {
-            int t = d == 0 ? s : steps - 1 - s;
-            int previous = d == 0 ? t : t + 1, next = d == 0 ? t + 1 : t;
-            ReadOnlySpan<byte> active = _hasLengths ? _active.AsSpan(t * batch, batch) : default;
-            for (int b = 0; b < batch; b++)
+            for (int s = steps - 1; s >= 0; s--)
             {
-                if (!active.IsEmpty && active[b] == 0) continue;
-                Span<float> row = dh.AsSpan(b * _hOutP, hOut);
-                ReadOnlySpan<float> upstream = dLayerOutput.AsSpan((t * batch + b) * outputFeatures + column, hOut);
-                for (int k = 0; k < hOut; k++) row[k] += upstream[k];
-            }
-
-            float[] dm = dh;
-            int dmStride = _hOutP;
-            if (p > 0)
-            {
-                // dh_t is kept for dW_hr (zero rows where inactive); dm = dh·W_hr.
-                Span<float> kept = _dHidden.AsSpan(t * batch * _hOutP, batch * _hOutP);
-                dh.AsSpan(0, batch * _hOutP).CopyTo(kept);
+                int t = d == 0 ? s : steps - 1 - s;
+                int previous = d == 0 ? t : t + 1, next = d == 0 ? t + 1 : t;
+                byte* active = _hasLengths ? pActive + t * batch : null;
                 for (int b = 0; b < batch; b++)
-                    if (!active.IsEmpty && active[b] == 0) kept.Slice(b * _hOutP, _hOutP).Clear();
-                _team.Multiply(dh, 0, _hOutP, 1, w.WeightHr, 0, hidden, _dm, 0, _hp, batch, hidden, p, accumulate: false);
-                dm = _dm;
-                dmStride = _hp;
+                {
+                    if (active != null && active[b] == 0) continue;
+                    var row = new Span<float>(dh + b * _hOutP, hOut);
+                    var fromAbove = new ReadOnlySpan<float>(upstream + (t * batch + b) * outputFeatures + column, hOut);
+                    for (int k = 0; k < hOut; k++) row[k] += fromAbove[k];
+                }
+
+                float* dm = dh;
+                int dmStride = _hOutP;
+                if (p > 0)
+                {
+                    // dh_t is kept for dW_hr (zero rows where inactive); dm = dh·W_hr.
+                    float* kept = _dHidden.Pointer + t * batch * _hOutP;
+                    new ReadOnlySpan<float>(dh, batch * _hOutP).CopyTo(new Span<float>(kept, batch * _hOutP));
+                    for (int b = 0; b < batch; b++)
+                        if (active != null && active[b] == 0) new Span<float>(kept + b * _hOutP, _hOutP).Clear();
+                    _team.Multiply(dh, _hOutP, 1, weightHr, hidden, _dm.Pointer, _hp, batch, hidden, p, accumulate: false);
+                    dm = _dm.Pointer;
+                    dmStride = _hp;
+                }
+
+                float* stepGates = gates + t * batch * _gateStride;
+                _team.BackwardCell(stepGates, _gateStride, cells + next * batch * _hp, cells + previous * batch * _hp, _hp, dm, dmStride, _dc.Pointer, batch, blocks, active);
+                _team.Multiply(stepGates, _gateStride, 1, recurrent, hOut, dhNext, _hOutP, batch, hOut, _gateStride, accumulate: false);
+                for (int b = 0; b < batch; b++)
+                    if (active != null && active[b] == 0) new ReadOnlySpan<float>(dh + b * _hOutP, hOut).CopyTo(new Span<float>(dhNext + b * _hOutP, hOut));
+                float* written = dhNext;
+                dhNext = dh;
+                dh = written;
             }
 
-            int stepGates = t * batch * _gateStride;
-            _team.BackwardCell(new CellJob(gates, stepGates, _gateStride, cells, next * batch * _hp, previous * batch * _hp, _hp,
-                dm, 0, dmStride, _dc, batch, blocks, _active, t * batch, _hasLengths));
-            _team.Multiply(gates, stepGates, _gateStride, 1, recurrent, 0, hOut, dhNext, 0, _hOutP, batch, hOut, _gateStride, accumulate: false);
-            for (int b = 0; b < batch; b++)
-                if (!active.IsEmpty && active[b] == 0) dh.AsSpan(b * _hOutP, hOut).CopyTo(dhNext.AsSpan(b * _hOutP));
-            (dh, dhNext) = (dhNext, dh);
-        }
+            if (dh != _dh.Pointer) new ReadOnlySpan<float>(dh, batch * _hOutP).CopyTo(_dh.Span);
 
-        if (!ReferenceEquals(dh, _dh)) dh.AsSpan(0, batch * _hOutP).CopyTo(_dh);
-
-        // The weight gradients, over all steps at once: C[4·Hp, N] = dGᵀ·B with dG [T·B, 4·Hp].
-        if (rows > 0)
-        {
-            int hStart = d == 0 ? 0 : batch; // h_{t−1} of step t sits one slot before (forward) or after (reverse) h_t
-            _team.Multiply(gates, 0, 1, _gateStride, hs, hStart * _hOutP, _hOutP, _weightGrad, 0, hOut, _gateStride, hOut, rows, accumulate: false);
-            AddFromPanelRows(_weightGrad, hOut, grad.WeightHh);
-            _team.Multiply(gates, 0, 1, _gateStride, _layerIO[layer], 0, features, _weightGrad, 0, features, _gateStride, features, rows, accumulate: false);
-            AddFromPanelRows(_weightGrad, features, grad.WeightIh);
-            if (_spec.Bias)
+            // The weight gradients, over all steps at once: C[4·Hp, N] = dGᵀ·B with dG [T·B, 4·Hp].
+            if (rows > 0)
             {
-                Span<float> sums = _weightGrad.AsSpan(0, _gateStride);
-                sums.Clear();
-                _kernels.Training.AddColumnSums(gates.AsSpan(0, rows * _gateStride), rows, _gateStride, _gateStride, sums);
-                AddFromPanelRows(_weightGrad, 1, grad.BiasIh);
-                AddFromPanelRows(_weightGrad, 1, grad.BiasHh);
-            }
+                int hStart = d == 0 ? 0 : batch; // h_{t−1} of step t sits one slot before (forward) or after (reverse) h_t
+                _team.Multiply(gates, 1, _gateStride, hs + hStart * _hOutP, _hOutP, weightGrad, hOut, _gateStride, hOut, rows, accumulate: false);
+                AddFromPanelRows(_weightGrad.Span, hOut, grad.WeightHh);
+                _team.Multiply(gates, 1, _gateStride, _layerIO[layer].Pointer, features, weightGrad, features, _gateStride, features, rows, accumulate: false);
+                AddFromPanelRows(_weightGrad.Span, features, grad.WeightIh);
+                if (_spec.Bias)
+                {
+                    Span<float> sums = _weightGrad.Span.Slice(0, _gateStride);
+                    sums.Clear();
+                    _kernels.Training.AddColumnSums(_gates[slot].Span.Slice(0, rows * _gateStride), rows, _gateStride, _gateStride, sums);
+                    AddFromPanelRows(_weightGrad.Span, 1, grad.BiasIh);
+                    AddFromPanelRows(_weightGrad.Span, 1, grad.BiasHh);
+                }
 
-            if (p > 0)
-                _team.Multiply(_dHidden, 0, 1, _hOutP, ms, 0, _hp, grad.WeightHr, 0, hidden, p, hidden, rows, accumulate: true);
-            if (dx is not null)
-                _team.Multiply(gates, 0, _gateStride, 1, _inputRows[slot], 0, features, dx, 0, features, rows, features, _gateStride, accumulate: true);
+                if (p > 0)
+                    _team.Multiply(_dHidden.Pointer, 1, _hOutP, ms, _hp, gradWeightHr, hidden, p, hidden, rows, accumulate: true);
+                if (dx is not null)
+                    _team.Multiply(gates, _gateStride, 1, _inputRows[slot].Pointer, features, dx.Pointer, features, rows, features, _gateStride, accumulate: true);
+            }
         }
     }
 

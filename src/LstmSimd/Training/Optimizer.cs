@@ -1,5 +1,4 @@
-using System.Numerics;
-using System.Runtime.InteropServices;
+using LstmSimd.Kernels;
 
 namespace LstmSimd.Training;
 
@@ -164,32 +163,6 @@ public sealed class AdamOptimizer : Optimizer
         float b1 = (float)Beta1, b2 = (float)Beta2, eps = (float)Epsilon;
         float decay = parameter.WeightDecay ? (float)WeightDecay : 0f;
         float l2 = DecoupledWeightDecay ? 0f : decay, shrink = DecoupledWeightDecay ? 1f - (float)LearningRate * decay : 1f;
-        float c1 = 1 - b1, c2 = 1 - b2;
-        Span<float> p = parameter.Values, m = _m[index], v = _v[index];
-        ReadOnlySpan<float> grad = parameter.Gradients;
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            // The scalar loop's operations in the same order (no fused multiply-add), so every lane rounds alike.
-            Span<Vector<float>> vp = MemoryMarshal.Cast<float, Vector<float>>(p), vm = MemoryMarshal.Cast<float, Vector<float>>(m), vv = MemoryMarshal.Cast<float, Vector<float>>(v);
-            ReadOnlySpan<Vector<float>> vg = MemoryMarshal.Cast<float, Vector<float>>(grad);
-            for (int k = 0; k < vp.Length; k++)
-            {
-                Vector<float> g = vg[k] + l2 * vp[k];
-                Vector<float> mk = vm[k] = b1 * vm[k] + c1 * g;
-                Vector<float> vk = vv[k] = b2 * vv[k] + c2 * g * g;
-                vp[k] = vp[k] * shrink - stepSize * mk / (Vector.SquareRoot(vk) / rootCorrection2 + new Vector<float>(eps));
-            }
-
-            i = vp.Length * Vector<float>.Count;
-        }
-
-        for (; i < p.Length; i++)
-        {
-            float g = grad[i] + l2 * p[i];
-            float mi = m[i] = b1 * m[i] + c1 * g;
-            float vi = v[i] = b2 * v[i] + c2 * g * g;
-            p[i] = p[i] * shrink - stepSize * mi / (MathF.Sqrt(vi) / rootCorrection2 + eps);
-        }
+        Parameters.Kernels.AdamUpdate(parameter.Values, _m[index], _v[index], parameter.Gradients, new AdamStep(stepSize, rootCorrection2, b1, b2, eps, l2, shrink));
     }
 }

@@ -16,7 +16,7 @@ public enum Readout
 /// layout's order (time-major: step by step; batch-first: sequence by sequence), skipping steps past a
 /// sequence's length. Allocation-free.
 /// </summary>
-public static class SequenceReadout
+internal static class SequenceReadout
 {
     /// <summary>How many rows <see cref="Gather"/> produces.</summary>
     public static int RowCount(Readout readout, int steps, int batch, ReadOnlySpan<int> lengths)

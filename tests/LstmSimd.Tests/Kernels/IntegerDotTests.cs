@@ -45,8 +45,15 @@ public class IntegerDotTests
         }
     }
 
-    [Fact]
-    public void The_quantiser_follows_its_documented_rule_and_its_vector_loop_agrees_with_its_scalar_tail()
+    public static TheoryData<KernelPath> Paths() => [.. KernelSelector.All];
+
+    /// <summary>One row quantised on <paramref name="path"/>'s width.</summary>
+    private static void Quantize(KernelPath path, float[] values, float[] row) =>
+        KernelSelector.Create(path, WeightFormat.Int8).QuantizeRows(values, values.Length, 1, values.Length, row);
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void The_quantiser_follows_its_documented_rule_and_its_vector_loop_agrees_with_its_scalar_tail(KernelPath path)
     {
         var random = new Random(3);
         foreach (int depth in new[] { 1, 3, 4, 31, 32, 33, 64, 100, 257 })
@@ -56,7 +63,7 @@ public class IntegerDotTests
                 float spread = (float)Math.Pow(10, random.Next(-3, 3)), shift = trial % 3 == 0 ? spread : 0f;
                 float[] values = [.. Enumerable.Range(0, depth).Select(_ => (random.NextSingle() * 2 - 1) * spread + shift)];
                 float[] row = new float[QuantizedRows.Stride(depth)];
-                QuantizedRows.Quantize(values, row);
+                Quantize(path, values, row);
                 byte[] bytes = MemoryMarshal.AsBytes(row.AsSpan(QuantizedRows.Header)).ToArray();
 
                 // The rule, written out plainly: range over the values and 0, 127 levels, a whole zero point.
@@ -76,29 +83,31 @@ public class IntegerDotTests
         }
     }
 
-    [Fact]
-    public void A_row_holding_NaN_or_infinity_gets_a_NaN_scale_and_an_all_zero_row_a_zero_one()
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void A_row_holding_NaN_or_infinity_gets_a_NaN_scale_and_an_all_zero_row_a_zero_one(KernelPath path)
     {
         foreach (float bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
         {
             float[] values = [.. Enumerable.Range(0, 40).Select(i => i * 0.01f)];
             values[37] = bad;
             float[] row = new float[QuantizedRows.Stride(values.Length)];
-            QuantizedRows.Quantize(values, row);
+            Quantize(path, values, row);
             Assert.True(float.IsNaN(row[0]), $"{bad}: scale {row[0]}");
         }
 
         float[] zeros = new float[40], quantized = new float[QuantizedRows.Stride(40)];
-        QuantizedRows.Quantize(zeros, quantized);
+        Quantize(path, zeros, quantized);
         Assert.Equal(0f, quantized[0]);
     }
 
-    [Fact]
-    public void A_row_spanning_fp32s_extremes_gets_a_finite_scale_and_levels_within_a_step_of_each_value()
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void A_row_spanning_fp32s_extremes_gets_a_finite_scale_and_levels_within_a_step_of_each_value(KernelPath path)
     {
         float[] values = [3e38f, -3e38f, 1e38f, -2.9e38f, 0f, 3.4e38f, -3.4e38f];
         float[] row = new float[QuantizedRows.Stride(values.Length)];
-        QuantizedRows.Quantize(values, row);
+        Quantize(path, values, row);
         float scale = row[0], zeroPoint = row[1];
         Assert.True(float.IsFinite(scale) && scale > 0, $"scale {scale}");
         byte[] levels = MemoryMarshal.AsBytes(row.AsSpan(QuantizedRows.Header)).ToArray();

@@ -1,4 +1,4 @@
-namespace LstmSimd;
+namespace LstmSimd.Execution;
 
 /// <summary>
 /// The packed-sequence rule for one step's outputs, shared by inference and training: a row inside its length writes
@@ -6,6 +6,12 @@ namespace LstmSimd;
 /// </summary>
 internal static class StepOutputs
 {
+    /// <summary>Marks which rows step <paramref name="t"/> lies inside: row b while t &lt; lengths[b] (packed-sequence lengths).</summary>
+    public static void MarkActive(ReadOnlySpan<int> lengths, int t, Span<byte> active)
+    {
+        for (int b = 0; b < active.Length; b++) active[b] = t < lengths[b] ? (byte)1 : (byte)0;
+    }
+
     /// <param name="batch">Rows.</param>
     /// <param name="active">Per row, nonzero inside its length; empty when every row is.</param>
     /// <param name="hNext">The step's new h, rows <paramref name="hStride"/> apart; an inactive row's is overwritten with its previous h.</param>

@@ -1,4 +1,4 @@
-namespace LstmSimd;
+namespace LstmSimd.Execution;
 
 /// <summary>Work that a <see cref="WorkerTeam"/> splits: each member runs its share, identified by its index.</summary>
 internal interface ITeamWork

@@ -1,0 +1,129 @@
+using System.Runtime.CompilerServices;
+using LstmSimd.Kernels;
+
+namespace LstmSimd.Execution;
+
+/// <summary>
+/// One cell step of one layer-direction over a batch, for inference and training alike: where it reads and writes (pinned
+/// memory, so that any team member can run its share), split by hidden-unit blocks (<see cref="RunCell"/>), then, with a
+/// projection, by the blocks of W_hr (<see cref="RunProjection"/>).
+/// </summary>
+internal unsafe struct CellStep
+{
+    public PackedLayer Layer;
+
+    /// <summary>The step's hoisted input projection, rows <see cref="InitRowStride"/> apart; null for a streaming step, which fuses bias + x·W_ih.</summary>
+    public float* Init;
+    public int InitRowStride;
+
+    /// <summary>A streaming step's input rows (as the kernels read them: quantised for Int8 models).</summary>
+    public float* X;
+    public int XRowStride;
+
+    /// <summary>h_{t−1} as the kernels read it.</summary>
+    public float* H;
+    public int HRowStride;
+
+    /// <summary>h_{t−1} in fp32 rows <see cref="HNextRowStride"/> apart, for the GRU's update (<see cref="H"/> may be quantised).</summary>
+    public float* HPrevious;
+
+    /// <summary>c, updated in place.</summary>
+    public float* C;
+    public int CRowStride;
+
+    /// <summary>Where h_t goes.</summary>
+    public float* HNext;
+    public int HNextRowStride;
+
+    /// <summary>With a projection: where the unprojected h (m_t) goes before W_hr turns it into h_t.</summary>
+    public float* HRaw;
+    public int HRawRowStride;
+
+    /// <summary>Int8 models: where m_t is quantised for W_hr.</summary>
+    public float* QuantizedState;
+
+    /// <summary>ONNX cell variants: where the kernels leave the pre-activations for the variant's epilogue (null: over <see cref="Init"/>, in place).</summary>
+    public float* PreActivations;
+    public int PreActivationsRowStride;
+
+    public int Rows;
+
+    /// <summary>Per row, nonzero inside its sequence; null when every row is.</summary>
+    public byte* Active;
+
+    /// <summary>The block order of this step (see <see cref="CellStepArgs.Descending"/>).</summary>
+    public bool Descending;
+
+    /// <summary>Training: leave the activated gates over <see cref="Init"/> for the backward pass.</summary>
+    public bool KeepGates;
+
+    /// <summary>Set between the phases: m_t as W_hr reads it.</summary>
+    public float* ProjectionInput;
+    public int ProjectionInputStride;
+
+    /// <summary>The multiply-adds of the cell phase, which decide whether it is worth sharing.</summary>
+    public static long Work(PackedLayer layer, int rows, bool streaming) =>
+        (long)rows * layer.Recurrent.Gates * layer.Recurrent.Units * (layer.Recurrent.Depth + (streaming ? layer.Input.Depth : 0));
+
+    private readonly ReadOnlySpan<byte> ActiveRows => Active == null ? default : new ReadOnlySpan<byte>(Active, Rows);
+
+    /// <summary>Member <paramref name="member"/>'s share of the recurrent (and fused input) products with the cell update.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public readonly void RunCell(KernelSet kernels, int member, int members)
+    {
+        (int blockStart, int blockEnd) = WorkerTeam.Share(Layer.Recurrent.Blocks, member, members);
+        bool streaming = Init == null;
+        bool variant = !Layer.Cell.IsStandard;
+        bool projected = Layer.Projection is not null;
+        float* hOut = projected ? HRaw : HNext;
+        int hOutRowStride = projected ? HRawRowStride : HNextRowStride;
+        float* pre = PreActivations != null ? PreActivations : Init;
+        int preRowStride = PreActivations != null ? PreActivationsRowStride : InitRowStride;
+        ReadOnlySpan<byte> active = ActiveRows;
+        var args = new CellStepArgs
+        {
+            Init = ref streaming ? ref Layer.Bias[0] : ref *Init,
+            InitRowStride = InitRowStride,
+            PanelX = ref Layer.Input.Start,
+            DepthX = streaming ? Layer.Input.Depth : 0,
+            X = ref streaming ? ref *X : ref Layer.Bias[0], // unread when DepthX is 0
+            XRowStride = XRowStride,
+            PanelH = ref Layer.Recurrent.Start,
+            DepthH = Layer.Recurrent.Depth,
+            H = ref *H,
+            HRowStride = HRowStride,
+            C = ref *C,
+            CRowStride = CRowStride,
+            HOut = ref *hOut,
+            HOutRowStride = hOutRowStride,
+            Rows = Rows,
+            BlockStart = blockStart,
+            BlockEnd = blockEnd,
+            Active = active,
+            KeepGates = KeepGates,
+            PreActivationsOnly = variant,
+            PreActivations = ref variant ? ref *pre : ref Layer.Bias[0], // unread for the standard cell
+            PreActivationsRowStride = preRowStride,
+            Descending = Descending,
+        };
+        kernels.Step(args);
+        if (variant && Layer.Cell.IsGru)
+        {
+            kernels.GruCell(ref *pre, preRowStride, ref *HPrevious, HNextRowStride, ref *hOut, hOutRowStride, Rows, blockStart, blockEnd, active);
+        }
+        else if (variant)
+        {
+            kernels.VariantCell(Layer.Cell, Layer.Peepholes, ref *pre, preRowStride, ref *C, CRowStride,
+                ref *hOut, hOutRowStride, Rows, blockStart, blockEnd, active);
+        }
+    }
+
+    /// <summary>Member <paramref name="member"/>'s share of h_t = W_hr·m_t for the active rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public readonly void RunProjection(KernelSet kernels, int member, int members)
+    {
+        PackedPanel panel = Layer.Projection!;
+        (int start, int end) = WorkerTeam.Share(panel.Blocks, member, members);
+        kernels.Project(panel, ref *ProjectionInput, ProjectionInputStride, ref *HNext, HNextRowStride, Rows, ActiveRows, start, end);
+    }
+}

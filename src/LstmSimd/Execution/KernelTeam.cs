@@ -1,0 +1,237 @@
+using System.Runtime.CompilerServices;
+using LstmSimd.Kernels;
+
+namespace LstmSimd.Execution;
+
+/// <summary>
+/// Every kernel call of inference and training, each shared by a <see cref="WorkerTeam"/> when it is large enough to
+/// repay the hand-off (<see cref="WorkerTeam.WorthSharing"/>, the one policy): the input projection, the cell step and
+/// the output projection split hidden-unit blocks, the fused backward cell splits blocks, and a GEMM splits the rows of
+/// C (or its columns, when it has more of them) at whole register tiles. Every element is computed by one member with
+/// the same code as on one thread, so results are bitwise those of one thread.
+/// </summary>
+/// <remarks>
+/// Arguments are pointers into pinned memory, because a worker runs a call after the caller built it; the caller keeps
+/// them pinned until the call returns. A call with <c>share</c> false runs on the calling thread alone and touches no
+/// state of the team, so two members may make such calls at once (the two directions of a bidirectional layer).
+/// </remarks>
+internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
+{
+    private readonly WorkerTeam _team;
+    private readonly TrainingKernelSet _training;
+    private Job _job;
+    private ProjectionJob _projection;
+    private CellStep _cell;
+    private BackwardCellJob _backward;
+    private GemmJob _gemm;
+
+    /// <param name="threads">Members including the calling thread; the others are persistent threads until <see cref="Dispose"/>.</param>
+    /// <param name="kernels">The width and weight format every call runs.</param>
+    public KernelTeam(int threads, KernelSet kernels)
+    {
+        Kernels = kernels;
+        _training = kernels.Training;
+        _team = new WorkerTeam(threads);
+    }
+
+    private enum Job
+    {
+        InputProjection,
+        Cell,
+        OutputProjection,
+        BackwardCell,
+        Multiply,
+    }
+
+    public KernelSet Kernels { get; }
+
+    /// <summary>Members including the calling thread.</summary>
+    public int Size => _team.Size;
+
+    /// <summary>Multiply-adds below which a call runs on the calling thread alone; tests set 0 to share every call.</summary>
+    public long MinSharedWork
+    {
+        get => _team.MinSharedWork;
+        set => _team.MinSharedWork = value;
+    }
+
+    /// <summary>Whether <paramref name="multiplyAdds"/> of work would be shared.</summary>
+    public bool WorthSharing(long multiplyAdds) => _team.WorthSharing(multiplyAdds);
+
+    /// <summary>Runs <paramref name="work"/> once per member (each takes its own part, by its index), and waits for all.</summary>
+    public void RunOnEveryMember(ITeamWork work) => _team.Run(work);
+
+    /// <summary>
+    /// The rows a kernel reads: <paramref name="rows"/> as they are, or, for Int8 models, quantised into
+    /// <paramref name="quantized"/> (see <see cref="QuantizedRows"/>); <paramref name="kernelStride"/> receives their row stride.
+    /// </summary>
+    public float* KernelRows(float* rows, int count, int stride, int depth, float* quantized, out int kernelStride)
+    {
+        if (!Kernels.QuantizesActivations)
+        {
+            kernelStride = stride;
+            return rows;
+        }
+
+        kernelStride = QuantizedRows.Stride(depth);
+        if (count > 0)
+            Kernels.QuantizeRows(new ReadOnlySpan<float>(rows, (count - 1) * stride + depth), stride, count, depth, new Span<float>(quantized, count * kernelStride));
+        return quantized;
+    }
+
+    /// <summary>gates = bias + x·W_ih for every row (see <see cref="KernelSet.InputProjection"/>).</summary>
+    public void InputProjection(PackedPanel panel, float[] bias, float* x, int xRowStride, int rows, float* gates, bool share)
+    {
+        var job = new ProjectionJob(panel, bias, x, xRowStride, rows, gates);
+        if (!share || !_team.WorthSharing((long)rows * panel.Depth * panel.Gates * panel.PaddedUnits))
+        {
+            job.Run(Kernels, 0, 1);
+            return;
+        }
+
+        _projection = job;
+        Run(Job.InputProjection);
+    }
+
+    /// <summary>
+    /// One cell step: the recurrent (and, streaming, input) products with the cell update, then with a projection
+    /// h_t = W_hr·m_t (m_t quantised first for Int8 models).
+    /// </summary>
+    public void Cell(scoped ref CellStep step, bool share)
+    {
+        bool shared = share && _team.WorthSharing(CellStep.Work(step.Layer, step.Rows, streaming: step.Init == null));
+        if (shared)
+        {
+            _cell = step;
+            Run(Job.Cell);
+        }
+        else
+        {
+            step.RunCell(Kernels, 0, 1);
+        }
+
+        if (step.Layer.Projection is not { } panel) return;
+        step.ProjectionInput = KernelRows(step.HRaw, step.Rows, step.HRawRowStride, panel.Depth, step.QuantizedState, out step.ProjectionInputStride);
+        if (share && _team.WorthSharing((long)step.Rows * panel.Depth * panel.PaddedUnits))
+        {
+            _cell = step;
+            Run(Job.OutputProjection);
+        }
+        else
+        {
+            step.RunProjection(Kernels, 0, 1);
+        }
+    }
+
+    /// <summary>The fused gate derivatives of one step (see <see cref="TrainingKernelSet.BackwardCell"/>); c_t and c_{t−1} share a row stride.</summary>
+    public void BackwardCell(float* gates, int gatesRowStride, float* c, float* cPrevious, int cRowStride, float* dm, int dmRowStride, float* dc,
+        int rows, int blocks, byte* active)
+    {
+        _backward = new BackwardCellJob(gates, gatesRowStride, c, cPrevious, cRowStride, dm, dmRowStride, dc, rows, blocks, active);
+        Run(Job.BackwardCell, (long)rows * blocks * Kernels.Width * 16); // about 16 operations per unit
+    }
+
+    /// <summary>C (+)= A·B (see <see cref="TrainingKernelSet.Multiply"/>).</summary>
+    public void Multiply(float* a, nint aRowStride, nint aColumnStride, float* b, nint bRowStride, float* c, nint cRowStride, int m, int n, int k, bool accumulate)
+    {
+        _gemm = new GemmJob(a, aRowStride, aColumnStride, b, bRowStride, c, cRowStride, m, n, k, accumulate);
+        Run(Job.Multiply, (long)m * n * k);
+    }
+
+    public void Dispose() => _team.Dispose();
+
+    private void Run(Job job, long work)
+    {
+        _job = job;
+        if (!_team.WorthSharing(work)) Execute(0, 1);
+        else _team.Run(this);
+    }
+
+    private void Run(Job job)
+    {
+        _job = job;
+        _team.Run(this);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Execute(int member, int members)
+    {
+        switch (_job)
+        {
+            case Job.InputProjection:
+                _projection.Run(Kernels, member, members);
+                break;
+            case Job.Cell:
+                _cell.RunCell(Kernels, member, members);
+                break;
+            case Job.OutputProjection:
+                _cell.RunProjection(Kernels, member, members);
+                break;
+            case Job.BackwardCell:
+                _backward.Run(_training, Kernels.Width, member, members);
+                break;
+            default:
+                _gemm.Run(_training, Kernels.Width, member, members);
+                break;
+        }
+    }
+
+    private readonly struct ProjectionJob(PackedPanel panel, float[] bias, float* x, int xRowStride, int rows, float* gates)
+    {
+        private readonly PackedPanel Panel = panel;
+        private readonly float[] Bias = bias;
+        private readonly float* X = x, Gates = gates;
+        private readonly int XRowStride = xRowStride, Rows = rows;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Run(KernelSet kernels, int member, int members)
+        {
+            (int start, int end) = WorkerTeam.Share(Panel.Blocks, member, members);
+            kernels.InputProjection(Panel, Bias, new ReadOnlySpan<float>(X, Rows * XRowStride), XRowStride, Rows,
+                new Span<float>(Gates, Rows * Panel.Gates * Panel.PaddedUnits), start, end);
+        }
+    }
+
+    private readonly struct BackwardCellJob(float* gates, int gatesRowStride, float* c, float* cPrevious, int cRowStride,
+        float* dm, int dmRowStride, float* dc, int rows, int blocks, byte* active)
+    {
+        private readonly float* Gates = gates, C = c, CPrevious = cPrevious, Dm = dm, Dc = dc;
+        private readonly int GatesRowStride = gatesRowStride, CRowStride = cRowStride, DmRowStride = dmRowStride, Rows = rows, Blocks = blocks;
+        private readonly byte* Active = active;
+
+        public void Run(TrainingKernelSet kernels, int width, int member, int members)
+        {
+            (int start, int end) = WorkerTeam.Share(Blocks, member, members);
+            if (start == end) return;
+            int gates = 4 * width;
+            kernels.BackwardCell(ref Gates[start * gates], GatesRowStride, ref C[start * width], ref CPrevious[start * width], CRowStride,
+                ref Dm[start * width], DmRowStride, ref Dc[start * width], Rows, end - start, Active == null ? default : new ReadOnlySpan<byte>(Active, Rows));
+        }
+    }
+
+    private readonly struct GemmJob(float* a, nint aRowStride, nint aColumnStride, float* b, nint bRowStride,
+        float* c, nint cRowStride, int m, int n, int k, bool accumulate)
+    {
+        private readonly float* A = a, B = b, C = c;
+        private readonly nint ARowStride = aRowStride, AColumnStride = aColumnStride, BRowStride = bRowStride, CRowStride = cRowStride;
+        private readonly int M = m, N = n, K = k;
+        private readonly bool Accumulate = accumulate;
+
+        // Split at whole register tiles (4 rows, or two vectors of columns) so that every element is computed as on one thread.
+        public void Run(TrainingKernelSet kernels, int width, int member, int members)
+        {
+            if (M >= N)
+            {
+                (int start, int end) = WorkerTeam.Share(M, member, members, grain: 4);
+                if (start == end) return;
+                kernels.Multiply(ref A[start * ARowStride], ARowStride, AColumnStride, ref *B, BRowStride, ref C[start * CRowStride], CRowStride, end - start, N, K, Accumulate);
+            }
+            else
+            {
+                (int start, int end) = WorkerTeam.Share(N, member, members, grain: 2 * width);
+                if (start == end) return;
+                kernels.Multiply(ref *A, ARowStride, AColumnStride, ref B[start], BRowStride, ref C[start], CRowStride, M, end - start, K, Accumulate);
+            }
+        }
+    }
+}

@@ -1,0 +1,123 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace LstmSimd.Kernels;
+
+/// <summary>
+/// Loops over whole spans that run beside the cell kernels (input checks, optimiser updates, gradient norms), written once
+/// over <see cref="ISimdVector{TSelf}"/> so that they too run on the width the selector chose.
+/// </summary>
+internal static class VectorMath<TVec> where TVec : struct, ISimdVector<TVec>
+{
+    /// <summary>Values whose squares are summed in fp32 before the sum joins the fp64 total (see <see cref="SumOfSquares"/>).</summary>
+    private const int SquaresPerChunk = 1024;
+
+    /// <summary>The largest |v| of <paramref name="values"/>, NaN ignored (a NaN lane never compares greater).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float LargestMagnitude(ReadOnlySpan<float> values)
+    {
+        ref float start = ref MemoryMarshal.GetReference(values);
+        int width = TVec.Count, k = 0;
+        TVec lanes = TVec.Zero;
+        for (; k + width <= values.Length; k += width)
+        {
+            TVec v = TVec.Abs(TVec.Load(in Unsafe.Add(ref start, k)));
+            lanes = TVec.Select(TVec.GreaterThan(v, lanes), v, lanes);
+        }
+
+        float largest = HorizontalMax(lanes);
+        for (; k < values.Length; k++)
+        {
+            float v = Math.Abs(Unsafe.Add(ref start, k));
+            if (v > largest) largest = v;
+        }
+
+        return largest;
+    }
+
+    /// <summary>
+    /// Σ v² over <paramref name="values"/>: squares summed in fp32 lanes over chunks of <see cref="SquaresPerChunk"/> values,
+    /// the chunks' sums in fp64 (PyTorch's <c>clip_grad_norm_</c> sums in fp32 throughout).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static double SumOfSquares(ReadOnlySpan<float> values)
+    {
+        ref float start = ref MemoryMarshal.GetReference(values);
+        int width = TVec.Count, k = 0;
+        double sum = 0;
+        while (k + width <= values.Length)
+        {
+            int end = Math.Min(values.Length - (values.Length - k) % width, k + SquaresPerChunk);
+            TVec even = TVec.Zero, odd = TVec.Zero;
+            for (; k + 2 * width <= end; k += 2 * width)
+            {
+                TVec a = TVec.Load(in Unsafe.Add(ref start, k)), b = TVec.Load(in Unsafe.Add(ref start, k + width));
+                even = TVec.MultiplyAdd(a, a, even);
+                odd = TVec.MultiplyAdd(b, b, odd);
+            }
+
+            if (k < end)
+            {
+                TVec a = TVec.Load(in Unsafe.Add(ref start, k));
+                even = TVec.MultiplyAdd(a, a, even);
+                k += width;
+            }
+
+            sum += TVec.Sum(even + odd);
+        }
+
+        for (; k < values.Length; k++)
+        {
+            double v = Unsafe.Add(ref start, k);
+            sum += v * v;
+        }
+
+        return sum;
+    }
+
+    /// <summary>
+    /// One Adam step over a tensor: g = grad + l2·p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
+    /// p = p·shrink − stepSize·m / (√v / rootCorrection2 + ε). The scalar tail does the same operations in the same order
+    /// (no fused multiply-add), so every element rounds alike whatever the width.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AdamUpdate(Span<float> p, Span<float> m, Span<float> v, ReadOnlySpan<float> grad, in AdamStep step)
+    {
+        int width = TVec.Count, k = 0;
+        ref float pStart = ref MemoryMarshal.GetReference(p), mStart = ref MemoryMarshal.GetReference(m), vStart = ref MemoryMarshal.GetReference(v);
+        ref float gStart = ref MemoryMarshal.GetReference(grad);
+        TVec l2 = TVec.Create(step.L2), b1 = TVec.Create(step.Beta1), b2 = TVec.Create(step.Beta2), c1 = TVec.Create(1 - step.Beta1), c2 = TVec.Create(1 - step.Beta2);
+        TVec shrink = TVec.Create(step.Shrink), stepSize = TVec.Create(step.StepSize), root = TVec.Create(step.RootCorrection2), eps = TVec.Create(step.Epsilon);
+        for (; k + width <= p.Length; k += width)
+        {
+            ref float pk = ref Unsafe.Add(ref pStart, k), mk = ref Unsafe.Add(ref mStart, k), vk = ref Unsafe.Add(ref vStart, k);
+            TVec parameter = TVec.Load(in pk);
+            TVec g = TVec.Load(in Unsafe.Add(ref gStart, k)) + l2 * parameter;
+            TVec first = b1 * TVec.Load(in mk) + c1 * g;
+            TVec second = b2 * TVec.Load(in vk) + c2 * g * g;
+            TVec.Store(first, ref mk);
+            TVec.Store(second, ref vk);
+            TVec.Store(parameter * shrink - stepSize * first / (TVec.Sqrt(second) / root + eps), ref pk);
+        }
+
+        for (; k < p.Length; k++)
+        {
+            float g = grad[k] + step.L2 * p[k];
+            float first = m[k] = step.Beta1 * m[k] + (1 - step.Beta1) * g;
+            float second = v[k] = step.Beta2 * v[k] + (1 - step.Beta2) * g * g;
+            p[k] = p[k] * step.Shrink - step.StepSize * first / (MathF.Sqrt(second) / step.RootCorrection2 + step.Epsilon);
+        }
+    }
+
+    private static float HorizontalMax(TVec value)
+    {
+        Span<float> lanes = stackalloc float[TVec.Count];
+        TVec.Store(value, ref MemoryMarshal.GetReference(lanes));
+        float largest = 0f;
+        foreach (float lane in lanes) largest = Math.Max(largest, lane);
+        return largest;
+    }
+}
+
+/// <summary>The scalars of one Adam step (see <see cref="VectorMath{TVec}.AdamUpdate"/>).</summary>
+internal readonly record struct AdamStep(float StepSize, float RootCorrection2, float Beta1, float Beta2, float Epsilon, float L2, float Shrink);
