@@ -1,5 +1,3 @@
-using LstmSimd.IO;
-
 namespace LstmSimd.Keras;
 
 /// <summary>How a <c>Bidirectional</c> layer joins its forward and backward outputs (Keras's <c>merge_mode</c>).</summary>
@@ -131,13 +129,7 @@ public sealed class KerasLstmLayer : KerasLayer
             throw new ArgumentException($"Layer '{Name}' takes [B, T, {spec.InputSize}]; it got [{string.Join(", ", input.Shape)}].");
         int batch = input.Shape[0], steps = input.Shape[1], hidden = spec.HiddenSize, directions = spec.Directions;
         if (batch == 0 || steps == 0) throw new ArgumentException($"Layer '{Name}' got an empty batch or no time steps: [{string.Join(", ", input.Shape)}].");
-        ReadOnlySpan<float> x = input.Values;
-        if (GoBackwards)
-        {
-            float[] reversed = input.Values.ToArray();
-            SequenceReversal.ReverseInPlace(reversed, steps, batch, spec.InputSize, [], SequenceLayout.BatchFirst);
-            x = reversed;
-        }
+        ReadOnlySpan<float> x = GoBackwards ? ReverseSteps(input.Values, batch, steps, spec.InputSize) : input.Values;
 
         float[] output = new float[Sizes.Elements($"layer '{Name}' output", batch, steps, directions * (long)hidden)];
         float[] hN = new float[Sizes.Elements($"layer '{Name}' h", directions, batch, hidden)];
@@ -158,6 +150,16 @@ public sealed class KerasLstmLayer : KerasLayer
         }
 
         return [.. tensors];
+    }
+
+    /// <summary>[B, T, F] with each sequence's steps in reverse order (go_backwards reads from the last step).</summary>
+    private static float[] ReverseSteps(float[] values, int batch, int steps, int features)
+    {
+        float[] reversed = new float[values.Length];
+        for (int b = 0; b < batch; b++)
+            for (int t = 0; t < steps; t++)
+                values.AsSpan((b * steps + t) * features, features).CopyTo(reversed.AsSpan((b * steps + steps - 1 - t) * features));
+        return reversed;
     }
 
     /// <summary>[D, B, H] final h → [B, D·H]: each direction's last output (the backward direction's is its state after step 0).</summary>
