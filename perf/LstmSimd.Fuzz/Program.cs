@@ -2,7 +2,7 @@ using LstmSimd.IO;
 using LstmSimd.Tests.IO;
 using SharpFuzz;
 
-// One AFL++ target per file format: `dotnet LstmSimd.Fuzz.dll safetensors|modelfile|onnx|torchpickle` reads each input AFL++ gives it,
+// One AFL++ target per file format: `dotnet LstmSimd.Fuzz.dll safetensors|modelfile|onnx|torchpickle|keras` reads each input AFL++ gives it,
 // loads and runs it as `lstmsimd run` would, and lets every exception that is not a typed refusal crash the process,
 // which AFL++ records as a finding. `seed-modelfile IN OUT` turns a PyTorch state_dict into an LstmSimd model file for
 // the model-file corpus.
@@ -28,6 +28,7 @@ Action<byte[]>? target = args is [string name] ? name switch
     "modelfile" => FuzzPipeline.RunModelFile,
     "onnx" => FuzzPipeline.RunOnnx,
     "torchpickle" => FuzzPipeline.RunTorchPickle,
+    "keras" => FuzzPipeline.RunKeras,
     // Planted faults prove the harness: AFL++ must report a crash (or a hang) within a minute, or a clean campaign
     // of the real targets would mean nothing.
     // Short inputs take their own path through the instrumented parser, so coverage leads AFL++ there.
@@ -37,7 +38,7 @@ Action<byte[]>? target = args is [string name] ? name switch
 } : null;
 if (target is null)
 {
-    Console.Error.WriteLine("usage: LstmSimd.Fuzz safetensors|modelfile|onnx|torchpickle|planted-crash|planted-hang   (under afl-fuzz)\n       LstmSimd.Fuzz seed-modelfile IN.safetensors OUT.safetensors");
+    Console.Error.WriteLine("usage: LstmSimd.Fuzz safetensors|modelfile|onnx|torchpickle|keras|planted-crash|planted-hang   (under afl-fuzz)\n       LstmSimd.Fuzz seed-modelfile IN.safetensors OUT.safetensors");
     return 2;
 }
 

@@ -8,17 +8,19 @@ using LstmSimd.IO.Onnx.Graph;
 
 namespace LstmSimd.Cli.Commands;
 
-/// <summary><c>lstmsimd inspect FILE</c>: what a safetensors or ONNX file holds, which LSTM it describes, what an import would ignore, and for ONNX the graph runner's plan.</summary>
+/// <summary><c>lstmsimd inspect FILE</c>: what a safetensors or ONNX file holds, which LSTM it describes, what an import would ignore, for ONNX the graph runner's plan, and for a Keras file its layers or why it cannot run.</summary>
 internal static class InspectCommand
 {
     public static Command Create()
     {
-        var file = new Argument<FileInfo>("file") { Description = "A .safetensors, .pt/.pth (torch.save) or .onnx file." };
+        var file = new Argument<FileInfo>("file") { Description = "A .safetensors, .pt/.pth (torch.save), .onnx, or Keras .keras / .h5 file." };
         var command = new Command("inspect", "List a model file's tensors, the LSTM architecture found, and anything ignored.") { file };
         command.SetAction(result => ToolExit.Run("inspect", () =>
         {
             string path = result.GetValue(file)!.FullName;
-            Console.Write(path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) ? DescribeOnnx(path) : DescribeSafetensors(path));
+            Console.Write(path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) ? DescribeOnnx(path)
+                : KerasFiles.IsKerasFile(path) ? KerasFiles.Describe(path)
+                : DescribeSafetensors(path));
             return ToolExit.Ok;
         }));
         return command;

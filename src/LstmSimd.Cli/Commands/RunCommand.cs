@@ -12,13 +12,14 @@ namespace LstmSimd.Cli.Commands;
 /// format: <c>--weights</c>; a file stored in F16/BF16 runs in that format unless told otherwise). When the input file
 /// also holds upstream gradients (grad_output, grad_h_n, grad_c_n), the output file also receives the gradients of
 /// loss = Σ output·grad_output + Σ h_n·grad_h_n + Σ c_n·grad_c_n under PyTorch's names (grad.weight_ih_l0, …,
-/// grad.input, grad.h0, grad.c0), from the SIMD backward. An ONNX file runs as a whole graph (see <see cref="OnnxRun"/>).
+/// grad.input, grad.h0, grad.c0), from the SIMD backward. An ONNX file runs as a whole graph (see <see cref="OnnxRun"/>), a Keras
+/// file as a whole model (see <see cref="KerasFiles"/>).
 /// </summary>
 internal static class RunCommand
 {
     public static Command Create()
     {
-        var model = new Option<FileInfo>("--model") { Description = "Model: an LstmSimd .safetensors file, a PyTorch state_dict (.pt/.pth from torch.save, or .safetensors), or an .onnx graph (its LSTM nodes and the operators around them; see lstmsimd inspect).", Required = true };
+        var model = new Option<FileInfo>("--model") { Description = "Model: an LstmSimd .safetensors file, a PyTorch state_dict (.pt/.pth from torch.save, or .safetensors), an .onnx graph (its LSTM nodes and the operators around them; see lstmsimd inspect), or a Keras .keras / .h5 model (input batch first, as in Keras).", Required = true };
         var prefix = new Option<string?>("--prefix") { Description = "PyTorch parameter prefix, e.g. 'lstm.' (default: found automatically)." };
         var head = new Option<string?>("--head") { Description = "Prefix of an nn.Linear head to apply after the LSTM, e.g. 'fc.'; its result is written as 'head_output'." };
         var input = new Option<FileInfo>("--input") { Description = "Input .safetensors: 'input' [T,B,I] (or [B,T,I] with --batch-first; [B,I] for an LSTMCell), optional 'h0', 'c0', 'lengths' (I64 or I32), and optional upstream gradients 'grad_output', 'grad_h_n', 'grad_c_n' (shaped as output, h_n, c_n) to get grad.* tensors back.", Required = true };
@@ -60,6 +61,8 @@ internal static class RunCommand
             if (prefix is not null || headPrefix is not null) throw new ArgumentException("--prefix and --head apply to safetensors models, not ONNX.");
             return OnnxRun.Run(modelPath, inputPath, batchFirst, outputPath, weights);
         }
+
+        if (KerasFiles.IsKerasFile(modelPath)) return KerasFiles.Run(modelPath, prefix, headPrefix, inputPath, outputPath, weights);
 
         ImportedLstm model = LoadModel(modelPath, prefix, headPrefix);
         LstmSpec spec = model.Weights.Spec;

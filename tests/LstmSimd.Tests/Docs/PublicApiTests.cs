@@ -11,7 +11,7 @@ namespace LstmSimd.Tests.Docs;
 /// </summary>
 public class PublicApiTests
 {
-    public static TheoryData<string> Packages() => ["LstmSimd", "LstmSimd.Forecasting", "LstmSimd.Text"];
+    public static TheoryData<string> Packages() => ["LstmSimd", "LstmSimd.Forecasting", "LstmSimd.Text", "LstmSimd.Keras"];
 
     [Theory]
     [MemberData(nameof(Packages))]
@@ -21,6 +21,7 @@ public class PublicApiTests
         {
             "LstmSimd" => typeof(LstmModel).Assembly,
             "LstmSimd.Forecasting" => typeof(LstmSimd.Forecasting.LstmForecaster).Assembly,
+            "LstmSimd.Keras" => typeof(LstmSimd.Keras.KerasModel).Assembly,
             _ => typeof(LstmSimd.Text.CharLanguageModel).Assembly,
         };
         string actual = assembly.GeneratePublicApi(new ApiGeneratorOptions { IncludeAssemblyAttributes = false }).ReplaceLineEndings("\n");

@@ -3,6 +3,7 @@ using LstmSimd.IO;
 using LstmSimd.IO.Onnx;
 using LstmSimd.IO.Onnx.Graph;
 using LstmSimd.IO.TorchSave;
+using LstmSimd.Keras;
 
 namespace LstmSimd.Tests.IO;
 
@@ -105,6 +106,13 @@ public static class FuzzPipeline
         int[] shape = [.. input.Shape!.Select(d => (int)(d.Value ?? open))];
         int count = shape.Aggregate(1, (a, b) => a * b);
         return input.ElementType is 6 or 7 ? OnnxTensor.FromInt64s(input.Name, new long[count], shape) : OnnxTensor.FromFloats(input.Name, new float[count], shape);
+    }
+
+    /// <summary>A Keras .keras or .h5 file as <c>lstmsimd run</c> takes it: loaded, then run on zeros (token id 0) at B = 2, T = 3.</summary>
+    public static void RunKeras(byte[] file)
+    {
+        KerasModel model = KerasModel.Load(new MemoryStream(file, writable: false));
+        model.Run(new float[2 * 3 * Math.Max(model.InputFeatures, 1)], batch: 2, steps: 3);
     }
 
     /// <summary>Builds the fast model and runs it once at a small shape as <c>lstmsimd run</c> does (zero input; state, lengths and layout from the file).</summary>
