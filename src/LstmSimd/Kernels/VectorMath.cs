@@ -109,12 +109,14 @@ internal static class VectorMath<TVec> where TVec : struct, ISimdVector<TVec>
         }
     }
 
+    // Lanes are never NaN and never below zero here (NaN never compares greater), so a plain comparison is the maximum.
+    [SkipLocalsInit]
     private static float HorizontalMax(TVec value)
     {
         Span<float> lanes = stackalloc float[TVec.Count];
         TVec.Store(value, ref MemoryMarshal.GetReference(lanes));
         float largest = 0f;
-        foreach (float lane in lanes) largest = Math.Max(largest, lane);
+        foreach (float lane in lanes) largest = lane > largest ? lane : largest;
         return largest;
     }
 }
