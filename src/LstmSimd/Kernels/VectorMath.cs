@@ -9,9 +9,6 @@ namespace LstmSimd.Kernels;
 /// </summary>
 internal static class VectorMath<TVec> where TVec : struct, ISimdVector<TVec>
 {
-    /// <summary>Values whose squares are summed in fp32 before the sum joins the fp64 total (see <see cref="SumOfSquares"/>).</summary>
-    private const int SquaresPerChunk = 1024;
-
     /// <summary>The largest |v| of <paramref name="values"/>, NaN ignored (a NaN lane never compares greater).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float LargestMagnitude(ReadOnlySpan<float> values)
@@ -36,43 +33,31 @@ internal static class VectorMath<TVec> where TVec : struct, ISimdVector<TVec>
     }
 
     /// <summary>
-    /// Σ v² over <paramref name="values"/>: squares summed in fp32 lanes over chunks of <see cref="SquaresPerChunk"/> values,
-    /// the chunks' sums in fp64 (PyTorch's <c>clip_grad_norm_</c> sums in fp32 throughout).
+    /// Σ v² over <paramref name="values"/> in fp64, each square exact (a float's square fits a double), in four chains in a
+    /// fixed order: the same sum on every width, so clipping by the norm never makes two kernel paths train apart.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double SumOfSquares(ReadOnlySpan<float> values)
     {
         ref float start = ref MemoryMarshal.GetReference(values);
-        int width = TVec.Count, k = 0;
-        double sum = 0;
-        while (k + width <= values.Length)
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int k = 0;
+        for (; k + 4 <= values.Length; k += 4)
         {
-            int end = Math.Min(values.Length - (values.Length - k) % width, k + SquaresPerChunk);
-            TVec even = TVec.Zero, odd = TVec.Zero;
-            for (; k + 2 * width <= end; k += 2 * width)
-            {
-                TVec a = TVec.Load(in Unsafe.Add(ref start, k)), b = TVec.Load(in Unsafe.Add(ref start, k + width));
-                even = TVec.MultiplyAdd(a, a, even);
-                odd = TVec.MultiplyAdd(b, b, odd);
-            }
-
-            if (k < end)
-            {
-                TVec a = TVec.Load(in Unsafe.Add(ref start, k));
-                even = TVec.MultiplyAdd(a, a, even);
-                k += width;
-            }
-
-            sum += TVec.Sum(even + odd);
+            double a = Unsafe.Add(ref start, k), b = Unsafe.Add(ref start, k + 1), c = Unsafe.Add(ref start, k + 2), d = Unsafe.Add(ref start, k + 3);
+            s0 += a * a;
+            s1 += b * b;
+            s2 += c * c;
+            s3 += d * d;
         }
 
         for (; k < values.Length; k++)
         {
             double v = Unsafe.Add(ref start, k);
-            sum += v * v;
+            s0 += v * v;
         }
 
-        return sum;
+        return s0 + s1 + s2 + s3;
     }
 
     /// <summary>

@@ -80,7 +80,7 @@ public sealed class ParameterSet
         foreach (Parameter p in _parameters) p.Gradients.AsSpan().Clear();
     }
 
-    /// <summary>The global L2 norm of all gradients, √(Σ g²): squares summed in fp32 over chunks of 1,024 values, the chunks in fp64.</summary>
+    /// <summary>The global L2 norm of all gradients, √(Σ g²), accumulated in double: the same value on every kernel path.</summary>
     public double GradientNorm()
     {
         double sum = 0;
