@@ -99,8 +99,8 @@ internal static unsafe class DirectionRunner
         // History: slot 0 (forward) or T (reverse) holds the initial state; streaming: H and C do.
         int hSlot = batch * p.HStride, cSlot = batch * p.CStride;
         int initial = p.History && p.Reverse ? steps : 0;
-        LoadRows(p.H0, p.OutputUnits, batch, p.H + initial * hSlot, p.HStride);
-        LoadRows(p.C0, p.HiddenUnits, batch, p.C + initial * cSlot, p.CStride);
+        PaddedRows.Load(Tensor(p.H0, batch * p.OutputUnits), p.OutputUnits, batch, new Span<float>(p.H + initial * hSlot, hSlot), p.HStride);
+        PaddedRows.Load(Tensor(p.C0, batch * p.HiddenUnits), p.HiddenUnits, batch, new Span<float>(p.C + initial * cSlot, cSlot), p.CStride);
 
         // Rows of the hoisted projection follow the input's memory order.
         int gatesPerStep = p.InputBatchFirst ? gateStride : batch * gateStride;
@@ -188,25 +188,11 @@ internal static unsafe class DirectionRunner
             cLast = p.History ? p.C + (p.Reverse ? 0 : steps) * cSlot : p.C;
         }
 
-        StoreRows(hLast, p.HStride, p.HN, p.OutputUnits, batch);
-        StoreRows(cLast, p.CStride, p.CN, p.HiddenUnits, batch);
+        if (p.HN != null) PaddedRows.Store(new ReadOnlySpan<float>(hLast, hSlot), p.HStride, new Span<float>(p.HN, batch * p.OutputUnits), p.OutputUnits, batch);
+        if (p.CN != null) PaddedRows.Store(new ReadOnlySpan<float>(cLast, cSlot), p.CStride, new Span<float>(p.CN, batch * p.HiddenUnits), p.HiddenUnits, batch);
         return cLast;
     }
 
-    /// <summary>[B, size] (null for zeros) into rows <paramref name="stride"/> apart, padding lanes zero.</summary>
-    private static void LoadRows(float* source, int size, int batch, float* rows, int stride)
-    {
-        new Span<float>(rows, batch * stride).Clear();
-        if (source == null) return;
-        for (int b = 0; b < batch; b++)
-            new ReadOnlySpan<float>(source + b * size, size).CopyTo(new Span<float>(rows + b * stride, size));
-    }
-
-    /// <summary>Rows <paramref name="stride"/> apart into [B, size] (nothing when the destination is null).</summary>
-    private static void StoreRows(float* rows, int stride, float* destination, int size, int batch)
-    {
-        if (destination == null) return;
-        for (int b = 0; b < batch; b++)
-            new ReadOnlySpan<float>(rows + b * stride, size).CopyTo(new Span<float>(destination + b * size, size));
-    }
+    /// <summary>A [B, size] tensor of <paramref name="length"/> values, or empty where there is none.</summary>
+    private static ReadOnlySpan<float> Tensor(float* values, int length) => values == null ? default : new ReadOnlySpan<float>(values, length);
 }

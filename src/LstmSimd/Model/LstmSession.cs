@@ -305,8 +305,9 @@ public sealed unsafe class LstmSession : IDisposable
             for (int layer = 0; layer < _spec.NumLayers; layer++)
             {
                 _stateMagnitudes[layer] = Math.Max(_stateMagnitudes[layer], magnitudes[layer]); // rows past batch keep theirs
-                LoadRows(h, layer, batch, _spec.OutputHiddenSize, _stateH.Span.Slice(layer * MaxBatch * _outputStride), _outputStride);
-                LoadRows(c, layer, batch, _spec.HiddenSize, _stateC.Span.Slice(layer * MaxBatch * _hiddenStride), _hiddenStride);
+                int hRows = batch * _spec.OutputHiddenSize, cRows = batch * _spec.HiddenSize;
+                PaddedRows.Load(h.Slice(layer * hRows, hRows), _spec.OutputHiddenSize, batch, _stateH.Span.Slice(layer * MaxBatch * _outputStride), _outputStride);
+                PaddedRows.Load(c.Slice(layer * cRows, cRows), _spec.HiddenSize, batch, _stateC.Span.Slice(layer * MaxBatch * _hiddenStride), _hiddenStride);
             }
         }
         finally
@@ -328,8 +329,9 @@ public sealed unsafe class LstmSession : IDisposable
             CheckState(h.Length, c.Length, batch);
             for (int layer = 0; layer < _spec.NumLayers; layer++)
             {
-                StoreRows(_stateH.Span.Slice(layer * MaxBatch * _outputStride), _outputStride, h, layer, batch, _spec.OutputHiddenSize);
-                StoreRows(_stateC.Span.Slice(layer * MaxBatch * _hiddenStride), _hiddenStride, c, layer, batch, _spec.HiddenSize);
+                int hRows = batch * _spec.OutputHiddenSize, cRows = batch * _spec.HiddenSize;
+                PaddedRows.Store(_stateH.Span.Slice(layer * MaxBatch * _outputStride), _outputStride, h.Slice(layer * hRows, hRows), _spec.OutputHiddenSize, batch);
+                PaddedRows.Store(_stateC.Span.Slice(layer * MaxBatch * _hiddenStride), _hiddenStride, c.Slice(layer * cRows, cRows), _spec.HiddenSize, batch);
             }
         }
         finally
@@ -419,21 +421,6 @@ public sealed unsafe class LstmSession : IDisposable
     {
         ShapeChecks.Length(hLength, (long)_spec.NumLayers * batch * _spec.OutputHiddenSize, "h", "[L={0}, B={1}, H_out={2}]", _spec.NumLayers, batch, _spec.OutputHiddenSize);
         ShapeChecks.Length(cLength, (long)_spec.NumLayers * batch * _spec.HiddenSize, "c", "[L={0}, B={1}, H={2}]", _spec.NumLayers, batch, _spec.HiddenSize);
-    }
-
-    /// <summary>Copies slot <paramref name="slot"/> of a [slots, B, size] tensor into padded rows (zeros when the tensor is empty).</summary>
-    private static void LoadRows(ReadOnlySpan<float> source, int slot, int batch, int size, Span<float> rows, int stride)
-    {
-        rows.Slice(0, batch * stride).Clear();
-        if (source.IsEmpty) return;
-        for (int b = 0; b < batch; b++)
-            source.Slice((slot * batch + b) * size, size).CopyTo(rows.Slice(b * stride));
-    }
-
-    private static void StoreRows(ReadOnlySpan<float> rows, int stride, Span<float> destination, int slot, int batch, int size)
-    {
-        for (int b = 0; b < batch; b++)
-            rows.Slice(b * stride, size).CopyTo(destination.Slice((slot * batch + b) * size, size));
     }
 
     /// <summary>The lengths of a <see cref="DirectionScratch"/>'s buffers, planned (and checked) before any is allocated.</summary>

@@ -392,8 +392,8 @@ public sealed unsafe class LstmTrainingSession : IDisposable
                     gradHN.IsEmpty ? default : gradHN.Slice(slot * batch * hOut, batch * hOut),
                     gradCN.IsEmpty ? default : gradCN.Slice(slot * batch * hidden, batch * hidden),
                     wantInput ? _dLayer[1 - current] : null);
-                if (!gradH0.IsEmpty) CopyRows(_dh.Span, _hOutP, gradH0.Slice(slot * batch * hOut), hOut, batch);
-                if (!gradC0.IsEmpty) CopyRows(_dc.Span, _hp, gradC0.Slice(slot * batch * hidden), hidden, batch);
+                if (!gradH0.IsEmpty) PaddedRows.Store(_dh.Span, _hOutP, gradH0.Slice(slot * batch * hOut), hOut, batch);
+                if (!gradC0.IsEmpty) PaddedRows.Store(_dc.Span, _hp, gradC0.Slice(slot * batch * hidden), hidden, batch);
             }
 
             current = 1 - current;
@@ -472,8 +472,8 @@ public sealed unsafe class LstmTrainingSession : IDisposable
 
         _dh.Span.Clear();
         _dc.Span.Clear();
-        LoadRows(gradHN, hOut, batch, _dh.Span, _hOutP);
-        LoadRows(gradCN, hidden, batch, _dc.Span, _hp);
+        PaddedRows.Load(gradHN, hOut, batch, _dh.Span, _hOutP);
+        PaddedRows.Load(gradCN, hidden, batch, _dc.Span, _hp);
         float* dh = _dh.Pointer, dhNext = _dhNext.Pointer;
         fixed (float* weightHr = w.WeightHr, gradWeightHr = grad.WeightHr)
         fixed (byte* pActive = _active)
@@ -595,18 +595,5 @@ public sealed unsafe class LstmTrainingSession : IDisposable
         for (int b = 0; b < batch; b++)
             for (int t = 0; t < steps; t++)
                 source.Slice((t * batch + b) * features, features).CopyTo(destination.Slice((b * steps + t) * features));
-    }
-
-    /// <summary>[B, size] (or empty for zeros) into rows of <paramref name="stride"/>, padding lanes zero.</summary>
-    private static void LoadRows(ReadOnlySpan<float> source, int size, int batch, Span<float> rows, int stride)
-    {
-        rows.Slice(0, batch * stride).Clear();
-        if (source.IsEmpty) return;
-        for (int b = 0; b < batch; b++) source.Slice(b * size, size).CopyTo(rows.Slice(b * stride));
-    }
-
-    private static void CopyRows(ReadOnlySpan<float> rows, int stride, Span<float> destination, int size, int batch)
-    {
-        for (int b = 0; b < batch; b++) rows.Slice(b * stride, size).CopyTo(destination.Slice(b * size));
     }
 }
