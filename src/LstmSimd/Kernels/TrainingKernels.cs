@@ -21,9 +21,6 @@ internal abstract class TrainingKernelSet
     /// <summary>sums[j] += Σ_r values[r·stride + j] for j &lt; columns (columns a whole number of vectors).</summary>
     public abstract void AddColumnSums(ReadOnlySpan<float> values, int rows, int stride, int columns, Span<float> sums);
 
-    /// <summary>Σ v² (see <see cref="VectorMath{TVec}.SumOfSquares"/>).</summary>
-    public abstract double SumOfSquares(ReadOnlySpan<float> values);
-
     /// <summary>One Adam step over a tensor (see <see cref="VectorMath{TVec}.AdamUpdate"/>).</summary>
     public abstract void AdamUpdate(Span<float> parameters, Span<float> firstMoments, Span<float> secondMoments, ReadOnlySpan<float> gradients, in AdamStep step);
 }
@@ -43,8 +40,6 @@ internal sealed class TrainingKernelSet<TVec> : TrainingKernelSet where TVec : s
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void AddColumnSums(ReadOnlySpan<float> values, int rows, int stride, int columns, Span<float> sums) =>
         TrainingKernels<TVec>.AddColumnSums(values, rows, stride, columns, sums);
-
-    public override double SumOfSquares(ReadOnlySpan<float> values) => VectorMath<TVec>.SumOfSquares(values);
 
     public override void AdamUpdate(Span<float> parameters, Span<float> firstMoments, Span<float> secondMoments, ReadOnlySpan<float> gradients, in AdamStep step) =>
         VectorMath<TVec>.AdamUpdate(parameters, firstMoments, secondMoments, gradients, step);

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace LstmSimd.Kernels;
 
 /// <summary>
-/// Loops over whole spans that run beside the cell kernels (input checks, optimiser updates, gradient norms), written once
+/// Loops over whole spans that run beside the cell kernels (input checks, optimiser updates), written once
 /// over <see cref="ISimdVector{TSelf}"/> so that they too run on the width the selector chose.
 /// </summary>
 internal static class VectorMath<TVec> where TVec : struct, ISimdVector<TVec>
@@ -30,34 +30,6 @@ internal static class VectorMath<TVec> where TVec : struct, ISimdVector<TVec>
         }
 
         return largest;
-    }
-
-    /// <summary>
-    /// Σ v² over <paramref name="values"/> in fp64, each square exact (a float's square fits a double), in four chains in a
-    /// fixed order: the same sum on every width, so clipping by the norm never makes two kernel paths train apart.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static double SumOfSquares(ReadOnlySpan<float> values)
-    {
-        ref float start = ref MemoryMarshal.GetReference(values);
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int k = 0;
-        for (; k + 4 <= values.Length; k += 4)
-        {
-            double a = Unsafe.Add(ref start, k), b = Unsafe.Add(ref start, k + 1), c = Unsafe.Add(ref start, k + 2), d = Unsafe.Add(ref start, k + 3);
-            s0 += a * a;
-            s1 += b * b;
-            s2 += c * c;
-            s3 += d * d;
-        }
-
-        for (; k < values.Length; k++)
-        {
-            double v = Unsafe.Add(ref start, k);
-            s0 += v * v;
-        }
-
-        return s0 + s1 + s2 + s3;
     }
 
     /// <summary>

@@ -52,4 +52,21 @@ public sealed class ParameterSetTests
         var set = new ParameterSet();
         Assert.Throws<ArgumentException>(() => set.Add("w", new float[3], new float[2]));
     }
+
+    [Fact]
+    public void The_gradient_norm_is_within_1e15_relative_of_a_plain_double_loop_whatever_the_lengths()
+    {
+        var random = new Random(2);
+        var set = new ParameterSet();
+        double expected = 0;
+        foreach (int length in new[] { 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 1023, 1024, 1025, 3000 })
+        {
+            float[] gradients = [.. Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() * 6 - 3))];
+            foreach (float g in gradients) expected += (double)g * g;
+            set.Add($"p{length}", new float[length], gradients);
+        }
+
+        expected = Math.Sqrt(expected);
+        Assert.True(Math.Abs(set.GradientNorm() - expected) <= 1e-15 * expected * 100, $"{set.GradientNorm():R}, expected {expected:R}");
+    }
 }
