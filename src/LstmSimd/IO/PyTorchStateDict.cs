@@ -258,10 +258,7 @@ public static partial class PyTorchStateDict
         string description = Describe(spec);
         string[] kinds = spec.Bias ? ["weight_ih", "weight_hh", "bias_ih", "bias_hh"] : ["weight_ih", "weight_hh"];
         RequireExactly(lookup, p, shape, kinds, description);
-        long parameters = 0;
-        for (int l = 0; l < spec.NumLayers; l++)
-            parameters = checked(parameters + spec.Directions * ((long)spec.InputWeightLength(l) + spec.RecurrentWeightLength + (spec.Bias ? 2L * 3 * spec.HiddenSize : 0)));
-        lookup.RequireDataFor(parameters, description);
+        lookup.RequireDataFor(spec.ParameterCount, description);
 
         int gates = 3 * shape.Hidden;
         var layers = new List<GruLayerWeights>();

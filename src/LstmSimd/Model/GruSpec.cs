@@ -76,6 +76,17 @@ public sealed record GruSpec
     /// <summary>Values in W_hh of every layer: 3H × H.</summary>
     internal int RecurrentWeightLength => Sizes.Elements("W_hh values 3 × HiddenSize × HiddenSize", 3, HiddenSize, HiddenSize);
 
+    /// <summary>Every weight and bias value of the model.</summary>
+    internal long ParameterCount
+    {
+        get
+        {
+            long shared = RecurrentWeightLength + (Bias ? 2L * GateRows : 0); // every layer's W_hh and biases
+            long upper = NumLayers > 1 ? (long)(NumLayers - 1) * (InputWeightLength(1) + shared) : 0;
+            return (InputWeightLength(0) + shared + upper) * Directions;
+        }
+    }
+
     /// <summary>
     /// Throws an <see cref="ArgumentOutOfRangeException"/> naming the first weight tensor too large to be an array (each
     /// field is checked on its own when it is set; a <c>with</c> expression sets them one at a time).
