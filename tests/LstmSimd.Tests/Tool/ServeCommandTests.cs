@@ -243,7 +243,7 @@ public sealed class ServeCommandTests : IDisposable
         string other = Path.Combine(_dir, "other.safetensors");
         LstmModelFile.Save(other, LstmWeights.CreateRandom(Spec, seed: 18));
         byte[] before = File.ReadAllBytes(state);
-        var (code, _, err) = await ServeProcess.RefusedAsync(_dir, "--model", other, "--state", state);
+        var (code, _, err) = ServeProcess.Refused(_dir, "--model", other, "--state", state);
         ToolCommandTests.AssertOneLineOfBadInput((code, "", err), $"lstmsimd serve: --state {state}: The state was saved for another model");
         Assert.Equal(before, File.ReadAllBytes(state));
     }
@@ -273,20 +273,20 @@ public sealed class ServeCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Bad_options_and_models_that_cannot_stream_are_refused_in_one_line()
+    public void Bad_options_and_models_that_cannot_stream_are_refused_in_one_line()
     {
         string garbage = Path.Combine(_dir, "garbage.safetensors");
         File.WriteAllText(garbage, "not a model");
         string bidirectional = Path.Combine(_dir, "bidirectional.safetensors");
         LstmModelFile.Save(bidirectional, LstmWeights.CreateRandom(new LstmSpec(inputSize: 2, hiddenSize: 4, bidirectional: true), seed: 1));
-        ToolCommandTests.AssertOneLineOfBadInput(await ServeProcess.RefusedAsync(_dir, "--model", garbage), "garbage.safetensors");
-        ToolCommandTests.AssertOneLineOfBadInput(await ServeProcess.RefusedAsync(_dir, "--model", bidirectional), "a bidirectional LSTM needs whole sequences and cannot stream.");
-        ToolCommandTests.AssertOneLineOfBadInput(await ServeProcess.RefusedAsync(_dir, "--model", _model, "--address", "localhost"), "--address localhost: not an IP address");
+        ToolCommandTests.AssertOneLineOfBadInput(ServeProcess.Refused(_dir, "--model", garbage), "garbage.safetensors");
+        ToolCommandTests.AssertOneLineOfBadInput(ServeProcess.Refused(_dir, "--model", bidirectional), "a bidirectional LSTM needs whole sequences and cannot stream.");
+        ToolCommandTests.AssertOneLineOfBadInput(ServeProcess.Refused(_dir, "--model", _model, "--address", "localhost"), "--address localhost: not an IP address");
         byte[] model = File.ReadAllBytes(_model);
-        ToolCommandTests.AssertOneLineOfBadInput(await ServeProcess.RefusedAsync(_dir, "--model", _model, "--state", "model.safetensors"), "is the --model file; refusing to overwrite an input.");
+        ToolCommandTests.AssertOneLineOfBadInput(ServeProcess.Refused(_dir, "--model", _model, "--state", "model.safetensors"), "is the --model file; refusing to overwrite an input.");
         Assert.Equal(model, File.ReadAllBytes(_model));
-        ToolCommandTests.AssertOneLineOfBadInput(await ServeProcess.RefusedAsync(_dir, "--model", _model, "--capacity", "0"), "--capacity 0: must be between 1 and");
-        ToolCommandTests.AssertOneLineOfBadInput(await ServeProcess.RefusedAsync(_dir, "--model", _model, "--weights", "int4"), "--weights int4: must be fp32, fp16, bf16 or int8.");
+        ToolCommandTests.AssertOneLineOfBadInput(ServeProcess.Refused(_dir, "--model", _model, "--capacity", "0"), "--capacity 0: must be between 1 and");
+        ToolCommandTests.AssertOneLineOfBadInput(ServeProcess.Refused(_dir, "--model", _model, "--weights", "int4"), "--weights int4: must be fp32, fp16, bf16 or int8.");
     }
 
     /// <summary>The head y = W·h + b from the service's own h, in double: what its 'head' must be within the contract.</summary>

@@ -36,7 +36,13 @@ internal static class ToolCli
     {
         using Process p = Start(workingDirectory, environment, args);
         Task<string> stdout = p.StandardOutput.ReadToEndAsync(), stderr = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(120_000), "the CLI did not finish within two minutes");
+        if (!p.WaitForExit(120_000))
+        {
+            p.Kill(entireProcessTree: true); // a hung child must not outlive the test; its output so far says where it stood
+            p.WaitForExit();
+            Assert.Fail($"lstmsimd {string.Join(' ', args)} did not finish within two minutes; stdout: {stdout.Result} stderr: {stderr.Result}");
+        }
+
         return (p.ExitCode, stdout.Result, stderr.Result);
     }
 }
