@@ -96,7 +96,8 @@ internal ref struct SequenceArgs
 /// <remarks>
 /// Register blocking: a tile of batch rows × four gates (see <c>TileRows</c>: 4 rows where there are 32 vector
 /// registers, 3 where there are 16) shares each weight load; a single row (batch 1, bound by how fast weights
-/// stream) splits k over two accumulator sets instead, so eight FMA chains hide the latency.
+/// stream) runs two blocks at once instead, so eight FMA chains hide the latency. Both sum each gate in one chain over
+/// k, so a row's answer has the same bits in a tile or alone.
 /// </remarks>
 internal static partial class CellKernels<TVec, TFormat> where TVec : struct, ISimdVector<TVec> where TFormat : struct, IWeightFormat
 {
@@ -268,66 +269,133 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     /// <summary>
     /// One row over the blocks [<paramref name="blockStart"/>, <paramref name="blockEnd"/>): init + x·panelX + h·panelH
     /// (either depth may be 0; <paramref name="init"/>, the panels, c and hOut point at block 0), then the fused cell
-    /// update (into c and hOut) or a plain store of the pre-activations (into <paramref name="c"/>). The accumulators are
-    /// this method's own locals (never passed by reference, which would pin them to the stack), and even and odd k go
-    /// to separate sets so that eight FMA chains are in flight. Not inlined: the JIT's inline budget would run out on
-    /// kernels this size and leave callees as tier-0 code; compiled fully optimised from the first call instead.
+    /// update (into c and hOut) or a plain store of the pre-activations (into <paramref name="c"/>). Blocks go in pairs
+    /// (<see cref="RowBlockPair"/>). Not inlined: the JIT's inline budget would run out on kernels this size and leave
+    /// callees as tier-0 code; compiled fully optimised from the first call instead.
     /// </summary>
     /// <remarks>
-    /// The cell update waits until up to <see cref="EpilogueBlocks"/> blocks have their pre-activations (in a stack tile,
-    /// L1), then runs for all of them in one out-of-line <see cref="CellEpilogue"/> call, as a tile's rows do. Out of line
-    /// so that the Int8 instantiation, whose products are larger, stays inside the JIT's inline budget (inlined σ/tanh
-    /// became calls there and halved its speed). Pairs of blocks overlap their σ/tanh chains with each other and the next
-    /// block's products; interleaved on Zen 4, pairs beat 8 blocks by 1.5 % at H = 64–128 (equal at 32) and single blocks
-    /// lose 5–10 % at H = 32. On Zen 5 the batch size measured no difference.
+    /// Each pair's cell update runs in one out-of-line <see cref="CellEpilogue"/> call from a stack tile (L1), as a tile's
+    /// rows do. Out of line so that the Int8 instantiation, whose products are larger, stays inside the JIT's inline
+    /// budget (inlined σ/tanh became calls there and halved its speed). A pair's σ/tanh chains overlap each other and the
+    /// next pair's products.
     /// </remarks>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void RunRow(ref float init, ref byte panelX, ref float x, int depthX, ref byte panelH, ref float h, int depthH,
         bool fuseCell, ref float c, ref float hOut, bool keepGates, int blockStart, int blockEnd, bool descending = false)
     {
-        int width = TVec.Count, gateStride = Gates * width, order = descending ? -1 : 1;
+        int width = TVec.Count, gateStride = Gates * width, order = descending ? -1 : 1, count = blockEnd - blockStart;
         Span<float> tile = stackalloc float[EpilogueBlocks * Gates * TVec.Count];
         ref float pre = ref MemoryMarshal.GetReference(tile);
-        int pending = 0;
-        for (int n = 0; n < blockEnd - blockStart; n++)
+        for (int n = 0; n < count; n += EpilogueBlocks)
         {
             int block = descending ? blockEnd - 1 - n : blockStart + n;
-            ref float blockInit = ref Unsafe.Add(ref init, block * gateStride);
-            ref byte blockX = ref Unsafe.Add(ref panelX, block * TFormat.BlockBytes(depthX, gateStride));
-            ref byte blockH = ref Unsafe.Add(ref panelH, block * TFormat.BlockBytes(depthH, gateStride));
-            TVec i, f, g, o;
-            if (TFormat.Quantized) QuantizedRowBlock(ref blockInit, ref blockX, ref x, depthX, ref blockH, ref h, depthH, out i, out f, out g, out o);
-            else RowBlock(ref blockInit, ref blockX, ref x, depthX, ref blockH, ref h, depthH, out i, out f, out g, out o);
-            if (!fuseCell)
+            bool pair = n + 1 < count;
+            int second = pair ? block + order : block;
+            ref float initA = ref Unsafe.Add(ref init, block * gateStride), initB = ref Unsafe.Add(ref init, second * gateStride);
+            ref float destinationA = ref fuseCell ? ref pre : ref Unsafe.Add(ref c, block * gateStride);
+            ref float destinationB = ref fuseCell ? ref Unsafe.Add(ref pre, gateStride) : ref Unsafe.Add(ref c, second * gateStride);
+            if (TFormat.Quantized)
             {
-                StoreGates(i, f, g, o, ref Unsafe.Add(ref c, block * gateStride));
-                continue;
+                QuantizedRowBlock(ref initA, ref Unsafe.Add(ref panelX, block * TFormat.BlockBytes(depthX, gateStride)), ref x, depthX,
+                    ref Unsafe.Add(ref panelH, block * TFormat.BlockBytes(depthH, gateStride)), ref h, depthH, out TVec i, out TVec f, out TVec g, out TVec o);
+                StoreGates(i, f, g, o, ref destinationA);
+                if (pair)
+                {
+                    QuantizedRowBlock(ref initB, ref Unsafe.Add(ref panelX, second * TFormat.BlockBytes(depthX, gateStride)), ref x, depthX,
+                        ref Unsafe.Add(ref panelH, second * TFormat.BlockBytes(depthH, gateStride)), ref h, depthH, out i, out f, out g, out o);
+                    StoreGates(i, f, g, o, ref destinationB);
+                }
             }
-
-            StoreGates(i, f, g, o, ref Unsafe.Add(ref pre, pending * gateStride));
-            if (++pending < EpilogueBlocks && n + 1 < blockEnd - blockStart) continue;
+            else if (pair) RowBlockPair(ref initA, ref initB, ref panelX, ref x, depthX, ref panelH, ref h, depthH, block, second, ref destinationA, ref destinationB);
+            else RowBlock(ref initA, ref Unsafe.Add(ref panelX, block * TFormat.BlockBytes(depthX, gateStride)), ref x, depthX,
+                ref Unsafe.Add(ref panelH, block * TFormat.BlockBytes(depthH, gateStride)), ref h, depthH, ref destinationA);
 
             // One row's blocks are laid out like a tile's rows: pre-activations gateStride apart, c and h width apart (going
             // down through the blocks when descending).
-            int first = block - order * (pending - 1);
-            CellEpilogue(ref pre, pending, ref Unsafe.Add(ref c, first * width), order * width, ref Unsafe.Add(ref hOut, first * width), order * width,
-                keepGates, ref Unsafe.Add(ref init, first * gateStride), order * gateStride);
-            pending = 0;
+            if (fuseCell)
+                CellEpilogue(ref pre, pair ? 2 : 1, ref Unsafe.Add(ref c, block * width), order * width, ref Unsafe.Add(ref hOut, block * width), order * width,
+                    keepGates, ref initA, order * gateStride);
         }
     }
 
-    /// <summary>Blocks of one row whose cell updates <see cref="RunRow"/> runs together (a 512-byte stack tile at 512 bits).</summary>
+    /// <summary>Blocks of one row whose products run together and whose cell updates <see cref="RunRow"/> runs together.</summary>
     private const int EpilogueBlocks = 2;
 
-    /// <summary>One row's four gate pre-activations for one block (the loop of <see cref="RunRow"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RowBlock(ref float init, ref byte panelX, ref float x, int depthX, ref byte panelH, ref float h, int depthH,
-        out TVec i, out TVec f, out TVec g, out TVec o)
+    /// <summary>
+    /// One row's four gate pre-activations for blocks <paramref name="blockA"/> and <paramref name="blockB"/>, stored at the
+    /// two destinations. Each gate of each block is one FMA chain over k, x's part then h's, in the order a tile's rows use
+    /// (<see cref="RunTile"/>): a row gives the same bits alone as in a tile, so a batch's answer for one sequence does not
+    /// depend on which rows shared its step. Two blocks keep eight chains in flight and share each broadcast.
+    /// </summary>
+    // Its own compilation unit: inlined into RunRow, the inline budget ran out and the loads and FMAs became calls.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void RowBlockPair(ref float initA, ref float initB, ref byte panelX, ref float x, int depthX, ref byte panelH, ref float h, int depthH,
+        int blockA, int blockB, ref float destinationA, ref float destinationB)
     {
         int width = TVec.Count, gateStride = Gates * width;
-        TVec i0 = Scaled(TVec.Load(in init)), f0 = Scaled(TVec.Load(in Unsafe.Add(ref init, width))), g0 = Scaled(TVec.Load(in Unsafe.Add(ref init, 2 * width))), o0 = Scaled(TVec.Load(in Unsafe.Add(ref init, 3 * width)));
-        TVec i1 = TVec.Zero, f1 = TVec.Zero, g1 = TVec.Zero, o1 = TVec.Zero;
+        TVec ia = Scaled(TVec.Load(in initA)), fa = Scaled(TVec.Load(in Unsafe.Add(ref initA, width))), ga = Scaled(TVec.Load(in Unsafe.Add(ref initA, 2 * width))), oa = Scaled(TVec.Load(in Unsafe.Add(ref initA, 3 * width)));
+        TVec ib = Scaled(TVec.Load(in initB)), fb = Scaled(TVec.Load(in Unsafe.Add(ref initB, width))), gb = Scaled(TVec.Load(in Unsafe.Add(ref initB, 2 * width))), ob = Scaled(TVec.Load(in Unsafe.Add(ref initB, 3 * width)));
+        nint pairBytes = TFormat.PairBytes(gateStride);
+        for (int part = 0; part < 2; part++)
+        {
+            int depth = part == 0 ? depthX : depthH;
+            ref byte panel = ref part == 0 ? ref panelX : ref panelH;
+            ref byte a = ref Unsafe.Add(ref panel, blockA * TFormat.BlockBytes(depth, gateStride));
+            ref byte b = ref Unsafe.Add(ref panel, blockB * TFormat.BlockBytes(depth, gateStride));
+            ref float source = ref part == 0 ? ref x : ref h;
+            int k = 0;
+            for (; k + 2 <= depth; k += 2) // a whole pair per iteration: its two halves at constant offsets
+            {
+                nint offset = (k >> 1) * pairBytes;
+                ref byte wa = ref Unsafe.Add(ref a, offset), wb = ref Unsafe.Add(ref b, offset);
+                TVec s0 = Broadcast(ref source, k), s1 = Broadcast(ref source, k + 1);
+                ia = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 0, gateStride, 0), s0, ia);
+                fa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, width, gateStride, 0), s0, fa);
+                ga = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 2 * width, gateStride, 0), s0, ga);
+                oa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 3 * width, gateStride, 0), s0, oa);
+                ib = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 0, gateStride, 0), s0, ib);
+                fb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, width, gateStride, 0), s0, fb);
+                gb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 2 * width, gateStride, 0), s0, gb);
+                ob = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 3 * width, gateStride, 0), s0, ob);
+                ia = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 0, gateStride, 1), s1, ia);
+                fa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, width, gateStride, 1), s1, fa);
+                ga = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 2 * width, gateStride, 1), s1, ga);
+                oa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 3 * width, gateStride, 1), s1, oa);
+                ib = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 0, gateStride, 1), s1, ib);
+                fb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, width, gateStride, 1), s1, fb);
+                gb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 2 * width, gateStride, 1), s1, gb);
+                ob = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 3 * width, gateStride, 1), s1, ob);
+            }
+
+            if (k < depth)
+            {
+                nint offset = (k >> 1) * pairBytes;
+                ref byte wa = ref Unsafe.Add(ref a, offset), wb = ref Unsafe.Add(ref b, offset);
+                TVec s0 = Broadcast(ref source, k);
+                ia = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 0, gateStride, 0), s0, ia);
+                fa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, width, gateStride, 0), s0, fa);
+                ga = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 2 * width, gateStride, 0), s0, ga);
+                oa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 3 * width, gateStride, 0), s0, oa);
+                ib = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 0, gateStride, 0), s0, ib);
+                fb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, width, gateStride, 0), s0, fb);
+                gb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 2 * width, gateStride, 0), s0, gb);
+                ob = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 3 * width, gateStride, 0), s0, ob);
+            }
+        }
+
+        StoreGates(Unscaled(ia), Unscaled(fa), Unscaled(ga), Unscaled(oa), ref destinationA);
+        StoreGates(Unscaled(ib), Unscaled(fb), Unscaled(gb), Unscaled(ob), ref destinationB);
+    }
+
+    /// <summary>One block of <see cref="RowBlockPair"/>, for a row's odd last block.</summary>
+    // Its own compilation unit: inlined into RunRow, the inline budget ran out and the loads and FMAs became calls.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void RowBlock(ref float init, ref byte panelX, ref float x, int depthX, ref byte panelH, ref float h, int depthH, ref float destination)
+    {
+        int width = TVec.Count, gateStride = Gates * width;
+        TVec i = Scaled(TVec.Load(in init)), f = Scaled(TVec.Load(in Unsafe.Add(ref init, width))), g = Scaled(TVec.Load(in Unsafe.Add(ref init, 2 * width))), o = Scaled(TVec.Load(in Unsafe.Add(ref init, 3 * width)));
+        nint pairBytes = TFormat.PairBytes(gateStride);
         for (int part = 0; part < 2; part++)
         {
             ref byte panel = ref part == 0 ? ref panelX : ref panelH;
@@ -336,33 +404,30 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
             int k = 0;
             for (; k + 2 <= depth; k += 2)
             {
-                ref byte w = ref Unsafe.Add(ref panel, (k >> 1) * TFormat.PairBytes(gateStride));
+                ref byte w = ref Unsafe.Add(ref panel, (k >> 1) * pairBytes);
                 TVec s0 = Broadcast(ref source, k), s1 = Broadcast(ref source, k + 1);
-                i0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 0, gateStride, 0), s0, i0);
-                f0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, width, gateStride, 0), s0, f0);
-                g0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 2 * width, gateStride, 0), s0, g0);
-                o0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 3 * width, gateStride, 0), s0, o0);
-                i1 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 0, gateStride, 1), s1, i1);
-                f1 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, width, gateStride, 1), s1, f1);
-                g1 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 2 * width, gateStride, 1), s1, g1);
-                o1 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 3 * width, gateStride, 1), s1, o1);
+                i = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 0, gateStride, 0), s0, i);
+                f = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, width, gateStride, 0), s0, f);
+                g = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 2 * width, gateStride, 0), s0, g);
+                o = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 3 * width, gateStride, 0), s0, o);
+                i = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 0, gateStride, 1), s1, i);
+                f = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, width, gateStride, 1), s1, f);
+                g = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 2 * width, gateStride, 1), s1, g);
+                o = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 3 * width, gateStride, 1), s1, o);
             }
 
             if (k < depth)
             {
-                ref byte w = ref Unsafe.Add(ref panel, (k >> 1) * TFormat.PairBytes(gateStride));
+                ref byte w = ref Unsafe.Add(ref panel, (k >> 1) * pairBytes);
                 TVec s0 = Broadcast(ref source, k);
-                i0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 0, gateStride, 0), s0, i0);
-                f0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, width, gateStride, 0), s0, f0);
-                g0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 2 * width, gateStride, 0), s0, g0);
-                o0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 3 * width, gateStride, 0), s0, o0);
+                i = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 0, gateStride, 0), s0, i);
+                f = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, width, gateStride, 0), s0, f);
+                g = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 2 * width, gateStride, 0), s0, g);
+                o = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 3 * width, gateStride, 0), s0, o);
             }
         }
 
-        i = Unscaled(i0 + i1);
-        f = Unscaled(f0 + f1);
-        g = Unscaled(g0 + g1);
-        o = Unscaled(o0 + o1);
+        StoreGates(Unscaled(i), Unscaled(f), Unscaled(g), Unscaled(o), ref destination);
     }
 
     /// <summary>

@@ -45,34 +45,24 @@ public class StreamPoolTests
         select new Schedule(spec, streams, ticks, resets, seed);
 
     /// <summary>
-    /// Int8 models: every pool step equals a batch-1 session per stream, bit for bit (the products are exact integer dot
-    /// products, so the kernels' row tiles and single rows agree).
+    /// Every pool step equals a batch-1 session per stream, bit for bit, on every path and weight format: a row sums each
+    /// gate in the same order whether it runs in a register tile with other rows or alone. The same step also equals one
+    /// batched session step over the tick's streams gathered as rows in the tick's order.
     /// </summary>
     [Theory]
-    [MemberData(nameof(Paths))]
-    public void Int8_pool_steps_equal_a_batch_1_session_per_stream_bit_for_bit_whatever_the_schedule(KernelPath path) =>
-        CheckSchedules(path, WeightFormat.Int8, batchOneBitwise: true);
+    [MemberData(nameof(PathsAndFormats))]
+    public void Pool_steps_equal_a_batch_1_session_per_stream_bit_for_bit_whatever_the_schedule(KernelPath path, WeightFormat format) =>
+        CheckSchedules(path, format);
 
-    /// <summary>
-    /// Float formats: every pool step equals, bit for bit, one batched session step over the tick's streams gathered as
-    /// rows in the tick's order (the pool's definition), and each stream stays within the numerics contract of a batch-1
-    /// session of its own. Not bitwise to batch 1: the kernels' whole row tiles sum each gate in one FMA chain over k,
-    /// while single rows (batch 1, and a batch's rows past its last whole tile) sum even and odd k in two chains.
-    /// </summary>
-    [Theory]
-    [MemberData(nameof(FloatPathsAndFormats))]
-    public void Float_pool_steps_equal_the_batched_step_of_their_rows_bit_for_bit_and_batch_1_to_the_contract(KernelPath path, WeightFormat format) =>
-        CheckSchedules(path, format, batchOneBitwise: false);
-
-    public static TheoryData<KernelPath, WeightFormat> FloatPathsAndFormats()
+    public static TheoryData<KernelPath, WeightFormat> PathsAndFormats()
     {
         var data = new TheoryData<KernelPath, WeightFormat>();
         foreach (KernelPath path in KernelSelector.All)
-            foreach (WeightFormat format in new[] { WeightFormat.Float32, WeightFormat.Float16, WeightFormat.BFloat16 }) data.Add(path, format);
+            foreach (WeightFormat format in Enum.GetValues<WeightFormat>()) data.Add(path, format);
         return data;
     }
 
-    private static void CheckSchedules(KernelPath path, WeightFormat format, bool batchOneBitwise)
+    private static void CheckSchedules(KernelPath path, WeightFormat format)
     {
         bool software = !KernelSelector.IsAccelerated(path);
         Prop.ForAll(Schedules().ToArbitrary(), schedule =>
@@ -127,8 +117,7 @@ public class StreamPoolTests
                 {
                     sessions[active[row]].Step(inputs.AsSpan(row * i, i), 1, single);
                     string what = $"tick {t} row {row} (stream {active[row]}) against batch 1, {schedule}";
-                    if (batchOneBitwise) AssertBitwise(single, outputs.AsSpan(row * hOut, hOut), what);
-                    else Tolerance.AssertClose([.. single.Select(v => (double)v)], outputs.AsSpan(row * hOut, hOut), what);
+                    AssertBitwise(single, outputs.AsSpan(row * hOut, hOut), what);
                 }
 
                 if (schedule.Resets[t] is int reset and >= 0)
@@ -184,10 +173,10 @@ public class StreamPoolTests
     [Fact]
     public void Concurrent_producers_each_stepping_their_own_streams_while_others_come_and_go_get_the_batch_1_answers()
     {
-        // Int8: a stream's answers do not depend on which streams shared its step (see above), so the batch-1 sessions
-        // are the expectation however the threads interleave.
+        // A stream's answers do not depend on which streams shared its step (see above), so the batch-1 sessions are the
+        // expectation however the threads interleave.
         var spec = new LstmSpec(5, 16, 2);
-        LstmModel model = LstmModel.Create(LstmWeights.CreateRandom(spec, 9), new LstmModelOptions { Weights = WeightFormat.Int8 });
+        LstmModel model = LstmModel.Create(LstmWeights.CreateRandom(spec, 9));
         const int Producers = 4, StreamsEach = 6, Ticks = 60;
         using var pool = new LstmStreamPool<string>(model, Producers * StreamsEach + 4);
         for (int p = 0; p < Producers; p++)
