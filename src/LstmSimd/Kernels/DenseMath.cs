@@ -1,29 +1,53 @@
-using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace LstmSimd.Kernels;
 
 /// <summary>
-/// The few dense loops around the LSTM (linear heads, the tanh RNN, row updates), on <see cref="Vector{T}"/>.
-/// Small and layer-agnostic; the LSTM's own products run on the cell kernels.
+/// The few dense loops around the LSTM (linear heads and their gradients), with the same bits on every CPU and kernel
+/// path by design: a head is small beside the LSTM, and a head validated during training on one machine then computes
+/// exactly what was measured on any other. Sums go in one fixed order (eight partial sums, products added unfused), run
+/// 256 bits wide where the CPU has it and in two 128-bit halves or plain code otherwise; element-wise updates give the
+/// same bits at any width.
 /// </summary>
 internal static class DenseMath
 {
-    /// <summary>Σ a[i]·b[i].</summary>
+    private const int Lanes = 8;
+
+    /// <summary>Σ a[i]·b[i]: lane j of eight sums the products at i ≡ j (mod 8) over whole groups of eight, then the lanes
+    /// are combined pairwise, ((s0+s1)+(s2+s3)) + ((s4+s5)+(s6+s7)), and the tail added in order.</summary>
     public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
-        int n = a.Length, i = 0;
+        int n = a.Length, whole = n / Lanes * Lanes;
+        b = b[..n];
+        ref float pa = ref MemoryMarshal.GetReference(a), pb = ref MemoryMarshal.GetReference(b);
         float sum = 0;
-        if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
+        if (whole > 0)
         {
-            ReadOnlySpan<Vector<float>> va = MemoryMarshal.Cast<float, Vector<float>>(a), vb = MemoryMarshal.Cast<float, Vector<float>>(b[..n]);
-            var acc = Vector<float>.Zero;
-            for (int k = 0; k < va.Length; k++) acc += va[k] * vb[k];
-            sum = Vector.Sum(acc);
-            i = va.Length * Vector<float>.Count;
+            Vector128<float> low, high;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                Vector256<float> acc = Vector256<float>.Zero;
+                for (int i = 0; i < whole; i += Lanes)
+                    acc += Vector256.LoadUnsafe(ref pa, (nuint)i) * Vector256.LoadUnsafe(ref pb, (nuint)i);
+                (low, high) = (acc.GetLower(), acc.GetUpper());
+            }
+            else
+            {
+                low = high = Vector128<float>.Zero;
+                for (int i = 0; i < whole; i += Lanes)
+                {
+                    low += Vector128.LoadUnsafe(ref pa, (nuint)i) * Vector128.LoadUnsafe(ref pb, (nuint)i);
+                    high += Vector128.LoadUnsafe(ref pa, (nuint)(i + 4)) * Vector128.LoadUnsafe(ref pb, (nuint)(i + 4));
+                }
+            }
+
+            sum = ((low.GetElement(0) + low.GetElement(1)) + (low.GetElement(2) + low.GetElement(3)))
+                + ((high.GetElement(0) + high.GetElement(1)) + (high.GetElement(2) + high.GetElement(3)));
         }
 
-        for (; i < n; i++) sum += a[i] * b[i];
+        for (int i = whole; i < n; i++) sum += Unsafe.Add(ref pa, i) * Unsafe.Add(ref pb, i);
         return sum;
     }
 
@@ -48,19 +72,19 @@ internal static class DenseMath
         }
     }
 
-    /// <summary>y[i] += alpha·x[i].</summary>
+    /// <summary>y[i] += alpha·x[i] (the product rounded, then added).</summary>
     public static void MultiplyAdd(float alpha, ReadOnlySpan<float> x, Span<float> y)
     {
         int n = x.Length, i = 0;
-        if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
+        y = y[..n];
+        ref float px = ref MemoryMarshal.GetReference(x), py = ref MemoryMarshal.GetReference(y);
+        if (Vector128.IsHardwareAccelerated)
         {
-            ReadOnlySpan<Vector<float>> vx = MemoryMarshal.Cast<float, Vector<float>>(x);
-            Span<Vector<float>> vy = MemoryMarshal.Cast<float, Vector<float>>(y[..n]);
-            var a = new Vector<float>(alpha);
-            for (int k = 0; k < vx.Length; k++) vy[k] += a * vx[k];
-            i = vx.Length * Vector<float>.Count;
+            Vector128<float> a = Vector128.Create(alpha);
+            for (; i + 4 <= n; i += 4)
+                (Vector128.LoadUnsafe(ref py, (nuint)i) + a * Vector128.LoadUnsafe(ref px, (nuint)i)).StoreUnsafe(ref py, (nuint)i);
         }
 
-        for (; i < n; i++) y[i] += alpha * x[i];
+        for (; i < n; i++) Unsafe.Add(ref py, i) += alpha * Unsafe.Add(ref px, i);
     }
 }
