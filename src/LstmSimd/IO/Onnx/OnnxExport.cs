@@ -42,7 +42,7 @@ public static class OnnxExport
         AtomicFile.Write(path, stream => stream.Write(model));
     }
 
-    /// <summary>The model's bytes; see <see cref="Save"/>.</summary>
+    /// <summary>The model's bytes, the same for the same model (no version or time stamp is written); see <see cref="Save"/>.</summary>
     /// <exception cref="NotSupportedException">ONNX's LSTM cannot express the model (a projection), or it is too large for one protobuf file.</exception>
     /// <exception cref="ArgumentException">The head does not take the LSTM's D·H outputs.</exception>
     public static byte[] ToBytes(LstmWeights weights, LinearHead? head = null, bool sequenceLengths = false)
@@ -91,7 +91,6 @@ public static class OnnxExport
         var model = new ProtoWriter()
             .Varint(OnnxFields.Model.IrVersion, IrVersion)
             .String(OnnxFields.Model.ProducerName, "LstmSimd")
-            .String(OnnxFields.Model.ProducerVersion, typeof(OnnxExport).Assembly.GetName().Version?.ToString() ?? "")
             .String(OnnxFields.Model.DocString, $"LSTM {PyTorchStateDict.Describe(spec)}{(head is null ? "" : $", linear head {head.InputSize} → {head.OutputSize}")}")
             .Message(OnnxFields.Model.Graph, graph)
             .Message(OnnxFields.Model.OpsetImport, new ProtoWriter().String(OnnxFields.OperatorSet.Domain, "").Varint(OnnxFields.OperatorSet.Version, Opset));
