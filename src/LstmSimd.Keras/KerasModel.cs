@@ -173,18 +173,7 @@ public sealed class KerasModel
         if (stream.Length > MaxConfigBytes) throw new KerasFormatException($"model.json is {stream.Length} bytes, more than LstmSimd reads for one ({MaxConfigBytes}).");
         byte[] bytes = new byte[stream.Length];
         stream.ReadExactly(bytes);
-        string text = Encoding(bytes, "model.json");
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 64 });
-        }
-        catch (JsonException e)
-        {
-            throw new KerasFormatException($"model.json is not valid JSON: {e.Message}", e);
-        }
-
-        using (document)
+        using (JsonDocument document = KerasConfig.ParseJson(Encoding(bytes, "model.json"), "model.json"))
         {
             JsonElement root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw new KerasFormatException("model.json is not a JSON object.");

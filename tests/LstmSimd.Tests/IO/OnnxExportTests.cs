@@ -31,13 +31,7 @@ public sealed class OnnxExportTests : IDisposable
 
     public static TheoryData<string> Names() => [.. GoldenCases];
 
-    public static TheoryData<string, KernelPath> Cases()
-    {
-        var data = new TheoryData<string, KernelPath>();
-        foreach (string name in GoldenCases)
-            foreach (KernelPath path in LstmSimd.Kernels.KernelSelector.All) data.Add(name, path);
-        return data;
-    }
+    public static TheoryData<string, KernelPath> Cases() => GoldenRunner.OnEveryKernelPath(GoldenCases);
 
     [Theory]
     [MemberData(nameof(Names))]

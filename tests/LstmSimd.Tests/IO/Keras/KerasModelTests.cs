@@ -29,13 +29,7 @@ public sealed class KerasModelTests : IDisposable
 
     private static string Golden(string file) => GoldenRunner.GoldenPath("keras", file);
 
-    public static TheoryData<string, KernelPath> Cases()
-    {
-        var data = new TheoryData<string, KernelPath>();
-        foreach (string name in GoldenCases)
-            foreach (KernelPath path in LstmSimd.Kernels.KernelSelector.All) data.Add(name, path);
-        return data;
-    }
+    public static TheoryData<string, KernelPath> Cases() => GoldenRunner.OnEveryKernelPath(GoldenCases);
 
     [Theory]
     [MemberData(nameof(Cases))]

@@ -29,13 +29,7 @@ public sealed class TensorFlowJsModelTests : IDisposable
 
     private static string ModelJson(string name) => Golden(Path.Combine(name, "model.json"));
 
-    public static TheoryData<string, KernelPath> Cases()
-    {
-        var data = new TheoryData<string, KernelPath>();
-        foreach (string name in GoldenCases)
-            foreach (KernelPath path in LstmSimd.Kernels.KernelSelector.All) data.Add(name, path);
-        return data;
-    }
+    public static TheoryData<string, KernelPath> Cases() => GoldenRunner.OnEveryKernelPath(GoldenCases);
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -73,6 +67,24 @@ public sealed class TensorFlowJsModelTests : IDisposable
         using FileStream stream = File.OpenRead(ModelJson("bidirectional_ave"));
         var e = Assert.Throws<KerasFormatException>(() => KerasModel.Load(stream));
         Assert.Contains("load it by its path", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_tools_run_and_inspect_take_a_model_json()
+    {
+        string y = Path.Combine(_dir, "y.safetensors"), expectedPath = Golden("functional_bidirectional_state_sharded.expected.safetensors");
+        var (code, stdout, stderr) = LstmSimd.Tests.Tool.ToolCli.Run(_dir, "run", "--model", ModelJson("functional_bidirectional_state_sharded"), "--input", expectedPath, "--output", y);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("TensorFlow.js layers model", stdout, StringComparison.Ordinal);
+        using (SafetensorsFile expected = SafetensorsFile.Open(expectedPath), actual = SafetensorsFile.Open(y))
+        {
+            foreach (string name in new[] { "dense", "lstm_state:2" })
+                Tolerance.AssertClose(expected.ReadDoubles(name), actual.ReadSingles(name), "run " + name);
+        }
+
+        (code, stdout, stderr) = LstmSimd.Tests.Tool.ToolCli.Run(_dir, "inspect", ModelJson("refuse_gru"));
+        Assert.True(code == 0, stderr);
+        Assert.Contains("not runnable: keras: layer 'gru' is a GRU", stdout, StringComparison.Ordinal);
     }
 
     public static TheoryData<string, string> Refusals() => new()
