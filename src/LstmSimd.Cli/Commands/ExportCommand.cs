@@ -35,30 +35,27 @@ internal static class ExportCommand
     {
         OutputPaths.RefuseClashes([("--model", modelPath)], [("--onnx", onnxPath)]);
         if (modelPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)) throw new ArgumentException("--model is already an ONNX file.");
-        LstmWeights weights;
-        LinearHead? head;
-        string description;
-        if (KerasFiles.IsKerasFile(modelPath))
-        {
-            if (prefix is not null || headPrefix is not null) throw new ArgumentException("--prefix and --head apply to PyTorch state_dicts; name a Keras model's LSTM layer with --layer.");
-            KerasModel keras = KerasModel.Load(modelPath);
-            KerasLstmLayer[] lstms = [.. keras.Layers.OfType<KerasLstmLayer>()];
-            if (layerName is null)
-                throw new ArgumentException($"A Keras model exports one LSTM layer at a time: name it with --layer ({string.Join(", ", lstms.Select(l => l.Name))}).");
-            KerasLstmLayer lstm = lstms.FirstOrDefault(l => l.Name == layerName)
-                ?? throw new ArgumentException($"The model has no LSTM layer '{layerName}'; its LSTM layers: {string.Join(", ", lstms.Select(l => l.Name))}.");
-            if (lstm.GoBackwards) throw new NotSupportedException($"Layer '{lstm.Name}' sets go_backwards (it returns its outputs in reverse order), which a forward ONNX LSTM node does not reproduce.");
-            (weights, head, description) = (lstm.Weights, null, $"{lstm.Description} of {Path.GetFileName(modelPath)}");
-        }
-        else
+        if (!KerasFiles.IsKerasFile(modelPath))
         {
             if (layerName is not null) throw new ArgumentException("--layer applies to Keras and TensorFlow.js models.");
             ImportedLstm imported = RunCommand.LoadModel(modelPath, prefix, headPrefix);
-            (weights, head, description) = (imported.Weights, imported.Head, imported.Description);
+            OnnxExport.Save(onnxPath, imported, sequenceLengths);
+            return Summary(imported.Description, imported.Weights.Spec, imported.Head is not null, onnxPath, sequenceLengths);
         }
 
-        OnnxExport.Save(onnxPath, weights, head, sequenceLengths);
-        return $"{description}\nwrote ONNX (opset {OnnxExport.Opset}, {weights.Spec.NumLayers} LSTM node{(weights.Spec.NumLayers == 1 ? "" : "s")}{(head is null ? "" : ", linear head")}) to {onnxPath}\n"
-            + $"inputs: input [seq, batch, {weights.Spec.InputSize}]{(sequenceLengths ? ", sequence_lens [batch]" : "")}; outputs: output, h_n, c_n{(head is null ? "" : ", head_output")}";
+        if (prefix is not null || headPrefix is not null) throw new ArgumentException("--prefix and --head apply to PyTorch state_dicts; name a Keras model's LSTM layer with --layer.");
+        KerasModel keras = KerasModel.Load(modelPath);
+        KerasLstmLayer[] lstms = [.. keras.Layers.OfType<KerasLstmLayer>()];
+        if (layerName is null)
+            throw new ArgumentException($"A Keras model exports one LSTM layer at a time: name it with --layer ({string.Join(", ", lstms.Select(l => l.Name))}).");
+        KerasLstmLayer lstm = lstms.FirstOrDefault(l => l.Name == layerName)
+            ?? throw new ArgumentException($"The model has no LSTM layer '{layerName}'; its LSTM layers: {string.Join(", ", lstms.Select(l => l.Name))}.");
+        if (lstm.GoBackwards) throw new NotSupportedException($"Layer '{lstm.Name}' sets go_backwards (it returns its outputs in reverse order), which a forward ONNX LSTM node does not reproduce.");
+        OnnxExport.Save(onnxPath, lstm.Weights, head: null, sequenceLengths);
+        return Summary($"{lstm.Description} of {Path.GetFileName(modelPath)}", lstm.Weights.Spec, hasHead: false, onnxPath, sequenceLengths);
     }
+
+    private static string Summary(string description, LstmSpec spec, bool hasHead, string onnxPath, bool sequenceLengths) =>
+        $"{description}\nwrote ONNX (opset {OnnxExport.Opset}, {spec.NumLayers} LSTM node{(spec.NumLayers == 1 ? "" : "s")}{(hasHead ? ", linear head" : "")}) to {onnxPath}\n"
+        + $"inputs: input [seq, batch, {spec.InputSize}]{(sequenceLengths ? ", sequence_lens [batch]" : "")}; outputs: output, h_n, c_n{(hasHead ? ", head_output" : "")}";
 }

@@ -108,6 +108,29 @@ public sealed class OnnxExportTests : IDisposable
     }
 
     [Fact]
+    public void A_reverse_ONNX_node_is_exported_as_one_and_reads_back_to_the_same_outputs_bit_for_bit()
+    {
+        ImportedLstm reverse = OnnxModel.Load(GoldenRunner.GoldenPath("onnx", "reverse.onnx")).LstmNodes.Single().Model!;
+        ImportedLstm again = OnnxModel.Parse(OnnxExport.ToBytes(reverse)).LstmNodes.Single().Model!;
+        Assert.Contains("reverse", again.Description, StringComparison.Ordinal);
+        using SafetensorsFile golden = SafetensorsFile.Open(GoldenRunner.GoldenPath("onnx", "reverse.safetensors"));
+        SafetensorsTensorInfo x = golden.GetTensor("input");
+        float[] input = golden.ReadSingles("input");
+        ImportedRun expected = reverse.Run(input, (int)x.Shape[0], (int)x.Shape[1]), actual = again.Run(input, (int)x.Shape[0], (int)x.Shape[1]);
+        AssertBitwise(expected.Output, actual.Output, "reverse output");
+        AssertBitwise(expected.HiddenState, actual.HiddenState, "reverse h_n");
+    }
+
+    [Fact]
+    public void An_imported_model_with_constant_initial_states_is_refused_rather_than_exported_from_zero_state()
+    {
+        using Source source = Load("pytorch_one_layer_lengths");
+        var model = new ImportedLstm { Weights = source.Weights, Description = "with a stored h0", InitialHidden = new float[6] };
+        var e = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(model));
+        Assert.Contains("stores constant initial states or sequence lengths", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_head_that_does_not_take_the_LSTMs_outputs_is_refused()
     {
         using Source source = Load("pytorch_one_layer_lengths");

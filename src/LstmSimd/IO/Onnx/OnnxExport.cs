@@ -42,10 +42,35 @@ public static class OnnxExport
         AtomicFile.Write(path, stream => stream.Write(model));
     }
 
-    /// <summary>The model's bytes, the same for the same model (no version or time stamp is written); see <see cref="Save"/>.</summary>
+    /// <summary>
+    /// Writes an imported model with its head; a model that reads its sequence backwards (an ONNX <c>direction="reverse"</c>
+    /// node) is written as one. Constant initial states or lengths stored in its file are not part of the export (it starts
+    /// from zero state, with lengths as an input), so such a model is refused rather than written to compute something else.
+    /// </summary>
+    /// <exception cref="NotSupportedException">ONNX's LSTM cannot express the model, or the file's constant states or lengths would be lost.</exception>
+    public static void Save(string path, ImportedLstm model, bool sequenceLengths = false)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        byte[] bytes = ToBytes(model, sequenceLengths);
+        AtomicFile.Write(path, stream => stream.Write(bytes));
+    }
+
+    /// <summary>The bytes <see cref="Save(string, ImportedLstm, bool)"/> writes.</summary>
+    /// <exception cref="NotSupportedException">ONNX's LSTM cannot express the model, or the file's constant states or lengths would be lost.</exception>
+    public static byte[] ToBytes(ImportedLstm model, bool sequenceLengths = false)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (model.InitialHidden.Length > 0 || model.InitialCell.Length > 0 || model.SequenceLengths.Length > 0)
+            throw new NotSupportedException("The model's file stores constant initial states or sequence lengths, which the export does not write (it starts from zero state and takes lengths as an input); export its Weights and Head to drop them knowingly.");
+        return Write(model.Weights, model.Head, sequenceLengths, reverse: model.Direction == ImportedDirection.Reverse);
+    }
+
+    /// <summary>The model's bytes, the same for the same model (no version or time stamp is written); see <see cref="Save(string, LstmWeights, LinearHead?, bool)"/>.</summary>
     /// <exception cref="NotSupportedException">ONNX's LSTM cannot express the model (a projection), or it is too large for one protobuf file.</exception>
     /// <exception cref="ArgumentException">The head does not take the LSTM's D·H outputs.</exception>
-    public static byte[] ToBytes(LstmWeights weights, LinearHead? head = null, bool sequenceLengths = false)
+    public static byte[] ToBytes(LstmWeights weights, LinearHead? head = null, bool sequenceLengths = false) => Write(weights, head, sequenceLengths, reverse: false);
+
+    private static byte[] Write(LstmWeights weights, LinearHead? head, bool sequenceLengths, bool reverse)
     {
         ArgumentNullException.ThrowIfNull(weights);
         LstmSpec spec = weights.Spec;
@@ -67,7 +92,7 @@ public static class OnnxExport
         for (int l = 0; l < spec.NumLayers; l++)
         {
             string name = "lstm_l" + l.ToString(CultureInfo.InvariantCulture);
-            AddLayer(graph, weights, l, name, layerInput, lengths);
+            AddLayer(graph, weights, l, name, layerInput, lengths, reverse);
             string output = l == spec.NumLayers - 1 ? "output" : name + "_output";
             graph.Message(OnnxFields.Graph.Node, Node("Transpose", name + "_transpose", [name + "_Y"], [name + "_Y_steps_batch"],
                 IntsAttribute("perm", [0, 2, 1, 3])));
@@ -98,7 +123,7 @@ public static class OnnxExport
     }
 
     /// <summary>One LSTM node and its W, R, B (and P) initializers for layer <paramref name="layer"/>, both directions.</summary>
-    private static void AddLayer(ProtoWriter graph, LstmWeights weights, int layer, string name, string input, string lengths)
+    private static void AddLayer(ProtoWriter graph, LstmWeights weights, int layer, string name, string input, string lengths, bool reverse)
     {
         LstmSpec spec = weights.Spec;
         CellVariant cell = spec.Cell;
@@ -133,7 +158,7 @@ public static class OnnxExport
         var attributes = new List<ProtoWriter>
         {
             IntAttribute("hidden_size", h),
-            StringAttribute("direction", spec.Bidirectional ? "bidirectional" : "forward"),
+            StringAttribute("direction", spec.Bidirectional ? "bidirectional" : reverse ? "reverse" : "forward"),
         };
         if (cell.Clip > 0) attributes.Add(FloatAttribute("clip", cell.Clip));
         if (cell.InputForget) attributes.Add(IntAttribute("input_forget", 1));
