@@ -13,6 +13,7 @@ var root = new Command("lstmsimd", "Fast, allocation-free LSTM inference and tra
     InfoCommand.Create(),
     VerifyCommand.Create(),
     RunCommand.Create(),
+    ExportCommand.Create(),
     InspectCommand.Create(),
     ExperimentCommand.Create(),
     BenchCommand.Create(),

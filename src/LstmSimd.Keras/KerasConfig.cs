@@ -48,17 +48,7 @@ internal sealed class KerasConfig
 
     public static KerasConfig Parse(string json, string where)
     {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 64 });
-        }
-        catch (JsonException e)
-        {
-            throw new KerasFormatException($"{where} is not valid JSON: {e.Message}", e);
-        }
-
-        using (document)
+        using (JsonDocument document = ParseJson(json, where))
         {
             JsonElement root = document.RootElement.Clone();
             string kind = String(root, "class_name", where);
@@ -215,6 +205,19 @@ internal sealed class KerasConfig
     {
         string className = String(layer, "class_name", where + " layer");
         return (className, Object(layer, "config", $"{where} layer '{Printable(className)}'"));
+    }
+
+    /// <summary>A JSON document of a model file (nesting bounded); malformed JSON is a <see cref="KerasFormatException"/> naming <paramref name="where"/>.</summary>
+    internal static JsonDocument ParseJson(string json, string where)
+    {
+        try
+        {
+            return JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 64 });
+        }
+        catch (JsonException e)
+        {
+            throw new KerasFormatException($"{where} is not valid JSON: {e.Message}", e);
+        }
     }
 
     internal static JsonElement Property(JsonElement e, string name, string where)

@@ -14,6 +14,9 @@ public enum KerasFileFormat
 
     /// <summary>A legacy HDF5 <c>.h5</c> (Keras 2, or Keras 3's <c>model.save("m.h5")</c>): model_config and model_weights.</summary>
     LegacyHdf5,
+
+    /// <summary>A TensorFlow.js layers model: <c>model.json</c> (a Keras model config and a weights manifest) and the binary weight shards beside it.</summary>
+    TensorFlowJs,
 }
 
 /// <summary>What <see cref="KerasModel.Run"/> computed.</summary>
@@ -51,7 +54,7 @@ public sealed class KerasModel
     /// <summary>The file's format.</summary>
     public KerasFileFormat Format { get; }
 
-    /// <summary>The Keras version that saved the file, e.g. <c>3.6.0</c>; it decides what <c>hard_sigmoid</c> means.</summary>
+    /// <summary>The Keras version that saved the file, e.g. <c>3.6.0</c> (it decides what <c>hard_sigmoid</c> means), or for a TensorFlow.js model its <c>keras_version</c>, e.g. <c>tfjs-layers 4.22.0</c>.</summary>
     public string KerasVersion { get; }
 
     /// <summary>The name of the model's input.</summary>
@@ -75,7 +78,13 @@ public sealed class KerasModel
         get
         {
             var s = new StringBuilder();
-            s.Append(CultureInfo.InvariantCulture, $"Keras {KerasVersion} {(Format == KerasFileFormat.KerasArchive ? ".keras" : "legacy .h5")} model: input '{InputName}' ");
+            s.Append(Format switch
+            {
+                KerasFileFormat.KerasArchive => $"Keras {KerasVersion} .keras model",
+                KerasFileFormat.LegacyHdf5 => $"Keras {KerasVersion} legacy .h5 model",
+                _ => $"TensorFlow.js layers model (saved by {KerasVersion})",
+            });
+            s.Append(CultureInfo.InvariantCulture, $": input '{InputName}' ");
             s.Append(TakesTokenIds ? "token ids [B, T]" : $"[B, T, {InputFeatures}]");
             foreach (KerasLayer layer in Layers) s.Append('\n').Append("  ").Append(layer.Description);
             s.Append('\n').Append("  outputs: ").Append(string.Join(", ", OutputNames));
@@ -83,7 +92,10 @@ public sealed class KerasModel
         }
     }
 
-    /// <summary>Whether <paramref name="path"/> looks like a Keras file: an HDF5 file, or a zip named <c>*.keras</c>.</summary>
+    /// <summary>
+    /// Whether <paramref name="path"/> looks like a Keras file: an HDF5 file, a zip named <c>*.keras</c>, or a JSON file
+    /// named <c>*.json</c> (a TensorFlow.js <c>model.json</c>).
+    /// </summary>
     public static bool IsKerasFile(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -91,20 +103,32 @@ public sealed class KerasModel
         using FileStream stream = File.OpenRead(path);
         int read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
         if (read == 8 && head.SequenceEqual(Hdf5Signature)) return true;
+        if (IsJson(head[..read])) return path.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
         return read >= 4 && head[..4].SequenceEqual("PK\u0003\u0004"u8) && path.EndsWith(".keras", StringComparison.OrdinalIgnoreCase);
     }
 
+    /// <summary>JSON text that opens an object: <c>{</c> after optional white space and a UTF-8 byte-order mark.</summary>
+    private static bool IsJson(ReadOnlySpan<byte> head)
+    {
+        if (head.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) head = head[3..];
+        head = head.TrimStart(" \t\r\n"u8);
+        return head.Length > 0 && head[0] == (byte)'{';
+    }
+
     /// <summary>
-    /// Reads a <c>.keras</c> (Keras 3) or legacy <c>.h5</c> model and packs its LSTM layers. <c>hard_sigmoid</c> means
-    /// clip(0.2·x + 0.5, 0, 1) in a file saved by Keras 1 or 2 and clip(x/6 + 0.5, 0, 1) in one saved by Keras 3, as each defines it.
+    /// Reads a <c>.keras</c> (Keras 3), legacy <c>.h5</c> or TensorFlow.js <c>model.json</c> model and packs its LSTM layers.
+    /// <c>hard_sigmoid</c> means clip(0.2·x + 0.5, 0, 1) in a file saved by Keras 1 or 2 and clip(x/6 + 0.5, 0, 1) in one
+    /// saved by Keras 3, as each defines it; in a TensorFlow.js model it means what TensorFlow.js computes, clip(0.2·x + 0.5, 0, 1).
+    /// A <c>model.json</c>'s weight shards are read from its folder, and must stay inside it.
     /// </summary>
-    /// <param name="path">The file.</param>
+    /// <param name="path">The file: <c>.keras</c>, <c>.h5</c>, or a TensorFlow.js <c>model.json</c>.</param>
     /// <param name="options">How to build the LSTM layers' fast models (kernel path, threads, weight format); null for the defaults.</param>
     /// <exception cref="KerasFormatException">The file is malformed, or the model uses something LstmSimd cannot run (named).</exception>
     public static KerasModel Load(string path, LstmModelOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         using FileStream stream = File.OpenRead(path);
+        if (StartsAsJson(stream)) return LoadTensorFlowJs(stream, Path.GetDirectoryName(Path.GetFullPath(path))!, options);
         return Load(stream, options, $"'{KerasConfig.Printable(Path.GetFileName(path))}'");
     }
 
@@ -125,8 +149,48 @@ public sealed class KerasModel
         stream.Position = start;
         if (read == 8 && head.SequenceEqual(Hdf5Signature)) return LoadLegacy(stream, options);
         if (read >= 4 && head[..4].SequenceEqual("PK\u0003\u0004"u8)) return LoadArchive(stream, options);
-        throw new KerasFormatException($"{what} is neither a .keras zip nor an HDF5 file.");
+        if (IsJson(head[..read]))
+            throw new KerasFormatException($"{what} is JSON, perhaps a TensorFlow.js model.json: its weight shards are files beside it, so load it by its path.");
+        throw new KerasFormatException($"{what} is neither a .keras zip, an HDF5 file nor a TensorFlow.js model.json.");
     }
+
+    private static bool StartsAsJson(Stream stream)
+    {
+        Span<byte> head = stackalloc byte[8];
+        long start = stream.Position;
+        int read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        stream.Position = start;
+        return IsJson(head[..read]);
+    }
+
+    /// <summary>
+    /// A TensorFlow.js layers model: <c>model.json</c>'s <c>modelTopology</c> is a Keras model config (tfjs's own
+    /// <c>model.save</c> writes it bare, tensorflowjs_converter under <c>model_config</c>), read as a Keras file's, and its
+    /// <c>weightsManifest</c> names the shards in <paramref name="folder"/>.
+    /// </summary>
+    private static KerasModel LoadTensorFlowJs(Stream stream, string folder, LstmModelOptions? options)
+    {
+        if (stream.Length > MaxConfigBytes) throw new KerasFormatException($"model.json is {stream.Length} bytes, more than LstmSimd reads for one ({MaxConfigBytes}).");
+        byte[] bytes = new byte[stream.Length];
+        stream.ReadExactly(bytes);
+        using (JsonDocument document = KerasConfig.ParseJson(Encoding(bytes, "model.json"), "model.json"))
+        {
+            JsonElement root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) throw new KerasFormatException("model.json is not a JSON object.");
+            if (root.TryGetProperty("format", out JsonElement format) && format.ValueKind == JsonValueKind.String && format.GetString() != "layers-model")
+                throw new KerasFormatException($"model.json is a '{KerasConfig.Printable(format.GetString()!)}', not a 'layers-model': a graph model (converted from a SavedModel) has no layer config for LstmSimd to read; convert the Keras model instead.");
+            JsonElement topology = KerasConfig.Property(root, "modelTopology", "model.json");
+            if (topology.ValueKind != JsonValueKind.Object) throw new KerasFormatException("model.json's 'modelTopology' is not an object.");
+            string version = topology.TryGetProperty("keras_version", out JsonElement v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "unknown";
+            JsonElement model = topology.TryGetProperty("model_config", out JsonElement inner) && inner.ValueKind == JsonValueKind.Object ? inner : topology;
+            KerasConfig config = KerasConfig.Parse(model.GetRawText(), "model.json modelTopology");
+            using TensorFlowJsWeightStore store = TensorFlowJsWeightStore.Read(KerasConfig.Property(root, "weightsManifest", "model.json"), folder);
+            return Build(KerasFileFormat.TensorFlowJs, version, config, store, options, TensorFlowJsKerasMajor);
+        }
+    }
+
+    /// <summary>TensorFlow.js's layers follow Keras 2: its hard_sigmoid is clip(0.2·x + 0.5, 0, 1) whoever saved the model.</summary>
+    private const int TensorFlowJsKerasMajor = 2;
 
     private static KerasModel LoadArchive(Stream stream, LstmModelOptions? options)
     {
@@ -150,8 +214,8 @@ public sealed class KerasModel
             KerasConfig config = KerasConfig.Parse(configJson, "config.json");
             long limit = Math.Min(Array.MaxLength, Math.Max(stream.Length, 1 << 20) * 1100);
             byte[] weights = Entry(zip, "model.weights.h5", limit, stream.Length);
-            using var store = new KerasWeightStore.Keras3(NativeFileHandle.Open(new MemoryStream(weights, writable: false), "model.weights.h5"), weights.Length);
-            return Build(KerasFileFormat.KerasArchive, version, config, store, options);
+            using var store = new Hdf5WeightStore.Keras3(NativeFileHandle.Open(new MemoryStream(weights, writable: false), "model.weights.h5"), weights.Length);
+            return Build(KerasFileFormat.KerasArchive, version, config, store, options, Major(version));
         }
     }
 
@@ -162,7 +226,7 @@ public sealed class KerasModel
         stream.CopyTo(copy);
         copy.Position = 0;
         NativeFileHandle file = NativeFileHandle.Open(copy, ".h5");
-        using var store = new KerasWeightStore.Legacy(file, length);
+        using var store = new Hdf5WeightStore.Legacy(file, length);
         (string? configJson, string? version, bool hasWeights) = Attributes(file);
         if (configJson is null)
             throw new KerasFormatException(".h5: no 'model_config' attribute: the file holds weights only (save_weights); save the whole model with model.save.");
@@ -170,7 +234,7 @@ public sealed class KerasModel
         if (version is not null && Major(version) is int major && major < 2)
             throw new KerasFormatException($".h5: saved by Keras {KerasConfig.Printable(version)}, whose layers are configured and stored differently; load and save it again with Keras 2 or 3.");
         KerasConfig config = KerasConfig.Parse(configJson, ".h5 model_config");
-        return Build(KerasFileFormat.LegacyHdf5, version ?? "unknown", config, store, options);
+        return Build(KerasFileFormat.LegacyHdf5, version ?? "unknown", config, store, options, version is null ? null : Major(version));
     }
 
     private static (string? Config, string? Version, bool HasWeights) Attributes(NativeFileHandle file) =>
@@ -225,9 +289,9 @@ public sealed class KerasModel
         return int.TryParse(dot < 0 ? version : version[..dot], NumberStyles.None, CultureInfo.InvariantCulture, out int major) ? major : null;
     }
 
-    private static KerasModel Build(KerasFileFormat format, string version, KerasConfig config, KerasWeightStore store, LstmModelOptions? options)
+    private static KerasModel Build(KerasFileFormat format, string version, KerasConfig config, KerasWeightStore store, LstmModelOptions? options, int? kerasMajor)
     {
-        var builder = new KerasModelBuilder(config, store, Major(version), options);
+        var builder = new KerasModelBuilder(config, store, kerasMajor, options);
         IReadOnlyList<KerasLayer> layers = builder.BuildLayers();
         List<(string Layer, int Index)> outputs;
         if (config.Outputs is null)

@@ -4,27 +4,17 @@ using PureHDF;
 namespace LstmSimd.Keras;
 
 /// <summary>One saved weight array of a layer: its name in the file and its shape.</summary>
-internal sealed record StoredArray(string Name, IH5Dataset Dataset, long[] Shape);
+internal record StoredArray(string Name, long[] Shape);
+
+/// <summary>A weight array in an HDF5 file.</summary>
+internal sealed record Hdf5Array(string Name, IH5Dataset Dataset, long[] Shape) : StoredArray(Name, Shape);
 
 /// <summary>
-/// The weight arrays of each layer, in the order Keras saves them, from an HDF5 file opened with PureHDF. Every
-/// PureHDF failure becomes a <see cref="KerasFormatException"/>, and no array is read before its shape is checked
-/// against what the layer needs and its size against what the file can hold.
+/// The weight arrays of each layer, in the order Keras saves them. No array is read before its shape is checked against
+/// what the layer needs; each store checks its size against what the file can hold before reading it.
 /// </summary>
 internal abstract class KerasWeightStore : IDisposable
 {
-    /// <summary>Deflate expands at most about 1032 to 1: no array can be larger than this many times the file.</summary>
-    private const long MaxExpansion = 1100;
-
-    private readonly IDisposable _file;
-    private readonly long _fileLength;
-
-    protected KerasWeightStore(IDisposable file, long fileLength)
-    {
-        _file = file;
-        _fileLength = fileLength;
-    }
-
     /// <summary>
     /// The layer's arrays in Keras's order (an LSTM: kernel, recurrent_kernel, bias; a Bidirectional: the forward
     /// layer's, then the backward layer's; Dense: kernel, bias; Embedding: embeddings).
@@ -39,39 +29,57 @@ internal abstract class KerasWeightStore : IDisposable
         for (int i = 0; fits && i < expected.Length; i++) fits = expected[i] < 0 || expected[i] == array.Shape[i];
         if (!fits)
             throw new KerasFormatException($"{what} has shape [{string.Join(", ", array.Shape)}]; the layer's config needs [{string.Join(", ", expected.Select(e => e < 0 ? "?" : e.ToString(CultureInfo.InvariantCulture)))}].");
-        return Guard(what, () =>
-        {
-            IH5DataType type = array.Dataset.Type;
-            if (type.Class != H5DataTypeClass.FloatingPoint || type.Size is not (2 or 4 or 8))
-                throw new KerasFormatException($"{what} is stored as {type.Class} of {type.Size} bytes; LstmSimd reads float16, float32 and float64 weights.");
-            long elements = 1;
-            foreach (long d in array.Shape) elements = d == 0 ? 0 : elements <= Array.MaxLength / d ? elements * d : long.MaxValue;
-            if (elements > Array.MaxLength || elements * type.Size > Math.Max(_fileLength, 1 << 20) * MaxExpansion)
-                throw new KerasFormatException($"{what} claims {elements} elements, more than the file can hold.");
-            float[] values = type.Size switch
-            {
-                4 => array.Dataset.Read<float[]>(),
-                2 => [.. array.Dataset.Read<Half[]>().Select(h => (float)h)],
-                _ => [.. array.Dataset.Read<double[]>().Select(d => (float)d)],
-            };
-            if (values.Length != elements) throw new KerasFormatException($"{what} holds {values.Length} values for shape [{string.Join(", ", array.Shape)}].");
-            return values;
-        });
+        long elements = 1;
+        foreach (long d in array.Shape) elements = d == 0 ? 0 : elements <= Array.MaxLength / d ? elements * d : long.MaxValue;
+        if (elements > Array.MaxLength) throw new KerasFormatException($"{what} claims {elements} elements, more than the file can hold.");
+        float[] values = ReadValues(what, array, elements);
+        if (values.Length != elements) throw new KerasFormatException($"{what} holds {values.Length} values for shape [{string.Join(", ", array.Shape)}].");
+        return values;
     }
 
-    public void Dispose() => _file.Dispose();
+    /// <summary>The array's <paramref name="elements"/> values as float32, its size checked against what the file holds first.</summary>
+    protected abstract float[] ReadValues(string what, StoredArray array, long elements);
+
+    public abstract void Dispose();
+}
+
+/// <summary>
+/// A weight store in an HDF5 file opened with PureHDF. Every PureHDF failure becomes a <see cref="KerasFormatException"/>.
+/// </summary>
+internal abstract class Hdf5WeightStore(IDisposable file, long fileLength) : KerasWeightStore
+{
+    /// <summary>Deflate expands at most about 1032 to 1: no array can be larger than this many times the file.</summary>
+    private const long MaxExpansion = 1100;
+
+    protected override float[] ReadValues(string what, StoredArray array, long elements) => Guard(what, () =>
+    {
+        IH5Dataset dataset = ((Hdf5Array)array).Dataset;
+        IH5DataType type = dataset.Type;
+        if (type.Class != H5DataTypeClass.FloatingPoint || type.Size is not (2 or 4 or 8))
+            throw new KerasFormatException($"{what} is stored as {type.Class} of {type.Size} bytes; LstmSimd reads float16, float32 and float64 weights.");
+        if (elements * type.Size > Math.Max(fileLength, 1 << 20) * MaxExpansion)
+            throw new KerasFormatException($"{what} claims {elements} elements, more than the file can hold.");
+        return type.Size switch
+        {
+            4 => dataset.Read<float[]>(),
+            2 => [.. dataset.Read<Half[]>().Select(h => (float)h)],
+            _ => [.. dataset.Read<double[]>().Select(d => (float)d)],
+        };
+    });
+
+    public override void Dispose() => file.Dispose();
 
     protected static T Guard<T>(string what, Func<T> read) => NativeFileHandle.Guard(what, read);
 
     protected static StoredArray Describe(string name, IH5Dataset dataset) =>
-        new(name, dataset, Guard($"'{KerasConfig.Printable(name)}'", () =>
+        new Hdf5Array(name, dataset, Guard($"'{KerasConfig.Printable(name)}'", () =>
         {
             if (dataset.Space.Type == H5DataspaceType.Scalar) return [];
             return dataset.Space.Dimensions.Select(d => d <= long.MaxValue ? (long)d : throw new KerasFormatException($"'{KerasConfig.Printable(name)}' has a dimension of {d}.")).ToArray();
         }));
 
     /// <summary>Keras 3's <c>model.weights.h5</c>: <c>&lt;layer path&gt;/vars/0, 1, …</c> (an LSTM's under its <c>cell</c>).</summary>
-    internal sealed class Keras3(NativeFileHandle file, long fileLength) : KerasWeightStore(file, fileLength)
+    internal sealed class Keras3(NativeFileHandle file, long fileLength) : Hdf5WeightStore(file, fileLength)
     {
         public override IReadOnlyList<StoredArray> Arrays(KerasLayerConfig layer) => layer.ClassName switch
         {
@@ -97,7 +105,7 @@ internal abstract class KerasWeightStore : IDisposable
     }
 
     /// <summary>Legacy .h5: <c>model_weights/&lt;layer name&gt;</c> with attribute <c>weight_names</c> listing its datasets in order.</summary>
-    internal sealed class Legacy(NativeFileHandle file, long fileLength) : KerasWeightStore(file, fileLength)
+    internal sealed class Legacy(NativeFileHandle file, long fileLength) : Hdf5WeightStore(file, fileLength)
     {
         public override IReadOnlyList<StoredArray> Arrays(KerasLayerConfig layer) => Guard($"layer '{KerasConfig.Printable(layer.Name)}'", () =>
         {

@@ -13,7 +13,7 @@ internal static class InspectCommand
 {
     public static Command Create()
     {
-        var file = new Argument<FileInfo>("file") { Description = "A .safetensors, .pt/.pth (torch.save), .onnx, or Keras .keras / .h5 file." };
+        var file = new Argument<FileInfo>("file") { Description = "A .safetensors, .pt/.pth (torch.save), .onnx, Keras .keras / .h5, or TensorFlow.js model.json file." };
         var command = new Command("inspect", "List a model file's tensors, the LSTM architecture found, and anything ignored.") { file };
         command.SetAction(result => ToolExit.Run("inspect", () =>
         {

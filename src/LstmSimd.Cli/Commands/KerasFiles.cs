@@ -5,7 +5,7 @@ using LstmSimd.Keras;
 namespace LstmSimd.Cli.Commands;
 
 /// <summary>
-/// <c>lstmsimd run</c> and <c>inspect</c> on a Keras <c>.keras</c> or legacy <c>.h5</c> model: the whole model (Embedding,
+/// <c>lstmsimd run</c> and <c>inspect</c> on a Keras <c>.keras</c>, legacy <c>.h5</c> or TensorFlow.js <c>model.json</c> model: the whole model (Embedding,
 /// LSTM, Bidirectional, Dense, Dropout) with Keras's semantics, batch first as Keras is. The input file holds <c>input</c>
 /// [B, T, I] (token ids [B, T] for a model that starts with an Embedding); the output file gets every model output under
 /// its Keras name (<c>dense</c>, <c>lstm:1</c> for an LSTM's h…) and the first one also as <c>output</c>.
@@ -34,7 +34,8 @@ internal static class KerasFiles
         int batch = (int)x.Shape[0], steps = (int)x.Shape[1];
         KerasRun run = model.Run(data.ReadSingles(x), batch, steps);
 
-        var writer = new SafetensorsWriter().AddMetadata("model", $"Keras {model.KerasVersion} model {Path.GetFileName(modelPath)}");
+        string source = model.Format == KerasFileFormat.TensorFlowJs ? $"TensorFlow.js layers model ({model.KerasVersion})" : $"Keras {model.KerasVersion} model";
+        var writer = new SafetensorsWriter().AddMetadata("model", $"{source} {Path.GetFileName(modelPath)}");
         writer.AddMetadata("engine", $"fast path ({run.KernelPath}, {(weights is WeightFormat f ? WeightsOption.NameOf(f) : "fp32")} weights)");
         writer.Add("output", run.Outputs[0].Values, [.. run.Outputs[0].Shape.Select(d => (long)d)]);
         foreach (KerasTensor output in run.Outputs)
@@ -54,7 +55,7 @@ internal static class KerasFiles
         }
         catch (KerasFormatException e)
         {
-            return $"Keras file: not runnable: {e.Message}\n";
+            return $"Keras or TensorFlow.js file: not runnable: {e.Message}\n";
         }
     }
 }

@@ -19,7 +19,7 @@ internal static class RunCommand
 {
     public static Command Create()
     {
-        var model = new Option<FileInfo>("--model") { Description = "Model: an LstmSimd .safetensors file, a PyTorch state_dict (.pt/.pth from torch.save, or .safetensors), an .onnx graph (its LSTM nodes and the operators around them; see lstmsimd inspect), or a Keras .keras / .h5 model (input batch first, as in Keras).", Required = true };
+        var model = new Option<FileInfo>("--model") { Description = "Model: an LstmSimd .safetensors file, a PyTorch state_dict (.pt/.pth from torch.save, or .safetensors), an .onnx graph (its LSTM nodes and the operators around them; see lstmsimd inspect), or a Keras .keras / .h5 or TensorFlow.js model.json model (input batch first, as in Keras).", Required = true };
         var prefix = new Option<string?>("--prefix") { Description = "PyTorch parameter prefix, e.g. 'lstm.' (default: found automatically)." };
         var head = new Option<string?>("--head") { Description = "Prefix of an nn.Linear head to apply after the LSTM, e.g. 'fc.'; its result is written as 'head_output'." };
         var input = new Option<FileInfo>("--input") { Description = "Input .safetensors: 'input' [T,B,I] (or [B,T,I] with --batch-first; [B,I] for an LSTMCell), optional 'h0', 'c0', 'lengths' (I64 or I32), and optional upstream gradients 'grad_output', 'grad_h_n', 'grad_c_n' (shaped as output, h_n, c_n) to get grad.* tensors back.", Required = true };

@@ -18,6 +18,15 @@ public static class GoldenRunner
 
     public static JsonElement Config(SafetensorsFile file) => JsonDocument.Parse(file.Metadata["config"]).RootElement;
 
+    /// <summary>Each golden case on every kernel path, for theories that run a case once per path.</summary>
+    public static Xunit.TheoryData<string, KernelPath> OnEveryKernelPath(IEnumerable<string> cases)
+    {
+        var data = new Xunit.TheoryData<string, KernelPath>();
+        foreach (string name in cases)
+            foreach (KernelPath path in LstmSimd.Kernels.KernelSelector.All) data.Add(name, path);
+        return data;
+    }
+
     /// <summary>The engines that run every model, ONNX cell variants included: the reference and the fast path.</summary>
     public static IEnumerable<EnginePath> Engines(ImportedLstm model) => [EnginePath.Reference, EnginePath.Fast];
 

@@ -252,6 +252,21 @@ internal static class OnnxLstmImport
         return result;
     }
 
+    /// <summary>The inverse of <see cref="Reorder"/>: our gate blocks (i, f, g, o) written into ONNX's order (i, o, f, c) at <paramref name="onnx"/>.</summary>
+    internal static void ToOnnxOrder(ReadOnlySpan<float> ours, int hidden, int columns, Span<float> onnx)
+    {
+        int block = hidden * columns;
+        for (int g = 0; g < 4; g++)
+            ours.Slice(g * block, block).CopyTo(onnx.Slice(OnnxGate[g] * block, block));
+    }
+
+    /// <summary>The inverse of <see cref="ReorderPeephole"/>: our peepholes (i, f, o) written into ONNX's order (i, o, f).</summary>
+    internal static void PeepholeToOnnxOrder(ReadOnlySpan<float> ours, int hidden, Span<float> onnx)
+    {
+        for (int g = 0; g < 3; g++)
+            ours.Slice(g * hidden, hidden).CopyTo(onnx.Slice(OnnxPeephole[g] * hidden, hidden));
+    }
+
     private static OnnxTensorProto Constant(OnnxModel.GraphParts graph, string name, string what, string where, HashSet<string> used)
     {
         if (name.Length == 0) throw Bad(where, $"input {what} is missing");

@@ -163,17 +163,17 @@ public sealed class OnnxModel
         {
             switch (field)
             {
-                case 1:
+                case OnnxFields.Model.IrVersion:
                     ProtoReader.Expect(field, wire, ProtoReader.Varint, "ModelProto.ir_version");
                     irVersion = (long)reader.ReadVarint();
                     break;
-                case 7:
+                case OnnxFields.Model.Graph:
                     ProtoReader.Expect(field, wire, ProtoReader.LengthDelimited, "ModelProto.graph");
                     if (sawGraph) throw new OnnxFormatException("ModelProto holds two graphs.");
                     sawGraph = true;
                     ParseGraph(reader.ReadMessage(), graph);
                     break;
-                case 8:
+                case OnnxFields.Model.OpsetImport:
                 {
                     ProtoReader.Expect(field, wire, ProtoReader.LengthDelimited, "ModelProto.opset_import");
                     ProtoReader opset = reader.ReadMessage();
@@ -181,8 +181,8 @@ public sealed class OnnxModel
                     long version = 0;
                     while (opset.TryReadTag(out int f, out int w))
                     {
-                        if (f == 1 && w == ProtoReader.LengthDelimited) domain = opset.ReadString();
-                        else if (f == 2 && w == ProtoReader.Varint) version = (long)opset.ReadVarint();
+                        if (f == OnnxFields.OperatorSet.Domain && w == ProtoReader.LengthDelimited) domain = opset.ReadString();
+                        else if (f == OnnxFields.OperatorSet.Version && w == ProtoReader.Varint) version = (long)opset.ReadVarint();
                         else opset.Skip(w);
                     }
 
@@ -275,7 +275,7 @@ public sealed class OnnxModel
         {
             switch (field)
             {
-                case 1:
+                case OnnxFields.Graph.Node:
                     ProtoReader.Expect(field, wire, ProtoReader.LengthDelimited, "GraphProto.node");
                     Node node = ParseNode(r.ReadMessage());
                     graph.Nodes.Add(node);
@@ -286,7 +286,7 @@ public sealed class OnnxModel
                     }
 
                     break;
-                case 5:
+                case OnnxFields.Graph.Initializer:
                 {
                     ProtoReader.Expect(field, wire, ProtoReader.LengthDelimited, "GraphProto.initializer");
                     OnnxTensorProto t = OnnxTensorProto.Parse(r.ReadMessage());
@@ -296,14 +296,14 @@ public sealed class OnnxModel
                     break;
                 }
 
-                case 11 or 12:
+                case OnnxFields.Graph.Input or OnnxFields.Graph.Output:
                 {
                     ProtoReader.Expect(field, wire, ProtoReader.LengthDelimited, "GraphProto.input/output");
                     OnnxValueInfo info = ParseValueInfo(r.ReadMessage());
-                    List<string> names = field == 11 ? graph.Inputs : graph.Outputs;
+                    List<string> names = field == OnnxFields.Graph.Input ? graph.Inputs : graph.Outputs;
                     r.Budget.ListEntries(names.Count, 1, "GraphProto.input/output");
                     names.Add(info.Name);
-                    (field == 11 ? graph.InputInfos : graph.OutputInfos).Add(info);
+                    (field == OnnxFields.Graph.Input ? graph.InputInfos : graph.OutputInfos).Add(info);
                     break;
                 }
 
@@ -322,13 +322,13 @@ public sealed class OnnxModel
         List<OnnxDim>? shape = null;
         while (info.TryReadTag(out int f, out int w))
         {
-            if (f == 1 && w == ProtoReader.LengthDelimited) name = info.ReadString();
-            else if (f == 2 && w == ProtoReader.LengthDelimited)
+            if (f == OnnxFields.ValueInfo.Name && w == ProtoReader.LengthDelimited) name = info.ReadString();
+            else if (f == OnnxFields.ValueInfo.Type && w == ProtoReader.LengthDelimited)
             {
                 ProtoReader type = info.ReadMessage();
                 while (type.TryReadTag(out int tf, out int tw))
                 {
-                    if (tf == 1 && tw == ProtoReader.LengthDelimited) ParseTensorType(type.ReadMessage(), name, ref elementType, ref shape);
+                    if (tf == OnnxFields.ValueInfo.TensorType && tw == ProtoReader.LengthDelimited) ParseTensorType(type.ReadMessage(), name, ref elementType, ref shape);
                     else type.Skip(tw);
                 }
             }
@@ -343,14 +343,14 @@ public sealed class OnnxModel
     {
         while (tensor.TryReadTag(out int f, out int w))
         {
-            if (f == 1 && w == ProtoReader.Varint) elementType = (int)tensor.ReadVarint();
-            else if (f == 2 && w == ProtoReader.LengthDelimited)
+            if (f == OnnxFields.ValueInfo.ElementType && w == ProtoReader.Varint) elementType = (int)tensor.ReadVarint();
+            else if (f == OnnxFields.ValueInfo.Shape && w == ProtoReader.LengthDelimited)
             {
                 shape = [];
                 ProtoReader dims = tensor.ReadMessage();
                 while (dims.TryReadTag(out int df, out int dw))
                 {
-                    if (df != 1 || dw != ProtoReader.LengthDelimited)
+                    if (df != OnnxFields.ValueInfo.Dim || dw != ProtoReader.LengthDelimited)
                     {
                         dims.Skip(dw);
                         continue;
@@ -372,8 +372,8 @@ public sealed class OnnxModel
         string? param = null;
         while (dim.TryReadTag(out int f, out int w))
         {
-            if (f == 1 && w == ProtoReader.Varint) value = (long)dim.ReadVarint();
-            else if (f == 2 && w == ProtoReader.LengthDelimited) param = dim.ReadString();
+            if (f == OnnxFields.ValueInfo.DimValue && w == ProtoReader.Varint) value = (long)dim.ReadVarint();
+            else if (f == OnnxFields.ValueInfo.DimParam && w == ProtoReader.LengthDelimited) param = dim.ReadString();
             else dim.Skip(w);
         }
 
@@ -388,17 +388,18 @@ public sealed class OnnxModel
         {
             switch (field)
             {
-                case 1 or 2 or 3 or 4 or 7:
+                case OnnxFields.Node.Input or OnnxFields.Node.Output or OnnxFields.Node.Name or OnnxFields.Node.OpType or OnnxFields.Node.Domain:
                     ProtoReader.Expect(field, wire, ProtoReader.LengthDelimited, "NodeProto string field");
                     string text = r.ReadString();
-                    if (field is 1 or 2) r.Budget.ListEntries(field == 1 ? node.Inputs.Count : node.Outputs.Count, 1, "NodeProto.input/output");
-                    if (field == 1) node.Inputs.Add(text);
-                    else if (field == 2) node.Outputs.Add(text);
-                    else if (field == 3) node.Name = text;
-                    else if (field == 4) node.OpType = text;
+                    if (field is OnnxFields.Node.Input or OnnxFields.Node.Output)
+                        r.Budget.ListEntries(field == OnnxFields.Node.Input ? node.Inputs.Count : node.Outputs.Count, 1, "NodeProto.input/output");
+                    if (field == OnnxFields.Node.Input) node.Inputs.Add(text);
+                    else if (field == OnnxFields.Node.Output) node.Outputs.Add(text);
+                    else if (field == OnnxFields.Node.Name) node.Name = text;
+                    else if (field == OnnxFields.Node.OpType) node.OpType = text;
                     else node.Domain = text;
                     break;
-                case 5:
+                case OnnxFields.Node.Attribute:
                     ProtoReader.Expect(field, wire, ProtoReader.LengthDelimited, "NodeProto.attribute");
                     r.Budget.Attribute(node.Attributes.Count);
                     node.Attributes.Add(ParseAttribute(r.ReadMessage()));
@@ -419,31 +420,31 @@ public sealed class OnnxModel
         {
             switch (field)
             {
-                case 1:
+                case OnnxFields.Attribute.Name:
                     ProtoReader.Expect(field, wire, ProtoReader.LengthDelimited, "AttributeProto.name");
                     a.Name = r.ReadString();
                     break;
-                case 20:
+                case OnnxFields.Attribute.Type:
                     ProtoReader.Expect(field, wire, ProtoReader.Varint, "AttributeProto.type");
                     a.Type = (int)r.ReadVarint();
                     break;
-                case 2:
+                case OnnxFields.Attribute.F:
                     ProtoReader.Expect(field, wire, ProtoReader.Fixed32, "AttributeProto.f");
                     a.F = BitConverter.UInt32BitsToSingle(r.ReadFixed32());
                     break;
-                case 3:
+                case OnnxFields.Attribute.I:
                     ProtoReader.Expect(field, wire, ProtoReader.Varint, "AttributeProto.i");
                     a.I = (long)r.ReadVarint();
                     break;
-                case 4:
+                case OnnxFields.Attribute.S:
                     ProtoReader.Expect(field, wire, ProtoReader.LengthDelimited, "AttributeProto.s");
                     a.S = r.ReadString();
                     break;
-                case 5:
+                case OnnxFields.Attribute.T:
                     ProtoReader.Expect(field, wire, ProtoReader.LengthDelimited, "AttributeProto.t");
                     a.T = OnnxTensorProto.Parse(r.ReadMessage());
                     break;
-                case 7:
+                case OnnxFields.Attribute.Floats:
                     if (wire == ProtoReader.LengthDelimited)
                     {
                         ProtoReader packed = r.ReadMessage();
@@ -458,7 +459,7 @@ public sealed class OnnxModel
                     }
 
                     break;
-                case 8:
+                case OnnxFields.Attribute.Ints:
                     if (wire == ProtoReader.LengthDelimited)
                     {
                         ReadOnlySpan<byte> bytes = r.ReadBytes(out int offset);
@@ -474,12 +475,12 @@ public sealed class OnnxModel
                     }
 
                     break;
-                case 9:
+                case OnnxFields.Attribute.Strings:
                     ProtoReader.Expect(field, wire, ProtoReader.LengthDelimited, "AttributeProto.strings");
                     r.Budget.ListEntries(a.Strings.Count, 1, "AttributeProto.strings");
                     a.Strings.Add(r.ReadString());
                     break;
-                case 21:
+                case OnnxFields.Attribute.RefAttrName:
                     a.IsReference = true;
                     r.Skip(wire);
                     break;

@@ -46,7 +46,7 @@ internal sealed class OnnxTensorProto
         {
             switch (field)
             {
-                case 1: // dims
+                case OnnxFields.Tensor.Dims:
                     if (wire == ProtoReader.LengthDelimited)
                     {
                         ReadOnlySpan<byte> bytes = r.ReadBytes();
@@ -62,17 +62,18 @@ internal sealed class OnnxTensorProto
                     }
 
                     break;
-                case 2:
+                case OnnxFields.Tensor.DataType:
                     ProtoReader.Expect(field, wire, ProtoReader.Varint, "TensorProto.data_type");
                     t.DataType = (int)r.ReadVarint();
                     break;
-                case 3:
+                case OnnxFields.Tensor.Segment:
                     throw new OnnxFormatException("segmented tensors (TensorProto.segment) are not supported.");
-                case 8:
+                case OnnxFields.Tensor.Name:
                     ProtoReader.Expect(field, wire, ProtoReader.LengthDelimited, "TensorProto.name");
                     t.Name = r.ReadString();
                     break;
-                case 4 or 5 or 7 or 9 or 10 or 11:
+                case OnnxFields.Tensor.FloatData or OnnxFields.Tensor.Int32Data or OnnxFields.Tensor.Int64Data or OnnxFields.Tensor.RawData
+                    or OnnxFields.Tensor.DoubleData or OnnxFields.Tensor.Uint64Data:
                     budget.Charge(DataFieldBytes);
                     int start = r.Offset;
                     if (wire == ProtoReader.LengthDelimited)
@@ -87,15 +88,15 @@ internal sealed class OnnxTensorProto
                     }
 
                     break;
-                case 13:
+                case OnnxFields.Tensor.ExternalData:
                 {
                     ProtoReader.Expect(field, wire, ProtoReader.LengthDelimited, "TensorProto.external_data");
                     ProtoReader entry = r.ReadMessage();
                     string key = "", value = "";
                     while (entry.TryReadTag(out int f, out int w))
                     {
-                        if (f == 1 && w == ProtoReader.LengthDelimited) key = entry.ReadString();
-                        else if (f == 2 && w == ProtoReader.LengthDelimited) value = entry.ReadString();
+                        if (f == OnnxFields.StringEntry.Key && w == ProtoReader.LengthDelimited) key = entry.ReadString();
+                        else if (f == OnnxFields.StringEntry.Value && w == ProtoReader.LengthDelimited) value = entry.ReadString();
                         else entry.Skip(w);
                     }
 
@@ -104,7 +105,7 @@ internal sealed class OnnxTensorProto
                     break;
                 }
 
-                case 14:
+                case OnnxFields.Tensor.DataLocation:
                     ProtoReader.Expect(field, wire, ProtoReader.Varint, "TensorProto.data_location");
                     t.IsExternal = r.ReadVarint() == 1;
                     break;
@@ -145,7 +146,7 @@ internal sealed class OnnxTensorProto
         if (!HasRaw)
         {
             // Typed fields: FLOAT in float_data, DOUBLE in double_data, 16-bit floats as varints in int32_data.
-            var typed = new TypedValues(this, file, DataType switch { Float => 4, Double => 10, _ => 5 }, DataType switch { Float => 4, Double => 8, _ => 0 }, declared);
+            var typed = new TypedValues(this, file, DataType switch { Float => OnnxFields.Tensor.FloatData, Double => OnnxFields.Tensor.DoubleData, _ => OnnxFields.Tensor.Int32Data }, DataType switch { Float => 4, Double => 8, _ => 0 }, declared);
             var decoded = new float[typed.Count];
             for (int i = 0; i < decoded.Length; i++)
             {
@@ -187,7 +188,7 @@ internal sealed class OnnxTensorProto
         long declared = ElementCount();
         if (!HasRaw)
         {
-            var typed = new TypedValues(this, file, size == 4 ? 5 : 7, 0, declared);
+            var typed = new TypedValues(this, file, size == 4 ? OnnxFields.Tensor.Int32Data : OnnxFields.Tensor.Int64Data, 0, declared);
             var decoded = new long[typed.Count];
             for (int i = 0; i < decoded.Length; i++)
             {
@@ -207,7 +208,7 @@ internal sealed class OnnxTensorProto
     }
 
     /// <summary>Whether the data is raw bytes (raw_data or an external file) rather than typed fields.</summary>
-    private bool HasRaw => IsExternal || _data.Exists(d => d.Field == 9);
+    private bool HasRaw => IsExternal || _data.Exists(d => d.Field == OnnxFields.Tensor.RawData);
 
     private int ArrayLength(long count)
     {

@@ -29,13 +29,7 @@ public sealed class KerasModelTests : IDisposable
 
     private static string Golden(string file) => GoldenRunner.GoldenPath("keras", file);
 
-    public static TheoryData<string, KernelPath> Cases()
-    {
-        var data = new TheoryData<string, KernelPath>();
-        foreach (string name in GoldenCases)
-            foreach (KernelPath path in LstmSimd.Kernels.KernelSelector.All) data.Add(name, path);
-        return data;
-    }
+    public static TheoryData<string, KernelPath> Cases() => GoldenRunner.OnEveryKernelPath(GoldenCases);
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -142,7 +136,7 @@ public sealed class KerasModelTests : IDisposable
         Assert.Contains("config.json is not valid JSON", Assert.Throws<KerasFormatException>(() => KerasModel.Load(badJson)).Message, StringComparison.Ordinal);
         string notAModel = Path.Combine(_dir, "x.keras");
         File.WriteAllText(notAModel, "hello");
-        Assert.Contains("neither a .keras zip nor an HDF5 file", Assert.Throws<KerasFormatException>(() => KerasModel.Load(notAModel)).Message, StringComparison.Ordinal);
+        Assert.Contains("neither a .keras zip, an HDF5 file nor a TensorFlow.js model.json", Assert.Throws<KerasFormatException>(() => KerasModel.Load(notAModel)).Message, StringComparison.Ordinal);
     }
 
     [Fact]
