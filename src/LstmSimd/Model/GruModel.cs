@@ -75,10 +75,10 @@ public sealed class GruModel
                 int features = spec.LayerInputSize(layer);
                 layers[layer * spec.Directions + d] = new LstmLayerWeights
                 {
-                    WeightIh = Place(w.WeightIh, features, h, [0, 1, 2, -1]),
-                    WeightHh = Place(w.WeightHh, h, h, [0, 1, -1, 2]),
-                    BiasIh = spec.Bias ? Place(w.BiasIh, 1, h, [0, 1, 2, -1]) : [],
-                    BiasHh = spec.Bias ? Place(w.BiasHh, 1, h, [0, 1, -1, 2]) : [],
+                    WeightIh = Place(w.WeightIh, features, h, InputGateOfSlot),
+                    WeightHh = Place(w.WeightHh, h, h, RecurrentGateOfSlot),
+                    BiasIh = spec.Bias ? Place(w.BiasIh, 1, h, InputGateOfSlot) : [],
+                    BiasHh = spec.Bias ? Place(w.BiasHh, 1, h, RecurrentGateOfSlot) : [],
                 };
             }
         }
@@ -86,16 +86,40 @@ public sealed class GruModel
         return new LstmWeights(slots, layers);
     }
 
+    /// <summary>The GRU gate (r, z, n) each of the four slots of W_ih and b_ih holds; −1: none.</summary>
+    internal static ReadOnlySpan<int> InputGateOfSlot => [0, 1, 2, -1];
+
+    /// <summary>The GRU gate each of the four slots of W_hh and b_hh holds; −1: none.</summary>
+    internal static ReadOnlySpan<int> RecurrentGateOfSlot => [0, 1, -1, 2];
+
     /// <summary>A [3H, depth] matrix's gate blocks moved into four slots of [4H, depth]: slot s takes gate <paramref name="gateOfSlot"/>[s] (−1: zeros).</summary>
-    private static float[] Place(float[] source, int depth, int hidden, int[] gateOfSlot)
+    private static float[] Place(float[] source, int depth, int hidden, ReadOnlySpan<int> gateOfSlot)
     {
-        int block = Sizes.Elements("gate block H × depth", hidden, depth);
         float[] placed = new float[Sizes.Elements("four gate slots 4 × H × depth", 4, hidden, depth)];
+        PlaceInto(source, depth, hidden, gateOfSlot, placed);
+        return placed;
+    }
+
+    /// <summary>Copies a [3H, depth] matrix's gate blocks into the slots of <paramref name="slots"/> [4H, depth] that hold them (the others are left alone).</summary>
+    internal static void PlaceInto(ReadOnlySpan<float> source, int depth, int hidden, ReadOnlySpan<int> gateOfSlot, Span<float> slots)
+    {
+        int block = hidden * depth;
         for (int slot = 0; slot < 4; slot++)
         {
-            if (gateOfSlot[slot] >= 0) source.AsSpan(gateOfSlot[slot] * block, block).CopyTo(placed.AsSpan(slot * block));
+            if (gateOfSlot[slot] >= 0) source.Slice(gateOfSlot[slot] * block, block).CopyTo(slots.Slice(slot * block));
         }
+    }
 
-        return placed;
+    /// <summary>Adds the slots of <paramref name="slots"/> [4H, depth] that hold a gate to that gate's block of <paramref name="gates"/> [3H, depth].</summary>
+    internal static void AddFromSlots(ReadOnlySpan<float> slots, int depth, int hidden, ReadOnlySpan<int> gateOfSlot, Span<float> gates)
+    {
+        int block = hidden * depth;
+        for (int slot = 0; slot < 4; slot++)
+        {
+            if (gateOfSlot[slot] < 0) continue;
+            ReadOnlySpan<float> source = slots.Slice(slot * block, block);
+            Span<float> destination = gates.Slice(gateOfSlot[slot] * block, block);
+            for (int i = 0; i < block; i++) destination[i] += source[i];
+        }
     }
 }

@@ -76,6 +76,28 @@ public sealed class ParameterSet
         }
     }
 
+    /// <summary>Registers every tensor of a GRU with its gradients, under PyTorch's <c>nn.GRU</c> names; biases get no weight decay.</summary>
+    public void Add(GruWeights weights, GruWeights gradients, string prefix = "")
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(gradients);
+        if (weights.Spec != gradients.Spec)
+            throw new ArgumentException("The gradients must have the weights' spec.", nameof(gradients));
+        GruSpec spec = weights.Spec;
+        for (int l = 0; l < spec.NumLayers; l++)
+        {
+            for (int d = 0; d < spec.Directions; d++)
+            {
+                string suffix = $"_l{l}{(d == 1 ? "_reverse" : "")}";
+                GruLayerWeights w = weights[l, d], g = gradients[l, d];
+                Add(prefix + "weight_ih" + suffix, w.WeightIh, g.WeightIh);
+                Add(prefix + "weight_hh" + suffix, w.WeightHh, g.WeightHh);
+                Add(prefix + "bias_ih" + suffix, w.BiasIh, g.BiasIh, weightDecay: false);
+                Add(prefix + "bias_hh" + suffix, w.BiasHh, g.BiasHh, weightDecay: false);
+            }
+        }
+    }
+
     /// <summary>Sets every gradient to zero (before accumulating the next step's).</summary>
     public void ZeroGradients()
     {
