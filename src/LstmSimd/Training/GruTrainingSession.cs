@@ -140,6 +140,7 @@ public sealed class GruTrainingSession : IDisposable, ITrainingPasses
                     LstmLayerWeights slots = _slots[l, d];
                     GruModel.PlaceInto(w.WeightIh, _spec.LayerInputSize(l), hidden, GruModel.InputGateOfSlot, slots.WeightIh);
                     GruModel.PlaceInto(w.WeightHh, hidden, hidden, GruModel.RecurrentGateOfSlot, slots.WeightHh);
+                    if (!_spec.Bias) continue;
                     GruModel.PlaceInto(w.BiasIh, 1, hidden, GruModel.InputGateOfSlot, slots.BiasIh);
                     GruModel.PlaceInto(w.BiasHh, 1, hidden, GruModel.RecurrentGateOfSlot, slots.BiasHh);
                 }
@@ -202,6 +203,7 @@ public sealed class GruTrainingSession : IDisposable, ITrainingPasses
                     LstmLayerWeights slots = _passes.Gradients[l, d];
                     GruModel.AddFromSlots(slots.WeightIh, _spec.LayerInputSize(l), hidden, GruModel.InputGateOfSlot, g.WeightIh);
                     GruModel.AddFromSlots(slots.WeightHh, hidden, hidden, GruModel.RecurrentGateOfSlot, g.WeightHh);
+                    if (!_spec.Bias) continue;
                     GruModel.AddFromSlots(slots.BiasIh, 1, hidden, GruModel.InputGateOfSlot, g.BiasIh);
                     GruModel.AddFromSlots(slots.BiasHh, 1, hidden, GruModel.RecurrentGateOfSlot, g.BiasHh);
                 }
