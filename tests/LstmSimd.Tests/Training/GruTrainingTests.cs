@@ -88,6 +88,40 @@ public sealed class GruTrainingTests(ITestOutputHelper log)
     }
 
     [Theory]
+    [InlineData("train_step_two_layer_bidirectional")]
+    [InlineData("train_step_single_layer")]
+    public void One_trainer_step_matches_a_pytorch_training_step(string name)
+    {
+        // nn.GRU + nn.Linear, MSE on each sequence's last valid output, clip_grad_norm_, SGD: the loss, the norm before
+        // clipping, and every parameter's update (compared as (before − after) / lr, the clipped gradient).
+        using var golden = new GoldenGru(name);
+        using var document = System.Text.Json.JsonDocument.Parse(golden.File.Metadata["config"]);
+        System.Text.Json.JsonElement config = document.RootElement;
+        int outputs = config.GetProperty("outputs").GetInt32();
+        double maxNorm = config.GetProperty("max_norm").GetDouble(), rate = config.GetProperty("learning_rate").GetDouble();
+        GruSpec spec = golden.Weights.Spec;
+        var head = new TrainableLinearHead(spec.OutputSize, outputs, golden.File.ReadSingles("head.weight"), golden.File.ReadSingles("head.bias"));
+        var before = new Dictionary<string, float[]>();
+        using var trainer = new GruTrainer(golden.Weights, head, p => new SgdOptimizer(p, rate),
+            new LstmTrainerOptions { MaxBatch = golden.Batch, MaxSteps = golden.Steps, Readout = Readout.LastStep, ClipNorm = maxNorm });
+        foreach (Parameter p in trainer.Parameters.Parameters) before[p.Name] = (float[])p.Values.Clone();
+
+        double loss = trainer.Step(golden.Input, golden.Steps, golden.Batch, golden.File.ReadSingles("target"), golden.Lengths);
+
+        FastBackwardTests.AssertClose(golden.File.ReadDoubles("loss"), [(float)loss], "loss");
+        FastBackwardTests.AssertClose(golden.File.ReadDoubles("grad_norm"), [(float)trainer.LastGradientNorm], "gradient norm");
+        Assert.Equal(spec.LayerDirections * 4 + 2, trainer.Parameters.Parameters.Count);
+        foreach (Parameter p in trainer.Parameters.Parameters)
+        {
+            double[] after = golden.File.ReadDoubles("after." + p.Name);
+            float[] start = before[p.Name];
+            double[] expected = [.. after.Select((a, i) => (start[i] - a) / rate)];
+            float[] actual = [.. p.Values.Select((a, i) => (float)((start[i] - (double)a) / rate))];
+            FastBackwardTests.AssertClose(expected, actual, $"{name}: the update of {p.Name}");
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(Paths))]
     public void The_training_forward_gives_bitwise_the_inference_forward(KernelPath path)
     {
