@@ -95,7 +95,7 @@ internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
 
     /// <summary>
     /// One cell step: the recurrent (and, streaming, input) products with the cell update, then with a projection
-    /// h_t = W_hr·m_t (m_t quantised first for Int8 models).
+    /// h_t = W_hr·m_t (m_t quantised first for Int8 models), or the original GRU's W_hn (r ⊙ h) and update.
     /// </summary>
     public void Cell(scoped ref CellStep step, bool share)
     {
@@ -110,7 +110,7 @@ internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
             step.RunCell(Kernels, 0, 1);
         }
 
-        if (step.Layer.Projection is not { } panel) return;
+        if (step.Layer.SecondProduct is not { } panel) return;
         step.ProjectionInput = KernelRows(step.HRaw, step.Rows, step.HRawRowStride, panel.Depth, step.QuantizedState, out step.ProjectionInputStride);
         if (share && _team.WorthSharing((long)step.Rows * panel.Depth * panel.PaddedUnits))
         {

@@ -10,6 +10,9 @@ namespace LstmSimd.Kernels;
 /// (W_ir, W_iz, W_in, 0), W_hh rows (W_hr, W_hz, 0, W_hn), bias (b_ir + b_hr, b_iz + b_hz, b_in, b_hn), so that one
 /// product pass gives every term and this epilogue combines them:
 /// r = σ(slot 0), z = σ(slot 1), n = tanh(slot 2 + r ⊙ slot 3), h' = (1 − z) ⊙ n + z ⊙ h.
+/// The original cell (reset before the recurrent product) packs W_hn apart and runs in two phases: <see cref="ResetState"/>
+/// writes r ⊙ h after the first products (slot 3 then holds b_hn alone), the shared kernels' second product (as for an
+/// LSTM's W_hr) gives W_hn (r ⊙ h), and <see cref="UpdateAfterReset"/> finishes the step.
 /// Training keeps the pre-activations of every step and <see cref="Backward"/> turns them into their derivatives, slot
 /// for slot, so that the LSTM's gradient GEMMs over the four slots give the GRU's gradients unchanged.
 /// </summary>
@@ -39,6 +42,54 @@ internal static class GruCellKernels<TVec> where TVec : struct, ISimdVector<TVec
                 TVec n = Activations.Tanh(TVec.MultiplyAdd(r, TVec.Load(in Unsafe.Add(ref slots, 3 * width)), TVec.Load(in Unsafe.Add(ref slots, 2 * width))));
                 TVec previous = TVec.Load(in Unsafe.Add(ref h, (nint)row * hRowStride + block * width));
                 TVec.Store((one - z) * n + z * previous, ref Unsafe.Add(ref hOut, (nint)row * hOutRowStride + block * width));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The original cell's first phase: r ⊙ h (r = σ(slot 0)) into <paramref name="gated"/> for rows [0, <paramref name="rows"/>)
+    /// and blocks [<paramref name="blockStart"/>, <paramref name="blockEnd"/>), the input of W_hn's product; inactive rows are left alone.
+    /// </summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ResetState(ref float pre, int preRowStride, ref float h, int hRowStride, ref float gated, int gatedRowStride,
+        int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active)
+    {
+        int width = TVec.Count;
+        for (int row = 0; row < rows; row++)
+        {
+            if (!active.IsEmpty && active[row] == 0) continue;
+            for (int block = blockStart; block < blockEnd; block++)
+            {
+                TVec r = Activations.Sigmoid(TVec.Load(in Unsafe.Add(ref pre, (nint)row * preRowStride + block * Slots * width)));
+                TVec previous = TVec.Load(in Unsafe.Add(ref h, (nint)row * hRowStride + block * width));
+                TVec.Store(r * previous, ref Unsafe.Add(ref gated, (nint)row * gatedRowStride + block * width));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The original cell's update after W_hn's product: <paramref name="hOut"/> holds W_hn (r ⊙ h) on entry and h' on return,
+    /// with z = σ(slot 1), n = tanh(slot 2 + slot 3 + W_hn (r ⊙ h)) (slot 3 holds b_hn), h' = (1 − z) ⊙ n + z ⊙ h.
+    /// </summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void UpdateAfterReset(ref float pre, int preRowStride, ref float h, int hRowStride, ref float hOut, int hOutRowStride,
+        int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active)
+    {
+        int width = TVec.Count;
+        TVec one = TVec.Create(1f);
+        for (int row = 0; row < rows; row++)
+        {
+            if (!active.IsEmpty && active[row] == 0) continue;
+            for (int block = blockStart; block < blockEnd; block++)
+            {
+                ref float slots = ref Unsafe.Add(ref pre, (nint)row * preRowStride + block * Slots * width);
+                ref float result = ref Unsafe.Add(ref hOut, (nint)row * hOutRowStride + block * width);
+                TVec z = Activations.Sigmoid(TVec.Load(in Unsafe.Add(ref slots, width)));
+                TVec n = Activations.Tanh(TVec.Load(in Unsafe.Add(ref slots, 2 * width)) + TVec.Load(in Unsafe.Add(ref slots, 3 * width)) + TVec.Load(in result));
+                TVec previous = TVec.Load(in Unsafe.Add(ref h, (nint)row * hRowStride + block * width));
+                TVec.Store((one - z) * n + z * previous, ref result);
             }
         }
     }

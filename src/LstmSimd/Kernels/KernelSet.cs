@@ -37,6 +37,14 @@ internal abstract class KernelSet(KernelPath path, int width, WeightFormat forma
     public abstract void GruCell(ref float pre, int preRowStride, ref float h, int hRowStride, ref float hOut, int hOutRowStride,
         int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active);
 
+    /// <summary>The original GRU's r ⊙ h between its two product phases (see <see cref="GruCellKernels{TVec}.ResetState"/>).</summary>
+    public abstract void GruResetState(ref float pre, int preRowStride, ref float h, int hRowStride, ref float gated, int gatedRowStride,
+        int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active);
+
+    /// <summary>The original GRU's update after its second product (see <see cref="GruCellKernels{TVec}.UpdateAfterReset"/>).</summary>
+    public abstract void GruCellAfterReset(ref float pre, int preRowStride, ref float h, int hRowStride, ref float hOut, int hOutRowStride,
+        int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active);
+
     /// <summary>The training kernels (forward step keeping gates, backward cell, GEMM) of the same width.</summary>
     public abstract TrainingKernelSet Training { get; }
 
@@ -78,6 +86,14 @@ internal sealed class KernelSet<TVec, TFormat>(KernelPath path) : KernelSet(path
     public override void GruCell(ref float pre, int preRowStride, ref float h, int hRowStride, ref float hOut, int hOutRowStride,
         int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active) =>
         GruCellKernels<TVec>.Update(ref pre, preRowStride, ref h, hRowStride, ref hOut, hOutRowStride, rows, blockStart, blockEnd, active);
+
+    public override void GruResetState(ref float pre, int preRowStride, ref float h, int hRowStride, ref float gated, int gatedRowStride,
+        int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active) =>
+        GruCellKernels<TVec>.ResetState(ref pre, preRowStride, ref h, hRowStride, ref gated, gatedRowStride, rows, blockStart, blockEnd, active);
+
+    public override void GruCellAfterReset(ref float pre, int preRowStride, ref float h, int hRowStride, ref float hOut, int hOutRowStride,
+        int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active) =>
+        GruCellKernels<TVec>.UpdateAfterReset(ref pre, preRowStride, ref h, hRowStride, ref hOut, hOutRowStride, rows, blockStart, blockEnd, active);
 
     public override float LargestMagnitude(ReadOnlySpan<float> values) => VectorMath<TVec>.LargestMagnitude(values);
 

@@ -8,8 +8,9 @@ namespace LstmSimd;
 /// </summary>
 /// <remarks>
 /// Runs PyTorch's <c>nn.GRU</c> (<see cref="GruSpec.LinearBeforeReset"/> true: ONNX <c>linear_before_reset = 1</c>, Keras
-/// <c>reset_after = True</c>). The original cell (reset before the recurrent product) is refused here; <see
-/// cref="Reference.ReferenceGru"/> runs both.
+/// <c>reset_after = True</c>) and the original cell (false: ONNX's default, Keras <c>reset_after = False</c>), whose W_hn
+/// multiplies r ⊙ h: it is packed apart and its product runs as a second phase of each step on the same product kernels
+/// (as an LSTM's projection does), after r is known.
 /// </remarks>
 public sealed class GruModel
 {
@@ -37,14 +38,11 @@ public sealed class GruModel
     /// <summary>Packs <paramref name="weights"/> (copied: later changes to the arrays do not reach the model).</summary>
     /// <param name="weights">The GRU, in PyTorch's layout.</param>
     /// <param name="options">Kernel width, threads and weight format, as for <see cref="LstmModel.Create"/>.</param>
-    /// <exception cref="NotSupportedException">The spec asks for the original cell (<see cref="GruSpec.LinearBeforeReset"/> false).</exception>
     /// <exception cref="ArgumentException">A weight the format cannot store, or weights so large that the fp32 sums could overflow whatever the input.</exception>
     public static GruModel Create(GruWeights weights, LstmModelOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(weights);
         GruSpec spec = weights.Spec;
-        if (!spec.LinearBeforeReset)
-            throw new NotSupportedException("The fast GRU runs PyTorch's cell (LinearBeforeReset = true: the reset gate after the recurrent product); ReferenceGru runs the original one.");
         return new GruModel(spec, LstmModel.Create(InGateSlots(weights), options));
     }
 
@@ -64,7 +62,7 @@ public sealed class GruModel
     internal static LstmWeights InGateSlots(GruWeights weights)
     {
         GruSpec spec = weights.Spec;
-        var slots = new LstmSpec(spec.InputSize, spec.HiddenSize, spec.NumLayers, spec.Bidirectional, bias: spec.Bias) { Cell = CellVariant.Gru };
+        var slots = new LstmSpec(spec.InputSize, spec.HiddenSize, spec.NumLayers, spec.Bidirectional, bias: spec.Bias) { Cell = spec.LinearBeforeReset ? CellVariant.Gru : CellVariant.GruResetFirst };
         int h = spec.HiddenSize;
         var layers = new LstmLayerWeights[spec.LayerDirections];
         for (int layer = 0; layer < spec.NumLayers; layer++)

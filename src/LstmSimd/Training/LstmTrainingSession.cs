@@ -74,7 +74,7 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
         ShapeChecks.Positive(maxBatch, nameof(maxBatch));
         ShapeChecks.Positive(maxSteps, nameof(maxSteps));
         LstmSpec spec = weights.Spec;
-        if (!spec.Cell.IsStandard && !spec.Cell.IsGru)
+        if (!spec.Cell.IsStandard && !(spec.Cell.IsGru && !spec.Cell.ResetBeforeProduct))
             throw new NotSupportedException("Training runs PyTorch's standard cell; ONNX's cell variants have no backward.");
         _spec = spec;
         _caller = new SingleCaller(this, "session");
