@@ -136,6 +136,6 @@ internal unsafe struct CellStep
         if (!Layer.Cell.ResetBeforeProduct) return;
         float* pre = PreActivations != null ? PreActivations : Init;
         int preRowStride = PreActivations != null ? PreActivationsRowStride : InitRowStride;
-        kernels.GruCellAfterReset(ref *pre, preRowStride, ref *HPrevious, HNextRowStride, ref *HNext, HNextRowStride, Rows, start, end, ActiveRows);
+        kernels.GruCell(ref *pre, preRowStride, ref *HPrevious, HNextRowStride, ref *HNext, HNextRowStride, Rows, start, end, ActiveRows, afterReset: true);
     }
 }

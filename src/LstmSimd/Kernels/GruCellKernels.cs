@@ -12,7 +12,7 @@ namespace LstmSimd.Kernels;
 /// r = σ(slot 0), z = σ(slot 1), n = tanh(slot 2 + r ⊙ slot 3), h' = (1 − z) ⊙ n + z ⊙ h.
 /// The original cell (reset before the recurrent product) packs W_hn apart and runs in two phases: <see cref="ResetState"/>
 /// writes r ⊙ h after the first products (slot 3 then holds b_hn alone), the shared kernels' second product (as for an
-/// LSTM's W_hr) gives W_hn (r ⊙ h), and <see cref="UpdateAfterReset"/> finishes the step.
+/// LSTM's W_hr) gives W_hn (r ⊙ h), and <see cref="Update"/> finishes the step.
 /// Training keeps the pre-activations of every step and <see cref="Backward"/> turns them into their derivatives, slot
 /// for slot, so that the LSTM's gradient GEMMs over the four slots give the GRU's gradients unchanged.
 /// </summary>
@@ -22,12 +22,14 @@ internal static class GruCellKernels<TVec> where TVec : struct, ISimdVector<TVec
 
     /// <summary>
     /// h' for rows [0, <paramref name="rows"/>) and blocks [<paramref name="blockStart"/>, <paramref name="blockEnd"/>) from the
-    /// pre-activations (rows of 4 slots × width per block) and h (fp32 rows); inactive rows are left alone.
+    /// pre-activations (rows of 4 slots × width per block) and h (fp32 rows); inactive rows are left alone. With
+    /// <paramref name="afterReset"/> (the original cell, after its second product) <paramref name="hOut"/> holds W_hn (r ⊙ h)
+    /// on entry, slot 3 holds b_hn alone, and n = tanh(slot 2 + slot 3 + W_hn (r ⊙ h)).
     /// </summary>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Update(ref float pre, int preRowStride, ref float h, int hRowStride, ref float hOut, int hOutRowStride,
-        int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active)
+        int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active, bool afterReset = false)
     {
         int width = TVec.Count;
         TVec one = TVec.Create(1f);
@@ -37,11 +39,14 @@ internal static class GruCellKernels<TVec> where TVec : struct, ISimdVector<TVec
             for (int block = blockStart; block < blockEnd; block++)
             {
                 ref float slots = ref Unsafe.Add(ref pre, (nint)row * preRowStride + block * Slots * width);
-                TVec r = Activations.Sigmoid(TVec.Load(in slots));
+                ref float result = ref Unsafe.Add(ref hOut, (nint)row * hOutRowStride + block * width);
                 TVec z = Activations.Sigmoid(TVec.Load(in Unsafe.Add(ref slots, width)));
-                TVec n = Activations.Tanh(TVec.MultiplyAdd(r, TVec.Load(in Unsafe.Add(ref slots, 3 * width)), TVec.Load(in Unsafe.Add(ref slots, 2 * width))));
+                TVec inputPart = TVec.Load(in Unsafe.Add(ref slots, 2 * width)), recurrentPart = TVec.Load(in Unsafe.Add(ref slots, 3 * width));
+                TVec n = Activations.Tanh(afterReset
+                    ? inputPart + recurrentPart + TVec.Load(in result)
+                    : TVec.MultiplyAdd(Activations.Sigmoid(TVec.Load(in slots)), recurrentPart, inputPart));
                 TVec previous = TVec.Load(in Unsafe.Add(ref h, (nint)row * hRowStride + block * width));
-                TVec.Store((one - z) * n + z * previous, ref Unsafe.Add(ref hOut, (nint)row * hOutRowStride + block * width));
+                TVec.Store((one - z) * n + z * previous, ref result);
             }
         }
     }
@@ -64,32 +69,6 @@ internal static class GruCellKernels<TVec> where TVec : struct, ISimdVector<TVec
                 TVec r = Activations.Sigmoid(TVec.Load(in Unsafe.Add(ref pre, (nint)row * preRowStride + block * Slots * width)));
                 TVec previous = TVec.Load(in Unsafe.Add(ref h, (nint)row * hRowStride + block * width));
                 TVec.Store(r * previous, ref Unsafe.Add(ref gated, (nint)row * gatedRowStride + block * width));
-            }
-        }
-    }
-
-    /// <summary>
-    /// The original cell's update after W_hn's product: <paramref name="hOut"/> holds W_hn (r ⊙ h) on entry and h' on return,
-    /// with z = σ(slot 1), n = tanh(slot 2 + slot 3 + W_hn (r ⊙ h)) (slot 3 holds b_hn), h' = (1 − z) ⊙ n + z ⊙ h.
-    /// </summary>
-    [SkipLocalsInit]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void UpdateAfterReset(ref float pre, int preRowStride, ref float h, int hRowStride, ref float hOut, int hOutRowStride,
-        int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active)
-    {
-        int width = TVec.Count;
-        TVec one = TVec.Create(1f);
-        for (int row = 0; row < rows; row++)
-        {
-            if (!active.IsEmpty && active[row] == 0) continue;
-            for (int block = blockStart; block < blockEnd; block++)
-            {
-                ref float slots = ref Unsafe.Add(ref pre, (nint)row * preRowStride + block * Slots * width);
-                ref float result = ref Unsafe.Add(ref hOut, (nint)row * hOutRowStride + block * width);
-                TVec z = Activations.Sigmoid(TVec.Load(in Unsafe.Add(ref slots, width)));
-                TVec n = Activations.Tanh(TVec.Load(in Unsafe.Add(ref slots, 2 * width)) + TVec.Load(in Unsafe.Add(ref slots, 3 * width)) + TVec.Load(in result));
-                TVec previous = TVec.Load(in Unsafe.Add(ref h, (nint)row * hRowStride + block * width));
-                TVec.Store((one - z) * n + z * previous, ref result);
             }
         }
     }
