@@ -107,7 +107,12 @@ internal unsafe struct CellStep
             Descending = Descending,
         };
         kernels.Step(args);
-        if (variant && Layer.Cell.IsGru)
+        if (variant && Layer.Cell.ResetBeforeProduct)
+        {
+            // The original GRU: r ⊙ h for W_hn's product, in HRaw as an LSTM's m for W_hr; RunProjection finishes the step.
+            kernels.GruResetState(ref *pre, preRowStride, ref *HPrevious, HNextRowStride, ref *HRaw, HRawRowStride, Rows, blockStart, blockEnd, active);
+        }
+        else if (variant && Layer.Cell.IsGru)
         {
             kernels.GruCell(ref *pre, preRowStride, ref *HPrevious, HNextRowStride, ref *hOut, hOutRowStride, Rows, blockStart, blockEnd, active);
         }
@@ -118,12 +123,19 @@ internal unsafe struct CellStep
         }
     }
 
-    /// <summary>Member <paramref name="member"/>'s share of h_t = W_hr·m_t for the active rows.</summary>
+    /// <summary>
+    /// Member <paramref name="member"/>'s share of the second product for the active rows: h_t = W_hr·m_t, or the original
+    /// GRU's W_hn (r ⊙ h) followed by its update of the same blocks.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public readonly void RunProjection(KernelSet kernels, int member, int members)
     {
-        PackedPanel panel = Layer.Projection!;
+        PackedPanel panel = Layer.SecondProduct!;
         (int start, int end) = WorkerTeam.Share(panel.Blocks, member, members);
         kernels.Project(panel, ref *ProjectionInput, ProjectionInputStride, ref *HNext, HNextRowStride, Rows, ActiveRows, start, end);
+        if (!Layer.Cell.ResetBeforeProduct) return;
+        float* pre = PreActivations != null ? PreActivations : Init;
+        int preRowStride = PreActivations != null ? PreActivationsRowStride : InitRowStride;
+        kernels.GruCell(ref *pre, preRowStride, ref *HPrevious, HNextRowStride, ref *HNext, HNextRowStride, Rows, start, end, ActiveRows, afterReset: true);
     }
 }

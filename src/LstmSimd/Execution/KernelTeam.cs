@@ -95,7 +95,7 @@ internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
 
     /// <summary>
     /// One cell step: the recurrent (and, streaming, input) products with the cell update, then with a projection
-    /// h_t = W_hr·m_t (m_t quantised first for Int8 models).
+    /// h_t = W_hr·m_t (m_t quantised first for Int8 models), or the original GRU's W_hn (r ⊙ h) and update.
     /// </summary>
     public void Cell(scoped ref CellStep step, bool share)
     {
@@ -110,7 +110,7 @@ internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
             step.RunCell(Kernels, 0, 1);
         }
 
-        if (step.Layer.Projection is not { } panel) return;
+        if (step.Layer.SecondProduct is not { } panel) return;
         step.ProjectionInput = KernelRows(step.HRaw, step.Rows, step.HRawRowStride, panel.Depth, step.QuantizedState, out step.ProjectionInputStride);
         if (share && _team.WorthSharing((long)step.Rows * panel.Depth * panel.PaddedUnits))
         {
@@ -129,6 +129,14 @@ internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
     {
         _backward = new BackwardCellJob(gates, gatesRowStride, c, cPrevious, cRowStride, dm, dmRowStride, dc, rows, blocks, active);
         Run(Job.BackwardCell, (long)rows * blocks * Kernels.Width * 16); // about 16 operations per unit
+    }
+
+    /// <summary>The GRU's step derivatives (see <see cref="TrainingKernelSet.BackwardGruCell"/>); dh and dh_{t−1} share a row stride.</summary>
+    public void BackwardGruCell(float* pre, int preRowStride, float* hPrevious, int hRowStride, float* dh, float* dhPrevious, int dhRowStride,
+        int rows, int blocks, byte* active)
+    {
+        _backward = new BackwardCellJob(pre, preRowStride, hPrevious, null, hRowStride, dh, dhRowStride, dhPrevious, rows, blocks, active, gru: true);
+        Run(Job.BackwardCell, (long)rows * blocks * Kernels.Width * 16);
     }
 
     /// <summary>C (+)= A·B (see <see cref="TrainingKernelSet.Multiply"/>).</summary>
@@ -192,9 +200,11 @@ internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
         }
     }
 
+    /// <summary>One step's gate derivatives; for a GRU (<paramref name="gru"/>) C is h_{t−1}, Dm is dh and Dc receives dh_{t−1}'s direct part.</summary>
     private readonly struct BackwardCellJob(float* gates, int gatesRowStride, float* c, float* cPrevious, int cRowStride,
-        float* dm, int dmRowStride, float* dc, int rows, int blocks, byte* active)
+        float* dm, int dmRowStride, float* dc, int rows, int blocks, byte* active, bool gru = false)
     {
+        private readonly bool Gru = gru;
         private readonly float* Gates = gates, C = c, CPrevious = cPrevious, Dm = dm, Dc = dc;
         private readonly int GatesRowStride = gatesRowStride, CRowStride = cRowStride, DmRowStride = dmRowStride, Rows = rows, Blocks = blocks;
         private readonly byte* Active = active;
@@ -204,8 +214,16 @@ internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
             (int start, int end) = WorkerTeam.Share(Blocks, member, members);
             if (start == end) return;
             int gates = 4 * width;
+            ReadOnlySpan<byte> active = Active == null ? default : new ReadOnlySpan<byte>(Active, Rows);
+            if (Gru)
+            {
+                kernels.BackwardGruCell(ref Gates[start * gates], GatesRowStride, ref C[start * width], CRowStride, ref Dm[start * width], ref Dc[start * width], DmRowStride,
+                    Rows, end - start, active);
+                return;
+            }
+
             kernels.BackwardCell(ref Gates[start * gates], GatesRowStride, ref C[start * width], ref CPrevious[start * width], CRowStride,
-                ref Dm[start * width], DmRowStride, ref Dc[start * width], Rows, end - start, Active == null ? default : new ReadOnlySpan<byte>(Active, Rows));
+                ref Dm[start * width], DmRowStride, ref Dc[start * width], Rows, end - start, active);
         }
     }
 

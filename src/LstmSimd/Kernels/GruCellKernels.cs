@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace LstmSimd.Kernels;
 
@@ -9,6 +10,11 @@ namespace LstmSimd.Kernels;
 /// (W_ir, W_iz, W_in, 0), W_hh rows (W_hr, W_hz, 0, W_hn), bias (b_ir + b_hr, b_iz + b_hz, b_in, b_hn), so that one
 /// product pass gives every term and this epilogue combines them:
 /// r = σ(slot 0), z = σ(slot 1), n = tanh(slot 2 + r ⊙ slot 3), h' = (1 − z) ⊙ n + z ⊙ h.
+/// The original cell (reset before the recurrent product) packs W_hn apart and runs in two phases: <see cref="ResetState"/>
+/// writes r ⊙ h after the first products (slot 3 then holds b_hn alone), the shared kernels' second product (as for an
+/// LSTM's W_hr) gives W_hn (r ⊙ h), and <see cref="Update"/> finishes the step.
+/// Training keeps the pre-activations of every step and <see cref="Backward"/> turns them into their derivatives, slot
+/// for slot, so that the LSTM's gradient GEMMs over the four slots give the GRU's gradients unchanged.
 /// </summary>
 internal static class GruCellKernels<TVec> where TVec : struct, ISimdVector<TVec>
 {
@@ -16,12 +22,14 @@ internal static class GruCellKernels<TVec> where TVec : struct, ISimdVector<TVec
 
     /// <summary>
     /// h' for rows [0, <paramref name="rows"/>) and blocks [<paramref name="blockStart"/>, <paramref name="blockEnd"/>) from the
-    /// pre-activations (rows of 4 slots × width per block) and h (fp32 rows); inactive rows are left alone.
+    /// pre-activations (rows of 4 slots × width per block) and h (fp32 rows); inactive rows are left alone. With
+    /// <paramref name="afterReset"/> (the original cell, after its second product) <paramref name="hOut"/> holds W_hn (r ⊙ h)
+    /// on entry, slot 3 holds b_hn alone, and n = tanh(slot 2 + slot 3 + W_hn (r ⊙ h)).
     /// </summary>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Update(ref float pre, int preRowStride, ref float h, int hRowStride, ref float hOut, int hOutRowStride,
-        int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active)
+        int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active, bool afterReset = false)
     {
         int width = TVec.Count;
         TVec one = TVec.Create(1f);
@@ -31,11 +39,84 @@ internal static class GruCellKernels<TVec> where TVec : struct, ISimdVector<TVec
             for (int block = blockStart; block < blockEnd; block++)
             {
                 ref float slots = ref Unsafe.Add(ref pre, (nint)row * preRowStride + block * Slots * width);
+                ref float result = ref Unsafe.Add(ref hOut, (nint)row * hOutRowStride + block * width);
+                TVec z = Activations.Sigmoid(TVec.Load(in Unsafe.Add(ref slots, width)));
+                TVec inputPart = TVec.Load(in Unsafe.Add(ref slots, 2 * width)), recurrentPart = TVec.Load(in Unsafe.Add(ref slots, 3 * width));
+                TVec n = Activations.Tanh(afterReset
+                    ? inputPart + recurrentPart + TVec.Load(in result)
+                    : TVec.MultiplyAdd(Activations.Sigmoid(TVec.Load(in slots)), recurrentPart, inputPart));
+                TVec previous = TVec.Load(in Unsafe.Add(ref h, (nint)row * hRowStride + block * width));
+                TVec.Store((one - z) * n + z * previous, ref result);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The original cell's first phase: r ⊙ h (r = σ(slot 0)) into <paramref name="gated"/> for rows [0, <paramref name="rows"/>)
+    /// and blocks [<paramref name="blockStart"/>, <paramref name="blockEnd"/>), the input of W_hn's product; inactive rows are left alone.
+    /// </summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ResetState(ref float pre, int preRowStride, ref float h, int hRowStride, ref float gated, int gatedRowStride,
+        int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active)
+    {
+        int width = TVec.Count;
+        for (int row = 0; row < rows; row++)
+        {
+            if (!active.IsEmpty && active[row] == 0) continue;
+            for (int block = blockStart; block < blockEnd; block++)
+            {
+                TVec r = Activations.Sigmoid(TVec.Load(in Unsafe.Add(ref pre, (nint)row * preRowStride + block * Slots * width)));
+                TVec previous = TVec.Load(in Unsafe.Add(ref h, (nint)row * hRowStride + block * width));
+                TVec.Store(r * previous, ref Unsafe.Add(ref gated, (nint)row * gatedRowStride + block * width));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The derivatives of one step, fused in one pass: from the pre-activations of the four slots (overwritten with
+    /// ∂loss/∂slot), h_{t−1} and ∂loss/∂h_t, writes the part of ∂loss/∂h_{t−1} that bypasses the products (dh ⊙ z; the
+    /// caller adds the slots' derivatives times W_hh). With n = tanh(a_in + r ⊙ a_hn):
+    /// da_n = dh ⊙ (1 − z) ⊙ (1 − n²), da_z = dh ⊙ (h_{t−1} − n) ⊙ z(1 − z), da_r = da_n ⊙ a_hn ⊙ r(1 − r), da_hn = da_n ⊙ r.
+    /// Inactive rows get zero derivatives and pass dh through unchanged.
+    /// </summary>
+    // Not inlined, as the LSTM's backward cell: compiled fully optimised on its own.
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static void Backward(ref float pre, int preRowStride, ref float hPrevious, int hRowStride, ref float dh, ref float dhPrevious, int dhRowStride,
+        int rows, int blocks, ReadOnlySpan<byte> active)
+    {
+        int width = TVec.Count;
+        TVec one = TVec.Create(1f);
+        for (int row = 0; row < rows; row++)
+        {
+            ref float slotRow = ref Unsafe.Add(ref pre, (nint)row * preRowStride);
+            ref float dhRow = ref Unsafe.Add(ref dh, (nint)row * dhRowStride);
+            ref float dhPreviousRow = ref Unsafe.Add(ref dhPrevious, (nint)row * dhRowStride);
+            if (!active.IsEmpty && active[row] == 0)
+            {
+                MemoryMarshal.CreateSpan(ref slotRow, blocks * Slots * width).Clear();
+                MemoryMarshal.CreateReadOnlySpan(ref dhRow, blocks * width).CopyTo(MemoryMarshal.CreateSpan(ref dhPreviousRow, blocks * width));
+                continue;
+            }
+
+            ref float hRow = ref Unsafe.Add(ref hPrevious, (nint)row * hRowStride);
+            for (int block = 0; block < blocks; block++)
+            {
+                ref float slots = ref Unsafe.Add(ref slotRow, block * Slots * width);
+                int unit = block * width;
                 TVec r = Activations.Sigmoid(TVec.Load(in slots));
                 TVec z = Activations.Sigmoid(TVec.Load(in Unsafe.Add(ref slots, width)));
-                TVec n = Activations.Tanh(TVec.MultiplyAdd(r, TVec.Load(in Unsafe.Add(ref slots, 3 * width)), TVec.Load(in Unsafe.Add(ref slots, 2 * width))));
-                TVec previous = TVec.Load(in Unsafe.Add(ref h, (nint)row * hRowStride + block * width));
-                TVec.Store((one - z) * n + z * previous, ref Unsafe.Add(ref hOut, (nint)row * hOutRowStride + block * width));
+                TVec recurrent = TVec.Load(in Unsafe.Add(ref slots, 3 * width));
+                TVec n = Activations.Tanh(TVec.MultiplyAdd(r, recurrent, TVec.Load(in Unsafe.Add(ref slots, 2 * width))));
+                TVec dhv = TVec.Load(in Unsafe.Add(ref dhRow, unit));
+                TVec previous = TVec.Load(in Unsafe.Add(ref hRow, unit));
+                TVec dn = dhv * (one - z) * (one - n * n);
+                TVec.Store(dn * recurrent * r * (one - r), ref slots);
+                TVec.Store(dhv * (previous - n) * z * (one - z), ref Unsafe.Add(ref slots, width));
+                TVec.Store(dn, ref Unsafe.Add(ref slots, 2 * width));
+                TVec.Store(dn * r, ref Unsafe.Add(ref slots, 3 * width));
+                TVec.Store(dhv * z, ref Unsafe.Add(ref dhPreviousRow, unit));
             }
         }
     }

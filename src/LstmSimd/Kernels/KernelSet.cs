@@ -35,6 +35,10 @@ internal abstract class KernelSet(KernelPath path, int width, WeightFormat forma
 
     /// <summary>The GRU's update from pre-activations in the four gate slots (see <see cref="GruCellKernels{TVec}.Update"/>).</summary>
     public abstract void GruCell(ref float pre, int preRowStride, ref float h, int hRowStride, ref float hOut, int hOutRowStride,
+        int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active, bool afterReset = false);
+
+    /// <summary>The original GRU's r ⊙ h between its two product phases (see <see cref="GruCellKernels{TVec}.ResetState"/>).</summary>
+    public abstract void GruResetState(ref float pre, int preRowStride, ref float h, int hRowStride, ref float gated, int gatedRowStride,
         int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active);
 
     /// <summary>The training kernels (forward step keeping gates, backward cell, GEMM) of the same width.</summary>
@@ -76,8 +80,12 @@ internal sealed class KernelSet<TVec, TFormat>(KernelPath path) : KernelSet(path
         CellKernels<TVec, TFormat>.Project(panel, ref h, hRowStride, ref y, yRowStride, rows, active, blockStart, blockEnd);
 
     public override void GruCell(ref float pre, int preRowStride, ref float h, int hRowStride, ref float hOut, int hOutRowStride,
+        int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active, bool afterReset = false) =>
+        GruCellKernels<TVec>.Update(ref pre, preRowStride, ref h, hRowStride, ref hOut, hOutRowStride, rows, blockStart, blockEnd, active, afterReset);
+
+    public override void GruResetState(ref float pre, int preRowStride, ref float h, int hRowStride, ref float gated, int gatedRowStride,
         int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active) =>
-        GruCellKernels<TVec>.Update(ref pre, preRowStride, ref h, hRowStride, ref hOut, hOutRowStride, rows, blockStart, blockEnd, active);
+        GruCellKernels<TVec>.ResetState(ref pre, preRowStride, ref h, hRowStride, ref gated, gatedRowStride, rows, blockStart, blockEnd, active);
 
     public override float LargestMagnitude(ReadOnlySpan<float> values) => VectorMath<TVec>.LargestMagnitude(values);
 

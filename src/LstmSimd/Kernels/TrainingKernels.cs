@@ -14,6 +14,10 @@ internal abstract class TrainingKernelSet
     public abstract void BackwardCell(ref float gates, int gateRowStride, ref float c, ref float cPrevious, int cRowStride,
         ref float dm, int dmRowStride, ref float dc, int rows, int blocks, ReadOnlySpan<byte> active);
 
+    /// <summary>The GRU's step derivatives over its four gate slots (see <see cref="GruCellKernels{TVec}.Backward"/>).</summary>
+    public abstract void BackwardGruCell(ref float pre, int preRowStride, ref float hPrevious, int hRowStride, ref float dh, ref float dhPrevious, int dhRowStride,
+        int rows, int blocks, ReadOnlySpan<byte> active);
+
     /// <summary>C (+)= A·B with A addressed by two strides; see <see cref="Gemm{TVec}"/>.</summary>
     public abstract void Multiply(ref float a, nint aRowStride, nint aColumnStride, ref float b, nint bRowStride,
         ref float c, nint cRowStride, int m, int n, int k, bool accumulate);
@@ -31,6 +35,11 @@ internal sealed class TrainingKernelSet<TVec> : TrainingKernelSet where TVec : s
     public override void BackwardCell(ref float gates, int gateRowStride, ref float c, ref float cPrevious, int cRowStride,
         ref float dm, int dmRowStride, ref float dc, int rows, int blocks, ReadOnlySpan<byte> active) =>
         TrainingKernels<TVec>.BackwardCell(ref gates, gateRowStride, ref c, ref cPrevious, cRowStride, ref dm, dmRowStride, ref dc, rows, blocks, active);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void BackwardGruCell(ref float pre, int preRowStride, ref float hPrevious, int hRowStride, ref float dh, ref float dhPrevious, int dhRowStride,
+        int rows, int blocks, ReadOnlySpan<byte> active) =>
+        GruCellKernels<TVec>.Backward(ref pre, preRowStride, ref hPrevious, hRowStride, ref dh, ref dhPrevious, dhRowStride, rows, blocks, active);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Multiply(ref float a, nint aRowStride, nint aColumnStride, ref float b, nint bRowStride,

@@ -47,8 +47,17 @@ public sealed record CellVariant(bool Peepholes, float Clip, bool InputForget, A
     /// </summary>
     internal static CellVariant Gru { get; } = Standard with { IsGru = true };
 
+    /// <summary>
+    /// The original GRU (the reset gate applied before the recurrent product, ONNX's <c>linear_before_reset = 0</c>) in the
+    /// same slots: W_hn's product waits for r, so it runs as a second product phase (see <see cref="Kernels.GruCellKernels{TVec}"/>).
+    /// </summary>
+    internal static CellVariant GruResetFirst { get; } = Gru with { ResetBeforeProduct = true };
+
     /// <summary>Whether the four gate slots hold a GRU (see <see cref="Gru"/>).</summary>
     internal bool IsGru { get; private init; }
+
+    /// <summary>Whether the GRU applies its reset gate before the recurrent product (see <see cref="GruResetFirst"/>).</summary>
+    internal bool ResetBeforeProduct { get; private init; }
 
     internal void Validate()
     {

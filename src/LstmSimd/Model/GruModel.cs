@@ -8,8 +8,9 @@ namespace LstmSimd;
 /// </summary>
 /// <remarks>
 /// Runs PyTorch's <c>nn.GRU</c> (<see cref="GruSpec.LinearBeforeReset"/> true: ONNX <c>linear_before_reset = 1</c>, Keras
-/// <c>reset_after = True</c>). The original cell (reset before the recurrent product) is refused here; <see
-/// cref="Reference.ReferenceGru"/> runs both.
+/// <c>reset_after = True</c>) and the original cell (false: ONNX's default, Keras <c>reset_after = False</c>), whose W_hn
+/// multiplies r ⊙ h: it is packed apart and its product runs as a second phase of each step on the same product kernels
+/// (as an LSTM's projection does), after r is known.
 /// </remarks>
 public sealed class GruModel
 {
@@ -37,14 +38,11 @@ public sealed class GruModel
     /// <summary>Packs <paramref name="weights"/> (copied: later changes to the arrays do not reach the model).</summary>
     /// <param name="weights">The GRU, in PyTorch's layout.</param>
     /// <param name="options">Kernel width, threads and weight format, as for <see cref="LstmModel.Create"/>.</param>
-    /// <exception cref="NotSupportedException">The spec asks for the original cell (<see cref="GruSpec.LinearBeforeReset"/> false).</exception>
     /// <exception cref="ArgumentException">A weight the format cannot store, or weights so large that the fp32 sums could overflow whatever the input.</exception>
     public static GruModel Create(GruWeights weights, LstmModelOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(weights);
         GruSpec spec = weights.Spec;
-        if (!spec.LinearBeforeReset)
-            throw new NotSupportedException("The fast GRU runs PyTorch's cell (LinearBeforeReset = true: the reset gate after the recurrent product); ReferenceGru runs the original one.");
         return new GruModel(spec, LstmModel.Create(InGateSlots(weights), options));
     }
 
@@ -64,7 +62,7 @@ public sealed class GruModel
     internal static LstmWeights InGateSlots(GruWeights weights)
     {
         GruSpec spec = weights.Spec;
-        var slots = new LstmSpec(spec.InputSize, spec.HiddenSize, spec.NumLayers, spec.Bidirectional, bias: spec.Bias) { Cell = CellVariant.Gru };
+        var slots = new LstmSpec(spec.InputSize, spec.HiddenSize, spec.NumLayers, spec.Bidirectional, bias: spec.Bias) { Cell = spec.LinearBeforeReset ? CellVariant.Gru : CellVariant.GruResetFirst };
         int h = spec.HiddenSize;
         var layers = new LstmLayerWeights[spec.LayerDirections];
         for (int layer = 0; layer < spec.NumLayers; layer++)
@@ -75,10 +73,10 @@ public sealed class GruModel
                 int features = spec.LayerInputSize(layer);
                 layers[layer * spec.Directions + d] = new LstmLayerWeights
                 {
-                    WeightIh = Place(w.WeightIh, features, h, [0, 1, 2, -1]),
-                    WeightHh = Place(w.WeightHh, h, h, [0, 1, -1, 2]),
-                    BiasIh = spec.Bias ? Place(w.BiasIh, 1, h, [0, 1, 2, -1]) : [],
-                    BiasHh = spec.Bias ? Place(w.BiasHh, 1, h, [0, 1, -1, 2]) : [],
+                    WeightIh = Place(w.WeightIh, features, h, InputGateOfSlot),
+                    WeightHh = Place(w.WeightHh, h, h, RecurrentGateOfSlot),
+                    BiasIh = spec.Bias ? Place(w.BiasIh, 1, h, InputGateOfSlot) : [],
+                    BiasHh = spec.Bias ? Place(w.BiasHh, 1, h, RecurrentGateOfSlot) : [],
                 };
             }
         }
@@ -86,16 +84,40 @@ public sealed class GruModel
         return new LstmWeights(slots, layers);
     }
 
+    /// <summary>The GRU gate (r, z, n) each of the four slots of W_ih and b_ih holds; −1: none.</summary>
+    internal static ReadOnlySpan<int> InputGateOfSlot => [0, 1, 2, -1];
+
+    /// <summary>The GRU gate each of the four slots of W_hh and b_hh holds; −1: none.</summary>
+    internal static ReadOnlySpan<int> RecurrentGateOfSlot => [0, 1, -1, 2];
+
     /// <summary>A [3H, depth] matrix's gate blocks moved into four slots of [4H, depth]: slot s takes gate <paramref name="gateOfSlot"/>[s] (−1: zeros).</summary>
-    private static float[] Place(float[] source, int depth, int hidden, int[] gateOfSlot)
+    private static float[] Place(float[] source, int depth, int hidden, ReadOnlySpan<int> gateOfSlot)
     {
-        int block = Sizes.Elements("gate block H × depth", hidden, depth);
         float[] placed = new float[Sizes.Elements("four gate slots 4 × H × depth", 4, hidden, depth)];
+        PlaceInto(source, depth, hidden, gateOfSlot, placed);
+        return placed;
+    }
+
+    /// <summary>Copies a [3H, depth] matrix's gate blocks into the slots of <paramref name="slots"/> [4H, depth] that hold them (the others are left alone).</summary>
+    internal static void PlaceInto(ReadOnlySpan<float> source, int depth, int hidden, ReadOnlySpan<int> gateOfSlot, Span<float> slots)
+    {
+        int block = hidden * depth;
         for (int slot = 0; slot < 4; slot++)
         {
-            if (gateOfSlot[slot] >= 0) source.AsSpan(gateOfSlot[slot] * block, block).CopyTo(placed.AsSpan(slot * block));
+            if (gateOfSlot[slot] >= 0) source.Slice(gateOfSlot[slot] * block, block).CopyTo(slots.Slice(slot * block));
         }
+    }
 
-        return placed;
+    /// <summary>Adds the slots of <paramref name="slots"/> [4H, depth] that hold a gate to that gate's block of <paramref name="gates"/> [3H, depth].</summary>
+    internal static void AddFromSlots(ReadOnlySpan<float> slots, int depth, int hidden, ReadOnlySpan<int> gateOfSlot, Span<float> gates)
+    {
+        int block = hidden * depth;
+        for (int slot = 0; slot < 4; slot++)
+        {
+            if (gateOfSlot[slot] < 0) continue;
+            ReadOnlySpan<float> source = slots.Slice(slot * block, block);
+            Span<float> destination = gates.Slice(gateOfSlot[slot] * block, block);
+            for (int i = 0; i < block; i++) destination[i] += source[i];
+        }
     }
 }

@@ -82,4 +82,27 @@ public sealed class GruWeights
 
         return new GruWeights(spec, layers);
     }
+
+    /// <summary>All-zero weights of the right shapes (gradient buffers, a starting point for tests).</summary>
+    public static GruWeights CreateZero(GruSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        spec.Validate();
+        var layers = new List<GruLayerWeights>(spec.LayerDirections);
+        for (int l = 0; l < spec.NumLayers; l++)
+        {
+            for (int d = 0; d < spec.Directions; d++)
+            {
+                layers.Add(new GruLayerWeights
+                {
+                    WeightIh = new float[spec.InputWeightLength(l)],
+                    WeightHh = new float[spec.RecurrentWeightLength],
+                    BiasIh = spec.Bias ? new float[spec.GateRows] : [],
+                    BiasHh = spec.Bias ? new float[spec.GateRows] : [],
+                });
+            }
+        }
+
+        return new GruWeights(spec, layers);
+    }
 }

@@ -113,7 +113,7 @@ public sealed class LstmModel
 /// <summary>One layer-direction's weights, packed for the kernels.</summary>
 internal sealed class PackedLayer
 {
-    private PackedLayer(PackedPanel input, PackedPanel recurrent, float[] bias, PackedPanel? projection, CellVariant cell, float[] peepholes)
+    private PackedLayer(PackedPanel input, PackedPanel recurrent, float[] bias, PackedPanel? projection, CellVariant cell, float[] peepholes, PackedPanel? resetRecurrent)
     {
         Input = input;
         Recurrent = recurrent;
@@ -121,7 +121,14 @@ internal sealed class PackedLayer
         Projection = projection;
         Cell = cell;
         Peepholes = peepholes;
+        ResetRecurrent = resetRecurrent;
     }
+
+    /// <summary>The original GRU's W_hn as a 1-gate panel over H, the second product phase's (its slot of <see cref="Recurrent"/> is zero); otherwise null.</summary>
+    public PackedPanel? ResetRecurrent { get; }
+
+    /// <summary>The panel of a step's second product phase, which reads the cell phase's output (m, or r ⊙ h): W_hr or the original GRU's W_hn.</summary>
+    public PackedPanel? SecondProduct => Projection ?? ResetRecurrent;
 
     /// <summary>W_ih as a 4-gate panel over the layer's input features.</summary>
     public PackedPanel Input { get; }
@@ -150,11 +157,22 @@ internal sealed class PackedLayer
             for (int i = 0; i < bias.Length; i++) bias[i] = w.BiasIh[i] + w.BiasHh[i];
         }
 
+        // The original GRU's W_hn (slot 3 of W_hh) multiplies r ⊙ h, known only after the first phase: its own panel.
+        float[] recurrent = w.WeightHh;
+        PackedPanel? resetRecurrent = null;
+        if (spec.Cell.ResetBeforeProduct)
+        {
+            int block = h * spec.OutputHiddenSize;
+            resetRecurrent = PackedPanel.Pack(w.WeightHh.AsSpan(3 * block, block), 1, h, spec.OutputHiddenSize, width, format);
+            recurrent = (float[])w.WeightHh.Clone();
+            recurrent.AsSpan(3 * block, block).Clear();
+        }
+
         return new PackedLayer(
             PackedPanel.Pack(w.WeightIh, 4, h, spec.LayerInputSize(layer), width, format),
-            PackedPanel.Pack(w.WeightHh, 4, h, spec.OutputHiddenSize, width, format),
+            PackedPanel.Pack(recurrent, 4, h, spec.OutputHiddenSize, width, format),
             PackedPanel.PackRow(bias, 4, h, width),
             spec.ProjectionSize > 0 ? PackedPanel.Pack(w.WeightHr, 1, spec.ProjectionSize, h, width, format) : null,
-            spec.Cell, spec.Cell.Peepholes ? PackedPanel.PackRow(w.Peephole, 3, h, width) : []);
+            spec.Cell, spec.Cell.Peepholes ? PackedPanel.PackRow(w.Peephole, 3, h, width) : [], resetRecurrent);
     }
 }

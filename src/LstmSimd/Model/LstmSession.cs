@@ -57,7 +57,7 @@ public sealed unsafe class LstmSession : IDisposable
             QuantizedInput: quantizes ? Sizes.Elements("quantised inputs maxSteps × maxBatch × row stride", maxSteps, maxBatch, QuantizedRows.Stride(Math.Max(_spec.InputSize, _spec.OutputSize))) : 0,
             QuantizedState: quantizes ? Sizes.Elements("quantised state maxBatch × row stride", maxBatch, QuantizedRows.Stride(Math.Max(_spec.HiddenSize, _spec.OutputHiddenSize))) : 0,
             H: Sizes.Elements("h maxBatch × padded H_out", maxBatch, _outputStride),
-            HRaw: _spec.ProjectionSize > 0 ? Sizes.Elements("unprojected h maxBatch × padded H", maxBatch, _hiddenStride) : 0,
+            HRaw: _spec.ProjectionSize > 0 || _spec.Cell.ResetBeforeProduct ? Sizes.Elements("unprojected h (or a GRU's r ⊙ h) maxBatch × padded H", maxBatch, _hiddenStride) : 0,
             Cell: Sizes.Elements("c maxBatch × padded H", maxBatch, _hiddenStride),
             Batch: maxBatch);
         int layerOutput = _spec.NumLayers > 1 ? Sizes.Elements("layer outputs maxSteps × maxBatch × D·H_out", maxSteps, maxBatch, _spec.OutputSize) : 0;

@@ -1,6 +1,6 @@
 namespace LstmSimd.Training;
 
-/// <summary>The loss an <see cref="LstmTrainer"/> minimises on its head's outputs.</summary>
+/// <summary>The loss a <see cref="RecurrentTrainer"/> minimises on its head's outputs.</summary>
 public enum LossKind
 {
     /// <summary><see cref="Losses.MeanSquaredError"/> against float targets [rows, outputs].</summary>
@@ -10,7 +10,7 @@ public enum LossKind
     CrossEntropy,
 }
 
-/// <summary>How an <see cref="LstmTrainer"/> is set up; fixed when it is built.</summary>
+/// <summary>How an <see cref="LstmTrainer"/> or a <see cref="GruTrainer"/> is set up; fixed when it is built.</summary>
 public sealed record LstmTrainerOptions
 {
     /// <summary>The largest batch a step may pass.</summary>
@@ -19,7 +19,7 @@ public sealed record LstmTrainerOptions
     /// <summary>The longest sequence (or chunk, with truncated BPTT) a step may pass.</summary>
     public required int MaxSteps { get; init; }
 
-    /// <summary>Which outputs of the LSTM the head and the loss see.</summary>
+    /// <summary>Which outputs of the network the head and the loss see.</summary>
     public Readout Readout { get; init; } = Readout.LastStep;
 
     /// <summary>The loss.</summary>
@@ -45,225 +45,24 @@ public sealed record LstmTrainerOptions
 }
 
 /// <summary>
-/// One training step at a time for an LSTM with a linear head: forward, readout, head, loss, backward,
-/// gradient clipping, optimiser update and repacking of the kernels' weights, allocating nothing once warm.
-/// Deterministic: the same weights, seed and data give bitwise the same run, on any number of threads. Dispose it to
-/// stop its worker threads (when <see cref="LstmTrainerOptions.Threads"/> is above 1). One caller at a time: a call made
-/// while another is running throws <see cref="InvalidOperationException"/> (every public method checks) instead of
-/// sharing its buffers.
+/// One training step at a time for an LSTM with a linear head (see <see cref="RecurrentTrainer"/>): forward, readout,
+/// head, loss, backward, gradient clipping, optimiser update and repacking, allocating nothing once warm.
 /// </summary>
-/// <remarks>
-/// Truncated backpropagation through time: with <see cref="CarryState"/> each step starts from the state the
-/// previous step ended in (as h0/c0) and backpropagates through its own chunk only, so a long stream is trained
-/// chunk by chunk with no gradient across chunk boundaries. <see cref="ResetState"/> starts a new stream.
-/// A step whose gradient norm is not finite (NaN or ∞) updates nothing; <see cref="LastGradientNorm"/> shows it.
-/// </remarks>
-public sealed class LstmTrainer : IDisposable
+public sealed class LstmTrainer : RecurrentTrainer
 {
-    private readonly LstmTrainerOptions _options;
-    private readonly LstmSpec _spec;
-    private readonly float[] _output, _gradOutput, _rows, _gradRows, _prediction, _gradPrediction;
-    private readonly float[] _h0, _c0, _hN, _cN;
-    private readonly SingleCaller _caller;
-    private bool _hasState, _carryState;
-    private int _lastRows;
-
     /// <summary>Builds a trainer for <paramref name="weights"/> (trained in place) and <paramref name="head"/>, whose inputs must be the LSTM's D·H_out.</summary>
     /// <param name="weights">The LSTM's parameters.</param>
     /// <param name="head">The linear head on the LSTM's outputs.</param>
     /// <param name="createOptimizer">Builds the optimiser over the registered parameters (LSTM first, then the head as <c>head.weight</c>, <c>head.bias</c>).</param>
     /// <param name="options">Sizes, readout, loss, clipping.</param>
     public LstmTrainer(LstmWeights weights, TrainableLinearHead head, Func<ParameterSet, Optimizer> createOptimizer, LstmTrainerOptions options)
+        : base(Spec(weights).OutputSize, Spec(weights).LayerDirections, Spec(weights).OutputHiddenSize, Spec(weights).HiddenSize, head, createOptimizer, options,
+            o => new LstmTrainingSession(weights, o.MaxBatch, o.MaxSteps, o.Kernel, o.Dropout, o.Seed, o.Threads))
     {
-        ArgumentNullException.ThrowIfNull(weights);
-        ArgumentNullException.ThrowIfNull(head);
-        ArgumentNullException.ThrowIfNull(createOptimizer);
-        ArgumentNullException.ThrowIfNull(options);
-        if (!(options.ClipNorm >= 0)) throw new ArgumentOutOfRangeException(nameof(options), options.ClipNorm, "ClipNorm must be 0 (off) or positive.");
-        _spec = weights.Spec;
-        if (head.Inputs != _spec.OutputSize)
-            throw new ArgumentException($"The head takes {head.Inputs} inputs; the LSTM gives D·H_out = {_spec.OutputSize}.", nameof(head));
-        _options = options;
-        _caller = new SingleCaller(this, "trainer");
-        Head = head;
-
-        // Sized before the session starts its threads, so that a trainer too large to represent fails without leaving them running.
-        ShapeChecks.Positive(options.MaxBatch, nameof(options.MaxBatch));
-        ShapeChecks.Positive(options.MaxSteps, nameof(options.MaxSteps));
-        int sequence = Sizes.Elements("outputs MaxSteps × MaxBatch × D·H_out", options.MaxSteps, options.MaxBatch, _spec.OutputSize);
-        int maxRows = options.Readout == Readout.LastStep ? options.MaxBatch : Sizes.Elements("rows MaxSteps × MaxBatch", options.MaxSteps, options.MaxBatch);
-        int rows = Sizes.Elements("readout rows × D·H_out", maxRows, _spec.OutputSize), predictions = Sizes.Elements("predictions rows × head outputs", maxRows, head.Outputs);
-        int ld = _spec.LayerDirections;
-        int h = Sizes.Elements("h L·D × MaxBatch × H_out", ld, options.MaxBatch, _spec.OutputHiddenSize), c = Sizes.Elements("c L·D × MaxBatch × H", ld, options.MaxBatch, _spec.HiddenSize);
-        _output = new float[sequence];
-        _gradOutput = new float[sequence];
-        _rows = new float[rows];
-        _gradRows = new float[rows];
-        _prediction = new float[predictions];
-        _gradPrediction = new float[predictions];
-        _h0 = new float[h];
-        _hN = new float[h];
-        _c0 = new float[c];
-        _cN = new float[c];
-
-        Session = new LstmTrainingSession(weights, options.MaxBatch, options.MaxSteps, options.Kernel, options.Dropout, options.Seed, options.Threads);
-        Parameters = new ParameterSet(options.Kernel);
-        Session.AddTo(Parameters);
-        head.AddTo(Parameters);
-        Optimizer = createOptimizer(Parameters) ?? throw new ArgumentException("The optimiser factory returned null.", nameof(createOptimizer));
     }
 
     /// <summary>The forward/backward engine (its <see cref="LstmTrainingSession.Weights"/> are the LSTM being trained).</summary>
-    public LstmTrainingSession Session { get; }
+    public LstmTrainingSession Session => (LstmTrainingSession)Passes;
 
-    /// <summary>
-    /// Stops the session's worker threads, if it has any; every later call throws <see cref="ObjectDisposedException"/>.
-    /// A call running on another thread is waited for (it finishes normally); calling Dispose again does nothing.
-    /// </summary>
-    /// <exception cref="InvalidOperationException">Called from inside one of the trainer's own calls (an optimiser's step, say).</exception>
-    public void Dispose()
-    {
-        if (_caller.TryDispose()) Session.Dispose();
-    }
-
-    /// <summary>The head.</summary>
-    public TrainableLinearHead Head { get; }
-
-    /// <summary>Every trained tensor, LSTM first.</summary>
-    public ParameterSet Parameters { get; }
-
-    /// <summary>The optimiser; change its learning rate between steps for a schedule.</summary>
-    public Optimizer Optimizer { get; }
-
-    /// <summary>Truncated BPTT: each call starts from the previous call's final state (same batch size), without backpropagating into it.</summary>
-    public bool CarryState
-    {
-        get => _carryState;
-        set
-        {
-            _caller.Enter();
-            _carryState = value;
-            _caller.Exit();
-        }
-    }
-
-    /// <summary>The global gradient norm of the last training step, before clipping.</summary>
-    public double LastGradientNorm { get; private set; }
-
-    /// <summary>Forgets the carried state: the next step starts from zeros.</summary>
-    public void ResetState()
-    {
-        _caller.Enter();
-        _hasState = false;
-        _caller.Exit();
-    }
-
-    /// <summary>One training step against float targets ([rows, outputs], rows as <see cref="SequenceReadout"/> orders them); returns the loss before the update.</summary>
-    public double Step(ReadOnlySpan<float> input, int steps, int batch, ReadOnlySpan<float> targets, ReadOnlySpan<int> lengths = default)
-    {
-        RequireLoss(LossKind.MeanSquaredError);
-        return Run(input, steps, batch, targets, default, lengths, train: true);
-    }
-
-    /// <summary>One training step against class labels ([rows]); returns the loss before the update.</summary>
-    public double Step(ReadOnlySpan<float> input, int steps, int batch, ReadOnlySpan<int> labels, ReadOnlySpan<int> lengths = default)
-    {
-        RequireLoss(LossKind.CrossEntropy);
-        return Run(input, steps, batch, default, labels, lengths, train: true);
-    }
-
-    /// <summary>The loss on float targets without training (no dropout, no update; the carried state does advance).</summary>
-    public double Evaluate(ReadOnlySpan<float> input, int steps, int batch, ReadOnlySpan<float> targets, ReadOnlySpan<int> lengths = default)
-    {
-        RequireLoss(LossKind.MeanSquaredError);
-        return Run(input, steps, batch, targets, default, lengths, train: false);
-    }
-
-    /// <summary>The loss on class labels without training.</summary>
-    public double Evaluate(ReadOnlySpan<float> input, int steps, int batch, ReadOnlySpan<int> labels, ReadOnlySpan<int> lengths = default)
-    {
-        RequireLoss(LossKind.CrossEntropy);
-        return Run(input, steps, batch, default, labels, lengths, train: false);
-    }
-
-    /// <summary>The head's outputs of the last step or evaluation: [rows, outputs].</summary>
-    public ReadOnlySpan<float> LastPrediction
-    {
-        get
-        {
-            _caller.Enter();
-            try
-            {
-                return _prediction.AsSpan(0, _lastRows * Head.Outputs);
-            }
-            finally
-            {
-                _caller.Exit();
-            }
-        }
-    }
-
-    private double Run(ReadOnlySpan<float> input, int steps, int batch, ReadOnlySpan<float> targets, ReadOnlySpan<int> labels, ReadOnlySpan<int> lengths, bool train)
-    {
-        _caller.Enter();
-        try
-        {
-            return RunStep(input, steps, batch, targets, labels, lengths, train);
-        }
-        finally
-        {
-            _caller.Exit();
-        }
-    }
-
-    private double RunStep(ReadOnlySpan<float> input, int steps, int batch, ReadOnlySpan<float> targets, ReadOnlySpan<int> labels, ReadOnlySpan<int> lengths, bool train)
-    {
-        int features = _spec.OutputSize, outputs = Head.Outputs, ld = _spec.NumLayers * _spec.Directions;
-        ShapeChecks.Positive(batch, nameof(batch));
-        if (batch > _options.MaxBatch) throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch is above MaxBatch {_options.MaxBatch}.");
-        if ((uint)steps > (uint)_options.MaxSteps) throw new ArgumentOutOfRangeException(nameof(steps), steps, $"steps must be in [0, MaxSteps {_options.MaxSteps}].");
-        int hLength = ld * batch * _spec.OutputHiddenSize, cLength = ld * batch * _spec.HiddenSize;
-        bool carry = CarryState && _hasState;
-        Span<float> output = _output.AsSpan(0, steps * batch * features);
-
-        Session.Training = train;
-        Session.Forward(input, steps, batch, output, _hN.AsSpan(0, hLength), _cN.AsSpan(0, cLength),
-            carry ? _h0.AsSpan(0, hLength) : default, carry ? _c0.AsSpan(0, cLength) : default, lengths, _options.Layout);
-        if (CarryState)
-        {
-            _hN.AsSpan(0, hLength).CopyTo(_h0);
-            _cN.AsSpan(0, cLength).CopyTo(_c0);
-            _hasState = true;
-        }
-
-        int rows = SequenceReadout.RowCount(_options.Readout, steps, batch, lengths);
-        Span<float> rowValues = _rows.AsSpan(0, rows * features), prediction = _prediction.AsSpan(0, rows * outputs), gradPrediction = _gradPrediction.AsSpan(0, rows * outputs);
-        SequenceReadout.Gather(_options.Readout, output, steps, batch, features, lengths, _options.Layout, rowValues);
-        Head.Forward(rowValues, rows, prediction);
-        _lastRows = rows;
-        double loss = _options.Loss == LossKind.MeanSquaredError
-            ? Losses.MeanSquaredError(prediction, targets, gradPrediction)
-            : Losses.SoftmaxCrossEntropy(prediction, rows, outputs, labels, gradPrediction);
-        if (!train) return loss;
-
-        Parameters.ZeroGradients();
-        Span<float> gradRows = _gradRows.AsSpan(0, rows * features), gradOutput = _gradOutput.AsSpan(0, steps * batch * features);
-        Head.Backward(rowValues, gradPrediction, rows, gradRows);
-        SequenceReadout.Scatter(_options.Readout, gradRows, steps, batch, features, lengths, _options.Layout, gradOutput);
-        Session.Backward(gradOutput);
-        LastGradientNorm = _options.ClipNorm > 0 ? Parameters.ClipGradientNorm(_options.ClipNorm) : Parameters.GradientNorm();
-        if (double.IsFinite(LastGradientNorm))
-        {
-            Optimizer.Step();
-            Session.RefreshWeights();
-        }
-
-        return loss;
-    }
-
-    private void RequireLoss(LossKind loss)
-    {
-        if (_options.Loss != loss)
-            throw new InvalidOperationException($"This trainer minimises {_options.Loss}; {(loss == LossKind.CrossEntropy ? "labels" : "float targets")} do not fit it.");
-    }
+    private static LstmSpec Spec(LstmWeights weights) => (weights ?? throw new ArgumentNullException(nameof(weights))).Spec;
 }

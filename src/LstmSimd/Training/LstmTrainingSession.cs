@@ -20,9 +20,10 @@ namespace LstmSimd.Training;
 /// (stored over the gates) and dc_{t−1}; dh_{t−1} = dG_t·W_hh is a GEMM per step. After the last step the weight
 /// gradients are GEMMs over all steps at once: dW_hh = Σ_t dG_tᵀ·h_{t−1}, dW_ih = dGᵀ·X, db = Σ dG, and the
 /// layer below receives dX = dG·W_ih. With a projection h = W_hr·m: dm = W_hrᵀ·dh and dW_hr = Σ_t dh_tᵀ·m_t.
-/// The standard (PyTorch) cell only.
+/// The standard (PyTorch) cell only, and the GRU in the four gate slots (see <see cref="GruTrainingSession"/>): the gates
+/// then hold its slots' pre-activations and their derivatives, and the same GEMMs give its gradients.
 /// </remarks>
-public sealed unsafe class LstmTrainingSession : IDisposable
+public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
 {
     private readonly LstmSpec _spec;
     private readonly KernelSet _kernels;
@@ -73,7 +74,7 @@ public sealed unsafe class LstmTrainingSession : IDisposable
         ShapeChecks.Positive(maxBatch, nameof(maxBatch));
         ShapeChecks.Positive(maxSteps, nameof(maxSteps));
         LstmSpec spec = weights.Spec;
-        if (!spec.Cell.IsStandard)
+        if (!spec.Cell.IsStandard && !(spec.Cell.IsGru && !spec.Cell.ResetBeforeProduct))
             throw new NotSupportedException("Training runs PyTorch's standard cell; ONNX's cell variants have no backward.");
         _spec = spec;
         _caller = new SingleCaller(this, "session");
@@ -403,6 +404,10 @@ public sealed unsafe class LstmTrainingSession : IDisposable
         if (!gradInput.IsEmpty) FromTimeMajor(_dLayer[current].Span.Slice(0, rows * _spec.InputSize), steps, batch, _spec.InputSize, _layout, gradInput);
     }
 
+    void ITrainingPasses.Backward(ReadOnlySpan<float> gradOutput) => Backward(gradOutput);
+
+    void ITrainingPasses.AddTo(ParameterSet parameters) => AddTo(parameters);
+
     /// <summary>
     /// One forward and backward pass on the fast path, for checking gradients against another framework (the
     /// <c>lstmsimd run</c> gradient output): returns the forward results and every gradient of
@@ -465,6 +470,7 @@ public sealed unsafe class LstmTrainingSession : IDisposable
         int steps = _steps, batch = _batch, slot = layer * _spec.Directions + d, rows = steps * batch;
         int features = _spec.LayerInputSize(layer), hOut = _spec.OutputHiddenSize, hidden = _spec.HiddenSize, p = _spec.ProjectionSize;
         int outputFeatures = _spec.OutputSize, column = d * hOut, blocks = _hp / _width;
+        bool gru = _spec.Cell.IsGru;
         float* gates = _gates[slot].Pointer, cells = _cells[slot].Pointer, hs = _hidden[slot].Pointer, ms = _mRaw[slot].Pointer;
         float* recurrent = _recurrentRows[slot].Pointer, upstream = dLayerOutput.Pointer, weightGrad = _weightGrad.Pointer;
         LstmLayerWeights w = Weights[layer, d];
@@ -505,9 +511,11 @@ public sealed unsafe class LstmTrainingSession : IDisposable
                     dmStride = _hp;
                 }
 
+                // A GRU's step writes the part of dh_{t−1} that bypasses W_hh (dh ⊙ z) for the product to add to.
                 float* stepGates = gates + t * batch * _gateStride;
-                _team.BackwardCell(stepGates, _gateStride, cells + next * batch * _hp, cells + previous * batch * _hp, _hp, dm, dmStride, _dc.Pointer, batch, blocks, active);
-                _team.Multiply(stepGates, _gateStride, 1, recurrent, hOut, dhNext, _hOutP, batch, hOut, _gateStride, accumulate: false);
+                if (gru) _team.BackwardGruCell(stepGates, _gateStride, hs + previous * batch * _hOutP, _hOutP, dh, dhNext, _hOutP, batch, blocks, active);
+                else _team.BackwardCell(stepGates, _gateStride, cells + next * batch * _hp, cells + previous * batch * _hp, _hp, dm, dmStride, _dc.Pointer, batch, blocks, active);
+                _team.Multiply(stepGates, _gateStride, 1, recurrent, hOut, dhNext, _hOutP, batch, hOut, _gateStride, accumulate: gru);
                 for (int b = 0; b < batch; b++)
                     if (active != null && active[b] == 0) new ReadOnlySpan<float>(dh + b * _hOutP, hOut).CopyTo(new Span<float>(dhNext + b * _hOutP, hOut));
                 float* written = dhNext;

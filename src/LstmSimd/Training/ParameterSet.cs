@@ -65,15 +65,41 @@ public sealed class ParameterSet
         {
             for (int d = 0; d < spec.Directions; d++)
             {
-                string suffix = $"_l{l}{(d == 1 ? "_reverse" : "")}";
                 LstmLayerWeights w = weights[l, d], g = gradients[l, d];
-                Add(prefix + "weight_ih" + suffix, w.WeightIh, g.WeightIh);
-                Add(prefix + "weight_hh" + suffix, w.WeightHh, g.WeightHh);
-                Add(prefix + "bias_ih" + suffix, w.BiasIh, g.BiasIh, weightDecay: false);
-                Add(prefix + "bias_hh" + suffix, w.BiasHh, g.BiasHh, weightDecay: false);
+                string suffix = AddLayer(prefix, l, d, (w.WeightIh, g.WeightIh), (w.WeightHh, g.WeightHh), (w.BiasIh, g.BiasIh), (w.BiasHh, g.BiasHh));
                 Add(prefix + "weight_hr" + suffix, w.WeightHr, g.WeightHr);
             }
         }
+    }
+
+    /// <summary>Registers every tensor of a GRU with its gradients, under PyTorch's <c>nn.GRU</c> names; biases get no weight decay.</summary>
+    public void Add(GruWeights weights, GruWeights gradients, string prefix = "")
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(gradients);
+        if (weights.Spec != gradients.Spec)
+            throw new ArgumentException("The gradients must have the weights' spec.", nameof(gradients));
+        GruSpec spec = weights.Spec;
+        for (int l = 0; l < spec.NumLayers; l++)
+        {
+            for (int d = 0; d < spec.Directions; d++)
+            {
+                GruLayerWeights w = weights[l, d], g = gradients[l, d];
+                AddLayer(prefix, l, d, (w.WeightIh, g.WeightIh), (w.WeightHh, g.WeightHh), (w.BiasIh, g.BiasIh), (w.BiasHh, g.BiasHh));
+            }
+        }
+    }
+
+    /// <summary>Registers one layer-direction's W_ih, W_hh and biases (values, gradients) under PyTorch's names; returns the names' suffix.</summary>
+    private string AddLayer(string prefix, int layer, int direction, (float[] Values, float[] Gradients) weightIh, (float[] Values, float[] Gradients) weightHh,
+        (float[] Values, float[] Gradients) biasIh, (float[] Values, float[] Gradients) biasHh)
+    {
+        string suffix = $"_l{layer}{(direction == 1 ? "_reverse" : "")}";
+        Add(prefix + "weight_ih" + suffix, weightIh.Values, weightIh.Gradients);
+        Add(prefix + "weight_hh" + suffix, weightHh.Values, weightHh.Gradients);
+        Add(prefix + "bias_ih" + suffix, biasIh.Values, biasIh.Gradients, weightDecay: false);
+        Add(prefix + "bias_hh" + suffix, biasHh.Values, biasHh.Gradients, weightDecay: false);
+        return suffix;
     }
 
     /// <summary>Sets every gradient to zero (before accumulating the next step's).</summary>

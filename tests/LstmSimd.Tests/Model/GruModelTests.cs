@@ -24,7 +24,8 @@ public class GruModelTests(ITestOutputHelper log)
         return data;
     }
 
-    private static readonly string[] GoldenNames = ["single_layer", "two_layer_bidirectional", "batch_first_no_bias", "variable_lengths", "grad_two_layer_bidirectional", "grad_variable_lengths"];
+    private static readonly string[] GoldenNames = ["single_layer", "two_layer_bidirectional", "batch_first_no_bias", "variable_lengths", "grad_two_layer_bidirectional", "grad_variable_lengths",
+        "original_single_layer", "original_bidirectional", "grad_original_two_layer", "grad_original_lengths"];
 
     public static TheoryData<string> GoldenCases => [.. GoldenNames];
 
@@ -63,8 +64,9 @@ public class GruModelTests(ITestOutputHelper log)
         from lengths in Gen.Elements(false, true)
         from h0 in Gen.Elements(false, true)
         from layout in Gen.Elements(SequenceLayout.TimeMajor, SequenceLayout.BatchFirst)
+        from linearBeforeReset in Gen.Elements(true, false)
         from seed in Gen.Choose(0, 100_000)
-        select new GruCase(new GruSpec(input, hidden, layers, bidirectional, bias), steps, batch, lengths, h0, layout, seed);
+        select new GruCase(new GruSpec(input, hidden, layers, bidirectional, bias, linearBeforeReset), steps, batch, lengths, h0, layout, seed);
 
     [Theory]
     [MemberData(nameof(Paths))]
@@ -214,11 +216,29 @@ public class GruModelTests(ITestOutputHelper log)
     }
 
     [Fact]
-    public void The_original_cell_is_refused_by_the_fast_path_with_the_reason()
+    public void The_original_cell_on_two_threads_gives_the_one_thread_answer_bitwise_and_allocates_nothing_warm()
     {
-        var weights = GruWeights.CreateRandom(new GruSpec(3, 4, linearBeforeReset: false), 1);
-        var refused = Assert.Throws<NotSupportedException>(() => GruModel.Create(weights));
-        Assert.Contains("LinearBeforeReset", refused.Message);
+        // Its second product phase (W_hn on r ⊙ h) is shared among the threads by blocks, as an LSTM's projection is.
+        var testCase = new GruCase(new GruSpec(9, 70, 2, bidirectional: true, linearBeforeReset: false), Steps: 7, Batch: 5, WithLengths: true, WithInitialState: true,
+            SequenceLayout.TimeMajor, Seed: 13);
+        float[] one = testCase.RunFast(GruModel.Create(testCase.Weights)).Output;
+        GruModel shared = GruModel.Create(testCase.Weights, new LstmModelOptions { Threads = 2 });
+        float[] two = testCase.RunFast(shared).Output;
+        Assert.Equal(one.Select(BitConverter.SingleToInt32Bits), two.Select(BitConverter.SingleToInt32Bits));
+        ReferenceGruResult expected = ReferenceGru.Forward(testCase.Weights, testCase.Input, testCase.Steps, testCase.Batch, testCase.H0, testCase.Lengths);
+        Tolerance.AssertClose(expected.Output, one, "output");
+
+        using GruSession session = shared.CreateSession(testCase.Batch, testCase.Steps);
+        float[] output = new float[testCase.Steps * testCase.Batch * testCase.Spec.OutputSize];
+        void Run() => session.Forward(testCase.Input, testCase.Steps, testCase.Batch, output, lengths: testCase.Lengths);
+        Run();
+        Assert.Equal(0, Allocations.LeastOver(Run, 5));
+
+        using GruSession streaming = GruModel.Create(GruWeights.CreateRandom(new GruSpec(4, 33, 2, linearBeforeReset: false), 3)).CreateSession(3);
+        float[] x = new float[3 * 4], y = new float[3 * 33];
+        void Step() => streaming.Step(x, 3, y);
+        Step();
+        Assert.Equal(0, Allocations.LeastOver(Step, 5));
     }
 
     [Fact]
