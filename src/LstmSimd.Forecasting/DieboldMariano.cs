@@ -41,7 +41,7 @@ public static class DieboldMariano
     /// <param name="rivalLosses">The rival's loss at the same origins.</param>
     /// <param name="horizon">h: losses at origins closer than h steps are taken as correlated.</param>
     /// <param name="variance">How the long-run variance is estimated.</param>
-    /// <exception cref="ArgumentException">The lengths differ, a loss is not finite, or there are fewer than 2 origins, or not more than 2h − 1 (the correction's square root would be of a negative number).</exception>
+    /// <exception cref="ArgumentException">The lengths differ, a loss is not finite, or there are not more than max(1, 2h − 1) origins (the correction needs n + 1 − 2h + h(h − 1)/n &gt; 0; this keeps it at least 1).</exception>
     public static DieboldMarianoResult Test(ReadOnlySpan<double> candidateLosses, ReadOnlySpan<double> rivalLosses, int horizon, DieboldMarianoVariance variance = DieboldMarianoVariance.Bartlett)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(horizon, 1);
@@ -49,7 +49,7 @@ public static class DieboldMariano
         if (candidateLosses.Length != rivalLosses.Length)
             throw new ArgumentException($"The two loss series must cover the same origins; got {candidateLosses.Length} and {rivalLosses.Length}.");
         int n = candidateLosses.Length;
-        if (n < 2 || n + 1 - 2 * horizon + (double)horizon * (horizon - 1) / n <= 0)
+        if (n <= Math.Max(1, 2 * horizon - 1))
             throw new ArgumentException($"A Diebold–Mariano test at horizon {horizon} needs more than {Math.Max(1, 2 * horizon - 1)} origins; got {n}.");
         var d = new double[n];
         double mean = 0;
