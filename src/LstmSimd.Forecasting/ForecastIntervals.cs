@@ -73,16 +73,25 @@ public sealed class ForecastIntervals
         return new ForecastIntervals(level, lower, upper, n);
     }
 
+    /// <summary>Intervals with given offsets, reported at the nominal <paramref name="level"/>.</summary>
+    internal static ForecastIntervals FromOffsets(double level, double[] lower, double[] upper, int calibrationCount) => new(level, lower, upper, calibrationCount);
+
     /// <summary>The 1-based ranks of the bounds among n residuals at <paramref name="level"/>.</summary>
     /// <exception cref="ArgumentException">Too few residuals for the level (the message says how many are needed).</exception>
     internal static (int Low, int High) OrderStatistics(int n, double level)
     {
-        double tail = (1 - level) / 2;
-        // The small allowance keeps (n + 1)·a/2 from falling just short of a whole number by rounding (0.8 → a/2 = 0.0999…).
-        int low = (int)Math.Floor((n + 1) * tail + 1e-9), high = (int)Math.Ceiling((n + 1) * (1 - tail) - 1e-9);
+        (int low, int high) = Ranks(n, level);
         if (low < 1 || high > n)
             throw new ArgumentException($"{ForecastComparison.Percent(level)} intervals need at least {MinimumCalibrationCount(level)} calibration origins; there are {n}.");
         return (low, high);
+    }
+
+    /// <summary>⌊(n + 1)·a/2⌋ and ⌈(n + 1)(1 − a/2)⌉ for a = 1 − level, unchecked.</summary>
+    internal static (int Low, int High) Ranks(int n, double level)
+    {
+        double tail = (1 - level) / 2;
+        // The small allowance keeps (n + 1)·a/2 from falling just short of a whole number by rounding (0.8 → a/2 = 0.0999…).
+        return ((int)Math.Floor((n + 1) * tail + 1e-9), (int)Math.Ceiling((n + 1) * (1 - tail) - 1e-9));
     }
 
     internal static void CheckLevel(double level)

@@ -7,18 +7,29 @@ namespace LstmSimd.Forecasting;
 /// before the test period misses when the errors drift (a trend the model under-follows, a noisier stretch), and the
 /// forecasts it was taken from (the validation ones) are those the model was selected on, so they are too good.
 /// </summary>
+/// <remarks>
+/// With an <see cref="AdaptationRate"/> γ &gt; 0 the level of each step's interval also adapts (adaptive conformal
+/// inference, Gibbs and Candès, NeurIPS 2021): the miscoverage aimed at, aₜ, starts at a = 1 − level and after each
+/// outcome known at t moves by γ·(a − missed), missed being 1 when that value fell outside its interval. A run of misses
+/// widens the intervals until they cover again; over T origins the share of misses stays within (1 + γ)/(γT) of a.
+/// The bounds are the ⌊(n + 1)·aₜ/2⌋-th and ⌈(n + 1)(1 − aₜ/2)⌉-th of the n residuals, clamped to the smallest and
+/// largest.
+/// </remarks>
 public sealed class RollingForecastIntervals
 {
     private readonly double[][] _residuals;
+    private readonly ForecastIntervals?[] _intervals;
     private readonly int _firstOrigin, _horizon;
 
-    private RollingForecastIntervals(double level, int window, int firstOrigin, int horizon, double[][] residuals)
+    private RollingForecastIntervals(double level, int window, double adaptationRate, int firstOrigin, int horizon, double[][] residuals, ForecastIntervals?[] intervals)
     {
         _horizon = horizon;
         Level = level;
         Window = window;
+        AdaptationRate = adaptationRate;
         _firstOrigin = firstOrigin;
         _residuals = residuals;
+        _intervals = intervals;
     }
 
     /// <summary>The nominal coverage, e.g. 0.8.</summary>
@@ -27,32 +38,79 @@ public sealed class RollingForecastIntervals
     /// <summary>The most residuals per step an interval is calibrated on (the latest ones).</summary>
     public int Window { get; }
 
+    /// <summary>γ: how fast the level adapts to misses (0: it stays nominal).</summary>
+    public double AdaptationRate { get; }
+
     /// <summary>
-    /// Runs <paramref name="method"/> from every origin from <paramref name="firstOrigin"/> to the series' last row and
-    /// keeps its residuals (actual − forecast) where the actual value is known.
+    /// Runs <paramref name="method"/> from every origin from <paramref name="firstOrigin"/> to the series' last row,
+    /// keeps its residuals (actual − forecast) where the actual value is known, and calibrates the interval at each origin.
     /// </summary>
-    /// <exception cref="ArgumentException">The level is not between 0 and 1, the window is smaller than the level needs, or the first origin is outside the series.</exception>
-    public static RollingForecastIntervals Calibrate(ForecastMethod method, double[] target, int firstOrigin, int horizon, double level, int window)
+    /// <exception cref="ArgumentException">The level is not between 0 and 1, the window is smaller than the level needs, the rate is negative or above 1, or the first origin is outside the series.</exception>
+    public static RollingForecastIntervals Calibrate(ForecastMethod method, double[] target, int firstOrigin, int horizon, double level, int window, double adaptationRate = 0)
     {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(target);
         ArgumentOutOfRangeException.ThrowIfLessThan(horizon, 1);
         ForecastIntervals.CheckLevel(level);
-        if (window < ForecastIntervals.MinimumCalibrationCount(level))
-            throw new ArgumentException($"{ForecastComparison.Percent(level)} intervals need a calibration window of at least {ForecastIntervals.MinimumCalibrationCount(level)} origins; got {window}.", nameof(window));
+        int minimum = ForecastIntervals.MinimumCalibrationCount(level);
+        if (window < minimum)
+            throw new ArgumentException($"{ForecastComparison.Percent(level)} intervals need a calibration window of at least {minimum} origins; got {window}.", nameof(window));
+        if (!(adaptationRate is >= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(adaptationRate), adaptationRate, "The adaptation rate must be between 0 and 1.");
         if (firstOrigin < 0 || firstOrigin >= target.Length) throw new ArgumentOutOfRangeException(nameof(firstOrigin), firstOrigin, $"The first calibration origin must be a row of the series (0 … {target.Length - 1}).");
-        var residuals = new double[target.Length - firstOrigin][];
+        int origins = target.Length - firstOrigin;
+        var residuals = new double[origins][];
         var forecast = new double[horizon];
-        for (int origin = firstOrigin; origin < target.Length - 1; origin++)
+        for (int i = 0; i < origins; i++)
         {
-            method(target, origin, forecast);
+            int origin = firstOrigin + i;
             int known = Math.Min(horizon, target.Length - 1 - origin);
-            residuals[origin - firstOrigin] = new double[known];
-            for (int h = 0; h < known; h++) residuals[origin - firstOrigin][h] = target[origin + 1 + h] - forecast[h];
+            residuals[i] = new double[known];
+            if (known == 0) continue;
+            method(target, origin, forecast);
+            for (int h = 0; h < known; h++) residuals[i][h] = target[origin + 1 + h] - forecast[h];
         }
 
-        residuals[^1] = [];
-        return new RollingForecastIntervals(level, window, firstOrigin, horizon, residuals);
+        // An origin has intervals when its last step has enough known residuals (the earlier steps know more).
+        int Known(int i) => Math.Min(window, i - horizon + 1);
+        var lower = new double[]?[origins];
+        var upper = new double[]?[origins];
+        for (int i = 0; i < origins; i++)
+        {
+            if (Known(i) < minimum) continue;
+            lower[i] = new double[horizon];
+            upper[i] = new double[horizon];
+        }
+
+        // Each step's miscoverage aim, adapted origin by origin from the outcomes known there, gives that step's bounds.
+        double nominal = 1 - level;
+        var sample = new List<double>(window);
+        for (int h = 1; h <= horizon; h++)
+        {
+            double aim = nominal;
+            for (int i = 0; i < origins; i++)
+            {
+                int outcome = i - h; // the forecast whose step-h value becomes known at this origin
+                if (adaptationRate > 0 && outcome >= 0 && lower[outcome] is { } lastLower && upper[outcome] is { } lastUpper)
+                {
+                    double e = residuals[outcome][h - 1];
+                    aim += adaptationRate * (nominal - (e >= lastLower[h - 1] && e <= lastUpper[h - 1] ? 0 : 1));
+                }
+
+                if (lower[i] is not { } lo || upper[i] is not { } up) continue;
+                sample.Clear();
+                for (int o = Math.Max(0, i - h - window + 1); o <= i - h; o++) sample.Add(residuals[o][h - 1]);
+                sample.Sort();
+                (int low, int high) = ForecastIntervals.Ranks(sample.Count, 1 - Math.Clamp(aim, 0, 1));
+                lo[h - 1] = sample[Math.Clamp(low, 1, sample.Count) - 1];
+                up[h - 1] = sample[Math.Clamp(high, 1, sample.Count) - 1];
+            }
+        }
+
+        var intervals = new ForecastIntervals?[origins];
+        for (int i = 0; i < origins; i++)
+            if (lower[i] is { } lo && upper[i] is { } up) intervals[i] = ForecastIntervals.FromOffsets(level, lo, up, Known(i));
+
+        return new RollingForecastIntervals(level, window, adaptationRate, firstOrigin, horizon, residuals, intervals);
     }
 
     /// <summary>
@@ -62,21 +120,10 @@ public sealed class RollingForecastIntervals
     /// <exception cref="ArgumentException">Too few residuals are known at <paramref name="origin"/> for the level (the message says how many are needed).</exception>
     public ForecastIntervals At(int origin)
     {
-        int horizon = _horizon;
-        var perStep = new double[horizon][];
-        for (int h = 1; h <= horizon; h++)
-        {
-            int last = Math.Min(origin - h, _firstOrigin + _residuals.Length - 1);
-            int first = Math.Max(_firstOrigin, last - Window + 1);
-            perStep[h - 1] = last < first ? [] : [.. Enumerable.Range(first, last - first + 1).Select(o => _residuals[o - _firstOrigin][h - 1])];
-        }
-
-        int count = perStep.Min(r => r.Length);
-        if (count < ForecastIntervals.MinimumCalibrationCount(Level))
-            throw new ArgumentException($"{ForecastComparison.Percent(Level)} intervals need at least {ForecastIntervals.MinimumCalibrationCount(Level)} calibration origins; {count} are known at row {origin}.", nameof(origin));
-        // Steps with more known residuals than the longest step keep the latest: every step uses the same count.
-        for (int h = 0; h < horizon; h++) perStep[h] = perStep[h][^count..];
-        return ForecastIntervals.FromResiduals(perStep, Level);
+        int i = origin - _firstOrigin;
+        if (i < 0 || i >= _intervals.Length) throw new ArgumentOutOfRangeException(nameof(origin), origin, $"Intervals were calibrated for origins {_firstOrigin} … {_firstOrigin + _intervals.Length - 1}.");
+        return _intervals[i] ?? throw new ArgumentException(
+            $"{ForecastComparison.Percent(Level)} intervals need at least {ForecastIntervals.MinimumCalibrationCount(Level)} calibration origins at every step; the last step has {Math.Max(0, Math.Min(Window, i - _horizon + 1))} known at row {origin}.", nameof(origin));
     }
 
     /// <summary>What the intervals achieve at <paramref name="origins"/>, each calibrated by <see cref="At"/> on what was known at it.</summary>

@@ -16,9 +16,13 @@ internal sealed record ForecastComparisonResult(IReadOnlyList<NamedForecastMetho
 /// <summary>What train, forecast and demo show about a forecaster: test errors beside the baselines, a plot, a CSV.</summary>
 internal static class ForecastReport
 {
+    /// <summary>The intervals' default adaptation rate γ.</summary>
+    public const double DefaultAdaptationRate = 0.05;
+
     /// <summary>
     /// Backtests the LSTM (always the first method) and the baselines from every test origin, refitting the ETS models
-    /// every <paramref name="refitEvery"/> origins (default: every horizon), and judges the LSTM by Diebold–Mariano tests.
+    /// every <paramref name="refitEvery"/> origins (default: every horizon, or often enough for ten fits when there are
+    /// more than ten horizons of origins), and judges the LSTM by Diebold–Mariano tests.
     /// </summary>
     public static ForecastComparisonResult Compare(LstmForecaster forecaster, ForecastSeries series, int? refitEvery = null)
     {
@@ -26,7 +30,9 @@ internal static class ForecastReport
         if (refitEvery is < 1) throw new ArgumentException($"--refit-every must be at least 1 origin; got {refitEvery}.");
         IReadOnlyList<NamedForecastMethod> baselines = ForecastComparison.Baselines(series, s.SeasonLength, s.Window, out IReadOnlyList<string> notes);
         NamedForecastMethod[] methods = [new("LSTM", forecaster.AsMethod(series)), .. baselines];
-        ForecastBacktest backtest = ForecastComparison.Backtest(methods, series, s.SeasonLength, s.Horizon, refitEvery ?? s.Horizon);
+        // By default every horizon, but at most about ten fits: each ETS fit reads every row before its origin.
+        int every = refitEvery ?? Math.Max(s.Horizon, (series.Split.Test.Count + 9) / 10);
+        ForecastBacktest backtest = ForecastComparison.Backtest(methods, series, s.SeasonLength, s.Horizon, every);
         return new ForecastComparisonResult(methods, backtest, notes, ForecastComparison.Judge(backtest));
     }
 
@@ -54,19 +60,20 @@ internal static class ForecastReport
 
     /// <summary>
     /// The LSTM's prediction intervals at <paramref name="level"/>, calibrated at each origin on the latest forecasts
-    /// whose values were known there (as many as there are validation forecasts), and what they achieve on the test
-    /// origins; null (and a line saying why) when there are too few forecasts to calibrate on.
+    /// whose values were known there (as many as there are validation forecasts), the level adapting to misses at
+    /// <paramref name="adaptationRate"/>, and what they achieve on the test origins; null (and a line saying why) when there are too few forecasts to calibrate on.
     /// </summary>
-    public static RollingForecastIntervals? PrintIntervals(LstmForecaster forecaster, ForecastSeries series, double level)
+    public static RollingForecastIntervals? PrintIntervals(LstmForecaster forecaster, ForecastSeries series, double level, double adaptationRate)
     {
         if (!(level is > 0 and < 1)) throw new ArgumentException($"--level must be between 0 and 1; got {level.ToString(CultureInfo.InvariantCulture)}.");
+        if (!(adaptationRate is >= 0 and <= 1)) throw new ArgumentException($"--adapt must be between 0 and 1; got {adaptationRate.ToString(CultureInfo.InvariantCulture)}.");
         ForecastMethod lstm = forecaster.AsMethod(series);
         int window = series.Split.Validation.Count;
         RollingForecastIntervals intervals;
         IntervalCoverage coverage;
         try
         {
-            intervals = RollingForecastIntervals.Calibrate(lstm, series.Target, series.Split.Validation[0], forecaster.Settings.Horizon, level, window);
+            intervals = RollingForecastIntervals.Calibrate(lstm, series.Target, series.Split.Validation[0], forecaster.Settings.Horizon, level, window, adaptationRate);
             coverage = intervals.Coverage(series.Split.Test);
         }
         catch (ArgumentException e)
@@ -75,7 +82,8 @@ internal static class ForecastReport
             return null;
         }
 
-        Console.WriteLine($"{F(100 * level, "0.#")} % prediction intervals (split conformal per step ahead, from the errors of the latest {window} forecasts whose values were known at each origin): on the {series.Split.Test.Count} test origins they hold {F(100 * coverage.Covered, "F1")} % of the values (nominal {F(100 * level, "0.#")} %), mean width {F(coverage.MeanWidth, "G3")}, interval score {F(coverage.IntervalScore, "G3")}");
+        string adapting = adaptationRate > 0 ? $", level adapted to misses at rate {F(adaptationRate, "0.###")}" : "";
+        Console.WriteLine($"{F(100 * level, "0.#")} % prediction intervals (split conformal per step ahead, from the errors of the latest {window} forecasts whose values were known at each origin{adapting}): on the {series.Split.Test.Count} test origins they hold {F(100 * coverage.Covered, "F1")} % of the values (nominal {F(100 * level, "0.#")} %), mean width {F(coverage.MeanWidth, "G3")}, interval score {F(coverage.IntervalScore, "G3")}");
         return intervals;
     }
 

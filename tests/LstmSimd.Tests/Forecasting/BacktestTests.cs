@@ -152,7 +152,7 @@ public sealed class BacktestTests
         // Ranks ⌊5·0.25⌋ = 1 and ⌈5·0.75⌉ = 4 of 4: the smallest and largest.
         Assert.Equal([17.0, 17.0], at20.Lower);
         Assert.Equal([20.0, 20.0], at20.Upper);
-        Assert.Contains("need at least 3 calibration origins; 2 are known at row 8", Assert.Throws<ArgumentException>(() => rolling.At(8)).Message, StringComparison.Ordinal);
+        Assert.Contains("need at least 3 calibration origins at every step; the last step has 2 known at row 8", Assert.Throws<ArgumentException>(() => rolling.At(8)).Message, StringComparison.Ordinal);
         // The value after each origin is above every earlier residual: nothing is covered.
         Assert.Equal(0, rolling.Coverage([20, 25]).Covered);
         Assert.Equal(4, rolling.Coverage([20, 25]).Count);
@@ -173,5 +173,35 @@ public sealed class BacktestTests
         IntervalCoverage rolling = RollingForecastIntervals.Calibrate(zero, target, 0, 4, 0.8, window: 200).Coverage(test);
         Assert.True(fixedCoverage.Covered < 0.6, $"fixed {fixedCoverage.Covered}");
         Assert.InRange(rolling.Covered, 0.76, 0.84);
+    }
+
+    [Fact]
+    public void Adaptive_intervals_widen_after_each_miss_by_the_rate_times_the_shortfall()
+    {
+        // The residual of origin o is o + 1, above every earlier one: every interval misses.
+        ForecastMethod zero = (_, _, destination) => destination.Clear();
+        double[] target = [.. Enumerable.Range(0, 30).Select(t => (double)t)];
+        // At origin 12 the window holds origins 3 … 11, residuals 4 … 12. At 50 %: ranks ⌊10·0.25⌋ = 2 and ⌈10·0.75⌉ = 8.
+        ForecastIntervals plain = RollingForecastIntervals.Calibrate(zero, target, 0, 1, 0.5, window: 9).At(12);
+        Assert.Equal((5.0, 11.0), (plain.Lower[0], plain.Upper[0]));
+        // The forecasts from origins 3 … 11 missed (origin 3 is the first with 3 residuals): the miscoverage aimed at
+        // falls by 0.1·(1 − 0.5) nine times, to 0.05; ranks ⌊10·0.025⌋ = 0 and ⌈10·0.975⌉ = 10, clamped to 1 and 9.
+        ForecastIntervals adaptive = RollingForecastIntervals.Calibrate(zero, target, 0, 1, 0.5, window: 9, adaptationRate: 0.1).At(12);
+        Assert.Equal((4.0, 12.0), (adaptive.Lower[0], adaptive.Upper[0]));
+        Assert.Equal(0.5, adaptive.Level);
+    }
+
+    [Fact]
+    public void After_the_spread_of_the_errors_triples_adaptive_intervals_recover_the_nominal_coverage_sooner()
+    {
+        var random = new Random(23);
+        int n = 4000;
+        double[] target = [.. Enumerable.Range(0, n).Select(t => (t < 2000 ? 1 : 3) * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()))];
+        ForecastMethod zero = (_, _, destination) => destination.Clear();
+        int[] test = [.. Enumerable.Range(2000, 1990)];
+        IntervalCoverage plain = RollingForecastIntervals.Calibrate(zero, target, 0, 4, 0.8, window: 1000).Coverage(test);
+        IntervalCoverage adaptive = RollingForecastIntervals.Calibrate(zero, target, 0, 4, 0.8, window: 1000, adaptationRate: 0.05).Coverage(test);
+        Assert.True(plain.Covered < 0.7, $"plain {plain.Covered}");
+        Assert.InRange(adaptive.Covered, 0.77, 0.83);
     }
 }
