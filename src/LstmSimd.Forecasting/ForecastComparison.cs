@@ -37,7 +37,7 @@ public static class ForecastComparison
     /// The baselines for <paramref name="series"/>: mean, naive, seasonal naive and seasonal naive + drift (with a season
     /// longer than 1; the drift method without one), a linear trend over <paramref name="window"/> rows, and ETS with an
     /// additive and a damped trend (and an additive season when <paramref name="seasonLength"/> &gt; 1), each ETS model
-    /// fitted by maximum likelihood on the rows before the test period. A model that cannot be fitted (too few rows) is
+    /// fitted by maximum likelihood on the rows before the test period, and the Theta method fitted on the same rows. A model that cannot be fitted (too few rows) is
     /// left out, and <paramref name="notes"/> says why.
     /// </summary>
     public static IReadOnlyList<NamedForecastMethod> Baselines(ForecastSeries series, int seasonLength, int window, out IReadOnlyList<string> notes)
@@ -72,6 +72,19 @@ public static class ForecastComparison
             {
                 problems.Add($"{EtsModel.Describe(trend, seasonLength)} left out: {e.Message}");
             }
+        }
+
+        try
+        {
+            ThetaModel theta = ThetaModel.Fit(series.Target.AsSpan(0, fitRows), seasonLength);
+            methods.Add(new("Theta", ForecastBaselines.Theta(theta), $"Theta fitted on the {fitRows} rows before the test: {theta.DescribeParameters()}")
+            {
+                Refit = (target, lastRow) => ForecastBaselines.Theta(ThetaModel.Fit(target.AsSpan(0, lastRow + 1), seasonLength)),
+            });
+        }
+        catch (ArgumentException e)
+        {
+            problems.Add($"Theta left out: {e.Message}");
         }
 
         notes = problems;

@@ -184,7 +184,7 @@ public sealed class ForecastingTests : IDisposable
         ForecastSeries series = ForecastSeries.From(Csv(SeasonalCsv(240)), Settings(testFrom: "2016"));
         IReadOnlyList<NamedForecastMethod> methods = ForecastComparison.Baselines(series, 12, 24, out IReadOnlyList<string> notes);
         Assert.Empty(notes);
-        Assert.Equal(["mean", "naive (last value)", "seasonal naive (12)", "seasonal naive + drift (12)", "linear trend (last 24)", "ETS(A,A,A)", "ETS(A,Ad,A)"], methods.Select(m => m.Name));
+        Assert.Equal(["mean", "naive (last value)", "seasonal naive (12)", "seasonal naive + drift (12)", "linear trend (last 24)", "ETS(A,A,A)", "ETS(A,Ad,A)", "Theta"], methods.Select(m => m.Name));
         Assert.StartsWith("ETS(A,A,A) fitted on the 192 rows before the test: α ", methods[5].Fitted, StringComparison.Ordinal);
         // The series is exactly a line plus a 12-month wave: ETS(A,A,A) and seasonal naive + drift forecast it without error.
         ForecastBacktest backtest = ForecastComparison.Backtest(methods, series, 12, 12, refitEvery: 12);
