@@ -38,6 +38,16 @@ public static class ForecastBaselines
         return (target, origin, destination) => model.Forecast(target.AsSpan(0, origin + 1), destination);
     }
 
+    /// <summary>
+    /// The Theta method fitted once (<see cref="ThetaModel.Fit"/>); at each origin it smooths the rows up to the origin
+    /// with the fitted parameters and forecasts from there.
+    /// </summary>
+    public static ForecastMethod Theta(ThetaModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return (target, origin, destination) => model.Forecast(target.AsSpan(0, origin + 1), destination);
+    }
+
     /// <summary>Every step ahead equals the last value seen.</summary>
     public static ForecastMethod Naive() => (target, origin, destination) => destination.Fill(target[origin]);
 

@@ -6,31 +6,38 @@ namespace LstmSimd.Forecasting;
 /// <param name="Name">"ETS(A,Ad,A)", "seasonal naive (12)".</param>
 /// <param name="Method">The method.</param>
 /// <param name="Fitted">What was estimated and on which rows, for the reader of the table; null for methods with nothing to estimate.</param>
-public sealed record NamedForecastMethod(string Name, ForecastMethod Method, string? Fitted = null);
+public sealed record NamedForecastMethod(string Name, ForecastMethod Method, string? Fitted = null)
+{
+    /// <summary>
+    /// Fits the method again on the target's rows 0 … lastRow and returns it (a backtest calls it every few origins);
+    /// null for methods with nothing to estimate, or that are not fitted again (the LSTM).
+    /// </summary>
+    public Func<double[], int, ForecastMethod>? Refit { get; init; }
+}
 
-/// <summary>Whether a candidate (the LSTM) beats the best baseline on the test split, and the sentence that says so.</summary>
-/// <param name="Beats">The candidate's MASE (MAE when MASE is undefined) is at least <see cref="ForecastComparison.BeatMargin"/> lower than every baseline's.</param>
-/// <param name="Tie">Neither side wins by the margin.</param>
-/// <param name="BestBaseline">The baseline with the lowest MASE.</param>
-/// <param name="MaseRatio">The candidate's MASE over the best baseline's (their MAE when MASE is undefined).</param>
+/// <summary>Whether a candidate (the LSTM) beats the baselines in a backtest, and the sentence that says so.</summary>
+/// <param name="Beats">A Diebold–Mariano test finds the candidate's error lower than every baseline's (one-sided p below <see cref="ForecastComparison.SignificanceLevel"/> against each).</param>
+/// <param name="Tie">Neither the candidate nor any baseline is significantly better.</param>
+/// <param name="BestBaseline">The baseline with the lowest MASE (MAE when MASE is undefined), or the significantly better baseline with the lowest one when the candidate loses.</param>
+/// <param name="MaseRatio">The candidate's MASE over <paramref name="BestBaseline"/>'s (their MAE when MASE is undefined).</param>
+/// <param name="AgainstBest">The Diebold–Mariano test of the candidate against <paramref name="BestBaseline"/>; null when there are too few origins for one.</param>
 /// <param name="Text">One sentence for a person.</param>
-public sealed record ForecastVerdict(bool Beats, bool Tie, ForecastScore BestBaseline, double MaseRatio, string Text);
+public sealed record ForecastVerdict(bool Beats, bool Tie, ForecastScore BestBaseline, double MaseRatio, DieboldMarianoResult? AgainstBest, string Text);
 
 /// <summary>The baselines a forecaster is held against, scored the same way, and the verdict.</summary>
 public static class ForecastComparison
 {
     /// <summary>
-    /// How much lower the candidate's MASE must be than the best baseline's for the candidate to "beat" it: 2 %. A
-    /// smaller difference on one test period is within what another seed or another test period changes, so it is
-    /// called a tie rather than a win.
+    /// The one-sided p-value below which a Diebold–Mariano test counts a difference in error as holding across the
+    /// origins rather than as chance: 0.05.
     /// </summary>
-    public const double BeatMargin = 0.02;
+    public const double SignificanceLevel = 0.05;
 
     /// <summary>
     /// The baselines for <paramref name="series"/>: mean, naive, seasonal naive and seasonal naive + drift (with a season
     /// longer than 1; the drift method without one), a linear trend over <paramref name="window"/> rows, and ETS with an
     /// additive and a damped trend (and an additive season when <paramref name="seasonLength"/> &gt; 1), each ETS model
-    /// fitted by maximum likelihood on the rows before the test period. A model that cannot be fitted (too few rows) is
+    /// fitted by maximum likelihood on the rows before the test period, and the Theta method fitted on the same rows. A model that cannot be fitted (too few rows) is
     /// left out, and <paramref name="notes"/> says why.
     /// </summary>
     public static IReadOnlyList<NamedForecastMethod> Baselines(ForecastSeries series, int seasonLength, int window, out IReadOnlyList<string> notes)
@@ -56,7 +63,10 @@ public static class ForecastComparison
             try
             {
                 EtsModel model = EtsModel.Fit(series.Target.AsSpan(0, fitRows), trend, seasonLength);
-                methods.Add(new(model.Name, ForecastBaselines.Ets(model), $"{model.Name} fitted on the {fitRows} rows before the test: {model.DescribeParameters()}; one-step RMSE {Math.Sqrt(model.SumOfSquaredErrors / fitRows).ToString("G3", CultureInfo.InvariantCulture)}, AICc {model.Aicc.ToString("F1", CultureInfo.InvariantCulture)}"));
+                methods.Add(new(model.Name, ForecastBaselines.Ets(model), $"{model.Name} fitted on the {fitRows} rows before the test: {model.DescribeParameters()}; one-step RMSE {Math.Sqrt(model.SumOfSquaredErrors / fitRows).ToString("G3", CultureInfo.InvariantCulture)}, AICc {model.Aicc.ToString("F1", CultureInfo.InvariantCulture)}")
+                {
+                    Refit = (target, lastRow) => ForecastBaselines.Ets(EtsModel.Fit(target.AsSpan(0, lastRow + 1), trend, seasonLength)),
+                });
             }
             catch (ArgumentException e)
             {
@@ -64,46 +74,87 @@ public static class ForecastComparison
             }
         }
 
+        try
+        {
+            ThetaModel theta = ThetaModel.Fit(series.Target.AsSpan(0, fitRows), seasonLength);
+            methods.Add(new("Theta", ForecastBaselines.Theta(theta), $"Theta fitted on the {fitRows} rows before the test: {theta.DescribeParameters()}")
+            {
+                Refit = (target, lastRow) => ForecastBaselines.Theta(ThetaModel.Fit(target.AsSpan(0, lastRow + 1), seasonLength)),
+            });
+        }
+        catch (ArgumentException e)
+        {
+            problems.Add($"Theta left out: {e.Message}");
+        }
+
         notes = problems;
         return methods;
     }
 
-    /// <summary>Scores each method on the test origins, MASE scaled by the seasonal naive error on the rows before the test (NaN when that error is 0).</summary>
-    public static IReadOnlyList<ForecastScore> Score(IEnumerable<NamedForecastMethod> methods, ForecastSeries series, int seasonLength, int horizon)
+    /// <summary>
+    /// A rolling-origin backtest of <paramref name="methods"/> over the test origins, refitting the methods that have a
+    /// <see cref="NamedForecastMethod.Refit"/> every <paramref name="refitEvery"/> origins; MASE is scaled by the seasonal
+    /// naive error on the rows before the test (undefined, NaN, when that error is 0).
+    /// </summary>
+    public static ForecastBacktest Backtest(IReadOnlyList<NamedForecastMethod> methods, ForecastSeries series, int seasonLength, int horizon, int refitEvery)
     {
         ArgumentNullException.ThrowIfNull(methods);
         ArgumentNullException.ThrowIfNull(series);
         double scale = ForecastScore.SeasonalNaiveScale(series.Target, series.Split.TestStart, seasonLength);
-        return [.. methods.Select(m => ForecastScore.Evaluate(m.Name, m.Method, series.Target, series.Split.Test, horizon, scale))];
+        return ForecastBacktest.Run(methods, series.Target, series.Split.Test, horizon, refitEvery, scale);
     }
 
     /// <summary>
-    /// The verdict on <paramref name="candidate"/> against <paramref name="baselines"/> by MASE: it beats them when its
-    /// MASE is at most (1 − <see cref="BeatMargin"/>) times the best baseline's, loses when the best baseline's is at
-    /// most (1 − margin) times its own, and ties otherwise. When MASE is undefined (the in-sample rows repeat exactly
-    /// every season), the same rule is applied to the MAE, and the sentence says so.
+    /// The verdict on method <paramref name="candidate"/> of <paramref name="backtest"/> against all its other methods, by
+    /// Diebold–Mariano tests of the per-origin mean absolute errors: it beats them when its error is significantly
+    /// lower (one-sided p &lt; <see cref="SignificanceLevel"/>) than every baseline's, loses when some baseline's is
+    /// significantly lower than its own, and ties otherwise; with too few origins for the test, it is a tie. The
+    /// sentence quotes MASE, or MAE when MASE is undefined (the in-sample rows repeat exactly every season).
     /// </summary>
-    public static ForecastVerdict Judge(ForecastScore candidate, IReadOnlyList<ForecastScore> baselines)
+    public static ForecastVerdict Judge(ForecastBacktest backtest, int candidate = 0)
     {
-        ArgumentNullException.ThrowIfNull(candidate);
-        ArgumentNullException.ThrowIfNull(baselines);
-        if (baselines.Count == 0) throw new ArgumentException("Judging needs at least one baseline.", nameof(baselines));
-        bool byMase = double.IsFinite(candidate.Mase) && baselines.All(b => double.IsFinite(b.Mase));
+        ArgumentNullException.ThrowIfNull(backtest);
+        ArgumentOutOfRangeException.ThrowIfNegative(candidate);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(candidate, backtest.Names.Count);
+        if (backtest.Names.Count < 2) throw new ArgumentException("Judging needs at least one baseline beside the candidate.", nameof(backtest));
+        IReadOnlyList<ForecastScore> scores = backtest.Scores;
+        int[] baselines = [.. Enumerable.Range(0, scores.Count).Where(m => m != candidate)];
+        bool byMase = scores.All(s => double.IsFinite(s.Mase));
         string metric = byMase ? "MASE" : "MAE (MASE is undefined: the in-sample rows repeat exactly every season)";
-        double Error(ForecastScore s) => byMase ? s.Mase : s.Mae;
-        ForecastScore best = baselines.MinBy(Error)!;
-        double ratio = Error(candidate) / Error(best);
-        string margin = Percent(BeatMargin);
-        string Mase(ForecastScore s) => Error(s).ToString("F3", CultureInfo.InvariantCulture);
-        if (ratio <= 1 - BeatMargin)
-            return new ForecastVerdict(true, false, best, ratio,
-                $"the {candidate.Name} beats every baseline: {metric} {Mase(candidate)} against {Mase(best)} for the best, {best.Name} ({Percent(1 - ratio)} lower; the bar is {margin})");
-        if (Error(best) <= (1 - BeatMargin) * Error(candidate))
-            return new ForecastVerdict(false, false, best, ratio,
-                $"the {candidate.Name} does NOT beat the best baseline: {best.Name} has {metric} {Mase(best)}, the {candidate.Name} {Mase(candidate)} ({Percent(ratio - 1)} higher)");
-        return new ForecastVerdict(false, true, best, ratio,
-            $"a tie: the {candidate.Name}'s {metric} {Mase(candidate)} is within {margin} of the best baseline, {best.Name} ({Mase(best)}); neither wins");
+        double Error(int m) => byMase ? scores[m].Mase : scores[m].Mae;
+        string Value(int m) => Error(m).ToString("F3", CultureInfo.InvariantCulture);
+        string name = scores[candidate].Name;
+        int best = baselines.MinBy(Error);
+        int origins = backtest.Origins.Count;
+        if (!backtest.CanCompare)
+            return new ForecastVerdict(false, true, scores[best], Error(candidate) / Error(best), null,
+                $"a tie: {origins} test origins are too few to tell whether the {name}'s {metric} {Value(candidate)} and the best baseline's, {scores[best].Name} ({Value(best)}), differ beyond chance (a Diebold–Mariano test at horizon {backtest.OverlappingOrigins} needs more than {2 * backtest.OverlappingOrigins - 1})");
+
+        var tests = baselines.ToDictionary(b => b, b => backtest.Compare(candidate, b));
+        int[] better = [.. baselines.Where(b => tests[b].PValueRivalBetter < SignificanceLevel).OrderBy(Error)];
+        if (baselines.All(b => tests[b].PValueCandidateBetter < SignificanceLevel))
+        {
+            double ratio = Error(candidate) / Error(best);
+            return new ForecastVerdict(true, false, scores[best], ratio, tests[best],
+                $"the {name} beats every baseline: {metric} {Value(candidate)} against {Value(best)} for the best, {scores[best].Name} ({Percent(1 - ratio)} lower; Diebold–Mariano p {PValue(tests[best].PValueCandidateBetter)} over {origins} origins, below {SignificanceLevel.ToString(CultureInfo.InvariantCulture)} against every baseline)");
+        }
+
+        if (better.Length > 0)
+        {
+            int winner = better[0];
+            double ratio = Error(candidate) / Error(winner);
+            return new ForecastVerdict(false, false, scores[winner], ratio, tests[winner],
+                $"the {name} does NOT beat the best baseline: {scores[winner].Name} has {metric} {Value(winner)}, the {name} {Value(candidate)} ({Percent(ratio - 1)} higher; Diebold–Mariano p {PValue(tests[winner].PValueRivalBetter)} over {origins} origins)");
+        }
+
+        // The baseline the candidate is least clearly better than is the one that keeps it from winning.
+        int blocking = baselines.MaxBy(b => tests[b].PValueCandidateBetter);
+        return new ForecastVerdict(false, true, scores[best], Error(candidate) / Error(best), tests[best],
+            $"a tie: the {name}'s {metric} {Value(candidate)} against {Value(best)} for the best baseline, {scores[best].Name}; no difference holds across the {origins} origins (against {scores[blocking].Name}, Diebold–Mariano p {PValue(tests[blocking].PValueCandidateBetter)} that the {name} is better, p {PValue(tests[blocking].PValueRivalBetter)} that it is worse); neither wins");
     }
+
+    /// <summary>"= 0.012", "&lt; 0.001": a p-value as a sentence quotes it.</summary>
+    internal static string PValue(double p) => p < 0.001 ? "< 0.001" : "= " + p.ToString("F3", CultureInfo.InvariantCulture);
 
     /// <summary>"2 %", "66.3 %": a share as people read it.</summary>
     internal static string Percent(double share) => (100 * share).ToString("0.#", CultureInfo.InvariantCulture) + " %";

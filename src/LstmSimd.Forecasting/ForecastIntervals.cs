@@ -42,29 +42,28 @@ public sealed class ForecastIntervals
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(origins);
         ArgumentOutOfRangeException.ThrowIfLessThan(horizon, 1);
-        if (!(level is > 0 and < 1)) throw new ArgumentException($"The interval level must be between 0 and 1; got {level.ToString(CultureInfo.InvariantCulture)}.", nameof(level));
-        int n = origins.Count;
-        double tail = (1 - level) / 2;
-        // The small allowance keeps (n + 1)·a/2 from falling just short of a whole number by rounding (0.8 → a/2 = 0.0999…).
-        int low = (int)Math.Floor((n + 1) * tail + 1e-9), high = (int)Math.Ceiling((n + 1) * (1 - tail) - 1e-9);
-        if (low < 1 || high > n)
-        {
-            int needed = (int)Math.Ceiling(1 / tail - 1 - 1e-9);
-            throw new ArgumentException($"{ForecastComparison.Percent(level)} intervals need at least {needed} calibration origins; there are {n}.", nameof(origins));
-        }
-
+        CheckLevel(level);
         var residuals = new double[horizon][];
-        for (int h = 0; h < horizon; h++) residuals[h] = new double[n];
+        for (int h = 0; h < horizon; h++) residuals[h] = new double[origins.Count];
         var forecast = new double[horizon];
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < origins.Count; i++)
         {
             method(target, origins[i], forecast);
             for (int h = 0; h < horizon; h++) residuals[h][i] = target[origins[i] + 1 + h] - forecast[h];
         }
 
-        var lower = new double[horizon];
-        var upper = new double[horizon];
-        for (int h = 0; h < horizon; h++)
+        return FromResiduals(residuals, level);
+    }
+
+    /// <summary>The intervals from each step's calibration residuals (every step the same count); the arrays are sorted in place.</summary>
+    internal static ForecastIntervals FromResiduals(double[][] residuals, double level)
+    {
+        CheckLevel(level);
+        int n = residuals[0].Length;
+        (int low, int high) = OrderStatistics(n, level);
+        var lower = new double[residuals.Length];
+        var upper = new double[residuals.Length];
+        for (int h = 0; h < residuals.Length; h++)
         {
             Array.Sort(residuals[h]);
             lower[h] = residuals[h][low - 1];
@@ -73,6 +72,35 @@ public sealed class ForecastIntervals
 
         return new ForecastIntervals(level, lower, upper, n);
     }
+
+    /// <summary>Intervals with given offsets, reported at the nominal <paramref name="level"/>.</summary>
+    internal static ForecastIntervals FromOffsets(double level, double[] lower, double[] upper, int calibrationCount) => new(level, lower, upper, calibrationCount);
+
+    /// <summary>The 1-based ranks of the bounds among n residuals at <paramref name="level"/>.</summary>
+    /// <exception cref="ArgumentException">Too few residuals for the level (the message says how many are needed).</exception>
+    internal static (int Low, int High) OrderStatistics(int n, double level)
+    {
+        (int low, int high) = Ranks(n, level);
+        if (low < 1 || high > n)
+            throw new ArgumentException($"{ForecastComparison.Percent(level)} intervals need at least {MinimumCalibrationCount(level)} calibration origins; there are {n}.");
+        return (low, high);
+    }
+
+    /// <summary>⌊(n + 1)·a/2⌋ and ⌈(n + 1)(1 − a/2)⌉ for a = 1 − level, unchecked.</summary>
+    internal static (int Low, int High) Ranks(int n, double level)
+    {
+        double tail = (1 - level) / 2;
+        // The small allowance keeps (n + 1)·a/2 from falling just short of a whole number by rounding (0.8 → a/2 = 0.0999…).
+        return ((int)Math.Floor((n + 1) * tail + 1e-9), (int)Math.Ceiling((n + 1) * (1 - tail) - 1e-9));
+    }
+
+    internal static void CheckLevel(double level)
+    {
+        if (!(level is > 0 and < 1)) throw new ArgumentException($"The interval level must be between 0 and 1; got {level.ToString(CultureInfo.InvariantCulture)}.", nameof(level));
+    }
+
+    /// <summary>The fewest calibration residuals that give intervals at <paramref name="level"/>: ⌈2/(1 − level) − 1⌉.</summary>
+    public static int MinimumCalibrationCount(double level) => (int)Math.Ceiling(2 / (1 - level) - 1 - 1e-9);
 
     /// <summary>The bounds around one forecast of the whole horizon.</summary>
     public void Bounds(ReadOnlySpan<double> forecast, Span<double> lower, Span<double> upper)
@@ -100,24 +128,36 @@ public sealed class ForecastIntervals
         var forecast = new double[horizon];
         var lower = new double[horizon];
         var upper = new double[horizon];
-        double alpha = 1 - Level, width = 0, score = 0;
-        long inside = 0, count = 0;
+        var tally = new IntervalTally(Level);
         foreach (int origin in origins)
         {
             method(target, origin, forecast);
             Bounds(forecast, lower, upper);
-            for (int h = 0; h < horizon; h++)
-            {
-                double y = target[origin + 1 + h];
-                if (y >= lower[h] && y <= upper[h]) inside++;
-                width += upper[h] - lower[h];
-                score += upper[h] - lower[h] + 2 / alpha * (Math.Max(0, lower[h] - y) + Math.Max(0, y - upper[h]));
-                count++;
-            }
+            for (int h = 0; h < horizon; h++) tally.Add(target[origin + 1 + h], lower[h], upper[h]);
         }
 
-        return count == 0 ? new IntervalCoverage(double.NaN, double.NaN, double.NaN, 0) : new IntervalCoverage((double)inside / count, width / count, score / count, count);
+        return tally.Result();
     }
+}
+
+/// <summary>Counts values inside their intervals and sums widths and interval scores.</summary>
+internal struct IntervalTally(double level)
+{
+    private readonly double _alpha = 1 - level;
+    private double _width, _score;
+    private long _inside, _count;
+
+    public void Add(double value, double lower, double upper)
+    {
+        if (value >= lower && value <= upper) _inside++;
+        _width += upper - lower;
+        _score += upper - lower + 2 / _alpha * (Math.Max(0, lower - value) + Math.Max(0, value - upper));
+        _count++;
+    }
+
+    public readonly IntervalCoverage Result() => _count == 0
+        ? new IntervalCoverage(double.NaN, double.NaN, double.NaN, 0)
+        : new IntervalCoverage((double)_inside / _count, _width / _count, _score / _count, _count);
 }
 
 /// <summary>How prediction intervals did on a set of forecasts.</summary>

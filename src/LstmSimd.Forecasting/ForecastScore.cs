@@ -24,23 +24,31 @@ public sealed record ForecastScore(string Name, double Mae, double Rmse, double 
         ArgumentNullException.ThrowIfNull(origins);
         ArgumentOutOfRangeException.ThrowIfLessThan(horizon, 1);
         if (!(maseScale >= 0) || !double.IsFinite(maseScale)) throw new ArgumentOutOfRangeException(nameof(maseScale), maseScale, "The MASE scale must be 0 or positive, and finite.");
-        Span<double> forecast = horizon <= 256 ? stackalloc double[horizon] : new double[horizon];
-        double squared = 0, absolute = 0, percentage = 0;
-        long count = 0;
-        foreach (int origin in origins)
+        var actual = new double[origins.Count * horizon];
+        var forecasts = new double[origins.Count * horizon];
+        for (int i = 0; i < origins.Count; i++)
         {
-            method(target, origin, forecast);
-            for (int h = 0; h < horizon; h++)
-            {
-                double actual = target[origin + 1 + h], error = forecast[h] - actual;
-                squared += error * error;
-                absolute += Math.Abs(error);
-                double size = Math.Abs(actual) + Math.Abs(forecast[h]);
-                percentage += size == 0 ? 0 : 200 * Math.Abs(error) / size;
-                count++;
-            }
+            method(target, origins[i], forecasts.AsSpan(i * horizon, horizon));
+            target.AsSpan(origins[i] + 1, horizon).CopyTo(actual.AsSpan(i * horizon));
         }
 
+        return FromForecasts(name, actual, forecasts, maseScale);
+    }
+
+    /// <summary>Scores forecasts against the actual values they forecast, pair by pair; <paramref name="maseScale"/> as in <see cref="Evaluate"/>.</summary>
+    internal static ForecastScore FromForecasts(string name, ReadOnlySpan<double> actual, ReadOnlySpan<double> forecast, double maseScale)
+    {
+        double squared = 0, absolute = 0, percentage = 0;
+        for (int i = 0; i < actual.Length; i++)
+        {
+            double error = forecast[i] - actual[i];
+            squared += error * error;
+            absolute += Math.Abs(error);
+            double size = Math.Abs(actual[i]) + Math.Abs(forecast[i]);
+            percentage += size == 0 ? 0 : 200 * Math.Abs(error) / size;
+        }
+
+        long count = actual.Length;
         return count == 0
             ? new ForecastScore(name, double.NaN, double.NaN, double.NaN, double.NaN, 0)
             : new ForecastScore(name, absolute / count, Math.Sqrt(squared / count), maseScale > 0 ? absolute / count / maseScale : double.NaN, percentage / count, count);

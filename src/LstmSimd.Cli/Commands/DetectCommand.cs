@@ -19,9 +19,10 @@ internal static class DetectCommand
         var threshold = new Option<double>("--threshold") { Description = "Flag a step whose residual is this many robust standard deviations (1.4826·MAD of the training residuals) from their median.", DefaultValueFactory = _ => 4 };
         var output = new Option<FileInfo>("--output", "-o") { Description = "CSV of every step: time, actual, one-step forecast, residual, score, flag.", DefaultValueFactory = _ => new FileInfo("anomalies.csv") };
         var plot = new Option<FileInfo>("--plot") { Description = "SVG plot of the series with the anomalies marked.", DefaultValueFactory = _ => new FileInfo("anomalies.svg") };
+        var labels = new Option<string?>("--labels") { Description = "A column of the data that marks known anomalies with 1 (0 elsewhere): score the flags on the test rows against it (precision, recall, F1, row by row and point-adjusted) beside a rolling z-score detector at the same threshold." };
         var command = new Command("detect", "Flag anomalies: steps whose value is far from the forecaster's one-step-ahead prediction, judged against the spread of its residuals on the training rows; marks them on a plot.")
         {
-            model, data, threshold, output, plot,
+            model, data, threshold, labels, output, plot,
         };
         command.SetAction(parse => ToolExit.Run("detect", () =>
         {
@@ -31,15 +32,68 @@ internal static class DetectCommand
             OutputPaths.RefuseClashes([("--model", modelPath), .. ForecastCommand.GivenData(parse.GetValue(data))], [("--output", csv), ("--plot", svg)]);
             using LstmForecaster forecaster = LstmForecaster.Load(modelPath);
             OutputPaths.RefuseClashes([("--model", modelPath), ("--data", ForecastCommand.DataPath(forecaster, parse.GetValue(data)))], [("--output", csv), ("--plot", svg)]);
-            ForecastSeries series = ForecastCommand.LoadSeries(forecaster, parse.GetValue(data), testFrom: null);
-            Report(forecaster, series, limit, csv, svg);
+            ForecastSeries series = ForecastCommand.LoadSeries(forecaster, parse.GetValue(data), testFrom: null, out TimeSeriesTable table);
+            bool[]? labelled = parse.GetValue(labels) is { } column ? Labels(table, series, column) : null;
+            ResidualScores scores = Report(forecaster, series, limit, csv, svg);
+            if (labelled is not null) PrintEvaluation(forecaster, series, scores, labelled, parse.GetValue(labels)!, limit);
             return ToolExit.Ok;
         }));
         return command;
     }
 
+    /// <summary>The label column as flags, one per series row.</summary>
+    /// <exception cref="TimeSeriesFormatException">The column is missing, holds something other than 0 and 1, or times were missing (labels cannot be filled in).</exception>
+    private static bool[] Labels(TimeSeriesTable table, ForecastSeries series, string column)
+    {
+        double[] values = table.GetColumn(column);
+        if (values.Length != series.Length)
+            throw new TimeSeriesFormatException($"{table.Source}: --labels needs every time present; {series.Length - values.Length} missing times were filled, and a label cannot be.");
+        int bad = Array.FindIndex(values, v => v is not (0 or 1));
+        if (bad >= 0)
+            throw new TimeSeriesFormatException($"{table.Source}: the label column {UserText.Quote(column)} must hold 0 or 1; the row at {series.Times[bad]} holds {values[bad].ToString(CultureInfo.InvariantCulture)}.");
+        return [.. values.Select(v => v == 1)];
+    }
+
+    /// <summary>Precision, recall and F1 on the test rows for the LSTM's residual scores and a rolling z-score at the same threshold.</summary>
+    private static void PrintEvaluation(LstmForecaster forecaster, ForecastSeries series, ResidualScores scores, bool[] labelled, string column, double limit)
+    {
+        int start = series.Split.TestStart, window = forecaster.Settings.Window;
+        bool[] truth = labelled[start..];
+        int events = truth.Where((l, r) => l && (r == 0 || !truth[r - 1])).Count();
+        if (truth.All(l => !l))
+        {
+            Console.WriteLine($"no row from the test start ({series.Times[start]}) on is labelled an anomaly in {UserText.Quote(column)}: nothing to score");
+            return;
+        }
+
+        double[] rolling = AnomalyEvaluation.RollingZScores(series.Target, window);
+        (string Name, bool[] Flags)[] detectors =
+        [
+            ("LSTM residual", [.. scores.Score[start..].Select(z => Math.Abs(z) > limit)]),
+            ($"rolling z ({window})", [.. rolling[start..].Select(z => Math.Abs(z) > limit)]),
+        ];
+        Console.WriteLine($"labelled anomalies: {truth.Count(l => l)} of the {truth.Length} test rows ({series.Times[start]} …) in {events} event{(events == 1 ? "" : "s")}; both detectors flag beyond {limit.ToString(CultureInfo.InvariantCulture)} σ: the LSTM's one-step residual against its training residuals' robust spread, and the rolling z-score of each value against the {window} before it");
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("detector").AddColumn(new TableColumn("flagged").RightAligned())
+            .AddColumn(new TableColumn("P").RightAligned()).AddColumn(new TableColumn("R").RightAligned()).AddColumn(new TableColumn("F1").RightAligned())
+            .AddColumn(new TableColumn("PA P").RightAligned()).AddColumn(new TableColumn("PA R").RightAligned()).AddColumn(new TableColumn("PA F1").RightAligned());
+        var f1 = new double[detectors.Length];
+        var adjustedF1 = new double[detectors.Length];
+        for (int d = 0; d < detectors.Length; d++)
+        {
+            DetectionScore rows = AnomalyEvaluation.Pointwise(detectors[d].Name, detectors[d].Flags, truth);
+            DetectionScore adjusted = AnomalyEvaluation.PointAdjusted(detectors[d].Name, detectors[d].Flags, truth);
+            f1[d] = rows.F1;
+            adjustedF1[d] = adjusted.F1;
+            table.AddRow(Markup.Escape(detectors[d].Name), detectors[d].Flags.Count(f => f).ToString(CultureInfo.InvariantCulture), F(rows.Precision), F(rows.Recall), F(rows.F1), F(adjusted.Precision), F(adjusted.Recall), F(adjusted.F1));
+        }
+
+        AnsiConsole.Write(table);
+        Console.WriteLine("P, R, F1: precision, recall and F1 row by row; PA: point-adjusted (an event counts as found in full when any of its rows is flagged)");
+        Console.WriteLine($"the LSTM detector {(f1[0] > f1[1] ? "beats" : "does NOT beat")} the rolling z-score on row-by-row F1 ({F(f1[0])} against {F(f1[1])}); point-adjusted, it {(adjustedF1[0] > adjustedF1[1] ? "beats it" : "does NOT")} ({F(adjustedF1[0])} against {F(adjustedF1[1])})");
+    }
+
     /// <summary>Prints the flagged steps and writes the CSV (when given) and the plot.</summary>
-    internal static void Report(LstmForecaster forecaster, ForecastSeries series, double limit, string? csv, string svg)
+    internal static ResidualScores Report(LstmForecaster forecaster, ForecastSeries series, double limit, string? csv, string svg)
     {
         ResidualScores scores = Score(forecaster, series);
         int[] flagged = [.. Enumerable.Range(0, series.Length).Where(r => Math.Abs(scores.Score[r]) > limit)];
@@ -66,6 +120,7 @@ internal static class DetectCommand
             .Points($"anomaly ({flagged.Length})", flagged.Select(r => x[r]), flagged.Select(r => series.Target[r]), "#d62728")
             .Save(svg);
         Console.WriteLine(csv is null ? $"wrote {svg}" : $"wrote {csv} and {svg}");
+        return scores;
     }
 
     internal sealed record ResidualScores(double[] Expected, double[] Score, double Median, double Sigma);

@@ -14,12 +14,14 @@ internal static class ForecastCommand
         var testFrom = new Option<string?>("--test-from") { Description = "Override the test period's first time (default: the one used in training)." };
         var output = new Option<FileInfo>("--output", "-o") { Description = "CSV of every test forecast and the forecast past the data's end.", DefaultValueFactory = _ => new FileInfo("forecast.csv") };
         var plot = new Option<FileInfo>("--plot") { Description = "SVG plot of history, forecasts and actual values.", DefaultValueFactory = _ => new FileInfo("forecast.svg") };
-        var check = new Option<bool>("--check") { Description = "Exit with code 1 unless the LSTM beats every baseline (a test MASE at least 2 % lower than the best baseline's)." };
-        var level = new Option<double>("--level") { Description = "Nominal coverage of the LSTM's prediction intervals, calibrated on the validation forecasts' errors per step ahead and measured on the test split.", DefaultValueFactory = _ => 0.8 };
+        var check = new Option<bool>("--check") { Description = "Exit with code 1 unless the LSTM beats every baseline (its per-origin error lower than each baseline's by a Diebold–Mariano test, p < 0.05)." };
+        var refitEvery = new Option<int?>("--refit-every") { Description = "Fit the ETS and Theta baselines again on the rows up to the origin every this many test origins (default: the horizon, or a tenth of the test origins when that is more)." };
+        var level = new Option<double>("--level") { Description = "Nominal coverage of the LSTM's prediction intervals, calibrated per step ahead at each origin on the errors of the latest forecasts known there (as many as the validation forecasts) and measured on the test origins.", DefaultValueFactory = _ => 0.8 };
+        var adapt = new Option<double>("--adapt") { Description = "How fast the intervals' level adapts to misses (adaptive conformal inference's γ; 0 keeps it nominal).", DefaultValueFactory = _ => ForecastReport.DefaultAdaptationRate };
         Option<string> weights = WeightsOption.Create("How the model stores its weight matrices for inference (the checkpoint's fp32 weights are rounded when it is packed)");
         var command = new Command("forecast", "Forecast with a trained model: test MAE, RMSE, MASE and sMAPE beside mean, naive, seasonal naive (+ drift), linear-trend and ETS baselines, a CSV of forecasts and an SVG plot.")
         {
-            model, data, testFrom, output, plot, check, level, weights,
+            model, data, testFrom, output, plot, check, refitEvery, level, adapt, weights,
         };
         command.SetAction(parse => ToolExit.Run("forecast", () =>
         {
@@ -31,15 +33,15 @@ internal static class ForecastCommand
             ForecastSeries series = LoadSeries(forecaster, parse.GetValue(data), parse.GetValue(testFrom));
             ForecastSettings s = forecaster.Settings;
             Console.WriteLine($"model: {parse.GetValue(model)!.Name}, window {s.Window}, horizon {s.Horizon}, predicts '{s.TargetColumn}' from [{string.Join(", ", s.InputColumns)}] ({forecaster.Model.KernelPath} kernels, {WeightsOption.NameOf(format)} weights)");
-            ForecastComparisonResult comparison = ForecastReport.Compare(forecaster, series);
+            ForecastComparisonResult comparison = ForecastReport.Compare(forecaster, series, parse.GetValue(refitEvery));
             ForecastReport.PrintScores(forecaster, series, comparison);
-            ForecastIntervals? intervals = ForecastReport.PrintIntervals(forecaster, series, parse.GetValue(level));
+            RollingForecastIntervals? intervals = ForecastReport.PrintIntervals(forecaster, series, parse.GetValue(level), parse.GetValue(adapt));
             ForecastReport.WriteCsv(forecaster, series, comparison, intervals, csv);
             ForecastReport.Plot(forecaster, series, comparison, svg, $"{s.TargetColumn}: LSTM forecasts {s.Horizon} steps ahead", intervals);
             var next = new double[s.Horizon];
             forecaster.Predict(series, series.Length - 1, next);
             var (lower, upper) = (new double[s.Horizon], new double[s.Horizon]);
-            intervals?.Bounds(next, lower, upper);
+            intervals?.At(series.Length - 1).Bounds(next, lower, upper);
             string F(double v) => v.ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
             Console.WriteLine($"next {s.Horizon} after {series.Times[^1]}: {string.Join(" ", next.Select((v, h) => intervals is null ? F(v) : $"{F(v)} [{F(lower[h])}, {F(upper[h])}]"))}");
             Console.WriteLine($"wrote {csv} and {svg}");
@@ -53,11 +55,13 @@ internal static class ForecastCommand
     /// file the checkpoint remembers (a note when it changed since training), else (a checkpoint that remembers none)
     /// the bundled CO2 series.
     /// </summary>
-    internal static ForecastSeries LoadSeries(LstmForecaster forecaster, FileInfo? data, string? testFrom)
+    internal static ForecastSeries LoadSeries(LstmForecaster forecaster, FileInfo? data, string? testFrom) => LoadSeries(forecaster, data, testFrom, out _);
+
+    /// <summary><see cref="LoadSeries(LstmForecaster, FileInfo?, string?)"/>, and the table it was read from (before any gap was filled).</summary>
+    internal static ForecastSeries LoadSeries(LstmForecaster forecaster, FileInfo? data, string? testFrom, out TimeSeriesTable table)
     {
         ForecastSettings settings = testFrom is null ? forecaster.Settings : forecaster.Settings with { TestFrom = testFrom };
         ForecastDataSource? remembered = settings.Data;
-        TimeSeriesTable table;
         if (data is null && remembered is not null)
         {
             table = remembered.Reload(settings.TimeColumn, out string? changed);

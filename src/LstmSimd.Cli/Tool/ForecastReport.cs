@@ -7,20 +7,33 @@ using LstmSimd.IO;
 
 namespace LstmSimd.Cli.Tool;
 
-/// <summary>The LSTM and the baselines on one series: the methods (baselines fitted once) and their test scores.</summary>
-internal sealed record ForecastComparisonResult(IReadOnlyList<NamedForecastMethod> Methods, IReadOnlyList<ForecastScore> Scores, IReadOnlyList<string> Notes, ForecastVerdict Verdict);
+/// <summary>The LSTM and the baselines on one series: the methods, their rolling-origin backtest over the test period and the verdict.</summary>
+internal sealed record ForecastComparisonResult(IReadOnlyList<NamedForecastMethod> Methods, ForecastBacktest Backtest, IReadOnlyList<string> Notes, ForecastVerdict Verdict)
+{
+    public IReadOnlyList<ForecastScore> Scores => Backtest.Scores;
+}
 
 /// <summary>What train, forecast and demo show about a forecaster: test errors beside the baselines, a plot, a CSV.</summary>
 internal static class ForecastReport
 {
-    /// <summary>Fits the baselines and scores them with the LSTM (always the first method) on the test split.</summary>
-    public static ForecastComparisonResult Compare(LstmForecaster forecaster, ForecastSeries series)
+    /// <summary>The intervals' default adaptation rate γ.</summary>
+    public const double DefaultAdaptationRate = 0.05;
+
+    /// <summary>
+    /// Backtests the LSTM (always the first method) and the baselines from every test origin, refitting the ETS models
+    /// every <paramref name="refitEvery"/> origins (default: every horizon, or often enough for ten fits when there are
+    /// more than ten horizons of origins), and judges the LSTM by Diebold–Mariano tests.
+    /// </summary>
+    public static ForecastComparisonResult Compare(LstmForecaster forecaster, ForecastSeries series, int? refitEvery = null)
     {
         ForecastSettings s = forecaster.Settings;
+        if (refitEvery is < 1) throw new ArgumentException($"--refit-every must be at least 1 origin; got {refitEvery}.");
         IReadOnlyList<NamedForecastMethod> baselines = ForecastComparison.Baselines(series, s.SeasonLength, s.Window, out IReadOnlyList<string> notes);
         NamedForecastMethod[] methods = [new("LSTM", forecaster.AsMethod(series)), .. baselines];
-        IReadOnlyList<ForecastScore> scores = ForecastComparison.Score(methods, series, s.SeasonLength, s.Horizon);
-        return new ForecastComparisonResult(methods, scores, notes, ForecastComparison.Judge(scores[0], scores.Skip(1).ToArray()));
+        // By default every horizon, but at most about ten fits: each ETS fit reads every row before its origin.
+        int every = refitEvery ?? Math.Max(s.Horizon, (series.Split.Test.Count + 9) / 10);
+        ForecastBacktest backtest = ForecastComparison.Backtest(methods, series, s.SeasonLength, s.Horizon, every);
+        return new ForecastComparisonResult(methods, backtest, notes, ForecastComparison.Judge(backtest));
     }
 
     /// <summary>Prints the test-period table and the verdict.</summary>
@@ -28,7 +41,8 @@ internal static class ForecastReport
     {
         ForecastSettings s = forecaster.Settings;
         IReadOnlyList<int> test = series.Split.Test;
-        Console.WriteLine($"test: {test.Count} forecasts of {s.Horizon} steps of '{s.TargetColumn}', from origins {series.Times[test[0]]} … {series.Times[test[^1]]} (predicting {series.Times[series.Split.TestStart]} … {series.Times[test[^1] + s.Horizon]})");
+        ForecastBacktest backtest = comparison.Backtest;
+        Console.WriteLine($"test: rolling-origin backtest, {test.Count} forecasts of {s.Horizon} steps of '{s.TargetColumn}', from origins {series.Times[test[0]]} … {series.Times[test[^1]]} (predicting {series.Times[series.Split.TestStart]} … {series.Times[test[^1] + s.Horizon]}); each forecast sees every row up to its origin; ETS and Theta refitted every {backtest.RefitEvery} origins ({backtest.Refits} fits); the LSTM trained once, on the rows before the test");
         foreach (NamedForecastMethod method in comparison.Methods.Where(m => m.Fitted is not null)) Console.WriteLine(method.Fitted);
         foreach (string note in comparison.Notes) Console.WriteLine(note);
         var table = new Table().Border(TableBorder.Rounded).AddColumn("method").AddColumn(new TableColumn("MAE").RightAligned())
@@ -40,22 +54,27 @@ internal static class ForecastReport
         }
 
         AnsiConsole.Write(table);
-        Console.WriteLine($"MASE: the MAE over the mean absolute {(s.SeasonLength > 1 ? $"seasonal naive ({s.SeasonLength})" : "naive")} error on the rows before the test; the LSTM beats the baselines only with a MASE at least {ForecastComparison.BeatMargin * 100:0.#} % lower than the best one's");
+        Console.WriteLine($"MASE: the MAE over the mean absolute {(s.SeasonLength > 1 ? $"seasonal naive ({s.SeasonLength})" : "naive")} error on the rows before the test; the LSTM beats the baselines only when a Diebold–Mariano test (Harvey–Leybourne–Newbold corrected, horizon {backtest.OverlappingOrigins}) of its per-origin MAE against each baseline's gives p < {ForecastComparison.SignificanceLevel.ToString(CultureInfo.InvariantCulture)}");
         Console.WriteLine(comparison.Verdict.Text);
     }
 
     /// <summary>
-    /// Calibrates the LSTM's prediction intervals at <paramref name="level"/> on the validation forecasts and prints what
-    /// they achieve on the test split; null (and a line saying why) when there are too few validation forecasts.
+    /// The LSTM's prediction intervals at <paramref name="level"/>, calibrated at each origin on the latest forecasts
+    /// whose values were known there (as many as there are validation forecasts), the level adapting to misses at
+    /// <paramref name="adaptationRate"/>, and what they achieve on the test origins; null (and a line saying why) when there are too few forecasts to calibrate on.
     /// </summary>
-    public static ForecastIntervals? PrintIntervals(LstmForecaster forecaster, ForecastSeries series, double level)
+    public static RollingForecastIntervals? PrintIntervals(LstmForecaster forecaster, ForecastSeries series, double level, double adaptationRate)
     {
         if (!(level is > 0 and < 1)) throw new ArgumentException($"--level must be between 0 and 1; got {level.ToString(CultureInfo.InvariantCulture)}.");
+        if (!(adaptationRate is >= 0 and <= 1)) throw new ArgumentException($"--adapt must be between 0 and 1; got {adaptationRate.ToString(CultureInfo.InvariantCulture)}.");
         ForecastMethod lstm = forecaster.AsMethod(series);
-        ForecastIntervals intervals;
+        int window = series.Split.Validation.Count;
+        RollingForecastIntervals intervals;
+        IntervalCoverage coverage;
         try
         {
-            intervals = ForecastIntervals.Calibrate(lstm, series.Target, series.Split.Validation, forecaster.Settings.Horizon, level);
+            intervals = RollingForecastIntervals.Calibrate(lstm, series.Target, series.Split.Validation[0], forecaster.Settings.Horizon, level, window, adaptationRate);
+            coverage = intervals.Coverage(series.Split.Test);
         }
         catch (ArgumentException e)
         {
@@ -63,15 +82,15 @@ internal static class ForecastReport
             return null;
         }
 
-        IntervalCoverage coverage = intervals.Coverage(lstm, series.Target, series.Split.Test);
-        Console.WriteLine($"{F(100 * level, "0.#")} % prediction intervals (from the errors of the {intervals.CalibrationCount} validation forecasts, per step ahead): on the test split they hold {F(100 * coverage.Covered, "F1")} % of the values (nominal {F(100 * level, "0.#")} %), mean width {F(coverage.MeanWidth, "G3")}, interval score {F(coverage.IntervalScore, "G3")}");
+        string adapting = adaptationRate > 0 ? $", level adapted to misses at rate {F(adaptationRate, "0.###")}" : "";
+        Console.WriteLine($"{F(100 * level, "0.#")} % prediction intervals (split conformal per step ahead, from the errors of the latest {window} forecasts whose values were known at each origin{adapting}): on the {series.Split.Test.Count} test origins they hold {F(100 * coverage.Covered, "F1")} % of the values (nominal {F(100 * level, "0.#")} %), mean width {F(coverage.MeanWidth, "G3")}, interval score {F(coverage.IntervalScore, "G3")}");
         return intervals;
     }
 
     private static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 
     /// <summary>History, actual test values, forecasts made every horizon steps across the test period, and the forecast past the data's end.</summary>
-    public static void Plot(LstmForecaster forecaster, ForecastSeries series, ForecastComparisonResult comparison, string path, string title, ForecastIntervals? intervals = null)
+    public static void Plot(LstmForecaster forecaster, ForecastSeries series, ForecastComparisonResult comparison, string path, string title, RollingForecastIntervals? rolling = null)
     {
         ForecastSettings s = forecaster.Settings;
         int n = series.Length, testStart = series.Split.TestStart, h = s.Horizon;
@@ -82,23 +101,23 @@ internal static class ForecastReport
         var plot = new SvgPlot(title, xLabel, s.TargetColumn);
         plot.Shade(x[testStart], x[^1], "test period", "#1f77b4");
         plot.Line("actual", x[from..], series.Target[from..], "#222222");
-        (double[] bx, double[] lstm) = Blocks(forecaster.AsMethod(series), series, x, h);
+        (double[] bx, double[] lstm) = Blocks(comparison.Backtest, 0, x);
         // The two best baselines by test MASE: what the LSTM has to be compared with, without burying it in lines.
         string[] colors = ["#ff7f0e", "#2ca02c"];
-        ForecastScore[] best = [.. comparison.Scores.Skip(1).OrderBy(b => b.Mase).Take(2)];
+        int[] best = [.. Enumerable.Range(1, comparison.Scores.Count - 1).OrderBy(m => comparison.Scores[m].Mase).Take(2)];
         for (int b = 0; b < best.Length; b++)
         {
-            NamedForecastMethod method = comparison.Methods.Single(m => m.Name == best[b].Name);
-            (_, double[] values) = Blocks(method.Method, series, x, h);
-            plot.Line($"{method.Name} ({h} ahead)", bx, values, colors[b], dashed: true);
+            (_, double[] values) = Blocks(comparison.Backtest, best[b], x);
+            plot.Line($"{comparison.Scores[best[b]].Name} ({h} ahead)", bx, values, colors[b], dashed: true);
         }
 
         plot.Line($"LSTM forecast ({h} ahead, every {h} steps)", bx, lstm, "#1f77b4");
         var next = new double[h];
         forecaster.Predict(series, n - 1, next);
         plot.Line($"LSTM forecast past the data ({future[0]} …)", xFuture[(n - 1)..], [series.Target[^1], .. next], "#d62728", dashed: true);
-        if (intervals is not null)
+        if (rolling is not null)
         {
+            ForecastIntervals intervals = rolling.At(n - 1);
             var (lower, upper) = (new double[h], new double[h]);
             intervals.Bounds(next, lower, upper);
             string band = $"{(100 * intervals.Level).ToString("0.#", CultureInfo.InvariantCulture)} % interval";
@@ -109,31 +128,38 @@ internal static class ForecastReport
         plot.Save(path);
     }
 
-    /// <summary>CSV: every test forecast (origin, step, time, actual, each method), then the forecast past the data's end.</summary>
-    public static void WriteCsv(LstmForecaster forecaster, ForecastSeries series, ForecastComparisonResult comparison, ForecastIntervals? intervals, string path)
+    /// <summary>
+    /// CSV: every backtest forecast (origin, step, time, actual, each method), then the forecast past the data's end
+    /// (the ETS models fitted on every row).
+    /// </summary>
+    public static void WriteCsv(LstmForecaster forecaster, ForecastSeries series, ForecastComparisonResult comparison, RollingForecastIntervals? intervals, string path)
     {
         ForecastSettings s = forecaster.Settings;
         IReadOnlyList<NamedForecastMethod> methods = comparison.Methods;
+        ForecastBacktest backtest = comparison.Backtest;
         var csv = new StringBuilder();
         csv.Append(CultureInfo.InvariantCulture, $"origin,step,{s.TimeColumn},actual");
         foreach (NamedForecastMethod method in methods) csv.Append(',').Append(Quote(method.Name));
         string levelText = intervals is null ? "" : (100 * intervals.Level).ToString("0.#", CultureInfo.InvariantCulture);
         if (intervals is not null) csv.Append(CultureInfo.InvariantCulture, $",LSTM lower {levelText}%,LSTM upper {levelText}%");
         csv.AppendLine();
-        var (lower, upper) = (new double[s.Horizon], new double[s.Horizon]);
-        var forecasts = methods.Select(_ => new double[s.Horizon]).ToArray();
-        foreach (int origin in series.Split.Test.Append(series.Length - 1))
+        int n = series.Length;
+        var future = methods.Select(_ => new double[s.Horizon]).ToArray();
+        for (int m = 0; m < methods.Count; m++)
+            (methods[m].Refit?.Invoke(series.Target, n - 1) ?? methods[m].Method)(series.Target, n - 1, future[m]);
+        string[] futureTimes = TimeAxis.Extend(series.Times, s.Horizon);
+        for (int i = 0; i <= backtest.Origins.Count; i++)
         {
-            for (int m = 0; m < methods.Count; m++) methods[m].Method(series.Target, origin, forecasts[m]);
-            intervals?.Bounds(forecasts[0], lower, upper); // the LSTM is the first method
-            string[] future = origin + s.Horizon < series.Length ? [] : TimeAxis.Extend(series.Times, s.Horizon);
-            for (int k = 0; k < s.Horizon; k++)
+            bool known = i < backtest.Origins.Count;
+            int origin = known ? backtest.Origins[i] : n - 1;
+            ForecastIntervals? bounds = intervals?.At(origin);
+            for (int step = 1; step <= s.Horizon; step++)
             {
-                int row = origin + 1 + k;
-                bool known = row < series.Length;
-                csv.Append(CultureInfo.InvariantCulture, $"{series.Times[origin]},{k + 1},{(known ? series.Times[row] : future[row - series.Length])},{(known ? series.Target[row].ToString("R", CultureInfo.InvariantCulture) : "")}");
-                foreach (double[] f in forecasts) csv.Append(',').Append(f[k].ToString("F4", CultureInfo.InvariantCulture));
-                if (intervals is not null) csv.Append(CultureInfo.InvariantCulture, $",{lower[k].ToString("F4", CultureInfo.InvariantCulture)},{upper[k].ToString("F4", CultureInfo.InvariantCulture)}");
+                double lstm = known ? backtest.Forecast(0, i, step) : future[0][step - 1];
+                csv.Append(CultureInfo.InvariantCulture, $"{series.Times[origin]},{step},{(known ? series.Times[origin + step] : futureTimes[step - 1])},{(known ? backtest.Actual(i, step).ToString("R", CultureInfo.InvariantCulture) : "")}");
+                for (int m = 0; m < methods.Count; m++) csv.Append(',').Append((known ? backtest.Forecast(m, i, step) : future[m][step - 1]).ToString("F4", CultureInfo.InvariantCulture));
+                if (bounds is not null)
+                    csv.Append(CultureInfo.InvariantCulture, $",{(lstm + bounds.Lower[step - 1]).ToString("F4", CultureInfo.InvariantCulture)},{(lstm + bounds.Upper[step - 1]).ToString("F4", CultureInfo.InvariantCulture)}");
                 csv.AppendLine();
             }
         }
@@ -141,18 +167,19 @@ internal static class ForecastReport
         AtomicFile.WriteAllText(path, csv.ToString());
     }
 
-    private static (double[] X, double[] Y) Blocks(ForecastMethod method, ForecastSeries series, double[] x, int horizon)
+    /// <summary>The backtest's forecasts from every horizon-th origin, each block its own line segment.</summary>
+    private static (double[] X, double[] Y) Blocks(ForecastBacktest backtest, int method, double[] x)
     {
         var xs = new List<double>();
         var ys = new List<double>();
-        var forecast = new double[horizon];
-        for (int origin = series.Split.Test[0]; origin + horizon < series.Length; origin += horizon)
+        int horizon = backtest.Horizon;
+        for (int i = 0; i < backtest.Origins.Count; i += horizon)
         {
-            method(series.Target, origin, forecast);
-            for (int k = 0; k < horizon; k++)
+            int origin = backtest.Origins[i];
+            for (int step = 1; step <= horizon; step++)
             {
-                xs.Add(x[origin + 1 + k]);
-                ys.Add(forecast[k]);
+                xs.Add(x[origin + step]);
+                ys.Add(backtest.Forecast(method, i, step));
             }
 
             xs.Add(x[origin + horizon]);
