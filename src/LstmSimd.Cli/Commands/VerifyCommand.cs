@@ -6,7 +6,7 @@ using Spectre.Console;
 
 namespace LstmSimd.Cli.Commands;
 
-/// <summary>`verify`: random models and inputs, fast path against the double reference on every kernel path.</summary>
+/// <summary>`verify`: random LSTMs and GRUs and inputs, fast path against the double reference on every kernel path.</summary>
 internal static class VerifyCommand
 {
     private sealed record Shape(string Name, LstmSpec Spec, int Steps, int Batch, bool Lengths, SequenceLayout Layout);
@@ -23,11 +23,22 @@ internal static class VerifyCommand
         new("I=H=257, B=2", new LstmSpec(257, 257), 4, 2, false, SequenceLayout.TimeMajor),
     ];
 
+    private sealed record GruShape(string Name, GruSpec Spec, int Steps, int Batch, bool Lengths, SequenceLayout Layout);
+
+    private static readonly GruShape[] GruShapes =
+    [
+        new("GRU I=7 H=17", new GruSpec(7, 17), 30, 3, false, SequenceLayout.TimeMajor),
+        new("GRU I=H=33, B=9", new GruSpec(33, 33), 20, 9, false, SequenceLayout.TimeMajor),
+        new("GRU 2 layers bidir, lengths", new GruSpec(16, 31, 2, bidirectional: true), 15, 5, true, SequenceLayout.TimeMajor),
+        new("GRU 3 layers, no bias, batch-first", new GruSpec(9, 15, 3, bias: false), 10, 4, false, SequenceLayout.BatchFirst),
+        new("GRU I=H=257, B=2", new GruSpec(257, 257), 4, 2, false, SequenceLayout.TimeMajor),
+    ];
+
     public static Command Create()
     {
         var seed = new Option<int>("--seed") { Description = "Seed for weights and inputs.", DefaultValueFactory = _ => 1 };
         var weights = WeightsOption.Create("How the checked models store their weights; fp16/bf16 are held to the usual bound against the reference on their rounded weights, int8 to its documented accuracy");
-        var command = new Command("verify", "Check the fast path against the double-precision reference on random models, on every kernel path this machine can run; exit code 1 on any violation.")
+        var command = new Command("verify", "Check the fast path against the double-precision reference on random LSTM and GRU models, on every kernel path this machine can run; exit code 1 on any violation.")
         {
             seed,
             weights,
@@ -74,11 +85,34 @@ internal static class VerifyCommand
             table.AddRow([.. cells]);
         }
 
+        foreach (GruShape shape in GruShapes)
+        {
+            GruWeights weights = GruWeights.CreateRandom(shape.Spec, seed);
+            float[] input = Uniform(shape.Steps * shape.Batch * shape.Spec.InputSize, seed + 1);
+            int[] lengths = shape.Lengths ? [.. Enumerable.Range(0, shape.Batch).Select(b => shape.Steps - b * shape.Steps / (shape.Batch + 1))] : [];
+            ReferenceGruResult expected = ReferenceGru.Forward(weights.StoredAs(format), input, shape.Steps, shape.Batch, lengths: lengths, layout: shape.Layout);
+            var cells = new List<string> { shape.Name };
+            foreach (KernelPath path in KernelSelector.All)
+            {
+                using GruSession session = GruModel.Create(weights, new LstmModelOptions { Kernel = path, Weights = format }).CreateSession(shape.Batch, shape.Steps);
+                float[] output = new float[expected.Output.Length], h = new float[expected.HiddenState.Length];
+                session.Forward(input, shape.Steps, shape.Batch, output, h, lengths: lengths, layout: shape.Layout);
+                (double maxError, bool ok) = Compare(expected.Output, output, absolute, relative);
+                (double hError, bool hOk) = Compare(expected.HiddenState, h, absolute, relative);
+                maxError = Math.Max(maxError, hError);
+                bool pass = ok && hOk;
+                if (!pass) violations++;
+                cells.Add(pass ? $"[green]{maxError:E1}[/]" : $"[red]{maxError:E1} FAIL[/]");
+            }
+
+            table.AddRow([.. cells]);
+        }
+
         if (print)
         {
             AnsiConsole.Write(table);
             string weightsNote = format == WeightFormat.Float32 ? "" : $", {WeightsOption.NameOf(format)} weights (the reference runs on the weights as stored)";
-            Console.WriteLine($"max |fast − reference| over output, h_n and c_n{weightsNote}; bound per element: {absolute:G3} + {relative:G3}·|reference|");
+            Console.WriteLine($"max |fast − reference| over output, h_n and c_n (a GRU: output and h_n){weightsNote}; bound per element: {absolute:G3} + {relative:G3}·|reference|");
         }
 
         return violations;

@@ -86,6 +86,15 @@ public sealed class GruModel
         return new LstmWeights(slots, layers);
     }
 
+    /// <summary>Gates r, z, n of a [3H, depth] matrix, taken from a four-slot [4H, depth] one at <paramref name="slotOfGate"/> (the inverse of <see cref="InGateSlots"/>).</summary>
+    internal static float[] FromSlots(float[] slots, int depth, int hidden, int[] slotOfGate)
+    {
+        int block = hidden * depth;
+        float[] gates = new float[3 * block];
+        for (int g = 0; g < 3; g++) slots.AsSpan(slotOfGate[g] * block, block).CopyTo(gates.AsSpan(g * block));
+        return gates;
+    }
+
     /// <summary>A [3H, depth] matrix's gate blocks moved into four slots of [4H, depth]: slot s takes gate <paramref name="gateOfSlot"/>[s] (−1: zeros).</summary>
     private static float[] Place(float[] source, int depth, int hidden, int[] gateOfSlot)
     {
