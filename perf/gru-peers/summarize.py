@@ -43,7 +43,7 @@ def main():
                         for r in impls["lstmsimd"] if any(r in impls[p] for p in PEERS if p in impls))
         gflops = 2.0 * t * b * 3 * h * 2 * h / (ours * 1e3)
         cells = [fmt(best[p]) if p in best else "—" for p in PEERS]
-        print(f"| {workload} | {fmt(ours)} | {gflops:.1f} | {' | '.join(cells)} | {ours / peer[0]:.2f} ({PEERS[peer[1]].removesuffix(" µs")}; "
+        print(f"| {workload} | {fmt(ours)} | {gflops:.1f} | {' | '.join(cells)} | {ours / peer[0]:.2f} ({PEERS[peer[1]].removesuffix(' µs')}; "
               f"{rounds[0]:.2f}–{rounds[-1]:.2f}) | {alloc[workload]} |")
     print(f"\nLstmSimd ran on {', '.join(sorted(set(isa.values())))}. A ratio below 1 is LstmSimd faster. LstmSimd's GRU computes "
           "all four gate slots of the LSTM's kernels, 4/3 of the multiply-adds the GFLOP/s column counts.")
