@@ -60,24 +60,21 @@ internal static class VerifyCommand
             table.AddColumn(new TableColumn(KernelSelector.IsAccelerated(path) ? path.ToString() : $"{path} (sw)").RightAligned());
 
         int violations = 0;
-        foreach (Shape shape in Shapes)
+
+        // One row per shape: on every path, each fast result against the reference's, to the bound.
+        void Row(string name, Func<KernelPath, (double[] Expected, float[] Actual)[]> run)
         {
-            LstmWeights weights = LstmWeights.CreateRandom(shape.Spec, seed);
-            float[] input = Uniform(shape.Steps * shape.Batch * shape.Spec.InputSize, seed + 1);
-            int[] lengths = shape.Lengths ? [.. Enumerable.Range(0, shape.Batch).Select(b => shape.Steps - b * shape.Steps / (shape.Batch + 1))] : [];
-            ReferenceResult expected = ReferenceLstm.Forward(weights.StoredAs(format), input, shape.Steps, shape.Batch, lengths: lengths, layout: shape.Layout);
-            var cells = new List<string> { shape.Name };
+            var cells = new List<string> { name };
             foreach (KernelPath path in KernelSelector.All)
             {
-                using LstmSession session = LstmModel.Create(weights, new LstmModelOptions { Kernel = path, Weights = format }).CreateSession(shape.Batch, shape.Steps);
-                float[] output = new float[expected.Output.Length];
-                float[] h = new float[expected.HiddenState.Length], c = new float[expected.CellState.Length];
-                session.Forward(input, shape.Steps, shape.Batch, output, h, c, lengths: lengths, layout: shape.Layout);
-                (double maxError, bool ok) = Compare(expected.Output, output, absolute, relative);
-                (double hError, bool hOk) = Compare(expected.HiddenState, h, absolute, relative);
-                (double cError, bool cOk) = Compare(expected.CellState, c, absolute, relative);
-                maxError = Math.Max(maxError, Math.Max(hError, cError));
-                bool pass = ok && hOk && cOk;
+                double maxError = 0;
+                bool pass = true;
+                foreach ((double[] expected, float[] actual) in run(path))
+                {
+                    (double error, bool ok) = Compare(expected, actual, absolute, relative);
+                    (maxError, pass) = (Math.Max(maxError, error), pass && ok);
+                }
+
                 if (!pass) violations++;
                 cells.Add(pass ? $"[green]{maxError:E1}[/]" : $"[red]{maxError:E1} FAIL[/]");
             }
@@ -85,27 +82,35 @@ internal static class VerifyCommand
             table.AddRow([.. cells]);
         }
 
+        foreach (Shape shape in Shapes)
+        {
+            LstmWeights weights = LstmWeights.CreateRandom(shape.Spec, seed);
+            float[] input = Uniform(shape.Steps * shape.Batch * shape.Spec.InputSize, seed + 1);
+            int[] lengths = Lengths(shape.Lengths, shape.Steps, shape.Batch);
+            ReferenceResult expected = ReferenceLstm.Forward(weights.StoredAs(format), input, shape.Steps, shape.Batch, lengths: lengths, layout: shape.Layout);
+            Row(shape.Name, path =>
+            {
+                using LstmSession session = LstmModel.Create(weights, new LstmModelOptions { Kernel = path, Weights = format }).CreateSession(shape.Batch, shape.Steps);
+                float[] output = new float[expected.Output.Length];
+                float[] h = new float[expected.HiddenState.Length], c = new float[expected.CellState.Length];
+                session.Forward(input, shape.Steps, shape.Batch, output, h, c, lengths: lengths, layout: shape.Layout);
+                return [(expected.Output, output), (expected.HiddenState, h), (expected.CellState, c)];
+            });
+        }
+
         foreach (GruShape shape in GruShapes)
         {
             GruWeights weights = GruWeights.CreateRandom(shape.Spec, seed);
             float[] input = Uniform(shape.Steps * shape.Batch * shape.Spec.InputSize, seed + 1);
-            int[] lengths = shape.Lengths ? [.. Enumerable.Range(0, shape.Batch).Select(b => shape.Steps - b * shape.Steps / (shape.Batch + 1))] : [];
+            int[] lengths = Lengths(shape.Lengths, shape.Steps, shape.Batch);
             ReferenceGruResult expected = ReferenceGru.Forward(weights.StoredAs(format), input, shape.Steps, shape.Batch, lengths: lengths, layout: shape.Layout);
-            var cells = new List<string> { shape.Name };
-            foreach (KernelPath path in KernelSelector.All)
+            Row(shape.Name, path =>
             {
                 using GruSession session = GruModel.Create(weights, new LstmModelOptions { Kernel = path, Weights = format }).CreateSession(shape.Batch, shape.Steps);
                 float[] output = new float[expected.Output.Length], h = new float[expected.HiddenState.Length];
                 session.Forward(input, shape.Steps, shape.Batch, output, h, lengths: lengths, layout: shape.Layout);
-                (double maxError, bool ok) = Compare(expected.Output, output, absolute, relative);
-                (double hError, bool hOk) = Compare(expected.HiddenState, h, absolute, relative);
-                maxError = Math.Max(maxError, hError);
-                bool pass = ok && hOk;
-                if (!pass) violations++;
-                cells.Add(pass ? $"[green]{maxError:E1}[/]" : $"[red]{maxError:E1} FAIL[/]");
-            }
-
-            table.AddRow([.. cells]);
+                return [(expected.Output, output), (expected.HiddenState, h)];
+            });
         }
 
         if (print)
@@ -138,6 +143,10 @@ internal static class VerifyCommand
 
         return (max, ok);
     }
+
+    /// <summary>Lengths from T down, one per sequence, when the shape asks for them; else empty (every sequence T steps).</summary>
+    private static int[] Lengths(bool wanted, int steps, int batch) =>
+        wanted ? [.. Enumerable.Range(0, batch).Select(b => steps - b * steps / (batch + 1))] : [];
 
     private static float[] Uniform(int length, int seed)
     {
