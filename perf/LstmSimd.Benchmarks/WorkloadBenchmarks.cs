@@ -15,7 +15,7 @@ public class WorkloadBenchmarks : StandardWorkloadBenchmark, IFlopCounted
 
     protected override string WorkloadName => Workload;
 
-    /// <summary>One call: a whole-sequence forward (seq-*) or one streaming step (step-*).</summary>
+    /// <summary>One call: a whole-sequence forward (seq-*, gru-seq-*), one streaming step (step-*, gru-step-*) or a training step (train-*).</summary>
     [Benchmark]
     public void Fast() => Runner.Invoke();
 
@@ -25,7 +25,7 @@ public class WorkloadBenchmarks : StandardWorkloadBenchmark, IFlopCounted
 /// <summary>The naive double-precision reference beside the fast path, on the workloads small enough for it to finish quickly.</summary>
 public class ReferenceBenchmarks : StandardWorkloadBenchmark, IFlopCounted
 {
-    [Params("seq-h32", "seq-h64", "step-h64", "step-h256")]
+    [Params("seq-h32", "seq-h64", "step-h64", "step-h256", "gru-seq-h64", "gru-step-h256")]
     public string Workload { get; set; } = "";
 
     protected override string WorkloadName => Workload;

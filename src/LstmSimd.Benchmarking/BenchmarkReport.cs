@@ -71,6 +71,7 @@ public static class BenchmarkReport
             StandardWorkload w = r.Workload;
             json.WriteStartObject();
             json.WriteString("workload", w.Name);
+            json.WriteString("cell", w.Cell == WorkloadCell.Gru ? "gru" : "lstm");
             json.WriteNumber("threads", r.Threads);
             json.WriteString("isa", r.Isa);
             json.WriteNumber("median_us", Round(r.MedianMicroseconds));

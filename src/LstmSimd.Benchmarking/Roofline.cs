@@ -70,11 +70,12 @@ public sealed record Roofline(double PeakGflops, IReadOnlyList<(long Bytes, doub
     /// this core's limits and its share of the weights (optimistic where cores share a cache level or DRAM):
     /// <list type="bullet">
     /// <item>a sequence: the hoisted input projection at the FMA peak, then per step the recurrent product at the slower of
-    /// the peak and streaming W_hh (16·H² bytes) at the bandwidth of its size;</item>
-    /// <item>a streaming step: both products at the slower of the peak and streaming W_ih and W_hh (16·H·(I+H) bytes);</item>
+    /// the peak and streaming W_hh (4·G·H² bytes, G gates) at the bandwidth of its size;</item>
+    /// <item>a streaming step: both products at the slower of the peak and streaming W_ih and W_hh (4·G·H·(I+H) bytes);</item>
     /// <item>a training step: its FLOPs at the peak (a GEMM-bound pass over the batch).</item>
     /// </list>
-    /// Activations, the cell update and the per-step overhead are not counted: the floor is a bound, not a prediction.
+    /// Activations, the cell update and the per-step overhead are not counted: the floor is a bound, not a prediction. A GRU's
+    /// floor counts its own three gates, not the four slots LstmSimd computes it in.
     /// </summary>
     public RooflineFloor Floor(StandardWorkload workload, int threads = 1)
     {
@@ -86,9 +87,10 @@ public sealed record Roofline(double PeakGflops, IReadOnlyList<(long Bytes, doub
             return new RooflineFloor(workload.FlopPerCall / flopsPerMicrosecond, RooflineBound.Compute, 0, 0);
 
         bool step = workload.Kind == WorkloadKind.Step;
-        long streamed = step ? workload.WeightBytesPerStep : 16 * h * h;
-        double projection = step ? 0 : 2.0 * workload.Steps * b * 4 * h * i / flopsPerMicrosecond;
-        double recurrentFlops = 2.0 * b * 4 * h * (step ? i + h : h);
+        long gates = workload.Gates;
+        long streamed = step ? workload.WeightBytesPerStep : 4 * gates * h * h;
+        double projection = step ? 0 : 2.0 * workload.Steps * b * gates * h * i / flopsPerMicrosecond;
+        double recurrentFlops = 2.0 * b * gates * h * (step ? i + h : h);
         double bandwidth = BandwidthFor((streamed + threads - 1) / threads) * threads;
         double compute = recurrentFlops / flopsPerMicrosecond, memory = streamed / (bandwidth * 1e3);
         RooflineBound bound = memory > compute ? RooflineBound.Bandwidth : RooflineBound.Compute;

@@ -18,8 +18,21 @@ public enum WorkloadKind
     Train,
 }
 
+/// <summary>Which recurrent cell a workload runs.</summary>
+public enum WorkloadCell
+{
+    /// <summary>PyTorch's <c>nn.LSTM</c> cell: four gates.</summary>
+    Lstm,
+
+    /// <summary>
+    /// PyTorch's <c>nn.GRU</c> cell (<see cref="GruModel"/>): three gates. LstmSimd computes it in the LSTM's four gate slots,
+    /// so it does 4/3 of the multiply-adds <see cref="StandardWorkload.FlopPerCall"/> counts.
+    /// </summary>
+    Gru,
+}
+
 /// <summary>
-/// One of the standard workloads of the design document: a one-layer, unidirectional LSTM with bias,
+/// One of the standard workloads of the design document: a one-layer, unidirectional LSTM (or GRU: the <c>gru-</c> ones) with bias,
 /// input size I equal to hidden size H, run for T steps over a batch of B rows per call. LstmSimd's benchmarks,
 /// the <c>lstmsimd bench</c> command and the peers' scripts all time these same shapes, so numbers compare by name.
 /// </summary>
@@ -46,20 +59,34 @@ public sealed record StandardWorkload(string Name, WorkloadKind Kind, int Steps,
         new("step-h256", WorkloadKind.Step, 1, 1, 256, 256, "one streaming step per call"),
         new("train-b32-h256", WorkloadKind.Train, 50, 32, 256, 256, "one training step (forward, backward, update)"),
         new("train-b1-h64", WorkloadKind.Train, 100, 1, 64, 64, "small-model training step"),
+        Sequence("gru-seq-h64", 100, 1, 64, "a short sequence, batch 1", WorkloadCell.Gru),
+        Sequence("gru-seq-h256", 100, 1, 256, "a short sequence, batch 1", WorkloadCell.Gru),
+        Sequence("gru-seq-b64-h512", 50, 64, 512, "batch throughput", WorkloadCell.Gru),
+        new("gru-step-h64", WorkloadKind.Step, 1, 1, 64, 64, "one streaming step per call") { Cell = WorkloadCell.Gru },
+        new("gru-step-h256", WorkloadKind.Step, 1, 1, 256, 256, "one streaming step per call") { Cell = WorkloadCell.Gru },
     ];
 
-    /// <summary>The model's shape: one layer, unidirectional, with bias.</summary>
+    /// <summary>The cell the workload runs (an LSTM unless the name starts with <c>gru-</c>).</summary>
+    public WorkloadCell Cell { get; init; }
+
+    /// <summary>Gates of the cell: 4 for an LSTM, 3 for a GRU.</summary>
+    public int Gates => Cell == WorkloadCell.Gru ? 3 : 4;
+
+    /// <summary>The LSTM's shape: one layer, unidirectional, with bias.</summary>
     public LstmSpec Spec => new(InputSize, HiddenSize);
 
-    /// <summary>
-    /// Floating-point operations per call, counting a fused multiply-add as two: 2·B·4H·(I+H)·T for the gate products of
-    /// a forward pass (activations are not counted), three times that for a training step (the backward pass costs two
-    /// forwards), as the peers' scripts count.
-    /// </summary>
-    public double FlopPerCall => (Kind == WorkloadKind.Train ? 3 : 1) * 2.0 * Batch * 4 * HiddenSize * (double)(InputSize + HiddenSize) * Steps;
+    /// <summary>The GRU's shape, for a <see cref="WorkloadCell.Gru"/> workload: one layer, unidirectional, with bias.</summary>
+    public GruSpec GruSpec => new(InputSize, HiddenSize);
 
-    /// <summary>Bytes of fp32 weights one step reads when nothing is hoisted: 16·H·(I+H) (four gates of W_ih and W_hh).</summary>
-    public long WeightBytesPerStep => 16L * HiddenSize * (InputSize + HiddenSize);
+    /// <summary>
+    /// Floating-point operations per call, counting a fused multiply-add as two: 2·B·G·H·(I+H)·T for the gate products of
+    /// a forward pass with G gates (4 for an LSTM, 3 for a GRU; activations are not counted), three times that for a
+    /// training step (the backward pass costs two forwards), as the peers' scripts count.
+    /// </summary>
+    public double FlopPerCall => (Kind == WorkloadKind.Train ? 3 : 1) * 2.0 * Batch * Gates * HiddenSize * (double)(InputSize + HiddenSize) * Steps;
+
+    /// <summary>Bytes of fp32 weights one step reads when nothing is hoisted: 4·G·H·(I+H) (G gates of W_ih and W_hh).</summary>
+    public long WeightBytesPerStep => 4L * Gates * HiddenSize * (InputSize + HiddenSize);
 
     /// <summary>Floats in one call's input: [T, B, I].</summary>
     public int InputLength => checked(Steps * Batch * InputSize);
@@ -82,6 +109,6 @@ public sealed record StandardWorkload(string Name, WorkloadKind Kind, int Steps,
         return workload is not null;
     }
 
-    private static StandardWorkload Sequence(string name, int steps, int batch, int hidden, string description) =>
-        new(name, WorkloadKind.Sequence, steps, batch, hidden, hidden, description);
+    private static StandardWorkload Sequence(string name, int steps, int batch, int hidden, string description, WorkloadCell cell = WorkloadCell.Lstm) =>
+        new(name, WorkloadKind.Sequence, steps, batch, hidden, hidden, description) { Cell = cell };
 }

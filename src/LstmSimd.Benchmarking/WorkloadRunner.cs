@@ -4,14 +4,15 @@ using LstmSimd.Training;
 namespace LstmSimd.Benchmarking;
 
 /// <summary>
-/// A standard workload ready to call: random weights (PyTorch's initialisation, fixed seed), a model built with
-/// the given options, one session sized for the workload (or, for a training workload, a trainer with a linear head
+/// A standard workload ready to call: random weights (PyTorch's initialisation, fixed seed), a model (an LSTM, or a GRU
+/// for a <see cref="WorkloadCell.Gru"/> workload) built with the given options, one session sized for the workload (or, for a training workload, a trainer with a linear head
 /// and SGD) and input, output and target buffers allocated once. <see cref="Invoke"/> runs one call and allocates
 /// nothing once warm.
 /// </summary>
 public sealed class WorkloadRunner : IDisposable
 {
-    private readonly LstmSession _session;
+    private readonly LstmSession? _session;
+    private readonly GruSession? _gruSession;
     private readonly LstmTrainer? _trainer;
     private readonly float[] _input;
     private readonly float[] _output;
@@ -25,9 +26,22 @@ public sealed class WorkloadRunner : IDisposable
     {
         ArgumentNullException.ThrowIfNull(workload);
         Workload = workload;
-        Weights = LstmWeights.CreateRandom(workload.Spec, seed);
-        Model = LstmModel.Create(Weights, options);
-        _session = Model.CreateSession(workload.Batch, workload.Steps);
+        if (workload.Cell == WorkloadCell.Gru)
+        {
+            if (workload.Kind == WorkloadKind.Train) throw new NotSupportedException($"Workload {workload.Name}: GRU workloads run inference only.");
+            GruWeights = LstmSimd.GruWeights.CreateRandom(workload.GruSpec, seed);
+            GruModel = LstmSimd.GruModel.Create(GruWeights, options);
+            _gruSession = GruModel.CreateSession(workload.Batch, workload.Steps);
+            (KernelPath, Threads) = (GruModel.KernelPath, GruModel.Threads);
+        }
+        else
+        {
+            Weights = LstmWeights.CreateRandom(workload.Spec, seed);
+            Model = LstmModel.Create(Weights, options);
+            _session = Model.CreateSession(workload.Batch, workload.Steps);
+            (KernelPath, Threads) = (Model.KernelPath, Model.Threads);
+        }
+
         _input = new float[workload.InputLength];
         var random = new Random(seed + 1);
         for (int i = 0; i < _input.Length; i++) _input[i] = (float)(random.NextDouble() * 2.0 - 1.0);
@@ -37,7 +51,7 @@ public sealed class WorkloadRunner : IDisposable
         if (workload.Kind == WorkloadKind.Train)
         {
             // The trainer updates its own copy, so that the reference keeps seeing the initial weights.
-            _trainer = new LstmTrainer(Weights.Clone(), new TrainableLinearHead(workload.HiddenSize, 1, new SeededRandom((ulong)seed)),
+            _trainer = new LstmTrainer(Weights!.Clone(), new TrainableLinearHead(workload.HiddenSize, 1, new SeededRandom((ulong)seed)),
                 parameters => new SgdOptimizer(parameters, learningRate: 1e-3),
                 new LstmTrainerOptions
                 {
@@ -54,17 +68,23 @@ public sealed class WorkloadRunner : IDisposable
     /// <summary>The workload this runner calls.</summary>
     public StandardWorkload Workload { get; }
 
-    /// <summary>The weights the model was built from (the reference runs on these).</summary>
-    public LstmWeights Weights { get; }
+    /// <summary>The LSTM's weights the model was built from (the reference runs on these); null for a GRU workload.</summary>
+    public LstmWeights? Weights { get; }
 
-    /// <summary>The model under test.</summary>
-    public LstmModel Model { get; }
+    /// <summary>The LSTM under test; null for a GRU workload.</summary>
+    public LstmModel? Model { get; }
+
+    /// <summary>The GRU's weights, for a <see cref="WorkloadCell.Gru"/> workload (else null).</summary>
+    public GruWeights? GruWeights { get; }
+
+    /// <summary>The GRU under test, for a <see cref="WorkloadCell.Gru"/> workload (else null).</summary>
+    public GruModel? GruModel { get; }
 
     /// <summary>The kernel width the model runs at.</summary>
-    public KernelPath KernelPath => Model.KernelPath;
+    public KernelPath KernelPath { get; }
 
     /// <summary>Threads a call computes with (the model's, which the trainer shares).</summary>
-    public int Threads => Model.Threads;
+    public int Threads { get; }
 
     /// <summary>The last inference call's output: [T, B, H].</summary>
     public ReadOnlySpan<float> Output => _output;
@@ -81,29 +101,36 @@ public sealed class WorkloadRunner : IDisposable
         StandardWorkload w = Workload;
         switch (w.Kind)
         {
+            case WorkloadKind.Step when _gruSession is not null:
+                _gruSession.Step(_input, w.Batch, _output);
+                break;
             case WorkloadKind.Step:
-                _session.Step(_input, w.Batch, _output);
+                _session!.Step(_input, w.Batch, _output);
                 break;
             case WorkloadKind.Train:
                 LastLoss = _trainer!.Step(_input, w.Steps, w.Batch, _targets);
                 break;
             default:
-                _session.Forward(_input, w.Steps, w.Batch, _output);
+                if (_gruSession is not null) _gruSession.Forward(_input, w.Steps, w.Batch, _output);
+                else _session!.Forward(_input, w.Steps, w.Batch, _output);
                 break;
         }
     }
 
     /// <summary>
-    /// The forward of the same call on <see cref="ReferenceLstm"/> (double precision, unoptimised, allocates its result):
-    /// the yardstick for what the kernels buy. A step workload runs one step from a zero state; a training workload, its
-    /// forward pass on the initial weights.
+    /// The output of the same call on <see cref="ReferenceLstm"/> or <see cref="ReferenceGru"/> (double precision,
+    /// unoptimised, allocates its result): the yardstick for what the kernels buy. A step workload runs one step from a zero
+    /// state; a training workload, its forward pass on the initial weights.
     /// </summary>
-    public ReferenceResult InvokeReference() => ReferenceLstm.Forward(Weights, _input, Workload.Steps, Workload.Batch);
+    public double[] InvokeReference() => GruWeights is not null
+        ? ReferenceGru.Forward(GruWeights, _input, Workload.Steps, Workload.Batch).Output
+        : ReferenceLstm.Forward(Weights!, _input, Workload.Steps, Workload.Batch).Output;
 
     /// <summary>Stops the session's worker threads, if it has any.</summary>
     public void Dispose()
     {
-        _session.Dispose();
+        _session?.Dispose();
+        _gruSession?.Dispose();
         _trainer?.Dispose();
     }
 }

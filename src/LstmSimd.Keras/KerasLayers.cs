@@ -29,7 +29,7 @@ public enum KerasDenseActivation
 }
 
 /// <summary>A values array and its shape, row-major, batch first as Keras lays out tensors.</summary>
-/// <param name="Name">The model output's name: the layer's name, then <c>:1</c>, <c>:2</c>… for its further outputs (an LSTM's h and c).</param>
+/// <param name="Name">The model output's name: the layer's name, then <c>:1</c>, <c>:2</c>… for its further outputs (an LSTM's h and c, a GRU's h).</param>
 /// <param name="Values">The values.</param>
 /// <param name="Shape">The shape, e.g. [B, T, H].</param>
 public sealed record KerasTensor(string Name, float[] Values, int[] Shape);
@@ -49,7 +49,7 @@ public abstract class KerasLayer
     /// <summary>The layer's name in the model.</summary>
     public string Name { get; }
 
-    /// <summary>Keras's class name: <c>LSTM</c>, <c>Bidirectional</c>, <c>Dense</c>, <c>Embedding</c> or <c>Dropout</c>.</summary>
+    /// <summary>Keras's class name: <c>LSTM</c>, <c>GRU</c>, <c>Bidirectional</c>, <c>Dense</c>, <c>Embedding</c> or <c>Dropout</c>.</summary>
     public string ClassName { get; }
 
     /// <summary>The tensor the layer reads: the model input's name, or a layer's name (with <c>:i</c> for its i-th output).</summary>
@@ -71,71 +71,70 @@ public abstract class KerasLayer
 }
 
 /// <summary>
-/// An <c>LSTM</c> or <c>Bidirectional(LSTM)</c> layer on LstmSimd's kernels. Its weights are Keras's, transposed to
-/// LstmSimd's layout (kernel [I, 4H] → weight_ih [4H, I], same gate order i, f, c, o; Keras's one bias as b_ih);
-/// <see cref="Model"/> runs it and can also be streamed one step at a time.
+/// What <c>LSTM</c>, <c>GRU</c> and their <c>Bidirectional</c> wrappers share: Keras's <c>return_sequences</c>,
+/// <c>return_state</c>, <c>go_backwards</c> and <c>merge_mode</c> around one run of the layer on LstmSimd's kernels, batch
+/// first, from zero state.
 /// </summary>
-public sealed class KerasLstmLayer : KerasLayer
+public abstract class KerasRecurrentLayer : KerasLayer
 {
-    internal KerasLstmLayer(KerasLayerConfig layer, LstmWeights weights, LstmModelOptions? options,
-        bool returnSequences, bool returnState, bool goBackwards, KerasMergeMode? mergeMode)
+    private protected KerasRecurrentLayer(KerasLayerConfig layer, bool returnSequences, bool returnState, bool goBackwards, KerasMergeMode? mergeMode)
         : base(layer.Name, layer.ClassName, layer.Source, layer.SourceIndex)
     {
-        Weights = weights;
-        Model = LstmModel.Create(weights, options);
         ReturnSequences = returnSequences;
         ReturnState = returnState;
         GoBackwards = goBackwards;
         MergeMode = mergeMode;
     }
 
-    /// <summary>The weights in LstmSimd's layout (one layer; bidirectional for a Bidirectional wrapper), the cell's activations set from the config.</summary>
-    public LstmWeights Weights { get; }
-
-    /// <summary>The packed model that runs the layer.</summary>
-    public LstmModel Model { get; }
-
     /// <summary>Keras's <c>return_sequences</c>: every step's output [B, T, ·] rather than the last [B, ·].</summary>
     public bool ReturnSequences { get; }
 
-    /// <summary>Keras's <c>return_state</c>: h and c (per direction) follow the output.</summary>
+    /// <summary>Keras's <c>return_state</c>: the states (per direction: an LSTM's h and c, a GRU's h) follow the output.</summary>
     public bool ReturnState { get; }
 
     /// <summary>Keras's <c>go_backwards</c>: reads the sequence from its last step and returns the outputs in that order.</summary>
     public bool GoBackwards { get; }
 
-    /// <summary>The Bidirectional wrapper's merge mode, or null for a plain LSTM.</summary>
+    /// <summary>The Bidirectional wrapper's merge mode, or null for a plain layer.</summary>
     public KerasMergeMode? MergeMode { get; }
 
-    /// <inheritdoc/>
-    public override string Description
-    {
-        get
-        {
-            LstmSpec spec = Weights.Spec;
-            string cell = $"activation {Describe(spec.Cell.Candidate)}, recurrent_activation {Describe(spec.Cell.Gate)}";
-            return $"{ClassName} '{Name}' ← {Input}: units {spec.HiddenSize}, input {spec.InputSize}, {cell}, use_bias {spec.Bias}"
-                + (MergeMode is KerasMergeMode m ? $", merge_mode {m.ToString().ToLowerInvariant()}" : "")
-                + (ReturnSequences ? ", return_sequences" : "") + (ReturnState ? ", return_state" : "") + (GoBackwards ? ", go_backwards" : "");
-        }
-    }
+    /// <summary>The kernel path the layer's model runs on.</summary>
+    public abstract KernelPath KernelPath { get; }
 
-    internal override int OutputCount => ReturnState ? 1 + 2 * Weights.Spec.Directions : 1;
+    /// <summary>I: features per step in.</summary>
+    private protected abstract int InputSize { get; }
+
+    /// <summary>H: units per direction.</summary>
+    private protected abstract int Units { get; }
+
+    /// <summary>1, or 2 for a Bidirectional wrapper.</summary>
+    private protected abstract int Directions { get; }
+
+    /// <summary>Whether the cell has an LSTM's c beside h (return_state then gives both per direction).</summary>
+    private protected abstract bool HasCellState { get; }
+
+    /// <summary>Runs the model over [B, T, I] batch first from zero state: output [B, T, D·H], h [D, B, H] and, for an LSTM, c [D, B, H].</summary>
+    private protected abstract void Forward(ReadOnlySpan<float> input, int steps, int batch, float[] output, float[] h, float[] c);
+
+    /// <summary>The settings after the units and activations, for <see cref="KerasLayer.Description"/>.</summary>
+    private protected string Options =>
+        (MergeMode is KerasMergeMode m ? $", merge_mode {m.ToString().ToLowerInvariant()}" : "")
+        + (ReturnSequences ? ", return_sequences" : "") + (ReturnState ? ", return_state" : "") + (GoBackwards ? ", go_backwards" : "");
+
+    internal override int OutputCount => ReturnState ? 1 + (HasCellState ? 2 : 1) * Directions : 1;
 
     internal override Tensor[] Apply(Tensor input)
     {
-        LstmSpec spec = Weights.Spec;
-        if (input.Shape.Length != 3 || input.Shape[2] != spec.InputSize)
-            throw new ArgumentException($"Layer '{Name}' takes [B, T, {spec.InputSize}]; it got [{string.Join(", ", input.Shape)}].");
-        int batch = input.Shape[0], steps = input.Shape[1], hidden = spec.HiddenSize, directions = spec.Directions;
+        if (input.Shape.Length != 3 || input.Shape[2] != InputSize)
+            throw new ArgumentException($"Layer '{Name}' takes [B, T, {InputSize}]; it got [{string.Join(", ", input.Shape)}].");
+        int batch = input.Shape[0], steps = input.Shape[1], hidden = Units, directions = Directions;
         if (batch == 0 || steps == 0) throw new ArgumentException($"Layer '{Name}' got an empty batch or no time steps: [{string.Join(", ", input.Shape)}].");
-        ReadOnlySpan<float> x = GoBackwards ? ReverseSteps(input.Values, batch, steps, spec.InputSize) : input.Values;
+        ReadOnlySpan<float> x = GoBackwards ? ReverseSteps(input.Values, batch, steps, InputSize) : input.Values;
 
         float[] output = new float[Sizes.Elements($"layer '{Name}' output", batch, steps, directions * (long)hidden)];
         float[] hN = new float[Sizes.Elements($"layer '{Name}' h", directions, batch, hidden)];
-        float[] cN = new float[hN.Length];
-        using (LstmSession session = Model.CreateSession(batch, steps))
-            session.Forward(x, steps, batch, output, hN, cN, layout: SequenceLayout.BatchFirst);
+        float[] cN = HasCellState ? new float[hN.Length] : [];
+        Forward(x, steps, batch, output, hN, cN);
 
         // The engine's bidirectional output is Keras's: the backward direction's outputs already aligned with the forward's.
         Tensor result = ReturnSequences
@@ -146,7 +145,7 @@ public sealed class KerasLstmLayer : KerasLayer
         for (int d = 0; d < directions; d++)
         {
             tensors.Add(new Tensor(hN.AsSpan(d * batch * hidden, batch * hidden).ToArray(), [batch, hidden]));
-            tensors.Add(new Tensor(cN.AsSpan(d * batch * hidden, batch * hidden).ToArray(), [batch, hidden]));
+            if (HasCellState) tensors.Add(new Tensor(cN.AsSpan(d * batch * hidden, batch * hidden).ToArray(), [batch, hidden]));
         }
 
         return [.. tensors];
@@ -172,7 +171,7 @@ public sealed class KerasLstmLayer : KerasLayer
         return last;
     }
 
-    /// <summary>Rows of [forward, backward] merged by <see cref="MergeMode"/>; a plain LSTM's rows as they are.</summary>
+    /// <summary>Rows of [forward, backward] merged by <see cref="MergeMode"/>; a plain layer's rows as they are.</summary>
     private Tensor Merge(float[] rows, int count, int hidden, int[] leading)
     {
         if (MergeMode is null or KerasMergeMode.Concat) return new Tensor(rows, [.. leading, rows.Length / count]);
@@ -193,12 +192,106 @@ public sealed class KerasLstmLayer : KerasLayer
 
         return new Tensor(merged, [.. leading, hidden]);
     }
+}
+
+/// <summary>
+/// An <c>LSTM</c> or <c>Bidirectional(LSTM)</c> layer on LstmSimd's kernels. Its weights are Keras's, transposed to
+/// LstmSimd's layout (kernel [I, 4H] → weight_ih [4H, I], same gate order i, f, c, o; Keras's one bias as b_ih);
+/// <see cref="Model"/> runs it and can also be streamed one step at a time.
+/// </summary>
+public sealed class KerasLstmLayer : KerasRecurrentLayer
+{
+    internal KerasLstmLayer(KerasLayerConfig layer, LstmWeights weights, LstmModelOptions? options,
+        bool returnSequences, bool returnState, bool goBackwards, KerasMergeMode? mergeMode)
+        : base(layer, returnSequences, returnState, goBackwards, mergeMode)
+    {
+        Weights = weights;
+        Model = LstmModel.Create(weights, options);
+    }
+
+    /// <summary>The weights in LstmSimd's layout (one layer; bidirectional for a Bidirectional wrapper), the cell's activations set from the config.</summary>
+    public LstmWeights Weights { get; }
+
+    /// <summary>The packed model that runs the layer.</summary>
+    public LstmModel Model { get; }
+
+    /// <inheritdoc/>
+    public override KernelPath KernelPath => Model.KernelPath;
+
+    /// <inheritdoc/>
+    public override string Description
+    {
+        get
+        {
+            LstmSpec spec = Weights.Spec;
+            string cell = $"activation {Describe(spec.Cell.Candidate)}, recurrent_activation {Describe(spec.Cell.Gate)}";
+            return $"{ClassName} '{Name}' ← {Input}: units {spec.HiddenSize}, input {spec.InputSize}, {cell}, use_bias {spec.Bias}" + Options;
+        }
+    }
+
+    private protected override int InputSize => Weights.Spec.InputSize;
+
+    private protected override int Units => Weights.Spec.HiddenSize;
+
+    private protected override int Directions => Weights.Spec.Directions;
+
+    private protected override bool HasCellState => true;
+
+    private protected override void Forward(ReadOnlySpan<float> input, int steps, int batch, float[] output, float[] h, float[] c)
+    {
+        using LstmSession session = Model.CreateSession(batch, steps);
+        session.Forward(input, steps, batch, output, h, c, layout: SequenceLayout.BatchFirst);
+    }
 
     private static string Describe(Activation a) => a.Kind switch
     {
         ActivationKind.HardSigmoid => FormattableString.Invariant($"hard_sigmoid (clip({a.Alpha:0.######}·x + {a.Beta}, 0, 1))"),
         _ => a.Kind.ToString().ToLowerInvariant(),
     };
+}
+
+/// <summary>
+/// A <c>GRU</c> (<c>reset_after=True</c>) or <c>Bidirectional(GRU)</c> layer on LstmSimd's kernels. Its weights are Keras's,
+/// transposed and reordered to PyTorch's layout (kernel [I, 3H] in gate order z, r, h → weight_ih [3H, I] in order r, z, n;
+/// bias [2, 3H] → b_ih, b_hh); <see cref="Model"/> runs it and can also be streamed one step at a time.
+/// </summary>
+public sealed class KerasGruLayer : KerasRecurrentLayer
+{
+    internal KerasGruLayer(KerasLayerConfig layer, GruWeights weights, LstmModelOptions? options,
+        bool returnSequences, bool returnState, bool goBackwards, KerasMergeMode? mergeMode)
+        : base(layer, returnSequences, returnState, goBackwards, mergeMode)
+    {
+        Weights = weights;
+        Model = GruModel.Create(weights, options);
+    }
+
+    /// <summary>The weights in PyTorch's layout (one layer; bidirectional for a Bidirectional wrapper).</summary>
+    public GruWeights Weights { get; }
+
+    /// <summary>The packed model that runs the layer.</summary>
+    public GruModel Model { get; }
+
+    /// <inheritdoc/>
+    public override KernelPath KernelPath => Model.KernelPath;
+
+    /// <inheritdoc/>
+    public override string Description =>
+        $"{ClassName} '{Name}' ← {Input}: units {Weights.Spec.HiddenSize}, input {Weights.Spec.InputSize}, activation tanh, recurrent_activation sigmoid, "
+        + $"reset_after True, use_bias {Weights.Spec.Bias}" + Options;
+
+    private protected override int InputSize => Weights.Spec.InputSize;
+
+    private protected override int Units => Weights.Spec.HiddenSize;
+
+    private protected override int Directions => Weights.Spec.Directions;
+
+    private protected override bool HasCellState => false;
+
+    private protected override void Forward(ReadOnlySpan<float> input, int steps, int batch, float[] output, float[] h, float[] c)
+    {
+        using GruSession session = Model.CreateSession(batch, steps);
+        session.Forward(input, steps, batch, output, h, layout: SequenceLayout.BatchFirst);
+    }
 }
 
 /// <summary>A <c>Dense</c> layer: y = activation(x·kernel + bias) over the last axis (every time step of a sequence).</summary>

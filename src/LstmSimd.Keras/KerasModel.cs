@@ -21,14 +21,14 @@ public enum KerasFileFormat
 
 /// <summary>What <see cref="KerasModel.Run"/> computed.</summary>
 /// <param name="Outputs">The model's outputs in the model's order, batch first as in Keras.</param>
-/// <param name="KernelPath">The kernel path the LSTM layers ran on.</param>
+/// <param name="KernelPath">The kernel path the LSTM and GRU layers ran on.</param>
 public sealed record KerasRun(IReadOnlyList<KerasTensor> Outputs, KernelPath KernelPath);
 
 /// <summary>
 /// A Keras model read from a <c>.keras</c> or legacy <c>.h5</c> file: a Sequential or plain functional model (one input,
-/// each layer reading one tensor) of Embedding, LSTM, Bidirectional(LSTM), Dense and Dropout layers, run with Keras's
-/// semantics (batch-first tensors, <c>return_sequences</c>, <c>return_state</c>, <c>go_backwards</c>, <c>merge_mode</c>,
-/// the activations from the config), its LSTM layers on LstmSimd's kernels. Anything else the config asks for (another
+/// each layer reading one tensor) of Embedding, LSTM, GRU (<c>reset_after=True</c>), Bidirectional(LSTM or GRU), Dense and
+/// Dropout layers, run with Keras's semantics (batch-first tensors, <c>return_sequences</c>, <c>return_state</c>,
+/// <c>go_backwards</c>, <c>merge_mode</c>, the activations from the config), its LSTM and GRU layers on LstmSimd's kernels. Anything else the config asks for (another
 /// layer, <c>stateful</c>, masking, another activation, a mixed-precision policy) is refused naming the layer and the setting.
 /// </summary>
 public sealed class KerasModel
@@ -316,8 +316,8 @@ public sealed class KerasModel
     internal static string TensorName(string layer, int index) => index == 0 ? layer : $"{layer}:{index.ToString(CultureInfo.InvariantCulture)}";
 
     /// <summary>
-    /// Runs the model on one batch. Allocates its results and a session per LSTM layer; to stream one step at a time, use
-    /// an LSTM layer's <see cref="KerasLstmLayer.Model"/> directly.
+    /// Runs the model on one batch. Allocates its results and a session per LSTM or GRU layer; to stream one step at a time,
+    /// use the layer's <see cref="KerasLstmLayer.Model"/> or <see cref="KerasGruLayer.Model"/> directly.
     /// </summary>
     /// <param name="input">[B, T, I] batch first as in Keras, or token ids [B, T] (as floats) when <see cref="TakesTokenIds"/>.</param>
     /// <param name="batch">B, at least 1.</param>
@@ -337,7 +337,7 @@ public sealed class KerasModel
             tensors[layer.Name] = layer.Apply(tensors[layer.Source][layer.SourceIndex]);
         }
 
-        KernelPath path = Layers.OfType<KerasLstmLayer>().FirstOrDefault()?.Model.KernelPath ?? KernelPath.Auto;
+        KernelPath path = Layers.OfType<KerasRecurrentLayer>().FirstOrDefault()?.KernelPath ?? KernelPath.Auto;
         return new KerasRun([.. _outputs.Select(o => new KerasTensor(TensorName(o.Layer, o.Index), tensors[o.Layer][o.Index].Values, tensors[o.Layer][o.Index].Shape))], path);
     }
 }

@@ -41,11 +41,12 @@ internal sealed class KerasModelBuilder(KerasConfig config, KerasWeightStore sto
             (KerasLayer built, TensorInfo[] outputs) = layer.ClassName switch
             {
                 "LSTM" => Lstm(layer, input, null),
+                "GRU" => Gru(layer, input, null),
                 "Bidirectional" => Bidirectional(layer, input),
                 "Dense" => Dense(layer, input),
                 "Embedding" => Embedding(layer),
                 "Dropout" => (new KerasDropoutLayer(layer), new[] { input }),
-                _ => throw new KerasFormatException($"layer '{KerasConfig.Printable(layer.Name)}' is a {KerasConfig.Printable(layer.ClassName)}; LstmSimd runs Embedding, LSTM, Bidirectional(LSTM), Dense and Dropout layers."),
+                _ => throw new KerasFormatException($"layer '{KerasConfig.Printable(layer.Name)}' is a {KerasConfig.Printable(layer.ClassName)}; LstmSimd runs Embedding, LSTM, GRU, Bidirectional(LSTM or GRU), Dense and Dropout layers."),
             };
             _tensors[layer.Name] = outputs;
             layers.Add(built);
@@ -53,8 +54,8 @@ internal sealed class KerasModelBuilder(KerasConfig config, KerasWeightStore sto
 
         if (config.Kind == "Sequential")
         {
-            foreach (KerasLstmLayer lstm in layers.OfType<KerasLstmLayer>().Where(l => l.ReturnState && l != layers[^1]))
-                throw new KerasFormatException($"layer '{KerasConfig.Printable(lstm.Name)}' sets return_state inside a Sequential model, whose next layer would get a list.");
+            foreach (KerasRecurrentLayer recurrent in layers.OfType<KerasRecurrentLayer>().Where(l => l.ReturnState && l != layers[^1]))
+                throw new KerasFormatException($"layer '{KerasConfig.Printable(recurrent.Name)}' sets return_state inside a Sequential model, whose next layer would get a list.");
         }
 
         if (!_inputResolved) throw new KerasFormatException("no layer reads the model input.");
@@ -130,12 +131,71 @@ internal sealed class KerasModelBuilder(KerasConfig config, KerasWeightStore sto
         return (built, s.ReturnState ? [output, .. Enumerable.Repeat(state, 2 * directions)] : [output]);
     }
 
+    /// <summary>
+    /// A GRU with reset_after=True: kernel [I, 3H] and recurrent_kernel [H, 3H] in gate order z, r, h, transposed and reordered
+    /// to PyTorch's r, z, n; bias [2, 3H] split into b_ih (row 0) and b_hh (row 1).
+    /// </summary>
+    private (KerasLayer, TensorInfo[]) Gru(KerasLayerConfig layer, TensorInfo input, KerasMergeMode? merge)
+    {
+        GruSettings s = GruSettings.Read(layer.Config, layer.Name);
+        string where = $"layer '{KerasConfig.Printable(layer.Name)}'";
+        if (!input.Sequence) throw new KerasFormatException($"{where} reads a tensor without a time axis; a GRU reads [B, T, I].");
+        IReadOnlyList<StoredArray> arrays = store.Arrays(layer);
+        int perDirection = s.UseBias ? 3 : 2, directions = merge is null ? 1 : 2;
+        if (arrays.Count != perDirection * directions)
+            throw new KerasFormatException($"{where} has {arrays.Count} weight arrays in the file; {(merge is null ? "a GRU" : "a Bidirectional GRU")} with use_bias={s.UseBias} has {perDirection * directions}.");
+        int inputs = Features(layer, input, arrays[0].Shape.Length == 2 ? arrays[0].Shape[0] : 0);
+        int gates = 3 * s.Units;
+        var directionWeights = new List<GruLayerWeights>();
+        for (int d = 0; d < directions; d++)
+        {
+            int k = d * perDirection;
+            float[] bias = s.UseBias ? store.Read(layer, arrays[k + 2], 2, gates) : [];
+            directionWeights.Add(new GruLayerWeights
+            {
+                WeightIh = KerasGateOrder(store.Read(layer, arrays[k], inputs, gates), inputs, s.Units),
+                WeightHh = KerasGateOrder(store.Read(layer, arrays[k + 1], s.Units, gates), s.Units, s.Units),
+                BiasIh = s.UseBias ? KerasGateOrder(bias.AsSpan(0, gates).ToArray(), 1, s.Units) : [],
+                BiasHh = s.UseBias ? KerasGateOrder(bias.AsSpan(gates, gates).ToArray(), 1, s.Units) : [],
+            });
+        }
+
+        KerasGruLayer built;
+        try
+        {
+            built = new KerasGruLayer(layer, new GruWeights(new GruSpec(inputs, s.Units, 1, merge is not null, s.UseBias), directionWeights), options,
+                s.ReturnSequences, s.ReturnState, s.GoBackwards, merge);
+        }
+        catch (ArgumentException e)
+        {
+            throw new KerasFormatException($"{where} does not form a valid GRU: {e.Message}", e);
+        }
+
+        int width = merge is null or KerasMergeMode.Concat ? directions * s.Units : s.Units;
+        var state = new TensorInfo(false, false, s.Units);
+        TensorInfo output = new(false, s.ReturnSequences, width);
+        return (built, s.ReturnState ? [output, .. Enumerable.Repeat(state, directions)] : [output]);
+    }
+
+    /// <summary>Keras's [rows, 3H] with column blocks z, r, h → PyTorch's [3H, rows] with row blocks r, z, n.</summary>
+    private static float[] KerasGateOrder(float[] keras, int rows, int units)
+    {
+        ReadOnlySpan<int> kerasBlockOfGate = [1, 0, 2];
+        int gates = 3 * units;
+        var result = new float[keras.Length];
+        for (int g = 0; g < 3; g++)
+            for (int u = 0; u < units; u++)
+                for (int r = 0; r < rows; r++)
+                    result[(g * units + u) * rows + r] = keras[r * gates + kerasBlockOfGate[g] * units + u];
+        return result;
+    }
+
     private (KerasLayer, TensorInfo[]) Bidirectional(KerasLayerConfig layer, TensorInfo input)
     {
         string where = $"layer '{KerasConfig.Printable(layer.Name)}'";
         JsonElement inner = KerasConfig.Property(layer.Config, "layer", where);
         string innerClass = KerasConfig.String(inner, "class_name", where + " layer");
-        if (innerClass != "LSTM") throw new KerasFormatException($"{where} wraps a {KerasConfig.Printable(innerClass)}; LstmSimd runs Bidirectional(LSTM).");
+        if (innerClass is not ("LSTM" or "GRU")) throw new KerasFormatException($"{where} wraps a {KerasConfig.Printable(innerClass)}; LstmSimd runs Bidirectional(LSTM) and Bidirectional(GRU).");
         JsonElement innerConfig = KerasConfig.Property(inner, "config", where + " layer");
         KerasMergeMode merge = Setting(layer.Config, "merge_mode", "concat", layer.Name) switch
         {
@@ -146,16 +206,18 @@ internal sealed class KerasModelBuilder(KerasConfig config, KerasWeightStore sto
             string other => throw new KerasFormatException($"{where}: merge_mode '{KerasConfig.Printable(other)}' is not one LstmSimd runs (concat, sum, mul, ave)."),
             null => throw new KerasFormatException($"{where}: merge_mode None (separate forward and backward outputs) is not supported; use concat, sum, mul or ave."),
         };
-        LstmSettings forward = LstmSettings.Read(innerConfig, layer.Name, Activation);
-        if (forward.GoBackwards) throw new KerasFormatException($"{where} wraps an LSTM with go_backwards=True, which LstmSimd does not run.");
+        bool gru = innerClass == "GRU";
+        RecurrentSettings forward = gru ? GruSettings.Read(innerConfig, layer.Name) : LstmSettings.Read(innerConfig, layer.Name, Activation);
+        if (forward.GoBackwards) throw new KerasFormatException($"{where} wraps {(gru ? "a GRU" : "an LSTM")} with go_backwards=True, which LstmSimd does not run.");
         if (layer.Config.TryGetProperty("backward_layer", out JsonElement backward) && backward.ValueKind == JsonValueKind.Object)
         {
-            LstmSettings b = LstmSettings.Read(KerasConfig.Property(backward, "config", where + " backward_layer"), layer.Name, Activation);
+            JsonElement backwardConfig = KerasConfig.Property(backward, "config", where + " backward_layer");
+            RecurrentSettings b = gru ? GruSettings.Read(backwardConfig, layer.Name) : LstmSettings.Read(backwardConfig, layer.Name, Activation);
             if (b != forward with { GoBackwards = true })
                 throw new KerasFormatException($"{where} has a backward_layer whose settings differ from the forward layer's; LstmSimd runs both directions with one cell.");
         }
 
-        return Lstm(layer with { Config = innerConfig }, input, merge);
+        return gru ? Gru(layer with { Config = innerConfig }, input, merge) : Lstm(layer with { Config = innerConfig }, input, merge);
     }
 
     private (KerasLayer, TensorInfo[]) Dense(KerasLayerConfig layer, TensorInfo input)
@@ -273,24 +335,68 @@ internal sealed class KerasModelBuilder(KerasConfig config, KerasWeightStore sto
         };
     }
 
-    /// <summary>An LSTM's settings from its config, Keras's defaults where absent; what LstmSimd cannot run is refused.</summary>
-    private sealed record LstmSettings(int Units, Activation Activation, Activation RecurrentActivation, bool UseBias, bool ReturnSequences, bool ReturnState, bool GoBackwards)
+    /// <summary>What an LSTM's and a GRU's configs share, Keras's defaults where absent.</summary>
+    private record RecurrentSettings(int Units, bool UseBias, bool ReturnSequences, bool ReturnState, bool GoBackwards)
     {
-        public static LstmSettings Read(JsonElement config, string layer, Func<string, string, string, Activation> activation)
+        /// <summary>The shared settings; stateful and time_major are refused. Dropout and recurrent_dropout do nothing at inference; unroll and implementation change how Keras computes, not what.</summary>
+        protected static RecurrentSettings ReadShared(JsonElement config, string layer, string modelClass)
         {
             string where = $"layer '{KerasConfig.Printable(layer)}'";
-            if (Bool(config, "stateful", false, layer)) throw new KerasFormatException($"{where} sets stateful=True (state carried across batches), which LstmSimd's Keras import does not run; stream with the layer's LstmModel instead.");
+            if (Bool(config, "stateful", false, layer)) throw new KerasFormatException($"{where} sets stateful=True (state carried across batches), which LstmSimd's Keras import does not run; stream with the layer's {modelClass} instead.");
             if (Bool(config, "time_major", false, layer)) throw new KerasFormatException($"{where} sets time_major=True, which LstmSimd's Keras import does not run.");
-            // unit_forget_bias only initialises the bias; dropout and recurrent_dropout do nothing at inference; unroll and
-            // implementation change how Keras computes, not what.
-            return new LstmSettings(
+            return new RecurrentSettings(
                 Int(config, "units", null, layer),
-                activation(ActivationName(config, "activation", "tanh", layer), "activation", layer),
-                activation(ActivationName(config, "recurrent_activation", "sigmoid", layer), "recurrent_activation", layer),
                 Bool(config, "use_bias", true, layer),
                 Bool(config, "return_sequences", false, layer),
                 Bool(config, "return_state", false, layer),
                 Bool(config, "go_backwards", false, layer));
+        }
+    }
+
+    /// <summary>An LSTM's settings from its config; what LstmSimd cannot run is refused. unit_forget_bias only initialises the bias.</summary>
+    private sealed record LstmSettings : RecurrentSettings
+    {
+        private LstmSettings(RecurrentSettings shared, Activation activation, Activation recurrentActivation) : base(shared)
+        {
+            Activation = activation;
+            RecurrentActivation = recurrentActivation;
+        }
+
+        public Activation Activation { get; }
+
+        public Activation RecurrentActivation { get; }
+
+        public static LstmSettings Read(JsonElement config, string layer, Func<string, string, string, Activation> activation) => new(
+            ReadShared(config, layer, "LstmModel"),
+            activation(ActivationName(config, "activation", "tanh", layer), "activation", layer),
+            activation(ActivationName(config, "recurrent_activation", "sigmoid", layer), "recurrent_activation", layer));
+    }
+
+    /// <summary>
+    /// A GRU's settings from its config: the fast GRU runs reset_after=True (Keras's default) with tanh and sigmoid; the
+    /// original cell (reset_after=False) and other activations are refused with the reason.
+    /// </summary>
+    private sealed record GruSettings : RecurrentSettings
+    {
+        private GruSettings(RecurrentSettings shared) : base(shared) { }
+
+        public static GruSettings Read(JsonElement config, string layer)
+        {
+            string where = $"layer '{KerasConfig.Printable(layer)}'";
+            if (!Bool(config, "reset_after", true, layer))
+            {
+                throw new KerasFormatException($"{where} sets reset_after=False (the original GRU: reset gate applied before the recurrent product, ONNX "
+                    + "linear_before_reset=0), which LstmSimd does not run yet; it runs reset_after=True, Keras's default and PyTorch's nn.GRU.");
+            }
+
+            foreach ((string key, string expected) in new[] { ("activation", "tanh"), ("recurrent_activation", "sigmoid") })
+            {
+                string name = ActivationName(config, key, expected, layer);
+                if (name != expected)
+                    throw new KerasFormatException($"{where}: {key} '{KerasConfig.Printable(name)}' is not supported; LstmSimd's GRU runs Keras's defaults only (activation tanh, recurrent_activation sigmoid).");
+            }
+
+            return new GruSettings(ReadShared(config, layer, "GruModel"));
         }
     }
 }

@@ -78,12 +78,12 @@ internal abstract class Hdf5WeightStore(IDisposable file, long fileLength) : Ker
             return dataset.Space.Dimensions.Select(d => d <= long.MaxValue ? (long)d : throw new KerasFormatException($"'{KerasConfig.Printable(name)}' has a dimension of {d}.")).ToArray();
         }));
 
-    /// <summary>Keras 3's <c>model.weights.h5</c>: <c>&lt;layer path&gt;/vars/0, 1, …</c> (an LSTM's under its <c>cell</c>).</summary>
+    /// <summary>Keras 3's <c>model.weights.h5</c>: <c>&lt;layer path&gt;/vars/0, 1, …</c> (an LSTM's or GRU's under its <c>cell</c>).</summary>
     internal sealed class Keras3(NativeFileHandle file, long fileLength) : Hdf5WeightStore(file, fileLength)
     {
         public override IReadOnlyList<StoredArray> Arrays(KerasLayerConfig layer) => layer.ClassName switch
         {
-            "LSTM" => Vars(layer.WeightPath + "/cell/vars"),
+            "LSTM" or "GRU" => Vars(layer.WeightPath + "/cell/vars"),
             "Bidirectional" => [.. Vars(layer.WeightPath + "/forward_layer/cell/vars"), .. Vars(layer.WeightPath + "/backward_layer/cell/vars")],
             _ => Vars(layer.WeightPath + "/vars"),
         };

@@ -8,13 +8,13 @@ using LstmSimd.IO.Onnx.Graph;
 
 namespace LstmSimd.Cli.Commands;
 
-/// <summary><c>lstmsimd inspect FILE</c>: what a safetensors or ONNX file holds, which LSTM it describes, what an import would ignore, for ONNX the graph runner's plan, and for a Keras file its layers or why it cannot run.</summary>
+/// <summary><c>lstmsimd inspect FILE</c>: what a safetensors or ONNX file holds, which LSTM or GRU it describes, what an import would ignore, for ONNX the graph runner's plan, and for a Keras file its layers or why it cannot run.</summary>
 internal static class InspectCommand
 {
     public static Command Create()
     {
         var file = new Argument<FileInfo>("file") { Description = "A .safetensors, .pt/.pth (torch.save), .onnx, Keras .keras / .h5, or TensorFlow.js model.json file." };
-        var command = new Command("inspect", "List a model file's tensors, the LSTM architecture found, and anything ignored.") { file };
+        var command = new Command("inspect", "List a model file's tensors, the LSTM or GRU architecture found, and anything ignored.") { file };
         command.SetAction(result => ToolExit.Run("inspect", () =>
         {
             string path = result.GetValue(file)!.FullName;
@@ -38,6 +38,7 @@ internal static class InspectCommand
             s.AppendLine($"  {t.Name,-40} {t.Dtype,-5} {t.ShapeText,-18} {t.ByteLength} bytes");
 
         var found = new List<ImportedLstm>();
+        var grus = new List<string>();
         var problems = new List<string>();
         void Try(string what, Func<ImportedLstm> import)
         {
@@ -54,8 +55,12 @@ internal static class InspectCommand
         if (LstmModelFile.IsModelFile(file)) Try("LstmSimd model file", () => LstmModelFile.Load(file));
         else
         {
-            foreach ((string prefix, bool _) in PyTorchStateDict.FindModules(file))
-                Try($"PyTorch at prefix '{prefix}'", () => WithHead(file, PyTorchStateDict.Import(file, prefix), prefix));
+            foreach ((string prefix, bool isCell) in PyTorchStateDict.FindModules(file))
+            {
+                if (!isCell && PyTorchStateDict.IsGru(file, prefix)) TryGru(file, prefix, grus, problems);
+                else Try($"PyTorch at prefix '{prefix}'", () => WithHead(file, PyTorchStateDict.Import(file, prefix), prefix));
+            }
+
             foreach (SafetensorsTensorInfo t in file.Tensors)
             {
                 string name = t.Name.EndsWith(":0", StringComparison.Ordinal) ? t.Name[..^2] : t.Name;
@@ -66,8 +71,24 @@ internal static class InspectCommand
             }
         }
 
-        AppendFindings(s, found, problems);
+        foreach (string gru in grus) s.AppendLine(gru);
+        AppendFindings(s, found, problems, anyGru: grus.Count > 0);
         return s.ToString();
+    }
+
+    /// <summary>An nn.GRU's finding (or why it cannot be imported), for <c>lstmsimd run</c>, which runs it on the fast GRU.</summary>
+    private static void TryGru(SafetensorsFile file, string prefix, List<string> found, List<string> problems)
+    {
+        try
+        {
+            GruSpec spec = PyTorchStateDict.ImportGru(file, prefix).Spec;
+            found.Add($"found: PyTorch nn.GRU at prefix '{prefix}': {spec.NumLayers}-layer {(spec.Bidirectional ? "bidirectional " : "")}GRU, input {spec.InputSize}, hidden {spec.HiddenSize}{(spec.Bias ? "" : ", no bias")}");
+            found.Add("  lstmsimd run runs it (input, optional h0 and lengths; writes output and h_n)");
+        }
+        catch (ModelFormatException e)
+        {
+            problems.Add($"PyTorch nn.GRU at prefix '{prefix}': {e.Message}");
+        }
     }
 
     private static string DescribeOnnx(string path)
@@ -88,7 +109,13 @@ internal static class InspectCommand
             if (node.Model?.InitialHidden.Length > 0 || node.Model?.InitialCell.Length > 0) s.AppendLine("  constant initial state in the model");
         }
 
-        if (model.LstmNodes.Count == 0) s.AppendLine("found: no LSTM node");
+        foreach (OnnxGruNode node in model.GruNodes)
+        {
+            s.AppendLine($"found: {node.Description}");
+            s.AppendLine($"  run-time inputs: X '{node.Input}'{Named(", sequence_lens", node.SequenceLengthsInput)}{Named(", initial_h", node.InitialHiddenInput)}");
+        }
+
+        if (model.LstmNodes.Count == 0 && model.GruNodes.Count == 0) s.AppendLine("found: no LSTM or GRU node");
         AppendPlan(s, model);
         return s.ToString();
     }
@@ -149,7 +176,7 @@ internal static class InspectCommand
         }
     }
 
-    private static void AppendFindings(StringBuilder s, List<ImportedLstm> found, List<string> problems)
+    private static void AppendFindings(StringBuilder s, List<ImportedLstm> found, List<string> problems, bool anyGru)
     {
         foreach (ImportedLstm m in found)
         {
@@ -159,7 +186,7 @@ internal static class InspectCommand
         }
 
         foreach (string p in problems) s.AppendLine($"not importable: {p}");
-        if (found.Count == 0 && problems.Count == 0) s.AppendLine("found: no LSTM parameters (no PyTorch '*weight_ih_l0'/'*weight_ih', Keras '*kernel', or LstmSimd metadata)");
+        if (found.Count == 0 && problems.Count == 0 && !anyGru) s.AppendLine("found: no LSTM or GRU parameters (no PyTorch '*weight_ih_l0'/'*weight_ih', Keras '*kernel', or LstmSimd metadata)");
     }
 
     private static string Named(string label, string? name) => name is null ? "" : $"{label} '{name}'";

@@ -6,7 +6,7 @@ namespace LstmSimd.Cli.Commands;
 
 /// <summary>
 /// <c>lstmsimd run</c> and <c>inspect</c> on a Keras <c>.keras</c>, legacy <c>.h5</c> or TensorFlow.js <c>model.json</c> model: the whole model (Embedding,
-/// LSTM, Bidirectional, Dense, Dropout) with Keras's semantics, batch first as Keras is. The input file holds <c>input</c>
+/// LSTM, GRU, Bidirectional, Dense, Dropout) with Keras's semantics, batch first as Keras is. The input file holds <c>input</c>
 /// [B, T, I] (token ids [B, T] for a model that starts with an Embedding); the output file gets every model output under
 /// its Keras name (<c>dense</c>, <c>lstm:1</c> for an LSTM's h…) and the first one also as <c>output</c>.
 /// </summary>
@@ -44,7 +44,9 @@ internal static class KerasFiles
         }
 
         writer.Save(outputPath);
-        return $"{model.Description}\nran B={batch} T={steps} with LSTM layers on the fast path ({run.KernelPath})\nwrote {string.Join(", ", writer.Names)} to {outputPath}";
+        bool lstm = model.Layers.OfType<KerasLstmLayer>().Any(), gru = model.Layers.OfType<KerasGruLayer>().Any();
+        string recurrent = lstm && gru ? "LSTM and GRU" : gru ? "GRU" : "LSTM";
+        return $"{model.Description}\nran B={batch} T={steps} with {recurrent} layers on the fast path ({run.KernelPath})\nwrote {string.Join(", ", writer.Names)} to {outputPath}";
     }
 
     public static string Describe(string path)

@@ -21,7 +21,7 @@ internal static class OnnxRun
         using OnnxGraph graph = OnnxGraph.Load(modelPath, new OnnxGraphOptions { Weights = weights });
         using SafetensorsFile data = SafetensorsFile.Open(inputPath);
         if (data.Contains("grad_output") || data.Contains("grad_h_n") || data.Contains("grad_c_n"))
-            throw new NotSupportedException("Gradients are computed for LstmSimd and PyTorch models; an ONNX graph runs forward only.");
+            throw new NotSupportedException("Gradients are computed for LstmSimd and PyTorch LSTMs; an ONNX graph runs forward only.");
 
         if (graph.InitializerInputs.FirstOrDefault(data.Contains) is string fixedValue)
             throw new ArgumentException($"'{inputPath}' holds '{fixedValue}', a graph input with an initializer: the graph's own value is used and is not overridden; remove it from the input file.");
@@ -35,11 +35,12 @@ internal static class OnnxRun
         if (graph.IsLstmStack) AddPyTorchOutputs(writer, graph, outputs);
         writer.Save(outputPath);
 
-        string lstms = string.Join("\n", graph.Model.LstmNodes.Select(n => n.Description));
+        string lstms = string.Join("\n", graph.Model.LstmNodes.Select(n => n.Description).Concat(graph.Model.GruNodes.Select(n => n.Description)));
+        string recurrent = graph.Model.GruNodes.Count == 0 ? "LSTM" : graph.Model.LstmNodes.Count == 0 ? "GRU" : "LSTM and GRU";
         KernelPath kernel = KernelSelector.Resolve(KernelPath.Auto);
         return $"ONNX graph: {graph.RunNodes.Count} nodes run ({string.Join(", ", graph.RunNodes.Select(n => n.OpType).Distinct())}), {graph.FoldedNodes.Count} folded when planning"
             + (lstms.Length > 0 ? $"\n{lstms}" : "")
-            + $"\nran {string.Join(", ", inputs.Select(i => $"{i.Name} {i.ShapeText}"))} with LSTM nodes on the fast path ({kernel}, {(weights is WeightFormat w ? WeightsOption.NameOf(w) : "file-precision")} weights)"
+            + $"\nran {string.Join(", ", inputs.Select(i => $"{i.Name} {i.ShapeText}"))} with {recurrent} nodes on the fast path ({kernel}, {(weights is WeightFormat w ? WeightsOption.NameOf(w) : "file-precision")} weights)"
             + $"\nwrote {string.Join(", ", writer.Names)} to {outputPath}";
     }
 

@@ -287,6 +287,20 @@ public static partial class PyTorchStateDict
         }
     }
 
+    /// <summary>
+    /// Whether the stacked module under <paramref name="prefix"/> (null: the file's only one) is an <c>nn.GRU</c> rather than an
+    /// <c>nn.LSTM</c>: its <c>weight_hh_l0</c> has 3·hidden_size rows and no projection sits beside it. Tells a tool which
+    /// importer to call; the importers check everything else.
+    /// </summary>
+    public static bool IsGru(SafetensorsFile file, string? prefix = null)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        string? p = prefix is not null ? TensorLookup.NormalizePrefix(prefix)
+            : FindModules(file).Where(m => !m.IsCell).Select(m => m.Prefix).ToList() is [string only] ? only : null;
+        return p is not null && !file.Contains(p + "weight_hr_l0") && file.TryGetTensor(p + "weight_hh_l0", out SafetensorsTensorInfo? recurrent)
+            && recurrent.Shape is [long rows, long columns] && columns > 0 && rows == 3 * columns;
+    }
+
     /// <summary>The shape a stacked <c>nn.LSTM</c> or <c>nn.GRU</c>'s parameters under a prefix imply (layer 0 decides; every layer is checked later).</summary>
     private readonly record struct StackShape(int Input, int Hidden, int Layers, bool Bidirectional, bool Bias, int Projection);
 

@@ -98,6 +98,19 @@ public sealed class GruModel
         return placed;
     }
 
+    /// <summary>Gates r, z, n of a [3H, depth] matrix, taken from the slots of a four-slot [4H, depth] one that hold them (the inverse of <see cref="Place"/>).</summary>
+    internal static float[] FromSlots(ReadOnlySpan<float> slots, int depth, int hidden, ReadOnlySpan<int> gateOfSlot)
+    {
+        float[] gates = new float[Sizes.Elements("three gates 3 × H × depth", 3, hidden, depth)];
+        int block = hidden * depth;
+        for (int slot = 0; slot < 4; slot++)
+        {
+            if (gateOfSlot[slot] >= 0) slots.Slice(slot * block, block).CopyTo(gates.AsSpan(gateOfSlot[slot] * block));
+        }
+
+        return gates;
+    }
+
     /// <summary>Copies a [3H, depth] matrix's gate blocks into the slots of <paramref name="slots"/> [4H, depth] that hold them (the others are left alone).</summary>
     internal static void PlaceInto(ReadOnlySpan<float> source, int depth, int hidden, ReadOnlySpan<int> gateOfSlot, Span<float> slots)
     {

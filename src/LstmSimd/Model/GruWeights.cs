@@ -56,6 +56,37 @@ public sealed class GruWeights
     public GruLayerWeights this[int layer, int direction] => _layers[layer * Spec.Directions + direction];
 
     /// <summary>
+    /// A copy whose weight matrices (W_ih, W_hh) hold what a <see cref="GruModel"/> built with <paramref name="format"/>
+    /// computes with: rounded to fp16 or bf16, or each row quantised to Int8 and scaled back, as packed in the gate slots.
+    /// Biases stay as they are. Running <see cref="Reference.ReferenceGru"/> on it separates a format's weight rounding from
+    /// everything else (Int8 also quantises activations every step, which this cannot show).
+    /// </summary>
+    /// <exception cref="ArgumentException">A weight the format's model would refuse too (see <see cref="LstmWeights.StoredAs"/>).</exception>
+    public GruWeights StoredAs(WeightFormat format)
+    {
+        LstmWeights slots = GruModel.InGateSlots(this).StoredAs(format);
+        int h = Spec.HiddenSize;
+        var layers = new List<GruLayerWeights>(Spec.LayerDirections);
+        for (int layer = 0; layer < Spec.NumLayers; layer++)
+        {
+            for (int d = 0; d < Spec.Directions; d++)
+            {
+                LstmLayerWeights w = slots[layer, d];
+                GruLayerWeights original = this[layer, d];
+                layers.Add(new GruLayerWeights
+                {
+                    WeightIh = GruModel.FromSlots(w.WeightIh, Spec.LayerInputSize(layer), h, GruModel.InputGateOfSlot),
+                    WeightHh = GruModel.FromSlots(w.WeightHh, h, h, GruModel.RecurrentGateOfSlot),
+                    BiasIh = [.. original.BiasIh],
+                    BiasHh = [.. original.BiasHh],
+                });
+            }
+        }
+
+        return new GruWeights(Spec, layers);
+    }
+
+    /// <summary>
     /// Random weights as PyTorch initialises them: every parameter uniform in [-1/√H, 1/√H], drawn from a generator seeded
     /// with <paramref name="seed"/> (LstmSimd's own values: the same seed gives the same weights here, not in PyTorch).
     /// </summary>

@@ -32,6 +32,8 @@ public class CallTimerTests
     [InlineData("seq-h32")]
     [InlineData("seq-h64")]
     [InlineData("train-b1-h64")]
+    [InlineData("gru-step-h64")]
+    [InlineData("gru-seq-h64")]
     public void A_warm_workload_call_allocates_nothing(string name)
     {
         using var runner = new WorkloadRunner(StandardWorkload.Get(name));
@@ -57,7 +59,7 @@ public class ThreadedCallTimerTests
     {
         using var runner = new WorkloadRunner(StandardWorkload.Get("seq-h64"), new LstmModelOptions { Threads = 2 });
         runner.Invoke();
-        Assert.Equal(2, runner.Model.Threads);
+        Assert.Equal(2, runner.Model!.Threads);
         long least = long.MaxValue;
         // Short tries, many of them: the runtime's and the runner's own threads allocate at some rate per second, which a
         // slow path (scalar, a loaded machine) catches in every long try; a per-call allocation shows in every short one too.

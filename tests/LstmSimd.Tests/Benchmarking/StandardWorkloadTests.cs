@@ -1,4 +1,5 @@
 using LstmSimd.Benchmarking;
+using LstmSimd.Tests.Support;
 using Xunit;
 
 namespace LstmSimd.Tests.Benchmarking;
@@ -14,10 +15,12 @@ public class StandardWorkloadTests
             ("seq-h32", 100, 1, 32), ("seq-h64", 100, 1, 64), ("seq-h128", 100, 1, 128), ("seq-h256", 100, 1, 256),
             ("seq-h512", 25, 1, 512), ("seq-b4-h1024", 25, 4, 1024), ("seq-b64-h512", 50, 64, 512),
             ("step-h64", 1, 1, 64), ("step-h256", 1, 1, 256), ("train-b32-h256", 50, 32, 256), ("train-b1-h64", 100, 1, 64),
+            ("gru-seq-h64", 100, 1, 64), ("gru-seq-h256", 100, 1, 256), ("gru-seq-b64-h512", 50, 64, 512), ("gru-step-h64", 1, 1, 64), ("gru-step-h256", 1, 1, 256),
         ];
         Assert.Equal(expected, StandardWorkload.All.Select(w => (w.Name, w.Steps, w.Batch, w.HiddenSize)));
         Assert.All(StandardWorkload.All, w => Assert.Equal(w.HiddenSize, w.InputSize));
-        Assert.All(StandardWorkload.All, w => Assert.Equal(w.Name[..w.Name.IndexOf('-', StringComparison.Ordinal)] switch
+        Assert.All(StandardWorkload.All, w => Assert.Equal(w.Name.StartsWith("gru-", StringComparison.Ordinal) ? WorkloadCell.Gru : WorkloadCell.Lstm, w.Cell));
+        Assert.All(StandardWorkload.All, w => Assert.Equal(w.Name.Replace("gru-", "", StringComparison.Ordinal)[..w.Name.Replace("gru-", "", StringComparison.Ordinal).IndexOf('-', StringComparison.Ordinal)] switch
         {
             "step" => WorkloadKind.Step,
             "train" => WorkloadKind.Train,
@@ -32,6 +35,28 @@ public class StandardWorkloadTests
         Assert.Equal(2.0 * 1 * 4 * 256 * 512 * 100, StandardWorkload.Get("seq-h256").FlopPerCall);
         Assert.Equal(2.0 * 64 * 4 * 512 * 1024 * 50, StandardWorkload.Get("seq-b64-h512").FlopPerCall);
         Assert.Equal(16L * 64 * 128, StandardWorkload.Get("step-h64").WeightBytesPerStep);
+    }
+
+    [Fact]
+    public void A_GRU_workload_counts_its_own_three_gates_not_the_four_slots_LstmSimd_computes()
+    {
+        Assert.Equal(2.0 * 1 * 3 * 256 * 512 * 100, StandardWorkload.Get("gru-seq-h256").FlopPerCall);
+        Assert.Equal(12L * 256 * 512, StandardWorkload.Get("gru-step-h256").WeightBytesPerStep);
+        Assert.Equal(WorkloadCell.Gru, StandardWorkload.Get("gru-seq-b64-h512").Cell);
+        Assert.Equal(WorkloadCell.Lstm, StandardWorkload.Get("seq-b64-h512").Cell);
+    }
+
+    [Fact]
+    public void The_GRU_fast_path_matches_the_GRU_reference_on_its_smallest_workloads()
+    {
+        foreach (string name in new[] { "gru-seq-h64", "gru-step-h64" })
+        {
+            using var runner = new WorkloadRunner(StandardWorkload.Get(name));
+            runner.Invoke();
+            Assert.Null(runner.Model);
+            double[] expected = runner.InvokeReference();
+            Tolerance.AssertClose(expected, runner.Output, name);
+        }
     }
 
     [Fact]
@@ -70,7 +95,7 @@ public class StandardWorkloadTests
     {
         using var runner = new WorkloadRunner(StandardWorkload.Get("seq-h32"));
         runner.Invoke();
-        double[] expected = runner.InvokeReference().Output;
+        double[] expected = runner.InvokeReference();
         Assert.Equal(expected.Length, runner.Output.Length);
         for (int i = 0; i < expected.Length; i++)
             Assert.True(Math.Abs(expected[i] - runner.Output[i]) <= 1e-5 + 1e-4 * Math.Abs(expected[i]), $"output[{i}]: {runner.Output[i]} vs {expected[i]}");

@@ -11,7 +11,11 @@ Each model file is laid out exactly as Keras saves it:
   attribute weight_names lists its datasets in order (Keras 2: "lstm/lstm_cell/kernel:0", Keras 3 "lstm/lstm_cell/kernel").
 
 Expected outputs are computed here in numpy float64 from the Keras equations (gate order i, f, c, o; kernel [I, 4H];
-one bias; c = f*c + i*act(z_c); h = o*act(c)), with hard_sigmoid as the file's Keras version defines it:
+one bias; c = f*c + i*act(z_c); h = o*act(c)), with hard_sigmoid as the file's Keras version defines it. GRU layers
+(reset_after=True: kernel [I, 3H] and recurrent_kernel [H, 3H] in gate order z, r, h, bias [2, 3H] of input and recurrent
+biases; h = z*h + (1-z)*tanh(x_h + r*(h@R_h + b_rh))) are computed the same way and checked against PyTorch's nn.GRU (the
+same cell) given the same weights, within 1e-12; TensorFlow.js refuses reset_after=True, so it does not check them.
+The LSTM outputs follow hard_sigmoid as the file's Keras version defines it:
 Keras 2 clip(0.2x + 0.5, 0, 1), Keras 3 clip(x/6 + 0.5, 0, 1). Where TensorFlow.js can express the model (everything
 but Keras 3's hard_sigmoid) the same weights are also run by @tensorflow/tfjs's layers API (keras_tfjs_reference.js,
 pure-JS CPU backend) and must agree within 1e-5; set TFJS_NODE_MODULES to the node_modules folder holding
@@ -79,6 +83,51 @@ def lstm_forward(x, kernel, recurrent, bias, act, rec_act, go_backwards):
     return np.stack(outputs, axis=1), h, c
 
 
+def gru_forward(x, kernel, recurrent, bias, go_backwards):
+    """Keras GRU with reset_after=True, x [B, T, I] → outputs [B, T, H] in processing order and the final h [B, H]."""
+    b, t, _ = x.shape
+    hidden = recurrent.shape[0]
+    input_bias, recurrent_bias = (bias[0], bias[1]) if bias is not None else (0.0, 0.0)
+    h = np.zeros((b, hidden))
+    steps = range(t - 1, -1, -1) if go_backwards else range(t)
+    outputs = []
+    for s in steps:
+        xz, xr, xh = np.split(x[:, s, :] @ kernel + input_bias, 3, axis=1)
+        hz, hr, hh = np.split(h @ recurrent + recurrent_bias, 3, axis=1)
+        z, r = 1.0 / (1.0 + np.exp(-(xz + hz))), 1.0 / (1.0 + np.exp(-(xr + hr)))
+        h = z * h + (1 - z) * np.tanh(xh + r * hh)
+        outputs.append(h)
+    return np.stack(outputs, axis=1), h
+
+
+def torch_gru(x, kernel, recurrent, bias, go_backwards):
+    """The same layer through PyTorch's nn.GRU in float64 (gate blocks z, r, h reordered to r, z, n, matrices transposed)."""
+    import torch
+    hidden = recurrent.shape[0]
+    order = np.concatenate([np.arange(hidden, 2 * hidden), np.arange(0, hidden), np.arange(2 * hidden, 3 * hidden)])
+    gru = torch.nn.GRU(kernel.shape[0], hidden, batch_first=True, bias=bias is not None).double()
+    with torch.no_grad():
+        gru.weight_ih_l0.copy_(torch.from_numpy(kernel.T[order].copy()))
+        gru.weight_hh_l0.copy_(torch.from_numpy(recurrent.T[order].copy()))
+        if bias is not None:
+            gru.bias_ih_l0.copy_(torch.from_numpy(bias[0][order].copy()))
+            gru.bias_hh_l0.copy_(torch.from_numpy(bias[1][order].copy()))
+        seq, h = gru(torch.from_numpy(x[:, ::-1, :].copy() if go_backwards else x))
+    return seq.numpy(), h[0].numpy()
+
+
+def run_gru(cfg, weights, x):
+    bias = weights[2].astype(np.float64) if cfg["use_bias"] else None
+    kernel, recurrent = weights[0].astype(np.float64), weights[1].astype(np.float64)
+    seq, h = gru_forward(x, kernel, recurrent, bias, cfg["go_backwards"])
+    torch_seq, torch_h = torch_gru(x, kernel, recurrent, bias, cfg["go_backwards"])
+    worst = max(np.abs(seq - torch_seq).max(), np.abs(h - torch_h).max())
+    if not worst <= 1e-12:
+        raise SystemExit(f"PyTorch's nn.GRU disagrees with the Keras GRU equations by {worst}")
+    out = seq if cfg["return_sequences"] else h
+    return [out, h] if cfg["return_state"] else [out]
+
+
 def run_lstm(cfg, weights, x, major):
     act, rec = activation(cfg["activation"], major), activation(cfg["recurrent_activation"], major)
     bias = weights[2].astype(np.float64) if cfg["use_bias"] else None
@@ -91,12 +140,15 @@ def run_layer(layer, weights, x, major):
     kind, cfg = layer["class_name"], layer["config"]
     if kind == "LSTM":
         return run_lstm(cfg, weights, x, major)
+    if kind == "GRU":
+        return run_gru(cfg, weights, x)
     if kind == "Bidirectional":
         inner = cfg["layer"]["config"]
         n = len(weights) // 2
         back = dict(inner, go_backwards=not inner["go_backwards"])
-        fw = run_lstm(inner, weights[:n], x, major)
-        bw = run_lstm(back, weights[n:], x, major)
+        run = run_gru if cfg["layer"]["class_name"] == "GRU" else lambda c, w, v: run_lstm(c, w, v, major)
+        fw = run(inner, weights[:n], x)
+        bw = run(back, weights[n:], x)
         y, y_rev = fw[0], bw[0]
         if inner["return_sequences"]:
             y_rev = y_rev[:, ::-1, :]  # Keras aligns the backward sequence with the forward one
@@ -142,10 +194,19 @@ def dropout(name, rate=0.25):
     return {"class_name": "Dropout", "config": {"name": name, "rate": rate}}
 
 
-def gru(name, units):
-    return {"class_name": "GRU", "config": {"name": name, "units": units, "activation": "tanh", "recurrent_activation": "sigmoid",
-                                             "use_bias": True, "return_sequences": False, "return_state": False, "go_backwards": False,
-                                             "stateful": False, "reset_after": True}}
+def gru(name, units, **kw):
+    cfg = {"name": name, "units": units, "activation": "tanh", "recurrent_activation": "sigmoid", "use_bias": True,
+           "return_sequences": False, "return_state": False, "go_backwards": False, "stateful": False, "unroll": False,
+           "reset_after": True, "dropout": 0.0, "recurrent_dropout": 0.0}
+    cfg.update(kw)
+    return {"class_name": "GRU", "config": cfg}
+
+
+def gru_weights(inputs, units, use_bias, reset_after=True):
+    k = rng.uniform(-0.5, 0.5, (inputs, 3 * units)).astype(np.float32)
+    r = rng.uniform(-0.5, 0.5, (units, 3 * units)).astype(np.float32)
+    bias_shape = (2, 3 * units) if reset_after else (3 * units,)  # reset_after=False: one bias
+    return [k, r, rng.uniform(-0.3, 0.3, bias_shape).astype(np.float32)] if use_bias else [k, r]
 
 
 def lstm_weights(inputs, units, use_bias, unit_forget_bias=True):
@@ -160,17 +221,14 @@ def lstm_weights(inputs, units, use_bias, unit_forget_bias=True):
 def make_weights(layer, inputs):
     """Random weights for a layer fed `inputs` features; returns (weights, output features)."""
     kind, cfg = layer["class_name"], layer["config"]
-    if kind in ("LSTM", "GRU"):
-        gates = 4 if kind == "LSTM" else 3
-        if kind == "GRU":
-            u = cfg["units"]
-            return [rng.uniform(-0.5, 0.5, (inputs, 3 * u)).astype(np.float32), rng.uniform(-0.5, 0.5, (u, 3 * u)).astype(np.float32),
-                    rng.uniform(-0.3, 0.3, (2, 3 * u)).astype(np.float32)], u
-        del gates
+    if kind == "GRU":
+        return gru_weights(inputs, cfg["units"], cfg["use_bias"], cfg["reset_after"]), cfg["units"]
+    if kind == "LSTM":
         return lstm_weights(inputs, cfg["units"], cfg["use_bias"]), cfg["units"]
     if kind == "Bidirectional":
         inner = cfg["layer"]["config"]
-        w = lstm_weights(inputs, inner["units"], inner["use_bias"]) + lstm_weights(inputs, inner["units"], inner["use_bias"])
+        cell_weights = gru_weights if cfg["layer"]["class_name"] == "GRU" else lstm_weights
+        w = cell_weights(inputs, inner["units"], inner["use_bias"]) + cell_weights(inputs, inner["units"], inner["use_bias"])
         return w, inner["units"] * (2 if cfg["merge_mode"] == "concat" else 1)
     if kind == "Dense":
         k = rng.uniform(-0.8, 0.8, (inputs, cfg["units"])).astype(np.float32)
@@ -281,7 +339,7 @@ def k3_model_config(model):
 
 def k2_layer(layer, batch_input_shape=None):
     cfg = dict(layer["config"], trainable=True, dtype="float32")
-    if layer["class_name"] == "LSTM":
+    if layer["class_name"] in ("LSTM", "GRU"):
         cfg.update(time_major=False, implementation=2)
     if layer["class_name"] == "Bidirectional":
         inner = layer["config"]["layer"]
@@ -296,20 +354,20 @@ def legacy_weight_names(layer, count, keras_major, counters):
     kind, name = layer["class_name"], layer["config"]["name"]
     suffix = ":0" if keras_major < 3 else ""
 
-    def cell_name():
-        n = counters.get("lstm_cell", 0)
-        counters["lstm_cell"] = n + 1
-        return "lstm_cell" if n == 0 or keras_major >= 3 else f"lstm_cell_{n}"
+    def cell_name(cell="lstm_cell"):
+        n = counters.get(cell, 0)
+        counters[cell] = n + 1
+        return cell if n == 0 or keras_major >= 3 else f"{cell}_{n}"
 
-    if kind == "LSTM":
-        c = cell_name()
+    if kind in ("LSTM", "GRU"):
+        c = cell_name(kind.lower() + "_cell")
         return [f"{name}/{c}/{v}{suffix}" for v in ["kernel", "recurrent_kernel", "bias"][:count]]
     if kind == "Bidirectional":
         inner = layer["config"]["layer"]["config"]["name"]
         half = count // 2
         names = []
         for side in ("forward", "backward"):
-            c = cell_name()
+            c = cell_name(layer["config"]["layer"]["class_name"].lower() + "_cell")
             names += [f"{name}/{side}_{inner}/{c}/{v}{suffix}" for v in ["kernel", "recurrent_kernel", "bias"][:half]]
         return names
     if kind == "Dense":
@@ -376,7 +434,8 @@ def build(model):
         n_out = 1
         cfg = layer["config"].get("layer", layer)["config"] if layer["class_name"] == "Bidirectional" else layer["config"]
         if cfg.get("return_state"):
-            n_out = 3 if layer["class_name"] == "LSTM" else 5
+            states = 1 if "GRU" in (layer["class_name"], layer["config"].get("layer", {}).get("class_name")) else 2
+            n_out = 1 + states * (2 if layer["class_name"] == "Bidirectional" else 1)
         produced[layer["config"]["name"]] = [fout] + [None] * (n_out - 1)
     model["shapes"] = shapes
     if "outputs" not in model:
@@ -419,11 +478,12 @@ def case(name, model, fmt, keras_version, tfjs=True):
         arrays[n] = np.ascontiguousarray(y, dtype=np.float64)
     golden_safetensors.save(os.path.join(OUT, name + ".expected.safetensors"), arrays,
                             {"outputs": output_names(model), "keras_version": keras_version, "format": fmt})
-    check = tfjs_check(model, weights, x, outputs) if tfjs else "not expressible in TF.js (Keras 3 hard_sigmoid)"
+    check = tfjs_check(model, weights, x, outputs) if tfjs is True else f"not expressible in TF.js ({tfjs or 'Keras 3 hard_sigmoid'})"
     summary.append(f"{name}{ext}: Keras {keras_version}, outputs {', '.join(f'{n} {list(y.shape)}' for n, y in zip(output_names(model), outputs))}; TF.js: {check}")
 
 
 TFJS_PENDING = []
+GRU_NOT_IN_TFJS = "its GRU refuses reset_after=True; checked against PyTorch's nn.GRU instead"
 
 
 def tfjs_check(model, weights, x, outputs):
@@ -500,9 +560,35 @@ def main():
                                                   dense("dense", 2, "relu")]},
          "h5", "3.6.0", tfjs=False)
 
+    # GRUs (reset_after=True), checked against PyTorch's nn.GRU; TF.js refuses reset_after=True.
+    # Keras 3 .keras: stacked GRUs (the first without bias, returning sequences), softmax head.
+    case("k3_gru_stacked_softmax", {"kind": "Sequential", "batch_shape": [None, T, 3], "input_dtype": "float32",
+                                    "layers": [gru("gru", 4, return_sequences=True, use_bias=False), gru("gru_1", 5), dense("dense", 2, "softmax")]},
+         "keras", "3.6.0", tfjs=GRU_NOT_IN_TFJS)
+    # Keras 3 .keras functional: go_backwards GRU returning sequences and its state, Bidirectional(GRU) sum over the sequence.
+    case("k3_gru_functional_backwards_state", {"kind": "Functional", "batch_shape": [None, T, 2], "input_dtype": "float32",
+                                               "layers": [gru("gru", 3, return_sequences=True, return_state=True, go_backwards=True),
+                                                          bidirectional("bidirectional", gru("gru_1", 4, return_sequences=True), "sum")],
+                                               "inbound": [("input_layer", 0), ("gru", 0)],
+                                               "outputs": [("bidirectional", 0), ("gru", 1)]},
+         "keras", "3.6.0", tfjs=GRU_NOT_IN_TFJS)
+    # Keras 2 legacy .h5: Bidirectional(GRU) concat returning the last step and both states, then Dense.
+    case("k2_gru_bidirectional_state", {"kind": "Functional", "batch_shape": [None, T, 3], "input_dtype": "float32",
+                                        "layers": [bidirectional("bidirectional", gru("gru", 4, return_state=True), "concat"), dense("dense", 2, "tanh")],
+                                        "inbound": [("input_layer", 0), ("bidirectional", 0)],
+                                        "outputs": [("dense", 0), ("bidirectional", 1), ("bidirectional", 2)]},
+         "h5", "2.15.0", tfjs=GRU_NOT_IN_TFJS)
+    # Keras 2 legacy .h5: Embedding, GRU over the tokens, Bidirectional(GRU) ave.
+    case("k2_gru_embedding_bidirectional_ave", {"kind": "Sequential", "batch_shape": [None, T], "input_dtype": "int32",
+                                                "layers": [embedding("embedding", 9, 3), gru("gru", 4, return_sequences=True),
+                                                           bidirectional("bidirectional", gru("gru_1", 3), "ave")]},
+         "h5", "2.15.0", tfjs=GRU_NOT_IN_TFJS)
+
     base = lambda **kw: {"kind": "Sequential", "batch_shape": [None, T, 3], "input_dtype": "float32", **kw}
     refusal("refuse_stateful", base(layers=[lstm("lstm", 3, stateful=True)]), "h5", "2.15.0", "lstm: stateful")
-    refusal("refuse_gru", base(layers=[gru("gru", 3)]), "keras", "3.6.0", "gru: class GRU")
+    refusal("refuse_gru_reset_before", base(layers=[gru("gru", 3, reset_after=False)]), "keras", "3.6.0", "gru: reset_after=False")
+    refusal("refuse_gru_hard_sigmoid", base(layers=[gru("gru", 3, recurrent_activation="hard_sigmoid")]), "h5", "2.15.0",
+            "gru: recurrent_activation hard_sigmoid")
     refusal("refuse_mask_zero", {"kind": "Sequential", "batch_shape": [None, T], "input_dtype": "int32",
                                  "layers": [embedding("embedding", 7, 3, mask_zero=True), lstm("lstm", 3)]}, "keras", "3.6.0", "embedding: mask_zero")
     refusal("refuse_merge_none", base(layers=[bidirectional("bidirectional", lstm("lstm", 3), "concat")]), "h5", "2.15.0",

@@ -82,12 +82,12 @@ public static class OnnxBuilder
         return a;
     }
 
-    /// <summary>A forward LSTM node X,W,R,B → Y with the given initializers and attributes.</summary>
-    public static byte[] Model(IEnumerable<Proto> initializers, string[] inputs, IEnumerable<Proto> attributes, Action<Proto>? extraGraph = null)
+    /// <summary>A forward LSTM (or <paramref name="opType"/>) node X,W,R,B → Y with the given initializers and attributes.</summary>
+    public static byte[] Model(IEnumerable<Proto> initializers, string[] inputs, IEnumerable<Proto> attributes, Action<Proto>? extraGraph = null, string opType = "LSTM")
     {
         var node = new Proto();
         foreach (string i in inputs) node.String(1, i);
-        node.String(2, "Y").String(3, "lstm").String(4, "LSTM");
+        node.String(2, "Y").String(3, opType.ToLowerInvariant()).String(4, opType);
         foreach (Proto a in attributes) node.Message(5, a);
         var graph = new Proto().Message(1, node).String(2, "g");
         foreach (Proto t in initializers) graph.Message(5, t);

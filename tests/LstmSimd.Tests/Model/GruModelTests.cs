@@ -90,7 +90,7 @@ public class GruModelTests(ITestOutputHelper log)
         bool software = !KernelSelector.IsAccelerated(path);
         Prop.ForAll(Cases(software).ToArbitrary(), testCase =>
         {
-            GruWeights stored = StoredAs(testCase.Weights, format);
+            GruWeights stored = testCase.Weights.StoredAs(format);
             ReferenceGruResult expected = ReferenceGru.Forward(stored, testCase.Input, testCase.Steps, testCase.Batch, testCase.H0, testCase.Lengths, testCase.Layout);
             (float[] output, float[] h) = testCase.RunFast(GruModel.Create(testCase.Weights, new LstmModelOptions { Kernel = path, Weights = format }));
             Tolerance.AssertClose(expected.Output, output, $"{format} output ({testCase})");
@@ -127,36 +127,6 @@ public class GruModelTests(ITestOutputHelper log)
         log.WriteLine($"Int8 GRU: max |Δ| vs fp32 (random models) and PyTorch float64 (golden cases): {worst:E2}");
         Assert.InRange(worst, 0, bound);
     }
-
-    /// <summary>The GRU weights a model of <paramref name="format"/> computes with: rounded in the gate slots as packed, then read back.</summary>
-    private static GruWeights StoredAs(GruWeights weights, WeightFormat format)
-    {
-        GruSpec spec = weights.Spec;
-        LstmWeights slots = GruModel.InGateSlots(weights).StoredAs(format);
-        int h = spec.HiddenSize;
-        var layers = new List<GruLayerWeights>();
-        for (int layer = 0; layer < spec.NumLayers; layer++)
-        {
-            for (int d = 0; d < spec.Directions; d++)
-            {
-                LstmLayerWeights w = slots[layer, d];
-                int features = spec.LayerInputSize(layer);
-                layers.Add(new GruLayerWeights
-                {
-                    WeightIh = Gates(w.WeightIh, features, h, [0, 1, 2]),
-                    WeightHh = Gates(w.WeightHh, h, h, [0, 1, 3]),
-                    BiasIh = spec.Bias ? Gates(w.BiasIh, 1, h, [0, 1, 2]) : [],
-                    BiasHh = spec.Bias ? Gates(w.BiasHh, 1, h, [0, 1, 3]) : [],
-                });
-            }
-        }
-
-        return new GruWeights(spec, layers);
-    }
-
-    /// <summary>Gates r, z, n of a [3H, depth] matrix, from the four-slot [4H, depth] one at the slots given.</summary>
-    private static float[] Gates(float[] slots, int depth, int hidden, int[] slotOfGate) =>
-        [.. slotOfGate.SelectMany(slot => slots.Skip(slot * hidden * depth).Take(hidden * depth))];
 
     [Theory]
     [MemberData(nameof(Paths))]

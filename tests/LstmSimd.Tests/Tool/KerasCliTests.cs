@@ -44,9 +44,9 @@ public sealed class KerasCliTests : IDisposable
         Assert.Contains("recurrent_activation hard_sigmoid (clip(0.2·x + 0.5, 0, 1))", stdout, StringComparison.Ordinal);
         Assert.Contains("Bidirectional 'bidirectional' ← lstm: units 3, input 4", stdout, StringComparison.Ordinal);
 
-        (code, stdout, _) = Cli("inspect", GoldenRunner.GoldenPath("keras", "refuse_gru.keras"));
+        (code, stdout, _) = Cli("inspect", GoldenRunner.GoldenPath("keras", "refuse_gru_reset_before.keras"));
         Assert.Equal(0, code);
-        Assert.Contains("not runnable: keras: layer 'gru' is a GRU", stdout, StringComparison.Ordinal);
+        Assert.Contains("not runnable: keras: layer 'gru' sets reset_after=False", stdout, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -13,26 +13,10 @@ internal static class OnnxLstmImport
 
     public static OnnxLstmNode Import(OnnxModel.Node node, OnnxModel.GraphParts graph, ReadOnlySpan<byte> file, string? directory, HashSet<string> used, int index)
     {
-        string name = node.Name.Length > 0 ? node.Name : "LSTM #" + index.ToString(CultureInfo.InvariantCulture);
-        string where = $"LSTM node '{SafetensorsFile.Printable(name)}'";
-        var attributes = new Dictionary<string, OnnxModel.Attribute>(StringComparer.Ordinal);
-        foreach (OnnxModel.Attribute a in node.Attributes)
-        {
-            if (a.IsReference) throw new OnnxFormatException($"{where}: attribute '{SafetensorsFile.Printable(a.Name)}' refers to a function attribute, which is not supported.");
-            if (a.Name is not ("hidden_size" or "direction" or "layout" or "clip" or "input_forget" or "activations" or "activation_alpha" or "activation_beta" or "output_sequence"))
-                throw new OnnxFormatException($"{where}: unknown attribute '{SafetensorsFile.Printable(a.Name)}'.");
-            if (!attributes.TryAdd(a.Name, a)) throw new OnnxFormatException($"{where}: attribute '{a.Name}' appears twice.");
-        }
-
-        string direction = attributes.TryGetValue("direction", out OnnxModel.Attribute? dir) ? dir.S ?? throw Bad(where, "direction is not a string") : "forward";
-        int dirs = direction switch
-        {
-            "forward" or "reverse" => 1,
-            "bidirectional" => 2,
-            _ => throw Bad(where, $"direction '{SafetensorsFile.Printable(direction)}' is not forward, reverse or bidirectional"),
-        };
-        long layout = Int(attributes, "layout", 0, where);
-        if (layout is not (0 or 1)) throw Bad(where, $"layout {layout} is not 0 or 1");
+        (string name, string where, Dictionary<string, OnnxModel.Attribute> attributes) = ReadAttributes(node, "LSTM", index,
+            ["hidden_size", "direction", "layout", "clip", "input_forget", "activations", "activation_alpha", "activation_beta", "output_sequence"]);
+        (string direction, int dirs) = Direction(attributes, where);
+        long layout = Layout(attributes, where);
         long inputForget = Int(attributes, "input_forget", 0, where);
         if (inputForget is not (0 or 1)) throw Bad(where, $"input_forget {inputForget} is not 0 or 1");
         float clip = 0f;
@@ -119,6 +103,45 @@ internal static class OnnxLstmImport
         };
     }
 
+    /// <summary>
+    /// The node's display name (<c>OpType #k</c> when unnamed), the prefix of its messages, and its attributes by name; an
+    /// attribute not in <paramref name="allowed"/>, a repeated one or a function-attribute reference is refused.
+    /// </summary>
+    internal static (string Name, string Where, Dictionary<string, OnnxModel.Attribute> Attributes) ReadAttributes(OnnxModel.Node node, string opType, int index, string[] allowed)
+    {
+        string name = node.Name.Length > 0 ? node.Name : opType + " #" + index.ToString(CultureInfo.InvariantCulture);
+        string where = $"{opType} node '{SafetensorsFile.Printable(name)}'";
+        var attributes = new Dictionary<string, OnnxModel.Attribute>(StringComparer.Ordinal);
+        foreach (OnnxModel.Attribute a in node.Attributes)
+        {
+            if (a.IsReference) throw new OnnxFormatException($"{where}: attribute '{SafetensorsFile.Printable(a.Name)}' refers to a function attribute, which is not supported.");
+            if (!allowed.Contains(a.Name)) throw new OnnxFormatException($"{where}: unknown attribute '{SafetensorsFile.Printable(a.Name)}'.");
+            if (!attributes.TryAdd(a.Name, a)) throw new OnnxFormatException($"{where}: attribute '{a.Name}' appears twice.");
+        }
+
+        return (name, where, attributes);
+    }
+
+    /// <summary>The <c>direction</c> attribute (default forward) and the number of directions it implies.</summary>
+    internal static (string Direction, int Directions) Direction(Dictionary<string, OnnxModel.Attribute> attributes, string where)
+    {
+        string direction = attributes.TryGetValue("direction", out OnnxModel.Attribute? dir) ? dir.S ?? throw Bad(where, "direction is not a string") : "forward";
+        int dirs = direction switch
+        {
+            "forward" or "reverse" => 1,
+            "bidirectional" => 2,
+            _ => throw Bad(where, $"direction '{SafetensorsFile.Printable(direction)}' is not forward, reverse or bidirectional"),
+        };
+        return (direction, dirs);
+    }
+
+    /// <summary>The <c>layout</c> attribute: 0 (time-major, the default) or 1 (batch-first).</summary>
+    internal static long Layout(Dictionary<string, OnnxModel.Attribute> attributes, string where)
+    {
+        long layout = Int(attributes, "layout", 0, where);
+        return layout is 0 or 1 ? layout : throw Bad(where, $"layout {layout} is not 0 or 1");
+    }
+
     /// <summary>Whether W, R, B and P all come from initializers or Constant nodes (so they are packed once, at load).</summary>
     internal static bool HasConstantWeights(OnnxModel.Node node, OnnxModel.GraphParts graph)
     {
@@ -196,7 +219,7 @@ internal static class OnnxLstmImport
         return (parsed[0], parsed[1], parsed[2]);
     }
 
-    private static (int[] Lengths, string? RuntimeInput) Lengths(OnnxModel.GraphParts graph, string name, ReadOnlySpan<byte> file, string? directory, string where, HashSet<string> used)
+    internal static (int[] Lengths, string? RuntimeInput) Lengths(OnnxModel.GraphParts graph, string name, ReadOnlySpan<byte> file, string? directory, string where, HashSet<string> used)
     {
         if (name.Length == 0) return ([], null);
         OnnxTensorProto? t = graph.Find(name);
@@ -215,7 +238,7 @@ internal static class OnnxLstmImport
     }
 
     /// <summary>A constant initial state, transposed from ONNX's layout-1 shape [B, D, H] to PyTorch's [D, B, H].</summary>
-    private static (float[] State, string? RuntimeInput) State(OnnxModel.GraphParts graph, string name, string what, ReadOnlySpan<byte> file, string? directory,
+    internal static (float[] State, string? RuntimeInput) State(OnnxModel.GraphParts graph, string name, string what, ReadOnlySpan<byte> file, string? directory,
         string where, HashSet<string> used, int dirs, int hidden, bool batchFirst, int batchFromLengths)
     {
         if (name.Length == 0) return ([], null);
@@ -235,12 +258,15 @@ internal static class OnnxLstmImport
         return (transposed, null);
     }
 
-    internal static float[] Reorder(ReadOnlySpan<float> onnx, int hidden, int columns)
+    internal static float[] Reorder(ReadOnlySpan<float> onnx, int hidden, int columns) => Reorder(onnx, hidden, columns, OnnxGate);
+
+    /// <summary>Gate blocks of <paramref name="hidden"/> rows × <paramref name="columns"/>: our block g is ONNX's block <paramref name="onnxBlockOfGate"/>[g].</summary>
+    internal static float[] Reorder(ReadOnlySpan<float> onnx, int hidden, int columns, ReadOnlySpan<int> onnxBlockOfGate)
     {
         var result = new float[onnx.Length];
         int block = hidden * columns;
-        for (int g = 0; g < 4; g++)
-            onnx.Slice(OnnxGate[g] * block, block).CopyTo(result.AsSpan(g * block));
+        for (int g = 0; g < onnxBlockOfGate.Length; g++)
+            onnx.Slice(onnxBlockOfGate[g] * block, block).CopyTo(result.AsSpan(g * block));
         return result;
     }
 
@@ -252,7 +278,7 @@ internal static class OnnxLstmImport
         return result;
     }
 
-    /// <summary>The inverse of <see cref="Reorder"/>: our gate blocks (i, f, g, o) written into ONNX's order (i, o, f, c) at <paramref name="onnx"/>.</summary>
+    /// <summary>The inverse of <see cref="Reorder(ReadOnlySpan{float}, int, int)"/>: our gate blocks (i, f, g, o) written into ONNX's order (i, o, f, c) at <paramref name="onnx"/>.</summary>
     internal static void ToOnnxOrder(ReadOnlySpan<float> ours, int hidden, int columns, Span<float> onnx)
     {
         int block = hidden * columns;
@@ -267,7 +293,7 @@ internal static class OnnxLstmImport
             ours.Slice(g * hidden, hidden).CopyTo(onnx.Slice(OnnxPeephole[g] * hidden, hidden));
     }
 
-    private static OnnxTensorProto Constant(OnnxModel.GraphParts graph, string name, string what, string where, HashSet<string> used)
+    internal static OnnxTensorProto Constant(OnnxModel.GraphParts graph, string name, string what, string where, HashSet<string> used)
     {
         if (name.Length == 0) throw Bad(where, $"input {what} is missing");
         OnnxTensorProto t = graph.Find(name) ?? throw Bad(where, $"{what} ('{SafetensorsFile.Printable(name)}') is not an initializer or Constant; LstmSimd needs constant weights");
@@ -275,7 +301,7 @@ internal static class OnnxLstmImport
         return t;
     }
 
-    private static int Dim(OnnxTensorProto t, int rank, int axis, string what, string where)
+    internal static int Dim(OnnxTensorProto t, int rank, int axis, string what, string where)
     {
         if (t.Dims.Count != rank) throw Bad(where, $"{what} has shape {t.Shape}; expected {rank} dimensions");
         long d = t.Dims[axis];
@@ -283,15 +309,15 @@ internal static class OnnxLstmImport
         return (int)d;
     }
 
-    private static void ExpectShape(OnnxTensorProto t, string where, string what, params long[] dims)
+    internal static void ExpectShape(OnnxTensorProto t, string where, string what, params long[] dims)
     {
         if (!t.Dims.SequenceEqual(dims)) throw Bad(where, $"{what} has shape {t.Shape}; expected [{string.Join(", ", dims)}]");
     }
 
-    private static long Int(Dictionary<string, OnnxModel.Attribute> attributes, string name, long fallback, string where) =>
+    internal static long Int(Dictionary<string, OnnxModel.Attribute> attributes, string name, long fallback, string where) =>
         attributes.TryGetValue(name, out OnnxModel.Attribute? a) ? a.I ?? throw Bad(where, $"{name} is not an integer") : fallback;
 
-    private static T Wrap<T>(string where, Func<T> create)
+    internal static T Wrap<T>(string where, Func<T> create)
     {
         try
         {
@@ -303,5 +329,5 @@ internal static class OnnxLstmImport
         }
     }
 
-    private static OnnxFormatException Bad(string where, string what) => new($"{where}: {what}.");
+    internal static OnnxFormatException Bad(string where, string what) => new($"{where}: {what}.");
 }

@@ -67,6 +67,34 @@ public sealed class OnnxLstmNode
     public string? InitialCellInput { get; init; }
 }
 
+/// <summary>One imported ONNX <c>GRU</c> node (<c>linear_before_reset = 1</c>: PyTorch's cell, as <see cref="GruModel"/> runs it).</summary>
+public sealed class OnnxGruNode
+{
+    /// <summary>The node's name (or <c>GRU #k</c> when unnamed).</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The weights in PyTorch's layout and gate order (r, z, n): one layer, one direction or two.</summary>
+    public required GruWeights Weights { get; init; }
+
+    /// <summary>What the node computes, for display (direction, layout, sizes).</summary>
+    public required string Description { get; init; }
+
+    /// <summary>The node's <c>layout</c>: time-major (0) or batch-first (1).</summary>
+    public required SequenceLayout Layout { get; init; }
+
+    /// <summary><see cref="ImportedDirection.Reverse"/> for <c>direction="reverse"</c>.</summary>
+    internal ImportedDirection Direction { get; init; }
+
+    /// <summary>The graph value feeding X.</summary>
+    public required string Input { get; init; }
+
+    /// <summary>The graph values the node reads at run time for sequence_lens and initial_h (null when omitted or constant).</summary>
+    public string? SequenceLengthsInput { get; init; }
+
+    /// <inheritdoc cref="SequenceLengthsInput"/>
+    public string? InitialHiddenInput { get; init; }
+}
+
 /// <summary>What an LSTM node whose weights are computed at run time fixes at load: the rest comes from the weights' shapes when planning.</summary>
 internal sealed record OnnxLstmRunTimeWeights(int Directions, int HiddenSize, bool HasBias, CellVariant Cell, ImportedDirection Direction);
 
@@ -75,7 +103,8 @@ internal sealed record OnnxLstmRunTimeWeights(int Directions, int HiddenSize, bo
 /// are listed, and every LSTM node is imported with ONNX's semantics (gate order i, o, f, c reordered
 /// to i, f, g, o; B split into W_b and R_b; P reordered from i, o, f to i, f, o; direction, layout,
 /// clip, input_forget, activations). Weights given by initializers or <c>Constant</c> nodes are imported here; a node whose
-/// weights are computed at run time is imported without them (<see cref="OnnxLstmNode.WeightsAtRunTime"/>).
+/// weights are computed at run time is imported without them (<see cref="OnnxLstmNode.WeightsAtRunTime"/>). Every
+/// <c>GRU</c> node is imported too (gate order z, r, h reordered to r, z, n; see <see cref="OnnxGruNode"/>).
 /// </summary>
 public sealed class OnnxModel
 {
@@ -108,6 +137,9 @@ public sealed class OnnxModel
     /// <summary>The imported LSTM nodes, in graph order.</summary>
     public IReadOnlyList<OnnxLstmNode> LstmNodes { get; private init; } = [];
 
+    /// <summary>The imported GRU nodes, in graph order.</summary>
+    public IReadOnlyList<OnnxGruNode> GruNodes { get; private init; } = [];
+
     /// <summary>The parsed graph, nodes with their attributes, for <see cref="OnnxGraph"/>.</summary>
     internal GraphParts Graph { get; private init; } = new();
 
@@ -127,7 +159,7 @@ public sealed class OnnxModel
     /// <inheritdoc cref="AttributeValues"/>
     internal Dictionary<Attribute, string> UndecodedAttributes { get; private init; } = new(ReferenceEqualityComparer.Instance);
 
-    /// <summary>Initializers no LSTM node uses.</summary>
+    /// <summary>Initializers no LSTM or GRU node uses.</summary>
     public IReadOnlyList<string> IgnoredInitializers { get; private init; } = [];
 
     /// <summary>Largest ONNX file read: protobuf messages cannot exceed 2 GiB (bigger models keep weights as external data).</summary>
@@ -200,10 +232,12 @@ public sealed class OnnxModel
         if (!sawGraph) throw new OnnxFormatException("the file holds no graph (ModelProto.graph is missing).");
         var used = new HashSet<string>(StringComparer.Ordinal);
         var lstms = new List<(Node Node, OnnxLstmNode Imported)>();
+        var grus = new List<OnnxGruNode>();
         foreach (Node node in graph.Nodes)
         {
-            if (node.OpType != "LSTM" || node.Domain is not ("" or "ai.onnx")) continue;
-            lstms.Add((node, OnnxLstmImport.Import(node, graph, bytes, directory, used, lstms.Count)));
+            if (node.Domain is not ("" or "ai.onnx")) continue;
+            if (node.OpType == "LSTM") lstms.Add((node, OnnxLstmImport.Import(node, graph, bytes, directory, used, lstms.Count)));
+            else if (node.OpType == "GRU") grus.Add(OnnxGruImport.Import(node, graph, bytes, directory, used, grus.Count));
         }
 
         var initializerNames = new HashSet<string>(graph.Initializers.Keys, StringComparer.Ordinal);
@@ -225,6 +259,7 @@ public sealed class OnnxModel
             Nodes = [.. graph.Nodes.Select(n => new OnnxNodeInfo(n.Name, n.OpType, n.Inputs, n.Outputs))],
             Initializers = [.. graph.InitializerOrder.Select(t => new OnnxInitializerInfo(t.Name, OnnxTensorProto.TypeName(t.DataType), t.Dims, t.IsExternal))],
             LstmNodes = [.. lstms.Select(l => l.Imported)],
+            GruNodes = grus,
             IgnoredInitializers = [.. graph.InitializerOrder.Select(t => t.Name).Where(n => !used.Contains(n))],
         };
     }

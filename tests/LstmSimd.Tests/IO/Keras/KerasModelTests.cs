@@ -21,6 +21,9 @@ public sealed class KerasModelTests : IDisposable
     [
         "k3_stacked_softmax.keras", "k3_bidirectional_sum_hard_sigmoid.keras", "k3_functional_embedding_state.keras",
         "k2_hard_sigmoid_bidirectional.h5", "k2_functional_bidirectional_ave_state.h5", "k2_bidirectional_mul.h5", "k3_legacy_h5_go_backwards.h5",
+
+        // GRUs (reset_after=True), whose float64 outputs the generator checks against PyTorch's nn.GRU.
+        "k3_gru_stacked_softmax.keras", "k3_gru_functional_backwards_state.keras", "k2_gru_bidirectional_state.h5", "k2_gru_embedding_bidirectional_ave.h5",
     ];
 
     private readonly string _dir = Directory.CreateTempSubdirectory("lstmsimd-keras-").FullName;
@@ -60,6 +63,38 @@ public sealed class KerasModelTests : IDisposable
     }
 
     [Fact]
+    public void A_Keras_GRU_lands_in_PyTorchs_layout_gate_blocks_z_r_h_reordered_to_r_z_n_and_its_bias_rows_split()
+    {
+        KerasModel model = KerasModel.Load(Golden("k3_gru_stacked_softmax.keras"));
+        KerasGruLayer gru = model.Layers.OfType<KerasGruLayer>().Single(l => l.Name == "gru_1");
+        Assert.Equal(new GruSpec(4, 5), gru.Weights.Spec);
+
+        // The archive's own arrays, read with h5py's layout in mind by the test: kernel [4, 15] (z, r, h), bias [2, 15].
+        using ZipArchive zip = ZipFile.OpenRead(Golden("k3_gru_stacked_softmax.keras"));
+        string h5 = Path.Combine(_dir, "weights.h5");
+        zip.GetEntry("model.weights.h5")!.ExtractToFile(h5);
+        using var file = PureHDF.H5File.OpenRead(h5);
+        float[] kernel = ((PureHDF.IH5Dataset)file.Get("layers/gru_1/cell/vars/0")).Read<float[]>();
+        float[] bias = ((PureHDF.IH5Dataset)file.Get("layers/gru_1/cell/vars/2")).Read<float[]>();
+        const int units = 5, gates = 15;
+        // weight_ih[r-block row u, column i] = kernel[i, r-column u] (Keras's r is its second block); z is Keras's first; n its third.
+        for (int i = 0; i < 4; i++)
+        {
+            for (int u = 0; u < units; u++)
+            {
+                Assert.Equal(kernel[i * gates + units + u], gru.Weights[0, 0].WeightIh[u * 4 + i]);
+                Assert.Equal(kernel[i * gates + u], gru.Weights[0, 0].WeightIh[(units + u) * 4 + i]);
+                Assert.Equal(kernel[i * gates + 2 * units + u], gru.Weights[0, 0].WeightIh[(2 * units + u) * 4 + i]);
+            }
+        }
+
+        Assert.Equal(bias[units..(2 * units)], gru.Weights[0, 0].BiasIh[..units]);
+        Assert.Equal(bias[(gates + 2 * units)..], gru.Weights[0, 0].BiasHh[(2 * units)..]);
+        Assert.Contains("GRU 'gru' ← input_layer: units 4, input 3, activation tanh, recurrent_activation sigmoid, reset_after True, use_bias False, return_sequences",
+            model.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_layers_carry_the_configs_settings_and_the_description_lists_them()
     {
         KerasModel model = KerasModel.Load(Golden("k3_functional_embedding_state.keras"));
@@ -91,7 +126,8 @@ public sealed class KerasModelTests : IDisposable
     public static TheoryData<string, string> Refusals() => new()
     {
         { "refuse_stateful.h5", "layer 'lstm' sets stateful=True" },
-        { "refuse_gru.keras", "layer 'gru' is a GRU" },
+        { "refuse_gru_reset_before.keras", "layer 'gru' sets reset_after=False (the original GRU: reset gate applied before the recurrent product, ONNX linear_before_reset=0)" },
+        { "refuse_gru_hard_sigmoid.h5", "layer 'gru': recurrent_activation 'hard_sigmoid' is not supported; LstmSimd's GRU runs Keras's defaults only" },
         { "refuse_mask_zero.keras", "layer 'embedding' sets mask_zero=True" },
         { "refuse_merge_none.h5", "layer 'bidirectional': merge_mode None" },
         { "refuse_linear_activation.keras", "layer 'lstm': activation 'linear' is not one LstmSimd's cell has" },

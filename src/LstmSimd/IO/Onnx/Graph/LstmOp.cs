@@ -3,15 +3,12 @@ using System.Runtime.InteropServices;
 namespace LstmSimd.IO.Onnx.Graph;
 
 /// <summary>
-/// <c>LSTM</c> on the library's fast path: the node's weights run in an <see cref="LstmSession"/> sized for the planned batch
-/// and steps. Weights from initializers or Constant nodes are packed once, when the file is loaded; weights computed at run
-/// time (graph inputs, as ONNX's conformance tests give them) have their shapes checked when planning and are packed on the
-/// first run and again whenever a run's values differ from the last packed ones; that repacking allocates, a run with
-/// unchanged weights does not. ONNX's shapes are met around the session's PyTorch ones:
-/// Y [T, D, B, H] (layout 0) or [B, T, D, H] (layout 1), Y_h and Y_c [D, B, H] or [B, D, H]; sequence_lens, initial_h and
-/// initial_c are read per run, whatever computes them; direction <c>reverse</c> runs forward over each sequence reversed.
+/// <c>LSTM</c> on the library's fast path (see <see cref="RecurrentOp"/> for the shapes). Weights from initializers or Constant
+/// nodes are packed once, when the file is loaded; weights computed at run time (graph inputs, as ONNX's conformance tests give
+/// them) have their shapes checked when planning and are packed on the first run and again whenever a run's values differ from
+/// the last packed ones; that repacking allocates, a run with unchanged weights does not.
 /// </summary>
-internal sealed class LstmOp : OnnxOp
+internal sealed class LstmOp : RecurrentOp
 {
     public override IReadOnlyList<string> Attributes =>
         ["hidden_size", "direction", "layout", "clip", "input_forget", "activations", "activation_alpha", "activation_beta"];
@@ -24,8 +21,6 @@ internal sealed class LstmOp : OnnxOp
 
     public override int MaxOutputs => 3;
 
-    public override bool Foldable => false;
-
     public override Action? Plan(OnnxPlanContext c)
     {
         OnnxOpNode node = c.Node;
@@ -33,66 +28,18 @@ internal sealed class LstmOp : OnnxOp
         OnnxTensor x = c.FloatInput(0, "X");
         RunTimeWeights? runTime = lstm.RunTimeWeights is OnnxLstmRunTimeWeights settings ? new RunTimeWeights(c, settings, x) : null;
         LstmSpec spec = runTime?.Spec ?? c.Plan.FastModel(node).Spec;
-        bool batchFirst = lstm.Layout == SequenceLayout.BatchFirst;
         bool reverse = (lstm.Model?.Direction ?? lstm.RunTimeWeights!.Direction) == ImportedDirection.Reverse;
-        int dirs = spec.Directions, hidden = spec.HiddenSize;
-        if (x.Dims.Length != 3 || x.Dims[2] != spec.InputSize)
-            throw node.Fail($"X has shape {x.ShapeText}; expected [{(batchFirst ? "batch, steps" : "steps, batch")}, {spec.InputSize}]");
-        (int steps, int batch) = batchFirst ? (x.Dims[1], x.Dims[0]) : (x.Dims[0], x.Dims[1]);
-        if (steps == 0 || batch == 0) throw node.Fail($"X has shape {x.ShapeText}; an LSTM needs at least one step and one sequence");
-        int[] stateShape = batchFirst ? [batch, dirs, hidden] : [dirs, batch, hidden];
-        OnnxTensor? lengths = c.Input(4), h0 = State(c, 5, "initial_h", stateShape), c0 = State(c, 6, "initial_c", stateShape);
-        if (lengths is not null && (lengths.Kind == OnnxElementKind.Float || lengths.Dims is not [int count] || count != batch))
-            throw node.Fail($"sequence_lens has shape {lengths.ShapeText}; expected [{batch}] integers");
-
-        LstmSession? packedAtLoad = runTime is null ? c.Plan.Own(c.Plan.FastModel(node).CreateSession(batch, steps)) : null;
-        if (runTime is not null) c.Plan.Own(runTime).Size(batch, steps);
-        SequenceLayout layout = batchFirst ? SequenceLayout.BatchFirst : SequenceLayout.TimeMajor;
-        int outputSize = dirs * hidden, stateSize = dirs * batch * hidden;
-
-        // The session writes [T, B, D·H] (or [B, T, D·H]) and [D, B, H]; ONNX's layouts differ only with two directions.
-        bool transposeY = dirs == 2 && !batchFirst, transposeStates = dirs == 2 && batchFirst;
-        OnnxTensor y = c.Output(0, OnnxElementKind.Float, batchFirst ? [batch, steps, dirs, hidden] : [steps, dirs, batch, hidden]);
-        float[] sessionOutput = transposeY ? new float[y.Length] : y.Floats;
-        float[] yH = c.OutputUsed(1) ? c.Output(1, OnnxElementKind.Float, stateShape).Floats : [];
-        float[] yC = c.OutputUsed(2) ? c.Output(2, OnnxElementKind.Float, stateShape).Floats : [];
-        float[] hN = transposeStates && yH.Length > 0 ? new float[stateSize] : yH, cN = transposeStates && yC.Length > 0 ? new float[stateSize] : yC;
-        float[] hStart = h0 is null ? [] : transposeStates ? new float[stateSize] : h0.Floats, cStart = c0 is null ? [] : transposeStates ? new float[stateSize] : c0.Floats;
-        float[] reversedInput = reverse ? new float[x.Length] : [];
-        int[] lengthValues = lengths is null ? [] : new int[batch];
-        string label = node.Label;
-        return () =>
+        return PlanRun(c, spec, lstm.Layout, reverse, (batch, steps) =>
         {
-            if (lengths is not null) ReadLengths(lengths.Int64s, lengthValues, steps, label);
-            if (transposeStates)
+            if (runTime is null)
             {
-                if (h0 is not null) SwapLeadingAxes(h0.Floats, hStart, batch, dirs, hidden);
-                if (c0 is not null) SwapLeadingAxes(c0.Floats, cStart, batch, dirs, hidden);
+                LstmSession packedAtLoad = c.Plan.Own(c.Plan.FastModel(node).CreateSession(batch, steps));
+                return () => packedAtLoad;
             }
 
-            float[] input = x.Floats;
-            if (reverse)
-            {
-                input.CopyTo(reversedInput, 0);
-                SequenceReversal.ReverseInPlace(reversedInput, steps, batch, spec.InputSize, lengthValues, layout);
-                input = reversedInput;
-            }
-
-            LstmSession session = packedAtLoad ?? runTime!.Session();
-            session.Forward(input, steps, batch, sessionOutput, hN, cN, hStart, cStart, lengthValues, layout);
-            if (reverse) SequenceReversal.ReverseInPlace(sessionOutput, steps, batch, outputSize, lengthValues, layout);
-            if (transposeY)
-            {
-                for (int t = 0; t < steps; t++)
-                    SwapLeadingAxes(sessionOutput.AsSpan(t * batch * outputSize, batch * outputSize), y.Floats.AsSpan(t * batch * outputSize), batch, dirs, hidden);
-            }
-
-            if (transposeStates)
-            {
-                if (yH.Length > 0) SwapLeadingAxes(hN, yH, dirs, batch, hidden);
-                if (yC.Length > 0) SwapLeadingAxes(cN, yC, dirs, batch, hidden);
-            }
-        };
+            c.Plan.Own(runTime).Size(batch, steps);
+            return runTime.Session;
+        });
     }
 
     /// <summary>
@@ -196,26 +143,5 @@ internal sealed class LstmOp : OnnxOp
             string expected = "[" + string.Join(", ", dims.Select((d, i) => d < 0 ? "input_size" : d.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]";
             throw c.Node.Fail($"input {what} ('{SafetensorsFile.Printable(c.Node.Input(input))}') has shape {t.ShapeText}; expected {expected} (num_directions, {(what == "B" ? "8·hidden_size" : what == "P" ? "3·hidden_size" : "4·hidden_size")}{(what == "W" ? ", input_size" : what == "R" ? ", hidden_size" : "")})");
         }
-    }
-
-    private static OnnxTensor? State(OnnxPlanContext c, int input, string what, int[] shape)
-    {
-        if (c.Input(input) is null) return null;
-        OnnxTensor t = c.FloatInput(input, what);
-        return t.Dims.AsSpan().SequenceEqual(shape) ? t : throw c.Node.Fail($"{what} has shape {t.ShapeText}; expected {OnnxTensor.Describe(shape)}");
-    }
-
-    /// <summary>[a, b, h] → [b, a, h].</summary>
-    private static void SwapLeadingAxes(ReadOnlySpan<float> source, Span<float> destination, int a, int b, int h)
-    {
-        for (int i = 0; i < a; i++)
-            for (int j = 0; j < b; j++)
-                source.Slice((i * b + j) * h, h).CopyTo(destination.Slice((j * a + i) * h, h));
-    }
-
-    private static void ReadLengths(long[] values, int[] lengths, int steps, string label)
-    {
-        for (int i = 0; i < values.Length; i++)
-            lengths[i] = values[i] >= 0 && values[i] <= steps ? (int)values[i] : throw new ArgumentException($"{label}: sequence_lens[{i}] = {values[i]} is outside [0, {steps}].");
     }
 }

@@ -24,7 +24,7 @@ public sealed class OnnxGraphOptions
 /// <summary>
 /// An ONNX graph made runnable: every node that reaches a graph output is checked when the graph loads (operator, attributes,
 /// wiring) and is either folded — it depends only on initializers, constants and input shapes, so it is computed once per
-/// planned shape — or run per call: LSTM nodes on the library's fast path, the operators around them in plain loops.
+/// planned shape — or run per call: LSTM and GRU nodes on the library's fast path, the operators around them in plain loops.
 /// <see cref="Plan"/> sizes every buffer for the inputs' shapes; <see cref="Run"/> keeps the last plan, so a warm run at the
 /// same shapes allocates nothing. What the runner does not run is refused at load, naming the node, the operator and why;
 /// nodes whose outputs reach no graph output are listed in <see cref="DeadNodes"/> and not run. Not thread-safe: one graph
@@ -66,14 +66,15 @@ public sealed class OnnxGraph : IDisposable
         var planTime = new HashSet<string>(graph.Initializers.Keys, StringComparer.Ordinal);
         var folded = new List<OnnxNodeInfo>();
         var run = new List<OnnxNodeInfo>();
-        int lstmIndex = 0;
+        int lstmIndex = 0, gruIndex = 0;
         for (int i = 0; i < graph.Nodes.Count; i++)
         {
             OnnxModel.Node source = graph.Nodes[i];
-            bool isLstm = source.OpType == "LSTM" && source.Domain is "" or "ai.onnx";
-            OnnxLstmNode? lstm = isLstm ? model.LstmNodes[lstmIndex++] : null;
+            bool defaultDomain = source.Domain is "" or "ai.onnx";
+            OnnxLstmNode? lstm = defaultDomain && source.OpType == "LSTM" ? model.LstmNodes[lstmIndex++] : null;
+            OnnxGruNode? gru = defaultDomain && source.OpType == "GRU" ? model.GruNodes[gruIndex++] : null;
             if (!live[i]) continue;
-            OnnxOpNode node = Check(model, source, i, lstm, available);
+            OnnxOpNode node = Check(model, source, i, lstm, gru, available);
             bool foldable = node.Op.Foldable && (node.Op.ShapeOnly || Enumerable.Range(0, source.Inputs.Count).All(k => source.Inputs[k].Length == 0 || planTime.Contains(source.Inputs[k])));
             foreach (int k in node.Op.PlanTimeInputs)
             {
@@ -92,6 +93,8 @@ public sealed class OnnxGraph : IDisposable
             (foldable ? folded : run).Add(Info(source));
             if (lstm?.Model is ImportedLstm imported)
                 _fastModels[node] = LstmModel.Create(imported.Weights, FastModelOptions(imported.StoredWeightFormat));
+            if (gru is not null)
+                _fastModels[node] = GruModel.Create(gru.Weights, FastModelOptions(WeightFormat.Float32)).Core;
         }
 
         foreach (string output in model.Outputs)
@@ -195,7 +198,7 @@ public sealed class OnnxGraph : IDisposable
         _lastPlan = null;
     }
 
-    /// <summary>The fast model of an LSTM node packed at load.</summary>
+    /// <summary>The fast model of an LSTM node packed at load, or a GRU node's in the LSTM's gate slots (see <see cref="GruModel"/>).</summary>
     internal LstmModel FastModel(OnnxOpNode node) => _fastModels[node];
 
     /// <summary>How every LSTM node's fast model is built; <paramref name="fileFormat"/> is what <see cref="OnnxGraphOptions.Weights"/> null keeps.</summary>
@@ -206,14 +209,14 @@ public sealed class OnnxGraph : IDisposable
     internal static OnnxElementKind KindOf(OnnxValueInfo input) => input.ElementType == 0 ? OnnxElementKind.Float // undeclared: taken as floats
         : OnnxTensor.KindOf(input.ElementType) ?? throw new OnnxFormatException($"graph input '{SafetensorsFile.Printable(input.Name)}' has type {input.ElementTypeName}, which the runner does not compute with.");
 
-    private static OnnxOpNode Check(OnnxModel model, OnnxModel.Node source, int index, OnnxLstmNode? lstm, HashSet<string> available)
+    private static OnnxOpNode Check(OnnxModel model, OnnxModel.Node source, int index, OnnxLstmNode? lstm, OnnxGruNode? gru, HashSet<string> available)
     {
         string label = OnnxOpNode.LabelOf(source, index);
         if (source.Domain is not ("" or "ai.onnx"))
             throw new OnnxFormatException($"{label}: domain '{SafetensorsFile.Printable(source.Domain)}' is not supported; the runner runs the default ONNX domain.");
         OnnxOp op = OnnxOps.Find(source.OpType)
             ?? throw new OnnxFormatException($"{label}: operator {SafetensorsFile.Printable(source.OpType)} is not supported (the runner runs {OnnxOps.Names}).");
-        var node = new OnnxOpNode(model, source, op, index, lstm);
+        var node = new OnnxOpNode(model, source, op, index, lstm, gru);
         if (source.Inputs.Count < op.MinInputs || source.Inputs.Count > op.MaxInputs)
             throw node.Fail($"it has {source.Inputs.Count} inputs; {source.OpType} takes {op.MinInputs} to {op.MaxInputs}");
         if (source.Outputs.Count < op.MinOutputs || source.Outputs.Count > op.MaxOutputs)

@@ -3,7 +3,7 @@ namespace LstmSimd.IO.Onnx.Graph;
 /// <summary>Decodes, while the file is still open, the initializers and tensor attributes the graph runner may read.</summary>
 internal static class OnnxGraphConstants
 {
-    /// <summary>Every initializer read by a node other than as W, R, B or P of an LSTM node packed at load, or that is a graph output.</summary>
+    /// <summary>Every initializer read by a node other than as W, R, B or P of an LSTM or GRU node packed at load, or that is a graph output.</summary>
     public static (Dictionary<string, OnnxTensor> Decoded, Dictionary<string, string> Undecoded) Decode(OnnxModel.GraphParts graph, ReadOnlySpan<byte> file, string? directory)
     {
         var decoded = new Dictionary<string, OnnxTensor>(StringComparer.Ordinal);
@@ -11,7 +11,7 @@ internal static class OnnxGraphConstants
         var wanted = new HashSet<string>(graph.Outputs, StringComparer.Ordinal);
         foreach (OnnxModel.Node node in graph.Nodes)
         {
-            bool packedAtLoad = node.OpType == "LSTM" && OnnxLstmImport.HasConstantWeights(node, graph);
+            bool packedAtLoad = node.OpType is "LSTM" or "GRU" && OnnxLstmImport.HasConstantWeights(node, graph);
             for (int i = 0; i < node.Inputs.Count; i++)
                 if (!(packedAtLoad && OnnxLstmImport.WeightInputs.Contains(i))) wanted.Add(node.Inputs[i]);
         }

@@ -43,12 +43,13 @@ internal sealed class OnnxOpNode
 {
     private readonly OnnxModel _model;
 
-    public OnnxOpNode(OnnxModel model, OnnxModel.Node source, OnnxOp op, int index, OnnxLstmNode? lstm)
+    public OnnxOpNode(OnnxModel model, OnnxModel.Node source, OnnxOp op, int index, OnnxLstmNode? lstm, OnnxGruNode? gru)
     {
         _model = model;
         Source = source;
         Op = op;
         Lstm = lstm;
+        Gru = gru;
         Label = LabelOf(source, index);
         foreach (OnnxModel.Attribute a in source.Attributes)
         {
@@ -64,6 +65,8 @@ internal sealed class OnnxOpNode
 
     public OnnxLstmNode? Lstm { get; }
 
+    public OnnxGruNode? Gru { get; }
+
     /// <summary><c>node 'name' (OpType)</c>, for messages.</summary>
     public string Label { get; }
 
@@ -75,8 +78,8 @@ internal sealed class OnnxOpNode
 
     public string Input(int i) => i < Source.Inputs.Count ? Source.Inputs[i] : "";
 
-    /// <summary>Whether input <paramref name="i"/> is an LSTM weight packed at load (so not a graph value the runner reads).</summary>
-    public bool IsPackedWeight(int i) => Lstm?.Model is not null && OnnxLstmImport.WeightInputs.Contains(i);
+    /// <summary>Whether input <paramref name="i"/> is an LSTM or GRU weight packed at load (so not a graph value the runner reads).</summary>
+    public bool IsPackedWeight(int i) => (Lstm?.Model is not null || Gru is not null) && OnnxLstmImport.WeightInputs.Contains(i);
 
     public string Output(int i) => i < Source.Outputs.Count ? Source.Outputs[i] : "";
 

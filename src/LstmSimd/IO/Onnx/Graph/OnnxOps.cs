@@ -47,6 +47,7 @@ internal static class OnnxOps
         ["LogSoftmax"] = new SoftmaxOp(logarithm: true),
 
         ["LSTM"] = new LstmOp(),
+        ["GRU"] = new GruOp(),
     };
 
     /// <summary>The operator types, sorted, for messages.</summary>
