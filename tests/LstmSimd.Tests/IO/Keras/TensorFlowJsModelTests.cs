@@ -84,12 +84,12 @@ public sealed class TensorFlowJsModelTests : IDisposable
 
         (code, stdout, stderr) = LstmSimd.Tests.Tool.ToolCli.Run(_dir, "inspect", ModelJson("refuse_gru"));
         Assert.True(code == 0, stderr);
-        Assert.Contains("not runnable: keras: layer 'gru' is a GRU", stdout, StringComparison.Ordinal);
+        Assert.Contains("not runnable: keras: layer 'gru' sets reset_after=False", stdout, StringComparison.Ordinal);
     }
 
     public static TheoryData<string, string> Refusals() => new()
     {
-        { "refuse_gru", "layer 'gru' is a GRU" },
+        { "refuse_gru", "layer 'gru' sets reset_after=False" },
         { "refuse_graph_model", "is a 'graph-model', not a 'layers-model'" },
     };
 
