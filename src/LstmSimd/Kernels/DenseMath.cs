@@ -13,7 +13,12 @@ namespace LstmSimd.Kernels;
 /// </summary>
 internal static class DenseMath
 {
-    private const int Lanes = 8;
+    /// <summary>The partial sums of <see cref="Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/>.</summary>
+    public const int Lanes = 8;
+
+    /// <summary>How the eight partial sums are combined.</summary>
+    public static float Combine(float s0, float s1, float s2, float s3, float s4, float s5, float s6, float s7) =>
+        ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
 
     /// <summary>Σ a[i]·b[i]: lane j of eight sums the products at i ≡ j (mod 8) over whole groups of eight, then the lanes
     /// are combined pairwise, ((s0+s1)+(s2+s3)) + ((s4+s5)+(s6+s7)), and the tail added in order.</summary>
@@ -43,11 +48,26 @@ internal static class DenseMath
                 }
             }
 
-            sum = ((low.GetElement(0) + low.GetElement(1)) + (low.GetElement(2) + low.GetElement(3)))
-                + ((high.GetElement(0) + high.GetElement(1)) + (high.GetElement(2) + high.GetElement(3)));
+            sum = Combine(low.GetElement(0), low.GetElement(1), low.GetElement(2), low.GetElement(3),
+                high.GetElement(0), high.GetElement(1), high.GetElement(2), high.GetElement(3));
         }
 
         for (int i = whole; i < n; i++) sum += Unsafe.Add(ref pa, i) * Unsafe.Add(ref pb, i);
+        return sum;
+    }
+
+    /// <summary>
+    /// Σ_p a[aStart + p·aStep] · b[bStart + p·bStep] for p &lt; <paramref name="count"/>, in the order of
+    /// <see cref="Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/> (plain code: for strided operands, such as a transposed Gemm's).
+    /// </summary>
+    public static float Dot(float[] a, int aStart, int aStep, float[] b, int bStart, int bStep, int count)
+    {
+        int whole = count / Lanes * Lanes;
+        Span<float> lanes = stackalloc float[Lanes];
+        lanes.Clear();
+        for (int p = 0; p < whole; p++) lanes[p % Lanes] += a[aStart + p * aStep] * b[bStart + p * bStep];
+        float sum = whole == 0 ? 0f : Combine(lanes[0], lanes[1], lanes[2], lanes[3], lanes[4], lanes[5], lanes[6], lanes[7]);
+        for (int p = whole; p < count; p++) sum += a[aStart + p * aStep] * b[bStart + p * bStep];
         return sum;
     }
 

@@ -30,6 +30,19 @@ public class DenseMathTests
     }
 
     [Fact]
+    public void The_strided_dot_sums_in_the_same_order_as_the_contiguous_one()
+    {
+        var random = new Random(13);
+        foreach (int length in Lengths)
+        {
+            // a is read every 3rd element from 2, b every 5th from 1: a transposed operand's column.
+            float[] a = Values(random, 2 + 3 * length), b = Values(random, 1 + 5 * length);
+            float[] aDense = [.. Enumerable.Range(0, length).Select(p => a[2 + 3 * p])], bDense = [.. Enumerable.Range(0, length).Select(p => b[1 + 5 * p])];
+            Assert.Equal(BitConverter.SingleToInt32Bits(DenseMath.Dot(aDense, bDense)), BitConverter.SingleToInt32Bits(DenseMath.Dot(a, 2, 3, b, 1, 5, length)));
+        }
+    }
+
+    [Fact]
     public void Multiply_add_rounds_each_product_then_adds_it()
     {
         var random = new Random(12);

@@ -1,3 +1,5 @@
+using LstmSimd.Kernels;
+
 namespace LstmSimd.IO.Onnx.Graph;
 
 /// <summary><c>MatMul</c> with numpy semantics: 1-D operands promoted, batch dims broadcast; a 2-D right operand multiplies every row at once.</summary>
@@ -17,10 +19,11 @@ internal sealed class MatMulOp : OnnxOp
         if (a.Dims.Length > 1) shape.Add(m);
         if (b.Dims.Length > 1) shape.Add(n);
         float[] x = a.Floats, w = b.Floats, y = c.Output(0, OnnxElementKind.Float, [.. shape]).Floats;
+        float[] lanes = new float[DenseMath.Lanes * n];
         if (db.Length == 2)
         {
             int rows = (int)(OnnxTensor.ElementCount(da) / k);
-            return () => Multiply(x, 0, w, 0, y, 0, rows, k, n);
+            return () => Multiply(x, 0, w, 0, y, 0, rows, k, n, lanes);
         }
 
         // One product per batch index, each operand's matrix found through its broadcast strides (in matrices).
@@ -28,24 +31,32 @@ internal sealed class MatMulOp : OnnxOp
         int[] offsetsA = MatrixOffsets(da[..^2], batch, m * k), offsetsB = MatrixOffsets(db[..^2], batch, k * n);
         return () =>
         {
-            for (int i = 0; i < count; i++) Multiply(x, offsetsA[i], w, offsetsB[i], y, i * m * n, m, k, n);
+            for (int i = 0; i < count; i++) Multiply(x, offsetsA[i], w, offsetsB[i], y, i * m * n, m, k, n, lanes);
         };
     }
 
-    /// <summary>y[r, j] = Σ_k x[r, k] · w[k, j], row by row as a sum of scaled rows of w.</summary>
-    private static void Multiply(float[] x, int xStart, float[] w, int wStart, float[] y, int yStart, int rows, int k, int n)
+    /// <summary>
+    /// y[r, j] = Σ_k x[r, k] · w[k, j] in the linear heads' order (<see cref="DenseMath.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/>:
+    /// a head exported as MatMul and Add gives the same bits here as in <see cref="LinearHead"/>), row by row as sums of scaled rows of w: one partial row
+    /// per lane in <paramref name="lanes"/> (8 × n floats), combined, then the tail's rows added in order.
+    /// </summary>
+    private static void Multiply(float[] x, int xStart, float[] w, int wStart, float[] y, int yStart, int rows, int k, int n, float[] lanes)
     {
+        int whole = k / DenseMath.Lanes * DenseMath.Lanes;
         for (int r = 0; r < rows; r++)
         {
             Span<float> row = y.AsSpan(yStart + r * n, n);
-            row.Clear();
-            for (int p = 0; p < k; p++)
-            {
-                float scale = x[xStart + r * k + p];
-                ReadOnlySpan<float> wRow = w.AsSpan(wStart + p * n, n);
-                for (int j = 0; j < n; j++) row[j] += scale * wRow[j];
-            }
+            lanes.AsSpan().Clear();
+            for (int p = 0; p < whole; p++) AddScaledRow(x[xStart + r * k + p], w.AsSpan(wStart + p * n, n), lanes.AsSpan(p % DenseMath.Lanes * n, n));
+            for (int j = 0; j < n; j++)
+                row[j] = whole == 0 ? 0f : DenseMath.Combine(lanes[j], lanes[n + j], lanes[2 * n + j], lanes[3 * n + j], lanes[4 * n + j], lanes[5 * n + j], lanes[6 * n + j], lanes[7 * n + j]);
+            for (int p = whole; p < k; p++) AddScaledRow(x[xStart + r * k + p], w.AsSpan(wStart + p * n, n), row);
         }
+    }
+
+    private static void AddScaledRow(float scale, ReadOnlySpan<float> source, Span<float> destination)
+    {
+        for (int j = 0; j < destination.Length; j++) destination[j] += scale * source[j];
     }
 
     private static int[] MatrixOffsets(int[] own, int[] batch, int matrix)
@@ -97,11 +108,11 @@ internal sealed class GemmOp : OnnxOp
             {
                 for (int j = 0; j < n; j++)
                 {
-                    float sum = 0;
-                    for (int p = 0; p < k; p++) sum += x[i * aRow + p * aCol] * w[p * bRow + j * bCol];
+                    float sum = DenseMath.Dot(x, i * aRow, aCol, w, j * bCol, bRow, k);
                     y[i * n + j] = alpha * sum + (cb.Length == 0 ? 0 : beta * cb[i * biasStrides[0] + j * biasStrides[1]]);
                 }
             }
         };
     }
 }
+
