@@ -2,10 +2,18 @@ using LstmSimd.IO;
 using LstmSimd.Tests.IO;
 using SharpFuzz;
 
-// One AFL++ target per file format: `dotnet LstmSimd.Fuzz.dll safetensors|modelfile|onnx|torchpickle|keras` reads each input AFL++ gives it,
+// One AFL++ target per file format: `dotnet LstmSimd.Fuzz.dll safetensors|modelfile|onnx|torchpickle|keras|tfjs` reads each input AFL++ gives it,
 // loads and runs it as `lstmsimd run` would, and lets every exception that is not a typed refusal crash the process,
 // which AFL++ records as a finding. `seed-modelfile IN OUT` turns a PyTorch state_dict into an LstmSimd model file for
-// the model-file corpus.
+// the model-file corpus; `seed-tfjs FOLDER OUT` packs a TensorFlow.js model of one shard into a tfjs input.
+if (args is ["seed-tfjs", string folder, string packed])
+{
+    string shard = Path.Combine(folder, FuzzPipeline.TensorFlowJsShard);
+    if (!File.Exists(shard) || Directory.GetFiles(folder, "*.bin").Length != 1) return 1;
+    File.WriteAllBytes(packed, FuzzPipeline.PackTensorFlowJs(File.ReadAllBytes(Path.Combine(folder, "model.json")), File.ReadAllBytes(shard)));
+    return 0;
+}
+
 if (args is ["seed-modelfile", string from, string to])
 {
     try
@@ -29,6 +37,7 @@ Action<byte[]>? target = args is [string name] ? name switch
     "onnx" => FuzzPipeline.RunOnnx,
     "torchpickle" => FuzzPipeline.RunTorchPickle,
     "keras" => FuzzPipeline.RunKeras,
+    "tfjs" => FuzzPipeline.RunTensorFlowJs,
     // Planted faults prove the harness: AFL++ must report a crash (or a hang) within a minute, or a clean campaign
     // of the real targets would mean nothing.
     // Short inputs take their own path through the instrumented parser, so coverage leads AFL++ there.
@@ -38,7 +47,7 @@ Action<byte[]>? target = args is [string name] ? name switch
 } : null;
 if (target is null)
 {
-    Console.Error.WriteLine("usage: LstmSimd.Fuzz safetensors|modelfile|onnx|torchpickle|keras|planted-crash|planted-hang   (under afl-fuzz)\n       LstmSimd.Fuzz seed-modelfile IN.safetensors OUT.safetensors");
+    Console.Error.WriteLine("usage: LstmSimd.Fuzz safetensors|modelfile|onnx|torchpickle|keras|tfjs|planted-crash|planted-hang   (under afl-fuzz)\n       LstmSimd.Fuzz seed-modelfile IN.safetensors OUT.safetensors\n       LstmSimd.Fuzz seed-tfjs FOLDER OUT");
     return 2;
 }
 

@@ -2,7 +2,7 @@
 # Coverage-guided fuzzing of LstmSimd's model-file loaders with AFL++ through SharpFuzz: builds perf/LstmSimd.Fuzz,
 # instruments LstmSimd.dll, makes seed corpora from the golden files, and runs each target for a bounded time.
 #
-#   perf/fuzz/run-fuzz.sh [SECONDS_PER_TARGET=300] [TARGET...]      targets: safetensors modelfile onnx torchpickle keras (default: all)
+#   perf/fuzz/run-fuzz.sh [SECONDS_PER_TARGET=300] [TARGET...]      targets: safetensors modelfile onnx torchpickle keras tfjs (default: all)
 #   FUZZ_EXECS=10000000 perf/fuzz/run-fuzz.sh 0 onnx                  stop after that many executions instead of a time
 #   perf/fuzz/run-fuzz.sh 120 planted-crash planted-hang              check that the harness reports planted faults
 #
@@ -17,7 +17,7 @@ repo=$(cd "$here/../.." && pwd)
 seconds=${1:-300}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors modelfile onnx torchpickle keras)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors modelfile onnx torchpickle keras tfjs)
 work=${FUZZ_WORK:-$here/work}
 bin=$work/bin
 golden=$repo/tests/LstmSimd.Tests/Golden
@@ -32,7 +32,7 @@ dotnet build "$repo/perf/LstmSimd.Fuzz/LstmSimd.Fuzz.csproj" -c Release -o "$bin
 # Seed corpora: the golden files small enough for AFL++ to mutate quickly (under 8 KB; 32 KB for the state_dicts
 # that become model files, most of which are larger).
 small() { find "$@" -maxdepth 1 -type f -size "-${SEED_KB:-8}k"; }
-for t in safetensors modelfile onnx torchpickle keras; do rm -rf "$work/corpus/$t"; mkdir -p "$work/corpus/$t"; done
+for t in safetensors modelfile onnx torchpickle keras tfjs; do rm -rf "$work/corpus/$t"; mkdir -p "$work/corpus/$t"; done
 small "$golden/pytorch" "$golden/onnx" -name '*.safetensors' | while read -r f; do cp "$f" "$work/corpus/safetensors/"; done
 SEED_KB=32 small "$golden/pytorch" -name '*.safetensors' | while read -r f; do
     dotnet "$bin/LstmSimd.Fuzz.dll" seed-modelfile "$f" "$work/corpus/modelfile/$(basename "$f")" || true # not every file is a state_dict
@@ -46,6 +46,11 @@ done
 
 # The keras target takes whole .keras and .h5 files (the golden ones are 15–25 KB).
 SEED_KB=32 small "$golden/keras" \( -name 'k*.keras' -o -name 'k*.h5' \) | while read -r f; do cp "$f" "$work/corpus/keras/"; done
+
+# The tfjs target takes a model.json and its one weight shard packed into one input (see FuzzPipeline.PackTensorFlowJs).
+for d in "$golden"/tfjs/*/; do
+    dotnet "$bin/LstmSimd.Fuzz.dll" seed-tfjs "$d" "$work/corpus/tfjs/$(basename "$d").tfjs" || true # models of several shards are left out
+done
 
 # Instrumented code reports coverage to AFL++'s shared memory, so it runs only under afl-fuzz: instrument after the seeds.
 sharpfuzz "$bin/LstmSimd.dll"
@@ -62,7 +67,7 @@ for t in "${targets[@]}"; do
     if [ -n "${FUZZ_EXECS:-}" ]; then bound=(-E "$FUZZ_EXECS"); else bound=(-V "$seconds"); fi
     # Instrumented PureHDF is far slower than native on some damaged HDF5 files (inputs refused in 0.2 s natively took
     # 4 s and more under AFL++), so the keras target gets a longer limit; a finding still needs checking natively.
-    case $t in keras) limit=20000 ;; *) limit=5000 ;; esac
+    case $t in keras|tfjs) limit=20000 ;; *) limit=5000 ;; esac
     afl-fuzz -i "$corpus" -o "$work/findings/$t" "${bound[@]}" -t "$limit" -m none -- "$(command -v dotnet)" "$bin/LstmSimd.Fuzz.dll" "$t" \
         > "$work/afl-$t.log" 2>&1 || { echo "afl-fuzz failed for $t; see $work/afl-$t.log" >&2; tail -20 "$work/afl-$t.log" >&2; exit 1; }
 done

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.IO.Compression;
 using LstmSimd.IO;
 using LstmSimd.IO.Onnx;
@@ -114,6 +115,35 @@ public static class FuzzPipeline
         KerasModel model = KerasModel.Load(new MemoryStream(file, writable: false));
         model.Run(new float[2 * 3 * Math.Max(model.InputFeatures, 1)], batch: 2, steps: 3);
     }
+
+    /// <summary>
+    /// A TensorFlow.js layers model packed into one input (see <see cref="PackTensorFlowJs"/>): its <c>model.json</c> and
+    /// one weight shard are written to a folder of this process's own and loaded by path, as a user loads them.
+    /// </summary>
+    public static void RunTensorFlowJs(byte[] packed)
+    {
+        int jsonLength = packed.Length < 4 ? 0 : (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(packed), (uint)(packed.Length - 4));
+        string folder = _tensorFlowJsFolder ??= Directory.CreateTempSubdirectory("lstmsimd-fuzz-tfjs-").FullName;
+        File.WriteAllBytes(Path.Combine(folder, "model.json"), packed.AsSpan(Math.Min(4, packed.Length), jsonLength).ToArray());
+        File.WriteAllBytes(Path.Combine(folder, TensorFlowJsShard), packed.AsSpan(Math.Min(4 + jsonLength, packed.Length)).ToArray());
+        KerasModel model = KerasModel.Load(Path.Combine(folder, "model.json"));
+        model.Run(new float[2 * 3 * Math.Max(model.InputFeatures, 1)], batch: 2, steps: 3);
+    }
+
+    /// <summary>The input of <see cref="RunTensorFlowJs"/>: the length of <c>model.json</c> (4 bytes, little-endian), its bytes, then the shard's.</summary>
+    public static byte[] PackTensorFlowJs(byte[] modelJson, byte[] shard)
+    {
+        byte[] packed = new byte[4 + modelJson.Length + shard.Length];
+        BinaryPrimitives.WriteUInt32LittleEndian(packed, (uint)modelJson.Length);
+        modelJson.CopyTo(packed, 4);
+        shard.CopyTo(packed, 4 + modelJson.Length);
+        return packed;
+    }
+
+    /// <summary>The one shard a packed TensorFlow.js input holds (the name tensorflowjs gives a model's only shard).</summary>
+    public const string TensorFlowJsShard = "group1-shard1of1.bin";
+
+    private static string? _tensorFlowJsFolder;
 
     /// <summary>Builds the fast model and runs it once at a small shape as <c>lstmsimd run</c> does (zero input; state, lengths and layout from the file).</summary>
     public static void RunOnce(ImportedLstm model)
