@@ -251,9 +251,10 @@ public sealed class KerasLstmLayer : KerasRecurrentLayer
 }
 
 /// <summary>
-/// A <c>GRU</c> (<c>reset_after=True</c>) or <c>Bidirectional(GRU)</c> layer on LstmSimd's kernels. Its weights are Keras's,
-/// transposed and reordered to PyTorch's layout (kernel [I, 3H] in gate order z, r, h → weight_ih [3H, I] in order r, z, n;
-/// bias [2, 3H] → b_ih, b_hh); <see cref="Model"/> runs it and can also be streamed one step at a time.
+/// A <c>GRU</c> or <c>Bidirectional(GRU)</c> layer on LstmSimd's kernels, either cell (<c>reset_after</c> True or False:
+/// <see cref="GruSpec.LinearBeforeReset"/>). Its weights are Keras's, transposed and reordered to PyTorch's layout (kernel
+/// [I, 3H] in gate order z, r, h → weight_ih [3H, I] in order r, z, n; bias [2, 3H] → b_ih, b_hh, or bias [3H] → b_ih with
+/// b_hh zero); <see cref="Model"/> runs it and can also be streamed one step at a time.
 /// </summary>
 public sealed class KerasGruLayer : KerasRecurrentLayer
 {
@@ -277,7 +278,7 @@ public sealed class KerasGruLayer : KerasRecurrentLayer
     /// <inheritdoc/>
     public override string Description =>
         $"{ClassName} '{Name}' ← {Input}: units {Weights.Spec.HiddenSize}, input {Weights.Spec.InputSize}, activation tanh, recurrent_activation sigmoid, "
-        + $"reset_after True, use_bias {Weights.Spec.Bias}" + Options;
+        + $"reset_after {Weights.Spec.LinearBeforeReset}, use_bias {Weights.Spec.Bias}" + Options;
 
     private protected override int InputSize => Weights.Spec.InputSize;
 

@@ -26,7 +26,7 @@ public sealed record KerasRun(IReadOnlyList<KerasTensor> Outputs, KernelPath Ker
 
 /// <summary>
 /// A Keras model read from a <c>.keras</c> or legacy <c>.h5</c> file: a Sequential or plain functional model (one input,
-/// each layer reading one tensor) of Embedding, LSTM, GRU (<c>reset_after=True</c>), Bidirectional(LSTM or GRU), Dense and
+/// each layer reading one tensor) of Embedding, LSTM, GRU (either <c>reset_after</c>), Bidirectional(LSTM or GRU), Dense and
 /// Dropout layers, run with Keras's semantics (batch-first tensors, <c>return_sequences</c>, <c>return_state</c>,
 /// <c>go_backwards</c>, <c>merge_mode</c>, the activations from the config), its LSTM and GRU layers on LstmSimd's kernels. Anything else the config asks for (another
 /// layer, <c>stateful</c>, masking, another activation, a mixed-precision policy) is refused naming the layer and the setting.

@@ -132,8 +132,9 @@ internal sealed class KerasModelBuilder(KerasConfig config, KerasWeightStore sto
     }
 
     /// <summary>
-    /// A GRU with reset_after=True: kernel [I, 3H] and recurrent_kernel [H, 3H] in gate order z, r, h, transposed and reordered
-    /// to PyTorch's r, z, n; bias [2, 3H] split into b_ih (row 0) and b_hh (row 1).
+    /// A GRU: kernel [I, 3H] and recurrent_kernel [H, 3H] in gate order z, r, h, transposed and reordered to PyTorch's
+    /// r, z, n. With reset_after=True the bias [2, 3H] splits into b_ih (row 0) and b_hh (row 1); with reset_after=False
+    /// (the original cell) the one bias [3H] is b_ih and b_hh is zero.
     /// </summary>
     private (KerasLayer, TensorInfo[]) Gru(KerasLayerConfig layer, TensorInfo input, KerasMergeMode? merge)
     {
@@ -150,20 +151,20 @@ internal sealed class KerasModelBuilder(KerasConfig config, KerasWeightStore sto
         for (int d = 0; d < directions; d++)
         {
             int k = d * perDirection;
-            float[] bias = s.UseBias ? store.Read(layer, arrays[k + 2], 2, gates) : [];
+            float[] bias = !s.UseBias ? [] : s.ResetAfter ? store.Read(layer, arrays[k + 2], 2, gates) : store.Read(layer, arrays[k + 2], gates);
             directionWeights.Add(new GruLayerWeights
             {
                 WeightIh = KerasGateOrder(store.Read(layer, arrays[k], inputs, gates), inputs, s.Units),
                 WeightHh = KerasGateOrder(store.Read(layer, arrays[k + 1], s.Units, gates), s.Units, s.Units),
                 BiasIh = s.UseBias ? KerasGateOrder(bias.AsSpan(0, gates).ToArray(), 1, s.Units) : [],
-                BiasHh = s.UseBias ? KerasGateOrder(bias.AsSpan(gates, gates).ToArray(), 1, s.Units) : [],
+                BiasHh = !s.UseBias ? [] : s.ResetAfter ? KerasGateOrder(bias.AsSpan(gates, gates).ToArray(), 1, s.Units) : new float[gates],
             });
         }
 
         KerasGruLayer built;
         try
         {
-            built = new KerasGruLayer(layer, new GruWeights(new GruSpec(inputs, s.Units, 1, merge is not null, s.UseBias), directionWeights), options,
+            built = new KerasGruLayer(layer, new GruWeights(new GruSpec(inputs, s.Units, 1, merge is not null, s.UseBias, linearBeforeReset: s.ResetAfter), directionWeights), options,
                 s.ReturnSequences, s.ReturnState, s.GoBackwards, merge);
         }
         catch (ArgumentException e)
@@ -373,21 +374,20 @@ internal sealed class KerasModelBuilder(KerasConfig config, KerasWeightStore sto
     }
 
     /// <summary>
-    /// A GRU's settings from its config: the fast GRU runs reset_after=True (Keras's default) with tanh and sigmoid; the
-    /// original cell (reset_after=False) and other activations are refused with the reason.
+    /// A GRU's settings from its config: reset_after=True (Keras 2.3+'s default, PyTorch's cell) or False (the original
+    /// cell, Keras 1's and TensorFlow.js's), with tanh and sigmoid; other activations are refused with the reason.
     /// </summary>
     private sealed record GruSettings : RecurrentSettings
     {
-        private GruSettings(RecurrentSettings shared) : base(shared) { }
+        private GruSettings(RecurrentSettings shared, bool resetAfter) : base(shared) => ResetAfter = resetAfter;
+
+        /// <summary>The reset gate applied after the recurrent product (PyTorch's cell) rather than before it.</summary>
+        public bool ResetAfter { get; }
 
         public static GruSettings Read(JsonElement config, string layer)
         {
             string where = $"layer '{KerasConfig.Printable(layer)}'";
-            if (!Bool(config, "reset_after", true, layer))
-            {
-                throw new KerasFormatException($"{where} sets reset_after=False (the original GRU: reset gate applied before the recurrent product, ONNX "
-                    + "linear_before_reset=0), which LstmSimd does not run yet; it runs reset_after=True, Keras's default and PyTorch's nn.GRU.");
-            }
+            bool resetAfter = Bool(config, "reset_after", true, layer);
 
             foreach ((string key, string expected) in new[] { ("activation", "tanh"), ("recurrent_activation", "sigmoid") })
             {
@@ -396,7 +396,7 @@ internal sealed class KerasModelBuilder(KerasConfig config, KerasWeightStore sto
                     throw new KerasFormatException($"{where}: {key} '{KerasConfig.Printable(name)}' is not supported; LstmSimd's GRU runs Keras's defaults only (activation tanh, recurrent_activation sigmoid).");
             }
 
-            return new GruSettings(ReadShared(config, layer, "GruModel"));
+            return new GruSettings(ReadShared(config, layer, "GruModel"), resetAfter);
         }
     }
 }

@@ -203,7 +203,8 @@ function stackedSequential() {
   for (const dtype of ['uint8', 'uint16', 'float16'])
     await golden(`quantized_${dtype}`, stackedSequential(), ['dense'], features([B, T, 3]), { quantize: dtype });
 
-  // Refusals: a layer LstmSimd does not run, and a graph model (no layer config).
+  // Refusal fixtures: a GRU with TF.js's default hard_sigmoid (kept for the seeded sequence; it now runs), and a graph
+  // model (no layer config).
   {
     const m = tf.sequential({ name: 'gru' });
     m.add(tf.layers.gru({ name: 'gru', units: 3, inputShape: [T, 2] }));
@@ -213,5 +214,25 @@ function stackedSequential() {
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify({ format: 'graph-model', generatedBy: '2.15.0', convertedBy: 'TensorFlow.js Converter v4.22.0', modelTopology: { node: [], library: {}, versions: {} }, weightsManifest: [] }));
+  }
+
+  // GRUs: TF.js runs the original cell only (reset_after=False: the reset gate before the recurrent product, one bias
+  // [3H]). A GRU feeding a Dense, and a Bidirectional(GRU) without bias; then a layer LstmSimd does not run.
+  {
+    const m = tf.sequential({ name: 'gru' });
+    m.add(tf.layers.gru({ name: 'gru', units: 4, returnSequences: true, recurrentActivation: 'sigmoid', inputShape: [T, 3] }));
+    m.add(tf.layers.dense({ name: 'dense', units: 2 }));
+    await golden('gru_original', m, ['dense'], features([B, T, 3]));
+  }
+  {
+    const m = tf.sequential({ name: 'bigru' });
+    m.add(tf.layers.bidirectional({ name: 'bidirectional', layer: tf.layers.gru({ name: 'gru', units: 3, useBias: false, recurrentActivation: 'sigmoid' }), mergeMode: 'concat', inputShape: [T, 2] }));
+    await golden('gru_original_bidirectional', m, ['bidirectional'], features([B, T, 2]));
+  }
+  {
+    const m = tf.sequential({ name: 'simple' });
+    m.add(tf.layers.simpleRNN({ name: 'simple_rnn', units: 3, inputShape: [T, 2] }));
+    seedWeights(m);
+    await saveFolder(m, 'refuse_simple_rnn');
   }
 })();

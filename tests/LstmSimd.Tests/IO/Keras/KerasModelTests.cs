@@ -126,13 +126,23 @@ public sealed class KerasModelTests : IDisposable
     public static TheoryData<string, string> Refusals() => new()
     {
         { "refuse_stateful.h5", "layer 'lstm' sets stateful=True" },
-        { "refuse_gru_reset_before.keras", "layer 'gru' sets reset_after=False (the original GRU: reset gate applied before the recurrent product, ONNX linear_before_reset=0)" },
         { "refuse_gru_hard_sigmoid.h5", "layer 'gru': recurrent_activation 'hard_sigmoid' is not supported; LstmSimd's GRU runs Keras's defaults only" },
         { "refuse_mask_zero.keras", "layer 'embedding' sets mask_zero=True" },
         { "refuse_merge_none.h5", "layer 'bidirectional': merge_mode None" },
         { "refuse_linear_activation.keras", "layer 'lstm': activation 'linear' is not one LstmSimd's cell has" },
         { "refuse_keras2_zip.keras", "saved by Keras 2.15.0" },
     };
+
+    /// <summary>The original cell's numbers are held by the TensorFlow.js goldens (TF.js runs only that cell); this file is Keras 3's layout of it.</summary>
+    [Fact]
+    public void A_Keras_GRU_with_reset_after_False_loads_as_the_original_cell_with_its_one_bias_on_the_input_side()
+    {
+        KerasModel model = KerasModel.Load(Golden("refuse_gru_reset_before.keras"));
+        GruWeights weights = Assert.IsType<KerasGruLayer>(Assert.Single(model.Layers)).Weights;
+        Assert.False(weights.Spec.LinearBeforeReset);
+        Assert.All(weights[0, 0].BiasHh, b => Assert.Equal(0f, b));
+        Assert.Contains(weights[0, 0].BiasIh, b => b != 0f);
+    }
 
     [Theory]
     [MemberData(nameof(Refusals))]

@@ -18,7 +18,7 @@ public sealed class TensorFlowJsModelTests : IDisposable
     private static readonly string[] GoldenCases =
     [
         "sequential_stacked_softmax", "functional_bidirectional_state_sharded", "embedding_go_backwards", "bidirectional_ave",
-        "quantized_uint8", "quantized_uint16", "quantized_float16",
+        "quantized_uint8", "quantized_uint16", "quantized_float16", "gru_original", "gru_original_bidirectional",
     ];
 
     private readonly string _dir = Directory.CreateTempSubdirectory("lstmsimd-tfjs-").FullName;
@@ -84,12 +84,13 @@ public sealed class TensorFlowJsModelTests : IDisposable
 
         (code, stdout, stderr) = LstmSimd.Tests.Tool.ToolCli.Run(_dir, "inspect", ModelJson("refuse_gru"));
         Assert.True(code == 0, stderr);
-        Assert.Contains("not runnable: keras: layer 'gru' sets reset_after=False", stdout, StringComparison.Ordinal);
+        Assert.Contains("not runnable: keras: layer 'gru': recurrent_activation 'hard_sigmoid' is not supported", stdout, StringComparison.Ordinal);
     }
 
     public static TheoryData<string, string> Refusals() => new()
     {
-        { "refuse_gru", "layer 'gru' sets reset_after=False" },
+        { "refuse_gru", "layer 'gru': recurrent_activation 'hard_sigmoid' is not supported" },
+        { "refuse_simple_rnn", "layer 'simple_rnn' is a SimpleRNN" },
         { "refuse_graph_model", "is a 'graph-model', not a 'layers-model'" },
     };
 
