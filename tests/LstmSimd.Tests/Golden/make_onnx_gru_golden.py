@@ -1,6 +1,7 @@
 """ONNX GRU nodes for the graph runner: nn.GRU modules exported by torch.onnx.export (Debian's python3-torch 1.13, opset 14)
 and hand-built single GRU nodes (python3-onnx) for what an export never writes: direction reverse, sequence_lens, layout 1,
-no bias. Every case has linear_before_reset = 1 (PyTorch's cell; what torch.onnx.export writes for nn.GRU).
+no bias. Every export has linear_before_reset = 1 (PyTorch's cell; what torch.onnx.export writes for nn.GRU); the
+node_original_* cases have linear_before_reset = 0 (the original cell, ONNX's default).
 
 Each case is onnx-gru/NAME.onnx + NAME.safetensors holding every graph input under its ONNX name (float32; sequence_lens
 int32) and the expected value of every graph output under the output's ONNX name, in float64:
@@ -113,8 +114,8 @@ def sigmoid(v):
     return 1.0 / (1.0 + np.exp(-v))
 
 
-def gru(x, w, r, b, lengths, h0, direction):
-    """ONNX GRU, layout 0, default activations, linear_before_reset = 1, in float64: Y [T, D, B, H], Y_h [D, B, H]."""
+def gru(x, w, r, b, lengths, h0, direction, linear_before_reset=1):
+    """ONNX GRU, layout 0, default activations, in float64: Y [T, D, B, H], Y_h [D, B, H]."""
     steps, batch, _ = x.shape
     dirs, hidden = w.shape[0], r.shape[2]
     y, y_h = np.zeros((steps, dirs, batch, hidden)), np.zeros((dirs, batch, hidden))
@@ -130,14 +131,18 @@ def gru(x, w, r, b, lengths, h0, direction):
                 xt = x[t, n]
                 z = sigmoid(wz @ xt + rz @ h + wbz + rbz)
                 rt = sigmoid(wr @ xt + rr @ h + wbr + rbr)
-                hh = np.tanh(wh @ xt + rt * (rh @ h + rbh) + wbh)
+                if linear_before_reset:
+                    hh = np.tanh(wh @ xt + rt * (rh @ h + rbh) + wbh)
+                else:
+                    hh = np.tanh(wh @ xt + rh @ (rt * h) + rbh + wbh)
                 h = (1 - z) * hh + z * h
                 y[t, d, n] = h
             y_h[d, n] = h
     return y, y_h
 
 
-def node(name, steps, batch, inputs, hidden, direction="forward", lengths=None, state=True, bias=True, layout=0, description=""):
+def node(name, steps, batch, inputs, hidden, direction="forward", lengths=None, state=True, bias=True, layout=0, description="",
+         linear_before_reset=1):
     dirs = 2 if direction == "bidirectional" else 1
     f32 = lambda *shape: (rng.standard_normal(shape) * 0.5).astype(np.float32)
     w, r, b = f32(dirs, 3 * hidden, inputs), f32(dirs, 3 * hidden, hidden), f32(dirs, 6 * hidden)
@@ -154,7 +159,9 @@ def node(name, steps, batch, inputs, hidden, direction="forward", lengths=None, 
     initializers = [numpy_helper.from_array(w, "W"), numpy_helper.from_array(r, "R")] + ([numpy_helper.from_array(b, "B")] if bias else [])
 
     def build(lay, feeds):
-        attrs = dict(hidden_size=hidden, direction=direction, linear_before_reset=1)
+        attrs = dict(hidden_size=hidden, direction=direction)
+        if linear_before_reset:
+            attrs["linear_before_reset"] = 1
         if lay:
             attrs["layout"] = 1
         n = helper.make_node("GRU", names, ["Y", "Y_h"], name="gru", **attrs)
@@ -169,7 +176,8 @@ def node(name, steps, batch, inputs, hidden, direction="forward", lengths=None, 
         return model
 
     y, y_h = gru(x.astype(np.float64), w.astype(np.float64), r.astype(np.float64), b.astype(np.float64) if bias else np.zeros((dirs, 6 * hidden)),
-                 lengths if lengths is not None else [steps] * batch, h0.astype(np.float64) if state else np.zeros((dirs, batch, hidden)), direction)
+                 lengths if lengths is not None else [steps] * batch, h0.astype(np.float64) if state else np.zeros((dirs, batch, hidden)), direction,
+                 linear_before_reset)
     if ort is not None:
         twin = f"{out}/{name}.layout0.onnx"
         onnx.save(build(0, values), twin)
@@ -219,3 +227,7 @@ node("node_reverse_lengths_no_bias", 5, 3, 2, 4, direction="reverse", lengths=[5
 node("node_bidirectional_lengths", 6, 3, 3, 5, direction="bidirectional", lengths=[6, 4, 1], description="bidirectional, sequence_lens 6, 4, 1, initial_h")
 node("node_layout_batch_first_bidirectional", 4, 3, 3, 4, direction="bidirectional", layout=1, description="layout 1, bidirectional, initial_h")
 node("node_layout_batch_first_lengths", 5, 2, 3, 17, lengths=[3, 5], state=False, layout=1, description="layout 1, sequence_lens 3, 5, no initial_h, H 17")
+node("node_original_bidirectional_lengths", 6, 3, 3, 5, direction="bidirectional", lengths=[6, 4, 1], linear_before_reset=0,
+     description="the original cell (linear_before_reset absent: 0), bidirectional, sequence_lens 6, 4, 1, initial_h")
+node("node_original_layout_batch_first_no_bias", 5, 2, 3, 4, bias=False, layout=1, linear_before_reset=0,
+     description="the original cell, layout 1, no B, initial_h")

@@ -19,6 +19,7 @@ public sealed class OnnxGruTests
         "export_one_layer", "export_two_layers_bidirectional", "export_batch_first_given_state", "export_no_bias_bidirectional_given_state",
         "export_linear_head_batch_first", "node_forward_initial_h", "node_reverse", "node_reverse_lengths_no_bias", "node_bidirectional_lengths",
         "node_layout_batch_first_bidirectional", "node_layout_batch_first_lengths",
+        "node_original_bidirectional_lengths", "node_original_layout_batch_first_no_bias",
     ];
 
     private static string Onnx(string name) => GoldenRunner.GoldenPath("onnx-gru", name + ".onnx");
@@ -87,14 +88,13 @@ public sealed class OnnxGruTests
     }
 
     [Fact]
-    public void The_original_cell_is_refused_at_import_naming_linear_before_reset_0_and_Keras_reset_after_False()
+    public void Linear_before_reset_0_or_absent_imports_the_original_cell_and_1_PyTorchs()
     {
-        foreach (Proto[] attributes in new[] { Array.Empty<Proto>(), [LinearBeforeReset(0)] })
+        foreach ((Proto[] attributes, bool linearBeforeReset) in new[] { (Array.Empty<Proto>(), false), ([LinearBeforeReset(0)], false), ([LinearBeforeReset(1)], true) })
         {
-            var e = Assert.Throws<OnnxFormatException>(() => OnnxModel.Parse(Labelled(2, 3, 1, attributes)));
-            Assert.Contains("GRU node 'gru'", e.Message, StringComparison.Ordinal);
-            Assert.Contains("linear_before_reset is 0", e.Message, StringComparison.Ordinal);
-            Assert.Contains("reset_after=False", e.Message, StringComparison.Ordinal);
+            OnnxGruNode node = Assert.Single(OnnxModel.Parse(Labelled(2, 3, 1, attributes)).GruNodes);
+            Assert.Equal(linearBeforeReset, node.Weights.Spec.LinearBeforeReset);
+            Assert.EndsWith($"linear_before_reset {(linearBeforeReset ? 1 : 0)}", node.Description, StringComparison.Ordinal);
         }
     }
 

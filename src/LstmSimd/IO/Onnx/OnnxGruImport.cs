@@ -4,8 +4,9 @@ namespace LstmSimd.IO.Onnx;
 
 /// <summary>
 /// Turns one ONNX <c>GRU</c> node into <see cref="GruWeights"/> with ONNX's semantics: gate blocks z, r, h reordered to r, z, n;
-/// B split into W_b (b_ih) and R_b (b_hh). Only what the fast GRU computes is taken: <c>linear_before_reset = 1</c> (PyTorch's
-/// cell, what <c>torch.onnx.export</c> writes), the default activations, no clip, weights given by initializers or Constant nodes.
+/// B split into W_b (b_ih) and R_b (b_hh); <c>linear_before_reset</c> 1 (PyTorch's cell, what <c>torch.onnx.export</c> writes)
+/// or 0 (the original cell, ONNX's default: <see cref="GruSpec.LinearBeforeReset"/> false). Only what the fast GRU computes
+/// is taken: the default activations, no clip, weights given by initializers or Constant nodes.
 /// </summary>
 internal static class OnnxGruImport
 {
@@ -21,14 +22,7 @@ internal static class OnnxGruImport
         (string direction, int dirs) = OnnxLstmImport.Direction(attributes, where);
         long layout = OnnxLstmImport.Layout(attributes, where);
         long linearBeforeReset = OnnxLstmImport.Int(attributes, "linear_before_reset", 0, where);
-        if (linearBeforeReset == 0)
-        {
-            throw Bad(where, "linear_before_reset is 0 (ONNX's default when the attribute is absent: the original GRU, reset gate applied before the "
-                + "recurrent product, Keras reset_after=False), which LstmSimd does not run yet; it runs linear_before_reset = 1, the cell of PyTorch's nn.GRU "
-                + "and Keras reset_after=True, which torch.onnx.export writes");
-        }
-
-        if (linearBeforeReset != 1) throw Bad(where, $"linear_before_reset {linearBeforeReset} is not 0 or 1");
+        if (linearBeforeReset is not (0 or 1)) throw Bad(where, $"linear_before_reset {linearBeforeReset} is not 0 or 1");
         if (attributes.ContainsKey("clip")) throw Bad(where, "clip is set; LstmSimd's GRU does not clip its gate pre-activations");
         CheckActivations(attributes, dirs, where);
 
@@ -50,7 +44,7 @@ internal static class OnnxGruImport
         OnnxLstmImport.ExpectShape(w, where, "W", dirs, gates, inputSize);
         OnnxLstmImport.ExpectShape(r, where, "R", dirs, gates, hidden);
         if (b is not null) OnnxLstmImport.ExpectShape(b, where, "B", dirs, 2 * gates);
-        GruSpec spec = OnnxLstmImport.Wrap(where, () => new GruSpec(inputSize, hidden, 1, dirs == 2, b is not null));
+        GruSpec spec = OnnxLstmImport.Wrap(where, () => new GruSpec(inputSize, hidden, 1, dirs == 2, b is not null, linearBeforeReset == 1));
 
         float[] wData = w.ToSingles(file, directory), rData = r.ToSingles(file, directory), bData = b?.ToSingles(file, directory) ?? [];
         // The spec checked that each direction's tensors fit an array, so these int offsets cannot wrap.
@@ -74,7 +68,7 @@ internal static class OnnxGruImport
         {
             Name = name,
             Description = string.Create(CultureInfo.InvariantCulture,
-                $"ONNX GRU node '{SafetensorsFile.Printable(name)}': {direction}, layout {layout}, input {inputSize}, hidden {hidden}{(b is null ? ", no bias" : "")}, linear_before_reset 1"),
+                $"ONNX GRU node '{SafetensorsFile.Printable(name)}': {direction}, layout {layout}, input {inputSize}, hidden {hidden}{(b is null ? ", no bias" : "")}, linear_before_reset {linearBeforeReset}"),
             Weights = weights,
             Direction = direction == "reverse" ? ImportedDirection.Reverse : ImportedDirection.Forward,
             Layout = layout == 1 ? SequenceLayout.BatchFirst : SequenceLayout.TimeMajor,

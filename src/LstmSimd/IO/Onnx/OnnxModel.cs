@@ -67,7 +67,7 @@ public sealed class OnnxLstmNode
     public string? InitialCellInput { get; init; }
 }
 
-/// <summary>One imported ONNX <c>GRU</c> node (<c>linear_before_reset = 1</c>: PyTorch's cell, as <see cref="GruModel"/> runs it).</summary>
+/// <summary>One imported ONNX <c>GRU</c> node, either cell (<c>linear_before_reset</c>: <see cref="GruSpec.LinearBeforeReset"/> of its weights' spec).</summary>
 public sealed class OnnxGruNode
 {
     /// <summary>The node's name (or <c>GRU #k</c> when unnamed).</summary>
