@@ -60,6 +60,8 @@ sharpfuzz "$bin/PureHDF.dll"
 # The target is a managed program (no compile-time instrumentation for afl-fuzz to find); crashes are exceptions,
 # so core dumps are not needed.
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1
+# The tfjs target writes each input to two files: in memory rather than on disk where there is a tmpfs.
+[[ -d /dev/shm && -w /dev/shm ]] && export TMPDIR=/dev/shm
 for t in "${targets[@]}"; do
     rm -rf "$work/findings/$t"
     mkdir -p "$work/findings"
