@@ -169,14 +169,15 @@ public sealed class ToolCommandTests : IDisposable
         Assert.Contains("frequency: monthly: season 12, horizon 12, window 24", stdout, StringComparison.Ordinal);
         Assert.Contains("missing: 5 missing times inserted (1 missing before line 5 (1958-07-01); 1 missing before line 8 (1958-11-01); 3 missing before line 71 (1964-05-01))\nmissing: 'CO2': 5 missing values filled by linear interpolation (runs of at most 3)", stdout, StringComparison.Ordinal);
         // Every baseline is in the table, and the verdict is one of the three the rule allows.
-        foreach (string method in (string[])["│ mean ", "│ naive (last value) ", "│ seasonal naive (12) ", "│ seasonal naive + drift (12) ", "│ ETS(A,A,A) ", "│ ETS(A,Ad,A) ", "│ Theta "])
+        foreach (string method in (string[])["│ mean ", "│ naive (last value) ", "│ seasonal naive (12) ", "│ seasonal naive + drift (12) ", "│ AutoETS: ETS(A,A,A) ", "│ Theta "])
             Assert.Contains(method, stdout, StringComparison.Ordinal);
         Assert.Contains("MASE │ sMAPE % │", stdout, StringComparison.Ordinal);
-        Assert.Contains("ETS(A,Ad,A) fitted on the 634 rows before the test: α ", stdout, StringComparison.Ordinal);
+        // R's forecast::ets(model = "AZZ") chooses ETS(A,A,A) on these 634 rows too (docs/tool.md).
+        Assert.Contains("AutoETS fitted on the 634 rows before the test chose ETS(A,A,A) by AICc (ETS(A,N,N) ", stdout, StringComparison.Ordinal);
         string verdict = stdout.Split('\n').Single(l => l.StartsWith("the LSTM ", StringComparison.Ordinal) || l.StartsWith("a tie", StringComparison.Ordinal));
         Assert.Matches(@"^(the LSTM beats every baseline: MASE [0-9.]+ against [0-9.]+ for the best, .+ \([0-9.]+ % lower; Diebold–Mariano p [<=] [0-9.]+ over 101 origins, below 0.05 against every baseline\)|the LSTM does NOT beat the best baseline: .+ has MASE [0-9.]+, the LSTM [0-9.]+ \([0-9.]+ % higher; Diebold–Mariano p [<=] [0-9.]+ over 101 origins\)|a tie: the LSTM's MASE [0-9.]+ against [0-9.]+ for the best baseline, .+; no difference holds across the 101 origins \(.+\); neither wins)$", verdict);
         Assert.Contains("test: rolling-origin backtest, 101 forecasts of 12 steps of 'CO2'", stdout, StringComparison.Ordinal);
-        Assert.Contains("ETS and Theta refitted every 12 origins (9 fits); the LSTM trained once, on the rows before the test", stdout, StringComparison.Ordinal);
+        Assert.Contains("AutoETS (choosing again) and Theta refitted every 12 origins (9 fits); the LSTM trained once, on the rows before the test", stdout, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(_dir, "forecaster.lstm")));
 
         (code, stdout, stderr) = Cli("forecast", "--check");
@@ -184,7 +185,7 @@ public sealed class ToolCommandTests : IDisposable
         Assert.Contains(verdict, stdout, StringComparison.Ordinal);
         Assert.Contains("kernels, fp32 weights)", stdout, StringComparison.Ordinal);
         string[] csv = File.ReadAllLines(Path.Combine(_dir, "forecast.csv"));
-        Assert.Equal("origin,step,Date,actual,LSTM,mean,naive (last value),seasonal naive (12),seasonal naive + drift (12),linear trend (last 24),\"ETS(A,A,A)\",\"ETS(A,Ad,A)\",Theta,LSTM lower 80%,LSTM upper 80%", csv[0]);
+        Assert.Equal("origin,step,Date,actual,LSTM,mean,naive (last value),seasonal naive (12),seasonal naive + drift (12),linear trend (last 24),\"AutoETS: ETS(A,A,A)\",Theta,LSTM lower 80%,LSTM upper 80%", csv[0]);
         Assert.Matches(@"^80 % prediction intervals \(split conformal per step ahead, from the errors of the latest 84 forecasts whose values were known at each origin, level adapted to misses at rate 0.05\): on the 101 test origins they hold [0-9.]+ % of the values \(nominal 80 %\)", stdout.Split('\n').Single(l => l.StartsWith("80 % prediction", StringComparison.Ordinal)));
         Assert.StartsWith("2010-12-01,1,2011-01-01,391.3,", csv[1], StringComparison.Ordinal);
         Assert.StartsWith("2020-04-01,12,2021-04-01,,", csv[^1], StringComparison.Ordinal);
