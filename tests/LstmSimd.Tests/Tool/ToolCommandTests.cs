@@ -128,6 +128,33 @@ public sealed class ToolCommandTests : IDisposable
     }
 
     [Fact]
+    public void Quarters_and_ISO_weeks_set_the_defaults_and_the_forecast_past_the_end_is_written_as_periods()
+    {
+        var quarters = new List<string> { "quarter,sales" };
+        for (int q = 0; q < 120; q++) quarters.Add($"{1990 + q / 4}-Q{q % 4 + 1},{(100 + q + 10 * (q % 4)).ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        var (code, stdout, stderr) = Cli("train", "--data", Write("quarterly.csv", string.Join('\n', quarters)), "--epochs", "1", "--hidden", "4");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("frequency: quarterly: season 4, horizon 8, window 16", stdout, StringComparison.Ordinal);
+        Assert.Contains("seasonal naive (4)", stdout, StringComparison.Ordinal);
+        (code, stdout, stderr) = Cli("forecast");
+        Assert.True(code is 0 or 1, stderr);
+        string[] csv = File.ReadAllLines(Path.Combine(_dir, "forecast.csv"));
+        Assert.StartsWith("2019-Q4,8,2021-Q4,,", csv[^1], StringComparison.Ordinal); // 8 quarters after the last, 2019-Q4
+
+        var weeks = new List<string> { "week,visits" };
+        for (int w = 0; w < 300; w++)
+        {
+            DateTime monday = new DateTime(2015, 1, 5).AddDays(7 * w); // 2015-W02
+            weeks.Add($"{System.Globalization.ISOWeek.GetYear(monday)}-W{System.Globalization.ISOWeek.GetWeekOfYear(monday):D2},{(50 + w % 52).ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        }
+
+        (code, stdout, stderr) = Cli("train", "--data", Write("weekly.csv", string.Join('\n', weeks)), "--epochs", "1", "--hidden", "4");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("frequency: weekly: season 52, horizon 13, window 104", stdout, StringComparison.Ordinal);
+        Assert.Contains("AutoETS: seasonal models left out: a season of 52 steps is longer than the 24 that AutoETS fits (as R's ets)", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Forecast_and_detect_reread_the_file_the_checkpoint_remembers_noting_a_change_and_refusing_a_missing_file_or_another_frequency()
     {
         string folder = Path.Combine(_dir, "project");
