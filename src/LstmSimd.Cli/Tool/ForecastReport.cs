@@ -98,7 +98,7 @@ internal static class ForecastReport
         string[] future = TimeAxis.Extend(series.Times, h);
         (double[] xFuture, _) = TimeAxis.From([.. series.Times, .. future], s.TimeColumn);
         int from = Math.Max(0, testStart - 2 * (n - testStart));
-        var plot = new SvgPlot(title, xLabel, s.TargetColumn);
+        var plot = new LinePlot(title, xLabel, s.TargetColumn);
         plot.Shade(x[testStart], x[^1], "test period", "#1f77b4");
         plot.Line("actual", x[from..], series.Target[from..], "#222222");
         (double[] bx, double[] lstm) = Blocks(comparison.Backtest, 0, x);

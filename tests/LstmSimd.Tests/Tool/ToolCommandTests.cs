@@ -225,9 +225,14 @@ public sealed class ToolCommandTests : IDisposable
         // The CSV is replaced by a new file, not truncated and rewritten: a reader of the old one (or a full disk) keeps it whole.
         File.WriteAllText(Path.Combine(_dir, "bf16.csv"), "previous");
         using var oldCsv = new FileStream(Path.Combine(_dir, "bf16.csv"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        (code, stdout, stderr) = Cli("forecast", "--weights", "bf16", "--output", "bf16.csv", "--plot", "bf16.svg");
+        // So is a PNG plot (ScottPlot on SkiaSharp, headless): the old file stays whole for its reader.
+        File.WriteAllText(Path.Combine(_dir, "bf16.png"), "previous");
+        using var oldPng = new FileStream(Path.Combine(_dir, "bf16.png"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        (code, stdout, stderr) = Cli("forecast", "--weights", "bf16", "--output", "bf16.csv", "--plot", "bf16.png");
         Assert.True(code == 0, stderr);
         Assert.Equal("previous", new StreamReader(oldCsv).ReadToEnd());
+        Assert.Equal("previous", new StreamReader(oldPng).ReadToEnd());
+        AssertPngDraws(Path.Combine(_dir, "bf16.png"), ("actual", 0x22, 0x22, 0x22), ("LSTM forecast", 0x1f, 0x77, 0xb4), ("forecast past the data", 0xd6, 0x27, 0x28));
         Assert.StartsWith("origin,step,", File.ReadAllText(Path.Combine(_dir, "bf16.csv")), StringComparison.Ordinal);
         Assert.Contains("kernels, bf16 weights)", stdout, StringComparison.Ordinal);
         Assert.Contains("│ LSTM ", stdout, StringComparison.Ordinal);
@@ -243,6 +248,33 @@ public sealed class ToolCommandTests : IDisposable
         Assert.Contains("│ 1995-06-01 │", stdout, StringComparison.Ordinal);
         Assert.Contains("1995-06-01,", File.ReadAllLines(Path.Combine(_dir, "anomalies.csv")).Single(l => l.EndsWith(",1", StringComparison.Ordinal) && l.StartsWith("1995-06", StringComparison.Ordinal)), StringComparison.Ordinal);
         Assert.Contains("anomaly (", File.ReadAllText(Path.Combine(_dir, "anomalies.svg")), StringComparison.Ordinal);
+        (code, _, stderr) = Cli("detect", "--data", "spiked.csv", "--plot", "anomalies.PNG", "--output", "anomalies-png.csv");
+        Assert.True(code == 0, stderr);
+        AssertPngDraws(Path.Combine(_dir, "anomalies.PNG"), ("actual", 0x22, 0x22, 0x22), ("anomaly marker", 0xd6, 0x27, 0x28));
+    }
+
+    /// <summary>
+    /// The file is a 1200×600 PNG that SkiaSharp decodes, with at least 20 pixels of each named colour (within 6 per
+    /// channel) left of x = 840: in the data area, not only in the legend, which is drawn right of it.
+    /// </summary>
+    private static void AssertPngDraws(string path, params (string What, byte R, byte G, byte B)[] colours)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0d, 0x0a, 0x1a, 0x0a], bytes[..8]);
+        using SkiaSharp.SKBitmap image = SkiaSharp.SKBitmap.Decode(bytes);
+        Assert.Equal((1200, 600), (image.Width, image.Height));
+        foreach ((string what, byte r, byte g, byte b) in colours)
+        {
+            int count = 0;
+            for (int y = 0; y < image.Height; y++)
+                for (int x = 0; x < 840; x++)
+                {
+                    SkiaSharp.SKColor pixel = image.GetPixel(x, y);
+                    if (Math.Abs(pixel.Red - r) <= 6 && Math.Abs(pixel.Green - g) <= 6 && Math.Abs(pixel.Blue - b) <= 6) count++;
+                }
+
+            Assert.True(count >= 20, $"{what}: {count} pixels of its colour in {path}");
+        }
     }
 
     [Fact]
