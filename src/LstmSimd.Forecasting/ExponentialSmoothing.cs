@@ -150,12 +150,13 @@ public sealed class EtsModel
         double tolerance = 1e-16 * spread + double.Epsilon; // a sum of squares this small against the data's own is a perfect fit
         double best = double.PositiveInfinity;
         double[] bestPoint = new double[dimensions];
-        // Several starts, low to high α: the sum of squares can have more than one valley.
-        foreach (double alphaShare in (double[])[0.1, 0.4, 0.8])
+        // Several starts, low to high α: the sum of squares can have more than one valley. The last starts near the
+        // corner α → 1, β → α (a seasonal series fitted without a season), which the logistic map flattens.
+        foreach ((double alphaShare, double otherShare) in ((double, double)[])[(0.1, 0.1), (0.4, 0.1), (0.8, 0.1), (0.95, 0.9)])
         {
             double[] start = new double[dimensions];
             start[0] = Logit(alphaShare);
-            for (int d = 1; d < dimensions; d++) start[d] = Logit(0.1);
+            for (int d = 1; d < dimensions; d++) start[d] = Logit(otherShare);
             if (trend == EtsTrend.DampedAdditive) start[^1] = 0;
             double[] point = NelderMead.Minimize(problem.SumOfSquares, start, step: 1.0, tolerance);
             point = NelderMead.Minimize(problem.SumOfSquares, point, step: 0.25, tolerance); // a restart from the end settles a collapsed simplex

@@ -35,9 +35,9 @@ public static class ForecastComparison
 
     /// <summary>
     /// The baselines for <paramref name="series"/>: mean, naive, seasonal naive and seasonal naive + drift (with a season
-    /// longer than 1; the drift method without one), a linear trend over <paramref name="window"/> rows, and ETS with an
-    /// additive and a damped trend (and an additive season when <paramref name="seasonLength"/> &gt; 1), each ETS model
-    /// fitted by maximum likelihood on the rows before the test period, and the Theta method fitted on the same rows. A model that cannot be fitted (too few rows) is
+    /// longer than 1; the drift method without one), a linear trend over <paramref name="window"/> rows, the exponential
+    /// smoothing model <see cref="AutoEts"/> chooses by AICc (fitted by maximum likelihood on the rows before the test
+    /// period, named "AutoETS: ETS(A,A,A)" after its choice; a refit chooses again), and the Theta method fitted on the same rows. A model that cannot be fitted (too few rows) is
     /// left out, and <paramref name="notes"/> says why.
     /// </summary>
     public static IReadOnlyList<NamedForecastMethod> Baselines(ForecastSeries series, int seasonLength, int window, out IReadOnlyList<string> notes)
@@ -58,20 +58,19 @@ public static class ForecastComparison
         if (window >= 2) methods.Add(new($"linear trend (last {window})", ForecastBaselines.LinearTrend(window)));
         var problems = new List<string>();
         int fitRows = series.Split.TestStart;
-        foreach (EtsTrend trend in (EtsTrend[])[EtsTrend.Additive, EtsTrend.DampedAdditive])
+        try
         {
-            try
+            AutoEts auto = AutoEts.Fit(series.Target.AsSpan(0, fitRows), seasonLength);
+            EtsModel model = auto.Model;
+            methods.Add(new($"AutoETS: {model.Name}", ForecastBaselines.Ets(model), $"AutoETS fitted on the {fitRows} rows before the test chose {auto.Describe()}: {model.DescribeParameters()}; one-step RMSE {Math.Sqrt(model.SumOfSquaredErrors / fitRows).ToString("G3", CultureInfo.InvariantCulture)}; refits choose again")
             {
-                EtsModel model = EtsModel.Fit(series.Target.AsSpan(0, fitRows), trend, seasonLength);
-                methods.Add(new(model.Name, ForecastBaselines.Ets(model), $"{model.Name} fitted on the {fitRows} rows before the test: {model.DescribeParameters()}; one-step RMSE {Math.Sqrt(model.SumOfSquaredErrors / fitRows).ToString("G3", CultureInfo.InvariantCulture)}, AICc {model.Aicc.ToString("F1", CultureInfo.InvariantCulture)}")
-                {
-                    Refit = (target, lastRow) => ForecastBaselines.Ets(EtsModel.Fit(target.AsSpan(0, lastRow + 1), trend, seasonLength)),
-                });
-            }
-            catch (ArgumentException e)
-            {
-                problems.Add($"{EtsModel.Describe(trend, seasonLength)} left out: {e.Message}");
-            }
+                Refit = (target, lastRow) => ForecastBaselines.Ets(AutoEts.Fit(target.AsSpan(0, lastRow + 1), seasonLength).Model),
+            });
+            problems.AddRange(auto.LeftOut.Select(line => $"AutoETS: {line}"));
+        }
+        catch (ArgumentException e)
+        {
+            problems.Add($"AutoETS left out: {e.Message}");
         }
 
         try

@@ -15,13 +15,13 @@ public sealed record TimeFrequency(string Name, int SeasonLength, int Horizon, i
     /// <summary>Years, as integers or as dates a year apart.</summary>
     public static TimeFrequency Yearly { get; } = new("yearly", 1, 5, 10);
 
-    /// <summary>Dates three calendar months apart.</summary>
+    /// <summary>Dates three calendar months apart, or quarters (2024-Q1, 2024Q1).</summary>
     public static TimeFrequency Quarterly { get; } = new("quarterly", 4, 8, 16);
 
     /// <summary>Dates one calendar month apart, on the same day of the month (or each month's last day).</summary>
     public static TimeFrequency Monthly { get; } = new("monthly", 12, 12, 24);
 
-    /// <summary>Dates seven days apart.</summary>
+    /// <summary>Dates seven days apart, or ISO weeks (2024-W05, 2024W05); the season of 52 ignores the 53rd week some ISO years have.</summary>
     public static TimeFrequency Weekly { get; } = new("weekly", 52, 13, 104);
 
     /// <summary>Dates one day apart.</summary>

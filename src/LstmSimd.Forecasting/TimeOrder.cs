@@ -4,7 +4,8 @@ namespace LstmSimd.Forecasting;
 
 /// <summary>
 /// How a table's times compare: as numbers when every time is one (1958.17, 42), as dates and times when every time
-/// is one (ISO 2001-03-01, 2001-03-01T12:00Z), else as text, ordinally. Each time is parsed once, here.
+/// is one (ISO 2001-03-01, 2001-03-01T12:00Z, or a period read as the day it starts: 2024-W05, 2024-Q1; see
+/// <see cref="CalendarPeriod"/>), else as text, ordinally. Each time is parsed once, here.
 /// </summary>
 internal sealed class TimeOrder
 {
@@ -17,7 +18,12 @@ internal sealed class TimeOrder
         _times = times;
         _numbers = numbers;
         _ticks = ticks;
+        for (int r = 0; r < times.Count && InvalidPeriod is null; r++)
+            if (!CalendarPeriod.TryParse(times[r], out _, out string? problem) && problem is not null) InvalidPeriod = (r, problem);
     }
+
+    /// <summary>The first row whose time is shaped as a period but names none (2021-W53 when 2021 has 52 weeks), and why; else null.</summary>
+    public (int Row, string Problem)? InvalidPeriod { get; }
 
     public static TimeOrder Of(IReadOnlyList<string> times)
     {
@@ -60,6 +66,12 @@ internal sealed class TimeOrder
 
     private static bool TryTicks(string text, out long ticks)
     {
+        if (CalendarPeriod.TryParse(text, out DateTime start))
+        {
+            ticks = start.Ticks;
+            return true;
+        }
+
         bool parsed = DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset time);
         ticks = parsed ? time.UtcTicks : 0;
         return parsed;

@@ -100,6 +100,8 @@ public sealed class TimeSeriesTable
         if (header is null) throw new TimeSeriesFormatException($"{source}: the file is empty; expected a header row.");
         if (rows.Count == 0) throw new TimeSeriesFormatException($"{source}: no data rows after the header.");
         var table = new TimeSeriesTable(source, header, [.. rows], time);
+        if (table._order.InvalidPeriod is (int invalidRow, string problem))
+            throw new TimeSeriesFormatException($"{source}, line {table.LineOf(invalidRow)}: {problem}.");
         table.RefuseTimesOutOfOrder();
         return table;
     }
@@ -253,7 +255,8 @@ public sealed class TimeSeriesTable
     }
 
     /// <summary>
-    /// The rows' spacing: integers from 1000 to 9999 a step of one apart are years; dates are a calendar month,
+    /// The rows' spacing: integers from 1000 to 9999 a step of one apart are years; ISO weeks (2024-W05) and quarters
+    /// (2024-Q1) are read as the dates they start on (<see cref="CalendarPeriod"/>); dates are a calendar month,
     /// quarter or year apart when each keeps its day of the month (or each is its month's last day) and time of day,
     /// else a fixed span apart (a week, a day, an hour, or any other span); other numbers are a fixed step apart. The
     /// step is the smallest gap; a gap of a whole number of steps is missing times, listed in
@@ -267,7 +270,7 @@ public sealed class TimeSeriesTable
         if (_order.Numbers is { } numbers) return NumberFrequency(numbers);
         if (_order.Ticks is { } ticks) return CalendarFrequency(ticks) ?? SpanFrequency(ticks);
         throw new TimeSeriesFormatException(
-            $"{Source}: the times in {UserText.Quote(TimeColumn)} are neither numbers nor dates (first: {UserText.Quote(Times[0])}), so their frequency is unknown; write dates as 2001-03-01 or years as 2001.");
+            $"{Source}: the times in {UserText.Quote(TimeColumn)} are neither numbers nor dates (first: {UserText.Quote(Times[0])}), so their frequency is unknown; write dates as 2001-03-01, ISO weeks as 2001-W09, quarters as 2001-Q1 or years as 2001.");
     }
 
     private TimeSpacing NumberFrequency(IReadOnlyList<double> numbers)
@@ -337,11 +340,11 @@ public sealed class TimeSeriesTable
         return new TimeSpacing(frequency, missing) { MissingBefore = missingBefore, TimeAfter = timeAfter };
     }
 
-    /// <summary>A generated date written as row <paramref name="row"/>'s is: a date alone when it is one, else date and time in UTC.</summary>
+    /// <summary>A generated date written as row <paramref name="row"/>'s is: a week or quarter when it is one, a date alone when it is one, else date and time in UTC.</summary>
     private string DateText(int row, DateTime time) =>
-        Times[row].Length <= 10 && time.TimeOfDay == TimeSpan.Zero
+        CalendarPeriod.FormatLike(Times[row], time) ?? (Times[row].Length <= 10 && time.TimeOfDay == TimeSpan.Zero
             ? time.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)
-            : time.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+            : time.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
 
     private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 

@@ -18,7 +18,7 @@ internal static class DetectCommand
         var data = new Option<FileInfo?>("--data") { Description = "CSV with the forecaster's columns (default: the file it was trained on, remembered in the checkpoint)." };
         var threshold = new Option<double>("--threshold") { Description = "Flag a step whose residual is this many robust standard deviations (1.4826·MAD of the training residuals) from their median.", DefaultValueFactory = _ => 4 };
         var output = new Option<FileInfo>("--output", "-o") { Description = "CSV of every step: time, actual, one-step forecast, residual, score, flag.", DefaultValueFactory = _ => new FileInfo("anomalies.csv") };
-        var plot = new Option<FileInfo>("--plot") { Description = "SVG plot of the series with the anomalies marked.", DefaultValueFactory = _ => new FileInfo("anomalies.svg") };
+        var plot = new Option<FileInfo>("--plot") { Description = "Plot of the series with the anomalies marked: SVG, or PNG when the name ends in .png.", DefaultValueFactory = _ => new FileInfo("anomalies.svg") };
         var labels = new Option<string?>("--labels") { Description = "A column of the data that marks known anomalies with 1 (0 elsewhere): score the flags on the test rows against it (precision, recall, F1, row by row and point-adjusted) beside a rolling z-score detector at the same threshold." };
         var command = new Command("detect", "Flag anomalies: steps whose value is far from the forecaster's one-step-ahead prediction, judged against the spread of its residuals on the training rows; marks them on a plot.")
         {
@@ -114,7 +114,7 @@ internal static class DetectCommand
 
         if (csv is not null) AtomicFile.WriteAllText(csv, text.ToString());
         (double[] x, string xLabel) = TimeAxis.From(series.Times, forecaster.Settings.TimeColumn);
-        new SvgPlot($"{forecaster.Settings.TargetColumn}: anomalies beyond {limit.ToString(CultureInfo.InvariantCulture)} σ of the one-step residuals", xLabel, forecaster.Settings.TargetColumn)
+        new LinePlot($"{forecaster.Settings.TargetColumn}: anomalies beyond {limit.ToString(CultureInfo.InvariantCulture)} σ of the one-step residuals", xLabel, forecaster.Settings.TargetColumn)
             .Line("actual", x, series.Target, "#222222")
             .Line("LSTM one step ahead", x, scores.Expected, "#1f77b4", dashed: true)
             .Points($"anomaly ({flagged.Length})", flagged.Select(r => x[r]), flagged.Select(r => series.Target[r]), "#d62728")

@@ -13,13 +13,13 @@ internal static class ForecastCommand
         var data = new Option<FileInfo?>("--data") { Description = "CSV with the columns the forecaster was trained on (default: the file it was trained on, remembered in the checkpoint)." };
         var testFrom = new Option<string?>("--test-from") { Description = "Override the test period's first time (default: the one used in training)." };
         var output = new Option<FileInfo>("--output", "-o") { Description = "CSV of every test forecast and the forecast past the data's end.", DefaultValueFactory = _ => new FileInfo("forecast.csv") };
-        var plot = new Option<FileInfo>("--plot") { Description = "SVG plot of history, forecasts and actual values.", DefaultValueFactory = _ => new FileInfo("forecast.svg") };
+        var plot = new Option<FileInfo>("--plot") { Description = "Plot of history, forecasts, intervals and actual values: SVG, or PNG when the name ends in .png.", DefaultValueFactory = _ => new FileInfo("forecast.svg") };
         var check = new Option<bool>("--check") { Description = "Exit with code 1 unless the LSTM beats every baseline (its per-origin error lower than each baseline's by a Diebold–Mariano test, p < 0.05)." };
-        var refitEvery = new Option<int?>("--refit-every") { Description = "Fit the ETS and Theta baselines again on the rows up to the origin every this many test origins (default: the horizon, or a tenth of the test origins when that is more)." };
+        var refitEvery = new Option<int?>("--refit-every") { Description = "Fit AutoETS (choosing its model again) and Theta again on the rows up to the origin every this many test origins (default: the horizon, or a tenth of the test origins when that is more)." };
         var level = new Option<double>("--level") { Description = "Nominal coverage of the LSTM's prediction intervals, calibrated per step ahead at each origin on the errors of the latest forecasts known there (as many as the validation forecasts) and measured on the test origins.", DefaultValueFactory = _ => 0.8 };
         var adapt = new Option<double>("--adapt") { Description = "How fast the intervals' level adapts to misses (adaptive conformal inference's γ; 0 keeps it nominal).", DefaultValueFactory = _ => ForecastReport.DefaultAdaptationRate };
         Option<string> weights = WeightsOption.Create("How the model stores its weight matrices for inference (the checkpoint's fp32 weights are rounded when it is packed)");
-        var command = new Command("forecast", "Forecast with a trained model: test MAE, RMSE, MASE and sMAPE beside mean, naive, seasonal naive (+ drift), linear-trend and ETS baselines, a CSV of forecasts and an SVG plot.")
+        var command = new Command("forecast", "Forecast with a trained model: test MAE, RMSE, MASE and sMAPE beside mean, naive, seasonal naive (+ drift), linear-trend, AutoETS and Theta baselines, a CSV of forecasts and a plot (SVG or PNG).")
         {
             model, data, testFrom, output, plot, check, refitEvery, level, adapt, weights,
         };

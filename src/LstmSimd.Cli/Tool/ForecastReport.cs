@@ -42,7 +42,7 @@ internal static class ForecastReport
         ForecastSettings s = forecaster.Settings;
         IReadOnlyList<int> test = series.Split.Test;
         ForecastBacktest backtest = comparison.Backtest;
-        Console.WriteLine($"test: rolling-origin backtest, {test.Count} forecasts of {s.Horizon} steps of '{s.TargetColumn}', from origins {series.Times[test[0]]} … {series.Times[test[^1]]} (predicting {series.Times[series.Split.TestStart]} … {series.Times[test[^1] + s.Horizon]}); each forecast sees every row up to its origin; ETS and Theta refitted every {backtest.RefitEvery} origins ({backtest.Refits} fits); the LSTM trained once, on the rows before the test");
+        Console.WriteLine($"test: rolling-origin backtest, {test.Count} forecasts of {s.Horizon} steps of '{s.TargetColumn}', from origins {series.Times[test[0]]} … {series.Times[test[^1]]} (predicting {series.Times[series.Split.TestStart]} … {series.Times[test[^1] + s.Horizon]}); each forecast sees every row up to its origin; AutoETS (choosing again) and Theta refitted every {backtest.RefitEvery} origins ({backtest.Refits} fits); the LSTM trained once, on the rows before the test");
         foreach (NamedForecastMethod method in comparison.Methods.Where(m => m.Fitted is not null)) Console.WriteLine(method.Fitted);
         foreach (string note in comparison.Notes) Console.WriteLine(note);
         var table = new Table().Border(TableBorder.Rounded).AddColumn("method").AddColumn(new TableColumn("MAE").RightAligned())
@@ -98,7 +98,7 @@ internal static class ForecastReport
         string[] future = TimeAxis.Extend(series.Times, h);
         (double[] xFuture, _) = TimeAxis.From([.. series.Times, .. future], s.TimeColumn);
         int from = Math.Max(0, testStart - 2 * (n - testStart));
-        var plot = new SvgPlot(title, xLabel, s.TargetColumn);
+        var plot = new LinePlot(title, xLabel, s.TargetColumn);
         plot.Shade(x[testStart], x[^1], "test period", "#1f77b4");
         plot.Line("actual", x[from..], series.Target[from..], "#222222");
         (double[] bx, double[] lstm) = Blocks(comparison.Backtest, 0, x);

@@ -184,12 +184,12 @@ public sealed class ForecastingTests : IDisposable
         ForecastSeries series = ForecastSeries.From(Csv(SeasonalCsv(240)), Settings(testFrom: "2016"));
         IReadOnlyList<NamedForecastMethod> methods = ForecastComparison.Baselines(series, 12, 24, out IReadOnlyList<string> notes);
         Assert.Empty(notes);
-        Assert.Equal(["mean", "naive (last value)", "seasonal naive (12)", "seasonal naive + drift (12)", "linear trend (last 24)", "ETS(A,A,A)", "ETS(A,Ad,A)", "Theta"], methods.Select(m => m.Name));
-        Assert.StartsWith("ETS(A,A,A) fitted on the 192 rows before the test: α ", methods[5].Fitted, StringComparison.Ordinal);
-        // The series is exactly a line plus a 12-month wave: ETS(A,A,A) and seasonal naive + drift forecast it without error.
+        Assert.Equal(["mean", "naive (last value)", "seasonal naive (12)", "seasonal naive + drift (12)", "linear trend (last 24)", "AutoETS: ETS(A,A,A)", "Theta"], methods.Select(m => m.Name));
+        Assert.StartsWith("AutoETS fitted on the 192 rows before the test chose ETS(A,A,A) by AICc (ETS(A,N,N) ", methods[5].Fitted, StringComparison.Ordinal);
+        // The series is exactly a line plus a 12-month wave: AutoETS chooses ETS(A,A,A), and it and seasonal naive + drift forecast it without error.
         ForecastBacktest backtest = ForecastComparison.Backtest(methods, series, 12, 12, refitEvery: 12);
         IReadOnlyList<ForecastScore> scores = backtest.Scores;
-        Assert.Equal(4, backtest.Refits); // 37 test origins (191 … 227), the ETS models fitted again at the 1st, 13th, 25th and 37th
+        Assert.Equal(4, backtest.Refits); // 37 test origins (191 … 227), AutoETS and Theta fitted again at the 1st, 13th, 25th and 37th
 
         Assert.True(scores[5].Mase < 1e-6, $"ETS(A,A,A) MASE {scores[5].Mase}");
         Assert.True(scores[3].Mase < 1e-9, $"seasonal naive + drift MASE {scores[3].Mase}");
@@ -197,7 +197,7 @@ public sealed class ForecastingTests : IDisposable
 
         IReadOnlyList<NamedForecastMethod> yearly = ForecastComparison.Baselines(series, 1, 24, out _);
         Assert.Contains(yearly, m => m.Name == "drift");
-        Assert.Contains(yearly, m => m.Name == "ETS(A,Ad,N)");
+        Assert.Contains(yearly, m => m.Name.StartsWith("AutoETS: ETS(A,", StringComparison.Ordinal) && m.Name.EndsWith(",N)", StringComparison.Ordinal));
         Assert.Equal(0, ForecastScore.SeasonalNaiveScale([1, 2, 1, 2, 1], 5, 2));
         ForecastScore undefined = ForecastScore.Evaluate("naive", ForecastBaselines.Naive(), [1, 2, 1, 2, 1], [2], 2, 0);
         Assert.True(double.IsNaN(undefined.Mase));

@@ -93,7 +93,7 @@ public sealed class TimeFrequencyTests
     public void Text_times_have_no_frequency_and_the_message_says_what_to_write()
     {
         var e = Assert.Throws<TimeSeriesFormatException>(() => Infer("a", "b"));
-        Assert.Equal("test.csv: the times in 'Time' are neither numbers nor dates (first: 'a'), so their frequency is unknown; write dates as 2001-03-01 or years as 2001.", e.Message);
+        Assert.Equal("test.csv: the times in 'Time' are neither numbers nor dates (first: 'a'), so their frequency is unknown; write dates as 2001-03-01, ISO weeks as 2001-W09, quarters as 2001-Q1 or years as 2001.", e.Message);
     }
 
     [Fact]

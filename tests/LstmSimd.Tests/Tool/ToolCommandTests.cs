@@ -128,6 +128,33 @@ public sealed class ToolCommandTests : IDisposable
     }
 
     [Fact]
+    public void Quarters_and_ISO_weeks_set_the_defaults_and_the_forecast_past_the_end_is_written_as_periods()
+    {
+        var quarters = new List<string> { "quarter,sales" };
+        for (int q = 0; q < 120; q++) quarters.Add($"{1990 + q / 4}-Q{q % 4 + 1},{(100 + q + 10 * (q % 4)).ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        var (code, stdout, stderr) = Cli("train", "--data", Write("quarterly.csv", string.Join('\n', quarters)), "--epochs", "1", "--hidden", "4");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("frequency: quarterly: season 4, horizon 8, window 16", stdout, StringComparison.Ordinal);
+        Assert.Contains("seasonal naive (4)", stdout, StringComparison.Ordinal);
+        (code, stdout, stderr) = Cli("forecast");
+        Assert.True(code is 0 or 1, stderr);
+        string[] csv = File.ReadAllLines(Path.Combine(_dir, "forecast.csv"));
+        Assert.StartsWith("2019-Q4,8,2021-Q4,,", csv[^1], StringComparison.Ordinal); // 8 quarters after the last, 2019-Q4
+
+        var weeks = new List<string> { "week,visits" };
+        for (int w = 0; w < 300; w++)
+        {
+            DateTime monday = new DateTime(2015, 1, 5).AddDays(7 * w); // 2015-W02
+            weeks.Add($"{System.Globalization.ISOWeek.GetYear(monday)}-W{System.Globalization.ISOWeek.GetWeekOfYear(monday):D2},{(50 + w % 52).ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        }
+
+        (code, stdout, stderr) = Cli("train", "--data", Write("weekly.csv", string.Join('\n', weeks)), "--epochs", "1", "--hidden", "4");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("frequency: weekly: season 52, horizon 13, window 104", stdout, StringComparison.Ordinal);
+        Assert.Contains("AutoETS: seasonal models left out: a season of 52 steps is longer than the 24 that AutoETS fits (as R's ets)", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Forecast_and_detect_reread_the_file_the_checkpoint_remembers_noting_a_change_and_refusing_a_missing_file_or_another_frequency()
     {
         string folder = Path.Combine(_dir, "project");
@@ -169,14 +196,15 @@ public sealed class ToolCommandTests : IDisposable
         Assert.Contains("frequency: monthly: season 12, horizon 12, window 24", stdout, StringComparison.Ordinal);
         Assert.Contains("missing: 5 missing times inserted (1 missing before line 5 (1958-07-01); 1 missing before line 8 (1958-11-01); 3 missing before line 71 (1964-05-01))\nmissing: 'CO2': 5 missing values filled by linear interpolation (runs of at most 3)", stdout, StringComparison.Ordinal);
         // Every baseline is in the table, and the verdict is one of the three the rule allows.
-        foreach (string method in (string[])["│ mean ", "│ naive (last value) ", "│ seasonal naive (12) ", "│ seasonal naive + drift (12) ", "│ ETS(A,A,A) ", "│ ETS(A,Ad,A) ", "│ Theta "])
+        foreach (string method in (string[])["│ mean ", "│ naive (last value) ", "│ seasonal naive (12) ", "│ seasonal naive + drift (12) ", "│ AutoETS: ETS(A,A,A) ", "│ Theta "])
             Assert.Contains(method, stdout, StringComparison.Ordinal);
         Assert.Contains("MASE │ sMAPE % │", stdout, StringComparison.Ordinal);
-        Assert.Contains("ETS(A,Ad,A) fitted on the 634 rows before the test: α ", stdout, StringComparison.Ordinal);
+        // R's forecast::ets(model = "AZZ") chooses ETS(A,A,A) on these 634 rows too (docs/tool.md).
+        Assert.Contains("AutoETS fitted on the 634 rows before the test chose ETS(A,A,A) by AICc (ETS(A,N,N) ", stdout, StringComparison.Ordinal);
         string verdict = stdout.Split('\n').Single(l => l.StartsWith("the LSTM ", StringComparison.Ordinal) || l.StartsWith("a tie", StringComparison.Ordinal));
         Assert.Matches(@"^(the LSTM beats every baseline: MASE [0-9.]+ against [0-9.]+ for the best, .+ \([0-9.]+ % lower; Diebold–Mariano p [<=] [0-9.]+ over 101 origins, below 0.05 against every baseline\)|the LSTM does NOT beat the best baseline: .+ has MASE [0-9.]+, the LSTM [0-9.]+ \([0-9.]+ % higher; Diebold–Mariano p [<=] [0-9.]+ over 101 origins\)|a tie: the LSTM's MASE [0-9.]+ against [0-9.]+ for the best baseline, .+; no difference holds across the 101 origins \(.+\); neither wins)$", verdict);
         Assert.Contains("test: rolling-origin backtest, 101 forecasts of 12 steps of 'CO2'", stdout, StringComparison.Ordinal);
-        Assert.Contains("ETS and Theta refitted every 12 origins (9 fits); the LSTM trained once, on the rows before the test", stdout, StringComparison.Ordinal);
+        Assert.Contains("AutoETS (choosing again) and Theta refitted every 12 origins (9 fits); the LSTM trained once, on the rows before the test", stdout, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(_dir, "forecaster.lstm")));
 
         (code, stdout, stderr) = Cli("forecast", "--check");
@@ -184,7 +212,7 @@ public sealed class ToolCommandTests : IDisposable
         Assert.Contains(verdict, stdout, StringComparison.Ordinal);
         Assert.Contains("kernels, fp32 weights)", stdout, StringComparison.Ordinal);
         string[] csv = File.ReadAllLines(Path.Combine(_dir, "forecast.csv"));
-        Assert.Equal("origin,step,Date,actual,LSTM,mean,naive (last value),seasonal naive (12),seasonal naive + drift (12),linear trend (last 24),\"ETS(A,A,A)\",\"ETS(A,Ad,A)\",Theta,LSTM lower 80%,LSTM upper 80%", csv[0]);
+        Assert.Equal("origin,step,Date,actual,LSTM,mean,naive (last value),seasonal naive (12),seasonal naive + drift (12),linear trend (last 24),\"AutoETS: ETS(A,A,A)\",Theta,LSTM lower 80%,LSTM upper 80%", csv[0]);
         Assert.Matches(@"^80 % prediction intervals \(split conformal per step ahead, from the errors of the latest 84 forecasts whose values were known at each origin, level adapted to misses at rate 0.05\): on the 101 test origins they hold [0-9.]+ % of the values \(nominal 80 %\)", stdout.Split('\n').Single(l => l.StartsWith("80 % prediction", StringComparison.Ordinal)));
         Assert.StartsWith("2010-12-01,1,2011-01-01,391.3,", csv[1], StringComparison.Ordinal);
         Assert.StartsWith("2020-04-01,12,2021-04-01,,", csv[^1], StringComparison.Ordinal);
@@ -197,9 +225,14 @@ public sealed class ToolCommandTests : IDisposable
         // The CSV is replaced by a new file, not truncated and rewritten: a reader of the old one (or a full disk) keeps it whole.
         File.WriteAllText(Path.Combine(_dir, "bf16.csv"), "previous");
         using var oldCsv = new FileStream(Path.Combine(_dir, "bf16.csv"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        (code, stdout, stderr) = Cli("forecast", "--weights", "bf16", "--output", "bf16.csv", "--plot", "bf16.svg");
+        // So is a PNG plot (ScottPlot on SkiaSharp, headless): the old file stays whole for its reader.
+        File.WriteAllText(Path.Combine(_dir, "bf16.png"), "previous");
+        using var oldPng = new FileStream(Path.Combine(_dir, "bf16.png"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        (code, stdout, stderr) = Cli("forecast", "--weights", "bf16", "--output", "bf16.csv", "--plot", "bf16.png");
         Assert.True(code == 0, stderr);
         Assert.Equal("previous", new StreamReader(oldCsv).ReadToEnd());
+        Assert.Equal("previous", new StreamReader(oldPng).ReadToEnd());
+        AssertPngDraws(Path.Combine(_dir, "bf16.png"), ("actual", 0x22, 0x22, 0x22), ("LSTM forecast", 0x1f, 0x77, 0xb4), ("forecast past the data", 0xd6, 0x27, 0x28));
         Assert.StartsWith("origin,step,", File.ReadAllText(Path.Combine(_dir, "bf16.csv")), StringComparison.Ordinal);
         Assert.Contains("kernels, bf16 weights)", stdout, StringComparison.Ordinal);
         Assert.Contains("│ LSTM ", stdout, StringComparison.Ordinal);
@@ -215,6 +248,33 @@ public sealed class ToolCommandTests : IDisposable
         Assert.Contains("│ 1995-06-01 │", stdout, StringComparison.Ordinal);
         Assert.Contains("1995-06-01,", File.ReadAllLines(Path.Combine(_dir, "anomalies.csv")).Single(l => l.EndsWith(",1", StringComparison.Ordinal) && l.StartsWith("1995-06", StringComparison.Ordinal)), StringComparison.Ordinal);
         Assert.Contains("anomaly (", File.ReadAllText(Path.Combine(_dir, "anomalies.svg")), StringComparison.Ordinal);
+        (code, _, stderr) = Cli("detect", "--data", "spiked.csv", "--plot", "anomalies.PNG", "--output", "anomalies-png.csv");
+        Assert.True(code == 0, stderr);
+        AssertPngDraws(Path.Combine(_dir, "anomalies.PNG"), ("actual", 0x22, 0x22, 0x22), ("anomaly marker", 0xd6, 0x27, 0x28));
+    }
+
+    /// <summary>
+    /// The file is a 1200×600 PNG that SkiaSharp decodes, with at least 20 pixels of each named colour (within 6 per
+    /// channel) left of x = 840: in the data area, not only in the legend, which is drawn right of it.
+    /// </summary>
+    private static void AssertPngDraws(string path, params (string What, byte R, byte G, byte B)[] colours)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0d, 0x0a, 0x1a, 0x0a], bytes[..8]);
+        using SkiaSharp.SKBitmap image = SkiaSharp.SKBitmap.Decode(bytes);
+        Assert.Equal((1200, 600), (image.Width, image.Height));
+        foreach ((string what, byte r, byte g, byte b) in colours)
+        {
+            int count = 0;
+            for (int y = 0; y < image.Height; y++)
+                for (int x = 0; x < 840; x++)
+                {
+                    SkiaSharp.SKColor pixel = image.GetPixel(x, y);
+                    if (Math.Abs(pixel.Red - r) <= 6 && Math.Abs(pixel.Green - g) <= 6 && Math.Abs(pixel.Blue - b) <= 6) count++;
+                }
+
+            Assert.True(count >= 20, $"{what}: {count} pixels of its colour in {path}");
+        }
     }
 
     [Fact]

@@ -6,10 +6,11 @@ using LstmSimd.IO;
 namespace LstmSimd.Cli.Plotting;
 
 /// <summary>
-/// A line chart as a standalone SVG file: axes with round-number ticks, axis labels, a title, a legend,
-/// shaded x ranges and point markers. NaN values break a line.
+/// A line chart: axes with round-number ticks, axis labels, a title, a legend, shaded x ranges and point markers;
+/// NaN values break a line. Saved as a standalone SVG file (written here) or, for a name ending in .png, a PNG image
+/// drawn by ScottPlot (LinePlot.Png.cs).
 /// </summary>
-internal sealed class SvgPlot(string title, string xLabel, string yLabel)
+internal sealed partial class LinePlot(string title, string xLabel, string yLabel)
 {
     private sealed record Series(string Name, double[] X, double[] Y, string Color, bool Dashed, bool Markers);
 
@@ -18,25 +19,37 @@ internal sealed class SvgPlot(string title, string xLabel, string yLabel)
     private readonly List<Series> _series = [];
     private readonly List<Band> _bands = [];
 
-    public SvgPlot Line(string name, IEnumerable<double> x, IEnumerable<double> y, string color, bool dashed = false)
+    public LinePlot Line(string name, IEnumerable<double> x, IEnumerable<double> y, string color, bool dashed = false)
     {
         _series.Add(new Series(name, [.. x], [.. y], color, dashed, Markers: false));
         return this;
     }
 
-    public SvgPlot Points(string name, IEnumerable<double> x, IEnumerable<double> y, string color)
+    public LinePlot Points(string name, IEnumerable<double> x, IEnumerable<double> y, string color)
     {
         _series.Add(new Series(name, [.. x], [.. y], color, Dashed: false, Markers: true));
         return this;
     }
 
-    public SvgPlot Shade(double from, double to, string label, string color)
+    public LinePlot Shade(double from, double to, string label, string color)
     {
         _bands.Add(new Band(from, to, label, color));
         return this;
     }
 
-    public void Save(string path) => AtomicFile.WriteAllText(path, Render());
+    /// <summary>Writes the plot atomically: a PNG image when <paramref name="path"/> ends in .png (any case), else SVG.</summary>
+    public void Save(string path)
+    {
+        if (path.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
+        {
+            byte[] png = RenderPng();
+            AtomicFile.Write(path, stream => stream.Write(png));
+        }
+        else
+        {
+            AtomicFile.WriteAllText(path, Render());
+        }
+    }
 
     public string Render(int width = 1000, int height = 600)
     {
