@@ -24,7 +24,7 @@ internal static class GruCellKernels<TVec> where TVec : struct, ISimdVector<TVec
     /// h' for rows [0, <paramref name="rows"/>) and blocks [<paramref name="blockStart"/>, <paramref name="blockEnd"/>) from the
     /// pre-activations (rows of 4 slots × width per block) and h (fp32 rows); inactive rows are left alone. With
     /// <paramref name="afterReset"/> (the original cell, after its second product) <paramref name="hOut"/> holds W_hn (r ⊙ h)
-    /// on entry, slot 3 holds b_hn alone, and n = tanh(slot 2 + slot 3 + W_hn (r ⊙ h)).
+    /// on entry, slot 3 holds b_hn alone and receives a_hn = b_hn + W_hn (r ⊙ h), and n = tanh(slot 2 + a_hn).
     /// </summary>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -42,9 +42,19 @@ internal static class GruCellKernels<TVec> where TVec : struct, ISimdVector<TVec
                 ref float result = ref Unsafe.Add(ref hOut, (nint)row * hOutRowStride + block * width);
                 TVec z = Activations.Sigmoid(TVec.Load(in Unsafe.Add(ref slots, width)));
                 TVec inputPart = TVec.Load(in Unsafe.Add(ref slots, 2 * width)), recurrentPart = TVec.Load(in Unsafe.Add(ref slots, 3 * width));
-                TVec n = Activations.Tanh(afterReset
-                    ? inputPart + recurrentPart + TVec.Load(in result)
-                    : TVec.MultiplyAdd(Activations.Sigmoid(TVec.Load(in slots)), recurrentPart, inputPart));
+                TVec n;
+                if (afterReset)
+                {
+                    // Slot 3 keeps the whole recurrent part, b_hn + W_hn (r ⊙ h): the backward reads it (BackwardBeforeReset).
+                    recurrentPart += TVec.Load(in result);
+                    TVec.Store(recurrentPart, ref Unsafe.Add(ref slots, 3 * width));
+                    n = Activations.Tanh(inputPart + recurrentPart);
+                }
+                else
+                {
+                    n = Activations.Tanh(TVec.MultiplyAdd(Activations.Sigmoid(TVec.Load(in slots)), recurrentPart, inputPart));
+                }
+
                 TVec previous = TVec.Load(in Unsafe.Add(ref h, (nint)row * hRowStride + block * width));
                 TVec.Store((one - z) * n + z * previous, ref result);
             }
@@ -117,6 +127,86 @@ internal static class GruCellKernels<TVec> where TVec : struct, ISimdVector<TVec
                 TVec.Store(dn, ref Unsafe.Add(ref slots, 2 * width));
                 TVec.Store(dn * r, ref Unsafe.Add(ref slots, 3 * width));
                 TVec.Store(dhv * z, ref Unsafe.Add(ref dhPreviousRow, unit));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The original cell's step derivatives, first phase: everything but the reset gate's, which waits for
+    /// ∂loss/∂(r ⊙ h) = dn·W_hn (<see cref="BackwardResetGate"/>). From the pre-activations (slot 3 holding
+    /// a_hn = b_hn + W_hn (r ⊙ h), as <see cref="Update"/> leaves it), h_{t−1} and ∂loss/∂h_t, with n = tanh(a_in + a_hn):
+    /// da_n = dh ⊙ (1 − z) ⊙ (1 − n²) into slots 2 and 3 and into <paramref name="dCandidate"/>, da_z = dh ⊙ (h_{t−1} − n) ⊙ z(1 − z)
+    /// into slot 1, and dh ⊙ z into <paramref name="dhPrevious"/>; slot 0 keeps its pre-activation for the second phase.
+    /// Inactive rows get zero derivatives and pass dh through unchanged.
+    /// </summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static void BackwardBeforeReset(ref float pre, int preRowStride, ref float hPrevious, int hRowStride, ref float dh, ref float dhPrevious, int dhRowStride,
+        ref float dCandidate, int dCandidateRowStride, int rows, int blocks, ReadOnlySpan<byte> active)
+    {
+        int width = TVec.Count;
+        TVec one = TVec.Create(1f);
+        for (int row = 0; row < rows; row++)
+        {
+            ref float slotRow = ref Unsafe.Add(ref pre, (nint)row * preRowStride);
+            ref float dhRow = ref Unsafe.Add(ref dh, (nint)row * dhRowStride);
+            ref float dhPreviousRow = ref Unsafe.Add(ref dhPrevious, (nint)row * dhRowStride);
+            ref float dCandidateRow = ref Unsafe.Add(ref dCandidate, (nint)row * dCandidateRowStride);
+            if (!active.IsEmpty && active[row] == 0)
+            {
+                MemoryMarshal.CreateSpan(ref slotRow, blocks * Slots * width).Clear();
+                MemoryMarshal.CreateSpan(ref dCandidateRow, blocks * width).Clear();
+                MemoryMarshal.CreateReadOnlySpan(ref dhRow, blocks * width).CopyTo(MemoryMarshal.CreateSpan(ref dhPreviousRow, blocks * width));
+                continue;
+            }
+
+            ref float hRow = ref Unsafe.Add(ref hPrevious, (nint)row * hRowStride);
+            for (int block = 0; block < blocks; block++)
+            {
+                ref float slots = ref Unsafe.Add(ref slotRow, block * Slots * width);
+                int unit = block * width;
+                TVec z = Activations.Sigmoid(TVec.Load(in Unsafe.Add(ref slots, width)));
+                TVec n = Activations.Tanh(TVec.Load(in Unsafe.Add(ref slots, 2 * width)) + TVec.Load(in Unsafe.Add(ref slots, 3 * width)));
+                TVec dhv = TVec.Load(in Unsafe.Add(ref dhRow, unit));
+                TVec previous = TVec.Load(in Unsafe.Add(ref hRow, unit));
+                TVec dn = dhv * (one - z) * (one - n * n);
+                TVec.Store(dhv * (previous - n) * z * (one - z), ref Unsafe.Add(ref slots, width));
+                TVec.Store(dn, ref Unsafe.Add(ref slots, 2 * width));
+                TVec.Store(dn, ref Unsafe.Add(ref slots, 3 * width));
+                TVec.Store(dn, ref Unsafe.Add(ref dCandidateRow, unit));
+                TVec.Store(dhv * z, ref Unsafe.Add(ref dhPreviousRow, unit));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The original cell's step derivatives, second phase: from ∂loss/∂(r ⊙ h) (<paramref name="dGated"/>, dn·W_hn), the reset
+    /// gate's da_r = d(r ⊙ h) ⊙ h_{t−1} ⊙ r(1 − r) into slot 0 (which held its pre-activation), and d(r ⊙ h) ⊙ r added to
+    /// <paramref name="dhPrevious"/>. Inactive rows are left alone (the first phase has zeroed them).
+    /// </summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static void BackwardResetGate(ref float pre, int preRowStride, ref float hPrevious, int hRowStride, ref float dGated, int dGatedRowStride,
+        ref float dhPrevious, int dhRowStride, int rows, int blocks, ReadOnlySpan<byte> active)
+    {
+        int width = TVec.Count;
+        TVec one = TVec.Create(1f);
+        for (int row = 0; row < rows; row++)
+        {
+            if (!active.IsEmpty && active[row] == 0) continue;
+            ref float slotRow = ref Unsafe.Add(ref pre, (nint)row * preRowStride);
+            ref float hRow = ref Unsafe.Add(ref hPrevious, (nint)row * hRowStride);
+            ref float dGatedRow = ref Unsafe.Add(ref dGated, (nint)row * dGatedRowStride);
+            ref float dhPreviousRow = ref Unsafe.Add(ref dhPrevious, (nint)row * dhRowStride);
+            for (int block = 0; block < blocks; block++)
+            {
+                ref float slots = ref Unsafe.Add(ref slotRow, block * Slots * width);
+                int unit = block * width;
+                TVec r = Activations.Sigmoid(TVec.Load(in slots));
+                TVec gated = TVec.Load(in Unsafe.Add(ref dGatedRow, unit));
+                TVec.Store(gated * TVec.Load(in Unsafe.Add(ref hRow, unit)) * r * (one - r), ref slots);
+                ref float dhp = ref Unsafe.Add(ref dhPreviousRow, unit);
+                TVec.Store(TVec.MultiplyAdd(gated, r, TVec.Load(in dhp)), ref dhp);
             }
         }
     }
