@@ -9,7 +9,8 @@ namespace LstmSimd.Kernels;
 /// A GRU layer is packed into the kernels' four gate slots as r, z, n's input part and n's recurrent part: W_ih rows
 /// (W_ir, W_iz, W_in, 0), W_hh rows (W_hr, W_hz, 0, W_hn), bias (b_ir + b_hr, b_iz + b_hz, b_in, b_hn), so that one
 /// product pass gives every term and this epilogue combines them:
-/// r = σ(slot 0), z = σ(slot 1), n = tanh(slot 2 + r ⊙ slot 3), h' = (1 − z) ⊙ n + z ⊙ h.
+/// r = σ(slot 0), z = σ(slot 1), n = tanh(slot 2 + r ⊙ slot 3), h' = (1 − z) ⊙ n + z ⊙ h, where σ is the model's gate activation
+/// (sigmoid, or a hard sigmoid: <see cref="GruSpec.GateActivation"/>); the backward kernels differentiate sigmoid gates.
 /// The original cell (reset before the recurrent product) packs W_hn apart and runs in two phases: <see cref="ResetState"/>
 /// writes r ⊙ h after the first products (slot 3 then holds b_hn alone), the shared kernels' second product (as for an
 /// LSTM's W_hr) gives W_hn (r ⊙ h), and <see cref="Update"/> finishes the step.
@@ -28,11 +29,12 @@ internal static class GruCellKernels<TVec> where TVec : struct, ISimdVector<TVec
     /// </summary>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Update(ref float pre, int preRowStride, ref float h, int hRowStride, ref float hOut, int hOutRowStride,
+    public static void Update(Activation gate, ref float pre, int preRowStride, ref float h, int hRowStride, ref float hOut, int hOutRowStride,
         int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active, bool afterReset = false)
     {
         int width = TVec.Count;
         TVec one = TVec.Create(1f);
+        var gates = new Gates(gate);
         for (int row = 0; row < rows; row++)
         {
             if (!active.IsEmpty && active[row] == 0) continue;
@@ -40,7 +42,7 @@ internal static class GruCellKernels<TVec> where TVec : struct, ISimdVector<TVec
             {
                 ref float slots = ref Unsafe.Add(ref pre, (nint)row * preRowStride + block * Slots * width);
                 ref float result = ref Unsafe.Add(ref hOut, (nint)row * hOutRowStride + block * width);
-                TVec z = Activations.Sigmoid(TVec.Load(in Unsafe.Add(ref slots, width)));
+                TVec z = gates.Apply(TVec.Load(in Unsafe.Add(ref slots, width)));
                 TVec inputPart = TVec.Load(in Unsafe.Add(ref slots, 2 * width)), recurrentPart = TVec.Load(in Unsafe.Add(ref slots, 3 * width));
                 TVec n;
                 if (afterReset)
@@ -52,7 +54,7 @@ internal static class GruCellKernels<TVec> where TVec : struct, ISimdVector<TVec
                 }
                 else
                 {
-                    n = Activations.Tanh(TVec.MultiplyAdd(Activations.Sigmoid(TVec.Load(in slots)), recurrentPart, inputPart));
+                    n = Activations.Tanh(TVec.MultiplyAdd(gates.Apply(TVec.Load(in slots)), recurrentPart, inputPart));
                 }
 
                 TVec previous = TVec.Load(in Unsafe.Add(ref h, (nint)row * hRowStride + block * width));
@@ -67,16 +69,17 @@ internal static class GruCellKernels<TVec> where TVec : struct, ISimdVector<TVec
     /// </summary>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ResetState(ref float pre, int preRowStride, ref float h, int hRowStride, ref float gated, int gatedRowStride,
+    public static void ResetState(Activation gate, ref float pre, int preRowStride, ref float h, int hRowStride, ref float gated, int gatedRowStride,
         int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active)
     {
         int width = TVec.Count;
+        var gates = new Gates(gate);
         for (int row = 0; row < rows; row++)
         {
             if (!active.IsEmpty && active[row] == 0) continue;
             for (int block = blockStart; block < blockEnd; block++)
             {
-                TVec r = Activations.Sigmoid(TVec.Load(in Unsafe.Add(ref pre, (nint)row * preRowStride + block * Slots * width)));
+                TVec r = gates.Apply(TVec.Load(in Unsafe.Add(ref pre, (nint)row * preRowStride + block * Slots * width)));
                 TVec previous = TVec.Load(in Unsafe.Add(ref h, (nint)row * hRowStride + block * width));
                 TVec.Store(r * previous, ref Unsafe.Add(ref gated, (nint)row * gatedRowStride + block * width));
             }
@@ -209,5 +212,16 @@ internal static class GruCellKernels<TVec> where TVec : struct, ISimdVector<TVec
                 TVec.Store(TVec.MultiplyAdd(gated, r, TVec.Load(in dhp)), ref dhp);
             }
         }
+    }
+
+    /// <summary>The gate activation of r and z: sigmoid, or max(0, min(1, α·x + β)) with NaN kept (as the LSTM's variants do).</summary>
+    private readonly struct Gates(Activation gate)
+    {
+        private readonly bool _hard = gate.Kind == ActivationKind.HardSigmoid;
+        private readonly TVec _alpha = TVec.Create(gate.Alpha), _beta = TVec.Create(gate.Beta);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TVec Apply(TVec x) =>
+            _hard ? TVec.Select(TVec.IsNaN(x), x, HardSigmoidOperator.Apply(x, _alpha, _beta)) : Activations.Sigmoid(x);
     }
 }

@@ -13,6 +13,7 @@ public sealed class GruTrainer : RecurrentTrainer
     /// <param name="head">The linear head on the GRU's outputs.</param>
     /// <param name="createOptimizer">Builds the optimiser over the registered parameters (the GRU first, under <c>nn.GRU</c>'s names, then the head as <c>head.weight</c>, <c>head.bias</c>).</param>
     /// <param name="options">Sizes, readout, loss, clipping.</param>
+    /// <exception cref="NotSupportedException">The gates are hard sigmoids (<see cref="GruSpec.GateActivation"/>).</exception>
     public GruTrainer(GruWeights weights, TrainableLinearHead head, Func<ParameterSet, Optimizer> createOptimizer, LstmTrainerOptions options)
         : base(Spec(weights).OutputSize, Spec(weights).LayerDirections, Spec(weights).HiddenSize, 0, head, createOptimizer, options,
             o => new GruTrainingSession(weights, o.MaxBatch, o.MaxSteps, o.Kernel, o.Dropout, o.Seed, o.Threads))

@@ -33,17 +33,20 @@ public sealed class GruTrainingSession : IDisposable, ITrainingPasses
     private readonly SingleCaller _caller;
 
     /// <summary>Creates a session that trains <paramref name="weights"/> in place (the arrays are used, not copied).</summary>
-    /// <param name="weights">The GRU, either cell (<see cref="GruSpec.LinearBeforeReset"/>).</param>
+    /// <param name="weights">The GRU, either cell (<see cref="GruSpec.LinearBeforeReset"/>), with sigmoid gates.</param>
     /// <param name="maxBatch">The largest batch a call may pass.</param>
     /// <param name="maxSteps">The longest sequence a call may pass.</param>
     /// <param name="kernel">The kernel width (see <see cref="Kernels.KernelSelector"/>).</param>
     /// <param name="dropout">Dropout probability on the outputs of every layer but the top one, in training forwards (PyTorch's <c>dropout</c>).</param>
     /// <param name="seed">Seeds the dropout masks.</param>
     /// <param name="threads">Threads each pass computes with (1 to 64), as for <see cref="LstmTrainingSession"/>.</param>
+    /// <exception cref="NotSupportedException">The gates are hard sigmoids (<see cref="GruSpec.GateActivation"/>).</exception>
     public GruTrainingSession(GruWeights weights, int maxBatch, int maxSteps, KernelPath kernel = KernelPath.Auto, double dropout = 0, ulong seed = 0, int threads = 1)
     {
         ArgumentNullException.ThrowIfNull(weights);
         _spec = weights.Spec;
+        if (_spec.GateActivation.Kind != ActivationKind.Sigmoid)
+            throw new NotSupportedException("GRU training runs sigmoid gates; this GRU's GateActivation is a hard sigmoid (it runs, and ReferenceGru differentiates it, but the fast backward does not).");
         Weights = weights;
         Gradients = GruWeights.CreateZero(_spec);
         _slots = GruModel.InGateSlots(weights);

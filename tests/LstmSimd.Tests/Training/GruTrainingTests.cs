@@ -196,6 +196,15 @@ public sealed class GruTrainingTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public void A_gru_with_hard_sigmoid_gates_is_refused_for_training_with_the_reason()
+    {
+        GruWeights weights = GruWeights.CreateRandom(new GruSpec(2, 3) { GateActivation = new Activation(ActivationKind.HardSigmoid, 0.2f, 0.5f) }, 1);
+        Assert.Contains("hard sigmoid", Assert.Throws<NotSupportedException>(() => new GruTrainingSession(weights, 1, 1)).Message, StringComparison.Ordinal);
+        Assert.Throws<NotSupportedException>(() => new GruTrainer(weights, new TrainableLinearHead(3, 1, new SeededRandom(1)), p => new SgdOptimizer(p, 0.1),
+            new LstmTrainerOptions { MaxBatch = 1, MaxSteps = 1 }));
+    }
+
+    [Fact]
     public void A_head_of_the_wrong_width_is_refused_naming_both_widths()
     {
         GruWeights weights = GruWeights.CreateRandom(new GruSpec(2, 3, bidirectional: true), 1);
