@@ -108,8 +108,7 @@ internal static class GruCellKernels<TVec> where TVec : struct, ISimdVector<TVec
             ref float dhPreviousRow = ref Unsafe.Add(ref dhPrevious, (nint)row * dhRowStride);
             if (!active.IsEmpty && active[row] == 0)
             {
-                MemoryMarshal.CreateSpan(ref slotRow, blocks * Slots * width).Clear();
-                MemoryMarshal.CreateReadOnlySpan(ref dhRow, blocks * width).CopyTo(MemoryMarshal.CreateSpan(ref dhPreviousRow, blocks * width));
+                SkipInactiveRow(ref slotRow, ref dhRow, ref dhPreviousRow, blocks);
                 continue;
             }
 
@@ -157,9 +156,8 @@ internal static class GruCellKernels<TVec> where TVec : struct, ISimdVector<TVec
             ref float dCandidateRow = ref Unsafe.Add(ref dCandidate, (nint)row * dCandidateRowStride);
             if (!active.IsEmpty && active[row] == 0)
             {
-                MemoryMarshal.CreateSpan(ref slotRow, blocks * Slots * width).Clear();
+                SkipInactiveRow(ref slotRow, ref dhRow, ref dhPreviousRow, blocks);
                 MemoryMarshal.CreateSpan(ref dCandidateRow, blocks * width).Clear();
-                MemoryMarshal.CreateReadOnlySpan(ref dhRow, blocks * width).CopyTo(MemoryMarshal.CreateSpan(ref dhPreviousRow, blocks * width));
                 continue;
             }
 
@@ -212,6 +210,14 @@ internal static class GruCellKernels<TVec> where TVec : struct, ISimdVector<TVec
                 TVec.Store(TVec.MultiplyAdd(gated, r, TVec.Load(in dhp)), ref dhp);
             }
         }
+    }
+
+    /// <summary>A row outside its sequence: zero derivatives in its four slots, and dh passed to dh_{t−1} unchanged.</summary>
+    private static void SkipInactiveRow(ref float slotRow, ref float dhRow, ref float dhPreviousRow, int blocks)
+    {
+        int width = TVec.Count;
+        MemoryMarshal.CreateSpan(ref slotRow, blocks * Slots * width).Clear();
+        MemoryMarshal.CreateReadOnlySpan(ref dhRow, blocks * width).CopyTo(MemoryMarshal.CreateSpan(ref dhPreviousRow, blocks * width));
     }
 
     /// <summary>The gate activation of r and z: sigmoid, or max(0, min(1, α·x + β)) with NaN kept (as the LSTM's variants do).</summary>
