@@ -243,7 +243,7 @@ public sealed class KerasLstmLayer : KerasRecurrentLayer
         session.Forward(input, steps, batch, output, h, c, layout: SequenceLayout.BatchFirst);
     }
 
-    private static string Describe(Activation a) => a.Kind switch
+    internal static string Describe(Activation a) => a.Kind switch
     {
         ActivationKind.HardSigmoid => FormattableString.Invariant($"hard_sigmoid (clip({a.Alpha:0.######}·x + {a.Beta}, 0, 1))"),
         _ => a.Kind.ToString().ToLowerInvariant(),
@@ -277,7 +277,7 @@ public sealed class KerasGruLayer : KerasRecurrentLayer
 
     /// <inheritdoc/>
     public override string Description =>
-        $"{ClassName} '{Name}' ← {Input}: units {Weights.Spec.HiddenSize}, input {Weights.Spec.InputSize}, activation tanh, recurrent_activation sigmoid, "
+        $"{ClassName} '{Name}' ← {Input}: units {Weights.Spec.HiddenSize}, input {Weights.Spec.InputSize}, activation tanh, recurrent_activation {KerasLstmLayer.Describe(Weights.Spec.GateActivation)}, "
         + $"reset_after {Weights.Spec.LinearBeforeReset}, use_bias {Weights.Spec.Bias}" + Options;
 
     private protected override int InputSize => Weights.Spec.InputSize;

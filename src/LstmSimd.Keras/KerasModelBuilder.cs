@@ -138,7 +138,7 @@ internal sealed class KerasModelBuilder(KerasConfig config, KerasWeightStore sto
     /// </summary>
     private (KerasLayer, TensorInfo[]) Gru(KerasLayerConfig layer, TensorInfo input, KerasMergeMode? merge)
     {
-        GruSettings s = GruSettings.Read(layer.Config, layer.Name);
+        GruSettings s = GruSettings.Read(layer.Config, layer.Name, Activation);
         string where = $"layer '{KerasConfig.Printable(layer.Name)}'";
         if (!input.Sequence) throw new KerasFormatException($"{where} reads a tensor without a time axis; a GRU reads [B, T, I].");
         IReadOnlyList<StoredArray> arrays = store.Arrays(layer);
@@ -164,7 +164,7 @@ internal sealed class KerasModelBuilder(KerasConfig config, KerasWeightStore sto
         KerasGruLayer built;
         try
         {
-            built = new KerasGruLayer(layer, new GruWeights(new GruSpec(inputs, s.Units, 1, merge is not null, s.UseBias, linearBeforeReset: s.ResetAfter), directionWeights), options,
+            built = new KerasGruLayer(layer, new GruWeights(new GruSpec(inputs, s.Units, 1, merge is not null, s.UseBias, linearBeforeReset: s.ResetAfter) { GateActivation = s.RecurrentActivation }, directionWeights), options,
                 s.ReturnSequences, s.ReturnState, s.GoBackwards, merge);
         }
         catch (ArgumentException e)
@@ -208,12 +208,12 @@ internal sealed class KerasModelBuilder(KerasConfig config, KerasWeightStore sto
             null => throw new KerasFormatException($"{where}: merge_mode None (separate forward and backward outputs) is not supported; use concat, sum, mul or ave."),
         };
         bool gru = innerClass == "GRU";
-        RecurrentSettings forward = gru ? GruSettings.Read(innerConfig, layer.Name) : LstmSettings.Read(innerConfig, layer.Name, Activation);
+        RecurrentSettings forward = gru ? GruSettings.Read(innerConfig, layer.Name, Activation) : LstmSettings.Read(innerConfig, layer.Name, Activation);
         if (forward.GoBackwards) throw new KerasFormatException($"{where} wraps {(gru ? "a GRU" : "an LSTM")} with go_backwards=True, which LstmSimd does not run.");
         if (layer.Config.TryGetProperty("backward_layer", out JsonElement backward) && backward.ValueKind == JsonValueKind.Object)
         {
             JsonElement backwardConfig = KerasConfig.Property(backward, "config", where + " backward_layer");
-            RecurrentSettings b = gru ? GruSettings.Read(backwardConfig, layer.Name) : LstmSettings.Read(backwardConfig, layer.Name, Activation);
+            RecurrentSettings b = gru ? GruSettings.Read(backwardConfig, layer.Name, Activation) : LstmSettings.Read(backwardConfig, layer.Name, Activation);
             if (b != forward with { GoBackwards = true })
                 throw new KerasFormatException($"{where} has a backward_layer whose settings differ from the forward layer's; LstmSimd runs both directions with one cell.");
         }
@@ -375,28 +375,34 @@ internal sealed class KerasModelBuilder(KerasConfig config, KerasWeightStore sto
 
     /// <summary>
     /// A GRU's settings from its config: reset_after=True (Keras 2.3+'s default, PyTorch's cell) or False (the original
-    /// cell, Keras 1's and TensorFlow.js's), with tanh and sigmoid; other activations are refused with the reason.
+    /// cell, Keras 1's and TensorFlow.js's), with activation tanh and recurrent_activation sigmoid or hard_sigmoid (as the
+    /// saving Keras version defines it); other activations are refused with the reason.
     /// </summary>
     private sealed record GruSettings : RecurrentSettings
     {
-        private GruSettings(RecurrentSettings shared, bool resetAfter) : base(shared) => ResetAfter = resetAfter;
+        private GruSettings(RecurrentSettings shared, bool resetAfter, Activation recurrentActivation) : base(shared)
+        {
+            ResetAfter = resetAfter;
+            RecurrentActivation = recurrentActivation;
+        }
 
         /// <summary>The reset gate applied after the recurrent product (PyTorch's cell) rather than before it.</summary>
         public bool ResetAfter { get; }
 
-        public static GruSettings Read(JsonElement config, string layer)
+        /// <summary>The activation of the gates r and z.</summary>
+        public Activation RecurrentActivation { get; }
+
+        public static GruSettings Read(JsonElement config, string layer, Func<string, string, string, Activation> activation)
         {
             string where = $"layer '{KerasConfig.Printable(layer)}'";
             bool resetAfter = Bool(config, "reset_after", true, layer);
-
-            foreach ((string key, string expected) in new[] { ("activation", "tanh"), ("recurrent_activation", "sigmoid") })
-            {
-                string name = ActivationName(config, key, expected, layer);
-                if (name != expected)
-                    throw new KerasFormatException($"{where}: {key} '{KerasConfig.Printable(name)}' is not supported; LstmSimd's GRU runs Keras's defaults only (activation tanh, recurrent_activation sigmoid).");
-            }
-
-            return new GruSettings(ReadShared(config, layer, "GruModel"), resetAfter);
+            string candidate = ActivationName(config, "activation", "tanh", layer);
+            if (candidate != "tanh")
+                throw new KerasFormatException($"{where}: activation '{KerasConfig.Printable(candidate)}' is not supported; LstmSimd's GRU runs activation tanh.");
+            string gate = ActivationName(config, "recurrent_activation", "sigmoid", layer);
+            if (gate is not ("sigmoid" or "hard_sigmoid"))
+                throw new KerasFormatException($"{where}: recurrent_activation '{KerasConfig.Printable(gate)}' is not supported; LstmSimd's GRU runs recurrent_activation sigmoid or hard_sigmoid.");
+            return new GruSettings(ReadShared(config, layer, "GruModel"), resetAfter, activation(gate, "recurrent_activation", layer));
         }
     }
 }

@@ -18,6 +18,14 @@ internal abstract class TrainingKernelSet
     public abstract void BackwardGruCell(ref float pre, int preRowStride, ref float hPrevious, int hRowStride, ref float dh, ref float dhPrevious, int dhRowStride,
         int rows, int blocks, ReadOnlySpan<byte> active);
 
+    /// <summary>The original GRU's step derivatives but the reset gate's (see <see cref="GruCellKernels{TVec}.BackwardBeforeReset"/>).</summary>
+    public abstract void BackwardGruBeforeReset(ref float pre, int preRowStride, ref float hPrevious, int hRowStride, ref float dh, ref float dhPrevious, int dhRowStride,
+        ref float dCandidate, int dCandidateRowStride, int rows, int blocks, ReadOnlySpan<byte> active);
+
+    /// <summary>The original GRU's reset-gate derivatives (see <see cref="GruCellKernels{TVec}.BackwardResetGate"/>).</summary>
+    public abstract void BackwardGruResetGate(ref float pre, int preRowStride, ref float hPrevious, int hRowStride, ref float dGated, int dGatedRowStride,
+        ref float dhPrevious, int dhRowStride, int rows, int blocks, ReadOnlySpan<byte> active);
+
     /// <summary>C (+)= A·B with A addressed by two strides; see <see cref="Gemm{TVec}"/>.</summary>
     public abstract void Multiply(ref float a, nint aRowStride, nint aColumnStride, ref float b, nint bRowStride,
         ref float c, nint cRowStride, int m, int n, int k, bool accumulate);
@@ -40,6 +48,17 @@ internal sealed class TrainingKernelSet<TVec> : TrainingKernelSet where TVec : s
     public override void BackwardGruCell(ref float pre, int preRowStride, ref float hPrevious, int hRowStride, ref float dh, ref float dhPrevious, int dhRowStride,
         int rows, int blocks, ReadOnlySpan<byte> active) =>
         GruCellKernels<TVec>.Backward(ref pre, preRowStride, ref hPrevious, hRowStride, ref dh, ref dhPrevious, dhRowStride, rows, blocks, active);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void BackwardGruBeforeReset(ref float pre, int preRowStride, ref float hPrevious, int hRowStride, ref float dh, ref float dhPrevious, int dhRowStride,
+        ref float dCandidate, int dCandidateRowStride, int rows, int blocks, ReadOnlySpan<byte> active) =>
+        GruCellKernels<TVec>.BackwardBeforeReset(ref pre, preRowStride, ref hPrevious, hRowStride, ref dh, ref dhPrevious, dhRowStride,
+            ref dCandidate, dCandidateRowStride, rows, blocks, active);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void BackwardGruResetGate(ref float pre, int preRowStride, ref float hPrevious, int hRowStride, ref float dGated, int dGatedRowStride,
+        ref float dhPrevious, int dhRowStride, int rows, int blocks, ReadOnlySpan<byte> active) =>
+        GruCellKernels<TVec>.BackwardResetGate(ref pre, preRowStride, ref hPrevious, hRowStride, ref dGated, dGatedRowStride, ref dhPrevious, dhRowStride, rows, blocks, active);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Multiply(ref float a, nint aRowStride, nint aColumnStride, ref float b, nint bRowStride,

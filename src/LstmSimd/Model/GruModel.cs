@@ -62,7 +62,7 @@ public sealed class GruModel
     internal static LstmWeights InGateSlots(GruWeights weights)
     {
         GruSpec spec = weights.Spec;
-        var slots = new LstmSpec(spec.InputSize, spec.HiddenSize, spec.NumLayers, spec.Bidirectional, bias: spec.Bias) { Cell = spec.LinearBeforeReset ? CellVariant.Gru : CellVariant.GruResetFirst };
+        var slots = new LstmSpec(spec.InputSize, spec.HiddenSize, spec.NumLayers, spec.Bidirectional, bias: spec.Bias) { Cell = (spec.LinearBeforeReset ? CellVariant.Gru : CellVariant.GruResetFirst) with { Gate = spec.GateActivation } };
         int h = spec.HiddenSize;
         var layers = new LstmLayerWeights[spec.LayerDirections];
         for (int layer = 0; layer < spec.NumLayers; layer++)

@@ -55,6 +55,26 @@ public sealed record GruSpec
     /// </summary>
     public bool LinearBeforeReset { get; init; }
 
+    /// <summary>
+    /// The activation of the gates r and z: <see cref="Activation.Sigmoid"/> (PyTorch's, ONNX's default, Keras's since 2.3),
+    /// or a hard sigmoid max(0, min(1, α·x + β)) (<see cref="ActivationKind.HardSigmoid"/>: Keras 2's and TensorFlow.js's
+    /// clip(0.2·x + 0.5, 0, 1), Keras 3's clip(x/6 + 0.5, 0, 1)). The candidate's activation is tanh. Training runs sigmoid
+    /// gates only.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Another activation, or α or β not finite.</exception>
+    public Activation GateActivation
+    {
+        get;
+        init
+        {
+            if (value.Kind is not (ActivationKind.Sigmoid or ActivationKind.HardSigmoid))
+                throw new ArgumentOutOfRangeException(nameof(GateActivation), value.Kind, "A GRU's gates run sigmoid or hard sigmoid.");
+            if (value.Kind == ActivationKind.HardSigmoid && !(float.IsFinite(value.Alpha) && float.IsFinite(value.Beta)))
+                throw new ArgumentOutOfRangeException(nameof(GateActivation), value, "A hard sigmoid's alpha and beta must be finite.");
+            field = value.Kind == ActivationKind.Sigmoid ? Activation.Sigmoid : value;
+        }
+    } = Activation.Sigmoid;
+
     /// <summary>Directions D: 2 when bidirectional, else 1.</summary>
     public int Directions => Bidirectional ? 2 : 1;
 

@@ -45,18 +45,19 @@ public sealed class ReferenceGruGradients
 /// <remarks>
 /// For each layer, direction and step (gate order r, z, n):
 /// <code>
-/// r = σ(W_ir x + b_ir + W_hr h + b_hr)      z = σ(W_iz x + b_iz + W_hz h + b_hz)
+/// r = σ(W_ir x + b_ir + W_hr h + b_hr)      z = σ(W_iz x + b_iz + W_hz h + b_hz)      σ: the gate activation
 /// n = tanh(W_in x + b_in + r⊙(W_hn h + b_hn))        with LinearBeforeReset (PyTorch)
 /// n = tanh(W_in x + b_in + W_hn (r⊙h) + b_hn)        without it (the original cell, ONNX's default)
 /// h' = (1 − z)⊙n + z⊙h
 /// </code>
 /// Going back in time, with q the candidate's recurrent term (W_hn h + b_hn, or W_hn (r⊙h) + b_hn):
 /// <code>
-/// dn = dh'⊙(1 − z)   dz = dh'⊙(h − n)   dh = dh'⊙z   da_n = dn⊙(1 − n²)   da_z = dz⊙z(1 − z)
+/// dn = dh'⊙(1 − z)   dz = dh'⊙(h − n)   dh = dh'⊙z   da_n = dn⊙(1 − n²)   da_z = dz⊙σ'
 /// before reset: dq = da_n⊙r, dr = da_n⊙q, dh += W_hnᵀ dq, dW_hn += dq⊗h
 /// after reset:  dq = da_n, e = W_hnᵀ dq, dr = e⊙h, dh += e⊙r, dW_hn += dq⊗(r⊙h)
-/// da_r = dr⊙r(1 − r)   dh += W_hrᵀ da_r + W_hzᵀ da_z   dx += W_ihᵀ·[da_r, da_z, da_n]
+/// da_r = dr⊙σ'   dh += W_hrᵀ da_r + W_hzᵀ da_z   dx += W_ihᵀ·[da_r, da_z, da_n]
 /// </code>
+/// σ' is z(1 − z) (r(1 − r)) for sigmoid gates, and α inside a hard sigmoid's slope (0 &lt; z &lt; 1), else 0.
 /// A sequence of length n occupies steps 0…n-1: outputs past it are 0, its final state is the state after step n-1,
 /// the reverse direction starts at step n-1, and no gradient flows past its length.
 /// </remarks>
@@ -153,12 +154,12 @@ public static class ReferenceGru
                         {
                             double r = gate[u], z = gate[hidden + u], n = gate[2 * hidden + u];
                             double daN = dh[u] * (1 - z) * (1 - n * n);
-                            dPre[hidden + u] = dh[u] * (hPrev[u] - n) * z * (1 - z);
+                            dPre[hidden + u] = dh[u] * (hPrev[u] - n) * GateSlope(spec, z);
                             dPre[2 * hidden + u] = daN;
                             dhPrevious[u] = dh[u] * z;
                             // Before reset, q is W_hn h + b_hn and r scales it; after reset, q's own gradient is da_n.
                             dq[u] = spec.LinearBeforeReset ? daN * r : daN;
-                            dPre[u] = spec.LinearBeforeReset ? daN * q[u] * r * (1 - r) : 0; // after reset: filled below
+                            dPre[u] = spec.LinearBeforeReset ? daN * q[u] * GateSlope(spec, r) : 0; // after reset: filled below
                         }
 
                         // The candidate's recurrent product: W_hn (rows 2H…3H of W_hh) times h, or times r⊙h.
@@ -184,7 +185,7 @@ public static class ReferenceGru
                             {
                                 double r = gate[k];
                                 dhPrevious[k] += e * r;
-                                dPre[k] = e * hPrev[k] * r * (1 - r);
+                                dPre[k] = e * hPrev[k] * GateSlope(spec, r);
                             }
                         }
 
@@ -342,7 +343,7 @@ public static class ReferenceGru
         {
             double sum = spec.Bias ? w.BiasHh[j] : 0.0;
             for (int k = 0; k < hidden; k++) sum += (double)w.WeightHh[j * hidden + k] * h[k];
-            gates[j] = Sigmoid(inputSum[j] + sum);
+            gates[j] = Gate(spec, inputSum[j] + sum);
         }
 
         for (int u = 0; u < hidden; u++)
@@ -362,5 +363,13 @@ public static class ReferenceGru
         }
     }
 
-    private static double Sigmoid(double x) => 1.0 / (1.0 + Math.Exp(-x));
+    /// <summary>The gate activation σ: sigmoid, or max(0, min(1, α·x + β)).</summary>
+    private static double Gate(GruSpec spec, double x) => spec.GateActivation.Kind == ActivationKind.HardSigmoid
+        ? Math.Clamp((double)spec.GateActivation.Alpha * x + spec.GateActivation.Beta, 0.0, 1.0)
+        : 1.0 / (1.0 + Math.Exp(-x));
+
+    /// <summary>σ' from σ's value g: g(1 − g) for sigmoid; α where a hard sigmoid is not clipped (0 &lt; g &lt; 1), else 0.</summary>
+    private static double GateSlope(GruSpec spec, double g) => spec.GateActivation.Kind == ActivationKind.HardSigmoid
+        ? (g > 0 && g < 1 ? spec.GateActivation.Alpha : 0.0)
+        : g * (1 - g);
 }

@@ -3,7 +3,7 @@ using LstmSimd.Shared;
 namespace LstmSimd.Training;
 
 /// <summary>
-/// Forward and backward passes through time for a GRU (PyTorch's <c>nn.GRU</c>) on the SIMD kernels, for training: the
+/// Forward and backward passes through time for a GRU (PyTorch's <c>nn.GRU</c> or the original cell) on the SIMD kernels, for training: the
 /// GRU counterpart of <see cref="LstmTrainingSession"/>, with the same arguments minus the cell state. <see cref="Forward"/>
 /// runs the model as <see cref="GruSession.Forward"/> does and keeps every step; <see cref="Backward"/> adds
 /// ∂loss/∂parameters to <see cref="Gradients"/> and writes ∂loss/∂input and ∂loss/∂h0. The session trains
@@ -19,8 +19,11 @@ namespace LstmSimd.Training;
 /// da_n = dh ⊙ (1 − z) ⊙ (1 − n²)   da_z = dh ⊙ (h_{t−1} − n) ⊙ z(1 − z)   da_r = da_n ⊙ a_hn ⊙ r(1 − r)   da_hn = da_n ⊙ r
 /// dh_{t−1} = dh ⊙ z + [da_r, da_z, da_hn]·[W_hr; W_hz; W_hn]
 /// </code>
-/// PyTorch's cell only (<see cref="GruSpec.LinearBeforeReset"/> true); <see cref="Reference.ReferenceGru.Backward"/>
-/// differentiates both.
+/// The original cell (<see cref="GruSpec.LinearBeforeReset"/> false), n = tanh(a_in + b_hn + W_hn (r ⊙ h)), differentiates
+/// through r ⊙ h: with g = ∂loss/∂(r ⊙ h) = da_n·W_hn,
+/// <code>
+/// da_r = g ⊙ h_{t−1} ⊙ r(1 − r)   dh_{t−1} = dh ⊙ z + g ⊙ r + [da_r, da_z]·[W_hr; W_hz]   dW_hn = Σ_t da_nᵀ·(r ⊙ h_{t−1})
+/// </code>
 /// </remarks>
 public sealed class GruTrainingSession : IDisposable, ITrainingPasses
 {
@@ -30,20 +33,20 @@ public sealed class GruTrainingSession : IDisposable, ITrainingPasses
     private readonly SingleCaller _caller;
 
     /// <summary>Creates a session that trains <paramref name="weights"/> in place (the arrays are used, not copied).</summary>
-    /// <param name="weights">The GRU; its spec must have <see cref="GruSpec.LinearBeforeReset"/>.</param>
+    /// <param name="weights">The GRU, either cell (<see cref="GruSpec.LinearBeforeReset"/>), with sigmoid gates.</param>
     /// <param name="maxBatch">The largest batch a call may pass.</param>
     /// <param name="maxSteps">The longest sequence a call may pass.</param>
     /// <param name="kernel">The kernel width (see <see cref="Kernels.KernelSelector"/>).</param>
     /// <param name="dropout">Dropout probability on the outputs of every layer but the top one, in training forwards (PyTorch's <c>dropout</c>).</param>
     /// <param name="seed">Seeds the dropout masks.</param>
     /// <param name="threads">Threads each pass computes with (1 to 64), as for <see cref="LstmTrainingSession"/>.</param>
-    /// <exception cref="NotSupportedException">The spec asks for the original cell (reset before the recurrent product).</exception>
+    /// <exception cref="NotSupportedException">The gates are hard sigmoids (<see cref="GruSpec.GateActivation"/>).</exception>
     public GruTrainingSession(GruWeights weights, int maxBatch, int maxSteps, KernelPath kernel = KernelPath.Auto, double dropout = 0, ulong seed = 0, int threads = 1)
     {
         ArgumentNullException.ThrowIfNull(weights);
         _spec = weights.Spec;
-        if (!_spec.LinearBeforeReset)
-            throw new NotSupportedException("GRU training runs PyTorch's cell (LinearBeforeReset = true: the reset gate after the recurrent product); ReferenceGru.Backward differentiates the original one.");
+        if (_spec.GateActivation.Kind != ActivationKind.Sigmoid)
+            throw new NotSupportedException("GRU training runs sigmoid gates; this GRU's GateActivation is a hard sigmoid (it runs, and ReferenceGru differentiates it, but the fast backward does not).");
         Weights = weights;
         Gradients = GruWeights.CreateZero(_spec);
         _slots = GruModel.InGateSlots(weights);

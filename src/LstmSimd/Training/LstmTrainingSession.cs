@@ -21,7 +21,8 @@ namespace LstmSimd.Training;
 /// gradients are GEMMs over all steps at once: dW_hh = Σ_t dG_tᵀ·h_{t−1}, dW_ih = dGᵀ·X, db = Σ dG, and the
 /// layer below receives dX = dG·W_ih. With a projection h = W_hr·m: dm = W_hrᵀ·dh and dW_hr = Σ_t dh_tᵀ·m_t.
 /// The standard (PyTorch) cell only, and the GRU in the four gate slots (see <see cref="GruTrainingSession"/>): the gates
-/// then hold its slots' pre-activations and their derivatives, and the same GEMMs give its gradients.
+/// then hold its slots' pre-activations and their derivatives, and the same GEMMs give its gradients (the original cell's
+/// W_hn, which multiplies r ⊙ h, has its own product per step and its own weight gradient).
 /// </remarks>
 public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
 {
@@ -40,7 +41,7 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
     private readonly AlignedBuffer<float>[] _gates;   // [T, B, 4·Hp]: the input projection, then the activated gates, then dG
     private readonly AlignedBuffer<float>[] _cells;   // [T+1, B, Hp]: c_t at slot t+1 (forward) or t (reverse); c0 at slot 0 or T
     private readonly AlignedBuffer<float>[] _hidden;  // [T+1, B, H_outP]: h_t, laid out as the cells
-    private readonly AlignedBuffer<float>[] _mRaw;    // [T, B, Hp]: m_t = o⊙tanh(c_t) before the projection (projection only)
+    private readonly AlignedBuffer<float>[] _mRaw;    // [T, B, Hp]: m_t = o⊙tanh(c_t) before the projection, or the original GRU's r_t ⊙ h_{t−1}
     private readonly AlignedBuffer<float>[] _layerIO; // [L+1][T, B, D·H_out]: [0] the input (time-major), [l+1] layer l's output
     private readonly byte[] _active;     // [T, B]: 1 where step t lies inside sequence b
     private readonly byte[] _stepActive; // [B]: the forward runner's room for one step's activity
@@ -48,6 +49,8 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
     // Backward scratch.
     private readonly AlignedBuffer<float> _dh, _dhNext, _dc, _dm, _dHidden, _weightGrad;
     private readonly AlignedBuffer<float>[] _dLayer;  // two [T, B, max features] buffers: ∂loss/∂(layer output), layer by layer
+    private readonly AlignedBuffer<float> _dCandidates, _dGated; // the original GRU: da_n of every step [T, B, Hp]; ∂loss/∂(r ⊙ h) of one [B, Hp]
+    private readonly float[] _recurrentScratch;       // the original GRU: W_hh with W_hn's slot cleared, for the first product phase
     private readonly Dropout?[] _dropouts;
 
     private readonly SingleCaller _caller;
@@ -74,7 +77,7 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
         ShapeChecks.Positive(maxBatch, nameof(maxBatch));
         ShapeChecks.Positive(maxSteps, nameof(maxSteps));
         LstmSpec spec = weights.Spec;
-        if (!spec.Cell.IsStandard && !(spec.Cell.IsGru && !spec.Cell.ResetBeforeProduct))
+        if (!spec.Cell.IsStandard && !spec.Cell.IsGru)
             throw new NotSupportedException("Training runs PyTorch's standard cell; ONNX's cell variants have no backward.");
         _spec = spec;
         _caller = new SingleCaller(this, "session");
@@ -96,7 +99,8 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
         int gateLength = Sizes.Elements("gates maxSteps × maxBatch × 4 × padded H", rows, _gateStride);
         int cellLength = Sizes.Elements("c of every step (maxSteps + 1) × maxBatch × padded H", rows + (long)maxBatch, _hp);
         int hiddenLength = Sizes.Elements("h of every step (maxSteps + 1) × maxBatch × padded H_out", rows + (long)maxBatch, _hOutP);
-        int rawLength = spec.ProjectionSize > 0 ? Sizes.Elements("unprojected h maxSteps × maxBatch × padded H", rows, _hp) : 0;
+        bool resetFirst = spec.Cell.ResetBeforeProduct;
+        int rawLength = spec.ProjectionSize > 0 || resetFirst ? Sizes.Elements("unprojected h or r ⊙ h maxSteps × maxBatch × padded H", rows, _hp) : 0;
         int inputLength = Sizes.Elements("layer input maxSteps × maxBatch × I", rows, spec.InputSize);
         int outputLength = Sizes.Elements("layer output maxSteps × maxBatch × D·H_out", rows, spec.OutputSize);
         int stateLength = Sizes.Elements("dh maxBatch × padded H_out", maxBatch, _hOutP), cellStateLength = Sizes.Elements("dc maxBatch × padded H", maxBatch, _hp);
@@ -144,6 +148,9 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
         _dHidden = new(projectedLength);
         _weightGrad = new(weightGradLength);
         _dLayer = [new(layerGradLength), new(layerGradLength)];
+        _dCandidates = new(resetFirst ? Sizes.Elements("candidate derivatives maxSteps × maxBatch × padded H", rows, _hp) : 0);
+        _dGated = new(resetFirst ? cellStateLength : 0);
+        _recurrentScratch = resetFirst ? new float[spec.GateRows * hOut] : [];
 
         _dropouts = new Dropout?[spec.NumLayers];
         for (int layer = 0; layer + 1 < spec.NumLayers && dropout > 0; layer++)
@@ -268,7 +275,19 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
                 LstmLayerWeights w = Weights[layer, d];
                 PackedLayer packed = _packed[slot];
                 packed.Input.Repack(w.WeightIh);
-                packed.Recurrent.Repack(w.WeightHh);
+                ReadOnlySpan<float> recurrent = w.WeightHh;
+                if (packed.ResetRecurrent is { } resetRecurrent)
+                {
+                    // The original GRU: W_hn multiplies r ⊙ h in its own panel (see PackedLayer.Pack), and dh_{t−1} reaches
+                    // it through the reset gate's phase of the backward, not through the slots' product.
+                    int block = hidden * _spec.OutputHiddenSize;
+                    resetRecurrent.Repack(w.WeightHh.AsSpan(3 * block, block));
+                    w.WeightHh.CopyTo(_recurrentScratch, 0);
+                    _recurrentScratch.AsSpan(3 * block, block).Clear();
+                    recurrent = _recurrentScratch;
+                }
+
+                packed.Recurrent.Repack(recurrent);
                 packed.Projection?.Repack(w.WeightHr);
                 if (_spec.Bias)
                 {
@@ -277,7 +296,7 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
 
                 PackedPanel.PackRow(_spec.Bias ? _biasSum : default, 4, hidden, _width, packed.Bias);
                 ToPanelRows(w.WeightIh, _spec.LayerInputSize(layer), _inputRows[slot].Span);
-                ToPanelRows(w.WeightHh, _spec.OutputHiddenSize, _recurrentRows[slot].Span);
+                ToPanelRows(recurrent, _spec.OutputHiddenSize, _recurrentRows[slot].Span);
             }
         }
     }
@@ -470,7 +489,7 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
         int steps = _steps, batch = _batch, slot = layer * _spec.Directions + d, rows = steps * batch;
         int features = _spec.LayerInputSize(layer), hOut = _spec.OutputHiddenSize, hidden = _spec.HiddenSize, p = _spec.ProjectionSize;
         int outputFeatures = _spec.OutputSize, column = d * hOut, blocks = _hp / _width;
-        bool gru = _spec.Cell.IsGru;
+        bool gru = _spec.Cell.IsGru, resetFirst = _spec.Cell.ResetBeforeProduct;
         float* gates = _gates[slot].Pointer, cells = _cells[slot].Pointer, hs = _hidden[slot].Pointer, ms = _mRaw[slot].Pointer;
         float* recurrent = _recurrentRows[slot].Pointer, upstream = dLayerOutput.Pointer, weightGrad = _weightGrad.Pointer;
         LstmLayerWeights w = Weights[layer, d];
@@ -481,7 +500,7 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
         PaddedRows.Load(gradHN, hOut, batch, _dh.Span, _hOutP);
         PaddedRows.Load(gradCN, hidden, batch, _dc.Span, _hp);
         float* dh = _dh.Pointer, dhNext = _dhNext.Pointer;
-        fixed (float* weightHr = w.WeightHr, gradWeightHr = grad.WeightHr)
+        fixed (float* weightHr = w.WeightHr, gradWeightHr = grad.WeightHr, weightHh = w.WeightHh)
         fixed (byte* pActive = _active)
         {
             for (int s = steps - 1; s >= 0; s--)
@@ -512,8 +531,9 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
                 }
 
                 // A GRU's step writes the part of dh_{t−1} that bypasses W_hh (dh ⊙ z) for the product to add to.
-                float* stepGates = gates + t * batch * _gateStride;
-                if (gru) _team.BackwardGruCell(stepGates, _gateStride, hs + previous * batch * _hOutP, _hOutP, dh, dhNext, _hOutP, batch, blocks, active);
+                float* stepGates = gates + t * batch * _gateStride, hPrevious = hs + previous * batch * _hOutP;
+                if (resetFirst) BackwardResetFirstCell(stepGates, hPrevious, dh, dhNext, weightHh + 3 * hidden * hOut, _dCandidates.Pointer + t * batch * _hp, batch, blocks, active);
+                else if (gru) _team.BackwardGruCell(stepGates, _gateStride, hPrevious, _hOutP, dh, dhNext, _hOutP, batch, blocks, active);
                 else _team.BackwardCell(stepGates, _gateStride, cells + next * batch * _hp, cells + previous * batch * _hp, _hp, dm, dmStride, _dc.Pointer, batch, blocks, active);
                 _team.Multiply(stepGates, _gateStride, 1, recurrent, hOut, dhNext, _hOutP, batch, hOut, _gateStride, accumulate: gru);
                 for (int b = 0; b < batch; b++)
@@ -530,6 +550,15 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
             {
                 int hStart = d == 0 ? 0 : batch; // h_{t−1} of step t sits one slot before (forward) or after (reverse) h_t
                 _team.Multiply(gates, 1, _gateStride, hs + hStart * _hOutP, _hOutP, weightGrad, hOut, _gateStride, hOut, rows, accumulate: false);
+                if (resetFirst)
+                {
+                    // The original GRU's W_hn multiplied r_t ⊙ h_{t−1}, not h_{t−1}: its rows (slot 3 of each block) are
+                    // dW_hn = Σ_t da_n,tᵀ·(r_t ⊙ h_{t−1}) instead.
+                    for (int block = 0; block < blocks; block++)
+                        _team.Multiply(_dCandidates.Pointer + block * _width, 1, _hp, ms, _hp, weightGrad + (block * 4 + 3) * _width * hOut, hOut,
+                            _width, hOut, rows, accumulate: false);
+                }
+
                 AddFromPanelRows(_weightGrad.Span, hOut, grad.WeightHh);
                 _team.Multiply(gates, 1, _gateStride, _layerIO[layer].Pointer, features, weightGrad, features, _gateStride, features, rows, accumulate: false);
                 AddFromPanelRows(_weightGrad.Span, features, grad.WeightIh);
@@ -548,6 +577,22 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
                     _team.Multiply(gates, _gateStride, 1, _inputRows[slot].Pointer, features, dx.Pointer, features, rows, features, _gateStride, accumulate: true);
             }
         }
+    }
+
+    /// <summary>
+    /// The original GRU's step derivatives (see <see cref="GruCellKernels{TVec}.BackwardBeforeReset"/>): the candidate's and
+    /// the update gate's, then ∂loss/∂(r ⊙ h) = da_n·W_hn, then the reset gate's, leaving dh_{t−1} but for the slots' product.
+    /// The two element-wise phases run on the calling thread; the product is shared.
+    /// </summary>
+    private void BackwardResetFirstCell(float* stepGates, float* hPrevious, float* dh, float* dhPrevious, float* weightHn, float* dCandidate,
+        int batch, int blocks, byte* active)
+    {
+        int hidden = _spec.HiddenSize;
+        var activeRows = active == null ? default : new ReadOnlySpan<byte>(active, batch);
+        TrainingKernelSet kernels = _kernels.Training;
+        kernels.BackwardGruBeforeReset(ref *stepGates, _gateStride, ref *hPrevious, _hOutP, ref *dh, ref *dhPrevious, _hOutP, ref *dCandidate, _hp, batch, blocks, activeRows);
+        _team.Multiply(dCandidate, _hp, 1, weightHn, hidden, _dGated.Pointer, _hp, batch, hidden, hidden, accumulate: false);
+        kernels.BackwardGruResetGate(ref *stepGates, _gateStride, ref *hPrevious, _hOutP, ref *_dGated.Pointer, _hp, ref *dhPrevious, _hOutP, batch, blocks, activeRows);
     }
 
     /// <summary>Rows of a [4H, depth] gate-major matrix reordered to the panels' gate order ([4·Hp, depth]; padding rows zero).</summary>

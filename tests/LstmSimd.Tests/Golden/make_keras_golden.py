@@ -83,7 +83,7 @@ def lstm_forward(x, kernel, recurrent, bias, act, rec_act, go_backwards):
     return np.stack(outputs, axis=1), h, c
 
 
-def gru_forward(x, kernel, recurrent, bias, go_backwards):
+def gru_forward(x, kernel, recurrent, bias, go_backwards, rec_act=lambda v: 1.0 / (1.0 + np.exp(-v))):
     """Keras GRU with reset_after=True, x [B, T, I] → outputs [B, T, H] in processing order and the final h [B, H]."""
     b, t, _ = x.shape
     hidden = recurrent.shape[0]
@@ -94,7 +94,7 @@ def gru_forward(x, kernel, recurrent, bias, go_backwards):
     for s in steps:
         xz, xr, xh = np.split(x[:, s, :] @ kernel + input_bias, 3, axis=1)
         hz, hr, hh = np.split(h @ recurrent + recurrent_bias, 3, axis=1)
-        z, r = 1.0 / (1.0 + np.exp(-(xz + hz))), 1.0 / (1.0 + np.exp(-(xr + hr)))
+        z, r = rec_act(xz + hz), rec_act(xr + hr)
         h = z * h + (1 - z) * np.tanh(xh + r * hh)
         outputs.append(h)
     return np.stack(outputs, axis=1), h
@@ -116,14 +116,16 @@ def torch_gru(x, kernel, recurrent, bias, go_backwards):
     return seq.numpy(), h[0].numpy()
 
 
-def run_gru(cfg, weights, x):
+def run_gru(cfg, weights, x, major):
+    """A GRU layer from Keras's equations; with sigmoid gates also through PyTorch's nn.GRU (PyTorch has no hard_sigmoid GRU)."""
     bias = weights[2].astype(np.float64) if cfg["use_bias"] else None
     kernel, recurrent = weights[0].astype(np.float64), weights[1].astype(np.float64)
-    seq, h = gru_forward(x, kernel, recurrent, bias, cfg["go_backwards"])
-    torch_seq, torch_h = torch_gru(x, kernel, recurrent, bias, cfg["go_backwards"])
-    worst = max(np.abs(seq - torch_seq).max(), np.abs(h - torch_h).max())
-    if not worst <= 1e-12:
-        raise SystemExit(f"PyTorch's nn.GRU disagrees with the Keras GRU equations by {worst}")
+    seq, h = gru_forward(x, kernel, recurrent, bias, cfg["go_backwards"], activation(cfg["recurrent_activation"], major))
+    if cfg["recurrent_activation"] == "sigmoid":
+        torch_seq, torch_h = torch_gru(x, kernel, recurrent, bias, cfg["go_backwards"])
+        worst = max(np.abs(seq - torch_seq).max(), np.abs(h - torch_h).max())
+        if not worst <= 1e-12:
+            raise SystemExit(f"PyTorch's nn.GRU disagrees with the Keras GRU equations by {worst}")
     out = seq if cfg["return_sequences"] else h
     return [out, h] if cfg["return_state"] else [out]
 
@@ -141,12 +143,12 @@ def run_layer(layer, weights, x, major):
     if kind == "LSTM":
         return run_lstm(cfg, weights, x, major)
     if kind == "GRU":
-        return run_gru(cfg, weights, x)
+        return run_gru(cfg, weights, x, major)
     if kind == "Bidirectional":
         inner = cfg["layer"]["config"]
         n = len(weights) // 2
         back = dict(inner, go_backwards=not inner["go_backwards"])
-        run = run_gru if cfg["layer"]["class_name"] == "GRU" else lambda c, w, v: run_lstm(c, w, v, major)
+        run = (lambda c, w, v: run_gru(c, w, v, major)) if cfg["layer"]["class_name"] == "GRU" else lambda c, w, v: run_lstm(c, w, v, major)
         fw = run(inner, weights[:n], x)
         bw = run(back, weights[n:], x)
         y, y_rev = fw[0], bw[0]
@@ -587,8 +589,6 @@ def main():
     base = lambda **kw: {"kind": "Sequential", "batch_shape": [None, T, 3], "input_dtype": "float32", **kw}
     refusal("refuse_stateful", base(layers=[lstm("lstm", 3, stateful=True)]), "h5", "2.15.0", "lstm: stateful")
     refusal("refuse_gru_reset_before", base(layers=[gru("gru", 3, reset_after=False)]), "keras", "3.6.0", "gru: reset_after=False")
-    refusal("refuse_gru_hard_sigmoid", base(layers=[gru("gru", 3, recurrent_activation="hard_sigmoid")]), "h5", "2.15.0",
-            "gru: recurrent_activation hard_sigmoid")
     refusal("refuse_mask_zero", {"kind": "Sequential", "batch_shape": [None, T], "input_dtype": "int32",
                                  "layers": [embedding("embedding", 7, 3, mask_zero=True), lstm("lstm", 3)]}, "keras", "3.6.0", "embedding: mask_zero")
     refusal("refuse_merge_none", base(layers=[bidirectional("bidirectional", lstm("lstm", 3), "concat")]), "h5", "2.15.0",
@@ -596,6 +596,13 @@ def main():
             tweak=lambda m: m["layers"][0]["config"].update(merge_mode=None))
     refusal("refuse_linear_activation", base(layers=[lstm("lstm", 3, activation="linear")]), "keras", "3.6.0", "lstm: activation linear")
     refusal("refuse_keras2_zip", base(layers=[lstm("lstm", 3)]), "keras", "2.15.0", ".keras written by Keras 2")
+    # GRUs with hard_sigmoid gates (the saving Keras's definition), from Keras's equations only: PyTorch's GRU runs sigmoid
+    # gates, and TF.js refuses reset_after=True. Last, so that the seeded weights of the cases above stay as they were.
+    hard = "hard_sigmoid GRU gates: from Keras's equations only"
+    case("k2_gru_hard_sigmoid", base(layers=[gru("gru", 4, recurrent_activation="hard_sigmoid", return_sequences=True), dense("dense", 2)]),
+         "h5", "2.15.0", tfjs=hard)
+    case("k3_gru_hard_sigmoid_bidirectional", base(layers=[bidirectional("bidirectional", gru("gru", 3, recurrent_activation="hard_sigmoid", return_sequences=True), "concat")]),
+         "keras", "3.6.0", tfjs=hard)
     print("\n".join(summary))
 
 

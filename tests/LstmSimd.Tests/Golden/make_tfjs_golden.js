@@ -145,6 +145,10 @@ function safetensors(file, arrays, config) {
 
 async function golden(name, model, outputNames, input, layout) {
   seedWeights(model);
+  await goldenSeeded(name, model, outputNames, input, layout);
+}
+
+async function goldenSeeded(name, model, outputNames, input, layout) {
   const dir = await saveFolder(model, name, layout);
   const loaded = await loadFolder(dir);
   let result = loaded.predict(input);
@@ -203,13 +207,19 @@ function stackedSequential() {
   for (const dtype of ['uint8', 'uint16', 'float16'])
     await golden(`quantized_${dtype}`, stackedSequential(), ['dense'], features([B, T, 3]), { quantize: dtype });
 
-  // Refusal fixtures: a GRU with TF.js's default hard_sigmoid (kept for the seeded sequence; it now runs), and a graph
-  // model (no layer config).
+  // A GRU with TF.js's default activations (recurrent_activation hard_sigmoid: clip(0.2·x + 0.5, 0, 1)), where the seeded
+  // sequence has always drawn its weights; its input comes from a formula instead, large enough that the gates reach
+  // both clipped ends and the slope between them, and leaves the sequence of the cases below as it was.
   {
     const m = tf.sequential({ name: 'gru' });
-    m.add(tf.layers.gru({ name: 'gru', units: 3, inputShape: [T, 2] }));
+    m.add(tf.layers.gru({ name: 'gru', units: 3, returnSequences: true, inputShape: [T, 2] }));
     seedWeights(m);
-    await saveFolder(m, 'refuse_gru');
+    const input = tf.tensor(Float32Array.from({ length: B * T * 2 }, (_, i) => 4 * Math.sin(1.7 * i + 0.3)), [B, T, 2]);
+    await goldenSeeded('gru_hard_sigmoid', m, ['gru'], input);
+  }
+
+  // Refusal fixture: a graph model (no layer config).
+  {
     const dir = path.join(OUT, 'refuse_graph_model');
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir);

@@ -50,7 +50,7 @@ public class GruModelTests(ITestOutputHelper log)
         }
 
         public override string ToString() =>
-            $"I={Spec.InputSize} H={Spec.HiddenSize} L={Spec.NumLayers} bidir={Spec.Bidirectional} bias={Spec.Bias} T={Steps} B={Batch} lengths={WithLengths} h0={WithInitialState} {Layout} seed={Seed}";
+            $"I={Spec.InputSize} H={Spec.HiddenSize} L={Spec.NumLayers} bidir={Spec.Bidirectional} bias={Spec.Bias} lbr={Spec.LinearBeforeReset} gate={Spec.GateActivation} T={Steps} B={Batch} lengths={WithLengths} h0={WithInitialState} {Layout} seed={Seed}";
     }
 
     private static Gen<GruCase> Cases(bool software) =>
@@ -65,8 +65,19 @@ public class GruModelTests(ITestOutputHelper log)
         from h0 in Gen.Elements(false, true)
         from layout in Gen.Elements(SequenceLayout.TimeMajor, SequenceLayout.BatchFirst)
         from linearBeforeReset in Gen.Elements(true, false)
+        from gate in Gen.Elements(GateActivations)
         from seed in Gen.Choose(0, 100_000)
-        select new GruCase(new GruSpec(input, hidden, layers, bidirectional, bias, linearBeforeReset), steps, batch, lengths, h0, layout, seed);
+        select new GruCase(new GruSpec(input, hidden, layers, bidirectional, bias, linearBeforeReset) { GateActivation = gate }, steps, batch, lengths, h0, layout, seed);
+
+    /// <summary>
+    /// Sigmoid (twice as likely), Keras 2's and TensorFlow.js's hard sigmoid, Keras 3's, and a steep one (α = 2), whose gates
+    /// these small weights push past both clipped ends often.
+    /// </summary>
+    private static readonly Activation[] GateActivations =
+    [
+        Activation.Sigmoid, Activation.Sigmoid, new(ActivationKind.HardSigmoid, 0.2f, 0.5f), new(ActivationKind.HardSigmoid, 1f / 6f, 0.5f),
+        new(ActivationKind.HardSigmoid, 2f, 0.5f),
+    ];
 
     [Theory]
     [MemberData(nameof(Paths))]

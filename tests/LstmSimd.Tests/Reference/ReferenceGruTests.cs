@@ -61,12 +61,18 @@ public sealed class ReferenceGruTests
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void The_backward_pass_matches_finite_differences_batch_first_with_lengths(bool linearBeforeReset)
+    [InlineData(true, false)]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    [InlineData(false, true)]
+    public void The_backward_pass_matches_finite_differences_batch_first_with_lengths(bool linearBeforeReset, bool hardSigmoid)
     {
-        // Batch-first with a length-0 sequence and no bias: a combination the golden files do not hold.
-        var spec = new GruSpec(inputSize: 2, hiddenSize: 3, numLayers: 2, bidirectional: true, bias: false, linearBeforeReset: linearBeforeReset);
+        // Batch-first with a length-0 sequence and no bias: a combination the golden files do not hold. Hard sigmoid
+        // gates (Keras 2's) are differentiated where they are not clipped, which these small weights keep them.
+        var spec = new GruSpec(inputSize: 2, hiddenSize: 3, numLayers: 2, bidirectional: true, bias: false, linearBeforeReset: linearBeforeReset)
+        {
+            GateActivation = hardSigmoid ? new Activation(ActivationKind.HardSigmoid, 0.2f, 0.5f) : Activation.Sigmoid,
+        };
         GruWeights weights = GruWeights.CreateRandom(spec, seed: 11);
         const int Steps = 3, Batch = 3;
         var random = new Random(12);
@@ -102,6 +108,26 @@ public sealed class ReferenceGruTests
                 Assert.Equal(gradHN[i], g.H0[i]);
             }
         }
+    }
+
+    [Fact]
+    public void A_gate_activation_other_than_sigmoid_or_hard_sigmoid_is_refused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new GruSpec(2, 3) { GateActivation = new Activation(ActivationKind.Relu) });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new GruSpec(2, 3) { GateActivation = new Activation(ActivationKind.Tanh) });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new GruSpec(2, 3) { GateActivation = new Activation(ActivationKind.HardSigmoid, float.NaN, 0.5f) });
+        Assert.Equal(Activation.Sigmoid, new GruSpec(2, 3).GateActivation);
+    }
+
+    [Fact]
+    public void A_hard_sigmoid_gru_step_matches_a_hand_calculation()
+    {
+        // One unit, one input, x = 1, h0 = 0, PyTorch's cell: r = clip(0.2·(1 + 0.5) + 0.5) = 0.8, z = clip(0.2·(−3) + 0.5) = 0
+        // (clipped), n = tanh(0.4 + r·0.2) = tanh(0.56), h = n.
+        var spec = new GruSpec(1, 1) { GateActivation = new Activation(ActivationKind.HardSigmoid, 0.2f, 0.5f) };
+        var weights = new GruWeights(spec, [new GruLayerWeights { WeightIh = [1f, -3f, 0.4f], WeightHh = [0f, 0f, 0f], BiasIh = [0.5f, 0f, 0f], BiasHh = [0f, 0f, 0.2f] }]);
+        ReferenceGruResult result = ReferenceGru.Forward(weights, [1f], 1, 1);
+        Assert.Equal(Math.Tanh(0.4 + 0.8 * 0.2), result.Output[0], 1e-7);
     }
 
     [Fact]

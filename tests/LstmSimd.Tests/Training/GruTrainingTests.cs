@@ -14,14 +14,27 @@ namespace LstmSimd.Tests.Training;
 /// <summary>
 /// The GRU's fast backward (its gates in the LSTM kernels' four slots) against <see cref="ReferenceGru.Backward"/>
 /// (float64, written from the equations and itself checked by finite differences and PyTorch's autograd) and against
-/// nn.GRU's autograd goldens, on every kernel path; and the GRU trainer on the adding problem.
+/// autograd goldens (nn.GRU's, and the original cell's from its equations), on every kernel path, for both cells; and
+/// the GRU trainer on the adding problem.
 /// </summary>
 public sealed class GruTrainingTests(ITestOutputHelper log)
 {
     public static TheoryData<KernelPath> Paths() => [.. KernelSelector.All];
 
-    /// <summary>nn.GRU's gradient cases (the original cell's come from its equations under autograd, for the reference only).</summary>
-    private static readonly string[] GoldenGradientCases = ["grad_two_layer_bidirectional", "grad_variable_lengths"];
+    public static TheoryData<KernelPath, bool> PathsAndCells()
+    {
+        var data = new TheoryData<KernelPath, bool>();
+        foreach (KernelPath path in KernelSelector.All)
+        {
+            data.Add(path, true);
+            data.Add(path, false);
+        }
+
+        return data;
+    }
+
+    /// <summary>nn.GRU's gradient cases and the original cell's (from its equations under autograd).</summary>
+    private static readonly string[] GoldenGradientCases = ["grad_two_layer_bidirectional", "grad_variable_lengths", "grad_original_two_layer", "grad_original_lengths"];
 
     /// <summary>A random GRU problem with random upstream gradients on the output and on h_n.</summary>
     private static Gen<(GruModelTests.GruCase Case, float[] GradOutput, float[] GradHN)> Cases(bool software) =>
@@ -30,13 +43,14 @@ public sealed class GruTrainingTests(ITestOutputHelper log)
         from layers in Gen.Choose(1, software ? 2 : 3)
         from bidirectional in Gen.Elements(false, true)
         from bias in Gen.Elements(true, true, false)
+        from linearBeforeReset in Gen.Elements(true, false)
         from steps in Gen.Choose(0, software ? 5 : 9)
         from batch in Gen.Choose(1, software ? 5 : 9)
         from lengths in Gen.Elements(false, true)
         from h0 in Gen.Elements(false, true)
         from layout in Gen.Elements(SequenceLayout.TimeMajor, SequenceLayout.BatchFirst)
         from seed in Gen.Choose(0, int.MaxValue - 10 - batch)
-        let c = new GruModelTests.GruCase(new GruSpec(input, hidden, layers, bidirectional, bias), steps, batch, lengths, h0, layout, seed, H0Scale: 1)
+        let c = new GruModelTests.GruCase(new GruSpec(input, hidden, layers, bidirectional, bias, linearBeforeReset), steps, batch, lengths, h0, layout, seed, H0Scale: 1)
         select (c, LstmCase.Uniform(steps * batch * c.Spec.OutputSize, seed + 5, 1), LstmCase.Uniform(c.Spec.LayerDirections * batch * hidden, seed + 6, 1));
 
     [Theory]
@@ -90,6 +104,7 @@ public sealed class GruTrainingTests(ITestOutputHelper log)
     [Theory]
     [InlineData("train_step_two_layer_bidirectional")]
     [InlineData("train_step_single_layer")]
+    [InlineData("train_step_original_bidirectional")]
     public void One_trainer_step_matches_a_pytorch_training_step(string name)
     {
         // nn.GRU + nn.Linear, MSE on each sequence's last valid output, clip_grad_norm_, SGD: the loss, the norm before
@@ -138,10 +153,12 @@ public sealed class GruTrainingTests(ITestOutputHelper log)
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(software ? 10 : 40));
     }
 
-    [Fact]
-    public void Gradients_on_four_threads_are_bitwise_those_of_one()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Gradients_on_four_threads_are_bitwise_those_of_one(bool linearBeforeReset)
     {
-        var c = new GruModelTests.GruCase(new GruSpec(9, 40, 2, bidirectional: true), 6, 7, WithLengths: true, WithInitialState: true, SequenceLayout.TimeMajor, 11, H0Scale: 1);
+        var c = new GruModelTests.GruCase(new GruSpec(9, 40, 2, bidirectional: true, linearBeforeReset: linearBeforeReset), 6, 7, WithLengths: true, WithInitialState: true, SequenceLayout.TimeMajor, 11, H0Scale: 1);
         float[] gradOutput = LstmCase.Uniform(6 * 7 * 80, 3, 1);
         GruGradients one = GruTrainingSession.ComputeGradients(c.Weights, c.Input, 6, 7, gradOutput, default, c.H0, c.Lengths);
         using var session = new GruTrainingSession(c.Weights, 7, 6, threads: 4);
@@ -179,10 +196,10 @@ public sealed class GruTrainingTests(ITestOutputHelper log)
     }
 
     [Fact]
-    public void The_original_cell_is_refused_with_the_reason()
+    public void A_gru_with_hard_sigmoid_gates_is_refused_for_training_with_the_reason()
     {
-        GruWeights weights = GruWeights.CreateRandom(new GruSpec(2, 3, linearBeforeReset: false), 1);
-        Assert.Contains("LinearBeforeReset", Assert.Throws<NotSupportedException>(() => new GruTrainingSession(weights, 1, 1)).Message, StringComparison.Ordinal);
+        GruWeights weights = GruWeights.CreateRandom(new GruSpec(2, 3) { GateActivation = new Activation(ActivationKind.HardSigmoid, 0.2f, 0.5f) }, 1);
+        Assert.Contains("hard sigmoid", Assert.Throws<NotSupportedException>(() => new GruTrainingSession(weights, 1, 1)).Message, StringComparison.Ordinal);
         Assert.Throws<NotSupportedException>(() => new GruTrainer(weights, new TrainableLinearHead(3, 1, new SeededRandom(1)), p => new SgdOptimizer(p, 0.1),
             new LstmTrainerOptions { MaxBatch = 1, MaxSteps = 1 }));
     }
@@ -207,11 +224,11 @@ public sealed class GruTrainingTests(ITestOutputHelper log)
     }
 
     [Theory]
-    [MemberData(nameof(Paths))]
-    public void A_warm_training_step_allocates_zero_bytes(KernelPath path)
+    [MemberData(nameof(PathsAndCells))]
+    public void A_warm_training_step_allocates_zero_bytes(KernelPath path, bool linearBeforeReset)
     {
         // Two bidirectional layers, dropout, clipping, lengths, cross-entropy at every step, batch-first.
-        using var trainer = new GruTrainer(GruWeights.CreateRandom(new GruSpec(5, 11, 2, bidirectional: true), 1), new TrainableLinearHead(22, 3, new SeededRandom(1)),
+        using var trainer = new GruTrainer(GruWeights.CreateRandom(new GruSpec(5, 11, 2, bidirectional: true, linearBeforeReset: linearBeforeReset), 1), new TrainableLinearHead(22, 3, new SeededRandom(1)),
             p => AdamOptimizer.AdamW(p, 1e-2), new LstmTrainerOptions
             {
                 MaxBatch = 4, MaxSteps = 7, Readout = Readout.EveryStep, Loss = LossKind.CrossEntropy, ClipNorm = 1, Dropout = 0.2,
@@ -227,12 +244,14 @@ public sealed class GruTrainingTests(ITestOutputHelper log)
         Assert.Equal(0, Allocations.LeastOver(() => trainer.Step(input, 7, 4, labels, lengths), 3));
     }
 
-    [Fact]
-    public void An_sgd_step_moves_every_weight_against_the_reference_gradient()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void An_sgd_step_moves_every_weight_against_the_reference_gradient(bool linearBeforeReset)
     {
         // One SGD step of the trainer, MSE on the last step through the head, checked against ReferenceGru's gradient
         // of the same loss: Δw = −lr · ∂loss/∂w.
-        var spec = new GruSpec(3, 6);
+        var spec = new GruSpec(3, 6, linearBeforeReset: linearBeforeReset);
         GruWeights weights = GruWeights.CreateRandom(spec, 4), before = GruWeights.CreateRandom(spec, 4);
         var head = new TrainableLinearHead(6, 1, new SeededRandom(2));
         float[] headWeight = (float[])head.Weight.Clone();

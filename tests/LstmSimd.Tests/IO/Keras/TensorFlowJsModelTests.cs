@@ -18,7 +18,7 @@ public sealed class TensorFlowJsModelTests : IDisposable
     private static readonly string[] GoldenCases =
     [
         "sequential_stacked_softmax", "functional_bidirectional_state_sharded", "embedding_go_backwards", "bidirectional_ave",
-        "quantized_uint8", "quantized_uint16", "quantized_float16", "gru_original", "gru_original_bidirectional",
+        "quantized_uint8", "quantized_uint16", "quantized_float16", "gru_original", "gru_original_bidirectional", "gru_hard_sigmoid",
     ];
 
     private readonly string _dir = Directory.CreateTempSubdirectory("lstmsimd-tfjs-").FullName;
@@ -82,14 +82,13 @@ public sealed class TensorFlowJsModelTests : IDisposable
                 Tolerance.AssertClose(expected.ReadDoubles(name), actual.ReadSingles(name), "run " + name);
         }
 
-        (code, stdout, stderr) = LstmSimd.Tests.Tool.ToolCli.Run(_dir, "inspect", ModelJson("refuse_gru"));
+        (code, stdout, stderr) = LstmSimd.Tests.Tool.ToolCli.Run(_dir, "inspect", ModelJson("gru_hard_sigmoid"));
         Assert.True(code == 0, stderr);
-        Assert.Contains("not runnable: keras: layer 'gru': recurrent_activation 'hard_sigmoid' is not supported", stdout, StringComparison.Ordinal);
+        Assert.Contains("recurrent_activation hard_sigmoid (clip(0.2·x + 0.5, 0, 1)), reset_after False", stdout, StringComparison.Ordinal);
     }
 
     public static TheoryData<string, string> Refusals() => new()
     {
-        { "refuse_gru", "layer 'gru': recurrent_activation 'hard_sigmoid' is not supported" },
         { "refuse_simple_rnn", "layer 'simple_rnn' is a SimpleRNN" },
         { "refuse_graph_model", "is a 'graph-model', not a 'layers-model'" },
     };
