@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
-# Load test of `lstmsimd serve` on loopback, bounded in time (about 4×SECONDS + SOAK + 40 s in all). A model of
+# Load test of `lstmsimd serve` on loopback, bounded in time (about 7×SECONDS + SOAK + 60 s in all). A model of
 # 8 inputs, hidden 64 and a 1-output head serves; wrk (Debian package 'wrk') POSTs one stream step per request for a
 # key chosen at random among 1, 100 and 10,000 streams (step.lua), over 64 connections from one wrk thread:
 #   1. sustained rate and latency (wrk's, from the client) at each stream count, with the server's batch sizes;
 #      every request must be answered 200, and the server's count of answered steps must match wrk's;
-#   2. back-pressure: 512 connections against a queue of 64 requests: beyond what the queue holds, 429 and nothing else;
-#   3. a soak of SOAK seconds at 100 streams with the state saved every second: the process's resident memory, sampled;
-#   4. kill -9 while saving every 0.1 s under load: the restarted service must restore the last completed save.
+#   2. open loop (perf/LstmSimd.LoadGenerator): requests due at 25, 50 and 75 % of the sustained rate at 100 streams,
+#      each latency measured from when its request was due, so a stall is not hidden by a client waiting on it;
+#   3. back-pressure: 512 connections against a queue of 64 requests: beyond what the queue holds, 429 and nothing else;
+#   4. a soak of SOAK seconds at 100 streams, open loop at half the sustained rate, with the state saved every second:
+#      the process's resident memory, sampled every 10 s;
+#   5. kill -9 while saving every 0.1 s under load: the restarted service must restore the last completed save.
 # Usage: perf/serve-load/run.sh [SECONDS per run, default 15]   (env SOAK: soak seconds, default 120)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-15}
 soak=${SOAK:-120}
 dll=src/LstmSimd.Cli/bin/Release/net10.0/LstmSimd.Cli.dll
+generator=perf/LstmSimd.LoadGenerator/bin/Release/net10.0/LstmSimd.LoadGenerator.dll
 [[ -f $dll ]] || dotnet build src/LstmSimd.Cli -c Release -warnaserror
+[[ -f $generator ]] || dotnet build perf/LstmSimd.LoadGenerator -c Release -warnaserror
 command -v wrk > /dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 2; }
 work=$(mktemp -d)
 pid=
@@ -52,30 +57,34 @@ for streams in 1 100 10000; do
   result=$(load "$streams" 64 "$seconds")
   sleep 0.5
   answered=$(( $(metric 'm["requests"]') - before ))
+  [[ $streams == 100 ]] && sustained=$(sed -nE 's/.* ok_per_s=([0-9]+).*/\1/p' <<< "$result")
   echo "$result server_answered=$answered mean_batch_rows=$(metric 'm["meanBatchRows"]') server_p50_us=$(metric 'm["latencyMicroseconds"]["p50"]') server_p99_us=$(metric 'm["latencyMicroseconds"]["p99"]') server_p999_us=$(metric 'm["latencyMicroseconds"]["p999"]') streams_held=$(metric 'm["streams"]')"
   stop_server
 done
 echo
-echo "## 2. back-pressure: 512 connections, queue of 64 requests, 100 streams"
+echo "## 2. open loop at 25, 50 and 75 % of the sustained rate (${sustained}/s at 100 streams), 64 connections"
+for percent in 25 50 75; do
+  start_server --capacity 10000 --queue 4096
+  rate=$(( sustained * percent / 100 ))
+  dotnet "$generator" "$url" "$rate" 3 100 8 64 > /dev/null || true # warm-up
+  echo "$(dotnet "$generator" "$url" "$rate" "$seconds" 100 8 64) mean_batch_rows=$(metric 'm["meanBatchRows"]')"
+  stop_server
+done
+echo
+echo "## 3. back-pressure: 512 connections, queue of 64 requests, 100 streams"
 start_server --capacity 10000 --queue 64
 load 100 512 3 > /dev/null
 echo "$(load 100 512 "$seconds") rejected=$(metric 'm["rejected"]') health=$(curl -s -o /dev/null -w '%{http_code}' "$url/health")"
 stop_server
 echo
-echo "## 3. soak: $soak s at 100 streams, 64 connections, state saved every second"
+echo "## 4. soak: $soak s at 100 streams, open loop at half the sustained rate, 64 connections, state saved every second"
 start_server --capacity 10000 --queue 4096 --state "$work/soak.state" --save-every 1
-load 100 64 3 > /dev/null
-STREAMS=100 wrk -t1 -c64 -d"${soak}"s --timeout 10s -s perf/serve-load/step.lua "$url" > "$work/soak.txt" &
-wrk_pid=$!
-rss=()
-for _ in $(seq $(( soak / 10 ))); do sleep 10; rss+=("$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")"); done
-wait "$wrk_pid"
-grep '^RESULT' "$work/soak.txt"
-echo "resident memory every 10 s (KiB): ${rss[*]}"
+dotnet "$generator" "$url" $(( sustained / 2 )) 3 100 8 64 > /dev/null || true # warm-up
+dotnet "$generator" "$url" $(( sustained / 2 )) "$soak" 100 8 64 "$pid" || true
 stop_server
 tail -1 "$work/serve.out"
 echo
-echo "## 4. kill -9 under load while saving every 0.1 s (10,000 streams), then restart"
+echo "## 5. kill -9 under load while saving every 0.1 s (10,000 streams), then restart"
 start_server --capacity 10000 --queue 4096 --state "$work/crash.state" --save-every 0.1
 STREAMS=10000 wrk -t1 -c64 -d5s --timeout 10s -s perf/serve-load/step.lua "$url" > /dev/null &
 wrk_pid=$!

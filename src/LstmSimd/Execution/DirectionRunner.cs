@@ -106,27 +106,12 @@ internal static unsafe class DirectionRunner
         int gatesPerStep = p.InputBatchFirst ? gateStride : batch * gateStride;
         int gatesPerRow = p.InputBatchFirst ? steps * gateStride : gateStride;
         float* hLast, cLast;
-        if (batch == 1 && p.Lengths == null && !p.History && layer.Cell.IsStandard && layer.Projection is null && !team.Kernels.QuantizesActivations
-            && !(share && team.WorthSharing(CellStep.Work(layer, batch, streaming: false))))
+        if (batch == 1 && p.Lengths == null && !p.History && layer.Cell.IsStandard && layer.Projection is null && !team.Kernels.QuantizesActivations)
         {
-            // One sequence, one thread: the kernel runs the whole step loop. Row t of the gates and of the output is step t in
-            // either layout at batch 1.
-            team.Kernels.Sequence(new SequenceArgs
-            {
-                Init = ref *p.Gates,
-                InitStepStride = gateStride,
-                Steps = steps,
-                Reverse = p.Reverse,
-                PanelH = ref layer.Recurrent.Start,
-                DepthH = layer.Recurrent.Depth,
-                Blocks = layer.Recurrent.Blocks,
-                H = ref *p.H,
-                HSpare = ref *p.HSpare,
-                C = ref *p.C,
-                Output = ref *(p.Output + p.OutputColumn),
-                OutputStepStride = p.OutputFeatures,
-                OutputCount = p.OutputUnits,
-            });
+            // One sequence: the kernel runs the whole step loop (on a team, every member its blocks). Row t of the gates and of
+            // the output is step t in either layout at batch 1.
+            team.Sequence(new SequenceJob(layer, p.Gates, gateStride, steps, p.Reverse, p.H, p.HSpare, p.C,
+                p.Output + p.OutputColumn, p.OutputFeatures, p.OutputUnits), share);
             hLast = p.H;
             cLast = p.C;
         }

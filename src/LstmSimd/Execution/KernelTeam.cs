@@ -22,6 +22,8 @@ internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
     private Job _job;
     private ProjectionJob _projection;
     private CellStep _cell;
+    private SequenceJob _sequence;
+    private readonly StepBarrier _stepBarrier;
     private BackwardCellJob _backward;
     private GemmJob _gemm;
 
@@ -32,6 +34,7 @@ internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
         Kernels = kernels;
         _training = kernels.Training;
         _team = new WorkerTeam(threads);
+        _stepBarrier = new StepBarrier(threads);
     }
 
     private enum Job
@@ -39,6 +42,7 @@ internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
         InputProjection,
         Cell,
         OutputProjection,
+        Sequence,
         BackwardCell,
         Multiply,
     }
@@ -123,6 +127,23 @@ internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
         }
     }
 
+    /// <summary>
+    /// A whole batch-1 sequence of the standard cell (see <see cref="KernelSet.Sequence"/>); shared, every member runs every
+    /// step over its own blocks and the members meet after each step.
+    /// </summary>
+    public void Sequence(in SequenceJob job, bool share)
+    {
+        if (share && _team.WorthSharing(CellStep.Work(job.Layer, rows: 1, streaming: false)))
+        {
+            _sequence = job;
+            Run(Job.Sequence);
+        }
+        else
+        {
+            job.Run(Kernels, null, 0, 1);
+        }
+    }
+
     /// <summary>The fused gate derivatives of one step (see <see cref="TrainingKernelSet.BackwardCell"/>); c_t and c_{t−1} share a row stride.</summary>
     public void BackwardCell(float* gates, int gatesRowStride, float* c, float* cPrevious, int cRowStride, float* dm, int dmRowStride, float* dc,
         int rows, int blocks, byte* active)
@@ -174,6 +195,9 @@ internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
                 break;
             case Job.OutputProjection:
                 _cell.RunProjection(Kernels, member, members);
+                break;
+            case Job.Sequence:
+                _sequence.Run(Kernels, _stepBarrier, member, members);
                 break;
             case Job.BackwardCell:
                 _backward.Run(_training, Kernels.Width, member, members);
@@ -251,5 +275,41 @@ internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
                 kernels.Multiply(ref *A, ARowStride, AColumnStride, ref B[start], BRowStride, ref C[start], CRowStride, M, end - start, K, Accumulate);
             }
         }
+    }
+}
+
+/// <summary>One batch-1 sequence of a layer-direction's standard cell over hoisted pre-activations, in pinned memory (see <see cref="SequenceArgs"/>).</summary>
+internal readonly unsafe struct SequenceJob(PackedLayer layer, float* init, int initStepStride, int steps, bool reverse,
+    float* h, float* hSpare, float* c, float* output, int outputStepStride, int outputCount)
+{
+    public PackedLayer Layer { get; } = layer;
+    private readonly float* Init = init, H = h, HSpare = hSpare, C = c, Output = output;
+    private readonly int InitStepStride = initStepStride, Steps = steps, OutputStepStride = outputStepStride, OutputCount = outputCount;
+    private readonly bool Reverse = reverse;
+
+    /// <summary>Member <paramref name="member"/>'s blocks for every step; the members of a team meet at <paramref name="barrier"/> (null alone).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Run(KernelSet kernels, StepBarrier? barrier, int member, int members)
+    {
+        PackedPanel panel = Layer.Recurrent;
+        (int start, int end) = WorkerTeam.Share(panel.Blocks, member, members);
+        kernels.Sequence(new SequenceArgs
+        {
+            Init = ref *Init,
+            InitStepStride = InitStepStride,
+            Steps = Steps,
+            Reverse = Reverse,
+            PanelH = ref panel.Start,
+            DepthH = panel.Depth,
+            BlockStart = start,
+            BlockEnd = end,
+            Barrier = members > 1 ? barrier : null,
+            H = ref *H,
+            HSpare = ref *HSpare,
+            C = ref *C,
+            Output = ref *Output,
+            OutputStepStride = OutputStepStride,
+            OutputCount = OutputCount,
+        });
     }
 }

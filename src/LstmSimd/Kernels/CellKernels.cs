@@ -71,7 +71,12 @@ internal ref struct SequenceArgs
     public bool Reverse;
     public ref byte PanelH;
     public int DepthH;
-    public int Blocks;
+
+    /// <summary>The hidden-unit blocks this call computes: all of them, or a team member's share.</summary>
+    public int BlockStart, BlockEnd;
+
+    /// <summary>With a share of the blocks: where the members meet after each step, as the next reads all of h (null alone).</summary>
+    public StepBarrier? Barrier;
 
     /// <summary>h before step 0, padded; on return it holds h after the last step. <see cref="HSpare"/> is the other buffer of the ping-pong.</summary>
     public ref float H;
@@ -80,7 +85,7 @@ internal ref struct SequenceArgs
     /// <summary>c, padded, updated in place.</summary>
     public ref float C;
 
-    /// <summary>Where step 0's h goes (its first unit); step t's row is <see cref="OutputStepStride"/> floats further, <see cref="OutputCount"/> floats long.</summary>
+    /// <summary>Where step 0's h goes (its first unit); step t's row is <see cref="OutputStepStride"/> floats further, <see cref="OutputCount"/> floats long (all units, of which this call writes its blocks').</summary>
     public ref float Output;
     public int OutputStepStride;
     public int OutputCount;
@@ -148,28 +153,33 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
 
     /// <summary>
     /// Every step of one batch-1 sequence, back to back: per step the recurrent product and the fused cell update of
-    /// <see cref="RunRow"/>, then h copied to its output row. The step loop stays inside the kernel because at batch 1 a step
-    /// is short (0.2 µs at H = 32): the session's per-step bookkeeping cost a tenth of it, and its instructions sat between
-    /// one step's σ/tanh tail and the next step's first products, where the out-of-order window could otherwise overlap them.
+    /// <see cref="RunRow"/> over this call's blocks, then their h copied to its output row. The step loop stays inside the
+    /// kernel because at batch 1 a step is short: per-step bookkeeping outside would sit between one step's σ/tanh tail and
+    /// the next step's first products, where the out-of-order window could otherwise overlap them. A team shares the blocks
+    /// (each member's part of the panel stays in its own core's cache) and meets at <see cref="SequenceArgs.Barrier"/>
+    /// after every step.
     /// </summary>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Sequence(scoped in SequenceArgs a)
     {
         ref float hPrevious = ref a.H, hNext = ref a.HSpare;
+        int first = a.BlockStart * TVec.Count, units = a.BlockEnd * TVec.Count - first;
+        int outputs = Math.Clamp(a.OutputCount - first, 0, units);
         for (int s = 0; s < a.Steps; s++)
         {
             int t = a.Reverse ? a.Steps - 1 - s : s;
             RunRow(ref Unsafe.Add(ref a.Init, (nint)t * a.InitStepStride), ref a.PanelH, ref hPrevious, 0, ref a.PanelH, ref hPrevious, a.DepthH,
-                fuseCell: true, ref a.C, ref hNext, keepGates: false, 0, a.Blocks, descending: s % 2 == 1); // a serpentine, see CellStepArgs.Descending
-            CopyRow(ref hNext, ref Unsafe.Add(ref a.Output, (nint)t * a.OutputStepStride), a.OutputCount);
+                fuseCell: true, ref a.C, ref hNext, keepGates: false, a.BlockStart, a.BlockEnd, descending: s % 2 == 1); // a serpentine, see CellStepArgs.Descending
+            CopyRow(ref Unsafe.Add(ref hNext, first), ref Unsafe.Add(ref a.Output, (nint)t * a.OutputStepStride + first), outputs);
+            a.Barrier?.SignalAndWait();
             ref float written = ref hNext;
             hNext = ref hPrevious;
             hPrevious = ref written;
         }
 
-        // The caller's h buffer holds the last h whichever buffer the last step wrote.
-        if (a.Steps % 2 == 1) CopyRow(ref hPrevious, ref a.H, a.Blocks * TVec.Count);
+        // The caller's h buffer holds the last h whichever buffer the last step wrote (every member is past its last read of it).
+        if (a.Steps % 2 == 1) CopyRow(ref Unsafe.Add(ref hPrevious, first), ref Unsafe.Add(ref a.H, first), units);
     }
 
     /// <summary>Copies <paramref name="count"/> floats, whole vectors then the tail.</summary>

@@ -66,7 +66,7 @@ internal static class DenseMath
         Span<float> lanes = stackalloc float[Lanes];
         lanes.Clear();
         for (int p = 0; p < whole; p++) lanes[p % Lanes] += a[aStart + p * aStep] * b[bStart + p * bStep];
-        float sum = whole == 0 ? 0f : Combine(lanes[0], lanes[1], lanes[2], lanes[3], lanes[4], lanes[5], lanes[6], lanes[7]);
+        float sum = Combine(lanes[0], lanes[1], lanes[2], lanes[3], lanes[4], lanes[5], lanes[6], lanes[7]);
         for (int p = whole; p < count; p++) sum += a[aStart + p * aStep] * b[bStart + p * bStep];
         return sum;
     }

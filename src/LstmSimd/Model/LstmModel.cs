@@ -11,7 +11,8 @@ public sealed record LstmModelOptions
     /// <summary>
     /// Threads each session computes with (1 to 64; default 1): the calling thread plus persistent workers that split
     /// hidden-unit blocks, or run the two directions of a bidirectional layer side by side. Pays off for large layers
-    /// or batches; a small layer's step is too short to share.
+    /// or batches; a small layer's step is too short to share. The workers spin between steps, so give each thread a core
+    /// of its own: on an oversubscribed machine a member waits for a descheduled partner at every step.
     /// </summary>
     public int Threads { get; init; } = 1;
 

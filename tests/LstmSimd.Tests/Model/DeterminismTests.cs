@@ -71,8 +71,8 @@ public class ThreadingTests
     }
 
     /// <summary>
-    /// One thread runs a single sequence's step loop inside the kernel; two threads step a unidirectional one from the session,
-    /// sharing each step's blocks, and run a bidirectional one's directions concurrently, each in the kernel.
+    /// One thread runs a single sequence's step loop inside the kernel; two threads run that loop together on a unidirectional
+    /// one, each over its own blocks, meeting after every step, and run a bidirectional one's directions concurrently.
     /// </summary>
     [Theory]
     [InlineData(false, 7)]
@@ -107,6 +107,37 @@ public class ThreadingTests
             LstmCase streaming = testCase with { WithLengths = false, Layout = SequenceLayout.TimeMajor, WithInitialState = false };
             Assert.Equal(streaming.RunStreaming(LstmModel.Create(testCase.Weights)).Output, streaming.RunStreaming(two, session => session.ShareEveryStep()).Output);
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(40));
+    }
+
+    /// <summary>
+    /// A team running one sequence's step loop together (each member its blocks, a barrier after every step) must give one
+    /// thread's bits whatever the shape: fewer blocks than members, odd and even step counts (the last h is copied back from
+    /// the spare buffer after odd ones), reverse direction, three members, every float weight format.
+    /// </summary>
+    [Fact]
+    public void A_team_sharing_one_sequence_gives_one_threads_bits()
+    {
+        Gen<(int Hidden, int Steps, int Threads, WeightFormat Format, bool Bidirectional)> shapes =
+            from hidden in Gen.Choose(1, 70)
+            from steps in Gen.Choose(0, 9)
+            from threads in Gen.Choose(2, 3)
+            from format in Gen.Elements(WeightFormat.Float32, WeightFormat.Float16, WeightFormat.BFloat16)
+            from bidirectional in Gen.Elements(false, true)
+            select (hidden, steps, threads, format, bidirectional);
+        Prop.ForAll(shapes.ToArbitrary(), shape =>
+        {
+            var testCase = new LstmCase(new LstmSpec(5, shape.Hidden, 2, shape.Bidirectional), shape.Steps, Batch: 1, WithInitialState: true,
+                WithLengths: false, SequenceLayout.TimeMajor, Seed: shape.Hidden * 10 + shape.Steps);
+            (float[] output, float[] h, float[] c) = testCase.RunFast(LstmModel.Create(testCase.Weights, new LstmModelOptions { Weights = shape.Format }));
+            LstmModel team = LstmModel.Create(testCase.Weights, new LstmModelOptions { Weights = shape.Format, Threads = shape.Threads });
+            for (int repeat = 0; repeat < 2; repeat++)
+            {
+                (float[] output2, float[] h2, float[] c2) = testCase.RunFast(team, session => session.ShareEveryStep());
+                Assert.Equal(output, output2);
+                Assert.Equal(h, h2);
+                Assert.Equal(c, c2);
+            }
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(60));
     }
 
     [Fact]

@@ -49,7 +49,7 @@ internal sealed class MatMulOp : OnnxOp
             lanes.AsSpan().Clear();
             for (int p = 0; p < whole; p++) AddScaledRow(x[xStart + r * k + p], w.AsSpan(wStart + p * n, n), lanes.AsSpan(p % DenseMath.Lanes * n, n));
             for (int j = 0; j < n; j++)
-                row[j] = whole == 0 ? 0f : DenseMath.Combine(lanes[j], lanes[n + j], lanes[2 * n + j], lanes[3 * n + j], lanes[4 * n + j], lanes[5 * n + j], lanes[6 * n + j], lanes[7 * n + j]);
+                row[j] = DenseMath.Combine(lanes[j], lanes[n + j], lanes[2 * n + j], lanes[3 * n + j], lanes[4 * n + j], lanes[5 * n + j], lanes[6 * n + j], lanes[7 * n + j]);
             for (int p = whole; p < k; p++) AddScaledRow(x[xStart + r * k + p], w.AsSpan(wStart + p * n, n), row);
         }
     }
