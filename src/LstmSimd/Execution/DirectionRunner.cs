@@ -106,7 +106,8 @@ internal static unsafe class DirectionRunner
         int gatesPerStep = p.InputBatchFirst ? gateStride : batch * gateStride;
         int gatesPerRow = p.InputBatchFirst ? steps * gateStride : gateStride;
         float* hLast, cLast;
-        if (batch == 1 && p.Lengths == null && !p.History && layer.Cell.IsStandard && layer.Projection is null && !team.Kernels.QuantizesActivations)
+        bool sequenceKernel = layer.Cell.IsStandard || (layer.Cell.IsGru && !layer.Cell.ResetBeforeProduct);
+        if (batch == 1 && p.Lengths == null && !p.History && sequenceKernel && layer.Projection is null && !team.Kernels.QuantizesActivations)
         {
             // One sequence: the kernel runs the whole step loop (on a team, every member its blocks). Row t of the gates and of
             // the output is step t in either layout at batch 1.

@@ -128,7 +128,7 @@ internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
     }
 
     /// <summary>
-    /// A whole batch-1 sequence of the standard cell (see <see cref="KernelSet.Sequence"/>); shared, every member runs every
+    /// A whole batch-1 sequence of the standard cell or a GRU (see <see cref="KernelSet.Sequence"/>); shared, every member runs every
     /// step over its own blocks and the members meet after each step.
     /// </summary>
     public void Sequence(in SequenceJob job, bool share)
@@ -278,7 +278,7 @@ internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
     }
 }
 
-/// <summary>One batch-1 sequence of a layer-direction's standard cell over hoisted pre-activations, in pinned memory (see <see cref="SequenceArgs"/>).</summary>
+/// <summary>One batch-1 sequence of a layer-direction's standard cell or GRU over hoisted pre-activations, in pinned memory (see <see cref="SequenceArgs"/>).</summary>
 internal readonly unsafe struct SequenceJob(PackedLayer layer, float* init, int initStepStride, int steps, bool reverse,
     float* h, float* hSpare, float* c, float* output, int outputStepStride, int outputCount)
 {
@@ -304,6 +304,8 @@ internal readonly unsafe struct SequenceJob(PackedLayer layer, float* init, int 
             BlockStart = start,
             BlockEnd = end,
             Barrier = members > 1 ? barrier : null,
+            Gru = Layer.Cell.IsGru,
+            GruGate = kernels.GruGate,
             H = ref *H,
             HSpare = ref *HSpare,
             C = ref *C,

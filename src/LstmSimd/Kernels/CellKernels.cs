@@ -58,7 +58,7 @@ internal ref struct CellStepArgs
 }
 
 /// <summary>
-/// A whole batch-1 sequence of the standard cell over hoisted pre-activations (see <see cref="CellKernels{TVec, TFormat}.Sequence"/>).
+/// A whole batch-1 sequence of the standard cell (or a GRU) over hoisted pre-activations (see <see cref="CellKernels{TVec, TFormat}.Sequence"/>).
 /// </summary>
 internal ref struct SequenceArgs
 {
@@ -77,6 +77,11 @@ internal ref struct SequenceArgs
 
     /// <summary>With a share of the blocks: where the members meet after each step, as the next reads all of h (null alone).</summary>
     public StepBarrier? Barrier;
+
+    /// <summary>A GRU layer (reset gate after the recurrent product): each step leaves pre-activations for the GRU's update
+    /// with gates <see cref="GruGate"/>, instead of the LSTM's fused cell (<see cref="C"/> is then unused).</summary>
+    public bool Gru;
+    public Activation GruGate;
 
     /// <summary>h before step 0, padded; on return it holds h after the last step. <see cref="HSpare"/> is the other buffer of the ping-pong.</summary>
     public ref float H;
@@ -169,8 +174,21 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
         for (int s = 0; s < a.Steps; s++)
         {
             int t = a.Reverse ? a.Steps - 1 - s : s;
-            RunRow(ref Unsafe.Add(ref a.Init, (nint)t * a.InitStepStride), ref a.PanelH, ref hPrevious, 0, ref a.PanelH, ref hPrevious, a.DepthH,
-                fuseCell: true, ref a.C, ref hNext, keepGates: false, a.BlockStart, a.BlockEnd, descending: s % 2 == 1); // a serpentine, see CellStepArgs.Descending
+            ref float init = ref Unsafe.Add(ref a.Init, (nint)t * a.InitStepStride);
+            bool descending = s % 2 == 1; // a serpentine, see CellStepArgs.Descending
+            if (!a.Gru)
+            {
+                RunRow(ref init, ref a.PanelH, ref hPrevious, 0, ref a.PanelH, ref hPrevious, a.DepthH,
+                    fuseCell: true, ref a.C, ref hNext, keepGates: false, a.BlockStart, a.BlockEnd, descending);
+            }
+            else
+            {
+                // The pre-activations overwrite the step's hoisted projection, which nothing reads again.
+                RunRow(ref init, ref a.PanelH, ref hPrevious, 0, ref a.PanelH, ref hPrevious, a.DepthH,
+                    fuseCell: false, ref init, ref hNext, keepGates: false, a.BlockStart, a.BlockEnd, descending);
+                GruCellKernels<TVec>.Update(a.GruGate, ref init, a.InitStepStride, ref hPrevious, 0, ref hNext, 0, 1, a.BlockStart, a.BlockEnd, default);
+            }
+
             CopyRow(ref Unsafe.Add(ref hNext, first), ref Unsafe.Add(ref a.Output, (nint)t * a.OutputStepStride + first), outputs);
             a.Barrier?.SignalAndWait();
             ref float written = ref hNext;

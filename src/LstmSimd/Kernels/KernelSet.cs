@@ -16,7 +16,7 @@ internal abstract class KernelSet(KernelPath path, int width, WeightFormat forma
 
     public abstract void Step(scoped in CellStepArgs args);
 
-    /// <summary>A whole batch-1 sequence of the standard cell (see <see cref="CellKernels{TVec, TFormat}.Sequence"/>).</summary>
+    /// <summary>A whole batch-1 sequence of the standard cell or a GRU (see <see cref="CellKernels{TVec, TFormat}.Sequence"/>).</summary>
     public abstract void Sequence(scoped in SequenceArgs args);
 
     /// <summary>The instructions this width's Int8 products use in this process.</summary>
