@@ -178,7 +178,8 @@ public sealed class CharLanguageModel
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    private static double LogSumExp(ReadOnlySpan<float> z)
+    /// <summary>log Σ exp(z), the maximum subtracted first.</summary>
+    internal static double LogSumExp(ReadOnlySpan<float> z)
     {
         double max = double.NegativeInfinity, sum = 0;
         foreach (float x in z) max = Math.Max(max, x);

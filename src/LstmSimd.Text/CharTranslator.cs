@@ -117,7 +117,7 @@ public sealed class CharTranslator
                 Combine.Apply(concat, 1, hidden);
                 for (int i = 0; i < h; i++) hidden[i] = MathF.Tanh(hidden[i]);
                 Output.Apply(hidden, 1, logits);
-                double logSum = LogSumExp(logits);
+                double logSum = CharLanguageModel.LogSumExp(logits);
                 // Past the length limit only the end may be chosen.
                 for (int k = step == limit ? 0 : classes - 1; k >= 0; k--) candidates.Add((b, k, beams[b].LogProb + logits[k] - logSum));
             }
@@ -149,14 +149,6 @@ public sealed class CharTranslator
         var text = new StringBuilder(best.Count);
         foreach (int k in best) text.Append(TargetVocabulary.Characters[k - 1]);
         return text.ToString();
-    }
-
-    private static double LogSumExp(ReadOnlySpan<float> z)
-    {
-        double max = double.NegativeInfinity, sum = 0;
-        foreach (float x in z) max = Math.Max(max, x);
-        foreach (float x in z) sum += Math.Exp(x - max);
-        return max + Math.Log(sum);
     }
 
     /// <summary>Writes a checkpoint (atomically): both LSTMs under PyTorch's names with prefixes <c>encoder.</c> and <c>decoder.</c>, the heads, and the vocabularies under <c>__metadata__.char_translator</c>.</summary>

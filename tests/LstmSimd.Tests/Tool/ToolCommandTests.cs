@@ -37,6 +37,7 @@ public sealed class ToolCommandTests : IDisposable
     [InlineData("forecast")]
     [InlineData("detect")]
     [InlineData("generate")]
+    [InlineData("translate")]
     [InlineData("bench")]
     [InlineData("serve")]
     public void Every_command_has_help_under_the_tool_name(string command)
