@@ -14,8 +14,8 @@ public sealed class CharLanguageModel
     /// <summary>The <c>__metadata__</c> key of a character-model checkpoint.</summary>
     public const string MetadataKey = "char_model";
 
-    /// <summary>Wraps trained parameters (used, not copied).</summary>
-    public CharLanguageModel(CharVocabulary vocabulary, LstmWeights weights, LinearHead head)
+    /// <summary>Wraps trained parameters (used, not copied); <paramref name="source"/> records the text they were trained on, when known.</summary>
+    public CharLanguageModel(CharVocabulary vocabulary, LstmWeights weights, LinearHead head, CharTextSource? source = null)
     {
         ArgumentNullException.ThrowIfNull(vocabulary);
         ArgumentNullException.ThrowIfNull(weights);
@@ -25,8 +25,12 @@ public sealed class CharLanguageModel
         Vocabulary = vocabulary;
         Weights = weights;
         Head = head;
+        Source = source;
         Model = LstmModel.Create(weights);
     }
+
+    /// <summary>The text the model was trained on (name, hash, length), or null for a model saved without it.</summary>
+    public CharTextSource? Source { get; }
 
     /// <summary>The characters.</summary>
     public CharVocabulary Vocabulary { get; }
@@ -79,14 +83,17 @@ public sealed class CharLanguageModel
         return nats / count / Math.Log(2);
     }
 
-    /// <summary>Feeds <paramref name="prime"/>, then samples <paramref name="length"/> characters at <paramref name="temperature"/> (lower: safer, higher: wilder).</summary>
+    /// <summary>Feeds <paramref name="prime"/> (empty: starts as after a line break, or a space, or the first character the model knows), then samples <paramref name="length"/> characters at <paramref name="temperature"/> (lower: safer, higher: wilder).</summary>
     public string Sample(string prime, int length, double temperature, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(prime);
         if (!(temperature > 0)) throw new ArgumentException($"The temperature must be positive; got {temperature}.", nameof(temperature));
         ArgumentOutOfRangeException.ThrowIfNegative(length);
+        IReadOnlyList<char> missing = Vocabulary.Missing(prime);
+        if (missing.Count > 0)
+            throw new ArgumentException($"The prime holds characters the model never saw in training: {CharVocabulary.Describe(missing)}.", nameof(prime));
         int v = Vocabulary.Count;
-        int[] primeIds = Vocabulary.Encode(prime.Length == 0 ? "\n" : prime);
+        int[] primeIds = prime.Length > 0 ? Vocabulary.Encode(prime) : [StartCharacter()];
         using LstmSession session = Model.CreateSession(1, 1);
         float[] input = new float[v], output = new float[Weights.Spec.OutputSize], logits = new float[v];
         double[] p = new double[v];
@@ -118,8 +125,16 @@ public sealed class CharLanguageModel
         return text.ToString();
     }
 
-    /// <summary>Writes a checkpoint with the vocabulary under <c>__metadata__.char_model</c>.</summary>
-    public void Save(string path) => ModelCheckpoint.Save(path, Weights, Head, MetadataKey, JsonSerializerVocabulary(Vocabulary));
+    /// <summary>What an empty prime starts from: a line break, else a space, else the first character the model knows.</summary>
+    private int StartCharacter()
+    {
+        foreach (char c in "\n ")
+            if (Vocabulary.Contains(c)) return Vocabulary.Encode(c.ToString())[0];
+        return 0;
+    }
+
+    /// <summary>Writes a checkpoint (atomically) with the vocabulary and the text's source under <c>__metadata__.char_model</c>.</summary>
+    public void Save(string path) => ModelCheckpoint.Save(path, Weights, Head, MetadataKey, MetadataJson());
 
     /// <summary>Loads a checkpoint written by <see cref="Save"/>.</summary>
     /// <exception cref="ModelFormatException">The file is unreadable or not a character model.</exception>
@@ -129,7 +144,11 @@ public sealed class CharLanguageModel
         try
         {
             using JsonDocument document = JsonDocument.Parse(json);
-            return new CharLanguageModel(new CharVocabulary(document.RootElement.GetProperty("vocabulary").GetString()!), model.Weights, model.Head!);
+            JsonElement root = document.RootElement;
+            CharTextSource? source = null;
+            if (root.TryGetProperty("source", out JsonElement s))
+                source = new CharTextSource(s.GetProperty("name").GetString()!, s.GetProperty("sha256").GetString()!, s.GetProperty("characters").GetInt64());
+            return new CharLanguageModel(new CharVocabulary(root.GetProperty("vocabulary").GetString()!), model.Weights, model.Head!, source);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException)
         {
@@ -137,20 +156,30 @@ public sealed class CharLanguageModel
         }
     }
 
-    private static string JsonSerializerVocabulary(CharVocabulary vocabulary)
+    private string MetadataJson()
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream))
         {
             w.WriteStartObject();
-            w.WriteString("vocabulary", vocabulary.Characters);
+            w.WriteString("vocabulary", Vocabulary.Characters);
+            if (Source is not null)
+            {
+                w.WriteStartObject("source");
+                w.WriteString("name", Source.Name);
+                w.WriteString("sha256", Source.Sha256);
+                w.WriteNumber("characters", Source.Characters);
+                w.WriteEndObject();
+            }
+
             w.WriteEndObject();
         }
 
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    private static double LogSumExp(ReadOnlySpan<float> z)
+    /// <summary>log Σ exp(z), the maximum subtracted first.</summary>
+    internal static double LogSumExp(ReadOnlySpan<float> z)
     {
         double max = double.NegativeInfinity, sum = 0;
         foreach (float x in z) max = Math.Max(max, x);

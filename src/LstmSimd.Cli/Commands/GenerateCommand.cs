@@ -12,10 +12,12 @@ internal static class GenerateCommand
 {
     public static Command Create()
     {
-        var text = new Option<FileInfo?>("--text") { Description = "Training text, UTF-8 (default: the bundled quotations, quotes.txt); its last part is held out for validation." };
-        var model = new Option<FileInfo?>("--model", "-m") { Description = "Sample from this checkpoint instead of training." };
-        var output = new Option<FileInfo>("--output", "-o") { Description = "Checkpoint to write while training (rewritten at each validation).", DefaultValueFactory = _ => new FileInfo("chars.lstm") };
-        var minutes = new Option<double>("--minutes") { Description = "Training time budget in minutes.", DefaultValueFactory = _ => 3 };
+        var text = new Option<FileInfo?>("--text") { Description = "Training text, UTF-8 (default: the bundled quotations, quotes.txt); its last part is held out for validation. With --model: a text to score the model on (its last part), optional." };
+        var model = new Option<FileInfo?>("--model", "-m") { Description = "Sample from this checkpoint instead of training (needs no text: the vocabulary is in the checkpoint)." };
+        var output = new Option<FileInfo>("--output", "-o") { Description = "Checkpoint to write while training: rewritten (atomically) at each new best validation score.", DefaultValueFactory = _ => new FileInfo("chars.lstm") };
+        var minutes = new Option<double>("--minutes") { Description = "Training time budget in minutes.", DefaultValueFactory = _ => 1 };
+        var dropout = new Option<double>("--dropout") { Description = "Dropout between stacked LSTM layers while training (needs --layers 2 or more).", DefaultValueFactory = _ => 0 };
+        var patience = new Option<int>("--patience") { Description = "Stop after this many validations in a row without a new best (0: train the whole budget).", DefaultValueFactory = _ => 5 };
         var hidden = new Option<int>("--hidden") { Description = "LSTM hidden units.", DefaultValueFactory = _ => 128 };
         var layers = new Option<int>("--layers") { Description = "Stacked LSTM layers.", DefaultValueFactory = _ => 1 };
         var steps = new Option<int>("--steps") { Description = "Characters per truncated-BPTT chunk.", DefaultValueFactory = _ => 64 };
@@ -29,61 +31,97 @@ internal static class GenerateCommand
         var check = new Option<bool>("--check") { Description = "Exit with code 1 unless the LSTM's validation bits per character are below the bigram's." };
         var command = new Command("generate", "Train a character-level LSTM language model on a text file (or load one) and sample from it; reports validation bits per character beside unigram and bigram baselines. Ctrl+C stops training early and keeps the checkpoint.")
         {
-            text, model, output, minutes, hidden, layers, steps, batch, rate, validation, seed, length, temperature, prime, check,
+            text, model, output, minutes, dropout, patience, hidden, layers, steps, batch, rate, validation, seed, length, temperature, prime, check,
         };
         command.SetAction(parse => ToolExit.Run("generate", () =>
         {
-            string path = parse.GetValue(text)?.FullName ?? BundledData.Quotes;
+            string? textPath = parse.GetValue(text)?.FullName;
             string? modelPath = parse.GetValue(model)?.FullName;
             string checkpoint = parse.GetValue(output)!.FullName;
-            if (modelPath is null) OutputPaths.RefuseClashes([("--text", path)], [("--output", checkpoint)]);
-            string content = UserText.ReadUtf8File(path, problem => new FormatException($"{path}, {problem}"));
             double share = parse.GetValue(validation);
             if (!(share is > 0 and < 0.5)) throw new ArgumentException($"--validation must be between 0 and 0.5; got {share}.");
             if (!(parse.GetValue(temperature) > 0)) throw new ArgumentException("--temperature must be positive.");
-            if (content.Length < 2000) throw new ArgumentException($"{path} holds {content.Length} characters; a language model needs at least 2000.");
-            int split = content.Length - (int)(content.Length * share);
+            if (parse.GetValue(length) < 0) throw new ArgumentException("--length must be 0 or more.");
             using var ctrlC = new CtrlC();
             CharLanguageModel lm;
+            string? content = null;
             if (modelPath is not null)
             {
                 lm = CharLanguageModel.Load(modelPath);
-                Console.WriteLine($"model: {modelPath}, LSTM {lm.Vocabulary.Count}→{lm.Weights.Spec.HiddenSize}, {lm.Vocabulary.Count} characters");
+                string trainedOn = lm.Source is { } source ? $"trained on {source.Name} ({source.Characters:N0} characters, SHA-256 {source.Sha256[..12]}…)" : "text it was trained on not recorded";
+                Console.WriteLine($"model: {modelPath}, LSTM {lm.Vocabulary.Count}→{lm.Weights.Spec.HiddenSize}{(lm.Weights.Spec.NumLayers > 1 ? $" ×{lm.Weights.Spec.NumLayers}" : "")}, {lm.Vocabulary.Count} characters, {trainedOn}");
+                if (textPath is not null)
+                {
+                    content = ReadText(textPath);
+                    IReadOnlyList<char> missing = lm.Vocabulary.Missing(content);
+                    if (missing.Count > 0)
+                        throw new ArgumentException($"{textPath} holds characters the model {modelPath} never saw in training, so it cannot score it: {CharVocabulary.Describe(missing.Take(10))}{(missing.Count > 10 ? $" and {missing.Count - 10} more" : "")}.");
+                    if (lm.Source is { } s) Console.WriteLine(s.Describes(content) ? "scoring on the last part of the text it was trained on (held out there too)" : $"scoring on {textPath}, not the text it was trained on");
+                }
+                else if (parse.GetValue(check)) throw new ArgumentException("--check compares the model with the n-gram baselines on a text: give --text with --model.");
             }
             else
             {
+                textPath ??= BundledData.Quotes;
+                OutputPaths.RefuseClashes([("--text", textPath)], [("--output", checkpoint)]);
+                content = ReadText(textPath);
                 var options = new CharTrainingOptions
                 {
                     HiddenSize = parse.GetValue(hidden), Layers = parse.GetValue(layers), Steps = parse.GetValue(steps), Streams = parse.GetValue(batch),
                     LearningRate = parse.GetValue(rate), Seed = parse.GetValue(seed), TimeBudget = TimeSpan.FromMinutes(parse.GetValue(minutes)),
+                    Dropout = parse.GetValue(dropout), Patience = parse.GetValue(patience),
                 };
                 if (options.HiddenSize < 1 || options.Layers < 1 || options.Steps < 1 || options.Streams < 1 || options.TimeBudget <= TimeSpan.Zero)
                     throw new ArgumentException("--hidden, --layers, --steps, --batch and --minutes must be positive.");
-                lm = Train(path, content, split, options, checkpoint, ctrlC);
+                if (options.Patience < 0) throw new ArgumentException($"--patience must be 0 (off) or positive; got {options.Patience}.");
+                if (!(options.Dropout is >= 0 and < 1)) throw new ArgumentException($"--dropout must be in [0, 1); got {options.Dropout.ToString(CultureInfo.InvariantCulture)}.");
+                if (options.Dropout > 0 && options.Layers < 2) throw new ArgumentException("--dropout acts between stacked LSTM layers: it needs --layers 2 or more.");
+                lm = Train(textPath, content, Split(content, share), options, checkpoint, ctrlC);
             }
 
-            bool beats = Report(lm, content, split);
-            PrintSample(lm, parse.GetValue(prime)!, parse.GetValue(length), parse.GetValue(temperature), parse.GetValue(seed));
+            string primeText = parse.GetValue(prime)!;
+            IReadOnlyList<char> unknown = lm.Vocabulary.Missing(primeText);
+            if (unknown.Count > 0)
+                throw new ArgumentException($"--prime holds characters the model {modelPath ?? checkpoint} never saw in training: {CharVocabulary.Describe(unknown)}.");
+            bool beats = content is null || Report(lm, content, Split(content, share));
+            PrintSample(lm, primeText, parse.GetValue(length), parse.GetValue(temperature), parse.GetValue(seed));
             if (ctrlC.Pressed) return ToolExit.Interrupted;
             return parse.GetValue(check) && !beats ? ToolExit.CheckFailed : ToolExit.Ok;
         }));
         return command;
     }
 
-    /// <summary>Trains on the text before <paramref name="split"/>, validating on the rest, with a progress display; saves at each validation.</summary>
+    private static string ReadText(string path)
+    {
+        string content = UserText.ReadUtf8File(path, problem => new FormatException($"{path}, {problem}"));
+        if (content.Length < 2000) throw new ArgumentException($"{path} holds {content.Length} characters; a language model needs at least 2000.");
+        return content;
+    }
+
+    /// <summary>Where the held-out end of the text starts.</summary>
+    private static int Split(string content, double share) => content.Length - (int)(content.Length * share);
+
+    /// <summary>
+    /// Trains on the text before <paramref name="split"/>, validating on the rest, with a progress display; saves each new
+    /// best model (atomically) and returns the best one.
+    /// </summary>
     internal static CharLanguageModel Train(string path, string content, int split, CharTrainingOptions options, string checkpoint, CtrlC ctrlC)
     {
         var vocabulary = CharVocabulary.FromText(content);
         int[] train = vocabulary.Encode(content[..split]), held = vocabulary.Encode(content[split..]);
         Console.WriteLine($"text: {path}, {content.Length:N0} characters, {vocabulary.Count} distinct; training on the first {train.Length:N0}, validating on the last {held.Length:N0}");
-        Console.WriteLine($"model: LSTM {vocabulary.Count}→{options.HiddenSize}{(options.Layers > 1 ? $" ×{options.Layers}" : "")} → {vocabulary.Count} logits; {options.Streams} streams × {options.Steps} steps, Adam lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}; budget {TrainingDisplay.Clock(options.TimeBudget)}");
-        (CharLanguageModel lm, _, long seen) = TrainingDisplay.Run("generate", mayStopEarly: false, update => CharModelTraining.Train(vocabulary, train, held, options,
+        string regularised = options.Dropout > 0 ? $", dropout {options.Dropout.ToString(CultureInfo.InvariantCulture)}" : "";
+        Console.WriteLine($"model: LSTM {vocabulary.Count}→{options.HiddenSize}{(options.Layers > 1 ? $" ×{options.Layers}" : "")} → {vocabulary.Count} logits; {options.Streams} streams × {options.Steps} steps, Adam lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}{regularised}; budget {TrainingDisplay.Clock(options.TimeBudget)}{(options.Patience > 0 ? $", stopping after {options.Patience} validations without a new best" : "")}");
+        CharTrainingResult result = TrainingDisplay.Run("generate", mayStopEarly: options.Patience > 0, update => CharModelTraining.Train(vocabulary, train, held, options,
             report => update(report.Elapsed / report.Budget,
-                $"{report.Characters / 1000:N0}k chars train {report.TrainBitsPerChar:F2} val {(double.IsNaN(report.ValidationBitsPerChar) ? "…" : report.ValidationBitsPerChar.ToString("F2", CultureInfo.InvariantCulture))} bpc"),
-            (snapshot, _) => snapshot.Save(checkpoint), ctrlC.Token));
-        Console.WriteLine($"{(ctrlC.Pressed ? "stopped by Ctrl+C" : "trained")} on {seen:N0} characters ({seen / (double)train.Length:F1} passes); saved {checkpoint}");
-        return lm;
+                $"{report.Characters / 1000:N0}k chars train {report.TrainBitsPerChar:F2} val {Bits(report.ValidationBitsPerChar)} best {Bits(report.BestValidationBitsPerChar)} bpc"),
+            (best, _) => best.Save(checkpoint), ctrlC.Token, CharTextSource.Of(Path.GetFileName(path), content)));
+        string why = ctrlC.Pressed ? "stopped by Ctrl+C" : result.StoppedEarly ? $"stopped early (no new best in {options.Patience} validations)" : "trained";
+        Console.WriteLine($"{why} on {result.Characters:N0} characters ({result.Characters / (double)train.Length:F1} passes), {result.Evaluations} validations; kept the best, {Bits(result.ValidationBitsPerChar)} bits/char, in {checkpoint}");
+        return result.Model;
     }
+
+    private static string Bits(double bits) => double.IsNaN(bits) ? "…" : bits.ToString("F2", CultureInfo.InvariantCulture);
 
     /// <summary>Prints validation bits per character beside the baselines; returns whether the LSTM beats the bigram.</summary>
     internal static bool Report(CharLanguageModel lm, string content, int split)

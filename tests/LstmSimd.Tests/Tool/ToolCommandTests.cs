@@ -37,6 +37,7 @@ public sealed class ToolCommandTests : IDisposable
     [InlineData("forecast")]
     [InlineData("detect")]
     [InlineData("generate")]
+    [InlineData("translate")]
     [InlineData("bench")]
     [InlineData("serve")]
     public void Every_command_has_help_under_the_tool_name(string command)
@@ -341,5 +342,31 @@ public sealed class ToolCommandTests : IDisposable
         (code, stdout, stderr) = Cli("generate", "--model", "chars.lstm", "--text", text, "--length", "30", "--seed", "4");
         Assert.True(code == 0, stderr);
         Assert.Contains("seed 4", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Generate_samples_from_a_model_trained_on_another_text_without_that_text()
+    {
+        // '§' and '¤' are not in the bundled quotations: a model of this text cannot be scored on them, and needs no text to sample.
+        string text = Write("other.txt", string.Concat(Enumerable.Repeat("§1 ¤ the rule applies. ", 100)));
+        var (code, stdout, stderr) = Cli("generate", "--text", text, "--minutes", "0.05", "--hidden", "16", "--batch", "4", "--steps", "16", "--lr", "0.01", "--length", "10", "--output", "other.lstm");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("kept the best", stdout, StringComparison.Ordinal);
+        (code, stdout, stderr) = Cli("generate", "-m", "other.lstm", "--length", "30", "--prime", "§");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("trained on other.txt (2,300 characters", stdout, StringComparison.Ordinal);
+        Assert.Contains("---\n§", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("bigram", stdout, StringComparison.Ordinal);
+        AssertOneLineOfBadInput(Cli("generate", "-m", "other.lstm", "--prime", "xyz"), "--prime holds characters the model " + Path.Combine(_dir, "other.lstm") + " never saw in training: 'x' (U+0078), 'y' (U+0079), 'z' (U+007A)");
+        string quotes = Write("q.txt", string.Concat(Enumerable.Repeat("Quotes with a Q. ", 150)));
+        AssertOneLineOfBadInput(Cli("generate", "-m", "other.lstm", "--text", quotes), "q.txt holds characters the model");
+    }
+
+    [Fact]
+    public void Generate_refuses_dropout_on_one_layer_and_a_negative_patience()
+    {
+        string text = Write("t.txt", string.Concat(Enumerable.Repeat("to be or not to be, that is the question.\n", 60)));
+        AssertOneLineOfBadInput(Cli("generate", "--text", text, "--dropout", "0.2"), "--dropout acts between stacked LSTM layers");
+        AssertOneLineOfBadInput(Cli("generate", "--text", text, "--patience", "-1"), "--patience must be 0 (off) or positive");
     }
 }

@@ -1,0 +1,147 @@
+using LstmSimd.Text;
+using LstmSimd.Training;
+using Xunit;
+
+namespace LstmSimd.Tests.Text;
+
+public sealed class TranslatorTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("lstmsimd-translate-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static float[] Random(int length, ulong seed, float scale = 1)
+    {
+        var values = new float[length];
+        new SeededRandom(seed).Fill(values, -scale, scale);
+        return values;
+    }
+
+    [Fact]
+    public void The_attention_weights_sum_to_one_and_the_context_is_their_mix_of_the_keys()
+    {
+        float[] query = [1, 0], keys = [2, 0, 0, 1, -2, 5], weights = new float[3], context = new float[2];
+        LuongAttention.Forward(query, keys, weights, context);
+        double e2 = Math.Exp(2), e0 = 1, em2 = Math.Exp(-2), sum = e2 + e0 + em2; // scores q·k = 2, 0, −2
+        Assert.Equal(e2 / sum, weights[0], 6);
+        Assert.Equal(e0 / sum, weights[1], 6);
+        Assert.Equal((2 * e2 - 2 * em2) / sum, context[0], 5);
+        Assert.Equal((1 * e0 + 5 * em2) / sum, context[1], 5);
+    }
+
+    [Fact]
+    public void The_attention_gradient_matches_finite_differences()
+    {
+        const int h = 5, n = 4;
+        float[] query = Random(h, 1), keys = Random(n * h, 2), upstream = Random(h, 3);
+        // loss = upstream · context(query, keys)
+        double Loss(float[] q, float[] k)
+        {
+            float[] w = new float[n], c = new float[h];
+            LuongAttention.Forward(q, k, w, c);
+            double s = 0;
+            for (int i = 0; i < h; i++) s += upstream[i] * (double)c[i];
+            return s;
+        }
+
+        float[] weights = new float[n], context = new float[h], dQuery = new float[h], dKeys = new float[n * h];
+        LuongAttention.Forward(query, keys, weights, context);
+        LuongAttention.Backward(query, keys, weights, upstream, dQuery, dKeys);
+        const float eps = 1e-2f;
+        foreach ((float[] values, float[] analytic) in new[] { (query, dQuery), (keys, dKeys) })
+        {
+            for (int i = 0; i < values.Length; i++)
+            {
+                float saved = values[i];
+                values[i] = saved + eps;
+                double up = Loss(query, keys);
+                values[i] = saved - eps;
+                double down = Loss(query, keys);
+                values[i] = saved;
+                double numeric = (up - down) / (2 * eps);
+                Assert.True(Math.Abs(numeric - analytic[i]) < 2e-3 + 1e-2 * Math.Abs(numeric), $"element {i}: finite difference {numeric}, backward {analytic[i]}");
+            }
+        }
+    }
+
+    [Fact]
+    public void The_translator_gradient_matches_finite_differences_through_attention_and_the_state_passed_to_the_decoder()
+    {
+        var source = new CharVocabulary("abc");
+        var target = new CharVocabulary("xyz");
+        TranslationPair[] pairs = [new("abca", "xyz"), new("cb", "zzyx"), new("a", "y")];
+        using var training = new TranslatorTraining(source, target, 6, 6, new TranslatorTrainingOptions { HiddenSize = 6, Batch = 3, Seed = 4 });
+        training.Gradients(pairs);
+        var analytic = training.Parameters.Parameters.ToDictionary(p => p.Name, p => (float[])p.Gradients.Clone());
+        // The encoder's input weights reach the loss only through the attention's keys and the decoder's initial state.
+        foreach (string name in new[] { "encoder.weight_ih_l0", "encoder.weight_hh_l0", "encoder.bias_hh_l0", "decoder.weight_hh_l0", "decoder.weight_ih_l0", "combine.weight", "output.bias" })
+        {
+            Parameter p = training.Parameters.Parameters.Single(x => x.Name == name);
+            int checkedCount = 0;
+            for (int i = 0; i < p.Values.Length; i += Math.Max(1, p.Values.Length / 12), checkedCount++)
+            {
+                float saved = p.Values[i];
+                const float eps = 5e-3f;
+                p.Values[i] = saved + eps;
+                RefreshSessions(training);
+                double up = training.Loss(pairs);
+                p.Values[i] = saved - eps;
+                RefreshSessions(training);
+                double down = training.Loss(pairs);
+                p.Values[i] = saved;
+                RefreshSessions(training);
+                double numeric = (up - down) / (2 * eps);
+                Assert.True(Math.Abs(numeric - analytic[name][i]) < 1e-3 + 2e-2 * Math.Abs(numeric), $"{name}[{i}]: finite difference {numeric}, backward {analytic[name][i]}");
+            }
+
+            Assert.True(checkedCount >= Math.Min(6, p.Values.Length), $"{name}: {checkedCount} values checked");
+        }
+
+        Assert.Contains(analytic["encoder.weight_ih_l0"], g => Math.Abs(g) > 1e-4);
+    }
+
+    /// <summary>The training sessions repack their kernels' copies of the weights only when told.</summary>
+    private static void RefreshSessions(TranslatorTraining training) => training.RefreshWeights();
+
+    [Fact]
+    public void A_small_translator_learns_to_reverse_and_uppercase_words_and_survives_a_save()
+    {
+        var random = new SeededRandom(9);
+        string Word() => new([.. Enumerable.Range(0, 2 + random.NextInt32(4)).Select(_ => "abcde"[random.NextInt32(5)])]);
+        TranslationPair Make(string w) => new(w, new string([.. w.Reverse().Select(char.ToUpperInvariant)]));
+        TranslationPair[] train = [.. Enumerable.Range(0, 600).Select(_ => Make(Word()))], validation = [.. Enumerable.Range(0, 60).Select(_ => Make(Word()))];
+        TranslatorTrainingResult result = TranslatorTraining.Train(train, validation, new TranslatorTrainingOptions
+        {
+            HiddenSize = 48, Batch = 16, LearningRate = 1e-2, MaxEpochs = 30, TimeBudget = TimeSpan.FromSeconds(60), EvaluationInterval = TimeSpan.FromSeconds(2), Patience = 0,
+        });
+        string[] sources = [.. validation.Select(p => p.Source)], references = [.. validation.Select(p => p.Target)];
+        string[] greedy = [.. sources.Select(s => result.Model.Translate(s))], beam = [.. sources.Select(s => result.Model.Translate(s, 4))];
+        double copy = TranslationMetrics.ChrF(sources, references);
+        Assert.True(TranslationMetrics.ChrF(greedy, references) > 90, $"greedy chrF {TranslationMetrics.ChrF(greedy, references)}, copying {copy}: {string.Join(", ", greedy.Take(8))}");
+        Assert.True(TranslationMetrics.ChrF(beam, references) > 90, $"beam chrF {TranslationMetrics.ChrF(beam, references)}");
+
+        string path = Path.Combine(_dir, "t.lstm");
+        result.Model.Save(path);
+        CharTranslator loaded = CharTranslator.Load(path);
+        Assert.Equal(beam, sources.Select(s => loaded.Translate(s, 4)));
+        Assert.Equal(greedy, sources.Select(s => loaded.Translate(s)));
+        Assert.Equal("", loaded.Translate(""));
+        Assert.NotNull(loaded.Translate("zz?!")); // characters never seen share the unknown input
+    }
+
+    [Fact]
+    public void Bad_checkpoints_and_arguments_are_refused_with_the_reason()
+    {
+        using var training = new TranslatorTraining(new CharVocabulary("ab"), new CharVocabulary("xy"), 4, 4, new TranslatorTrainingOptions { HiddenSize = 4, Batch = 2 });
+        CharTranslator model = training.Snapshot();
+        Assert.Contains("beam width", Assert.Throws<ArgumentOutOfRangeException>(() => model.Translate("ab", 0)).Message, StringComparison.Ordinal);
+        string path = Path.Combine(_dir, "m.lstm");
+        model.Save(path);
+        var language = new CharLanguageModel(new CharVocabulary("ab"), LstmWeights.CreateRandom(new LstmSpec(2, 3), 1), new LstmSimd.IO.LinearHead(3, 2, new float[6]));
+        string other = Path.Combine(_dir, "lm.lstm");
+        language.Save(other);
+        Assert.Contains("is not a translator checkpoint", Assert.Throws<LstmSimd.IO.ModelFormatException>(() => CharTranslator.Load(other)).Message, StringComparison.Ordinal);
+        Assert.Contains("outside the target vocabulary: 'q' (U+0071)", Assert.Throws<ArgumentException>(() => training.Step([new("ab", "xq")])).Message, StringComparison.Ordinal);
+        Assert.Contains("longer than the 4 → 4", Assert.Throws<ArgumentException>(() => training.Step([new("ababa", "x")])).Message, StringComparison.Ordinal);
+    }
+}
