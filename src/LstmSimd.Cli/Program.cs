@@ -22,6 +22,7 @@ var root = new Command("lstmsimd", "Fast, allocation-free LSTM inference and tra
     ForecastCommand.Create(),
     DetectCommand.Create(),
     GenerateCommand.Create(),
+    ClassifyCommand.Create(),
     ServeCommand.Create(),
 };
 ParseResult parsed = root.Parse(args);
