@@ -89,7 +89,7 @@ public static class ClassWeights
     }
 
     /// <summary>Softmax of each row of <paramref name="logits"/> ([rows, classes]) into <paramref name="probabilities"/>.</summary>
-    public static void Softmax(ReadOnlySpan<float> logits, int classes, Span<float> probabilities)
+    internal static void Softmax(ReadOnlySpan<float> logits, int classes, Span<float> probabilities)
     {
         for (int r = 0; r < logits.Length / classes; r++)
         {
