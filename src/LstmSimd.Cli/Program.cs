@@ -23,6 +23,7 @@ var root = new Command("lstmsimd", "Fast, allocation-free LSTM inference and tra
     DetectCommand.Create(),
     GenerateCommand.Create(),
     TranslateCommand.Create(),
+    ClassifyCommand.Create(),
     ServeCommand.Create(),
 };
 ParseResult parsed = root.Parse(args);

@@ -1,0 +1,84 @@
+using System.Text;
+using Xunit;
+
+namespace LstmSimd.Tests.Tool;
+
+/// <summary>classify train, evaluate and predict as users run them: exit codes, messages, files.</summary>
+public sealed class ClassifyCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("lstmsimd-classify-tool-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private (int Code, string Out, string Err) Cli(params string[] args) => ToolCli.Run(_dir, args);
+
+    /// <summary>A CSV of short reviews whose class is set by one of a few sentiment words among filler.</summary>
+    private string Reviews(string name, int rows, int seed)
+    {
+        var random = new Random(seed);
+        string[] good = ["great", "loved", "wonderful", "superb"], bad = ["awful", "boring", "terrible", "dull"], filler = ["the", "film", "plot", "was", "a", "and", "actors", "story"];
+        var csv = new StringBuilder("id,text,label\n");
+        for (int i = 0; i < rows; i++)
+        {
+            bool positive = random.Next(2) == 0;
+            var words = Enumerable.Range(0, 3 + random.Next(6)).Select(_ => filler[random.Next(filler.Length)]).ToList();
+            words.Insert(random.Next(words.Count + 1), (positive ? good : bad)[random.Next(4)]);
+            csv.Append(i).Append(",\"").Append(string.Join(' ', words)).Append("\",").Append(positive ? "pos" : "neg").Append('\n');
+        }
+
+        string path = Path.Combine(_dir, name);
+        File.WriteAllText(path, csv.ToString());
+        return path;
+    }
+
+    [Theory]
+    [InlineData("train")]
+    [InlineData("evaluate")]
+    [InlineData("predict")]
+    public void Every_classify_command_has_help_under_the_tool_name(string command)
+    {
+        var (code, stdout, _) = Cli("classify", command, "--help");
+        Assert.Equal(0, code);
+        Assert.Contains($"lstmsimd classify {command}", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Train_evaluate_and_predict_run_end_to_end_beside_the_baselines()
+    {
+        string train = Reviews("train.csv", 300, 1), test = Reviews("test.csv", 100, 2);
+        var (code, stdout, stderr) = Cli("classify", "train", "--data", train, "--test", test, "--embedding", "8", "--hidden", "8", "--epochs", "8",
+            "--lr", "0.01", "--min-frequency", "1", "-o", "reviews.lstm", "--check");
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("naive Bayes (Laplace)", stdout, StringComparison.Ordinal);
+        Assert.Contains("logistic regression (TF-IDF, L2)", stdout, StringComparison.Ordinal);
+        Assert.Contains("confusion matrix", stdout, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(_dir, "reviews.lstm")));
+
+        (code, stdout, stderr) = Cli("classify", "evaluate", "-m", "reviews.lstm", "--data", test);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("macro-F1", stdout, StringComparison.Ordinal);
+
+        (code, stdout, stderr) = Cli("classify", "predict", "-m", "reviews.lstm", "--text", "a wonderful film", "--text", "the plot was awful");
+        Assert.True(code == 0, stderr);
+        string[] lines = stdout.TrimEnd().Split('\n');
+        Assert.Equal(3, lines.Length);
+        Assert.StartsWith("pos\t", lines[1], StringComparison.Ordinal);
+        Assert.StartsWith("neg\t", lines[2], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bad_input_gives_one_clear_line_and_exit_code_2()
+    {
+        string train = Reviews("train.csv", 20, 3);
+        string garbage = Path.Combine(_dir, "garbage.lstm");
+        File.WriteAllText(garbage, "not a model");
+        ToolCommandTests.AssertOneLineOfBadInput(Cli("classify", "train", "--data", train, "--text-column", "body"), "no column 'body'");
+        ToolCommandTests.AssertOneLineOfBadInput(Cli("classify", "train", "--data", train, "-o", train), "refusing to overwrite an input");
+        ToolCommandTests.AssertOneLineOfBadInput(Cli("classify", "train", "--data", train, "--hidden", "0"), "HiddenSize must be positive");
+        ToolCommandTests.AssertOneLineOfBadInput(Cli("classify", "evaluate", "-m", garbage, "--data", train), "garbage.lstm");
+        ToolCommandTests.AssertOneLineOfBadInput(Cli("classify", "predict", "-m", garbage), "--text or --data");
+        Directory.CreateDirectory(Path.Combine(_dir, "one", "spam"));
+        File.WriteAllText(Path.Combine(_dir, "one", "spam", "a.txt"), "win");
+        ToolCommandTests.AssertOneLineOfBadInput(Cli("classify", "train", "--data", Path.Combine(_dir, "one")), "1 class folder");
+    }
+}
