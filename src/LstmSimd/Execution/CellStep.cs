@@ -110,11 +110,11 @@ internal unsafe struct CellStep
         if (variant && Layer.Cell.ResetBeforeProduct)
         {
             // The original GRU: r ⊙ h for W_hn's product, in HRaw as an LSTM's m for W_hr; RunProjection finishes the step.
-            kernels.GruResetState(ref *pre, preRowStride, ref *HPrevious, HNextRowStride, ref *HRaw, HRawRowStride, Rows, blockStart, blockEnd, active);
+            kernels.GruResetState(Layer.Cell.Gate, ref *pre, preRowStride, ref *HPrevious, HNextRowStride, ref *HRaw, HRawRowStride, Rows, blockStart, blockEnd, active);
         }
         else if (variant && Layer.Cell.IsGru)
         {
-            kernels.GruCell(ref *pre, preRowStride, ref *HPrevious, HNextRowStride, ref *hOut, hOutRowStride, Rows, blockStart, blockEnd, active);
+            kernels.GruCell(Layer.Cell.Gate, ref *pre, preRowStride, ref *HPrevious, HNextRowStride, ref *hOut, hOutRowStride, Rows, blockStart, blockEnd, active);
         }
         else if (variant)
         {
@@ -136,6 +136,6 @@ internal unsafe struct CellStep
         if (!Layer.Cell.ResetBeforeProduct) return;
         float* pre = PreActivations != null ? PreActivations : Init;
         int preRowStride = PreActivations != null ? PreActivationsRowStride : InitRowStride;
-        kernels.GruCell(ref *pre, preRowStride, ref *HPrevious, HNextRowStride, ref *HNext, HNextRowStride, Rows, start, end, ActiveRows, afterReset: true);
+        kernels.GruCell(Layer.Cell.Gate, ref *pre, preRowStride, ref *HPrevious, HNextRowStride, ref *HNext, HNextRowStride, Rows, start, end, ActiveRows, afterReset: true);
     }
 }

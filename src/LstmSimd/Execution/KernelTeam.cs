@@ -305,7 +305,7 @@ internal readonly unsafe struct SequenceJob(PackedLayer layer, float* init, int 
             BlockEnd = end,
             Barrier = members > 1 ? barrier : null,
             Gru = Layer.Cell.IsGru,
-            GruGate = kernels.GruGate,
+            GruGate = Layer.Cell.Gate,
             H = ref *H,
             HSpare = ref *HSpare,
             C = ref *C,

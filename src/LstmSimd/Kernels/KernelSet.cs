@@ -33,18 +33,12 @@ internal abstract class KernelSet(KernelPath path, int width, WeightFormat forma
     public abstract void VariantCell(CellVariant cell, ReadOnlySpan<float> peepholes, ref float pre, int preRowStride, ref float c, int cRowStride,
         ref float hOut, int hOutRowStride, int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active);
 
-    /// <summary>
-    /// The gate activation (r and z) of the GRU these kernels run, sigmoid unless a hard sigmoid: set by the GRU model that
-    /// owns this set, before any kernel runs (each model creates its own set).
-    /// </summary>
-    public Activation GruGate { get; set; } = Activation.Sigmoid;
-
-    /// <summary>The GRU's update from pre-activations in the four gate slots (see <see cref="GruCellKernels{TVec}.Update"/>).</summary>
-    public abstract void GruCell(ref float pre, int preRowStride, ref float h, int hRowStride, ref float hOut, int hOutRowStride,
+    /// <summary>The GRU's update from pre-activations in the four gate slots, gates r and z by <paramref name="gate"/> (see <see cref="GruCellKernels{TVec}.Update"/>).</summary>
+    public abstract void GruCell(Activation gate, ref float pre, int preRowStride, ref float h, int hRowStride, ref float hOut, int hOutRowStride,
         int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active, bool afterReset = false);
 
     /// <summary>The original GRU's r ⊙ h between its two product phases (see <see cref="GruCellKernels{TVec}.ResetState"/>).</summary>
-    public abstract void GruResetState(ref float pre, int preRowStride, ref float h, int hRowStride, ref float gated, int gatedRowStride,
+    public abstract void GruResetState(Activation gate, ref float pre, int preRowStride, ref float h, int hRowStride, ref float gated, int gatedRowStride,
         int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active);
 
     /// <summary>The training kernels (forward step keeping gates, backward cell, GEMM) of the same width.</summary>
@@ -85,13 +79,13 @@ internal sealed class KernelSet<TVec, TFormat>(KernelPath path) : KernelSet(path
     public override void Project(PackedPanel panel, ref float h, int hRowStride, ref float y, int yRowStride, int rows, ReadOnlySpan<byte> active, int blockStart, int blockEnd) =>
         CellKernels<TVec, TFormat>.Project(panel, ref h, hRowStride, ref y, yRowStride, rows, active, blockStart, blockEnd);
 
-    public override void GruCell(ref float pre, int preRowStride, ref float h, int hRowStride, ref float hOut, int hOutRowStride,
+    public override void GruCell(Activation gate, ref float pre, int preRowStride, ref float h, int hRowStride, ref float hOut, int hOutRowStride,
         int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active, bool afterReset = false) =>
-        GruCellKernels<TVec>.Update(GruGate, ref pre, preRowStride, ref h, hRowStride, ref hOut, hOutRowStride, rows, blockStart, blockEnd, active, afterReset);
+        GruCellKernels<TVec>.Update(gate, ref pre, preRowStride, ref h, hRowStride, ref hOut, hOutRowStride, rows, blockStart, blockEnd, active, afterReset);
 
-    public override void GruResetState(ref float pre, int preRowStride, ref float h, int hRowStride, ref float gated, int gatedRowStride,
+    public override void GruResetState(Activation gate, ref float pre, int preRowStride, ref float h, int hRowStride, ref float gated, int gatedRowStride,
         int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active) =>
-        GruCellKernels<TVec>.ResetState(GruGate, ref pre, preRowStride, ref h, hRowStride, ref gated, gatedRowStride, rows, blockStart, blockEnd, active);
+        GruCellKernels<TVec>.ResetState(gate, ref pre, preRowStride, ref h, hRowStride, ref gated, gatedRowStride, rows, blockStart, blockEnd, active);
 
     public override float LargestMagnitude(ReadOnlySpan<float> values) => VectorMath<TVec>.LargestMagnitude(values);
 

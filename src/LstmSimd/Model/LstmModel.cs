@@ -78,7 +78,6 @@ public sealed class LstmModel
         WeightFormat format = options?.Weights ?? WeightFormat.Float32;
         if (!Enum.IsDefined(format)) throw new ArgumentOutOfRangeException(nameof(options), format, "Unknown weight format.");
         KernelSet kernels = KernelSelector.Create(options?.Kernel ?? KernelPath.Auto, format);
-        if (spec.Cell.IsGru) kernels.GruGate = spec.Cell.Gate;
         var layers = new PackedLayer[spec.LayerDirections];
         for (int layer = 0; layer < spec.NumLayers; layer++)
             for (int d = 0; d < spec.Directions; d++)
