@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace LstmSimd.Execution;
 
 /// <summary>Work that a <see cref="WorkerTeam"/> splits: each member runs its share, identified by its index.</summary>
@@ -24,9 +26,14 @@ internal sealed class WorkerTeam : IDisposable
     private bool _disposed;
     private Exception? _failure;
 
-    public WorkerTeam(int size)
+    public WorkerTeam(int size) : this(size, size > 1 ? DefaultMinSharedWork : SmallestSharedWork)
+    {
+    }
+
+    private WorkerTeam(int size, long minSharedWork)
     {
         Size = size;
+        MinSharedWork = minSharedWork;
         _threads = new Thread[size - 1];
         for (int i = 0; i < _threads.Length; i++)
         {
@@ -40,14 +47,34 @@ internal sealed class WorkerTeam : IDisposable
     public int Size { get; }
 
     /// <summary>
-    /// Multiply-adds below which work is too small to share: handing it to the team and waiting for every member costs
-    /// about as much as this much work on one core (perf/results has the measurements). The one policy for inference
-    /// and training alike.
+    /// Multiply-adds below which work is too small to share, the one policy for inference and training alike: the work
+    /// that one core does in four times what a hand-off to the team and back costs on this machine (measured once per
+    /// process, see <see cref="HandOffNanoseconds"/>), and never less than <see cref="SmallestSharedWork"/>. The cost
+    /// differs several-fold between machines (cores that share a cache, or virtual CPUs that do not), so it is measured
+    /// rather than assumed.
     /// </summary>
-    public const long DefaultMinSharedWork = 8192;
+    public static long DefaultMinSharedWork => s_defaultMinSharedWork.Value;
+
+    /// <summary>The floor of <see cref="DefaultMinSharedWork"/>: below it a hand-off costs more than the work on any machine.</summary>
+    public const long SmallestSharedWork = 8192;
+
+    // A core's multiply-adds per nanosecond at batch 1 on the widest paths: a high estimate, so that sharing is chosen
+    // only where it pays even then.
+    private const long MultiplyAddsPerNanosecond = 32;
+
+    private static readonly Lazy<long> s_defaultMinSharedWork =
+        new(() => Math.Max(SmallestSharedWork, 4 * MultiplyAddsPerNanosecond * HandOffNanoseconds));
+
+    /// <summary>
+    /// The median time of handing empty work to a team of two and waiting for it, in nanoseconds: what every shared call
+    /// and every step of a shared sequence pays. Measured once per process, when the first team is built.
+    /// </summary>
+    public static long HandOffNanoseconds => s_handOffNanoseconds.Value;
+
+    private static readonly Lazy<long> s_handOffNanoseconds = new(MeasureHandOff);
 
     /// <summary>The threshold of <see cref="WorthSharing"/>; tests set 0 so that small shapes exercise the split too.</summary>
-    public long MinSharedWork { get; set; } = DefaultMinSharedWork;
+    public long MinSharedWork { get; set; } = SmallestSharedWork;
 
     /// <summary>Whether <paramref name="multiplyAdds"/> of work repay a hand-off to the team.</summary>
     public bool WorthSharing(long multiplyAdds) => Size > 1 && multiplyAdds >= MinSharedWork;
@@ -110,6 +137,31 @@ internal sealed class WorkerTeam : IDisposable
         }
 
         foreach (Thread thread in _threads) thread.Join();
+    }
+
+    private static long MeasureHandOff()
+    {
+        const int Rounds = 400;
+        using var team = new WorkerTeam(2, minSharedWork: 0);
+        var nothing = new NoWork();
+        var times = new long[Rounds];
+        for (int i = 0; i < 50; i++) team.Run(nothing); // the worker starts spinning
+        for (int i = 0; i < Rounds; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            team.Run(nothing);
+            times[i] = Stopwatch.GetTimestamp() - start;
+        }
+
+        Array.Sort(times);
+        return (long)(times[Rounds / 2] * 1e9 / Stopwatch.Frequency);
+    }
+
+    private sealed class NoWork : ITeamWork
+    {
+        public void Execute(int member, int members)
+        {
+        }
     }
 
     private void Loop(int member)
