@@ -49,7 +49,7 @@ internal sealed class WorkerTeam : IDisposable
     /// <summary>
     /// Multiply-adds below which work is too small to share, the one policy for inference and training alike: the work
     /// that one core does in four times what a hand-off to the team and back costs on this machine (measured once per
-    /// process, see <see cref="HandOffNanoseconds"/>), and never less than <see cref="SmallestSharedWork"/>. The cost
+    /// process, see <see cref="MeasureHandOff"/>), and never less than <see cref="SmallestSharedWork"/>. The cost
     /// differs several-fold between machines (cores that share a cache, or virtual CPUs that do not), so it is measured
     /// rather than assumed.
     /// </summary>
@@ -63,18 +63,10 @@ internal sealed class WorkerTeam : IDisposable
     private const long MultiplyAddsPerNanosecond = 32;
 
     private static readonly Lazy<long> s_defaultMinSharedWork =
-        new(() => Math.Max(SmallestSharedWork, 4 * MultiplyAddsPerNanosecond * HandOffNanoseconds));
-
-    /// <summary>
-    /// The median time of handing empty work to a team of two and waiting for it, in nanoseconds: what every shared call
-    /// and every step of a shared sequence pays. Measured once per process, when the first team is built.
-    /// </summary>
-    public static long HandOffNanoseconds => s_handOffNanoseconds.Value;
-
-    private static readonly Lazy<long> s_handOffNanoseconds = new(MeasureHandOff);
+        new(() => Math.Max(SmallestSharedWork, 4 * MultiplyAddsPerNanosecond * MeasureHandOff()));
 
     /// <summary>The threshold of <see cref="WorthSharing"/>; tests set 0 so that small shapes exercise the split too.</summary>
-    public long MinSharedWork { get; set; } = SmallestSharedWork;
+    public long MinSharedWork { get; set; }
 
     /// <summary>Whether <paramref name="multiplyAdds"/> of work repay a hand-off to the team.</summary>
     public bool WorthSharing(long multiplyAdds) => Size > 1 && multiplyAdds >= MinSharedWork;
@@ -139,6 +131,10 @@ internal sealed class WorkerTeam : IDisposable
         foreach (Thread thread in _threads) thread.Join();
     }
 
+    /// <summary>
+    /// The median time of handing empty work to a team of two and waiting for it, in nanoseconds: what every shared call
+    /// and every step of a shared sequence pays. Run once per process, when the first team of several threads is built.
+    /// </summary>
     private static long MeasureHandOff()
     {
         const int Rounds = 400;
