@@ -105,7 +105,22 @@ internal unsafe struct CellStep
             PreActivations = ref variant ? ref *pre : ref Layer.Bias[0], // unread for the standard cell
             PreActivationsRowStride = preRowStride,
             Descending = Descending,
+            Layout = Layer.Recurrent.Layout,
         };
+        if (streaming && Layer.Input.Layout != Layer.Recurrent.Layout)
+        {
+            // A GRU's W_ih and W_hh panels hold different slots: bias + x·W_ih into the pre-activations first, then h·W_hh
+            // onto them in place (the same sums, in the same order, as the sequence path's hoisted projection and step).
+            args.Layout = Layer.Input.Layout;
+            args.DepthH = 0;
+            kernels.Step(args);
+            args.Layout = Layer.Recurrent.Layout;
+            args.Init = ref *pre;
+            args.InitRowStride = preRowStride;
+            args.DepthX = 0;
+            args.DepthH = Layer.Recurrent.Depth;
+        }
+
         kernels.Step(args);
         if (variant && Layer.Cell.ResetBeforeProduct)
         {

@@ -92,7 +92,7 @@ internal static unsafe class DirectionRunner
     {
         int steps = p.Steps, batch = p.Batch, rows = steps * batch;
         PackedLayer layer = p.Layer;
-        int gateStride = layer.Recurrent.Gates * layer.Recurrent.PaddedUnits;
+        int gateStride = layer.Recurrent.SlotRowLength;
         float* x = team.KernelRows(p.Input, rows, p.Features, p.Features, p.QuantizedInput, out int xRowStride);
         team.InputProjection(layer.Input, layer.Bias, x, xRowStride, rows, p.Gates, share);
 

@@ -220,7 +220,7 @@ internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
         {
             (int start, int end) = WorkerTeam.Share(Panel.Blocks, member, members);
             kernels.InputProjection(Panel, Bias, new ReadOnlySpan<float>(X, Rows * XRowStride), XRowStride, Rows,
-                new Span<float>(Gates, Rows * Panel.Gates * Panel.PaddedUnits), start, end);
+                new Span<float>(Gates, Rows * Panel.SlotRowLength), start, end);
         }
     }
 
@@ -292,6 +292,8 @@ internal readonly unsafe struct SequenceJob(PackedLayer layer, float* init, int 
     public void Run(KernelSet kernels, StepBarrier? barrier, int member, int members)
     {
         PackedPanel panel = Layer.Recurrent;
+        if (panel.Layout != (Layer.Cell.IsGru ? GateLayout.GruRecurrent : GateLayout.Lstm))
+            throw new InvalidOperationException($"The sequence kernel runs the LSTM's or the GRU's (reset after the product) recurrent panel, not {panel.Layout}.");
         (int start, int end) = WorkerTeam.Share(panel.Blocks, member, members);
         kernels.Sequence(new SequenceArgs
         {

@@ -9,16 +9,17 @@ namespace LstmSimd.Kernels;
 // which is the product of the dequantised weights and activations.
 internal static partial class CellKernels<TVec, TFormat>
 {
-    /// <summary>One row's four gate pre-activations for one block of Int8 panels (the quantised twin of <see cref="RowBlock"/>).</summary>
+    /// <summary>One row's gate pre-activations (the panel's gates 0–3) for one block of Int8 panels (the quantised twin of <see cref="RowBlock"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void QuantizedRowBlock(ref float init, ref byte panelX, ref float x, int depthX, ref byte panelH, ref float h, int depthH,
-        out TVec i, out TVec f, out TVec g, out TVec o)
+    private static void QuantizedRowBlock<TGates>(ref float init, ref byte panelX, ref float x, int depthX, ref byte panelH, ref float h, int depthH,
+        out TVec i, out TVec f, out TVec g, out TVec o) where TGates : struct, IGateLayout
     {
-        int width = TVec.Count, rows = Gates * width;
-        i = TVec.Load(in init);
-        f = TVec.Load(in Unsafe.Add(ref init, width));
-        g = TVec.Load(in Unsafe.Add(ref init, 2 * width));
-        o = TVec.Load(in Unsafe.Add(ref init, 3 * width));
+        int width = TVec.Count, rows = TGates.Count * width;
+        bool third = TGates.Count > 2, fourth = TGates.Count > 3;
+        i = Start<TGates>(ref init, 0);
+        f = Start<TGates>(ref init, 1);
+        g = Start<TGates>(ref init, 2);
+        o = Start<TGates>(ref init, 3);
         for (int part = 0; part < 2; part++)
         {
             ref byte panel = ref part == 0 ? ref panelX : ref panelH;
@@ -33,15 +34,16 @@ internal static partial class CellKernels<TVec, TFormat>
             for (; group + 2 <= groups; group += 2)
             {
                 ref byte w = ref Unsafe.Add(ref panel, (nint)group * 4 * rows);
+                ref byte next = ref Unsafe.Add(ref w, 4 * rows);
                 TVec a0 = TVec.BroadcastGroup(in Unsafe.Add(ref activations, 4 * group)), a1 = TVec.BroadcastGroup(in Unsafe.Add(ref activations, 4 * group + 4));
                 i0 = TVec.DotAccumulate(i0, a0, TVec.LoadGroups(in w));
                 f0 = TVec.DotAccumulate(f0, a0, TVec.LoadGroups(in Unsafe.Add(ref w, 4 * width)));
-                g0 = TVec.DotAccumulate(g0, a0, TVec.LoadGroups(in Unsafe.Add(ref w, 8 * width)));
-                o0 = TVec.DotAccumulate(o0, a0, TVec.LoadGroups(in Unsafe.Add(ref w, 12 * width)));
-                i1 = TVec.DotAccumulate(i1, a1, TVec.LoadGroups(in Unsafe.Add(ref w, 16 * width)));
-                f1 = TVec.DotAccumulate(f1, a1, TVec.LoadGroups(in Unsafe.Add(ref w, 20 * width)));
-                g1 = TVec.DotAccumulate(g1, a1, TVec.LoadGroups(in Unsafe.Add(ref w, 24 * width)));
-                o1 = TVec.DotAccumulate(o1, a1, TVec.LoadGroups(in Unsafe.Add(ref w, 28 * width)));
+                if (third) g0 = TVec.DotAccumulate(g0, a0, TVec.LoadGroups(in Unsafe.Add(ref w, 8 * width)));
+                if (fourth) o0 = TVec.DotAccumulate(o0, a0, TVec.LoadGroups(in Unsafe.Add(ref w, 12 * width)));
+                i1 = TVec.DotAccumulate(i1, a1, TVec.LoadGroups(in next));
+                f1 = TVec.DotAccumulate(f1, a1, TVec.LoadGroups(in Unsafe.Add(ref next, 4 * width)));
+                if (third) g1 = TVec.DotAccumulate(g1, a1, TVec.LoadGroups(in Unsafe.Add(ref next, 8 * width)));
+                if (fourth) o1 = TVec.DotAccumulate(o1, a1, TVec.LoadGroups(in Unsafe.Add(ref next, 12 * width)));
             }
 
             if (group < groups)
@@ -50,16 +52,16 @@ internal static partial class CellKernels<TVec, TFormat>
                 TVec a0 = TVec.BroadcastGroup(in Unsafe.Add(ref activations, 4 * group));
                 i0 = TVec.DotAccumulate(i0, a0, TVec.LoadGroups(in w));
                 f0 = TVec.DotAccumulate(f0, a0, TVec.LoadGroups(in Unsafe.Add(ref w, 4 * width)));
-                g0 = TVec.DotAccumulate(g0, a0, TVec.LoadGroups(in Unsafe.Add(ref w, 8 * width)));
-                o0 = TVec.DotAccumulate(o0, a0, TVec.LoadGroups(in Unsafe.Add(ref w, 12 * width)));
+                if (third) g0 = TVec.DotAccumulate(g0, a0, TVec.LoadGroups(in Unsafe.Add(ref w, 8 * width)));
+                if (fourth) o0 = TVec.DotAccumulate(o0, a0, TVec.LoadGroups(in Unsafe.Add(ref w, 12 * width)));
             }
 
-            ref float scales = ref RowScales(ref panel, groups);
+            ref float scales = ref RowScales(ref panel, groups, rows);
             TVec activationScale = TVec.Create(source), negativeZero = TVec.Create(-Unsafe.Add(ref source, 1));
-            i = Dequantized(i, TVec.ConvertInt32(i0) + TVec.ConvertInt32(i1), ref scales, 0, Gates * width, activationScale, negativeZero);
-            f = Dequantized(f, TVec.ConvertInt32(f0) + TVec.ConvertInt32(f1), ref scales, 1 * width, Gates * width, activationScale, negativeZero);
-            g = Dequantized(g, TVec.ConvertInt32(g0) + TVec.ConvertInt32(g1), ref scales, 2 * width, Gates * width, activationScale, negativeZero);
-            o = Dequantized(o, TVec.ConvertInt32(o0) + TVec.ConvertInt32(o1), ref scales, 3 * width, Gates * width, activationScale, negativeZero);
+            i = Dequantized(i, TVec.ConvertInt32(i0) + TVec.ConvertInt32(i1), ref scales, 0, rows, activationScale, negativeZero);
+            f = Dequantized(f, TVec.ConvertInt32(f0) + TVec.ConvertInt32(f1), ref scales, 1 * width, rows, activationScale, negativeZero);
+            if (third) g = Dequantized(g, TVec.ConvertInt32(g0) + TVec.ConvertInt32(g1), ref scales, 2 * width, rows, activationScale, negativeZero);
+            if (fourth) o = Dequantized(o, TVec.ConvertInt32(o0) + TVec.ConvertInt32(o1), ref scales, 3 * width, rows, activationScale, negativeZero);
         }
     }
 
@@ -70,13 +72,13 @@ internal static partial class CellKernels<TVec, TFormat>
     /// </summary>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void RunQuantizedTile(ref float init, int initStride,
+    private static void RunQuantizedTile<TGates>(ref float init, int initStride,
         ref byte panelX, ref float x, int xStride, int depthX, ref byte panelH, ref float h, int hStride, int depthH,
-        bool fuseCell, ref float c, int cStride, ref float hOut, int hOutStride, bool keepGates)
+        bool fuseCell, ref float c, int cStride, ref float hOut, int hOutStride, bool keepGates) where TGates : struct, IGateLayout
     {
-        int width = TVec.Count, gateStride = Gates * width, tileRows = TileRows;
-        bool four = tileRows == 4;
-        Span<float> tile = stackalloc float[4 * Gates * TVec.Count];
+        int width = TVec.Count, gateStride = Slots * width, panelRows = TGates.Count * width, tileRows = TileRows;
+        bool four = tileRows == 4, third = TGates.Count > 2, fourth = TGates.Count > 3;
+        Span<float> tile = stackalloc float[4 * Slots * TVec.Count];
         ref float pre = ref MemoryMarshal.GetReference(tile);
         for (int r = 0; r < tileRows; r++)
             MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref init, r * initStride), gateStride).CopyTo(tile.Slice(r * gateStride));
@@ -100,7 +102,7 @@ internal static partial class CellKernels<TVec, TFormat>
             int groups = Int8Weights.Groups(depth);
             for (int group = 0; group < groups; group++)
             {
-                ref byte w = ref Unsafe.Add(ref panel, (nint)group * 4 * gateStride);
+                ref byte w = ref Unsafe.Add(ref panel, (nint)group * 4 * panelRows);
                 TVec s0 = TVec.BroadcastGroup(in Unsafe.Add(ref q0, 4 * group)), s1 = TVec.BroadcastGroup(in Unsafe.Add(ref q1, 4 * group));
                 TVec s2 = four ? TVec.BroadcastGroup(in Unsafe.Add(ref q2, 4 * group)) : TVec.Zero, s3 = four ? TVec.BroadcastGroup(in Unsafe.Add(ref q3, 4 * group)) : TVec.Zero;
                 TVec wv = TVec.LoadGroups(in w);
@@ -113,29 +115,36 @@ internal static partial class CellKernels<TVec, TFormat>
                 af1 = TVec.DotAccumulate(af1, s1, wv);
                 if (four) af2 = TVec.DotAccumulate(af2, s2, wv);
                 if (four) af3 = TVec.DotAccumulate(af3, s3, wv);
-                wv = TVec.LoadGroups(in Unsafe.Add(ref w, 8 * width));
-                ag0 = TVec.DotAccumulate(ag0, s0, wv);
-                ag1 = TVec.DotAccumulate(ag1, s1, wv);
-                if (four) ag2 = TVec.DotAccumulate(ag2, s2, wv);
-                if (four) ag3 = TVec.DotAccumulate(ag3, s3, wv);
-                wv = TVec.LoadGroups(in Unsafe.Add(ref w, 12 * width));
-                ao0 = TVec.DotAccumulate(ao0, s0, wv);
-                ao1 = TVec.DotAccumulate(ao1, s1, wv);
-                if (four) ao2 = TVec.DotAccumulate(ao2, s2, wv);
-                if (four) ao3 = TVec.DotAccumulate(ao3, s3, wv);
+                if (third)
+                {
+                    wv = TVec.LoadGroups(in Unsafe.Add(ref w, 8 * width));
+                    ag0 = TVec.DotAccumulate(ag0, s0, wv);
+                    ag1 = TVec.DotAccumulate(ag1, s1, wv);
+                    if (four) ag2 = TVec.DotAccumulate(ag2, s2, wv);
+                    if (four) ag3 = TVec.DotAccumulate(ag3, s3, wv);
+                }
+
+                if (fourth)
+                {
+                    wv = TVec.LoadGroups(in Unsafe.Add(ref w, 12 * width));
+                    ao0 = TVec.DotAccumulate(ao0, s0, wv);
+                    ao1 = TVec.DotAccumulate(ao1, s1, wv);
+                    if (four) ao2 = TVec.DotAccumulate(ao2, s2, wv);
+                    if (four) ao3 = TVec.DotAccumulate(ao3, s3, wv);
+                }
             }
 
-            ref float scales = ref RowScales(ref panel, groups);
-            FoldTileRow(ref pre, ai0, af0, ag0, ao0, ref scales, ref source0);
-            FoldTileRow(ref Unsafe.Add(ref pre, gateStride), ai1, af1, ag1, ao1, ref scales, ref source1);
+            ref float scales = ref RowScales(ref panel, groups, panelRows);
+            FoldTileRow<TGates>(ref pre, ai0, af0, ag0, ao0, ref scales, ref source0);
+            FoldTileRow<TGates>(ref Unsafe.Add(ref pre, gateStride), ai1, af1, ag1, ao1, ref scales, ref source1);
             if (four)
             {
-                FoldTileRow(ref Unsafe.Add(ref pre, 2 * gateStride), ai2, af2, ag2, ao2, ref scales, ref source2);
-                FoldTileRow(ref Unsafe.Add(ref pre, 3 * gateStride), ai3, af3, ag3, ao3, ref scales, ref source3);
+                FoldTileRow<TGates>(ref Unsafe.Add(ref pre, 2 * gateStride), ai2, af2, ag2, ao2, ref scales, ref source2);
+                FoldTileRow<TGates>(ref Unsafe.Add(ref pre, 3 * gateStride), ai3, af3, ag3, ao3, ref scales, ref source3);
             }
         }
 
-        if (fuseCell)
+        if (fuseCell && TGates.Count == Slots)
         {
             CellEpilogue(ref pre, tileRows, ref c, cStride, ref hOut, hOutStride, keepGates, ref init, initStride);
             return;
@@ -175,17 +184,21 @@ internal static partial class CellKernels<TVec, TFormat>
         }
     }
 
-    /// <summary>Adds one row's four integer gate sums, dequantised, to its pre-activations in the tile.</summary>
+    /// <summary>Adds one row's integer sums of the panel's gates, dequantised, to their slots of the row's pre-activations in the tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void FoldTileRow(ref float pre, TVec i, TVec f, TVec g, TVec o, ref float scales, ref float quantizedRow)
+    private static void FoldTileRow<TGates>(ref float pre, TVec i, TVec f, TVec g, TVec o, ref float scales, ref float quantizedRow) where TGates : struct, IGateLayout
     {
-        int width = TVec.Count;
+        int width = TVec.Count, rows = TGates.Count * width;
         TVec activationScale = TVec.Create(quantizedRow), negativeZero = TVec.Create(-Unsafe.Add(ref quantizedRow, 1));
-        TVec.Store(Dequantized(TVec.Load(in pre), TVec.ConvertInt32(i), ref scales, 0, Gates * width, activationScale, negativeZero), ref pre);
-        TVec.Store(Dequantized(TVec.Load(in Unsafe.Add(ref pre, width)), TVec.ConvertInt32(f), ref scales, 1 * width, Gates * width, activationScale, negativeZero), ref Unsafe.Add(ref pre, width));
-        TVec.Store(Dequantized(TVec.Load(in Unsafe.Add(ref pre, 2 * width)), TVec.ConvertInt32(g), ref scales, 2 * width, Gates * width, activationScale, negativeZero), ref Unsafe.Add(ref pre, 2 * width));
-        TVec.Store(Dequantized(TVec.Load(in Unsafe.Add(ref pre, 3 * width)), TVec.ConvertInt32(o), ref scales, 3 * width, Gates * width, activationScale, negativeZero), ref Unsafe.Add(ref pre, 3 * width));
+        FoldSlot(ref Unsafe.Add(ref pre, TGates.Slot(0) * width), i, ref scales, 0, rows, activationScale, negativeZero);
+        FoldSlot(ref Unsafe.Add(ref pre, TGates.Slot(1) * width), f, ref scales, width, rows, activationScale, negativeZero);
+        if (TGates.Count > 2) FoldSlot(ref Unsafe.Add(ref pre, TGates.Slot(2) * width), g, ref scales, 2 * width, rows, activationScale, negativeZero);
+        if (TGates.Count > 3) FoldSlot(ref Unsafe.Add(ref pre, TGates.Slot(3) * width), o, ref scales, 3 * width, rows, activationScale, negativeZero);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FoldSlot(ref float slot, TVec products, ref float scales, int offset, int blockRows, TVec activationScale, TVec negativeZero) =>
+        TVec.Store(Dequantized(TVec.Load(in slot), TVec.ConvertInt32(products), ref scales, offset, blockRows, activationScale, negativeZero), ref slot);
 
     /// <summary>
     /// sum + (activation scale · row scale) · (products − zeroPoint · row sum) for the rows at <paramref name="offset"/> of a
@@ -199,7 +212,7 @@ internal static partial class CellKernels<TVec, TFormat>
         return TVec.MultiplyAdd(activationScale * rowScale, TVec.MultiplyAdd(negativeZero, rowSum, products), sum);
     }
 
-    /// <summary>The per-row scales of a block, after its <paramref name="groups"/> groups of weights.</summary>
+    /// <summary>The per-row scales of a block of <paramref name="rows"/> rows, after its <paramref name="groups"/> groups of weights.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ref float RowScales(ref byte block, int groups) => ref Unsafe.As<byte, float>(ref Unsafe.Add(ref block, (nint)groups * 4 * Gates * TVec.Count));
+    private static ref float RowScales(ref byte block, int groups, int rows) => ref Unsafe.As<byte, float>(ref Unsafe.Add(ref block, (nint)groups * 4 * rows));
 }

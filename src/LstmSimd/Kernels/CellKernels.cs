@@ -31,6 +31,12 @@ internal ref struct CellStepArgs
     public int BlockStart;
     public int BlockEnd;
 
+    /// <summary>
+    /// The gates the panels hold (<see cref="PackedPanel.Layout"/>); with both depths nonzero both panels must share it, so a
+    /// GRU's streaming step (whose W_ih and W_hh hold different slots) runs as two calls. The fused cell needs the LSTM's.
+    /// </summary>
+    public GateLayout Layout;
+
     /// <summary>Per row: 1 to compute, 0 to leave its c and h untouched (a finished sequence). Empty: all rows.</summary>
     public ReadOnlySpan<byte> Active;
 
@@ -111,29 +117,42 @@ internal ref struct SequenceArgs
 /// </remarks>
 internal static partial class CellKernels<TVec, TFormat> where TVec : struct, ISimdVector<TVec> where TFormat : struct, IWeightFormat
 {
-    private const int Gates = 4;
+    private const int Slots = GateLayouts.Slots;
 
     /// <summary>
     /// One cell step over <see cref="CellStepArgs.Rows"/> rows and the block range given. Whole tiles of active rows
     /// run block by block (each panel block stays in cache across the tiles); the remaining rows (batch 1, a
     /// batch's tail, tiles with a finished sequence) run one row at a time over all blocks in a single call.
     /// </summary>
-    [SkipLocalsInit]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Step(scoped in CellStepArgs a)
     {
-        int width = TVec.Count, gateStride = Gates * width, tiled = a.Rows / TileRows * TileRows;
+        switch (a.Layout)
+        {
+            case GateLayout.Lstm: Step<LstmGates>(a); break;
+            case GateLayout.GruInput: Step<GruInputGates>(a); break;
+            case GateLayout.GruRecurrent: Step<GruRecurrentGates>(a); break;
+            case GateLayout.GruGates: Step<GruGateRows>(a); break;
+            default: throw new ArgumentOutOfRangeException(nameof(a), a.Layout, "A cell step needs a panel of gates, not a single-gate panel.");
+        }
+    }
+
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Step<TGates>(scoped in CellStepArgs a) where TGates : struct, IGateLayout
+    {
+        int width = TVec.Count, gateStride = Slots * width, panelRows = TGates.Count * width, tiled = a.Rows / TileRows * TileRows;
         bool fuse = !a.PreActivationsOnly;
+        if (fuse && TGates.Count != Slots) throw new InvalidOperationException("The fused cell update needs the LSTM's four gates; a GRU's panels stop at the pre-activations.");
         for (int n = 0; n < a.BlockEnd - a.BlockStart && tiled > 0; n++)
         {
             int block = a.Descending ? a.BlockEnd - 1 - n : a.BlockStart + n;
-            ref byte panelX = ref Unsafe.Add(ref a.PanelX, block * TFormat.BlockBytes(a.DepthX, gateStride));
-            ref byte panelH = ref Unsafe.Add(ref a.PanelH, block * TFormat.BlockBytes(a.DepthH, gateStride));
+            ref byte panelX = ref Unsafe.Add(ref a.PanelX, block * TFormat.BlockBytes(a.DepthX, panelRows));
+            ref byte panelH = ref Unsafe.Add(ref a.PanelH, block * TFormat.BlockBytes(a.DepthH, panelRows));
             int gateOffset = block * gateStride, unitOffset = block * width;
             for (int row = 0; row < tiled; row += TileRows)
             {
                 if (!a.Active.IsEmpty && !AllActive(a.Active.Slice(row, TileRows))) continue;
-                RunTile(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset), a.InitRowStride,
+                RunTile<TGates>(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset), a.InitRowStride,
                     ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.XRowStride, a.DepthX,
                     ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.HRowStride, a.DepthH,
                     fuse, ref fuse ? ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset) : ref Unsafe.Add(ref a.PreActivations, (nint)row * a.PreActivationsRowStride + gateOffset),
@@ -148,7 +167,7 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
             int tileStart = row - row % TileRows;
             bool doneByTile = row < tiled && (a.Active.IsEmpty || AllActive(a.Active.Slice(tileStart, TileRows)));
             if (!active || doneByTile) continue;
-            RunRow(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride),
+            RunRow<TGates>(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride),
                 ref a.PanelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.DepthX,
                 ref a.PanelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.DepthH,
                 fuse, ref fuse ? ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride) : ref Unsafe.Add(ref a.PreActivations, (nint)row * a.PreActivationsRowStride),
@@ -164,9 +183,15 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     /// (each member's part of the panel stays in its own core's cache) and meets at <see cref="SequenceArgs.Barrier"/>
     /// after every step.
     /// </summary>
+    public static void Sequence(scoped in SequenceArgs a)
+    {
+        if (a.Gru) Sequence<GruRecurrentGates>(a);
+        else Sequence<LstmGates>(a);
+    }
+
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Sequence(scoped in SequenceArgs a)
+    private static void Sequence<TGates>(scoped in SequenceArgs a) where TGates : struct, IGateLayout
     {
         ref float hPrevious = ref a.H, hNext = ref a.HSpare;
         int first = a.BlockStart * TVec.Count, units = a.BlockEnd * TVec.Count - first;
@@ -178,13 +203,13 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
             bool descending = s % 2 == 1; // a serpentine, see CellStepArgs.Descending
             if (!a.Gru)
             {
-                RunRow(ref init, ref a.PanelH, ref hPrevious, 0, ref a.PanelH, ref hPrevious, a.DepthH,
+                RunRow<TGates>(ref init, ref a.PanelH, ref hPrevious, 0, ref a.PanelH, ref hPrevious, a.DepthH,
                     fuseCell: true, ref a.C, ref hNext, keepGates: false, a.BlockStart, a.BlockEnd, descending);
             }
             else
             {
                 // The pre-activations overwrite the step's hoisted projection, which nothing reads again.
-                RunRow(ref init, ref a.PanelH, ref hPrevious, 0, ref a.PanelH, ref hPrevious, a.DepthH,
+                RunRow<TGates>(ref init, ref a.PanelH, ref hPrevious, 0, ref a.PanelH, ref hPrevious, a.DepthH,
                     fuseCell: false, ref init, ref hNext, keepGates: false, a.BlockStart, a.BlockEnd, descending);
                 GruCellKernels<TVec>.Update(a.GruGate, ref init, a.InitStepStride, ref hPrevious, 0, ref hNext, 0, 1, a.BlockStart, a.BlockEnd, default);
             }
@@ -213,11 +238,22 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     /// gx[m] = bias + x[m]·W for every row m and the block range given: the input projection of all steps at once. Rows of
     /// x are <paramref name="xRowStride"/> floats apart (quantised rows for Int8 panels, see <see cref="QuantizedRows"/>).
     /// </summary>
-    [SkipLocalsInit]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void InputProjection(PackedPanel panel, ReadOnlySpan<float> packedBias, ReadOnlySpan<float> x, int xRowStride, int rows, Span<float> gx, int blockStart, int blockEnd)
     {
-        int width = TVec.Count, gateStride = Gates * width, depth = panel.Depth, gxStride = panel.Blocks * gateStride;
+        switch (panel.Layout)
+        {
+            case GateLayout.Lstm: InputProjection<LstmGates>(panel, packedBias, x, xRowStride, rows, gx, blockStart, blockEnd); break;
+            case GateLayout.GruInput: InputProjection<GruInputGates>(panel, packedBias, x, xRowStride, rows, gx, blockStart, blockEnd); break;
+            default: throw new ArgumentOutOfRangeException(nameof(panel), panel.Layout, "An input projection runs W_ih's panel (the LSTM's or a GRU's).");
+        }
+    }
+
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void InputProjection<TGates>(PackedPanel panel, ReadOnlySpan<float> packedBias, ReadOnlySpan<float> x, int xRowStride, int rows, Span<float> gx, int blockStart, int blockEnd)
+        where TGates : struct, IGateLayout
+    {
+        int width = TVec.Count, gateStride = Slots * width, depth = panel.Depth, gxStride = panel.Blocks * gateStride;
         ref float bias = ref MemoryMarshal.GetReference(packedBias);
         ref float source = ref MemoryMarshal.GetReference(x);
         ref float destination = ref MemoryMarshal.GetReference(gx);
@@ -236,7 +272,7 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
                 for (int row = chunk; row < chunkEnd; row += TileRows)
                 {
                     ref float out0 = ref Unsafe.Add(ref destination, (nint)row * gxStride + gateOffset);
-                    RunTile(ref Unsafe.Add(ref bias, gateOffset), 0, ref weights, ref Unsafe.Add(ref source, (nint)row * xRowStride), xRowStride, depth, ref weights, ref source, 0, 0,
+                    RunTile<TGates>(ref Unsafe.Add(ref bias, gateOffset), 0, ref weights, ref Unsafe.Add(ref source, (nint)row * xRowStride), xRowStride, depth, ref weights, ref source, 0, 0,
                         fuseCell: false, ref out0, gxStride, ref out0, 0, keepGates: false);
                 }
             }
@@ -245,7 +281,7 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
         for (int row = tiled; row < rows; row++)
         {
             ref float out0 = ref Unsafe.Add(ref destination, (nint)row * gxStride);
-            RunRow(ref bias, ref panel.Start, ref Unsafe.Add(ref source, (nint)row * xRowStride), depth, ref panel.Start, ref source, 0,
+            RunRow<TGates>(ref bias, ref panel.Start, ref Unsafe.Add(ref source, (nint)row * xRowStride), depth, ref panel.Start, ref source, 0,
                 fuseCell: false, ref out0, ref out0, keepGates: false, blockStart, blockEnd);
         }
     }
@@ -309,11 +345,12 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     /// </remarks>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void RunRow(ref float init, ref byte panelX, ref float x, int depthX, ref byte panelH, ref float h, int depthH,
+    private static void RunRow<TGates>(ref float init, ref byte panelX, ref float x, int depthX, ref byte panelH, ref float h, int depthH,
         bool fuseCell, ref float c, ref float hOut, bool keepGates, int blockStart, int blockEnd, bool descending = false)
+        where TGates : struct, IGateLayout
     {
-        int width = TVec.Count, gateStride = Gates * width, order = descending ? -1 : 1, count = blockEnd - blockStart;
-        Span<float> tile = stackalloc float[EpilogueBlocks * Gates * TVec.Count];
+        int width = TVec.Count, gateStride = Slots * width, panelRows = TGates.Count * width, order = descending ? -1 : 1, count = blockEnd - blockStart;
+        Span<float> tile = stackalloc float[EpilogueBlocks * Slots * TVec.Count];
         ref float pre = ref MemoryMarshal.GetReference(tile);
         for (int n = 0; n < count; n += EpilogueBlocks)
         {
@@ -325,23 +362,23 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
             ref float destinationB = ref fuseCell ? ref Unsafe.Add(ref pre, gateStride) : ref Unsafe.Add(ref c, second * gateStride);
             if (TFormat.Quantized)
             {
-                QuantizedRowBlock(ref initA, ref Unsafe.Add(ref panelX, block * TFormat.BlockBytes(depthX, gateStride)), ref x, depthX,
-                    ref Unsafe.Add(ref panelH, block * TFormat.BlockBytes(depthH, gateStride)), ref h, depthH, out TVec i, out TVec f, out TVec g, out TVec o);
-                StoreGates(i, f, g, o, ref destinationA);
+                QuantizedRowBlock<TGates>(ref initA, ref Unsafe.Add(ref panelX, block * TFormat.BlockBytes(depthX, panelRows)), ref x, depthX,
+                    ref Unsafe.Add(ref panelH, block * TFormat.BlockBytes(depthH, panelRows)), ref h, depthH, out TVec i, out TVec f, out TVec g, out TVec o);
+                StoreSlots<TGates>(i, f, g, o, ref destinationA, ref initA);
                 if (pair)
                 {
-                    QuantizedRowBlock(ref initB, ref Unsafe.Add(ref panelX, second * TFormat.BlockBytes(depthX, gateStride)), ref x, depthX,
-                        ref Unsafe.Add(ref panelH, second * TFormat.BlockBytes(depthH, gateStride)), ref h, depthH, out i, out f, out g, out o);
-                    StoreGates(i, f, g, o, ref destinationB);
+                    QuantizedRowBlock<TGates>(ref initB, ref Unsafe.Add(ref panelX, second * TFormat.BlockBytes(depthX, panelRows)), ref x, depthX,
+                        ref Unsafe.Add(ref panelH, second * TFormat.BlockBytes(depthH, panelRows)), ref h, depthH, out i, out f, out g, out o);
+                    StoreSlots<TGates>(i, f, g, o, ref destinationB, ref initB);
                 }
             }
-            else if (pair) RowBlockPair(ref initA, ref initB, ref panelX, ref x, depthX, ref panelH, ref h, depthH, block, second, ref destinationA, ref destinationB);
-            else RowBlock(ref initA, ref Unsafe.Add(ref panelX, block * TFormat.BlockBytes(depthX, gateStride)), ref x, depthX,
-                ref Unsafe.Add(ref panelH, block * TFormat.BlockBytes(depthH, gateStride)), ref h, depthH, ref destinationA);
+            else if (pair) RowBlockPair<TGates>(ref initA, ref initB, ref panelX, ref x, depthX, ref panelH, ref h, depthH, block, second, ref destinationA, ref destinationB);
+            else RowBlock<TGates>(ref initA, ref Unsafe.Add(ref panelX, block * TFormat.BlockBytes(depthX, panelRows)), ref x, depthX,
+                ref Unsafe.Add(ref panelH, block * TFormat.BlockBytes(depthH, panelRows)), ref h, depthH, ref destinationA);
 
             // One row's blocks are laid out like a tile's rows: pre-activations gateStride apart, c and h width apart (going
             // down through the blocks when descending).
-            if (fuseCell)
+            if (fuseCell && TGates.Count == Slots)
                 CellEpilogue(ref pre, pair ? 2 : 1, ref Unsafe.Add(ref c, block * width), order * width, ref Unsafe.Add(ref hOut, block * width), order * width,
                     keepGates, ref initA, order * gateStride);
         }
@@ -351,26 +388,29 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     private const int EpilogueBlocks = 2;
 
     /// <summary>
-    /// One row's four gate pre-activations for blocks <paramref name="blockA"/> and <paramref name="blockB"/>, stored at the
-    /// two destinations. Each gate of each block is one FMA chain over k, x's part then h's, in the order a tile's rows use
-    /// (<see cref="RunTile"/>): a row gives the same bits alone as in a tile, so a batch's answer for one sequence does not
-    /// depend on which rows shared its step. Two blocks keep eight chains in flight and share each broadcast.
+    /// One row's gate pre-activations for blocks <paramref name="blockA"/> and <paramref name="blockB"/>, stored at the two
+    /// destinations (slots the panels do not hold keep their start values). Each gate of each block is one FMA chain over k,
+    /// x's part then h's, in the order a tile's rows use (<see cref="RunTile"/>): a row gives the same bits alone as in a tile,
+    /// so a batch's answer for one sequence does not depend on which rows shared its step. Two blocks keep eight chains (a
+    /// GRU's six) in flight and share each broadcast. The accumulators are named after the LSTM's gates i, f, g, o: the
+    /// panel's gates 0–3.
     /// </summary>
     // Its own compilation unit: inlined into RunRow, the inline budget ran out and the loads and FMAs became calls.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void RowBlockPair(ref float initA, ref float initB, ref byte panelX, ref float x, int depthX, ref byte panelH, ref float h, int depthH,
-        int blockA, int blockB, ref float destinationA, ref float destinationB)
+    private static void RowBlockPair<TGates>(ref float initA, ref float initB, ref byte panelX, ref float x, int depthX, ref byte panelH, ref float h, int depthH,
+        int blockA, int blockB, ref float destinationA, ref float destinationB) where TGates : struct, IGateLayout
     {
-        int width = TVec.Count, gateStride = Gates * width;
-        TVec ia = Scaled(TVec.Load(in initA)), fa = Scaled(TVec.Load(in Unsafe.Add(ref initA, width))), ga = Scaled(TVec.Load(in Unsafe.Add(ref initA, 2 * width))), oa = Scaled(TVec.Load(in Unsafe.Add(ref initA, 3 * width)));
-        TVec ib = Scaled(TVec.Load(in initB)), fb = Scaled(TVec.Load(in Unsafe.Add(ref initB, width))), gb = Scaled(TVec.Load(in Unsafe.Add(ref initB, 2 * width))), ob = Scaled(TVec.Load(in Unsafe.Add(ref initB, 3 * width)));
-        nint pairBytes = TFormat.PairBytes(gateStride);
+        int width = TVec.Count, panelRows = TGates.Count * width;
+        bool third = TGates.Count > 2, fourth = TGates.Count > 3;
+        TVec ia = Scaled(Start<TGates>(ref initA, 0)), fa = Scaled(Start<TGates>(ref initA, 1)), ga = Scaled(Start<TGates>(ref initA, 2)), oa = Scaled(Start<TGates>(ref initA, 3));
+        TVec ib = Scaled(Start<TGates>(ref initB, 0)), fb = Scaled(Start<TGates>(ref initB, 1)), gb = Scaled(Start<TGates>(ref initB, 2)), ob = Scaled(Start<TGates>(ref initB, 3));
+        nint pairBytes = TFormat.PairBytes(panelRows);
         for (int part = 0; part < 2; part++)
         {
             int depth = part == 0 ? depthX : depthH;
             ref byte panel = ref part == 0 ? ref panelX : ref panelH;
-            ref byte a = ref Unsafe.Add(ref panel, blockA * TFormat.BlockBytes(depth, gateStride));
-            ref byte b = ref Unsafe.Add(ref panel, blockB * TFormat.BlockBytes(depth, gateStride));
+            ref byte a = ref Unsafe.Add(ref panel, blockA * TFormat.BlockBytes(depth, panelRows));
+            ref byte b = ref Unsafe.Add(ref panel, blockB * TFormat.BlockBytes(depth, panelRows));
             ref float source = ref part == 0 ? ref x : ref h;
             int k = 0;
             for (; k + 2 <= depth; k += 2) // a whole pair per iteration: its two halves at constant offsets
@@ -378,22 +418,22 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
                 nint offset = (k >> 1) * pairBytes;
                 ref byte wa = ref Unsafe.Add(ref a, offset), wb = ref Unsafe.Add(ref b, offset);
                 TVec s0 = Broadcast(ref source, k), s1 = Broadcast(ref source, k + 1);
-                ia = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 0, gateStride, 0), s0, ia);
-                fa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, width, gateStride, 0), s0, fa);
-                ga = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 2 * width, gateStride, 0), s0, ga);
-                oa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 3 * width, gateStride, 0), s0, oa);
-                ib = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 0, gateStride, 0), s0, ib);
-                fb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, width, gateStride, 0), s0, fb);
-                gb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 2 * width, gateStride, 0), s0, gb);
-                ob = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 3 * width, gateStride, 0), s0, ob);
-                ia = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 0, gateStride, 1), s1, ia);
-                fa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, width, gateStride, 1), s1, fa);
-                ga = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 2 * width, gateStride, 1), s1, ga);
-                oa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 3 * width, gateStride, 1), s1, oa);
-                ib = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 0, gateStride, 1), s1, ib);
-                fb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, width, gateStride, 1), s1, fb);
-                gb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 2 * width, gateStride, 1), s1, gb);
-                ob = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 3 * width, gateStride, 1), s1, ob);
+                ia = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 0, panelRows, 0), s0, ia);
+                fa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, width, panelRows, 0), s0, fa);
+                if (third) ga = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 2 * width, panelRows, 0), s0, ga);
+                if (fourth) oa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 3 * width, panelRows, 0), s0, oa);
+                ib = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 0, panelRows, 0), s0, ib);
+                fb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, width, panelRows, 0), s0, fb);
+                if (third) gb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 2 * width, panelRows, 0), s0, gb);
+                if (fourth) ob = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 3 * width, panelRows, 0), s0, ob);
+                ia = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 0, panelRows, 1), s1, ia);
+                fa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, width, panelRows, 1), s1, fa);
+                if (third) ga = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 2 * width, panelRows, 1), s1, ga);
+                if (fourth) oa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 3 * width, panelRows, 1), s1, oa);
+                ib = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 0, panelRows, 1), s1, ib);
+                fb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, width, panelRows, 1), s1, fb);
+                if (third) gb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 2 * width, panelRows, 1), s1, gb);
+                if (fourth) ob = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 3 * width, panelRows, 1), s1, ob);
             }
 
             if (k < depth)
@@ -401,29 +441,31 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
                 nint offset = (k >> 1) * pairBytes;
                 ref byte wa = ref Unsafe.Add(ref a, offset), wb = ref Unsafe.Add(ref b, offset);
                 TVec s0 = Broadcast(ref source, k);
-                ia = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 0, gateStride, 0), s0, ia);
-                fa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, width, gateStride, 0), s0, fa);
-                ga = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 2 * width, gateStride, 0), s0, ga);
-                oa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 3 * width, gateStride, 0), s0, oa);
-                ib = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 0, gateStride, 0), s0, ib);
-                fb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, width, gateStride, 0), s0, fb);
-                gb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 2 * width, gateStride, 0), s0, gb);
-                ob = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 3 * width, gateStride, 0), s0, ob);
+                ia = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 0, panelRows, 0), s0, ia);
+                fa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, width, panelRows, 0), s0, fa);
+                if (third) ga = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 2 * width, panelRows, 0), s0, ga);
+                if (fourth) oa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 3 * width, panelRows, 0), s0, oa);
+                ib = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 0, panelRows, 0), s0, ib);
+                fb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, width, panelRows, 0), s0, fb);
+                if (third) gb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 2 * width, panelRows, 0), s0, gb);
+                if (fourth) ob = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 3 * width, panelRows, 0), s0, ob);
             }
         }
 
-        StoreGates(Unscaled(ia), Unscaled(fa), Unscaled(ga), Unscaled(oa), ref destinationA);
-        StoreGates(Unscaled(ib), Unscaled(fb), Unscaled(gb), Unscaled(ob), ref destinationB);
+        StoreSlots<TGates>(Unscaled(ia), Unscaled(fa), Unscaled(ga), Unscaled(oa), ref destinationA, ref initA);
+        StoreSlots<TGates>(Unscaled(ib), Unscaled(fb), Unscaled(gb), Unscaled(ob), ref destinationB, ref initB);
     }
 
     /// <summary>One block of <see cref="RowBlockPair"/>, for a row's odd last block.</summary>
     // Its own compilation unit: inlined into RunRow, the inline budget ran out and the loads and FMAs became calls.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void RowBlock(ref float init, ref byte panelX, ref float x, int depthX, ref byte panelH, ref float h, int depthH, ref float destination)
+    private static void RowBlock<TGates>(ref float init, ref byte panelX, ref float x, int depthX, ref byte panelH, ref float h, int depthH, ref float destination)
+        where TGates : struct, IGateLayout
     {
-        int width = TVec.Count, gateStride = Gates * width;
-        TVec i = Scaled(TVec.Load(in init)), f = Scaled(TVec.Load(in Unsafe.Add(ref init, width))), g = Scaled(TVec.Load(in Unsafe.Add(ref init, 2 * width))), o = Scaled(TVec.Load(in Unsafe.Add(ref init, 3 * width)));
-        nint pairBytes = TFormat.PairBytes(gateStride);
+        int width = TVec.Count, panelRows = TGates.Count * width;
+        bool third = TGates.Count > 2, fourth = TGates.Count > 3;
+        TVec i = Scaled(Start<TGates>(ref init, 0)), f = Scaled(Start<TGates>(ref init, 1)), g = Scaled(Start<TGates>(ref init, 2)), o = Scaled(Start<TGates>(ref init, 3));
+        nint pairBytes = TFormat.PairBytes(panelRows);
         for (int part = 0; part < 2; part++)
         {
             ref byte panel = ref part == 0 ? ref panelX : ref panelH;
@@ -434,28 +476,28 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
             {
                 ref byte w = ref Unsafe.Add(ref panel, (k >> 1) * pairBytes);
                 TVec s0 = Broadcast(ref source, k), s1 = Broadcast(ref source, k + 1);
-                i = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 0, gateStride, 0), s0, i);
-                f = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, width, gateStride, 0), s0, f);
-                g = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 2 * width, gateStride, 0), s0, g);
-                o = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 3 * width, gateStride, 0), s0, o);
-                i = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 0, gateStride, 1), s1, i);
-                f = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, width, gateStride, 1), s1, f);
-                g = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 2 * width, gateStride, 1), s1, g);
-                o = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 3 * width, gateStride, 1), s1, o);
+                i = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 0, panelRows, 0), s0, i);
+                f = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, width, panelRows, 0), s0, f);
+                if (third) g = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 2 * width, panelRows, 0), s0, g);
+                if (fourth) o = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 3 * width, panelRows, 0), s0, o);
+                i = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 0, panelRows, 1), s1, i);
+                f = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, width, panelRows, 1), s1, f);
+                if (third) g = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 2 * width, panelRows, 1), s1, g);
+                if (fourth) o = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 3 * width, panelRows, 1), s1, o);
             }
 
             if (k < depth)
             {
                 ref byte w = ref Unsafe.Add(ref panel, (k >> 1) * pairBytes);
                 TVec s0 = Broadcast(ref source, k);
-                i = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 0, gateStride, 0), s0, i);
-                f = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, width, gateStride, 0), s0, f);
-                g = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 2 * width, gateStride, 0), s0, g);
-                o = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 3 * width, gateStride, 0), s0, o);
+                i = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 0, panelRows, 0), s0, i);
+                f = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, width, panelRows, 0), s0, f);
+                if (third) g = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 2 * width, panelRows, 0), s0, g);
+                if (fourth) o = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 3 * width, panelRows, 0), s0, o);
             }
         }
 
-        StoreGates(Unscaled(i), Unscaled(f), Unscaled(g), Unscaled(o), ref destination);
+        StoreSlots<TGates>(Unscaled(i), Unscaled(f), Unscaled(g), Unscaled(o), ref destination, ref init);
     }
 
     /// <summary>
@@ -470,37 +512,38 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     /// <summary>
     /// One tile of <see cref="TileRows"/> rows for one block: init + x·panelX + h·panelH (either depth may be 0),
     /// then either the fused cell update (c and h rows) or a plain store of the pre-activations (gx rows, in
-    /// <paramref name="c"/> with <paramref name="cStride"/>). The accumulators stay this method's own locals.
+    /// <paramref name="c"/> with <paramref name="cStride"/>; slots the panels do not hold keep their start values). The
+    /// accumulators stay this method's own locals, named after the LSTM's gates (the panel's gates 0–3) and row.
     /// </summary>
     // Too large for the JIT to inline into its callers; compiled fully optimised from the first call instead
     // (otherwise it would start as tier-0 code). One call per tile and block is noise beside its k loop.
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void RunTile(ref float init, int initStride,
+    private static void RunTile<TGates>(ref float init, int initStride,
         ref byte panelX, ref float x, int xStride, int depthX, ref byte panelH, ref float h, int hStride, int depthH,
-        bool fuseCell, ref float c, int cStride, ref float hOut, int hOutStride, bool keepGates)
+        bool fuseCell, ref float c, int cStride, ref float hOut, int hOutStride, bool keepGates) where TGates : struct, IGateLayout
     {
         if (TFormat.Quantized)
         {
-            RunQuantizedTile(ref init, initStride, ref panelX, ref x, xStride, depthX, ref panelH, ref h, hStride, depthH, fuseCell, ref c, cStride, ref hOut, hOutStride, keepGates);
+            RunQuantizedTile<TGates>(ref init, initStride, ref panelX, ref x, xStride, depthX, ref panelH, ref h, hStride, depthH, fuseCell, ref c, cStride, ref hOut, hOutStride, keepGates);
             return;
         }
 
-        int width = TVec.Count, gateStride = Gates * width, tileRows = TileRows;
-        bool four = tileRows == 4;
+        int width = TVec.Count, gateStride = Slots * width, panelRows = TGates.Count * width, tileRows = TileRows;
+        bool four = tileRows == 4, third = TGates.Count > 2, fourth = TGates.Count > 3;
         ref float init1 = ref Unsafe.Add(ref init, initStride);
         ref float init2 = ref Unsafe.Add(ref init1, initStride);
         ref float init3 = ref Unsafe.Add(ref init2, four ? initStride : 0);
-        TVec ai0 = TVec.Load(in init), af0 = TVec.Load(in Unsafe.Add(ref init, width)), ag0 = TVec.Load(in Unsafe.Add(ref init, 2 * width)), ao0 = TVec.Load(in Unsafe.Add(ref init, 3 * width));
-        TVec ai1 = TVec.Load(in init1), af1 = TVec.Load(in Unsafe.Add(ref init1, width)), ag1 = TVec.Load(in Unsafe.Add(ref init1, 2 * width)), ao1 = TVec.Load(in Unsafe.Add(ref init1, 3 * width));
-        TVec ai2 = TVec.Load(in init2), af2 = TVec.Load(in Unsafe.Add(ref init2, width)), ag2 = TVec.Load(in Unsafe.Add(ref init2, 2 * width)), ao2 = TVec.Load(in Unsafe.Add(ref init2, 3 * width));
+        TVec ai0 = Start<TGates>(ref init, 0), af0 = Start<TGates>(ref init, 1), ag0 = Start<TGates>(ref init, 2), ao0 = Start<TGates>(ref init, 3);
+        TVec ai1 = Start<TGates>(ref init1, 0), af1 = Start<TGates>(ref init1, 1), ag1 = Start<TGates>(ref init1, 2), ao1 = Start<TGates>(ref init1, 3);
+        TVec ai2 = Start<TGates>(ref init2, 0), af2 = Start<TGates>(ref init2, 1), ag2 = Start<TGates>(ref init2, 2), ao2 = Start<TGates>(ref init2, 3);
         TVec ai3 = TVec.Zero, af3 = TVec.Zero, ag3 = TVec.Zero, ao3 = TVec.Zero;
         if (four)
         {
-            ai3 = TVec.Load(in init3);
-            af3 = TVec.Load(in Unsafe.Add(ref init3, width));
-            ag3 = TVec.Load(in Unsafe.Add(ref init3, 2 * width));
-            ao3 = TVec.Load(in Unsafe.Add(ref init3, 3 * width));
+            ai3 = Start<TGates>(ref init3, 0);
+            af3 = Start<TGates>(ref init3, 1);
+            ag3 = Start<TGates>(ref init3, 2);
+            ao3 = Start<TGates>(ref init3, 3);
         }
 
         // Scaled formats only (a constant condition: the JIT drops the block, and its inlinees, for exact formats,
@@ -522,7 +565,7 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
             ref float source1 = ref Unsafe.Add(ref source0, stride);
             ref float source2 = ref Unsafe.Add(ref source1, stride);
             ref float source3 = ref Unsafe.Add(ref source2, four ? stride : 0);
-            nint pairBytes = TFormat.PairBytes(gateStride);
+            nint pairBytes = TFormat.PairBytes(panelRows);
             for (int k = 0; k < depth; k++)
             {
                 // One k per iteration (a 4-row tile has no registers for a second set of broadcasts): k's half of its pair.
@@ -530,26 +573,33 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
                 int half = k & 1;
                 TVec s0 = Broadcast(ref source0, k), s1 = Broadcast(ref source1, k), s2 = Broadcast(ref source2, k);
                 TVec s3 = four ? Broadcast(ref source3, k) : TVec.Zero;
-                TVec wv = TFormat.Load<TVec>(ref w, 0, gateStride, half);
+                TVec wv = TFormat.Load<TVec>(ref w, 0, panelRows, half);
                 ai0 = TVec.MultiplyAdd(wv, s0, ai0);
                 ai1 = TVec.MultiplyAdd(wv, s1, ai1);
                 ai2 = TVec.MultiplyAdd(wv, s2, ai2);
                 if (four) ai3 = TVec.MultiplyAdd(wv, s3, ai3);
-                wv = TFormat.Load<TVec>(ref w, width, gateStride, half);
+                wv = TFormat.Load<TVec>(ref w, width, panelRows, half);
                 af0 = TVec.MultiplyAdd(wv, s0, af0);
                 af1 = TVec.MultiplyAdd(wv, s1, af1);
                 af2 = TVec.MultiplyAdd(wv, s2, af2);
                 if (four) af3 = TVec.MultiplyAdd(wv, s3, af3);
-                wv = TFormat.Load<TVec>(ref w, 2 * width, gateStride, half);
-                ag0 = TVec.MultiplyAdd(wv, s0, ag0);
-                ag1 = TVec.MultiplyAdd(wv, s1, ag1);
-                ag2 = TVec.MultiplyAdd(wv, s2, ag2);
-                if (four) ag3 = TVec.MultiplyAdd(wv, s3, ag3);
-                wv = TFormat.Load<TVec>(ref w, 3 * width, gateStride, half);
-                ao0 = TVec.MultiplyAdd(wv, s0, ao0);
-                ao1 = TVec.MultiplyAdd(wv, s1, ao1);
-                ao2 = TVec.MultiplyAdd(wv, s2, ao2);
-                if (four) ao3 = TVec.MultiplyAdd(wv, s3, ao3);
+                if (third)
+                {
+                    wv = TFormat.Load<TVec>(ref w, 2 * width, panelRows, half);
+                    ag0 = TVec.MultiplyAdd(wv, s0, ag0);
+                    ag1 = TVec.MultiplyAdd(wv, s1, ag1);
+                    ag2 = TVec.MultiplyAdd(wv, s2, ag2);
+                    if (four) ag3 = TVec.MultiplyAdd(wv, s3, ag3);
+                }
+
+                if (fourth)
+                {
+                    wv = TFormat.Load<TVec>(ref w, 3 * width, panelRows, half);
+                    ao0 = TVec.MultiplyAdd(wv, s0, ao0);
+                    ao1 = TVec.MultiplyAdd(wv, s1, ao1);
+                    ao2 = TVec.MultiplyAdd(wv, s2, ao2);
+                    if (four) ao3 = TVec.MultiplyAdd(wv, s3, ao3);
+                }
             }
         }
 
@@ -561,18 +611,18 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
             if (four) (ai3, af3, ag3, ao3) = (Unscaled(ai3), Unscaled(af3), Unscaled(ag3), Unscaled(ao3));
         }
 
-        if (!fuseCell)
+        if (!fuseCell || TGates.Count != Slots)
         {
-            StoreGates(ai0, af0, ag0, ao0, ref c);
-            StoreGates(ai1, af1, ag1, ao1, ref Unsafe.Add(ref c, cStride));
-            StoreGates(ai2, af2, ag2, ao2, ref Unsafe.Add(ref c, 2 * cStride));
-            if (four) StoreGates(ai3, af3, ag3, ao3, ref Unsafe.Add(ref c, 3 * cStride));
+            StoreSlots<TGates>(ai0, af0, ag0, ao0, ref c, ref init);
+            StoreSlots<TGates>(ai1, af1, ag1, ao1, ref Unsafe.Add(ref c, cStride), ref init1);
+            StoreSlots<TGates>(ai2, af2, ag2, ao2, ref Unsafe.Add(ref c, 2 * cStride), ref init2);
+            if (four) StoreSlots<TGates>(ai3, af3, ag3, ao3, ref Unsafe.Add(ref c, 3 * cStride), ref init3);
             return;
         }
 
         // The pre-activations go through a small stack tile (L1) to the epilogue, which is its own method: inlining
         // four copies of σ and tanh here would exhaust the JIT's inline budget for the whole kernel.
-        Span<float> tile = stackalloc float[4 * Gates * TVec.Count];
+        Span<float> tile = stackalloc float[4 * Slots * TVec.Count];
         ref float pre = ref MemoryMarshal.GetReference(tile);
         StoreGates(ai0, af0, ag0, ao0, ref pre);
         StoreGates(ai1, af1, ag1, ao1, ref Unsafe.Add(ref pre, gateStride));
@@ -593,7 +643,7 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
         int width = TVec.Count;
         for (int r = 0; r < rows; r++)
         {
-            ref float gates = ref Unsafe.Add(ref pre, r * Gates * width);
+            ref float gates = ref Unsafe.Add(ref pre, r * Slots * width);
             TVec i = Activations.Sigmoid(TVec.Load(in gates)), f = Activations.Sigmoid(TVec.Load(in Unsafe.Add(ref gates, width)));
             TVec g = Activations.Tanh(TVec.Load(in Unsafe.Add(ref gates, 2 * width))), o = Activations.Sigmoid(TVec.Load(in Unsafe.Add(ref gates, 3 * width)));
             if (keepGates) StoreGates(i, f, g, o, ref Unsafe.Add(ref gatesOut, r * gatesOutStride));
@@ -636,6 +686,27 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
         TVec cNew = Activations.FlushBelowNormal(TVec.MultiplyAdd(f, TVec.Load(in c), i * g));
         TVec.Store(cNew, ref c);
         TVec.Store(o * Activations.Tanh(cNew), ref h);
+    }
+
+    /// <summary>The start value of the panel's gate <paramref name="gate"/>: its slot of <paramref name="init"/> (zero past the panel's gates).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec Start<TGates>(ref float init, int gate) where TGates : struct, IGateLayout =>
+        gate < TGates.Count ? TVec.Load(in Unsafe.Add(ref init, TGates.Slot(gate) * TVec.Count)) : TVec.Zero;
+
+    /// <summary>
+    /// Stores the panel's gates into their slots of <paramref name="destination"/>, and the slots it does not hold from
+    /// <paramref name="start"/> as they are (a GRU's other part of n: its input part, or b_hn alone).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreSlots<TGates>(TVec gate0, TVec gate1, TVec gate2, TVec gate3, ref float destination, ref float start) where TGates : struct, IGateLayout
+    {
+        int width = TVec.Count;
+        TVec.Store(gate0, ref Unsafe.Add(ref destination, TGates.Slot(0) * width));
+        TVec.Store(gate1, ref Unsafe.Add(ref destination, TGates.Slot(1) * width));
+        if (TGates.Count > 2) TVec.Store(gate2, ref Unsafe.Add(ref destination, TGates.Slot(2) * width));
+        if (TGates.Count > 3) TVec.Store(gate3, ref Unsafe.Add(ref destination, TGates.Slot(3) * width));
+        if (!TGates.Holds(2)) TVec.Store(TVec.Load(in Unsafe.Add(ref start, 2 * width)), ref Unsafe.Add(ref destination, 2 * width));
+        if (!TGates.Holds(3)) TVec.Store(TVec.Load(in Unsafe.Add(ref start, 3 * width)), ref Unsafe.Add(ref destination, 3 * width));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -15,15 +15,18 @@ namespace LstmSimd.Kernels;
 /// </summary>
 internal sealed class PackedPanel
 {
-    private PackedPanel(WeightFormat format, int gates, int units, int depth, int width)
+    private PackedPanel(WeightFormat format, GateLayout layout, int units, int depth, int width)
     {
         Format = format;
-        Gates = gates;
+        Layout = layout;
+        Gates = GateLayouts.Count(layout);
         Units = units;
         Depth = depth;
         Width = width;
         Blocks = BlocksOf(units, width);
         Data = new AlignedBuffer<byte>(Sizes.Elements("packed panel bytes (blocks × bytes per block)", Blocks, BlockBytes));
+        _sourceGates = new int[Gates];
+        for (int gate = 0; gate < Gates; gate++) _sourceGates[gate] = GateLayouts.SourceGate(layout, gate);
     }
 
     /// <summary>The packed weights: <see cref="Blocks"/> blocks of <see cref="BlockBytes"/> (<see cref="Depth"/> × <see cref="Gates"/> × <see cref="Width"/> elements of <see cref="Format"/>).</summary>
@@ -34,7 +37,14 @@ internal sealed class PackedPanel
     /// <summary>The first element, for kernels that address the panel in elements of their format.</summary>
     public ref byte Start => ref Data.Start;
 
+    /// <summary>Which gates the panel holds and where their products land.</summary>
+    public GateLayout Layout { get; }
+
+    /// <summary>Gate rows per hidden unit (see <see cref="Layout"/>).</summary>
     public int Gates { get; }
+
+    /// <summary>Per panel gate, its gate-major row block in the weights packed (a GRU's panels skip the four-slot layout's zero rows).</summary>
+    private readonly int[] _sourceGates;
 
     public int Units { get; }
 
@@ -46,6 +56,9 @@ internal sealed class PackedPanel
 
     /// <summary>Units rounded up to whole blocks: the row length of the buffers this panel's kernels write.</summary>
     public int PaddedUnits => Blocks * Width;
+
+    /// <summary>The row length of the pre-activations a gate panel's products land in: every slot of every padded unit.</summary>
+    public int SlotRowLength => GateLayouts.Slots * PaddedUnits;
 
     /// <summary>Blocks of <paramref name="width"/> units that hold <paramref name="units"/> units.</summary>
     public static int BlocksOf(int units, int width) => (int)(((long)units + width - 1) / width);
@@ -63,9 +76,13 @@ internal sealed class PackedPanel
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown weight format."),
     };
 
-    public static PackedPanel Pack(ReadOnlySpan<float> weight, int gates, int units, int depth, int width, WeightFormat format = WeightFormat.Float32)
+    /// <summary>
+    /// Packs the gates of <paramref name="layout"/> from <paramref name="weight"/>, gate-major rows of <paramref name="depth"/>
+    /// (the four slots' rows for the multi-gate layouts, one gate's for <see cref="GateLayout.Single"/>).
+    /// </summary>
+    public static PackedPanel Pack(ReadOnlySpan<float> weight, GateLayout layout, int units, int depth, int width, WeightFormat format = WeightFormat.Float32)
     {
-        var panel = new PackedPanel(format, gates, units, depth, width);
+        var panel = new PackedPanel(format, layout, units, depth, width);
         panel.Repack(weight);
         return panel;
     }
@@ -102,7 +119,7 @@ internal sealed class PackedPanel
                     for (int lane = 0; lane < width; lane++)
                     {
                         int unit = block * width + lane;
-                        float value = unit < units ? weight[(gate * units + unit) * depth + k] : 0f;
+                        float value = unit < units ? weight[(_sourceGates[gate] * units + unit) * depth + k] : 0f;
                         // One word per row holding k (low half) and k + 1 (high), see IWeightFormat.PairBytes.
                         halves[PairedIndex(block, k, gate * width + lane)] = format == WeightFormat.BFloat16
                             ? WeightConversion.ToBFloat16(value)
@@ -141,7 +158,7 @@ internal sealed class PackedPanel
                         continue;
                     }
 
-                    ReadOnlySpan<float> source = weight.Slice((gate * units + unit) * depth + k0, kEnd - k0);
+                    ReadOnlySpan<float> source = weight.Slice((_sourceGates[gate] * units + unit) * depth + k0, kEnd - k0);
                     for (int k = 0; k < source.Length; k++) Unsafe.Add(ref column, (nint)(k0 + k) * rows) = source[k];
                 }
             }
@@ -168,7 +185,7 @@ internal sealed class PackedPanel
                 {
                     int unit = block * width + lane;
                     if (unit >= units) continue; // padding rows stay zero
-                    ReadOnlySpan<float> row = weight.Slice((gate * units + unit) * depth, depth);
+                    ReadOnlySpan<float> row = weight.Slice((_sourceGates[gate] * units + unit) * depth, depth);
                     float scale = WeightConversion.Int8RowScale(row, out float inverse);
                     int sum = 0;
                     for (int k = 0; k < depth; k++)

@@ -125,16 +125,16 @@ internal sealed class PackedLayer
         ResetRecurrent = resetRecurrent;
     }
 
-    /// <summary>The original GRU's W_hn as a 1-gate panel over H, the second product phase's (its slot of <see cref="Recurrent"/> is zero); otherwise null.</summary>
+    /// <summary>The original GRU's W_hn as a 1-gate panel over H, the second product phase's (<see cref="Recurrent"/> holds r and z only); otherwise null.</summary>
     public PackedPanel? ResetRecurrent { get; }
 
     /// <summary>The panel of a step's second product phase, which reads the cell phase's output (m, or r ⊙ h): W_hr or the original GRU's W_hn.</summary>
     public PackedPanel? SecondProduct => Projection ?? ResetRecurrent;
 
-    /// <summary>W_ih as a 4-gate panel over the layer's input features.</summary>
+    /// <summary>W_ih as a panel over the layer's input features (four gates; a GRU's three).</summary>
     public PackedPanel Input { get; }
 
-    /// <summary>W_hh as a 4-gate panel over H_out.</summary>
+    /// <summary>W_hh as a panel over H_out (four gates; a GRU's three, or the original GRU's r and z).</summary>
     public PackedPanel Recurrent { get; }
 
     /// <summary>b_ih + b_hh in panel row order (zeros without bias).</summary>
@@ -158,22 +158,23 @@ internal sealed class PackedLayer
             for (int i = 0; i < bias.Length; i++) bias[i] = w.BiasIh[i] + w.BiasHh[i];
         }
 
-        // The original GRU's W_hn (slot 3 of W_hh) multiplies r ⊙ h, known only after the first phase: its own panel.
-        float[] recurrent = w.WeightHh;
+        // A GRU's four slots hold zero rows (W_ih has none for n's recurrent part, W_hh none for its input part): its panels
+        // leave them out. The original GRU's W_hn (slot 3 of W_hh) multiplies r ⊙ h, known only after the first phase: its own panel.
+        (GateLayout input, GateLayout recurrent) = !spec.Cell.IsGru ? (GateLayout.Lstm, GateLayout.Lstm)
+            : spec.Cell.ResetBeforeProduct ? (GateLayout.GruInput, GateLayout.GruGates)
+            : (GateLayout.GruInput, GateLayout.GruRecurrent);
         PackedPanel? resetRecurrent = null;
         if (spec.Cell.ResetBeforeProduct)
         {
             int block = h * spec.OutputHiddenSize;
-            resetRecurrent = PackedPanel.Pack(w.WeightHh.AsSpan(3 * block, block), 1, h, spec.OutputHiddenSize, width, format);
-            recurrent = (float[])w.WeightHh.Clone();
-            recurrent.AsSpan(3 * block, block).Clear();
+            resetRecurrent = PackedPanel.Pack(w.WeightHh.AsSpan(3 * block, block), GateLayout.Single, h, spec.OutputHiddenSize, width, format);
         }
 
         return new PackedLayer(
-            PackedPanel.Pack(w.WeightIh, 4, h, spec.LayerInputSize(layer), width, format),
-            PackedPanel.Pack(recurrent, 4, h, spec.OutputHiddenSize, width, format),
+            PackedPanel.Pack(w.WeightIh, input, h, spec.LayerInputSize(layer), width, format),
+            PackedPanel.Pack(w.WeightHh, recurrent, h, spec.OutputHiddenSize, width, format),
             PackedPanel.PackRow(bias, 4, h, width),
-            spec.ProjectionSize > 0 ? PackedPanel.Pack(w.WeightHr, 1, spec.ProjectionSize, h, width, format) : null,
+            spec.ProjectionSize > 0 ? PackedPanel.Pack(w.WeightHr, GateLayout.Single, spec.ProjectionSize, h, width, format) : null,
             spec.Cell, spec.Cell.Peepholes ? PackedPanel.PackRow(w.Peephole, 3, h, width) : [], resetRecurrent);
     }
 }

@@ -24,6 +24,15 @@ public class GruModelTests(ITestOutputHelper log)
         return data;
     }
 
+    /// <summary>The 16-bit formats round only the weights (Int8 quantises activations too: its own bound below).</summary>
+    public static TheoryData<KernelPath, WeightFormat> PathsAndSixteenBitFormats()
+    {
+        var data = new TheoryData<KernelPath, WeightFormat>();
+        foreach (KernelPath path in KernelSelector.All)
+            foreach (WeightFormat format in (WeightFormat[])[WeightFormat.Float16, WeightFormat.BFloat16]) data.Add(path, format);
+        return data;
+    }
+
     private static readonly string[] GoldenNames = ["single_layer", "two_layer_bidirectional", "batch_first_no_bias", "variable_lengths", "grad_two_layer_bidirectional", "grad_variable_lengths",
         "original_single_layer", "original_bidirectional", "grad_original_two_layer", "grad_original_lengths"];
 
@@ -94,10 +103,9 @@ public class GruModelTests(ITestOutputHelper log)
     }
 
     [Theory]
-    [MemberData(nameof(PathsAndFormats))]
+    [MemberData(nameof(PathsAndSixteenBitFormats))]
     public void Sixteen_bit_weights_match_the_reference_run_on_the_weights_as_stored(KernelPath path, WeightFormat format)
     {
-        if (format is not (WeightFormat.Float16 or WeightFormat.BFloat16)) return; // Int8 quantises activations too: see below
         bool software = !KernelSelector.IsAccelerated(path);
         Prop.ForAll(Cases(software).ToArbitrary(), testCase =>
         {
@@ -107,6 +115,39 @@ public class GruModelTests(ITestOutputHelper log)
             Tolerance.AssertClose(expected.Output, output, $"{format} output ({testCase})");
             Tolerance.AssertClose(expected.HiddenState, h, $"{format} h_n ({testCase})");
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(software ? 5 : 15));
+    }
+
+    [Theory]
+    [MemberData(nameof(PathsAndFormats))]
+    public void Each_row_of_a_batch_gets_the_bits_it_gets_alone_in_every_weight_format(KernelPath path, WeightFormat format)
+    {
+        // A batch's rows run in register tiles, a row alone in the row kernels: both sum each gate in one chain (Int8: exact
+        // integer sums), so they agree bit for bit, and a tile that put a gate's products in another slot would not.
+        bool software = !KernelSelector.IsAccelerated(path);
+        Gen<GruCase> batches =
+            from c in Cases(software)
+            from batch in Gen.Choose(4, 9)
+            select new GruCase(c.Spec, c.Steps, batch, c.WithLengths, c.WithInitialState, SequenceLayout.TimeMajor, c.Seed);
+        Prop.ForAll(batches.ToArbitrary(), testCase =>
+        {
+            GruModel model = GruModel.Create(testCase.Weights, new LstmModelOptions { Kernel = path, Weights = format });
+            (float[] output, float[] h) = testCase.RunFast(model);
+            GruSpec spec = testCase.Spec;
+            int steps = testCase.Steps, batch = testCase.Batch, input = spec.InputSize, hidden = spec.HiddenSize, outputSize = spec.OutputSize;
+            using GruSession alone = model.CreateSession(1, steps);
+            float[] rowInput = new float[steps * input], rowOutput = new float[steps * outputSize], rowH = new float[spec.LayerDirections * hidden];
+            float[] rowH0 = testCase.WithInitialState ? new float[spec.LayerDirections * hidden] : [];
+            for (int b = 0; b < batch; b++)
+            {
+                for (int t = 0; t < steps; t++) testCase.Input.AsSpan((t * batch + b) * input, input).CopyTo(rowInput.AsSpan(t * input));
+                for (int ld = 0; ld < rowH0.Length / hidden; ld++) testCase.H0.AsSpan((ld * batch + b) * hidden, hidden).CopyTo(rowH0.AsSpan(ld * hidden));
+                alone.Forward(rowInput, steps, 1, rowOutput, rowH, rowH0, testCase.WithLengths ? [testCase.Lengths[b]] : [], SequenceLayout.TimeMajor);
+                for (int t = 0; t < steps; t++)
+                    StreamPoolTests.AssertBitwise(rowOutput.AsSpan(t * outputSize, outputSize), output.AsSpan((t * batch + b) * outputSize, outputSize), $"{format} row {b} step {t} ({testCase})");
+                for (int ld = 0; ld < spec.LayerDirections; ld++)
+                    StreamPoolTests.AssertBitwise(rowH.AsSpan(ld * hidden, hidden), h.AsSpan((ld * batch + b) * hidden, hidden), $"{format} h_n of row {b} ({testCase})");
+            }
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(software ? 3 : 10));
     }
 
     [Fact]

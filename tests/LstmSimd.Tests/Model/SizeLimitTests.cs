@@ -108,7 +108,7 @@ public class SizeLimitTests
     public void A_panel_or_aligned_buffer_too_large_for_an_array_is_refused_with_its_name()
     {
         // 2^10 blocks of 2^15 k × 64 rows × 4 bytes = 2^33 bytes.
-        var panel = Assert.Throws<ArgumentOutOfRangeException>(() => PackedPanel.Pack([], 4, 1 << 14, 1 << 15, 16));
+        var panel = Assert.Throws<ArgumentOutOfRangeException>(() => PackedPanel.Pack([], GateLayout.Lstm, 1 << 14, 1 << 15, 16));
         Assert.Contains("packed panel bytes", panel.Message, StringComparison.Ordinal);
         var buffer = Assert.Throws<ArgumentOutOfRangeException>(() => new AlignedBuffer<byte>(int.MaxValue - 10));
         Assert.Contains("aligned buffer", buffer.Message, StringComparison.Ordinal);
