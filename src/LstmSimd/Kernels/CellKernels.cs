@@ -294,8 +294,10 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     private const int ProjectionChunkBytes = 512 << 10;
 
     /// <summary>
-    /// y[r] = W_hr·h[r] for the active rows (PyTorch's projection, gates = 1 panel): each output block
-    /// accumulates over the hidden units with two chains.
+    /// y[r] = W·h[r] for the active rows over a one-gate panel (PyTorch's projection W_hr, the original GRU's W_hn). Each
+    /// output vector is one FMA chain over k, so a row gets the same bits in a tile as alone: whole tiles of active rows share
+    /// each weight load across their rows (<see cref="ProjectTile"/>); the other rows (batch 1, a batch's tail, tiles with a
+    /// finished sequence) run alone over <see cref="RowProjectBlocks"/> blocks at once, whose chains hide the FMA latency.
     /// </summary>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -307,27 +309,138 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
             return;
         }
 
-        int width = TVec.Count, depth = panel.Depth;
-        for (int row = 0; row < rows; row++)
+        int tiled = rows / TileRows * TileRows;
+        for (int row = 0; row < tiled; row += TileRows)
         {
-            if (!active.IsEmpty && active[row] == 0) continue;
-            ref float source = ref Unsafe.Add(ref h, (nint)row * hRowStride);
-            for (int block = blockStart; block < blockEnd; block++)
+            if (!active.IsEmpty && !AllActive(active.Slice(row, TileRows))) continue;
+            for (int block = blockStart; block < blockEnd; block += ProjectBlocks)
             {
-                ref byte weights = ref Unsafe.Add(ref panel.Start, block * panel.BlockBytes);
-                TVec even = TVec.Zero, odd = TVec.Zero;
-                int k = 0;
-                for (; k + 2 <= depth; k += 2)
-                {
-                    ref byte pair = ref Unsafe.Add(ref weights, (k >> 1) * TFormat.PairBytes(width));
-                    even = TVec.MultiplyAdd(TFormat.Load<TVec>(ref pair, 0, width, 0), Broadcast(ref source, k), even);
-                    odd = TVec.MultiplyAdd(TFormat.Load<TVec>(ref pair, 0, width, 1), Broadcast(ref source, k + 1), odd);
-                }
-
-                if (k < depth) even = TVec.MultiplyAdd(TFormat.Load<TVec>(ref Unsafe.Add(ref weights, (k >> 1) * TFormat.PairBytes(width)), 0, width, 0), Broadcast(ref source, k), even);
-                TVec.Store(Unscaled(even + odd), ref Unsafe.Add(ref y, (nint)row * yRowStride + block * width));
+                ProjectTile(panel, ref Unsafe.Add(ref h, (nint)row * hRowStride), hRowStride, ref Unsafe.Add(ref y, (nint)row * yRowStride), yRowStride,
+                    block, Math.Min(ProjectBlocks, blockEnd - block));
             }
         }
+
+        for (int row = 0; row < rows; row++)
+        {
+            bool doneByTile = row < tiled && (active.IsEmpty || AllActive(active.Slice(row - row % TileRows, TileRows)));
+            if (doneByTile || (!active.IsEmpty && active[row] == 0)) continue;
+            for (int block = blockStart; block < blockEnd; block += RowProjectBlocks)
+                ProjectRow(panel, ref Unsafe.Add(ref h, (nint)row * hRowStride), ref Unsafe.Add(ref y, (nint)row * yRowStride), block, Math.Min(RowProjectBlocks, blockEnd - block));
+        }
+    }
+
+    /// <summary>Blocks of a one-gate panel that <see cref="ProjectTile"/> runs together (its rows × these = the tile's chains).</summary>
+    private const int ProjectBlocks = 4;
+
+    /// <summary>Blocks of a one-gate panel that <see cref="ProjectRow"/> runs together: eight chains, as a row's gate kernels keep.</summary>
+    private const int RowProjectBlocks = 8;
+
+    /// <summary>
+    /// <see cref="TileRows"/> rows × <paramref name="count"/> blocks (up to four) of <see cref="Project"/>, from
+    /// <paramref name="block"/>: one chain per row and block, each weight vector used by every row. Missing blocks repeat
+    /// the first one's weights and are not stored.
+    /// </summary>
+    // Its own compilation unit, as RunTile: compiled fully optimised from the first call.
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void ProjectTile(PackedPanel panel, ref float h, int hStride, ref float y, int yStride, int block, int count)
+    {
+        int width = TVec.Count, depth = panel.Depth;
+        bool four = TileRows == 4;
+        nint blockBytes = panel.BlockBytes, pairBytes = TFormat.PairBytes(width);
+        ref byte w0 = ref Unsafe.Add(ref panel.Start, block * blockBytes);
+        ref byte w1 = ref Unsafe.Add(ref w0, count > 1 ? blockBytes : 0);
+        ref byte w2 = ref Unsafe.Add(ref w0, count > 2 ? 2 * blockBytes : 0);
+        ref byte w3 = ref Unsafe.Add(ref w0, count > 3 ? 3 * blockBytes : 0);
+        ref float h1 = ref Unsafe.Add(ref h, hStride);
+        ref float h2 = ref Unsafe.Add(ref h1, hStride);
+        ref float h3 = ref Unsafe.Add(ref h2, four ? hStride : 0);
+        TVec a00 = TVec.Zero, a01 = TVec.Zero, a02 = TVec.Zero, a03 = TVec.Zero, a10 = TVec.Zero, a11 = TVec.Zero, a12 = TVec.Zero, a13 = TVec.Zero;
+        TVec a20 = TVec.Zero, a21 = TVec.Zero, a22 = TVec.Zero, a23 = TVec.Zero, a30 = TVec.Zero, a31 = TVec.Zero, a32 = TVec.Zero, a33 = TVec.Zero;
+        for (int k = 0; k < depth; k++)
+        {
+            nint offset = (k >> 1) * pairBytes;
+            int half = k & 1;
+            TVec s0 = Broadcast(ref h, k), s1 = Broadcast(ref h1, k), s2 = Broadcast(ref h2, k);
+            TVec s3 = four ? Broadcast(ref h3, k) : TVec.Zero;
+            TVec wv = TFormat.Load<TVec>(ref Unsafe.Add(ref w0, offset), 0, width, half);
+            a00 = TVec.MultiplyAdd(wv, s0, a00);
+            a10 = TVec.MultiplyAdd(wv, s1, a10);
+            a20 = TVec.MultiplyAdd(wv, s2, a20);
+            if (four) a30 = TVec.MultiplyAdd(wv, s3, a30);
+            wv = TFormat.Load<TVec>(ref Unsafe.Add(ref w1, offset), 0, width, half);
+            a01 = TVec.MultiplyAdd(wv, s0, a01);
+            a11 = TVec.MultiplyAdd(wv, s1, a11);
+            a21 = TVec.MultiplyAdd(wv, s2, a21);
+            if (four) a31 = TVec.MultiplyAdd(wv, s3, a31);
+            wv = TFormat.Load<TVec>(ref Unsafe.Add(ref w2, offset), 0, width, half);
+            a02 = TVec.MultiplyAdd(wv, s0, a02);
+            a12 = TVec.MultiplyAdd(wv, s1, a12);
+            a22 = TVec.MultiplyAdd(wv, s2, a22);
+            if (four) a32 = TVec.MultiplyAdd(wv, s3, a32);
+            wv = TFormat.Load<TVec>(ref Unsafe.Add(ref w3, offset), 0, width, half);
+            a03 = TVec.MultiplyAdd(wv, s0, a03);
+            a13 = TVec.MultiplyAdd(wv, s1, a13);
+            a23 = TVec.MultiplyAdd(wv, s2, a23);
+            if (four) a33 = TVec.MultiplyAdd(wv, s3, a33);
+        }
+
+        ref float out0 = ref Unsafe.Add(ref y, block * width);
+        StoreBlocks(a00, a01, a02, a03, ref out0, count);
+        StoreBlocks(a10, a11, a12, a13, ref Unsafe.Add(ref out0, yStride), count);
+        StoreBlocks(a20, a21, a22, a23, ref Unsafe.Add(ref out0, 2 * yStride), count);
+        if (four) StoreBlocks(a30, a31, a32, a33, ref Unsafe.Add(ref out0, 3 * yStride), count);
+    }
+
+    /// <summary>
+    /// One row × <paramref name="count"/> blocks (up to eight) of <see cref="Project"/>, from <paramref name="block"/>: one
+    /// chain per block, summed over k in the order <see cref="ProjectTile"/> uses. Missing blocks repeat the first one's
+    /// weights and are not stored.
+    /// </summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void ProjectRow(PackedPanel panel, ref float h, ref float y, int block, int count)
+    {
+        int width = TVec.Count, depth = panel.Depth;
+        nint blockBytes = panel.BlockBytes, pairBytes = TFormat.PairBytes(width);
+        ref byte w0 = ref Unsafe.Add(ref panel.Start, block * blockBytes);
+        ref byte w1 = ref Unsafe.Add(ref w0, count > 1 ? blockBytes : 0);
+        ref byte w2 = ref Unsafe.Add(ref w0, count > 2 ? 2 * blockBytes : 0);
+        ref byte w3 = ref Unsafe.Add(ref w0, count > 3 ? 3 * blockBytes : 0);
+        ref byte w4 = ref Unsafe.Add(ref w0, count > 4 ? 4 * blockBytes : 0);
+        ref byte w5 = ref Unsafe.Add(ref w0, count > 5 ? 5 * blockBytes : 0);
+        ref byte w6 = ref Unsafe.Add(ref w0, count > 6 ? 6 * blockBytes : 0);
+        ref byte w7 = ref Unsafe.Add(ref w0, count > 7 ? 7 * blockBytes : 0);
+        TVec a0 = TVec.Zero, a1 = TVec.Zero, a2 = TVec.Zero, a3 = TVec.Zero, a4 = TVec.Zero, a5 = TVec.Zero, a6 = TVec.Zero, a7 = TVec.Zero;
+        for (int k = 0; k < depth; k++)
+        {
+            nint offset = (k >> 1) * pairBytes;
+            int half = k & 1;
+            TVec s = Broadcast(ref h, k);
+            a0 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref Unsafe.Add(ref w0, offset), 0, width, half), s, a0);
+            a1 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref Unsafe.Add(ref w1, offset), 0, width, half), s, a1);
+            a2 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref Unsafe.Add(ref w2, offset), 0, width, half), s, a2);
+            a3 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref Unsafe.Add(ref w3, offset), 0, width, half), s, a3);
+            a4 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref Unsafe.Add(ref w4, offset), 0, width, half), s, a4);
+            a5 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref Unsafe.Add(ref w5, offset), 0, width, half), s, a5);
+            a6 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref Unsafe.Add(ref w6, offset), 0, width, half), s, a6);
+            a7 = TVec.MultiplyAdd(TFormat.Load<TVec>(ref Unsafe.Add(ref w7, offset), 0, width, half), s, a7);
+        }
+
+        ref float out0 = ref Unsafe.Add(ref y, block * width);
+        StoreBlocks(a0, a1, a2, a3, ref out0, Math.Min(count, 4));
+        if (count > 4) StoreBlocks(a4, a5, a6, a7, ref Unsafe.Add(ref out0, 4 * width), count - 4);
+    }
+
+    /// <summary>One row's outputs of up to four consecutive blocks, out of the scaled domain.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreBlocks(TVec block0, TVec block1, TVec block2, TVec block3, ref float destination, int count)
+    {
+        int width = TVec.Count;
+        TVec.Store(Unscaled(block0), ref destination);
+        if (count > 1) TVec.Store(Unscaled(block1), ref Unsafe.Add(ref destination, width));
+        if (count > 2) TVec.Store(Unscaled(block2), ref Unsafe.Add(ref destination, 2 * width));
+        if (count > 3) TVec.Store(Unscaled(block3), ref Unsafe.Add(ref destination, 3 * width));
     }
 
     /// <summary>

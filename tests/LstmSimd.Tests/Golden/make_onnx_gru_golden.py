@@ -114,8 +114,12 @@ def sigmoid(v):
     return 1.0 / (1.0 + np.exp(-v))
 
 
-def gru(x, w, r, b, lengths, h0, direction, linear_before_reset=1):
-    """ONNX GRU, layout 0, default activations, in float64: Y [T, D, B, H], Y_h [D, B, H]."""
+def hard_sigmoid(alpha, beta):
+    return lambda v: np.clip(alpha * v + beta, 0.0, 1.0)
+
+
+def gru(x, w, r, b, lengths, h0, direction, linear_before_reset=1, f=sigmoid):
+    """ONNX GRU, layout 0, gate activation f (g = Tanh), in float64: Y [T, D, B, H], Y_h [D, B, H]."""
     steps, batch, _ = x.shape
     dirs, hidden = w.shape[0], r.shape[2]
     y, y_h = np.zeros((steps, dirs, batch, hidden)), np.zeros((dirs, batch, hidden))
@@ -129,8 +133,8 @@ def gru(x, w, r, b, lengths, h0, direction, linear_before_reset=1):
             order = reversed(range(lengths[n])) if backwards else range(lengths[n])
             for t in order:
                 xt = x[t, n]
-                z = sigmoid(wz @ xt + rz @ h + wbz + rbz)
-                rt = sigmoid(wr @ xt + rr @ h + wbr + rbr)
+                z = f(wz @ xt + rz @ h + wbz + rbz)
+                rt = f(wr @ xt + rr @ h + wbr + rbr)
                 if linear_before_reset:
                     hh = np.tanh(wh @ xt + rt * (rh @ h + rbh) + wbh)
                 else:
@@ -142,7 +146,9 @@ def gru(x, w, r, b, lengths, h0, direction, linear_before_reset=1):
 
 
 def node(name, steps, batch, inputs, hidden, direction="forward", lengths=None, state=True, bias=True, layout=0, description="",
-         linear_before_reset=1):
+         linear_before_reset=1, hard_sigmoid_gates=None):
+    """hard_sigmoid_gates: None for ONNX's default activations, or (alpha, beta) of f = HardSigmoid, written as the node's
+    activations list (HardSigmoid, Tanh per direction) with alpha and beta given only where they differ from ONNX's."""
     dirs = 2 if direction == "bidirectional" else 1
     f32 = lambda *shape: (rng.standard_normal(shape) * 0.5).astype(np.float32)
     w, r, b = f32(dirs, 3 * hidden, inputs), f32(dirs, 3 * hidden, hidden), f32(dirs, 6 * hidden)
@@ -162,6 +168,11 @@ def node(name, steps, batch, inputs, hidden, direction="forward", lengths=None, 
         attrs = dict(hidden_size=hidden, direction=direction)
         if linear_before_reset:
             attrs["linear_before_reset"] = 1
+        if hard_sigmoid_gates is not None:
+            attrs["activations"] = ["HardSigmoid", "Tanh"] * dirs
+            if hard_sigmoid_gates != (0.2, 0.5):
+                attrs["activation_alpha"] = [hard_sigmoid_gates[0]] * dirs
+                attrs["activation_beta"] = [hard_sigmoid_gates[1]] * dirs
         if lay:
             attrs["layout"] = 1
         n = helper.make_node("GRU", names, ["Y", "Y_h"], name="gru", **attrs)
@@ -177,7 +188,7 @@ def node(name, steps, batch, inputs, hidden, direction="forward", lengths=None, 
 
     y, y_h = gru(x.astype(np.float64), w.astype(np.float64), r.astype(np.float64), b.astype(np.float64) if bias else np.zeros((dirs, 6 * hidden)),
                  lengths if lengths is not None else [steps] * batch, h0.astype(np.float64) if state else np.zeros((dirs, batch, hidden)), direction,
-                 linear_before_reset)
+                 linear_before_reset, sigmoid if hard_sigmoid_gates is None else hard_sigmoid(np.float32(hard_sigmoid_gates[0]).item(), np.float32(hard_sigmoid_gates[1]).item()))
     if ort is not None:
         twin = f"{out}/{name}.layout0.onnx"
         onnx.save(build(0, values), twin)
@@ -231,3 +242,7 @@ node("node_original_bidirectional_lengths", 6, 3, 3, 5, direction="bidirectional
      description="the original cell (linear_before_reset absent: 0), bidirectional, sequence_lens 6, 4, 1, initial_h")
 node("node_original_layout_batch_first_no_bias", 5, 2, 3, 4, bias=False, layout=1, linear_before_reset=0,
      description="the original cell, layout 1, no B, initial_h")
+node("node_hard_sigmoid_reverse", 6, 3, 3, 5, direction="reverse", hard_sigmoid_gates=(0.25, 0.45),
+     description="f = HardSigmoid (alpha 0.25, beta 0.45), reverse, initial_h")
+node("node_original_hard_sigmoid_bidirectional_lengths", 6, 3, 3, 5, direction="bidirectional", lengths=[6, 4, 1], linear_before_reset=0,
+     hard_sigmoid_gates=(0.2, 0.5), description="the original cell, f = HardSigmoid (ONNX's alpha 0.2, beta 0.5), bidirectional, sequence_lens 6, 4, 1")

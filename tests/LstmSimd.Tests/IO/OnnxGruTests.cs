@@ -20,6 +20,7 @@ public sealed class OnnxGruTests
         "export_linear_head_batch_first", "node_forward_initial_h", "node_reverse", "node_reverse_lengths_no_bias", "node_bidirectional_lengths",
         "node_layout_batch_first_bidirectional", "node_layout_batch_first_lengths",
         "node_original_bidirectional_lengths", "node_original_layout_batch_first_no_bias",
+        "node_hard_sigmoid_reverse", "node_original_hard_sigmoid_bidirectional_lengths",
     ];
 
     private static string Onnx(string name) => GoldenRunner.GoldenPath("onnx-gru", name + ".onnx");
@@ -102,7 +103,8 @@ public sealed class OnnxGruTests
     {
         { "clip", "clip is set" },
         { "Relu activation", "activation 'Relu' as g is not supported" },
-        { "HardSigmoid activation", "activation 'HardSigmoid' as f is not supported" },
+        { "Relu gates", "activation 'Relu' as f is not supported" },
+        { "directions that differ", "the two directions use different activations" },
         { "three activations", "activations lists 3 functions; this direction needs 2" },
         { "linear_before_reset 2", "linear_before_reset 2 is not 0 or 1" },
         { "hidden_size", "hidden_size 3 disagrees with R" },
@@ -117,7 +119,8 @@ public sealed class OnnxGruTests
         {
             "clip" => [OnnxBuilder.Attribute("clip", a => a.Fixed32(2, 3f).Varint(20, 1))],
             "Relu activation" => [OnnxBuilder.Strs("activations", "Sigmoid", "Relu")],
-            "HardSigmoid activation" => [OnnxBuilder.Strs("activations", "HardSigmoid", "Tanh")],
+            "Relu gates" => [OnnxBuilder.Strs("activations", "Relu", "Tanh")],
+            "directions that differ" => [OnnxBuilder.Str("direction", "bidirectional"), OnnxBuilder.Strs("activations", "HardSigmoid", "Tanh", "Sigmoid", "Tanh")],
             "three activations" => [OnnxBuilder.Strs("activations", "Sigmoid", "Tanh", "Tanh")],
             "hidden_size" => [OnnxBuilder.Ints("hidden_size", 3)],
             "unknown attribute" => [OnnxBuilder.Ints("input_forget", 1)],

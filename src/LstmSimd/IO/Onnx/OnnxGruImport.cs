@@ -6,7 +6,7 @@ namespace LstmSimd.IO.Onnx;
 /// Turns one ONNX <c>GRU</c> node into <see cref="GruWeights"/> with ONNX's semantics: gate blocks z, r, h reordered to r, z, n;
 /// B split into W_b (b_ih) and R_b (b_hh); <c>linear_before_reset</c> 1 (PyTorch's cell, what <c>torch.onnx.export</c> writes)
 /// or 0 (the original cell, ONNX's default: <see cref="GruSpec.LinearBeforeReset"/> false). Only what the fast GRU computes
-/// is taken: the default activations, no clip, weights given by initializers or Constant nodes.
+/// is taken: gates f = Sigmoid or HardSigmoid with g = Tanh, no clip, weights given by initializers or Constant nodes.
 /// </summary>
 internal static class OnnxGruImport
 {
@@ -24,7 +24,7 @@ internal static class OnnxGruImport
         long linearBeforeReset = OnnxLstmImport.Int(attributes, "linear_before_reset", 0, where);
         if (linearBeforeReset is not (0 or 1)) throw Bad(where, $"linear_before_reset {linearBeforeReset} is not 0 or 1");
         if (attributes.ContainsKey("clip")) throw Bad(where, "clip is set; LstmSimd's GRU does not clip its gate pre-activations");
-        CheckActivations(attributes, dirs, where);
+        Activation gate = GateActivation(attributes, dirs, where);
 
         if (node.Inputs.Count < 3 || node.Inputs.Count > 6) throw Bad(where, $"it has {node.Inputs.Count} inputs; GRU takes 3 to 6");
         string Input(int i) => i < node.Inputs.Count ? node.Inputs[i] : "";
@@ -44,7 +44,7 @@ internal static class OnnxGruImport
         OnnxLstmImport.ExpectShape(w, where, "W", dirs, gates, inputSize);
         OnnxLstmImport.ExpectShape(r, where, "R", dirs, gates, hidden);
         if (b is not null) OnnxLstmImport.ExpectShape(b, where, "B", dirs, 2 * gates);
-        GruSpec spec = OnnxLstmImport.Wrap(where, () => new GruSpec(inputSize, hidden, 1, dirs == 2, b is not null, linearBeforeReset == 1));
+        GruSpec spec = OnnxLstmImport.Wrap(where, () => new GruSpec(inputSize, hidden, 1, dirs == 2, b is not null, linearBeforeReset == 1) { GateActivation = gate });
 
         float[] wData = w.ToSingles(file, directory), rData = r.ToSingles(file, directory), bData = b?.ToSingles(file, directory) ?? [];
         // The spec checked that each direction's tensors fit an array, so these int offsets cannot wrap.
@@ -78,21 +78,19 @@ internal static class OnnxGruImport
         };
     }
 
-    /// <summary>Only ONNX's defaults (f = Sigmoid, g = Tanh for each direction) are run; any other list is refused, naming the function.</summary>
-    private static void CheckActivations(Dictionary<string, OnnxModel.Attribute> attributes, int dirs, string where)
+    /// <summary>
+    /// The gates' f: ONNX's default Sigmoid or a HardSigmoid (any alpha and beta); g must be Tanh. Anything else is refused,
+    /// naming the function.
+    /// </summary>
+    private static Activation GateActivation(Dictionary<string, OnnxModel.Attribute> attributes, int dirs, string where)
     {
-        if (!attributes.TryGetValue("activations", out OnnxModel.Attribute? list)) return;
-        if (list.Strings.Count != 2 * dirs)
-            throw Bad(where, $"activations lists {list.Strings.Count} functions; this direction needs {2 * dirs} (f, g per direction)");
-        for (int i = 0; i < list.Strings.Count; i++)
-        {
-            string expected = i % 2 == 0 ? "Sigmoid" : "Tanh";
-            if (!string.Equals(list.Strings[i], expected, StringComparison.OrdinalIgnoreCase))
-            {
-                throw Bad(where, $"activation '{SafetensorsFile.Printable(list.Strings[i])}' as {(i % 2 == 0 ? "f" : "g")} is not supported; "
-                    + "LstmSimd's GRU runs ONNX's defaults only (f = Sigmoid, g = Tanh)");
-            }
-        }
+        Activation[]? list = OnnxLstmImport.ActivationList(attributes, 2, dirs, where, "f, g");
+        if (list is null) return Activation.Sigmoid;
+        if (list[0].Kind is not (ActivationKind.Sigmoid or ActivationKind.HardSigmoid))
+            throw Bad(where, $"activation '{list[0].Kind}' as f is not supported; LstmSimd's GRU gates run Sigmoid or HardSigmoid");
+        if (list[1].Kind != ActivationKind.Tanh)
+            throw Bad(where, $"activation '{list[1].Kind}' as g is not supported; LstmSimd's GRU runs g = Tanh");
+        return list[0];
     }
 
     private static OnnxFormatException Bad(string where, string what) => OnnxLstmImport.Bad(where, what);

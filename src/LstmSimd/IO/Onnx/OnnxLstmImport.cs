@@ -191,14 +191,22 @@ internal static class OnnxLstmImport
 
     private static (Activation Gate, Activation Candidate, Activation Output) Activations(Dictionary<string, OnnxModel.Attribute> attributes, int dirs, string where)
     {
-        if (!attributes.TryGetValue("activations", out OnnxModel.Attribute? list))
-            return (Activation.Sigmoid, Activation.Tanh, Activation.Tanh);
-        if (list.Strings.Count != 3 * dirs)
-            throw Bad(where, $"activations lists {list.Strings.Count} functions; this direction needs {3 * dirs} (f, g, h per direction)");
+        Activation[]? list = ActivationList(attributes, 3, dirs, where, "f, g, h");
+        return list is null ? (Activation.Sigmoid, Activation.Tanh, Activation.Tanh) : (list[0], list[1], list[2]);
+    }
+
+    /// <summary>
+    /// The node's <c>activations</c> for one direction (<paramref name="perDirection"/> functions, <paramref name="roles"/>),
+    /// or null when it lists none. Alpha and beta values are consumed in order by the functions that take them, as ONNX
+    /// Runtime does; both directions must list the same functions.
+    /// </summary>
+    internal static Activation[]? ActivationList(Dictionary<string, OnnxModel.Attribute> attributes, int perDirection, int dirs, string where, string roles)
+    {
+        if (!attributes.TryGetValue("activations", out OnnxModel.Attribute? list)) return null;
+        if (list.Strings.Count != perDirection * dirs)
+            throw Bad(where, $"activations lists {list.Strings.Count} functions; this direction needs {perDirection * dirs} ({roles} per direction)");
         List<float> alphas = attributes.TryGetValue("activation_alpha", out OnnxModel.Attribute? a) ? a.Floats : [];
         List<float> betas = attributes.TryGetValue("activation_beta", out OnnxModel.Attribute? bb) ? bb.Floats : [];
-
-        // As ONNX Runtime does: alpha and beta values are consumed in order by the functions that take them.
         int ai = 0, bi = 0;
         var parsed = new Activation[list.Strings.Count];
         for (int i = 0; i < parsed.Length; i++)
@@ -214,9 +222,12 @@ internal static class OnnxLstmImport
             };
         }
 
-        if (dirs == 2 && (parsed[0] != parsed[3] || parsed[1] != parsed[4] || parsed[2] != parsed[5]))
-            throw Bad(where, "the two directions use different activations, which LstmSimd does not support");
-        return (parsed[0], parsed[1], parsed[2]);
+        for (int i = perDirection; i < parsed.Length; i++)
+        {
+            if (parsed[i] != parsed[i - perDirection]) throw Bad(where, "the two directions use different activations, which LstmSimd does not support");
+        }
+
+        return parsed[..perDirection];
     }
 
     internal static (int[] Lengths, string? RuntimeInput) Lengths(OnnxModel.GraphParts graph, string name, ReadOnlySpan<byte> file, string? directory, string where, HashSet<string> used)
