@@ -55,6 +55,12 @@ public sealed class SafetensorsFile : IDisposable
     public long DataStart { get; }
 
     /// <summary>
+    /// Whether these tensors were read from a <c>torch.save</c> file (see <see cref="PyTorchStateDict.Open"/>) and are held
+    /// in memory as a safetensors file; <see cref="DataStart"/> is then that copy's.
+    /// </summary>
+    public bool ReadFromTorchSave { get; internal set; }
+
+    /// <summary>
     /// Opens a file, which must be a regular file (not a FIFO, device or directory). One of up to 256 MiB is read into memory;
     /// a longer one is memory-mapped, and nothing but its header is read until a tensor is asked for.
     /// </summary>

@@ -20,7 +20,7 @@ namespace LstmSimd.IO.TorchSave;
 /// a general unpickler wrapped in an allow-list: it builds nothing it is not asked for, charges every object against a
 /// budget proportional to the pickle's size, and its whole surface is one file to review.
 /// </remarks>
-public static class PyTorchFile
+internal static class PyTorchFile
 {
     /// <summary>Nested dictionaries followed when flattening a checkpoint (model, state_dict, …).</summary>
     private const int MaxNesting = 8;
@@ -29,19 +29,10 @@ public static class PyTorchFile
     private const long MaxExpansion = 1032;
 
     /// <summary>
-    /// Whether <paramref name="path"/> starts as <c>torch.save</c> files do: a zip header, or the pickled magic number of
-    /// the legacy format (which <see cref="Open"/> refuses with how to convert it). A safetensors file starts with its
-    /// header's length, which neither can be.
+    /// Whether <paramref name="stream"/> starts, from its current position, as <c>torch.save</c> files do (the position is
+    /// restored): a zip header, or the pickled magic number of the legacy format (which <see cref="Read"/> refuses with how
+    /// to convert it). A safetensors file starts with its header's length, which neither can be.
     /// </summary>
-    public static bool LooksLikeTorchSave(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        if (RegularFile.Problem(path) is not null) return false;
-        using FileStream file = RegularFile.OpenRead(path, problem => new ModelFormatException(problem));
-        return StartsLikeTorchSave(file);
-    }
-
-    /// <summary>Whether <paramref name="stream"/> starts, from its current position, as <c>torch.save</c> files do; the position is restored.</summary>
     internal static bool StartsLikeTorchSave(Stream stream)
     {
         Span<byte> magic = stackalloc byte[LegacyMagic.Length];
@@ -142,7 +133,9 @@ public static class PyTorchFile
             writer.AddRaw(name, storage.Dtype, Gather(tensor, bytes, size), tensor.Shape);
         }
 
-        return SafetensorsFile.Parse(writer.ToArray(), options);
+        SafetensorsFile file = SafetensorsFile.Parse(writer.ToArray(), options);
+        file.ReadFromTorchSave = true;
+        return file;
     }
 
     /// <summary>Names every tensor of nested dictionaries by the keys leading to it, joined with dots (a state_dict's own names have no prefix).</summary>
