@@ -44,17 +44,17 @@ internal static class PyTorchFile
 
     /// <summary>The tensors of the state_dict in <paramref name="path"/>, as a safetensors file held in memory.</summary>
     /// <exception cref="ModelFormatException">The file is not a state_dict saved by <c>torch.save</c> in the zip format, or is malformed or hostile.</exception>
-    public static SafetensorsFile Open(string path, SafetensorsReadOptions? options = null)
+    public static SafetensorsFile Open(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         string source = UserText.Quote(path);
         using FileStream file = RegularFile.OpenRead(path, problem => new ModelFormatException($"{source} {problem}; a model is read from a regular file."));
-        return Read(file, source, options);
+        return Read(file, source);
     }
 
     /// <summary>The tensors of a state_dict saved by <c>torch.save</c>, read from <paramref name="stream"/> (readable and seekable).</summary>
     /// <exception cref="ModelFormatException">The stream does not hold a state_dict in the zip format, or it is malformed or hostile.</exception>
-    public static SafetensorsFile Read(Stream stream, string source = "the PyTorch file", SafetensorsReadOptions? options = null)
+    public static SafetensorsFile Read(Stream stream, string source = "the PyTorch file")
     {
         ArgumentNullException.ThrowIfNull(stream);
         if (!stream.CanSeek || !stream.CanRead) throw new ArgumentException("The stream must be readable and seekable.", nameof(stream));
@@ -72,7 +72,7 @@ internal static class PyTorchFile
         try
         {
             using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
-            return ReadZip(zip, source, stream.Length - start, options);
+            return ReadZip(zip, source, stream.Length - start);
         }
         catch (InvalidDataException e)
         {
@@ -80,7 +80,7 @@ internal static class PyTorchFile
         }
     }
 
-    private static SafetensorsFile ReadZip(ZipArchive zip, string source, long fileLength, SafetensorsReadOptions? options)
+    private static SafetensorsFile ReadZip(ZipArchive zip, string source, long fileLength)
     {
         // Every entry sits under one folder named after the file when it was saved: <root>/data.pkl, <root>/data/<key>.
         ZipArchiveEntry[] pickles = [.. zip.Entries.Where(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) && e.FullName.Count(c => c == '/') == 1)];
@@ -133,7 +133,7 @@ internal static class PyTorchFile
             writer.AddRaw(name, storage.Dtype, Gather(tensor, bytes, size), tensor.Shape);
         }
 
-        SafetensorsFile file = SafetensorsFile.Parse(writer.ToArray(), options);
+        SafetensorsFile file = SafetensorsFile.Parse(writer.ToArray());
         file.ReadFromTorchSave = true;
         return file;
     }
