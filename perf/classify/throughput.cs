@@ -22,7 +22,7 @@ var random = new SeededRandom(1);
 var embedding = new Embedding(Vocabulary, Dimension, random, paddingId: 0);
 var spec = new LstmSpec(Dimension, Hidden);
 var head = new TrainableLinearHead(Hidden, Classes, random);
-using var network = new ClassifierNetwork(embedding, LstmInitialization.Create(spec, 1), head, SequencePooling.LastStep, Batch, Tokens);
+using var network = new ClassifierNetwork(embedding, LstmWeights.CreateRandom(spec, 1, forgetBias: 1), head, SequencePooling.LastStep, Batch, Tokens);
 var parameters = new ParameterSet();
 network.AddTo(parameters);
 var adam = new AdamOptimizer(parameters, 1e-3);

@@ -1,4 +1,3 @@
-using LstmSimd.Kernels;
 
 namespace LstmSimd.Benchmarking;
 

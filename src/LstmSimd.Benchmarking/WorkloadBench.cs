@@ -1,4 +1,3 @@
-using LstmSimd.Kernels;
 namespace LstmSimd.Benchmarking;
 
 /// <summary>Times standard workloads on the fast path: what <c>lstmsimd bench</c> runs.</summary>

@@ -1,4 +1,3 @@
-using LstmSimd.Kernels;
 namespace LstmSimd.Benchmarking;
 
 /// <summary>One workload's timing on one configuration, with the figures derived from it.</summary>

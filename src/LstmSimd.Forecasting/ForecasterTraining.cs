@@ -76,7 +76,7 @@ public static class ForecasterTraining
         int window = settings.Window, horizon = settings.Horizon, features = settings.InputColumns.Count;
         SeriesScaler scaler = SeriesScaler.Fit(settings.Normalization, [.. series.Inputs, series.Target], series.Split.ValidationStart, horizon);
         var spec = new LstmSpec(features, options.HiddenSize, options.Layers);
-        LstmWeights weights = LstmInitialization.Create(spec, options.Seed);
+        LstmWeights weights = LstmWeights.CreateRandom(spec, options.Seed, forgetBias: 1);
         var head = new TrainableLinearHead(spec.OutputSize, horizon, new SeededRandom((ulong)options.Seed));
         int batchSize = Math.Min(options.BatchSize, series.Split.Train.Count);
         int maxBatch = Math.Max(batchSize, Math.Min(series.Split.Validation.Count, 256)); // validation runs in batches up to 256

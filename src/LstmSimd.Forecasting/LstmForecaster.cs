@@ -97,14 +97,14 @@ public sealed class LstmForecaster : IDisposable
     {
         ArgumentNullException.ThrowIfNull(path);
         string? relative = Settings.Data is null ? null : Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(path))!, Settings.Data.Path);
-        ModelCheckpoint.Save(path, Weights, Head, MetadataKey, SettingsToJson(Settings, Scaler, relative));
+        LstmModelFile.Save(path, Weights, Head, MetadataKey, SettingsToJson(Settings, Scaler, relative));
     }
 
     /// <summary>Loads a checkpoint written by <see cref="Save"/>; <paramref name="options"/> as in the constructor.</summary>
     /// <exception cref="ModelFormatException">The file is unreadable or not a forecaster.</exception>
     public static LstmForecaster Load(string path, LstmModelOptions? options = null)
     {
-        (ImportedLstm model, string json) = ModelCheckpoint.Load(path, MetadataKey, "forecaster");
+        (ImportedLstm model, string json) = LstmModelFile.Load(path, MetadataKey, "forecaster");
         (ForecastSettings Settings, SeriesScaler Scaler) parts;
         try
         {

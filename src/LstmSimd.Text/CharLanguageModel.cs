@@ -134,13 +134,13 @@ public sealed class CharLanguageModel
     }
 
     /// <summary>Writes a checkpoint (atomically) with the vocabulary and the text's source under <c>__metadata__.char_model</c>.</summary>
-    public void Save(string path) => ModelCheckpoint.Save(path, Weights, Head, MetadataKey, MetadataJson());
+    public void Save(string path) => LstmModelFile.Save(path, Weights, Head, MetadataKey, MetadataJson());
 
     /// <summary>Loads a checkpoint written by <see cref="Save"/>.</summary>
     /// <exception cref="ModelFormatException">The file is unreadable or not a character model.</exception>
     public static CharLanguageModel Load(string path)
     {
-        (ImportedLstm model, string json) = ModelCheckpoint.Load(path, MetadataKey, "character language model");
+        (ImportedLstm model, string json) = LstmModelFile.Load(path, MetadataKey, "character language model");
         try
         {
             using JsonDocument document = JsonDocument.Parse(json);

@@ -94,7 +94,7 @@ public static class CharModelTraining
         int streamLength = (train.Length - 1) / b;
         if (streamLength < steps) throw new ArgumentException($"The training text ({train.Length} characters) is too short for {b} streams of {steps} steps.");
         var spec = new LstmSpec(v, options.HiddenSize, options.Layers);
-        LstmWeights weights = LstmInitialization.Create(spec, options.Seed);
+        LstmWeights weights = LstmWeights.CreateRandom(spec, options.Seed, forgetBias: 1);
         var head = new TrainableLinearHead(spec.OutputSize, v, new SeededRandom((ulong)options.Seed));
         using var trainer = new LstmTrainer(weights, head, p => new AdamOptimizer(p, options.LearningRate), new LstmTrainerOptions
         {

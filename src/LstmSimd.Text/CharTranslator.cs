@@ -221,11 +221,11 @@ public sealed class CharTranslator
         return new CharTranslator(source, target, model.Encoder, model.Decoder, model.Combine, model.Output);
     }
 
-    /// <summary>A freshly initialised translator (LSTMs as <see cref="LstmInitialization"/>, heads as PyTorch's <c>nn.Linear</c>).</summary>
+    /// <summary>A freshly initialised translator (LSTMs as <see cref="LstmWeights.CreateRandom"/> with a forget-gate bias of 1, heads as PyTorch's <c>nn.Linear</c>).</summary>
     internal static CharTranslator Create(CharVocabulary source, CharVocabulary target, int hidden, int seed)
     {
-        LstmWeights encoder = LstmInitialization.Create(new LstmSpec(source.Count + 1, hidden), seed);
-        LstmWeights decoder = LstmInitialization.Create(new LstmSpec(target.Count + 1, hidden), seed + 1);
+        LstmWeights encoder = LstmWeights.CreateRandom(new LstmSpec(source.Count + 1, hidden), seed, forgetBias: 1);
+        LstmWeights decoder = LstmWeights.CreateRandom(new LstmSpec(target.Count + 1, hidden), seed + 1, forgetBias: 1);
         var random = new SeededRandom((ulong)seed + 2);
         var combine = new TrainableLinearHead(2 * hidden, hidden, random);
         var output = new TrainableLinearHead(hidden, target.Count + 1, random);

@@ -145,7 +145,7 @@ public static class ClassifierTraining
         var spec = new LstmSpec(options.EmbeddingSize, options.HiddenSize, options.Layers, options.Bidirectional);
         var embedding = new Embedding(vocabulary.Count, options.EmbeddingSize, random, TokenVocabulary.PaddingId);
         var head = new TrainableLinearHead(spec.OutputSize, labels.Length, random);
-        var model = new SequenceClassifier(tokenizer, vocabulary, labels, options.MaxTokens, embedding.Weight, LstmInitialization.Create(spec, options.Seed),
+        var model = new SequenceClassifier(tokenizer, vocabulary, labels, options.MaxTokens, embedding.Weight, LstmWeights.CreateRandom(spec, options.Seed, forgetBias: 1),
             new LinearHead(head.Inputs, head.Outputs, head.Weight, head.Bias), options.Pooling);
 
         int[][] ids = [.. trainTokens.Select(vocabulary.Encode)];

@@ -144,7 +144,7 @@ public sealed class SequenceClassifier
     public static SequenceClassifier Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        (ImportedLstm model, string json) = ModelCheckpoint.Load(path, MetadataKey, "text classifier");
+        (ImportedLstm model, string json) = LstmModelFile.Load(path, MetadataKey, "text classifier");
         try
         {
             using SafetensorsFile file = SafetensorsFile.Open(path);

@@ -25,6 +25,34 @@ internal sealed class SingleCaller(object owner, string noun)
     /// <summary>Releases what <see cref="Enter"/> claimed.</summary>
     public void Exit() => Volatile.Write(ref _state, Free);
 
+    /// <summary>Runs <paramref name="call"/> on <paramref name="state"/> as one call of the owner: <see cref="Enter"/>, then <see cref="Exit"/> however it ends.</summary>
+    public void Run<TState>(TState state, Action<TState> call)
+    {
+        Enter();
+        try
+        {
+            call(state);
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    /// <summary>As <see cref="Run{TState}"/>, for a call that returns a value.</summary>
+    public TResult Run<TState, TResult>(TState state, Func<TState, TResult> call)
+    {
+        Enter();
+        try
+        {
+            return call(state);
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
     /// <summary>
     /// Marks the owner disposed, first waiting for a running call to return (so that nothing it uses is torn down under
     /// it); true the first time, false when it was already disposed.

@@ -4,7 +4,6 @@ using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using LstmSimd.Benchmarking;
-using LstmSimd.Kernels;
 
 namespace LstmSimd.Benchmarks.Infrastructure;
 

@@ -115,7 +115,7 @@ internal static class ExperimentCommand
         {
             var spec = new LstmSpec(AddingData.Features, s.Hidden);
             _length = s.Length;
-            _trainer = new LstmTrainer(LstmInitialization.Create(spec, s.Seed), new TrainableLinearHead(s.Hidden, 1, new SeededRandom((ulong)s.Seed)),
+            _trainer = new LstmTrainer(LstmWeights.CreateRandom(spec, s.Seed, forgetBias: 1), new TrainableLinearHead(s.Hidden, 1, new SeededRandom((ulong)s.Seed)),
                 p => new AdamOptimizer(p, s.LearningRate), new LstmTrainerOptions { MaxBatch = s.Batch, MaxSteps = s.Length, ClipNorm = s.Clip });
         }
 

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text;
 using LstmSimd.Cli.Tool;
 using LstmSimd.IO;
-using LstmSimd.IO.TorchSave;
 using LstmSimd.IO.Onnx;
 using LstmSimd.IO.Onnx.Graph;
 
@@ -30,7 +29,7 @@ internal static class InspectCommand
     {
         using SafetensorsFile file = PyTorchStateDict.Open(path);
         var s = new StringBuilder();
-        s.AppendLine(PyTorchFile.LooksLikeTorchSave(path) ? $"PyTorch torch.save file: {file.Tensors.Count} tensors" : $"safetensors: {file.Tensors.Count} tensors, data at byte {file.DataStart}");
+        s.AppendLine(file.ReadFromTorchSave ? $"PyTorch torch.save file: {file.Tensors.Count} tensors" : $"safetensors: {file.Tensors.Count} tensors, data at byte {file.DataStart}");
         foreach ((string key, string value) in file.Metadata)
             s.AppendLine($"  metadata {key} = {Shorten(value)}");
         s.AppendLine("tensors:");

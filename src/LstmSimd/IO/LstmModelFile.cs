@@ -10,7 +10,7 @@ namespace LstmSimd.IO;
 /// <c>format = "lstmsimd"</c>, <c>format_version = "1"</c> and <c>spec</c>, a JSON object with the
 /// <see cref="LstmSpec"/> and its <see cref="CellVariant"/>. Saving and loading round-trips every bit.
 /// </summary>
-public static class LstmModelFile
+public static partial class LstmModelFile
 {
     /// <summary>The value of <c>__metadata__.format</c>.</summary>
     public const string FormatName = "lstmsimd";

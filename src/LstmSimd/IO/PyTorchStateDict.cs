@@ -17,7 +17,8 @@ public static partial class PyTorchStateDict
 {
     /// <summary>
     /// Opens a state_dict saved either way PyTorch users save one: <c>torch.save(model.state_dict(), "m.pt")</c> (the zip
-    /// format, read by <see cref="TorchSave.PyTorchFile"/>) or safetensors, told apart by the file's first bytes.
+    /// format of PyTorch 1.6 and later) or safetensors, told apart by the file's first bytes (<see cref="SafetensorsFile.ReadFromTorchSave"/>
+    /// says which it was).
     /// </summary>
     /// <exception cref="ModelFormatException">The file is neither, or is malformed.</exception>
     public static SafetensorsFile Open(string path)

@@ -36,7 +36,7 @@ public enum SafetensorsDtype
 }
 
 /// <summary>Sizes, names and conversions of <see cref="SafetensorsDtype"/>.</summary>
-public static class SafetensorsDtypes
+internal static class SafetensorsDtypes
 {
     /// <summary>Bytes per element.</summary>
     public static int Size(this SafetensorsDtype dtype) => dtype switch

@@ -17,7 +17,7 @@ namespace LstmSimd.IO;
 /// Layout: 8-byte little-endian header length N; N bytes of UTF-8 JSON (an object: tensor name →
 /// <c>{"dtype", "shape", "data_offsets": [begin, end]}</c>, plus an optional <c>"__metadata__"</c>
 /// string→string map), possibly padded with spaces; then the data buffer. Refused: N above
-/// <see cref="SafetensorsReadOptions.MaxHeaderLength"/> or past the end of the file, invalid UTF-8,
+/// 100,000,000 bytes (the reference implementation's limit) or past the end of the file, invalid UTF-8,
 /// anything that is not strict JSON, duplicate keys, unknown dtypes or fields, negative or non-integer
 /// dimensions, element counts or byte lengths that overflow, byte ranges that disagree with dtype and
 /// shape, and offsets that overlap, leave gaps or do not cover the data buffer exactly.
@@ -26,6 +26,9 @@ namespace LstmSimd.IO;
 public sealed class SafetensorsFile : IDisposable
 {
     private const string MetadataKey = "__metadata__";
+
+    /// <summary>The largest JSON header accepted, in bytes, as in the reference implementation; a longer one is refused before anything is allocated.</summary>
+    internal const long DefaultMaxHeaderLength = 100_000_000;
 
     /// <summary>Most dimensions a tensor may have (as many as NumPy allows).</summary>
     internal const int MaxRank = 64;
@@ -55,30 +58,36 @@ public sealed class SafetensorsFile : IDisposable
     public long DataStart { get; }
 
     /// <summary>
+    /// Whether these tensors were read from a <c>torch.save</c> file (see <see cref="PyTorchStateDict.Open"/>) and are held
+    /// in memory as a safetensors file; <see cref="DataStart"/> is then that copy's.
+    /// </summary>
+    public bool ReadFromTorchSave { get; internal set; }
+
+    /// <summary>
     /// Opens a file, which must be a regular file (not a FIFO, device or directory). One of up to 256 MiB is read into memory;
     /// a longer one is memory-mapped, and nothing but its header is read until a tensor is asked for.
     /// </summary>
     /// <exception cref="ModelFormatException">The path is not a regular file.</exception>
     /// <exception cref="SafetensorsFormatException">The file breaks the format's rules.</exception>
-    public static SafetensorsFile Open(string path, SafetensorsReadOptions? options = null)
+    public static SafetensorsFile Open(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        return Create(ByteSource.OpenFile(path), options);
+        return Create(ByteSource.OpenFile(path));
     }
 
-    /// <summary>As <see cref="Open(string, SafetensorsReadOptions?)"/>, for a file already opened from <paramref name="path"/> (taken over).</summary>
-    internal static SafetensorsFile Open(FileStream file, string path, SafetensorsReadOptions? options = null) =>
-        Create(ByteSource.FromOpenedFile(file, path), options);
+    /// <summary>As <see cref="Open(string)"/>, for a file already opened from <paramref name="path"/> (taken over).</summary>
+    internal static SafetensorsFile Open(FileStream file, string path) => Create(ByteSource.FromOpenedFile(file, path));
 
     /// <summary>Opens a readable, seekable stream; tensors are read from it on demand.</summary>
     /// <exception cref="SafetensorsFormatException">The stream's contents break the format's rules.</exception>
-    public static SafetensorsFile Open(Stream stream, bool leaveOpen = false, SafetensorsReadOptions? options = null) =>
-        Create(ByteSource.FromStream(stream, leaveOpen), options);
+    public static SafetensorsFile Open(Stream stream, bool leaveOpen = false) => Create(ByteSource.FromStream(stream, leaveOpen));
 
     /// <summary>Parses a file held in memory (the memory must stay unchanged while this object is used).</summary>
     /// <exception cref="SafetensorsFormatException">The bytes break the format's rules.</exception>
-    public static SafetensorsFile Parse(ReadOnlyMemory<byte> bytes, SafetensorsReadOptions? options = null) =>
-        Create(ByteSource.FromMemory(bytes), options);
+    public static SafetensorsFile Parse(ReadOnlyMemory<byte> bytes) => Create(ByteSource.FromMemory(bytes));
+
+    /// <summary>As <see cref="Parse(ReadOnlyMemory{byte})"/>, with a header-length limit other than the default.</summary>
+    internal static SafetensorsFile Parse(ReadOnlyMemory<byte> bytes, long maxHeaderLength) => Create(ByteSource.FromMemory(bytes), maxHeaderLength);
 
     /// <summary>Whether the file holds a tensor named <paramref name="name"/>.</summary>
     public bool Contains(string name) => _byName.ContainsKey(name);
@@ -263,22 +272,21 @@ public sealed class SafetensorsFile : IDisposable
             throw new ArgumentException($"Tensor '{tensor.Name}' does not belong to this file.", nameof(tensor));
     }
 
-    private static SafetensorsFile Create(ByteSource source, SafetensorsReadOptions? options)
+    private static SafetensorsFile Create(ByteSource source, long maxHeaderLength = DefaultMaxHeaderLength)
     {
         try
         {
-            options ??= SafetensorsReadOptions.Default;
             long length = source.Length;
             if (length < 8)
                 throw new SafetensorsFormatException($"the file is {length} bytes long, too short for the 8-byte header length.");
             Span<byte> prefix = stackalloc byte[8];
             source.Read(0, prefix);
             ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
-            if (headerLength > (ulong)Math.Max(0, options.MaxHeaderLength))
-                throw new SafetensorsFormatException($"the header length {headerLength} exceeds the limit of {options.MaxHeaderLength} bytes.");
+            if (headerLength > (ulong)Math.Max(0, maxHeaderLength))
+                throw new SafetensorsFormatException($"the header length {headerLength} exceeds the limit of {maxHeaderLength} bytes.");
             if (headerLength > (ulong)(length - 8))
                 throw new SafetensorsFormatException($"the header length {headerLength} runs past the end of the file ({length - 8} bytes follow the length field).");
-            int n = (int)headerLength; // ≤ MaxHeaderLength and ≤ file size, checked above
+            int n = (int)headerLength; // ≤ maxHeaderLength and ≤ file size, checked above
             long dataStart = 8 + (long)n;
             List<SafetensorsTensorInfo> tensors;
             Dictionary<string, string> metadata;

@@ -49,12 +49,6 @@ internal abstract class KernelSet(KernelPath path, int width, WeightFormat forma
 
     /// <summary>Quantises rows for Int8 panels (see <see cref="QuantizedRows"/>).</summary>
     public abstract void QuantizeRows(ReadOnlySpan<float> source, int sourceStride, int rows, int depth, Span<float> destination);
-
-    /// <summary>One core's FMA throughput at this width, GFLOP/s (see <see cref="FmaPeak"/>).</summary>
-    public abstract double MeasureFmaPeak();
-
-    /// <summary>One core's read bandwidth from a buffer of <paramref name="bytes"/> at this width, GB/s (see <see cref="ReadBandwidth"/>).</summary>
-    public abstract double MeasureReadBandwidth(long bytes);
 }
 
 internal sealed class KernelSet<TVec, TFormat>(KernelPath path) : KernelSet(path, TVec.Count, TFormat.Format)
@@ -91,10 +85,6 @@ internal sealed class KernelSet<TVec, TFormat>(KernelPath path) : KernelSet(path
 
     public override void QuantizeRows(ReadOnlySpan<float> source, int sourceStride, int rows, int depth, Span<float> destination) =>
         QuantizedRows.Quantize<TVec>(source, sourceStride, rows, depth, destination);
-
-    public override double MeasureFmaPeak() => FmaPeak.Measure<TVec>();
-
-    public override double MeasureReadBandwidth(long bytes) => ReadBandwidth.Measure<TVec>(bytes);
 
     public override void VariantCell(CellVariant cell, ReadOnlySpan<float> peepholes, ref float pre, int preRowStride, ref float c, int cRowStride,
         ref float hOut, int hOutRowStride, int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active) =>

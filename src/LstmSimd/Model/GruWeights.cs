@@ -49,6 +49,13 @@ public sealed class GruWeights
         }
     }
 
+    /// <summary>Sets every parameter to zero (a training session's gradients, before a step accumulates them).</summary>
+    internal void Clear()
+    {
+        foreach (GruLayerWeights w in _layers)
+            foreach (float[] values in (ReadOnlySpan<float[]>)[w.WeightIh, w.WeightHh, w.BiasIh, w.BiasHh]) Array.Clear(values);
+    }
+
     /// <summary>The shape these weights belong to.</summary>
     public GruSpec Spec { get; }
 

@@ -14,7 +14,7 @@ namespace LstmSimd;
 /// dispose it to stop them. Calls check their inputs' magnitudes too (see the README's Numerics section): an input that
 /// could overflow the fp32 sums is refused with <see cref="ArgumentOutOfRangeException"/>.
 /// </summary>
-public sealed unsafe class LstmSession : IDisposable
+public sealed unsafe partial class LstmSession : IDisposable
 {
     private readonly LstmModel _model;
     private readonly LstmSpec _spec;

@@ -48,6 +48,13 @@ public sealed class LstmWeights
                 CheckShapes(l, d, this[l, d]);
     }
 
+    /// <summary>Sets every parameter to zero (a training session's gradients, before a step accumulates them).</summary>
+    internal void Clear()
+    {
+        foreach (LstmLayerWeights w in _layers)
+            foreach (float[] values in (ReadOnlySpan<float[]>)[w.WeightIh, w.WeightHh, w.BiasIh, w.BiasHh, w.WeightHr, w.Peephole]) Array.Clear(values);
+    }
+
     /// <summary>The shape these weights belong to.</summary>
     public LstmSpec Spec { get; }
 
@@ -58,14 +65,35 @@ public sealed class LstmWeights
     /// Random weights as PyTorch initialises them: every parameter uniform in [-1/√H, 1/√H]
     /// (peepholes too), drawn from a generator seeded with <paramref name="seed"/>.
     /// The values are LstmSimd's own: the same seed gives the same weights here, not in PyTorch.
+    /// With <paramref name="forgetBias"/>, a model with biases then gets that forget-gate bias (see <see cref="SetForgetGateBias"/>):
+    /// 1 is the usual start for training.
     /// </summary>
-    public static LstmWeights CreateRandom(LstmSpec spec, int seed)
+    public static LstmWeights CreateRandom(LstmSpec spec, int seed, float? forgetBias = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
         var random = new Random(seed);
         float bound = 1f / MathF.Sqrt(spec.HiddenSize);
-        return Create(spec, length => WeightShapes.Uniform(random, length, bound));
+        LstmWeights weights = Create(spec, length => WeightShapes.Uniform(random, length, bound));
+        if (forgetBias is float value && spec.Bias) weights.SetForgetGateBias(value);
+        return weights;
+    }
+
+    /// <summary>
+    /// Sets the forget-gate bias of every layer and direction so that b_ih + b_hh = <paramref name="value"/>
+    /// for the f gate (b_ih = value, b_hh = 0), leaving the other gates alone. A forget bias of 1 keeps the
+    /// cell's memory open early in training (Gers, Schmidhuber and Cummins, 2000; Jozefowicz et al., 2015).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model has no biases.</exception>
+    public void SetForgetGateBias(float value = 1f)
+    {
+        if (!Spec.Bias) throw new InvalidOperationException("The model has no biases.");
+        int h = Spec.HiddenSize;
+        foreach (LstmLayerWeights w in _layers)
+        {
+            w.BiasIh.AsSpan(h, h).Fill(value);
+            w.BiasHh.AsSpan(h, h).Clear();
+        }
     }
 
     /// <summary>All-zero weights of the right shapes (a starting point for importers and tests).</summary>

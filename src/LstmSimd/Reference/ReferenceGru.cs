@@ -9,7 +9,7 @@ public sealed record ReferenceGruResult(double[] Output, double[] HiddenState);
 /// The result of <see cref="ReferenceGru.Backward"/>: the forward results and the gradients of
 /// loss = Σ output·gradOutput + Σ h_n·gradHN with respect to every parameter, the input and h0.
 /// </summary>
-public sealed class ReferenceGruGradients
+internal sealed class ReferenceGruGradients
 {
     private readonly ReferenceLayerGradients[] _layers;
 
@@ -93,7 +93,7 @@ public static class ReferenceGru
     /// <param name="h0">[L·D, B, H], or empty for zeros.</param>
     /// <param name="lengths">[B] sequence lengths in [0, T], or empty for all T.</param>
     /// <param name="layout">The layout of the input, the output and their gradients.</param>
-    public static ReferenceGruGradients Backward(GruWeights weights, ReadOnlySpan<float> input, int steps, int batch,
+    internal static ReferenceGruGradients Backward(GruWeights weights, ReadOnlySpan<float> input, int steps, int batch,
         ReadOnlySpan<double> gradOutput = default, ReadOnlySpan<double> gradHN = default,
         ReadOnlySpan<float> h0 = default, ReadOnlySpan<int> lengths = default, SequenceLayout layout = SequenceLayout.TimeMajor)
     {

@@ -4,7 +4,7 @@ namespace LstmSimd.Reference;
 /// The gradients of one layer in one direction, in double precision, with the shapes of its weights: <see cref="LstmLayerWeights"/>
 /// (4H gate rows), or <see cref="GruLayerWeights"/> (3H gate rows, no W_hr).
 /// </summary>
-public sealed class ReferenceLayerGradients
+internal sealed class ReferenceLayerGradients
 {
     /// <summary>∂loss/∂<c>weight_ih</c>: [4H, I_l] (GRU: [3H, I_l]).</summary>
     public required double[] WeightIh { get; init; }
@@ -27,7 +27,7 @@ public sealed class ReferenceLayerGradients
 /// loss = Σ output·gradOutput + Σ h_n·gradHN + Σ c_n·gradCN with respect to every parameter, the input and
 /// the initial states.
 /// </summary>
-public sealed class ReferenceGradients
+internal sealed class ReferenceGradients
 {
     private readonly ReferenceLayerGradients[] _layers;
 
@@ -77,7 +77,7 @@ public sealed class ReferenceGradients
 /// after it; a layer's dx is the output gradient of the layer below (both directions add into it).
 /// Sequences shorter than T take no gradient past their length, as in PyTorch's packed sequences.
 /// </remarks>
-public static class ReferenceLstmBackward
+internal static class ReferenceLstmBackward
 {
     /// <summary>
     /// Runs the forward pass and backpropagates the upstream gradients through it. Empty

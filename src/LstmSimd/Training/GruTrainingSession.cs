@@ -92,40 +92,11 @@ public sealed class GruTrainingSession : IDisposable, ITrainingPasses
     public void AddTo(ParameterSet parameters, string prefix = "")
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        _caller.Enter();
-        try
-        {
-            parameters.Add(Weights, Gradients, prefix);
-        }
-        finally
-        {
-            _caller.Exit();
-        }
+        _caller.Run((parameters, Weights, Gradients, prefix), static s => s.parameters.Add(s.Weights, s.Gradients, s.prefix));
     }
 
     /// <summary>Sets every gradient in <see cref="Gradients"/> to zero.</summary>
-    public void ZeroGradients()
-    {
-        _caller.Enter();
-        try
-        {
-            for (int l = 0; l < _spec.NumLayers; l++)
-            {
-                for (int d = 0; d < _spec.Directions; d++)
-                {
-                    GruLayerWeights g = Gradients[l, d];
-                    Array.Clear(g.WeightIh);
-                    Array.Clear(g.WeightHh);
-                    Array.Clear(g.BiasIh);
-                    Array.Clear(g.BiasHh);
-                }
-            }
-        }
-        finally
-        {
-            _caller.Exit();
-        }
-    }
+    public void ZeroGradients() => _caller.Run(Gradients, static gradients => gradients.Clear());
 
     /// <summary>Repacks the kernels' copies of <see cref="Weights"/> after they changed (an optimiser step). Allocates nothing.</summary>
     /// <exception cref="ArgumentException">The weights have grown so large that the fp32 sums could overflow whatever the input: training diverged.</exception>
@@ -247,18 +218,8 @@ public sealed class GruTrainingSession : IDisposable, ITrainingPasses
     }
 
     /// <summary>A <see cref="GruModel"/> for inference with the current weights.</summary>
-    public GruModel CreateModel(LstmModelOptions? options = null)
-    {
-        _caller.Enter();
-        try
-        {
-            return GruModel.Create(Weights, options ?? new LstmModelOptions { Kernel = KernelPath });
-        }
-        finally
-        {
-            _caller.Exit();
-        }
-    }
+    public GruModel CreateModel(LstmModelOptions? options = null) =>
+        _caller.Run((Weights, options ?? new LstmModelOptions { Kernel = KernelPath }), static s => GruModel.Create(s.Item1, s.Item2));
 }
 
 /// <summary>

@@ -207,46 +207,11 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
     public void AddTo(ParameterSet parameters, string prefix = "")
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        _caller.Enter();
-        try
-        {
-            parameters.Add(Weights, Gradients, prefix);
-        }
-        finally
-        {
-            _caller.Exit();
-        }
+        _caller.Run((parameters, Weights, Gradients, prefix), static s => s.parameters.Add(s.Weights, s.Gradients, s.prefix));
     }
 
     /// <summary>Sets every gradient in <see cref="Gradients"/> to zero.</summary>
-    public void ZeroGradients()
-    {
-        _caller.Enter();
-        try
-        {
-            ClearGradients();
-        }
-        finally
-        {
-            _caller.Exit();
-        }
-    }
-
-    private void ClearGradients()
-    {
-        for (int l = 0; l < _spec.NumLayers; l++)
-        {
-            for (int d = 0; d < _spec.Directions; d++)
-            {
-                LstmLayerWeights g = Gradients[l, d];
-                Array.Clear(g.WeightIh);
-                Array.Clear(g.WeightHh);
-                Array.Clear(g.BiasIh);
-                Array.Clear(g.BiasHh);
-                Array.Clear(g.WeightHr);
-            }
-        }
-    }
+    public void ZeroGradients() => _caller.Run(Gradients, static gradients => gradients.Clear());
 
     /// <summary>Repacks the kernels' copies of <see cref="Weights"/> after they changed (an optimiser step). Allocates nothing.</summary>
     /// <exception cref="ArgumentException">The weights have grown so large that the fp32 sums could overflow whatever the input: training diverged.</exception>
@@ -451,18 +416,8 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
     }
 
     /// <summary>An <see cref="LstmModel"/> for inference with the current weights.</summary>
-    public LstmModel CreateModel(LstmModelOptions? options = null)
-    {
-        _caller.Enter();
-        try
-        {
-            return LstmModel.Create(Weights, options ?? new LstmModelOptions { Kernel = KernelPath });
-        }
-        finally
-        {
-            _caller.Exit();
-        }
-    }
+    public LstmModel CreateModel(LstmModelOptions? options = null) =>
+        _caller.Run((Weights, options ?? new LstmModelOptions { Kernel = KernelPath }), static s => LstmModel.Create(s.Item1, s.Item2));
 
     /// <summary>One layer-direction of the forward (see <see cref="DirectionRunner"/>), keeping every step's gates, c, h and m.</summary>
     private void ForwardDirection(int layer, int d, float* h0, float* c0, float* hN, float* cN, int* lengths, byte* stepActive)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LstmSimd.IO;
+using LstmSimd.Shared;
 using Xunit;
 using LstmSimd.IO.Onnx;
 

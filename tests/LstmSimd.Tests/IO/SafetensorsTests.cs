@@ -91,7 +91,7 @@ public sealed class SafetensorsTests
     public void A_header_length_above_the_cap_is_refused_before_the_header_is_read()
     {
         byte[] bytes = SafetensorsBytes.Build(SafetensorsBytes.Valid, EightBytes);
-        var e = Assert.Throws<SafetensorsFormatException>(() => SafetensorsFile.Parse(bytes, new SafetensorsReadOptions { MaxHeaderLength = 16 }));
+        var e = Assert.Throws<SafetensorsFormatException>(() => SafetensorsFile.Parse(bytes, maxHeaderLength: 16));
         Assert.Contains("exceeds the limit of 16", e.Message, StringComparison.Ordinal);
         using SafetensorsFile ok = SafetensorsFile.Parse(bytes); // the default cap takes it
         Assert.Single(ok.Tensors);

@@ -59,7 +59,7 @@ public sealed class DropoutAndInitialisationTests
     {
         var spec = new LstmSpec(2, 3, numLayers: 2, bidirectional: true);
         LstmWeights original = LstmWeights.CreateRandom(spec, 4), weights = original.Clone();
-        LstmInitialization.SetForgetGateBias(weights, 1f);
+        weights.SetForgetGateBias(1f);
         for (int l = 0; l < 2; l++)
             for (int d = 0; d < 2; d++)
                 for (int r = 0; r < 12; r++)

@@ -10,7 +10,7 @@ public sealed class LstmTrainerTests
     public static TheoryData<KernelPath> Paths() => [.. LstmSimd.Kernels.KernelSelector.All];
 
     private static LstmTrainer Create(LstmSpec spec, int outputs, LstmTrainerOptions options, Func<ParameterSet, Optimizer>? optimizer = null, int seed = 1) =>
-        new(LstmInitialization.Create(spec, seed), new TrainableLinearHead(spec.OutputSize, outputs, new SeededRandom((ulong)seed)),
+        new(LstmWeights.CreateRandom(spec, seed, forgetBias: 1), new TrainableLinearHead(spec.OutputSize, outputs, new SeededRandom((ulong)seed)),
             optimizer ?? (p => new AdamOptimizer(p, 1e-2)), options);
 
     [Theory]

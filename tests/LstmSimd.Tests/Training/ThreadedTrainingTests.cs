@@ -58,7 +58,7 @@ public sealed class ThreadedTrainingTests
         float[] Train(int threads, bool checkAllocations)
         {
             var spec = new LstmSpec(6, 40, 2, bidirectional: true, projectionSize: 20);
-            using var trainer = new LstmTrainer(LstmInitialization.Create(spec, 3), new TrainableLinearHead(spec.OutputSize, 2, new SeededRandom(3)),
+            using var trainer = new LstmTrainer(LstmWeights.CreateRandom(spec, 3, forgetBias: 1), new TrainableLinearHead(spec.OutputSize, 2, new SeededRandom(3)),
                 p => new AdamOptimizer(p, 1e-2), new LstmTrainerOptions
                 {
                     MaxBatch = 5, MaxSteps = 8, Readout = Readout.EveryStep, Dropout = 0.2, Seed = 4, ClipNorm = 1, Threads = threads,

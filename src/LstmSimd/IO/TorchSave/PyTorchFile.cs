@@ -20,7 +20,7 @@ namespace LstmSimd.IO.TorchSave;
 /// a general unpickler wrapped in an allow-list: it builds nothing it is not asked for, charges every object against a
 /// budget proportional to the pickle's size, and its whole surface is one file to review.
 /// </remarks>
-public static class PyTorchFile
+internal static class PyTorchFile
 {
     /// <summary>Nested dictionaries followed when flattening a checkpoint (model, state_dict, …).</summary>
     private const int MaxNesting = 8;
@@ -29,19 +29,10 @@ public static class PyTorchFile
     private const long MaxExpansion = 1032;
 
     /// <summary>
-    /// Whether <paramref name="path"/> starts as <c>torch.save</c> files do: a zip header, or the pickled magic number of
-    /// the legacy format (which <see cref="Open"/> refuses with how to convert it). A safetensors file starts with its
-    /// header's length, which neither can be.
+    /// Whether <paramref name="stream"/> starts, from its current position, as <c>torch.save</c> files do (the position is
+    /// restored): a zip header, or the pickled magic number of the legacy format (which <see cref="Read"/> refuses with how
+    /// to convert it). A safetensors file starts with its header's length, which neither can be.
     /// </summary>
-    public static bool LooksLikeTorchSave(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        if (RegularFile.Problem(path) is not null) return false;
-        using FileStream file = RegularFile.OpenRead(path, problem => new ModelFormatException(problem));
-        return StartsLikeTorchSave(file);
-    }
-
-    /// <summary>Whether <paramref name="stream"/> starts, from its current position, as <c>torch.save</c> files do; the position is restored.</summary>
     internal static bool StartsLikeTorchSave(Stream stream)
     {
         Span<byte> magic = stackalloc byte[LegacyMagic.Length];
@@ -53,17 +44,17 @@ public static class PyTorchFile
 
     /// <summary>The tensors of the state_dict in <paramref name="path"/>, as a safetensors file held in memory.</summary>
     /// <exception cref="ModelFormatException">The file is not a state_dict saved by <c>torch.save</c> in the zip format, or is malformed or hostile.</exception>
-    public static SafetensorsFile Open(string path, SafetensorsReadOptions? options = null)
+    public static SafetensorsFile Open(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         string source = UserText.Quote(path);
         using FileStream file = RegularFile.OpenRead(path, problem => new ModelFormatException($"{source} {problem}; a model is read from a regular file."));
-        return Read(file, source, options);
+        return Read(file, source);
     }
 
     /// <summary>The tensors of a state_dict saved by <c>torch.save</c>, read from <paramref name="stream"/> (readable and seekable).</summary>
     /// <exception cref="ModelFormatException">The stream does not hold a state_dict in the zip format, or it is malformed or hostile.</exception>
-    public static SafetensorsFile Read(Stream stream, string source = "the PyTorch file", SafetensorsReadOptions? options = null)
+    public static SafetensorsFile Read(Stream stream, string source = "the PyTorch file")
     {
         ArgumentNullException.ThrowIfNull(stream);
         if (!stream.CanSeek || !stream.CanRead) throw new ArgumentException("The stream must be readable and seekable.", nameof(stream));
@@ -81,7 +72,7 @@ public static class PyTorchFile
         try
         {
             using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
-            return ReadZip(zip, source, stream.Length - start, options);
+            return ReadZip(zip, source, stream.Length - start);
         }
         catch (InvalidDataException e)
         {
@@ -89,7 +80,7 @@ public static class PyTorchFile
         }
     }
 
-    private static SafetensorsFile ReadZip(ZipArchive zip, string source, long fileLength, SafetensorsReadOptions? options)
+    private static SafetensorsFile ReadZip(ZipArchive zip, string source, long fileLength)
     {
         // Every entry sits under one folder named after the file when it was saved: <root>/data.pkl, <root>/data/<key>.
         ZipArchiveEntry[] pickles = [.. zip.Entries.Where(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) && e.FullName.Count(c => c == '/') == 1)];
@@ -142,7 +133,9 @@ public static class PyTorchFile
             writer.AddRaw(name, storage.Dtype, Gather(tensor, bytes, size), tensor.Shape);
         }
 
-        return SafetensorsFile.Parse(writer.ToArray(), options);
+        SafetensorsFile file = SafetensorsFile.Parse(writer.ToArray());
+        file.ReadFromTorchSave = true;
+        return file;
     }
 
     /// <summary>Names every tensor of nested dictionaries by the keys leading to it, joined with dots (a state_dict's own names have no prefix).</summary>

@@ -74,7 +74,10 @@ public class PyTorchFileTests
     public void A_safetensors_file_is_read_as_safetensors_by_the_same_call()
     {
         ImportedLstm model = PyTorchStateDict.Import(GoldenRunner.GoldenPath("pytorch", "single_layer.safetensors"));
-        Assert.False(PyTorchFile.LooksLikeTorchSave(GoldenRunner.GoldenPath("pytorch", "single_layer.safetensors")));
+        using SafetensorsFile safetensors = PyTorchStateDict.Open(GoldenRunner.GoldenPath("pytorch", "single_layer.safetensors"));
+        using SafetensorsFile torchSave = PyTorchStateDict.Open(Golden("single_layer.pt"));
+        Assert.False(safetensors.ReadFromTorchSave);
+        Assert.True(torchSave.ReadFromTorchSave);
         Assert.True(model.Weights.Spec.HiddenSize > 0);
     }
 

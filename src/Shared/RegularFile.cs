@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace LstmSimd.IO;
+namespace LstmSimd.Shared;
 
 /// <summary>
 /// Tells whether a path names a regular file, without opening it, and opens one for reading. On Unix, opening a FIFO for

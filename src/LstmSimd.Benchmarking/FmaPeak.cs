@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using LstmSimd.Kernels;
 
-namespace LstmSimd.Kernels;
+namespace LstmSimd.Benchmarking;
 
 /// <summary>The single-core floating-point peak that percent-of-peak figures divide by, per kernel width.</summary>
 /// <remarks>
@@ -42,9 +43,14 @@ public static class FmaPeak
             : null;
 
     /// <summary>Measures one core's FMA throughput at the width of <paramref name="path"/>: the best of 15 runs of about 0.2 ms to 1 ms each.</summary>
-    public static double Measure(KernelPath path) => KernelSelector.Create(path).MeasureFmaPeak();
+    public static double Measure(KernelPath path) => ProbeLanes.Run<Probe, double>(path, default);
 
-    internal static double Measure<TVec>() where TVec : struct, ISimdVector<TVec>
+    private readonly struct Probe : IProbe<double>
+    {
+        public double Run<TVec>() where TVec : struct, IProbeLanes<TVec> => Measure<TVec>();
+    }
+
+    private static double Measure<TVec>() where TVec : struct, IProbeLanes<TVec>
     {
         double best = double.MaxValue;
         float sink = 0;
@@ -60,7 +66,7 @@ public static class FmaPeak
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float Chain<TVec>(int iterations) where TVec : struct, ISimdVector<TVec>
+    private static float Chain<TVec>(int iterations) where TVec : struct, IProbeLanes<TVec>
     {
         TVec m = TVec.Create(0.9999f), a = TVec.Create(1e-3f);
         TVec x0 = m, x1 = m, x2 = m, x3 = m, x4 = m, x5 = m, x6 = m, x7 = m, x8 = m, x9 = m, x10 = m, x11 = m;

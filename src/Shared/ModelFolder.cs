@@ -1,4 +1,4 @@
-namespace LstmSimd.IO;
+namespace LstmSimd.Shared;
 
 /// <summary>
 /// Files a model file names beside itself (ONNX external data, TensorFlow.js weight shards), opened only when they stay
@@ -6,7 +6,7 @@ namespace LstmSimd.IO;
 /// outside the folder is refused, and so is one that is not a regular file (a FIFO would block the loader forever) or
 /// leads into a loop of links.
 /// </summary>
-public static class ModelFolder
+internal static class ModelFolder
 {
     /// <summary>
     /// Opens <paramref name="relativePath"/> inside <paramref name="folder"/> for reading, or throws what
