@@ -233,7 +233,7 @@ public sealed class ForecastStreams<TKey> : IDisposable where TKey : notnull
     public void SaveState(Stream destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        ForecastStreamsStateFile.KeyKind kind = ForecastStreamsStateFile.KindOf<TKey>();
+        SavedStreamKeys.Kind kind = SavedStreamKeys.KindOf<TKey>("these streams'");
         ForecastStreamsStateFile.SavedStream[] streams;
         lock (_lock)
         {
@@ -265,7 +265,7 @@ public sealed class ForecastStreams<TKey> : IDisposable where TKey : notnull
     /// <see cref="Capacity"/>; the message says which, and the streams are left as they were.
     /// </exception>
     /// <exception cref="NotSupportedException">The keys are not string, int, long or Guid.</exception>
-    public void RestoreState(Stream source) => Apply(ForecastStreamsStateFile.Read(source, Forecaster, _columns, ForecastStreamsStateFile.KindOf<TKey>(), Capacity));
+    public void RestoreState(Stream source) => Apply(ForecastStreamsStateFile.Read(source, Forecaster, _columns, SavedStreamKeys.KindOf<TKey>("these streams'"), Capacity));
 
     /// <summary>Restores the state saved in a file (see <see cref="RestoreState(Stream)"/>).</summary>
     /// <exception cref="IOException">The file cannot be read.</exception>

@@ -18,35 +18,19 @@ internal static class ForecastStreamsStateFile
     private const int IdentityLength = 32;
     private const int HeaderLength = 8 + 4 + 1 + 1 + 2 + IdentityLength + 4 * 4 + 8;
     private const int ChecksumLength = 32;
-    private const int MaxKeyBytes = ushort.MaxValue;
-    private static ReadOnlySpan<byte> Magic => "LSTMFCST"u8;
-
-    public enum KeyKind : byte
-    {
-        Int32 = 1,
-        Int64 = 2,
-        String = 3,
-        Guid = 4,
-    }
+        private static ReadOnlySpan<byte> Magic => "LSTMFCST"u8;
 
     /// <summary>One stream: its key, its rows [held, columns] oldest first, and its pending one-step forecast.</summary>
     public sealed record SavedStream(object Key, double[] Rows, double Expected);
 
-    public static KeyKind KindOf<TKey>() =>
-        typeof(TKey) == typeof(string) ? KeyKind.String
-        : typeof(TKey) == typeof(int) ? KeyKind.Int32
-        : typeof(TKey) == typeof(long) ? KeyKind.Int64
-        : typeof(TKey) == typeof(Guid) ? KeyKind.Guid
-        : throw new NotSupportedException($"A saved state holds keys of type string, int, long or Guid; these streams' keys are {typeof(TKey).Name}.");
-
-    public static void Write(Stream destination, LstmForecaster forecaster, int columns, KeyKind kind, IReadOnlyList<SavedStream> streams)
+    public static void Write(Stream destination, LstmForecaster forecaster, int columns, SavedStreamKeys.Kind kind, IReadOnlyList<SavedStream> streams)
     {
         using var buffer = new MemoryStream();
         buffer.Write(new byte[HeaderLength]); // filled in once the length is known
         Span<byte> field = stackalloc byte[16];
         foreach (SavedStream stream in streams)
         {
-            WriteKey(buffer, kind, stream.Key, field);
+            SavedStreamKeys.Write(buffer, kind, stream.Key, field);
             BinaryPrimitives.WriteInt32LittleEndian(field, stream.Rows.Length / columns);
             buffer.Write(field[..4]);
             BinaryPrimitives.WriteDoubleLittleEndian(field, stream.Expected);
@@ -78,7 +62,7 @@ internal static class ForecastStreamsStateFile
 
     /// <summary>Reads and checks a state saved for <paramref name="forecaster"/> with keys of <paramref name="kind"/>, at most <paramref name="maxCount"/> streams.</summary>
     /// <exception cref="InvalidDataException">The data is not such a state, is truncated or corrupted, or was saved for another forecaster, weight format, kind of key or a larger capacity (the message says which).</exception>
-    public static SavedStream[] Read(Stream source, LstmForecaster forecaster, int columns, KeyKind kind, int maxCount)
+    public static SavedStream[] Read(Stream source, LstmForecaster forecaster, int columns, SavedStreamKeys.Kind kind, int maxCount)
     {
         ArgumentNullException.ThrowIfNull(source);
         int window = forecaster.Settings.Window;
@@ -92,7 +76,7 @@ internal static class ForecastStreamsStateFile
         int at = 16 + IdentityLength;
         int count = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(at + 12));
         long total = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(at + 16));
-        long longestRecord = (kind == KeyKind.String ? 2 + MaxKeyBytes : 16) + 4 + 8 + 8L * window * columns;
+        long longestRecord = SavedStreamKeys.LongestBytes(kind) + 4 + 8 + 8L * window * columns;
         if (total < HeaderLength + ChecksumLength || count < 0 || total > HeaderLength + ChecksumLength + (long)count * longestRecord)
             throw new InvalidDataException($"The state is corrupted: its header gives a length of {total} bytes for {count} streams.");
 
@@ -111,8 +95,8 @@ internal static class ForecastStreamsStateFile
         var format = (WeightFormat)bytes[13];
         if (format != forecaster.Model.WeightFormat)
             throw new InvalidDataException($"The state was saved by this forecaster with its weights stored as {format}; this one stores them as {forecaster.Model.WeightFormat}, whose forecasts round differently: load it with {format} weights to continue.");
-        var savedKind = (KeyKind)bytes[12];
-        if (savedKind != kind) throw new InvalidDataException($"The state holds {Describe(savedKind)}; these streams take {Describe(kind)}.");
+        var savedKind = (SavedStreamKeys.Kind)bytes[12];
+        if (savedKind != kind) throw new InvalidDataException($"The state holds {SavedStreamKeys.Describe(savedKind)}; these streams take {SavedStreamKeys.Describe(kind)}.");
         if (count > maxCount) throw new InvalidDataException($"The state holds {count} streams, more than the capacity of {maxCount}.");
 
         var streams = new SavedStream[count];
@@ -120,16 +104,16 @@ internal static class ForecastStreamsStateFile
         int offset = HeaderLength;
         for (int i = 0; i < count; i++)
         {
-            object key = ReadKey(bytes, body, ref offset, kind, i);
+            object key = SavedStreamKeys.Read(bytes, body, ref offset, kind, i);
             if (!seen.Add(key)) throw new InvalidDataException($"The state is corrupted: stream {i}'s key '{key}' appears twice.");
-            Need(body, offset, 12, i);
+            SavedStreamKeys.Need(body, offset, 12, i);
             int held = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(offset));
             double expected = BinaryPrimitives.ReadDoubleLittleEndian(bytes.AsSpan(offset + 4));
             offset += 12;
             if (held < 0 || held > window) throw new InvalidDataException($"The state is corrupted: stream {i} holds {held} rows; the window is {window}.");
             if (double.IsInfinity(expected)) throw new InvalidDataException($"The state is corrupted: stream {i}'s pending forecast is {expected}.");
             double[] rows = new double[held * columns];
-            Need(body, offset, 8 * rows.Length, i);
+            SavedStreamKeys.Need(body, offset, 8 * rows.Length, i);
             for (int v = 0; v < rows.Length; v++)
             {
                 rows[v] = BinaryPrimitives.ReadDoubleLittleEndian(bytes.AsSpan(offset + 8 * v));
@@ -214,74 +198,5 @@ internal static class ForecastStreamsStateFile
         Floats(forecaster.Head.Weight);
         Floats(forecaster.Head.Bias);
         return hash.GetHashAndReset();
-    }
-
-    private static string Describe(KeyKind kind) => kind switch
-    {
-        KeyKind.Int32 => "streams keyed by int",
-        KeyKind.Int64 => "streams keyed by long",
-        KeyKind.String => "streams keyed by string",
-        KeyKind.Guid => "streams keyed by Guid",
-        _ => $"keys of an unknown kind ({(byte)kind})",
-    };
-
-    private static void WriteKey(Stream buffer, KeyKind kind, object key, Span<byte> field)
-    {
-        switch (kind)
-        {
-            case KeyKind.Int32:
-                BinaryPrimitives.WriteInt32LittleEndian(field, (int)key);
-                buffer.Write(field[..4]);
-                break;
-            case KeyKind.Int64:
-                BinaryPrimitives.WriteInt64LittleEndian(field, (long)key);
-                buffer.Write(field[..8]);
-                break;
-            case KeyKind.Guid:
-                ((Guid)key).TryWriteBytes(field);
-                buffer.Write(field[..16]);
-                break;
-            default:
-                byte[] text = Encoding.UTF8.GetBytes((string)key);
-                if (text.Length > MaxKeyBytes) throw new NotSupportedException($"A saved state holds string keys of at most {MaxKeyBytes} UTF-8 bytes; key '{((string)key)[..32]}…' has {text.Length}.");
-                BinaryPrimitives.WriteUInt16LittleEndian(field, (ushort)text.Length);
-                buffer.Write(field[..2]);
-                buffer.Write(text);
-                break;
-        }
-    }
-
-    private static object ReadKey(byte[] bytes, int end, ref int offset, KeyKind kind, int stream)
-    {
-        int size = kind switch { KeyKind.Int32 => 4, KeyKind.Int64 => 8, KeyKind.Guid => 16, _ => 2 };
-        Need(end, offset, size, stream);
-        ReadOnlySpan<byte> field = bytes.AsSpan(offset, size);
-        offset += size;
-        switch (kind)
-        {
-            case KeyKind.Int32: return BinaryPrimitives.ReadInt32LittleEndian(field);
-            case KeyKind.Int64: return BinaryPrimitives.ReadInt64LittleEndian(field);
-            case KeyKind.Guid: return new Guid(field);
-        }
-
-        int length = BinaryPrimitives.ReadUInt16LittleEndian(field);
-        Need(end, offset, length, stream);
-        string key;
-        try
-        {
-            key = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes, offset, length);
-        }
-        catch (DecoderFallbackException e)
-        {
-            throw new InvalidDataException($"The state is corrupted: stream {stream}'s key is not valid UTF-8.", e);
-        }
-
-        offset += length;
-        return key;
-    }
-
-    private static void Need(int end, int offset, int size, int stream)
-    {
-        if (end - offset < size) throw new InvalidDataException($"The state is corrupted: stream {stream} runs past the end of its data.");
     }
 }

@@ -20,7 +20,7 @@ public static class LstmSessionState
         float[] streamH = new float[layerH.Length], streamC = new float[layerC.Length];
         StreamStateFile.Transpose(layerH, streamH, spec.NumLayers, rows, h);
         StreamStateFile.Transpose(layerC, streamC, spec.NumLayers, rows, c);
-        StreamStateFile.Write(destination, session.Model, StreamStateFile.KeyKind.Row, default, streamH, streamC, rows);
+        StreamStateFile.Write(destination, session.Model, SavedStreamKeys.Kind.Row, default, streamH, streamC, rows);
     }
 
     /// <summary>Saves the session's state to <paramref name="path"/> atomically: a crash leaves the previous file or the new one whole.</summary>
@@ -44,7 +44,7 @@ public static class LstmSessionState
     public static void RestoreState(this LstmSession session, Stream source)
     {
         ArgumentNullException.ThrowIfNull(session);
-        Apply(session, StreamStateFile.Read(source, session.Model, StreamStateFile.KeyKind.Row, session.MaxBatch));
+        Apply(session, StreamStateFile.Read(source, session.Model, SavedStreamKeys.Kind.Row, session.MaxBatch));
     }
 
     /// <summary>Restores the state saved in a file (see <see cref="RestoreState(LstmSession, Stream)"/>).</summary>
@@ -52,7 +52,7 @@ public static class LstmSessionState
     public static void RestoreState(this LstmSession session, string path)
     {
         ArgumentNullException.ThrowIfNull(session);
-        Apply(session, StreamStateFile.Read(path, session.Model, StreamStateFile.KeyKind.Row, session.MaxBatch));
+        Apply(session, StreamStateFile.Read(path, session.Model, SavedStreamKeys.Kind.Row, session.MaxBatch));
     }
 
     private static void Apply(LstmSession session, StreamStateFile.Contents contents)
