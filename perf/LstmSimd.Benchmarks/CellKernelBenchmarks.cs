@@ -35,7 +35,7 @@ public class CellStepBenchmarks : IFlopCounted
         var random = new Random(1);
         float bound = 1f / MathF.Sqrt(Hidden);
         float[] weights = Fill(new float[4 * Hidden * Hidden], random, bound);
-        _panel = PackedPanel.Pack(weights, 4, Hidden, Hidden, _kernels.Width);
+        _panel = PackedPanel.Pack(weights, GateLayout.Lstm, Hidden, Hidden, _kernels.Width);
         _stride = _panel.PaddedUnits;
         _gateStride = 4 * _stride;
         _init = Fill(new float[Rows * _gateStride], random, 0.1f);
@@ -115,7 +115,7 @@ public class InputProjectionBenchmarks : IFlopCounted
     {
         _kernels = KernelSelector.Create(Path);
         var random = new Random(2);
-        _panel = PackedPanel.Pack(CellStepBenchmarks.Fill(new float[4 * Hidden * Hidden], random, 1f / MathF.Sqrt(Hidden)), 4, Hidden, Hidden, _kernels.Width);
+        _panel = PackedPanel.Pack(CellStepBenchmarks.Fill(new float[4 * Hidden * Hidden], random, 1f / MathF.Sqrt(Hidden)), GateLayout.Lstm, Hidden, Hidden, _kernels.Width);
         _bias = PackedPanel.PackRow(CellStepBenchmarks.Fill(new float[4 * Hidden], random, 0.1f), 4, Hidden, _kernels.Width);
         _x = CellStepBenchmarks.Fill(new float[Rows * Hidden], random, 1f);
         _gx = new float[Rows * 4 * _panel.PaddedUnits];

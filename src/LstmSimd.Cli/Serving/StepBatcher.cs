@@ -5,7 +5,7 @@ namespace LstmSimd.Cli.Serving;
 
 /// <summary>
 /// The one loop that owns the stream pool's membership and steps: requests wait in a bounded queue; each turn takes
-/// every request waiting (up to the pool's capacity in rows) and runs them as ONE <see cref="LstmStreamPool{TKey}.Step"/>.
+/// every request waiting (up to the streams' capacity in rows) and runs them as ONE batched step of the <see cref="ServedStreams"/>.
 /// <para>
 /// Per stream, requests run in the order they were queued: a request naming a stream that an earlier request of the
 /// same turn already names waits for the next turn, and so does every later request naming any of its streams. A request
@@ -15,13 +15,12 @@ namespace LstmSimd.Cli.Serving;
 /// </summary>
 internal sealed class StepBatcher
 {
-    private readonly LstmStreamPool<string> _pool;
-    private readonly LinearHead? _head;
+    private readonly ServedStreams _streams;
     private readonly ServiceMetrics _metrics;
     private readonly Channel<PoolWork> _queue;
-    private readonly int _inputSize, _outputSize, _maxCarried;
+    private readonly int _inputSize, _maxCarried;
     private readonly string[] _rowKeys;
-    private readonly float[] _inputs, _outputs, _headOutputs;
+    private readonly double[] _inputs;
     private readonly HashSet<string> _taken = new(StringComparer.Ordinal);
     private readonly List<PoolWork> _batch = [];
     private List<PoolWork> _carried = [], _spare = [];
@@ -31,20 +30,16 @@ internal sealed class StepBatcher
     private readonly ManualResetEventSlim _arrived = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public StepBatcher(LstmStreamPool<string> pool, LinearHead? head, ServiceMetrics metrics, int queueCapacity, TimeSpan batchWindow)
+    public StepBatcher(ServedStreams streams, ServiceMetrics metrics, int queueCapacity, TimeSpan batchWindow)
     {
         _batchWindow = batchWindow;
-        _pool = pool;
-        _head = head;
+        _streams = streams;
         _metrics = metrics;
         QueueCapacity = queueCapacity;
         _maxCarried = queueCapacity;
-        _inputSize = pool.Model.Spec.InputSize;
-        _outputSize = pool.Model.Spec.OutputHiddenSize;
-        _rowKeys = new string[pool.Capacity];
-        _inputs = new float[Sizes.Elements("batch inputs capacity × I", pool.Capacity, _inputSize)];
-        _outputs = new float[Sizes.Elements("batch outputs capacity × H_out", pool.Capacity, _outputSize)];
-        _headOutputs = head is null ? [] : new float[Sizes.Elements("batch head outputs capacity × O", pool.Capacity, head.OutputSize)];
+        _inputSize = streams.InputSize;
+        _rowKeys = new string[streams.Capacity];
+        _inputs = new double[Sizes.Elements("batch inputs capacity × values", streams.Capacity, _inputSize)];
         _queue = Channel.CreateBounded<PoolWork>(new BoundedChannelOptions(queueCapacity)
         {
             SingleReader = true,
@@ -119,12 +114,12 @@ internal sealed class StepBatcher
         (_carried, _spare) = (_spare, _carried);
         foreach (PoolWork work in _spare) Consider(work);
         _spare.Clear();
-        while (_rows < _pool.Capacity && _carried.Count < _maxCarried && reader.TryRead(out PoolWork? work)) Consider(work);
+        while (_rows < _streams.Capacity && _carried.Count < _maxCarried && reader.TryRead(out PoolWork? work)) Consider(work);
     }
 
     private void Consider(PoolWork work)
     {
-        bool waits = _rows + work.Rows > _pool.Capacity;
+        bool waits = _rows + work.Rows > _streams.Capacity;
         foreach (string key in work.Keys) waits |= _taken.Contains(key);
         foreach (string key in work.Keys) _taken.Add(key);
         if (waits)
@@ -137,16 +132,16 @@ internal sealed class StepBatcher
         {
             // No earlier request of this turn names the stream, so removing it now keeps the order.
             string key = work.Keys[0];
-            work.Done.TrySetResult(_pool.Remove(key) ? new WorkOutcome(204) : WorkOutcome.Refused(404, $"no stream has key {UserText.Quote(key)}."));
+            work.Done.TrySetResult(_streams.Remove(key) ? new WorkOutcome(204) : WorkOutcome.Refused(404, $"no stream has key {UserText.Quote(key)}."));
             return;
         }
 
         int unknown = 0;
-        foreach (string key in work.Keys) unknown += _pool.Contains(key) ? 0 : 1;
-        if (_pool.Count + _adding + unknown > _pool.Capacity)
+        foreach (string key in work.Keys) unknown += _streams.Contains(key) ? 0 : 1;
+        if (_streams.Count + _adding + unknown > _streams.Capacity)
         {
             work.Done.TrySetResult(WorkOutcome.Refused(503,
-                $"the pool has no room: it holds {_pool.Count} of its {_pool.Capacity} streams and this request adds {unknown}; remove streams (DELETE /streams/{{key}}) or start with a larger --capacity."));
+                $"the pool has no room: it holds {_streams.Count} of its {_streams.Capacity} streams and this request adds {unknown}; remove streams (DELETE /streams/{{key}}) or start with a larger --capacity."));
             return;
         }
 
@@ -163,9 +158,9 @@ internal sealed class StepBatcher
         {
             foreach (string key in work.Keys)
             {
-                if (!_pool.Contains(key))
+                if (!_streams.Contains(key))
                 {
-                    _pool.Add(key);
+                    _streams.Add(key);
                     (work.AddedKeys ??= []).Add(key);
                 }
 
@@ -200,12 +195,11 @@ internal sealed class StepBatcher
         }
     }
 
-    /// <summary>Steps the streams in rows [0, <paramref name="rows"/>) of the row buffers and applies the head.</summary>
-    private void Step(int rows, float[] inputs)
+    /// <summary>Steps the streams in rows [0, <paramref name="rows"/>) of the row buffers.</summary>
+    private void Step(int rows, double[] inputs)
     {
-        _pool.Step(_rowKeys.AsSpan(0, rows), inputs.AsSpan(0, rows * _inputSize), _outputs.AsSpan(0, rows * _outputSize));
+        _streams.Step(_rowKeys.AsSpan(0, rows), inputs.AsSpan(0, rows * _inputSize));
         _metrics.Batch(rows);
-        _head?.Apply(_outputs.AsSpan(0, rows * _outputSize), rows, _headOutputs.AsSpan(0, rows * _head.OutputSize));
     }
 
     private void StepAlone(PoolWork work)
@@ -218,7 +212,7 @@ internal sealed class StepBatcher
         }
         catch (ArgumentException e)
         {
-            foreach (string key in work.AddedKeys ?? []) _pool.Remove(key);
+            foreach (string key in work.AddedKeys ?? []) _streams.Remove(key);
             work.Done.TrySetResult(WorkOutcome.Refused(422, $"the model refused the input: {e.Message.ReplaceLineEndings(" ")}"));
         }
         catch (OverflowException e)
@@ -231,10 +225,6 @@ internal sealed class StepBatcher
         WorkOutcome.Refused(422, $"{e.Message.ReplaceLineEndings(" ")} The streams of this step hold the overflowed state until removed.");
 
     /// <summary>Answers <paramref name="work"/> with its rows of this step's outputs, which start at <paramref name="firstRow"/>.</summary>
-    private void Answer(PoolWork work, int firstRow)
-    {
-        float[] outputs = _outputs.AsSpan(firstRow * _outputSize, work.Rows * _outputSize).ToArray();
-        float[]? head = _head is null ? null : _headOutputs.AsSpan(firstRow * _head.OutputSize, work.Rows * _head.OutputSize).ToArray();
-        work.Done.TrySetResult(new WorkOutcome(200, Outputs: outputs, HeadOutputs: head));
-    }
+    private void Answer(PoolWork work, int firstRow) =>
+        work.Done.TrySetResult(new WorkOutcome(200, Answer: _streams.Answer(firstRow, work.Rows)));
 }

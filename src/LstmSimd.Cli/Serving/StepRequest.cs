@@ -8,7 +8,7 @@ namespace LstmSimd.Cli.Serving;
 /// </summary>
 internal sealed class PoolWork
 {
-    private PoolWork(string[] keys, float[] inputs, bool removal)
+    private PoolWork(string[] keys, double[] inputs, bool removal)
     {
         Keys = keys;
         Inputs = inputs;
@@ -18,8 +18,8 @@ internal sealed class PoolWork
     /// <summary>The streams named, each once, in the request's order.</summary>
     public string[] Keys { get; }
 
-    /// <summary>x_t of each stream, in the order of <see cref="Keys"/>: [k, I] (empty for a removal).</summary>
-    public float[] Inputs { get; }
+    /// <summary>Each stream's input (a plain model's x_t, a forecaster's new row), in the order of <see cref="Keys"/>: [k, values] (empty for a removal).</summary>
+    public double[] Inputs { get; }
 
     public bool IsRemoval { get; }
 
@@ -41,7 +41,7 @@ internal sealed class PoolWork
     /// <c>{"steps": [{"key": "a", "input": [...]}, ...]}</c>.
     /// </summary>
     /// <exception cref="BadRequestException">The JSON is well formed but is not a valid request; the message says why.</exception>
-    public static PoolWork ParseStep(JsonElement root, int inputSize, int maxStreams)
+    public static PoolWork ParseStep(JsonElement root, int inputSize, int maxStreams, string takes)
     {
         if (root.ValueKind != JsonValueKind.Object) throw new BadRequestException($"the body must be a JSON object, not {Describe(root.ValueKind)}.");
         if (root.TryGetProperty("steps", out JsonElement steps))
@@ -52,13 +52,13 @@ internal sealed class PoolWork
             if (count == 0) throw new BadRequestException("'steps' is empty.");
             if (count > maxStreams) throw new BadRequestException($"'steps' names {count} streams; the pool holds at most {maxStreams}.");
             var keys = new string[count];
-            var inputs = new float[count * inputSize];
+            var inputs = new double[count * inputSize];
             var seen = new HashSet<string>(count, StringComparer.Ordinal);
             int i = 0;
             foreach (JsonElement step in steps.EnumerateArray())
             {
                 if (step.ValueKind != JsonValueKind.Object) throw new BadRequestException($"steps[{i}] must be an object with 'key' and 'input', not {Describe(step.ValueKind)}.");
-                keys[i] = ReadStep(step, $"steps[{i}]", inputs.AsSpan(i * inputSize, inputSize));
+                keys[i] = ReadStep(step, $"steps[{i}]", inputs.AsSpan(i * inputSize, inputSize), takes);
                 if (!seen.Add(keys[i])) throw new BadRequestException($"steps[{i}]: stream {UserText.Quote(keys[i])} is named twice; a stream advances once per step.");
                 i++;
             }
@@ -66,8 +66,8 @@ internal sealed class PoolWork
             return new PoolWork(keys, inputs, removal: false) { IsList = true };
         }
 
-        var input = new float[inputSize];
-        return new PoolWork([ReadStep(root, "the request", input)], input, removal: false);
+        var input = new double[inputSize];
+        return new PoolWork([ReadStep(root, "the request", input, takes)], input, removal: false);
     }
 
     /// <summary>Checks a stream key from a request or a URL.</summary>
@@ -82,7 +82,7 @@ internal sealed class PoolWork
     /// <summary>The longest stream key taken, so that keys cannot grow the pool's memory without bound.</summary>
     public const int MaxKeyLength = 256;
 
-    private static string ReadStep(JsonElement step, string where, Span<float> input)
+    private static string ReadStep(JsonElement step, string where, Span<double> input, string takes)
     {
         RefuseOtherProperties(step, where, "key", "input");
         if (!step.TryGetProperty("key", out JsonElement key)) throw new BadRequestException($"{where} has no 'key'.");
@@ -91,7 +91,7 @@ internal sealed class PoolWork
         if (values.ValueKind != JsonValueKind.Array) throw new BadRequestException($"{where}: 'input' must be an array of numbers, not {Describe(values.ValueKind)}.");
         string name = CheckKey(key.GetString()!, where);
         int length = values.GetArrayLength();
-        if (length != input.Length) throw new BadRequestException($"{where}: 'input' has {length} value{(length == 1 ? "" : "s")}; the model takes {input.Length}.");
+        if (length != input.Length) throw new BadRequestException($"{where}: 'input' has {length} value{(length == 1 ? "" : "s")}; {takes}.");
         int i = 0;
         foreach (JsonElement value in values.EnumerateArray())
         {
@@ -99,7 +99,7 @@ internal sealed class PoolWork
             if (value.ValueKind != JsonValueKind.Number) throw new BadRequestException($"{where}: input[{i}] must be a number, not {Describe(value.ValueKind)}.");
             if (!value.TryGetDouble(out double number) || !float.IsFinite((float)number))
                 throw new BadRequestException($"{where}: input[{i}] = {value.GetRawText()} is beyond the range of float32.");
-            input[i++] = (float)number;
+            input[i++] = number;
         }
 
         return name;
@@ -124,7 +124,7 @@ internal sealed class PoolWork
 }
 
 /// <summary>How the batcher answered a piece of work: an HTTP status, and the outputs or the reason.</summary>
-internal sealed record WorkOutcome(int Status, string? Reason = null, float[]? Outputs = null, float[]? HeadOutputs = null)
+internal sealed record WorkOutcome(int Status, string? Reason = null, StepAnswer? Answer = null)
 {
     public static WorkOutcome Refused(int status, string reason) => new(status, reason);
 }

@@ -24,29 +24,28 @@ internal sealed record ServeSettings(IPAddress Address, int Port, string? StateP
 /// <summary>
 /// The HTTP service of <c>lstmsimd serve</c>, on Kestrel: <c>POST /step</c>, <c>DELETE /streams/{key}</c>,
 /// <c>GET /health</c>, <c>GET /metrics</c>. Every step goes through one <see cref="StepBatcher"/>; on shutdown (Ctrl+C,
-/// SIGTERM) the server finishes the requests it holds, the batcher answers what is queued, and the pool's state is saved.
+/// SIGTERM) the server finishes the requests it holds, the batcher answers what is queued, and the streams' state is saved.
 /// </summary>
 internal static class StreamService
 {
     /// <summary>Serves until the process is asked to stop; returns the exit code.</summary>
-    public static async Task<int> RunAsync(LstmStreamPool<string> pool, LinearHead? head, ServeSettings settings, TextWriter log)
+    public static async Task<int> RunAsync(ServedStreams streams, ServeSettings settings, TextWriter log)
     {
-        var metrics = new ServiceMetrics(pool.Capacity);
-        var batcher = new StepBatcher(pool, head, metrics, settings.QueueCapacity, settings.BatchWindow);
+        var metrics = new ServiceMetrics(streams.Capacity);
+        var batcher = new StepBatcher(streams, metrics, settings.QueueCapacity, settings.BatchWindow);
         WebApplication app = Build(settings);
-        int inputSize = pool.Model.Spec.InputSize;
-        app.MapPost("/step", context => StepAsync(context, batcher, metrics, inputSize, pool.Capacity, settings.MaxBodyBytes));
+        app.MapPost("/step", context => StepAsync(context, batcher, metrics, streams, settings.MaxBodyBytes));
         app.MapDelete("/streams/{key}", (HttpContext context, string key) => RemoveAsync(context, batcher, metrics, key));
         app.MapGet("/health", context => WriteJsonAsync(context, 200, json =>
         {
             json.WriteStartObject();
             json.WriteString("status", batcher.IsCompleting ? "stopping" : "ok");
-            json.WriteNumber("streams", pool.Count);
-            json.WriteNumber("capacity", pool.Capacity);
+            json.WriteNumber("streams", streams.Count);
+            json.WriteNumber("capacity", streams.Capacity);
             json.WriteNumber("queued", batcher.Queued);
             json.WriteEndObject();
         }));
-        app.MapGet("/metrics", context => WriteJsonAsync(context, 200, json => metrics.Write(json, pool.Count, pool.Capacity, batcher.Queued, batcher.QueueCapacity)));
+        app.MapGet("/metrics", context => WriteJsonAsync(context, 200, json => metrics.Write(json, streams.Count, streams.Capacity, batcher.Queued, batcher.QueueCapacity)));
 
         await app.StartAsync().ConfigureAwait(false);
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -55,7 +54,7 @@ internal static class StreamService
         using var stopSaving = new CancellationTokenSource();
         Task saving = settings.StatePath is null || settings.SaveEvery <= TimeSpan.Zero
             ? Task.CompletedTask
-            : SaveEveryAsync(pool, settings.StatePath, settings.SaveEvery, stopSaving.Token);
+            : SaveEveryAsync(streams, settings.StatePath, settings.SaveEvery, stopSaving.Token);
         await app.WaitForShutdownAsync().ConfigureAwait(false); // the server has stopped and answered what it held
         await batcher.CompleteAsync().ConfigureAwait(false);
         await stopSaving.CancelAsync().ConfigureAwait(false);
@@ -63,8 +62,8 @@ internal static class StreamService
         await app.DisposeAsync().ConfigureAwait(false);
         if (settings.StatePath is not null)
         {
-            pool.SaveState(settings.StatePath);
-            log.WriteLine($"saved {pool.Count} streams to {settings.StatePath}");
+            streams.SaveState(settings.StatePath);
+            log.WriteLine($"saved {streams.Count} streams to {settings.StatePath}");
         }
 
         return ToolExit.Ok;
@@ -85,7 +84,7 @@ internal static class StreamService
         return builder.Build();
     }
 
-    private static async Task StepAsync(HttpContext context, StepBatcher batcher, ServiceMetrics metrics, int inputSize, int capacity, long maxBodyBytes)
+    private static async Task StepAsync(HttpContext context, StepBatcher batcher, ServiceMetrics metrics, ServedStreams streams, long maxBodyBytes)
     {
         long start = Stopwatch.GetTimestamp();
         if (batcher.Queued >= batcher.QueueCapacity)
@@ -99,7 +98,7 @@ internal static class StreamService
         try
         {
             using JsonDocument body = await JsonDocument.ParseAsync(context.Request.Body, new JsonDocumentOptions { MaxDepth = 8 }, context.RequestAborted).ConfigureAwait(false);
-            work = PoolWork.ParseStep(body.RootElement, inputSize, capacity);
+            work = PoolWork.ParseStep(body.RootElement, streams.InputSize, streams.Capacity, streams.Takes);
         }
         catch (Exception e) when (RefusalOf(e, maxBodyBytes) is (int status, string reason))
         {
@@ -116,7 +115,6 @@ internal static class StreamService
         }
 
         metrics.Answered(start);
-        int outputSize = outcome.Outputs!.Length / work.Keys.Length, headSize = (outcome.HeadOutputs?.Length ?? 0) / work.Keys.Length;
         await WriteJsonAsync(context, 200, json =>
         {
             if (work.IsList)
@@ -129,8 +127,7 @@ internal static class StreamService
             {
                 json.WriteStartObject();
                 json.WriteString("key", work.Keys[i]);
-                WriteArray(json, "output", outcome.Outputs.AsSpan(i * outputSize, outputSize));
-                if (outcome.HeadOutputs is not null) WriteArray(json, "head", outcome.HeadOutputs.AsSpan(i * headSize, headSize));
+                outcome.Answer!.Write(json, i);
                 json.WriteEndObject();
             }
 
@@ -215,14 +212,7 @@ internal static class StreamService
         await context.Response.BodyWriter.FlushAsync(context.RequestAborted).ConfigureAwait(false);
     }
 
-    private static void WriteArray(Utf8JsonWriter json, string name, ReadOnlySpan<float> values)
-    {
-        json.WriteStartArray(name);
-        foreach (float v in values) json.WriteNumberValue(v); // the shortest text that reads back as the same float
-        json.WriteEndArray();
-    }
-
-    private static async Task SaveEveryAsync(LstmStreamPool<string> pool, string path, TimeSpan interval, CancellationToken stop)
+    private static async Task SaveEveryAsync(ServedStreams streams, string path, TimeSpan interval, CancellationToken stop)
     {
         using var timer = new PeriodicTimer(interval);
         try
@@ -231,7 +221,7 @@ internal static class StreamService
             {
                 try
                 {
-                    pool.SaveState(path);
+                    streams.SaveState(path);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {

@@ -17,7 +17,7 @@ public sealed partial class LstmSession
         float[] streamH = new float[layerH.Length], streamC = new float[layerC.Length];
         StreamStateFile.Transpose(layerH, streamH, spec.NumLayers, rows, h);
         StreamStateFile.Transpose(layerC, streamC, spec.NumLayers, rows, c);
-        StreamStateFile.Write(destination, Model, StreamStateFile.KeyKind.Row, default, streamH, streamC, rows);
+        StreamStateFile.Write(destination, Model, SavedStreamKeys.Kind.Row, default, streamH, streamC, rows);
     }
 
     /// <summary>Saves the session's state to <paramref name="path"/> atomically: a crash leaves the previous file or the new one whole.</summary>
@@ -34,11 +34,11 @@ public sealed partial class LstmSession
     /// or holds more rows than <see cref="LstmSession.MaxBatch"/>; the message says which, and the state is left as it was.
     /// </exception>
     /// <exception cref="InvalidOperationException">Another call of this session is running.</exception>
-    public void RestoreState(Stream source) => Apply(StreamStateFile.Read(source, Model, StreamStateFile.KeyKind.Row, MaxBatch));
+    public void RestoreState(Stream source) => Apply(StreamStateFile.Read(source, Model, SavedStreamKeys.Kind.Row, MaxBatch));
 
     /// <summary>Restores the state saved in a file (see <see cref="RestoreState(Stream)"/>).</summary>
     /// <exception cref="IOException">The file cannot be read.</exception>
-    public void RestoreState(string path) => Apply(StreamStateFile.Read(path, Model, StreamStateFile.KeyKind.Row, MaxBatch));
+    public void RestoreState(string path) => Apply(StreamStateFile.Read(path, Model, SavedStreamKeys.Kind.Row, MaxBatch));
 
     private void Apply(StreamStateFile.Contents contents)
     {

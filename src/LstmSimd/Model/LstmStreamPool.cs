@@ -211,7 +211,7 @@ public sealed class LstmStreamPool<TKey> : IDisposable where TKey : notnull
     public void SaveState(Stream destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        StreamStateFile.KeyKind kind = StreamStateFile.KindOf<TKey>();
+        SavedStreamKeys.Kind kind = SavedStreamKeys.KindOf<TKey>("this pool's");
         object[] keys;
         float[] h, c;
         lock (_lock)
@@ -247,11 +247,11 @@ public sealed class LstmStreamPool<TKey> : IDisposable where TKey : notnull
     /// pool is left as it was.
     /// </exception>
     /// <exception cref="NotSupportedException">The keys are not string, int, long or Guid.</exception>
-    public void RestoreState(Stream source) => Apply(StreamStateFile.Read(source, Model, StreamStateFile.KindOf<TKey>(), Capacity));
+    public void RestoreState(Stream source) => Apply(StreamStateFile.Read(source, Model, SavedStreamKeys.KindOf<TKey>("this pool's"), Capacity));
 
     /// <summary>Restores the state saved in a file (see <see cref="RestoreState(Stream)"/>).</summary>
     /// <exception cref="IOException">The file cannot be read.</exception>
-    public void RestoreState(string path) => Apply(StreamStateFile.Read(path, Model, StreamStateFile.KindOf<TKey>(), Capacity));
+    public void RestoreState(string path) => Apply(StreamStateFile.Read(path, Model, SavedStreamKeys.KindOf<TKey>("this pool's"), Capacity));
 
     private void Apply(StreamStateFile.Contents contents)
     {

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
-using System.Text;
 
 namespace LstmSimd;
 
@@ -16,30 +15,13 @@ internal static class StreamStateFile
     public const int Version = 1;
     private const int HeaderLength = 8 + 4 + 1 + 1 + 2 + ModelIdentity.Length + 4 * 4 + 8;
     private const int ChecksumLength = 32;
-    private const int MaxKeyBytes = ushort.MaxValue;
-    private static ReadOnlySpan<byte> Magic => "LSTMSTAT"u8;
-
-    public enum KeyKind : byte
-    {
-        Row = 0, // a session's rows, in order: no key
-        Int32 = 1,
-        Int64 = 2,
-        String = 3,
-        Guid = 4,
-    }
+        private static ReadOnlySpan<byte> Magic => "LSTMSTAT"u8;
 
     /// <summary>What a file holds, checked: keys (null for a session's rows), and h [n, L, H_out], c [n, L, H], stream-major.</summary>
     public sealed record Contents(object[]? Keys, float[] H, float[] C, int Count);
 
-    public static KeyKind KindOf<TKey>() =>
-        typeof(TKey) == typeof(string) ? KeyKind.String
-        : typeof(TKey) == typeof(int) ? KeyKind.Int32
-        : typeof(TKey) == typeof(long) ? KeyKind.Int64
-        : typeof(TKey) == typeof(Guid) ? KeyKind.Guid
-        : throw new NotSupportedException($"A saved state holds keys of type string, int, long or Guid; this pool's keys are {typeof(TKey).Name}.");
-
     /// <summary>Writes <paramref name="count"/> streams: h and c stream-major as in <see cref="Contents"/>.</summary>
-    public static void Write(Stream destination, LstmModel model, KeyKind kind, ReadOnlySpan<object> keys, ReadOnlySpan<float> h, ReadOnlySpan<float> c, int count)
+    public static void Write(Stream destination, LstmModel model, SavedStreamKeys.Kind kind, ReadOnlySpan<object> keys, ReadOnlySpan<float> h, ReadOnlySpan<float> c, int count)
     {
         ArgumentNullException.ThrowIfNull(destination);
         LstmSpec spec = model.Spec;
@@ -50,7 +32,7 @@ internal static class StreamStateFile
         Span<byte> scratch = stackalloc byte[16];
         for (int i = 0; i < count; i++)
         {
-            if (kind != KeyKind.Row) WriteKey(buffer, kind, keys[i], scratch);
+            if (kind != SavedStreamKeys.Kind.Row) SavedStreamKeys.Write(buffer, kind, keys[i], scratch);
             WriteFloats(buffer, h.Slice(i * spec.NumLayers * spec.OutputHiddenSize, spec.NumLayers * spec.OutputHiddenSize));
             WriteFloats(buffer, c.Slice(i * spec.NumLayers * spec.HiddenSize, spec.NumLayers * spec.HiddenSize));
         }
@@ -75,7 +57,7 @@ internal static class StreamStateFile
 
     /// <summary>Reads and checks a state saved for <paramref name="model"/> with keys of <paramref name="kind"/>, at most <paramref name="maxCount"/> streams.</summary>
     /// <exception cref="InvalidDataException">The data is not a state, is truncated or corrupted, or was saved for another model, kind of key or a larger capacity (the message says which).</exception>
-    public static Contents Read(Stream source, LstmModel model, KeyKind kind, int maxCount)
+    public static Contents Read(Stream source, LstmModel model, SavedStreamKeys.Kind kind, int maxCount)
     {
         ArgumentNullException.ThrowIfNull(source);
         LstmSpec spec = model.Spec;
@@ -90,7 +72,7 @@ internal static class StreamStateFile
         long total = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(at + 16));
         int count = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(at + 12));
         int hLength = spec.NumLayers * spec.OutputHiddenSize, cLength = spec.NumLayers * spec.HiddenSize;
-        long longestRecord = (kind == KeyKind.String ? 2 + MaxKeyBytes : 16) + 4L * (hLength + cLength);
+        long longestRecord = SavedStreamKeys.LongestBytes(kind) + 4L * (hLength + cLength);
         if (total < HeaderLength + ChecksumLength || count < 0 || total > HeaderLength + ChecksumLength + (long)Math.Max(count, 0) * longestRecord)
             throw new InvalidDataException($"The state is corrupted: its header gives a length of {total} bytes for {count} streams.");
 
@@ -108,13 +90,13 @@ internal static class StreamStateFile
         var format = (WeightFormat)bytes[13];
         if (format != model.WeightFormat)
             throw new InvalidDataException($"The state was saved by this model's weights stored as {format}; this model stores them as {model.WeightFormat}, whose steps round differently: load the model with {format} weights to continue it.");
-        var savedKind = (KeyKind)bytes[12];
+        var savedKind = (SavedStreamKeys.Kind)bytes[12];
         if (savedKind != kind)
-            throw new InvalidDataException($"The state holds {Describe(savedKind)}; this {(kind == KeyKind.Row ? "session" : "pool")} takes {Describe(kind)}.");
+            throw new InvalidDataException($"The state holds {SavedStreamKeys.Describe(savedKind)}; this {(kind == SavedStreamKeys.Kind.Row ? "session" : "pool")} takes {SavedStreamKeys.Describe(kind)}.");
         if (count > maxCount)
-            throw new InvalidDataException($"The state holds {count} streams, more than the {maxCount} this {(kind == KeyKind.Row ? "session's MaxBatch" : "pool's capacity")} allows.");
+            throw new InvalidDataException($"The state holds {count} streams, more than the {maxCount} this {(kind == SavedStreamKeys.Kind.Row ? "session's MaxBatch" : "pool's capacity")} allows.");
 
-        object[]? keys = kind == KeyKind.Row ? null : new object[count];
+        object[]? keys = kind == SavedStreamKeys.Kind.Row ? null : new object[count];
         float[] h = new float[(long)count * hLength], c = new float[(long)count * cLength];
         int offset = HeaderLength;
         var seen = new HashSet<object>();
@@ -122,7 +104,7 @@ internal static class StreamStateFile
         {
             if (keys is not null)
             {
-                keys[i] = ReadKey(bytes, body, ref offset, kind, i);
+                keys[i] = SavedStreamKeys.Read(bytes, body, ref offset, kind, i);
                 if (!seen.Add(keys[i])) throw new InvalidDataException($"The state is corrupted: stream {i}'s key '{keys[i]}' appears twice.");
             }
 
@@ -144,8 +126,8 @@ internal static class StreamStateFile
         return new Contents(keys, h, c, count);
     }
 
-    /// <summary>Reads a state file whole (see <see cref="Read(Stream, LstmModel, KeyKind, int)"/>).</summary>
-    public static Contents Read(string path, LstmModel model, KeyKind kind, int maxCount)
+    /// <summary>Reads a state file whole (see <see cref="Read(Stream, LstmModel, SavedStreamKeys.Kind, int)"/>).</summary>
+    public static Contents Read(string path, LstmModel model, SavedStreamKeys.Kind kind, int maxCount)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
@@ -158,71 +140,6 @@ internal static class StreamStateFile
         for (int a = 0; a < outer; a++)
             for (int b = 0; b < inner; b++)
                 source.Slice((a * inner + b) * size, size).CopyTo(destination.Slice((b * outer + a) * size, size));
-    }
-
-    private static string Describe(KeyKind kind) => kind switch
-    {
-        KeyKind.Row => "a session's rows (no keys)",
-        KeyKind.Int32 => "streams keyed by int",
-        KeyKind.Int64 => "streams keyed by long",
-        KeyKind.String => "streams keyed by string",
-        KeyKind.Guid => "streams keyed by Guid",
-        _ => $"keys of an unknown kind ({(byte)kind})",
-    };
-
-    private static void WriteKey(Stream buffer, KeyKind kind, object key, Span<byte> scratch)
-    {
-        switch (kind)
-        {
-            case KeyKind.Int32:
-                BinaryPrimitives.WriteInt32LittleEndian(scratch, (int)key);
-                buffer.Write(scratch[..4]);
-                break;
-            case KeyKind.Int64:
-                BinaryPrimitives.WriteInt64LittleEndian(scratch, (long)key);
-                buffer.Write(scratch[..8]);
-                break;
-            case KeyKind.Guid:
-                ((Guid)key).TryWriteBytes(scratch);
-                buffer.Write(scratch[..16]);
-                break;
-            default:
-                byte[] text = Encoding.UTF8.GetBytes((string)key);
-                if (text.Length > MaxKeyBytes) throw new NotSupportedException($"A saved state holds string keys of at most {MaxKeyBytes} UTF-8 bytes; key '{((string)key)[..32]}…' has {text.Length}.");
-                BinaryPrimitives.WriteUInt16LittleEndian(scratch, (ushort)text.Length);
-                buffer.Write(scratch[..2]);
-                buffer.Write(text);
-                break;
-        }
-    }
-
-    private static object ReadKey(byte[] bytes, int end, ref int offset, KeyKind kind, int stream)
-    {
-        int size = kind switch { KeyKind.Int32 => 4, KeyKind.Int64 => 8, KeyKind.Guid => 16, _ => 2 };
-        Need(end, offset, size, stream);
-        ReadOnlySpan<byte> field = bytes.AsSpan(offset, size);
-        offset += size;
-        switch (kind)
-        {
-            case KeyKind.Int32: return BinaryPrimitives.ReadInt32LittleEndian(field);
-            case KeyKind.Int64: return BinaryPrimitives.ReadInt64LittleEndian(field);
-            case KeyKind.Guid: return new Guid(field);
-        }
-
-        int length = BinaryPrimitives.ReadUInt16LittleEndian(field);
-        Need(end, offset, length, stream);
-        string key;
-        try
-        {
-            key = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes, offset, length);
-        }
-        catch (DecoderFallbackException e)
-        {
-            throw new InvalidDataException($"The state is corrupted: stream {stream}'s key is not valid UTF-8.", e);
-        }
-
-        offset += length;
-        return key;
     }
 
     private static void WriteFloats(Stream buffer, ReadOnlySpan<float> values)
@@ -238,13 +155,8 @@ internal static class StreamStateFile
 
     private static void ReadFloats(byte[] bytes, int end, ref int offset, Span<float> values, int stream)
     {
-        Need(end, offset, 4 * values.Length, stream);
+        SavedStreamKeys.Need(end, offset, 4 * values.Length, stream);
         for (int i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(offset + 4 * i));
         offset += 4 * values.Length;
-    }
-
-    private static void Need(int end, int offset, int size, int stream)
-    {
-        if (end - offset < size) throw new InvalidDataException($"The state is corrupted: stream {stream} runs past the end of its data.");
     }
 }

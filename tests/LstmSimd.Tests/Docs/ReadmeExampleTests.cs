@@ -99,6 +99,7 @@ public partial class ReadmeExampleTests
         [
             .. Directory.GetFiles(runtimeDirectory, "*.dll").Where(IsManaged).Select(f => MetadataReference.CreateFromFile(f)),
             MetadataReference.CreateFromFile(typeof(LstmModel).Assembly.Location),
+            MetadataReference.CreateFromFile(typeof(LstmSimd.Forecasting.LstmForecaster).Assembly.Location),
         ];
         CSharpCompilation compilation = CSharpCompilation.Create("ReadmeExample", [CSharpSyntaxTree.ParseText(source)], references,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));

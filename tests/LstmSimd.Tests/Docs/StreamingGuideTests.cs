@@ -10,7 +10,7 @@ public class StreamingGuideTests
     public static TheoryData<int> Examples => [.. Enumerable.Range(0, ReadmeExampleTests.CSharpBlock().Matches(Guide).Count)];
 
     [Fact]
-    public void The_guide_has_its_three_examples() => Assert.Equal(3, ReadmeExampleTests.CSharpBlock().Matches(Guide).Count);
+    public void The_guide_has_its_four_examples() => Assert.Equal(4, ReadmeExampleTests.CSharpBlock().Matches(Guide).Count);
 
     [Theory]
     [MemberData(nameof(Examples))]
