@@ -46,15 +46,7 @@ internal static class ForecastReport
         Console.WriteLine($"test: rolling-origin backtest, {test.Count} forecasts of {s.Horizon} steps of '{s.TargetColumn}', from origins {series.Times[test[0]]} … {series.Times[test[^1]]} (predicting {series.Times[series.Split.TestStart]} … {series.Times[test[^1] + s.Horizon]}); each forecast sees every row up to its origin; AutoETS (choosing again) and Theta refitted every {backtest.RefitEvery} origins ({backtest.Refits} fits); {DescribeLstmTraining(comparison.Refitting)}");
         foreach (NamedForecastMethod method in comparison.Methods.Where(m => m.Fitted is not null)) Console.WriteLine(method.Fitted);
         foreach (string note in comparison.Notes) Console.WriteLine(note);
-        var table = new Table().Border(TableBorder.Rounded).AddColumn("method").AddColumn(new TableColumn("MAE").RightAligned())
-            .AddColumn(new TableColumn("RMSE").RightAligned()).AddColumn(new TableColumn("MASE").RightAligned()).AddColumn(new TableColumn("sMAPE %").RightAligned());
-        foreach (ForecastScore score in comparison.Scores)
-        {
-            bool highlight = score == comparison.Scores[0] || score == comparison.Verdict.BestBaseline;
-            table.AddRow(highlight ? $"[bold]{Markup.Escape(score.Name)}[/]" : Markup.Escape(score.Name), F(score.Mae, "F3"), F(score.Rmse, "F3"), F(score.Mase, "F3"), F(score.Smape, "F2"));
-        }
-
-        AnsiConsole.Write(table);
+        PrintTable(comparison.Scores, score => score == comparison.Scores[0] || score == comparison.Verdict.BestBaseline);
         Console.WriteLine($"MASE: the MAE over the mean absolute {(s.SeasonLength > 1 ? $"seasonal naive ({s.SeasonLength})" : "naive")} error on the rows before the test; the LSTM beats the baselines only when a Diebold–Mariano test (Harvey–Leybourne–Newbold corrected, horizon {backtest.OverlappingOrigins}) of its per-origin MAE against each baseline's gives p < {ForecastComparison.SignificanceLevel.ToString(CultureInfo.InvariantCulture)}");
         Console.WriteLine(comparison.Verdict.Text);
     }
@@ -86,6 +78,16 @@ internal static class ForecastReport
         string adapting = adaptationRate > 0 ? $", level adapted to misses at rate {F(adaptationRate, "0.###")}" : "";
         Console.WriteLine($"{F(100 * level, "0.#")} % prediction intervals (split conformal per step ahead, from the errors of the latest {window} forecasts whose values were known at each origin{adapting}): on the {series.Split.Test.Count} test origins they hold {F(100 * coverage.Covered, "F1")} % of the values (nominal {F(100 * level, "0.#")} %), mean width {F(coverage.MeanWidth, "G3")}, interval score {F(coverage.IntervalScore, "G3")}");
         return intervals;
+    }
+
+    /// <summary>Each method's MAE, RMSE, MASE and sMAPE, the <paramref name="highlight"/>ed ones in bold.</summary>
+    public static void PrintTable(IReadOnlyList<ForecastScore> scores, Func<ForecastScore, bool> highlight)
+    {
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("method").AddColumn(new TableColumn("MAE").RightAligned())
+            .AddColumn(new TableColumn("RMSE").RightAligned()).AddColumn(new TableColumn("MASE").RightAligned()).AddColumn(new TableColumn("sMAPE %").RightAligned());
+        foreach (ForecastScore score in scores)
+            table.AddRow(highlight(score) ? $"[bold]{Markup.Escape(score.Name)}[/]" : Markup.Escape(score.Name), F(score.Mae, "F3"), F(score.Rmse, "F3"), F(score.Mase, "F3"), F(score.Smape, "F2"));
+        AnsiConsole.Write(table);
     }
 
     /// <summary>How the backtest's LSTM was trained, for the line above the table.</summary>
