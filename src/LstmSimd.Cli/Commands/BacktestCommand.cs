@@ -145,7 +145,7 @@ internal static class BacktestCommand
                 if (refitting.Count > 0) candidates.Add(refitting[k].AsNamedMethod("LSTM, refitted"));
                 if (global is not null) candidates.Add(new("global LSTM", global.AsMethod(k)));
                 if (hybrid is not null)
-                    candidates.Add(new("ES-RNN hybrid", hybrid.AsMethod(k), $"ES-RNN hybrid: {hybrid.Decomposition(k)!.Model.Name} on the training rows, {hybrid.Decomposition(k)!.Model.DescribeParameters()}"));
+                    candidates.Add(new("ES-RNN hybrid", hybrid.AsMethod(k), $"the ES-RNN hybrid's smoothing, fitted on the training rows: {hybrid.Decomposition(k)!.Model.Name} with {hybrid.Decomposition(k)!.Model.DescribeParameters()}"));
                 Report(tables[k].Name, series[k], shared, candidates, refitEpochs, refitEvery);
             }
         }

@@ -27,6 +27,8 @@ internal static class ForecastCommand
         command.SetAction(parse => ToolExit.Run("forecast", () =>
         {
             WeightFormat format = WeightsOption.Parse(parse.GetValue(weights));
+            int? refitEpochs = parse.GetValue(refitLstm);
+            if (refitEpochs is < 1) throw new ArgumentException($"--refit-lstm must be at least 1 epoch; got {refitEpochs}.");
             string csv = parse.GetValue(output)!.FullName, svg = parse.GetValue(plot)!.FullName;
             OutputPaths.RefuseClashes([("--model", parse.GetValue(model)!.FullName), .. GivenData(parse.GetValue(data))], [("--output", csv), ("--plot", svg)]);
             using LstmForecaster forecaster = LstmForecaster.Load(parse.GetValue(model)!.FullName, new LstmModelOptions { Weights = format });
@@ -34,8 +36,6 @@ internal static class ForecastCommand
             ForecastSeries series = LoadSeries(forecaster, parse.GetValue(data), parse.GetValue(testFrom));
             ForecastSettings s = forecaster.Settings;
             Console.WriteLine($"model: {parse.GetValue(model)!.Name}, window {s.Window}, horizon {s.Horizon}, predicts '{s.TargetColumn}' from [{string.Join(", ", s.InputColumns)}] ({forecaster.Model.KernelPath} kernels, {WeightsOption.NameOf(format)} weights)");
-            int? refitEpochs = parse.GetValue(refitLstm);
-            if (refitEpochs is < 1) throw new ArgumentException($"--refit-lstm must be at least 1 epoch; got {refitEpochs}.");
             using RefittingLstm? refitting = refitEpochs is { } epochs ? new RefittingLstm(forecaster, series, epochs, new ForecastTrainingOptions()) : null;
             ForecastComparisonResult comparison = ForecastReport.Compare(forecaster, series, parse.GetValue(refitEvery), refitting);
             ForecastReport.PrintScores(forecaster, series, comparison);
