@@ -40,6 +40,8 @@ internal static class ForecastCommand
             ForecastComparisonResult comparison = ForecastReport.Compare(forecaster, series, parse.GetValue(refitEvery), refitting);
             ForecastReport.PrintScores(forecaster, series, comparison);
             RollingForecastIntervals? intervals = ForecastReport.PrintIntervals(forecaster, series, parse.GetValue(level), parse.GetValue(adapt));
+            if (intervals is not null && refitting is not null)
+                Console.WriteLine("note: the intervals are calibrated on the errors of the LSTM as trained; the refitted forecasts in the CSV get the same bounds around them, which were not calibrated on their errors");
             ForecastReport.WriteCsv(forecaster, series, comparison, intervals, csv);
             ForecastReport.Plot(forecaster, series, comparison, svg, $"{s.TargetColumn}: LSTM forecasts {s.Horizon} steps ahead", intervals);
             var next = new double[s.Horizon];
