@@ -165,7 +165,9 @@ public sealed class GlobalForecaster : IDisposable
     /// <summary>Every series' windows in one id space: id = series × stride + origin.</summary>
     private sealed class PooledWindows(SeriesEncoding[] encodings, ForecastSettings settings) : ITrainingWindows
     {
-        private readonly int _stride = encodings.Max(e => e.Series.Length);
+        private readonly int _stride = (long)encodings.Length * encodings.Max(e => e.Series.Length) <= int.MaxValue
+            ? encodings.Max(e => e.Series.Length)
+            : throw new ArgumentException($"{encodings.Length} series of up to {encodings.Max(e => e.Series.Length)} rows are more windows than a global model numbers.");
 
         public int Window => settings.Window;
 
@@ -195,8 +197,11 @@ public sealed class GlobalForecaster : IDisposable
         public static SeriesEncoding Fit(GlobalModelKind kind, ForecastSeries series, ForecastSettings settings, int index)
         {
             ArgumentNullException.ThrowIfNull(series);
-            if (series.Split.Train.Count == 0 || series.Split.Validation.Count == 0)
-                throw new ArgumentException($"Series {index} has {series.Split.Train.Count} training and {series.Split.Validation.Count} validation windows; at least one of each is needed.");
+            ForecastSplit split = series.Split;
+            if (split.Train.Count == 0 || split.Validation.Count == 0)
+                throw new ArgumentException($"Series {index} has {split.Train.Count} training and {split.Validation.Count} validation windows; at least one of each is needed.");
+            if (split.Train[0] != settings.Window - 1 || split.Validation[^1] + settings.Horizon >= split.TestStart)
+                throw new ArgumentException($"Series {index} was split for another window or horizon than the settings' {settings.Window} and {settings.Horizon}.");
             try
             {
                 return kind == GlobalModelKind.ScaledPerSeries ? new ScaledEncoding(series, settings) : new HybridEncoding(series, settings);

@@ -120,6 +120,9 @@ public sealed class GlobalForecasterTests(ITestOutputHelper output)
         ForecastTrainingOptions options = new() { HiddenSize = 2, MaxEpochs = 1, Patience = 1 };
         Assert.Contains("at least one series", Assert.Throws<ArgumentException>(() => GlobalForecaster.Train([], Settings, GlobalModelKind.ScaledPerSeries, options)).Message, StringComparison.Ordinal);
         ForecastSeries series = Series(m => m % 7);
+        ForecastSeries otherWindow = ForecastSeries.From(TimeSeriesTable.Parse(new StringReader(ForecastingTests.SeasonalCsv(120)), "test.csv"), Settings with { Window = 24 });
+        Assert.Contains("Series 1 was split for another window or horizon than the settings' 12 and 6", Assert.Throws<ArgumentException>(
+            () => GlobalForecaster.Train([series, otherWindow], Settings, GlobalModelKind.ScaledPerSeries, options)).Message, StringComparison.Ordinal);
         using GlobalForecaster global = GlobalForecaster.Train([series], Settings, GlobalModelKind.ScaledPerSeries, options).Forecaster;
         Assert.Throws<ArgumentException>(() => global.AsMethod(0)(new double[series.Length], 100, new double[6]));
         Assert.Throws<ArgumentOutOfRangeException>(() => global.Predict(1, 100, new double[6]));
