@@ -44,7 +44,7 @@ def dm(series, rival):
     if rival not in series.get("dm", {}):
         return "—"
     v, better, worse = series["dm"][rival]
-    return {"better": f"better (p {better})", "worse": f"worse (p {worse})", "a tie": f"tie (p {better})"}[v]
+    return {"better": f"better (p {better})", "worse": f"worse (p {worse})", "a tie": f"tie (p {better} better, p {worse} worse)"}[v]
 
 
 def baseline(series, prefix):
