@@ -20,6 +20,7 @@ var root = new Command("lstmsimd", "Fast, allocation-free LSTM inference and tra
     DemoCommand.Create(),
     TrainCommand.Create(),
     ForecastCommand.Create(),
+    BacktestCommand.Create(),
     DetectCommand.Create(),
     GenerateCommand.Create(),
     TranslateCommand.Create(),

@@ -113,12 +113,25 @@ public static class ForecastComparison
     public static ForecastVerdict Judge(ForecastBacktest backtest, int candidate = 0)
     {
         ArgumentNullException.ThrowIfNull(backtest);
+        return Judge(backtest, candidate, [.. Enumerable.Range(0, backtest.Names.Count).Where(m => m != candidate)]);
+    }
+
+    /// <summary>
+    /// <see cref="Judge(ForecastBacktest, int)"/> against the methods <paramref name="baselines"/> only (indices into
+    /// <see cref="ForecastBacktest.Names"/>): for a backtest that holds several candidates beside the baselines.
+    /// </summary>
+    /// <exception cref="ArgumentException">No baselines, the candidate among them, or an index out of range.</exception>
+    public static ForecastVerdict Judge(ForecastBacktest backtest, int candidate, IReadOnlyList<int> baselines)
+    {
+        ArgumentNullException.ThrowIfNull(backtest);
+        ArgumentNullException.ThrowIfNull(baselines);
         ArgumentOutOfRangeException.ThrowIfNegative(candidate);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(candidate, backtest.Names.Count);
-        if (backtest.Names.Count < 2) throw new ArgumentException("Judging needs at least one baseline beside the candidate.", nameof(backtest));
+        if (baselines.Count == 0) throw new ArgumentException("Judging needs at least one baseline beside the candidate.", nameof(backtest));
+        if (baselines.Any(b => b == candidate || (uint)b >= (uint)backtest.Names.Count))
+            throw new ArgumentException($"The baselines must be methods of the backtest other than the candidate ({candidate}); got {string.Join(", ", baselines)}.", nameof(baselines));
         IReadOnlyList<ForecastScore> scores = backtest.Scores;
-        int[] baselines = [.. Enumerable.Range(0, scores.Count).Where(m => m != candidate)];
-        bool byMase = scores.All(s => double.IsFinite(s.Mase));
+        bool byMase = baselines.Append(candidate).All(m => double.IsFinite(scores[m].Mase));
         string metric = byMase ? "MASE" : "MAE (MASE is undefined: the in-sample rows repeat exactly every season)";
         double Error(int m) => byMase ? scores[m].Mase : scores[m].Mae;
         string Value(int m) => Error(m).ToString("F3", CultureInfo.InvariantCulture);

@@ -63,6 +63,22 @@ public sealed class ForecastSeries
             throw new TimeSeriesFormatException($"{table.Source}: the series is too short: the seasonal baselines need a season ({settings.SeasonLength} rows) before the first test forecast.");
         return new ForecastSeries(table.Times, inputs, target, split, filled);
     }
+
+    /// <summary>
+    /// The first <paramref name="rows"/> rows only (copies: nothing after them is kept), split again as if the test period
+    /// began right after them: the latest <see cref="ForecastSettings.ValidationFraction"/> validate, no test windows.
+    /// </summary>
+    /// <exception cref="ArgumentException">The rows hold no training or no validation window.</exception>
+    internal ForecastSeries Before(int rows, ForecastSettings settings)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(rows, Length);
+        int validationStart = rows - (int)Math.Round(rows * settings.ValidationFraction);
+        var split = new ForecastSplit(settings.Window, settings.Horizon, validationStart, rows, rows);
+        if (split.Train.Count < 1 || split.Validation.Count < 1)
+            throw new ArgumentException($"The {rows} rows up to row {rows - 1} hold {split.Train.Count} training and {split.Validation.Count} validation windows of {settings.Window} + {settings.Horizon} rows; at least one of each is needed.");
+        return new ForecastSeries([.. Times.Take(rows)], [.. Inputs.Select(column => column[..rows])], Target[..rows], split, Filled);
+    }
 }
 
 /// <summary>

@@ -73,13 +73,85 @@ public static class ForecasterTraining
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        int window = settings.Window, horizon = settings.Horizon, features = settings.InputColumns.Count;
-        SeriesScaler scaler = SeriesScaler.Fit(settings.Normalization, [.. series.Inputs, series.Target], series.Split.ValidationStart, horizon);
-        var spec = new LstmSpec(features, options.HiddenSize, options.Layers);
+        SeriesScaler scaler = SeriesScaler.Fit(settings.Normalization, [.. series.Inputs, series.Target], series.Split.ValidationStart, settings.Horizon);
+        var spec = new LstmSpec(settings.InputColumns.Count, options.HiddenSize, options.Layers);
         LstmWeights weights = LstmWeights.CreateRandom(spec, options.Seed, forgetBias: 1);
-        var head = new TrainableLinearHead(spec.OutputSize, horizon, new SeededRandom((ulong)options.Seed));
-        int batchSize = Math.Min(options.BatchSize, series.Split.Train.Count);
-        int maxBatch = Math.Max(batchSize, Math.Min(series.Split.Validation.Count, 256)); // validation runs in batches up to 256
+        var head = new TrainableLinearHead(spec.OutputSize, settings.Horizon, new SeededRandom((ulong)options.Seed));
+        return Run(series, settings, scaler, weights, head, options, options.MaxEpochs, options.Patience, new SeededRandom((ulong)options.Seed + 1),
+            startIsCandidate: false, onEpoch, onImproved, cancellation);
+    }
+
+    /// <summary>
+    /// Warm-starts training from <paramref name="forecaster"/>'s weights on the rows 0 … <paramref name="lastRow"/> of
+    /// <paramref name="series"/> only (a copy of them: nothing after <paramref name="lastRow"/> is read), split again at
+    /// that row: the latest <see cref="ForecastSettings.ValidationFraction"/> of those rows validate, the windows before them
+    /// train. Runs <paramref name="epochs"/> epochs with a fresh Adam optimiser (<paramref name="options"/>' learning rate,
+    /// batch size and clipping; the shuffling seeded by <see cref="ForecastTrainingOptions.Seed"/> and <paramref name="lastRow"/>)
+    /// and keeps the weights with the lowest validation loss, the starting ones included (<see cref="ForecastTrainingResult.BestEpoch"/> 0
+    /// when no epoch improved on them). The scaling stays <paramref name="forecaster"/>'s, so its inputs mean what they meant.
+    /// <paramref name="forecaster"/> is not changed; the result's forecaster is new (dispose it).
+    /// </summary>
+    /// <exception cref="ArgumentException">The rows up to <paramref name="lastRow"/> hold no training or no validation window.</exception>
+    public static ForecastTrainingResult Continue(LstmForecaster forecaster, ForecastSeries series, int lastRow, int epochs, ForecastTrainingOptions options,
+        CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(forecaster);
+        ArgumentNullException.ThrowIfNull(series);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(epochs, 1);
+        options.Validate();
+        ForecastSettings settings = forecaster.Settings;
+        ForecastSeries known = series.Before(lastRow + 1, settings);
+        LinearHead start = forecaster.Head;
+        var head = new TrainableLinearHead(start.InputSize, start.OutputSize, (float[])start.Weight.Clone(), (float[])start.Bias.Clone());
+        return Run(known, settings, forecaster.Scaler, forecaster.Weights.Clone(), head, options, epochs, patience: epochs,
+            new SeededRandom((ulong)options.Seed + 1 + (ulong)lastRow), startIsCandidate: true, onEpoch: null, onImproved: null, cancellation);
+    }
+
+    /// <summary>
+    /// The training loop: shuffled epochs over the training windows, the validation loss after each, the best weights kept.
+    /// With <paramref name="startIsCandidate"/> the starting weights are scored first and count as epoch 0.
+    /// </summary>
+    private static ForecastTrainingResult Run(ForecastSeries series, ForecastSettings settings, SeriesScaler scaler, LstmWeights weights, TrainableLinearHead head,
+        ForecastTrainingOptions options, int maxEpochs, int patience, SeededRandom random, bool startIsCandidate,
+        Action<EpochReport>? onEpoch, Action<LstmForecaster>? onImproved, CancellationToken cancellation)
+    {
+        var windows = new ScaledWindows(series, scaler, settings);
+        double targetScale = scaler.Scales[^1];
+        LstmForecaster Snapshot() => new(settings, scaler, weights.Clone(),
+            new LinearHead(head.Inputs, head.Outputs, (float[])head.Weight.Clone(), (float[])head.Bias.Clone()));
+
+        LstmForecaster best = Snapshot();
+        TrainingOutcome outcome = RunEpochs(weights, head, options, windows, [.. series.Split.Train], [.. series.Split.Validation], maxEpochs, patience, random, startIsCandidate,
+            report => onEpoch?.Invoke(report with { ValidationRmse = report.ValidationRmse * targetScale }),
+            () =>
+            {
+                best.Dispose();
+                best = Snapshot();
+                onImproved?.Invoke(best);
+            },
+            cancellation);
+        return new ForecastTrainingResult(best, outcome.Epochs, outcome.BestEpoch, Math.Sqrt(outcome.BestLoss) * targetScale, outcome.StopReason);
+    }
+
+    /// <summary>How a training loop ended: epochs run, the best one (0: the start), its validation loss (scaled units) and why it stopped.</summary>
+    internal readonly record struct TrainingOutcome(int Epochs, int BestEpoch, double BestLoss, string StopReason);
+
+    /// <summary>
+    /// Epochs of Adam over <paramref name="train"/> (window ids <paramref name="windows"/> can fill), shuffled each epoch,
+    /// scoring <paramref name="validation"/> after each and calling <paramref name="improved"/> at each new best; stops
+    /// after <paramref name="maxEpochs"/>, <paramref name="patience"/> epochs without a better loss, or cancellation.
+    /// The reports' RMSE is in scaled units.
+    /// </summary>
+    internal static TrainingOutcome RunEpochs(LstmWeights weights, TrainableLinearHead head, ForecastTrainingOptions options, ITrainingWindows windows,
+        int[] train, int[] validation, int maxEpochs, int patience, SeededRandom random, bool startIsCandidate,
+        Action<EpochReport> onEpoch, Action improved, CancellationToken cancellation)
+    {
+        if (train.Length == 0 || validation.Length == 0)
+            throw new ArgumentException($"Training needs at least one training and one validation window; got {train.Length} and {validation.Length}.");
+        int window = windows.Window, horizon = windows.Horizon, features = windows.Features;
+        int batchSize = Math.Min(options.BatchSize, train.Length);
+        int maxBatch = Math.Max(batchSize, Math.Min(validation.Length, 256)); // validation runs in batches up to 256
         var trainer = new LstmTrainer(weights, head, p => new AdamOptimizer(p, options.LearningRate), new LstmTrainerOptions
         {
             MaxBatch = maxBatch,
@@ -91,19 +163,12 @@ public static class ForecasterTraining
         });
         float[] input = new float[Sizes.Elements("inputs batch × window × features", maxBatch, window, features)];
         float[] target = new float[Sizes.Elements("targets batch × horizon", maxBatch, horizon)];
-        int[] order = [.. series.Split.Train];
-        var random = new SeededRandom((ulong)options.Seed + 1);
-        double targetScale = scaler.Scales[^1];
-
-        LstmForecaster Snapshot() => new(settings, scaler, weights.Clone(),
-            new LinearHead(head.Inputs, head.Outputs, (float[])head.Weight.Clone(), (float[])head.Bias.Clone()));
-
-        LstmForecaster best = Snapshot();
-        double bestLoss = double.PositiveInfinity;
+        int[] order = [.. train];
+        double bestLoss = startIsCandidate ? Evaluate(trainer, windows, validation, maxBatch, input, target) : double.PositiveInfinity;
         int bestEpoch = 0, epoch = 0;
-        string reason = $"reached {options.MaxEpochs} epochs";
+        string reason = $"reached {maxEpochs} epochs";
         var clock = Stopwatch.StartNew();
-        while (epoch < options.MaxEpochs)
+        while (epoch < maxEpochs)
         {
             Shuffle(order, random);
             double trainSum = 0;
@@ -111,7 +176,7 @@ public static class ForecasterTraining
             for (int start = 0; start < order.Length && !cancellation.IsCancellationRequested; start += batchSize)
             {
                 int batch = Math.Min(batchSize, order.Length - start);
-                Fill(series, scaler, settings, order.AsSpan(start, batch), input, target);
+                windows.Fill(order.AsSpan(start, batch), input, target);
                 trainSum += trainer.Step(input.AsSpan(0, batch * window * features), window, batch, target.AsSpan(0, batch * horizon)) * batch;
                 trainCount += batch;
             }
@@ -123,49 +188,56 @@ public static class ForecasterTraining
             }
 
             epoch++;
-            double validationLoss = Evaluate(trainer, series, scaler, settings, maxBatch, input, target);
-            bool improved = validationLoss < bestLoss;
-            if (improved)
+            double validationLoss = Evaluate(trainer, windows, validation, maxBatch, input, target);
+            bool isBetter = validationLoss < bestLoss;
+            if (isBetter)
             {
                 bestLoss = validationLoss;
                 bestEpoch = epoch;
-                best.Dispose();
-                best = Snapshot();
-                onImproved?.Invoke(best);
+                improved();
             }
 
-            onEpoch?.Invoke(new EpochReport(epoch, options.MaxEpochs, trainSum / trainCount, validationLoss, Math.Sqrt(validationLoss) * targetScale, improved, clock.Elapsed));
-            if (epoch - bestEpoch >= options.Patience)
+            onEpoch(new EpochReport(epoch, maxEpochs, trainSum / trainCount, validationLoss, Math.Sqrt(validationLoss), isBetter, clock.Elapsed));
+            if (epoch - bestEpoch >= patience)
             {
-                reason = $"early stop: no better validation loss in {options.Patience} epochs";
+                reason = $"early stop: no better validation loss in {patience} epochs";
                 break;
             }
         }
 
-        return new ForecastTrainingResult(best, epoch, bestEpoch, Math.Sqrt(bestLoss) * targetScale, reason);
+        return new TrainingOutcome(epoch, bestEpoch, bestLoss, reason);
     }
 
-    private static double Evaluate(LstmTrainer trainer, ForecastSeries series, SeriesScaler scaler, ForecastSettings settings, int maxBatch, float[] input, float[] target)
+    private static double Evaluate(LstmTrainer trainer, ITrainingWindows windows, int[] ids, int maxBatch, float[] input, float[] target)
     {
-        int[] origins = [.. series.Split.Validation];
         double sum = 0;
-        for (int start = 0; start < origins.Length; start += maxBatch)
+        for (int start = 0; start < ids.Length; start += maxBatch)
         {
-            int batch = Math.Min(maxBatch, origins.Length - start);
-            Fill(series, scaler, settings, origins.AsSpan(start, batch), input, target);
-            sum += trainer.Evaluate(input.AsSpan(0, batch * settings.Window * settings.InputColumns.Count), settings.Window, batch, target.AsSpan(0, batch * settings.Horizon)) * batch;
+            int batch = Math.Min(maxBatch, ids.Length - start);
+            windows.Fill(ids.AsSpan(start, batch), input, target);
+            sum += trainer.Evaluate(input.AsSpan(0, batch * windows.Window * windows.Features), windows.Window, batch, target.AsSpan(0, batch * windows.Horizon)) * batch;
         }
 
-        return sum / origins.Length;
+        return sum / ids.Length;
     }
 
-    private static void Fill(ForecastSeries series, SeriesScaler scaler, ForecastSettings settings, ReadOnlySpan<int> origins, float[] input, float[] target)
+    /// <summary>One series' windows scaled by its <see cref="SeriesScaler"/>: a window's id is its origin.</summary>
+    private sealed class ScaledWindows(ForecastSeries series, SeriesScaler scaler, ForecastSettings settings) : ITrainingWindows
     {
-        int inputStride = settings.Window * settings.InputColumns.Count;
-        for (int b = 0; b < origins.Length; b++)
+        public int Window => settings.Window;
+
+        public int Horizon => settings.Horizon;
+
+        public int Features => settings.InputColumns.Count;
+
+        public void Fill(ReadOnlySpan<int> origins, float[] input, float[] target)
         {
-            scaler.FillInput(series.Inputs, origins[b], settings.Window, input.AsSpan(b * inputStride, inputStride));
-            scaler.FillTarget(series.Target, origins[b], settings.Horizon, target.AsSpan(b * settings.Horizon, settings.Horizon));
+            int inputStride = Window * Features;
+            for (int b = 0; b < origins.Length; b++)
+            {
+                scaler.FillInput(series.Inputs, origins[b], Window, input.AsSpan(b * inputStride, inputStride));
+                scaler.FillTarget(series.Target, origins[b], Horizon, target.AsSpan(b * Horizon, Horizon));
+            }
         }
     }
 
@@ -177,4 +249,16 @@ public static class ForecasterTraining
             (values[i], values[j]) = (values[j], values[i]);
         }
     }
+}
+
+/// <summary>Training windows a loop can ask for by id: the scaled inputs [window, features] and targets [horizon] of each.</summary>
+internal interface ITrainingWindows
+{
+    int Window { get; }
+
+    int Horizon { get; }
+
+    int Features { get; }
+
+    void Fill(ReadOnlySpan<int> ids, float[] input, float[] target);
 }

@@ -62,14 +62,61 @@ public sealed class TimeSeriesTable
     public static TimeSeriesTable Parse(TextReader reader, string source, string? timeColumn = null)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        string text = reader.ReadToEnd();
+        (string[] header, List<string[]> rows) = ReadRows(reader.ReadToEnd(), source);
+        return Build(source, header, rows, TimeColumnIndex(source, header, timeColumn, otherThan: null));
+    }
+
+    /// <summary>
+    /// Reads a long-format UTF-8 CSV, one row per series and time: <paramref name="seriesColumn"/> names the series a row
+    /// belongs to, and each series' rows, in file order, make one table (checked as <see cref="Load"/> checks a file, its
+    /// messages naming the file's lines). <paramref name="timeColumn"/> defaults to the first column other than the series
+    /// column. The series come in the order they first appear.
+    /// </summary>
+    /// <exception cref="TimeSeriesFormatException">As <see cref="Load"/>; no such series column, the series column is the time column, or a row's series is empty.</exception>
+    public static IReadOnlyList<KeyValuePair<string, TimeSeriesTable>> LoadLong(string path, string seriesColumn, string? timeColumn = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(seriesColumn);
+        byte[] bytes = File.ReadAllBytes(path);
+        string text = UserText.DecodeUtf8(bytes, problem => new TimeSeriesFormatException($"{path}, {problem}"));
+        (string[] header, List<string[]> rows) = ReadRows(text, path);
+        int id = Array.IndexOf(header, seriesColumn);
+        if (id < 0) throw MissingColumn(path, header, seriesColumn);
+        int time = TimeColumnIndex(path, header, timeColumn, otherThan: id);
+        if (time == id) throw new TimeSeriesFormatException($"{path}: the series column {UserText.Quote(seriesColumn)} cannot also be the time column.");
+        var groups = new Dictionary<string, List<string[]>>(StringComparer.Ordinal);
+        var order = new List<string>();
+        foreach (string[] row in rows)
+        {
+            string key = row[id].Trim();
+            if (key.Length == 0) throw new TimeSeriesFormatException($"{path}, line {row[^1]}: the series ({UserText.Quote(seriesColumn)}) is empty.");
+            if (!groups.TryGetValue(key, out List<string[]>? group))
+            {
+                groups[key] = group = [];
+                order.Add(key);
+            }
+
+            group.Add(row);
+        }
+
+        string sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        return [.. order.Select(key =>
+        {
+            TimeSeriesTable table = Build($"{path} ({seriesColumn} {UserText.Quote(key)})", header, groups[key], time);
+            table.ContentSha256 = sha256;
+            return KeyValuePair.Create(key, table);
+        })];
+    }
+
+    /// <summary>The header and the data rows of CSV text, each row's line number appended as a last cell.</summary>
+    private static (string[] Header, List<string[]> Rows) ReadRows(string text, string source)
+    {
         int nul = text.IndexOf('\0', StringComparison.Ordinal);
         if (nul >= 0) throw new TimeSeriesFormatException($"{source}, line {1 + text.AsSpan(0, nul).Count('\n')}: a NUL character; this is not a text file.");
         // Sep reads RFC 4180 CSV (quoted cells may hold commas, quotes as "", and line breaks); the separator is always a
         // comma, never guessed. Rows of any length are read so that a ragged one is reported here with its line.
         using SepReader csv = Sep.New(',').Reader(o => o with { HasHeader = false, Unescape = true, DisableColCountCheck = true }).FromText(text);
         string[]? header = null;
-        int time = 0;
         var rows = new List<string[]>();
         foreach (SepReader.Row row in csv)
         {
@@ -81,23 +128,32 @@ public sealed class TimeSeriesTable
             {
                 header = [.. cells.Select(h => h.Trim())];
                 RefuseDuplicateNames(source, header);
-                if (timeColumn is not null)
-                {
-                    time = Array.IndexOf(header, timeColumn);
-                    if (time < 0) throw MissingColumn(source, header, timeColumn);
-                }
-
                 continue;
             }
 
             if (cells.Length != header.Length)
                 throw new TimeSeriesFormatException($"{source}, line {lineNumber}: {cells.Length} cells; the header names {header.Length} columns{(cells.Any(c => c.Contains('\n', StringComparison.Ordinal)) ? " (a quoted cell runs over several lines: is a closing quote missing?)" : "")}.");
-            if (cells[time].Trim().Length == 0)
-                throw new TimeSeriesFormatException($"{source}, line {lineNumber}: the time ({UserText.Quote(header[time])}) is empty.");
             rows.Add([.. cells, lineNumber.ToString(CultureInfo.InvariantCulture)]);
         }
 
         if (header is null) throw new TimeSeriesFormatException($"{source}: the file is empty; expected a header row.");
+        return (header, rows);
+    }
+
+    /// <summary>The named time column, or the first column (other than <paramref name="otherThan"/>).</summary>
+    private static int TimeColumnIndex(string source, string[] header, string? timeColumn, int? otherThan)
+    {
+        if (timeColumn is null) return otherThan == 0 && header.Length > 1 ? 1 : 0;
+        int time = Array.IndexOf(header, timeColumn);
+        return time >= 0 ? time : throw MissingColumn(source, header, timeColumn);
+    }
+
+    /// <summary>A table of <paramref name="rows"/> (line numbers last), refusing empty times, no rows, invalid periods and times out of order.</summary>
+    private static TimeSeriesTable Build(string source, string[] header, List<string[]> rows, int time)
+    {
+        foreach (string[] row in rows)
+            if (row[time].Trim().Length == 0)
+                throw new TimeSeriesFormatException($"{source}, line {row[^1]}: the time ({UserText.Quote(header[time])}) is empty.");
         if (rows.Count == 0) throw new TimeSeriesFormatException($"{source}: no data rows after the header.");
         var table = new TimeSeriesTable(source, header, [.. rows], time);
         if (table._order.InvalidPeriod is (int invalidRow, string problem))

@@ -16,16 +16,19 @@ internal static class ForecastCommand
         var plot = new Option<FileInfo>("--plot") { Description = "Plot of history, forecasts, intervals and actual values: SVG, or PNG when the name ends in .png.", DefaultValueFactory = _ => new FileInfo("forecast.svg") };
         var check = new Option<bool>("--check") { Description = "Exit with code 1 unless the LSTM beats every baseline (its per-origin error lower than each baseline's by a Diebold–Mariano test, p < 0.05)." };
         var refitEvery = new Option<int?>("--refit-every") { Description = "Fit AutoETS (choosing its model again) and Theta again on the rows up to the origin every this many test origins (default: the horizon, or a tenth of the test origins when that is more)." };
+        var refitLstm = new Option<int?>("--refit-lstm") { Description = "Train the LSTM again wherever AutoETS and Theta are refitted: warm-started from its latest weights for this many epochs on the rows up to the origin (Adam, learning rate 0.003, batch 32, seed 1; default: the checkpoint's LSTM throughout)." };
         var level = new Option<double>("--level") { Description = "Nominal coverage of the LSTM's prediction intervals, calibrated per step ahead at each origin on the errors of the latest forecasts known there (as many as the validation forecasts) and measured on the test origins.", DefaultValueFactory = _ => 0.8 };
         var adapt = new Option<double>("--adapt") { Description = "How fast the intervals' level adapts to misses (adaptive conformal inference's γ; 0 keeps it nominal).", DefaultValueFactory = _ => ForecastReport.DefaultAdaptationRate };
         Option<string> weights = WeightsOption.Create("How the model stores its weight matrices for inference (the checkpoint's fp32 weights are rounded when it is packed)");
         var command = new Command("forecast", "Forecast with a trained model: test MAE, RMSE, MASE and sMAPE beside mean, naive, seasonal naive (+ drift), linear-trend, AutoETS and Theta baselines, a CSV of forecasts and a plot (SVG or PNG).")
         {
-            model, data, testFrom, output, plot, check, refitEvery, level, adapt, weights,
+            model, data, testFrom, output, plot, check, refitEvery, refitLstm, level, adapt, weights,
         };
         command.SetAction(parse => ToolExit.Run("forecast", () =>
         {
             WeightFormat format = WeightsOption.Parse(parse.GetValue(weights));
+            int? refitEpochs = parse.GetValue(refitLstm);
+            if (refitEpochs is < 1) throw new ArgumentException($"--refit-lstm must be at least 1 epoch; got {refitEpochs}.");
             string csv = parse.GetValue(output)!.FullName, svg = parse.GetValue(plot)!.FullName;
             OutputPaths.RefuseClashes([("--model", parse.GetValue(model)!.FullName), .. GivenData(parse.GetValue(data))], [("--output", csv), ("--plot", svg)]);
             using LstmForecaster forecaster = LstmForecaster.Load(parse.GetValue(model)!.FullName, new LstmModelOptions { Weights = format });
@@ -33,9 +36,12 @@ internal static class ForecastCommand
             ForecastSeries series = LoadSeries(forecaster, parse.GetValue(data), parse.GetValue(testFrom));
             ForecastSettings s = forecaster.Settings;
             Console.WriteLine($"model: {parse.GetValue(model)!.Name}, window {s.Window}, horizon {s.Horizon}, predicts '{s.TargetColumn}' from [{string.Join(", ", s.InputColumns)}] ({forecaster.Model.KernelPath} kernels, {WeightsOption.NameOf(format)} weights)");
-            ForecastComparisonResult comparison = ForecastReport.Compare(forecaster, series, parse.GetValue(refitEvery));
+            using RefittingLstm? refitting = refitEpochs is { } epochs ? new RefittingLstm(forecaster, series, epochs, new ForecastTrainingOptions()) : null;
+            ForecastComparisonResult comparison = ForecastReport.Compare(forecaster, series, parse.GetValue(refitEvery), refitting);
             ForecastReport.PrintScores(forecaster, series, comparison);
             RollingForecastIntervals? intervals = ForecastReport.PrintIntervals(forecaster, series, parse.GetValue(level), parse.GetValue(adapt));
+            if (intervals is not null && refitting is not null)
+                Console.WriteLine("note: the intervals are calibrated on the errors of the LSTM as trained; the refitted forecasts in the CSV get the same bounds around them, which were not calibrated on their errors");
             ForecastReport.WriteCsv(forecaster, series, comparison, intervals, csv);
             ForecastReport.Plot(forecaster, series, comparison, svg, $"{s.TargetColumn}: LSTM forecasts {s.Horizon} steps ahead", intervals);
             var next = new double[s.Horizon];

@@ -28,10 +28,11 @@ internal static class TrainCommand
         var batch = new Option<int>("--batch") { Description = "Windows per training step.", DefaultValueFactory = _ => 32 };
         var rate = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 3e-3 };
         var seed = new Option<int>("--seed") { Description = "Seed for weights and shuffling.", DefaultValueFactory = _ => 1 };
+        var refitLstm = new Option<int?>("--refit-lstm") { Description = "In the test backtest, train the LSTM again wherever AutoETS and Theta are refitted: warm-started from its latest weights for this many epochs on the rows up to the origin (default: trained once, before the test)." };
         var output = new Option<FileInfo>("--output", "-o") { Description = "The checkpoint to write (rewritten at each better validation loss).", DefaultValueFactory = _ => new FileInfo("forecaster.lstm") };
         var command = new Command("train", "Train an LSTM forecaster on a CSV time series; writes the best-validation checkpoint and prints its test error beside naive baselines. Ctrl+C stops and keeps the last checkpoint (exit code 130).")
         {
-            data, time, target, inputs, window, horizon, season, normalize, testFrom, maxGap, validation, hidden, layers, epochs, patience, batch, rate, seed, output,
+            data, time, target, inputs, window, horizon, season, normalize, testFrom, maxGap, validation, hidden, layers, epochs, patience, batch, rate, seed, refitLstm, output,
         };
         command.SetAction(parse => ToolExit.Run("train", () =>
         {
@@ -68,15 +69,16 @@ internal static class TrainCommand
                 LearningRate = parse.GetValue(rate),
                 Seed = parse.GetValue(seed),
             };
-            return Train(table, settings, options, checkpoint, quietTable: false);
+            return Train(table, settings, options, checkpoint, quietTable: false, parse.GetValue(refitLstm));
         }));
         return command;
     }
 
     /// <summary>Trains, saving each better checkpoint, then prints the test table; also used by demo.</summary>
-    internal static int Train(TimeSeriesTable table, ForecastSettings settings, ForecastTrainingOptions options, string checkpoint, bool quietTable)
+    internal static int Train(TimeSeriesTable table, ForecastSettings settings, ForecastTrainingOptions options, string checkpoint, bool quietTable, int? refitLstmEpochs = null)
     {
         options.Validate();
+        if (refitLstmEpochs is < 1) throw new ArgumentException($"--refit-lstm must be at least 1 epoch; got {refitLstmEpochs}.");
         ForecastSeries series = ForecastSeries.From(table, settings);
         string checkpointDirectory = Path.GetDirectoryName(checkpoint)!;
         if (!Directory.Exists(checkpointDirectory)) throw new DirectoryNotFoundException($"The directory of the checkpoint, {checkpointDirectory}, does not exist.");
@@ -107,7 +109,9 @@ internal static class TrainCommand
         }
 
         Console.WriteLine($"{result.StopReason}; best epoch {result.BestEpoch} of {result.Epochs} (validation RMSE {result.BestValidationRmse:F3}); saved {checkpoint}");
-        if (!quietTable) ForecastReport.PrintScores(forecaster, series, ForecastReport.Compare(forecaster, series));
+        if (quietTable) return ToolExit.Ok;
+        using RefittingLstm? refitting = refitLstmEpochs is { } epochs ? new RefittingLstm(forecaster, series, epochs, options) : null;
+        ForecastReport.PrintScores(forecaster, series, ForecastReport.Compare(forecaster, series, refitting: refitting));
         return ToolExit.Ok;
     }
 }

@@ -8,7 +8,7 @@ using LstmSimd.IO;
 namespace LstmSimd.Cli.Tool;
 
 /// <summary>The LSTM and the baselines on one series: the methods, their rolling-origin backtest over the test period and the verdict.</summary>
-internal sealed record ForecastComparisonResult(IReadOnlyList<NamedForecastMethod> Methods, ForecastBacktest Backtest, IReadOnlyList<string> Notes, ForecastVerdict Verdict)
+internal sealed record ForecastComparisonResult(IReadOnlyList<NamedForecastMethod> Methods, ForecastBacktest Backtest, IReadOnlyList<string> Notes, ForecastVerdict Verdict, RefittingLstm? Refitting = null)
 {
     public IReadOnlyList<ForecastScore> Scores => Backtest.Scores;
 }
@@ -22,18 +22,19 @@ internal static class ForecastReport
     /// <summary>
     /// Backtests the LSTM (always the first method) and the baselines from every test origin, refitting the ETS models
     /// every <paramref name="refitEvery"/> origins (default: every horizon, or often enough for ten fits when there are
-    /// more than ten horizons of origins), and judges the LSTM by Diebold–Mariano tests.
+    /// more than ten horizons of origins), and judges the LSTM by Diebold–Mariano tests. With <paramref name="refitting"/>
+    /// the LSTM is trained again at the same origins (warm-started, on the rows up to each).
     /// </summary>
-    public static ForecastComparisonResult Compare(LstmForecaster forecaster, ForecastSeries series, int? refitEvery = null)
+    public static ForecastComparisonResult Compare(LstmForecaster forecaster, ForecastSeries series, int? refitEvery = null, RefittingLstm? refitting = null)
     {
         ForecastSettings s = forecaster.Settings;
         if (refitEvery is < 1) throw new ArgumentException($"--refit-every must be at least 1 origin; got {refitEvery}.");
         IReadOnlyList<NamedForecastMethod> baselines = ForecastComparison.Baselines(series, s.SeasonLength, s.Window, out IReadOnlyList<string> notes);
-        NamedForecastMethod[] methods = [new("LSTM", forecaster.AsMethod(series)), .. baselines];
+        NamedForecastMethod[] methods = [refitting?.AsNamedMethod() ?? new("LSTM", forecaster.AsMethod(series)), .. baselines];
         // By default every horizon, but at most about ten fits: each ETS fit reads every row before its origin.
         int every = refitEvery ?? Math.Max(s.Horizon, (series.Split.Test.Count + 9) / 10);
         ForecastBacktest backtest = ForecastComparison.Backtest(methods, series, s.SeasonLength, s.Horizon, every);
-        return new ForecastComparisonResult(methods, backtest, notes, ForecastComparison.Judge(backtest));
+        return new ForecastComparisonResult(methods, backtest, notes, ForecastComparison.Judge(backtest), refitting);
     }
 
     /// <summary>Prints the test-period table and the verdict.</summary>
@@ -42,18 +43,10 @@ internal static class ForecastReport
         ForecastSettings s = forecaster.Settings;
         IReadOnlyList<int> test = series.Split.Test;
         ForecastBacktest backtest = comparison.Backtest;
-        Console.WriteLine($"test: rolling-origin backtest, {test.Count} forecasts of {s.Horizon} steps of '{s.TargetColumn}', from origins {series.Times[test[0]]} … {series.Times[test[^1]]} (predicting {series.Times[series.Split.TestStart]} … {series.Times[test[^1] + s.Horizon]}); each forecast sees every row up to its origin; AutoETS (choosing again) and Theta refitted every {backtest.RefitEvery} origins ({backtest.Refits} fits); the LSTM trained once, on the rows before the test");
+        Console.WriteLine($"test: rolling-origin backtest, {test.Count} forecasts of {s.Horizon} steps of '{s.TargetColumn}', from origins {series.Times[test[0]]} … {series.Times[test[^1]]} (predicting {series.Times[series.Split.TestStart]} … {series.Times[test[^1] + s.Horizon]}); each forecast sees every row up to its origin; AutoETS (choosing again) and Theta refitted every {backtest.RefitEvery} origins ({backtest.Refits} fits); {DescribeLstmTraining(comparison.Refitting)}");
         foreach (NamedForecastMethod method in comparison.Methods.Where(m => m.Fitted is not null)) Console.WriteLine(method.Fitted);
         foreach (string note in comparison.Notes) Console.WriteLine(note);
-        var table = new Table().Border(TableBorder.Rounded).AddColumn("method").AddColumn(new TableColumn("MAE").RightAligned())
-            .AddColumn(new TableColumn("RMSE").RightAligned()).AddColumn(new TableColumn("MASE").RightAligned()).AddColumn(new TableColumn("sMAPE %").RightAligned());
-        foreach (ForecastScore score in comparison.Scores)
-        {
-            bool highlight = score == comparison.Scores[0] || score == comparison.Verdict.BestBaseline;
-            table.AddRow(highlight ? $"[bold]{Markup.Escape(score.Name)}[/]" : Markup.Escape(score.Name), F(score.Mae, "F3"), F(score.Rmse, "F3"), F(score.Mase, "F3"), F(score.Smape, "F2"));
-        }
-
-        AnsiConsole.Write(table);
+        PrintTable(comparison.Scores, score => score == comparison.Scores[0] || score == comparison.Verdict.BestBaseline);
         Console.WriteLine($"MASE: the MAE over the mean absolute {(s.SeasonLength > 1 ? $"seasonal naive ({s.SeasonLength})" : "naive")} error on the rows before the test; the LSTM beats the baselines only when a Diebold–Mariano test (Harvey–Leybourne–Newbold corrected, horizon {backtest.OverlappingOrigins}) of its per-origin MAE against each baseline's gives p < {ForecastComparison.SignificanceLevel.ToString(CultureInfo.InvariantCulture)}");
         Console.WriteLine(comparison.Verdict.Text);
     }
@@ -86,6 +79,21 @@ internal static class ForecastReport
         Console.WriteLine($"{F(100 * level, "0.#")} % prediction intervals (split conformal per step ahead, from the errors of the latest {window} forecasts whose values were known at each origin{adapting}): on the {series.Split.Test.Count} test origins they hold {F(100 * coverage.Covered, "F1")} % of the values (nominal {F(100 * level, "0.#")} %), mean width {F(coverage.MeanWidth, "G3")}, interval score {F(coverage.IntervalScore, "G3")}");
         return intervals;
     }
+
+    /// <summary>Each method's MAE, RMSE, MASE and sMAPE, the <paramref name="highlight"/>ed ones in bold.</summary>
+    public static void PrintTable(IReadOnlyList<ForecastScore> scores, Func<ForecastScore, bool> highlight)
+    {
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("method").AddColumn(new TableColumn("MAE").RightAligned())
+            .AddColumn(new TableColumn("RMSE").RightAligned()).AddColumn(new TableColumn("MASE").RightAligned()).AddColumn(new TableColumn("sMAPE %").RightAligned());
+        foreach (ForecastScore score in scores)
+            table.AddRow(highlight(score) ? $"[bold]{Markup.Escape(score.Name)}[/]" : Markup.Escape(score.Name), F(score.Mae, "F3"), F(score.Rmse, "F3"), F(score.Mase, "F3"), F(score.Smape, "F2"));
+        AnsiConsole.Write(table);
+    }
+
+    /// <summary>How the backtest's LSTM was trained, for the line above the table.</summary>
+    internal static string DescribeLstmTraining(RefittingLstm? refitting) => refitting is null
+        ? "the LSTM trained once, on the rows before the test"
+        : $"the LSTM trained again at the same origins, warm-started from its latest weights for {refitting.Epochs} epoch{(refitting.Epochs == 1 ? "" : "s")} on the rows up to the origin (the latest {F(100 * refitting.Current.Settings.ValidationFraction, "0.#")} % of them validating)";
 
     private static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 

@@ -140,6 +140,21 @@ public sealed class BacktestTests
     }
 
     [Fact]
+    public void A_candidate_judged_against_chosen_baselines_ignores_the_other_candidates()
+    {
+        double[] wobble = [.. Enumerable.Range(0, 200).Select(i => 0.3 * Math.Sin(i * 1.7))];
+        // Two candidates: the second is far better than everything, the first better than both baselines.
+        ForecastBacktest backtest = Run(80, Missing("LSTM", o => 0.5 + wobble[o]), Missing("hybrid", _ => 0.01), Missing("ETS", o => 0.8 + wobble[o + 80]), Missing("mean", _ => 4));
+        Assert.False(ForecastComparison.Judge(backtest, 0).Beats); // against every other method, the hybrid included
+        ForecastVerdict verdict = ForecastComparison.Judge(backtest, 0, [2, 3]);
+        Assert.True(verdict is { Beats: true });
+        Assert.Equal("ETS", verdict.BestBaseline.Name);
+        Assert.Throws<ArgumentException>(() => ForecastComparison.Judge(backtest, 0, [0, 2]));
+        Assert.Throws<ArgumentException>(() => ForecastComparison.Judge(backtest, 0, []));
+        Assert.Throws<ArgumentException>(() => ForecastComparison.Judge(backtest, 0, [9]));
+    }
+
+    [Fact]
     public void Rolling_intervals_use_only_the_residuals_known_at_each_origin_the_latest_window_of_them()
     {
         // A method that forecasts 0: the residual of origin o at step h is target[o + h].

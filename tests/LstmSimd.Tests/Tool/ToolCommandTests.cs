@@ -35,6 +35,7 @@ public sealed class ToolCommandTests : IDisposable
     [InlineData("demo")]
     [InlineData("train")]
     [InlineData("forecast")]
+    [InlineData("backtest")]
     [InlineData("detect")]
     [InlineData("generate")]
     [InlineData("translate")]

@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Summarises `lstmsimd backtest` outputs (run.sh OUTDIR) as a Markdown table: per series, the test MASE of each
+LSTM-based method and of the baselines the targets name, and each LSTM-based method's verdict against every baseline.
+Usage: summarize.py OUTDIR/*.txt"""
+import re
+import sys
+
+CANDIDATES = ["LSTM", "LSTM, refitted", "global LSTM", "ES-RNN hybrid"]
+
+
+def verdict(text):
+    if " beats every baseline" in text:
+        return "beats"
+    if "does NOT beat" in text:
+        return "loses to " + re.search(r"best baseline: (.+?) has MASE", text).group(1)
+    return "tie (" + re.search(r"for the best baseline, (.+?);", text).group(1) + ")"
+
+
+rows = []
+for path in sys.argv[1:]:
+    series = None
+    for line in open(path, encoding="utf-8"):
+        line = line.rstrip("\n")
+        m = re.match(r"== '(.+?)': rolling-origin backtest, (\d+) forecasts", line)
+        if m:
+            series = {"name": m.group(1), "origins": m.group(2), "mase": {}, "verdict": {}}
+            rows.append(series)
+            continue
+        if series is None:
+            continue
+        cells = [c.strip() for c in line.split("│")]
+        if len(cells) == 7 and cells[1] not in ("method", ""):
+            series["mase"][cells[1]] = cells[4]
+        if line.startswith("lowest test MASE"):
+            found = re.findall(r"(seasonal naive \+ drift \(\d+\)|drift|AutoETS: \S+) [0-9.]+ \((better|worse|a tie): p ([<=] [0-9.]+) better, p ([<=] [0-9.]+) worse\)", line)
+            series["dm"] = {("AutoETS" if n.startswith("AutoETS") else "drift"): (v, better, worse) for n, v, better, worse in found}
+        for name in CANDIDATES:
+            if line.startswith(name + ": ") and ("beat" in line or "a tie" in line):
+                series["verdict"][name] = verdict(line)
+
+
+def dm(series, rival):
+    """The best LSTM-based method against a rival: 'better (p < 0.001)', 'worse (p = 0.02)' or 'tie (p = 0.4)'."""
+    if rival not in series.get("dm", {}):
+        return "—"
+    v, better, worse = series["dm"][rival]
+    return {"better": f"better (p {better})", "worse": f"worse (p {worse})", "a tie": f"tie (p {better} better, p {worse} worse)"}[v]
+
+
+def baseline(series, prefix):
+    return next((v for k, v in series["mase"].items() if k.startswith(prefix)), "—")
+
+
+print("| series (test origins) | " + " | ".join(CANDIDATES) + " | seasonal naive + drift | AutoETS | best LSTM-based: verdict against every baseline | against seasonal naive + drift | against AutoETS |")
+print("|---|" + "---|" * (len(CANDIDATES) + 5))
+for s in rows:
+    present = [c for c in CANDIDATES if c in s["mase"]]
+    best = min(present, key=lambda c: float(s["mase"][c]))
+    drift = baseline(s, "seasonal naive + drift") if baseline(s, "seasonal naive + drift") != "—" else baseline(s, "drift")
+    print(f"| {s['name']} ({s['origins']}) | " + " | ".join(s["mase"].get(c, "—") for c in CANDIDATES)
+          + f" | {drift} | {baseline(s, 'AutoETS')} | {best}: {s['verdict'][best]} | {dm(s, 'drift')} | {dm(s, 'AutoETS')} |")
