@@ -384,7 +384,7 @@ public sealed class KerasEmbeddingLayer : KerasLayer
 
     /// <summary>
     /// Keras's <c>mask_zero</c>: id 0 is padding, and the layers after skip its steps. <see cref="KerasModel.Run"/> does not
-    /// mask, so it refuses such a model; LstmSimd.Text's <c>ImportedClassifier</c> reads a classifier with it.
+    /// mask, so it refuses such a model; <see cref="KerasTextClassifier"/> reads a text classifier with it.
     /// </summary>
     public bool MaskZero { get; }
 
@@ -403,7 +403,7 @@ public sealed class KerasEmbeddingLayer : KerasLayer
     internal override Tensor[] Apply(Tensor input)
     {
         if (MaskZero)
-            throw new NotSupportedException($"Layer '{Name}' sets mask_zero=True: running it would skip the padded steps, which KerasModel.Run does not do; LstmSimd.Text's ImportedClassifier reads such a classifier.");
+            throw new NotSupportedException($"Layer '{Name}' sets mask_zero=True: running it would skip the padded steps, which KerasModel.Run does not do; KerasTextClassifier.Load reads a text classifier with it.");
         if (input.Shape.Length != 2) throw new ArgumentException($"Layer '{Name}' takes token ids [B, T]; it got [{string.Join(", ", input.Shape)}].");
         float[] y = new float[Sizes.Elements($"layer '{Name}' output", input.Values.Length, OutputDim)];
         for (int k = 0; k < input.Values.Length; k++)

@@ -1,7 +1,6 @@
 using LstmSimd.IO;
 using LstmSimd.IO.Onnx;
 using LstmSimd.IO.Onnx.Graph;
-using LstmSimd.Keras;
 using LstmSimd.Training;
 
 namespace LstmSimd.Text;
@@ -10,8 +9,8 @@ namespace LstmSimd.Text;
 /// A text classifier trained in another framework, read from its file: embedding → LSTM → pooling over each text's steps →
 /// linear head, on token ids. From PyTorch (an <c>nn.Embedding</c>, <c>nn.LSTM</c> and <c>nn.Linear</c> state_dict, <c>.pt</c> or
 /// safetensors), ONNX (a <c>Gather</c> of a constant table by token ids feeding an <c>LSTM</c> node, a <c>Gemm</c> or
-/// <c>MatMul</c> head) or Keras (<c>Embedding</c> → <c>LSTM</c> or <c>Bidirectional(LSTM)</c> → <c>Dense</c>, <c>.keras</c>,
-/// <c>.h5</c> or TensorFlow.js). It runs on the fast kernels and gives the source framework's outputs;
+/// <c>MatMul</c> head) or, through LstmSimd.Keras's <c>KerasTextClassifier</c>, Keras (<c>Embedding</c> → <c>LSTM</c> or
+/// <c>Bidirectional(LSTM)</c> → <c>Dense</c>). It runs on the fast kernels and gives the source framework's outputs;
 /// <see cref="ToClassifier"/> joins it to a tokeniser and vocabulary so that it classifies raw text, saves, and trains further.
 /// What it cannot compute as the source does is refused with the reason.
 /// </summary>
@@ -235,50 +234,35 @@ public sealed class ImportedClassifier
     }
 
     /// <summary>
-    /// Reads a Keras model (<c>.keras</c>, legacy <c>.h5</c>, or a TensorFlow.js <c>model.json</c>) of the layers
-    /// <c>Embedding</c> → <c>LSTM</c> or <c>Bidirectional(LSTM)</c> (concat, the last step) → <c>Dense</c>, with Dropout
-    /// layers anywhere between. A softmax or linear Dense gives the logits as they are; a one-unit sigmoid Dense becomes two
-    /// classes with logits [0, z], whose softmax is [1 − σ(z), σ(z)]. <c>mask_zero=True</c> is honoured: id 0 is the padding id
-    /// and its steps are skipped (<see cref="SkipsPadding"/>).
+    /// Wraps parts that a reader of another format took from a file (LstmSimd.Keras's <c>KerasTextClassifier</c> is one),
+    /// checking that they fit together: the embedding table [rows, dimension] (used, not copied), the LSTM (standard cell)
+    /// whose input size is the dimension, and the head over its outputs. Keras's <c>mask_zero</c> is
+    /// <paramref name="paddingId"/> 0 with <paramref name="skipsPadding"/>.
     /// </summary>
-    /// <exception cref="ModelFormatException">The file is unreadable, or the model is not such a classifier (the layer and reason are named).</exception>
-    public static ImportedClassifier FromKeras(string path)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        string where = UserText.Quote(path);
-        KerasModel model = KerasModel.Load(path);
-        KerasLayer[] layers = [.. model.Layers.Where(l => l is not KerasDropoutLayer)];
-        if (layers is not [KerasEmbeddingLayer embedding, KerasLstmLayer lstm, KerasDenseLayer dense] || model.OutputNames.Count != 1)
-            throw new ModelFormatException($"{where} is {string.Join(" → ", model.Layers.Select(l => l.ClassName))}; a classifier import reads Embedding → LSTM or Bidirectional(LSTM) → Dense, one output.");
-        if (lstm.ReturnSequences || lstm.ReturnState || lstm.GoBackwards || lstm.MergeMode is not (null or KerasMergeMode.Concat))
-            throw new ModelFormatException($"{where}: layer {UserText.Quote(lstm.Name)} must return its last step only, read forward and merge a Bidirectional's directions by concat.");
-        LinearHead head;
-        int features = lstm.Weights.Spec.OutputSize;
-        if (dense.InputSize != features)
-            throw new ModelFormatException($"{where}: layer {UserText.Quote(dense.Name)} takes {dense.InputSize} features; the LSTM gives {features}.");
-        float[] weight = Transpose(dense.Kernel, dense.InputSize, dense.Units), bias = dense.Bias.Length == 0 ? new float[dense.Units] : Copy(dense.Bias);
-        switch (dense.Activation)
-        {
-            case KerasDenseActivation.Linear or KerasDenseActivation.Softmax:
-                head = new LinearHead(features, dense.Units, weight, bias);
-                break;
-            case KerasDenseActivation.Sigmoid when dense.Units == 1:
-                // σ(z) = softmax([0, z])[1]: a zero row for the negative class.
-                head = new LinearHead(features, 2, [.. new float[features], .. weight], [0f, bias[0]]);
-                break;
-            default:
-                throw new ModelFormatException($"{where}: layer {UserText.Quote(dense.Name)} applies {dense.Activation.ToString().ToLowerInvariant()} to {dense.Units} units; a classifier head is linear, softmax, or one sigmoid unit.");
-        }
-
-        float[] table = Copy(embedding.Embeddings);
-        if (embedding.MaskZero) table.AsSpan(0, embedding.OutputDim).Clear(); // masked steps never read row 0
-        return Create(where, $"Keras: {embedding.Description}{(embedding.MaskZero ? ", mask_zero" : "")} → {lstm.Description} → {dense.Description}",
-            table, embedding.InputDim, embedding.OutputDim, embedding.MaskZero ? 0 : -1, lstm.Weights, head, SequencePooling.LastStep, skipsPadding: embedding.MaskZero);
-    }
-
-    private static ImportedClassifier Create(string where, string description, float[] table, int rows, int dimension, int paddingId, LstmWeights weights, LinearHead head,
+    /// <param name="source">The file, as messages name it.</param>
+    /// <param name="description">What was read.</param>
+    /// <param name="table">The embedding table [rows, dimension].</param>
+    /// <param name="rows">The number of token ids.</param>
+    /// <param name="dimension">The length of each vector.</param>
+    /// <param name="paddingId">The padding id, whose row must be zero, or −1.</param>
+    /// <param name="weights">The LSTM.</param>
+    /// <param name="head">Pooled outputs → logits.</param>
+    /// <param name="pooling">How the outputs over a text become one vector.</param>
+    /// <param name="skipsPadding">Whether steps holding the padding id are skipped rather than read.</param>
+    /// <exception cref="ModelFormatException">The parts do not fit together (named).</exception>
+    public static ImportedClassifier Create(string source, string description, float[] table, int rows, int dimension, int paddingId, LstmWeights weights, LinearHead head,
         SequencePooling pooling, bool skipsPadding)
     {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(description);
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(head);
+        if (!Enum.IsDefined(pooling)) throw new ArgumentOutOfRangeException(nameof(pooling), pooling, "Unknown pooling.");
+        string where = source;
+        if (rows < 1 || dimension < 1 || table.Length != (long)rows * dimension)
+            throw new ModelFormatException($"{where}: the embedding table holds {table.Length} values, not [{rows}, {dimension}].");
+        if (skipsPadding && paddingId < 0) throw new ArgumentException("Skipping padding needs a padding id.", nameof(skipsPadding));
         LstmSpec spec = weights.Spec;
         if (!spec.Cell.IsStandard)
             throw new ModelFormatException($"{where}: the LSTM uses cell variants (peepholes, clipping, other activations); a text classifier runs the standard cell.");

@@ -1,4 +1,5 @@
 using LstmSimd.IO;
+using LstmSimd.Keras;
 using LstmSimd.Text;
 using Xunit;
 
@@ -80,7 +81,7 @@ public sealed class ImportedClassifierTests
     [InlineData("keras2_mask_zero_sigmoid.h5")]
     public void A_keras_classifier_with_mask_zero_skips_the_masked_steps_as_keras_does(string file)
     {
-        ImportedClassifier model = ImportedClassifier.FromKeras(Golden(file));
+        ImportedClassifier model = KerasTextClassifier.Load(Golden(file));
         var (texts, logits, probabilities) = Expected(Path.GetFileNameWithoutExtension(file));
         Assert.True(model.SkipsPadding);
         Assert.Contains(texts, t => t.Contains(0));
