@@ -76,6 +76,15 @@ public sealed class ImportedClassifierTests
         Assert.Contains("import the PyTorch state_dict instead", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void An_onnx_tagger_that_labels_every_step_is_not_taken_for_a_classifier()
+    {
+        string tagger = Path.Combine(AppContext.BaseDirectory, "Golden", "onnx-graph", "embedding_tagger.onnx");
+        var e = Assert.Throws<ModelFormatException>(() => ImportedClassifier.FromOnnx(tagger));
+        Assert.Contains("not a pooling LstmSimd reads", e.Message, StringComparison.Ordinal);
+        Assert.Contains("a classifier gives [1, ", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("keras3_mask_zero_softmax.keras")]
     [InlineData("keras2_mask_zero_sigmoid.h5")]
