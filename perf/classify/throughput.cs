@@ -23,22 +23,11 @@ var embedding = new Embedding(Vocabulary, Dimension, random, paddingId: 0);
 var spec = new LstmSpec(Dimension, Hidden);
 var head = new TrainableLinearHead(Hidden, Classes, random);
 using var network = new ClassifierNetwork(embedding, LstmWeights.CreateRandom(spec, 1, forgetBias: 1), head, SequencePooling.LastStep, Batch, Tokens);
-var parameters = new ParameterSet();
-network.AddTo(parameters);
-var adam = new AdamOptimizer(parameters, 1e-3);
+var trainer = new ClassifierTrainer(network, [1f, 1f], 1e-3, clipNorm: 1);
 int[][] texts = [.. Enumerable.Range(0, Batch).Select(_ => Enumerable.Range(0, Tokens).Select(_ => 1 + random.NextInt32(Vocabulary - 1)).ToArray())];
 int[] labels = [.. Enumerable.Range(0, Batch).Select(b => b % Classes)], batch = [.. Enumerable.Range(0, Batch)];
-float[] weights = [1f, 1f], gradLogits = new float[Batch * Classes];
 
-void Step()
-{
-    ClassWeights.CrossEntropy(network.Forward(texts, batch), Batch, labels, weights, gradLogits);
-    parameters.ZeroGradients();
-    network.Backward(gradLogits);
-    parameters.ClipGradientNorm(1);
-    adam.Step();
-    network.RefreshWeights();
-}
+void Step() => trainer.Step(texts, batch, labels);
 
 for (int i = 0; i < 5; i++) Step();
 double best = double.PositiveInfinity;

@@ -374,12 +374,19 @@ public sealed class KerasDenseLayer : KerasLayer
 /// <summary>An <c>Embedding</c> layer: token ids [B, T] → rows of its table [B, T, output_dim].</summary>
 public sealed class KerasEmbeddingLayer : KerasLayer
 {
-    internal KerasEmbeddingLayer(KerasLayerConfig layer, int inputDim, int outputDim, float[] embeddings) : base(layer.Name, "Embedding", layer.Source, layer.SourceIndex)
+    internal KerasEmbeddingLayer(KerasLayerConfig layer, int inputDim, int outputDim, float[] embeddings, bool maskZero) : base(layer.Name, "Embedding", layer.Source, layer.SourceIndex)
     {
         InputDim = inputDim;
         OutputDim = outputDim;
         Embeddings = embeddings;
+        MaskZero = maskZero;
     }
+
+    /// <summary>
+    /// Keras's <c>mask_zero</c>: id 0 is padding, and the layers after skip its steps. <see cref="KerasModel.Run"/> does not
+    /// mask, so it refuses such a model; <see cref="KerasTextClassifier"/> reads a text classifier with it.
+    /// </summary>
+    public bool MaskZero { get; }
 
     /// <summary>The vocabulary size: ids run from 0 to InputDim − 1.</summary>
     public int InputDim { get; }
@@ -395,6 +402,8 @@ public sealed class KerasEmbeddingLayer : KerasLayer
 
     internal override Tensor[] Apply(Tensor input)
     {
+        if (MaskZero)
+            throw new NotSupportedException($"Layer '{Name}' sets mask_zero=True: running it would skip the padded steps, which KerasModel.Run does not do; KerasTextClassifier.Load reads a text classifier with it.");
         if (input.Shape.Length != 2) throw new ArgumentException($"Layer '{Name}' takes token ids [B, T]; it got [{string.Join(", ", input.Shape)}].");
         float[] y = new float[Sizes.Elements($"layer '{Name}' output", input.Values.Length, OutputDim)];
         for (int k = 0; k < input.Values.Length; k++)

@@ -251,15 +251,14 @@ internal sealed class KerasModelBuilder(KerasConfig config, KerasWeightStore sto
         string where = $"layer '{KerasConfig.Printable(layer.Name)}'";
         if (layer.Source != config.InputName) throw new KerasFormatException($"{where} reads '{KerasConfig.Printable(layer.Source)}'; LstmSimd runs an Embedding on the model input only.");
         if (_inputResolved) throw new KerasFormatException($"{where} reads the model input as token ids, while another layer reads it as features.");
-        if (Bool(layer.Config, "mask_zero", false, layer.Name))
-            throw new KerasFormatException($"{where} sets mask_zero=True: masking (skipping padded steps) is not supported; export the model without it.");
+        bool maskZero = Bool(layer.Config, "mask_zero", false, layer.Name);
         RefuseSet(layer, "lora_rank");
         int vocabulary = Int(layer.Config, "input_dim", null, layer.Name), width = Int(layer.Config, "output_dim", null, layer.Name);
         IReadOnlyList<StoredArray> arrays = store.Arrays(layer);
         if (arrays.Count != 1) throw new KerasFormatException($"{where} has {arrays.Count} weight arrays in the file; an Embedding has 1.");
         float[] table = store.Read(layer, arrays[0], vocabulary, width);
         (_inputResolved, TakesTokenIds, InputFeatures) = (true, true, 0);
-        return (new KerasEmbeddingLayer(layer, vocabulary, width, table), [new TensorInfo(false, true, width)]);
+        return (new KerasEmbeddingLayer(layer, vocabulary, width, table, maskZero), [new TensorInfo(false, true, width)]);
     }
 
     /// <summary>A dtype policy other than float32 (mixed_float16, bfloat16…) computes in another precision than LstmSimd.</summary>

@@ -18,7 +18,7 @@ public sealed class ClassifierNetwork : IDisposable
     private int _steps, _batch;
 
     /// <summary>Builds the network over the parameters given (used, not copied).</summary>
-    /// <param name="embedding">Token ids → vectors; its padding id pads the batches.</param>
+    /// <param name="embedding">Token ids → vectors; its padding id (or id 0 without one) fills the steps past a text's end, which no layer reads.</param>
     /// <param name="weights">The LSTM, whose input size is the embedding's dimension.</param>
     /// <param name="head">Pooled LSTM output → class logits.</param>
     /// <param name="pooling">How each text's outputs become one vector.</param>
@@ -34,7 +34,6 @@ public sealed class ClassifierNetwork : IDisposable
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(head);
         if (!Enum.IsDefined(pooling)) throw new ArgumentOutOfRangeException(nameof(pooling), pooling, "Unknown pooling.");
-        if (embedding.PaddingId < 0) throw new ArgumentException("The embedding needs a padding id to pad its batches with.", nameof(embedding));
         if (weights.Spec.InputSize != embedding.Dimension)
             throw new ArgumentException($"The LSTM takes {weights.Spec.InputSize} inputs; the embedding gives {embedding.Dimension}.", nameof(weights));
         if (head.Inputs != weights.Spec.OutputSize)
@@ -114,12 +113,17 @@ public sealed class ClassifierNetwork : IDisposable
             if ((uint)indices[b] >= (uint)texts.Count) throw new ArgumentOutOfRangeException(nameof(indices), indices[b], $"indices[{b}] is outside the {texts.Count} texts.");
             int length = texts[indices[b]].Length;
             if (length > _maxSteps) throw new ArgumentException($"Text {indices[b]} has {length} tokens; this network reads at most {_maxSteps}.", nameof(texts));
+            int outside = texts[indices[b]].AsSpan().IndexOfAnyExceptInRange(0, Embedding.Count - 1);
+            if (outside >= 0)
+                throw new ArgumentOutOfRangeException(nameof(texts), $"Text {indices[b]} holds the token id {texts[indices[b]][outside]} at position {outside}, outside the embedding's {Embedding.Count} rows [0, {Embedding.Count}).");
+            if (length == 0 && Embedding.PaddingId < 0)
+                throw new ArgumentException($"Text {indices[b]} is empty; an embedding without a padding id has no step to read it as.", nameof(texts));
             _lengths[b] = Math.Max(1, length);
             steps = Math.Max(steps, length);
         }
 
         Span<int> ids = _ids.AsSpan(0, steps * batch);
-        ids.Clear(); // the padding id
+        ids.Fill(PaddingFill);
         for (int b = 0; b < batch; b++)
         {
             int[] text = texts[indices[b]];
@@ -150,6 +154,15 @@ public sealed class ClassifierNetwork : IDisposable
         Head.Backward(_pooled.AsSpan(0, batch * _features), gradLogits, batch, gradPooled);
         Text.Pooling.Backward(Pooling, gradPooled, steps, batch, _features, _forwardFeatures, _lengths.AsSpan(0, batch), _argMax.AsSpan(0, batch * _features), gradOutput);
         _lstm.Backward(gradOutput, gradInput: gradEmbedded);
+        if (Embedding.PaddingId < 0)
+        {
+            // Without a padding id the fill is a real token's: its row must not gather the steps past each text's end.
+            for (int b = 0; b < batch; b++)
+                for (int t = _lengths[b]; t < steps; t++) gradEmbedded.Slice((t * batch + b) * dimension, dimension).Clear();
+        }
+
         Embedding.Backward(_ids.AsSpan(0, steps * batch), gradEmbedded);
     }
+
+    private int PaddingFill => Math.Max(0, Embedding.PaddingId);
 }

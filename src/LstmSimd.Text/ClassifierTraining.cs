@@ -156,11 +156,7 @@ public static class ClassifierTraining
 
         int batchSize = Math.Min(options.BatchSize, ids.Length);
         using ClassifierNetwork network = model.CreateNetwork(batchSize, options.Dropout, (ulong)options.Seed, options.Threads);
-        var parameters = new ParameterSet();
-        network.AddTo(parameters);
-        var optimizer = new AdamOptimizer(parameters, options.LearningRate);
-        int[] batchLabels = new int[batchSize];
-        float[] gradLogits = new float[batchSize * labels.Length];
+        var trainer = new ClassifierTrainer(network, weights, options.LearningRate, options.ClipNorm);
 
         var clock = Stopwatch.StartNew();
         SequenceClassifier best = model.Clone();
@@ -176,17 +172,8 @@ public static class ClassifierTraining
             foreach (int[] batch in LengthBatches(ids, batchSize, random))
             {
                 if (cancellation.IsCancellationRequested) break;
-                for (int b = 0; b < batch.Length; b++) batchLabels[b] = trainLabels[batch[b]];
-                ReadOnlySpan<float> logits = network.Forward(ids, batch);
-                Span<float> grad = gradLogits.AsSpan(0, batch.Length * labels.Length);
-                lossSum += ClassWeights.CrossEntropy(logits, batch.Length, batchLabels.AsSpan(0, batch.Length), weights, grad);
+                lossSum += trainer.Step(ids, batch, trainLabels);
                 steps++;
-                parameters.ZeroGradients();
-                network.Backward(grad);
-                double norm = options.ClipNorm > 0 ? parameters.ClipGradientNorm(options.ClipNorm) : parameters.GradientNorm();
-                if (!double.IsFinite(norm)) continue; // a step whose gradient is not finite changes nothing
-                optimizer.Step();
-                network.RefreshWeights();
             }
 
             if (cancellation.IsCancellationRequested && steps == 0)

@@ -159,6 +159,17 @@ public sealed class OnnxModel
     /// <inheritdoc cref="AttributeValues"/>
     internal Dictionary<Attribute, string> UndecodedAttributes { get; private init; } = new(ReferenceEqualityComparer.Instance);
 
+    /// <summary>
+    /// The value of an initializer or <c>Constant</c> node output that a node other than an LSTM or GRU reads (an embedding
+    /// table a <c>Gather</c> reads, a head's <c>MatMul</c> or <c>Gemm</c> weights), as the graph runner decoded it.
+    /// </summary>
+    /// <returns>False when no such value exists or its type could not be decoded.</returns>
+    public bool TryGetConstant(string name, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out OnnxTensor value)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return ConstantValues.TryGetValue(name, out value);
+    }
+
     /// <summary>Initializers no LSTM or GRU node uses.</summary>
     public IReadOnlyList<string> IgnoredInitializers { get; private init; } = [];
 
