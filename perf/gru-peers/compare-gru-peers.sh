@@ -4,7 +4,7 @@
 # primitive (lbr_gru, onednn_gru.cpp; Debian libdnnl-dev), ONNX Runtime's GRU operator with linear_before_reset=1 through
 # onnxruntime-node (make_onnx_gru.py, ort_gru.js) and PyTorch's nn.GRU (torch_gru.py; Debian python3-torch, OpenBLAS).
 # Every implementation runs PyTorch's cell (the reset gate applied after the recurrent product). GFLOP/s count the GRU's
-# own 2·T·B·3H·(I+H); LstmSimd computes its GRU in the LSTM's four gate slots, 4/3 of that.
+# own 2·T·B·3H·(I+H), which LstmSimd's three-gate GRU panels compute too.
 # summarize.py turns the output into a table.
 # usage: perf/gru-peers/compare-gru-peers.sh [rounds] > raw.txt
 #   env: THREADS (default 1), SECONDS_PER_RUN (LstmSimd's timed calls per workload, default 1.5), WORKLOADS (space-separated

@@ -45,8 +45,8 @@ def main():
         cells = [fmt(best[p]) if p in best else "—" for p in PEERS]
         print(f"| {workload} | {fmt(ours)} | {gflops:.1f} | {' | '.join(cells)} | {ours / peer[0]:.2f} ({PEERS[peer[1]].removesuffix(' µs')}; "
               f"{rounds[0]:.2f}–{rounds[-1]:.2f}) | {alloc[workload]} |")
-    print(f"\nLstmSimd ran on {', '.join(sorted(set(isa.values())))}. A ratio below 1 is LstmSimd faster. LstmSimd's GRU computes "
-          "all four gate slots of the LSTM's kernels, 4/3 of the multiply-adds the GFLOP/s column counts.")
+    print(f"\nLstmSimd ran on {', '.join(sorted(set(isa.values())))}. A ratio below 1 is LstmSimd faster. LstmSimd's GRU panels "
+          "hold its three gates: it computes the multiply-adds the GFLOP/s column counts.")
 
 
 main()
