@@ -26,9 +26,7 @@ public sealed class ForecastStreams<TKey> : IDisposable where TKey : notnull
 
     private readonly BatchedForecaster _batched;
     private readonly Lock _lock = new();
-    private readonly Dictionary<TKey, int> _slots;
-    private readonly int[] _free;          // a stack of unused slots
-    private int _freeCount;
+    private readonly StreamSlots<TKey> _slots;
     private readonly int _window, _columns, _horizon, _rowValues;
     private readonly double[] _history;    // per slot, a ring of the latest rows: [capacity, window, columns]
     private readonly int[] _oldest;        // per slot, the ring index of its oldest row
@@ -36,8 +34,6 @@ public sealed class ForecastStreams<TKey> : IDisposable where TKey : notnull
     private readonly double[] _expected;   // per slot, the one-step forecast for its next value; NaN when none
     private readonly double[] _windows;    // this step's full windows, gathered: [k, window, columns]
     private readonly double[] _forecasts;  // their forecasts: [k, horizon]
-    private readonly int[] _stepSlots, _stepMark;
-    private int _stepNumber;
     private bool _disposed;
 
     /// <summary>Up to <paramref name="capacity"/> streams forecast by <paramref name="forecaster"/> (shared, not copied), none added yet.</summary>
@@ -57,12 +53,7 @@ public sealed class ForecastStreams<TKey> : IDisposable where TKey : notnull
         _oldest = new int[capacity];
         _held = new int[capacity];
         _expected = new double[capacity];
-        _stepSlots = new int[capacity];
-        _stepMark = new int[capacity];
-        _slots = new Dictionary<TKey, int>(capacity, comparer);
-        _free = new int[capacity];
-        Capacity = capacity;
-        FreeEverySlot();
+        _slots = new StreamSlots<TKey>(capacity, comparer, "the forecast streams");
     }
 
     /// <summary>The forecaster every stream runs.</summary>
@@ -72,7 +63,7 @@ public sealed class ForecastStreams<TKey> : IDisposable where TKey : notnull
     public IReadOnlyList<string> Columns => _batched.Columns;
 
     /// <summary>The most streams held.</summary>
-    public int Capacity { get; }
+    public int Capacity => _slots.Capacity;
 
     /// <summary>The streams held now.</summary>
     public int Count
@@ -92,11 +83,7 @@ public sealed class ForecastStreams<TKey> : IDisposable where TKey : notnull
         lock (_lock)
         {
             ThrowIfDisposed();
-            if (_slots.ContainsKey(key)) throw new ArgumentException($"A stream with key '{key}' is already held.", nameof(key));
-            if (_freeCount == 0) throw new InvalidOperationException($"Every one of the {Capacity} streams is in use; remove one first.");
-            int slot = _free[--_freeCount];
-            _slots.Add(key, slot);
-            ClearSlot(slot);
+            ClearSlot(_slots.Add(key));
         }
     }
 
@@ -107,9 +94,7 @@ public sealed class ForecastStreams<TKey> : IDisposable where TKey : notnull
         lock (_lock)
         {
             ThrowIfDisposed();
-            if (!_slots.Remove(key, out int slot)) return false;
-            _free[_freeCount++] = slot;
-            return true;
+            return _slots.Remove(key);
         }
     }
 
@@ -117,7 +102,7 @@ public sealed class ForecastStreams<TKey> : IDisposable where TKey : notnull
     public bool Contains(TKey key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        lock (_lock) return _slots.ContainsKey(key);
+        lock (_lock) return _slots.Contains(key);
     }
 
     /// <summary>Forgets a stream's values, as if it were just added.</summary>
@@ -127,7 +112,7 @@ public sealed class ForecastStreams<TKey> : IDisposable where TKey : notnull
         lock (_lock)
         {
             ThrowIfDisposed();
-            ClearSlot(SlotOf(key));
+            ClearSlot(_slots.SlotOf(key));
         }
     }
 
@@ -138,7 +123,7 @@ public sealed class ForecastStreams<TKey> : IDisposable where TKey : notnull
         lock (_lock)
         {
             ThrowIfDisposed();
-            return _held[SlotOf(key)];
+            return _held[_slots.SlotOf(key)];
         }
     }
 
@@ -174,27 +159,13 @@ public sealed class ForecastStreams<TKey> : IDisposable where TKey : notnull
         lock (_lock)
         {
             ThrowIfDisposed();
-            if (k > Capacity) throw new ArgumentException($"{k} keys name more streams than the capacity of {Capacity}: some key is repeated or unknown.", nameof(keys));
-            int step = ++_stepNumber;
-            if (step == int.MaxValue)
-            {
-                Array.Clear(_stepMark);
-                _stepNumber = step = 1;
-            }
-
-            for (int row = 0; row < k; row++)
-            {
-                int slot = SlotOf(keys[row]);
-                if (_stepMark[slot] == step) throw new ArgumentException($"Key '{keys[row]}' is named twice in one step; a stream takes one row per step.", nameof(keys));
-                _stepMark[slot] = step;
-                _stepSlots[row] = slot;
-            }
+            _slots.BeginStep(keys);
 
             // Forecast from the windows as they will be after this row, before any stream changes.
             int full = 0;
             for (int row = 0; row < k; row++)
             {
-                int slot = _stepSlots[row];
+                int slot = _slots.RowSlot(row);
                 if (_held[slot] + 1 < _window) continue;
                 Span<double> window = _windows.AsSpan(full++ * _rowValues, _rowValues);
                 CopyLatest(slot, _window - 1, window);
@@ -206,7 +177,7 @@ public sealed class ForecastStreams<TKey> : IDisposable where TKey : notnull
             full = 0;
             for (int row = 0; row < k; row++)
             {
-                int slot = _stepSlots[row];
+                int slot = _slots.RowSlot(row);
                 if (!expected.IsEmpty) expected[row] = _expected[slot];
                 Append(slot, values.Slice(row * _columns, _columns));
                 Span<double> forecast = forecasts.Slice(row * _horizon, _horizon);
@@ -240,7 +211,7 @@ public sealed class ForecastStreams<TKey> : IDisposable where TKey : notnull
             ThrowIfDisposed();
             streams = new ForecastStreamsStateFile.SavedStream[_slots.Count];
             int i = 0;
-            foreach ((TKey key, int slot) in _slots)
+            foreach ((TKey key, int slot) in _slots.Held)
             {
                 double[] rows = new double[_held[slot] * _columns];
                 CopyLatest(slot, _held[slot], rows);
@@ -282,11 +253,9 @@ public sealed class ForecastStreams<TKey> : IDisposable where TKey : notnull
         {
             ThrowIfDisposed();
             _slots.Clear();
-            FreeEverySlot();
             foreach (ForecastStreamsStateFile.SavedStream stream in streams)
             {
-                int slot = _free[--_freeCount];
-                _slots.Add((TKey)stream.Key, slot);
+                int slot = _slots.Add((TKey)stream.Key);
                 ClearSlot(slot);
                 for (int r = 0; r < stream.Rows.Length / _columns; r++) Append(slot, stream.Rows.AsSpan(r * _columns, _columns));
                 _expected[slot] = stream.Expected;
@@ -322,18 +291,6 @@ public sealed class ForecastStreams<TKey> : IDisposable where TKey : notnull
         _oldest[slot] = 0;
         _held[slot] = 0;
         _expected[slot] = double.NaN;
-    }
-
-    private void FreeEverySlot()
-    {
-        for (int i = 0; i < Capacity; i++) _free[i] = Capacity - 1 - i;
-        _freeCount = Capacity;
-    }
-
-    private int SlotOf(TKey key)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        return _slots.TryGetValue(key, out int slot) ? slot : throw new KeyNotFoundException($"No stream has key '{key}'.");
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);

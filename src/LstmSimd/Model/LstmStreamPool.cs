@@ -22,16 +22,10 @@ public sealed class LstmStreamPool<TKey> : IDisposable where TKey : notnull
     private readonly LstmSpec _spec;
     private readonly LstmSession _session;
     private readonly Lock _lock = new();
-    private readonly Dictionary<TKey, int> _slots;
-    private readonly TKey[] _keys;          // by slot, for the slots in use
-    private readonly int[] _free;           // a stack of unused slots
-    private int _freeCount;
+    private readonly StreamSlots<TKey> _slots;
     private readonly int _hLength, _cLength; // one stream's h [L, H_out] and c [L, H]
     private readonly float[] _h, _c;        // every slot's h and c, slot-major
     private readonly float[] _rowsH, _rowsC; // one step's states as the session takes them: [L, k, H_out] and [L, k, H]
-    private readonly int[] _stepSlots;      // the slot of each row of the current step
-    private readonly int[] _stepMark;       // per slot, the number of the last step that named it (finds repeated keys)
-    private int _stepNumber;
 
     /// <summary>A pool of up to <paramref name="capacity"/> streams of <paramref name="model"/>, none added yet.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is not positive.</exception>
@@ -50,20 +44,14 @@ public sealed class LstmStreamPool<TKey> : IDisposable where TKey : notnull
         _rowsH = new float[_h.Length];
         _rowsC = new float[_c.Length];
         _session = model.CreateSession(capacity);
-        _slots = new Dictionary<TKey, int>(capacity, comparer);
-        _keys = new TKey[capacity];
-        _free = new int[capacity];
-        Capacity = capacity;
-        FreeEverySlot();
-        _stepSlots = new int[capacity];
-        _stepMark = new int[capacity];
+        _slots = new StreamSlots<TKey>(capacity, comparer, "the pool");
     }
 
     /// <summary>The model every stream runs.</summary>
     public LstmModel Model => _session.Model;
 
     /// <summary>The most streams the pool holds.</summary>
-    public int Capacity { get; }
+    public int Capacity => _slots.Capacity;
 
     /// <summary>The streams the pool holds now.</summary>
     public int Count
@@ -83,12 +71,7 @@ public sealed class LstmStreamPool<TKey> : IDisposable where TKey : notnull
         lock (_lock)
         {
             ThrowIfDisposed();
-            if (_slots.ContainsKey(key)) throw new ArgumentException($"A stream with key '{key}' is already in the pool.", nameof(key));
-            if (_freeCount == 0) throw new InvalidOperationException($"The pool is full: it holds its capacity of {Capacity} streams; remove one first.");
-            int slot = _free[--_freeCount];
-            _slots.Add(key, slot);
-            _keys[slot] = key;
-            ClearSlot(slot);
+            ClearSlot(_slots.Add(key));
         }
     }
 
@@ -99,10 +82,7 @@ public sealed class LstmStreamPool<TKey> : IDisposable where TKey : notnull
         lock (_lock)
         {
             ThrowIfDisposed();
-            if (!_slots.Remove(key, out int slot)) return false;
-            _keys[slot] = default!;
-            _free[_freeCount++] = slot;
-            return true;
+            return _slots.Remove(key);
         }
     }
 
@@ -110,7 +90,7 @@ public sealed class LstmStreamPool<TKey> : IDisposable where TKey : notnull
     public bool Contains(TKey key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        lock (_lock) return _slots.ContainsKey(key);
+        lock (_lock) return _slots.Contains(key);
     }
 
     /// <summary>Sets a stream's state to zero, as if it were just added.</summary>
@@ -120,7 +100,7 @@ public sealed class LstmStreamPool<TKey> : IDisposable where TKey : notnull
         lock (_lock)
         {
             ThrowIfDisposed();
-            ClearSlot(SlotOf(key));
+            ClearSlot(_slots.SlotOf(key));
         }
     }
 
@@ -133,7 +113,7 @@ public sealed class LstmStreamPool<TKey> : IDisposable where TKey : notnull
         lock (_lock)
         {
             ThrowIfDisposed();
-            int slot = SlotOf(key);
+            int slot = _slots.SlotOf(key);
             _h.AsSpan(slot * _hLength, _hLength).CopyTo(h);
             _c.AsSpan(slot * _cLength, _cLength).CopyTo(c);
         }
@@ -151,7 +131,7 @@ public sealed class LstmStreamPool<TKey> : IDisposable where TKey : notnull
         lock (_lock)
         {
             ThrowIfDisposed();
-            int slot = SlotOf(key);
+            int slot = _slots.SlotOf(key);
             h.CopyTo(_h.AsSpan(slot * _hLength, _hLength));
             c.CopyTo(_c.AsSpan(slot * _cLength, _cLength));
         }
@@ -177,15 +157,7 @@ public sealed class LstmStreamPool<TKey> : IDisposable where TKey : notnull
         lock (_lock)
         {
             ThrowIfDisposed();
-            if (k > Capacity) throw new ArgumentException($"{k} keys name more streams than the pool's capacity of {Capacity}: some key is repeated or unknown.", nameof(keys));
-            int step = NextStepNumber();
-            for (int row = 0; row < k; row++)
-            {
-                int slot = SlotOf(keys[row]);
-                if (_stepMark[slot] == step) throw new ArgumentException($"Key '{keys[row]}' is named twice in one step (at rows {Array.IndexOf(_stepSlots, slot, 0, row)} and {row}); a stream advances once per step.", nameof(keys));
-                _stepMark[slot] = step;
-                _stepSlots[row] = slot;
-            }
+            _slots.BeginStep(keys);
 
             Gather(k);
             _session.SetState(_rowsH.AsSpan(0, k * _hLength), _rowsC.AsSpan(0, k * _cLength), k);
@@ -221,7 +193,7 @@ public sealed class LstmStreamPool<TKey> : IDisposable where TKey : notnull
             h = new float[keys.Length * _hLength];
             c = new float[keys.Length * _cLength];
             int i = 0;
-            foreach ((TKey key, int slot) in _slots)
+            foreach ((TKey key, int slot) in _slots.Held)
             {
                 keys[i] = key;
                 _h.AsSpan(slot * _hLength, _hLength).CopyTo(h.AsSpan(i * _hLength));
@@ -259,14 +231,9 @@ public sealed class LstmStreamPool<TKey> : IDisposable where TKey : notnull
         {
             ThrowIfDisposed();
             _slots.Clear();
-            Array.Clear(_keys);
-            FreeEverySlot();
             for (int i = 0; i < contents.Count; i++)
             {
-                var key = (TKey)contents.Keys![i];
-                int slot = _free[--_freeCount];
-                _slots.Add(key, slot);
-                _keys[slot] = key;
+                int slot = _slots.Add((TKey)contents.Keys![i]);
                 contents.H.AsSpan(i * _hLength, _hLength).CopyTo(_h.AsSpan(slot * _hLength));
                 contents.C.AsSpan(i * _cLength, _cLength).CopyTo(_c.AsSpan(slot * _cLength));
             }
@@ -288,29 +255,6 @@ public sealed class LstmStreamPool<TKey> : IDisposable where TKey : notnull
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
-    private void FreeEverySlot()
-    {
-        for (int i = 0; i < Capacity; i++) _free[i] = Capacity - 1 - i; // slot 0 is handed out first
-        _freeCount = Capacity;
-    }
-
-    private int NextStepNumber()
-    {
-        if (++_stepNumber == int.MaxValue)
-        {
-            Array.Clear(_stepMark);
-            _stepNumber = 1;
-        }
-
-        return _stepNumber;
-    }
-
-    private int SlotOf(TKey key)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        return _slots.TryGetValue(key, out int slot) ? slot : throw new KeyNotFoundException($"No stream has key '{key}'.");
-    }
-
     private void ClearSlot(int slot)
     {
         _h.AsSpan(slot * _hLength, _hLength).Clear();
@@ -329,7 +273,7 @@ public sealed class LstmStreamPool<TKey> : IDisposable where TKey : notnull
         int hOut = _spec.OutputHiddenSize, hidden = _spec.HiddenSize;
         for (int row = 0; row < k; row++)
         {
-            int slot = _stepSlots[row];
+            int slot = _slots.RowSlot(row);
             for (int layer = 0; layer < _spec.NumLayers; layer++)
             {
                 _h.AsSpan(slot * _hLength + layer * hOut, hOut).CopyTo(_rowsH.AsSpan((layer * k + row) * hOut, hOut));
@@ -345,7 +289,7 @@ public sealed class LstmStreamPool<TKey> : IDisposable where TKey : notnull
         int hOut = _spec.OutputHiddenSize, hidden = _spec.HiddenSize;
         for (int row = 0; row < k; row++)
         {
-            int slot = _stepSlots[row];
+            int slot = _slots.RowSlot(row);
             for (int layer = 0; layer < _spec.NumLayers; layer++)
             {
                 _rowsH.AsSpan((layer * k + row) * hOut, hOut).CopyTo(_h.AsSpan(slot * _hLength + layer * hOut, hOut));
