@@ -17,7 +17,7 @@ internal static class ForecastStreamsStateFile
     public const int Version = 1;
     private const int IdentityLength = 32;
     private const int HeaderLength = 8 + 4 + 1 + 1 + 2 + IdentityLength + 4 * 4 + 8;
-    private const int ChecksumLength = 32;
+    private const int ChecksumLength = SavedStateBody.ChecksumLength;
         private static ReadOnlySpan<byte> Magic => "LSTMFCST"u8;
 
     /// <summary>One stream: its key, its rows [held, columns] oldest first, and its pending one-step forecast.</summary>
@@ -77,17 +77,8 @@ internal static class ForecastStreamsStateFile
         int count = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(at + 12));
         long total = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(at + 16));
         long longestRecord = SavedStreamKeys.LongestBytes(kind) + 4 + 8 + 8L * window * columns;
-        if (total < HeaderLength + ChecksumLength || count < 0 || total > HeaderLength + ChecksumLength + (long)count * longestRecord)
-            throw new InvalidDataException($"The state is corrupted: its header gives a length of {total} bytes for {count} streams.");
-
-        byte[] bytes = new byte[total];
-        header.CopyTo(bytes, 0);
-        int rest = source.ReadAtLeast(bytes.AsSpan(HeaderLength), (int)(total - HeaderLength), throwOnEndOfStream: false);
-        if (rest < total - HeaderLength)
-            throw new InvalidDataException($"The state is truncated: {HeaderLength + rest} bytes of the {total} its header gives.");
+        byte[] bytes = SavedStateBody.Read(source, header, total, count, longestRecord);
         int body = (int)total - ChecksumLength;
-        if (!SHA256.HashData(bytes.AsSpan(0, body)).AsSpan().SequenceEqual(bytes.AsSpan(body)))
-            throw new InvalidDataException("The state is corrupted: its SHA-256 checksum does not match its contents.");
 
         byte[] identity = IdentityOf(forecaster);
         if (!bytes.AsSpan(16, IdentityLength).SequenceEqual(identity))

@@ -14,7 +14,7 @@ internal static class StreamStateFile
 {
     public const int Version = 1;
     private const int HeaderLength = 8 + 4 + 1 + 1 + 2 + ModelIdentity.Length + 4 * 4 + 8;
-    private const int ChecksumLength = 32;
+    private const int ChecksumLength = SavedStateBody.ChecksumLength;
         private static ReadOnlySpan<byte> Magic => "LSTMSTAT"u8;
 
     /// <summary>What a file holds, checked: keys (null for a session's rows), and h [n, L, H_out], c [n, L, H], stream-major.</summary>
@@ -73,17 +73,8 @@ internal static class StreamStateFile
         int count = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(at + 12));
         int hLength = spec.NumLayers * spec.OutputHiddenSize, cLength = spec.NumLayers * spec.HiddenSize;
         long longestRecord = SavedStreamKeys.LongestBytes(kind) + 4L * (hLength + cLength);
-        if (total < HeaderLength + ChecksumLength || count < 0 || total > HeaderLength + ChecksumLength + (long)Math.Max(count, 0) * longestRecord)
-            throw new InvalidDataException($"The state is corrupted: its header gives a length of {total} bytes for {count} streams.");
-
-        byte[] bytes = new byte[total];
-        header.CopyTo(bytes, 0);
-        int rest = source.ReadAtLeast(bytes.AsSpan(HeaderLength), (int)(total - HeaderLength), throwOnEndOfStream: false);
-        if (rest < total - HeaderLength)
-            throw new InvalidDataException($"The state is truncated: {HeaderLength + rest} bytes of the {total} its header gives.");
+        byte[] bytes = SavedStateBody.Read(source, header, total, count, longestRecord);
         int body = (int)total - ChecksumLength;
-        if (!SHA256.HashData(bytes.AsSpan(0, body)).AsSpan().SequenceEqual(bytes.AsSpan(body)))
-            throw new InvalidDataException("The state is corrupted: its SHA-256 checksum does not match its contents.");
 
         if (!bytes.AsSpan(16, ModelIdentity.Length).SequenceEqual(model.Identity))
             throw new InvalidDataException($"The state was saved for another model (spec and weights hash {Convert.ToHexStringLower(bytes, 16, 8)}…; this model's is {Convert.ToHexStringLower(model.Identity, 0, 8)}…).");
