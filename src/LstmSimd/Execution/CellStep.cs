@@ -74,6 +74,8 @@ internal unsafe struct CellStep
         (int blockStart, int blockEnd) = WorkerTeam.Share(Layer.Recurrent.Blocks, member, members);
         bool streaming = Init == null;
         bool variant = !Layer.Cell.IsStandard;
+        // A GRU with the reset gate after the product ends its step in the kernels' fused update, as the LSTM's cell does.
+        bool gruFused = Layer.Cell.IsGru && !Layer.Cell.ResetBeforeProduct;
         bool projected = Layer.Projection is not null;
         float* hOut = projected ? HRaw : HNext;
         int hOutRowStride = projected ? HRawRowStride : HNextRowStride;
@@ -92,8 +94,8 @@ internal unsafe struct CellStep
             DepthH = Layer.Recurrent.Depth,
             H = ref *H,
             HRowStride = HRowStride,
-            C = ref *C,
-            CRowStride = CRowStride,
+            C = ref gruFused ? ref *HPrevious : ref *C,
+            CRowStride = gruFused ? HNextRowStride : CRowStride,
             HOut = ref *hOut,
             HOutRowStride = hOutRowStride,
             Rows = Rows,
@@ -101,11 +103,12 @@ internal unsafe struct CellStep
             BlockEnd = blockEnd,
             Active = active,
             KeepGates = KeepGates,
-            PreActivationsOnly = variant,
+            PreActivationsOnly = variant && !gruFused,
             PreActivations = ref variant ? ref *pre : ref Layer.Bias[0], // unread for the standard cell
             PreActivationsRowStride = preRowStride,
             Descending = Descending,
             Layout = Layer.Recurrent.Layout,
+            GruGate = Layer.Cell.Gate,
         };
         if (streaming && Layer.Input.Layout != Layer.Recurrent.Layout)
         {
@@ -113,7 +116,9 @@ internal unsafe struct CellStep
             // onto them in place (the same sums, in the same order, as the sequence path's hoisted projection and step).
             args.Layout = Layer.Input.Layout;
             args.DepthH = 0;
+            args.PreActivationsOnly = true;
             kernels.Step(args);
+            args.PreActivationsOnly = variant && !gruFused;
             args.Layout = Layer.Recurrent.Layout;
             args.Init = ref *pre;
             args.InitRowStride = preRowStride;
@@ -127,11 +132,7 @@ internal unsafe struct CellStep
             // The original GRU: r ⊙ h for W_hn's product, in HRaw as an LSTM's m for W_hr; RunProjection finishes the step.
             kernels.GruResetState(Layer.Cell.Gate, ref *pre, preRowStride, ref *HPrevious, HNextRowStride, ref *HRaw, HRawRowStride, Rows, blockStart, blockEnd, active);
         }
-        else if (variant && Layer.Cell.IsGru)
-        {
-            kernels.GruCell(Layer.Cell.Gate, ref *pre, preRowStride, ref *HPrevious, HNextRowStride, ref *hOut, hOutRowStride, Rows, blockStart, blockEnd, active);
-        }
-        else if (variant)
+        else if (variant && !gruFused)
         {
             kernels.VariantCell(Layer.Cell, Layer.Peepholes, ref *pre, preRowStride, ref *C, CRowStride,
                 ref *hOut, hOutRowStride, Rows, blockStart, blockEnd, active);

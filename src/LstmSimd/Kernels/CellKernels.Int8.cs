@@ -74,7 +74,7 @@ internal static partial class CellKernels<TVec, TFormat>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void RunQuantizedTile<TGates>(ref float init, int initStride,
         ref byte panelX, ref float x, int xStride, int depthX, ref byte panelH, ref float h, int hStride, int depthH,
-        bool fuseCell, ref float c, int cStride, ref float hOut, int hOutStride, bool keepGates) where TGates : struct, IGateLayout
+        bool fuseCell, ref float c, int cStride, ref float hOut, int hOutStride, bool keepGates, Activation gruGate) where TGates : struct, IGateLayout
     {
         int width = TVec.Count, gateStride = Slots * width, panelRows = TGates.Count * width, tileRows = TileRows;
         bool four = tileRows == 4, third = TGates.Count > 2, fourth = TGates.Count > 3;
@@ -144,9 +144,9 @@ internal static partial class CellKernels<TVec, TFormat>
             }
         }
 
-        if (fuseCell && TGates.Count == Slots)
+        if (fuseCell)
         {
-            CellEpilogue(ref pre, tileRows, ref c, cStride, ref hOut, hOutStride, keepGates, ref init, initStride);
+            FusedUpdate<TGates>(ref pre, tileRows, ref c, cStride, ref hOut, hOutStride, keepGates, ref init, initStride, gruGate);
             return;
         }
 

@@ -23,6 +23,10 @@ internal ref struct CellStepArgs
     public int DepthH;
     public ref float H;
     public int HRowStride;
+    /// <summary>
+    /// The state the fused update reads: c for the LSTM (updated in place); for a GRU (<see cref="Layout"/> GruRecurrent, not
+    /// <see cref="PreActivationsOnly"/>) h_{t−1} in fp32 rows, which <see cref="H"/> may not be (Int8 quantises it).
+    /// </summary>
     public ref float C;
     public int CRowStride;
     public ref float HOut;
@@ -33,9 +37,13 @@ internal ref struct CellStepArgs
 
     /// <summary>
     /// The gates the panels hold (<see cref="PackedPanel.Layout"/>); with both depths nonzero both panels must share it, so a
-    /// GRU's streaming step (whose W_ih and W_hh hold different slots) runs as two calls. The fused cell needs the LSTM's.
+    /// GRU's streaming step (whose W_ih and W_hh hold different slots) runs as two calls. The fused update is the LSTM's cell
+    /// for the LSTM's panels and the GRU's for a GRU's recurrent panel; other panels stop at the pre-activations.
     /// </summary>
     public GateLayout Layout;
+
+    /// <summary>A fused GRU update's gate activation (of r and z).</summary>
+    public Activation GruGate;
 
     /// <summary>Per row: 1 to compute, 0 to leave its c and h untouched (a finished sequence). Empty: all rows.</summary>
     public ReadOnlySpan<byte> Active;
@@ -84,8 +92,8 @@ internal ref struct SequenceArgs
     /// <summary>With a share of the blocks: where the members meet after each step, as the next reads all of h (null alone).</summary>
     public StepBarrier? Barrier;
 
-    /// <summary>A GRU layer (reset gate after the recurrent product): each step leaves pre-activations for the GRU's update
-    /// with gates <see cref="GruGate"/>, instead of the LSTM's fused cell (<see cref="C"/> is then unused).</summary>
+    /// <summary>A GRU layer (reset gate after the recurrent product): each step ends in the GRU's fused update with gates
+    /// <see cref="GruGate"/> instead of the LSTM's cell (<see cref="C"/> is then unused).</summary>
     public bool Gru;
     public Activation GruGate;
 
@@ -142,7 +150,7 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     {
         int width = TVec.Count, gateStride = Slots * width, panelRows = TGates.Count * width, tiled = a.Rows / TileRows * TileRows;
         bool fuse = !a.PreActivationsOnly;
-        if (fuse && TGates.Count != Slots) throw new InvalidOperationException("The fused cell update needs the LSTM's four gates; a GRU's panels stop at the pre-activations.");
+        if (fuse && !HasFusedUpdate<TGates>()) throw new InvalidOperationException($"A step over a {a.Layout} panel stops at the pre-activations: only the LSTM's and a GRU's recurrent panel end in a fused update.");
         for (int n = 0; n < a.BlockEnd - a.BlockStart && tiled > 0; n++)
         {
             int block = a.Descending ? a.BlockEnd - 1 - n : a.BlockStart + n;
@@ -152,12 +160,20 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
             for (int row = 0; row < tiled; row += TileRows)
             {
                 if (!a.Active.IsEmpty && !AllActive(a.Active.Slice(row, TileRows))) continue;
+                if (a.InitRowStride != 0)
+                {
+                    bool lastTile = row + TileRows >= tiled;
+                    int nextBlock = !lastTile ? block : a.Descending ? block - 1 : block + 1;
+                    if (nextBlock >= a.BlockStart && nextBlock < a.BlockEnd)
+                        PrefetchTileStart(ref Unsafe.Add(ref a.Init, (nint)(lastTile ? 0 : row + TileRows) * a.InitRowStride + nextBlock * gateStride), a.InitRowStride);
+                }
+
                 RunTile<TGates>(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset), a.InitRowStride,
                     ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.XRowStride, a.DepthX,
                     ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.HRowStride, a.DepthH,
                     fuse, ref fuse ? ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset) : ref Unsafe.Add(ref a.PreActivations, (nint)row * a.PreActivationsRowStride + gateOffset),
                     fuse ? a.CRowStride : a.PreActivationsRowStride,
-                    ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset), a.HOutRowStride, a.KeepGates);
+                    ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset), a.HOutRowStride, a.KeepGates, a.GruGate);
             }
         }
 
@@ -171,9 +187,28 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
                 ref a.PanelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.DepthX,
                 ref a.PanelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.DepthH,
                 fuse, ref fuse ? ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride) : ref Unsafe.Add(ref a.PreActivations, (nint)row * a.PreActivationsRowStride),
-                ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride), a.KeepGates, a.BlockStart, a.BlockEnd, a.Descending);
+                ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride), a.KeepGates, a.BlockStart, a.BlockEnd, a.Descending, a.GruGate);
         }
     }
+
+    /// <summary>
+    /// Asks the caches for the start values of the tile that runs next (its rows' slots of one block, from the hoisted input
+    /// projection of the step): those rows lie a row of gates apart in a buffer of every step's, usually beyond the caches,
+    /// and a tile's chains cannot start before its start values arrive. Fetched one tile ahead, they come in while this tile
+    /// computes. A hint only: nothing on other CPUs.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void PrefetchTileStart(ref float init, int rowStride)
+    {
+        if (!Sse.IsSupported) return;
+        for (int row = 0; row < TileRows; row++)
+        {
+            byte* start = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref init, (nint)row * rowStride));
+            for (int offset = 0; offset < Slots * TVec.Count * sizeof(float); offset += CacheLineBytes) Sse.Prefetch0(start + offset);
+        }
+    }
+
+    private const int CacheLineBytes = 64;
 
     /// <summary>
     /// Every step of one batch-1 sequence, back to back: per step the recurrent product and the fused cell update of
@@ -201,18 +236,9 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
             int t = a.Reverse ? a.Steps - 1 - s : s;
             ref float init = ref Unsafe.Add(ref a.Init, (nint)t * a.InitStepStride);
             bool descending = s % 2 == 1; // a serpentine, see CellStepArgs.Descending
-            if (!a.Gru)
-            {
-                RunRow<TGates>(ref init, ref a.PanelH, ref hPrevious, 0, ref a.PanelH, ref hPrevious, a.DepthH,
-                    fuseCell: true, ref a.C, ref hNext, keepGates: false, a.BlockStart, a.BlockEnd, descending);
-            }
-            else
-            {
-                // The pre-activations overwrite the step's hoisted projection, which nothing reads again.
-                RunRow<TGates>(ref init, ref a.PanelH, ref hPrevious, 0, ref a.PanelH, ref hPrevious, a.DepthH,
-                    fuseCell: false, ref init, ref hNext, keepGates: false, a.BlockStart, a.BlockEnd, descending);
-                GruCellKernels<TVec>.Update(a.GruGate, ref init, a.InitStepStride, ref hPrevious, 0, ref hNext, 0, 1, a.BlockStart, a.BlockEnd, default);
-            }
+            ref float state = ref a.Gru ? ref hPrevious : ref a.C; // what the fused update reads: the GRU's h_{t−1}, the LSTM's c
+            RunRow<TGates>(ref init, ref a.PanelH, ref hPrevious, 0, ref a.PanelH, ref hPrevious, a.DepthH,
+                fuseCell: true, ref state, ref hNext, keepGates: false, a.BlockStart, a.BlockEnd, descending, a.GruGate);
 
             CopyRow(ref Unsafe.Add(ref hNext, first), ref Unsafe.Add(ref a.Output, (nint)t * a.OutputStepStride + first), outputs);
             a.Barrier?.SignalAndWait();
@@ -459,7 +485,7 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void RunRow<TGates>(ref float init, ref byte panelX, ref float x, int depthX, ref byte panelH, ref float h, int depthH,
-        bool fuseCell, ref float c, ref float hOut, bool keepGates, int blockStart, int blockEnd, bool descending = false)
+        bool fuseCell, ref float c, ref float hOut, bool keepGates, int blockStart, int blockEnd, bool descending = false, Activation gruGate = default)
         where TGates : struct, IGateLayout
     {
         int width = TVec.Count, gateStride = Slots * width, panelRows = TGates.Count * width, order = descending ? -1 : 1, count = blockEnd - blockStart;
@@ -491,9 +517,9 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
 
             // One row's blocks are laid out like a tile's rows: pre-activations gateStride apart, c and h width apart (going
             // down through the blocks when descending).
-            if (fuseCell && TGates.Count == Slots)
-                CellEpilogue(ref pre, pair ? 2 : 1, ref Unsafe.Add(ref c, block * width), order * width, ref Unsafe.Add(ref hOut, block * width), order * width,
-                    keepGates, ref initA, order * gateStride);
+            if (fuseCell)
+                FusedUpdate<TGates>(ref pre, pair ? 2 : 1, ref Unsafe.Add(ref c, block * width), order * width, ref Unsafe.Add(ref hOut, block * width), order * width,
+                    keepGates, ref initA, order * gateStride, gruGate);
         }
     }
 
@@ -634,11 +660,11 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void RunTile<TGates>(ref float init, int initStride,
         ref byte panelX, ref float x, int xStride, int depthX, ref byte panelH, ref float h, int hStride, int depthH,
-        bool fuseCell, ref float c, int cStride, ref float hOut, int hOutStride, bool keepGates) where TGates : struct, IGateLayout
+        bool fuseCell, ref float c, int cStride, ref float hOut, int hOutStride, bool keepGates, Activation gruGate = default) where TGates : struct, IGateLayout
     {
         if (TFormat.Quantized)
         {
-            RunQuantizedTile<TGates>(ref init, initStride, ref panelX, ref x, xStride, depthX, ref panelH, ref h, hStride, depthH, fuseCell, ref c, cStride, ref hOut, hOutStride, keepGates);
+            RunQuantizedTile<TGates>(ref init, initStride, ref panelX, ref x, xStride, depthX, ref panelH, ref h, hStride, depthH, fuseCell, ref c, cStride, ref hOut, hOutStride, keepGates, gruGate);
             return;
         }
 
@@ -724,24 +750,50 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
             if (four) (ai3, af3, ag3, ao3) = (Unscaled(ai3), Unscaled(af3), Unscaled(ag3), Unscaled(ao3));
         }
 
-        if (!fuseCell || TGates.Count != Slots)
+        // The pre-activations go to c's rows (no fused update), or through a small stack tile (L1) to the epilogue, which is
+        // its own method: inlining four copies of σ and tanh here would exhaust the JIT's inline budget for the whole kernel.
+        Span<float> tile = stackalloc float[4 * Slots * TVec.Count];
+        ref float pre = ref fuseCell ? ref MemoryMarshal.GetReference(tile) : ref c;
+        int preStride = fuseCell ? gateStride : cStride;
+        StoreSlots<TGates>(ai0, af0, ag0, ao0, ref pre, ref init);
+        StoreSlots<TGates>(ai1, af1, ag1, ao1, ref Unsafe.Add(ref pre, preStride), ref init1);
+        StoreSlots<TGates>(ai2, af2, ag2, ao2, ref Unsafe.Add(ref pre, 2 * preStride), ref init2);
+        if (four) StoreSlots<TGates>(ai3, af3, ag3, ao3, ref Unsafe.Add(ref pre, 3 * preStride), ref init3);
+        if (fuseCell) FusedUpdate<TGates>(ref pre, tileRows, ref c, cStride, ref hOut, hOutStride, keepGates, ref init, initStride, gruGate);
+    }
+
+    /// <summary>
+    /// Whether a step over <typeparamref name="TGates"/> panels can end in a fused update: the LSTM's cell (its four gates)
+    /// or the GRU's (its recurrent panel, reset gate after the product). A JIT-time constant.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool HasFusedUpdate<TGates>() where TGates : struct, IGateLayout => TGates.Count == Slots || typeof(TGates) == typeof(GruRecurrentGates);
+
+    /// <summary>
+    /// The fused update of <paramref name="rows"/> rows (or one row's blocks) from their pre-activations, all four slots,
+    /// <c>Slots × width</c> apart at <paramref name="pre"/>: the LSTM's cell (<paramref name="state"/> is c) or the GRU's
+    /// (<paramref name="state"/> is h_{t−1}, gates by <paramref name="gruGate"/>). With <paramref name="keepGates"/>
+    /// (training) the LSTM's activated gates, or the GRU's pre-activations (what its backward reads), go to
+    /// <paramref name="gatesOut"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FusedUpdate<TGates>(ref float pre, int rows, ref float state, int stateStride, ref float hOut, int hOutStride,
+        bool keepGates, ref float gatesOut, int gatesOutStride, Activation gruGate) where TGates : struct, IGateLayout
+    {
+        int gateStride = Slots * TVec.Count;
+        if (TGates.Count == Slots)
         {
-            StoreSlots<TGates>(ai0, af0, ag0, ao0, ref c, ref init);
-            StoreSlots<TGates>(ai1, af1, ag1, ao1, ref Unsafe.Add(ref c, cStride), ref init1);
-            StoreSlots<TGates>(ai2, af2, ag2, ao2, ref Unsafe.Add(ref c, 2 * cStride), ref init2);
-            if (four) StoreSlots<TGates>(ai3, af3, ag3, ao3, ref Unsafe.Add(ref c, 3 * cStride), ref init3);
+            CellEpilogue(ref pre, rows, ref state, stateStride, ref hOut, hOutStride, keepGates, ref gatesOut, gatesOutStride);
             return;
         }
 
-        // The pre-activations go through a small stack tile (L1) to the epilogue, which is its own method: inlining
-        // four copies of σ and tanh here would exhaust the JIT's inline budget for the whole kernel.
-        Span<float> tile = stackalloc float[4 * Slots * TVec.Count];
-        ref float pre = ref MemoryMarshal.GetReference(tile);
-        StoreGates(ai0, af0, ag0, ao0, ref pre);
-        StoreGates(ai1, af1, ag1, ao1, ref Unsafe.Add(ref pre, gateStride));
-        StoreGates(ai2, af2, ag2, ao2, ref Unsafe.Add(ref pre, 2 * gateStride));
-        if (four) StoreGates(ai3, af3, ag3, ao3, ref Unsafe.Add(ref pre, 3 * gateStride));
-        CellEpilogue(ref pre, tileRows, ref c, cStride, ref hOut, hOutStride, keepGates, ref init, initStride);
+        if (keepGates)
+        {
+            for (int r = 0; r < rows; r++)
+                CopyRow(ref Unsafe.Add(ref pre, r * gateStride), ref Unsafe.Add(ref gatesOut, r * gatesOutStride), gateStride);
+        }
+
+        GruCellKernels<TVec>.Update(gruGate, ref pre, gateStride, ref state, stateStride, ref hOut, hOutStride, rows, 0, 1, default);
     }
 
     /// <summary>

@@ -4,8 +4,9 @@ using System.Runtime.InteropServices;
 namespace LstmSimd.Kernels;
 
 /// <summary>
-/// The GRU's epilogue (PyTorch's <c>nn.GRU</c>: the reset gate acts after the recurrent product), vectorised, from the
-/// pre-activations the shared cell kernels leave when asked to stop there (<see cref="CellStepArgs.PreActivationsOnly"/>).
+/// The GRU's epilogue (PyTorch's <c>nn.GRU</c>: the reset gate acts after the recurrent product), vectorised, from
+/// pre-activations: the shared cell kernels run it on each tile's as they finish it (their fused update), and the
+/// original cell on the pre-activations its first product leaves (<see cref="CellStepArgs.PreActivationsOnly"/>).
 /// A GRU layer is packed into the kernels' four gate slots as r, z, n's input part and n's recurrent part: W_ih rows
 /// (W_ir, W_iz, W_in, 0), W_hh rows (W_hr, W_hz, 0, W_hn), bias (b_ir + b_hr, b_iz + b_hz, b_in, b_hn), so that one
 /// product pass gives every term and this epilogue combines them:
@@ -27,8 +28,10 @@ internal static class GruCellKernels<TVec> where TVec : struct, ISimdVector<TVec
     /// <paramref name="afterReset"/> (the original cell, after its second product) <paramref name="hOut"/> holds W_hn (r ⊙ h)
     /// on entry, slot 3 holds b_hn alone and receives a_hn = b_hn + W_hn (r ⊙ h), and n = tanh(slot 2 + a_hn).
     /// </summary>
+    // Its own compilation unit, called from the product kernels' tiles: inlined there (or into a thin caller), the JIT's
+    // inline budget ran out and left σ, tanh and the vector operators as calls.
     [SkipLocalsInit]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Update(Activation gate, ref float pre, int preRowStride, ref float h, int hRowStride, ref float hOut, int hOutRowStride,
         int rows, int blockStart, int blockEnd, ReadOnlySpan<byte> active, bool afterReset = false)
     {
