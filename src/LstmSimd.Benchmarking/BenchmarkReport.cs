@@ -54,7 +54,7 @@ public static class BenchmarkReport
     }
 
     /// <summary>
-    /// A JSON array with one object per result: <c>workload</c>, <c>threads</c>, <c>isa</c>, <c>median_us</c>,
+    /// A JSON array with one object per result: <c>workload</c>, <c>threads</c>, <c>isa</c>, <c>clock</c> (wall or thread-cpu), <c>median_us</c>,
     /// <c>min_us</c>, <c>us_per_step</c>, <c>gflops</c>, <c>percent_of_peak</c> (of <c>peak_gflops</c>, one core's FMA peak at that width, times threads), <c>allocated_bytes</c>, the shape
     /// (<c>steps</c>, <c>batch</c>, <c>input_size</c>, <c>hidden_size</c>) and the sampling (<c>samples</c>, <c>calls_per_sample</c>); with a
     /// measured roofline also <c>floor_us</c>, <c>percent_of_floor</c>, <c>floor_bound</c> (compute or bandwidth),
@@ -74,6 +74,7 @@ public static class BenchmarkReport
             json.WriteString("cell", w.Cell == WorkloadCell.Gru ? "gru" : "lstm");
             json.WriteNumber("threads", r.Threads);
             json.WriteString("isa", r.Isa);
+            json.WriteString("clock", r.Clock == CallClock.ThreadCpu ? "thread-cpu" : "wall");
             json.WriteNumber("median_us", Round(r.MedianMicroseconds));
             json.WriteNumber("min_us", Round(r.Timing.MinMicroseconds));
             json.WriteNumber("us_per_step", Round(r.MicrosecondsPerStep));

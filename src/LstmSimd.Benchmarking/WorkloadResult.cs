@@ -29,6 +29,9 @@ public sealed record WorkloadResult(StandardWorkload Workload, int Threads, Kern
     /// <summary>The floor as a percentage of the median time: 100 is at the machine's limit.</summary>
     public double? PercentOfFloor => Floor is { } floor ? 100 * floor.Microseconds / Timing.MedianMicroseconds : null;
 
+    /// <summary>What the timing counted: elapsed time, or the calling thread's CPU time.</summary>
+    public CallClock Clock { get; init; }
+
     /// <summary>Managed bytes allocated per call (the target is 0).</summary>
     public long AllocatedBytes => Timing.AllocatedBytesPerCall;
 }

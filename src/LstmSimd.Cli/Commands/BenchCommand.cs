@@ -33,6 +33,12 @@ internal static class BenchCommand
         };
         Option<string> weights = WeightsOption.Create("How the inference models store their weight matrices (training workloads always train in fp32)");
         var json = new Option<bool>("--json") { Description = "Print a JSON array instead of the table." };
+        var clock = new Option<string>("--clock")
+        {
+            Description = "What the times count: wall (elapsed time, the default) or cpu (this thread's CPU time, Linux, one thread: "
+                + "on a machine shared with other work it stays near the quiet machine's time, where wall time grows with every time slice given away).",
+            DefaultValueFactory = _ => "wall",
+        };
         var roofline = new Option<bool>("--roofline")
         {
             Description = "Also measure this core's read bandwidth by buffer size (a few seconds) and show each workload's floor: "
@@ -41,7 +47,7 @@ internal static class BenchCommand
 
         var command = new Command("bench", "Time the standard workloads on the fast path: µs per call and per step, GFLOP/s, bytes allocated per call. Training workloads (train-*) time one whole training step: forward, backward and update.")
         {
-            workloads, threads, seconds, kernel, weights, json, roofline,
+            workloads, threads, seconds, kernel, weights, json, roofline, clock,
         };
         command.SetAction(parse => ToolExit.Run("bench", () =>
         {
@@ -61,6 +67,14 @@ internal static class BenchCommand
             if (!(budget > 0) || double.IsInfinity(budget)) throw new ArgumentException("--seconds must be a positive number.");
 
             WeightFormat format = WeightsOption.Parse(parse.GetValue(weights));
+            CallClock timeBy = parse.GetValue(clock) switch
+            {
+                "wall" => CallClock.Wall,
+                "cpu" when !OperatingSystem.IsLinux() => throw new ArgumentException("--clock cpu reads the thread's CPU time on Linux only."),
+                "cpu" when threadCount > 1 => throw new ArgumentException($"--clock cpu counts the calling thread only; with --threads {threadCount} the workers' time would be missed."),
+                "cpu" => CallClock.ThreadCpu,
+                var other => throw new ArgumentException($"--clock {UserText.Quote(other ?? "")}: wall or cpu."),
+            };
 
             var options = new LstmModelOptions { Kernel = parse.GetValue(kernel), Threads = threadCount, Weights = format };
             bool asJson = parse.GetValue(json), withFloors = parse.GetValue(roofline);
@@ -71,7 +85,8 @@ internal static class BenchCommand
             if (!asJson)
             {
                 Console.WriteLine($"LstmSimd bench · {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription} · {Environment.ProcessorCount} logical cores · "
-                    + $"{path.ToString().ToLowerInvariant()} FMA peak {FmaPeak.For(path).ToString("F0", CultureInfo.InvariantCulture)} GFLOP/s per core (measured; {FmaPeak.EnvironmentVariable} sets it) · weights {WeightsOption.NameOf(format)}");
+                    + $"{path.ToString().ToLowerInvariant()} FMA peak {FmaPeak.For(path).ToString("F0", CultureInfo.InvariantCulture)} GFLOP/s per core (measured; {FmaPeak.EnvironmentVariable} sets it) · weights {WeightsOption.NameOf(format)}"
+                    + (timeBy == CallClock.ThreadCpu ? " · times are this thread's CPU time" : ""));
             }
 
             Roofline? limits = withFloors ? Roofline.Measure(path) : null;
@@ -84,7 +99,7 @@ internal static class BenchCommand
             var results = new List<WorkloadResult>(selected.Count);
             foreach (StandardWorkload workload in selected)
             {
-                WorkloadResult result = WorkloadBench.Run(workload, options, TimeSpan.FromSeconds(budget));
+                WorkloadResult result = WorkloadBench.Run(workload, options, TimeSpan.FromSeconds(budget), timeBy);
                 results.Add(limits is null ? result : result with { Floor = limits.Floor(workload, result.Threads) });
             }
 

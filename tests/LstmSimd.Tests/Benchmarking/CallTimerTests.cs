@@ -27,6 +27,35 @@ public class CallTimerTests
         Assert.InRange(CallTimer.AllocatedBytesPerCall(() => Sink[0] = new byte[100], 10), 100, 200);
     }
 
+    [Fact]
+    public void The_thread_cpu_clock_does_not_count_time_the_thread_spends_off_the_core_and_allocates_nothing()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Throws<PlatformNotSupportedException>(() => CallTimer.Measure(() => { }, TimeSpan.FromMilliseconds(10), clock: CallClock.ThreadCpu));
+            return;
+        }
+
+        CallTiming wall = CallTimer.Measure(() => Thread.Sleep(2), TimeSpan.FromMilliseconds(100));
+        CallTiming cpu = CallTimer.Measure(() => Thread.Sleep(2), TimeSpan.FromMilliseconds(100), clock: CallClock.ThreadCpu);
+        Assert.True(wall.MedianMicroseconds >= 2000, $"wall {wall.MedianMicroseconds} µs for a 2 ms sleep");
+        Assert.True(cpu.MedianMicroseconds < 1000, $"thread CPU {cpu.MedianMicroseconds} µs for a 2 ms sleep");
+        Assert.Equal(0, cpu.AllocatedBytesPerCall);
+    }
+
+    [Fact]
+    public void The_thread_cpu_clock_counts_a_call_that_computes()
+    {
+        if (!OperatingSystem.IsLinux()) return; // refused there, see the test above
+        double sum = 0;
+        CallTiming cpu = CallTimer.Measure(() =>
+        {
+            for (int i = 1; i < 200_000; i++) sum += 1.0 / i;
+        }, TimeSpan.FromMilliseconds(100), clock: CallClock.ThreadCpu);
+        Assert.True(cpu.MinMicroseconds > 0, $"thread CPU {cpu.MinMicroseconds} µs for 200,000 divisions");
+        Assert.True(sum > 0);
+    }
+
     [Theory]
     [InlineData("step-h64")]
     [InlineData("seq-h32")]
