@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """Turns compare-gru-peers.sh output into a markdown table: each implementation's best median over the rounds, LstmSimd's
 time as a ratio to the best peer's and the range of the per-round ratios, GFLOP/s counting the GRU's own three gates
-(LstmSimd's kernels do 4/3 of them: the fourth gate slot), and LstmSimd's bytes allocated per call.
+(what LstmSimd's three-gate panels compute), and LstmSimd's bytes allocated per call. oneDNN runs lbr_gru for PyTorch's
+cell and gru for the original one (the gru-original-* workloads), which PyTorch does not have.
 usage: summarize.py raw.txt"""
 import re
 import sys
 from collections import defaultdict
 
 SHAPES = {"gru-seq-h64": (100, 1, 64), "gru-seq-h256": (100, 1, 256), "gru-seq-b64-h512": (50, 64, 512),
-          "gru-step-h64": (1, 1, 64), "gru-step-h256": (1, 1, 256)}
-PEERS = {"onednn": "oneDNN lbr_gru µs", "ort": "ONNX Runtime (Node) µs", "torch-seq": "PyTorch nn.GRU µs"}
+          "gru-step-h64": (1, 1, 64), "gru-step-h256": (1, 1, 256),
+          "gru-original-seq-h256": (100, 1, 256), "gru-original-seq-b64-h512": (50, 64, 512), "gru-original-step-h256": (1, 1, 256)}
+PEERS = {"onednn": "oneDNN µs", "ort": "ONNX Runtime (Node) µs", "torch-seq": "PyTorch nn.GRU µs"}
 
 
 def fmt(us):

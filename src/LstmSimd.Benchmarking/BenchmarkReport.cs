@@ -71,7 +71,7 @@ public static class BenchmarkReport
             StandardWorkload w = r.Workload;
             json.WriteStartObject();
             json.WriteString("workload", w.Name);
-            json.WriteString("cell", w.Cell == WorkloadCell.Gru ? "gru" : "lstm");
+            json.WriteString("cell", w.Cell switch { WorkloadCell.Gru => "gru", WorkloadCell.GruOriginal => "gru-original", _ => "lstm" });
             json.WriteNumber("threads", r.Threads);
             json.WriteString("isa", r.Isa);
             json.WriteString("clock", r.Clock == CallClock.ThreadCpu ? "thread-cpu" : "wall");

@@ -74,7 +74,7 @@ public sealed record Roofline(double PeakGflops, IReadOnlyList<(long Bytes, doub
     /// <item>a training step: its FLOPs at the peak (a GEMM-bound pass over the batch).</item>
     /// </list>
     /// Activations, the cell update and the per-step overhead are not counted: the floor is a bound, not a prediction. A GRU's
-    /// floor counts its own three gates, not the four slots LstmSimd computes it in.
+    /// floor counts its three gates.
     /// </summary>
     public RooflineFloor Floor(StandardWorkload workload, int threads = 1)
     {

@@ -24,11 +24,14 @@ public enum WorkloadCell
     /// <summary>PyTorch's <c>nn.LSTM</c> cell: four gates.</summary>
     Lstm,
 
-    /// <summary>
-    /// PyTorch's <c>nn.GRU</c> cell (<see cref="GruModel"/>): three gates. LstmSimd computes it in the LSTM's four gate slots,
-    /// so it does 4/3 of the multiply-adds <see cref="StandardWorkload.FlopPerCall"/> counts.
-    /// </summary>
+    /// <summary>PyTorch's <c>nn.GRU</c> cell (<see cref="GruModel"/>; the reset gate after the recurrent product): three gates.</summary>
     Gru,
+
+    /// <summary>
+    /// The original GRU cell (the reset gate before the recurrent product: ONNX's default, Keras's <c>reset_after=False</c>;
+    /// <see cref="GruSpec.LinearBeforeReset"/> false): three gates, W_hn's product waiting for r each step.
+    /// </summary>
+    GruOriginal,
 }
 
 /// <summary>
@@ -64,19 +67,25 @@ public sealed record StandardWorkload(string Name, WorkloadKind Kind, int Steps,
         Sequence("gru-seq-b64-h512", 50, 64, 512, "batch throughput", WorkloadCell.Gru),
         new("gru-step-h64", WorkloadKind.Step, 1, 1, 64, 64, "one streaming step per call") { Cell = WorkloadCell.Gru },
         new("gru-step-h256", WorkloadKind.Step, 1, 1, 256, 256, "one streaming step per call") { Cell = WorkloadCell.Gru },
+        Sequence("gru-original-seq-h256", 100, 1, 256, "a short sequence, batch 1, the original GRU cell", WorkloadCell.GruOriginal),
+        Sequence("gru-original-seq-b64-h512", 50, 64, 512, "batch throughput, the original GRU cell", WorkloadCell.GruOriginal),
+        new("gru-original-step-h256", WorkloadKind.Step, 1, 1, 256, 256, "one streaming step per call, the original GRU cell") { Cell = WorkloadCell.GruOriginal },
     ];
 
     /// <summary>The cell the workload runs (an LSTM unless the name starts with <c>gru-</c>).</summary>
     public WorkloadCell Cell { get; init; }
 
     /// <summary>Gates of the cell: 4 for an LSTM, 3 for a GRU.</summary>
-    public int Gates => Cell == WorkloadCell.Gru ? 3 : 4;
+    public int Gates => IsGru ? 3 : 4;
+
+    /// <summary>Whether the workload runs a GRU, of either cell.</summary>
+    public bool IsGru => Cell is WorkloadCell.Gru or WorkloadCell.GruOriginal;
 
     /// <summary>The LSTM's shape: one layer, unidirectional, with bias.</summary>
     public LstmSpec Spec => new(InputSize, HiddenSize);
 
-    /// <summary>The GRU's shape, for a <see cref="WorkloadCell.Gru"/> workload: one layer, unidirectional, with bias.</summary>
-    public GruSpec GruSpec => new(InputSize, HiddenSize);
+    /// <summary>The GRU's shape, for a GRU workload (<see cref="IsGru"/>): one layer, unidirectional, with bias, the workload's cell.</summary>
+    public GruSpec GruSpec => new(InputSize, HiddenSize, linearBeforeReset: Cell != WorkloadCell.GruOriginal);
 
     /// <summary>
     /// Floating-point operations per call, counting a fused multiply-add as two: 2·B·G·H·(I+H)·T for the gate products of

@@ -5,7 +5,7 @@ namespace LstmSimd.Benchmarking;
 
 /// <summary>
 /// A standard workload ready to call: random weights (PyTorch's initialisation, fixed seed), a model (an LSTM, or a GRU
-/// for a <see cref="WorkloadCell.Gru"/> workload) built with the given options, one session sized for the workload (or, for a training workload, a trainer with a linear head
+/// of the workload's cell for a GRU workload) built with the given options, one session sized for the workload (or, for a training workload, a trainer with a linear head
 /// and SGD) and input, output and target buffers allocated once. <see cref="Invoke"/> runs one call and allocates
 /// nothing once warm.
 /// </summary>
@@ -26,7 +26,7 @@ public sealed class WorkloadRunner : IDisposable
     {
         ArgumentNullException.ThrowIfNull(workload);
         Workload = workload;
-        if (workload.Cell == WorkloadCell.Gru)
+        if (workload.IsGru)
         {
             if (workload.Kind == WorkloadKind.Train) throw new NotSupportedException($"Workload {workload.Name}: GRU workloads run inference only.");
             GruWeights = LstmSimd.GruWeights.CreateRandom(workload.GruSpec, seed);

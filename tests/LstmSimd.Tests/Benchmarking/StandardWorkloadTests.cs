@@ -16,11 +16,13 @@ public class StandardWorkloadTests
             ("seq-h512", 25, 1, 512), ("seq-b4-h1024", 25, 4, 1024), ("seq-b64-h512", 50, 64, 512),
             ("step-h64", 1, 1, 64), ("step-h256", 1, 1, 256), ("train-b32-h256", 50, 32, 256), ("train-b1-h64", 100, 1, 64),
             ("gru-seq-h64", 100, 1, 64), ("gru-seq-h256", 100, 1, 256), ("gru-seq-b64-h512", 50, 64, 512), ("gru-step-h64", 1, 1, 64), ("gru-step-h256", 1, 1, 256),
+            ("gru-original-seq-h256", 100, 1, 256), ("gru-original-seq-b64-h512", 50, 64, 512), ("gru-original-step-h256", 1, 1, 256),
         ];
         Assert.Equal(expected, StandardWorkload.All.Select(w => (w.Name, w.Steps, w.Batch, w.HiddenSize)));
         Assert.All(StandardWorkload.All, w => Assert.Equal(w.HiddenSize, w.InputSize));
-        Assert.All(StandardWorkload.All, w => Assert.Equal(w.Name.StartsWith("gru-", StringComparison.Ordinal) ? WorkloadCell.Gru : WorkloadCell.Lstm, w.Cell));
-        Assert.All(StandardWorkload.All, w => Assert.Equal(w.Name.Replace("gru-", "", StringComparison.Ordinal)[..w.Name.Replace("gru-", "", StringComparison.Ordinal).IndexOf('-', StringComparison.Ordinal)] switch
+        Assert.All(StandardWorkload.All, w => Assert.Equal(
+            w.Name.StartsWith("gru-original-", StringComparison.Ordinal) ? WorkloadCell.GruOriginal : w.Name.StartsWith("gru-", StringComparison.Ordinal) ? WorkloadCell.Gru : WorkloadCell.Lstm, w.Cell));
+        Assert.All(StandardWorkload.All, w => Assert.Equal(w.Name.Replace("gru-original-", "", StringComparison.Ordinal).Replace("gru-", "", StringComparison.Ordinal).Split('-')[0] switch
         {
             "step" => WorkloadKind.Step,
             "train" => WorkloadKind.Train,
@@ -44,12 +46,15 @@ public class StandardWorkloadTests
         Assert.Equal(12L * 256 * 512, StandardWorkload.Get("gru-step-h256").WeightBytesPerStep);
         Assert.Equal(WorkloadCell.Gru, StandardWorkload.Get("gru-seq-b64-h512").Cell);
         Assert.Equal(WorkloadCell.Lstm, StandardWorkload.Get("seq-b64-h512").Cell);
+        Assert.Equal(2.0 * 64 * 3 * 512 * 1024 * 50, StandardWorkload.Get("gru-original-seq-b64-h512").FlopPerCall);
+        Assert.False(StandardWorkload.Get("gru-original-seq-h256").GruSpec.LinearBeforeReset);
+        Assert.True(StandardWorkload.Get("gru-seq-h256").GruSpec.LinearBeforeReset);
     }
 
     [Fact]
     public void The_GRU_fast_path_matches_the_GRU_reference_on_its_smallest_workloads()
     {
-        foreach (string name in new[] { "gru-seq-h64", "gru-step-h64" })
+        foreach (string name in new[] { "gru-seq-h64", "gru-step-h64", "gru-original-step-h256" })
         {
             using var runner = new WorkloadRunner(StandardWorkload.Get(name));
             runner.Invoke();
