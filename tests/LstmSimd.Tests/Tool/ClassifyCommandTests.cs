@@ -50,7 +50,8 @@ public sealed class ClassifyCommandTests : IDisposable
             "--lr", "0.01", "--min-frequency", "1", "-o", "reviews.lstm", "--check");
         Assert.True(code == 0, stdout + stderr);
         Assert.Contains("naive Bayes (Laplace)", stdout, StringComparison.Ordinal);
-        Assert.Contains("logistic regression (TF-IDF, L2)", stdout, StringComparison.Ordinal);
+        Assert.Contains("logistic regression (TF-IDF words, L2)", stdout, StringComparison.Ordinal);
+        Assert.Contains("logistic regression (TF-IDF words + pairs, L2)", stdout, StringComparison.Ordinal);
         Assert.Contains("confusion matrix", stdout, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(_dir, "reviews.lstm")));
 
@@ -64,6 +65,31 @@ public sealed class ClassifyCommandTests : IDisposable
         Assert.Equal(3, lines.Length);
         Assert.StartsWith("pos\t", lines[1], StringComparison.Ordinal);
         Assert.StartsWith("neg\t", lines[2], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_small_hand_written_review_csv_trains_well_with_the_default_settings()
+    {
+        // 40 reviews written for this test (20 each way) and 10 others to test on; no setting but the columns and the output.
+        string folder = Path.Combine(AppContext.BaseDirectory, "Golden", "hand-made-reviews");
+        string[] columns = ["--text-column", "review", "--label-column", "sentiment"];
+        var (code, stdout, stderr) = Cli(["classify", "train", "--data", Path.Combine(folder, "train.csv"), "--test", Path.Combine(folder, "test.csv"), .. columns, "-o", "reviews.lstm"]);
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("words (≤ ", stdout, StringComparison.Ordinal);
+        Assert.Contains("seen ≥ 1×", stdout, StringComparison.Ordinal);   // a word seen once in 36 reviews still counts
+        Assert.Contains("≤ 200 epochs", stdout, StringComparison.Ordinal);   // 2 batches an epoch: 400 steps
+
+        (code, stdout, stderr) = Cli(["classify", "evaluate", "-m", "reviews.lstm", "--data", Path.Combine(folder, "test.csv"), .. columns]);
+        Assert.True(code == 0, stderr);
+        string row = stdout.Split('\n').Single(line => line.Contains("│ LSTM", StringComparison.Ordinal));
+        double accuracy = double.Parse(row.Split('│', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(accuracy >= 0.9, stdout);
+
+        (code, stdout, stderr) = Cli("classify", "predict", "-m", "reviews.lstm", "--text", "A brilliant story, I loved the cast.", "--text", "Boring and stupid, I hated the ending.");
+        Assert.True(code == 0, stderr);
+        string[] lines = stdout.TrimEnd().Split('\n');
+        Assert.StartsWith("positive\t", lines[1], StringComparison.Ordinal);
+        Assert.StartsWith("negative\t", lines[2], StringComparison.Ordinal);
     }
 
     [Fact]
