@@ -13,7 +13,7 @@ internal static class ClassifyCommand
 
     public static Command Create() => new("classify", "Classify texts (spam, sentiment, topics) with an embedding and a (bi)LSTM; compares it with naive Bayes and TF-IDF logistic regression on the same tokens.")
     {
-        CreateTrain(), CreateEvaluate(), CreatePredict(),
+        CreateTrain(), CreateEvaluate(), CreatePredict(), CreateImport(),
     };
 
     private static Option<string> TextColumn() => new("--text-column") { Description = "The CSV column holding the texts.", DefaultValueFactory = _ => "text" };
@@ -163,6 +163,53 @@ internal static class ClassifyCommand
                 Console.WriteLine($"{classifier.Labels[best]}\t{probabilities[i][best].ToString("F4", CultureInfo.InvariantCulture)}\t{UserText.Printable(texts[i])}");
             }
 
+            return ToolExit.Ok;
+        }));
+        return command;
+    }
+
+    /// <summary>
+    /// <c>classify import</c>: a classifier trained elsewhere (a PyTorch state_dict, ONNX, Keras or TensorFlow.js file) joined
+    /// to the vocabulary it was trained with, written as a model file that predict, evaluate and train read.
+    /// </summary>
+    private static Command CreateImport()
+    {
+        var source = new Option<FileInfo>("--from") { Description = "The trained classifier: a PyTorch state_dict (.pt, .pth, .safetensors: nn.Embedding → nn.LSTM → nn.Linear), an ONNX model (.onnx), a Keras model (.keras, .h5) or a TensorFlow.js model.json.", Required = true };
+        var vocabularyFile = new Option<FileInfo>("--vocabulary") { Description = "A UTF-8 text file with one token per line, line n (from 0) the token of id n; lines 0 and 1 are the padding and unknown ids (their text is not read).", Required = true };
+        var labels = new Option<string>("--labels") { Description = "The class names, comma-separated, in the order of the model's outputs.", Required = true };
+        var tokens = new Option<TokenKind>("--tokens") { Description = "How the model's texts were cut: Words or Characters.", DefaultValueFactory = _ => TokenKind.Words };
+        var keepCase = new Option<bool>("--keep-case") { Description = "The model's texts were not lower-cased." };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "Read each text up to its first this many tokens.", DefaultValueFactory = _ => 300 };
+        var pooling = new Option<SequencePooling>("--pooling") { Description = "PyTorch only (a state_dict does not record it): what the model's forward does with the LSTM's outputs: LastStep, Mean or Max.", DefaultValueFactory = _ => SequencePooling.LastStep };
+        var output = new Option<FileInfo>("--output", "-o") { Description = "The model file to write.", Required = true };
+        var command = new Command("import", "Turn a text classifier trained with PyTorch, ONNX, Keras or TensorFlow.js into a model file for classify predict, evaluate and train; the padding id must be 0 and the unknown token's id 1.")
+        {
+            source, vocabularyFile, labels, tokens, keepCase, maxTokens, pooling, output,
+        };
+        command.SetAction(parse => ToolExit.Run("classify import", () =>
+        {
+            string from = parse.GetValue(source)!.FullName, vocabularyPath = parse.GetValue(vocabularyFile)!.FullName, target = parse.GetValue(output)!.FullName;
+            OutputPaths.RefuseClashes([("--from", from), ("--vocabulary", vocabularyPath)], [("--output", target)]);
+            if (!File.Exists(from) && !Directory.Exists(from)) throw new FileNotFoundException($"--from: {from} does not exist.", from);
+            string[] names = [.. parse.GetValue(labels)!.Split(',', StringSplitOptions.TrimEntries)];
+            if (names.Any(n => n.Length == 0)) throw new ArgumentException("--labels holds an empty class name.");
+            string extension = Path.GetExtension(from).ToLowerInvariant();
+            ImportedClassifier imported = extension switch
+            {
+                ".onnx" => ImportedClassifier.FromOnnx(from, TokenVocabulary.PaddingId),
+                ".keras" or ".h5" or ".hdf5" or ".json" => LstmSimd.Keras.KerasTextClassifier.Load(from),
+                _ => ImportedClassifier.FromPyTorch(from, parse.GetValue(pooling), TokenVocabulary.PaddingId),
+            };
+            string[] lines = UserText.ReadUtf8File(vocabularyPath, problem => new FormatException($"{vocabularyPath}, {problem}")).ReplaceLineEndings("\n").Split('\n');
+            if (lines.Length > 0 && lines[^1].Length == 0) lines = lines[..^1]; // the file's last line break
+            if (lines.Length < 2) throw new FormatException($"{vocabularyPath} holds {lines.Length} lines; a vocabulary's first two lines are the padding and unknown ids.");
+            TokenVocabulary vocabulary = new(lines[2..]);
+            int length = parse.GetValue(maxTokens);
+            if (length < 1) throw new ArgumentException($"--max-tokens must be positive; got {length}.");
+            SequenceClassifier classifier = imported.ToClassifier(new TextTokenizer(parse.GetValue(tokens), !parse.GetValue(keepCase)), vocabulary, names, length);
+            classifier.Save(target);
+            Console.WriteLine($"read {imported.Description}");
+            Console.WriteLine($"wrote {target}: {vocabulary.Count:N0} tokens, classes {UserText.QuoteList(names)}");
             return ToolExit.Ok;
         }));
         return command;

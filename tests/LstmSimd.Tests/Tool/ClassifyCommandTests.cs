@@ -35,6 +35,7 @@ public sealed class ClassifyCommandTests : IDisposable
     [InlineData("train")]
     [InlineData("evaluate")]
     [InlineData("predict")]
+    [InlineData("import")]
     public void Every_classify_command_has_help_under_the_tool_name(string command)
     {
         var (code, stdout, _) = Cli("classify", command, "--help");
@@ -90,6 +91,46 @@ public sealed class ClassifyCommandTests : IDisposable
         string[] lines = stdout.TrimEnd().Split('\n');
         Assert.StartsWith("positive\t", lines[1], StringComparison.Ordinal);
         Assert.StartsWith("negative\t", lines[2], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Import_joins_a_pytorch_classifier_to_its_vocabulary_and_predict_gives_pytorchs_probabilities()
+    {
+        // Golden/classifier-import: a 17-id, 3-class PyTorch classifier and PyTorch's probabilities for texts of ids; the
+        // vocabulary names id n "wn", so the words "w15 w12 w9 w14" are the ids 15 12 9 14.
+        string golden = Path.Combine(AppContext.BaseDirectory, "Golden", "classifier-import");
+        File.WriteAllLines(Path.Combine(_dir, "vocabulary.txt"), ["<pad>", "<unk>", .. Enumerable.Range(2, 15).Select(id => "w" + id)]);
+        var (code, stdout, stderr) = Cli("classify", "import", "--from", Path.Combine(golden, "torch_bidirectional_max.pt"), "--vocabulary", "vocabulary.txt",
+            "--labels", "a, b, c", "--pooling", "Max", "-o", "imported.lstm");
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("PyTorch state_dict", stdout, StringComparison.Ordinal);
+
+        using var expected = LstmSimd.IO.SafetensorsFile.Open(Path.Combine(golden, "torch_bidirectional_max.expected.safetensors"));
+        long[] ids = expected.ReadInt64s("ids"), lengths = expected.ReadInt64s("lengths");
+        double[] probabilities = expected.ReadDoubles("probabilities");
+        var texts = new List<(string Text, double[] Probabilities)>();
+        for (int i = 0, start = 0; i < lengths.Length; start += (int)lengths[i], i++)
+        {
+            long[] text = ids[start..(start + (int)lengths[i])];
+            if (text.All(id => id >= 2)) texts.Add((string.Join(' ', text.Select(id => "w" + id)), probabilities[(3 * i)..(3 * i + 3)]));
+        }
+
+        Assert.True(texts.Count >= 2);
+        (code, stdout, stderr) = Cli(["classify", "predict", "-m", "imported.lstm", .. texts.SelectMany(t => new[] { "--text", t.Text })]);
+        Assert.True(code == 0, stderr);
+        string[] lines = stdout.TrimEnd().Split('\n');
+        for (int i = 0; i < texts.Count; i++)
+        {
+            int best = Array.IndexOf(texts[i].Probabilities, texts[i].Probabilities.Max());
+            Assert.StartsWith($"{"abc"[best]}\t{texts[i].Probabilities[best].ToString("F4", System.Globalization.CultureInfo.InvariantCulture)}\t", lines[i + 1], StringComparison.Ordinal);
+        }
+
+        ToolCommandTests.AssertOneLineOfBadInput(Cli("classify", "import", "--from", Path.Combine(golden, "torch_bidirectional_max.pt"), "--vocabulary", "vocabulary.txt",
+            "--labels", "a,b", "-o", "two.lstm"), "3 classes; 2 names");
+        File.WriteAllLines(Path.Combine(_dir, "short.txt"), ["<pad>", "<unk>", "w2"]);
+        ToolCommandTests.AssertOneLineOfBadInput(Cli("classify", "import", "--from", Path.Combine(golden, "torch_bidirectional_max.pt"), "--vocabulary", "short.txt",
+            "--labels", "a,b,c", "-o", "short.lstm"), "the embedding has 17 rows");
+        Assert.False(File.Exists(Path.Combine(_dir, "two.lstm")));
     }
 
     [Fact]
