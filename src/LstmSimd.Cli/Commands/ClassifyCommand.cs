@@ -116,20 +116,28 @@ internal static class ClassifyCommand
         return command;
     }
 
+    private static Option<FileInfo[]> Models() => new("--model", "-m")
+    {
+        Description = "A model file written by classify train or import; repeat it to average several models' probabilities (an ensemble, e.g. of seeds).",
+        Required = true, AllowMultipleArgumentsPerToken = false,
+    };
+
+    private static ClassifierEnsemble LoadModels(FileInfo[] files) => new([.. files.Select(f => SequenceClassifier.Load(f.FullName))]);
+
     private static Command CreateEvaluate()
     {
-        var model = new Option<FileInfo>("--model", "-m") { Description = "A model file written by classify train.", Required = true };
+        var model = Models();
         var data = new Option<FileInfo>("--data") { Description = "Labelled texts: a CSV file or a folder with one subfolder per class.", Required = true };
         var textColumn = TextColumn();
         var labelColumn = LabelColumn();
         var command = new Command("evaluate", "Score a classifier on labelled texts: accuracy, macro-F1 and the confusion matrix.") { model, data, textColumn, labelColumn };
         command.SetAction(parse => ToolExit.Run("classify evaluate", () =>
         {
-            SequenceClassifier classifier = SequenceClassifier.Load(parse.GetValue(model)!.FullName);
+            ClassifierEnsemble models = LoadModels(parse.GetValue(model)!);
             List<LabelledText> texts = LabelledTextSource.Load(parse.GetValue(data)!.FullName, parse.GetValue(textColumn)!, parse.GetValue(labelColumn)!);
             Console.WriteLine($"{texts.Count:N0} texts in {Describe(texts)}");
-            ClassificationMetrics metrics = ClassifierTraining.Evaluate(classifier, texts);
-            PrintScores(classifier.Labels, [("LSTM", metrics)]);
+            ClassificationMetrics metrics = models.Evaluate(texts);
+            PrintScores(models.Labels, [(models.Count == 1 ? "LSTM" : $"LSTM, mean of {models.Count} models", metrics)]);
             return ToolExit.Ok;
         }));
         return command;
@@ -137,7 +145,7 @@ internal static class ClassifyCommand
 
     private static Command CreatePredict()
     {
-        var model = new Option<FileInfo>("--model", "-m") { Description = "A model file written by classify train.", Required = true };
+        var model = Models();
         var data = new Option<FileInfo?>("--data") { Description = "Texts to classify: a CSV file with a text column (labels not needed) or a folder of text files per class." };
         var text = new Option<string[]>("--text") { Description = "A text to classify (may be repeated).", AllowMultipleArgumentsPerToken = false };
         var textColumn = TextColumn();
@@ -147,7 +155,7 @@ internal static class ClassifyCommand
             string[] given = parse.GetValue(text) ?? [];
             FileInfo? file = parse.GetValue(data);
             if (given.Length == 0 && file is null) throw new ArgumentException("Give the texts with --text or --data.");
-            SequenceClassifier classifier = SequenceClassifier.Load(parse.GetValue(model)!.FullName);
+            ClassifierEnsemble classifier = LoadModels(parse.GetValue(model)!);
             List<string> texts = [.. given];
             if (file is not null)
             {

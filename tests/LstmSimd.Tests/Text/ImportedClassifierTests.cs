@@ -122,6 +122,29 @@ public sealed class ImportedClassifierTests
     }
 
     [Fact]
+    public void An_ensemble_gives_the_mean_of_its_members_probabilities_and_refuses_members_of_other_classes()
+    {
+        var vocabulary = new TokenVocabulary(Enumerable.Range(2, 15).Select(i => "w" + i));
+        SequenceClassifier Member(SequencePooling pooling, string[] labels) =>
+            ImportedClassifier.FromPyTorch(Golden("torch_bidirectional_max.pt"), pooling, paddingId: 0).ToClassifier(new TextTokenizer(TokenKind.Words), vocabulary, labels, maxTokens: 50);
+        SequenceClassifier max = Member(SequencePooling.Max, ["a", "b", "c"]), mean = Member(SequencePooling.Mean, ["a", "b", "c"]);
+        string[] texts = ["w5 w16 w2", "w9 w4", "w3 w3 w14 w7 w11"];   // two steps or more, where max and mean pooling differ
+        float[][] p = max.Probabilities(texts), q = mean.Probabilities(texts);
+        float[][] both = new ClassifierEnsemble([max, mean]).Probabilities(texts);
+        for (int i = 0; i < texts.Length; i++)
+        {
+            Assert.NotEqual(p[i][0], q[i][0]);
+            for (int k = 0; k < 3; k++) Assert.Equal((p[i][k] + q[i][k]) / 2, both[i][k], 6);
+        }
+
+        ClassificationMetrics scores = new ClassifierEnsemble([max, mean]).Evaluate([new("w5 w16 w2", "a"), new("w9", "b")]);
+        Assert.Equal(2, scores.Confusion.Cast<long>().Sum());
+        var e = Assert.Throws<ArgumentException>(() => new ClassifierEnsemble([max, Member(SequencePooling.Max, ["a", "b", "d"])]));
+        Assert.Contains("Classifier 2 has the classes 'a', 'b', 'd'", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => new ClassifierEnsemble([]));
+    }
+
+    [Fact]
     public void An_imported_classifier_joined_to_a_vocabulary_classifies_raw_text_as_the_ids_say()
     {
         ImportedClassifier model = ImportedClassifier.FromPyTorch(Golden("torch_bidirectional_max.pt"), SequencePooling.Max, paddingId: 0);
