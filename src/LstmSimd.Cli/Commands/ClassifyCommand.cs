@@ -9,7 +9,7 @@ namespace LstmSimd.Cli.Commands;
 /// <summary><c>lstmsimd classify train|evaluate|predict</c>: text classification with an embedding and a (bi)LSTM, beside bag-of-words baselines.</summary>
 internal static class ClassifyCommand
 {
-    private static readonly double[] Lambdas = [1e-5, 1e-4, 1e-3, 1e-2, 1e-1];
+    private static readonly double[] Lambdas = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1];
 
     public static Command Create() => new("classify", "Classify texts (spam, sentiment, topics) with an embedding and a (bi)LSTM; compares it with naive Bayes and TF-IDF logistic regression on the same tokens.")
     {
@@ -47,7 +47,7 @@ internal static class ClassifyCommand
         var threads = new Option<int>("--threads") { Description = "Threads per LSTM pass.", DefaultValueFactory = _ => 1 };
         var seed = new Option<int>("--seed") { Description = "Seed for the splits, the weights and the batch order.", DefaultValueFactory = _ => 1 };
         var output = new Option<FileInfo>("--output", "-o") { Description = "The model file to write (rewritten at each better validation macro-F1).", DefaultValueFactory = _ => new FileInfo("classifier.lstm") };
-        var check = new Option<bool>("--check") { Description = "Exit with code 1 unless the LSTM's test macro-F1 is at least logistic regression's." };
+        var check = new Option<bool>("--check") { Description = "Exit with code 1 unless the LSTM's test macro-F1 is at least that of the better logistic regression (words, or words and word pairs)." };
         var command = new Command("train", "Train a text classifier; keeps the best-validation model and prints test accuracy, macro-F1 and confusion matrices beside naive Bayes and TF-IDF logistic regression. Ctrl+C stops and keeps the best model so far (exit code 130).")
         {
             data, test, testShare, validation, textColumn, labelColumn, tokens, keepCase, minFrequency, maxVocabulary, maxTokens, embedding, hidden, layers, oneWay,
