@@ -222,3 +222,70 @@ public sealed class TfidfLogisticRegression
     /// <summary>The most probable class of each text.</summary>
     public int[] Predict(IReadOnlyList<int[]> texts) => [.. texts.Select(t => NaiveBayesClassifier.ArgMax(Logits(t)))];
 }
+
+/// <summary>
+/// Adds word pairs to bag-of-words features, as scikit-learn's <c>ngram_range=(1, 2)</c> does: each pair of neighbouring
+/// token ids seen in at least <see cref="MinCount"/> training texts gets a feature id after the vocabulary's, and
+/// <see cref="Extend"/> appends a text's pairs to its tokens, so the baselines above read words and word pairs alike.
+/// </summary>
+public sealed class BigramFeatures
+{
+    private readonly Dictionary<(int First, int Second), int> _ids;
+
+    private BigramFeatures(Dictionary<(int First, int Second), int> ids, int vocabularySize, int minCount)
+    {
+        _ids = ids;
+        VocabularySize = vocabularySize;
+        MinCount = minCount;
+    }
+
+    /// <summary>The token ids' count (pairs get the ids from here on).</summary>
+    public int VocabularySize { get; }
+
+    /// <summary>The fewest training texts a pair must occur in to become a feature.</summary>
+    public int MinCount { get; }
+
+    /// <summary>Token ids and pair ids together: the feature count to fit the baselines with.</summary>
+    public int Features => VocabularySize + _ids.Count;
+
+    /// <summary>
+    /// The pairs of neighbouring ids in <paramref name="texts"/> that occur in at least <paramref name="minCount"/> texts,
+    /// numbered from <paramref name="vocabularySize"/> in order of first appearance.
+    /// </summary>
+    public static BigramFeatures Build(IReadOnlyList<int[]> texts, int vocabularySize, int minCount = 2)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        ArgumentOutOfRangeException.ThrowIfLessThan(vocabularySize, 2);
+        ArgumentOutOfRangeException.ThrowIfLessThan(minCount, 1);
+        var documentCount = new Dictionary<(int, int), int>();
+        var order = new List<(int, int)>();
+        var seen = new HashSet<(int, int)>();
+        foreach (int[] text in texts)
+        {
+            seen.Clear();
+            for (int t = 1; t < text.Length; t++)
+            {
+                (int, int) pair = (text[t - 1], text[t]);
+                if (!seen.Add(pair)) continue;
+                if (!documentCount.TryGetValue(pair, out int count)) order.Add(pair);
+                documentCount[pair] = count + 1;
+            }
+        }
+
+        var ids = new Dictionary<(int, int), int>();
+        foreach ((int, int) pair in order)
+            if (documentCount[pair] >= minCount) ids.Add(pair, vocabularySize + ids.Count);
+        return new BigramFeatures(ids, vocabularySize, minCount);
+    }
+
+    /// <summary>The text's token ids followed by the feature ids of its known pairs (pairs not kept are left out).</summary>
+    public int[] Extend(int[] text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var features = new List<int>(2 * text.Length);
+        features.AddRange(text);
+        for (int t = 1; t < text.Length; t++)
+            if (_ids.TryGetValue((text[t - 1], text[t]), out int id)) features.Add(id);
+        return [.. features];
+    }
+}

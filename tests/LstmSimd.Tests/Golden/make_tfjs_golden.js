@@ -245,4 +245,23 @@ function stackedSequential() {
     seedWeights(m);
     await saveFolder(m, 'refuse_simple_rnn');
   }
+
+  // A text classifier: Embedding(mask_zero) → LSTM (recurrent activation sigmoid, the standard cell) → Dense(softmax). The
+  // texts are padded with id 0 at the end, and one holds a 0 inside, which the mask skips too. Then, as a refusal
+  // fixture, the same model with TF.js's default recurrent activation (hard_sigmoid), which LstmSimd's classifiers do not
+  // run. Last, so the cases above keep the weights they have always drawn.
+  const classifier = recurrentActivation => {
+    const m = tf.sequential({ name: 'classifier' });
+    m.add(tf.layers.embedding({ name: 'embedding', inputDim: 13, outputDim: 4, maskZero: true, inputLength: 7 }));
+    m.add(tf.layers.lstm({ name: 'lstm', units: 5, recurrentActivation }));
+    m.add(tf.layers.dense({ name: 'dense', units: 3, activation: 'softmax' }));
+    return m;
+  };
+  {
+    const ids = tf.tensor([[3, 7, 1, 12, 5, 2, 9], [4, 4, 11, 0, 0, 0, 0], [6, 0, 8, 10, 0, 0, 0], [2, 0, 0, 0, 0, 0, 0]], [4, 7]);
+    await golden('classifier_mask_zero', classifier('sigmoid'), ['dense'], ids);
+    const m = classifier('hardSigmoid');
+    seedWeights(m);
+    await saveFolder(m, 'refuse_classifier_hard_sigmoid');
+  }
 })();

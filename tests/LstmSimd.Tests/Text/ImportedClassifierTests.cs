@@ -8,7 +8,7 @@ namespace LstmSimd.Tests.Text;
 /// <summary>
 /// Whole classifiers (embedding → LSTM → pooling → head) read from PyTorch, ONNX and Keras files against the framework's own
 /// outputs: Golden/classifier-import/make_classifier_import_golden.py (PyTorch 1.13's float64 forward; Keras's equations
-/// with its masking in numpy).
+/// with its masking in numpy) and Golden/make_tfjs_golden.js (TensorFlow.js's own predictions).
 /// </summary>
 public sealed class ImportedClassifierTests
 {
@@ -96,6 +96,52 @@ public sealed class ImportedClassifierTests
         Assert.Contains(texts, t => t.Contains(0));
         AssertClose(logits, model.Logits(texts), file);
         AssertClose(probabilities, model.Probabilities(texts), file);
+    }
+
+    [Fact]
+    public void A_tensorflow_js_classifier_gives_the_probabilities_tfjs_predicts_for_padded_texts_and_a_hard_sigmoid_one_is_refused()
+    {
+        // Golden/make_tfjs_golden.js: Embedding(mask_zero) → LSTM → Dense(softmax), predicted by @tensorflow/tfjs on texts
+        // padded with 0 at the end, one of them with a 0 inside.
+        string folder = Path.Combine(AppContext.BaseDirectory, "Golden", "tfjs");
+        ImportedClassifier model = KerasTextClassifier.Load(Path.Combine(folder, "classifier_mask_zero", "model.json"));
+        using var expected = SafetensorsFile.Open(Path.Combine(folder, "classifier_mask_zero.expected.safetensors"));
+        float[] ids = expected.ReadSingles("input");
+        double[] probabilities = expected.ReadDoubles("dense");
+        const int steps = 7, classes = 3;
+        int[][] texts = [.. ids.Chunk(steps).Select(row => row.Select(id => (int)id).ToArray())];
+        double[][] rows = [.. probabilities.Chunk(classes)];
+        Assert.Equal(4, texts.Length);
+        Assert.True(model.SkipsPadding);
+        Assert.Contains("Keras: ", model.Description, StringComparison.Ordinal);
+        AssertClose(rows, model.Probabilities(texts), "tfjs");
+
+        // TF.js's default recurrent activation, hard_sigmoid, is a cell variant the classifiers do not run: refused, not approximated.
+        var refused = Assert.Throws<ModelFormatException>(() => KerasTextClassifier.Load(Path.Combine(folder, "refuse_classifier_hard_sigmoid", "model.json")));
+        Assert.Contains("a text classifier runs the standard cell", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_ensemble_gives_the_mean_of_its_members_probabilities_and_refuses_members_of_other_classes()
+    {
+        var vocabulary = new TokenVocabulary(Enumerable.Range(2, 15).Select(i => "w" + i));
+        SequenceClassifier Member(SequencePooling pooling, string[] labels) =>
+            ImportedClassifier.FromPyTorch(Golden("torch_bidirectional_max.pt"), pooling, paddingId: 0).ToClassifier(new TextTokenizer(TokenKind.Words), vocabulary, labels, maxTokens: 50);
+        SequenceClassifier max = Member(SequencePooling.Max, ["a", "b", "c"]), mean = Member(SequencePooling.Mean, ["a", "b", "c"]);
+        string[] texts = ["w5 w16 w2", "w9 w4", "w3 w3 w14 w7 w11"];   // two steps or more, where max and mean pooling differ
+        float[][] p = max.Probabilities(texts), q = mean.Probabilities(texts);
+        float[][] both = new ClassifierEnsemble([max, mean]).Probabilities(texts);
+        for (int i = 0; i < texts.Length; i++)
+        {
+            Assert.NotEqual(p[i][0], q[i][0]);
+            for (int k = 0; k < 3; k++) Assert.Equal((p[i][k] + q[i][k]) / 2, both[i][k], 6);
+        }
+
+        ClassificationMetrics scores = new ClassifierEnsemble([max, mean]).Evaluate([new("w5 w16 w2", "a"), new("w9", "b")]);
+        Assert.Equal(2, scores.Confusion.Cast<long>().Sum());
+        var e = Assert.Throws<ArgumentException>(() => new ClassifierEnsemble([max, Member(SequencePooling.Max, ["a", "b", "d"])]));
+        Assert.Contains("Classifier 2 has the classes 'a', 'b', 'd'", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => new ClassifierEnsemble([]));
     }
 
     [Fact]
