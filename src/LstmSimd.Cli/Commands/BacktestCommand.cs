@@ -15,13 +15,13 @@ internal static class BacktestCommand
 {
     private static readonly string[] AllMethods = ["lstm", "global", "hybrid", "hybrid-mult", "ets-lstm"];
 
-    /// <summary>The one-LSTM-over-every-series methods: option name, kind, the name the tables show.</summary>
-    private static readonly (string Option, GlobalModelKind Kind, string Label)[] GlobalMethods =
+    /// <summary>The one-LSTM-over-every-series methods: option name and kind.</summary>
+    private static readonly (string Option, GlobalModelKind Kind)[] GlobalMethods =
     [
-        ("global", GlobalModelKind.ScaledPerSeries, "global LSTM"),
-        ("hybrid", GlobalModelKind.ExponentialSmoothingHybrid, "ES-RNN hybrid"),
-        ("hybrid-mult", GlobalModelKind.MultiplicativeHybrid, "ES-RNN hybrid, multiplicative"),
-        ("ets-lstm", GlobalModelKind.EtsCorrection, "ETS + LSTM correction"),
+        ("global", GlobalModelKind.ScaledPerSeries),
+        ("hybrid", GlobalModelKind.ExponentialSmoothingHybrid),
+        ("hybrid-mult", GlobalModelKind.MultiplicativeHybrid),
+        ("ets-lstm", GlobalModelKind.EtsCorrection),
     ];
 
     public static Command Create()
@@ -47,10 +47,11 @@ internal static class BacktestCommand
         var refitEvery = new Option<int?>("--refit-every") { Description = "Fit AutoETS and Theta (and with --refit-lstm the LSTM) again every this many test origins (default: the horizon, or a tenth of the test origins when that is more)." };
         var refitLstm = new Option<int?>("--refit-lstm") { Description = "Also backtest each series' LSTM trained again at the refit origins: warm-started from its latest weights for this many epochs on the rows up to the origin." };
         var seeds = new Option<int>("--seeds") { Description = "Train each LSTM-based method from this many seeds (--seed, --seed + 1, …) and forecast the median of their forecasts, step by step.", DefaultValueFactory = _ => 1 };
+        var save = new Option<FileInfo?>("--save") { Description = "Save the one global, hybrid, hybrid-mult or ets-lstm model that --methods names (one seed) as a checkpoint that forecast and detect read." };
         var refitAll = new Option<bool>("--refit-all") { Description = "After early stopping, fit the global, hybrid and ets-lstm models again on the training and validation rows together (smoothing or scaling, then a new LSTM for the best epoch's count of epochs)." };
         var command = new Command("backtest", "Train LSTM-based forecasters (per series, global over many series, the ES-RNN hybrid) and judge each against the baselines in a rolling-origin backtest of every series, with Diebold–Mariano verdicts. Nothing is saved.")
         {
-            data, time, targets, longFormat, methods, window, horizon, season, normalize, testFrom, maxGap, validation, hidden, epochs, patience, batch, rate, seed, refitEvery, refitLstm, seeds, refitAll,
+            data, time, targets, longFormat, methods, window, horizon, season, normalize, testFrom, maxGap, validation, hidden, epochs, patience, batch, rate, seed, refitEvery, refitLstm, seeds, refitAll, save,
         };
         command.SetAction(parse => ToolExit.Run("backtest", () =>
         {
@@ -61,7 +62,8 @@ internal static class BacktestCommand
             string[] chosen = List(parse.GetValue(methods));
             foreach (string m in chosen.Where(m => !AllMethods.Contains(m)))
                 throw new ArgumentException($"--methods: unknown method {UserText.Quote(m)}; the methods are {string.Join(", ", AllMethods)}.");
-            if (chosen.Length == 0) chosen = tables.Count > 1 ? AllMethods : [.. AllMethods.Where(m => m != "global")];
+            bool byDefault = chosen.Length == 0;
+            if (byDefault) chosen = tables.Count > 1 ? AllMethods : [.. AllMethods.Where(m => m != "global")];
             if (chosen.Contains("global") && tables.Count < 2) throw new ArgumentException("--methods global needs two series or more; name them with --targets or --long.");
             int? refitEpochs = parse.GetValue(refitLstm);
             if (refitEpochs is < 1) throw new ArgumentException($"--refit-lstm must be at least 1 epoch; got {refitEpochs}.");
@@ -70,6 +72,16 @@ internal static class BacktestCommand
             int seedCount = parse.GetValue(seeds);
             if (seedCount < 1) throw new ArgumentException($"--seeds must be at least 1; got {seedCount}.");
             if (seedCount > 1 && refitEpochs is not null) throw new ArgumentException("--refit-lstm refits one LSTM per series, not an ensemble: give --seeds 1 with it.");
+            string? savePath = parse.GetValue(save)?.FullName;
+            if (savePath is not null)
+            {
+                string[] savable = [.. chosen.Where(m => GlobalMethods.Any(g => g.Option == m))];
+                if (byDefault || chosen.Length != 1 || savable.Length != 1)
+                    throw new ArgumentException("--save saves one model: name one of global, hybrid, hybrid-mult or ets-lstm, alone, in --methods.");
+                if (seedCount > 1) throw new ArgumentException("--save saves one model, not an ensemble of seeds: give --seeds 1 with it.");
+                OutputPaths.RefuseClashes([("--data", path)], [("--save", savePath)]);
+            }
+
 
             TimeFrequency frequency = tables[0].Table.InferFrequency().Frequency;
             Console.WriteLine($"frequency: {frequency.Describe()} (defaults for what --season, --horizon and --window do not give)");
@@ -96,10 +108,16 @@ internal static class BacktestCommand
                 Seed = parse.GetValue(seed),
             };
             options.Validate();
-            return Run(path, tables, settings, options, chosen, new Training(refitEpochs, seedCount, parse.GetValue(refitAll)), parse.GetValue(refitEvery));
+            return Run(path, tables, settings with { Data = Source(path, id, tables, frequency) }, options, chosen, byDefault,
+                new Training(refitEpochs, seedCount, parse.GetValue(refitAll)), parse.GetValue(refitEvery), savePath is null ? null : new SaveTo(savePath, id));
         }));
         return command;
     }
+
+    /// <summary>The data file as a saved model remembers it (a long file's group tables name their group, so the file's own path is kept).</summary>
+    private static ForecastDataSource Source(string path, string? id, IReadOnlyList<(string Name, TimeSeriesTable Table, string Column)> tables, TimeFrequency frequency) =>
+        id is null ? ForecastDataSource.Of(tables[0].Table, frequency)
+            : new ForecastDataSource(Path.GetFullPath(path), tables[0].Table.ContentSha256!, tables.Sum(t => t.Table.RowCount), frequency.Name);
 
     private static string[] List(string[]? values) =>
         [.. (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
@@ -123,11 +141,14 @@ internal static class BacktestCommand
     /// <summary>How the LSTM-based methods are trained: refits of the per-series LSTM at the origins, seeds per method, refits on training and validation rows.</summary>
     private sealed record Training(int? RefitEpochs, int Seeds, bool RefitAll);
 
+    /// <summary>Where --save writes the model, and the long-format file's series column (null for a wide file).</summary>
+    private sealed record SaveTo(string Path, string? LongColumn);
+
     /// <summary>One LSTM-based method on one series: what the backtest runs, and its forecasts as trained on the training rows only (to score on the validation rows).</summary>
-    private sealed record Candidate(NamedForecastMethod Test, ForecastMethod Validation);
+    internal sealed record Candidate(NamedForecastMethod Test, ForecastMethod Validation);
 
     private static int Run(string path, IReadOnlyList<(string Name, TimeSeriesTable Table, string Column)> tables, ForecastSettings shared, ForecastTrainingOptions options,
-        string[] chosen, Training training, int? refitEvery)
+        string[] chosen, bool byDefault, Training training, int? refitEvery, SaveTo? saveTo)
     {
         var series = new List<ForecastSeries>();
         foreach ((string name, TimeSeriesTable table, string column) in tables)
@@ -135,6 +156,17 @@ internal static class BacktestCommand
             ForecastSeries s = ForecastSeries.From(table, shared with { TimeColumn = table.TimeColumn, InputColumns = [column], TargetColumn = column });
             foreach (string filled in s.Filled) Console.WriteLine($"missing: {name}: {filled}");
             series.Add(s);
+        }
+
+        // The multiplicative hybrid smooths logarithms: checked before any training, left out of the default methods with the reason.
+        int notPositive = chosen.Contains("hybrid-mult") ? series.FindIndex(s => s.Target.Any(v => !(v > 0))) : -1;
+        if (notPositive >= 0)
+        {
+            int row = Array.FindIndex(series[notPositive].Target, v => !(v > 0));
+            string reason = $"{UserText.Quote(tables[notPositive].Name)} is {series[notPositive].Target[row].ToString(CultureInfo.InvariantCulture)} at {series[notPositive].Times[row]}; the multiplicative hybrid smooths the logarithms of the values, so every value must be positive";
+            if (!byDefault) throw new ArgumentException($"--methods hybrid-mult: {reason}.");
+            Console.WriteLine($"hybrid-mult left out: {reason}");
+            chosen = [.. chosen.Where(m => m != "hybrid-mult")];
         }
 
         Console.WriteLine($"data: {path}, {series.Count} series ({string.Join(", ", tables.Select(t => UserText.Quote(t.Name)))}), {series.Sum(s => s.Length)} rows; window {shared.Window}, horizon {shared.Horizon}, season {shared.SeasonLength}");
@@ -171,9 +203,10 @@ internal static class BacktestCommand
                 }
             }
 
-            foreach ((string option, GlobalModelKind kind, string label) in GlobalMethods)
+            foreach ((string option, GlobalModelKind kind) in GlobalMethods)
             {
                 if (!chosen.Contains(option) || (kind == GlobalModelKind.ScaledPerSeries && series.Count < 2)) continue;
+                string label = GlobalCheckpoints.Label(kind);
                 var results = new List<GlobalForecastTrainingResult>();
                 foreach (ForecastTrainingOptions seeded in Seeded(options, training.Seeds))
                 {
@@ -181,6 +214,12 @@ internal static class BacktestCommand
                     disposables.Add(result.Forecaster);
                     disposables.Add(result.EarlyStopped);
                     results.Add(result);
+                }
+
+                if (saveTo is not null)
+                {
+                    GlobalForecasterCheckpoint.Save(saveTo.Path, results[0].Forecaster, [.. tables.Select(t => t.Name)], saveTo.LongColumn);
+                    Console.WriteLine($"saved the {label} to {saveTo.Path}");
                 }
 
                 for (int k = 0; k < series.Count; k++)
@@ -236,7 +275,8 @@ internal static class BacktestCommand
     /// candidates against seasonal naive + drift and AutoETS: the one with the lowest MAE on the validation rows (chosen
     /// before the test is seen), and the one with the lowest test MASE (chosen on the test split, so it flatters the LSTM side).
     /// </summary>
-    private static void Report(string name, ForecastSeries series, ForecastSettings settings, List<Candidate> candidates, int? refitEpochs, int? refitEvery)
+    /// <returns>Whether the first candidate beats every baseline.</returns>
+    internal static bool Report(string name, ForecastSeries series, ForecastSettings settings, List<Candidate> candidates, int? refitEpochs, int? refitEvery)
     {
         IReadOnlyList<NamedForecastMethod> baselines = ForecastComparison.Baselines(series, settings.SeasonLength, settings.Window, out IReadOnlyList<string> notes);
         NamedForecastMethod[] methods = [.. candidates.Select(c => c.Test), .. baselines];
@@ -249,15 +289,23 @@ internal static class BacktestCommand
         foreach (string note in notes) Console.WriteLine(note);
         int[] baselineIndices = [.. Enumerable.Range(candidates.Count, baselines.Count)];
         ForecastReport.PrintTable(backtest.Scores, score => backtest.Scores.Take(candidates.Count).Contains(score));
-        for (int c = 0; c < candidates.Count; c++) Console.WriteLine($"{candidates[c].Test.Name}: {ForecastComparison.Judge(backtest, c, baselineIndices).Text}");
-        if (!backtest.CanCompare) return;
+        ForecastVerdict[] verdicts = [.. Enumerable.Range(0, candidates.Count).Select(c => ForecastComparison.Judge(backtest, c, baselineIndices))];
+        for (int c = 0; c < candidates.Count; c++) Console.WriteLine($"{candidates[c].Test.Name}: {verdicts[c].Text}");
+        if (!backtest.CanCompare) return false;
 
         string F(double v) => v.ToString("F3", CultureInfo.InvariantCulture);
+        if (candidates.Count == 1)
+        {
+            Console.WriteLine($"{backtest.Names[0]} against {AgainstTargets(backtest, 0, baselineIndices)}");
+            return verdicts[0].Beats;
+        }
+
         double[] validationMae = [.. candidates.Select(c => ForecastScore.Evaluate(c.Test.Name, c.Validation, series.Target, series.Split.Validation, settings.Horizon, backtest.MaseScale).Mae)];
         int byValidation = Enumerable.Range(0, candidates.Count).MinBy(c => validationMae[c]);
         Console.WriteLine($"lowest validation MAE of the LSTM-based methods (chosen before the test; each as trained on the training rows): {backtest.Names[byValidation]} {F(validationMae[byValidation])} ({string.Join(", ", Enumerable.Range(0, candidates.Count).Select(c => $"{backtest.Names[c]} {F(validationMae[c])}"))}); test MASE {F(backtest.Scores[byValidation].Mase)}; against {AgainstTargets(backtest, byValidation, baselineIndices)}");
         int byTest = Enumerable.Range(0, candidates.Count).MinBy(c => backtest.Scores[c].Mase);
         Console.WriteLine($"lowest test MASE of the LSTM-based methods (picked on the test split): {backtest.Names[byTest]} {F(backtest.Scores[byTest].Mase)}; against {AgainstTargets(backtest, byTest, baselineIndices)}");
+        return verdicts[0].Beats;
     }
 
     /// <summary>Candidate <paramref name="candidate"/> against seasonal naive + drift (drift without a season) and AutoETS, with both Diebold–Mariano p-values.</summary>
