@@ -106,10 +106,8 @@ public sealed class BacktestCliTests : IDisposable
         ToolCommandTests.AssertOneLineOfBadInput(Cli("backtest", "--methods", "hybrid", "--refit-lstm", "2"), "add lstm to --methods");
         ToolCommandTests.AssertOneLineOfBadInput(Cli("backtest", "--data", path, "--long", "shop"), "no column 'shop'");
         ToolCommandTests.AssertOneLineOfBadInput(Cli("backtest", "--data", path, "--long", "store", "--targets", "a,b"), "the one value column; got 2");
-        ToolCommandTests.AssertOneLineOfBadInput(Cli("backtest", "--seeds", "0"), "--seeds must be at least 1; got 0");
         ToolCommandTests.AssertOneLineOfBadInput(Cli("backtest", "--seeds", "2", "--refit-lstm", "2"), "give --seeds 1 with it");
         ToolCommandTests.AssertOneLineOfBadInput(Cli("backtest", "--methods", "hybrid,ets-lstm", "--save", "x.lstm"), "--save saves one model");
-        ToolCommandTests.AssertOneLineOfBadInput(Cli("backtest", "--methods", "lstm", "--save", "x.lstm"), "--save saves one model");
         ToolCommandTests.AssertOneLineOfBadInput(Cli("backtest", "--data", LongCsv(120, "a,2010-01-01,0"), "--long", "store", "--test-from", "2008", "--window", "12", "--horizon", "6", "--methods", "hybrid-mult"), "'a' is 0 at 2010-01-01; the multiplicative hybrid");
         ToolCommandTests.AssertOneLineOfBadInput(Cli("train", "--refit-lstm", "0"), "--refit-lstm must be at least 1 epoch; got 0");
         ToolCommandTests.AssertOneLineOfBadInput(Cli("forecast", "--refit-lstm", "0"), "--refit-lstm must be at least 1 epoch; got 0");
