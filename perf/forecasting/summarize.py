@@ -18,13 +18,18 @@ def verdict(text):
 
 
 rows = []
+seen = set()
 for path in sys.argv[1:]:
+    stem = path.rsplit("/", 1)[-1].removesuffix(".txt")
     series = None
     for line in open(path, encoding="utf-8"):
         line = line.rstrip("\n")
         m = re.match(r"== '(.+?)': rolling-origin backtest, (\d+) forecasts", line)
         if m:
-            series = {"name": m.group(1), "origins": m.group(2), "mase": {}, "verdict": {}}
+            # A series run again with other options is told apart by its file's name.
+            name = m.group(1) if m.group(1) not in seen else f"{m.group(1)}, {stem}"
+            seen.add(m.group(1))
+            series = {"name": name, "origins": m.group(2), "mase": {}, "verdict": {}}
             rows.append(series)
             continue
         if series is None:
