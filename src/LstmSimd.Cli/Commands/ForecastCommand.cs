@@ -9,7 +9,7 @@ internal static class ForecastCommand
 {
     public static Command Create()
     {
-        var model = new Option<FileInfo>("--model", "-m") { Description = "A forecaster checkpoint written by 'lstmsimd train'.", DefaultValueFactory = _ => new FileInfo("forecaster.lstm") };
+        var model = new Option<FileInfo>("--model", "-m") { Description = "A forecaster checkpoint written by 'lstmsimd train', or one over many series written by 'lstmsimd backtest --save' (each series' backtest and next forecasts; no intervals or plot).", DefaultValueFactory = _ => new FileInfo("forecaster.lstm") };
         var data = new Option<FileInfo?>("--data") { Description = "CSV with the columns the forecaster was trained on (default: the file it was trained on, remembered in the checkpoint)." };
         var testFrom = new Option<string?>("--test-from") { Description = "Override the test period's first time (default: the one used in training)." };
         var output = new Option<FileInfo>("--output", "-o") { Description = "CSV of every test forecast and the forecast past the data's end.", DefaultValueFactory = _ => new FileInfo("forecast.csv") };
