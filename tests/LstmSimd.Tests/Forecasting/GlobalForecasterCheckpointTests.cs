@@ -21,6 +21,23 @@ public sealed class GlobalForecasterCheckpointTests : IDisposable
         ForecastSeries.From(TimeSeriesTable.Parse(new StringReader(ForecastingTests.SeasonalCsv(120,
             m => size * (50 + 0.3 * m + 2 * Math.Sin(2 * Math.PI * m / 12) + Math.Sin(m * 1.3)))), "test.csv"), Settings);
 
+    /// <summary>One saved ETS + LSTM correction's model and metadata, trained once for the cases that alter its entry.</summary>
+    private static readonly Lazy<(ImportedLstm Model, string Json)> SavedCorrection = new(() =>
+    {
+        string dir = Directory.CreateTempSubdirectory("lstmsimd-global-").FullName;
+        try
+        {
+            using GlobalForecaster forecaster = GlobalForecaster.Train([Series(1), Series(40)], Settings, GlobalModelKind.EtsCorrection, new ForecastTrainingOptions { HiddenSize = 4, MaxEpochs = 2, Patience = 2 }).Forecaster;
+            string path = Path.Combine(dir, "correction.lstm");
+            GlobalForecasterCheckpoint.Save(path, forecaster, ["north", "south"], longColumn: "store");
+            return LstmModelFile.Load(path, GlobalForecasterCheckpoint.MetadataKey, "global forecaster");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    });
+
     private string Saved(GlobalModelKind kind, out GlobalForecaster forecaster, out ForecastSeries[] series)
     {
         series = [Series(1), Series(40)];
@@ -93,13 +110,10 @@ public sealed class GlobalForecasterCheckpointTests : IDisposable
     [InlineData("\"horizon\":6", "\"horizon\":5", "the horizon, 5, is needed")]
     public void A_malformed_entry_is_refused_naming_what_is_wrong(string find, string replace, string expected)
     {
-        string path = Saved(GlobalModelKind.EtsCorrection, out GlobalForecaster trained, out _);
-        using (trained)
-        {
-            (ImportedLstm model, string json) = LstmModelFile.Load(path, GlobalForecasterCheckpoint.MetadataKey, "global forecaster");
-            Assert.Contains(find, json, StringComparison.Ordinal);
-            LstmModelFile.Save(path, model.Weights, model.Head!, GlobalForecasterCheckpoint.MetadataKey, json.Replace(find, replace, StringComparison.Ordinal));
-        }
+        (ImportedLstm model, string json) = SavedCorrection.Value;
+        Assert.Contains(find, json, StringComparison.Ordinal);
+        string path = Path.Combine(_dir, "malformed.lstm");
+        LstmModelFile.Save(path, model.Weights, model.Head!, GlobalForecasterCheckpoint.MetadataKey, json.Replace(find, replace, StringComparison.Ordinal));
 
         string message = Assert.Throws<ModelFormatException>(() => GlobalForecasterCheckpoint.Read(path)).Message;
         Assert.Contains($"{path}: __metadata__.global_forecaster is malformed", message, StringComparison.Ordinal);
