@@ -188,17 +188,18 @@ public sealed class EtsModel
     }
 
     /// <summary>
-    /// Runs the model over <paramref name="values"/> from its initial state, writing each row's level ℓₜ after the row is
-    /// read to <paramref name="levels"/> (values.Length) and the seasonal component of each row as known the step before
+    /// Runs the model over <paramref name="values"/> from its initial state, writing each row's one-step error to
+    /// <paramref name="errors"/>, its level ℓₜ and trend bₜ after the row is read to <paramref name="levels"/> and
+    /// <paramref name="trends"/> (values.Length each), and the seasonal component of each row as known the step before
     /// to <paramref name="seasons"/> (values.Length + m: the last m are those of the m rows after the end, as known at it;
     /// values.Length without a season, all 0).
     /// </summary>
-    internal void States(ReadOnlySpan<double> values, Span<double> levels, Span<double> seasons)
+    internal void States(ReadOnlySpan<double> values, Span<double> errors, Span<double> levels, Span<double> trends, Span<double> seasons)
     {
         var season = (double[])_initialSeason.Clone();
         double level = InitialLevel, trend = InitialTrend;
         seasons.Clear();
-        Filter(values, Alpha, Beta, Gamma, Phi, ref level, ref trend, season, errors: default, levels, season.Length > 0 ? seasons[..values.Length] : default);
+        Filter(values, Alpha, Beta, Gamma, Phi, ref level, ref trend, season, errors, levels, season.Length > 0 ? seasons[..values.Length] : default, trends);
         for (int j = values.Length; j < values.Length + season.Length; j++) seasons[j] = season[j % season.Length];
     }
 
@@ -238,10 +239,12 @@ public sealed class EtsModel
     /// <summary>
     /// The state recursion of the class summary. The season buffer holds sₜ₋ₘ at index t mod m when row t (from 0) is
     /// read, and is updated in place; <paramref name="errors"/> (when not empty) receives each one-step error,
-    /// <paramref name="levels"/> each row's level ℓₜ after it is read, <paramref name="seasonsUsed"/> each row's sₜ₋ₘ.
+    /// <paramref name="levels"/> and <paramref name="trends"/> each row's level ℓₜ and trend bₜ after it is read,
+    /// <paramref name="seasonsUsed"/> each row's sₜ₋ₘ.
     /// </summary>
     internal static void Filter(ReadOnlySpan<double> values, double alpha, double beta, double gamma, double phi,
-        ref double level, ref double trend, double[] season, Span<double> errors, Span<double> levels = default, Span<double> seasonsUsed = default)
+        ref double level, ref double trend, double[] season, Span<double> errors, Span<double> levels = default, Span<double> seasonsUsed = default,
+        Span<double> trends = default)
     {
         int m = season.Length;
         for (int t = 0; t < values.Length; t++)
@@ -254,6 +257,7 @@ public sealed class EtsModel
             if (m > 0) season[t % m] = seasonal + gamma * error;
             if (!errors.IsEmpty) errors[t] = error;
             if (!levels.IsEmpty) levels[t] = level;
+            if (!trends.IsEmpty) trends[t] = trend;
             if (!seasonsUsed.IsEmpty) seasonsUsed[t] = seasonal;
         }
     }

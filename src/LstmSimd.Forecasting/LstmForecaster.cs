@@ -123,11 +123,11 @@ public sealed class LstmForecaster : IDisposable
     /// <summary>The remembered file: beside the checkpoint (by its relative path) when a file is there, else at its absolute path.</summary>
     private static ForecastDataSource DataSourceFromJson(JsonElement data, string checkpointDirectory)
     {
-        string absolute = data.GetProperty("path").GetString()!;
-        string? relative = data.GetProperty("relative_path").GetString();
+        string absolute = Property(data, "path").GetString()!;
+        string? relative = Property(data, "relative_path").GetString();
         string besideCheckpoint = relative is null ? absolute : Path.GetFullPath(Path.Combine(checkpointDirectory, relative));
-        return new ForecastDataSource(File.Exists(besideCheckpoint) ? besideCheckpoint : absolute, data.GetProperty("sha256").GetString()!,
-            data.GetProperty("rows").GetInt32(), data.GetProperty("frequency").GetString()!);
+        return new ForecastDataSource(File.Exists(besideCheckpoint) ? besideCheckpoint : absolute, Property(data, "sha256").GetString()!,
+            Property(data, "rows").GetInt32(), Property(data, "frequency").GetString()!);
     }
 
     private static void CheckParts(ForecastSettings settings, SeriesScaler scaler, LstmWeights weights, LinearHead head)
@@ -156,67 +156,90 @@ public sealed class LstmForecaster : IDisposable
         using (var w = new Utf8JsonWriter(stream))
         {
             w.WriteStartObject();
-            w.WriteString("time", s.TimeColumn);
-            w.WriteStartArray("inputs");
-            foreach (string c in s.InputColumns) w.WriteStringValue(c);
-            w.WriteEndArray();
-            w.WriteString("target", s.TargetColumn);
-            w.WriteNumber("window", s.Window);
-            w.WriteNumber("horizon", s.Horizon);
-            w.WriteString("normalization", s.Normalization.ToString());
-            w.WriteNumber("season", s.SeasonLength);
-            w.WriteNumber("max_gap", s.MaxGap);
-            if (s.TestFrom is null) w.WriteNull("test_from");
-            else w.WriteString("test_from", s.TestFrom);
-            w.WriteNumber("test_fraction", s.TestFraction);
-            w.WriteNumber("validation_fraction", s.ValidationFraction);
-            w.WriteStartArray("offsets");
-            foreach (double v in scaler.Offsets) w.WriteNumberValue(v);
-            w.WriteEndArray();
-            w.WriteStartArray("scales");
-            foreach (double v in scaler.Scales) w.WriteNumberValue(v);
-            w.WriteEndArray();
-            if (s.Data is { } data)
-            {
-                w.WriteStartObject("data");
-                w.WriteString("path", data.Path);
-                w.WriteString("relative_path", relativeDataPath);
-                w.WriteString("sha256", data.Sha256);
-                w.WriteNumber("rows", data.Rows);
-                w.WriteString("frequency", data.Frequency);
-                w.WriteEndObject();
-            }
-
+            WriteSettings(w, s, relativeDataPath);
+            WriteScaler(w, scaler);
             w.WriteEndObject();
         }
 
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
+    /// <summary>The settings' properties (columns, shapes, split, missing-value rule, data source) into the open JSON object.</summary>
+    internal static void WriteSettings(Utf8JsonWriter w, ForecastSettings s, string? relativeDataPath)
+    {
+        w.WriteString("time", s.TimeColumn);
+        w.WriteStartArray("inputs");
+        foreach (string c in s.InputColumns) w.WriteStringValue(c);
+        w.WriteEndArray();
+        w.WriteString("target", s.TargetColumn);
+        w.WriteNumber("window", s.Window);
+        w.WriteNumber("horizon", s.Horizon);
+        w.WriteString("normalization", s.Normalization.ToString());
+        w.WriteNumber("season", s.SeasonLength);
+        w.WriteNumber("max_gap", s.MaxGap);
+        if (s.TestFrom is null) w.WriteNull("test_from");
+        else w.WriteString("test_from", s.TestFrom);
+        w.WriteNumber("test_fraction", s.TestFraction);
+        w.WriteNumber("validation_fraction", s.ValidationFraction);
+        if (s.Data is { } data)
+        {
+            w.WriteStartObject("data");
+            w.WriteString("path", data.Path);
+            w.WriteString("relative_path", relativeDataPath);
+            w.WriteString("sha256", data.Sha256);
+            w.WriteNumber("rows", data.Rows);
+            w.WriteString("frequency", data.Frequency);
+            w.WriteEndObject();
+        }
+    }
+
+    /// <summary>A scaler's offsets and scales into the open JSON object.</summary>
+    internal static void WriteScaler(Utf8JsonWriter w, SeriesScaler scaler)
+    {
+        w.WriteStartArray("offsets");
+        foreach (double v in scaler.Offsets) w.WriteNumberValue(v);
+        w.WriteEndArray();
+        w.WriteStartArray("scales");
+        foreach (double v in scaler.Scales) w.WriteNumberValue(v);
+        w.WriteEndArray();
+    }
+
     internal static (ForecastSettings Settings, SeriesScaler Scaler) SettingsFromJson(string json, string checkpointDirectory)
     {
         using JsonDocument document = JsonDocument.Parse(json);
         JsonElement root = document.RootElement;
-        JsonElement testFrom = root.GetProperty("test_from");
+        ForecastSettings settings = ReadSettings(root, checkpointDirectory);
+        return (settings, ReadScaler(root, settings.Normalization));
+    }
+
+    /// <summary>The settings <see cref="WriteSettings"/> wrote, checked.</summary>
+    internal static ForecastSettings ReadSettings(JsonElement root, string checkpointDirectory)
+    {
+        JsonElement testFrom = Property(root, "test_from");
         var settings = new ForecastSettings
         {
-            TimeColumn = root.GetProperty("time").GetString()!,
-            InputColumns = [.. root.GetProperty("inputs").EnumerateArray().Select(e => e.GetString()!)],
-            TargetColumn = root.GetProperty("target").GetString()!,
-            Window = root.GetProperty("window").GetInt32(),
-            Horizon = root.GetProperty("horizon").GetInt32(),
-            Normalization = Enum.Parse<SeriesNormalization>(root.GetProperty("normalization").GetString()!),
-            SeasonLength = root.GetProperty("season").GetInt32(),
+            TimeColumn = Property(root, "time").GetString()!,
+            InputColumns = [.. Property(root, "inputs").EnumerateArray().Select(e => e.GetString()!)],
+            TargetColumn = Property(root, "target").GetString()!,
+            Window = Property(root, "window").GetInt32(),
+            Horizon = Property(root, "horizon").GetInt32(),
+            Normalization = Enum.Parse<SeriesNormalization>(Property(root, "normalization").GetString()!),
+            SeasonLength = Property(root, "season").GetInt32(),
             MaxGap = root.TryGetProperty("max_gap", out JsonElement maxGap) ? maxGap.GetInt32() : 0, // earlier checkpoints filled nothing
             TestFrom = testFrom.ValueKind == JsonValueKind.Null ? null : testFrom.GetString(),
-            TestFraction = root.GetProperty("test_fraction").GetDouble(),
-            ValidationFraction = root.GetProperty("validation_fraction").GetDouble(),
+            TestFraction = Property(root, "test_fraction").GetDouble(),
+            ValidationFraction = Property(root, "validation_fraction").GetDouble(),
             Data = root.TryGetProperty("data", out JsonElement data) ? DataSourceFromJson(data, checkpointDirectory) : null,
         };
         settings.Validate();
-        var scaler = new SeriesScaler(settings.Normalization,
-            [.. root.GetProperty("offsets").EnumerateArray().Select(e => e.GetDouble())],
-            [.. root.GetProperty("scales").EnumerateArray().Select(e => e.GetDouble())]);
-        return (settings, scaler);
+        return settings;
     }
+
+    /// <summary>The scaler <see cref="WriteScaler"/> wrote.</summary>
+    internal static SeriesScaler ReadScaler(JsonElement root, SeriesNormalization normalization) =>
+        new(normalization, [.. Property(root, "offsets").EnumerateArray().Select(e => e.GetDouble())], [.. Property(root, "scales").EnumerateArray().Select(e => e.GetDouble())]);
+
+    /// <summary>A checkpoint entry's property; a missing one is a <see cref="FormatException"/> that names it.</summary>
+    internal static JsonElement Property(JsonElement element, string name) =>
+        element.TryGetProperty(name, out JsonElement value) ? value : throw new FormatException($"{UserText.Quote(name)} is missing");
 }

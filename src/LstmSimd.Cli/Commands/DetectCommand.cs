@@ -14,7 +14,8 @@ internal static class DetectCommand
 {
     public static Command Create()
     {
-        var model = new Option<FileInfo>("--model", "-m") { Description = "A forecaster checkpoint written by 'lstmsimd train'.", DefaultValueFactory = _ => new FileInfo("forecaster.lstm") };
+        var model = new Option<FileInfo>("--model", "-m") { Description = "A forecaster checkpoint written by 'lstmsimd train', or one over many series written by 'lstmsimd backtest --save'.", DefaultValueFactory = _ => new FileInfo("forecaster.lstm") };
+        var seriesName = new Option<string?>("--series") { Description = "With a checkpoint over many series: the series to score (default: the first)." };
         var data = new Option<FileInfo?>("--data") { Description = "CSV with the forecaster's columns (default: the file it was trained on, remembered in the checkpoint)." };
         var threshold = new Option<double>("--threshold") { Description = "Flag a step whose residual is this many robust standard deviations (1.4826·MAD of the training residuals) from their median.", DefaultValueFactory = _ => 4 };
         var output = new Option<FileInfo>("--output", "-o") { Description = "CSV of every step: time, actual, one-step forecast, residual, score, flag.", DefaultValueFactory = _ => new FileInfo("anomalies.csv") };
@@ -22,7 +23,7 @@ internal static class DetectCommand
         var labels = new Option<string?>("--labels") { Description = "A column of the data that marks known anomalies with 1 (0 elsewhere): score the flags on the test rows against it (precision, recall, F1, row by row and point-adjusted) beside a rolling z-score detector at the same threshold." };
         var command = new Command("detect", "Flag anomalies: steps whose value is far from the forecaster's one-step-ahead prediction, judged against the spread of its residuals on the training rows; marks them on a plot.")
         {
-            model, data, threshold, labels, output, plot,
+            model, data, threshold, labels, output, plot, seriesName,
         };
         command.SetAction(parse => ToolExit.Run("detect", () =>
         {
@@ -30,15 +31,33 @@ internal static class DetectCommand
             if (!(limit > 0)) throw new ArgumentException($"--threshold must be positive; got {limit}.");
             string modelPath = parse.GetValue(model)!.FullName, csv = parse.GetValue(output)!.FullName, svg = parse.GetValue(plot)!.FullName;
             OutputPaths.RefuseClashes([("--model", modelPath), .. ForecastCommand.GivenData(parse.GetValue(data))], [("--output", csv), ("--plot", svg)]);
+            if (GlobalCheckpoints.IsGlobal(modelPath)) return DetectGlobal(modelPath, parse.GetValue(data), parse.GetValue(seriesName), parse.GetValue(labels), limit, csv, svg);
+            if (parse.GetValue(seriesName) is not null) throw new ArgumentException($"--series chooses among the series of a checkpoint over many series; {modelPath} is a single-series forecaster.");
             using LstmForecaster forecaster = LstmForecaster.Load(modelPath);
             OutputPaths.RefuseClashes([("--model", modelPath), ("--data", ForecastCommand.DataPath(forecaster, parse.GetValue(data)))], [("--output", csv), ("--plot", svg)]);
             ForecastSeries series = ForecastCommand.LoadSeries(forecaster, parse.GetValue(data), testFrom: null, out TimeSeriesTable table);
             bool[]? labelled = parse.GetValue(labels) is { } column ? Labels(table, series, column) : null;
             ResidualScores scores = Report(forecaster, series, limit, csv, svg);
-            if (labelled is not null) PrintEvaluation(forecaster, series, scores, labelled, parse.GetValue(labels)!, limit);
+            if (labelled is not null) PrintEvaluation(forecaster.Settings, series, scores, labelled, parse.GetValue(labels)!, limit);
             return ToolExit.Ok;
         }));
         return command;
+    }
+
+    /// <summary>One series of a checkpoint over many series, scored as a single forecaster's: its one-step residuals against those of its training rows.</summary>
+    private static int DetectGlobal(string modelPath, FileInfo? data, string? name, string? labels, double limit, string csv, string svg)
+    {
+        if (labels is not null) throw new ArgumentException("--labels scores a single-series forecaster's flags; a checkpoint over many series reads no label column.");
+        (GlobalForecasterCheckpoint checkpoint, GlobalForecaster forecaster, List<ForecastSeries> series) = GlobalCheckpoints.Load(modelPath, data, testFrom: null);
+        using (forecaster)
+        {
+            int k = name is null ? 0 : checkpoint.SeriesNames.ToList().IndexOf(name);
+            if (k < 0) throw new ArgumentException($"--series: no series {UserText.Quote(name!)} in {modelPath}; its series are {string.Join(", ", checkpoint.SeriesNames.Select(UserText.Quote))}.");
+            ForecastSettings settings = checkpoint.Settings with { InputColumns = [checkpoint.Column(k)], TargetColumn = checkpoint.Column(k) };
+            Console.WriteLine($"model: {Path.GetFileName(modelPath)}: {GlobalCheckpoints.Label(checkpoint.Kind)} over {series.Count} series; scoring {UserText.Quote(checkpoint.SeriesNames[k])}");
+            Report(settings, forecaster.AsMethod(k), series[k], limit, csv, svg);
+            return ToolExit.Ok;
+        }
     }
 
     /// <summary>The label column as flags, one per series row.</summary>
@@ -55,9 +74,9 @@ internal static class DetectCommand
     }
 
     /// <summary>Precision, recall and F1 on the test rows for the LSTM's residual scores and a rolling z-score at the same threshold.</summary>
-    private static void PrintEvaluation(LstmForecaster forecaster, ForecastSeries series, ResidualScores scores, bool[] labelled, string column, double limit)
+    private static void PrintEvaluation(ForecastSettings settings, ForecastSeries series, ResidualScores scores, bool[] labelled, string column, double limit)
     {
-        int start = series.Split.TestStart, window = forecaster.Settings.Window;
+        int start = series.Split.TestStart, window = settings.Window;
         bool[] truth = labelled[start..];
         int events = truth.Where((l, r) => l && (r == 0 || !truth[r - 1])).Count();
         if (truth.All(l => !l))
@@ -93,19 +112,23 @@ internal static class DetectCommand
     }
 
     /// <summary>Prints the flagged steps and writes the CSV (when given) and the plot.</summary>
-    internal static ResidualScores Report(LstmForecaster forecaster, ForecastSeries series, double limit, string? csv, string svg)
+    internal static ResidualScores Report(LstmForecaster forecaster, ForecastSeries series, double limit, string? csv, string svg) =>
+        Report(forecaster.Settings, forecaster.AsMethod(series), series, limit, csv, svg);
+
+    /// <summary>Prints the steps flagged by the one-step forecasts of <paramref name="forecast"/> and writes the CSV (when given) and the plot.</summary>
+    private static ResidualScores Report(ForecastSettings settings, ForecastMethod forecast, ForecastSeries series, double limit, string? csv, string svg)
     {
-        ResidualScores scores = Score(forecaster, series);
+        ResidualScores scores = Score(forecast, series, settings.Window, settings.Horizon);
         int[] flagged = [.. Enumerable.Range(0, series.Length).Where(r => Math.Abs(scores.Score[r]) > limit)];
-        Console.WriteLine($"one-step residuals of '{forecaster.Settings.TargetColumn}' on {series.Length - forecaster.Settings.Window} steps; training residuals: median {scores.Median:F3}, robust σ {scores.Sigma:F3}; threshold {limit} σ");
-        var table = new Table().Border(TableBorder.Rounded).AddColumn(forecaster.Settings.TimeColumn).AddColumn(new TableColumn("actual").RightAligned())
+        Console.WriteLine($"one-step residuals of '{settings.TargetColumn}' on {series.Length - settings.Window} steps; training residuals: median {scores.Median:F3}, robust σ {scores.Sigma:F3}; threshold {limit} σ");
+        var table = new Table().Border(TableBorder.Rounded).AddColumn(settings.TimeColumn).AddColumn(new TableColumn("actual").RightAligned())
             .AddColumn(new TableColumn("expected").RightAligned()).AddColumn(new TableColumn("residual").RightAligned()).AddColumn(new TableColumn("score (σ)").RightAligned());
         foreach (int r in flagged)
             table.AddRow(Markup.Escape(series.Times[r]), F(series.Target[r]), F(scores.Expected[r]), F(series.Target[r] - scores.Expected[r]), scores.Score[r].ToString("F1", CultureInfo.InvariantCulture));
         if (flagged.Length > 0) AnsiConsole.Write(table);
         Console.WriteLine($"{flagged.Length} anomal{(flagged.Length == 1 ? "y" : "ies")} flagged");
 
-        var text = new StringBuilder($"{forecaster.Settings.TimeColumn},actual,expected,residual,score,anomaly\n");
+        var text = new StringBuilder($"{settings.TimeColumn},actual,expected,residual,score,anomaly\n");
         for (int r = 0; r < series.Length; r++)
         {
             bool known = double.IsFinite(scores.Expected[r]);
@@ -113,8 +136,8 @@ internal static class DetectCommand
         }
 
         if (csv is not null) AtomicFile.WriteAllText(csv, text.ToString());
-        (double[] x, string xLabel) = TimeAxis.From(series.Times, forecaster.Settings.TimeColumn);
-        new LinePlot($"{forecaster.Settings.TargetColumn}: anomalies beyond {limit.ToString(CultureInfo.InvariantCulture)} σ of the one-step residuals", xLabel, forecaster.Settings.TargetColumn)
+        (double[] x, string xLabel) = TimeAxis.From(series.Times, settings.TimeColumn);
+        new LinePlot($"{settings.TargetColumn}: anomalies beyond {limit.ToString(CultureInfo.InvariantCulture)} σ of the one-step residuals", xLabel, settings.TargetColumn)
             .Line("actual", x, series.Target, "#222222")
             .Line("LSTM one step ahead", x, scores.Expected, "#1f77b4", dashed: true)
             .Points($"anomaly ({flagged.Length})", flagged.Select(r => x[r]), flagged.Select(r => series.Target[r]), "#d62728")
@@ -126,16 +149,19 @@ internal static class DetectCommand
     internal sealed record ResidualScores(double[] Expected, double[] Score, double Median, double Sigma);
 
     /// <summary>One-step forecasts for every row that has a full window before it; robust z-scores of the residuals against the training rows'.</summary>
-    internal static ResidualScores Score(LstmForecaster forecaster, ForecastSeries series)
+    internal static ResidualScores Score(LstmForecaster forecaster, ForecastSeries series) =>
+        Score(forecaster.AsMethod(series), series, forecaster.Settings.Window, forecaster.Settings.Horizon);
+
+    private static ResidualScores Score(ForecastMethod method, ForecastSeries series, int window, int horizon)
     {
-        int n = series.Length, window = forecaster.Settings.Window;
+        int n = series.Length;
         var expected = new double[n];
         var score = new double[n];
         Array.Fill(expected, double.NaN);
-        var forecast = new double[forecaster.Settings.Horizon];
+        var forecast = new double[horizon];
         for (int origin = window - 1; origin < n - 1; origin++)
         {
-            forecaster.Predict(series, origin, forecast);
+            method(series.Target, origin, forecast);
             expected[origin + 1] = forecast[0];
         }
 

@@ -9,7 +9,7 @@ internal static class ForecastCommand
 {
     public static Command Create()
     {
-        var model = new Option<FileInfo>("--model", "-m") { Description = "A forecaster checkpoint written by 'lstmsimd train'.", DefaultValueFactory = _ => new FileInfo("forecaster.lstm") };
+        var model = new Option<FileInfo>("--model", "-m") { Description = "A forecaster checkpoint written by 'lstmsimd train', or one over many series written by 'lstmsimd backtest --save' (each series' backtest and next forecasts; no intervals or plot).", DefaultValueFactory = _ => new FileInfo("forecaster.lstm") };
         var data = new Option<FileInfo?>("--data") { Description = "CSV with the columns the forecaster was trained on (default: the file it was trained on, remembered in the checkpoint)." };
         var testFrom = new Option<string?>("--test-from") { Description = "Override the test period's first time (default: the one used in training)." };
         var output = new Option<FileInfo>("--output", "-o") { Description = "CSV of every test forecast and the forecast past the data's end.", DefaultValueFactory = _ => new FileInfo("forecast.csv") };
@@ -31,6 +31,13 @@ internal static class ForecastCommand
             if (refitEpochs is < 1) throw new ArgumentException($"--refit-lstm must be at least 1 epoch; got {refitEpochs}.");
             string csv = parse.GetValue(output)!.FullName, svg = parse.GetValue(plot)!.FullName;
             OutputPaths.RefuseClashes([("--model", parse.GetValue(model)!.FullName), .. GivenData(parse.GetValue(data))], [("--output", csv), ("--plot", svg)]);
+            if (GlobalCheckpoints.IsGlobal(parse.GetValue(model)!.FullName))
+            {
+                if (refitEpochs is not null) throw new ArgumentException("--refit-lstm refits a single-series LSTM; this checkpoint holds a model over many series.");
+                if (format != WeightFormat.Float32) throw new ArgumentException("--weights: a checkpoint over many series runs its fp32 weights.");
+                return ForecastGlobal(parse.GetValue(model)!.FullName, parse.GetValue(data), parse.GetValue(testFrom), parse.GetValue(refitEvery), csv, parse.GetValue(check));
+            }
+
             using LstmForecaster forecaster = LstmForecaster.Load(parse.GetValue(model)!.FullName, new LstmModelOptions { Weights = format });
             OutputPaths.RefuseClashes([("--model", parse.GetValue(model)!.FullName), ("--data", DataPath(forecaster, parse.GetValue(data)))], [("--output", csv), ("--plot", svg)]);
             ForecastSeries series = LoadSeries(forecaster, parse.GetValue(data), parse.GetValue(testFrom));
@@ -55,6 +62,40 @@ internal static class ForecastCommand
         }));
         return command;
     }
+
+    /// <summary>
+    /// A checkpoint over many series: each series' backtest against the baselines and its forecast past the data's end
+    /// (a CSV of those); no intervals or plot, which are drawn for single-series forecasters.
+    /// </summary>
+    private static int ForecastGlobal(string modelPath, FileInfo? data, string? testFrom, int? refitEvery, string csv, bool check)
+    {
+        (GlobalForecasterCheckpoint checkpoint, GlobalForecaster forecaster, List<ForecastSeries> series) = GlobalCheckpoints.Load(modelPath, data, testFrom);
+        using (forecaster)
+        {
+            ForecastSettings s = checkpoint.Settings;
+            string label = GlobalCheckpoints.Label(checkpoint.Kind);
+            Console.WriteLine($"model: {Path.GetFileName(modelPath)}: {label} over {series.Count} series ({string.Join(", ", checkpoint.SeriesNames.Select(UserText.Quote))}); window {s.Window}, horizon {s.Horizon}, season {s.SeasonLength} ({forecaster.Model.KernelPath} kernels, fp32 weights)");
+            Console.WriteLine("note: prediction intervals and the plot are drawn for single-series forecasters (lstmsimd train); not for a model over many series");
+            bool all = true;
+            var text = new System.Text.StringBuilder("series,origin,step,forecast\n");
+            var next = new double[s.Horizon];
+            string F(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+            for (int k = 0; k < series.Count; k++)
+            {
+                ForecastMethod method = forecaster.AsMethod(k);
+                all &= BacktestCommand.Report(checkpoint.SeriesNames[k], series[k], s, [new(new(label, method), method)], refitEpochs: null, refitEvery);
+                forecaster.Predict(k, series[k].Length - 1, next);
+                Console.WriteLine($"next {s.Horizon} of {UserText.Quote(checkpoint.SeriesNames[k])} after {series[k].Times[^1]}: {string.Join(" ", next.Select(v => v.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)))}");
+                for (int h = 0; h < s.Horizon; h++) text.Append(CsvCell(checkpoint.SeriesNames[k])).Append(',').Append(series[k].Times[^1]).Append(',').Append(h + 1).Append(',').Append(F(next[h])).Append('\n');
+            }
+
+            AtomicFile.WriteAllText(csv, text.ToString());
+            Console.WriteLine($"wrote {csv}");
+            return check && !all ? ToolExit.CheckFailed : ToolExit.Ok;
+        }
+    }
+
+    private static string CsvCell(string text) => text.AsSpan().IndexOfAny(",\"\r\n") < 0 ? text : $"\"{text.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
 
     /// <summary>
     /// The series to forecast: the <c>--data</c> file (refused when its frequency is not the one trained on), else the

@@ -52,6 +52,8 @@ internal static class ServeCommand
             int streamCapacity = InRange("--capacity", parse.GetValue(capacity), 1, 1 << 24);
             double? limit = parse.GetValue(threshold);
             FileInfo? residualData = parse.GetValue(data);
+            if (GlobalCheckpoints.IsGlobal(modelPath))
+                throw new NotSupportedException($"{modelPath} holds a model over many series (lstmsimd backtest --save); serve streams single-series forecasters only: a stream carries one series' window, not the per-series smoothing state (level, trend, season) or scaling such a model forecasts from. Use it with forecast or detect, or serve a forecaster from lstmsimd train.");
             using ServedStreams streams = IsForecaster(modelPath)
                 ? LoadForecaster(modelPath, parse.GetValue(prefix), parse.GetValue(head), format, streamCapacity, limit, residualData)
                 : LoadModel(modelPath, parse.GetValue(prefix), parse.GetValue(head), format, streamCapacity, limit, residualData);

@@ -60,10 +60,41 @@ public sealed class BacktestCliTests : IDisposable
         Assert.True(code == 0, stderr);
         Assert.Contains("2 series ('a', 'b')", stdout, StringComparison.Ordinal);
         foreach (string series in new[] { "== 'a'", "== 'b'" }) Assert.Contains(series, stdout, StringComparison.Ordinal);
-        foreach (string method in new[] { "LSTM:", "LSTM, refitted:", "global LSTM:", "ES-RNN hybrid:" })
+        foreach (string method in new[] { "LSTM:", "LSTM, refitted:", "global LSTM:", "ES-RNN hybrid:", "ES-RNN hybrid, multiplicative:", "ETS + LSTM correction:" })
             Assert.Equal(2, stdout.Split('\n').Count(line => line.StartsWith(method, StringComparison.Ordinal)));
+        Assert.Equal(2, stdout.Split('\n').Count(line => line.StartsWith("lowest validation MAE of the LSTM-based methods (chosen before the test", StringComparison.Ordinal)));
         Assert.Contains("lowest test MASE of the LSTM-based methods (picked on the test split)", stdout, StringComparison.Ordinal);
+        Assert.Contains("alone (no correction, never refitted) it scores test MASE", stdout, StringComparison.Ordinal);
         Assert.Contains("the LSTM warm-started for 1 epoch each time", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_saved_model_over_many_series_forecasts_and_detects_and_serve_refuses_it_naming_why()
+    {
+        string data = LongCsv();
+        var (code, stdout, stderr) = Cli("backtest", "--data", data, "--long", "store", "--test-from", "2008", "--window", "12", "--horizon", "6",
+            "--hidden", "4", "--epochs", "2", "--methods", "ets-lstm", "--seeds", "2");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("seed 1 … 2, each method the median of its 2 seeds' forecasts", stdout, StringComparison.Ordinal);
+        (code, _, stderr) = Cli("backtest", "--data", data, "--long", "store", "--test-from", "2008", "--window", "12", "--horizon", "6",
+            "--hidden", "4", "--epochs", "2", "--methods", "hybrid", "--refit-all", "--save", "stores.lstm");
+        Assert.True(code == 0, stderr);
+        (code, stdout, stderr) = Cli("forecast", "-m", "stores.lstm", "-o", "stores.csv");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("stores.lstm: ES-RNN hybrid over 2 series ('a', 'b')", stdout, StringComparison.Ordinal);
+        foreach (string series in new[] { "== 'a'", "== 'b'", "next 6 of 'a' after 2009-12-01", "next 6 of 'b' after 2009-12-01" }) Assert.Contains(series, stdout, StringComparison.Ordinal);
+        string[] csv = File.ReadAllLines(Path.Combine(_dir, "stores.csv"));
+        Assert.Equal(["series,origin,step,forecast", .. Enumerable.Range(1, 6).Select(h => $"a,2009-12-01,{h},"), .. Enumerable.Range(1, 6).Select(h => $"b,2009-12-01,{h},")],
+            csv.Select(l => l.StartsWith("series", StringComparison.Ordinal) ? l : l[..(l.LastIndexOf(',') + 1)]));
+        (code, stdout, stderr) = Cli("detect", "-m", "stores.lstm", "--series", "b");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("scoring 'b'", stdout, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(_dir, "anomalies.csv")));
+        ToolCommandTests.AssertOneLineOfBadInput(Cli("detect", "-m", "stores.lstm", "--series", "c"), "--series: no series 'c'");
+        ToolCommandTests.AssertOneLineOfBadInput(Cli("forecast", "-m", "stores.lstm", "--refit-lstm", "2"), "--refit-lstm refits a single-series LSTM");
+        ToolCommandTests.AssertOneLineOfBadInput(Cli("serve", "--model", "stores.lstm"), "serve streams single-series forecasters only");
+        File.WriteAllBytes(Path.Combine(_dir, "cut.lstm"), File.ReadAllBytes(Path.Combine(_dir, "stores.lstm"))[..^9]);
+        ToolCommandTests.AssertOneLineOfBadInput(Cli("forecast", "-m", "cut.lstm"), "cut.lstm");
     }
 
     [Fact]
@@ -75,6 +106,9 @@ public sealed class BacktestCliTests : IDisposable
         ToolCommandTests.AssertOneLineOfBadInput(Cli("backtest", "--methods", "hybrid", "--refit-lstm", "2"), "add lstm to --methods");
         ToolCommandTests.AssertOneLineOfBadInput(Cli("backtest", "--data", path, "--long", "shop"), "no column 'shop'");
         ToolCommandTests.AssertOneLineOfBadInput(Cli("backtest", "--data", path, "--long", "store", "--targets", "a,b"), "the one value column; got 2");
+        ToolCommandTests.AssertOneLineOfBadInput(Cli("backtest", "--seeds", "2", "--refit-lstm", "2"), "give --seeds 1 with it");
+        ToolCommandTests.AssertOneLineOfBadInput(Cli("backtest", "--methods", "hybrid,ets-lstm", "--save", "x.lstm"), "--save saves one model");
+        ToolCommandTests.AssertOneLineOfBadInput(Cli("backtest", "--data", LongCsv(120, "a,2010-01-01,0"), "--long", "store", "--test-from", "2008", "--window", "12", "--horizon", "6", "--methods", "hybrid-mult"), "'a' is 0 at 2010-01-01; the multiplicative hybrid");
         ToolCommandTests.AssertOneLineOfBadInput(Cli("train", "--refit-lstm", "0"), "--refit-lstm must be at least 1 epoch; got 0");
         ToolCommandTests.AssertOneLineOfBadInput(Cli("forecast", "--refit-lstm", "0"), "--refit-lstm must be at least 1 epoch; got 0");
     }
