@@ -42,6 +42,12 @@ public sealed record TranslatorTrainingOptions
 
     /// <summary>Seeds the initial weights and the order of the pairs.</summary>
     public int Seed { get; init; } = 1;
+
+    /// <summary>
+    /// Threads a step computes with (1 to 16): each batch is cut into this many parts whose gradients are computed at
+    /// once and summed in a fixed order, so the result does not depend on the threads' timing.
+    /// </summary>
+    public int Threads { get; init; } = 1;
 }
 
 /// <summary>Progress of a translator run.</summary>
@@ -83,9 +89,17 @@ public sealed class TranslatorTraining : IDisposable
     private readonly float[] _sourceIn, _targetIn, _gradSourceIn, _gradTargetIn, _keys, _hN, _cN, _h0, _c0, _queries, _concat, _attention, _hidden, _logits,
         _gradLogits, _gradHidden, _gradConcat, _gradQueries, _gradKeys, _gradH0, _gradC0, _gradHN, _gradCN;
     private readonly int[] _sourceIds, _targetIds, _sourceLengths, _targetLengths, _labels;
+    private readonly TranslatorTraining[] _helpers; // further workers on the same weights, each with its own gradients
+    private readonly ParallelOptions _parallel;
 
     /// <summary>Sets up training over <paramref name="encoding"/>, with sentences of up to the given numbers of symbols.</summary>
     public TranslatorTraining(BytePairEncoding encoding, int maxSourceSymbols, int maxTargetSymbols, TranslatorTrainingOptions options)
+        : this(encoding, maxSourceSymbols, maxTargetSymbols, options, shared: null)
+    {
+    }
+
+    /// <summary>A worker that trains the weights of <paramref name="shared"/> (values shared, gradients its own), or the first one.</summary>
+    private TranslatorTraining(BytePairEncoding encoding, int maxSourceSymbols, int maxTargetSymbols, TranslatorTrainingOptions options, TranslatorTraining? shared)
     {
         ArgumentNullException.ThrowIfNull(encoding);
         ArgumentNullException.ThrowIfNull(options);
@@ -94,6 +108,7 @@ public sealed class TranslatorTraining : IDisposable
         if (options.HiddenSize < 2 || options.HiddenSize % 2 != 0 || options.EmbeddingSize < 1 || options.Batch < 1)
             throw new ArgumentException($"HiddenSize must be even and at least 2 (got {options.HiddenSize}); EmbeddingSize and Batch positive.", nameof(options));
         if (!(options.LearningRate > 0) || !(options.ClipNorm >= 0)) throw new ArgumentException("LearningRate must be positive and ClipNorm 0 (off) or positive.", nameof(options));
+        if (options.Threads is < 1 or > 16) throw new ArgumentException($"Threads must be in [1, 16]; got {options.Threads}.", nameof(options));
         _encoding = encoding;
         _e = options.EmbeddingSize;
         _h = options.HiddenSize;
@@ -103,12 +118,12 @@ public sealed class TranslatorTraining : IDisposable
         _maxTarget = maxTargetSymbols + 1; // the end
         _classes = encoding.Count;
         _clipNorm = options.ClipNorm;
-        SubwordTranslator initial = SubwordTranslator.Create(encoding, _e, _h, options.Seed);
-        _embedding = initial.Embedding;
-        _encoderWeights = initial.Encoder;
-        _decoderWeights = initial.Decoder;
-        _combine = new TrainableLinearHead(2 * _h, _h, initial.Combine.Weight, initial.Combine.Bias);
-        _output = new TrainableLinearHead(_h, _classes, initial.Output.Weight, initial.Output.Bias);
+        SubwordTranslator initial = shared?.Snapshot() ?? SubwordTranslator.Create(encoding, _e, _h, options.Seed);
+        _embedding = shared is null ? initial.Embedding : new Embedding(initial.Embedding.Count, _e, shared._embedding.Weight);
+        _encoderWeights = shared?._encoderWeights ?? initial.Encoder;
+        _decoderWeights = shared?._decoderWeights ?? initial.Decoder;
+        _combine = new TrainableLinearHead(2 * _h, _h, shared?._combine.Weight ?? initial.Combine.Weight, shared?._combine.Bias ?? initial.Combine.Bias);
+        _output = new TrainableLinearHead(_h, _classes, shared?._output.Weight ?? initial.Output.Weight, shared?._output.Bias ?? initial.Output.Bias);
         int rows = Sizes.Elements("rows batch × target steps", _batch, _maxTarget);
         _sourceIds = new int[Sizes.Elements("source batch × steps", _batch, _maxSource)];
         _targetIds = new int[rows];
@@ -147,6 +162,8 @@ public sealed class TranslatorTraining : IDisposable
         _combine.AddTo(_parameters, "combine.");
         _output.AddTo(_parameters, "output.");
         _optimizer = new AdamOptimizer(_parameters, options.LearningRate);
+        _parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Threads };
+        _helpers = shared is null ? [.. Enumerable.Range(1, options.Threads - 1).Select(_ => new TranslatorTraining(encoding, maxSourceSymbols, maxTargetSymbols, options, this))] : [];
     }
 
     /// <summary>Every trained tensor with its gradient (after <see cref="Step"/> or <see cref="Gradients"/>).</summary>
@@ -157,6 +174,7 @@ public sealed class TranslatorTraining : IDisposable
     {
         _encoder.Dispose();
         _decoder.Dispose();
+        foreach (TranslatorTraining helper in _helpers) helper.Dispose();
     }
 
     /// <summary>Repacks the LSTM sessions' copies of the weights after the values in <see cref="Parameters"/> were changed from outside (a step does it itself).</summary>
@@ -164,6 +182,7 @@ public sealed class TranslatorTraining : IDisposable
     {
         _encoder.RefreshWeights();
         _decoder.RefreshWeights();
+        foreach (TranslatorTraining helper in _helpers) helper.RefreshWeights();
     }
 
     /// <summary>A copy of the current parameters as a translator.</summary>
@@ -188,7 +207,40 @@ public sealed class TranslatorTraining : IDisposable
     /// <summary>The loss on <paramref name="pairs"/> (nats per target symbol) with ∂loss/∂parameters left in <see cref="Parameters"/> (no update).</summary>
     public double Gradients(IReadOnlyList<TranslationPair> pairs)
     {
-        double loss = Forward(pairs, out int rows, out int sourceSteps, out int targetSteps);
+        ArgumentNullException.ThrowIfNull(pairs);
+        int parts = Math.Min(pairs.Count, 1 + _helpers.Length);
+        if (parts <= 1) return WorkerGradients(pairs, out _);
+        // Each part's loss is its mean over its own symbols: weighted by its symbols, the parts give the batch's mean.
+        var losses = new double[parts];
+        var rows = new int[parts];
+        Parallel.For(0, parts, _parallel, k =>
+        {
+            int first = k * pairs.Count / parts, end = (k + 1) * pairs.Count / parts;
+            TranslationPair[] part = [.. pairs.Skip(first).Take(end - first)];
+            losses[k] = (k == 0 ? this : _helpers[k - 1]).WorkerGradients(part, out rows[k]);
+        });
+        double total = rows.Sum();
+        for (int i = 0; i < _parameters.Parameters.Count; i++)
+        {
+            float[] sum = _parameters.Parameters[i].Gradients;
+            float w0 = (float)(rows[0] / total);
+            for (int j = 0; j < sum.Length; j++) sum[j] *= w0;
+            for (int k = 1; k < parts; k++)
+            {
+                float[] g = _helpers[k - 1]._parameters.Parameters[i].Gradients;
+                float w = (float)(rows[k] / total);
+                for (int j = 0; j < sum.Length; j++) sum[j] += w * g[j];
+            }
+        }
+
+        double loss = 0;
+        for (int k = 0; k < parts; k++) loss += losses[k] * rows[k] / total;
+        return loss;
+    }
+
+    private double WorkerGradients(IReadOnlyList<TranslationPair> pairs, out int rows)
+    {
+        double loss = Forward(pairs, out rows, out int sourceSteps, out int targetSteps);
         int b = pairs.Count, h = _h, e = _e;
         _parameters.ZeroGradients();
         Span<float> gradHidden = _gradHidden.AsSpan(0, rows * h), gradConcat = _gradConcat.AsSpan(0, rows * 2 * h);

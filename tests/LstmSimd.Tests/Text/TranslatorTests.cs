@@ -99,6 +99,27 @@ public sealed class TranslatorTests : IDisposable
         }
     }
 
+    [Fact]
+    public void A_batch_cut_among_threads_gives_the_gradient_of_the_whole_batch()
+    {
+        BytePairEncoding encoding = BytePairEncoding.Learn(["ab ab", "ba c", "x y", "yx"], merges: 3, minCharacterCount: 1);
+        TranslationPair[] pairs = [new("ab c", "x yy"), new("cb", "yxx"), new("a", "y"), new("ba ab", "yx x"), new("c", "xyxy")];
+        TranslatorTrainingOptions options = new() { EmbeddingSize = 4, HiddenSize = 6, Batch = 5, Seed = 2 };
+        using var one = new TranslatorTraining(encoding, 6, 6, options);
+        using var three = new TranslatorTraining(encoding, 6, 6, options with { Threads = 3 });
+        Assert.Equal(one.Gradients(pairs), three.Gradients(pairs), 5);
+        for (int i = 0; i < one.Parameters.Parameters.Count; i++)
+        {
+            float[] expected = one.Parameters.Parameters[i].Gradients, actual = three.Parameters.Parameters[i].Gradients;
+            for (int j = 0; j < expected.Length; j++)
+                Assert.True(Math.Abs(expected[j] - actual[j]) < 1e-5 + 1e-4 * Math.Abs(expected[j]), $"{one.Parameters.Parameters[i].Name}[{j}]: {expected[j]} whole, {actual[j]} in parts");
+        }
+
+        one.Step(pairs);
+        three.Step(pairs);
+        Assert.Equal(one.Loss(pairs), three.Loss(pairs), 4);
+    }
+
     private static TranslatorTrainingResult TrainSmall(TranslationPair[] train, TranslationPair[] validation, int merges, int epochs, int minCharacterCount = 2) =>
         TranslatorTraining.Train(train, validation, new TranslatorTrainingOptions
         {
