@@ -8,7 +8,7 @@ namespace LstmSimd.Text;
 public sealed record TranslatorTrainingOptions
 {
     /// <summary>Byte-pair merges learned from the training pairs (0: characters only).</summary>
-    public int Merges { get; init; } = 2000;
+    public int Merges { get; init; } = 1000;
 
     /// <summary>Characters met fewer times than this in the training pairs are unknown symbols (copied through attention).</summary>
     public int MinCharacterCount { get; init; } = 2;
