@@ -14,10 +14,10 @@ public sealed record TranslatorTrainingOptions
     public int MinCharacterCount { get; init; } = 2;
 
     /// <summary>The length of each symbol's vector.</summary>
-    public int EmbeddingSize { get; init; } = 128;
+    public int EmbeddingSize { get; init; } = 192;
 
     /// <summary>Hidden units of the decoder; the encoder has half of them in each direction. Even.</summary>
-    public int HiddenSize { get; init; } = 256;
+    public int HiddenSize { get; init; } = 384;
 
     /// <summary>Sentence pairs per step.</summary>
     public int Batch { get; init; } = 32;

@@ -24,8 +24,8 @@ internal static class TranslateCommand
         var minutes = new Option<double>("--minutes") { Description = "Training time budget in minutes.", DefaultValueFactory = _ => 10 };
         var epochs = new Option<int>("--epochs") { Description = "Stop after this many passes over the training pairs (if the time budget lasts).", DefaultValueFactory = _ => 50 };
         var merges = new Option<int>("--merges") { Description = "Byte-pair merges learned from the training pairs (0: characters only).", DefaultValueFactory = _ => 1000 };
-        var embedding = new Option<int>("--embedding") { Description = "Length of each subword's vector.", DefaultValueFactory = _ => 128 };
-        var hidden = new Option<int>("--hidden") { Description = "Hidden units of the decoder LSTM (even; the bidirectional encoder has half in each direction).", DefaultValueFactory = _ => 256 };
+        var embedding = new Option<int>("--embedding") { Description = "Length of each subword's vector.", DefaultValueFactory = _ => 192 };
+        var hidden = new Option<int>("--hidden") { Description = "Hidden units of the decoder LSTM (even; the bidirectional encoder has half in each direction).", DefaultValueFactory = _ => 384 };
         var threads = new Option<int>("--threads") { Description = "Threads a training step computes with (each takes part of the batch) and the test translations run on.", DefaultValueFactory = _ => 2 };
         var batch = new Option<int>("--batch") { Description = "Sentence pairs per step.", DefaultValueFactory = _ => 32 };
         var rate = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 2e-3 };
