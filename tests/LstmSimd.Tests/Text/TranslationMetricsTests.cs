@@ -54,6 +54,18 @@ public sealed class TranslationMetricsTests
     }
 
     [Fact]
+    public void Small_cases_give_the_scores_worked_out_by_hand()
+    {
+        // "a b" against "abc", whitespace removed, orders 1 and 2: P₁ = 2/2, R₁ = 2/3; P₂ = 1/1 ("ab"), R₂ = 1/2.
+        // P = 1, R = 7/12; F₂ = 5·P·R / (4·P + R) = (35/12) / (55/12) = 7/11.
+        Assert.Equal(100.0 * 7 / 11, TranslationMetrics.ChrF(["a b"], ["abc"], order: 2), 9);
+        // BLEU-2 of "a b c d" against "a b c e": p₁ = 3/4, p₂ = 2/3, same length: √(1/2).
+        Assert.Equal(100 * Math.Sqrt(0.5), TranslationMetrics.Bleu(["a b c d"], ["a b c e"], order: 2), 9);
+        // BLEU-1 of "a b" against "a b c d": p₁ = 1, brevity penalty exp(1 − 4/2).
+        Assert.Equal(100 * Math.Exp(-1), TranslationMetrics.Bleu(["a b"], ["a b c d"], order: 1), 9);
+    }
+
+    [Fact]
     public void Mismatched_or_empty_corpora_are_refused()
     {
         Assert.Contains("2 hypotheses for 1 references", Assert.Throws<ArgumentException>(() => TranslationMetrics.ChrF(["a", "b"], ["a"])).Message, StringComparison.Ordinal);

@@ -30,13 +30,14 @@ public sealed class TranslateCliTests : IDisposable
     [Fact]
     public void Translate_trains_reports_the_baselines_and_runs_the_checkpoint()
     {
-        var (code, stdout, stderr) = Cli("translate", "train", "--catalogs", Catalogs(), "--minutes", "0.1", "--hidden", "16", "--batch", "8", "--beam", "2");
+        var (code, stdout, stderr) = Cli("translate", "train", "--catalogs", Catalogs(), "--minutes", "0.1", "--merges", "50", "--embedding", "8", "--hidden", "16", "--batch", "8", "--beam", "2");
         Assert.True(code == 0, stderr + stdout);
         Assert.Contains("skipped " + Path.Combine(_dir, "catalogs", "broken.mo") + ": 8 bytes is too short", stdout, StringComparison.Ordinal);
         Assert.Contains("101 entries; 100 distinct messages", stdout, StringComparison.Ordinal);
         Assert.Contains("copy the source", stdout, StringComparison.Ordinal);
         Assert.Contains("word-by-word lookup", stdout, StringComparison.Ordinal);
         Assert.Contains("LSTM, beam 2", stdout, StringComparison.Ordinal);
+        Assert.Contains("byte-pair encoding of the training pairs (50 merges)", stdout, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(_dir, "translator.lstm")));
         (code, stdout, stderr) = Cli("translate", "run", "-m", "translator.lstm", "--beam", "3", "open file", "help");
         Assert.True(code == 0, stderr);
@@ -49,6 +50,8 @@ public sealed class TranslateCliTests : IDisposable
         ToolCommandTests.AssertOneLineOfBadInput(Cli("translate", "train", "--catalogs", Path.Combine(_dir, "none")), "no such folder");
         ToolCommandTests.AssertOneLineOfBadInput(Cli("translate", "train", "--catalogs", _dir), "holds no .mo catalogs");
         ToolCommandTests.AssertOneLineOfBadInput(Cli("translate", "train", "--catalogs", Catalogs(), "--beam", "0"), "--beam must be in [1, 64]");
+        ToolCommandTests.AssertOneLineOfBadInput(Cli("translate", "train", "--catalogs", Catalogs(), "--hidden", "15"), "--hidden must be even");
+        ToolCommandTests.AssertOneLineOfBadInput(Cli("translate", "train", "--catalogs", Catalogs(), "--merges", "-1"), "--merges must be 0 or more");
         File.WriteAllText(Path.Combine(_dir, "x.lstm"), "not a model");
         ToolCommandTests.AssertOneLineOfBadInput(Cli("translate", "run", "-m", "x.lstm", "hello"), "x.lstm");
     }
