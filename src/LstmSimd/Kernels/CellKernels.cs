@@ -657,7 +657,11 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     /// A JIT-time constant: the code for the unused fourth row is removed. Int8 tiles need a spare register for the
     /// 16-bit products, so with 16 registers they take 2 rows.
     /// </summary>
-    internal static int TileRows => Avx512F.IsSupported || AdvSimd.Arm64.IsSupported ? 4 : TFormat.Quantized ? 2 : 3;
+    internal static int TileRows
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Avx512F.IsSupported || AdvSimd.Arm64.IsSupported ? 4 : TFormat.Quantized ? 2 : 3;
+    }
 
     /// <summary>
     /// One tile of <see cref="TileRows"/> rows for one block: init + x·panelX + h·panelH (either depth may be 0),
