@@ -151,30 +151,39 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
         int width = TVec.Count, gateStride = Slots * width, panelRows = TGates.Count * width, tiled = a.Rows / TileRows * TileRows;
         bool fuse = !a.PreActivationsOnly;
         if (fuse && !HasFusedUpdate<TGates>()) throw new InvalidOperationException($"A step over a {a.Layout} panel stops at the pre-activations: only the LSTM's and a GRU's recurrent panel end in a fused update.");
+        // 16-bit panels: a block that serves two tiles or more is widened to fp32 once, its tiles then run on plain loads.
+        bool widen = Widens && tiled >= 2 * TileRows;
+        int wideXFloats = (a.DepthX + 1) / 2 * 2 * panelRows, wideFloats = wideXFloats + (a.DepthH + 1) / 2 * 2 * panelRows;
+        bool prescale = widen && TFormat.ActivationScale != 1f;
+        ref float wide = ref widen ? ref WideningScratch.Rent(wideFloats + (prescale ? tiled * (a.DepthX + a.DepthH) : 0)) : ref Unsafe.NullRef<float>();
+        CellStepArgs wideArgs = a;
+        if (prescale)
+        {
+            ref float scaledX = ref Unsafe.Add(ref wide, wideFloats);
+            ref float scaledH = ref Unsafe.Add(ref scaledX, tiled * a.DepthX);
+            Prescale(ref a.X, a.XRowStride, tiled, a.DepthX, ref scaledX);
+            Prescale(ref a.H, a.HRowStride, tiled, a.DepthH, ref scaledH);
+            wideArgs.X = ref scaledX;
+            wideArgs.XRowStride = a.DepthX;
+            wideArgs.H = ref scaledH;
+            wideArgs.HRowStride = a.DepthH;
+        }
+
         for (int n = 0; n < a.BlockEnd - a.BlockStart && tiled > 0; n++)
         {
             int block = a.Descending ? a.BlockEnd - 1 - n : a.BlockStart + n;
             ref byte panelX = ref Unsafe.Add(ref a.PanelX, block * TFormat.BlockBytes(a.DepthX, panelRows));
             ref byte panelH = ref Unsafe.Add(ref a.PanelH, block * TFormat.BlockBytes(a.DepthH, panelRows));
-            int gateOffset = block * gateStride, unitOffset = block * width;
-            for (int row = 0; row < tiled; row += TileRows)
+            if (!widen)
             {
-                if (!a.Active.IsEmpty && !AllActive(a.Active.Slice(row, TileRows))) continue;
-                if (a.InitRowStride != 0)
-                {
-                    bool lastTile = row + TileRows >= tiled;
-                    int nextBlock = !lastTile ? block : a.Descending ? block - 1 : block + 1;
-                    if (nextBlock >= a.BlockStart && nextBlock < a.BlockEnd)
-                        PrefetchTileStart(ref Unsafe.Add(ref a.Init, (nint)(lastTile ? 0 : row + TileRows) * a.InitRowStride + nextBlock * gateStride), a.InitRowStride);
-                }
-
-                RunTile<TGates>(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset), a.InitRowStride,
-                    ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.XRowStride, a.DepthX,
-                    ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.HRowStride, a.DepthH,
-                    fuse, ref fuse ? ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset) : ref Unsafe.Add(ref a.PreActivations, (nint)row * a.PreActivationsRowStride + gateOffset),
-                    fuse ? a.CRowStride : a.PreActivationsRowStride,
-                    ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset), a.HOutRowStride, a.KeepGates, a.GruGate);
+                TileBlock<TGates>(a, block, ref panelX, ref panelH, tiled, fuse);
+                continue;
             }
+
+            ref float wideH = ref Unsafe.Add(ref wide, wideXFloats);
+            WidenBlock(ref panelX, a.DepthX, panelRows, ref wide);
+            WidenBlock(ref panelH, a.DepthH, panelRows, ref wideH);
+            CellKernels<TVec, WidenedWeights<TFormat>>.TileBlock<TGates>(wideArgs, block, ref Unsafe.As<float, byte>(ref wide), ref Unsafe.As<float, byte>(ref wideH), tiled, fuse);
         }
 
         for (int row = 0; row < a.Rows; row++)
@@ -188,6 +197,81 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
                 ref a.PanelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.DepthH,
                 fuse, ref fuse ? ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride) : ref Unsafe.Add(ref a.PreActivations, (nint)row * a.PreActivationsRowStride),
                 ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride), a.KeepGates, a.BlockStart, a.BlockEnd, a.Descending, a.GruGate);
+        }
+    }
+
+    /// <summary>
+    /// The whole tiles of one block of a step (see <see cref="Step"/>): <paramref name="panelX"/> and <paramref name="panelH"/> are
+    /// the block's parts of the panels, in this class's format.
+    /// </summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void TileBlock<TGates>(scoped in CellStepArgs a, int block, ref byte panelX, ref byte panelH, int tiled, bool fuse) where TGates : struct, IGateLayout
+    {
+        int width = TVec.Count, gateStride = Slots * width;
+        int gateOffset = block * gateStride, unitOffset = block * width;
+        for (int row = 0; row < tiled; row += TileRows)
+        {
+            if (!a.Active.IsEmpty && !AllActive(a.Active.Slice(row, TileRows))) continue;
+            if (a.InitRowStride != 0)
+            {
+                bool lastTile = row + TileRows >= tiled;
+                int nextBlock = !lastTile ? block : a.Descending ? block - 1 : block + 1;
+                if (nextBlock >= a.BlockStart && nextBlock < a.BlockEnd)
+                    PrefetchTileStart(ref Unsafe.Add(ref a.Init, (nint)(lastTile ? 0 : row + TileRows) * a.InitRowStride + nextBlock * gateStride), a.InitRowStride);
+            }
+
+            RunTile<TGates>(ref Unsafe.Add(ref a.Init, (nint)row * a.InitRowStride + gateOffset), a.InitRowStride,
+                ref panelX, ref Unsafe.Add(ref a.X, (nint)row * a.XRowStride), a.XRowStride, a.DepthX,
+                ref panelH, ref Unsafe.Add(ref a.H, (nint)row * a.HRowStride), a.HRowStride, a.DepthH,
+                fuse, ref fuse ? ref Unsafe.Add(ref a.C, (nint)row * a.CRowStride + unitOffset) : ref Unsafe.Add(ref a.PreActivations, (nint)row * a.PreActivationsRowStride + gateOffset),
+                fuse ? a.CRowStride : a.PreActivationsRowStride,
+                ref Unsafe.Add(ref a.HOut, (nint)row * a.HOutRowStride + unitOffset), a.HOutRowStride, a.KeepGates, a.GruGate);
+        }
+    }
+
+    /// <summary>
+    /// Whether whole tiles run over 16-bit blocks widened to fp32 first (<see cref="WidenedWeights{TSource}"/>): the same
+    /// bits, with the widening done once per block instead of once per tile.
+    /// </summary>
+    internal static bool Widens => typeof(TFormat) == typeof(Float16Weights) || typeof(TFormat) == typeof(BFloat16Weights);
+
+    /// <summary>
+    /// <paramref name="rows"/> activation rows of <paramref name="depth"/> values times the format's activation scale, into
+    /// <paramref name="destination"/> (rows <paramref name="depth"/> apart): the values a broadcast of the scaled format computes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Prescale(ref float source, int stride, int rows, int depth, ref float destination)
+    {
+        TVec scale = TVec.Create(TFormat.ActivationScale);
+        for (int row = 0; row < rows; row++)
+        {
+            ref float from = ref Unsafe.Add(ref source, (nint)row * stride);
+            ref float to = ref Unsafe.Add(ref destination, (nint)row * depth);
+            int k = 0;
+            for (; k + TVec.Count <= depth; k += TVec.Count) TVec.Store(TVec.Load(in Unsafe.Add(ref from, k)) * scale, ref Unsafe.Add(ref to, k));
+            for (; k < depth; k++) Unsafe.Add(ref to, k) = Unsafe.Add(ref from, k) * TFormat.ActivationScale;
+        }
+    }
+
+    /// <summary>
+    /// One block of <paramref name="depth"/> inputs and <paramref name="panelRows"/> rows, widened into
+    /// <paramref name="destination"/> in <see cref="WidenedWeights{TSource}"/>'s layout: every value as <see cref="IWeightFormat.Load"/>
+    /// returns it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WidenBlock(ref byte block, int depth, int panelRows, ref float destination)
+    {
+        nint pairBytes = TFormat.PairBytes(panelRows);
+        for (int pair = 0; pair < (depth + 1) / 2; pair++)
+        {
+            ref byte source = ref Unsafe.Add(ref block, pair * pairBytes);
+            ref float wide = ref Unsafe.Add(ref destination, (nint)pair * 2 * panelRows);
+            for (int offset = 0; offset < panelRows; offset += TVec.Count)
+            {
+                TVec.Store(TFormat.Load<TVec>(ref source, offset, panelRows, 0), ref Unsafe.Add(ref wide, offset));
+                TVec.Store(TFormat.Load<TVec>(ref source, offset, panelRows, 1), ref Unsafe.Add(ref wide, panelRows + offset));
+            }
         }
     }
 
@@ -290,7 +374,7 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     private static void InputProjection<TGates>(PackedPanel panel, ReadOnlySpan<float> packedBias, ReadOnlySpan<float> x, int xRowStride, int rows, Span<float> gx, int blockStart, int blockEnd)
         where TGates : struct, IGateLayout
     {
-        int width = TVec.Count, gateStride = Slots * width, depth = panel.Depth, gxStride = panel.Blocks * gateStride;
+        int width = TVec.Count, gateStride = Slots * width, depth = panel.Depth, gxStride = panel.Blocks * gateStride, panelRows = TGates.Count * width;
         ref float bias = ref MemoryMarshal.GetReference(packedBias);
         ref float source = ref MemoryMarshal.GetReference(x);
         ref float destination = ref MemoryMarshal.GetReference(gx);
@@ -302,16 +386,33 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
         for (int chunk = 0; chunk < tiled; chunk += chunkRows)
         {
             int chunkEnd = Math.Min(tiled, chunk + chunkRows);
+            bool widen = Widens && chunkEnd - chunk >= 2 * TileRows; // as a step's blocks (see Step)
+            int wideFloats = (depth + 1) / 2 * 2 * panelRows;
+            bool prescale = widen && TFormat.ActivationScale != 1f;
+            ref float wide = ref widen ? ref WideningScratch.Rent(wideFloats + (prescale ? (chunkEnd - chunk) * depth : 0)) : ref Unsafe.NullRef<float>();
+            ref float wideSource = ref Unsafe.Add(ref source, (nint)chunk * xRowStride);
+            int wideSourceStride = xRowStride;
+            if (prescale)
+            {
+                wideSource = ref Unsafe.Add(ref wide, wideFloats);
+                wideSourceStride = depth;
+                Prescale(ref Unsafe.Add(ref source, (nint)chunk * xRowStride), xRowStride, chunkEnd - chunk, depth, ref wideSource);
+            }
+
             for (int block = blockStart; block < blockEnd; block++)
             {
                 ref byte weights = ref Unsafe.Add(ref panel.Start, block * panel.BlockBytes);
-                int gateOffset = block * gateStride;
-                for (int row = chunk; row < chunkEnd; row += TileRows)
+                ref float gx0 = ref Unsafe.Add(ref destination, block * gateStride);
+                ref float bias0 = ref Unsafe.Add(ref bias, block * gateStride);
+                if (!widen)
                 {
-                    ref float out0 = ref Unsafe.Add(ref destination, (nint)row * gxStride + gateOffset);
-                    RunTile<TGates>(ref Unsafe.Add(ref bias, gateOffset), 0, ref weights, ref Unsafe.Add(ref source, (nint)row * xRowStride), xRowStride, depth, ref weights, ref source, 0, 0,
-                        fuseCell: false, ref out0, gxStride, ref out0, 0, keepGates: false);
+                    ProjectTiles<TGates>(ref bias0, ref weights, depth, ref source, xRowStride, chunk, chunkEnd, ref gx0, gxStride);
+                    continue;
                 }
+
+                WidenBlock(ref weights, depth, panelRows, ref wide);
+                CellKernels<TVec, WidenedWeights<TFormat>>.ProjectTiles<TGates>(ref bias0, ref Unsafe.As<float, byte>(ref wide), depth, ref wideSource, wideSourceStride, 0, chunkEnd - chunk,
+                    ref Unsafe.Add(ref gx0, (nint)chunk * gxStride), gxStride);
             }
         }
 
@@ -320,6 +421,19 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
             ref float out0 = ref Unsafe.Add(ref destination, (nint)row * gxStride);
             RunRow<TGates>(ref bias, ref panel.Start, ref Unsafe.Add(ref source, (nint)row * xRowStride), depth, ref panel.Start, ref source, 0,
                 fuseCell: false, ref out0, ref out0, keepGates: false, blockStart, blockEnd);
+        }
+    }
+
+    /// <summary>The input projection's whole tiles of rows <paramref name="rowStart"/> to <paramref name="rowEnd"/> over one block (<paramref name="weights"/>, in this class's format).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void ProjectTiles<TGates>(ref float bias, ref byte weights, int depth, ref float x, int xRowStride, int rowStart, int rowEnd, ref float gx, int gxStride)
+        where TGates : struct, IGateLayout
+    {
+        for (int row = rowStart; row < rowEnd; row += TileRows)
+        {
+            ref float out0 = ref Unsafe.Add(ref gx, (nint)row * gxStride);
+            RunTile<TGates>(ref bias, 0, ref weights, ref Unsafe.Add(ref x, (nint)row * xRowStride), xRowStride, depth, ref weights, ref x, 0, 0,
+                fuseCell: false, ref out0, gxStride, ref out0, 0, keepGates: false);
         }
     }
 
@@ -839,7 +953,7 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TVec Broadcast(ref float source, int index) =>
-        TFormat.ActivationScale == 1f ? TVec.Create(Unsafe.Add(ref source, index)) : TVec.Create(Unsafe.Add(ref source, index) * TFormat.ActivationScale);
+        TFormat.ActivationScale == 1f || TFormat.ActivationsPrescaled ? TVec.Create(Unsafe.Add(ref source, index)) : TVec.Create(Unsafe.Add(ref source, index) * TFormat.ActivationScale);
 
     /// <summary>A starting value moved into the scaled domain the accumulators run in.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

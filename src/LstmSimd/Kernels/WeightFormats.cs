@@ -38,6 +38,12 @@ internal interface IWeightFormat
     /// </summary>
     static abstract bool Quantized { get; }
 
+    /// <summary>
+    /// Whether the activation rows the kernels read hold x times <see cref="ActivationScale"/> already (the caller scaled them
+    /// once for every block), so a broadcast reads them as they are. A JIT-time constant.
+    /// </summary>
+    static abstract bool ActivationsPrescaled { get; }
+
     /// <summary>Bytes of one block of a panel over <paramref name="depth"/> inputs with <paramref name="rows"/> (gates × width) outputs.</summary>
     static abstract nint BlockBytes(int depth, int rows);
 }
@@ -45,6 +51,8 @@ internal interface IWeightFormat
 internal readonly struct Float32Weights : IWeightFormat
 {
     public static bool Quantized => false;
+
+    public static bool ActivationsPrescaled => false;
 
     public static nint BlockBytes(int depth, int rows) => (nint)depth * rows * sizeof(float);
 
@@ -63,6 +71,8 @@ internal readonly struct Float16Weights : IWeightFormat
 {
     public static bool Quantized => false;
 
+    public static bool ActivationsPrescaled => false;
+
     public static nint BlockBytes(int depth, int rows) => (nint)(depth + 1) / 2 * PairBytes(rows);
 
     public static nint PairBytes(int rows) => rows * sizeof(uint);
@@ -80,6 +90,8 @@ internal readonly struct Float16Weights : IWeightFormat
 internal readonly struct BFloat16Weights : IWeightFormat
 {
     public static bool Quantized => false;
+
+    public static bool ActivationsPrescaled => false;
 
     public static nint BlockBytes(int depth, int rows) => (nint)(depth + 1) / 2 * PairBytes(rows);
 
@@ -108,6 +120,8 @@ internal readonly struct Int8Weights : IWeightFormat
 
     public static bool Quantized => true;
 
+    public static bool ActivationsPrescaled => false;
+
     public static nint BlockBytes(int depth, int rows) => (nint)Groups(depth) * 4 * rows + 2 * rows * sizeof(float);
 
     public static nint PairBytes(int rows) => throw new NotSupportedException("Int8 panels group four inputs, not two.");
@@ -117,4 +131,36 @@ internal readonly struct Int8Weights : IWeightFormat
 
     public static TVec Load<TVec>(ref byte pair, int offset, int rows, int half) where TVec : struct, ISimdVector<TVec> =>
         throw new NotSupportedException("Int8 panels are read by the integer kernels, four inputs at a time.");
+}
+
+/// <summary>
+/// A block of a 16-bit panel widened to fp32 in a scratch buffer, laid out as <see cref="Float32Weights"/> lays out a
+/// block: each element is exactly what <typeparamref name="TSource"/>'s <see cref="IWeightFormat.Load"/> returns, and the
+/// activation scale is the source's, so a tile over the widened block computes the same bits as over the 16-bit one.
+/// Batched tiles widen a block once and run every tile of rows over it with plain loads (see
+/// <see cref="CellKernels{TVec, TFormat}.Widens"/>): the widening shifts and masks would otherwise compete with the FMAs for
+/// the vector ALUs in every tile. For the same reason a scaled format's activations are scaled once per call, not per broadcast.
+/// </summary>
+internal readonly struct WidenedWeights<TSource> : IWeightFormat where TSource : struct, IWeightFormat
+{
+    public static bool Quantized => false;
+
+    public static nint BlockBytes(int depth, int rows) => (nint)(depth + 1) / 2 * PairBytes(rows);
+
+    public static nint PairBytes(int rows) => 2 * rows * sizeof(float);
+
+    public static WeightFormat Format => TSource.Format;
+
+    public static float ActivationScale => TSource.ActivationScale;
+
+    /// <summary>
+    /// A scaled source's activation rows are scaled once by the caller (see <see cref="CellKernels{TVec, TFormat}.Prescale"/>),
+    /// not per broadcast; for an exact source there is nothing to scale. A constant, not the source's scale: the kernels' inline
+    /// budget is spent by the time they read it.
+    /// </summary>
+    public static bool ActivationsPrescaled => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TVec Load<TVec>(ref byte pair, int offset, int rows, int half) where TVec : struct, ISimdVector<TVec> =>
+        TVec.Load(in Unsafe.Add(ref Unsafe.As<byte, float>(ref pair), half * rows + offset));
 }
