@@ -104,6 +104,12 @@ internal ref struct SequenceArgs
     /// <summary>c, padded, updated in place.</summary>
     public ref float C;
 
+    /// <summary>
+    /// For a format whose activations are prescaled (<see cref="IWeightFormat.ActivationsPrescaled"/>), <see cref="DepthH"/>
+    /// floats where each step's h is scaled before the step reads it; unused otherwise.
+    /// </summary>
+    public ref float ScaledH;
+
     /// <summary>Where step 0's h goes (its first unit); step t's row is <see cref="OutputStepStride"/> floats further, <see cref="OutputCount"/> floats long (all units, of which this call writes its blocks').</summary>
     public ref float Output;
     public int OutputStepStride;
@@ -308,10 +314,43 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
         else Sequence<LstmGates>(a);
     }
 
+    /// <summary>
+    /// Bytes of widened fp32 panel below which a batch-1 sequence over fp16 weights widens its blocks once for all its steps:
+    /// a panel this small is read from L1 or L2 at every step whatever its format, so fp16 saves no bandwidth and its
+    /// widening (three ALU operations a vector, one for bfloat16, which is left as it is) would only add work to every step.
+    /// </summary>
+    private const int SequenceWideningBytes = 128 << 10;
+
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Sequence<TGates>(scoped in SequenceArgs a) where TGates : struct, IGateLayout
     {
+        int panelRows = TGates.Count * TVec.Count;
+        nint wideBlockBytes = WidenedWeights<TFormat>.BlockBytes(a.DepthH, panelRows);
+        if (typeof(TFormat) != typeof(Float16Weights) || a.Steps < 2 || a.BlockEnd * wideBlockBytes > SequenceWideningBytes)
+        {
+            RunSequence<TGates>(a);
+            return;
+        }
+
+        // Blocks sit at their own offsets in the widened panel (those before this call's share are not written or read).
+        int wideFloats = (int)(a.BlockEnd * wideBlockBytes / sizeof(float));
+        ref float wide = ref WideningScratch.Rent(wideFloats + a.DepthH);
+        nint blockBytes = TFormat.BlockBytes(a.DepthH, panelRows);
+        for (int block = a.BlockStart; block < a.BlockEnd; block++)
+            WidenBlock(ref Unsafe.Add(ref a.PanelH, block * blockBytes), a.DepthH, panelRows, ref Unsafe.As<byte, float>(ref Unsafe.Add(ref Unsafe.As<float, byte>(ref wide), block * wideBlockBytes)));
+        SequenceArgs widened = a;
+        widened.PanelH = ref Unsafe.As<float, byte>(ref wide);
+        widened.ScaledH = ref Unsafe.Add(ref wide, wideFloats);
+        CellKernels<TVec, WidenedWeights<TFormat>>.RunSequence<TGates>(widened);
+    }
+
+    /// <summary>The step loop of <see cref="Sequence"/> over this class's format.</summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void RunSequence<TGates>(scoped in SequenceArgs a) where TGates : struct, IGateLayout
+    {
+        bool prescale = TFormat.ActivationsPrescaled && TFormat.ActivationScale != 1f; // see SequenceArgs.ScaledH
         ref float hPrevious = ref a.H, hNext = ref a.HSpare;
         int first = a.BlockStart * TVec.Count, units = a.BlockEnd * TVec.Count - first;
         int outputs = Math.Clamp(a.OutputCount - first, 0, units);
@@ -320,9 +359,11 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
             int t = a.Reverse ? a.Steps - 1 - s : s;
             ref float init = ref Unsafe.Add(ref a.Init, (nint)t * a.InitStepStride);
             bool descending = s % 2 == 1; // a serpentine, see CellStepArgs.Descending
+            if (prescale) Prescale(ref hPrevious, 0, 1, a.DepthH, ref a.ScaledH);
+            ref float hRead = ref prescale ? ref a.ScaledH : ref hPrevious;
             if (!a.Gru)
             {
-                RunRow<TGates>(ref init, ref a.PanelH, ref hPrevious, 0, ref a.PanelH, ref hPrevious, a.DepthH,
+                RunRow<TGates>(ref init, ref a.PanelH, ref hRead, 0, ref a.PanelH, ref hRead, a.DepthH,
                     fuseCell: true, ref a.C, ref hNext, keepGates: false, a.BlockStart, a.BlockEnd, descending);
             }
             else
@@ -330,7 +371,7 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
                 // The GRU's update runs once over the step's blocks after their products (over the step's hoisted projection,
                 // which nothing reads again), not per pair of blocks as the LSTM's cell: one row's short update chains then
                 // overlap each other, which measured faster at batch 1 (ab-gru-fused-update in perf/results).
-                RunRow<TGates>(ref init, ref a.PanelH, ref hPrevious, 0, ref a.PanelH, ref hPrevious, a.DepthH,
+                RunRow<TGates>(ref init, ref a.PanelH, ref hRead, 0, ref a.PanelH, ref hRead, a.DepthH,
                     fuseCell: false, ref init, ref hNext, keepGates: false, a.BlockStart, a.BlockEnd, descending);
                 GruCellKernels<TVec>.Update(a.GruGate, ref init, a.InitStepStride, ref hPrevious, 0, ref hNext, 0, 1, a.BlockStart, a.BlockEnd, default);
             }
@@ -953,7 +994,7 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TVec Broadcast(ref float source, int index) =>
-        TFormat.ActivationScale == 1f || TFormat.ActivationsPrescaled ? TVec.Create(Unsafe.Add(ref source, index)) : TVec.Create(Unsafe.Add(ref source, index) * TFormat.ActivationScale);
+        TFormat.ActivationsPrescaled || TFormat.ActivationScale == 1f ? TVec.Create(Unsafe.Add(ref source, index)) : TVec.Create(Unsafe.Add(ref source, index) * TFormat.ActivationScale);
 
     /// <summary>A starting value moved into the scaled domain the accumulators run in.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

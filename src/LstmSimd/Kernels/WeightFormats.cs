@@ -164,3 +164,4 @@ internal readonly struct WidenedWeights<TSource> : IWeightFormat where TSource :
     public static TVec Load<TVec>(ref byte pair, int offset, int rows, int half) where TVec : struct, ISimdVector<TVec> =>
         TVec.Load(in Unsafe.Add(ref Unsafe.As<byte, float>(ref pair), half * rows + offset));
 }
+
