@@ -51,7 +51,7 @@ internal static class IntervalReport
         foreach (Row row in rows.Where(r => r.Result is not null))
         {
             IntervalBacktest r = row.Result!;
-            table.AddRow([Markup.Escape(row.Method), "calibrated once", .. Cells(r.Once)]);
+            table.AddRow([Markup.Escape(row.Method), "once", .. Cells(r.Once)]);
             table.AddRow(["", "rolling", .. Cells(r.Adaptive)]);
         }
 
