@@ -140,11 +140,11 @@ public sealed class ForecastIntervals
     }
 }
 
-/// <summary>Counts values inside their intervals and sums widths and interval scores.</summary>
+/// <summary>Counts values inside their intervals and sums widths, interval scores and the bounds' pinball losses.</summary>
 internal struct IntervalTally(double level)
 {
     private readonly double _alpha = 1 - level;
-    private double _width, _score;
+    private double _width, _score, _pinball;
     private long _inside, _count;
 
     public void Add(double value, double lower, double upper)
@@ -152,12 +152,17 @@ internal struct IntervalTally(double level)
         if (value >= lower && value <= upper) _inside++;
         _width += upper - lower;
         _score += upper - lower + 2 / _alpha * (Math.Max(0, lower - value) + Math.Max(0, value - upper));
+        _pinball += (Pinball(value, lower, _alpha / 2) + Pinball(value, upper, 1 - _alpha / 2)) / 2;
         _count++;
     }
 
+    /// <summary>The quantile (pinball) loss of <paramref name="quantile"/> as the τ-quantile: τ(y − q) above it, (1 − τ)(q − y) below.</summary>
+    private static double Pinball(double value, double quantile, double tau) =>
+        value >= quantile ? tau * (value - quantile) : (1 - tau) * (quantile - value);
+
     public readonly IntervalCoverage Result() => _count == 0
-        ? new IntervalCoverage(double.NaN, double.NaN, double.NaN, 0)
-        : new IntervalCoverage((double)_inside / _count, _width / _count, _score / _count, _count);
+        ? new IntervalCoverage(double.NaN, double.NaN, double.NaN, 0) { PinballLoss = double.NaN }
+        : new IntervalCoverage((double)_inside / _count, _width / _count, _score / _count, _count) { PinballLoss = _pinball / _count };
 }
 
 /// <summary>How prediction intervals did on a set of forecasts.</summary>
@@ -165,4 +170,11 @@ internal struct IntervalTally(double level)
 /// <param name="MeanWidth">The mean width of the intervals, in the target's units.</param>
 /// <param name="IntervalScore">The mean interval score, in the target's units (lower is better).</param>
 /// <param name="Count">The number of values judged (origins × horizon).</param>
-public sealed record IntervalCoverage(double Covered, double MeanWidth, double IntervalScore, long Count);
+public sealed record IntervalCoverage(double Covered, double MeanWidth, double IntervalScore, long Count)
+{
+    /// <summary>
+    /// The mean pinball loss of the two bounds, each taken as a quantile (the lower as the a/2-quantile, the upper as the
+    /// 1 − a/2-quantile for level 1 − a), averaged over the two and the values, in the target's units (lower is better).
+    /// </summary>
+    public double PinballLoss { get; init; }
+}

@@ -9,7 +9,8 @@ namespace LstmSimd.Forecasting;
 /// A saved <see cref="GlobalForecaster"/>: an LstmSimd model file (the shared LSTM and head) whose
 /// <c>__metadata__.global_forecaster</c> entry holds the kind, the shared settings with the training data's source
 /// (path, SHA-256, rows, frequency, as a single forecaster's checkpoint remembers it), the series' names and each
-/// series' scaler or fitted smoothing model. Saving is atomic (a temporary file beside the target, renamed), so an
+/// series' scaler or fitted smoothing model, and each series' prediction intervals when they were calibrated (format
+/// version 2; a version 1 file, written before intervals were kept, is read without them). Saving is atomic (a temporary file beside the target, renamed), so an
 /// interrupted save leaves the previous file whole; reading refuses a malformed file with a message naming the problem.
 /// </summary>
 /// <param name="Kind">What the LSTM reads of each series.</param>
@@ -19,11 +20,15 @@ namespace LstmSimd.Forecasting;
 /// <param name="Encodings">Each series' scaler or smoothing model, as <see cref="GlobalForecaster.Encoding"/> gave it.</param>
 /// <param name="Weights">The shared LSTM.</param>
 /// <param name="Head">The head.</param>
+/// <param name="Intervals">Each series' prediction intervals as calibrated before saving (<see cref="GlobalForecastIntervals.Calibrate"/>); null when none were saved.</param>
 public sealed record GlobalForecasterCheckpoint(GlobalModelKind Kind, ForecastSettings Settings, IReadOnlyList<string> SeriesNames, string? LongColumn,
-    IReadOnlyList<GlobalSeriesEncoding> Encodings, LstmWeights Weights, LinearHead Head)
+    IReadOnlyList<GlobalSeriesEncoding> Encodings, LstmWeights Weights, LinearHead Head, IReadOnlyList<ForecastIntervals>? Intervals = null)
 {
     /// <summary>The <c>__metadata__</c> key of a global forecaster checkpoint.</summary>
     public const string MetadataKey = "global_forecaster";
+
+    /// <summary>The format version <see cref="Save"/> writes: 2, which added the prediction intervals (a file without a version is version 1).</summary>
+    public const int FormatVersion = 2;
 
     /// <summary>The column series <paramref name="index"/> reads: its name in a wide file, the value column in a long one.</summary>
     public string Column(int index) => LongColumn is null ? SeriesNames[index] : Settings.TargetColumn;
@@ -34,22 +39,25 @@ public sealed record GlobalForecasterCheckpoint(GlobalModelKind Kind, ForecastSe
 
     /// <summary>
     /// Writes <paramref name="forecaster"/> to <paramref name="path"/>, its series named <paramref name="seriesNames"/>
-    /// (see <see cref="SeriesNames"/> and <see cref="LongColumn"/>).
+    /// (see <see cref="SeriesNames"/> and <see cref="LongColumn"/>), with each series' <paramref name="intervals"/> when given.
     /// </summary>
-    /// <exception cref="ArgumentException">Another count of names than series.</exception>
-    public static void Save(string path, GlobalForecaster forecaster, IReadOnlyList<string> seriesNames, string? longColumn = null)
+    /// <exception cref="ArgumentException">Another count of names or intervals than series, or intervals of another horizon.</exception>
+    public static void Save(string path, GlobalForecaster forecaster, IReadOnlyList<string> seriesNames, string? longColumn = null, IReadOnlyList<ForecastIntervals>? intervals = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(forecaster);
         ArgumentNullException.ThrowIfNull(seriesNames);
         if (seriesNames.Count != forecaster.Series.Count)
             throw new ArgumentException($"{seriesNames.Count} names for {forecaster.Series.Count} series.", nameof(seriesNames));
+        if (intervals is not null && (intervals.Count != forecaster.Series.Count || intervals.Any(i => i.Lower.Count != forecaster.Settings.Horizon)))
+            throw new ArgumentException($"Intervals are saved one per series ({forecaster.Series.Count}), each over the horizon ({forecaster.Settings.Horizon} steps).", nameof(intervals));
         ForecastSettings settings = forecaster.Settings;
         string? relative = settings.Data is null ? null : System.IO.Path.GetRelativePath(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, settings.Data.Path);
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream))
         {
             w.WriteStartObject();
+            w.WriteNumber("version", FormatVersion);
             w.WriteString("kind", forecaster.Kind.ToString());
             w.WriteStartObject("settings");
             LstmForecaster.WriteSettings(w, settings, relative);
@@ -87,6 +95,7 @@ public sealed record GlobalForecasterCheckpoint(GlobalModelKind Kind, ForecastSe
                     w.WriteEndObject();
                 }
 
+                if (intervals is not null) SavedIntervals.Write(w, intervals[k]);
                 w.WriteEndObject();
             }
 
@@ -106,6 +115,9 @@ public sealed record GlobalForecasterCheckpoint(GlobalModelKind Kind, ForecastSe
         {
             using JsonDocument document = JsonDocument.Parse(json);
             JsonElement root = document.RootElement;
+            int version = root.TryGetProperty("version", out JsonElement v) ? v.GetInt32() : 1;
+            if (version is < 1 or > FormatVersion)
+                throw new FormatException($"it is format version {version}; this build reads versions 1 to {FormatVersion} (a newer LstmSimd wrote it)");
             string kindName = LstmForecaster.Property(root, "kind").GetString()!;
             if (!Enum.TryParse(kindName, out GlobalModelKind kind) || !Enum.IsDefined(kind) || int.TryParse(kindName, CultureInfo.InvariantCulture, out _))
                 throw new FormatException($"unknown kind {UserText.Quote(kindName)}; the kinds are {string.Join(", ", Enum.GetNames<GlobalModelKind>())}");
@@ -113,17 +125,22 @@ public sealed record GlobalForecasterCheckpoint(GlobalModelKind Kind, ForecastSe
             JsonElement longColumn = LstmForecaster.Property(root, "long");
             var names = new List<string>();
             var encodings = new List<GlobalSeriesEncoding>();
+            var intervals = new List<ForecastIntervals>();
             foreach (JsonElement entry in LstmForecaster.Property(root, "series").EnumerateArray())
             {
                 names.Add(LstmForecaster.Property(entry, "name").GetString()!);
                 encodings.Add(ReadEncoding(kind, settings, entry, names.Count - 1));
+                if (version >= 2 && entry.TryGetProperty("intervals", out JsonElement saved)) intervals.Add(SavedIntervals.Read(saved, settings.Horizon, names.Count - 1));
             }
+
+            if (intervals.Count != 0 && intervals.Count != names.Count) throw new FormatException($"{intervals.Count} of the {names.Count} series have intervals; either all or none do");
 
             if (names.Count == 0) throw new FormatException("it names no series");
             if (model.Weights.Spec.InputSize != 1) throw new FormatException($"the LSTM reads {model.Weights.Spec.InputSize} values per step; a global model's reads 1");
             if (model.Head!.InputSize != model.Weights.Spec.OutputSize || model.Head.OutputSize != settings.Horizon)
                 throw new FormatException($"the head maps {model.Head.InputSize} → {model.Head.OutputSize}; the LSTM's {model.Weights.Spec.OutputSize} outputs → the horizon, {settings.Horizon}, is needed");
-            return new GlobalForecasterCheckpoint(kind, settings, names, longColumn.ValueKind == JsonValueKind.Null ? null : longColumn.GetString(), encodings, model.Weights, model.Head);
+            return new GlobalForecasterCheckpoint(kind, settings, names, longColumn.ValueKind == JsonValueKind.Null ? null : longColumn.GetString(), encodings, model.Weights, model.Head,
+                intervals.Count == 0 ? null : intervals);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException or FormatException)
         {

@@ -9,7 +9,7 @@ namespace LstmSimd.Cli.Commands;
 /// <c>lstmsimd backtest</c>: trains the LSTM-based forecasters (one LSTM per series, optionally refitted at the origins; a
 /// global LSTM over all the series; the ES-RNN hybrids, additive and multiplicative; exponential smoothing with an LSTM
 /// correction), each optionally a median over several seeds, and judges each against the baselines in one rolling-origin
-/// backtest per series. Nothing is saved.
+/// backtest per series, with each method's prediction intervals measured on the test split. Nothing is saved unless --save says so.
 /// </summary>
 internal static class BacktestCommand
 {
@@ -48,10 +48,12 @@ internal static class BacktestCommand
         var refitLstm = new Option<int?>("--refit-lstm") { Description = "Also backtest each series' LSTM trained again at the refit origins: warm-started from its latest weights for this many epochs on the rows up to the origin." };
         var seeds = new Option<int>("--seeds") { Description = "Train each LSTM-based method from this many seeds (--seed, --seed + 1, …) and forecast the median of their forecasts, step by step.", DefaultValueFactory = _ => 1 };
         var save = new Option<FileInfo?>("--save") { Description = "Save the one global, hybrid, hybrid-mult or ets-lstm model that --methods names (one seed) as a checkpoint that forecast and detect read." };
+        var level = new Option<double>("--level") { Description = "Nominal coverage of the LSTM-based methods' prediction intervals (split conformal per step ahead), measured on the test origins; a saved model keeps its intervals at this level.", DefaultValueFactory = _ => 0.8 };
+        var adapt = new Option<double>("--adapt") { Description = "How fast the rolling intervals' level adapts to misses (adaptive conformal inference's γ; 0 keeps it nominal).", DefaultValueFactory = _ => ForecastReport.DefaultAdaptationRate };
         var refitAll = new Option<bool>("--refit-all") { Description = "After early stopping, fit the global, hybrid and ets-lstm models again on the training and validation rows together (smoothing or scaling, then a new LSTM for the best epoch's count of epochs)." };
         var command = new Command("backtest", "Train LSTM-based forecasters (per series, global over many series, the ES-RNN hybrid) and judge each against the baselines in a rolling-origin backtest of every series, with Diebold–Mariano verdicts. Nothing is saved.")
         {
-            data, time, targets, longFormat, methods, window, horizon, season, normalize, testFrom, maxGap, validation, hidden, epochs, patience, batch, rate, seed, refitEvery, refitLstm, seeds, refitAll, save,
+            data, time, targets, longFormat, methods, window, horizon, season, normalize, testFrom, maxGap, validation, hidden, epochs, patience, batch, rate, seed, refitEvery, refitLstm, seeds, refitAll, save, level, adapt,
         };
         command.SetAction(parse => ToolExit.Run("backtest", () =>
         {
@@ -72,6 +74,7 @@ internal static class BacktestCommand
             int seedCount = parse.GetValue(seeds);
             if (seedCount < 1) throw new ArgumentException($"--seeds must be at least 1; got {seedCount}.");
             if (seedCount > 1 && refitEpochs is not null) throw new ArgumentException("--refit-lstm refits one LSTM per series, not an ensemble: give --seeds 1 with it.");
+            IntervalReport.Options intervals = IntervalReport.Options.Checked(parse.GetValue(level), parse.GetValue(adapt));
             string? savePath = parse.GetValue(save)?.FullName;
             if (savePath is not null)
             {
@@ -109,7 +112,7 @@ internal static class BacktestCommand
             };
             options.Validate();
             return Run(path, tables, settings with { Data = Source(path, id, tables, frequency) }, options, chosen, byDefault,
-                new Training(refitEpochs, seedCount, parse.GetValue(refitAll)), parse.GetValue(refitEvery), savePath is null ? null : new SaveTo(savePath, id));
+                new Training(refitEpochs, seedCount, parse.GetValue(refitAll)), parse.GetValue(refitEvery), savePath is null ? null : new SaveTo(savePath, id), intervals);
         }));
         return command;
     }
@@ -148,7 +151,7 @@ internal static class BacktestCommand
     internal sealed record Candidate(NamedForecastMethod Test, ForecastMethod Validation);
 
     private static int Run(string path, IReadOnlyList<(string Name, TimeSeriesTable Table, string Column)> tables, ForecastSettings shared, ForecastTrainingOptions options,
-        string[] chosen, bool byDefault, Training training, int? refitEvery, SaveTo? saveTo)
+        string[] chosen, bool byDefault, Training training, int? refitEvery, SaveTo? saveTo, IntervalReport.Options intervals)
     {
         var series = new List<ForecastSeries>();
         foreach ((string name, TimeSeriesTable table, string column) in tables)
@@ -218,8 +221,19 @@ internal static class BacktestCommand
 
                 if (saveTo is not null)
                 {
-                    GlobalForecasterCheckpoint.Save(saveTo.Path, results[0].Forecaster, [.. tables.Select(t => t.Name)], saveTo.LongColumn);
-                    Console.WriteLine($"saved the {label} to {saveTo.Path}");
+                    // Calibrated on the forecaster trained on the training rows only: a refitted one has seen the validation rows.
+                    IReadOnlyList<ForecastIntervals>? calibrated = null;
+                    try
+                    {
+                        calibrated = GlobalForecastIntervals.Calibrate(results[0].EarlyStopped, intervals.Level);
+                    }
+                    catch (ArgumentException e)
+                    {
+                        Console.WriteLine($"note: the model is saved without prediction intervals: {e.Message}");
+                    }
+
+                    GlobalForecasterCheckpoint.Save(saveTo.Path, results[0].Forecaster, [.. tables.Select(t => t.Name)], saveTo.LongColumn, calibrated);
+                    Console.WriteLine($"saved the {label} to {saveTo.Path}{(calibrated is null ? "" : $", with each series' {Percent(intervals.Level)} prediction intervals")}");
                 }
 
                 for (int k = 0; k < series.Count; k++)
@@ -233,7 +247,7 @@ internal static class BacktestCommand
                 }
             }
 
-            for (int k = 0; k < series.Count; k++) Report(tables[k].Name, series[k], shared, candidates[k], training.RefitEpochs, refitEvery);
+            for (int k = 0; k < series.Count; k++) Report(tables[k].Name, series[k], shared, candidates[k], training.RefitEpochs, refitEvery, intervals);
         }
         finally
         {
@@ -265,6 +279,8 @@ internal static class BacktestCommand
         return result;
     }
 
+    private static string Percent(double share) => (100 * share).ToString("0.#", CultureInfo.InvariantCulture) + " %";
+
     private static string PValue(double p) => p < 0.001 ? "< 0.001" : "= " + p.ToString("F3", CultureInfo.InvariantCulture);
 
     private static string Progress(EpochReport report) =>
@@ -276,7 +292,7 @@ internal static class BacktestCommand
     /// before the test is seen), and the one with the lowest test MASE (chosen on the test split, so it flatters the LSTM side).
     /// </summary>
     /// <returns>Whether the first candidate beats every baseline.</returns>
-    internal static bool Report(string name, ForecastSeries series, ForecastSettings settings, List<Candidate> candidates, int? refitEpochs, int? refitEvery)
+    internal static bool Report(string name, ForecastSeries series, ForecastSettings settings, List<Candidate> candidates, int? refitEpochs, int? refitEvery, IntervalReport.Options? intervals = null)
     {
         IReadOnlyList<NamedForecastMethod> baselines = ForecastComparison.Baselines(series, settings.SeasonLength, settings.Window, out IReadOnlyList<string> notes);
         NamedForecastMethod[] methods = [.. candidates.Select(c => c.Test), .. baselines];
@@ -291,6 +307,13 @@ internal static class BacktestCommand
         ForecastReport.PrintTable(backtest.Scores, score => backtest.Scores.Take(candidates.Count).Contains(score));
         ForecastVerdict[] verdicts = [.. Enumerable.Range(0, candidates.Count).Select(c => ForecastComparison.Judge(backtest, c, baselineIndices))];
         for (int c = 0; c < candidates.Count; c++) Console.WriteLine($"{candidates[c].Test.Name}: {verdicts[c].Text}");
+        if (intervals is not null)
+        {
+            IntervalReport.Print([.. candidates.Select(c => c.Test.Refit is not null
+                ? new IntervalReport.Row(c.Test.Name, null, "its refits happen at the test origins, so errors calibrated before them are another model's")
+                : IntervalReport.Measure(c.Test.Name, c.Test.Method, c.Validation, null, series, settings.Horizon, intervals))], test.Count, intervals);
+        }
+
         if (!backtest.CanCompare) return false;
 
         string F(double v) => v.ToString("F3", CultureInfo.InvariantCulture);

@@ -9,7 +9,7 @@ internal static class ForecastCommand
 {
     public static Command Create()
     {
-        var model = new Option<FileInfo>("--model", "-m") { Description = "A forecaster checkpoint written by 'lstmsimd train', or one over many series written by 'lstmsimd backtest --save' (each series' backtest and next forecasts; no intervals or plot).", DefaultValueFactory = _ => new FileInfo("forecaster.lstm") };
+        var model = new Option<FileInfo>("--model", "-m") { Description = "A forecaster checkpoint written by 'lstmsimd train', or one over many series written by 'lstmsimd backtest --save' (each series' backtest, intervals and next forecasts; --series chooses the one plotted).", DefaultValueFactory = _ => new FileInfo("forecaster.lstm") };
         var data = new Option<FileInfo?>("--data") { Description = "CSV with the columns the forecaster was trained on (default: the file it was trained on, remembered in the checkpoint)." };
         var testFrom = new Option<string?>("--test-from") { Description = "Override the test period's first time (default: the one used in training)." };
         var output = new Option<FileInfo>("--output", "-o") { Description = "CSV of every test forecast and the forecast past the data's end.", DefaultValueFactory = _ => new FileInfo("forecast.csv") };
@@ -17,12 +17,13 @@ internal static class ForecastCommand
         var check = new Option<bool>("--check") { Description = "Exit with code 1 unless the LSTM beats every baseline (its per-origin error lower than each baseline's by a Diebold–Mariano test, p < 0.05)." };
         var refitEvery = new Option<int?>("--refit-every") { Description = "Fit AutoETS (choosing its model again) and Theta again on the rows up to the origin every this many test origins (default: the horizon, or a tenth of the test origins when that is more)." };
         var refitLstm = new Option<int?>("--refit-lstm") { Description = "Train the LSTM again wherever AutoETS and Theta are refitted: warm-started from its latest weights for this many epochs on the rows up to the origin (Adam, learning rate 0.003, batch 32, seed 1; default: the checkpoint's LSTM throughout)." };
+        var seriesName = new Option<string?>("--series") { Description = "With a model over many series: the series to plot (default: the first)." };
         var level = new Option<double>("--level") { Description = "Nominal coverage of the LSTM's prediction intervals, calibrated per step ahead at each origin on the errors of the latest forecasts known there (as many as the validation forecasts) and measured on the test origins.", DefaultValueFactory = _ => 0.8 };
         var adapt = new Option<double>("--adapt") { Description = "How fast the intervals' level adapts to misses (adaptive conformal inference's γ; 0 keeps it nominal).", DefaultValueFactory = _ => ForecastReport.DefaultAdaptationRate };
         Option<string> weights = WeightsOption.Create("How the model stores its weight matrices for inference (the checkpoint's fp32 weights are rounded when it is packed)");
         var command = new Command("forecast", "Forecast with a trained model: test MAE, RMSE, MASE and sMAPE beside mean, naive, seasonal naive (+ drift), linear-trend, AutoETS and Theta baselines, a CSV of forecasts and a plot (SVG or PNG).")
         {
-            model, data, testFrom, output, plot, check, refitEvery, refitLstm, level, adapt, weights,
+            model, data, testFrom, output, plot, check, refitEvery, refitLstm, level, adapt, weights, seriesName,
         };
         command.SetAction(parse => ToolExit.Run("forecast", () =>
         {
@@ -35,8 +36,11 @@ internal static class ForecastCommand
             {
                 if (refitEpochs is not null) throw new ArgumentException("--refit-lstm refits a single-series LSTM; this checkpoint holds a model over many series.");
                 if (format != WeightFormat.Float32) throw new ArgumentException("--weights: a checkpoint over many series runs its fp32 weights.");
-                return ForecastGlobal(parse.GetValue(model)!.FullName, parse.GetValue(data), parse.GetValue(testFrom), parse.GetValue(refitEvery), csv, parse.GetValue(check));
+                return ForecastGlobal(parse.GetValue(model)!.FullName, parse.GetValue(data), parse.GetValue(testFrom), parse.GetValue(refitEvery), csv, parse.GetValue(check),
+                    svg, parse.GetValue(seriesName), IntervalReport.Options.Checked(parse.GetValue(level), parse.GetValue(adapt)));
             }
+
+            if (parse.GetValue(seriesName) is not null) throw new ArgumentException("--series chooses a series of a model over many series; this checkpoint forecasts one.");
 
             using LstmForecaster forecaster = LstmForecaster.Load(parse.GetValue(model)!.FullName, new LstmModelOptions { Weights = format });
             OutputPaths.RefuseClashes([("--model", parse.GetValue(model)!.FullName), ("--data", DataPath(forecaster, parse.GetValue(data)))], [("--output", csv), ("--plot", svg)]);
@@ -64,33 +68,50 @@ internal static class ForecastCommand
     }
 
     /// <summary>
-    /// A checkpoint over many series: each series' backtest against the baselines and its forecast past the data's end
-    /// (a CSV of those); no intervals or plot, which are drawn for single-series forecasters.
+    /// A checkpoint over many series: each series' backtest against the baselines, its prediction intervals on the test
+    /// origins (those saved with the model, and rolling ones) and its forecast past the data's end with their bounds (a
+    /// CSV of those), and a plot of the series <paramref name="plotted"/> names.
     /// </summary>
-    private static int ForecastGlobal(string modelPath, FileInfo? data, string? testFrom, int? refitEvery, string csv, bool check)
+    private static int ForecastGlobal(string modelPath, FileInfo? data, string? testFrom, int? refitEvery, string csv, bool check, string plotPath, string? plotted, IntervalReport.Options options)
     {
         (GlobalForecasterCheckpoint checkpoint, GlobalForecaster forecaster, List<ForecastSeries> series) = GlobalCheckpoints.Load(modelPath, data, testFrom);
         using (forecaster)
         {
             ForecastSettings s = checkpoint.Settings;
             string label = GlobalCheckpoints.Label(checkpoint.Kind);
+            int shown = plotted is null ? 0 : checkpoint.SeriesNames.ToList().IndexOf(plotted);
+            if (shown < 0) throw new ArgumentException($"--series: no series {UserText.Quote(plotted!)}; the model forecasts {string.Join(", ", checkpoint.SeriesNames.Select(UserText.Quote))}.");
             Console.WriteLine($"model: {Path.GetFileName(modelPath)}: {label} over {series.Count} series ({string.Join(", ", checkpoint.SeriesNames.Select(UserText.Quote))}); window {s.Window}, horizon {s.Horizon}, season {s.SeasonLength} ({forecaster.Model.KernelPath} kernels, fp32 weights)");
-            Console.WriteLine("note: prediction intervals and the plot are drawn for single-series forecasters (lstmsimd train); not for a model over many series");
+            IReadOnlyList<ForecastIntervals>? saved = GlobalCheckpoints.SavedIntervals(checkpoint, Path.GetFileName(modelPath), options.Level);
             bool all = true;
-            var text = new System.Text.StringBuilder("series,origin,step,forecast\n");
-            var next = new double[s.Horizon];
+            string levelText = (100 * options.Level).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture);
+            var text = new System.Text.StringBuilder($"series,origin,step,forecast,lower {levelText}%,upper {levelText}%\n");
+            var (next, lower, upper) = (new double[s.Horizon], new double[s.Horizon], new double[s.Horizon]);
             string F(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+            string F2(double v) => v.ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
             for (int k = 0; k < series.Count; k++)
             {
                 ForecastMethod method = forecaster.AsMethod(k);
                 all &= BacktestCommand.Report(checkpoint.SeriesNames[k], series[k], s, [new(new(label, method), method)], refitEpochs: null, refitEvery);
-                forecaster.Predict(k, series[k].Length - 1, next);
-                Console.WriteLine($"next {s.Horizon} of {UserText.Quote(checkpoint.SeriesNames[k])} after {series[k].Times[^1]}: {string.Join(" ", next.Select(v => v.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)))}");
-                for (int h = 0; h < s.Horizon; h++) text.Append(CsvCell(checkpoint.SeriesNames[k])).Append(',').Append(series[k].Times[^1]).Append(',').Append(h + 1).Append(',').Append(F(next[h])).Append('\n');
+                IntervalReport.Row row = IntervalReport.Measure(label, method, method, saved?[k], series[k], s.Horizon, options);
+                IntervalReport.Print([row], series[k].Split.Test.Count, options);
+                int last = series[k].Length - 1;
+                forecaster.Predict(k, last, next);
+                ForecastIntervals? bounds = row.Result is null ? null : GlobalForecastPlot.Intervals(row.Result, last);
+                bounds?.Bounds(next, lower, upper);
+                string which = row.Result is null ? "" : row.Result.Rolling is null ? $" ({levelText} % intervals calibrated once)" : $" ({levelText} % intervals, rolling)";
+                Console.WriteLine($"next {s.Horizon} of {UserText.Quote(checkpoint.SeriesNames[k])} after {series[k].Times[^1]}{which}: {string.Join(" ", next.Select((v, h) => bounds is null ? F2(v) : $"{F2(v)} [{F2(lower[h])}, {F2(upper[h])}]"))}");
+                for (int h = 0; h < s.Horizon; h++)
+                {
+                    text.Append(CsvCell(checkpoint.SeriesNames[k])).Append(',').Append(series[k].Times[^1]).Append(',').Append(h + 1).Append(',').Append(F(next[h]))
+                        .Append(',').Append(bounds is null ? "" : F(lower[h])).Append(',').Append(bounds is null ? "" : F(upper[h])).Append('\n');
+                }
+
+                if (k == shown) GlobalForecastPlot.Draw(plotPath, checkpoint.SeriesNames[k], label, forecaster, k, row.Result);
             }
 
             AtomicFile.WriteAllText(csv, text.ToString());
-            Console.WriteLine($"wrote {csv}");
+            Console.WriteLine($"wrote {csv} and {plotPath} (series {UserText.Quote(checkpoint.SeriesNames[shown])})");
             return check && !all ? ToolExit.CheckFailed : ToolExit.Ok;
         }
     }

@@ -24,9 +24,17 @@ internal sealed partial class LinePlot
         {
             Color color = Color.FromHex(s.Color);
             bool first = true;
-            foreach ((double[] x, double[] y) in FiniteRuns(s))
+            foreach ((int start, int end) in FiniteRuns(s))
             {
-                if (s.Markers)
+                double[] x = s.X[start..end], y = s.Y[start..end];
+                if (s.Lower is { } lower)
+                {
+                    var fill = plot.Add.FillY(x, lower[start..end], y);
+                    fill.FillStyle.Color = color.WithAlpha(0.3);
+                    fill.LineStyle.Width = 0;
+                    if (first) fill.LegendText = s.Name;
+                }
+                else if (s.Markers)
                 {
                     var markers = plot.Add.Markers(x, y, MarkerShape.OpenCircle, 12, color);
                     markers.MarkerLineWidth = 2.2f;
@@ -52,15 +60,4 @@ internal sealed partial class LinePlot
         return plot.GetImageBytes(width, height, ImageFormat.Png);
     }
 
-    /// <summary>The series cut at its NaN values into runs of finite points, so a gap stays a gap.</summary>
-    private static IEnumerable<(double[] X, double[] Y)> FiniteRuns(Series s)
-    {
-        int start = 0;
-        for (int i = 0; i <= s.Y.Length; i++)
-        {
-            if (i < s.Y.Length && double.IsFinite(s.Y[i])) continue;
-            if (i > start) yield return (s.X[start..i], s.Y[start..i]);
-            start = i + 1;
-        }
-    }
 }

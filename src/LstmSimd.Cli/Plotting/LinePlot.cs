@@ -7,12 +7,12 @@ namespace LstmSimd.Cli.Plotting;
 
 /// <summary>
 /// A line chart: axes with round-number ticks, axis labels, a title, a legend, shaded x ranges and point markers;
-/// NaN values break a line. Saved as a standalone SVG file (written here) or, for a name ending in .png, a PNG image
+/// filled bands between two lines (prediction intervals); NaN values break a line or band. Saved as a standalone SVG file (written here) or, for a name ending in .png, a PNG image
 /// drawn by ScottPlot (LinePlot.Png.cs).
 /// </summary>
 internal sealed partial class LinePlot(string title, string xLabel, string yLabel)
 {
-    private sealed record Series(string Name, double[] X, double[] Y, string Color, bool Dashed, bool Markers);
+    private sealed record Series(string Name, double[] X, double[] Y, string Color, bool Dashed, bool Markers, double[]? Lower = null);
 
     private sealed record Band(double From, double To, string Label, string Color);
 
@@ -28,6 +28,15 @@ internal sealed partial class LinePlot(string title, string xLabel, string yLabe
     public LinePlot Points(string name, IEnumerable<double> x, IEnumerable<double> y, string color)
     {
         _series.Add(new Series(name, [.. x], [.. y], color, Dashed: false, Markers: true));
+        return this;
+    }
+
+    /// <summary>The area between <paramref name="lower"/> and <paramref name="upper"/> filled, broken where either is NaN; drawn under the lines.</summary>
+    public LinePlot Fill(string name, IEnumerable<double> x, IEnumerable<double> lower, IEnumerable<double> upper, string color)
+    {
+        var fill = new Series(name, [.. x], [.. upper], color, Dashed: false, Markers: false, [.. lower]);
+        if (fill.Lower!.Length != fill.X.Length || fill.Y.Length != fill.X.Length) throw new ArgumentException("A band needs as many lower and upper values as x values.");
+        _series.Insert(_series.Count(s => s.Lower is not null), fill);
         return this;
     }
 
@@ -56,7 +65,7 @@ internal sealed partial class LinePlot(string title, string xLabel, string yLabe
         const double left = 80, right = 30, top = 50, bottom = 65;
         double plotW = width - left - right, plotH = height - top - bottom;
         (double xMin, double xMax) = Range(_series.SelectMany(s => s.X).Concat(_bands.SelectMany(b => new[] { b.From, b.To })));
-        (double yMin, double yMax) = Range(_series.SelectMany(s => s.Y));
+        (double yMin, double yMax) = Range(_series.SelectMany(s => s.Lower is null ? s.Y : s.Y.Concat(s.Lower)));
         double[] xTicks = Ticks(xMin, xMax, 10), yTicks = Ticks(yMin, yMax, 8);
         double yPad = (yMax - yMin) * 0.04;
         yMin -= yPad;
@@ -97,6 +106,19 @@ internal sealed partial class LinePlot(string title, string xLabel, string yLabe
         svg.AppendLine("""<g clip-path="url(#plot)">""");
         foreach (Series s in _series)
         {
+            if (s.Lower is { } lower)
+            {
+                foreach ((int start, int end) in FiniteRuns(s))
+                {
+                    var area = new StringBuilder();
+                    for (int i = start; i < end; i++) area.Append(CultureInfo.InvariantCulture, $"{(i == start ? 'M' : 'L')}{F(Px(s.X[i]))},{F(Py(s.Y[i]))} ");
+                    for (int i = end - 1; i >= start; i--) area.Append(CultureInfo.InvariantCulture, $"L{F(Px(s.X[i]))},{F(Py(lower[i]))} ");
+                    svg.AppendLine(CultureInfo.InvariantCulture, $"""<path d="{area.Append('Z')}" fill="{s.Color}" fill-opacity="0.3" stroke="none"/>""");
+                }
+
+                continue;
+            }
+
             if (s.Markers)
             {
                 for (int i = 0; i < s.X.Length; i++)
@@ -127,7 +149,9 @@ internal sealed partial class LinePlot(string title, string xLabel, string yLabe
         {
             Series s = _series[i];
             double y = ly + 14 + i * rowH;
-            if (s.Markers)
+            if (s.Lower is not null)
+                svg.AppendLine(CultureInfo.InvariantCulture, $"""<rect x="{F(lx + 6)}" y="{F(y - 6)}" width="24" height="12" fill="{s.Color}" fill-opacity="0.3"/>""");
+            else if (s.Markers)
                 svg.AppendLine(CultureInfo.InvariantCulture, $"""<circle cx="{F(lx + 18)}" cy="{F(y)}" r="5" fill="none" stroke="{s.Color}" stroke-width="2.2"/>""");
             else
                 svg.AppendLine(CultureInfo.InvariantCulture, $"""<line x1="{F(lx + 6)}" x2="{F(lx + 30)}" y1="{F(y)}" y2="{F(y)}" stroke="{s.Color}" stroke-width="2.5"{(s.Dashed ? " stroke-dasharray=\"6 4\"" : "")}/>""");
@@ -136,6 +160,18 @@ internal sealed partial class LinePlot(string title, string xLabel, string yLabe
 
         svg.AppendLine("</svg>");
         return svg.ToString();
+    }
+
+    /// <summary>The series cut at its NaN values (a band's, in either bound) into runs [start, end) of finite points, so a gap stays a gap.</summary>
+    private static IEnumerable<(int Start, int End)> FiniteRuns(Series s)
+    {
+        int start = 0;
+        for (int i = 0; i <= s.Y.Length; i++)
+        {
+            if (i < s.Y.Length && double.IsFinite(s.Y[i]) && (s.Lower is null || double.IsFinite(s.Lower[i]))) continue;
+            if (i > start) yield return (start, i);
+            start = i + 1;
+        }
     }
 
     /// <summary>Round-number ticks (1, 2 or 5 × 10ⁿ apart) covering [min, max].</summary>

@@ -31,6 +31,29 @@ internal static class GlobalCheckpoints
     };
 
     /// <summary>
+    /// The intervals the checkpoint keeps when they are at <paramref name="level"/>; otherwise null, and a note that the
+    /// intervals shown are calibrated on the saved forecaster's own validation forecasts.
+    /// </summary>
+    public static IReadOnlyList<ForecastIntervals>? SavedIntervals(GlobalForecasterCheckpoint checkpoint, string name, double level)
+    {
+        string percent = (100 * level).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture) + " %";
+        const string Instead = "calibrated on the saved forecaster's validation forecasts (too narrow if it was refitted on those rows with --refit-all)";
+        if (checkpoint.Intervals is not { } saved)
+        {
+            Console.WriteLine($"note: {name} keeps no prediction intervals (saved before they were kept, format version 1); the {percent} intervals below are {Instead}");
+            return null;
+        }
+
+        if (Math.Abs(saved[0].Level - level) > 1e-12)
+        {
+            Console.WriteLine($"note: {name} keeps {(100 * saved[0].Level).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture)} % intervals; the {percent} ones asked for are {Instead}");
+            return null;
+        }
+
+        return saved;
+    }
+
+    /// <summary>
     /// The checkpoint's forecaster over its series, read from <paramref name="data"/> or else from the file it remembers
     /// (a note when that changed since training); <paramref name="testFrom"/> overrides the test period's start.
     /// </summary>

@@ -84,8 +84,8 @@ public sealed class BacktestCliTests : IDisposable
         Assert.Contains("stores.lstm: ES-RNN hybrid over 2 series ('a', 'b')", stdout, StringComparison.Ordinal);
         foreach (string series in new[] { "== 'a'", "== 'b'", "next 6 of 'a' after 2009-12-01", "next 6 of 'b' after 2009-12-01" }) Assert.Contains(series, stdout, StringComparison.Ordinal);
         string[] csv = File.ReadAllLines(Path.Combine(_dir, "stores.csv"));
-        Assert.Equal(["series,origin,step,forecast", .. Enumerable.Range(1, 6).Select(h => $"a,2009-12-01,{h},"), .. Enumerable.Range(1, 6).Select(h => $"b,2009-12-01,{h},")],
-            csv.Select(l => l.StartsWith("series", StringComparison.Ordinal) ? l : l[..(l.LastIndexOf(',') + 1)]));
+        Assert.Equal(["series,origin,step,forecast,lower 80%,upper 80%", .. Enumerable.Range(1, 6).Select(h => $"a,2009-12-01,{h},"), .. Enumerable.Range(1, 6).Select(h => $"b,2009-12-01,{h},")],
+            csv.Select(l => l.StartsWith("series", StringComparison.Ordinal) ? l : l[..(l.IndexOf(',', l.IndexOf(',', l.IndexOf(',') + 1) + 1) + 1)]));
         (code, stdout, stderr) = Cli("detect", "-m", "stores.lstm", "--series", "b");
         Assert.True(code == 0, stderr);
         Assert.Contains("scoring 'b'", stdout, StringComparison.Ordinal);
