@@ -51,7 +51,7 @@ public static class NabScore
         if (!(weights.TruePositive > 0) || !(weights.FalsePositive <= 0) || !(weights.FalseNegative <= 0))
             throw new ArgumentException($"A NAB profile rewards true positives (A_TP > 0) and penalises the rest (A_FP, A_FN ≤ 0); got {weights}.");
 
-        List<(int Start, int End)> windows = Windows(labelled);
+        IReadOnlyList<(int Start, int End)> windows = Windows(labelled);
         double raw = 0;
         int detected = 0, falsePositives = 0, next = 0;
         (int Start, int End)? previous = null;
@@ -89,7 +89,7 @@ public static class NabScore
     /// ⌊<see cref="WindowShare"/> · rows / events⌋ rows (the extra split evenly, the odd row after it), clipped to the rows;
     /// overlapping windows merged.
     /// </summary>
-    public static List<(int Start, int End)> Windows(IReadOnlyList<bool> labelled)
+    public static IReadOnlyList<(int Start, int End)> Windows(IReadOnlyList<bool> labelled)
     {
         ArgumentNullException.ThrowIfNull(labelled);
         var events = new List<(int Start, int End)>();
