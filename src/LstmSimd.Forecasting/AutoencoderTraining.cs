@@ -58,12 +58,7 @@ public static class AutoencoderTraining
         string reason = $"reached {options.MaxEpochs} epochs";
         while (epoch < options.MaxEpochs)
         {
-            for (int i = order.Length - 1; i > 0; i--)
-            {
-                int j = random.NextInt32(i + 1);
-                (order[i], order[j]) = (order[j], order[i]);
-            }
-
+            ForecasterTraining.Shuffle(order, random);
             for (int start = 0; start < order.Length && !cancellation.IsCancellationRequested; start += batchSize)
                 passes.Step(order.AsSpan(start, Math.Min(batchSize, order.Length - start)));
             if (cancellation.IsCancellationRequested)
