@@ -9,7 +9,7 @@ using LstmSimd.IO;
 
 namespace LstmSimd.Cli.Commands;
 
-/// <summary><c>lstmsimd detect</c>: anomalies where a value is far from the forecaster's one-step-ahead prediction.</summary>
+/// <summary><c>lstmsimd detect</c>: anomalies where a value is far from the forecaster's one-step-ahead prediction or from an encoder–decoder's reconstruction.</summary>
 internal static class DetectCommand
 {
     public static Command Create()
@@ -17,15 +17,15 @@ internal static class DetectCommand
         var model = new Option<FileInfo>("--model", "-m") { Description = "A forecaster checkpoint written by 'lstmsimd train', or one over many series written by 'lstmsimd backtest --save'.", DefaultValueFactory = _ => new FileInfo("forecaster.lstm") };
         var seriesName = new Option<string?>("--series") { Description = "With a checkpoint over many series: the series to score (default: the first)." };
         var data = new Option<FileInfo?>("--data") { Description = "CSV with the forecaster's columns (default: the file it was trained on, remembered in the checkpoint)." };
-        var threshold = new Option<double>("--threshold") { Description = "Flag a step whose residual is this many robust standard deviations (1.4826·MAD of the training residuals) from their median.", DefaultValueFactory = _ => 4 };
-        var output = new Option<FileInfo>("--output", "-o") { Description = "CSV of every step: time, actual, one-step forecast, residual, score, flag.", DefaultValueFactory = _ => new FileInfo("anomalies.csv") };
+        var threshold = new Option<double>("--threshold") { Description = "With --threshold-rule sigma: flag a step whose error (residual or reconstruction error) is this many robust standard deviations (1.4826·MAD of the training rows' errors) from their median.", DefaultValueFactory = _ => 4 };
+        var output = new Option<FileInfo>("--output", "-o") { Description = "CSV of every step: time, actual, expected (the one-step forecast or the reconstruction), residual, score, flag.", DefaultValueFactory = _ => new FileInfo("anomalies.csv") };
         var plot = new Option<FileInfo>("--plot") { Description = "Plot of the series with the anomalies marked: SVG, or PNG when the name ends in .png.", DefaultValueFactory = _ => new FileInfo("anomalies.svg") };
         var labels = new Option<string?>("--labels") { Description = "A column of the data that marks known anomalies with 1 (0 elsewhere): score every detector on the test rows against it (precision, recall, F1 row by row and point-adjusted, NAB score) beside a rolling z-score, each σ threshold chosen on the validation rows." };
         var method = new Option<DetectionMethod>("--method") { Description = "residual: a value far from the forecaster's one-step prediction; reconstruction: a value an LSTM encoder–decoder, trained on the training rows' windows, cannot give back.", DefaultValueFactory = _ => DetectionMethod.Residual };
         var rule = new Option<ThresholdRule>("--threshold-rule") { Description = "sigma: flag beyond --threshold robust σ of the training rows' errors; dynamic: telemanom's non-parametric threshold chosen over each window of smoothed errors (Hundman et al. 2018).", DefaultValueFactory = _ => ThresholdRule.Sigma };
         var reconstructor = new Option<FileInfo?>("--reconstructor") { Description = "With --method reconstruction: an encoder–decoder checkpoint written by --save-reconstructor (default: train one on the forecaster's training rows)." };
         var saveReconstructor = new Option<FileInfo?>("--save-reconstructor") { Description = "Write the encoder–decoder trained for --method reconstruction (or --labels) to this checkpoint." };
-        var command = new Command("detect", "Flag anomalies: steps whose value is far from the forecaster's one-step-ahead prediction, judged against the spread of its residuals on the training rows; marks them on a plot.")
+        var command = new Command("detect", "Flag anomalies: steps whose value is far from the forecaster's one-step-ahead prediction (or from an LSTM encoder–decoder's reconstruction), judged against the spread of those errors on the training rows or by a dynamic threshold; marks them on a plot.")
         {
             model, data, threshold, labels, output, plot, seriesName, method, rule, reconstructor, saveReconstructor,
         };
