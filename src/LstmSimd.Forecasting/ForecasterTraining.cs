@@ -241,7 +241,8 @@ public static class ForecasterTraining
         }
     }
 
-    private static void Shuffle(int[] values, SeededRandom random)
+    /// <summary>Fisher–Yates: a seeded random order of <paramref name="values"/>, in place.</summary>
+    internal static void Shuffle(int[] values, SeededRandom random)
     {
         for (int i = values.Length - 1; i > 0; i--)
         {

@@ -9,7 +9,7 @@ using LstmSimd.IO;
 
 namespace LstmSimd.Cli.Commands;
 
-/// <summary><c>lstmsimd detect</c>: anomalies where a value is far from the forecaster's one-step-ahead prediction.</summary>
+/// <summary><c>lstmsimd detect</c>: anomalies where a value is far from the forecaster's one-step-ahead prediction or from an encoder–decoder's reconstruction.</summary>
 internal static class DetectCommand
 {
     public static Command Create()
@@ -17,35 +17,55 @@ internal static class DetectCommand
         var model = new Option<FileInfo>("--model", "-m") { Description = "A forecaster checkpoint written by 'lstmsimd train', or one over many series written by 'lstmsimd backtest --save'.", DefaultValueFactory = _ => new FileInfo("forecaster.lstm") };
         var seriesName = new Option<string?>("--series") { Description = "With a checkpoint over many series: the series to score (default: the first)." };
         var data = new Option<FileInfo?>("--data") { Description = "CSV with the forecaster's columns (default: the file it was trained on, remembered in the checkpoint)." };
-        var threshold = new Option<double>("--threshold") { Description = "Flag a step whose residual is this many robust standard deviations (1.4826·MAD of the training residuals) from their median.", DefaultValueFactory = _ => 4 };
-        var output = new Option<FileInfo>("--output", "-o") { Description = "CSV of every step: time, actual, one-step forecast, residual, score, flag.", DefaultValueFactory = _ => new FileInfo("anomalies.csv") };
+        var threshold = new Option<double>("--threshold") { Description = "With --threshold-rule sigma: flag a step whose error (residual or reconstruction error) is this many robust standard deviations (1.4826·MAD of the training rows' errors) from their median.", DefaultValueFactory = _ => 4 };
+        var output = new Option<FileInfo>("--output", "-o") { Description = "CSV of every step: time, actual, expected (the one-step forecast or the reconstruction), residual, score, flag.", DefaultValueFactory = _ => new FileInfo("anomalies.csv") };
         var plot = new Option<FileInfo>("--plot") { Description = "Plot of the series with the anomalies marked: SVG, or PNG when the name ends in .png.", DefaultValueFactory = _ => new FileInfo("anomalies.svg") };
-        var labels = new Option<string?>("--labels") { Description = "A column of the data that marks known anomalies with 1 (0 elsewhere): score the flags on the test rows against it (precision, recall, F1, row by row and point-adjusted) beside a rolling z-score detector at the same threshold." };
-        var command = new Command("detect", "Flag anomalies: steps whose value is far from the forecaster's one-step-ahead prediction, judged against the spread of its residuals on the training rows; marks them on a plot.")
+        var labels = new Option<string?>("--labels") { Description = "A column of the data that marks known anomalies with 1 (0 elsewhere): score every detector on the test rows against it (precision, recall, F1 row by row and point-adjusted, NAB score) beside a rolling z-score, each σ threshold chosen on the validation rows." };
+        var method = new Option<DetectionMethod>("--method") { Description = "residual: a value far from the forecaster's one-step prediction; reconstruction: a value an LSTM encoder–decoder, trained on the training rows' windows, cannot give back.", DefaultValueFactory = _ => DetectionMethod.Residual };
+        var rule = new Option<ThresholdRule>("--threshold-rule") { Description = "sigma: flag beyond --threshold robust σ of the training rows' errors; dynamic: telemanom's non-parametric threshold chosen over each window of smoothed errors (Hundman et al. 2018).", DefaultValueFactory = _ => ThresholdRule.Sigma };
+        var reconstructor = new Option<FileInfo?>("--reconstructor") { Description = "With --method reconstruction: an encoder–decoder checkpoint written by --save-reconstructor (default: train one on the forecaster's training rows)." };
+        var saveReconstructor = new Option<FileInfo?>("--save-reconstructor") { Description = "Write the encoder–decoder trained for --method reconstruction (or --labels) to this checkpoint." };
+        var command = new Command("detect", "Flag anomalies: steps whose value is far from the forecaster's one-step-ahead prediction (or from an LSTM encoder–decoder's reconstruction), judged against the spread of those errors on the training rows or by a dynamic threshold; marks them on a plot.")
         {
-            model, data, threshold, labels, output, plot, seriesName,
+            model, data, threshold, labels, output, plot, seriesName, method, rule, reconstructor, saveReconstructor,
         };
         command.SetAction(parse => ToolExit.Run("detect", () =>
         {
             double limit = parse.GetValue(threshold);
             if (!(limit > 0)) throw new ArgumentException($"--threshold must be positive; got {limit}.");
             string modelPath = parse.GetValue(model)!.FullName, csv = parse.GetValue(output)!.FullName, svg = parse.GetValue(plot)!.FullName;
-            OutputPaths.RefuseClashes([("--model", modelPath), .. ForecastCommand.GivenData(parse.GetValue(data))], [("--output", csv), ("--plot", svg)]);
-            if (GlobalCheckpoints.IsGlobal(modelPath)) return DetectGlobal(modelPath, parse.GetValue(data), parse.GetValue(seriesName), parse.GetValue(labels), limit, csv, svg);
+            DetectionMethod chosenMethod = parse.GetValue(method);
+            ThresholdRule chosenRule = parse.GetValue(rule);
+            string? loadReconstructor = parse.GetValue(reconstructor)?.FullName, writeReconstructor = parse.GetValue(saveReconstructor)?.FullName;
+            if (chosenMethod != DetectionMethod.Reconstruction && loadReconstructor is not null) throw new ArgumentException("--reconstructor is read by --method reconstruction only.");
+            (string, string)[] writes = writeReconstructor is null ? [("--output", csv), ("--plot", svg)] : [("--output", csv), ("--plot", svg), ("--save-reconstructor", writeReconstructor)];
+            (string, string?)[] reads = [("--model", modelPath), ("--reconstructor", loadReconstructor)];
+            OutputPaths.RefuseClashes([.. reads, .. ForecastCommand.GivenData(parse.GetValue(data))], writes);
+            if (GlobalCheckpoints.IsGlobal(modelPath))
+            {
+                if (chosenMethod == DetectionMethod.Reconstruction || writeReconstructor is not null) throw new ArgumentException("--method reconstruction trains on one series' columns; a checkpoint over many series is scored by its residuals only.");
+                return DetectGlobal(modelPath, parse.GetValue(data), parse.GetValue(seriesName), parse.GetValue(labels), new Detector(chosenMethod, chosenRule, limit), csv, svg);
+            }
+
             if (parse.GetValue(seriesName) is not null) throw new ArgumentException($"--series chooses among the series of a checkpoint over many series; {modelPath} is a single-series forecaster.");
             using LstmForecaster forecaster = LstmForecaster.Load(modelPath);
-            OutputPaths.RefuseClashes([("--model", modelPath), ("--data", ForecastCommand.DataPath(forecaster, parse.GetValue(data)))], [("--output", csv), ("--plot", svg)]);
+            OutputPaths.RefuseClashes([.. reads, ("--data", ForecastCommand.DataPath(forecaster, parse.GetValue(data)))], writes);
             ForecastSeries series = ForecastCommand.LoadSeries(forecaster, parse.GetValue(data), testFrom: null, out TimeSeriesTable table);
             bool[]? labelled = parse.GetValue(labels) is { } column ? Labels(table, series, column) : null;
-            ResidualScores scores = Report(forecaster, series, limit, csv, svg);
-            if (labelled is not null) PrintEvaluation(forecaster.Settings, series, scores, labelled, parse.GetValue(labels)!, limit);
+            ResidualScores residual = Score(forecaster, series);
+            ResidualScores? reconstruction = chosenMethod == DetectionMethod.Reconstruction || labelled is not null || writeReconstructor is not null
+                ? Reconstruction.Score(forecaster.Settings, table, series, loadReconstructor, writeReconstructor)
+                : null;
+            var detector = new Detector(chosenMethod, chosenRule, limit);
+            Report(forecaster.Settings, detector, chosenMethod == DetectionMethod.Residual ? residual : reconstruction!, series, csv, svg);
+            if (labelled is not null) DetectEvaluation.Print(forecaster.Settings, series, residual, reconstruction!, detector, labelled, parse.GetValue(labels)!);
             return ToolExit.Ok;
         }));
         return command;
     }
 
     /// <summary>One series of a checkpoint over many series, scored as a single forecaster's: its one-step residuals against those of its training rows.</summary>
-    private static int DetectGlobal(string modelPath, FileInfo? data, string? name, string? labels, double limit, string csv, string svg)
+    private static int DetectGlobal(string modelPath, FileInfo? data, string? name, string? labels, Detector detector, string csv, string svg)
     {
         if (labels is not null) throw new ArgumentException("--labels scores a single-series forecaster's flags; a checkpoint over many series reads no label column.");
         (GlobalForecasterCheckpoint checkpoint, GlobalForecaster forecaster, List<ForecastSeries> series) = GlobalCheckpoints.Load(modelPath, data, testFrom: null);
@@ -55,7 +75,7 @@ internal static class DetectCommand
             if (k < 0) throw new ArgumentException($"--series: no series {UserText.Quote(name!)} in {modelPath}; its series are {string.Join(", ", checkpoint.SeriesNames.Select(UserText.Quote))}.");
             ForecastSettings settings = checkpoint.Settings with { InputColumns = [checkpoint.Column(k)], TargetColumn = checkpoint.Column(k) };
             Console.WriteLine($"model: {Path.GetFileName(modelPath)}: {GlobalCheckpoints.Label(checkpoint.Kind)} over {series.Count} series; scoring {UserText.Quote(checkpoint.SeriesNames[k])}");
-            Report(settings, forecaster.AsMethod(k), series[k], limit, csv, svg);
+            Report(settings, detector, Score(forecaster.AsMethod(k), series[k], settings.Window, settings.Horizon), series[k], csv, svg);
             return ToolExit.Ok;
         }
     }
@@ -73,54 +93,21 @@ internal static class DetectCommand
         return [.. values.Select(v => v == 1)];
     }
 
-    /// <summary>Precision, recall and F1 on the test rows for the LSTM's residual scores and a rolling z-score at the same threshold.</summary>
-    private static void PrintEvaluation(ForecastSettings settings, ForecastSeries series, ResidualScores scores, bool[] labelled, string column, double limit)
+    /// <summary>Prints the flagged steps and writes the CSV (when given) and the plot.</summary>
+    internal static ResidualScores Report(LstmForecaster forecaster, ForecastSeries series, double limit, string? csv, string svg)
     {
-        int start = series.Split.TestStart, window = settings.Window;
-        bool[] truth = labelled[start..];
-        int events = truth.Where((l, r) => l && (r == 0 || !truth[r - 1])).Count();
-        if (truth.All(l => !l))
-        {
-            Console.WriteLine($"no row from the test start ({series.Times[start]}) on is labelled an anomaly in {UserText.Quote(column)}: nothing to score");
-            return;
-        }
-
-        double[] rolling = AnomalyEvaluation.RollingZScores(series.Target, window);
-        (string Name, bool[] Flags)[] detectors =
-        [
-            ("LSTM residual", [.. scores.Score[start..].Select(z => Math.Abs(z) > limit)]),
-            ($"rolling z ({window})", [.. rolling[start..].Select(z => Math.Abs(z) > limit)]),
-        ];
-        Console.WriteLine($"labelled anomalies: {truth.Count(l => l)} of the {truth.Length} test rows ({series.Times[start]} …) in {events} event{(events == 1 ? "" : "s")}; both detectors flag beyond {limit.ToString(CultureInfo.InvariantCulture)} σ: the LSTM's one-step residual against its training residuals' robust spread, and the rolling z-score of each value against the {window} before it");
-        var table = new Table().Border(TableBorder.Rounded).AddColumn("detector").AddColumn(new TableColumn("flagged").RightAligned())
-            .AddColumn(new TableColumn("P").RightAligned()).AddColumn(new TableColumn("R").RightAligned()).AddColumn(new TableColumn("F1").RightAligned())
-            .AddColumn(new TableColumn("PA P").RightAligned()).AddColumn(new TableColumn("PA R").RightAligned()).AddColumn(new TableColumn("PA F1").RightAligned());
-        var f1 = new double[detectors.Length];
-        var adjustedF1 = new double[detectors.Length];
-        for (int d = 0; d < detectors.Length; d++)
-        {
-            DetectionScore rows = AnomalyEvaluation.Pointwise(detectors[d].Name, detectors[d].Flags, truth);
-            DetectionScore adjusted = AnomalyEvaluation.PointAdjusted(detectors[d].Name, detectors[d].Flags, truth);
-            f1[d] = rows.F1;
-            adjustedF1[d] = adjusted.F1;
-            table.AddRow(Markup.Escape(detectors[d].Name), detectors[d].Flags.Count(f => f).ToString(CultureInfo.InvariantCulture), F(rows.Precision), F(rows.Recall), F(rows.F1), F(adjusted.Precision), F(adjusted.Recall), F(adjusted.F1));
-        }
-
-        AnsiConsole.Write(table);
-        Console.WriteLine("P, R, F1: precision, recall and F1 row by row; PA: point-adjusted (an event counts as found in full when any of its rows is flagged)");
-        Console.WriteLine($"the LSTM detector {(f1[0] > f1[1] ? "beats" : "does NOT beat")} the rolling z-score on row-by-row F1 ({F(f1[0])} against {F(f1[1])}); point-adjusted, it {(adjustedF1[0] > adjustedF1[1] ? "beats it" : "does NOT")} ({F(adjustedF1[0])} against {F(adjustedF1[1])})");
+        ResidualScores scores = Score(forecaster, series);
+        Report(forecaster.Settings, new Detector(DetectionMethod.Residual, ThresholdRule.Sigma, limit), scores, series, csv, svg);
+        return scores;
     }
 
-    /// <summary>Prints the flagged steps and writes the CSV (when given) and the plot.</summary>
-    internal static ResidualScores Report(LstmForecaster forecaster, ForecastSeries series, double limit, string? csv, string svg) =>
-        Report(forecaster.Settings, forecaster.AsMethod(series), series, limit, csv, svg);
-
-    /// <summary>Prints the steps flagged by the one-step forecasts of <paramref name="forecast"/> and writes the CSV (when given) and the plot.</summary>
-    private static ResidualScores Report(ForecastSettings settings, ForecastMethod forecast, ForecastSeries series, double limit, string? csv, string svg)
+    /// <summary>Prints the steps <paramref name="detector"/> flags among <paramref name="scores"/> and writes the CSV (when given) and the plot.</summary>
+    private static void Report(ForecastSettings settings, Detector detector, ResidualScores scores, ForecastSeries series, string? csv, string svg)
     {
-        ResidualScores scores = Score(forecast, series, settings.Window, settings.Horizon);
-        int[] flagged = [.. Enumerable.Range(0, series.Length).Where(r => Math.Abs(scores.Score[r]) > limit)];
-        Console.WriteLine($"one-step residuals of '{settings.TargetColumn}' on {series.Length - settings.Window} steps; training residuals: median {scores.Median:F3}, robust σ {scores.Sigma:F3}; threshold {limit} σ");
+        bool[] flags = detector.Flags(scores, out string rule);
+        int[] flagged = [.. Enumerable.Range(0, series.Length).Where(r => flags[r])];
+        string errors = detector.Method == DetectionMethod.Residual ? "one-step residuals" : "reconstruction errors";
+        Console.WriteLine($"{errors} of '{settings.TargetColumn}' on {scores.Expected.Count(double.IsFinite)} steps; training {errors}: median {scores.Median:F3}, robust σ {scores.Sigma:F3}; {rule}");
         var table = new Table().Border(TableBorder.Rounded).AddColumn(settings.TimeColumn).AddColumn(new TableColumn("actual").RightAligned())
             .AddColumn(new TableColumn("expected").RightAligned()).AddColumn(new TableColumn("residual").RightAligned()).AddColumn(new TableColumn("score (σ)").RightAligned());
         foreach (int r in flagged)
@@ -132,18 +119,17 @@ internal static class DetectCommand
         for (int r = 0; r < series.Length; r++)
         {
             bool known = double.IsFinite(scores.Expected[r]);
-            text.Append(CultureInfo.InvariantCulture, $"{series.Times[r]},{series.Target[r].ToString("R", CultureInfo.InvariantCulture)},{(known ? F(scores.Expected[r]) : "")},{(known ? F(series.Target[r] - scores.Expected[r]) : "")},{(known ? scores.Score[r].ToString("F2", CultureInfo.InvariantCulture) : "")},{(Math.Abs(scores.Score[r]) > limit ? 1 : 0)}\n");
+            text.Append(CultureInfo.InvariantCulture, $"{series.Times[r]},{series.Target[r].ToString("R", CultureInfo.InvariantCulture)},{(known ? F(scores.Expected[r]) : "")},{(known ? F(series.Target[r] - scores.Expected[r]) : "")},{(known ? scores.Score[r].ToString("F2", CultureInfo.InvariantCulture) : "")},{(flags[r] ? 1 : 0)}\n");
         }
 
         if (csv is not null) AtomicFile.WriteAllText(csv, text.ToString());
         (double[] x, string xLabel) = TimeAxis.From(series.Times, settings.TimeColumn);
-        new LinePlot($"{settings.TargetColumn}: anomalies beyond {limit.ToString(CultureInfo.InvariantCulture)} σ of the one-step residuals", xLabel, settings.TargetColumn)
+        new LinePlot($"{settings.TargetColumn}: anomalies ({rule})", xLabel, settings.TargetColumn)
             .Line("actual", x, series.Target, "#222222")
-            .Line("LSTM one step ahead", x, scores.Expected, "#1f77b4", dashed: true)
+            .Line(detector.Method == DetectionMethod.Residual ? "LSTM one step ahead" : "LSTM reconstruction", x, scores.Expected, "#1f77b4", dashed: true)
             .Points($"anomaly ({flagged.Length})", flagged.Select(r => x[r]), flagged.Select(r => series.Target[r]), "#d62728")
             .Save(svg);
         Console.WriteLine(csv is null ? $"wrote {svg}" : $"wrote {csv} and {svg}");
-        return scores;
     }
 
     internal sealed record ResidualScores(double[] Expected, double[] Score, double Median, double Sigma);
@@ -156,7 +142,6 @@ internal static class DetectCommand
     {
         int n = series.Length;
         var expected = new double[n];
-        var score = new double[n];
         Array.Fill(expected, double.NaN);
         var forecast = new double[horizon];
         for (int origin = window - 1; origin < n - 1; origin++)
@@ -165,7 +150,15 @@ internal static class DetectCommand
             expected[origin + 1] = forecast[0];
         }
 
-        double[] training = [.. Enumerable.Range(window, Math.Max(0, series.Split.ValidationStart - window)).Select(r => series.Target[r] - expected[r])];
+        return Standardize(series, expected);
+    }
+
+    /// <summary>Robust z-scores of the residuals actual − <paramref name="expected"/> against those of the training rows (0 where nothing is expected).</summary>
+    internal static ResidualScores Standardize(ForecastSeries series, double[] expected)
+    {
+        int n = series.Length;
+        var score = new double[n];
+        double[] training = [.. Enumerable.Range(0, series.Split.ValidationStart).Where(r => double.IsFinite(expected[r])).Select(r => series.Target[r] - expected[r])];
         double median = Median(training);
         double sigma = 1.4826 * Median([.. training.Select(r => Math.Abs(r - median))]);
         if (!(sigma > 0)) sigma = 1e-12;

@@ -280,28 +280,42 @@ public sealed class ToolCommandTests : IDisposable
     }
 
     [Fact]
-    public void Detect_scores_its_flags_against_the_labelled_sensor_event_beside_a_rolling_z_score()
+    public void Detect_scores_every_detector_against_the_labelled_sensor_event_beside_a_rolling_z_score_with_thresholds_from_the_validation_rows()
     {
         // Mote 1 of the single-hop sensor network: one labelled event (readings 2344 … 2460), after the training rows.
         string data = Path.Combine(Path.GetDirectoryName(ToolCli.Dll)!, "data", "sensor-single-hop-mote1.csv");
         var (code, stdout, stderr) = Cli("train", "--data", data, "--target", "humidity", "--test-from", "2000", "--epochs", "60", "--output", "mote1.lstm");
         Assert.True(code == 0, stderr);
-        (code, stdout, stderr) = Cli("detect", "--model", "mote1.lstm", "--labels", "label");
+        (code, stdout, stderr) = Cli("detect", "--model", "mote1.lstm", "--labels", "label", "--method", "reconstruction", "--threshold-rule", "dynamic", "--save-reconstructor", "mote1-ae.lstm");
         Assert.True(code == 0, stderr);
-        Assert.Contains("labelled anomalies: 117 of the 2418 test rows (2000 …) in 1 event; both detectors flag beyond 4 σ", stdout, StringComparison.Ordinal);
-        double[] Row(string detector) =>
-            [.. stdout.Split('\n').Single(l => l.StartsWith($"│ {detector} ", StringComparison.Ordinal)).Split('│', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Skip(1).Select(c => double.Parse(c, System.Globalization.CultureInfo.InvariantCulture))];
-        double[] lstm = Row("LSTM residual"), rolling = Row("rolling z (20)"); // flagged, P, R, F1, PA P, PA R, PA F1
-        // The z-score flags the event's onset and little of the rest (its window soon holds the event): a point-adjusted
-        // score credits it the whole event, row by row it finds almost nothing. The LSTM's residuals stay large through it.
-        Assert.True(rolling[2] < 0.1, $"rolling z-score recall {rolling[2]}");
-        Assert.Equal(1, rolling[5]);
-        Assert.True(lstm[2] > 0.5, $"LSTM recall {lstm[2]}");
-        Assert.True(lstm[3] > rolling[3] + 0.2, $"row-by-row F1: LSTM {lstm[3]}, rolling z-score {rolling[3]}");
-        Assert.Matches(@"^the LSTM detector beats the rolling z-score on row-by-row F1 \([0-9.]+ against [0-9.]+\); point-adjusted, it (beats it|does NOT) \([0-9.]+ against [0-9.]+\)$", stdout.Split('\n').Single(l => l.StartsWith("the LSTM detector", StringComparison.Ordinal)));
+        Assert.Contains("labelled anomalies: 117 of the 2418 test rows (2000 …) in 1 event; each σ threshold is the lowest from 4 σ up, in steps of 0.5, that flags no unlabelled validation row (1700 … 1999)", stdout, StringComparison.Ordinal);
+        string[] Row(string detector) =>
+            [.. stdout.Split('\n').Single(l => l.StartsWith($"│ {detector} ", StringComparison.Ordinal)).Split('│', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Skip(1)];
+        double Number(string cell) => double.Parse(cell.TrimEnd('σ', ' '), System.Globalization.CultureInfo.InvariantCulture);
+        string[] residual = Row("residual σ"), rolling = Row("rolling z (20)"), reconstruction = Row("reconstr. σ"), dynamic = Row("reconstr. dyn."); // limit, flags, P, R, F1, PA F1, NAB
+        // A σ limit is raised from 4 until no validation row is flagged: the validation rows' largest score sets it.
+        Assert.True(Number(residual[0]) >= 4 && Number(rolling[0]) >= 4, $"limits {residual[0]}, {rolling[0]}");
+        Assert.Equal("dyn.", dynamic[0]);
+        // The z-score flags the event's onset and little of the rest (its window soon holds the event); the LSTM's residuals
+        // and reconstruction errors stay large through it.
+        Assert.True(Number(rolling[3]) < 0.1, $"rolling z-score recall {rolling[3]}");
+        Assert.True(Number(residual[4]) > Number(rolling[4]) + 0.3, $"row-by-row F1: residual {residual[4]}, rolling z-score {rolling[4]}");
+        Assert.True(Number(reconstruction[4]) > Number(rolling[4]) + 0.3, $"row-by-row F1: reconstruction {reconstruction[4]}, rolling z-score {rolling[4]}");
+        Assert.True(Number(residual[6]) > Number(rolling[6]), $"NAB: residual {residual[6]}, rolling z-score {rolling[6]}");
+        Assert.Matches(@"^the chosen detector \(reconstr\. dyn\.: --method reconstruction --threshold-rule dynamic\) (beats|does NOT beat) the rolling z-score on row-by-row F1 \([0-9.]+ against [0-9.]+\); point-adjusted, it (beats it|does NOT) \([0-9.]+ against [0-9.]+\); on the NAB score, it (beats it|does NOT) \(-?[0-9.]+ against -?[0-9.]+\)$",
+            stdout.Split('\n').Single(l => l.StartsWith("the chosen detector", StringComparison.Ordinal)));
+        Assert.Contains("unlabelled validation rows flagged by the dynamic threshold: residual dyn. 0, reconstr. dyn. 0", stdout, StringComparison.Ordinal);
+
+        // The saved encoder–decoder scores the same reconstruction errors when read back instead of trained again.
+        string first = File.ReadAllText(Path.Combine(_dir, "anomalies.csv"));
+        (code, stdout, stderr) = Cli("detect", "--model", "mote1.lstm", "--method", "reconstruction", "--threshold-rule", "dynamic", "--reconstructor", "mote1-ae.lstm");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("reconstructor: ", stdout, StringComparison.Ordinal);
+        Assert.Equal(first, File.ReadAllText(Path.Combine(_dir, "anomalies.csv")));
 
         AssertOneLineOfBadInput(Cli("detect", "--model", "mote1.lstm", "--labels", "humidity"), "the label column 'humidity' must hold 0 or 1; the row at 1 holds 45.93.");
+        AssertOneLineOfBadInput(Cli("detect", "--model", "mote1.lstm", "--reconstructor", "mote1-ae.lstm"), "--reconstructor is read by --method reconstruction only.");
+        AssertOneLineOfBadInput(Cli("detect", "--model", "mote1.lstm", "--method", "reconstruction", "--reconstructor", "mote1.lstm"), "is not an autoencoder checkpoint");
     }
 
     [Fact]
