@@ -51,6 +51,13 @@ internal static class ForecastCommand
                 Console.WriteLine("note: the intervals are calibrated on the errors of the LSTM as trained; the refitted forecasts in the CSV get the same bounds around them, which were not calibrated on their errors");
             ForecastReport.WriteCsv(forecaster, series, comparison, intervals, csv);
             ForecastReport.Plot(forecaster, series, comparison, svg, $"{s.TargetColumn}: LSTM forecasts {s.Horizon} steps ahead", intervals);
+            if (!forecaster.CanForecastPastEnd)
+            {
+                Console.WriteLine($"no forecast past {series.Times[^1]}: the LSTM reads the known-future covariates {string.Join(", ", s.Covariates.Select(c => UserText.Quote(c)))} at each step of the horizon, and the data holds none of their values after its last row");
+                Console.WriteLine($"wrote {csv} and {svg}");
+                return parse.GetValue(check) && !comparison.Verdict.Beats ? ToolExit.CheckFailed : ToolExit.Ok;
+            }
+
             var next = new double[s.Horizon];
             forecaster.Predict(series, series.Length - 1, next);
             var (lower, upper) = (new double[s.Horizon], new double[s.Horizon]);
@@ -84,6 +91,12 @@ internal static class ForecastCommand
             {
                 ForecastMethod method = forecaster.AsMethod(k);
                 all &= BacktestCommand.Report(checkpoint.SeriesNames[k], series[k], s, [new(new(label, method), method)], refitEpochs: null, refitEvery);
+                if (checkpoint.KnownFuture.Covariates.Count > 0)
+                {
+                    Console.WriteLine($"no forecast of {UserText.Quote(checkpoint.SeriesNames[k])} past {series[k].Times[^1]}: the LSTM reads the known-future covariates {string.Join(", ", s.Covariates.Select(c => UserText.Quote(c)))}, whose values after the last row the data does not hold");
+                    continue;
+                }
+
                 forecaster.Predict(k, series[k].Length - 1, next);
                 Console.WriteLine($"next {s.Horizon} of {UserText.Quote(checkpoint.SeriesNames[k])} after {series[k].Times[^1]}: {string.Join(" ", next.Select(v => v.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)))}");
                 for (int h = 0; h < s.Horizon; h++) text.Append(CsvCell(checkpoint.SeriesNames[k])).Append(',').Append(series[k].Times[^1]).Append(',').Append(h + 1).Append(',').Append(F(next[h])).Append('\n');
