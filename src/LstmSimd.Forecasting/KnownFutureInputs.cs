@@ -9,7 +9,7 @@ namespace LstmSimd.Forecasting;
 /// steps: at a window step it reads the scaled series, the step's covariates and calendar inputs and a 0; at a horizon
 /// step zeros in place of the series (not yet known), the step's covariates and calendar inputs and a 1 (the flag that
 /// tells the two apart); the head reads its output after the horizon's last step. Without them the LSTM reads the
-/// window alone, as before.
+/// window alone.
 /// </summary>
 public sealed class KnownFutureInputs
 {
@@ -116,7 +116,7 @@ public sealed class KnownFutureInputs
         int features = pastFeatures + Width, steps = window + horizon;
         if (Covariates.Count > 0 && origin + horizon >= series.Covariates[0].Length)
             throw new ArgumentException(
-                $"The forecast from {series.Times[origin]} needs the known-future covariates {string.Join(", ", Covariates.Select(c => UserText.Quote(c)))} for the {horizon} steps after it; the data ends {series.Covariates[0].Length - 1 - origin} step(s) after it. Add rows with their values (the target may not be empty) or forecast from an earlier origin.");
+                $"The forecast from {series.Times[origin]} needs the known-future covariates {string.Join(", ", Covariates.Select(c => UserText.Quote(c)))} for the {horizon} steps after it; the data ends {series.Covariates[0].Length - 1 - origin} step(s) after it, so the last origin a forecast can start from is {series.Times[series.Covariates[0].Length - 1 - horizon]}.");
         for (int k = 0; k < steps; k++)
         {
             int row = origin - window + 1 + k;
