@@ -14,3 +14,9 @@ $tool --test-from 2011 --seeds 5 --refit-all > "$out/co2-seeds5-refit-all.txt"
 $tool --data "$here/seattle-weather.csv" --targets temp_max --refit-lstm 5 > "$out/seattle-temp-max.txt"
 $tool --data "$here/us-births-2000-2014.csv" --refit-lstm 5 > "$out/us-births.txt"
 $tool --data "$here/chicago-ridership-2012-2016.csv" --targets ridership,Austin,Belmont,Western,Harlem,Addison,Kedzie,Irving_Park > "$out/chicago-ridership.txt"
+# Known-future inputs (settings as above, no refits): calendar inputs on births and the stations; the stations also
+# with the weather and home-game columns as covariates; births again without them, in the same build.
+$tool --data "$here/us-births-2000-2014.csv" > "$out/us-births-no-refit.txt"
+$tool --data "$here/us-births-2000-2014.csv" --calendar > "$out/us-births-calendar.txt"
+$tool --data "$here/chicago-ridership-2012-2016.csv" --targets ridership,Austin,Belmont,Western,Harlem,Addison,Kedzie,Irving_Park --calendar > "$out/chicago-calendar.txt"
+$tool --data "$here/chicago-ridership-2012-2016.csv" --targets ridership,Austin,Belmont,Western,Harlem,Addison,Kedzie,Irving_Park --calendar --covariates temp_max,percip,weather_snow,Cubs_Home,WhiteSox_Home,Bears_Home,Bulls_Home,Blackhawks_Home > "$out/chicago-calendar-covariates.txt"

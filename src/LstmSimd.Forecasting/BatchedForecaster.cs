@@ -20,10 +20,13 @@ public sealed class BatchedForecaster : IDisposable
     /// <paramref name="maxBatch"/> × window × hidden size.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxBatch"/> is not positive.</exception>
+    /// <exception cref="NotSupportedException">The forecaster reads known-future inputs (<see cref="LstmForecaster.KnownFuture"/>).</exception>
     public BatchedForecaster(LstmForecaster forecaster, int maxBatch)
     {
         ArgumentNullException.ThrowIfNull(forecaster);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);
+        if (forecaster.KnownFuture.Width > 0)
+            throw new NotSupportedException("A forecaster that reads known-future covariates or calendar inputs is not run in batches over streams: a stream carries its window's values, not the horizon's covariates or times.");
         ForecastSettings settings = forecaster.Settings;
         Forecaster = forecaster;
         MaxBatch = maxBatch;

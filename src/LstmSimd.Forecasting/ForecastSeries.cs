@@ -5,8 +5,12 @@ namespace LstmSimd.Forecasting;
 /// <summary>The columns a forecaster uses, read from a table, with the split of its rows into training, validation and test by time.</summary>
 public sealed class ForecastSeries
 {
-    private ForecastSeries(IReadOnlyList<string> times, double[][] inputs, double[] target, ForecastSplit split, IReadOnlyList<string> filled)
+    private ForecastSeries(IReadOnlyList<string> times, double[][] inputs, double[] target, ForecastSplit split, IReadOnlyList<string> filled,
+        double[][] covariates, float[] calendar, int calendarWidth)
     {
+        Covariates = covariates;
+        CalendarRows = calendar;
+        CalendarWidth = calendarWidth;
         Filled = filled;
         Times = times;
         Inputs = inputs;
@@ -22,6 +26,18 @@ public sealed class ForecastSeries
 
     /// <summary>The target column.</summary>
     public double[] Target { get; }
+
+    /// <summary>One array per known-future covariate, in <see cref="ForecastSettings.Covariates"/> order (missing values filled).</summary>
+    public IReadOnlyList<double[]> Covariates { get; }
+
+    /// <summary>
+    /// The calendar inputs (<see cref="ForecastSettings.Calendar"/>) of every row and of the horizon's steps after the
+    /// last one, <see cref="CalendarWidth"/> per row; empty without calendar inputs.
+    /// </summary>
+    internal float[] CalendarRows { get; }
+
+    /// <summary>Calendar inputs per row.</summary>
+    internal int CalendarWidth { get; }
 
     /// <summary>The rows' split.</summary>
     public ForecastSplit Split { get; }
@@ -44,8 +60,12 @@ public sealed class ForecastSeries
         settings.Validate();
         if (table.TimeColumn != settings.TimeColumn)
             throw new TimeSeriesFormatException($"{table.Source}: the time column is {UserText.Quote(table.TimeColumn)}; the forecaster expects {UserText.Quote(settings.TimeColumn)}.");
-        table = table.FillGaps([.. settings.InputColumns, settings.TargetColumn], settings.MaxGap, out IReadOnlyList<string> filled);
+        foreach (string covariate in settings.Covariates.Where(c => !table.ColumnNames.Contains(c)))
+            throw new TimeSeriesFormatException($"{table.Source}: no column {UserText.Quote(covariate)}, a known-future covariate the forecaster reads at every step; the columns are {UserText.QuoteList(table.ColumnNames)}.");
+        table = table.FillGaps([.. settings.InputColumns, settings.TargetColumn, .. settings.Covariates], settings.MaxGap, out IReadOnlyList<string> filled);
         double[][] inputs = [.. settings.InputColumns.Select(table.GetColumn)];
+        double[][] covariates = [.. settings.Covariates.Select(table.GetColumn)];
+        float[] calendar = Calendar(table, settings);
         double[] target = table.GetColumn(settings.TargetColumn);
         int n = table.RowCount;
         int testStart = settings.TestFrom is null ? n - (int)Math.Round(n * settings.TestFraction) : table.FirstRowAtOrAfter(settings.TestFrom);
@@ -61,7 +81,26 @@ public sealed class ForecastSeries
             throw new TimeSeriesFormatException($"{table.Source}: the series is too short: the test rows ({n - testStart}{where}) hold no horizon of {settings.Horizon} steps.");
         if (split.Test[0] < settings.SeasonLength)
             throw new TimeSeriesFormatException($"{table.Source}: the series is too short: the seasonal baselines need a season ({settings.SeasonLength} rows) before the first test forecast.");
-        return new ForecastSeries(table.Times, inputs, target, split, filled);
+        return new ForecastSeries(table.Times, inputs, target, split, filled, covariates, calendar, CalendarEncoding.Width(settings.Calendar));
+    }
+
+    /// <summary>The calendar inputs of every row and of the <see cref="ForecastSettings.Horizon"/> steps after the last (their times follow the table's spacing).</summary>
+    private static float[] Calendar(TimeSeriesTable table, ForecastSettings settings)
+    {
+        if (settings.Calendar == CalendarFeatures.None) return [];
+        TimeSpacing spacing = table.InferFrequency();
+        int width = CalendarEncoding.Width(settings.Calendar), rows = table.RowCount + settings.Horizon;
+        int days = spacing.Frequency == TimeFrequency.Weekly ? 7 : 1;
+        var values = new float[Sizes.Elements("rows × calendar inputs", rows, width)];
+        for (int r = 0; r < rows; r++)
+        {
+            string time = r < table.RowCount ? table.Times[r] : spacing.TimeAfter(table.RowCount - 1, r - table.RowCount + 1);
+            if (!TimeOrder.TryTicks(time, out long ticks))
+                throw new TimeSeriesFormatException($"{table.Source}: calendar inputs need dates, and the time {UserText.Quote(time)} in {UserText.Quote(table.TimeColumn)} is not one.");
+            CalendarEncoding.Write(settings.Calendar, new DateTime(ticks, DateTimeKind.Utc), days, values.AsSpan(r * width, width));
+        }
+
+        return values;
     }
 
     /// <summary>
@@ -77,7 +116,8 @@ public sealed class ForecastSeries
         var split = new ForecastSplit(settings.Window, settings.Horizon, validationStart, rows, rows);
         if (split.Train.Count < 1 || split.Validation.Count < 1)
             throw new ArgumentException($"The {rows} rows up to row {rows - 1} hold {split.Train.Count} training and {split.Validation.Count} validation windows of {settings.Window} + {settings.Horizon} rows; at least one of each is needed.");
-        return new ForecastSeries([.. Times.Take(rows)], [.. Inputs.Select(column => column[..rows])], Target[..rows], split, Filled);
+        return new ForecastSeries([.. Times.Take(rows)], [.. Inputs.Select(column => column[..rows])], Target[..rows], split, Filled,
+            [.. Covariates.Select(column => column[..rows])], CalendarRows[..((rows + settings.Horizon) * CalendarWidth)], CalendarWidth);
     }
 }
 

@@ -55,6 +55,16 @@ public sealed record ForecastSettings
     /// </summary>
     public int MaxGap { get; init; } = 3;
 
+    /// <summary>
+    /// Known-future covariates: columns whose values at every step, the forecast's horizon included, are known when the
+    /// forecast is made (a schedule, a planned price, a weather forecast), read by the LSTM at each step
+    /// (<see cref="KnownFutureInputs"/>). Their missing values are filled by the <see cref="MaxGap"/> rule.
+    /// </summary>
+    public IReadOnlyList<string> Covariates { get; init; } = [];
+
+    /// <summary>Inputs derived from each row's time (<see cref="CalendarEncoding.For"/> gives those that suit a frequency); None reads none.</summary>
+    public CalendarFeatures Calendar { get; init; } = CalendarFeatures.None;
+
     /// <summary>The file the rows came from, remembered in checkpoints (null: none, e.g. a table parsed from text).</summary>
     public ForecastDataSource? Data { get; init; }
 
@@ -66,6 +76,10 @@ public sealed record ForecastSettings
         if (SeasonLength < 1) throw new ArgumentException($"The season length must be at least 1 step; got {SeasonLength}.");
         if (MaxGap < 0) throw new ArgumentException($"The longest gap to interpolate must be 0 or more steps; got {MaxGap}.");
         if (InputColumns.Count == 0) throw new ArgumentException("Name at least one input column.");
+        foreach (string covariate in Covariates)
+            if (covariate == TargetColumn || covariate == TimeColumn)
+                throw new ArgumentException($"The covariate {UserText.Quote(covariate)} is the {(covariate == TimeColumn ? "time" : "target")} column; a covariate is another column whose future values are known.");
+        if (Covariates.Distinct().Count() != Covariates.Count) throw new ArgumentException("A covariate is named twice.");
         if (!(TestFraction is > 0 and < 1)) throw new ArgumentException($"The test fraction must be between 0 and 1; got {TestFraction}.");
         if (!(ValidationFraction is > 0 and < 1)) throw new ArgumentException($"The validation fraction must be between 0 and 1; got {ValidationFraction}.");
     }

@@ -74,10 +74,11 @@ public static class ForecasterTraining
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         SeriesScaler scaler = SeriesScaler.Fit(settings.Normalization, [.. series.Inputs, series.Target], series.Split.ValidationStart, settings.Horizon);
-        var spec = new LstmSpec(settings.InputColumns.Count, options.HiddenSize, options.Layers);
+        KnownFutureInputs knownFuture = KnownFutureInputs.Fit([series], settings);
+        var spec = new LstmSpec(settings.InputColumns.Count + knownFuture.Width, options.HiddenSize, options.Layers);
         LstmWeights weights = LstmWeights.CreateRandom(spec, options.Seed, forgetBias: 1);
         var head = new TrainableLinearHead(spec.OutputSize, settings.Horizon, new SeededRandom((ulong)options.Seed));
-        return Run(series, settings, scaler, weights, head, options, options.MaxEpochs, options.Patience, new SeededRandom((ulong)options.Seed + 1),
+        return Run(series, settings, scaler, knownFuture, weights, head, options, options.MaxEpochs, options.Patience, new SeededRandom((ulong)options.Seed + 1),
             startIsCandidate: false, onEpoch, onImproved, cancellation);
     }
 
@@ -104,7 +105,7 @@ public static class ForecasterTraining
         ForecastSeries known = series.Before(lastRow + 1, settings);
         LinearHead start = forecaster.Head;
         var head = new TrainableLinearHead(start.InputSize, start.OutputSize, (float[])start.Weight.Clone(), (float[])start.Bias.Clone());
-        return Run(known, settings, forecaster.Scaler, forecaster.Weights.Clone(), head, options, epochs, patience: epochs,
+        return Run(known, settings, forecaster.Scaler, forecaster.KnownFuture, forecaster.Weights.Clone(), head, options, epochs, patience: epochs,
             new SeededRandom((ulong)options.Seed + 1 + (ulong)lastRow), startIsCandidate: true, onEpoch: null, onImproved: null, cancellation);
     }
 
@@ -112,14 +113,15 @@ public static class ForecasterTraining
     /// The training loop: shuffled epochs over the training windows, the validation loss after each, the best weights kept.
     /// With <paramref name="startIsCandidate"/> the starting weights are scored first and count as epoch 0.
     /// </summary>
-    private static ForecastTrainingResult Run(ForecastSeries series, ForecastSettings settings, SeriesScaler scaler, LstmWeights weights, TrainableLinearHead head,
+    private static ForecastTrainingResult Run(ForecastSeries series, ForecastSettings settings, SeriesScaler scaler, KnownFutureInputs knownFuture, LstmWeights weights, TrainableLinearHead head,
         ForecastTrainingOptions options, int maxEpochs, int patience, SeededRandom random, bool startIsCandidate,
         Action<EpochReport>? onEpoch, Action<LstmForecaster>? onImproved, CancellationToken cancellation)
     {
-        var windows = new ScaledWindows(series, scaler, settings);
+        knownFuture.Check(series);
+        var windows = new ScaledWindows(series, scaler, knownFuture, settings);
         double targetScale = scaler.Scales[^1];
         LstmForecaster Snapshot() => new(settings, scaler, weights.Clone(),
-            new LinearHead(head.Inputs, head.Outputs, (float[])head.Weight.Clone(), (float[])head.Bias.Clone()));
+            new LinearHead(head.Inputs, head.Outputs, (float[])head.Weight.Clone(), (float[])head.Bias.Clone()), knownFuture: knownFuture);
 
         LstmForecaster best = Snapshot();
         TrainingOutcome outcome = RunEpochs(weights, head, options, windows, [.. series.Split.Train], [.. series.Split.Validation], maxEpochs, patience, random, startIsCandidate,
@@ -221,21 +223,30 @@ public static class ForecasterTraining
         return sum / ids.Length;
     }
 
-    /// <summary>One series' windows scaled by its <see cref="SeriesScaler"/>: a window's id is its origin.</summary>
-    private sealed class ScaledWindows(ForecastSeries series, SeriesScaler scaler, ForecastSettings settings) : ITrainingWindows
+    /// <summary>One series' windows scaled by its <see cref="SeriesScaler"/>, with the known-future inputs: a window's id is its origin.</summary>
+    private sealed class ScaledWindows(ForecastSeries series, SeriesScaler scaler, KnownFutureInputs knownFuture, ForecastSettings settings) : ITrainingWindows
     {
-        public int Window => settings.Window;
+        private readonly float[] _past = new float[settings.Window * settings.InputColumns.Count];
+
+        public int Window => knownFuture.Steps(settings);
 
         public int Horizon => settings.Horizon;
 
-        public int Features => settings.InputColumns.Count;
+        public int Features => settings.InputColumns.Count + knownFuture.Width;
 
         public void Fill(ReadOnlySpan<int> origins, float[] input, float[] target)
         {
             int inputStride = Window * Features;
             for (int b = 0; b < origins.Length; b++)
             {
-                scaler.FillInput(series.Inputs, origins[b], Window, input.AsSpan(b * inputStride, inputStride));
+                Span<float> destination = input.AsSpan(b * inputStride, inputStride);
+                if (knownFuture.Width == 0) scaler.FillInput(series.Inputs, origins[b], settings.Window, destination);
+                else
+                {
+                    scaler.FillInput(series.Inputs, origins[b], settings.Window, _past);
+                    knownFuture.Fill(series, origins[b], settings.Window, Horizon, _past, settings.InputColumns.Count, destination);
+                }
+
                 scaler.FillTarget(series.Target, origins[b], Horizon, target.AsSpan(b * Horizon, Horizon));
             }
         }
@@ -255,6 +266,7 @@ public static class ForecasterTraining
 /// <summary>Training windows a loop can ask for by id: the scaled inputs [window, features] and targets [horizon] of each.</summary>
 internal interface ITrainingWindows
 {
+    /// <summary>The steps the LSTM runs over for one window (the horizon's included when it reads known-future inputs).</summary>
     int Window { get; }
 
     int Horizon { get; }

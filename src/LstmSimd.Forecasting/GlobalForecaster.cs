@@ -66,11 +66,14 @@ public sealed class GlobalForecaster : IDisposable
 {
     private readonly SeriesEncoding[] _encodings;
     private readonly LstmSession _session;
-    private readonly float[] _input, _output, _prediction;
+    private readonly float[] _past, _input, _output, _prediction;
+    private readonly int _steps;
     private readonly SingleCaller _caller;
 
-    private GlobalForecaster(ForecastSettings settings, GlobalModelKind kind, IReadOnlyList<ForecastSeries> series, SeriesEncoding[] encodings, LstmWeights weights, LinearHead head)
+    private GlobalForecaster(ForecastSettings settings, GlobalModelKind kind, IReadOnlyList<ForecastSeries> series, SeriesEncoding[] encodings, LstmWeights weights, LinearHead head,
+        KnownFutureInputs knownFuture)
     {
+        KnownFuture = knownFuture;
         Settings = settings;
         Kind = kind;
         Series = series;
@@ -79,9 +82,11 @@ public sealed class GlobalForecaster : IDisposable
         Head = head;
         Model = LstmModel.Create(weights, new LstmModelOptions());
         _caller = new SingleCaller(this, "global forecaster");
-        _session = Model.CreateSession(1, settings.Window);
-        _input = new float[settings.Window];
-        _output = new float[Sizes.Elements("window × H_out", settings.Window, weights.Spec.OutputSize)];
+        _steps = knownFuture.Steps(settings);
+        _session = Model.CreateSession(1, _steps);
+        _past = new float[settings.Window];
+        _input = knownFuture.Width == 0 ? _past : new float[Sizes.Elements("steps × inputs", _steps, 1 + knownFuture.Width)];
+        _output = new float[Sizes.Elements("steps × H_out", _steps, weights.Spec.OutputSize)];
         _prediction = new float[settings.Horizon];
     }
 
@@ -94,7 +99,10 @@ public sealed class GlobalForecaster : IDisposable
     /// <summary>The series, in the order given.</summary>
     public IReadOnlyList<ForecastSeries> Series { get; }
 
-    /// <summary>The shared LSTM (one input: the series' scaled value).</summary>
+    /// <summary>The known-future covariates and calendar inputs the LSTM reads besides each series' value (<see cref="KnownFutureInputs.None"/>: none).</summary>
+    public KnownFutureInputs KnownFuture { get; }
+
+    /// <summary>The shared LSTM (inputs: the series' scaled value, then <see cref="KnownFuture"/>'s).</summary>
     public LstmWeights Weights { get; }
 
     /// <summary>The head: LSTM output at the window's last step → one scaled value per step ahead.</summary>
@@ -140,9 +148,11 @@ public sealed class GlobalForecaster : IDisposable
         if (!Enum.IsDefined(kind)) throw new ArgumentOutOfRangeException(nameof(kind));
         if (series.Count == 0) throw new ArgumentException("A global model needs at least one series.", nameof(series));
         SeriesEncoding[] encodings = [.. series.Select((s, k) => SeriesEncoding.Fit(kind, s, settings, k, s.Split.ValidationStart))];
-        var windows = new PooledWindows(encodings, settings);
+        KnownFutureInputs knownFuture = KnownFutureInputs.Fit(series, settings);
+        foreach (ForecastSeries s in series) knownFuture.Check(s);
+        var windows = new PooledWindows(encodings, knownFuture, settings);
         int[] train = windows.Ids(s => s.Split.Train), validation = windows.Ids(s => s.Split.Validation);
-        (LstmWeights weights, TrainableLinearHead head) = Initial(options, settings);
+        (LstmWeights weights, TrainableLinearHead head) = Initial(options, settings, knownFuture);
         LstmWeights bestWeights = weights.Clone();
         LinearHead best = Snapshot(head);
         ForecasterTraining.TrainingOutcome outcome = ForecasterTraining.RunEpochs(weights, head, options, windows, train, validation, options.MaxEpochs, options.Patience,
@@ -153,29 +163,30 @@ public sealed class GlobalForecaster : IDisposable
                 best = Snapshot(head);
             },
             cancellation);
-        var earlyStopped = new GlobalForecaster(settings, kind, [.. series], encodings, bestWeights, best);
+        var earlyStopped = new GlobalForecaster(settings, kind, [.. series], encodings, bestWeights, best, knownFuture);
         if (!refitOnTrainingAndValidation || outcome.BestEpoch == 0 || cancellation.IsCancellationRequested)
             return new GlobalForecastTrainingResult(earlyStopped, outcome.Epochs, outcome.BestEpoch, outcome.BestLoss, outcome.StopReason, earlyStopped);
 
         SeriesEncoding[] refitted = [.. series.Select((s, k) => SeriesEncoding.Fit(kind, s, settings, k, s.Split.TestStart))];
-        var allWindows = new PooledWindows(refitted, settings);
-        (weights, head) = Initial(options, settings);
+        var allWindows = new PooledWindows(refitted, knownFuture, settings);
+        (weights, head) = Initial(options, settings, knownFuture);
         ForecasterTraining.RunEpochs(weights, head, options, allWindows, [.. train, .. validation], validation, outcome.BestEpoch, patience: outcome.BestEpoch + 1,
             new SeededRandom((ulong)options.Seed + 1), startIsCandidate: false, _ => { }, () => { }, cancellation);
-        var forecaster = new GlobalForecaster(settings, kind, [.. series], refitted, weights, Snapshot(head));
+        var forecaster = new GlobalForecaster(settings, kind, [.. series], refitted, weights, Snapshot(head), knownFuture);
         return new GlobalForecastTrainingResult(forecaster, outcome.Epochs, outcome.BestEpoch, outcome.BestLoss,
             $"{outcome.StopReason}; trained again on the training and validation rows for {outcome.BestEpoch} epochs", earlyStopped);
     }
 
     /// <summary>
-    /// A forecaster from its parts: the LSTM and head (one input; <see cref="ForecastSettings.Horizon"/> outputs) and each
-    /// series' <see cref="GlobalSeriesEncoding"/> as <see cref="Encoding"/> gave it (a saved model read back). The
-    /// smoothing models are run over each series' rows as they are now.
+    /// A forecaster from its parts: the LSTM and head (one input, and <paramref name="knownFuture"/>'s; <see cref="ForecastSettings.Horizon"/>
+    /// outputs) and each series' <see cref="GlobalSeriesEncoding"/> as <see cref="Encoding"/> gave it (a saved model read back). The
+    /// smoothing models are run over each series' rows as they are now. <paramref name="knownFuture"/> null: <see cref="KnownFutureInputs.None"/>.
     /// </summary>
     /// <exception cref="ArgumentException">The parts do not fit together: another count of encodings than series, an encoding of another kind, shapes that differ from the settings', or a series the smoothing cannot run over.</exception>
     public static GlobalForecaster Create(IReadOnlyList<ForecastSeries> series, ForecastSettings settings, GlobalModelKind kind, IReadOnlyList<GlobalSeriesEncoding> encodings,
-        LstmWeights weights, LinearHead head)
+        LstmWeights weights, LinearHead head, KnownFutureInputs? knownFuture = null)
     {
+        knownFuture ??= KnownFutureInputs.None;
         ArgumentNullException.ThrowIfNull(series);
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(encodings);
@@ -185,16 +196,20 @@ public sealed class GlobalForecaster : IDisposable
         if (!Enum.IsDefined(kind)) throw new ArgumentOutOfRangeException(nameof(kind));
         if (series.Count == 0 || encodings.Count != series.Count)
             throw new ArgumentException($"A global model needs one encoding per series and at least one series; got {encodings.Count} encodings for {series.Count} series.");
-        if (weights.Spec.InputSize != 1) throw new ArgumentException($"A global model's LSTM reads one value per step; this one reads {weights.Spec.InputSize}.", nameof(weights));
+        if (!knownFuture.Covariates.SequenceEqual(settings.Covariates) || knownFuture.Calendar != settings.Calendar)
+            throw new ArgumentException("The known-future inputs name other covariates or calendar inputs than the settings.", nameof(knownFuture));
+        if (weights.Spec.InputSize != 1 + knownFuture.Width)
+            throw new ArgumentException($"A global model's LSTM reads one value per step{(knownFuture.Width == 0 ? "" : $" and {knownFuture.Width} known-future inputs")}; this one reads {weights.Spec.InputSize}.", nameof(weights));
+        foreach (ForecastSeries s in series) knownFuture.Check(s);
         if (head.InputSize != weights.Spec.OutputSize || head.OutputSize != settings.Horizon)
             throw new ArgumentException($"The head maps {head.InputSize} → {head.OutputSize}; the LSTM's {weights.Spec.OutputSize} outputs → the horizon, {settings.Horizon}, is needed.", nameof(head));
         SeriesEncoding[] parts = [.. series.Select((s, k) => SeriesEncoding.Restore(kind, s, encodings[k], k))];
-        return new GlobalForecaster(settings, kind, [.. series], parts, weights, head);
+        return new GlobalForecaster(settings, kind, [.. series], parts, weights, head, knownFuture);
     }
 
-    private static (LstmWeights Weights, TrainableLinearHead Head) Initial(ForecastTrainingOptions options, ForecastSettings settings)
+    private static (LstmWeights Weights, TrainableLinearHead Head) Initial(ForecastTrainingOptions options, ForecastSettings settings, KnownFutureInputs knownFuture)
     {
-        var spec = new LstmSpec(1, options.HiddenSize, options.Layers);
+        var spec = new LstmSpec(1 + knownFuture.Width, options.HiddenSize, options.Layers);
         return (LstmWeights.CreateRandom(spec, options.Seed, forgetBias: 1), new TrainableLinearHead(spec.OutputSize, settings.Horizon, new SeededRandom((ulong)options.Seed)));
     }
 
@@ -212,10 +227,11 @@ public sealed class GlobalForecaster : IDisposable
         try
         {
             SeriesEncoding encoding = _encodings[series];
-            encoding.FillInput(origin, Settings.Window, _input);
-            _session.Forward(_input, Settings.Window, 1, _output);
+            encoding.FillInput(origin, Settings.Window, _past);
+            if (KnownFuture.Width > 0) KnownFuture.Fill(Series[series], origin, Settings.Window, Settings.Horizon, _past, 1, _input);
+            _session.Forward(_input, _steps, 1, _output);
             int features = Weights.Spec.OutputSize;
-            Head.Apply(_output.AsSpan((Settings.Window - 1) * features, features), 1, _prediction);
+            Head.Apply(_output.AsSpan((_steps - 1) * features, features), 1, _prediction);
             encoding.Unscale(_prediction, origin, destination);
         }
         finally
@@ -244,17 +260,19 @@ public sealed class GlobalForecaster : IDisposable
     }
 
     /// <summary>Every series' windows in one id space: id = series × stride + origin.</summary>
-    private sealed class PooledWindows(SeriesEncoding[] encodings, ForecastSettings settings) : ITrainingWindows
+    private sealed class PooledWindows(SeriesEncoding[] encodings, KnownFutureInputs knownFuture, ForecastSettings settings) : ITrainingWindows
     {
+        private readonly float[] _past = new float[settings.Window];
+
         private readonly int _stride = (long)encodings.Length * encodings.Max(e => e.Series.Length) <= int.MaxValue
             ? encodings.Max(e => e.Series.Length)
             : throw new ArgumentException($"{encodings.Length} series of up to {encodings.Max(e => e.Series.Length)} rows are more windows than a global model numbers.");
 
-        public int Window => settings.Window;
+        public int Window => knownFuture.Steps(settings);
 
         public int Horizon => settings.Horizon;
 
-        public int Features => 1;
+        public int Features => 1 + knownFuture.Width;
 
         public int[] Ids(Func<ForecastSeries, IReadOnlyList<int>> origins) =>
             [.. encodings.SelectMany((e, k) => origins(e.Series).Select(origin => k * _stride + origin))];
@@ -264,7 +282,14 @@ public sealed class GlobalForecaster : IDisposable
             for (int b = 0; b < ids.Length; b++)
             {
                 (int series, int origin) = Math.DivRem(ids[b], _stride);
-                encodings[series].FillInput(origin, Window, input.AsSpan(b * Window, Window));
+                int stride = Window * Features;
+                if (knownFuture.Width == 0) encodings[series].FillInput(origin, settings.Window, input.AsSpan(b * stride, stride));
+                else
+                {
+                    encodings[series].FillInput(origin, settings.Window, _past);
+                    knownFuture.Fill(encodings[series].Series, origin, settings.Window, Horizon, _past, 1, input.AsSpan(b * stride, stride));
+                }
+
                 encodings[series].FillTarget(origin, Horizon, target.AsSpan(b * Horizon, Horizon));
             }
         }

@@ -35,7 +35,10 @@ public sealed record GlobalForecasterCheckpoint(GlobalModelKind Kind, ForecastSe
 
     /// <summary>The forecaster over <paramref name="series"/> (read from the data as <see cref="SeriesNames"/> and <see cref="Column"/> say, in that order).</summary>
     /// <exception cref="ArgumentException">Another count of series, or a series the smoothing cannot run over.</exception>
-    public GlobalForecaster Create(IReadOnlyList<ForecastSeries> series) => GlobalForecaster.Create(series, Settings, Kind, Encodings, Weights, Head);
+    public GlobalForecaster Create(IReadOnlyList<ForecastSeries> series) => GlobalForecaster.Create(series, Settings, Kind, Encodings, Weights, Head, KnownFuture);
+
+    /// <summary>The known-future covariates' scaling and calendar inputs the LSTM reads (<see cref="KnownFutureInputs.None"/>: none).</summary>
+    public KnownFutureInputs KnownFuture { get; init; } = KnownFutureInputs.None;
 
     /// <summary>
     /// Writes <paramref name="forecaster"/> to <paramref name="path"/>, its series named <paramref name="seriesNames"/>
@@ -100,6 +103,7 @@ public sealed record GlobalForecasterCheckpoint(GlobalModelKind Kind, ForecastSe
             }
 
             w.WriteEndArray();
+            forecaster.KnownFuture.Write(w);
             w.WriteEndObject();
         }
 
@@ -136,11 +140,16 @@ public sealed record GlobalForecasterCheckpoint(GlobalModelKind Kind, ForecastSe
             if (intervals.Count != 0 && intervals.Count != names.Count) throw new FormatException($"{intervals.Count} of the {names.Count} series have intervals; either all or none do");
 
             if (names.Count == 0) throw new FormatException("it names no series");
-            if (model.Weights.Spec.InputSize != 1) throw new FormatException($"the LSTM reads {model.Weights.Spec.InputSize} values per step; a global model's reads 1");
+            KnownFutureInputs knownFuture = KnownFutureInputs.Read(root, settings);
+            if (model.Weights.Spec.InputSize != 1 + knownFuture.Width)
+                throw new FormatException($"the LSTM reads {model.Weights.Spec.InputSize} values per step; this global model's reads {1 + knownFuture.Width}");
             if (model.Head!.InputSize != model.Weights.Spec.OutputSize || model.Head.OutputSize != settings.Horizon)
                 throw new FormatException($"the head maps {model.Head.InputSize} → {model.Head.OutputSize}; the LSTM's {model.Weights.Spec.OutputSize} outputs → the horizon, {settings.Horizon}, is needed");
             return new GlobalForecasterCheckpoint(kind, settings, names, longColumn.ValueKind == JsonValueKind.Null ? null : longColumn.GetString(), encodings, model.Weights, model.Head,
-                intervals.Count == 0 ? null : intervals);
+                intervals.Count == 0 ? null : intervals)
+            {
+                KnownFuture = knownFuture,
+            };
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException or FormatException)
         {

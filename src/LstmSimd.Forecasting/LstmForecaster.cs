@@ -15,16 +15,21 @@ public sealed class LstmForecaster : IDisposable
     public const string MetadataKey = "forecaster";
 
     private readonly LstmSession _session;
-    private readonly float[] _input, _output, _prediction;
+    private readonly float[] _past, _input, _output, _prediction;
+    private readonly int _steps;
     private readonly SingleCaller _caller;
 
     /// <summary>
     /// Builds a forecaster; the weights and head are used as they are (not copied). <paramref name="options"/> sets how
     /// the packed model runs them: kernel, threads and <see cref="LstmModelOptions.Weights"/> (default: fp32).
+    /// <paramref name="knownFuture"/> holds the covariates' scaling when the settings name covariates or calendar inputs
+    /// (null: <see cref="KnownFutureInputs.None"/>).
     /// </summary>
-    public LstmForecaster(ForecastSettings settings, SeriesScaler scaler, LstmWeights weights, LinearHead head, LstmModelOptions? options = null)
+    public LstmForecaster(ForecastSettings settings, SeriesScaler scaler, LstmWeights weights, LinearHead head, LstmModelOptions? options = null, KnownFutureInputs? knownFuture = null)
     {
-        CheckParts(settings, scaler, weights, head);
+        knownFuture ??= KnownFutureInputs.None;
+        CheckParts(settings, scaler, weights, head, knownFuture);
+        KnownFuture = knownFuture;
         Settings = settings;
         Scaler = scaler;
         Weights = weights;
@@ -32,9 +37,11 @@ public sealed class LstmForecaster : IDisposable
         ModelOptions = options ?? new LstmModelOptions();
         Model = LstmModel.Create(weights, ModelOptions);
         _caller = new SingleCaller(this, "forecaster");
-        _session = Model.CreateSession(1, settings.Window);
-        _input = new float[Sizes.Elements("window × input columns", settings.Window, settings.InputColumns.Count)];
-        _output = new float[Sizes.Elements("window × D·H_out", settings.Window, weights.Spec.OutputSize)];
+        _steps = knownFuture.Steps(settings);
+        _session = Model.CreateSession(1, _steps);
+        _past = new float[Sizes.Elements("window × input columns", settings.Window, settings.InputColumns.Count)];
+        _input = knownFuture.Width == 0 ? _past : new float[Sizes.Elements("steps × inputs", _steps, weights.Spec.InputSize)];
+        _output = new float[Sizes.Elements("steps × D·H_out", _steps, weights.Spec.OutputSize)];
         _prediction = new float[settings.Horizon];
     }
 
@@ -43,6 +50,9 @@ public sealed class LstmForecaster : IDisposable
 
     /// <summary>The scaling fitted on the training rows.</summary>
     public SeriesScaler Scaler { get; }
+
+    /// <summary>The known-future covariates and calendar inputs the LSTM reads at each step (<see cref="KnownFutureInputs.None"/>: the window alone).</summary>
+    public KnownFutureInputs KnownFuture { get; }
 
     /// <summary>The LSTM's parameters.</summary>
     public LstmWeights Weights { get; }
@@ -61,9 +71,12 @@ public sealed class LstmForecaster : IDisposable
     /// matrices in <paramref name="format"/>: the trained fp32 weights are rounded when it is packed. It owns its own
     /// session; dispose it separately.
     /// </summary>
-    public LstmForecaster WithWeightFormat(WeightFormat format) => new(Settings, Scaler, Weights, Head, ModelOptions with { Weights = format });
+    public LstmForecaster WithWeightFormat(WeightFormat format) => new(Settings, Scaler, Weights, Head, ModelOptions with { Weights = format }, KnownFuture);
 
-    /// <summary>Forecasts rows origin + 1 … origin + horizon of the target from the window ending at row <paramref name="origin"/>.</summary>
+    /// <summary>
+    /// Forecasts rows origin + 1 … origin + horizon of the target from the window ending at row <paramref name="origin"/>
+    /// (and, with known-future covariates, their values on those rows: the series must hold them).
+    /// </summary>
     public void Predict(ForecastSeries series, int origin, Span<double> destination)
     {
         ArgumentNullException.ThrowIfNull(series);
@@ -73,10 +86,16 @@ public sealed class LstmForecaster : IDisposable
         _caller.Enter();
         try
         {
-            Scaler.FillInput(series.Inputs, origin, Settings.Window, _input);
-            _session.Forward(_input, Settings.Window, 1, _output);
+            Scaler.FillInput(series.Inputs, origin, Settings.Window, _past);
+            if (KnownFuture.Width > 0)
+            {
+                KnownFuture.Check(series);
+                KnownFuture.Fill(series, origin, Settings.Window, Settings.Horizon, _past, Settings.InputColumns.Count, _input);
+            }
+
+            _session.Forward(_input, _steps, 1, _output);
             int features = Weights.Spec.OutputSize;
-            Head.Apply(_output.AsSpan((Settings.Window - 1) * features, features), 1, _prediction);
+            Head.Apply(_output.AsSpan((_steps - 1) * features, features), 1, _prediction);
             Scaler.Unscale(_prediction, series.Target, origin, destination);
         }
         finally
@@ -84,6 +103,12 @@ public sealed class LstmForecaster : IDisposable
             _caller.Exit();
         }
     }
+
+    /// <summary>
+    /// Whether the forecast past the data's end (from its last row) can be made: not when the LSTM reads known-future
+    /// covariates, whose values after the last row the series does not hold.
+    /// </summary>
+    public bool CanForecastPastEnd => KnownFuture.Covariates.Count == 0;
 
     /// <summary>This forecaster as a <see cref="ForecastMethod"/> over <paramref name="series"/>.</summary>
     public ForecastMethod AsMethod(ForecastSeries series) => (_, origin, destination) => Predict(series, origin, destination);
@@ -97,7 +122,7 @@ public sealed class LstmForecaster : IDisposable
     {
         ArgumentNullException.ThrowIfNull(path);
         string? relative = Settings.Data is null ? null : Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(path))!, Settings.Data.Path);
-        LstmModelFile.Save(path, Weights, Head, MetadataKey, SettingsToJson(Settings, Scaler, relative));
+        LstmModelFile.Save(path, Weights, Head, MetadataKey, SettingsToJson(Settings, Scaler, relative, KnownFuture));
     }
 
     /// <summary>Loads a checkpoint written by <see cref="Save"/>; <paramref name="options"/> as in the constructor.</summary>
@@ -105,11 +130,11 @@ public sealed class LstmForecaster : IDisposable
     public static LstmForecaster Load(string path, LstmModelOptions? options = null)
     {
         (ImportedLstm model, string json) = LstmModelFile.Load(path, MetadataKey, "forecaster");
-        (ForecastSettings Settings, SeriesScaler Scaler) parts;
+        (ForecastSettings Settings, SeriesScaler Scaler, KnownFutureInputs KnownFuture) parts;
         try
         {
             parts = SettingsFromJson(json, Path.GetDirectoryName(Path.GetFullPath(path))!);
-            CheckParts(parts.Settings, parts.Scaler, model.Weights, model.Head!);
+            CheckParts(parts.Settings, parts.Scaler, model.Weights, model.Head!, parts.KnownFuture);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException or FormatException)
         {
@@ -117,7 +142,7 @@ public sealed class LstmForecaster : IDisposable
         }
 
         // Outside the try: a weight the chosen format cannot hold is the options' fault, not the file's.
-        return new LstmForecaster(parts.Settings, parts.Scaler, model.Weights, model.Head!, options);
+        return new LstmForecaster(parts.Settings, parts.Scaler, model.Weights, model.Head!, options, parts.KnownFuture);
     }
 
     /// <summary>The remembered file: beside the checkpoint (by its relative path) when a file is there, else at its absolute path.</summary>
@@ -130,14 +155,16 @@ public sealed class LstmForecaster : IDisposable
             Property(data, "rows").GetInt32(), Property(data, "frequency").GetString()!);
     }
 
-    private static void CheckParts(ForecastSettings settings, SeriesScaler scaler, LstmWeights weights, LinearHead head)
+    private static void CheckParts(ForecastSettings settings, SeriesScaler scaler, LstmWeights weights, LinearHead head, KnownFutureInputs knownFuture)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(scaler);
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(head);
-        if (weights.Spec.InputSize != settings.InputColumns.Count)
-            throw new ArgumentException($"The LSTM takes {weights.Spec.InputSize} inputs; the settings name {settings.InputColumns.Count} columns.");
+        if (!knownFuture.Covariates.SequenceEqual(settings.Covariates) || knownFuture.Calendar != settings.Calendar)
+            throw new ArgumentException("The known-future inputs name other covariates or calendar inputs than the settings.");
+        if (weights.Spec.InputSize != settings.InputColumns.Count + knownFuture.Width)
+            throw new ArgumentException($"The LSTM takes {weights.Spec.InputSize} inputs; the settings name {settings.InputColumns.Count} columns{(knownFuture.Width == 0 ? "" : $" and {knownFuture.Width} known-future inputs")}.");
         if (head.OutputSize != settings.Horizon || head.InputSize != weights.Spec.OutputSize)
             throw new ArgumentException($"The head maps {head.InputSize} → {head.OutputSize}; expected {weights.Spec.OutputSize} → horizon {settings.Horizon}.");
         if (scaler.Scales.Count != settings.InputColumns.Count + 1)
@@ -150,7 +177,7 @@ public sealed class LstmForecaster : IDisposable
         if (_caller.TryDispose()) _session.Dispose();
     }
 
-    internal static string SettingsToJson(ForecastSettings s, SeriesScaler scaler, string? relativeDataPath)
+    internal static string SettingsToJson(ForecastSettings s, SeriesScaler scaler, string? relativeDataPath, KnownFutureInputs knownFuture)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream))
@@ -158,6 +185,7 @@ public sealed class LstmForecaster : IDisposable
             w.WriteStartObject();
             WriteSettings(w, s, relativeDataPath);
             WriteScaler(w, scaler);
+            knownFuture.Write(w);
             w.WriteEndObject();
         }
 
@@ -181,6 +209,14 @@ public sealed class LstmForecaster : IDisposable
         else w.WriteString("test_from", s.TestFrom);
         w.WriteNumber("test_fraction", s.TestFraction);
         w.WriteNumber("validation_fraction", s.ValidationFraction);
+        if (s.Covariates.Count > 0)
+        {
+            w.WriteStartArray("covariates");
+            foreach (string c in s.Covariates) w.WriteStringValue(c);
+            w.WriteEndArray();
+        }
+
+        if (s.Calendar != CalendarFeatures.None) w.WriteString("calendar", s.Calendar.ToString());
         if (s.Data is { } data)
         {
             w.WriteStartObject("data");
@@ -204,12 +240,12 @@ public sealed class LstmForecaster : IDisposable
         w.WriteEndArray();
     }
 
-    internal static (ForecastSettings Settings, SeriesScaler Scaler) SettingsFromJson(string json, string checkpointDirectory)
+    internal static (ForecastSettings Settings, SeriesScaler Scaler, KnownFutureInputs KnownFuture) SettingsFromJson(string json, string checkpointDirectory)
     {
         using JsonDocument document = JsonDocument.Parse(json);
         JsonElement root = document.RootElement;
         ForecastSettings settings = ReadSettings(root, checkpointDirectory);
-        return (settings, ReadScaler(root, settings.Normalization));
+        return (settings, ReadScaler(root, settings.Normalization), KnownFutureInputs.Read(root, settings));
     }
 
     /// <summary>The settings <see cref="WriteSettings"/> wrote, checked.</summary>
@@ -230,6 +266,8 @@ public sealed class LstmForecaster : IDisposable
             TestFraction = Property(root, "test_fraction").GetDouble(),
             ValidationFraction = Property(root, "validation_fraction").GetDouble(),
             Data = root.TryGetProperty("data", out JsonElement data) ? DataSourceFromJson(data, checkpointDirectory) : null,
+            Covariates = root.TryGetProperty("covariates", out JsonElement covariates) ? [.. covariates.EnumerateArray().Select(e => e.GetString()!)] : [],
+            Calendar = root.TryGetProperty("calendar", out JsonElement calendar) ? CalendarEncoding.Parse(calendar.GetString()!) : CalendarFeatures.None,
         };
         settings.Validate();
         return settings;

@@ -64,7 +64,8 @@ internal sealed class TimeOrder
     private static bool TryNumber(string text, out double value) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
 
-    private static bool TryTicks(string text, out long ticks)
+    /// <summary>Reads a time as a date (or a period's first day): UTC ticks.</summary>
+    internal static bool TryTicks(string text, out long ticks)
     {
         if (CalendarPeriod.TryParse(text, out DateTime start))
         {

@@ -50,10 +50,11 @@ internal static class BacktestCommand
         var save = new Option<FileInfo?>("--save") { Description = "Save the one global, hybrid, hybrid-mult or ets-lstm model that --methods names (one seed) as a checkpoint that forecast and detect read." };
         var level = new Option<double>("--level") { Description = "Nominal coverage of the LSTM-based methods' prediction intervals (split conformal per step ahead), measured on the test origins; a saved model keeps its intervals at this level.", DefaultValueFactory = _ => 0.8 };
         var adapt = new Option<double>("--adapt") { Description = "How fast the rolling intervals' level adapts to misses (adaptive conformal inference's γ; 0 keeps it nominal).", DefaultValueFactory = _ => ForecastReport.DefaultAdaptationRate };
+        KnownFutureOptions knownFuture = KnownFutureOptions.Create();
         var refitAll = new Option<bool>("--refit-all") { Description = "After early stopping, fit the global, hybrid and ets-lstm models again on the training and validation rows together (smoothing or scaling, then a new LSTM for the best epoch's count of epochs)." };
         var command = new Command("backtest", "Train LSTM-based forecasters (per series, global over many series, the ES-RNN hybrid) and judge each against the baselines in a rolling-origin backtest of every series, with Diebold–Mariano verdicts. Nothing is saved.")
         {
-            data, time, targets, longFormat, methods, window, horizon, season, normalize, testFrom, maxGap, validation, hidden, epochs, patience, batch, rate, seed, refitEvery, refitLstm, seeds, refitAll, save, level, adapt,
+            data, time, targets, longFormat, methods, window, horizon, season, normalize, testFrom, maxGap, validation, hidden, epochs, patience, batch, rate, seed, refitEvery, refitLstm, seeds, refitAll, save, level, adapt, knownFuture.Calendar, knownFuture.Covariates,
         };
         command.SetAction(parse => ToolExit.Run("backtest", () =>
         {
@@ -101,6 +102,7 @@ internal static class BacktestCommand
                 ValidationFraction = parse.GetValue(validation),
                 MaxGap = parse.GetValue(maxGap),
             };
+            settings = knownFuture.Apply(parse, settings, frequency);
             var options = new ForecastTrainingOptions
             {
                 HiddenSize = parse.GetValue(hidden),
@@ -173,7 +175,8 @@ internal static class BacktestCommand
         }
 
         Console.WriteLine($"data: {path}, {series.Count} series ({string.Join(", ", tables.Select(t => UserText.Quote(t.Name)))}), {series.Sum(s => s.Length)} rows; window {shared.Window}, horizon {shared.Horizon}, season {shared.SeasonLength}");
-        Console.WriteLine($"model: LSTM 1→{options.HiddenSize}, head → {shared.Horizon} steps; Adam lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}, batch {options.BatchSize}, at most {options.MaxEpochs} epochs (patience {options.Patience}), seed {options.Seed}{(training.Seeds > 1 ? $" … {options.Seed + training.Seeds - 1}, each method the median of its {training.Seeds} seeds' forecasts" : "")}");
+        int knownFutureInputs = shared.Covariates.Count + CalendarEncoding.Width(shared.Calendar);
+        Console.WriteLine($"model: LSTM {(knownFutureInputs == 0 ? 1 : knownFutureInputs + 2)}→{options.HiddenSize}{(knownFutureInputs == 0 ? "" : " over the window and the horizon")}, head → {shared.Horizon} steps; Adam lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}, batch {options.BatchSize}, at most {options.MaxEpochs} epochs (patience {options.Patience}), seed {options.Seed}{(training.Seeds > 1 ? $" … {options.Seed + training.Seeds - 1}, each method the median of its {training.Seeds} seeds' forecasts" : "")}");
         var disposables = new List<IDisposable>();
         try
         {

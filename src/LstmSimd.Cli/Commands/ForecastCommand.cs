@@ -55,6 +55,13 @@ internal static class ForecastCommand
                 Console.WriteLine("note: the intervals are calibrated on the errors of the LSTM as trained; the refitted forecasts in the CSV get the same bounds around them, which were not calibrated on their errors");
             ForecastReport.WriteCsv(forecaster, series, comparison, intervals, csv);
             ForecastReport.Plot(forecaster, series, comparison, svg, $"{s.TargetColumn}: LSTM forecasts {s.Horizon} steps ahead", intervals);
+            if (!forecaster.CanForecastPastEnd)
+            {
+                Console.WriteLine($"no forecast past {series.Times[^1]}: the LSTM reads the known-future covariates {string.Join(", ", s.Covariates.Select(c => UserText.Quote(c)))} at each step of the horizon, and the data holds none of their values after its last row");
+                Console.WriteLine($"wrote {csv} and {svg}");
+                return parse.GetValue(check) && !comparison.Verdict.Beats ? ToolExit.CheckFailed : ToolExit.Ok;
+            }
+
             var next = new double[s.Horizon];
             forecaster.Predict(series, series.Length - 1, next);
             var (lower, upper) = (new double[s.Horizon], new double[s.Horizon]);
@@ -83,7 +90,7 @@ internal static class ForecastCommand
             if (shown < 0) throw new ArgumentException($"--series: no series {UserText.Quote(plotted!)}; the model forecasts {string.Join(", ", checkpoint.SeriesNames.Select(UserText.Quote))}.");
             Console.WriteLine($"model: {Path.GetFileName(modelPath)}: {label} over {series.Count} series ({string.Join(", ", checkpoint.SeriesNames.Select(UserText.Quote))}); window {s.Window}, horizon {s.Horizon}, season {s.SeasonLength} ({forecaster.Model.KernelPath} kernels, fp32 weights)");
             IReadOnlyList<ForecastIntervals>? saved = GlobalCheckpoints.SavedIntervals(checkpoint, Path.GetFileName(modelPath), options.Level);
-            bool all = true;
+            bool all = true, drawn = false;
             string levelText = (100 * options.Level).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture);
             var text = new System.Text.StringBuilder($"series,origin,step,forecast,lower {levelText}%,upper {levelText}%\n");
             var (next, lower, upper) = (new double[s.Horizon], new double[s.Horizon], new double[s.Horizon]);
@@ -95,6 +102,12 @@ internal static class ForecastCommand
                 all &= BacktestCommand.Report(checkpoint.SeriesNames[k], series[k], s, [new(new(label, method), method)], refitEpochs: null, refitEvery);
                 IntervalReport.Row row = IntervalReport.Measure(label, method, method, saved?[k], series[k], s.Horizon, options);
                 IntervalReport.Print([row], series[k].Split.Test.Count, options);
+                if (checkpoint.KnownFuture.Covariates.Count > 0)
+                {
+                    Console.WriteLine($"no forecast of {UserText.Quote(checkpoint.SeriesNames[k])} past {series[k].Times[^1]}: the LSTM reads the known-future covariates {string.Join(", ", s.Covariates.Select(c => UserText.Quote(c)))}, whose values after the last row the data does not hold");
+                    continue;
+                }
+
                 int last = series[k].Length - 1;
                 forecaster.Predict(k, last, next);
                 ForecastIntervals? bounds = row.Result is null ? null : GlobalForecastPlot.Intervals(row.Result, last);
@@ -107,11 +120,13 @@ internal static class ForecastCommand
                         .Append(',').Append(bounds is null ? "" : F(lower[h])).Append(',').Append(bounds is null ? "" : F(upper[h])).Append('\n');
                 }
 
-                if (k == shown) GlobalForecastPlot.Draw(plotPath, checkpoint.SeriesNames[k], label, forecaster, k, row.Result);
+                if (k != shown) continue;
+                GlobalForecastPlot.Draw(plotPath, checkpoint.SeriesNames[k], label, forecaster, k, row.Result);
+                drawn = true;
             }
 
             AtomicFile.WriteAllText(csv, text.ToString());
-            Console.WriteLine($"wrote {csv} and {plotPath} (series {UserText.Quote(checkpoint.SeriesNames[shown])})");
+            Console.WriteLine(drawn ? $"wrote {csv} and {plotPath} (series {UserText.Quote(checkpoint.SeriesNames[shown])})" : $"wrote {csv}");
             return check && !all ? ToolExit.CheckFailed : ToolExit.Ok;
         }
     }

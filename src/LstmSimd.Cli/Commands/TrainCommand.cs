@@ -29,10 +29,11 @@ internal static class TrainCommand
         var rate = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 3e-3 };
         var seed = new Option<int>("--seed") { Description = "Seed for weights and shuffling.", DefaultValueFactory = _ => 1 };
         var refitLstm = new Option<int?>("--refit-lstm") { Description = "In the test backtest, train the LSTM again wherever AutoETS and Theta are refitted: warm-started from its latest weights for this many epochs on the rows up to the origin (default: trained once, before the test)." };
+        KnownFutureOptions knownFuture = KnownFutureOptions.Create();
         var output = new Option<FileInfo>("--output", "-o") { Description = "The checkpoint to write (rewritten at each better validation loss).", DefaultValueFactory = _ => new FileInfo("forecaster.lstm") };
         var command = new Command("train", "Train an LSTM forecaster on a CSV time series; writes the best-validation checkpoint and prints its test error beside naive baselines. Ctrl+C stops and keeps the last checkpoint (exit code 130).")
         {
-            data, time, target, inputs, window, horizon, season, normalize, testFrom, maxGap, validation, hidden, layers, epochs, patience, batch, rate, seed, refitLstm, output,
+            data, time, target, inputs, window, horizon, season, normalize, testFrom, maxGap, validation, hidden, layers, epochs, patience, batch, rate, seed, refitLstm, output, knownFuture.Calendar, knownFuture.Covariates,
         };
         command.SetAction(parse => ToolExit.Run("train", () =>
         {
@@ -69,6 +70,7 @@ internal static class TrainCommand
                 LearningRate = parse.GetValue(rate),
                 Seed = parse.GetValue(seed),
             };
+            settings = knownFuture.Apply(parse, settings, frequency);
             return Train(table, settings, options, checkpoint, quietTable: false, parse.GetValue(refitLstm));
         }));
         return command;

@@ -60,9 +60,11 @@ internal sealed partial class LinePlot(string title, string xLabel, string yLabe
         }
     }
 
-    public string Render(int width = 1000, int height = 600)
+    public string Render(int width = 1200, int height = 600)
     {
-        const double left = 80, right = 30, top = 50, bottom = 65;
+        // The legend sits right of the data, so it never covers a line: the plot area gives up its width.
+        const double left = 80, top = 50, bottom = 65, rowH = 20;
+        double legendW = 46 + 7.2 * _series.Max(s => s.Name.Length), right = legendW + 30;
         double plotW = width - left - right, plotH = height - top - bottom;
         (double xMin, double xMax) = Range(_series.SelectMany(s => s.X).Concat(_bands.SelectMany(b => new[] { b.From, b.To })));
         (double yMin, double yMax) = Range(_series.SelectMany(s => s.Lower is null ? s.Y : s.Y.Concat(s.Lower)));
@@ -141,9 +143,7 @@ internal sealed partial class LinePlot(string title, string xLabel, string yLabe
 
         svg.AppendLine("</g>");
 
-        // Legend, top left inside the plot.
-        double lx = left + 12, ly = top + (_bands.Count > 0 ? 30 : 12), rowH = 20;
-        double legendW = 46 + 7.2 * _series.Max(s => s.Name.Length);
+        double lx = left + plotW + 15, ly = top;
         svg.AppendLine(CultureInfo.InvariantCulture, $"""<rect x="{F(lx)}" y="{F(ly)}" width="{F(legendW)}" height="{F(rowH * _series.Count + 8)}" fill="white" fill-opacity="0.9" stroke="#bbb"/>""");
         for (int i = 0; i < _series.Count; i++)
         {

@@ -121,6 +121,12 @@ internal static class ForecastReport
 
         plot.Line($"LSTM forecast ({h} ahead, every {h} steps)", bx, lstm, "#1f77b4");
         var next = new double[h];
+        if (!forecaster.CanForecastPastEnd)
+        {
+            plot.Save(path); // no forecast past the data: the covariates' future values are not in it
+            return;
+        }
+
         forecaster.Predict(series, n - 1, next);
         plot.Line($"LSTM forecast past the data ({future[0]} …)", xFuture[(n - 1)..], [series.Target[^1], .. next], "#d62728", dashed: true);
         if (rolling is not null)
@@ -153,10 +159,10 @@ internal static class ForecastReport
         csv.AppendLine();
         int n = series.Length;
         var future = methods.Select(_ => new double[s.Horizon]).ToArray();
-        for (int m = 0; m < methods.Count; m++)
+        for (int m = 0; m < methods.Count && forecaster.CanForecastPastEnd; m++)
             (methods[m].Refit?.Invoke(series.Target, n - 1) ?? methods[m].Method)(series.Target, n - 1, future[m]);
         string[] futureTimes = TimeAxis.Extend(series.Times, s.Horizon);
-        for (int i = 0; i <= backtest.Origins.Count; i++)
+        for (int i = 0; i <= backtest.Origins.Count - (forecaster.CanForecastPastEnd ? 0 : 1); i++)
         {
             bool known = i < backtest.Origins.Count;
             int origin = known ? backtest.Origins[i] : n - 1;
