@@ -94,16 +94,18 @@ public sealed class LstmModel
     /// <summary>
     /// Runs the kernels this model's sessions call once, on a scratch session of zeros, so that a just-in-time compiled
     /// process compiles them now instead of in the first real call: a latency-sensitive service calls it at start.
-    /// Batches 1 to 4 reach every row tile of the kernels; two-step sequences reach the whole-sequence path.
+    /// Batches 1 to 4 reach every row tile of the kernels, a batch of 8 the path of batched 16-bit weights, and two-step
+    /// sequences the whole-sequence path.
     /// Under NativeAOT there is nothing to compile and it only costs the scratch runs.
     /// </summary>
     public void Warmup()
     {
-        const int Steps = 2, MaxTileRows = 4;
-        using LstmSession session = CreateSession(MaxTileRows, Steps);
-        float[] input = new float[Steps * MaxTileRows * Spec.InputSize];
-        float[] output = new float[Steps * MaxTileRows * Spec.OutputSize];
-        for (int batch = 1; batch <= MaxTileRows; batch++)
+        // Every row count a tile can leave as a tail, then two whole tiles (16-bit weights widen a block that serves two).
+        const int Steps = 2, MaxTileRows = 4, MaxBatch = 2 * MaxTileRows;
+        using LstmSession session = CreateSession(MaxBatch, Steps);
+        float[] input = new float[Steps * MaxBatch * Spec.InputSize];
+        float[] output = new float[Steps * MaxBatch * Spec.OutputSize];
+        foreach (int batch in (ReadOnlySpan<int>)[1, 2, 3, 4, MaxBatch])
         {
             session.Forward(input.AsSpan(0, Steps * batch * Spec.InputSize), Steps, batch, output.AsSpan(0, Steps * batch * Spec.OutputSize));
             if (!Spec.Bidirectional) session.Step(input.AsSpan(0, batch * Spec.InputSize), batch, output.AsSpan(0, batch * Spec.OutputHiddenSize));

@@ -12,6 +12,7 @@ public class WarmupTests
         { "peepholes and clip", new LstmSpec(4, 17) { Cell = new CellVariant(Peepholes: true, Clip: 3, InputForget: false, Activation.Sigmoid, Activation.Tanh, Activation.Tanh) }, WeightFormat.Float32, 1 },
         { "int8, two threads", new LstmSpec(8, 33), WeightFormat.Int8, 2 },
         { "bf16", new LstmSpec(8, 40), WeightFormat.BFloat16, 1 },
+        { "fp16", new LstmSpec(8, 40), WeightFormat.Float16, 1 },
     };
 
     /// <summary>Warmup runs on a scratch session of its own: every kind of model takes it, and no later answer changes.</summary>
