@@ -502,13 +502,20 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
         }
 
         int tiled = rows / TileRows * TileRows;
-        for (int row = 0; row < tiled; row += TileRows)
+        if (Widens && tiled >= 2 * TileRows)
         {
-            if (!active.IsEmpty && !AllActive(active.Slice(row, TileRows))) continue;
-            for (int block = blockStart; block < blockEnd; block += ProjectBlocks)
+            WidenedProjectTiles(panel, ref h, hRowStride, ref y, yRowStride, tiled, active, blockStart, blockEnd);
+        }
+        else
+        {
+            for (int row = 0; row < tiled; row += TileRows)
             {
-                ProjectTile(panel, ref Unsafe.Add(ref h, (nint)row * hRowStride), hRowStride, ref Unsafe.Add(ref y, (nint)row * yRowStride), yRowStride,
-                    block, Math.Min(ProjectBlocks, blockEnd - block));
+                if (!active.IsEmpty && !AllActive(active.Slice(row, TileRows))) continue;
+                for (int block = blockStart; block < blockEnd; block += ProjectBlocks)
+                {
+                    ProjectTile(ref panel.Start, panel.BlockBytes, panel.Depth, ref Unsafe.Add(ref h, (nint)row * hRowStride), hRowStride,
+                        ref Unsafe.Add(ref y, (nint)row * yRowStride), yRowStride, block, Math.Min(ProjectBlocks, blockEnd - block));
+                }
             }
         }
 
@@ -521,6 +528,43 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
         }
     }
 
+    /// <summary>
+    /// The whole tiles of <see cref="Project"/> over 16-bit weights: each group of blocks is widened once (and fp16's rows
+    /// scaled once) for all the tiles of rows, as a step's blocks are (see <see cref="Step"/>); the same bits.
+    /// </summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WidenedProjectTiles(PackedPanel panel, ref float h, int hRowStride, ref float y, int yRowStride, int tiled, ReadOnlySpan<byte> active,
+        int blockStart, int blockEnd)
+    {
+        int width = TVec.Count, depth = panel.Depth;
+        nint wideBlockBytes = WidenedWeights<TFormat>.BlockBytes(depth, width);
+        int wideFloats = (int)(ProjectBlocks * wideBlockBytes / sizeof(float));
+        bool prescale = TFormat.ActivationScale != 1f;
+        ref float wide = ref WideningScratch.Rent(wideFloats + (prescale ? tiled * depth : 0));
+        ref float rows = ref h;
+        int rowStride = hRowStride;
+        if (prescale)
+        {
+            rows = ref Unsafe.Add(ref wide, wideFloats);
+            rowStride = depth;
+            Prescale(ref h, hRowStride, tiled, depth, ref rows);
+        }
+
+        for (int block = blockStart; block < blockEnd; block += ProjectBlocks)
+        {
+            int count = Math.Min(ProjectBlocks, blockEnd - block);
+            for (int b = 0; b < count; b++)
+                WidenBlock(ref Unsafe.Add(ref panel.Start, (block + b) * panel.BlockBytes), depth, width, ref Unsafe.Add(ref wide, b * (wideBlockBytes / sizeof(float))));
+            for (int row = 0; row < tiled; row += TileRows)
+            {
+                if (!active.IsEmpty && !AllActive(active.Slice(row, TileRows))) continue;
+                CellKernels<TVec, WidenedWeights<TFormat>>.ProjectTile(ref Unsafe.As<float, byte>(ref wide), wideBlockBytes, depth,
+                    ref Unsafe.Add(ref rows, (nint)row * rowStride), rowStride, ref Unsafe.Add(ref y, (nint)row * yRowStride + block * width), yRowStride, 0, count);
+            }
+        }
+    }
+
     /// <summary>Blocks of a one-gate panel that <see cref="ProjectTile"/> runs together (its rows × these = the tile's chains).</summary>
     private const int ProjectBlocks = 4;
 
@@ -529,18 +573,19 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
 
     /// <summary>
     /// <see cref="TileRows"/> rows × <paramref name="count"/> blocks (up to four) of <see cref="Project"/>, from
-    /// <paramref name="block"/>: one chain per row and block, each weight vector used by every row. Missing blocks repeat
-    /// the first one's weights and are not stored.
+    /// <paramref name="block"/> of the panel at <paramref name="panel"/> (blocks <paramref name="blockBytes"/> apart):
+    /// one chain per row and block, each weight vector used by every row. Missing blocks repeat the first one's weights
+    /// and are not stored.
     /// </summary>
     // Its own compilation unit, as RunTile: compiled fully optimised from the first call.
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void ProjectTile(PackedPanel panel, ref float h, int hStride, ref float y, int yStride, int block, int count)
+    internal static void ProjectTile(ref byte panel, nint blockBytes, int depth, ref float h, int hStride, ref float y, int yStride, int block, int count)
     {
-        int width = TVec.Count, depth = panel.Depth;
+        int width = TVec.Count;
         bool four = TileRows == 4;
-        nint blockBytes = panel.BlockBytes, pairBytes = TFormat.PairBytes(width);
-        ref byte w0 = ref Unsafe.Add(ref panel.Start, block * blockBytes);
+        nint pairBytes = TFormat.PairBytes(width);
+        ref byte w0 = ref Unsafe.Add(ref panel, block * blockBytes);
         ref byte w1 = ref Unsafe.Add(ref w0, count > 1 ? blockBytes : 0);
         ref byte w2 = ref Unsafe.Add(ref w0, count > 2 ? 2 * blockBytes : 0);
         ref byte w3 = ref Unsafe.Add(ref w0, count > 3 ? 3 * blockBytes : 0);
