@@ -159,7 +159,7 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
         if (fuse && !HasFusedUpdate<TGates>()) throw new InvalidOperationException($"A step over a {a.Layout} panel stops at the pre-activations: only the LSTM's and a GRU's recurrent panel end in a fused update.");
         // 16-bit panels: a block that serves two tiles or more is widened to fp32 once, its tiles then run on plain loads.
         bool widen = Widens && tiled >= 2 * TileRows;
-        int wideXFloats = (a.DepthX + 1) / 2 * 2 * panelRows, wideFloats = wideXFloats + (a.DepthH + 1) / 2 * 2 * panelRows;
+        int wideXFloats = WideBlockFloats(a.DepthX, panelRows), wideFloats = wideXFloats + WideBlockFloats(a.DepthH, panelRows);
         bool prescale = widen && TFormat.ActivationScale != 1f;
         ref float wide = ref widen ? ref WideningScratch.Rent(wideFloats + (prescale ? tiled * (a.DepthX + a.DepthH) : 0)) : ref Unsafe.NullRef<float>();
         CellStepArgs wideArgs = a;
@@ -241,6 +241,9 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     /// bits, with the widening done once per block instead of once per tile.
     /// </summary>
     internal static bool Widens => typeof(TFormat) == typeof(Float16Weights) || typeof(TFormat) == typeof(BFloat16Weights);
+
+    /// <summary>Floats of one block of <paramref name="depth"/> inputs and <paramref name="panelRows"/> rows widened by <see cref="WidenBlock"/>.</summary>
+    private static int WideBlockFloats(int depth, int panelRows) => (int)(WidenedWeights<TFormat>.BlockBytes(depth, panelRows) / sizeof(float));
 
     /// <summary>
     /// <paramref name="rows"/> activation rows of <paramref name="depth"/> values times the format's activation scale, into
@@ -428,7 +431,7 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
         {
             int chunkEnd = Math.Min(tiled, chunk + chunkRows);
             bool widen = Widens && chunkEnd - chunk >= 2 * TileRows; // as a step's blocks (see Step)
-            int wideFloats = (depth + 1) / 2 * 2 * panelRows;
+            int wideFloats = WideBlockFloats(depth, panelRows);
             bool prescale = widen && TFormat.ActivationScale != 1f;
             ref float wide = ref widen ? ref WideningScratch.Rent(wideFloats + (prescale ? (chunkEnd - chunk) * depth : 0)) : ref Unsafe.NullRef<float>();
             ref float wideSource = ref Unsafe.Add(ref source, (nint)chunk * xRowStride);
