@@ -240,7 +240,9 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     /// Whether whole tiles run over 16-bit blocks widened to fp32 first (<see cref="WidenedWeights{TSource}"/>): the same
     /// bits, with the widening done once per block instead of once per tile.
     /// </summary>
-    internal static bool Widens => typeof(TFormat) == typeof(Float16Weights) || typeof(TFormat) == typeof(BFloat16Weights);
+    internal static bool Widens => IsFloat16 || typeof(TFormat) == typeof(BFloat16Weights);
+
+    private static bool IsFloat16 => typeof(TFormat) == typeof(Float16Weights) || typeof(TFormat) == typeof(Float16IeeeWeights);
 
     /// <summary>Floats of one block of <paramref name="depth"/> inputs and <paramref name="panelRows"/> rows widened by <see cref="WidenBlock"/>.</summary>
     private static int WideBlockFloats(int depth, int panelRows) => (int)(WidenedWeights<TFormat>.BlockBytes(depth, panelRows) / sizeof(float));
@@ -330,7 +332,7 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     {
         int panelRows = TGates.Count * TVec.Count;
         nint wideBlockBytes = WidenedWeights<TFormat>.BlockBytes(a.DepthH, panelRows);
-        if (typeof(TFormat) != typeof(Float16Weights) || a.Steps < 2 || a.BlockEnd * wideBlockBytes > SequenceWideningBytes)
+        if (!IsFloat16 || a.Steps < 2 || a.BlockEnd * wideBlockBytes > SequenceWideningBytes)
         {
             RunSequence<TGates>(a);
             return;

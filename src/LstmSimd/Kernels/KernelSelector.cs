@@ -62,17 +62,19 @@ public static class KernelSelector
         throw new InvalidOperationException($"{EnvironmentVariable}={UserText.Quote(forced)} is not one of scalar, vector128, vector256, vector512.");
     }
 
-    internal static KernelSet Create(KernelPath path, WeightFormat format = WeightFormat.Float32) => Resolve(path) switch
+    /// <summary>The kernels of <paramref name="path"/> over panels of <paramref name="format"/> (Float16 panels in <paramref name="codes"/>).</summary>
+    internal static KernelSet Create(KernelPath path, WeightFormat format = WeightFormat.Float32, Float16Codes codes = Float16Codes.Normalised) => Resolve(path) switch
     {
-        KernelPath.Vector512 => Create<Vec512>(KernelPath.Vector512, format),
-        KernelPath.Vector256 => Create<Vec256>(KernelPath.Vector256, format),
-        KernelPath.Vector128 => Create<Vec128>(KernelPath.Vector128, format),
-        _ => Create<VecScalar>(KernelPath.Scalar, format),
+        KernelPath.Vector512 => Create<Vec512>(KernelPath.Vector512, format, codes),
+        KernelPath.Vector256 => Create<Vec256>(KernelPath.Vector256, format, codes),
+        KernelPath.Vector128 => Create<Vec128>(KernelPath.Vector128, format, codes),
+        _ => Create<VecScalar>(KernelPath.Scalar, format, codes),
     };
 
-    private static KernelSet Create<TVec>(KernelPath path, WeightFormat format) where TVec : struct, ISimdVector<TVec> => format switch
+    private static KernelSet Create<TVec>(KernelPath path, WeightFormat format, Float16Codes codes) where TVec : struct, ISimdVector<TVec> => format switch
     {
         WeightFormat.Float32 => new KernelSet<TVec, Float32Weights>(path),
+        WeightFormat.Float16 when codes == Float16Codes.Ieee => new KernelSet<TVec, Float16IeeeWeights>(path),
         WeightFormat.Float16 => new KernelSet<TVec, Float16Weights>(path),
         WeightFormat.BFloat16 => new KernelSet<TVec, BFloat16Weights>(path),
         WeightFormat.Int8 => new KernelSet<TVec, Int8Weights>(path),

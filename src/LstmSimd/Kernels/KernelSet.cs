@@ -4,12 +4,15 @@ using LstmSimd.IO;
 namespace LstmSimd.Kernels;
 
 /// <summary>The kernels of one width and weight format behind one virtual call per layer step, so callers never branch on the ISA.</summary>
-internal abstract class KernelSet(KernelPath path, int width, WeightFormat format)
+internal abstract class KernelSet(KernelPath path, int width, WeightFormat format, Float16Codes float16Codes)
 {
     public KernelPath Path { get; } = path;
 
     /// <summary>How the panels these kernels read are stored.</summary>
     public WeightFormat Format { get; } = format;
+
+    /// <summary>How the Float16 panels these kernels read code their halves (Float16 kernels only).</summary>
+    public Float16Codes Float16Codes { get; } = float16Codes;
 
     /// <summary>Floats per vector: the hidden-unit block of the packed panels.</summary>
     public int Width { get; } = width;
@@ -51,7 +54,8 @@ internal abstract class KernelSet(KernelPath path, int width, WeightFormat forma
     public abstract void QuantizeRows(ReadOnlySpan<float> source, int sourceStride, int rows, int depth, Span<float> destination);
 }
 
-internal sealed class KernelSet<TVec, TFormat>(KernelPath path) : KernelSet(path, TVec.Count, TFormat.Format)
+internal sealed class KernelSet<TVec, TFormat>(KernelPath path)
+    : KernelSet(path, TVec.Count, TFormat.Format, typeof(TFormat) == typeof(Float16IeeeWeights) ? Float16Codes.Ieee : Float16Codes.Normalised)
     where TVec : struct, ISimdVector<TVec>
     where TFormat : struct, IWeightFormat
 {

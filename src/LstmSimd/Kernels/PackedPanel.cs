@@ -15,9 +15,10 @@ namespace LstmSimd.Kernels;
 /// </summary>
 internal sealed class PackedPanel
 {
-    private PackedPanel(WeightFormat format, GateLayout layout, int units, int depth, int width)
+    private PackedPanel(WeightFormat format, Float16Codes codes, GateLayout layout, int units, int depth, int width)
     {
         Format = format;
+        Float16Codes = codes;
         Layout = layout;
         Gates = GateLayouts.Count(layout);
         Units = units;
@@ -33,6 +34,9 @@ internal sealed class PackedPanel
     private AlignedBuffer<byte> Data { get; }
 
     public WeightFormat Format { get; }
+
+    /// <summary>How a Float16 panel codes its halves (see <see cref="Float16Bits"/>).</summary>
+    public Float16Codes Float16Codes { get; }
 
     /// <summary>The first element, for kernels that address the panel in elements of their format.</summary>
     public ref byte Start => ref Data.Start;
@@ -80,9 +84,10 @@ internal sealed class PackedPanel
     /// Packs the gates of <paramref name="layout"/> from <paramref name="weight"/>, gate-major rows of <paramref name="depth"/>
     /// (the four slots' rows for the multi-gate layouts, one gate's for <see cref="GateLayout.Single"/>).
     /// </summary>
-    public static PackedPanel Pack(ReadOnlySpan<float> weight, GateLayout layout, int units, int depth, int width, WeightFormat format = WeightFormat.Float32)
+    public static PackedPanel Pack(ReadOnlySpan<float> weight, GateLayout layout, int units, int depth, int width,
+        WeightFormat format = WeightFormat.Float32, Float16Codes codes = Float16Codes.Normalised)
     {
-        var panel = new PackedPanel(format, layout, units, depth, width);
+        var panel = new PackedPanel(format, codes, layout, units, depth, width);
         panel.Repack(weight);
         return panel;
     }
@@ -123,7 +128,7 @@ internal sealed class PackedPanel
                         // One word per row holding k (low half) and k + 1 (high), see IWeightFormat.PairBytes.
                         halves[PairedIndex(block, k, gate * width + lane)] = format == WeightFormat.BFloat16
                             ? WeightConversion.ToBFloat16(value)
-                            : WeightConversion.ToFiniteFloat16(value);
+                            : Float16Bits.Code(WeightConversion.ToFiniteFloat16(value), Float16Codes);
                     }
                 }
             }

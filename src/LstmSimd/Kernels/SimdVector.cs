@@ -3,12 +3,17 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
-// Widening a half in registers (no half conversion is exposed for vectors in .NET 10): with the half in the upper 16 bits
-// of a lane (the high half of a pair as it is, the low one shifted up by 16), an arithmetic shift right by 3 puts exponent
-// and mantissa in fp32's fields with copies of the sign above them; clearing the three copies (bits 28-30) and whatever
-// the other half left in bits 0-12 leaves the half's value times 2^-112 (fp32's exponent bias is 127, the half's 15),
-// exactly, for every finite half, subnormals included; the kernels fold the 2^112 into the activations (Float16Weights.ActivationScale)
-// rather than spend a multiply per weight vector. Inf and NaN are not handled, which is why Float16 packing refuses them.
+// Widening a half in registers (no half conversion is exposed for vectors in .NET 10): a Float16 panel stores 16-bit codes,
+// sign, 5-bit exponent and 10-bit mantissa. With a code in the upper 16 bits of a lane (the high half of a pair as it is, the
+// low one shifted up by 16), an arithmetic shift right by 3 puts exponent and mantissa in fp32's fields with copies of the
+// sign above them; clearing the three copies (bits 28-30) and whatever the other half left in bits 0-12 leaves an fp32
+// whose exponent field is the code's. The codes are chosen when a panel is packed (Float16Bits.Code) so that this is the
+// weight times a power of two, exactly; the kernels fold that power into the activations (IWeightFormat.ActivationScale)
+// rather than spend a multiply per weight vector. The half's own bits (IEEE, bias 15) would widen to the weight times
+// 2^-112 and leave fp16's subnormal weights subnormal in fp32, operands on which Intel cores take microcode assists in
+// every product; codes rebiased by 10 widen to the weight times 2^-102, a normal fp32 for every half below 2^7 in
+// magnitude, subnormals included (renormalised when packed). Models with a larger weight keep the IEEE codes.
+// Inf and NaN are never stored: Float16 packing refuses them.
 
 namespace LstmSimd.Kernels;
 
@@ -29,8 +34,8 @@ internal interface ISimdVector<TSelf> where TSelf : struct, ISimdVector<TSelf>
     /// <summary>
     /// <see cref="Count"/> IEEE half-precision values from <see cref="Count"/> 32-bit words that each hold two halves (a
     /// k-pair: the low half is k, the high half k + 1), the low halves for <paramref name="half"/> 0 and the high ones
-    /// for 1; widened to fp32 and scaled by 2^-112 (exactly: see the note at the top of this file). Finite values only:
-    /// the kernels never store Inf or NaN halves.
+    /// for 1; widened to fp32: the weight the code stands for times a power of two (exactly: see the note at the top of this
+    /// file and <see cref="Float16Bits"/>).
     /// </summary>
     static abstract TSelf LoadFloat16(ref readonly uint pairs, int half);
 
@@ -320,15 +325,39 @@ internal readonly struct VecScalar(float value) : ISimdVector<VecScalar>
     private static VecScalar Mask(bool set) => new(set ? BitConverter.Int32BitsToSingle(-1) : 0f);
 }
 
-/// <summary>The constants of the in-register half → fp32 widening (see the note at the top of this file).</summary>
+/// <summary>The codes of Float16 panels and the constants of their in-register widening (see the note at the top of this file).</summary>
 internal static class Float16Bits
 {
     /// <summary>Keeps the sign (bit 31) and the 15 shifted exponent and mantissa bits (27-13).</summary>
     public const int SignExponentMantissa = unchecked((int)0x8FFFE000);
 
-    /// <summary>2^112: what a widened half must be multiplied by (the half's exponent bias is 15, fp32's 127).</summary>
-    public const float Rebias = 5.192296858534828e33f;
+    /// <summary>How far the normalised codes' exponent sits above the half's: every half below 2^7 in magnitude widens to a normal fp32.</summary>
+    public const int NormalisedRebias = 10;
 
-    /// <summary>2^56, the square root of <see cref="Rebias"/>: the kernels scale activations up and accumulators down by it.</summary>
-    public const float RebiasRoot = 72057594037927936f;
+    /// <summary>The smallest magnitude the normalised codes cannot hold (2^7): a model with a weight this large keeps the IEEE codes.</summary>
+    public const float NormalisedLimit = 128f;
+
+    /// <summary>
+    /// The power of two a widened code is the weight times: 2^-112 for the IEEE codes (fp32's exponent bias is 127, the
+    /// half's 15), 2^-102 for the normalised ones.
+    /// </summary>
+    public static int WidenedExponent(Float16Codes codes) => codes == Float16Codes.Ieee ? -112 : NormalisedRebias - 112;
+
+    /// <summary>
+    /// The code a panel stores for the half <paramref name="half"/> (its IEEE bits): the 16 bits that widen, by the shift and
+    /// mask above, to its value times 2^<see cref="WidenedExponent"/>. For the IEEE codes, the half's bits as they are.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The half is not finite, or is beyond what <paramref name="codes"/> can hold.</exception>
+    public static ushort Code(ushort half, Float16Codes codes)
+    {
+        float value = (float)BitConverter.UInt16BitsToHalf(half);
+        if (!float.IsFinite(value)) throw new ArgumentOutOfRangeException(nameof(half), value, "Float16 panels store finite weights only.");
+        if (codes == Float16Codes.Ieee) return half;
+
+        // Exact: a half has at most 11 significant bits, and 2^-102 keeps every one of them a normal fp32 below 2^-95.
+        uint bits = BitConverter.SingleToUInt32Bits(MathF.ScaleB(value, WidenedExponent(codes)));
+        if ((bits & 0x7FFFFFFFu) >= 32u << 23)
+            throw new ArgumentOutOfRangeException(nameof(half), value, $"Normalised Float16 codes hold weights below {NormalisedLimit} in magnitude.");
+        return (ushort)(((bits >> 16) & 0x8000u) | ((bits >> 13) & 0x7FFFu));
+    }
 }

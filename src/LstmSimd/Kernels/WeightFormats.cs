@@ -67,6 +67,17 @@ internal readonly struct Float32Weights : IWeightFormat
         TVec.Load(in Unsafe.Add(ref Unsafe.As<byte, float>(ref pair), half * rows + offset));
 }
 
+/// <summary>How a Float16 panel codes its halves (see <see cref="Float16Bits"/>).</summary>
+internal enum Float16Codes
+{
+    /// <summary>Rebiased so that every weight, fp16's subnormals included, widens to a normal fp32: weights below 2^7 in magnitude.</summary>
+    Normalised,
+
+    /// <summary>The halves' own bits: any finite weight, fp16's subnormals widening to fp32 subnormals. For models with a weight of 2^7 or more.</summary>
+    Ieee,
+}
+
+/// <summary>Half-precision weights in <see cref="Float16Codes.Normalised"/> codes, which widen to the weight times 2^-102.</summary>
 internal readonly struct Float16Weights : IWeightFormat
 {
     public static bool Quantized => false;
@@ -79,8 +90,29 @@ internal readonly struct Float16Weights : IWeightFormat
 
     public static WeightFormat Format => WeightFormat.Float16;
 
+    /// <summary>2^51: activations up to 2^77 in magnitude stay finite, and accumulators down to 2^-75 stay normal.</summary>
+    public static float ActivationScale => 2251799813685248f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TVec Load<TVec>(ref byte pair, int offset, int rows, int half) where TVec : struct, ISimdVector<TVec> =>
+        TVec.LoadFloat16(in Unsafe.Add(ref Unsafe.As<byte, uint>(ref pair), offset), half);
+}
+
+/// <summary>Half-precision weights in <see cref="Float16Codes.Ieee"/> codes, which widen to the weight times 2^-112: the layout and loads of <see cref="Float16Weights"/>.</summary>
+internal readonly struct Float16IeeeWeights : IWeightFormat
+{
+    public static bool Quantized => false;
+
+    public static bool ActivationsPrescaled => false;
+
+    public static nint BlockBytes(int depth, int rows) => Float16Weights.BlockBytes(depth, rows);
+
+    public static nint PairBytes(int rows) => Float16Weights.PairBytes(rows);
+
+    public static WeightFormat Format => WeightFormat.Float16;
+
     /// <summary>2^56: activations up to 2^72 in magnitude stay finite, and accumulators down to 2^-70 stay normal.</summary>
-    public static float ActivationScale => Float16Bits.RebiasRoot;
+    public static float ActivationScale => 72057594037927936f;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Load<TVec>(ref byte pair, int offset, int rows, int half) where TVec : struct, ISimdVector<TVec> =>

@@ -77,12 +77,36 @@ public sealed class LstmModel
         if (threads is < 1 or > 64) throw new ArgumentOutOfRangeException(nameof(options), threads, "Threads must be in [1, 64].");
         WeightFormat format = options?.Weights ?? WeightFormat.Float32;
         if (!Enum.IsDefined(format)) throw new ArgumentOutOfRangeException(nameof(options), format, "Unknown weight format.");
-        KernelSet kernels = KernelSelector.Create(options?.Kernel ?? KernelPath.Auto, format);
+        KernelSet kernels = KernelSelector.Create(options?.Kernel ?? KernelPath.Auto, format,
+            format == WeightFormat.Float16 ? Float16CodesFor(weights) : Float16Codes.Normalised);
         var layers = new PackedLayer[spec.LayerDirections];
         for (int layer = 0; layer < spec.NumLayers; layer++)
             for (int d = 0; d < spec.Directions; d++)
-                layers[layer * spec.Directions + d] = PackedLayer.Pack(spec, layer, weights[layer, d], kernels.Width, format);
+                layers[layer * spec.Directions + d] = PackedLayer.Pack(spec, layer, weights[layer, d], kernels);
         return new LstmModel(spec, kernels, layers, threads, SumBounds.Create(weights, format, kernels)) { Identity = ModelIdentity.Of(weights) };
+    }
+
+    /// <summary>The codes a Float16 model's panels use: normalised unless a weight, rounded to a half, reaches their limit.</summary>
+    private static Float16Codes Float16CodesFor(LstmWeights weights)
+    {
+        for (int layer = 0; layer < weights.Spec.NumLayers; layer++)
+        {
+            for (int d = 0; d < weights.Spec.Directions; d++)
+            {
+                LstmLayerWeights w = weights[layer, d];
+                foreach (float[] matrix in (ReadOnlySpan<float[]>)[w.WeightIh, w.WeightHh, w.WeightHr])
+                {
+                    foreach (float value in matrix)
+                    {
+                        // Only weights near the limit can round up to it (the rounding is the costly part).
+                        if (MathF.Abs(value) >= Float16Bits.NormalisedLimit / 2
+                            && MathF.Abs(WeightConversion.RoundTrip(value, WeightFormat.Float16)) >= Float16Bits.NormalisedLimit) return Float16Codes.Ieee;
+                    }
+                }
+            }
+        }
+
+        return Float16Codes.Normalised;
     }
 
     /// <summary>
@@ -151,8 +175,10 @@ internal sealed class PackedLayer
     /// <summary>p_i, p_f, p_o in panel row order (3 gates), or empty without peepholes.</summary>
     public float[] Peepholes { get; }
 
-    public static PackedLayer Pack(LstmSpec spec, int layer, LstmLayerWeights w, int width, WeightFormat format)
+    /// <summary>Packs one layer-direction's weights for <paramref name="kernels"/> (their width, weight format and Float16 codes).</summary>
+    public static PackedLayer Pack(LstmSpec spec, int layer, LstmLayerWeights w, KernelSet kernels)
     {
+        (int width, WeightFormat format, Float16Codes codes) = (kernels.Width, kernels.Format, kernels.Float16Codes);
         int h = spec.HiddenSize;
         float[] bias = new float[spec.GateRows];
         if (spec.Bias)
@@ -169,14 +195,14 @@ internal sealed class PackedLayer
         if (spec.Cell.ResetBeforeProduct)
         {
             int block = h * spec.OutputHiddenSize;
-            resetRecurrent = PackedPanel.Pack(w.WeightHh.AsSpan(3 * block, block), GateLayout.Single, h, spec.OutputHiddenSize, width, format);
+            resetRecurrent = PackedPanel.Pack(w.WeightHh.AsSpan(3 * block, block), GateLayout.Single, h, spec.OutputHiddenSize, width, format, codes);
         }
 
         return new PackedLayer(
-            PackedPanel.Pack(w.WeightIh, input, h, spec.LayerInputSize(layer), width, format),
-            PackedPanel.Pack(w.WeightHh, recurrent, h, spec.OutputHiddenSize, width, format),
+            PackedPanel.Pack(w.WeightIh, input, h, spec.LayerInputSize(layer), width, format, codes),
+            PackedPanel.Pack(w.WeightHh, recurrent, h, spec.OutputHiddenSize, width, format, codes),
             PackedPanel.PackRow(bias, 4, h, width),
-            spec.ProjectionSize > 0 ? PackedPanel.Pack(w.WeightHr, GateLayout.Single, spec.ProjectionSize, h, width, format) : null,
+            spec.ProjectionSize > 0 ? PackedPanel.Pack(w.WeightHr, GateLayout.Single, spec.ProjectionSize, h, width, format, codes) : null,
             spec.Cell, spec.Cell.Peepholes ? PackedPanel.PackRow(w.Peephole, 3, h, width) : [], resetRecurrent);
     }
 }

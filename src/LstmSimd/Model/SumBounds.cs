@@ -19,7 +19,7 @@ internal sealed class SumBounds
     /// <summary>What every bound must stay below: half of fp32's largest value.</summary>
     public const double Limit = float.MaxValue / 2.0;
 
-    /// <summary>Float16 kernels scale activations by 2^56 (see <c>Float16Weights.ActivationScale</c>): inputs must stay below 2^72.</summary>
+    /// <summary>Float16 kernels scale activations by up to 2^56 (see <c>IWeightFormat.ActivationScale</c>): inputs must stay below 2^72.</summary>
     private const float Float16ActivationLimit = 4.722366482869645e21f; // 2^72
 
     private readonly LstmSpec _spec;
@@ -240,7 +240,7 @@ internal sealed class SumBounds
         {
             int index = FirstAbove(values, Float16ActivationLimit, inclusive: true);
             ThrowOutOfRange(name, offset + index, values[index],
-                "a Float16 model takes inputs and states below 2^72 (4.7E+21) in magnitude, because its kernels scale activations by 2^56; use BFloat16 or Float32 for larger ones.");
+                "a Float16 model takes inputs and states below 2^72 (4.7E+21) in magnitude, because its kernels scale activations by up to 2^56; use BFloat16 or Float32 for larger ones.");
         }
 
         return largest;

@@ -126,7 +126,7 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
             for (int d = 0; d < spec.Directions; d++)
             {
                 int slot = layer * spec.Directions + d;
-                _packed[slot] = PackedLayer.Pack(spec, layer, weights[layer, d], _width, WeightFormat.Float32); // training: fp32 panels, repacked in place
+                _packed[slot] = PackedLayer.Pack(spec, layer, weights[layer, d], _kernels); // training: fp32 panels, repacked in place
                 _inputRows[slot] = new(inputRowsLength[layer]);
                 _recurrentRows[slot] = new(recurrentRowsLength);
                 _gates[slot] = new(gateLength);

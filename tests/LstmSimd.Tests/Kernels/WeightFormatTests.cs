@@ -8,20 +8,52 @@ public class WeightFormatTests
 {
     public static TheoryData<string> Widths() => ["scalar", "vector128", "vector256", "vector512"];
 
-    [Theory]
-    [MemberData(nameof(Widths))]
-    public void Every_finite_half_widens_to_its_exact_fp32_value_times_2_to_the_minus_112(string width)
+    public static TheoryData<string, bool> WidthsAndCodes()
     {
-        ushort[] bits = [.. Enumerable.Range(0, 65536).Select(i => (ushort)i).Where(b => (b & 0x7C00) != 0x7C00)];
+        var data = new TheoryData<string, bool>();
+        foreach (string width in Widths()) { data.Add(width, false); data.Add(width, true); }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(WidthsAndCodes))]
+    public void Every_half_the_codes_hold_widens_to_its_exact_value_times_their_power_of_two(string width, bool ieeeCodes)
+    {
+        Float16Codes codes = ieeeCodes ? Float16Codes.Ieee : Float16Codes.Normalised;
+        // IEEE codes hold every finite half; normalised ones every half below 2^7 in magnitude.
+        ushort[] halves = [.. Enumerable.Range(0, 65536).Select(i => (ushort)i)
+            .Where(b => (b & 0x7C00) != 0x7C00 && (codes == Float16Codes.Ieee || Math.Abs((double)BitConverter.UInt16BitsToHalf((ushort)b)) < 128))];
+        ushort[] coded = [.. halves.Select(b => Float16Bits.Code(b, codes))];
+        double scale = codes == Float16Codes.Ieee ? Math.Pow(2, -112) : Math.Pow(2, -102);
         for (int half = 0; half < 2; half++)
         {
-            float[] widened = [.. Widen(width, bits, float16: true, half).Select(v => v * Float16Bits.Rebias)];
-            for (int i = 0; i < bits.Length; i++)
+            float[] widened = Widen(width, coded, float16: true, half);
+            for (int i = 0; i < halves.Length; i++)
             {
-                float expected = (float)BitConverter.UInt16BitsToHalf(bits[i]);
-                Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(widened[i]), $"half 0x{bits[i]:X4} in the {(half == 0 ? "low" : "high")} half: {widened[i]:R}, expected {expected:R}");
+                float expected = (float)((double)BitConverter.UInt16BitsToHalf(halves[i]) * scale);
+                Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(widened[i]), $"half 0x{halves[i]:X4} in the {(half == 0 ? "low" : "high")} half: {widened[i]:R}, expected {expected:R}");
             }
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Normalised_codes_widen_every_half_including_fp16s_subnormals_to_a_normal_fp32(string width)
+    {
+        ushort[] halves = [.. Enumerable.Range(0, 65536).Select(i => (ushort)i).Where(b => (b & 0x7FFF) != 0 && (b & 0x7FFF) < 0x5800)]; // 0x5800 = 128
+        float[] widened = Widen(width, [.. halves.Select(b => Float16Bits.Code(b, Float16Codes.Normalised))], float16: true, half: 1);
+        Assert.All(widened, value => Assert.True(float.IsNormal(value), $"{value:R} is not a normal fp32"));
+        Assert.Contains(halves, b => (b & 0x7C00) == 0); // the subnormal halves are among them
+    }
+
+    [Fact]
+    public void Normalised_codes_refuse_halves_from_128_and_every_code_refuses_what_is_not_finite()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => Float16Bits.Code(BitConverter.HalfToUInt16Bits((Half)128), Float16Codes.Normalised));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Float16Bits.Code(BitConverter.HalfToUInt16Bits((Half)(-65504)), Float16Codes.Normalised));
+        Assert.Equal(BitConverter.HalfToUInt16Bits((Half)65504), Float16Bits.Code(BitConverter.HalfToUInt16Bits((Half)65504), Float16Codes.Ieee));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Float16Bits.Code(0x7C00, Float16Codes.Ieee));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Float16Bits.Code(0xFE00, Float16Codes.Normalised));
     }
 
     [Theory]

@@ -48,6 +48,40 @@ public class CompressedWeightsTests(ITestOutputHelper log)
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(software ? 15 : 40));
     }
 
+    public static TheoryData<KernelPath, bool> PathsAndLargeWeight()
+    {
+        var data = new TheoryData<KernelPath, bool>();
+        foreach (KernelPath path in KernelSelector.All) { data.Add(path, false); data.Add(path, true); }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(PathsAndLargeWeight))]
+    public void Float16_models_with_fp16_subnormal_weights_match_the_reference_in_normalised_codes_and_with_a_weight_past_128_in_IEEE_ones(KernelPath path, bool largeWeight)
+    {
+        bool software = !KernelSelector.IsAccelerated(path);
+        Prop.ForAll(FastMatchesReferenceTests.Cases(software).ToArbitrary(), testCase =>
+        {
+            LstmWeights weights = testCase.Weights.Clone();
+            var random = new Random(testCase.Weights[0, 0].WeightHh.Length);
+            for (int layer = 0; layer < weights.Spec.NumLayers; layer++)
+            {
+                for (int d = 0; d < weights.Spec.Directions; d++)
+                {
+                    foreach (float[] matrix in new[] { weights[layer, d].WeightIh, weights[layer, d].WeightHh, weights[layer, d].WeightHr })
+                        for (int i = 0; i < matrix.Length; i += 3) matrix[i] = (float)((random.NextDouble() - 0.5) * 1e-4); // fp16 subnormals below 6.1e-5
+                }
+            }
+
+            if (largeWeight) weights[0, 0].WeightIh[random.Next(weights[0, 0].WeightIh.Length)] = -128 - 872 * (float)random.NextDouble();
+            LstmModel model = LstmModel.Create(weights, new LstmModelOptions { Kernel = path, Weights = WeightFormat.Float16 });
+            Assert.Equal(largeWeight ? Float16Codes.Ieee : Float16Codes.Normalised, model.Kernels.Float16Codes);
+            ReferenceResult expected = ReferenceLstm.Forward(weights.StoredAs(WeightFormat.Float16), testCase.Input, testCase.Steps, testCase.Batch,
+                testCase.H0, testCase.C0, testCase.Lengths, testCase.Layout);
+            Tolerance.AssertMatches(expected, testCase.RunFast(model), testCase.ToString());
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(software ? 10 : 25));
+    }
+
     [Theory]
     [MemberData(nameof(PathsAndRoundingFormats))]
     public void Streaming_steps_match_the_reference_run_on_the_rounded_weights(KernelPath path, WeightFormat format)
