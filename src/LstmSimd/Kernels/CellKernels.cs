@@ -924,41 +924,23 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
             ref float source1 = ref Unsafe.Add(ref source0, stride);
             ref float source2 = ref Unsafe.Add(ref source1, stride);
             ref float source3 = ref Unsafe.Add(ref source2, four ? stride : 0);
+            // Pairs of k (one pair of a 16-bit panel's words, two rows of fp32's) with the half a constant in each call, so each
+            // k costs its loads and FMAs and no address arithmetic; an odd depth ends with the first half of a pair.
             nint pairBytes = TFormat.PairBytes(panelRows);
-            for (int k = 0; k < depth; k++)
+            ref byte pair = ref panel;
+            nint k = 0;
+            for (; k + 2 <= depth; k += 2, pair = ref Unsafe.Add(ref pair, pairBytes))
             {
-                // One k per iteration (a 4-row tile has no registers for a second set of broadcasts): k's half of its pair.
-                ref byte w = ref Unsafe.Add(ref panel, (k >> 1) * pairBytes);
-                int half = k & 1;
-                TVec s0 = Broadcast(ref source0, k), s1 = Broadcast(ref source1, k), s2 = Broadcast(ref source2, k);
-                TVec s3 = four ? Broadcast(ref source3, k) : TVec.Zero;
-                TVec wv = TFormat.Load<TVec>(ref w, 0, panelRows, half);
-                ai0 = TVec.MultiplyAdd(wv, s0, ai0);
-                ai1 = TVec.MultiplyAdd(wv, s1, ai1);
-                ai2 = TVec.MultiplyAdd(wv, s2, ai2);
-                if (four) ai3 = TVec.MultiplyAdd(wv, s3, ai3);
-                wv = TFormat.Load<TVec>(ref w, width, panelRows, half);
-                af0 = TVec.MultiplyAdd(wv, s0, af0);
-                af1 = TVec.MultiplyAdd(wv, s1, af1);
-                af2 = TVec.MultiplyAdd(wv, s2, af2);
-                if (four) af3 = TVec.MultiplyAdd(wv, s3, af3);
-                if (third)
-                {
-                    wv = TFormat.Load<TVec>(ref w, 2 * width, panelRows, half);
-                    ag0 = TVec.MultiplyAdd(wv, s0, ag0);
-                    ag1 = TVec.MultiplyAdd(wv, s1, ag1);
-                    ag2 = TVec.MultiplyAdd(wv, s2, ag2);
-                    if (four) ag3 = TVec.MultiplyAdd(wv, s3, ag3);
-                }
+                TileProducts<TGates>(ref pair, 0, ref source0, ref source1, ref source2, ref source3, k,
+                    ref ai0, ref af0, ref ag0, ref ao0, ref ai1, ref af1, ref ag1, ref ao1, ref ai2, ref af2, ref ag2, ref ao2, ref ai3, ref af3, ref ag3, ref ao3);
+                TileProducts<TGates>(ref pair, 1, ref source0, ref source1, ref source2, ref source3, k + 1,
+                    ref ai0, ref af0, ref ag0, ref ao0, ref ai1, ref af1, ref ag1, ref ao1, ref ai2, ref af2, ref ag2, ref ao2, ref ai3, ref af3, ref ag3, ref ao3);
+            }
 
-                if (fourth)
-                {
-                    wv = TFormat.Load<TVec>(ref w, 3 * width, panelRows, half);
-                    ao0 = TVec.MultiplyAdd(wv, s0, ao0);
-                    ao1 = TVec.MultiplyAdd(wv, s1, ao1);
-                    ao2 = TVec.MultiplyAdd(wv, s2, ao2);
-                    if (four) ao3 = TVec.MultiplyAdd(wv, s3, ao3);
-                }
+            if (k < depth)
+            {
+                TileProducts<TGates>(ref pair, 0, ref source0, ref source1, ref source2, ref source3, k,
+                    ref ai0, ref af0, ref ag0, ref ao0, ref ai1, ref af1, ref ag1, ref ao1, ref ai2, ref af2, ref ag2, ref ao2, ref ai3, ref af3, ref ag3, ref ao3);
             }
         }
 
@@ -980,6 +962,49 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
         StoreSlots<TGates>(ai2, af2, ag2, ao2, ref Unsafe.Add(ref pre, 2 * preStride), ref init2);
         if (four) StoreSlots<TGates>(ai3, af3, ag3, ao3, ref Unsafe.Add(ref pre, 3 * preStride), ref init3);
         if (fuseCell) FusedUpdate<TGates>(ref pre, tileRows, ref c, cStride, ref hOut, hOutStride, keepGates, ref init, initStride, gruGate);
+    }
+
+    /// <summary>
+    /// One input k of <see cref="RunTile"/>: each row's activation at k (broadcast) times the block's weights of k (the
+    /// <paramref name="half"/> of the pair at <paramref name="pair"/>), added to the row's gate accumulators. One weight vector
+    /// is live at a time (a 4-row tile has no registers for a second set of broadcasts).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TileProducts<TGates>(ref byte pair, int half, ref float source0, ref float source1, ref float source2, ref float source3, nint k,
+        ref TVec ai0, ref TVec af0, ref TVec ag0, ref TVec ao0, ref TVec ai1, ref TVec af1, ref TVec ag1, ref TVec ao1,
+        ref TVec ai2, ref TVec af2, ref TVec ag2, ref TVec ao2, ref TVec ai3, ref TVec af3, ref TVec ag3, ref TVec ao3) where TGates : struct, IGateLayout
+    {
+        int width = TVec.Count, panelRows = TGates.Count * width;
+        bool four = TileRows == 4, third = TGates.Count > 2, fourth = TGates.Count > 3;
+        TVec s0 = Broadcast(ref source0, k), s1 = Broadcast(ref source1, k), s2 = Broadcast(ref source2, k);
+        TVec s3 = four ? Broadcast(ref source3, k) : TVec.Zero;
+        TVec wv = TFormat.Load<TVec>(ref pair, 0, panelRows, half);
+        ai0 = TVec.MultiplyAdd(wv, s0, ai0);
+        ai1 = TVec.MultiplyAdd(wv, s1, ai1);
+        ai2 = TVec.MultiplyAdd(wv, s2, ai2);
+        if (four) ai3 = TVec.MultiplyAdd(wv, s3, ai3);
+        wv = TFormat.Load<TVec>(ref pair, width, panelRows, half);
+        af0 = TVec.MultiplyAdd(wv, s0, af0);
+        af1 = TVec.MultiplyAdd(wv, s1, af1);
+        af2 = TVec.MultiplyAdd(wv, s2, af2);
+        if (four) af3 = TVec.MultiplyAdd(wv, s3, af3);
+        if (third)
+        {
+            wv = TFormat.Load<TVec>(ref pair, 2 * width, panelRows, half);
+            ag0 = TVec.MultiplyAdd(wv, s0, ag0);
+            ag1 = TVec.MultiplyAdd(wv, s1, ag1);
+            ag2 = TVec.MultiplyAdd(wv, s2, ag2);
+            if (four) ag3 = TVec.MultiplyAdd(wv, s3, ag3);
+        }
+
+        if (fourth)
+        {
+            wv = TFormat.Load<TVec>(ref pair, 3 * width, panelRows, half);
+            ao0 = TVec.MultiplyAdd(wv, s0, ao0);
+            ao1 = TVec.MultiplyAdd(wv, s1, ao1);
+            ao2 = TVec.MultiplyAdd(wv, s2, ao2);
+            if (four) ao3 = TVec.MultiplyAdd(wv, s3, ao3);
+        }
     }
 
     /// <summary>
@@ -1043,7 +1068,7 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     /// temporary and cost a load and a register broadcast per activation).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TVec Broadcast(ref float source, int index) =>
+    private static TVec Broadcast(ref float source, nint index) =>
         TFormat.ActivationsPrescaled || TFormat.ActivationScale == 1f ? TVec.Create(Unsafe.Add(ref source, index)) : TVec.Create(Unsafe.Add(ref source, index) * TFormat.ActivationScale);
 
     /// <summary>A starting value moved into the scaled domain the accumulators run in.</summary>

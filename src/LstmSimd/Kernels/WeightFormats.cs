@@ -64,7 +64,7 @@ internal readonly struct Float32Weights : IWeightFormat
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Load<TVec>(ref byte pair, int offset, int rows, int half) where TVec : struct, ISimdVector<TVec> =>
-        TVec.Load(in Unsafe.Add(ref Unsafe.As<byte, float>(ref pair), half * rows + offset));
+        TVec.Load(in Unsafe.Add(ref Unsafe.As<byte, float>(ref pair), (nint)half * rows + offset));
 }
 
 /// <summary>How a Float16 panel codes its halves (see <see cref="Float16Bits"/>).</summary>
@@ -194,6 +194,6 @@ internal readonly struct WidenedWeights<TSource> : IWeightFormat where TSource :
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Load<TVec>(ref byte pair, int offset, int rows, int half) where TVec : struct, ISimdVector<TVec> =>
-        TVec.Load(in Unsafe.Add(ref Unsafe.As<byte, float>(ref pair), half * rows + offset));
+        TVec.Load(in Unsafe.Add(ref Unsafe.As<byte, float>(ref pair), (nint)half * rows + offset));
 }
 
