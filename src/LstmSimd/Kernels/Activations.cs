@@ -13,10 +13,9 @@ internal static class Activations
     private const float SigmoidClamp = 80f;
 
     // Eigen's rational tanh (generic_fast_tanh_float): odd numerator of degree 13 over even denominator of degree 6, fitted
-    // on [-7.99881172, 7.99881172]. Clamped at ±10 instead: evaluated as below, the rational stays within 2.6e-7 of tanh up
-    // to there (3.3e-7 without FMA) and is at least 1 in float at 10, fused or not, so the clamp alone saturates ±Inf exactly
-    // (no select on |x|).
-    private const float TanhClamp = 10f;
+    // on [-7.99881172, 7.99881172]. Clamped at ±9 instead: the rational stays within 2.4e-7 of tanh up to there and is exactly
+    // ±1 in float at 9, fused or not, so the clamp alone saturates ±Inf exactly (no select on |x|).
+    private const float TanhClamp = 9f;
 
     /// <summary>
     /// σ(x) from e = exp(-|x|) and reflection: σ(|x|) = 1/(1+e), σ(-|x|) = e/(1+e), so no lane overflows; the numerator is
@@ -31,28 +30,29 @@ internal static class Activations
 
     /// <summary>
     /// tanh(x) as a clamped rational function; exact to a few float ulps and never outside [-1, 1]; NaN passes through both clamps.
-    /// Both polynomials run in Estrin's scheme (powers x², x⁴, x⁸ beside short chains): the cell's serial path from one step's
-    /// products to the next goes through tanh twice and σ once, so their depth, not their operation count, sets a batch-1 step.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Tanh<TVec>(TVec x) where TVec : struct, ISimdVector<TVec>
     {
         TVec clamped = TVec.MaxNative(TVec.Create(-TanhClamp), TVec.MinNative(TVec.Create(TanhClamp), x));
-        TVec x2 = clamped * clamped, x4 = x2 * x2, x8 = x4 * x4;
-        TVec p = TVec.MultiplyAdd(x2, TVec.Create(6.37261928875436e-04f), TVec.Create(4.89352455891786e-03f));
-        p = TVec.MultiplyAdd(x4, TVec.MultiplyAdd(x2, TVec.Create(5.12229709037114e-08f), TVec.Create(1.48572235717979e-05f)), p);
-        TVec high = TVec.MultiplyAdd(x2, TVec.Create(2.00018790482477e-13f), TVec.Create(-8.60467152213735e-11f));
-        high = TVec.MultiplyAdd(x4, TVec.Create(-2.76076847742355e-16f), high);
-        p = TVec.MultiplyAdd(x8, high, p) * clamped;
-        TVec q = TVec.MultiplyAdd(x4, TVec.MultiplyAdd(x2, TVec.Create(1.19825839466702e-06f), TVec.Create(1.18534705686654e-04f)),
-            TVec.MultiplyAdd(x2, TVec.Create(2.26843463243900e-03f), TVec.Create(4.89352518554385e-03f)));
+        TVec x2 = clamped * clamped;
+        TVec p = TVec.MultiplyAdd(x2, TVec.Create(-2.76076847742355e-16f), TVec.Create(2.00018790482477e-13f));
+        p = TVec.MultiplyAdd(x2, p, TVec.Create(-8.60467152213735e-11f));
+        p = TVec.MultiplyAdd(x2, p, TVec.Create(5.12229709037114e-08f));
+        p = TVec.MultiplyAdd(x2, p, TVec.Create(1.48572235717979e-05f));
+        p = TVec.MultiplyAdd(x2, p, TVec.Create(6.37261928875436e-04f));
+        p = TVec.MultiplyAdd(x2, p, TVec.Create(4.89352455891786e-03f));
+        p *= clamped;
+        TVec q = TVec.MultiplyAdd(x2, TVec.Create(1.19825839466702e-06f), TVec.Create(1.18534705686654e-04f));
+        q = TVec.MultiplyAdd(x2, q, TVec.Create(2.26843463243900e-03f));
+        q = TVec.MultiplyAdd(x2, q, TVec.Create(4.89352518554385e-03f));
         return TVec.MaxNative(TVec.Create(-1f), TVec.MinNative(TVec.Create(1f), p / q));
     }
 
     /// <summary>
     /// e^-a for a in [0, 80]: a = -n·ln2 + q with |q| ≤ ln2/2 (ln2 split in two for an exact reduction), e^-q from Cephes'
     /// degree-5 minimax polynomial for expf (relative error ~1e-7) in -q, written in q (odd coefficients negated, so no
-    /// negation is spent) and run in Estrin's scheme (see <see cref="Tanh{TVec}(TVec)"/>), times 2^n.
+    /// negation is spent), times 2^n.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TVec ExpOfNegative<TVec>(TVec a) where TVec : struct, ISimdVector<TVec>
@@ -60,11 +60,12 @@ internal static class Activations
         TVec n = TVec.Round(a * TVec.Create(-1.44269504088896341f));
         TVec q = TVec.MultiplyAdd(n, TVec.Create(0.693359375f), a);
         q = TVec.MultiplyAdd(n, TVec.Create(-2.12194440e-4f), q);
-        TVec q2 = q * q;
-        TVec p = TVec.MultiplyAdd(q, TVec.Create(-1.6666665459e-1f), TVec.Create(5.0000001201e-1f));
-        p = TVec.MultiplyAdd(q2, TVec.MultiplyAdd(q, TVec.Create(-8.3334519073e-3f), TVec.Create(4.1665795894e-2f)), p);
-        p = TVec.MultiplyAdd(q2 * q2, TVec.MultiplyAdd(q, TVec.Create(-1.9875691500e-4f), TVec.Create(1.3981999507e-3f)), p);
-        return TVec.ScaleByPow2(TVec.MultiplyAdd(p, q2, TVec.Create(1f) - q), n);
+        TVec p = TVec.MultiplyAdd(TVec.Create(-1.9875691500e-4f), q, TVec.Create(1.3981999507e-3f));
+        p = TVec.MultiplyAdd(p, q, TVec.Create(-8.3334519073e-3f));
+        p = TVec.MultiplyAdd(p, q, TVec.Create(4.1665795894e-2f));
+        p = TVec.MultiplyAdd(p, q, TVec.Create(-1.6666665459e-1f));
+        p = TVec.MultiplyAdd(p, q, TVec.Create(5.0000001201e-1f));
+        return TVec.ScaleByPow2(TVec.MultiplyAdd(p, q * q, TVec.Create(1f) - q), n);
     }
 
     /// <summary>
