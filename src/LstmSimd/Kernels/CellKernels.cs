@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
@@ -355,6 +356,13 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void RunSequence<TGates>(scoped in SequenceArgs a) where TGates : struct, IGateLayout
     {
+        if (typeof(TGates) == typeof(LstmGates) && TVec.Count > 1 && !TFormat.Quantized && TFormat.ActivationScale == 1f && a.Barrier is null
+            && a.BlockStart == 0 && a.BlockEnd <= EpilogueBlocks && a.DepthH <= a.BlockEnd * TVec.Count)
+        {
+            RunSequenceInRegisters(a);
+            return;
+        }
+
         bool prescale = TFormat.ActivationsPrescaled && TFormat.ActivationScale != 1f; // see SequenceArgs.ScaledH
         ref float hPrevious = ref a.H, hNext = ref a.HSpare;
         int first = a.BlockStart * TVec.Count, units = a.BlockEnd * TVec.Count - first;
@@ -390,6 +398,118 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
 
         // The caller's h buffer holds the last h whichever buffer the last step wrote (every member is past its last read of it).
         if (a.Steps % 2 == 1) CopyRow(ref Unsafe.Add(ref hPrevious, first), ref Unsafe.Add(ref a.H, first), units);
+    }
+
+    /// <summary>
+    /// <see cref="RunSequence"/> for an LSTM whose whole h is the one pair of blocks (or the one block) this call computes
+    /// alone: h and c stay in registers from one step to the next, and each product's h_{t−1}[k] is a permute of a register.
+    /// The general path's trip through memory (h stored by the cell update, broadcast back by the next step's first product;
+    /// pre-activations through a stack tile) sits on the serial path of every step, where nothing else hides it. The same
+    /// operations in the same order as <see cref="RowBlockPair"/> (or <see cref="RowBlock"/>) and <see cref="CellEpilogue"/>:
+    /// the same bits. A lone block runs as a pair with itself (its chains are latency-bound, so the copy is free) whose second
+    /// half is never stored.
+    /// </summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void RunSequenceInRegisters(scoped in SequenceArgs a)
+    {
+        int width = TVec.Count, gateStride = Slots * width, depth = a.DepthH;
+        bool pair = a.BlockEnd == 2;
+        int units = a.BlockEnd * width, outputs = Math.Min(a.OutputCount, units);
+        nint pairBytes = TFormat.PairBytes(gateStride);
+        ref byte panelA = ref a.PanelH;
+        ref byte panelB = ref Unsafe.Add(ref a.PanelH, pair ? TFormat.BlockBytes(depth, gateStride) : 0);
+        int secondBlock = pair ? gateStride : 0;
+        TVec hA = TVec.Load(in a.H), hB = pair ? TVec.Load(in Unsafe.Add(ref a.H, width)) : hA;
+        TVec cA = TVec.Load(in a.C), cB = pair ? TVec.Load(in Unsafe.Add(ref a.C, width)) : cA;
+        for (int s = 0; s < a.Steps; s++)
+        {
+            int t = a.Reverse ? a.Steps - 1 - s : s;
+            ref float initA = ref Unsafe.Add(ref a.Init, (nint)t * a.InitStepStride);
+            ref float initB = ref Unsafe.Add(ref initA, secondBlock);
+            TVec ia = Start<LstmGates>(ref initA, 0), fa = Start<LstmGates>(ref initA, 1), ga = Start<LstmGates>(ref initA, 2), oa = Start<LstmGates>(ref initA, 3);
+            TVec ib = Start<LstmGates>(ref initB, 0), fb = Start<LstmGates>(ref initB, 1), gb = Start<LstmGates>(ref initB, 2), ob = Start<LstmGates>(ref initB, 3);
+            for (int part = 0; part < 2; part++)
+            {
+                // h_{t−1}[k] for k in [width·part, width·(part + 1)) is lane k − width·part of this part's vector (width is even).
+                TVec source = part == 0 ? hA : hB;
+                int first = part * width, end = Math.Min(depth, first + width), k = first;
+                for (; k + 2 <= end; k += 2)
+                {
+                    nint offset = (k >> 1) * pairBytes;
+                    ref byte wa = ref Unsafe.Add(ref panelA, offset), wb = ref Unsafe.Add(ref panelB, offset);
+                    TVec s0 = BroadcastLane(source, k - first), s1 = BroadcastLane(source, k + 1 - first);
+                    ia = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 0, gateStride, 0), s0, ia);
+                    fa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, width, gateStride, 0), s0, fa);
+                    ga = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 2 * width, gateStride, 0), s0, ga);
+                    oa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 3 * width, gateStride, 0), s0, oa);
+                    ib = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 0, gateStride, 0), s0, ib);
+                    fb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, width, gateStride, 0), s0, fb);
+                    gb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 2 * width, gateStride, 0), s0, gb);
+                    ob = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 3 * width, gateStride, 0), s0, ob);
+                    ia = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 0, gateStride, 1), s1, ia);
+                    fa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, width, gateStride, 1), s1, fa);
+                    ga = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 2 * width, gateStride, 1), s1, ga);
+                    oa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 3 * width, gateStride, 1), s1, oa);
+                    ib = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 0, gateStride, 1), s1, ib);
+                    fb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, width, gateStride, 1), s1, fb);
+                    gb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 2 * width, gateStride, 1), s1, gb);
+                    ob = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 3 * width, gateStride, 1), s1, ob);
+                }
+
+                if (k < end) // an odd depth's last k: the low half of its pair
+                {
+                    nint offset = (k >> 1) * pairBytes;
+                    ref byte wa = ref Unsafe.Add(ref panelA, offset), wb = ref Unsafe.Add(ref panelB, offset);
+                    TVec s0 = BroadcastLane(source, k - first);
+                    ia = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 0, gateStride, 0), s0, ia);
+                    fa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, width, gateStride, 0), s0, fa);
+                    ga = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 2 * width, gateStride, 0), s0, ga);
+                    oa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 3 * width, gateStride, 0), s0, oa);
+                    ib = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 0, gateStride, 0), s0, ib);
+                    fb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, width, gateStride, 0), s0, fb);
+                    gb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 2 * width, gateStride, 0), s0, gb);
+                    ob = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 3 * width, gateStride, 0), s0, ob);
+                }
+            }
+
+            // Each block's cell in turn and each of its σ gates in turn, so that σ and the cell are written once (the inline budget
+            // holds one copy of each): values rotate through the variables, the turns are independent and overlap in the core.
+            for (int turn = 0; turn < 2; turn++)
+            {
+                for (int gate = 0; gate < 3; gate++) (ia, fa, oa) = (fa, oa, Activations.Sigmoid(ia));
+                (TVec cNew, TVec hNew) = ActivatedCell(ia, fa, Activations.Tanh(ga), oa, cA);
+                (ia, fa, ga, oa, cA, hA, cB, hB) = (ib, fb, gb, ob, cB, hB, cNew, hNew);
+            }
+
+            // The output row through the spare buffer, which holds whole vectors, as the row may end inside one.
+            TVec.Store(hA, ref a.HSpare);
+            if (pair) TVec.Store(hB, ref Unsafe.Add(ref a.HSpare, width));
+            CopyRow(ref a.HSpare, ref Unsafe.Add(ref a.Output, (nint)t * a.OutputStepStride), outputs);
+        }
+
+        TVec.Store(hA, ref a.H);
+        TVec.Store(cA, ref a.C);
+        if (!pair) return;
+        TVec.Store(hB, ref Unsafe.Add(ref a.H, width));
+        TVec.Store(cB, ref Unsafe.Add(ref a.C, width));
+    }
+
+    /// <summary>
+    /// Lane <paramref name="lane"/> of <paramref name="value"/> in every lane: one permute where the ISA has a variable one,
+    /// else the lane read through memory (Arm, SSE only; the one lane of the scalar path).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec BroadcastLane(TVec value, int lane)
+    {
+        if (typeof(TVec) == typeof(VecScalar)) return value;
+        if (typeof(TVec) == typeof(Vec512) && Avx512F.IsSupported)
+            return Unsafe.BitCast<Vector512<float>, TVec>(Avx512F.PermuteVar16x32(Unsafe.BitCast<TVec, Vector512<float>>(value), Vector512.Create(lane)));
+        if (typeof(TVec) == typeof(Vec256) && Avx2.IsSupported)
+            return Unsafe.BitCast<Vector256<float>, TVec>(Avx2.PermuteVar8x32(Unsafe.BitCast<TVec, Vector256<float>>(value), Vector256.Create(lane)));
+        if (typeof(TVec) == typeof(Vec128) && Avx.IsSupported)
+            return Unsafe.BitCast<Vector128<float>, TVec>(Avx.PermuteVar(Unsafe.BitCast<TVec, Vector128<float>>(value), Vector128.Create(lane)));
+        return TVec.Create(Unsafe.Add(ref Unsafe.As<TVec, float>(ref value), lane));
     }
 
     /// <summary>Copies <paramref name="count"/> floats, whole vectors then the tail.</summary>
@@ -1093,9 +1213,17 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void UpdateActivatedCell(TVec i, TVec f, TVec g, TVec o, ref float c, ref float h)
     {
-        TVec cNew = Activations.FlushBelowNormal(TVec.MultiplyAdd(f, TVec.Load(in c), i * g));
+        (TVec cNew, TVec hNew) = ActivatedCell(i, f, g, o, TVec.Load(in c));
         TVec.Store(cNew, ref c);
-        TVec.Store(o * Activations.Tanh(cNew), ref h);
+        TVec.Store(hNew, ref h);
+    }
+
+    /// <summary>The new c (flushed below normal) and h of <see cref="UpdateActivatedCell"/>, from c in a register.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (TVec C, TVec H) ActivatedCell(TVec i, TVec f, TVec g, TVec o, TVec c)
+    {
+        TVec cNew = Activations.FlushBelowNormal(TVec.MultiplyAdd(f, c, i * g));
+        return (cNew, o * Activations.Tanh(cNew));
     }
 
     /// <summary>The start value of the panel's gate <paramref name="gate"/>: its slot of <paramref name="init"/> (zero past the panel's gates).</summary>

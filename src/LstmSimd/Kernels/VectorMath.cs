@@ -15,14 +15,19 @@ internal static class VectorMath<TVec> where TVec : struct, ISimdVector<TVec>
     {
         ref float start = ref MemoryMarshal.GetReference(values);
         int width = TVec.Count, k = 0;
-        TVec lanes = TVec.Zero;
-        for (; k + width <= values.Length; k += width)
+        // Four running maxima: one would make every vector wait for the compare and select of the one before.
+        TVec lanes0 = TVec.Zero, lanes1 = TVec.Zero, lanes2 = TVec.Zero, lanes3 = TVec.Zero;
+        for (; k + 4 * width <= values.Length; k += 4 * width)
         {
-            TVec v = TVec.Abs(TVec.Load(in Unsafe.Add(ref start, k)));
-            lanes = TVec.Select(TVec.GreaterThan(v, lanes), v, lanes);
+            ref float at = ref Unsafe.Add(ref start, k);
+            lanes0 = Larger(TVec.Abs(TVec.Load(in at)), lanes0);
+            lanes1 = Larger(TVec.Abs(TVec.Load(in Unsafe.Add(ref at, width))), lanes1);
+            lanes2 = Larger(TVec.Abs(TVec.Load(in Unsafe.Add(ref at, 2 * width))), lanes2);
+            lanes3 = Larger(TVec.Abs(TVec.Load(in Unsafe.Add(ref at, 3 * width))), lanes3);
         }
 
-        float largest = HorizontalMax(lanes);
+        for (; k + width <= values.Length; k += width) lanes0 = Larger(TVec.Abs(TVec.Load(in Unsafe.Add(ref start, k))), lanes0);
+        float largest = HorizontalMax(Larger(Larger(lanes0, lanes1), Larger(lanes2, lanes3)));
         for (; k < values.Length; k++)
         {
             float v = Math.Abs(Unsafe.Add(ref start, k));
@@ -31,6 +36,10 @@ internal static class VectorMath<TVec> where TVec : struct, ISimdVector<TVec>
 
         return largest;
     }
+
+    /// <summary>Per lane, <paramref name="candidate"/> where it is greater than <paramref name="lanes"/>, else <paramref name="lanes"/> (NaN never wins).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec Larger(TVec candidate, TVec lanes) => TVec.Select(TVec.GreaterThan(candidate, lanes), candidate, lanes);
 
     /// <summary>
     /// One Adam step over a tensor: g = grad + l2·p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
