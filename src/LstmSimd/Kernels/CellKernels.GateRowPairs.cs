@@ -91,19 +91,23 @@ internal static partial class CellKernels<TVec, TFormat>
         ref float initA1 = ref Unsafe.Add(ref initA, initStride), initA2 = ref Unsafe.Add(ref initA1, initStride), initA3 = ref Unsafe.Add(ref initA2, four ? initStride : 0);
         ref float initB1 = ref Unsafe.Add(ref initB, initStride), initB2 = ref Unsafe.Add(ref initB1, initStride), initB3 = ref Unsafe.Add(ref initB2, four ? initStride : 0);
         // r and z of block A and B, rows 0–3.
-        TVec ra0 = Scaled(Start<GruGateRows>(ref initA, 0)), za0 = Scaled(Start<GruGateRows>(ref initA, 1));
-        TVec ra1 = Scaled(Start<GruGateRows>(ref initA1, 0)), za1 = Scaled(Start<GruGateRows>(ref initA1, 1));
-        TVec ra2 = Scaled(Start<GruGateRows>(ref initA2, 0)), za2 = Scaled(Start<GruGateRows>(ref initA2, 1));
-        TVec rb0 = Scaled(Start<GruGateRows>(ref initB, 0)), zb0 = Scaled(Start<GruGateRows>(ref initB, 1));
-        TVec rb1 = Scaled(Start<GruGateRows>(ref initB1, 0)), zb1 = Scaled(Start<GruGateRows>(ref initB1, 1));
-        TVec rb2 = Scaled(Start<GruGateRows>(ref initB2, 0)), zb2 = Scaled(Start<GruGateRows>(ref initB2, 1));
+        TVec ra0 = Start<GruGateRows>(ref initA, 0), za0 = Start<GruGateRows>(ref initA, 1), rb0 = Start<GruGateRows>(ref initB, 0), zb0 = Start<GruGateRows>(ref initB, 1);
+        TVec ra1 = Start<GruGateRows>(ref initA1, 0), za1 = Start<GruGateRows>(ref initA1, 1), rb1 = Start<GruGateRows>(ref initB1, 0), zb1 = Start<GruGateRows>(ref initB1, 1);
+        TVec ra2 = Start<GruGateRows>(ref initA2, 0), za2 = Start<GruGateRows>(ref initA2, 1), rb2 = Start<GruGateRows>(ref initB2, 0), zb2 = Start<GruGateRows>(ref initB2, 1);
         TVec ra3 = TVec.Zero, za3 = TVec.Zero, rb3 = TVec.Zero, zb3 = TVec.Zero;
-        if (four)
+        if (four) (ra3, za3, rb3, zb3) = (Start<GruGateRows>(ref initA3, 0), Start<GruGateRows>(ref initA3, 1), Start<GruGateRows>(ref initB3, 0), Start<GruGateRows>(ref initB3, 1));
+
+        // Scaled formats only (a constant condition, as in RunTile: the JIT drops the block and its inlinees for exact formats,
+        // which keeps this kernel inside the JIT's inline budget).
+        if (TFormat.ActivationScale != 1f)
         {
-            (ra3, za3) = (Scaled(Start<GruGateRows>(ref initA3, 0)), Scaled(Start<GruGateRows>(ref initA3, 1)));
-            (rb3, zb3) = (Scaled(Start<GruGateRows>(ref initB3, 0)), Scaled(Start<GruGateRows>(ref initB3, 1)));
+            (ra0, za0, rb0, zb0) = (Scaled(ra0), Scaled(za0), Scaled(rb0), Scaled(zb0));
+            (ra1, za1, rb1, zb1) = (Scaled(ra1), Scaled(za1), Scaled(rb1), Scaled(zb1));
+            (ra2, za2, rb2, zb2) = (Scaled(ra2), Scaled(za2), Scaled(rb2), Scaled(zb2));
+            if (four) (ra3, za3, rb3, zb3) = (Scaled(ra3), Scaled(za3), Scaled(rb3), Scaled(zb3));
         }
 
+        TVec unused = TVec.Zero; // the third and fourth gates' accumulators of TileProducts, which a two-gate panel does not touch
         nint pairBytes = TFormat.PairBytes(panelRows);
         for (int part = 0; part < 2; part++)
         {
@@ -115,74 +119,44 @@ internal static partial class CellKernels<TVec, TFormat>
             ref float source1 = ref Unsafe.Add(ref source0, stride);
             ref float source2 = ref Unsafe.Add(ref source1, stride);
             ref float source3 = ref Unsafe.Add(ref source2, four ? stride : 0);
-            int k = 0;
-            for (; k + 2 <= depth; k += 2)
+            // Pairs of k with the half a constant, as RunTile's (block A's products of k, then block B's, then k + 1's).
+            nint k = 0;
+            for (; k + 2 <= depth; k += 2, wa = ref Unsafe.Add(ref wa, pairBytes), wb = ref Unsafe.Add(ref wb, pairBytes))
             {
-                // A whole pair per iteration: k's half, then k + 1's, at constant offsets from wa and wb.
-                TVec s0 = Broadcast(ref source0, k), s1 = Broadcast(ref source1, k), s2 = Broadcast(ref source2, k);
-                TVec s3 = four ? Broadcast(ref source3, k) : TVec.Zero;
-                TVec wv = TFormat.Load<TVec>(ref wa, 0, panelRows, 0);
-                ra0 = TVec.MultiplyAdd(wv, s0, ra0); ra1 = TVec.MultiplyAdd(wv, s1, ra1); ra2 = TVec.MultiplyAdd(wv, s2, ra2);
-                if (four) ra3 = TVec.MultiplyAdd(wv, s3, ra3);
-                wv = TFormat.Load<TVec>(ref wa, width, panelRows, 0);
-                za0 = TVec.MultiplyAdd(wv, s0, za0); za1 = TVec.MultiplyAdd(wv, s1, za1); za2 = TVec.MultiplyAdd(wv, s2, za2);
-                if (four) za3 = TVec.MultiplyAdd(wv, s3, za3);
-                wv = TFormat.Load<TVec>(ref wb, 0, panelRows, 0);
-                rb0 = TVec.MultiplyAdd(wv, s0, rb0); rb1 = TVec.MultiplyAdd(wv, s1, rb1); rb2 = TVec.MultiplyAdd(wv, s2, rb2);
-                if (four) rb3 = TVec.MultiplyAdd(wv, s3, rb3);
-                wv = TFormat.Load<TVec>(ref wb, width, panelRows, 0);
-                zb0 = TVec.MultiplyAdd(wv, s0, zb0); zb1 = TVec.MultiplyAdd(wv, s1, zb1); zb2 = TVec.MultiplyAdd(wv, s2, zb2);
-                if (four) zb3 = TVec.MultiplyAdd(wv, s3, zb3);
-
-                s0 = Broadcast(ref source0, k + 1);
-                s1 = Broadcast(ref source1, k + 1);
-                s2 = Broadcast(ref source2, k + 1);
-                s3 = four ? Broadcast(ref source3, k + 1) : TVec.Zero;
-                wv = TFormat.Load<TVec>(ref wa, 0, panelRows, 1);
-                ra0 = TVec.MultiplyAdd(wv, s0, ra0); ra1 = TVec.MultiplyAdd(wv, s1, ra1); ra2 = TVec.MultiplyAdd(wv, s2, ra2);
-                if (four) ra3 = TVec.MultiplyAdd(wv, s3, ra3);
-                wv = TFormat.Load<TVec>(ref wa, width, panelRows, 1);
-                za0 = TVec.MultiplyAdd(wv, s0, za0); za1 = TVec.MultiplyAdd(wv, s1, za1); za2 = TVec.MultiplyAdd(wv, s2, za2);
-                if (four) za3 = TVec.MultiplyAdd(wv, s3, za3);
-                wv = TFormat.Load<TVec>(ref wb, 0, panelRows, 1);
-                rb0 = TVec.MultiplyAdd(wv, s0, rb0); rb1 = TVec.MultiplyAdd(wv, s1, rb1); rb2 = TVec.MultiplyAdd(wv, s2, rb2);
-                if (four) rb3 = TVec.MultiplyAdd(wv, s3, rb3);
-                wv = TFormat.Load<TVec>(ref wb, width, panelRows, 1);
-                zb0 = TVec.MultiplyAdd(wv, s0, zb0); zb1 = TVec.MultiplyAdd(wv, s1, zb1); zb2 = TVec.MultiplyAdd(wv, s2, zb2);
-                if (four) zb3 = TVec.MultiplyAdd(wv, s3, zb3);
-                wa = ref Unsafe.Add(ref wa, pairBytes);
-                wb = ref Unsafe.Add(ref wb, pairBytes);
+                TileProducts<GruGateRows>(ref wa, 0, ref source0, ref source1, ref source2, ref source3, k,
+                    ref ra0, ref za0, ref unused, ref unused, ref ra1, ref za1, ref unused, ref unused, ref ra2, ref za2, ref unused, ref unused, ref ra3, ref za3, ref unused, ref unused);
+                TileProducts<GruGateRows>(ref wb, 0, ref source0, ref source1, ref source2, ref source3, k,
+                    ref rb0, ref zb0, ref unused, ref unused, ref rb1, ref zb1, ref unused, ref unused, ref rb2, ref zb2, ref unused, ref unused, ref rb3, ref zb3, ref unused, ref unused);
+                TileProducts<GruGateRows>(ref wa, 1, ref source0, ref source1, ref source2, ref source3, k + 1,
+                    ref ra0, ref za0, ref unused, ref unused, ref ra1, ref za1, ref unused, ref unused, ref ra2, ref za2, ref unused, ref unused, ref ra3, ref za3, ref unused, ref unused);
+                TileProducts<GruGateRows>(ref wb, 1, ref source0, ref source1, ref source2, ref source3, k + 1,
+                    ref rb0, ref zb0, ref unused, ref unused, ref rb1, ref zb1, ref unused, ref unused, ref rb2, ref zb2, ref unused, ref unused, ref rb3, ref zb3, ref unused, ref unused);
             }
 
             if (k < depth)
             {
-                TVec s0 = Broadcast(ref source0, k), s1 = Broadcast(ref source1, k), s2 = Broadcast(ref source2, k);
-                TVec s3 = four ? Broadcast(ref source3, k) : TVec.Zero;
-                TVec wv = TFormat.Load<TVec>(ref wa, 0, panelRows, 0);
-                ra0 = TVec.MultiplyAdd(wv, s0, ra0); ra1 = TVec.MultiplyAdd(wv, s1, ra1); ra2 = TVec.MultiplyAdd(wv, s2, ra2);
-                if (four) ra3 = TVec.MultiplyAdd(wv, s3, ra3);
-                wv = TFormat.Load<TVec>(ref wa, width, panelRows, 0);
-                za0 = TVec.MultiplyAdd(wv, s0, za0); za1 = TVec.MultiplyAdd(wv, s1, za1); za2 = TVec.MultiplyAdd(wv, s2, za2);
-                if (four) za3 = TVec.MultiplyAdd(wv, s3, za3);
-                wv = TFormat.Load<TVec>(ref wb, 0, panelRows, 0);
-                rb0 = TVec.MultiplyAdd(wv, s0, rb0); rb1 = TVec.MultiplyAdd(wv, s1, rb1); rb2 = TVec.MultiplyAdd(wv, s2, rb2);
-                if (four) rb3 = TVec.MultiplyAdd(wv, s3, rb3);
-                wv = TFormat.Load<TVec>(ref wb, width, panelRows, 0);
-                zb0 = TVec.MultiplyAdd(wv, s0, zb0); zb1 = TVec.MultiplyAdd(wv, s1, zb1); zb2 = TVec.MultiplyAdd(wv, s2, zb2);
-                if (four) zb3 = TVec.MultiplyAdd(wv, s3, zb3);
+                TileProducts<GruGateRows>(ref wa, 0, ref source0, ref source1, ref source2, ref source3, k,
+                    ref ra0, ref za0, ref unused, ref unused, ref ra1, ref za1, ref unused, ref unused, ref ra2, ref za2, ref unused, ref unused, ref ra3, ref za3, ref unused, ref unused);
+                TileProducts<GruGateRows>(ref wb, 0, ref source0, ref source1, ref source2, ref source3, k,
+                    ref rb0, ref zb0, ref unused, ref unused, ref rb1, ref zb1, ref unused, ref unused, ref rb2, ref zb2, ref unused, ref unused, ref rb3, ref zb3, ref unused, ref unused);
             }
         }
 
-        StoreSlots<GruGateRows>(Unscaled(ra0), Unscaled(za0), default, default, ref preA, ref initA);
-        StoreSlots<GruGateRows>(Unscaled(ra1), Unscaled(za1), default, default, ref Unsafe.Add(ref preA, preStride), ref initA1);
-        StoreSlots<GruGateRows>(Unscaled(ra2), Unscaled(za2), default, default, ref Unsafe.Add(ref preA, 2 * preStride), ref initA2);
-        StoreSlots<GruGateRows>(Unscaled(rb0), Unscaled(zb0), default, default, ref preB, ref initB);
-        StoreSlots<GruGateRows>(Unscaled(rb1), Unscaled(zb1), default, default, ref Unsafe.Add(ref preB, preStride), ref initB1);
-        StoreSlots<GruGateRows>(Unscaled(rb2), Unscaled(zb2), default, default, ref Unsafe.Add(ref preB, 2 * preStride), ref initB2);
-        if (four)
-        {
-            StoreSlots<GruGateRows>(Unscaled(ra3), Unscaled(za3), default, default, ref Unsafe.Add(ref preA, 3 * preStride), ref initA3);
-            StoreSlots<GruGateRows>(Unscaled(rb3), Unscaled(zb3), default, default, ref Unsafe.Add(ref preB, 3 * preStride), ref initB3);
-        }
+        StorePairTileBlock(ra0, za0, ra1, za1, ra2, za2, ra3, za3, ref preA, preStride, ref initA, initStride);
+        StorePairTileBlock(rb0, zb0, rb1, zb1, rb2, zb2, rb3, zb3, ref preB, preStride, ref initB, initStride);
+    }
+
+    /// <summary>
+    /// One block's r and z of a <see cref="RunGateRowPairTile"/> (rows 0–3), out of the scaled domain, into slots 0 and 1 of the
+    /// rows at <paramref name="pre"/>, slots 2 and 3 carried from <paramref name="init"/>'s.
+    /// </summary>
+    // Out of line: inlined, the tile's loop had spent the JIT's inline budget and these stores became calls per row.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void StorePairTileBlock(TVec r0, TVec z0, TVec r1, TVec z1, TVec r2, TVec z2, TVec r3, TVec z3, ref float pre, int preStride, ref float init, int initStride)
+    {
+        StoreSlots<GruGateRows>(Unscaled(r0), Unscaled(z0), default, default, ref pre, ref init);
+        StoreSlots<GruGateRows>(Unscaled(r1), Unscaled(z1), default, default, ref Unsafe.Add(ref pre, preStride), ref Unsafe.Add(ref init, initStride));
+        StoreSlots<GruGateRows>(Unscaled(r2), Unscaled(z2), default, default, ref Unsafe.Add(ref pre, 2 * preStride), ref Unsafe.Add(ref init, 2 * initStride));
+        if (TileRows == 4) StoreSlots<GruGateRows>(Unscaled(r3), Unscaled(z3), default, default, ref Unsafe.Add(ref pre, 3 * preStride), ref Unsafe.Add(ref init, 3 * initStride));
     }
 }
