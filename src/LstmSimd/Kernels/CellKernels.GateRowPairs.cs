@@ -86,7 +86,7 @@ internal static partial class CellKernels<TVec, TFormat>
         ref byte panelXA, ref byte panelXB, ref float x, int xStride, int depthX,
         ref byte panelHA, ref byte panelHB, ref float h, int hStride, int depthH, ref float preA, ref float preB, int preStride)
     {
-        int width = TVec.Count, panelRows = GruGateRows.Count * width;
+        int panelRows = GruGateRows.Count * TVec.Count;
         bool four = TileRows == 4;
         ref float initA1 = ref Unsafe.Add(ref initA, initStride), initA2 = ref Unsafe.Add(ref initA1, initStride), initA3 = ref Unsafe.Add(ref initA2, four ? initStride : 0);
         ref float initB1 = ref Unsafe.Add(ref initB, initStride), initB2 = ref Unsafe.Add(ref initB1, initStride), initB3 = ref Unsafe.Add(ref initB2, four ? initStride : 0);
