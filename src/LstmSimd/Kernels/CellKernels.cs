@@ -162,11 +162,12 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
         bool widen = Widens && tiled >= 2 * TileRows;
         int wideXFloats = WideBlockFloats(a.DepthX, panelRows), wideFloats = wideXFloats + WideBlockFloats(a.DepthH, panelRows);
         bool prescale = widen && TFormat.ActivationScale != 1f;
-        ref float wide = ref widen ? ref WideningScratch.Rent(wideFloats + (prescale ? tiled * (a.DepthX + a.DepthH) : 0)) : ref Unsafe.NullRef<float>();
+        int passBlocks = PairsBlocks<TGates>() ? 2 : 1; // the original GRU's two-gate panel runs two blocks a pass (TileBlockPair)
+        ref float wide = ref widen ? ref WideningScratch.Rent(passBlocks * wideFloats + (prescale ? tiled * (a.DepthX + a.DepthH) : 0)) : ref Unsafe.NullRef<float>();
         CellStepArgs wideArgs = a;
         if (prescale)
         {
-            ref float scaledX = ref Unsafe.Add(ref wide, wideFloats);
+            ref float scaledX = ref Unsafe.Add(ref wide, passBlocks * wideFloats);
             ref float scaledH = ref Unsafe.Add(ref scaledX, tiled * a.DepthX);
             Prescale(ref a.X, a.XRowStride, tiled, a.DepthX, ref scaledX);
             Prescale(ref a.H, a.HRowStride, tiled, a.DepthH, ref scaledH);
@@ -176,9 +177,15 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
             wideArgs.HRowStride = a.DepthH;
         }
 
-        for (int n = 0; n < a.BlockEnd - a.BlockStart && tiled > 0; n++)
+        for (int n = 0; n < a.BlockEnd - a.BlockStart && tiled > 0; n += passBlocks)
         {
             int block = a.Descending ? a.BlockEnd - 1 - n : a.BlockStart + n;
+            if (passBlocks == 2 && n + 1 < a.BlockEnd - a.BlockStart)
+            {
+                TileBlockPair(a, wideArgs, block, a.Descending ? block - 1 : block + 1, tiled, widen, ref wide, wideXFloats, wideFloats);
+                continue;
+            }
+
             ref byte panelX = ref Unsafe.Add(ref a.PanelX, block * TFormat.BlockBytes(a.DepthX, panelRows));
             ref byte panelH = ref Unsafe.Add(ref a.PanelH, block * TFormat.BlockBytes(a.DepthH, panelRows));
             if (!widen)
@@ -633,11 +640,13 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
         }
         else
         {
-            for (int row = 0; row < tiled; row += TileRows)
+            // Each group of blocks serves every tile of rows before the next (from L2), as a step's blocks do: a panel larger than
+            // L2 (the original GRU's W_hn at H = 512) would otherwise stream from L3 once per tile.
+            for (int block = blockStart; block < blockEnd; block += ProjectBlocks)
             {
-                if (!active.IsEmpty && !AllActive(active.Slice(row, TileRows))) continue;
-                for (int block = blockStart; block < blockEnd; block += ProjectBlocks)
+                for (int row = 0; row < tiled; row += TileRows)
                 {
+                    if (!active.IsEmpty && !AllActive(active.Slice(row, TileRows))) continue;
                     ProjectTile(ref panel.Start, panel.BlockBytes, panel.Depth, ref Unsafe.Add(ref h, (nint)row * hRowStride), hRowStride,
                         ref Unsafe.Add(ref y, (nint)row * yRowStride), yRowStride, block, Math.Min(ProjectBlocks, blockEnd - block));
                 }
