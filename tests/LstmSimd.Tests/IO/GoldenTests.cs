@@ -62,7 +62,7 @@ public sealed class GoldenTests(ITestOutputHelper log)
             var (output, h, c) = GoldenRunner.Run(engine, model, file.ReadSingles("input"), 500, 1, file.ReadSingles("h0"), file.ReadSingles("c0"), [], SequenceLayout.TimeMajor);
             foreach ((string what, double[] actual) in new[] { ("output", output), ("h_n", h), ("c_n", c) })
             {
-                double rel = RelativeL2(file.ReadDoubles(what), actual);
+                double rel = Tolerance.RelativeL2(file.ReadDoubles(what), actual, $"long_sequence {what} on the {engine} path");
                 log.WriteLine($"long_sequence {what} on the {engine} path: relative L2 {rel:E2}");
                 Assert.True(rel <= 1e-4, $"long_sequence {what} on the {engine} path: relative L2 {rel:E3} > 1e-4");
             }
@@ -93,17 +93,4 @@ public sealed class GoldenTests(ITestOutputHelper log)
 
     private static void AssertClose(double[] expected, double[] actual, string what) =>
         Tolerance.AssertClose(expected, actual.Select(v => (float)v).ToArray(), what);
-
-    private static double RelativeL2(double[] expected, double[] actual)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double num = 0, den = 0;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            num += (actual[i] - expected[i]) * (actual[i] - expected[i]);
-            den += expected[i] * expected[i];
-        }
-
-        return Math.Sqrt(num / Math.Max(den, double.Epsilon));
-    }
 }

@@ -25,6 +25,23 @@ public static class Tolerance
     /// </summary>
     public static void AssertRelativeL2(ReadOnlySpan<double> expected, ReadOnlySpan<float> actual, string what, double bound = Relative)
     {
+        double[] widened = new double[actual.Length];
+        for (int i = 0; i < actual.Length; i++) widened[i] = actual[i];
+        (double difference, double norm) = SquaredL2(expected, widened, what);
+        if (!(Math.Sqrt(difference) <= bound * Math.Sqrt(norm) + Absolute))
+            throw new XunitException($"{what}: relative L2 error {RelativeL2(expected, widened, what):E3}, bound {bound:E1}");
+    }
+
+    /// <summary>‖actual − expected‖₂ / ‖expected‖₂ (over the smallest positive double when expected is all zeros).</summary>
+    public static double RelativeL2(ReadOnlySpan<double> expected, ReadOnlySpan<double> actual, string what)
+    {
+        (double difference, double norm) = SquaredL2(expected, actual, what);
+        return Math.Sqrt(difference / Math.Max(norm, double.Epsilon));
+    }
+
+    /// <summary>‖actual − expected‖₂² and ‖expected‖₂².</summary>
+    private static (double Difference, double Expected) SquaredL2(ReadOnlySpan<double> expected, ReadOnlySpan<double> actual, string what)
+    {
         if (expected.Length != actual.Length)
             throw new XunitException($"{what}: length {actual.Length}, expected {expected.Length}");
         double difference = 0, norm = 0;
@@ -35,8 +52,7 @@ public static class Tolerance
             norm += expected[i] * expected[i];
         }
 
-        if (!(Math.Sqrt(difference) <= bound * Math.Sqrt(norm) + Absolute))
-            throw new XunitException($"{what}: relative L2 error {Math.Sqrt(difference / Math.Max(norm, double.Epsilon)):E3}, bound {bound:E1}");
+        return (difference, norm);
     }
 
     /// <summary>Output, h_n and c_n of a fast run against the reference's, each to the contract.</summary>
