@@ -337,6 +337,12 @@ internal static class Float16Bits
     /// <summary>The smallest magnitude the normalised codes cannot hold (2^7): a model with a weight this large keeps the IEEE codes.</summary>
     public const float NormalisedLimit = 128f;
 
+    /// <summary>2^51, the square root of the 2^102 a widened normalised code is short of its weight: the kernels scale activations up and accumulators down by it.</summary>
+    public const float NormalisedActivationScale = 2251799813685248f;
+
+    /// <summary>2^56, the square root of the 2^112 a widened IEEE code is short of its weight.</summary>
+    public const float IeeeActivationScale = 72057594037927936f;
+
     /// <summary>
     /// The power of two a widened code is the weight times: 2^-112 for the IEEE codes (fp32's exponent bias is 127, the
     /// half's 15), 2^-102 for the normalised ones.

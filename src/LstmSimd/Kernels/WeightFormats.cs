@@ -91,7 +91,7 @@ internal readonly struct Float16Weights : IWeightFormat
     public static WeightFormat Format => WeightFormat.Float16;
 
     /// <summary>2^51: activations up to 2^77 in magnitude stay finite, and accumulators down to 2^-75 stay normal.</summary>
-    public static float ActivationScale => 2251799813685248f;
+    public static float ActivationScale => Float16Bits.NormalisedActivationScale;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Load<TVec>(ref byte pair, int offset, int rows, int half) where TVec : struct, ISimdVector<TVec> =>
@@ -112,7 +112,7 @@ internal readonly struct Float16IeeeWeights : IWeightFormat
     public static WeightFormat Format => WeightFormat.Float16;
 
     /// <summary>2^56: activations up to 2^72 in magnitude stay finite, and accumulators down to 2^-70 stay normal.</summary>
-    public static float ActivationScale => 72057594037927936f;
+    public static float ActivationScale => Float16Bits.IeeeActivationScale;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Load<TVec>(ref byte pair, int offset, int rows, int half) where TVec : struct, ISimdVector<TVec> =>
