@@ -330,9 +330,16 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     /// <summary>
     /// Bytes of widened fp32 panel below which a batch-1 sequence over fp16 weights widens its blocks once for all its steps:
     /// a panel this small is read from L1 or L2 at every step whatever its format, so fp16 saves no bandwidth and its
-    /// widening (three ALU operations a vector, one for bfloat16, which is left as it is) would only add work to every step.
+    /// widening (three ALU operations a vector) would only add work to every step.
     /// </summary>
     private const int SequenceWideningBytes = 128 << 10;
+
+    /// <summary>
+    /// The same for bfloat16, whose widening is one operation a vector: worth doing once only where the widened panel still
+    /// stays in L1 (where the steps are bound by their chains, not by reading weights); beyond, the half-size panel that
+    /// stays in a nearer cache is worth more.
+    /// </summary>
+    private const int BFloat16SequenceWideningBytes = 32 << 10;
 
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -340,7 +347,7 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     {
         int panelRows = TGates.Count * TVec.Count;
         nint wideBlockBytes = WidenedWeights<TFormat>.BlockBytes(a.DepthH, panelRows);
-        if (!IsFloat16 || a.Steps < 2 || a.BlockEnd * wideBlockBytes > SequenceWideningBytes)
+        if (!Widens || a.Steps < 2 || a.BlockEnd * wideBlockBytes > (IsFloat16 ? SequenceWideningBytes : BFloat16SequenceWideningBytes))
         {
             RunSequence<TGates>(a);
             return;
@@ -363,7 +370,7 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void RunSequence<TGates>(scoped in SequenceArgs a) where TGates : struct, IGateLayout
     {
-        if (typeof(TGates) == typeof(LstmGates) && TVec.Count > 1 && !TFormat.Quantized && TFormat.ActivationScale == 1f && a.Barrier is null
+        if (typeof(TGates) == typeof(LstmGates) && TVec.Count > 1 && !TFormat.Quantized && a.Barrier is null
             && a.BlockStart == 0 && a.BlockEnd <= EpilogueBlocks && a.DepthH <= a.BlockEnd * TVec.Count)
         {
             RunSequenceInRegisters(a);
@@ -434,12 +441,14 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
             int t = a.Reverse ? a.Steps - 1 - s : s;
             ref float initA = ref Unsafe.Add(ref a.Init, (nint)t * a.InitStepStride);
             ref float initB = ref Unsafe.Add(ref initA, secondBlock);
-            TVec ia = Start<LstmGates>(ref initA, 0), fa = Start<LstmGates>(ref initA, 1), ga = Start<LstmGates>(ref initA, 2), oa = Start<LstmGates>(ref initA, 3);
-            TVec ib = Start<LstmGates>(ref initB, 0), fb = Start<LstmGates>(ref initB, 1), gb = Start<LstmGates>(ref initB, 2), ob = Start<LstmGates>(ref initB, 3);
+            TVec ia = Scaled(Start<LstmGates>(ref initA, 0)), fa = Scaled(Start<LstmGates>(ref initA, 1)), ga = Scaled(Start<LstmGates>(ref initA, 2)), oa = Scaled(Start<LstmGates>(ref initA, 3));
+            TVec ib = Scaled(Start<LstmGates>(ref initB, 0)), fb = Scaled(Start<LstmGates>(ref initB, 1)), gb = Scaled(Start<LstmGates>(ref initB, 2)), ob = Scaled(Start<LstmGates>(ref initB, 3));
             for (int part = 0; part < 2; part++)
             {
-                // h_{t−1}[k] for k in [width·part, width·(part + 1)) is lane k − width·part of this part's vector (width is even).
+                // h_{t−1}[k] for k in [width·part, width·(part + 1)) is lane k − width·part of this part's vector (width is even), times the
+                // format's activation scale as a broadcast (or a prescaled row) gives it.
                 TVec source = part == 0 ? hA : hB;
+                if (TFormat.ActivationScale != 1f) source *= TVec.Create(TFormat.ActivationScale);
                 int first = part * width, end = Math.Min(depth, first + width), k = first;
                 for (; k + 2 <= end; k += 2)
                 {
@@ -478,6 +487,12 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
                     gb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 2 * width, gateStride, 0), s0, gb);
                     ob = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 3 * width, gateStride, 0), s0, ob);
                 }
+            }
+
+            if (TFormat.ActivationScale != 1f)
+            {
+                (ia, fa, ga, oa) = (Unscaled(ia), Unscaled(fa), Unscaled(ga), Unscaled(oa));
+                (ib, fb, gb, ob) = (Unscaled(ib), Unscaled(fb), Unscaled(gb), Unscaled(ob));
             }
 
             // Each block's cell in turn and each of its σ gates in turn, so that σ and the cell are written once (the inline budget
