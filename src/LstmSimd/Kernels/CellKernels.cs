@@ -455,37 +455,18 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
                     nint offset = (k >> 1) * pairBytes;
                     ref byte wa = ref Unsafe.Add(ref panelA, offset), wb = ref Unsafe.Add(ref panelB, offset);
                     TVec s0 = BroadcastLane(source, k - first), s1 = BroadcastLane(source, k + 1 - first);
-                    ia = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 0, gateStride, 0), s0, ia);
-                    fa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, width, gateStride, 0), s0, fa);
-                    ga = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 2 * width, gateStride, 0), s0, ga);
-                    oa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 3 * width, gateStride, 0), s0, oa);
-                    ib = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 0, gateStride, 0), s0, ib);
-                    fb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, width, gateStride, 0), s0, fb);
-                    gb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 2 * width, gateStride, 0), s0, gb);
-                    ob = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 3 * width, gateStride, 0), s0, ob);
-                    ia = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 0, gateStride, 1), s1, ia);
-                    fa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, width, gateStride, 1), s1, fa);
-                    ga = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 2 * width, gateStride, 1), s1, ga);
-                    oa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 3 * width, gateStride, 1), s1, oa);
-                    ib = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 0, gateStride, 1), s1, ib);
-                    fb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, width, gateStride, 1), s1, fb);
-                    gb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 2 * width, gateStride, 1), s1, gb);
-                    ob = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 3 * width, gateStride, 1), s1, ob);
+                    GateProducts<LstmGates>(ref wa, 0, s0, ref ia, ref fa, ref ga, ref oa);
+                    GateProducts<LstmGates>(ref wb, 0, s0, ref ib, ref fb, ref gb, ref ob);
+                    GateProducts<LstmGates>(ref wa, 1, s1, ref ia, ref fa, ref ga, ref oa);
+                    GateProducts<LstmGates>(ref wb, 1, s1, ref ib, ref fb, ref gb, ref ob);
                 }
 
                 if (k < end) // an odd depth's last k: the low half of its pair
                 {
                     nint offset = (k >> 1) * pairBytes;
-                    ref byte wa = ref Unsafe.Add(ref panelA, offset), wb = ref Unsafe.Add(ref panelB, offset);
                     TVec s0 = BroadcastLane(source, k - first);
-                    ia = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 0, gateStride, 0), s0, ia);
-                    fa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, width, gateStride, 0), s0, fa);
-                    ga = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 2 * width, gateStride, 0), s0, ga);
-                    oa = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wa, 3 * width, gateStride, 0), s0, oa);
-                    ib = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 0, gateStride, 0), s0, ib);
-                    fb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, width, gateStride, 0), s0, fb);
-                    gb = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 2 * width, gateStride, 0), s0, gb);
-                    ob = TVec.MultiplyAdd(TFormat.Load<TVec>(ref wb, 3 * width, gateStride, 0), s0, ob);
+                    GateProducts<LstmGates>(ref Unsafe.Add(ref panelA, offset), 0, s0, ref ia, ref fa, ref ga, ref oa);
+                    GateProducts<LstmGates>(ref Unsafe.Add(ref panelB, offset), 0, s0, ref ib, ref fb, ref gb, ref ob);
                 }
             }
 
@@ -912,6 +893,8 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
             ref byte b = ref Unsafe.Add(ref panel, blockB * TFormat.BlockBytes(depth, panelRows));
             ref float source = ref part == 0 ? ref x : ref h;
             int k = 0;
+            // The products written out rather than through GateProducts: through it the JIT keeps one more address on the stack
+            // across this loop, the hottest of a batch-1 step.
             for (; k + 2 <= depth; k += 2) // a whole pair per iteration: its two halves at constant offsets
             {
                 nint offset = (k >> 1) * pairBytes;
@@ -955,14 +938,28 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
         StoreSlots<TGates>(Unscaled(ib), Unscaled(fb), Unscaled(gb), Unscaled(ob), ref destinationB, ref initB);
     }
 
+    /// <summary>
+    /// One input k of one block of a row (<see cref="RowBlock"/>, <see cref="RunSequenceInRegisters"/>; <see cref="RowBlockPair"/> spells it out):
+    /// the <paramref name="half"/> of the pair at <paramref name="pair"/> times <paramref name="s"/>, added to the block's gate
+    /// chains, gate by gate (the panel's gates 0–3, named after the LSTM's).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GateProducts<TGates>(ref byte pair, int half, TVec s, ref TVec i, ref TVec f, ref TVec g, ref TVec o) where TGates : struct, IGateLayout
+    {
+        int width = TVec.Count, panelRows = TGates.Count * width;
+        i = TVec.MultiplyAdd(TFormat.Load<TVec>(ref pair, 0, panelRows, half), s, i);
+        f = TVec.MultiplyAdd(TFormat.Load<TVec>(ref pair, width, panelRows, half), s, f);
+        if (TGates.Count > 2) g = TVec.MultiplyAdd(TFormat.Load<TVec>(ref pair, 2 * width, panelRows, half), s, g);
+        if (TGates.Count > 3) o = TVec.MultiplyAdd(TFormat.Load<TVec>(ref pair, 3 * width, panelRows, half), s, o);
+    }
+
     /// <summary>One block of <see cref="RowBlockPair"/>, for a row's odd last block.</summary>
     // Its own compilation unit: inlined into RunRow, the inline budget ran out and the loads and FMAs became calls.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void RowBlock<TGates>(ref float init, ref byte panelX, ref float x, int depthX, ref byte panelH, ref float h, int depthH, ref float destination)
         where TGates : struct, IGateLayout
     {
-        int width = TVec.Count, panelRows = TGates.Count * width;
-        bool third = TGates.Count > 2, fourth = TGates.Count > 3;
+        int panelRows = TGates.Count * TVec.Count;
         TVec i = Scaled(Start<TGates>(ref init, 0)), f = Scaled(Start<TGates>(ref init, 1)), g = Scaled(Start<TGates>(ref init, 2)), o = Scaled(Start<TGates>(ref init, 3));
         nint pairBytes = TFormat.PairBytes(panelRows);
         for (int part = 0; part < 2; part++)
@@ -974,26 +971,11 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
             for (; k + 2 <= depth; k += 2)
             {
                 ref byte w = ref Unsafe.Add(ref panel, (k >> 1) * pairBytes);
-                TVec s0 = Broadcast(ref source, k), s1 = Broadcast(ref source, k + 1);
-                i = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 0, panelRows, 0), s0, i);
-                f = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, width, panelRows, 0), s0, f);
-                if (third) g = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 2 * width, panelRows, 0), s0, g);
-                if (fourth) o = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 3 * width, panelRows, 0), s0, o);
-                i = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 0, panelRows, 1), s1, i);
-                f = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, width, panelRows, 1), s1, f);
-                if (third) g = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 2 * width, panelRows, 1), s1, g);
-                if (fourth) o = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 3 * width, panelRows, 1), s1, o);
+                GateProducts<TGates>(ref w, 0, Broadcast(ref source, k), ref i, ref f, ref g, ref o);
+                GateProducts<TGates>(ref w, 1, Broadcast(ref source, k + 1), ref i, ref f, ref g, ref o);
             }
 
-            if (k < depth)
-            {
-                ref byte w = ref Unsafe.Add(ref panel, (k >> 1) * pairBytes);
-                TVec s0 = Broadcast(ref source, k);
-                i = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 0, panelRows, 0), s0, i);
-                f = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, width, panelRows, 0), s0, f);
-                if (third) g = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 2 * width, panelRows, 0), s0, g);
-                if (fourth) o = TVec.MultiplyAdd(TFormat.Load<TVec>(ref w, 3 * width, panelRows, 0), s0, o);
-            }
+            if (k < depth) GateProducts<TGates>(ref Unsafe.Add(ref panel, (k >> 1) * pairBytes), 0, Broadcast(ref source, k), ref i, ref f, ref g, ref o);
         }
 
         StoreSlots<TGates>(Unscaled(i), Unscaled(f), Unscaled(g), Unscaled(o), ref destination, ref init);
