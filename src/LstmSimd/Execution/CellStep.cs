@@ -57,6 +57,9 @@ internal unsafe struct CellStep
     /// <summary>Training: leave the activated gates over <see cref="Init"/> for the backward pass.</summary>
     public bool KeepGates;
 
+    /// <summary>W_hh widened to fp32 for every step of the call (16-bit models, batches of whole tiles), or null.</summary>
+    public float* WidePanelH;
+
     /// <summary>Set between the phases: m_t as W_hr reads it.</summary>
     public float* ProjectionInput;
     public int ProjectionInputStride;
@@ -109,6 +112,7 @@ internal unsafe struct CellStep
             Descending = Descending,
             Layout = Layer.Recurrent.Layout,
             GruGate = Layer.Cell.Gate,
+            WidePanelH = ref WidePanelH == null ? ref Unsafe.NullRef<float>() : ref *WidePanelH,
         };
         if (streaming && Layer.Input.Layout != Layer.Recurrent.Layout)
         {

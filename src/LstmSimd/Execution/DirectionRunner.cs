@@ -34,6 +34,9 @@ internal unsafe struct DirectionPass
     public float* Gates;
     public bool KeepGates;
 
+    /// <summary>16-bit models: room for W_hh widened to fp32 once for every step (see <see cref="KernelSet.WidenedPanelFloats"/>); null: none.</summary>
+    public float* WidePanel;
+
     public bool History;
     public float* H, HSpare, C, Raw;
 
@@ -118,6 +121,9 @@ internal static unsafe class DirectionRunner
         }
         else
         {
+            // A batch's steps over 16-bit weights read W_hh widened once here, not once per step.
+            int wideFloats = p.WidePanel == null || steps < 2 ? 0 : team.Kernels.WidenedPanelFloats(layer.Recurrent, batch);
+            if (wideFloats > 0) team.Kernels.WidenPanel(layer.Recurrent, new Span<float>(p.WidePanel, wideFloats));
             var active = new Span<byte>(p.Active, batch);
             var output = new Span<float>(p.Output, rows * p.OutputFeatures);
             int outputRowStep = p.OutputBatchFirst ? steps * p.OutputFeatures : p.OutputFeatures;
@@ -156,6 +162,7 @@ internal static unsafe class DirectionRunner
                     Active = p.Lengths == null ? null : p.Active,
                     Descending = s % 2 == 1,
                     KeepGates = p.KeepGates,
+                    WidePanelH = wideFloats > 0 ? p.WidePanel : null,
                 };
                 team.Cell(ref step, share);
 

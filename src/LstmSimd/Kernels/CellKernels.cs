@@ -24,6 +24,13 @@ internal ref struct CellStepArgs
     public int DepthH;
     public ref float H;
     public int HRowStride;
+
+    /// <summary>
+    /// <see cref="PanelH"/> already widened to fp32 for every step of the call (<see cref="CellKernels{TVec, TFormat}.WidenPanel"/>),
+    /// which a step's whole tiles read instead of widening each block again; a null ref to widen per step (or for formats
+    /// the tiles read as they are).
+    /// </summary>
+    public ref float WidePanelH;
     /// <summary>
     /// The state the fused update reads: c for the LSTM (updated in place); for a GRU (<see cref="Layout"/> GruRecurrent, not
     /// <see cref="PreActivationsOnly"/>) h_{t−1} in fp32 rows, which <see cref="H"/> may not be (Int8 quantises it).
@@ -195,8 +202,14 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
             }
 
             ref float wideH = ref Unsafe.Add(ref wide, wideXFloats);
-            WidenBlock(ref panelX, a.DepthX, panelRows, ref wide);
-            WidenBlock(ref panelH, a.DepthH, panelRows, ref wideH);
+            if (!Unsafe.IsNullRef(ref a.WidePanelH) && a.DepthX == 0)
+                wideH = ref Unsafe.Add(ref a.WidePanelH, (nint)block * WideBlockFloats(a.DepthH, panelRows)); // widened once for the call
+            else
+            {
+                WidenBlock(ref panelX, a.DepthX, panelRows, ref wide);
+                WidenBlock(ref panelH, a.DepthH, panelRows, ref wideH);
+            }
+
             CellKernels<TVec, WidenedWeights<TFormat>>.TileBlock<TGates>(wideArgs, block, ref Unsafe.As<float, byte>(ref wide), ref Unsafe.As<float, byte>(ref wideH), tiled, fuse);
         }
 
@@ -251,6 +264,28 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     internal static bool Widens => IsFloat16 || typeof(TFormat) == typeof(BFloat16Weights);
 
     private static bool IsFloat16 => typeof(TFormat) == typeof(Float16Weights) || typeof(TFormat) == typeof(Float16IeeeWeights);
+
+    /// <summary>
+    /// Floats that <see cref="WidenPanel"/> writes for a recurrent panel whose steps run <paramref name="rows"/> rows, or 0 where
+    /// those steps read it as it is (fp32, Int8, fewer rows than two tiles) or widen two blocks a pass (the original GRU).
+    /// </summary>
+    public static int WidenedPanelFloats(PackedPanel panel, int rows) =>
+        Widens && rows / TileRows * TileRows >= 2 * TileRows && panel.Layout is GateLayout.Lstm or GateLayout.GruRecurrent
+            ? checked(panel.Blocks * WideBlockFloats(panel.Depth, panel.Gates * TVec.Count))
+            : 0;
+
+    /// <summary>
+    /// Every block of <paramref name="panel"/> widened as a step's tiles widen it (block b at b × the widened block's floats), for
+    /// the steps of one call to read through <see cref="CellStepArgs.WidePanelH"/>: the panel is widened once, not once per step.
+    /// </summary>
+    public static void WidenPanel(PackedPanel panel, Span<float> destination)
+    {
+        int panelRows = panel.Gates * TVec.Count, wideBlockFloats = WideBlockFloats(panel.Depth, panelRows);
+        if (!Widens || destination.Length < panel.Blocks * wideBlockFloats)
+            throw new ArgumentException($"Widening a {panel.Format} panel needs {panel.Blocks * wideBlockFloats} floats of a 16-bit format's kernels.", nameof(destination));
+        for (int block = 0; block < panel.Blocks; block++)
+            WidenBlock(ref Unsafe.Add(ref panel.Start, block * panel.BlockBytes), panel.Depth, panelRows, ref destination[block * wideBlockFloats]);
+    }
 
     /// <summary>Floats of one block of <paramref name="depth"/> inputs and <paramref name="panelRows"/> rows widened by <see cref="WidenBlock"/>.</summary>
     private static int WideBlockFloats(int depth, int panelRows) => (int)(WidenedWeights<TFormat>.BlockBytes(depth, panelRows) / sizeof(float));

@@ -28,6 +28,12 @@ internal abstract class KernelSet(KernelPath path, int width, WeightFormat forma
     /// <summary>Whether the kernels read activations as <see cref="QuantizedRows"/> (Int8 panels) rather than as floats.</summary>
     public bool QuantizesActivations => Format == WeightFormat.Int8;
 
+    /// <summary>Floats to widen a recurrent panel once for steps of <paramref name="rows"/> rows, 0 where they would not widen it (see <see cref="CellKernels{TVec, TFormat}.WidenedPanelFloats"/>).</summary>
+    public abstract int WidenedPanelFloats(PackedPanel panel, int rows);
+
+    /// <summary>A 16-bit panel widened to fp32 for a call's steps (see <see cref="CellKernels{TVec, TFormat}.WidenPanel"/>).</summary>
+    public abstract void WidenPanel(PackedPanel panel, Span<float> destination);
+
     public abstract void InputProjection(PackedPanel panel, ReadOnlySpan<float> packedBias, ReadOnlySpan<float> x, int xRowStride, int rows, Span<float> gx, int blockStart, int blockEnd);
 
     public abstract void Project(PackedPanel panel, ref float h, int hRowStride, ref float y, int yRowStride, int rows, ReadOnlySpan<byte> active, int blockStart, int blockEnd);
@@ -68,6 +74,10 @@ internal sealed class KernelSet<TVec, TFormat>(KernelPath path)
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Sequence(scoped in SequenceArgs args) => CellKernels<TVec, TFormat>.Sequence(args);
+
+    public override int WidenedPanelFloats(PackedPanel panel, int rows) => CellKernels<TVec, TFormat>.WidenedPanelFloats(panel, rows);
+
+    public override void WidenPanel(PackedPanel panel, Span<float> destination) => CellKernels<TVec, TFormat>.WidenPanel(panel, destination);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void InputProjection(PackedPanel panel, ReadOnlySpan<float> packedBias, ReadOnlySpan<float> x, int xRowStride, int rows, Span<float> gx, int blockStart, int blockEnd) =>

@@ -59,7 +59,8 @@ public sealed unsafe partial class LstmSession : IDisposable
             H: Sizes.Elements("h maxBatch × padded H_out", maxBatch, _outputStride),
             HRaw: _spec.ProjectionSize > 0 || _spec.Cell.ResetBeforeProduct ? Sizes.Elements("unprojected h (or a GRU's r ⊙ h) maxBatch × padded H", maxBatch, _hiddenStride) : 0,
             Cell: Sizes.Elements("c maxBatch × padded H", maxBatch, _hiddenStride),
-            Batch: maxBatch);
+            Batch: maxBatch,
+            WidePanel: maxSteps >= 2 ? model.Layers.Max(layer => _kernels.WidenedPanelFloats(layer.Recurrent, maxBatch)) : 0);
         int layerOutput = _spec.NumLayers > 1 ? Sizes.Elements("layer outputs maxSteps × maxBatch × D·H_out", maxSteps, maxBatch, _spec.OutputSize) : 0;
         int stateH = Sizes.Elements("streaming h layers × maxBatch × padded H_out", _spec.NumLayers, maxBatch, _outputStride);
         int stateC = Sizes.Elements("streaming c layers × maxBatch × padded H", _spec.NumLayers, maxBatch, _hiddenStride);
@@ -373,6 +374,7 @@ public sealed unsafe partial class LstmSession : IDisposable
             pass.HSpare = scratch.HNext.Pointer;
             pass.C = scratch.Cell.Pointer;
             pass.Raw = scratch.HRaw.Pointer;
+            pass.WidePanel = scratch.WidePanel.Length > 0 ? scratch.WidePanel.Pointer : null;
             pass.SetStates(slot, call.H0, call.C0, call.HN, call.CN);
             pass.Lengths = call.Lengths;
             pass.Active = pActive;
@@ -424,7 +426,7 @@ public sealed unsafe partial class LstmSession : IDisposable
     }
 
     /// <summary>The lengths of a <see cref="DirectionScratch"/>'s buffers, planned (and checked) before any is allocated.</summary>
-    private readonly record struct ScratchSizes(int Gates, int QuantizedInput, int QuantizedState, int H, int HRaw, int Cell, int Batch);
+    private readonly record struct ScratchSizes(int Gates, int QuantizedInput, int QuantizedState, int H, int HRaw, int Cell, int Batch, int WidePanel);
 
     /// <summary>
     /// The working buffers of one direction: pre-activations of every step, h (double-buffered), c, row activity; for Int8
@@ -446,6 +448,9 @@ public sealed unsafe partial class LstmSession : IDisposable
         public AlignedBuffer<float> HRaw { get; } = new(sizes.HRaw);
 
         public AlignedBuffer<float> Cell { get; } = new(sizes.Cell);
+
+        /// <summary>W_hh of a 16-bit model widened to fp32 for a batch's steps (empty for other models and small batches).</summary>
+        public AlignedBuffer<float> WidePanel { get; } = new(sizes.WidePanel);
 
         public byte[] Active { get; } = new byte[sizes.Batch];
 

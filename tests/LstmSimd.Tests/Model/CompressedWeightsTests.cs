@@ -137,6 +137,52 @@ public class CompressedWeightsTests(ITestOutputHelper log)
         Assert.InRange(worst, 0, Bound(format));
     }
 
+    public static TheoryData<KernelPath, WeightFormat> PathsAndEveryFormat() => PathsAnd(Enum.GetValues<WeightFormat>());
+
+    [Theory]
+    [MemberData(nameof(PathsAndEveryFormat))]
+    public void Each_row_of_a_batched_sequence_gets_the_bits_it_gets_alone_in_every_weight_format(KernelPath path, WeightFormat format)
+    {
+        // A batch's steps run register tiles (over 16-bit W_hh widened once for the call, from eight rows at 512 bits), a
+        // sequence alone the row or register kernels: each sums a gate in one chain (Int8: exact integer sums), so they agree
+        // bit for bit whatever the batch, lengths and layers.
+        bool software = !KernelSelector.IsAccelerated(path);
+        Gen<LstmCase> batches =
+            from c in FastMatchesReferenceTests.Cases(software)
+            from batch in Gen.Choose(6, 13)
+            from steps in Gen.Choose(2, 6)
+            select new LstmCase(c.Spec, steps, batch, c.WithInitialState, c.WithLengths, SequenceLayout.TimeMajor, c.Seed);
+        Prop.ForAll(batches.ToArbitrary(), testCase =>
+        {
+            LstmModel model = LstmModel.Create(testCase.Weights, new LstmModelOptions { Kernel = path, Weights = format });
+            (float[] output, float[] h, float[] c) = testCase.RunFast(model);
+            LstmSpec spec = testCase.Spec;
+            int steps = testCase.Steps, batch = testCase.Batch, input = spec.InputSize, outputSize = spec.OutputSize;
+            int hOut = spec.OutputHiddenSize, hidden = spec.HiddenSize, slots = spec.NumLayers * spec.Directions;
+            using LstmSession alone = model.CreateSession(1, steps);
+            float[] rowInput = new float[steps * input], rowOutput = new float[steps * outputSize], rowH = new float[slots * hOut], rowC = new float[slots * hidden];
+            float[] rowH0 = testCase.WithInitialState ? new float[slots * hOut] : [], rowC0 = testCase.WithInitialState ? new float[slots * hidden] : [];
+            for (int b = 0; b < batch; b++)
+            {
+                for (int t = 0; t < steps; t++) testCase.Input.AsSpan((t * batch + b) * input, input).CopyTo(rowInput.AsSpan(t * input));
+                for (int slot = 0; slot < rowH0.Length / hOut; slot++)
+                {
+                    testCase.H0.AsSpan((slot * batch + b) * hOut, hOut).CopyTo(rowH0.AsSpan(slot * hOut));
+                    testCase.C0.AsSpan((slot * batch + b) * hidden, hidden).CopyTo(rowC0.AsSpan(slot * hidden));
+                }
+
+                alone.Forward(rowInput, steps, 1, rowOutput, rowH, rowC, rowH0, rowC0, testCase.WithLengths ? [testCase.Lengths[b]] : [], SequenceLayout.TimeMajor);
+                for (int t = 0; t < steps; t++)
+                    StreamPoolTests.AssertBitwise(rowOutput.AsSpan(t * outputSize, outputSize), output.AsSpan((t * batch + b) * outputSize, outputSize), $"{format} row {b} step {t} ({testCase})");
+                for (int slot = 0; slot < slots; slot++)
+                {
+                    StreamPoolTests.AssertBitwise(rowH.AsSpan(slot * hOut, hOut), h.AsSpan((slot * batch + b) * hOut, hOut), $"{format} h_n of row {b} ({testCase})");
+                    StreamPoolTests.AssertBitwise(rowC.AsSpan(slot * hidden, hidden), c.AsSpan((slot * batch + b) * hidden, hidden), $"{format} c_n of row {b} ({testCase})");
+                }
+            }
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(software ? 3 : 10));
+    }
+
     [Theory]
     [MemberData(nameof(Formats))]
     public void Threads_split_compressed_panels_and_give_the_single_thread_answer_bitwise(WeightFormat format)
