@@ -31,6 +31,7 @@ internal ref struct CellStepArgs
     /// the tiles read as they are).
     /// </summary>
     public ref float WidePanelH;
+
     /// <summary>
     /// The state the fused update reads: c for the LSTM (updated in place); for a GRU (<see cref="Layout"/> GruRecurrent, not
     /// <see cref="PreActivationsOnly"/>) h_{t−1} in fp32 rows, which <see cref="H"/> may not be (Int8 quantises it).
@@ -280,9 +281,10 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     /// </summary>
     public static void WidenPanel(PackedPanel panel, Span<float> destination)
     {
+        if (!Widens) throw new InvalidOperationException($"{TFormat.Format} kernels read their panels as they are; only 16-bit panels are widened.");
         int panelRows = panel.Gates * TVec.Count, wideBlockFloats = WideBlockFloats(panel.Depth, panelRows);
-        if (!Widens || destination.Length < panel.Blocks * wideBlockFloats)
-            throw new ArgumentException($"Widening a {panel.Format} panel needs {panel.Blocks * wideBlockFloats} floats of a 16-bit format's kernels.", nameof(destination));
+        if (destination.Length < panel.Blocks * wideBlockFloats)
+            throw new ArgumentException($"The widened panel needs {panel.Blocks * wideBlockFloats} floats; the destination holds {destination.Length}.", nameof(destination));
         for (int block = 0; block < panel.Blocks; block++)
             WidenBlock(ref Unsafe.Add(ref panel.Start, block * panel.BlockBytes), panel.Depth, panelRows, ref destination[block * wideBlockFloats]);
     }
