@@ -187,7 +187,7 @@ public class CompressedWeightsTests(ITestOutputHelper log)
     [MemberData(nameof(Formats))]
     public void Threads_split_compressed_panels_and_give_the_single_thread_answer_bitwise(WeightFormat format)
     {
-        var testCase = new LstmCase(new LstmSpec(40, 130, 2, bidirectional: true, projectionSize: 30), Steps: 9, Batch: 4,
+        var testCase = new LstmCase(new LstmSpec(40, 130, 2, bidirectional: true, projectionSize: 30), Steps: 9, Batch: 9,
             WithInitialState: true, WithLengths: true, SequenceLayout.TimeMajor, Seed: 8);
         float[] single = testCase.RunFast(LstmModel.Create(testCase.Weights, new LstmModelOptions { Weights = format })).Output;
         float[] threaded = testCase.RunFast(LstmModel.Create(testCase.Weights, new LstmModelOptions { Weights = format, Threads = 2 })).Output;
@@ -198,7 +198,7 @@ public class CompressedWeightsTests(ITestOutputHelper log)
     [MemberData(nameof(PathsAndFormats))]
     public void Warm_compressed_forward_and_step_allocate_zero_bytes(KernelPath path, WeightFormat format)
     {
-        var testCase = new LstmCase(new LstmSpec(17, 33, 2, projectionSize: 9), Steps: 6, Batch: 4, WithInitialState: true, WithLengths: true, SequenceLayout.TimeMajor, Seed: 3);
+        var testCase = new LstmCase(new LstmSpec(17, 33, 2, projectionSize: 9), Steps: 6, Batch: 9, WithInitialState: true, WithLengths: true, SequenceLayout.TimeMajor, Seed: 3);
         LstmModel model = LstmModel.Create(testCase.Weights, new LstmModelOptions { Kernel = path, Weights = format });
         Assert.Equal(format, model.WeightFormat);
         using LstmSession session = model.CreateSession(testCase.Batch, testCase.Steps);
