@@ -167,7 +167,7 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
         bool fuse = !a.PreActivationsOnly;
         if (fuse && !HasFusedUpdate<TGates>()) throw new InvalidOperationException($"A step over a {a.Layout} panel stops at the pre-activations: only the LSTM's and a GRU's recurrent panel end in a fused update.");
         // 16-bit panels: a block that serves two tiles or more is widened to fp32 once, its tiles then run on plain loads.
-        bool widen = Widens && tiled >= 2 * TileRows;
+        bool widen = WidensTiles(tiled);
         int wideXFloats = WideBlockFloats(a.DepthX, panelRows), wideFloats = wideXFloats + WideBlockFloats(a.DepthH, panelRows);
         bool prescale = widen && TFormat.ActivationScale != 1f;
         int passBlocks = PairsBlocks<TGates>() ? 2 : 1; // the original GRU's two-gate panel runs two blocks a pass (TileBlockPair)
@@ -264,6 +264,10 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     /// </summary>
     internal static bool Widens => IsFloat16 || typeof(TFormat) == typeof(BFloat16Weights);
 
+    /// <summary>Whether <paramref name="tiledRows"/> rows of whole tiles read their blocks widened: a 16-bit block that serves two tiles or more.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool WidensTiles(int tiledRows) => Widens && tiledRows >= 2 * TileRows;
+
     private static bool IsFloat16 => typeof(TFormat) == typeof(Float16Weights) || typeof(TFormat) == typeof(Float16IeeeWeights);
 
     /// <summary>
@@ -271,7 +275,7 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     /// those steps read it as it is (fp32, Int8, fewer rows than two tiles) or widen two blocks a pass (the original GRU).
     /// </summary>
     public static int WidenedPanelFloats(PackedPanel panel, int rows) =>
-        Widens && rows / TileRows * TileRows >= 2 * TileRows && panel.Layout is GateLayout.Lstm or GateLayout.GruRecurrent
+        WidensTiles(rows / TileRows * TileRows) && panel.Layout is GateLayout.Lstm or GateLayout.GruRecurrent
             ? checked(panel.Blocks * WideBlockFloats(panel.Depth, panel.Gates * TVec.Count))
             : 0;
 
@@ -592,7 +596,7 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
         for (int chunk = 0; chunk < tiled; chunk += chunkRows)
         {
             int chunkEnd = Math.Min(tiled, chunk + chunkRows);
-            bool widen = Widens && chunkEnd - chunk >= 2 * TileRows; // as a step's blocks (see Step)
+            bool widen = WidensTiles(chunkEnd - chunk); // as a step's blocks (see Step)
             int wideFloats = WideBlockFloats(depth, panelRows);
             bool prescale = widen && TFormat.ActivationScale != 1f;
             ref float wide = ref widen ? ref WideningScratch.Rent(wideFloats + (prescale ? (chunkEnd - chunk) * depth : 0)) : ref Unsafe.NullRef<float>();
@@ -667,7 +671,7 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
         }
 
         int tiled = rows / TileRows * TileRows;
-        if (Widens && tiled >= 2 * TileRows)
+        if (WidensTiles(tiled))
         {
             WidenedProjectTiles(panel, ref h, hRowStride, ref y, yRowStride, tiled, active, blockStart, blockEnd);
         }
