@@ -6,8 +6,8 @@ namespace LstmSimd.Execution;
 /// <summary>
 /// Every kernel call of inference and training, each shared by a <see cref="WorkerTeam"/> when it is large enough to
 /// repay the hand-off (<see cref="WorkerTeam.WorthSharing"/>, the one policy): the input projection, the cell step and
-/// the output projection split hidden-unit blocks, the fused backward cell splits blocks, and a GEMM splits the rows of
-/// C (or its columns, when it has more of them) at whole register tiles. Every element is computed by one member with
+/// the output projection split hidden-unit blocks, a backward step splits rows, and a GEMM splits the rows of C (or its
+/// columns, when it has more of them) at whole register tiles. Every element is computed by one member with
 /// the same code as on one thread, so results are bitwise those of one thread.
 /// </summary>
 /// <remarks>
@@ -24,8 +24,9 @@ internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
     private CellStep _cell;
     private SequenceJob _sequence;
     private readonly StepBarrier _stepBarrier;
-    private BackwardCellJob _backward;
+    private BackwardStepJob _backward;
     private GemmJob _gemm;
+    private ColumnSumsJob _columnSums;
 
     /// <param name="threads">Members including the calling thread; the others are persistent threads until <see cref="Dispose"/>.</param>
     /// <param name="kernels">The width and weight format every call runs.</param>
@@ -43,8 +44,9 @@ internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
         Cell,
         OutputProjection,
         Sequence,
-        BackwardCell,
+        BackwardStep,
         Multiply,
+        ColumnSums,
     }
 
     public KernelSet Kernels { get; }
@@ -144,20 +146,33 @@ internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
         }
     }
 
-    /// <summary>The fused gate derivatives of one step (see <see cref="TrainingKernelSet.BackwardCell"/>); c_t and c_{t−1} share a row stride.</summary>
-    public void BackwardCell(float* gates, int gatesRowStride, float* c, float* cPrevious, int cRowStride, float* dm, int dmRowStride, float* dc,
-        int rows, int blocks, byte* active)
+    /// <summary>
+    /// One step of the backward pass: the fused gate derivatives (see <see cref="TrainingKernelSet.BackwardCell"/>; c_t and
+    /// c_{t−1} share a row stride), then dh_{t−1} = dG·W_hh over the gate rows (<paramref name="recurrent"/>: [gates row, outputs])
+    /// into <paramref name="dhPrevious"/>. Shared, the members split the batch rows at whole register tiles of the product and take
+    /// theirs through both: rows need nothing from each other, so one hand-off serves the step, and each member's product reads
+    /// the gate derivatives it has just written from its own cache. (Splitting the product's columns instead, after a barrier,
+    /// so that each member reads only its part of W_hh, measured slower.)
+    /// </summary>
+    public void BackwardStep(float* gates, int gatesRowStride, float* c, float* cPrevious, int cRowStride, float* dm, int dmRowStride, float* dc,
+        float* recurrent, int outputs, float* dhPrevious, int dhPreviousRowStride, int rows, int blocks, byte* active)
     {
-        _backward = new BackwardCellJob(gates, gatesRowStride, c, cPrevious, cRowStride, dm, dmRowStride, dc, rows, blocks, active);
-        Run(Job.BackwardCell, (long)rows * blocks * Kernels.Width * 16); // about 16 operations per unit
+        _backward = new BackwardStepJob(gates, gatesRowStride, c, cPrevious, cRowStride, dm, dmRowStride, dc, recurrent, outputs, dhPrevious,
+            dhPreviousRowStride, rows, blocks, active, gru: false);
+        Run(Job.BackwardStep, (long)rows * gatesRowStride * outputs);
     }
 
-    /// <summary>The GRU's step derivatives (see <see cref="TrainingKernelSet.BackwardGruCell"/>); dh and dh_{t−1} share a row stride.</summary>
-    public void BackwardGruCell(float* pre, int preRowStride, float* hPrevious, int hRowStride, float* dh, float* dhPrevious, int dhRowStride,
-        int rows, int blocks, byte* active)
+    /// <summary>
+    /// <see cref="BackwardStep"/> for the GRU (reset gate after the product): its step derivatives (see
+    /// <see cref="TrainingKernelSet.BackwardGruCell"/>; dh and dh_{t−1} share a row stride), which write the part of dh_{t−1} that
+    /// bypasses W_hh, then the product added to it.
+    /// </summary>
+    public void BackwardGruStep(float* pre, int preRowStride, float* hPrevious, int hRowStride, float* dh, float* dhPrevious, int dhRowStride,
+        float* recurrent, int outputs, int rows, int blocks, byte* active)
     {
-        _backward = new BackwardCellJob(pre, preRowStride, hPrevious, null, hRowStride, dh, dhRowStride, dhPrevious, rows, blocks, active, gru: true);
-        Run(Job.BackwardCell, (long)rows * blocks * Kernels.Width * 16);
+        _backward = new BackwardStepJob(pre, preRowStride, hPrevious, null, hRowStride, dh, dhRowStride, dhPrevious, recurrent, outputs, dhPrevious,
+            dhRowStride, rows, blocks, active, gru: true);
+        Run(Job.BackwardStep, (long)rows * preRowStride * outputs);
     }
 
     /// <summary>C (+)= A·B (see <see cref="TrainingKernelSet.Multiply"/>).</summary>
@@ -165,6 +180,16 @@ internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
     {
         _gemm = new GemmJob(a, aRowStride, aColumnStride, b, bRowStride, c, cRowStride, m, n, k, accumulate);
         Run(Job.Multiply, (long)m * n * k);
+    }
+
+    /// <summary>
+    /// sums[j] += Σ_r values[r·stride + j] (see <see cref="TrainingKernelSet.AddColumnSums"/>); shared, the members split the columns
+    /// at whole vectors, each column summed as on one thread.
+    /// </summary>
+    public void AddColumnSums(float* values, int rows, int stride, int columns, float* sums)
+    {
+        _columnSums = new ColumnSumsJob(values, rows, stride, columns, sums);
+        Run(Job.ColumnSums, (long)rows * columns);
     }
 
     public void Dispose() => _team.Dispose();
@@ -199,8 +224,11 @@ internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
             case Job.Sequence:
                 _sequence.Run(Kernels, _stepBarrier, member, members);
                 break;
-            case Job.BackwardCell:
-                _backward.Run(_training, Kernels.Width, member, members);
+            case Job.BackwardStep:
+                _backward.Run(_training, member, members);
+                break;
+            case Job.ColumnSums:
+                _columnSums.Run(_training, Kernels.Width, member, members);
                 break;
             default:
                 _gemm.Run(_training, Kernels.Width, member, members);
@@ -224,30 +252,51 @@ internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
         }
     }
 
-    /// <summary>One step's gate derivatives; for a GRU (<paramref name="gru"/>) C is h_{t−1}, Dm is dh and Dc receives dh_{t−1}'s direct part.</summary>
-    private readonly struct BackwardCellJob(float* gates, int gatesRowStride, float* c, float* cPrevious, int cRowStride,
-        float* dm, int dmRowStride, float* dc, int rows, int blocks, byte* active, bool gru = false)
+    /// <summary>One backward step (see <see cref="BackwardStep"/>); for a GRU (<paramref name="gru"/>) C is h_{t−1}, Dm is dh and Dc receives dh_{t−1}'s direct part.</summary>
+    private readonly struct BackwardStepJob(float* gates, int gatesRowStride, float* c, float* cPrevious, int cRowStride,
+        float* dm, int dmRowStride, float* dc, float* recurrent, int outputs, float* dhPrevious, int dhPreviousRowStride, int rows, int blocks, byte* active, bool gru)
     {
         private readonly bool Gru = gru;
-        private readonly float* Gates = gates, C = c, CPrevious = cPrevious, Dm = dm, Dc = dc;
-        private readonly int GatesRowStride = gatesRowStride, CRowStride = cRowStride, DmRowStride = dmRowStride, Rows = rows, Blocks = blocks;
+        private readonly float* Gates = gates, C = c, CPrevious = cPrevious, Dm = dm, Dc = dc, Recurrent = recurrent, DhPrevious = dhPrevious;
+        private readonly int GatesRowStride = gatesRowStride, CRowStride = cRowStride, DmRowStride = dmRowStride, Outputs = outputs;
+        private readonly int DhPreviousRowStride = dhPreviousRowStride, Rows = rows, Blocks = blocks;
         private readonly byte* Active = active;
+
+        public void Run(TrainingKernelSet kernels, int member, int members)
+        {
+            // Whole 4-row tiles of the product, so that every row is computed by the same tile as on one thread.
+            (int start, int end) = WorkerTeam.Share(Rows, member, members, grain: 4);
+            if (start == end) return;
+            int rows = end - start;
+            ReadOnlySpan<byte> active = Active == null ? default : new ReadOnlySpan<byte>(Active + start, rows);
+            ref float gates = ref Gates[(nint)start * GatesRowStride];
+            if (Gru)
+            {
+                kernels.BackwardGruCell(ref gates, GatesRowStride, ref C[(nint)start * CRowStride], CRowStride, ref Dm[(nint)start * DmRowStride],
+                    ref Dc[(nint)start * DmRowStride], DmRowStride, rows, Blocks, active);
+            }
+            else
+            {
+                kernels.BackwardCell(ref gates, GatesRowStride, ref C[(nint)start * CRowStride], ref CPrevious[(nint)start * CRowStride], CRowStride,
+                    ref Dm[(nint)start * DmRowStride], DmRowStride, ref Dc[(nint)start * CRowStride], rows, Blocks, active);
+            }
+
+            kernels.Multiply(ref gates, GatesRowStride, 1, ref *Recurrent, Outputs, ref DhPrevious[(nint)start * DhPreviousRowStride], DhPreviousRowStride,
+                rows, Outputs, GatesRowStride, accumulate: Gru);
+        }
+    }
+
+    private readonly struct ColumnSumsJob(float* values, int rows, int stride, int columns, float* sums)
+    {
+        private readonly float* Values = values, Sums = sums;
+        private readonly int Rows = rows, Stride = stride, Columns = columns;
 
         public void Run(TrainingKernelSet kernels, int width, int member, int members)
         {
-            (int start, int end) = WorkerTeam.Share(Blocks, member, members);
-            if (start == end) return;
-            int gates = 4 * width;
-            ReadOnlySpan<byte> active = Active == null ? default : new ReadOnlySpan<byte>(Active, Rows);
-            if (Gru)
-            {
-                kernels.BackwardGruCell(ref Gates[start * gates], GatesRowStride, ref C[start * width], CRowStride, ref Dm[start * width], ref Dc[start * width], DmRowStride,
-                    Rows, end - start, active);
-                return;
-            }
-
-            kernels.BackwardCell(ref Gates[start * gates], GatesRowStride, ref C[start * width], ref CPrevious[start * width], CRowStride,
-                ref Dm[start * width], DmRowStride, ref Dc[start * width], Rows, end - start, active);
+            (int start, int end) = WorkerTeam.Share(Columns, member, members, grain: 4 * width); // the kernel's four-vector passes
+            if (start == end || Rows == 0) return;
+            kernels.AddColumnSums(new ReadOnlySpan<float>(Values + start, (Rows - 1) * Stride + end - start), Rows, Stride, end - start,
+                new Span<float>(Sums + start, end - start));
         }
     }
 

@@ -92,6 +92,21 @@ internal static class DenseMath
         }
     }
 
+    /// <summary>y[i] += x[i].</summary>
+    public static void Add(ReadOnlySpan<float> x, Span<float> y)
+    {
+        int n = x.Length, i = 0;
+        y = y[..n];
+        ref float px = ref MemoryMarshal.GetReference(x), py = ref MemoryMarshal.GetReference(y);
+        if (Vector128.IsHardwareAccelerated)
+        {
+            for (; i + 4 <= n; i += 4)
+                (Vector128.LoadUnsafe(ref py, (nuint)i) + Vector128.LoadUnsafe(ref px, (nuint)i)).StoreUnsafe(ref py, (nuint)i);
+        }
+
+        for (; i < n; i++) Unsafe.Add(ref py, i) += Unsafe.Add(ref px, i);
+    }
+
     /// <summary>y[i] += alpha·x[i] (the product rounded, then added).</summary>
     public static void MultiplyAdd(float alpha, ReadOnlySpan<float> x, Span<float> y)
     {

@@ -127,10 +127,46 @@ internal static class TrainingKernels<TVec> where TVec : struct, ISimdVector<TVe
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void AddColumnSums(ReadOnlySpan<float> values, int rows, int stride, int columns, Span<float> sums)
     {
-        int width = TVec.Count;
+        // Four vectors of columns per pass down the rows (each row read as a run of whole cache lines, not one vector a page
+        // apart), then one at a time; every column sums its even rows and its odd rows apart and adds both at the end.
+        int width = TVec.Count, column = 0;
         ref float source = ref MemoryMarshal.GetReference(values);
         ref float destination = ref MemoryMarshal.GetReference(sums);
-        for (int column = 0; column + width <= columns; column += width)
+        for (; column + 4 * width <= columns; column += 4 * width)
+        {
+            TVec even0 = TVec.Zero, even1 = TVec.Zero, even2 = TVec.Zero, even3 = TVec.Zero, odd0 = TVec.Zero, odd1 = TVec.Zero, odd2 = TVec.Zero, odd3 = TVec.Zero;
+            int row = 0;
+            for (; row + 2 <= rows; row += 2)
+            {
+                ref float e = ref Unsafe.Add(ref source, (nint)row * stride + column);
+                ref float o = ref Unsafe.Add(ref e, stride);
+                even0 += TVec.Load(in e);
+                even1 += TVec.Load(in Unsafe.Add(ref e, width));
+                even2 += TVec.Load(in Unsafe.Add(ref e, 2 * width));
+                even3 += TVec.Load(in Unsafe.Add(ref e, 3 * width));
+                odd0 += TVec.Load(in o);
+                odd1 += TVec.Load(in Unsafe.Add(ref o, width));
+                odd2 += TVec.Load(in Unsafe.Add(ref o, 2 * width));
+                odd3 += TVec.Load(in Unsafe.Add(ref o, 3 * width));
+            }
+
+            if (row < rows)
+            {
+                ref float e = ref Unsafe.Add(ref source, (nint)row * stride + column);
+                even0 += TVec.Load(in e);
+                even1 += TVec.Load(in Unsafe.Add(ref e, width));
+                even2 += TVec.Load(in Unsafe.Add(ref e, 2 * width));
+                even3 += TVec.Load(in Unsafe.Add(ref e, 3 * width));
+            }
+
+            ref float sum = ref Unsafe.Add(ref destination, column);
+            TVec.Store(TVec.Load(in sum) + even0 + odd0, ref sum);
+            TVec.Store(TVec.Load(in Unsafe.Add(ref sum, width)) + even1 + odd1, ref Unsafe.Add(ref sum, width));
+            TVec.Store(TVec.Load(in Unsafe.Add(ref sum, 2 * width)) + even2 + odd2, ref Unsafe.Add(ref sum, 2 * width));
+            TVec.Store(TVec.Load(in Unsafe.Add(ref sum, 3 * width)) + even3 + odd3, ref Unsafe.Add(ref sum, 3 * width));
+        }
+
+        for (; column + width <= columns; column += width)
         {
             TVec even = TVec.Zero, odd = TVec.Zero;
             int row = 0;

@@ -34,6 +34,8 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
     private readonly AlignedBuffer<float>[] _inputRows; // W_ih with rows in panel order: [4·Hp, I_l], for dX = dG·W_ih
     private readonly AlignedBuffer<float>[] _recurrentRows; // W_hh likewise: [4·Hp, H_out], for dh_{t−1} = dG_t·W_hh
     private readonly float[] _biasSum;            // [4H] scratch for repacking b_ih + b_hh
+    private readonly RepackWork _repack;          // Repack's two sides, for a team
+    private readonly long _repackedFloats;        // what Repack copies, for whether a team shares it
     private readonly int _width, _hp, _hOutP, _gateStride;
 
     // Caches of the last forward, per layer-direction (slot), indexed by time step (the forward runner's history layout),
@@ -155,7 +157,10 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
         _dropouts = new Dropout?[spec.NumLayers];
         for (int layer = 0; layer + 1 < spec.NumLayers && dropout > 0; layer++)
             _dropouts[layer] = new Dropout(dropout, seed + (ulong)layer, outputLength);
-        Repack();
+        _repack = new RepackWork(this);
+        _repackedFloats = slots * ((long)recurrentRowsLength + inputRowsLength[0]);
+        RepackInputSide();
+        RepackRecurrentSide();
         _bounds = SumBounds.Create(weights, WeightFormat.Float32, _kernels, 1 / (1 - dropout));
         _team = new KernelTeam(threads, _kernels); // last: nothing above may throw and leave its threads running
     }
@@ -229,7 +234,37 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
         }
     }
 
+    /// <summary>
+    /// The kernels' copies of <see cref="Weights"/> repacked: the input side of every layer-direction on the calling thread, the
+    /// recurrent side (and the rest) on a second member where the session has one. Copies only, so the same bits either way.
+    /// </summary>
     private void Repack()
+    {
+        if (_team.WorthSharing(_repackedFloats))
+        {
+            _team.RunOnEveryMember(_repack);
+            return;
+        }
+
+        RepackInputSide();
+        RepackRecurrentSide();
+    }
+
+    private void RepackInputSide()
+    {
+        for (int layer = 0; layer < _spec.NumLayers; layer++)
+        {
+            for (int d = 0; d < _spec.Directions; d++)
+            {
+                int slot = layer * _spec.Directions + d;
+                LstmLayerWeights w = Weights[layer, d];
+                _packed[slot].Input.Repack(w.WeightIh);
+                ToPanelRows(w.WeightIh, _spec.LayerInputSize(layer), _inputRows[slot].Span);
+            }
+        }
+    }
+
+    private void RepackRecurrentSide()
     {
         int hidden = _spec.HiddenSize;
         for (int layer = 0; layer < _spec.NumLayers; layer++)
@@ -239,7 +274,6 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
                 int slot = layer * _spec.Directions + d;
                 LstmLayerWeights w = Weights[layer, d];
                 PackedLayer packed = _packed[slot];
-                packed.Input.Repack(w.WeightIh);
                 ReadOnlySpan<float> recurrent = w.WeightHh;
                 if (packed.ResetRecurrent is { } resetRecurrent)
                 {
@@ -260,9 +294,18 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
                 }
 
                 PackedPanel.PackRow(_spec.Bias ? _biasSum : default, 4, hidden, _width, packed.Bias);
-                ToPanelRows(w.WeightIh, _spec.LayerInputSize(layer), _inputRows[slot].Span);
                 ToPanelRows(recurrent, _spec.OutputHiddenSize, _recurrentRows[slot].Span);
             }
+        }
+    }
+
+    /// <summary><see cref="Repack"/> on a team: member 0 the input side, member 1 the recurrent side.</summary>
+    private sealed class RepackWork(LstmTrainingSession session) : ITeamWork
+    {
+        public void Execute(int member, int members)
+        {
+            if (member == 0) session.RepackInputSide();
+            if (member == 1) session.RepackRecurrentSide();
         }
     }
 
@@ -466,9 +509,7 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
                 for (int b = 0; b < batch; b++)
                 {
                     if (active != null && active[b] == 0) continue;
-                    var row = new Span<float>(dh + b * _hOutP, hOut);
-                    var fromAbove = new ReadOnlySpan<float>(upstream + (t * batch + b) * outputFeatures + column, hOut);
-                    for (int k = 0; k < hOut; k++) row[k] += fromAbove[k];
+                    DenseMath.Add(new ReadOnlySpan<float>(upstream + (t * batch + b) * outputFeatures + column, hOut), new Span<float>(dh + b * _hOutP, hOut));
                 }
 
                 float* dm = dh;
@@ -487,10 +528,21 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
 
                 // A GRU's step writes the part of dh_{t−1} that bypasses W_hh (dh ⊙ z) for the product to add to.
                 float* stepGates = gates + t * batch * _gateStride, hPrevious = hs + previous * batch * _hOutP;
-                if (resetFirst) BackwardResetFirstCell(stepGates, hPrevious, dh, dhNext, weightHh + 3 * hidden * hOut, _dCandidates.Pointer + t * batch * _hp, batch, blocks, active);
-                else if (gru) _team.BackwardGruCell(stepGates, _gateStride, hPrevious, _hOutP, dh, dhNext, _hOutP, batch, blocks, active);
-                else _team.BackwardCell(stepGates, _gateStride, cells + next * batch * _hp, cells + previous * batch * _hp, _hp, dm, dmStride, _dc.Pointer, batch, blocks, active);
-                _team.Multiply(stepGates, _gateStride, 1, recurrent, hOut, dhNext, _hOutP, batch, hOut, _gateStride, accumulate: gru);
+                if (resetFirst)
+                {
+                    BackwardResetFirstCell(stepGates, hPrevious, dh, dhNext, weightHh + 3 * hidden * hOut, _dCandidates.Pointer + t * batch * _hp, batch, blocks, active);
+                    _team.Multiply(stepGates, _gateStride, 1, recurrent, hOut, dhNext, _hOutP, batch, hOut, _gateStride, accumulate: true);
+                }
+                else if (gru)
+                {
+                    _team.BackwardGruStep(stepGates, _gateStride, hPrevious, _hOutP, dh, dhNext, _hOutP, recurrent, hOut, batch, blocks, active);
+                }
+                else
+                {
+                    _team.BackwardStep(stepGates, _gateStride, cells + next * batch * _hp, cells + previous * batch * _hp, _hp, dm, dmStride, _dc.Pointer,
+                        recurrent, hOut, dhNext, _hOutP, batch, blocks, active);
+                }
+
                 for (int b = 0; b < batch; b++)
                     if (active != null && active[b] == 0) new ReadOnlySpan<float>(dh + b * _hOutP, hOut).CopyTo(new Span<float>(dhNext + b * _hOutP, hOut));
                 float* written = dhNext;
@@ -519,9 +571,8 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
                 AddFromPanelRows(_weightGrad.Span, features, grad.WeightIh);
                 if (_spec.Bias)
                 {
-                    Span<float> sums = _weightGrad.Span.Slice(0, _gateStride);
-                    sums.Clear();
-                    _kernels.Training.AddColumnSums(_gates[slot].Span.Slice(0, rows * _gateStride), rows, _gateStride, _gateStride, sums);
+                    _weightGrad.Span.Slice(0, _gateStride).Clear();
+                    _team.AddColumnSums(gates, rows, _gateStride, _gateStride, weightGrad);
                     AddFromPanelRows(_weightGrad.Span, 1, grad.BiasIh);
                     AddFromPanelRows(_weightGrad.Span, 1, grad.BiasHh);
                 }
