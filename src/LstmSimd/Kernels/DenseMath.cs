@@ -98,6 +98,18 @@ internal static class DenseMath
         int n = x.Length, i = 0;
         y = y[..n];
         ref float px = ref MemoryMarshal.GetReference(x), py = ref MemoryMarshal.GetReference(y);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + 16 <= n; i += 16)
+                (Vector512.LoadUnsafe(ref py, (nuint)i) + Vector512.LoadUnsafe(ref px, (nuint)i)).StoreUnsafe(ref py, (nuint)i);
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= n; i += 8)
+                (Vector256.LoadUnsafe(ref py, (nuint)i) + Vector256.LoadUnsafe(ref px, (nuint)i)).StoreUnsafe(ref py, (nuint)i);
+        }
+
         if (Vector128.IsHardwareAccelerated)
         {
             for (; i + 4 <= n; i += 4)
@@ -107,12 +119,26 @@ internal static class DenseMath
         for (; i < n; i++) Unsafe.Add(ref py, i) += Unsafe.Add(ref px, i);
     }
 
-    /// <summary>y[i] += alpha·x[i] (the product rounded, then added).</summary>
+    /// <summary>y[i] += alpha·x[i] (the product rounded, then added: the same bits at every vector width).</summary>
     public static void MultiplyAdd(float alpha, ReadOnlySpan<float> x, Span<float> y)
     {
         int n = x.Length, i = 0;
         y = y[..n];
         ref float px = ref MemoryMarshal.GetReference(x), py = ref MemoryMarshal.GetReference(y);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<float> a = Vector512.Create(alpha);
+            for (; i + 16 <= n; i += 16)
+                (Vector512.LoadUnsafe(ref py, (nuint)i) + a * Vector512.LoadUnsafe(ref px, (nuint)i)).StoreUnsafe(ref py, (nuint)i);
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> a = Vector256.Create(alpha);
+            for (; i + 8 <= n; i += 8)
+                (Vector256.LoadUnsafe(ref py, (nuint)i) + a * Vector256.LoadUnsafe(ref px, (nuint)i)).StoreUnsafe(ref py, (nuint)i);
+        }
+
         if (Vector128.IsHardwareAccelerated)
         {
             Vector128<float> a = Vector128.Create(alpha);

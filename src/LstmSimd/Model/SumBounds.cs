@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using LstmSimd.Kernels;
 
 namespace LstmSimd;
@@ -195,14 +197,34 @@ internal sealed class SumBounds
         if (matrix.IsEmpty) return 0;
         int depth = matrix.Length / rows;
         double largest = 0;
-        for (int r = 0; r < rows; r++)
+        for (int r = 0; r < rows; r++) largest = Math.Max(largest, AbsoluteSum(matrix.Slice(r * depth, depth))); // NaN weights give NaN sums: NaN stays NaN
+        return largest;
+    }
+
+    /// <summary>
+    /// Σ|w| in double, over eight partial sums where vectors are at hand: one chain of dependent additions would take a
+    /// training step's refresh most of a millisecond at H = 256, and a bound does not depend on the order of double additions.
+    /// </summary>
+    private static double AbsoluteSum(ReadOnlySpan<float> values)
+    {
+        int i = 0;
+        double sum = 0;
+        if (Vector256.IsHardwareAccelerated)
         {
-            double sum = 0;
-            foreach (float w in matrix.Slice(r * depth, depth)) sum += Math.Abs(w);
-            largest = Math.Max(largest, sum); // NaN weights give NaN sums, which no check refuses: NaN stays NaN
+            ref float start = ref MemoryMarshal.GetReference(values);
+            Vector256<double> low = Vector256<double>.Zero, high = Vector256<double>.Zero;
+            for (; i + Vector256<float>.Count <= values.Length; i += Vector256<float>.Count)
+            {
+                (Vector256<double> lower, Vector256<double> upper) = Vector256.Widen(Vector256.Abs(Vector256.LoadUnsafe(ref start, (nuint)i)));
+                low += lower;
+                high += upper;
+            }
+
+            sum = Vector256.Sum(low + high);
         }
 
-        return largest;
+        for (; i < values.Length; i++) sum += Math.Abs(values[i]);
+        return sum;
     }
 
     /// <summary>
