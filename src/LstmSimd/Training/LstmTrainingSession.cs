@@ -158,7 +158,8 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
         for (int layer = 0; layer + 1 < spec.NumLayers && dropout > 0; layer++)
             _dropouts[layer] = new Dropout(dropout, seed + (ulong)layer, outputLength);
         _repack = new RepackWork(this);
-        _repackedFloats = slots * ((long)recurrentRowsLength + inputRowsLength[0]);
+        _repackedFloats = slots * (long)recurrentRowsLength;
+        for (int layer = 0; layer < spec.NumLayers; layer++) _repackedFloats += spec.Directions * (long)inputRowsLength[layer];
         RepackInputSide();
         RepackRecurrentSide();
         _bounds = SumBounds.Create(weights, WeightFormat.Float32, _kernels, 1 / (1 - dropout));

@@ -203,8 +203,11 @@ public abstract class RecurrentTrainer : IDisposable
         }
 
         int rows = SequenceReadout.RowCount(_options.Readout, steps, batch, lengths);
-        Span<float> rowValues = _rows.AsSpan(0, rows * features), prediction = _prediction.AsSpan(0, rows * outputs), gradPrediction = _gradPrediction.AsSpan(0, rows * outputs);
-        SequenceReadout.Gather(_options.Readout, output, steps, batch, features, lengths, _options.Layout, rowValues);
+        // Every step of whole sequences: the rows the loss sees are the output as it lies, in its order (no gather, no scatter).
+        bool wholeOutput = _options.Readout == Readout.EveryStep && lengths.IsEmpty;
+        Span<float> rowValues = wholeOutput ? output : _rows.AsSpan(0, rows * features);
+        Span<float> prediction = _prediction.AsSpan(0, rows * outputs), gradPrediction = _gradPrediction.AsSpan(0, rows * outputs);
+        if (!wholeOutput) SequenceReadout.Gather(_options.Readout, output, steps, batch, features, lengths, _options.Layout, rowValues);
         Head.Forward(rowValues, rows, prediction);
         _lastRows = rows;
         double loss = _options.Loss == LossKind.MeanSquaredError
@@ -213,9 +216,9 @@ public abstract class RecurrentTrainer : IDisposable
         if (!train) return loss;
 
         Parameters.ZeroGradients();
-        Span<float> gradRows = _gradRows.AsSpan(0, rows * features), gradOutput = _gradOutput.AsSpan(0, steps * batch * features);
+        Span<float> gradOutput = _gradOutput.AsSpan(0, steps * batch * features), gradRows = wholeOutput ? gradOutput : _gradRows.AsSpan(0, rows * features);
         Head.Backward(rowValues, gradPrediction, rows, gradRows);
-        SequenceReadout.Scatter(_options.Readout, gradRows, steps, batch, features, lengths, _options.Layout, gradOutput);
+        if (!wholeOutput) SequenceReadout.Scatter(_options.Readout, gradRows, steps, batch, features, lengths, _options.Layout, gradOutput);
         _passes.Backward(gradOutput);
         LastGradientNorm = _options.ClipNorm > 0 ? Parameters.ClipGradientNorm(_options.ClipNorm) : Parameters.GradientNorm();
         if (double.IsFinite(LastGradientNorm))
