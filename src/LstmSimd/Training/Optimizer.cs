@@ -1,3 +1,4 @@
+using System.Numerics;
 using LstmSimd.Kernels;
 
 namespace LstmSimd.Training;
@@ -91,15 +92,32 @@ public sealed class SgdOptimizer : Optimizer
         float lr = (float)LearningRate, mu = (float)Momentum, decay = parameter.WeightDecay ? (float)WeightDecay : 0f;
         Span<float> p = parameter.Values;
         ReadOnlySpan<float> grad = parameter.Gradients;
+        int width = Vector<float>.Count, i = 0;
         if (mu == 0)
         {
-            for (int i = 0; i < p.Length; i++) p[i] -= lr * (grad[i] + decay * p[i]);
+            // Vectors then the tail: the same operations on each element, so the same bits.
+            for (; i + width <= p.Length; i += width)
+            {
+                var values = new Vector<float>(p[i..]);
+                (values - lr * (new Vector<float>(grad[i..]) + decay * values)).CopyTo(p[i..]);
+            }
+
+            for (; i < p.Length; i++) p[i] -= lr * (grad[i] + decay * p[i]);
             return;
         }
 
         Span<float> b = _momentum[index];
         bool first = Steps == 1;
-        for (int i = 0; i < p.Length; i++)
+        for (; i + width <= p.Length; i += width)
+        {
+            var values = new Vector<float>(p[i..]);
+            Vector<float> g = new Vector<float>(grad[i..]) + decay * values;
+            Vector<float> buffer = first ? g : mu * new Vector<float>(b[i..]) + g;
+            buffer.CopyTo(b[i..]);
+            (values - lr * (Nesterov ? g + mu * buffer : buffer)).CopyTo(p[i..]);
+        }
+
+        for (; i < p.Length; i++)
         {
             float g = grad[i] + decay * p[i];
             float buffer = b[i] = first ? g : mu * b[i] + g;

@@ -54,6 +54,45 @@ public sealed class OptimizerTests
         Assert.Equal(0.5f, bias[0]);
     }
 
+    /// <summary>
+    /// SGD updates a long tensor a vector at a time: every element must move exactly as it does alone (a one-element tensor
+    /// takes the scalar path), with and without momentum, Nesterov's and weight decay.
+    /// </summary>
+    [Theory]
+    [InlineData(0.0, false, 0.0)]
+    [InlineData(0.0, false, 0.01)]
+    [InlineData(0.9, false, 0.0)]
+    [InlineData(0.9, true, 0.01)]
+    public void Sgd_moves_each_element_of_a_long_tensor_exactly_as_it_moves_alone(double momentum, bool nesterov, double weightDecay)
+    {
+        const int Length = 37; // whole vectors at every width, and a tail
+        var random = new Random(7);
+        float[] values = new float[Length], gradients = new float[Length];
+        var whole = new ParameterSet();
+        whole.Add("w", values, gradients);
+        var alone = new ParameterSet();
+        var aloneValues = new float[Length][];
+        var aloneGradients = new float[Length][];
+        for (int i = 0; i < Length; i++)
+        {
+            values[i] = (float)(random.NextDouble() * 4 - 2);
+            aloneValues[i] = [values[i]];
+            aloneGradients[i] = [0f];
+            alone.Add($"w{i}", aloneValues[i], aloneGradients[i]);
+        }
+
+        var wholeSgd = new SgdOptimizer(whole, 0.05, momentum, weightDecay, nesterov);
+        var aloneSgd = new SgdOptimizer(alone, 0.05, momentum, weightDecay, nesterov);
+        for (int step = 0; step < 3; step++)
+        {
+            for (int i = 0; i < Length; i++) gradients[i] = aloneGradients[i][0] = (float)(random.NextDouble() * 2 - 1);
+            wholeSgd.Step();
+            aloneSgd.Step();
+            for (int i = 0; i < Length; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(values[i]) == BitConverter.SingleToInt32Bits(aloneValues[i][0]), $"step {step}, element {i}: {values[i]:R} vs {aloneValues[i][0]:R}");
+        }
+    }
+
     [Fact]
     public void Adams_first_step_has_the_size_of_the_learning_rate_whatever_the_gradient_scale()
     {
