@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -95,57 +96,18 @@ internal static class DenseMath
     /// <summary>y[i] += x[i].</summary>
     public static void Add(ReadOnlySpan<float> x, Span<float> y)
     {
-        int n = x.Length, i = 0;
+        int n = x.Length, width = Vector<float>.Count, i = 0;
         y = y[..n];
-        ref float px = ref MemoryMarshal.GetReference(x), py = ref MemoryMarshal.GetReference(y);
-        if (Vector512.IsHardwareAccelerated)
-        {
-            for (; i + 16 <= n; i += 16)
-                (Vector512.LoadUnsafe(ref py, (nuint)i) + Vector512.LoadUnsafe(ref px, (nuint)i)).StoreUnsafe(ref py, (nuint)i);
-        }
-
-        if (Vector256.IsHardwareAccelerated)
-        {
-            for (; i + 8 <= n; i += 8)
-                (Vector256.LoadUnsafe(ref py, (nuint)i) + Vector256.LoadUnsafe(ref px, (nuint)i)).StoreUnsafe(ref py, (nuint)i);
-        }
-
-        if (Vector128.IsHardwareAccelerated)
-        {
-            for (; i + 4 <= n; i += 4)
-                (Vector128.LoadUnsafe(ref py, (nuint)i) + Vector128.LoadUnsafe(ref px, (nuint)i)).StoreUnsafe(ref py, (nuint)i);
-        }
-
-        for (; i < n; i++) Unsafe.Add(ref py, i) += Unsafe.Add(ref px, i);
+        for (; i + width <= n; i += width) (new Vector<float>(y[i..]) + new Vector<float>(x[i..])).CopyTo(y[i..]);
+        for (; i < n; i++) y[i] += x[i];
     }
 
     /// <summary>y[i] += alpha·x[i] (the product rounded, then added: the same bits at every vector width).</summary>
     public static void MultiplyAdd(float alpha, ReadOnlySpan<float> x, Span<float> y)
     {
-        int n = x.Length, i = 0;
+        int n = x.Length, width = Vector<float>.Count, i = 0;
         y = y[..n];
-        ref float px = ref MemoryMarshal.GetReference(x), py = ref MemoryMarshal.GetReference(y);
-        if (Vector512.IsHardwareAccelerated)
-        {
-            Vector512<float> a = Vector512.Create(alpha);
-            for (; i + 16 <= n; i += 16)
-                (Vector512.LoadUnsafe(ref py, (nuint)i) + a * Vector512.LoadUnsafe(ref px, (nuint)i)).StoreUnsafe(ref py, (nuint)i);
-        }
-
-        if (Vector256.IsHardwareAccelerated)
-        {
-            Vector256<float> a = Vector256.Create(alpha);
-            for (; i + 8 <= n; i += 8)
-                (Vector256.LoadUnsafe(ref py, (nuint)i) + a * Vector256.LoadUnsafe(ref px, (nuint)i)).StoreUnsafe(ref py, (nuint)i);
-        }
-
-        if (Vector128.IsHardwareAccelerated)
-        {
-            Vector128<float> a = Vector128.Create(alpha);
-            for (; i + 4 <= n; i += 4)
-                (Vector128.LoadUnsafe(ref py, (nuint)i) + a * Vector128.LoadUnsafe(ref px, (nuint)i)).StoreUnsafe(ref py, (nuint)i);
-        }
-
-        for (; i < n; i++) Unsafe.Add(ref py, i) += alpha * Unsafe.Add(ref px, i);
+        for (; i + width <= n; i += width) (new Vector<float>(y[i..]) + alpha * new Vector<float>(x[i..])).CopyTo(y[i..]);
+        for (; i < n; i++) y[i] += alpha * x[i];
     }
 }
