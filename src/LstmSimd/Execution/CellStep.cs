@@ -31,6 +31,20 @@ internal unsafe struct CellStep
     public float* C;
     public int CRowStride;
 
+    /// <summary>
+    /// Training's history: c_{t−1}, which each member copies into <see cref="C"/> for its blocks' columns before updating them (the
+    /// rows outside their length keep it); null: <see cref="C"/> holds it already.
+    /// </summary>
+    public float* CPrevious;
+
+    /// <summary>
+    /// Where row 0's outputs of this step go, rows <see cref="OutputRowStep"/> apart, <see cref="OutputUnits"/> of them: each member writes
+    /// its blocks' columns after its update (see <see cref="StepOutputs.Write"/>), reading h_t from its own cache. Null: the caller
+    /// writes them (a layer with a second product, whose h_t the projection phase writes).
+    /// </summary>
+    public float* Output;
+    public int OutputRowStep, OutputUnits;
+
     /// <summary>Where h_t goes.</summary>
     public float* HNext;
     public int HNextRowStride;
@@ -85,6 +99,7 @@ internal unsafe struct CellStep
         float* pre = PreActivations != null ? PreActivations : Init;
         int preRowStride = PreActivations != null ? PreActivationsRowStride : InitRowStride;
         ReadOnlySpan<byte> active = ActiveRows;
+        if (CPrevious != null) CopyColumns(CPrevious, C, CRowStride, blockStart, blockEnd);
         var args = new CellStepArgs
         {
             Init = ref streaming ? ref Layer.Bias[0] : ref *Init,
@@ -141,6 +156,27 @@ internal unsafe struct CellStep
             kernels.VariantCell(Layer.Cell, Layer.Peepholes, ref *pre, preRowStride, ref *C, CRowStride,
                 ref *hOut, hOutRowStride, Rows, blockStart, blockEnd, active);
         }
+
+        if (Output != null)
+        {
+            (int start, int end) = Columns(blockStart, blockEnd, HNextRowStride);
+            StepOutputs.Write(Rows, active, new Span<float>(HNext, Rows * HNextRowStride), new ReadOnlySpan<float>(HPrevious, Rows * HNextRowStride),
+                HNextRowStride, start, end, OutputUnits, new Span<float>(Output, (Rows - 1) * OutputRowStep + OutputUnits), OutputRowStep);
+        }
+    }
+
+    /// <summary>The columns of rows <paramref name="stride"/> long that hidden-unit blocks [start, end) own; the last block's owner takes the padding too.</summary>
+    private readonly (int Start, int End) Columns(int blockStart, int blockEnd, int stride)
+    {
+        int width = Layer.Recurrent.Width;
+        return (Math.Min(blockStart * width, stride), blockEnd == Layer.Recurrent.Blocks ? stride : Math.Min(blockEnd * width, stride));
+    }
+
+    private readonly void CopyColumns(float* source, float* destination, int stride, int blockStart, int blockEnd)
+    {
+        (int start, int end) = Columns(blockStart, blockEnd, stride);
+        for (int r = 0; r < Rows; r++)
+            new ReadOnlySpan<float>(source + r * stride + start, end - start).CopyTo(new Span<float>(destination + r * stride + start, end - start));
     }
 
     /// <summary>

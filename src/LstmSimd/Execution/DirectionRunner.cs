@@ -140,8 +140,9 @@ internal static unsafe class DirectionRunner
                     cPrevious = p.C + previous * cSlot;
                     c = p.C + next * cSlot;
                     raw = p.Raw + t * cSlot;
-                    new ReadOnlySpan<float>(cPrevious, cSlot).CopyTo(new Span<float>(c, cSlot)); // updated in place; rows outside their length keep it
                 }
+
+                int first = p.OutputBatchFirst ? t * p.OutputFeatures + p.OutputColumn : t * batch * p.OutputFeatures + p.OutputColumn;
 
                 var step = new CellStep
                 {
@@ -163,12 +164,19 @@ internal static unsafe class DirectionRunner
                     Descending = s % 2 == 1,
                     KeepGates = p.KeepGates,
                     WidePanelH = wideFloats > 0 ? p.WidePanel : null,
+                    // The members copy c_{t−1} and write the outputs of their own blocks: the state stays in the cache of the core that computes it.
+                    CPrevious = p.History ? cPrevious : null,
+                    Output = layer.SecondProduct is null ? p.Output + first : null,
+                    OutputRowStep = outputRowStep,
+                    OutputUnits = p.OutputUnits,
                 };
                 team.Cell(ref step, share);
 
-                int first = p.OutputBatchFirst ? t * p.OutputFeatures + p.OutputColumn : t * batch * p.OutputFeatures + p.OutputColumn;
-                StepOutputs.Write(batch, p.Lengths == null ? default : active, new Span<float>(hNext, hSlot), new ReadOnlySpan<float>(hPrevious, hSlot),
-                    p.HStride, p.OutputUnits, output, first, outputRowStep);
+                if (layer.SecondProduct is not null)
+                {
+                    StepOutputs.Write(batch, p.Lengths == null ? default : active, new Span<float>(hNext, hSlot), new ReadOnlySpan<float>(hPrevious, hSlot),
+                        p.HStride, 0, p.HStride, p.OutputUnits, output[first..], outputRowStep);
+                }
                 if (!p.History)
                 {
                     float* written = hNext;
