@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace LstmSimd.Kernels;
 
@@ -138,36 +140,69 @@ internal sealed class PackedPanel
     }
 
     /// <summary>
-    /// fp32: for each k, the block's rows side by side. Training repacks after every update, so this walks each source row
-    /// front to back (one weight row is one panel column) in chunks of k whose panel lines stay in L1, rather than
-    /// gathering every element across rows.
+    /// fp32: for each k, the block's rows side by side, that is each gate's [width units, depth] slice of the weights
+    /// transposed. Training repacks after every update, so with AVX the slices go through 8×8 register transposes (eight
+    /// source rows in, eight panel lines out); the remaining lanes and k one element at a time.
     /// </summary>
     private void RepackFloat32(ReadOnlySpan<float> weight)
     {
-        const int ChunkK = 64; // 64 k × (4 gates × 16 lanes) × 4 B = 16 KiB of panel per chunk at 512 bits
-        ref float panel = ref Unsafe.As<byte, float>(ref Start);
         int gates = Gates, units = Units, depth = Depth, width = Width, rows = gates * width;
+        if (weight.Length < gates * units * depth) throw new ArgumentException($"The weights hold {weight.Length} values, not {gates * units * depth}.", nameof(weight));
+        ref float panel = ref Unsafe.As<byte, float>(ref Start);
+        ref float source = ref MemoryMarshal.GetReference(weight);
         for (int block = 0; block < Blocks; block++)
         {
-            ref float blockStart = ref Unsafe.Add(ref panel, (nint)block * depth * rows);
-            for (int k0 = 0; k0 < depth; k0 += ChunkK)
+            int lanes = Math.Min(width, units - block * width); // the rest of the block is padding
+            for (int gate = 0; gate < gates; gate++)
             {
-                int kEnd = Math.Min(depth, k0 + ChunkK);
-                for (int row = 0; row < rows; row++)
+                ref float from = ref Unsafe.Add(ref source, ((nint)_sourceGates[gate] * units + block * width) * depth);
+                ref float to = ref Unsafe.Add(ref panel, (nint)block * depth * rows + gate * width);
+                int lane = 0, k = 0;
+                if (Avx.IsSupported)
                 {
-                    int gate = row / width, unit = block * width + row % width;
-                    ref float column = ref Unsafe.Add(ref blockStart, row);
-                    if (unit >= units)
+                    for (; lane + 8 <= lanes; lane += 8)
                     {
-                        for (int k = k0; k < kEnd; k++) Unsafe.Add(ref column, (nint)k * rows) = 0f; // padding units
-                        continue;
+                        for (k = 0; k + 8 <= depth; k += 8)
+                            Transpose8x8(ref Unsafe.Add(ref from, (nint)lane * depth + k), depth, ref Unsafe.Add(ref to, (nint)k * rows + lane), rows);
+                        CopyColumns(ref from, ref to, depth, rows, lane, lane + 8, k);
                     }
-
-                    ReadOnlySpan<float> source = weight.Slice((_sourceGates[gate] * units + unit) * depth + k0, kEnd - k0);
-                    for (int k = 0; k < source.Length; k++) Unsafe.Add(ref column, (nint)(k0 + k) * rows) = source[k];
                 }
+
+                CopyColumns(ref from, ref to, depth, rows, lane, lanes, 0);
+                for (k = 0; k < depth; k++) Unsafe.InitBlock(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref to, (nint)k * rows + lanes)), 0, (uint)((width - lanes) * sizeof(float)));
             }
         }
+    }
+
+    /// <summary>Panel lanes [<paramref name="laneStart"/>, <paramref name="laneEnd"/>) of k from <paramref name="kStart"/> on, one element at a time.</summary>
+    private static void CopyColumns(ref float from, ref float to, int depth, int rows, int laneStart, int laneEnd, int kStart)
+    {
+        for (int lane = laneStart; lane < laneEnd; lane++)
+            for (int k = kStart; k < depth; k++)
+                Unsafe.Add(ref to, (nint)k * rows + lane) = Unsafe.Add(ref from, (nint)lane * depth + k);
+    }
+
+    /// <summary>to[j·toStride + i] = from[i·fromStride + j] for i, j &lt; 8.</summary>
+    private static void Transpose8x8(ref float from, int fromStride, ref float to, int toStride)
+    {
+        Vector256<float> r0 = Vector256.LoadUnsafe(ref from), r1 = Vector256.LoadUnsafe(ref from, (nuint)fromStride);
+        Vector256<float> r2 = Vector256.LoadUnsafe(ref from, (nuint)(2 * fromStride)), r3 = Vector256.LoadUnsafe(ref from, (nuint)(3 * fromStride));
+        Vector256<float> r4 = Vector256.LoadUnsafe(ref from, (nuint)(4 * fromStride)), r5 = Vector256.LoadUnsafe(ref from, (nuint)(5 * fromStride));
+        Vector256<float> r6 = Vector256.LoadUnsafe(ref from, (nuint)(6 * fromStride)), r7 = Vector256.LoadUnsafe(ref from, (nuint)(7 * fromStride));
+        // Pairs of rows interleaved, then pairs of pairs: each 128-bit half holds four rows' values of one k.
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE), u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE), u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+        // Rows 0–3 from the low halves' k, rows 4–7 from the same k in the second group.
+        Avx.Permute2x128(u0, u4, 0x20).StoreUnsafe(ref to);
+        Avx.Permute2x128(u1, u5, 0x20).StoreUnsafe(ref to, (nuint)toStride);
+        Avx.Permute2x128(u2, u6, 0x20).StoreUnsafe(ref to, (nuint)(2 * toStride));
+        Avx.Permute2x128(u3, u7, 0x20).StoreUnsafe(ref to, (nuint)(3 * toStride));
+        Avx.Permute2x128(u0, u4, 0x31).StoreUnsafe(ref to, (nuint)(4 * toStride));
+        Avx.Permute2x128(u1, u5, 0x31).StoreUnsafe(ref to, (nuint)(5 * toStride));
+        Avx.Permute2x128(u2, u6, 0x31).StoreUnsafe(ref to, (nuint)(6 * toStride));
+        Avx.Permute2x128(u3, u7, 0x31).StoreUnsafe(ref to, (nuint)(7 * toStride));
     }
 
     /// <summary>
