@@ -623,9 +623,7 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
         {
             int unit = r / (4 * _width) * _width + r % _width, gate = r / _width % 4;
             if (unit >= hidden) continue;
-            ReadOnlySpan<float> source = rows.Slice(r * depth, depth);
-            Span<float> destination = weight.Slice((gate * hidden + unit) * depth, depth);
-            for (int k = 0; k < depth; k++) destination[k] += source[k];
+            DenseMath.Add(rows.Slice(r * depth, depth), weight.Slice((gate * hidden + unit) * depth, depth));
         }
     }
 

@@ -69,4 +69,23 @@ public sealed class ParameterSetTests
         expected = Math.Sqrt(expected);
         Assert.True(Math.Abs(set.GradientNorm() - expected) <= 1e-15 * expected * 100, $"{set.GradientNorm():R}, expected {expected:R}");
     }
+
+    [Fact]
+    public void The_gradient_norm_sums_in_its_four_fixed_chains_on_every_path_whatever_the_length()
+    {
+        // The order the norm promises (so that clipping never makes two kernel paths train apart): element k goes to chain
+        // k mod 4 over whole groups of four, the tail to chain 0, then ((s0 + s1) + s2) + s3.
+        var random = new Random(3);
+        foreach (int length in new[] { 1, 4, 7, 8, 9, 15, 16, 17, 100, 1027 })
+        {
+            float[] gradients = [.. Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() * 2e3 - 1e3) * (float)Math.Pow(2, random.Next(-20, 20)))];
+            var chains = new double[4];
+            int whole = length / 4 * 4;
+            for (int k = 0; k < whole; k++) chains[k % 4] += (double)gradients[k] * gradients[k];
+            for (int k = whole; k < length; k++) chains[0] += (double)gradients[k] * gradients[k];
+            var set = new ParameterSet();
+            set.Add("p", new float[length], gradients);
+            Assert.Equal(Math.Sqrt(chains[0] + chains[1] + chains[2] + chains[3]), set.GradientNorm());
+        }
+    }
 }
