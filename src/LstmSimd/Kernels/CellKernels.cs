@@ -113,12 +113,6 @@ internal ref struct SequenceArgs
     /// <summary>c, padded, updated in place.</summary>
     public ref float C;
 
-    /// <summary>
-    /// For a format whose activations are prescaled (<see cref="IWeightFormat.ActivationsPrescaled"/>), <see cref="DepthH"/>
-    /// floats where each step's h is scaled before the step reads it; unused otherwise.
-    /// </summary>
-    public ref float ScaledH;
-
     /// <summary>Where step 0's h goes (its first unit); step t's row is <see cref="OutputStepStride"/> floats further, <see cref="OutputCount"/> floats long (all units, of which this call writes its blocks').</summary>
     public ref float Output;
     public int OutputStepStride;
@@ -387,23 +381,41 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     private static void Sequence<TGates>(scoped in SequenceArgs a) where TGates : struct, IGateLayout
     {
         int panelRows = TGates.Count * TVec.Count;
-        nint wideBlockBytes = WidenedWeights<TFormat>.BlockBytes(a.DepthH, panelRows);
-        if (!Widens || a.Steps < 2 || a.BlockEnd * wideBlockBytes > (IsFloat16 ? SequenceWideningBytes : BFloat16SequenceWideningBytes))
+        int wideBlockFloats = a.DepthH * panelRows;
+        if (!Widens || a.Steps < 2 || a.BlockEnd * wideBlockFloats * sizeof(float) > (IsFloat16 ? SequenceWideningBytes : BFloat16SequenceWideningBytes))
         {
             RunSequence<TGates>(a);
             return;
         }
 
-        // Blocks sit at their own offsets in the widened panel (those before this call's share are not written or read).
-        int wideFloats = (int)(a.BlockEnd * wideBlockBytes / sizeof(float));
-        ref float wide = ref WideningScratch.Rent(wideFloats + a.DepthH);
+        // Widened to the weights themselves (fp16 codes' scale multiplied in once, exactly: a power of two) in an fp32 panel's
+        // layout, the steps run the fp32 kernel: no activation scaling on the serial path of every step. Blocks sit at their own
+        // offsets (those before this call's share are not written or read).
+        ref float wide = ref WideningScratch.Rent(a.BlockEnd * wideBlockFloats);
         nint blockBytes = TFormat.BlockBytes(a.DepthH, panelRows);
         for (int block = a.BlockStart; block < a.BlockEnd; block++)
-            WidenBlock(ref Unsafe.Add(ref a.PanelH, block * blockBytes), a.DepthH, panelRows, ref Unsafe.As<byte, float>(ref Unsafe.Add(ref Unsafe.As<float, byte>(ref wide), block * wideBlockBytes)));
+            WidenBlockToWeights(ref Unsafe.Add(ref a.PanelH, block * blockBytes), a.DepthH, panelRows, ref Unsafe.Add(ref wide, (nint)block * wideBlockFloats));
         SequenceArgs widened = a;
         widened.PanelH = ref Unsafe.As<float, byte>(ref wide);
-        widened.ScaledH = ref Unsafe.Add(ref wide, wideFloats);
-        CellKernels<TVec, WidenedWeights<TFormat>>.RunSequence<TGates>(widened);
+        CellKernels<TVec, Float32Weights>.RunSequence<TGates>(widened);
+    }
+
+    /// <summary>
+    /// One block of a 16-bit panel as the fp32 weights it holds, in an fp32 panel's layout (<see cref="Float32Weights"/>):
+    /// each loaded value times the square of the format's activation scale, the power of two a widened fp16 code is short of
+    /// its weight (1 for bfloat16).
+    /// </summary>
+    private static void WidenBlockToWeights(ref byte block, int depth, int panelRows, ref float destination)
+    {
+        nint pairBytes = TFormat.PairBytes(panelRows);
+        TVec scale = TVec.Create(TFormat.ActivationScale * TFormat.ActivationScale);
+        for (int k = 0; k < depth; k++)
+        {
+            ref byte source = ref Unsafe.Add(ref block, (k >> 1) * pairBytes);
+            ref float line = ref Unsafe.Add(ref destination, (nint)k * panelRows);
+            for (int offset = 0; offset < panelRows; offset += TVec.Count)
+                TVec.Store(TFormat.Load<TVec>(ref source, offset, panelRows, k & 1) * scale, ref Unsafe.Add(ref line, offset));
+        }
     }
 
     /// <summary>The step loop of <see cref="Sequence"/> over this class's format.</summary>
@@ -418,7 +430,6 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
             return;
         }
 
-        bool prescale = TFormat.ActivationsPrescaled && TFormat.ActivationScale != 1f; // see SequenceArgs.ScaledH
         ref float hPrevious = ref a.H, hNext = ref a.HSpare;
         int first = a.BlockStart * TVec.Count, units = a.BlockEnd * TVec.Count - first;
         int outputs = Math.Clamp(a.OutputCount - first, 0, units);
@@ -427,11 +438,9 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
             int t = a.Reverse ? a.Steps - 1 - s : s;
             ref float init = ref Unsafe.Add(ref a.Init, (nint)t * a.InitStepStride);
             bool descending = s % 2 == 1; // a serpentine, see CellStepArgs.Descending
-            if (prescale) Prescale(ref hPrevious, 0, 1, a.DepthH, ref a.ScaledH);
-            ref float hRead = ref prescale ? ref a.ScaledH : ref hPrevious;
             if (!a.Gru)
             {
-                RunRow<TGates>(ref init, ref a.PanelH, ref hRead, 0, ref a.PanelH, ref hRead, a.DepthH,
+                RunRow<TGates>(ref init, ref a.PanelH, ref hPrevious, 0, ref a.PanelH, ref hPrevious, a.DepthH,
                     fuseCell: true, ref a.C, ref hNext, keepGates: false, a.BlockStart, a.BlockEnd, descending);
             }
             else
@@ -439,7 +448,7 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
                 // The GRU's update runs once over the step's blocks after their products (over the step's hoisted projection,
                 // which nothing reads again), not per pair of blocks as the LSTM's cell: one row's short update chains then
                 // overlap each other, which measured faster at batch 1 (ab-gru-fused-update in perf/results).
-                RunRow<TGates>(ref init, ref a.PanelH, ref hRead, 0, ref a.PanelH, ref hRead, a.DepthH,
+                RunRow<TGates>(ref init, ref a.PanelH, ref hPrevious, 0, ref a.PanelH, ref hPrevious, a.DepthH,
                     fuseCell: false, ref init, ref hNext, keepGates: false, a.BlockStart, a.BlockEnd, descending);
                 GruCellKernels<TVec>.Update(a.GruGate, ref init, a.InitStepStride, ref hPrevious, 0, ref hNext, 0, 1, a.BlockStart, a.BlockEnd, default);
             }
