@@ -351,6 +351,7 @@ internal readonly unsafe struct SequenceJob(PackedLayer layer, float* init, int 
             Steps = Steps,
             Reverse = Reverse,
             PanelH = ref panel.Start,
+            WidenedPanelH = ref panel.WidenedCopy is { } widened ? ref widened.Start : ref Unsafe.NullRef<byte>(),
             DepthH = panel.Depth,
             BlockStart = start,
             BlockEnd = end,

@@ -113,6 +113,9 @@ internal ref struct SequenceArgs
     /// <summary>c, padded, updated in place.</summary>
     public ref float C;
 
+    /// <summary>The recurrent panel's fp32 copy where a 16-bit panel keeps one (<see cref="PackedPanel.WidenedCopy"/>), or a null reference.</summary>
+    public ref byte WidenedPanelH;
+
     /// <summary>Where step 0's h goes (its first unit); step t's row is <see cref="OutputStepStride"/> floats further, <see cref="OutputCount"/> floats long (all units, of which this call writes its blocks').</summary>
     public ref float Output;
     public int OutputStepStride;
@@ -256,13 +259,12 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     /// Whether whole tiles run over 16-bit blocks widened to fp32 first (<see cref="WidenedWeights{TSource}"/>): the same
     /// bits, with the widening done once per block instead of once per tile.
     /// </summary>
-    internal static bool Widens => IsFloat16 || typeof(TFormat) == typeof(BFloat16Weights);
+    internal static bool Widens =>
+        typeof(TFormat) == typeof(Float16Weights) || typeof(TFormat) == typeof(Float16IeeeWeights) || typeof(TFormat) == typeof(BFloat16Weights);
 
     /// <summary>Whether <paramref name="tiledRows"/> rows of whole tiles read their blocks widened: a 16-bit block that serves two tiles or more.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool WidensTiles(int tiledRows) => Widens && tiledRows >= 2 * TileRows;
-
-    private static bool IsFloat16 => typeof(TFormat) == typeof(Float16Weights) || typeof(TFormat) == typeof(Float16IeeeWeights);
 
     /// <summary>
     /// Floats that <see cref="WidenPanel"/> writes for a recurrent panel whose steps run <paramref name="rows"/> rows, or 0 where
@@ -362,60 +364,20 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
         else Sequence<LstmGates>(a);
     }
 
-    /// <summary>
-    /// Bytes of widened fp32 panel below which a batch-1 sequence over fp16 weights widens its blocks once for all its steps:
-    /// a panel this small is read from L1 or L2 at every step whatever its format, so fp16 saves no bandwidth and its
-    /// widening (three ALU operations a vector) would only add work to every step.
-    /// </summary>
-    private const int SequenceWideningBytes = 128 << 10;
-
-    /// <summary>
-    /// The same for bfloat16, whose widening is one operation a vector: worth doing once only where the widened panel still
-    /// stays in L1 (where the steps are bound by their chains, not by reading weights); beyond, the half-size panel that
-    /// stays in a nearer cache is worth more.
-    /// </summary>
-    private const int BFloat16SequenceWideningBytes = 32 << 10;
-
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Sequence<TGates>(scoped in SequenceArgs a) where TGates : struct, IGateLayout
     {
-        int panelRows = TGates.Count * TVec.Count;
-        int wideBlockFloats = a.DepthH * panelRows;
-        if (!Widens || a.Steps < 2 || a.BlockEnd * wideBlockFloats * sizeof(float) > (IsFloat16 ? SequenceWideningBytes : BFloat16SequenceWideningBytes))
+        if (Unsafe.IsNullRef(ref a.WidenedPanelH))
         {
             RunSequence<TGates>(a);
             return;
         }
 
-        // Widened to the weights themselves (fp16 codes' scale multiplied in once, exactly: a power of two) in an fp32 panel's
-        // layout, the steps run the fp32 kernel: no activation scaling on the serial path of every step. Blocks sit at their own
-        // offsets (those before this call's share are not written or read).
-        ref float wide = ref WideningScratch.Rent(a.BlockEnd * wideBlockFloats);
-        nint blockBytes = TFormat.BlockBytes(a.DepthH, panelRows);
-        for (int block = a.BlockStart; block < a.BlockEnd; block++)
-            WidenBlockToWeights(ref Unsafe.Add(ref a.PanelH, block * blockBytes), a.DepthH, panelRows, ref Unsafe.Add(ref wide, (nint)block * wideBlockFloats));
+        // A small 16-bit panel's fp32 copy (see PackedPanel.WidenedCopy): the fp32 kernel over the same values.
         SequenceArgs widened = a;
-        widened.PanelH = ref Unsafe.As<float, byte>(ref wide);
+        widened.PanelH = ref a.WidenedPanelH;
         CellKernels<TVec, Float32Weights>.RunSequence<TGates>(widened);
-    }
-
-    /// <summary>
-    /// One block of a 16-bit panel as the fp32 weights it holds, in an fp32 panel's layout (<see cref="Float32Weights"/>):
-    /// each loaded value times the square of the format's activation scale, the power of two a widened fp16 code is short of
-    /// its weight (1 for bfloat16).
-    /// </summary>
-    private static void WidenBlockToWeights(ref byte block, int depth, int panelRows, ref float destination)
-    {
-        nint pairBytes = TFormat.PairBytes(panelRows);
-        TVec scale = TVec.Create(TFormat.ActivationScale * TFormat.ActivationScale);
-        for (int k = 0; k < depth; k++)
-        {
-            ref byte source = ref Unsafe.Add(ref block, (k >> 1) * pairBytes);
-            ref float line = ref Unsafe.Add(ref destination, (nint)k * panelRows);
-            for (int offset = 0; offset < panelRows; offset += TVec.Count)
-                TVec.Store(TFormat.Load<TVec>(ref source, offset, panelRows, k & 1) * scale, ref Unsafe.Add(ref line, offset));
-        }
     }
 
     /// <summary>The step loop of <see cref="Sequence"/> over this class's format.</summary>
@@ -580,6 +542,13 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     /// </summary>
     public static void InputProjection(PackedPanel panel, ReadOnlySpan<float> packedBias, ReadOnlySpan<float> x, int xRowStride, int rows, Span<float> gx, int blockStart, int blockEnd)
     {
+        if (panel.WidenedCopy is { } widened)
+        {
+            // A small 16-bit panel's fp32 copy (the same values): no widening per call, no activation scaling.
+            CellKernels<TVec, Float32Weights>.InputProjection(widened, packedBias, x, xRowStride, rows, gx, blockStart, blockEnd);
+            return;
+        }
+
         switch (panel.Layout)
         {
             case GateLayout.Lstm: InputProjection<LstmGates>(panel, packedBias, x, xRowStride, rows, gx, blockStart, blockEnd); break;

@@ -43,6 +43,27 @@ internal sealed class PackedPanel
     /// <summary>The first element, for kernels that address the panel in elements of their format.</summary>
     public ref byte Start => ref Data.Start;
 
+    /// <summary>
+    /// A small 16-bit panel's weights as fp32 (each rounded to the format, so the same values), packed as an fp32 panel: the
+    /// kernels that read a panel for a whole call (a batch-1 sequence's steps, the input projection) run the fp32 kernel over
+    /// it (see <see cref="KeepsWidenedCopy"/>). Null for fp32 and Int8 panels and for larger ones.
+    /// </summary>
+    public PackedPanel? WidenedCopy { get; private set; }
+
+    /// <summary>
+    /// Whether a 16-bit panel also keeps its weights as fp32 (<see cref="WidenedCopy"/>): where that fp32 panel is read from L1
+    /// or L2 at every step of a batch-1 sequence (128 KiB), the 16-bit format saves no bandwidth there and widening it would
+    /// only add work to every step or every call; the copy costs at most twice the 16-bit panel's 64 KiB. For bfloat16, whose widening is one operation a vector, only where the fp32
+    /// panel stays in L1 (32 KiB): beyond, the half-size panel that stays in a nearer cache is worth more.
+    /// </summary>
+    public static bool KeepsWidenedCopy(WeightFormat format, nint float32Bytes) =>
+        format switch
+        {
+            WeightFormat.Float16 => float32Bytes <= 128 << 10,
+            WeightFormat.BFloat16 => float32Bytes <= 32 << 10,
+            _ => false,
+        };
+
     /// <summary>Which gates the panel holds and where their products land.</summary>
     public GateLayout Layout { get; }
 
@@ -111,6 +132,19 @@ internal sealed class PackedPanel
         {
             RepackFloat32(weight);
             return;
+        }
+
+        if (KeepsWidenedCopy(format, Blocks * BlockBytesOf(WeightFormat.Float32, Depth, Gates * Width)))
+        {
+            WidenedCopy ??= new PackedPanel(WeightFormat.Float32, Float16Codes, Layout, Units, Depth, Width);
+            WidenedCopy.RepackFloat32(weight);
+            Span<float> values = MemoryMarshal.Cast<byte, float>(WidenedCopy.Data.Span);
+            for (int i = 0; i < values.Length; i++)
+            {
+                values[i] = format == WeightFormat.BFloat16
+                    ? WeightConversion.FromBFloat16(WeightConversion.ToBFloat16(values[i]))
+                    : WeightConversion.FromFloat16(WeightConversion.ToFiniteFloat16(values[i]));
+            }
         }
 
         Span<ushort> halves = MemoryMarshal.Cast<byte, ushort>(Data.Span);

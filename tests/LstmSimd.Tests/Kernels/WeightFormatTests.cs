@@ -112,4 +112,36 @@ public class WeightFormatTests
             TVec.Store(float16 ? TVec.LoadFloat16(in pairs[i], half) : TVec.LoadBFloat16(in pairs[i], half), ref result[i]);
         return result[..bits.Length];
     }
+
+    [Theory]
+    [InlineData(WeightFormat.Float16, 32, 32, true)]
+    [InlineData(WeightFormat.Float16, 64, 64, true)] // 64 KiB of fp32 panel
+    [InlineData(WeightFormat.Float16, 128, 128, false)] // 256 KiB
+    [InlineData(WeightFormat.BFloat16, 32, 32, true)] // 16 KiB
+    [InlineData(WeightFormat.BFloat16, 64, 64, false)] // 64 KiB
+    [InlineData(WeightFormat.Float32, 32, 32, false)]
+    public void A_small_16_bit_panel_also_holds_its_rounded_weights_as_an_fp32_panel(WeightFormat format, int units, int depth, bool kept)
+    {
+        var random = new Random(units + (int)format);
+        float[] weights = [.. Enumerable.Range(0, 4 * units * depth).Select(_ => (float)(random.NextDouble() * 4 - 2) * (float)Math.Pow(2, random.Next(-12, 2)))];
+        PackedPanel panel = PackedPanel.Pack(weights, GateLayout.Lstm, units, depth, 16, format);
+        Assert.Equal(kept, panel.WidenedCopy is not null);
+        if (!kept) return;
+
+        float[] rounded = [.. weights.Select(w => format == WeightFormat.Float16 ? (float)(Half)w : NearestBFloat16(w))];
+        PackedPanel expected = PackedPanel.Pack(rounded, GateLayout.Lstm, units, depth, 16);
+        Assert.Equal(Bytes(expected).ToArray(), Bytes(panel.WidenedCopy!).ToArray());
+
+        static ReadOnlySpan<byte> Bytes(PackedPanel p) => System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref p.Start, (int)(p.Blocks * p.BlockBytes));
+    }
+
+    /// <summary>The nearer of the two bfloat16 values around <paramref name="value"/> (ties to the even one), found in double.</summary>
+    private static float NearestBFloat16(float value)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(value) & 0xFFFF0000u;
+        float below = BitConverter.UInt32BitsToSingle(bits), above = BitConverter.UInt32BitsToSingle(bits + 0x10000u);
+        double toBelow = Math.Abs((double)value - below), toAbove = Math.Abs((double)above - value);
+        if (toBelow != toAbove) return toBelow < toAbove ? below : above;
+        return (bits & 0x10000u) == 0 ? below : above;
+    }
 }
