@@ -31,10 +31,15 @@ public static class CallTimer
     // On a busy two-core machine tier-up has been seen to take 0.45 s; a small budget still waits up to this long for it.
     private const double MinMaxWarmupSeconds = 1.0;
 
+    // A two-thread training step's tier-up has been seen to take 3 s (the tiering thread then takes a core from the team):
+    // a budget of a few seconds waits up to one and a half times itself, up to this long.
+    private const double LongestWarmupSeconds = 3.0;
+
     /// <summary>Warms <paramref name="call"/> up, then times it for about <paramref name="budget"/> in total.</summary>
     /// <param name="call">One call of the code under test.</param>
     /// <param name="budget">Wall time for warm-up and samples together: warm-up takes at least a quarter (0.3 s at most), then
-    /// runs on until the JIT has been quiet for 0.2 s, up to half the budget or 1 s, whichever is longer.</param>
+    /// runs on until the JIT has been quiet for 0.2 s, up to half the budget, or one and a half times it up to 3 s, or 1 s,
+    /// whichever is longest.</param>
     /// <param name="allThreads">Count bytes allocated by every thread (a call that hands work to worker threads), not only by the calling one.</param>
     /// <param name="clock">What the samples count (the budget is wall time either way): elapsed time, or the calling thread's CPU time.</param>
     public static CallTiming Measure(Action call, TimeSpan budget, bool allThreads = false, CallClock clock = CallClock.Wall)
@@ -45,7 +50,8 @@ public static class CallTimer
 
         // Tier-1 code replaces tier-0 after 30 calls, a 100 ms quiet period and a background compile, which a busy
         // machine delays: warm up by time, and on until the JIT has compiled nothing for a while.
-        double minWarmupSeconds = Math.Min(budget.TotalSeconds / 4, 0.3), maxWarmupSeconds = Math.Max(budget.TotalSeconds / 2, MinMaxWarmupSeconds);
+        double minWarmupSeconds = Math.Min(budget.TotalSeconds / 4, 0.3), maxWarmupSeconds = Math.Max(budget.TotalSeconds / 2,
+            Math.Max(MinMaxWarmupSeconds, Math.Min(LongestWarmupSeconds, 1.5 * budget.TotalSeconds)));
         double secondsPerCall = Warm(call, minWarmupSeconds, maxWarmupSeconds, out double warmupSeconds);
 
         double measureSeconds = Math.Max(budget.TotalSeconds - warmupSeconds, MinSampleSeconds);
