@@ -46,15 +46,17 @@ internal sealed class PackedPanel
     /// <summary>
     /// A small 16-bit panel's weights as fp32 (each rounded to the format, so the same values), packed as an fp32 panel: the
     /// kernels that read a panel for a whole call (a batch-1 sequence's steps, the input projection) run the fp32 kernel over
-    /// it (see <see cref="KeepsWidenedCopy"/>). Null for fp32 and Int8 panels and for larger ones.
+    /// it (see <see cref="KeepsWidenedCopy"/>). Null for fp32 and Int8 panels, for larger ones and for the panels those kernels do not
+    /// read (W_hr, the original GRU's second products).
     /// </summary>
     public PackedPanel? WidenedCopy { get; private set; }
 
     /// <summary>
     /// Whether a 16-bit panel also keeps its weights as fp32 (<see cref="WidenedCopy"/>): where that fp32 panel is read from L1
-    /// or L2 at every step of a batch-1 sequence (128 KiB), the 16-bit format saves no bandwidth there and widening it would
-    /// only add work to every step or every call; the copy costs at most twice the 16-bit panel's 64 KiB. For bfloat16, whose widening is one operation a vector, only where the fp32
-    /// panel stays in L1 (32 KiB): beyond, the half-size panel that stays in a nearer cache is worth more.
+    /// or L2 at every step of a batch-1 sequence (up to 128 KiB, beside a 16-bit panel of 64 KiB), the 16-bit format saves no
+    /// bandwidth and widening it would only add work to every step or every call. For bfloat16, whose widening is one operation
+    /// a vector, only where the fp32 panel stays in L1 (32 KiB): beyond, the half-size panel that stays in a nearer cache is
+    /// worth more.
     /// </summary>
     public static bool KeepsWidenedCopy(WeightFormat format, nint float32Bytes) =>
         format switch
@@ -134,7 +136,8 @@ internal sealed class PackedPanel
             return;
         }
 
-        if (KeepsWidenedCopy(format, Blocks * BlockBytesOf(WeightFormat.Float32, Depth, Gates * Width)))
+        bool wholeCallPanel = Layout is GateLayout.Lstm or GateLayout.GruInput or GateLayout.GruRecurrent; // what the copy's readers read
+        if (wholeCallPanel && KeepsWidenedCopy(format, Blocks * BlockBytesOf(WeightFormat.Float32, Depth, Gates * Width)))
         {
             WidenedCopy ??= new PackedPanel(WeightFormat.Float32, Float16Codes, Layout, Units, Depth, Width);
             WidenedCopy.RepackFloat32(weight);

@@ -135,6 +135,13 @@ public class WeightFormatTests
         static ReadOnlySpan<byte> Bytes(PackedPanel p) => System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref p.Start, (int)(p.Blocks * p.BlockBytes));
     }
 
+    [Fact]
+    public void A_panel_that_no_whole_call_kernel_reads_keeps_no_fp32_copy()
+    {
+        float[] weights = [.. Enumerable.Range(0, 32 * 32).Select(i => i / 1024f)];
+        Assert.Null(PackedPanel.Pack(weights, GateLayout.Single, 32, 32, 16, WeightFormat.Float16).WidenedCopy); // a projection's W_hr
+    }
+
     /// <summary>The nearer of the two bfloat16 values around <paramref name="value"/> (ties to the even one), found in double.</summary>
     private static float NearestBFloat16(float value)
     {
