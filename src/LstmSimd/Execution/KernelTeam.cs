@@ -6,9 +6,10 @@ namespace LstmSimd.Execution;
 /// <summary>
 /// Every kernel call of inference and training, each shared by a <see cref="WorkerTeam"/> when it is large enough to
 /// repay the hand-off (<see cref="WorkerTeam.WorthSharing"/>, the one policy): the input projection, the cell step and
-/// the output projection split hidden-unit blocks, a backward step splits rows, and a GEMM splits the rows of C (or its
-/// columns, when it has more of them) at whole register tiles. Every element is computed by one member with
-/// the same code as on one thread, so results are bitwise those of one thread.
+/// the output projection split hidden-unit blocks, and a GEMM splits the rows of C (or its columns, when it has more of
+/// them) at whole register tiles. Every element is computed by one member with the same code as on one thread, so results
+/// are bitwise those of one thread. (A training session's backward steps split the batch rows for the whole sequence
+/// through <see cref="RunOnEveryMember"/>.)
 /// </summary>
 /// <remarks>
 /// Arguments are pointers into pinned memory, because a worker runs a call after the caller built it; the caller keeps
@@ -24,7 +25,6 @@ internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
     private CellStep _cell;
     private SequenceJob _sequence;
     private readonly StepBarrier _stepBarrier;
-    private BackwardStepJob _backward;
     private GemmJob _gemm;
     private ColumnSumsJob _columnSums;
 
@@ -44,7 +44,6 @@ internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
         Cell,
         OutputProjection,
         Sequence,
-        BackwardStep,
         Multiply,
         ColumnSums,
     }
@@ -146,35 +145,6 @@ internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
         }
     }
 
-    /// <summary>
-    /// One step of the backward pass: the fused gate derivatives (see <see cref="TrainingKernelSet.BackwardCell"/>; c_t and
-    /// c_{t−1} share a row stride), then dh_{t−1} = dG·W_hh over the gate rows (<paramref name="recurrent"/>: [gates row, outputs])
-    /// into <paramref name="dhPrevious"/>. Shared, the members split the batch rows at whole register tiles of the product and take
-    /// theirs through both: rows need nothing from each other, so one hand-off serves the step, and each member's product reads
-    /// the gate derivatives it has just written from its own cache. (Splitting the product's columns instead, after a barrier,
-    /// so that each member reads only its part of W_hh, measured slower.)
-    /// </summary>
-    public void BackwardStep(float* gates, int gatesRowStride, float* c, float* cPrevious, int cRowStride, float* dm, int dmRowStride, float* dc,
-        float* recurrent, int outputs, float* dhPrevious, int dhPreviousRowStride, int rows, int blocks, byte* active)
-    {
-        _backward = new BackwardStepJob(gates, gatesRowStride, c, cPrevious, cRowStride, dm, dmRowStride, dc, recurrent, outputs, dhPrevious,
-            dhPreviousRowStride, rows, blocks, active, gru: false);
-        Run(Job.BackwardStep, (long)rows * gatesRowStride * outputs);
-    }
-
-    /// <summary>
-    /// <see cref="BackwardStep"/> for the GRU (reset gate after the product): its step derivatives (see
-    /// <see cref="TrainingKernelSet.BackwardGruCell"/>; dh and dh_{t−1} share a row stride), which write the part of dh_{t−1} that
-    /// bypasses W_hh, then the product added to it.
-    /// </summary>
-    public void BackwardGruStep(float* pre, int preRowStride, float* hPrevious, int hRowStride, float* dh, float* dhPrevious, int dhRowStride,
-        float* recurrent, int outputs, int rows, int blocks, byte* active)
-    {
-        _backward = new BackwardStepJob(pre, preRowStride, hPrevious, null, hRowStride, dh, dhRowStride, dhPrevious, recurrent, outputs, dhPrevious,
-            dhRowStride, rows, blocks, active, gru: true);
-        Run(Job.BackwardStep, (long)rows * preRowStride * outputs);
-    }
-
     /// <summary>C (+)= A·B (see <see cref="TrainingKernelSet.Multiply"/>).</summary>
     public void Multiply(float* a, nint aRowStride, nint aColumnStride, float* b, nint bRowStride, float* c, nint cRowStride, int m, int n, int k, bool accumulate)
     {
@@ -224,9 +194,6 @@ internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
             case Job.Sequence:
                 _sequence.Run(Kernels, _stepBarrier, member, members);
                 break;
-            case Job.BackwardStep:
-                _backward.Run(_training, member, members);
-                break;
             case Job.ColumnSums:
                 _columnSums.Run(_training, Kernels.Width, member, members);
                 break;
@@ -249,40 +216,6 @@ internal sealed unsafe class KernelTeam : ITeamWork, IDisposable
             (int start, int end) = WorkerTeam.Share(Panel.Blocks, member, members);
             kernels.InputProjection(Panel, Bias, new ReadOnlySpan<float>(X, Rows * XRowStride), XRowStride, Rows,
                 new Span<float>(Gates, Rows * Panel.SlotRowLength), start, end);
-        }
-    }
-
-    /// <summary>One backward step (see <see cref="BackwardStep"/>); for a GRU (<paramref name="gru"/>) C is h_{t−1}, Dm is dh and Dc receives dh_{t−1}'s direct part.</summary>
-    private readonly struct BackwardStepJob(float* gates, int gatesRowStride, float* c, float* cPrevious, int cRowStride,
-        float* dm, int dmRowStride, float* dc, float* recurrent, int outputs, float* dhPrevious, int dhPreviousRowStride, int rows, int blocks, byte* active, bool gru)
-    {
-        private readonly bool Gru = gru;
-        private readonly float* Gates = gates, C = c, CPrevious = cPrevious, Dm = dm, Dc = dc, Recurrent = recurrent, DhPrevious = dhPrevious;
-        private readonly int GatesRowStride = gatesRowStride, CRowStride = cRowStride, DmRowStride = dmRowStride, Outputs = outputs;
-        private readonly int DhPreviousRowStride = dhPreviousRowStride, Rows = rows, Blocks = blocks;
-        private readonly byte* Active = active;
-
-        public void Run(TrainingKernelSet kernels, int member, int members)
-        {
-            // Whole 4-row tiles of the product, so that every row is computed by the same tile as on one thread.
-            (int start, int end) = WorkerTeam.Share(Rows, member, members, grain: 4);
-            if (start == end) return;
-            int rows = end - start;
-            ReadOnlySpan<byte> active = Active == null ? default : new ReadOnlySpan<byte>(Active + start, rows);
-            ref float gates = ref Gates[(nint)start * GatesRowStride];
-            if (Gru)
-            {
-                kernels.BackwardGruCell(ref gates, GatesRowStride, ref C[(nint)start * CRowStride], CRowStride, ref Dm[(nint)start * DmRowStride],
-                    ref Dc[(nint)start * DmRowStride], DmRowStride, rows, Blocks, active);
-            }
-            else
-            {
-                kernels.BackwardCell(ref gates, GatesRowStride, ref C[(nint)start * CRowStride], ref CPrevious[(nint)start * CRowStride], CRowStride,
-                    ref Dm[(nint)start * DmRowStride], DmRowStride, ref Dc[(nint)start * CRowStride], rows, Blocks, active);
-            }
-
-            kernels.Multiply(ref gates, GatesRowStride, 1, ref *Recurrent, Outputs, ref DhPrevious[(nint)start * DhPreviousRowStride], DhPreviousRowStride,
-                rows, Outputs, GatesRowStride, accumulate: Gru);
         }
     }
 

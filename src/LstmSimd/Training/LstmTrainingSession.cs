@@ -35,6 +35,7 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
     private readonly AlignedBuffer<float>[] _recurrentRows; // W_hh likewise: [4·Hp, H_out], for dh_{t−1} = dG_t·W_hh
     private readonly float[] _biasSum;            // [4H] scratch for repacking b_ih + b_hh
     private readonly RepackWork _repack;          // Repack's two sides, for a team
+    private readonly BackwardStepsWork _backwardSteps;
     private readonly long _repackedFloats;        // what Repack copies, for whether a team shares it
     private readonly int _width, _hp, _hOutP, _gateStride;
 
@@ -158,6 +159,7 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
         for (int layer = 0; layer + 1 < spec.NumLayers && dropout > 0; layer++)
             _dropouts[layer] = new Dropout(dropout, seed + (ulong)layer, outputLength);
         _repack = new RepackWork(this);
+        _backwardSteps = new BackwardStepsWork(this);
         _repackedFloats = slots * (long)recurrentRowsLength;
         for (int layer = 0; layer < spec.NumLayers; layer++) _repackedFloats += spec.Directions * (long)inputRowsLength[layer];
         RepackInputSide();
@@ -487,10 +489,9 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
     {
         int steps = _steps, batch = _batch, slot = layer * _spec.Directions + d, rows = steps * batch;
         int features = _spec.LayerInputSize(layer), hOut = _spec.OutputHiddenSize, hidden = _spec.HiddenSize, p = _spec.ProjectionSize;
-        int outputFeatures = _spec.OutputSize, column = d * hOut, blocks = _hp / _width;
-        bool gru = _spec.Cell.IsGru, resetFirst = _spec.Cell.ResetBeforeProduct;
-        float* gates = _gates[slot].Pointer, cells = _cells[slot].Pointer, hs = _hidden[slot].Pointer, ms = _mRaw[slot].Pointer;
-        float* recurrent = _recurrentRows[slot].Pointer, upstream = dLayerOutput.Pointer, weightGrad = _weightGrad.Pointer;
+        int blocks = _hp / _width;
+        bool resetFirst = _spec.Cell.ResetBeforeProduct;
+        float* gates = _gates[slot].Pointer, hs = _hidden[slot].Pointer, ms = _mRaw[slot].Pointer, weightGrad = _weightGrad.Pointer;
         LstmLayerWeights w = Weights[layer, d];
         LstmLayerWeights grad = Gradients[layer, d];
 
@@ -498,60 +499,12 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
         _dc.Span.Clear();
         PaddedRows.Load(gradHN, hOut, batch, _dh.Span, _hOutP);
         PaddedRows.Load(gradCN, hidden, batch, _dc.Span, _hp);
-        float* dh = _dh.Pointer, dhNext = _dhNext.Pointer;
         fixed (float* weightHr = w.WeightHr, gradWeightHr = grad.WeightHr, weightHh = w.WeightHh)
-        fixed (byte* pActive = _active)
         {
-            for (int s = steps - 1; s >= 0; s--)
-            {
-                int t = d == 0 ? s : steps - 1 - s;
-                int previous = d == 0 ? t : t + 1, next = d == 0 ? t + 1 : t;
-                byte* active = _hasLengths ? pActive + t * batch : null;
-                for (int b = 0; b < batch; b++)
-                {
-                    if (active != null && active[b] == 0) continue;
-                    DenseMath.Add(new ReadOnlySpan<float>(upstream + (t * batch + b) * outputFeatures + column, hOut), new Span<float>(dh + b * _hOutP, hOut));
-                }
-
-                float* dm = dh;
-                int dmStride = _hOutP;
-                if (p > 0)
-                {
-                    // dh_t is kept for dW_hr (zero rows where inactive); dm = dh·W_hr.
-                    float* kept = _dHidden.Pointer + t * batch * _hOutP;
-                    new ReadOnlySpan<float>(dh, batch * _hOutP).CopyTo(new Span<float>(kept, batch * _hOutP));
-                    for (int b = 0; b < batch; b++)
-                        if (active != null && active[b] == 0) new Span<float>(kept + b * _hOutP, _hOutP).Clear();
-                    _team.Multiply(dh, _hOutP, 1, weightHr, hidden, _dm.Pointer, _hp, batch, hidden, p, accumulate: false);
-                    dm = _dm.Pointer;
-                    dmStride = _hp;
-                }
-
-                // A GRU's step writes the part of dh_{t−1} that bypasses W_hh (dh ⊙ z) for the product to add to.
-                float* stepGates = gates + t * batch * _gateStride, hPrevious = hs + previous * batch * _hOutP;
-                if (resetFirst)
-                {
-                    BackwardResetFirstCell(stepGates, hPrevious, dh, dhNext, weightHh + 3 * hidden * hOut, _dCandidates.Pointer + t * batch * _hp, batch, blocks, active);
-                    _team.Multiply(stepGates, _gateStride, 1, recurrent, hOut, dhNext, _hOutP, batch, hOut, _gateStride, accumulate: true);
-                }
-                else if (gru)
-                {
-                    _team.BackwardGruStep(stepGates, _gateStride, hPrevious, _hOutP, dh, dhNext, _hOutP, recurrent, hOut, batch, blocks, active);
-                }
-                else
-                {
-                    _team.BackwardStep(stepGates, _gateStride, cells + next * batch * _hp, cells + previous * batch * _hp, _hp, dm, dmStride, _dc.Pointer,
-                        recurrent, hOut, dhNext, _hOutP, batch, blocks, active);
-                }
-
-                for (int b = 0; b < batch; b++)
-                    if (active != null && active[b] == 0) new ReadOnlySpan<float>(dh + b * _hOutP, hOut).CopyTo(new Span<float>(dhNext + b * _hOutP, hOut));
-                float* written = dhNext;
-                dhNext = dh;
-                dh = written;
-            }
-
-            if (dh != _dh.Pointer) new ReadOnlySpan<float>(dh, batch * _hOutP).CopyTo(_dh.Span);
+            _backwardSteps.Set(layer, d, dLayerOutput.Pointer, weightHr, weightHh);
+            if (batch > 4 && _team.WorthSharing((long)rows * _gateStride * hOut)) _team.RunOnEveryMember(_backwardSteps);
+            else _backwardSteps.Execute(0, 1);
+            if (steps % 2 == 1) _dhNext.Span.Slice(0, batch * _hOutP).CopyTo(_dh.Span); // the last step wrote the other buffer
 
             // The weight gradients, over all steps at once: C[4·Hp, N] = dGᵀ·B with dG [T·B, 4·Hp].
             if (rows > 0)
@@ -587,19 +540,102 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
     }
 
     /// <summary>
-    /// The original GRU's step derivatives (see <see cref="GruCellKernels{TVec}.BackwardBeforeReset"/>): the candidate's and
-    /// the update gate's, then ∂loss/∂(r ⊙ h) = da_n·W_hn, then the reset gate's, leaving dh_{t−1} but for the slots' product.
-    /// The two element-wise phases run on the calling thread; the product is shared.
+    /// The backward steps of one layer-direction over batch rows [<paramref name="start"/>, <paramref name="end"/>), from the
+    /// last step to the first: dh_t completed with the upstream gradient, the step's gate derivatives, then dh_{t−1} (its own
+    /// gate derivatives times W_hh, and for a projection dm = dh·W_hr first). No row reads another's, so a team splits the
+    /// batch once for the whole sequence, at whole 4-row register tiles of the products (each row's products as on one
+    /// thread), and its members run every step without meeting.
     /// </summary>
-    private void BackwardResetFirstCell(float* stepGates, float* hPrevious, float* dh, float* dhPrevious, float* weightHn, float* dCandidate,
-        int batch, int blocks, byte* active)
+    private void BackwardSteps(int layer, int d, float* upstream, float* weightHr, float* weightHh, int start, int end)
     {
-        int hidden = _spec.HiddenSize;
-        var activeRows = active == null ? default : new ReadOnlySpan<byte>(active, batch);
+        int steps = _steps, batch = _batch, slot = layer * _spec.Directions + d, rowCount = end - start;
+        int hOut = _spec.OutputHiddenSize, hidden = _spec.HiddenSize, p = _spec.ProjectionSize;
+        int outputFeatures = _spec.OutputSize, column = d * hOut, blocks = _hp / _width;
+        bool gru = _spec.Cell.IsGru, resetFirst = _spec.Cell.ResetBeforeProduct;
+        float* gates = _gates[slot].Pointer, cells = _cells[slot].Pointer, hs = _hidden[slot].Pointer, recurrent = _recurrentRows[slot].Pointer;
+        float* dh = _dh.Pointer + start * _hOutP, dhNext = _dhNext.Pointer + start * _hOutP, dc = _dc.Pointer + start * _hp;
         TrainingKernelSet kernels = _kernels.Training;
-        kernels.BackwardGruBeforeReset(ref *stepGates, _gateStride, ref *hPrevious, _hOutP, ref *dh, ref *dhPrevious, _hOutP, ref *dCandidate, _hp, batch, blocks, activeRows);
-        _team.Multiply(dCandidate, _hp, 1, weightHn, hidden, _dGated.Pointer, _hp, batch, hidden, hidden, accumulate: false);
-        kernels.BackwardGruResetGate(ref *stepGates, _gateStride, ref *hPrevious, _hOutP, ref *_dGated.Pointer, _hp, ref *dhPrevious, _hOutP, batch, blocks, activeRows);
+        fixed (byte* pActive = _active)
+        {
+            for (int s = steps - 1; s >= 0; s--)
+            {
+                int t = d == 0 ? s : steps - 1 - s;
+                int previous = d == 0 ? t : t + 1, next = d == 0 ? t + 1 : t, first = t * batch + start;
+                byte* active = _hasLengths ? pActive + first : null;
+                var activeRows = active == null ? default : new ReadOnlySpan<byte>(active, rowCount);
+                for (int b = 0; b < rowCount; b++)
+                {
+                    if (active != null && active[b] == 0) continue;
+                    DenseMath.Add(new ReadOnlySpan<float>(upstream + (first + b) * outputFeatures + column, hOut), new Span<float>(dh + b * _hOutP, hOut));
+                }
+
+                float* dm = dh;
+                int dmStride = _hOutP;
+                if (p > 0)
+                {
+                    // dh_t is kept for dW_hr (zero rows where inactive); dm = dh·W_hr.
+                    float* kept = _dHidden.Pointer + first * _hOutP;
+                    new ReadOnlySpan<float>(dh, rowCount * _hOutP).CopyTo(new Span<float>(kept, rowCount * _hOutP));
+                    for (int b = 0; b < rowCount; b++)
+                        if (active != null && active[b] == 0) new Span<float>(kept + b * _hOutP, _hOutP).Clear();
+                    dm = _dm.Pointer + start * _hp;
+                    dmStride = _hp;
+                    kernels.Multiply(ref *dh, _hOutP, 1, ref *weightHr, hidden, ref *dm, dmStride, rowCount, hidden, p, accumulate: false);
+                }
+
+                // A GRU's step writes the part of dh_{t−1} that bypasses W_hh (dh ⊙ z) for the product to add to.
+                float* stepGates = gates + first * _gateStride, hPrevious = hs + (previous * batch + start) * _hOutP;
+                if (resetFirst)
+                {
+                    float* dCandidate = _dCandidates.Pointer + first * _hp, dGated = _dGated.Pointer + start * _hp;
+                    kernels.BackwardGruBeforeReset(ref *stepGates, _gateStride, ref *hPrevious, _hOutP, ref *dh, ref *dhNext, _hOutP, ref *dCandidate, _hp,
+                        rowCount, blocks, activeRows);
+                    // ∂loss/∂(r ⊙ h) = da_n·W_hn, then the reset gate's derivatives.
+                    kernels.Multiply(ref *dCandidate, _hp, 1, ref *(weightHh + 3 * hidden * hOut), hidden, ref *dGated, _hp, rowCount, hidden, hidden, accumulate: false);
+                    kernels.BackwardGruResetGate(ref *stepGates, _gateStride, ref *hPrevious, _hOutP, ref *dGated, _hp, ref *dhNext, _hOutP, rowCount, blocks, activeRows);
+                }
+                else if (gru)
+                {
+                    kernels.BackwardGruCell(ref *stepGates, _gateStride, ref *hPrevious, _hOutP, ref *dh, ref *dhNext, _hOutP, rowCount, blocks, activeRows);
+                }
+                else
+                {
+                    kernels.BackwardCell(ref *stepGates, _gateStride, ref *(cells + (next * batch + start) * _hp), ref *(cells + (previous * batch + start) * _hp), _hp,
+                        ref *dm, dmStride, ref *dc, rowCount, blocks, activeRows);
+                }
+
+                kernels.Multiply(ref *stepGates, _gateStride, 1, ref *recurrent, hOut, ref *dhNext, _hOutP, rowCount, hOut, _gateStride, accumulate: gru);
+                for (int b = 0; b < rowCount; b++)
+                    if (active != null && active[b] == 0) new ReadOnlySpan<float>(dh + b * _hOutP, hOut).CopyTo(new Span<float>(dhNext + b * _hOutP, hOut));
+                float* written = dhNext;
+                dhNext = dh;
+                dh = written;
+            }
+        }
+    }
+
+    /// <summary>A layer-direction's <see cref="BackwardSteps"/> for a team: each member takes its rows.</summary>
+    private sealed class BackwardStepsWork(LstmTrainingSession session) : ITeamWork
+    {
+        private int _layer, _d;
+        private float* _upstream, _weightHr, _weightHh;
+
+        /// <summary>The layer-direction of the next run, with its upstream gradient and weights (pinned until the run returns).</summary>
+        public void Set(int layer, int d, float* upstream, float* weightHr, float* weightHh)
+        {
+            _layer = layer;
+            _d = d;
+            _upstream = upstream;
+            _weightHr = weightHr;
+            _weightHh = weightHh;
+        }
+
+        public void Execute(int member, int members)
+        {
+            // Whole 4-row tiles of the products, so that every row is computed by the same tile as on one thread.
+            (int start, int end) = WorkerTeam.Share(session._batch, member, members, grain: 4);
+            if (start != end) session.BackwardSteps(_layer, _d, _upstream, _weightHr, _weightHh, start, end);
+        }
     }
 
     /// <summary>Rows of a [4H, depth] gate-major matrix reordered to the panels' gate order ([4·Hp, depth]; padding rows zero).</summary>
