@@ -15,16 +15,25 @@ namespace LstmSimd.Kernels;
 /// Register blocking: four rows of C × two vectors of columns (8 accumulators, 8 FMA chains in flight; each
 /// B load feeds four FMAs), then one-row and one-vector edges, and the columns left over after whole vectors
 /// run through the scalar instantiation of the same code. K is split into chunks so that the chunk of B a
-/// column strip reads stays in L2 while every row block of A passes over it. For Aᵀ·B, where the four values a
+/// column strip reads stays in L1 while every row block of A passes over it; where enough row blocks reuse them,
+/// the chunk's strips are first copied contiguous (see <see cref="StripColumns"/>). For Aᵀ·B, where the four values a
 /// row block needs at each k sit in a different row of the stored A (a page apart for wide matrices), each chunk
-/// of A is first packed so that a row block reads it front to back ([block][k][4 rows]).
+/// of A is first packed so that a row block reads it front to back ([block][k][4 rows]). Copies move values, never
+/// the order of an element's sums: an element's bits do not depend on which rows or columns a call covers with it.
 /// </remarks>
 internal static class Gemm<TVec> where TVec : struct, ISimdVector<TVec>
 {
-    private const int KChunk = 256, RowBlock = 4;
+    private const int KChunk = 128, RowBlock = 4; // a chunk of a 64-column strip: 32 KiB
+
+    // A column strip is what one register tile spans. Read in place, a strip's rows sit a whole row of B apart (for
+    // real models a multiple of 1 KiB), so they fall into a quarter of L1's sets or fewer and evict each other: every
+    // tile would read B from L2. Copied contiguous, a strip's chunk stays in L1 for every row block. The copy pays for
+    // itself only where many row blocks reuse the strip.
+    private static int StripColumns => (WideTiles ? 4 : 2) * TVec.Count;
+    private const int MinRowsToPackB = 64;
 
     [ThreadStatic]
-    private static float[]? t_packed; // grown once per thread, so warm calls allocate nothing
+    private static float[]? t_packed, t_packedB; // grown once per thread, so warm calls allocate nothing
 
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -39,30 +48,50 @@ internal static class Gemm<TVec> where TVec : struct, ISimdVector<TVec>
         }
 
         bool pack = aRowStride == 1 && aColumnStride > RowBlock && m >= RowBlock && n > TVec.Count;
-        float[] packed = pack ? PackBuffer((m + RowBlock - 1) / RowBlock * RowBlock * KChunk) : []; // a whole chunk, so a longer K later needs no larger buffer
+        float[] packed = pack ? PackBuffer(ref t_packed, (m + RowBlock - 1) / RowBlock * RowBlock * KChunk) : []; // a whole chunk, so a longer K later needs no larger buffer
+        int strip = StripColumns, strips = m >= MinRowsToPackB ? n / strip : 0;
+        float[] packedB = strips > 0 ? PackBuffer(ref t_packedB, strips * strip * KChunk) : [];
         for (int k0 = 0; k0 < k; k0 += KChunk)
         {
             int kc = Math.Min(KChunk, k - k0);
             ref float chunk = ref Unsafe.Add(ref a, k0 * aColumnStride);
+            ref float bChunk = ref Unsafe.Add(ref b, k0 * bRowStride);
+            bool chunkAccumulates = accumulate || k0 > 0;
+            nint rs = aRowStride, cs = aColumnStride, blockStride = RowBlock * aRowStride;
             if (pack)
             {
                 Pack(ref chunk, aColumnStride, m, kc, packed);
-                Chunk(ref packed[0], 1, RowBlock, RowBlock * kc, ref Unsafe.Add(ref b, k0 * bRowStride), bRowStride,
-                    ref c, cRowStride, m, n, kc, accumulate || k0 > 0);
+                chunk = ref packed[0];
+                (rs, cs, blockStride) = (1, RowBlock, RowBlock * kc);
             }
-            else
-            {
-                Chunk(ref chunk, aRowStride, aColumnStride, RowBlock * aRowStride, ref Unsafe.Add(ref b, k0 * bRowStride), bRowStride,
-                    ref c, cRowStride, m, n, kc, accumulate || k0 > 0);
-            }
+
+            // Whole strips of columns from a contiguous copy (see StripColumns), the rest from B as it lies.
+            if (strips > 0) PackStrips(ref bChunk, bRowStride, kc, strips, packedB);
+            for (int s = 0; s < strips; s++)
+                Chunk(ref chunk, rs, cs, blockStride, ref packedB[s * strip * kc], strip, ref Unsafe.Add(ref c, s * strip), cRowStride, m, strip, kc, chunkAccumulates);
+            int done = strips * strip;
+            Chunk(ref chunk, rs, cs, blockStride, ref Unsafe.Add(ref bChunk, done), bRowStride, ref Unsafe.Add(ref c, done), cRowStride, m, n - done, kc, chunkAccumulates);
         }
     }
 
-    private static float[] PackBuffer(int length)
+    private static float[] PackBuffer(ref float[]? buffer, int length)
     {
-        float[]? buffer = t_packed;
-        if (buffer is null || buffer.Length < length) t_packed = buffer = new float[length];
+        if (buffer is null || buffer.Length < length) buffer = new float[length];
         return buffer;
+    }
+
+    /// <summary>B(k, s·strip + j) for k &lt; kc into [s][kc][strip], strip after strip.</summary>
+    private static void PackStrips(ref float b, nint ldb, int kc, int strips, float[] packed)
+    {
+        int strip = StripColumns;
+        for (int s = 0; s < strips; s++)
+        {
+            ref float source = ref Unsafe.Add(ref b, s * strip);
+            ref float destination = ref packed[s * strip * kc];
+            for (int k = 0; k < kc; k++)
+                Unsafe.CopyBlockUnaligned(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref destination, k * strip)),
+                    ref Unsafe.As<float, byte>(ref Unsafe.Add(ref source, k * ldb)), (uint)(strip * sizeof(float)));
+        }
     }
 
     /// <summary>A(m, k) = a[m + k·stride] for k &lt; kc into [m / 4][kc][4] (the last block padded).</summary>
