@@ -102,6 +102,14 @@ internal static class DenseMath
         for (; i < n; i++) y[i] += x[i];
     }
 
+    /// <summary>y[i] *= alpha (the same bits at every vector width).</summary>
+    public static void Scale(float alpha, Span<float> y)
+    {
+        int n = y.Length, width = Vector<float>.Count, i = 0;
+        for (; i + width <= n; i += width) (alpha * new Vector<float>(y[i..])).CopyTo(y[i..]);
+        for (; i < n; i++) y[i] *= alpha;
+    }
+
     /// <summary>y[i] += alpha·x[i] (the product rounded, then added: the same bits at every vector width).</summary>
     public static void MultiplyAdd(float alpha, ReadOnlySpan<float> x, Span<float> y)
     {

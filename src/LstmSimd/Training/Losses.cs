@@ -1,3 +1,5 @@
+using LstmSimd.Kernels;
+
 namespace LstmSimd.Training;
 
 /// <summary>Loss functions that return the loss (in double) and write its gradient into a caller's buffer, allocating nothing.</summary>
@@ -63,7 +65,7 @@ public static class Losses
 
             total += Math.Log(sum) - ((double)z[label] - max);
             float scale = (float)(1.0 / (sum * rows));
-            for (int k = 0; k < classes; k++) g[k] *= scale;
+            DenseMath.Scale(scale, g);
             g[label] -= 1f / rows;
         }
 

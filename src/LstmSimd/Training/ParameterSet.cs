@@ -174,11 +174,7 @@ public sealed class ParameterSet
         if (scale < 1)
         {
             float s = (float)scale;
-            foreach (Parameter p in _parameters)
-            {
-                Span<float> g = p.Gradients;
-                for (int i = 0; i < g.Length; i++) g[i] *= s;
-            }
+            foreach (Parameter p in _parameters) DenseMath.Scale(s, p.Gradients);
         }
 
         return norm;

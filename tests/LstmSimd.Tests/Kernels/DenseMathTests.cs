@@ -56,6 +56,20 @@ public class DenseMathTests
         }
     }
 
+    [Fact]
+    public void Scale_multiplies_every_element_by_alpha_alone()
+    {
+        var random = new Random(14);
+        foreach (int length in Lengths)
+        {
+            float[] y = Values(random, length);
+            float alpha = (float)random.NextDouble() * 3 - 1.5f;
+            float[] expected = [.. y.Select(v => v * alpha)];
+            DenseMath.Scale(alpha, y);
+            Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), y.Select(BitConverter.SingleToInt32Bits));
+        }
+    }
+
     private static float[] Values(Random random, int length) =>
         [.. Enumerable.Range(0, length).Select(_ => (float)((random.NextDouble() - 0.5) * Math.Pow(10, random.Next(-3, 3))))];
 }
