@@ -277,14 +277,12 @@ internal readonly unsafe struct SequenceJob(PackedLayer layer, float* init, int 
         if (panel.Layout != (Layer.Cell.IsGru ? GateLayout.GruRecurrent : GateLayout.Lstm))
             throw new InvalidOperationException($"The sequence kernel runs the LSTM's or the GRU's (reset after the product) recurrent panel, not {panel.Layout}.");
         (int start, int end) = WorkerTeam.Share(panel.Blocks, member, members);
-        kernels.Sequence(new SequenceArgs
+        kernels.Sequence(panel, new SequenceArgs
         {
             Init = ref *Init,
             InitStepStride = InitStepStride,
             Steps = Steps,
             Reverse = Reverse,
-            PanelH = ref panel.Start,
-            WidenedPanelH = ref panel.WidenedCopy is { } widened ? ref widened.Start : ref Unsafe.NullRef<byte>(),
             DepthH = panel.Depth,
             BlockStart = start,
             BlockEnd = end,

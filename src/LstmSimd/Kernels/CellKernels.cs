@@ -92,6 +92,8 @@ internal ref struct SequenceArgs
 
     /// <summary>Run the steps from the last to the first (the reverse direction of a bidirectional layer).</summary>
     public bool Reverse;
+
+    /// <summary>The recurrent panel's data, which the kernel set fills in from the panel it is given (see <see cref="KernelSet.Sequence"/>).</summary>
     public ref byte PanelH;
     public int DepthH;
 
@@ -112,9 +114,6 @@ internal ref struct SequenceArgs
 
     /// <summary>c, padded, updated in place.</summary>
     public ref float C;
-
-    /// <summary>The recurrent panel's fp32 copy where a 16-bit panel keeps one (<see cref="PackedPanel.WidenedCopy"/>), or a null reference.</summary>
-    public ref byte WidenedPanelH;
 
     /// <summary>Where step 0's h goes (its first unit); step t's row is <see cref="OutputStepStride"/> floats further, <see cref="OutputCount"/> floats long (all units, of which this call writes its blocks').</summary>
     public ref float Output;
@@ -358,32 +357,25 @@ internal static partial class CellKernels<TVec, TFormat> where TVec : struct, IS
     /// (each member's part of the panel stays in its own core's cache) and meets at <see cref="SequenceArgs.Barrier"/>
     /// after every step.
     /// </summary>
-    public static void Sequence(scoped in SequenceArgs a)
+    public static void Sequence(PackedPanel panel, scoped in SequenceArgs a)
     {
-        if (a.Gru) Sequence<GruRecurrentGates>(a);
-        else Sequence<LstmGates>(a);
-    }
-
-    [SkipLocalsInit]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Sequence<TGates>(scoped in SequenceArgs a) where TGates : struct, IGateLayout
-    {
-        if (Unsafe.IsNullRef(ref a.WidenedPanelH))
+        if (panel.WidenedCopy is { } widened)
         {
-            RunSequence<TGates>(a);
+            // A small 16-bit panel's fp32 copy (the same values): the fp32 kernel, no widening on the step's serial path.
+            CellKernels<TVec, Float32Weights>.Sequence(widened, a);
             return;
         }
 
-        // A small 16-bit panel's fp32 copy (see PackedPanel.WidenedCopy): the fp32 kernel over the same values.
-        SequenceArgs widened = a;
-        widened.PanelH = ref a.WidenedPanelH;
-        CellKernels<TVec, Float32Weights>.RunSequence<TGates>(widened);
+        SequenceArgs own = a;
+        own.PanelH = ref panel.Start;
+        if (a.Gru) RunSequence<GruRecurrentGates>(own);
+        else RunSequence<LstmGates>(own);
     }
 
     /// <summary>The step loop of <see cref="Sequence"/> over this class's format.</summary>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void RunSequence<TGates>(scoped in SequenceArgs a) where TGates : struct, IGateLayout
+    private static void RunSequence<TGates>(scoped in SequenceArgs a) where TGates : struct, IGateLayout
     {
         if (typeof(TGates) == typeof(LstmGates) && TVec.Count > 1 && !TFormat.Quantized && a.Barrier is null
             && a.BlockStart == 0 && a.BlockEnd <= EpilogueBlocks && a.DepthH <= a.BlockEnd * TVec.Count)

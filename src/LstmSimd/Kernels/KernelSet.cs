@@ -19,8 +19,8 @@ internal abstract class KernelSet(KernelPath path, int width, WeightFormat forma
 
     public abstract void Step(scoped in CellStepArgs args);
 
-    /// <summary>A whole batch-1 sequence of the standard cell or a GRU (see <see cref="CellKernels{TVec, TFormat}.Sequence"/>).</summary>
-    public abstract void Sequence(scoped in SequenceArgs args);
+    /// <summary>A whole batch-1 sequence of the standard cell or a GRU over <paramref name="recurrent"/> (see <see cref="CellKernels{TVec, TFormat}.Sequence"/>).</summary>
+    public abstract void Sequence(PackedPanel recurrent, scoped in SequenceArgs args);
 
     /// <summary>The instructions this width's Int8 products use in this process.</summary>
     public abstract string IntegerDotInstructions { get; }
@@ -73,7 +73,7 @@ internal sealed class KernelSet<TVec, TFormat>(KernelPath path)
     public override void Step(scoped in CellStepArgs args) => CellKernels<TVec, TFormat>.Step(args);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override void Sequence(scoped in SequenceArgs args) => CellKernels<TVec, TFormat>.Sequence(args);
+    public override void Sequence(PackedPanel recurrent, scoped in SequenceArgs args) => CellKernels<TVec, TFormat>.Sequence(recurrent, args);
 
     public override int WidenedPanelFloats(PackedPanel panel, int rows) => CellKernels<TVec, TFormat>.WidenedPanelFloats(panel, rows);
 
