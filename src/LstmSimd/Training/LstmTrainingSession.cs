@@ -502,7 +502,8 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
         fixed (float* weightHr = w.WeightHr, gradWeightHr = grad.WeightHr, weightHh = w.WeightHh)
         {
             _backwardSteps.Set(layer, d, dLayerOutput.Pointer, weightHr, weightHh);
-            if (batch > 4 && _team.WorthSharing((long)rows * _gateStride * hOut)) _team.RunOnEveryMember(_backwardSteps);
+            // One tile of rows or fewer would go to a single member: no hand-off then.
+            if (batch > BackwardStepsWork.RowGrain && _team.WorthSharing((long)rows * _gateStride * hOut)) _team.RunOnEveryMember(_backwardSteps);
             else _backwardSteps.Execute(0, 1);
             if (steps % 2 == 1) _dhNext.Span.Slice(0, batch * _hOutP).CopyTo(_dh.Span); // the last step wrote the other buffer
 
@@ -617,6 +618,9 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
     /// <summary>A layer-direction's <see cref="BackwardSteps"/> for a team: each member takes its rows.</summary>
     private sealed class BackwardStepsWork(LstmTrainingSession session) : ITeamWork
     {
+        /// <summary>Whole 4-row tiles of the products, so that every row is computed by the same tile as on one thread.</summary>
+        public const int RowGrain = 4;
+
         private int _layer, _d;
         private float* _upstream, _weightHr, _weightHh;
 
@@ -632,8 +636,7 @@ public sealed unsafe class LstmTrainingSession : IDisposable, ITrainingPasses
 
         public void Execute(int member, int members)
         {
-            // Whole 4-row tiles of the products, so that every row is computed by the same tile as on one thread.
-            (int start, int end) = WorkerTeam.Share(session._batch, member, members, grain: 4);
+            (int start, int end) = WorkerTeam.Share(session._batch, member, members, RowGrain);
             if (start != end) session.BackwardSteps(_layer, _d, _upstream, _weightHr, _weightHh, start, end);
         }
     }
